@@ -1,0 +1,138 @@
+"""A typed asyncio client for skiff-apiserver: Kubernetes' verbs on any kind."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf.message import Message
+
+from control.client.kinds import Kind, kind_of, lookup
+from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, services_pb2_grpc
+
+# Generous limits: etcd refuses values over 1.5 MiB, lists can be larger.
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 30_000),
+]
+
+
+@dataclass
+class WatchEvent:
+    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK
+    object: Message
+
+
+def _kind(kind: Kind | str) -> Kind:
+    return kind if isinstance(kind, Kind) else lookup(kind)
+
+
+class Client:
+    """One channel to the apiserver; methods mirror the API's RPCs."""
+
+    def __init__(self, target: str, channel: grpc.aio.Channel | None = None) -> None:
+        self.target = target
+        self.channel = channel or grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self._stubs: dict[str, object] = {}
+
+    def stub(self, kind: Kind | str):
+        k = _kind(kind)
+        if k.kind not in self._stubs:
+            self._stubs[k.kind] = k.stub(self.channel)
+        return self._stubs[k.kind]
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def create(self, obj: Message, dry_run: bool = False) -> Message:
+        k = kind_of(obj)
+        return await self.stub(k).Create(k.request_message(object=obj, dry_run=dry_run))
+
+    async def update(self, obj: Message, dry_run: bool = False) -> Message:
+        k = kind_of(obj)
+        return await self.stub(k).Update(k.request_message(object=obj, dry_run=dry_run))
+
+    async def update_status(self, obj: Message) -> Message:
+        k = kind_of(obj)
+        return await self.stub(k).UpdateStatus(k.request_message(object=obj))
+
+    async def get(self, kind: Kind | str, name: str, namespace: str = "") -> Message:
+        return await self.stub(kind).Get(meta_pb2.GetRequest(namespace=namespace, name=name))
+
+    async def list(self, kind: Kind | str, namespace: str = "", label_selector: str = "",
+                   field_selector: str = "", limit: int = 0, continue_token: str = "") -> Message:
+        """One page; see list_all for every item."""
+        req = meta_pb2.ListRequest(namespace=namespace, label_selector=label_selector,
+                                   field_selector=field_selector, limit=limit,
+                                   continue_token=continue_token)
+        return await self.stub(kind).List(req)
+
+    async def list_all(self, kind: Kind | str, namespace: str = "", label_selector: str = "",
+                       field_selector: str = "", page_size: int = 500) -> tuple[list[Message], str]:
+        """All items across pages and the list's resourceVersion."""
+        items: list[Message] = []
+        token = ""
+        while True:
+            page = await self.list(kind, namespace, label_selector, field_selector, page_size, token)
+            items.extend(page.items)
+            token = page.metadata.continue_token
+            if not token:
+                return items, page.metadata.resource_version
+
+    async def delete(self, kind: Kind | str, name: str, namespace: str = "",
+                     propagation_policy: str = "", grace_period_seconds: int | None = None,
+                     dry_run: bool = False, uid: str = "", resource_version: str = "") -> Message:
+        req = meta_pb2.DeleteRequest(namespace=namespace, name=name,
+                                     propagation_policy=propagation_policy, dry_run=dry_run,
+                                     preconditions=meta_pb2.Preconditions(
+                                         uid=uid, resource_version=resource_version))
+        if grace_period_seconds is not None:
+            req.grace_period_seconds = grace_period_seconds
+        return await self.stub(kind).Delete(req)
+
+    async def watch(self, kind: Kind | str, namespace: str = "", label_selector: str = "",
+                    field_selector: str = "", resource_version: str = "",
+                    allow_bookmarks: bool = True) -> AsyncIterator[WatchEvent]:
+        req = meta_pb2.WatchRequest(namespace=namespace, label_selector=label_selector,
+                                    field_selector=field_selector, resource_version=resource_version,
+                                    allow_watch_bookmarks=allow_bookmarks)
+        call = self.stub(kind).Watch(req)
+        try:
+            async for event in call:
+                yield WatchEvent(event.type, event.object)
+        finally:
+            call.cancel()
+
+    async def bind(self, namespace: str, name: str, node_name: str, uid: str = "") -> Message:
+        binding = pod_pb2.Binding(api_version="v1", kind="Binding",
+                                  metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, uid=uid),
+                                  target=meta_pb2.ObjectReference(kind="Node", name=node_name))
+        return await self.stub("Pod").Bind(binding)
+
+    def logs(self, namespace: str, name: str, container: str = "", follow: bool = False,
+             tail_lines: int | None = None, previous: bool = False):
+        req = node_agent_pb2.LogsRequest(namespace=namespace, name=name, container=container,
+                                         follow=follow, previous=previous)
+        if tail_lines is not None:
+            req.tail_lines = tail_lines
+        return self.stub("Pod").Logs(req)
+
+    async def exec(self, namespace: str, name: str, command: list[str], container: str = "",
+                   timeout_seconds: int = 0) -> node_agent_pb2.ExecResponse:
+        req = node_agent_pb2.ExecRequest(namespace=namespace, name=name, container=container,
+                                         command=command, timeout_seconds=timeout_seconds)
+        return await self.stub("Pod").Exec(req)
+
+    async def node_stats(self, node_name: str) -> node_agent_pb2.StatsSummary:
+        return await self.stub("Node").Stats(node_agent_pb2.StatsRequest(name=node_name))
+
+
+__all__ = ["Client", "WatchEvent", "CHANNEL_OPTIONS", "services_pb2_grpc"]
