@@ -10,15 +10,13 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
+from decimal import Decimal
 
+from control.client.quantity import bytes_of, cpu_millis, parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
+from node.cri import CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL
 from skiff.v1 import core_pb2, pod_pb2
 
-POD_UID_LABEL = "io.kubernetes.pod.uid"
-POD_NAME_LABEL = "io.kubernetes.pod.name"
-POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
-CONTAINER_NAME_LABEL = "io.kubernetes.container.name"
 RESTART_COUNT_ANNOTATION = "io.kubernetes.container.restartCount"
 TERMINATION_MESSAGE_PATH_ANNOTATION = "io.kubernetes.container.terminationMessagePath"
 TERMINATION_MESSAGE_POLICY_ANNOTATION = "io.kubernetes.container.terminationMessagePolicy"
@@ -29,10 +27,6 @@ MIN_SHARES, MAX_SHARES, MIN_QUOTA = 2, 262_144, 1_000
 MAX_DNS_SEARCHES, MAX_DNS_NAMESERVERS = 32, 3
 DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": 1,
-            "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
-_QUANTITY = re.compile(r"^([+-]?[0-9]*\.?[0-9]+)(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
@@ -40,25 +34,12 @@ class ContainerConfigError(ValueError):
     """The container cannot be configured yet (kubelet's CreateContainerConfigError)."""
 
 
-def parse_quantity(text: str) -> Fraction:
-    """A Kubernetes Quantity ("500m", "1.5", "128Mi", "1e3") as an exact number."""
-    m = _QUANTITY.match(text.strip())
-    if not m:
-        raise ValueError(f"quantities must match the regular expression "
-                         f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
-    number, exponent, suffix = m.groups()
-    value = Fraction(number)
-    if exponent:
-        return value * Fraction(10) ** int(exponent[1:])
-    return value * (_BINARY.get(suffix or "") or _DECIMAL[suffix or ""])
-
-
 def milli_cpu(text: str) -> int:
-    return math.ceil(parse_quantity(text) * 1000)
+    return cpu_millis(text)
 
 
 def _value(text: str) -> int:
-    return math.ceil(parse_quantity(text))
+    return bytes_of(text)
 
 
 # --- resources ------------------------------------------------------------------------------
@@ -190,7 +171,7 @@ def _resource_field_ref(pod: pod_pb2.Pod, container: pod_pb2.Container,
     if divisor <= 0:
         raise ContainerConfigError(f"invalid divisor {ref.divisor!r} for {ref.resource}")
     if resource == "cpu":
-        return str(math.ceil(Fraction(milli_cpu(quantity)) / (divisor * 1000)))
+        return str(math.ceil(Decimal(milli_cpu(quantity)) / (divisor * 1000)))
     return str(math.ceil(parse_quantity(quantity) / divisor))
 
 
