@@ -1,0 +1,33 @@
+"""What every request handler shares: storage, the watch cache, per-kind hooks, node agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from google.protobuf.message import Message
+
+from control.apiserver.storage import Storage
+from control.apiserver.watchcache import WatchCache
+
+
+class KindHooks:
+    """Side effects of writes for one kind (e.g. allocating a Service's ClusterIP)."""
+
+    async def before_create(self, obj: Message, dry_run: bool) -> None: ...
+
+    async def after_failed_create(self, obj: Message) -> None: ...
+
+    async def before_update(self, new: Message, old: Message, dry_run: bool) -> None: ...
+
+    async def after_failed_update(self, new: Message, old: Message) -> None: ...
+
+    async def after_delete(self, obj: Message) -> None: ...
+
+
+@dataclass
+class ApiContext:
+    storage: Storage
+    cache: WatchCache
+    hooks: dict[str, KindHooks] = field(default_factory=dict)
+    bookmark_interval: float = 10.0
+    agents: object = None  # pods.AgentProxy, set once the context exists

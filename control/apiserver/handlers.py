@@ -1,0 +1,234 @@
+"""The verbs every kind shares: Create, Get, Update, UpdateStatus, Delete.
+
+Reads come from the watch cache (after it has seen this server's latest
+write); writes go to etcd as single transactions. Every request is defaulted,
+validated and checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from google.protobuf.message import Message
+
+from control.apiserver import errors, strategy
+from control.apiserver.context import ApiContext
+from control.apiserver.defaults import apply_defaults
+from control.apiserver.deletion import plan_deletion
+from control.apiserver.storage import ConflictError, NotFoundError, TooLargeError
+from control.apiserver.validation import validate
+from control.client.kinds import Kind
+from skiff.v1 import meta_pb2
+
+log = logging.getLogger(__name__)
+
+GENERATE_NAME_ATTEMPTS = 8
+
+
+class ResourceHandlers:
+    def __init__(self, kind: Kind, api: ApiContext) -> None:
+        self.kind = kind
+        self.api = api
+        self.cache = api.cache[kind]
+
+    # -- helpers ----------------------------------------------------------
+
+    def namespace_of(self, namespace: str) -> str:
+        return (namespace or "default") if self.kind.namespaced else ""
+
+    def not_found(self, name: str) -> errors.ApiError:
+        return errors.not_found(self.kind.plural, name)
+
+    async def require_namespace(self, namespace: str, name: str) -> None:
+        if not self.kind.namespaced:
+            return
+        ns_cache = self.api.cache.caches["Namespace"]
+        await ns_cache.wait_fresh()
+        ns = ns_cache.get("", namespace)
+        if ns is None:
+            raise errors.not_found("namespaces", namespace)
+        if ns.HasField("deletion_timestamp"):
+            raise errors.forbidden(f'{self.kind.plural} "{name}" is forbidden: unable to create new content '
+                                   f"in namespace {namespace} because it is being terminated")
+
+    def _check_request_object(self, obj: Message) -> None:
+        if obj.kind and obj.kind != self.kind.kind:
+            raise errors.bad_request(f'kind: Invalid value: "{obj.kind}": must be {self.kind.kind}', "kind")
+        if obj.api_version and obj.api_version != self.kind.api_version:
+            raise errors.bad_request(
+                f'apiVersion: Invalid value: "{obj.api_version}": must be {self.kind.api_version}', "apiVersion")
+
+    def _validate(self, obj: Message, old: Message | None = None) -> None:
+        violations = validate(obj, old)
+        if violations:
+            raise errors.invalid(self.kind.kind, obj.metadata.name or obj.metadata.generate_name, violations)
+
+    def _written(self, obj: Message) -> Message:
+        self.cache.note_write(int(obj.metadata.resource_version))
+        return obj
+
+    # -- create -----------------------------------------------------------
+
+    async def create(self, obj: Message, dry_run: bool) -> Message:
+        self._check_request_object(obj)
+        meta = obj.metadata
+        meta.namespace = self.namespace_of(meta.namespace)
+        if meta.resource_version:
+            raise errors.bad_request(
+                "metadata.resourceVersion: Invalid value: "
+                f'"{meta.resource_version}": must be empty on create', "metadata.resourceVersion")
+        if not meta.name and not meta.generate_name:
+            raise errors.invalid(self.kind.kind, "", [errors.FieldViolation(
+                field="metadata.name", description="Required value: name or generateName is required")])
+        apply_defaults(obj)
+        strategy.prepare_for_create(self.kind, obj)
+        generate = not meta.name
+        if generate:
+            meta.name = strategy.generated_name(meta.generate_name)
+        self._validate(obj)
+        await self.require_namespace(meta.namespace, meta.name)
+        hooks = self.api.hooks.get(self.kind.kind)
+        if hooks:
+            await hooks.before_create(obj, dry_run)
+        if dry_run:
+            return obj
+        try:
+            return self._written(await self._create_with_name_retries(obj, generate))
+        except BaseException:
+            if hooks:
+                await hooks.after_failed_create(obj)
+            raise
+
+    async def _create_with_name_retries(self, obj: Message, generate: bool) -> Message:
+        for _ in range(GENERATE_NAME_ATTEMPTS):
+            try:
+                return await self.api.storage.create(self.kind, obj)
+            except ConflictError:
+                if not generate:
+                    raise errors.already_exists(self.kind.plural, obj.metadata.name) from None
+                obj.metadata.name = strategy.generated_name(obj.metadata.generate_name)
+            except TooLargeError as e:
+                raise errors.bad_request(str(e)) from None
+        raise errors.already_exists(self.kind.plural, obj.metadata.name)
+
+    # -- get --------------------------------------------------------------
+
+    async def get(self, namespace: str, name: str) -> Message:
+        await self.cache.wait_fresh()
+        obj = self.cache.get(self.namespace_of(namespace), name)
+        if obj is None:
+            raise self.not_found(name)
+        return obj
+
+    async def _stored(self, namespace: str, name: str) -> Message:
+        try:
+            return await self.api.storage.get(self.kind, namespace, name)
+        except NotFoundError:
+            raise self.not_found(name) from None
+
+    # -- update -----------------------------------------------------------
+
+    async def update(self, obj: Message, dry_run: bool, status_only: bool = False) -> Message:
+        self._check_request_object(obj)
+        meta = obj.metadata
+        meta.namespace = self.namespace_of(meta.namespace)
+        if not meta.name:
+            raise errors.invalid(self.kind.kind, "", [errors.FieldViolation(
+                field="metadata.name", description="Required value: name is required")])
+        requested_rv = meta.resource_version
+        while True:
+            old = await self._stored(meta.namespace, meta.name)
+            if requested_rv and requested_rv != old.metadata.resource_version:
+                raise errors.conflict(self.kind.plural, meta.name)
+            new = self._prepare_update(obj, old, status_only)
+            if _same(new, old):
+                return old
+            hooks = self.api.hooks.get(self.kind.kind)
+            if hooks and not status_only:
+                await hooks.before_update(new, old, dry_run)
+            if dry_run:
+                return new
+            try:
+                return self._written(await self._write_update(new, old))
+            except ConflictError:
+                if hooks and not status_only:
+                    await hooks.after_failed_update(new, old)
+                if requested_rv:
+                    raise errors.conflict(self.kind.plural, meta.name) from None
+            except TooLargeError as e:
+                raise errors.bad_request(str(e)) from None
+
+    def _prepare_update(self, obj: Message, old: Message, status_only: bool) -> Message:
+        new = obj.__class__()
+        new.CopyFrom(obj)
+        if status_only:
+            new = strategy.prepare_for_status_update(self.kind, new, old)
+        else:
+            apply_defaults(new)
+            strategy.prepare_for_update(self.kind, new, old)
+        self._validate(new, old)
+        return new
+
+    async def _write_update(self, new: Message, old: Message) -> Message:
+        revision = int(old.metadata.resource_version)
+        if new.HasField("metadata") and new.metadata.HasField("deletion_timestamp") and _finished(new):
+            return await self._remove(new, revision)
+        return await self.api.storage.update(self.kind, new, revision)
+
+    async def _remove(self, obj: Message, revision: int) -> Message:
+        deleted_at = await self.api.storage.delete(self.kind, obj, revision)
+        obj.metadata.resource_version = str(deleted_at)
+        hooks = self.api.hooks.get(self.kind.kind)
+        if hooks:
+            await hooks.after_delete(obj)
+        return obj
+
+    # -- delete -----------------------------------------------------------
+
+    async def delete(self, request: meta_pb2.DeleteRequest) -> Message:
+        namespace = self.namespace_of(request.namespace)
+        while True:
+            old = await self._stored(namespace, request.name)
+            self._check_preconditions(old, request.preconditions)
+            grace = request.grace_period_seconds if request.HasField("grace_period_seconds") else None
+            plan = plan_deletion(self.kind, old, request.propagation_policy, grace)
+            if request.dry_run:
+                return plan.updated or old
+            try:
+                if plan.remove_now:
+                    return self._written(await self._remove(old, int(old.metadata.resource_version)))
+                if plan.updated is None:
+                    return old
+                return self._written(await self.api.storage.update(
+                    self.kind, plan.updated, int(old.metadata.resource_version)))
+            except ConflictError:
+                continue
+
+    def _check_preconditions(self, obj: Message, pre: meta_pb2.Preconditions) -> None:
+        name = obj.metadata.name
+        if pre.uid and pre.uid != obj.metadata.uid:
+            raise errors.conflict(self.kind.plural, name, f"Precondition failed: UID in precondition: "
+                                  f"{pre.uid}, UID in object meta: {obj.metadata.uid}")
+        if pre.resource_version and pre.resource_version != obj.metadata.resource_version:
+            raise errors.conflict(self.kind.plural, name, "Precondition failed: ResourceVersion in "
+                                  f"precondition: {pre.resource_version}, ResourceVersion in object meta: "
+                                  f"{obj.metadata.resource_version}")
+
+
+def _same(new: Message, old: Message) -> bool:
+    a, b = new.__class__(), old.__class__()
+    a.CopyFrom(new)
+    b.CopyFrom(old)
+    a.metadata.resource_version = b.metadata.resource_version = ""
+    return a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
+
+
+def _finished(obj: Message) -> bool:
+    """A deleted object with no finalizers left goes (a pod only once its grace period is 0)."""
+    if obj.metadata.finalizers:
+        return False
+    if obj.kind == "Namespace" and obj.spec.finalizers:
+        return False
+    if obj.kind == "Pod" and obj.metadata.deletion_grace_period_seconds > 0:
+        return False
+    return True

@@ -1,0 +1,157 @@
+"""Pods' extra verbs: Bind (pods/binding), and Logs, Exec, Stats proxied to the node's agent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from google.protobuf.message import Message
+
+from control.apiserver import errors
+from control.apiserver.context import ApiContext
+from control.apiserver.storage import ConflictError, NotFoundError
+from control.apiserver.strategy import now
+from control.client.kinds import KINDS
+from skiff.v1 import meta_pb2, node_agent_pb2, node_agent_pb2_grpc, pod_pb2
+
+POD = KINDS["Pod"]
+NODE = KINDS["Node"]
+
+
+async def bind(api: ApiContext, binding: pod_pb2.Binding) -> pod_pb2.Pod:
+    namespace = binding.metadata.namespace or "default"
+    name = binding.metadata.name
+    node = binding.target.name
+    if not name:
+        raise errors.bad_request("metadata.name: Required value", "metadata.name")
+    if not node:
+        raise errors.bad_request("target.name: Required value", "target.name")
+    if binding.target.kind and binding.target.kind != "Node":
+        raise errors.bad_request(f'target.kind: Unsupported value: "{binding.target.kind}": '
+                                 'supported values: "Node"', "target.kind")
+    while True:
+        try:
+            pod = await api.storage.get(POD, namespace, name)
+        except NotFoundError:
+            raise errors.not_found("pods", name) from None
+        _check_bindable(pod, binding)
+        revision = int(pod.metadata.resource_version)
+        pod.spec.node_name = node
+        _set_scheduled(pod)
+        try:
+            bound = await api.storage.update(POD, pod, revision)
+        except ConflictError:
+            continue
+        api.cache[POD].note_write(int(bound.metadata.resource_version))
+        return bound
+
+
+def _check_bindable(pod: pod_pb2.Pod, binding: pod_pb2.Binding) -> None:
+    name = pod.metadata.name
+    if binding.metadata.uid and binding.metadata.uid != pod.metadata.uid:
+        raise errors.conflict("pods", name, f"Precondition failed: UID in precondition: "
+                              f"{binding.metadata.uid}, UID in object meta: {pod.metadata.uid}")
+    if pod.spec.node_name:
+        raise errors.conflict("pods/binding", name,
+                              f'pod {name} is already assigned to node "{pod.spec.node_name}"')
+    if pod.metadata.HasField("deletion_timestamp"):
+        raise errors.conflict("pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host")
+
+
+def _set_scheduled(pod: pod_pb2.Pod) -> None:
+    for cond in pod.status.conditions:
+        if cond.type == "PodScheduled":
+            cond.status, cond.reason, cond.message = "True", "", ""
+            cond.last_transition_time.CopyFrom(now())
+            return
+    pod.status.conditions.add(type="PodScheduled", status="True").last_transition_time.CopyFrom(now())
+
+
+class AgentProxy:
+    """Channels to node agents, found through Node status (InternalIP + kubelet port)."""
+
+    def __init__(self, api: ApiContext) -> None:
+        self.api = api
+        self.channels: dict[str, grpc.aio.Channel] = {}
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()
+
+    def _stub(self, node: Message) -> node_agent_pb2_grpc.NodeAgentStub:
+        port = node.status.daemon_endpoints.kubelet_endpoint.port
+        address = next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
+        if not port or not address:
+            raise errors.unavailable(f'node "{node.metadata.name}" does not publish its agent endpoint')
+        target = f"{address}:{port}"
+        if target not in self.channels:
+            self.channels[target] = grpc.aio.insecure_channel(target)
+        return node_agent_pb2_grpc.NodeAgentStub(self.channels[target])
+
+    async def _node(self, name: str) -> Message:
+        cache = self.api.cache[NODE]
+        await cache.wait_fresh()
+        node = cache.get("", name)
+        if node is None:
+            raise errors.not_found("nodes", name)
+        return node
+
+    async def _pod_agent(self, namespace: str, name: str) -> node_agent_pb2_grpc.NodeAgentStub:
+        cache = self.api.cache[POD]
+        await cache.wait_fresh()
+        pod = cache.get(namespace or "default", name)
+        if pod is None:
+            raise errors.not_found("pods", name)
+        if not pod.spec.node_name:
+            raise errors.bad_request(f'pod "{name}" is not scheduled to a node yet')
+        return self._stub(await self._node(pod.spec.node_name))
+
+    async def logs(self, request: node_agent_pb2.LogsRequest) -> AsyncIterator[node_agent_pb2.LogChunk]:
+        request.namespace = request.namespace or "default"
+        stub = await self._pod_agent(request.namespace, request.name)
+        async for chunk in _relay(stub.Logs(request)):
+            yield chunk
+
+    async def exec(self, request: node_agent_pb2.ExecRequest) -> node_agent_pb2.ExecResponse:
+        request.namespace = request.namespace or "default"
+        stub = await self._pod_agent(request.namespace, request.name)
+        try:
+            return await stub.Exec(request)
+        except grpc.aio.AioRpcError as e:
+            raise errors.ApiError(e.code(), e.details() or "exec failed") from None
+
+    async def exec_stream(self, requests: AsyncIterator[node_agent_pb2.ExecInput]
+                          ) -> AsyncIterator[node_agent_pb2.ExecOutput]:
+        first = await anext(aiter(requests), None)
+        if first is None or not first.HasField("start"):
+            raise errors.bad_request("the first ExecInput must carry start", "start")
+        first.start.namespace = first.start.namespace or "default"
+        stub = await self._pod_agent(first.start.namespace, first.start.name)
+
+        async def forward() -> AsyncIterator[node_agent_pb2.ExecInput]:
+            yield first
+            async for item in requests:
+                yield item
+
+        async for out in _relay(stub.ExecStream(forward())):
+            yield out
+
+    async def stats(self, request: node_agent_pb2.StatsRequest) -> node_agent_pb2.StatsSummary:
+        stub = self._stub(await self._node(request.name))
+        try:
+            return await stub.Stats(request)
+        except grpc.aio.AioRpcError as e:
+            raise errors.ApiError(e.code(), e.details() or "stats failed") from None
+
+
+async def _relay(call) -> AsyncIterator[Message]:
+    try:
+        async for item in call:
+            yield item
+    except grpc.aio.AioRpcError as e:
+        raise errors.ApiError(e.code(), e.details() or "agent call failed") from None
+    finally:
+        call.cancel()
+
+
+__all__ = ["bind", "AgentProxy", "meta_pb2"]

@@ -1,0 +1,156 @@
+"""The gRPC server: one service per kind, built from the kind table, plus health and reflection."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator, Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from control.apiserver import errors, pods
+from control.apiserver.context import ApiContext
+from control.apiserver.handlers import ResourceHandlers
+from control.apiserver.listing import Lister
+from control.client.kinds import KINDS, Kind
+from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, services_pb2
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+async def _abort(context: grpc.aio.ServicerContext, err: errors.ApiError) -> None:
+    await context.abort_with_status(rpc_status.to_status(err.to_status()))
+
+
+def _internal(e: BaseException) -> errors.ApiError:
+    log.error("internal error: %s", "".join(traceback.format_exception(e)))
+    return errors.ApiError(grpc.StatusCode.INTERNAL, f"internal error: {type(e).__name__}: {e}")
+
+
+def unary(fn: Callable) -> Callable:
+    async def handler(request, context):
+        try:
+            return await fn(request)
+        except errors.ApiError as e:
+            await _abort(context, e)
+        except (grpc.aio.AbortError, grpc.aio.UsageError):
+            raise
+        except Exception as e:  # noqa: BLE001 - never a traceback to the client
+            await _abort(context, _internal(e))
+    return handler
+
+
+def streaming(fn: Callable[..., AsyncIterator]) -> Callable:
+    async def handler(request, context):
+        try:
+            async for item in fn(request, context):
+                yield item
+        except errors.ApiError as e:
+            await _abort(context, e)
+        except (grpc.aio.AbortError, grpc.aio.UsageError):
+            raise
+        except Exception as e:  # noqa: BLE001
+            await _abort(context, _internal(e))
+    return handler
+
+
+def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
+    handlers = ResourceHandlers(kind, api)
+    lister = Lister(kind, api)
+    req = kind.request_message
+    obj = kind.message
+
+    async def create(r):
+        return await handlers.create(r.object, r.dry_run)
+
+    async def get(r):
+        return await handlers.get(r.namespace, r.name)
+
+    async def update(r):
+        return await handlers.update(r.object, r.dry_run)
+
+    async def update_status(r):
+        return await handlers.update(r.object, r.dry_run, status_only=True)
+
+    async def delete(r):
+        return await handlers.delete(r)
+
+    methods = {
+        "Create": grpc.unary_unary_rpc_method_handler(unary(create), req.FromString, obj.SerializeToString),
+        "Get": grpc.unary_unary_rpc_method_handler(unary(get), meta_pb2.GetRequest.FromString,
+                                                   obj.SerializeToString),
+        "List": grpc.unary_unary_rpc_method_handler(unary(lister.list), meta_pb2.ListRequest.FromString,
+                                                    kind.list_message.SerializeToString),
+        "Update": grpc.unary_unary_rpc_method_handler(unary(update), req.FromString, obj.SerializeToString),
+        "UpdateStatus": grpc.unary_unary_rpc_method_handler(unary(update_status), req.FromString,
+                                                            obj.SerializeToString),
+        "Delete": grpc.unary_unary_rpc_method_handler(unary(delete), meta_pb2.DeleteRequest.FromString,
+                                                      obj.SerializeToString),
+        # Watch events are serialized once in the cache and shared by every watcher.
+        "Watch": grpc.unary_stream_rpc_method_handler(streaming(lister.watch), meta_pb2.WatchRequest.FromString,
+                                                      _identity),
+    }
+    methods.update(_extra_methods(kind, api))
+    return grpc.method_handlers_generic_handler(kind.full_service_name, methods)
+
+
+def _extra_methods(kind: Kind, api: ApiContext) -> dict[str, grpc.RpcMethodHandler]:
+    if kind.kind == "Pod":
+        proxy = api.agents
+
+        async def bind(r):
+            return await pods.bind(api, r)
+
+        async def logs(r, _context):
+            async for chunk in proxy.logs(r):
+                yield chunk
+
+        async def exec_stream(requests, context):
+            try:
+                async for out in proxy.exec_stream(requests):
+                    yield out
+            except errors.ApiError as e:
+                await _abort(context, e)
+
+        return {
+            "Bind": grpc.unary_unary_rpc_method_handler(unary(bind), pod_pb2.Binding.FromString,
+                                                        pod_pb2.Pod.SerializeToString),
+            "Logs": grpc.unary_stream_rpc_method_handler(streaming(logs), node_agent_pb2.LogsRequest.FromString,
+                                                         node_agent_pb2.LogChunk.SerializeToString),
+            "Exec": grpc.unary_unary_rpc_method_handler(unary(proxy.exec), node_agent_pb2.ExecRequest.FromString,
+                                                        node_agent_pb2.ExecResponse.SerializeToString),
+            "ExecStream": grpc.stream_stream_rpc_method_handler(
+                exec_stream, node_agent_pb2.ExecInput.FromString, node_agent_pb2.ExecOutput.SerializeToString),
+        }
+    if kind.kind == "Node":
+        return {"Stats": grpc.unary_unary_rpc_method_handler(
+            unary(api.agents.stats), node_agent_pb2.StatsRequest.FromString,
+            node_agent_pb2.StatsSummary.SerializeToString)}
+    return {}
+
+
+def build_server(api: ApiContext) -> tuple[grpc.aio.Server, health.HealthServicer]:
+    server = grpc.aio.server(options=[
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", 512 * 1024 * 1024),
+        ("grpc.so_reuseport", 0),
+    ])
+    server.add_generic_rpc_handlers([kind_service(k, api) for k in KINDS.values()])
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [services_pb2.DESCRIPTOR.services_by_name[k.service].full_name for k in KINDS.values()]
+    reflection.enable_server_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                                         reflection.SERVICE_NAME], server)
+    for name in names:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    return server, health_servicer

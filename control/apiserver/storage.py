@@ -1,0 +1,258 @@
+"""Storage: objects as serialized protobuf in etcd, the only module that talks to etcd.
+
+Keys are `/registry/<resource>/<namespace>/<name>` (cluster-scoped kinds omit the
+namespace). An object's resourceVersion is its etcd mod revision; every write
+is one etcd transaction, so a write either lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import aetcd
+import grpc
+from aetcd import rpc
+from google.protobuf.message import Message
+
+from control.apiserver.encryption import Transformer
+from control.client.kinds import Kind
+
+log = logging.getLogger(__name__)
+
+# etcd refuses requests over 1.5 MiB (its --max-request-bytes default).
+MAX_OBJECT_BYTES = 1536 * 1024
+PREFIX = "/registry"
+
+
+class StorageError(Exception):
+    pass
+
+
+class ConflictError(StorageError):
+    """The object changed since the given resourceVersion (or already exists)."""
+
+
+class NotFoundError(StorageError):
+    pass
+
+
+class CompactedError(StorageError):
+    """The requested revision is older than etcd's compaction."""
+
+
+def resource_prefix(kind: Kind, namespace: str = "") -> str:
+    base = f"{PREFIX}/{kind.plural}/"
+    return f"{base}{namespace}/" if kind.namespaced and namespace else base
+
+
+def object_key(kind: Kind, namespace: str, name: str) -> str:
+    if kind.namespaced:
+        return f"{PREFIX}/{kind.plural}/{namespace}/{name}"
+    return f"{PREFIX}/{kind.plural}/{name}"
+
+
+def prefix_end(prefix: bytes) -> bytes:
+    return prefix[:-1] + bytes([prefix[-1] + 1])
+
+
+@dataclass
+class RawEvent:
+    type: str  # PUT or DELETE
+    key: str
+    revision: int
+    obj: Message | None  # None for DELETE
+
+
+class Storage:
+    def __init__(self, etcd_servers: list[str], transformers: dict[str, Transformer] | None = None) -> None:
+        self.servers = etcd_servers
+        self.transformers = transformers or {}
+        self.etcd: aetcd.Client | None = None
+
+    async def connect(self) -> None:
+        last: Exception | None = None
+        for url in self.servers:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            client = aetcd.Client(host=parsed.hostname or "127.0.0.1", port=parsed.port or 2379,
+                                  options=[("grpc.max_receive_message_length", 512 * 1024 * 1024)])
+            try:
+                await client.connect()
+                await self._kv(client).Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True))
+                self.etcd = client
+                return
+            except Exception as e:  # noqa: BLE001 - try the next endpoint
+                last = e
+                await client.close()
+        raise StorageError(f"cannot reach etcd at {', '.join(self.servers)}: {last}")
+
+    async def close(self) -> None:
+        if self.etcd:
+            await self.etcd.close()
+
+    @staticmethod
+    def _kv(client: aetcd.Client):
+        return client.kvstub
+
+    @property
+    def kv(self):
+        return self.etcd.kvstub
+
+    # -- encoding ---------------------------------------------------------
+
+    def encode(self, kind: Kind, obj: Message) -> bytes:
+        data = obj.SerializeToString(deterministic=True)
+        transformer = self.transformers.get(kind.plural)
+        return transformer.encrypt(data) if transformer else data
+
+    def decode(self, kind: Kind, value: bytes, revision: int) -> Message:
+        transformer = self.transformers.get(kind.plural)
+        if transformer:
+            value = transformer.decrypt(value)
+        obj = kind.message()
+        obj.ParseFromString(value)
+        obj.metadata.resource_version = str(revision)
+        return obj
+
+    # -- reads ------------------------------------------------------------
+
+    async def current_revision(self) -> int:
+        resp = await self.kv.Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True))
+        return resp.header.revision
+
+    async def get(self, kind: Kind, namespace: str, name: str) -> Message:
+        key = object_key(kind, namespace, name).encode()
+        resp = await self.kv.Range(rpc.RangeRequest(key=key))
+        if not resp.kvs:
+            raise NotFoundError(key.decode())
+        kv = resp.kvs[0]
+        return self.decode(kind, kv.value, kv.mod_revision)
+
+    async def list(self, kind: Kind, namespace: str = "") -> tuple[list[Message], int]:
+        """Every object of a kind and the revision the list was read at."""
+        prefix = resource_prefix(kind, namespace).encode()
+        resp = await self.kv.Range(rpc.RangeRequest(key=prefix, range_end=prefix_end(prefix)))
+        return [self.decode(kind, kv.value, kv.mod_revision) for kv in resp.kvs], resp.header.revision
+
+    async def list_page(self, kind: Kind, namespace: str, start_key: str, revision: int,
+                        limit: int) -> tuple[list[tuple[str, Message]], int, bool]:
+        """Up to `limit` objects from start_key on, as of `revision` (0: now)."""
+        prefix = resource_prefix(kind, namespace).encode()
+        req = rpc.RangeRequest(key=start_key.encode() if start_key else prefix,
+                               range_end=prefix_end(prefix), limit=limit, revision=revision)
+        try:
+            resp = await self.kv.Range(req)
+        except grpc.aio.AioRpcError as e:
+            if "compacted" in (e.details() or ""):
+                raise CompactedError(str(revision)) from None
+            raise
+        items = [(kv.key.decode(), self.decode(kind, kv.value, kv.mod_revision)) for kv in resp.kvs]
+        return items, revision or resp.header.revision, resp.more
+
+    async def check_revision_available(self, revision: int) -> None:
+        """Raises CompactedError if etcd has compacted away `revision`."""
+        try:
+            await self.kv.Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True, revision=revision))
+        except grpc.aio.AioRpcError as e:
+            if "compacted" in (e.details() or ""):
+                raise CompactedError(str(revision)) from None
+            if "future revision" in (e.details() or ""):
+                return
+            raise
+
+    # -- writes -----------------------------------------------------------
+
+    async def create(self, kind: Kind, obj: Message) -> Message:
+        key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
+        value = self._checked(kind, obj)
+        txn = rpc.TxnRequest(
+            compare=[rpc.Compare(key=key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
+                                 create_revision=0)],
+            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value))])
+        resp = await self.kv.Txn(txn)
+        if not resp.succeeded:
+            raise ConflictError("exists")
+        return self._stamped(obj, resp.header.revision)
+
+    async def update(self, kind: Kind, obj: Message, expected_revision: int) -> Message:
+        key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
+        value = self._checked(kind, obj)
+        txn = rpc.TxnRequest(
+            compare=[rpc.Compare(key=key, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL,
+                                 mod_revision=expected_revision)],
+            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value))])
+        resp = await self.kv.Txn(txn)
+        if not resp.succeeded:
+            raise ConflictError("modified")
+        return self._stamped(obj, resp.header.revision)
+
+    async def delete(self, kind: Kind, obj: Message, expected_revision: int) -> int:
+        key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
+        txn = rpc.TxnRequest(
+            compare=[rpc.Compare(key=key, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL,
+                                 mod_revision=expected_revision)],
+            success=[rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))])
+        resp = await self.kv.Txn(txn)
+        if not resp.succeeded:
+            raise ConflictError("modified")
+        return resp.header.revision
+
+    async def guaranteed_update(self, kind: Kind, namespace: str, name: str,
+                                mutate: Callable[[Message], Message | None]) -> Message:
+        """Read-modify-write with retries on conflict; mutate returns None for no change."""
+        while True:
+            current = await self.get(kind, namespace, name)
+            revision = int(current.metadata.resource_version)
+            updated = mutate(current)
+            if updated is None:
+                return current
+            try:
+                return await self.update(kind, updated, revision)
+            except ConflictError:
+                continue
+
+    def _checked(self, kind: Kind, obj: Message) -> bytes:
+        obj.metadata.resource_version = ""
+        value = self.encode(kind, obj)
+        if len(value) > MAX_OBJECT_BYTES:
+            raise TooLargeError(len(value))
+        return value
+
+    @staticmethod
+    def _stamped(obj: Message, revision: int) -> Message:
+        obj.metadata.resource_version = str(revision)
+        return obj
+
+    async def compact(self, revision: int) -> None:
+        await self.kv.Compact(rpc.CompactionRequest(revision=revision, physical=False))
+
+    # -- watch ------------------------------------------------------------
+
+    async def watch(self, kind: Kind, start_revision: int) -> AsyncIterator[RawEvent]:
+        """Every change to a kind from start_revision on (one etcd watch per kind)."""
+        prefix = resource_prefix(kind).encode()
+        watch = await self.etcd.watch(prefix, range_end=prefix_end(prefix), start_revision=start_revision)
+        try:
+            async for ev in watch:
+                kv = ev.kv
+                if ev.kind == "PUT":
+                    yield RawEvent("PUT", kv.key.decode(), kv.mod_revision,
+                                   self.decode(kind, kv.value, kv.mod_revision))
+                else:
+                    yield RawEvent("DELETE", kv.key.decode(), kv.mod_revision, None)
+        except aetcd.RevisionCompactedError as e:
+            raise CompactedError(str(e)) from None
+        finally:
+            try:
+                await asyncio.wait_for(watch.cancel(), 2)
+            except Exception:  # noqa: BLE001 - the stream may already be gone
+                pass
+
+
+class TooLargeError(StorageError):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"object is too large: {size} bytes, etcd's limit is {MAX_OBJECT_BYTES} bytes")
+        self.size = size

@@ -1,0 +1,211 @@
+"""The watch cache: one etcd watch per kind, fanned out to every watcher.
+
+Each kind's cache holds the current objects and a window of recent events.
+Watchers get their own bounded queue; one that falls behind is cut off with
+RESOURCE_EXHAUSTED instead of holding up the others (Kubernetes terminates
+slow watchers the same way). Lists and gets are served from the cache once it
+has caught up with this apiserver's own latest write, so a client always
+reads its writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from google.protobuf.message import Message
+
+from control.apiserver.storage import CompactedError, Storage, StorageError
+from control.client.kinds import Kind
+
+log = logging.getLogger(__name__)
+
+Filter = Callable[[Message], bool]
+
+
+@dataclass
+class CacheEvent:
+    type: str  # ADDED, MODIFIED, DELETED
+    revision: int
+    obj: Message
+    old: Message | None = None
+    _wire: dict[str, bytes] = field(default_factory=dict)
+
+    def wire(self, event_type: str, message_type) -> bytes:
+        """The serialized WatchEvent, built once and shared by every watcher."""
+        data = self._wire.get(event_type)
+        if data is None:
+            data = message_type(type=event_type, object=self.obj).SerializeToString()
+            self._wire[event_type] = data
+        return data
+
+
+class WatcherGone(Exception):
+    pass
+
+
+class Watcher:
+    def __init__(self, matches: Filter, capacity: int) -> None:
+        self.matches = matches
+        self.queue: asyncio.Queue[CacheEvent | None] = asyncio.Queue(capacity)
+        self.overflowed = False
+
+    def offer(self, event: CacheEvent) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self.queue = asyncio.Queue(1)  # drop the backlog; the stream ends at once
+            self.queue.put_nowait(None)
+
+
+class KindCache:
+    def __init__(self, kind: Kind, storage: Storage, window: int = 20000,
+                 watcher_capacity: int = 10000) -> None:
+        self.kind = kind
+        self.storage = storage
+        self.objects: dict[str, Message] = {}
+        self.events: collections.deque[CacheEvent] = collections.deque(maxlen=window)
+        self.revision = 0
+        self.oldest_revision = 0  # events after this revision are all in the window
+        self.watchers: set[Watcher] = set()
+        self.watcher_capacity = watcher_capacity
+        self.written_revision = 0  # the newest revision this apiserver wrote for this kind
+        self._progress = asyncio.Condition()
+        self._task: asyncio.Task | None = None
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._relist()
+        self._task = asyncio.create_task(self._run(), name=f"watchcache-{self.kind.plural}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _relist(self) -> None:
+        items, revision = await self.storage.list(self.kind)
+        fresh = {self._key(o): o for o in items}
+        for key, old in list(self.objects.items()):
+            if key not in fresh:
+                self._apply(CacheEvent("DELETED", revision, old))
+        for key, obj in fresh.items():
+            old = self.objects.get(key)
+            if old is None:
+                self._apply(CacheEvent("ADDED", int(obj.metadata.resource_version), obj))
+            elif old.metadata.resource_version != obj.metadata.resource_version:
+                self._apply(CacheEvent("MODIFIED", int(obj.metadata.resource_version), obj, old))
+        await self._advance(revision)
+        if not self.ready.is_set():
+            self.oldest_revision = revision
+            self.ready.set()
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                async for raw in self.storage.watch(self.kind, self.revision + 1):
+                    backoff = 0.1
+                    if raw.type == "PUT":
+                        old = self.objects.get(raw.key)
+                        self._apply(CacheEvent("MODIFIED" if old else "ADDED", raw.revision, raw.obj, old))
+                    else:
+                        old = self.objects.get(raw.key)
+                        if old is None:
+                            continue
+                        gone = old.__class__()
+                        gone.CopyFrom(old)
+                        gone.metadata.resource_version = str(raw.revision)
+                        self._apply(CacheEvent("DELETED", raw.revision, gone, old))
+                    await self._advance(raw.revision)
+            except asyncio.CancelledError:
+                raise
+            except (CompactedError, StorageError, Exception) as e:  # noqa: BLE001 - relist and go on
+                log.warning("watch cache for %s: %s; relisting", self.kind.plural, e)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5)
+                try:
+                    await self._relist()
+                except Exception as e2:  # noqa: BLE001
+                    log.warning("relist of %s failed: %s", self.kind.plural, e2)
+
+    @staticmethod
+    def _key(obj: Message) -> str:
+        return f"{obj.metadata.namespace}/{obj.metadata.name}"
+
+    def _apply(self, event: CacheEvent) -> None:
+        key = self._key(event.obj)
+        if event.type == "DELETED":
+            self.objects.pop(key, None)
+        else:
+            self.objects[key] = event.obj
+        if len(self.events) == self.events.maxlen:
+            self.oldest_revision = self.events[0].revision
+        self.events.append(event)
+        for watcher in list(self.watchers):
+            watcher.offer(event)
+
+    async def _advance(self, revision: int) -> None:
+        if revision > self.revision:
+            self.revision = revision
+        async with self._progress:
+            self._progress.notify_all()
+
+    def note_write(self, revision: int) -> None:
+        self.written_revision = max(self.written_revision, revision)
+
+    async def wait_fresh(self, revision: int | None = None, timeout: float = 10.0) -> None:
+        """Waits until the cache has seen this apiserver's latest write (or `revision`)."""
+        target = self.written_revision if revision is None else revision
+        if self.revision >= target:
+            return
+        async with self._progress:
+            await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= target), timeout)
+
+    def get(self, namespace: str, name: str) -> Message | None:
+        return self.objects.get(f"{namespace}/{name}")
+
+    def snapshot(self) -> tuple[list[Message], int]:
+        return list(self.objects.values()), self.revision
+
+    def subscribe(self, matches: Filter, since: int | None) -> tuple[Watcher, list[CacheEvent]]:
+        """A new watcher and the events it must see first.
+
+        since=None: the current state as ADDED events. Otherwise every event after
+        `since`; CompactedError if the window no longer reaches back that far.
+        """
+        watcher = Watcher(matches, self.watcher_capacity)
+        if since is None:
+            backlog = [CacheEvent("ADDED", self.revision, o) for o in self.objects.values()]
+        else:
+            if since < self.oldest_revision:
+                raise CompactedError(str(since))
+            backlog = [e for e in self.events if e.revision > since]
+        self.watchers.add(watcher)
+        return watcher, backlog
+
+    def unsubscribe(self, watcher: Watcher) -> None:
+        self.watchers.discard(watcher)
+
+
+class WatchCache:
+    """The caches of every kind."""
+
+    def __init__(self, storage: Storage, kinds: list[Kind], window: int = 20000,
+                 watcher_capacity: int = 10000) -> None:
+        self.caches = {k.kind: KindCache(k, storage, window, watcher_capacity) for k in kinds}
+
+    async def start(self) -> None:
+        await asyncio.gather(*(c.start() for c in self.caches.values()))
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(c.stop() for c in self.caches.values()))
+
+    def __getitem__(self, kind: Kind) -> KindCache:
+        return self.caches[kind.kind]
