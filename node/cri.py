@@ -1,0 +1,246 @@
+"""CRI client: containerd's RuntimeService and ImageService over its unix socket (grpc.aio).
+
+Every call goes through one wrapper that turns gRPC failures into CRIError subclasses
+naming the operation, so callers can tell "gone" (NotFound) from "runtime down"
+(RuntimeUnavailable) from "took too long" (CRITimeout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import grpc
+
+from cri.runtime.v1 import api_pb2 as pb
+from cri.runtime.v1 import api_pb2_grpc as pb_grpc
+
+# Labels set on every sandbox and container, the kubelet's names; the default log/exec lookup uses them.
+POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
+POD_NAME_LABEL = "io.kubernetes.pod.name"
+POD_UID_LABEL = "io.kubernetes.pod.uid"
+CONTAINER_NAME_LABEL = "io.kubernetes.container.name"
+
+DEFAULT_TIMEOUT = 120.0  # seconds; containerd's own operations (create, stop) can be slow on busy nodes
+PULL_TIMEOUT = 600.0
+EXEC_GRACE = 5.0  # added to an exec's own timeout for the gRPC deadline
+
+
+class CRIError(Exception):
+    """A CRI call failed; `operation` is the RPC name, `code` the gRPC status code."""
+
+    def __init__(self, operation: str, code: grpc.StatusCode | None, details: str) -> None:
+        super().__init__(f"CRI {operation}: {details}")
+        self.operation = operation
+        self.code = code
+        self.details = details
+
+
+class NotFound(CRIError):
+    pass
+
+
+class RuntimeUnavailable(CRIError):
+    pass
+
+
+class CRITimeout(CRIError):
+    pass
+
+
+def _error(operation: str, e: grpc.aio.AioRpcError) -> CRIError:
+    code = e.code()
+    details = e.details() or str(code)
+    if code == grpc.StatusCode.NOT_FOUND or "not found" in details:
+        return NotFound(operation, code, details)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return RuntimeUnavailable(operation, code, details)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED or ("timeout" in details and "exceeded" in details):
+        return CRITimeout(operation, code, details)
+    return CRIError(operation, code, details)
+
+
+def pod_labels(namespace: str, name: str, uid: str) -> dict[str, str]:
+    return {POD_NAMESPACE_LABEL: namespace, POD_NAME_LABEL: name, POD_UID_LABEL: uid}
+
+
+def container_labels(namespace: str, name: str, uid: str, container: str) -> dict[str, str]:
+    return {**pod_labels(namespace, name, uid), CONTAINER_NAME_LABEL: container}
+
+
+class CRI:
+    """One connection to a CRI runtime; `runtime` and `images` are the raw stubs."""
+
+    def __init__(self, endpoint: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if not endpoint.startswith("unix://"):
+            endpoint = "unix://" + endpoint
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.channel = grpc.aio.insecure_channel(endpoint, options=[
+            ("grpc.max_receive_message_length", 16 * 1024 * 1024)])
+        self.runtime = pb_grpc.RuntimeServiceStub(self.channel)
+        self.images = pb_grpc.ImageServiceStub(self.channel)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> CRI:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _call(self, stub: Any, operation: str, request: Any, timeout: float | None = None) -> Any:
+        try:
+            return await getattr(stub, operation)(request, timeout=timeout or self.timeout)
+        except grpc.aio.AioRpcError as e:
+            raise _error(operation, e) from None
+
+    # ---- runtime ----
+
+    async def version(self) -> pb.VersionResponse:
+        return await self._call(self.runtime, "Version", pb.VersionRequest(version="v1"))
+
+    async def status(self) -> pb.RuntimeStatus:
+        return (await self._call(self.runtime, "Status", pb.StatusRequest())).status
+
+    async def ready(self) -> bool:
+        """RuntimeReady and NetworkReady both true."""
+        conditions = {c.type: c.status for c in (await self.status()).conditions}
+        return conditions.get("RuntimeReady", False) and conditions.get("NetworkReady", False)
+
+    # ---- sandboxes ----
+
+    async def run_pod_sandbox(self, config: pb.PodSandboxConfig, runtime_handler: str = "") -> str:
+        request = pb.RunPodSandboxRequest(config=config, runtime_handler=runtime_handler)
+        return (await self._call(self.runtime, "RunPodSandbox", request)).pod_sandbox_id
+
+    async def stop_pod_sandbox(self, sandbox_id: str) -> None:
+        """Stops every container of the sandbox and tears down its network; a missing one counts as done."""
+        try:
+            await self._call(self.runtime, "StopPodSandbox", pb.StopPodSandboxRequest(pod_sandbox_id=sandbox_id))
+        except NotFound:
+            pass
+
+    async def remove_pod_sandbox(self, sandbox_id: str) -> None:
+        try:
+            await self._call(self.runtime, "RemovePodSandbox",
+                             pb.RemovePodSandboxRequest(pod_sandbox_id=sandbox_id))
+        except NotFound:
+            pass
+
+    async def pod_sandbox_status(self, sandbox_id: str) -> pb.PodSandboxStatus:
+        request = pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id)
+        return (await self._call(self.runtime, "PodSandboxStatus", request)).status
+
+    async def list_pod_sandboxes(self, labels: Mapping[str, str] | None = None,
+                                 state: int | None = None, sandbox_id: str = "") -> list[pb.PodSandbox]:
+        f = pb.PodSandboxFilter(id=sandbox_id, label_selector=dict(labels or {}))
+        if state is not None:
+            f.state.state = state
+        response = await self._call(self.runtime, "ListPodSandbox", pb.ListPodSandboxRequest(filter=f))
+        return list(response.items)
+
+    # ---- containers ----
+
+    async def create_container(self, sandbox_id: str, config: pb.ContainerConfig,
+                               sandbox_config: pb.PodSandboxConfig) -> str:
+        request = pb.CreateContainerRequest(pod_sandbox_id=sandbox_id, config=config,
+                                            sandbox_config=sandbox_config)
+        return (await self._call(self.runtime, "CreateContainer", request)).container_id
+
+    async def start_container(self, container_id: str) -> None:
+        await self._call(self.runtime, "StartContainer", pb.StartContainerRequest(container_id=container_id))
+
+    async def stop_container(self, container_id: str, timeout: int = 30) -> None:
+        """SIGTERM, then SIGKILL after `timeout` seconds (the grace period); a missing one counts as done."""
+        request = pb.StopContainerRequest(container_id=container_id, timeout=timeout)
+        try:
+            await self._call(self.runtime, "StopContainer", request, timeout=timeout + self.timeout)
+        except NotFound:
+            pass
+
+    async def remove_container(self, container_id: str) -> None:
+        try:
+            await self._call(self.runtime, "RemoveContainer", pb.RemoveContainerRequest(container_id=container_id))
+        except NotFound:
+            pass
+
+    async def list_containers(self, labels: Mapping[str, str] | None = None, sandbox_id: str = "",
+                              state: int | None = None, container_id: str = "") -> list[pb.Container]:
+        f = pb.ContainerFilter(id=container_id, pod_sandbox_id=sandbox_id, label_selector=dict(labels or {}))
+        if state is not None:
+            f.state.state = state
+        response = await self._call(self.runtime, "ListContainers", pb.ListContainersRequest(filter=f))
+        return list(response.containers)
+
+    async def container_status(self, container_id: str) -> pb.ContainerStatus:
+        request = pb.ContainerStatusRequest(container_id=container_id)
+        return (await self._call(self.runtime, "ContainerStatus", request)).status
+
+    async def update_container_resources(self, container_id: str,
+                                         resources: pb.LinuxContainerResources) -> None:
+        request = pb.UpdateContainerResourcesRequest(container_id=container_id, linux=resources)
+        await self._call(self.runtime, "UpdateContainerResources", request)
+
+    async def reopen_container_log(self, container_id: str) -> None:
+        request = pb.ReopenContainerLogRequest(container_id=container_id)
+        await self._call(self.runtime, "ReopenContainerLog", request)
+
+    # ---- exec ----
+
+    async def exec_sync(self, container_id: str, cmd: list[str], timeout: float = 0) -> pb.ExecSyncResponse:
+        """Runs cmd in the container; raises CRITimeout when it outlives `timeout` seconds (0: no limit)."""
+        seconds = max(1, int(-(-timeout // 1))) if timeout else 0
+        request = pb.ExecSyncRequest(container_id=container_id, cmd=cmd, timeout=seconds)
+        deadline = (seconds + EXEC_GRACE) if seconds else None
+        return await self._call(self.runtime, "ExecSync", request,
+                                timeout=deadline or 24 * 3600.0)
+
+    async def exec_url(self, container_id: str, cmd: list[str], *, stdin: bool = False, tty: bool = False) -> str:
+        """The runtime's streaming-server URL for an interactive exec session."""
+        request = pb.ExecRequest(container_id=container_id, cmd=cmd, tty=tty, stdin=stdin,
+                                 stdout=True, stderr=not tty)
+        return (await self._call(self.runtime, "Exec", request)).url
+
+    # ---- stats ----
+
+    async def container_stats(self, container_id: str) -> pb.ContainerStats:
+        request = pb.ContainerStatsRequest(container_id=container_id)
+        return (await self._call(self.runtime, "ContainerStats", request)).stats
+
+    async def list_container_stats(self, labels: Mapping[str, str] | None = None,
+                                   sandbox_id: str = "") -> list[pb.ContainerStats]:
+        f = pb.ContainerStatsFilter(pod_sandbox_id=sandbox_id, label_selector=dict(labels or {}))
+        response = await self._call(self.runtime, "ListContainerStats", pb.ListContainerStatsRequest(filter=f))
+        return list(response.stats)
+
+    async def list_pod_sandbox_stats(self, labels: Mapping[str, str] | None = None) -> list[pb.PodSandboxStats]:
+        f = pb.PodSandboxStatsFilter(label_selector=dict(labels or {}))
+        response = await self._call(self.runtime, "ListPodSandboxStats", pb.ListPodSandboxStatsRequest(filter=f))
+        return list(response.stats)
+
+    # ---- images ----
+
+    async def pull_image(self, image: str, sandbox_config: pb.PodSandboxConfig | None = None,
+                         auth: pb.AuthConfig | None = None) -> str:
+        """Pulls image; returns the image reference (its id) the runtime resolved it to."""
+        request = pb.PullImageRequest(image=pb.ImageSpec(image=image), auth=auth, sandbox_config=sandbox_config)
+        return (await self._call(self.images, "PullImage", request, timeout=PULL_TIMEOUT)).image_ref
+
+    async def image_status(self, image: str) -> pb.Image | None:
+        """The image if the runtime has it, else None."""
+        response = await self._call(self.images, "ImageStatus", pb.ImageStatusRequest(image=pb.ImageSpec(image=image)))
+        return response.image if response.HasField("image") else None
+
+    async def list_images(self) -> list[pb.Image]:
+        return list((await self._call(self.images, "ListImages", pb.ListImagesRequest())).images)
+
+    async def remove_image(self, image: str) -> None:
+        try:
+            await self._call(self.images, "RemoveImage", pb.RemoveImageRequest(image=pb.ImageSpec(image=image)))
+        except NotFound:
+            pass
+
+    async def image_fs_info(self) -> list[pb.FilesystemUsage]:
+        return list((await self._call(self.images, "ImageFsInfo", pb.ImageFsInfoRequest())).image_filesystems)

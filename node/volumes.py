@@ -1,0 +1,348 @@
+"""A pod's volumes on the host, under <root>/pods/<uid>/volumes/<name>, and the CRI mounts into containers.
+
+emptyDir (medium Memory on tmpfs), hostPath (with the kubelet's type checks), configMap and
+secret (secret on tmpfs). configMap/secret contents are written the way the kubelet's
+AtomicWriter does it, so a container never sees a half-updated set of files:
+
+    <vol>/..2026_11_23_18_40_00.123456789/<files>   one timestamped directory per version
+    <vol>/..data -> ..2026_...                       swapped with one rename(2)
+    <vol>/<key>  -> ..data/<key>                     what the container reads
+
+The caller fetches the ConfigMaps and Secrets (they are API objects) and passes them in;
+setup_volumes is idempotent (its disk work runs in a worker thread), and re-running it
+with newer objects updates the files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import posixpath
+import shutil
+import stat
+import subprocess
+import time
+from collections.abc import Mapping
+
+from cri.runtime.v1 import api_pb2 as cri_pb
+from node.containers import parse_quantity
+from skiff.v1 import core_pb2, pod_pb2
+
+DEFAULT_MODE = 0o644
+DATA_DIR_NAME = "..data"
+EMPTY_DIR_MODE = 0o777
+PROPAGATION = {"": cri_pb.PROPAGATION_PRIVATE, "None": cri_pb.PROPAGATION_PRIVATE,
+               "HostToContainer": cri_pb.PROPAGATION_HOST_TO_CONTAINER,
+               "Bidirectional": cri_pb.PROPAGATION_BIDIRECTIONAL}
+
+
+class VolumeError(Exception):
+    """A volume cannot be set up (the kubelet's FailedMount); the message names the volume."""
+
+
+def pod_dir(root: str, uid: str) -> str:
+    return os.path.join(root, "pods", uid)
+
+
+def volume_path(root: str, uid: str, name: str) -> str:
+    return os.path.join(pod_dir(root, uid), "volumes", name)
+
+
+def referenced_config_maps(pod: pod_pb2.Pod) -> list[str]:
+    return [v.config_map.name for v in pod.spec.volumes if v.HasField("config_map")]
+
+
+def referenced_secrets(pod: pod_pb2.Pod) -> list[str]:
+    return [v.secret.secret_name for v in pod.spec.volumes if v.HasField("secret")]
+
+
+# ---- setup ----
+
+async def setup_volumes(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
+                        secrets: Mapping[str, core_pb2.Secret]) -> dict[str, str]:
+    """Materializes every volume of the pod; returns volume name -> host path."""
+    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets)
+
+
+def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
+                       secrets: Mapping[str, core_pb2.Secret]) -> dict[str, str]:
+    paths = {}
+    for volume in pod.spec.volumes:
+        try:
+            paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets)
+        except VolumeError as e:
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}": {e}') from None
+        except OSError as e:
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}": {e}') from None
+    return paths
+
+
+def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
+                        config_maps: Mapping[str, core_pb2.ConfigMap],
+                        secrets: Mapping[str, core_pb2.Secret]) -> str:
+    path = volume_path(root, pod.metadata.uid, volume.name)
+    if volume.HasField("host_path"):
+        return check_host_path(volume.host_path.path, volume.host_path.type)
+    if volume.HasField("empty_dir"):
+        _setup_empty_dir(path, volume.empty_dir)
+        return path
+    if volume.HasField("config_map"):
+        source = volume.config_map
+        _setup_dir(path, tmpfs=False)
+        write_atomic(path, config_map_payload(source, config_maps.get(source.name)))
+        return path
+    if volume.HasField("secret"):
+        _setup_dir(path, tmpfs=True)
+        write_atomic(path, secret_payload(volume.secret, secrets.get(volume.secret.secret_name)))
+        return path
+    raise VolumeError("unsupported volume type (supported: emptyDir, hostPath, configMap, secret)")
+
+
+def _setup_empty_dir(path: str, source: pod_pb2.EmptyDirVolumeSource) -> None:
+    if source.medium not in ("", "Memory"):
+        raise VolumeError(f'emptyDir.medium: Unsupported value: "{source.medium}": supported values: "", "Memory"')
+    size = ""
+    if source.medium == "Memory" and source.size_limit:
+        try:
+            size = str(int(parse_quantity(source.size_limit)))
+        except ValueError as e:
+            raise VolumeError(f"emptyDir.sizeLimit: {e}") from None
+    _setup_dir(path, tmpfs=source.medium == "Memory", size=size)
+
+
+def _setup_dir(path: str, tmpfs: bool, size: str = "") -> None:
+    os.makedirs(path, exist_ok=True)
+    if tmpfs and not is_mount_point(path):
+        options = "mode=0777" + (f",size={size}" if size else "")
+        _run("mount", "-t", "tmpfs", "-o", options, "tmpfs", path)
+    if stat.S_IMODE(os.stat(path).st_mode) != EMPTY_DIR_MODE:
+        os.chmod(path, EMPTY_DIR_MODE)
+
+
+# ---- hostPath ----
+
+def check_host_path(path: str, kind: str) -> str:
+    """The kubelet's hostPath type checks; *OrCreate types create what is missing."""
+    if not path.startswith("/"):
+        raise VolumeError(f"hostPath.path: must be an absolute path: {path!r}")
+    if kind == "DirectoryOrCreate" and not os.path.exists(path):
+        os.makedirs(path, mode=0o755, exist_ok=True)
+    elif kind == "FileOrCreate" and not os.path.exists(path):
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    checks = {
+        "Directory": (stat.S_ISDIR, "a directory"), "DirectoryOrCreate": (stat.S_ISDIR, "a directory"),
+        "File": (stat.S_ISREG, "a file"), "FileOrCreate": (stat.S_ISREG, "a file"),
+        "Socket": (stat.S_ISSOCK, "a socket file"), "CharDevice": (stat.S_ISCHR, "a character device"),
+        "BlockDevice": (stat.S_ISBLK, "a block device"),
+    }
+    if kind == "":
+        return path
+    if kind not in checks:
+        raise VolumeError(f'hostPath.type: Unsupported value: "{kind}": supported values: "", '
+                          + ", ".join(f'"{k}"' for k in sorted(checks)))
+    test, what = checks[kind]
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise VolumeError(f"hostPath type check failed: {path} is not {what}") from None
+    if not test(mode):
+        raise VolumeError(f"hostPath type check failed: {path} is not {what}")
+    return path
+
+
+# ---- configMap and secret payloads ----
+
+def config_map_payload(source: pod_pb2.ConfigMapVolumeSource,
+                       cm: core_pb2.ConfigMap | None) -> dict[str, tuple[bytes, int]]:
+    if cm is None:
+        if source.optional:
+            return {}
+        raise VolumeError(f'configmap "{source.name}" not found')
+    data = {k: v.encode() for k, v in cm.data.items()}
+    data.update(cm.binary_data)
+    return _payload(data, source.items, _mode(source), source.optional, f'configmap "{source.name}"')
+
+
+def secret_payload(source: pod_pb2.SecretVolumeSource,
+                   secret: core_pb2.Secret | None) -> dict[str, tuple[bytes, int]]:
+    if secret is None:
+        if source.optional:
+            return {}
+        raise VolumeError(f'secret "{source.secret_name}" not found')
+    return _payload(dict(secret.data), source.items, _mode(source), source.optional,
+                    f'secret "{source.secret_name}"')
+
+
+def _mode(source: pod_pb2.ConfigMapVolumeSource | pod_pb2.SecretVolumeSource) -> int:
+    mode = source.default_mode if source.HasField("default_mode") else DEFAULT_MODE
+    if not 0 <= mode <= 0o777:
+        raise VolumeError(f"defaultMode: Invalid value: {mode}: must be a number between 0 and 0777 (octal)")
+    return mode
+
+
+def _payload(data: Mapping[str, bytes], items: list[pod_pb2.KeyToPath], default_mode: int, optional: bool,
+             what: str) -> dict[str, tuple[bytes, int]]:
+    """Relative path -> (content, mode); all keys when no items are listed."""
+    if not items:
+        return {key: (value, default_mode) for key, value in data.items()}
+    payload = {}
+    for i, item in enumerate(items):
+        if item.key not in data:
+            if optional:
+                continue
+            raise VolumeError(f"{what} references non-existent key: {item.key}")
+        mode = item.mode if item.HasField("mode") else default_mode
+        if not 0 <= mode <= 0o777:
+            raise VolumeError(f"items[{i}].mode: Invalid value: {mode}: must be a number between 0 and 0777")
+        payload[_clean_relative(item.path, f"items[{i}].path")] = (data[item.key], mode)
+    return payload
+
+
+def _clean_relative(path: str, field: str) -> str:
+    if not path or path.startswith("/") or ".." in path.split("/"):
+        raise VolumeError(f"{field}: Invalid value: {path!r}: must be a relative path without '..'")
+    return posixpath.normpath(path)
+
+
+# ---- the atomic writer ----
+
+def write_atomic(target: str, payload: Mapping[str, tuple[bytes, int]]) -> bool:
+    """Makes target show exactly payload, switching versions with one rename; False when nothing changed."""
+    data_link = os.path.join(target, DATA_DIR_NAME)
+    old = os.readlink(data_link) if os.path.islink(data_link) else None
+    if old is not None and _matches(os.path.join(target, old), payload):
+        _sync_user_links(target, payload)
+        return False
+    version = _new_version_dir(target, payload)
+    tmp_link = os.path.join(target, "..data_tmp")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp_link)
+    os.symlink(version, tmp_link)
+    os.rename(tmp_link, data_link)
+    _sync_user_links(target, payload)
+    if old is not None:
+        shutil.rmtree(os.path.join(target, old), ignore_errors=True)
+    return True
+
+
+def _new_version_dir(target: str, payload: Mapping[str, tuple[bytes, int]]) -> str:
+    stamp = time.strftime("%Y_%m_%d_%H_%M_%S", time.gmtime()) + f".{time.time_ns() % 10**9:09d}"
+    name = f"..{stamp}"
+    path = os.path.join(target, name)
+    os.mkdir(path, 0o755)
+    for rel, (content, mode) in payload.items():
+        file = os.path.join(path, rel)
+        os.makedirs(os.path.dirname(file), mode=0o755, exist_ok=True)
+        with open(file, "wb") as f:
+            f.write(content)
+        os.chmod(file, mode)
+    return name
+
+
+def _matches(version_dir: str, payload: Mapping[str, tuple[bytes, int]]) -> bool:
+    present = set()
+    for dirpath, _dirs, files in os.walk(version_dir):
+        present.update(os.path.relpath(os.path.join(dirpath, f), version_dir) for f in files)
+    if present != set(payload):
+        return False
+    for rel, (content, mode) in payload.items():
+        file = os.path.join(version_dir, rel)
+        if stat.S_IMODE(os.stat(file).st_mode) != mode:
+            return False
+        with open(file, "rb") as f:
+            if f.read() != content:
+                return False
+    return True
+
+
+def _sync_user_links(target: str, payload: Mapping[str, tuple[bytes, int]]) -> None:
+    """One symlink per top-level name into ..data; stale ones from an older version go."""
+    wanted = {rel.split("/", 1)[0] for rel in payload}
+    for name in os.listdir(target):
+        if not name.startswith("..") and name not in wanted:
+            path = os.path.join(target, name)
+            if os.path.islink(path):
+                os.unlink(path)
+    for name in wanted:
+        path = os.path.join(target, name)
+        if not os.path.islink(path):
+            os.symlink(os.path.join(DATA_DIR_NAME, name), path)
+
+
+# ---- mounts into containers ----
+
+def container_mounts(pod: pod_pb2.Pod, container: pod_pb2.Container,
+                     volume_paths: Mapping[str, str]) -> list[cri_pb.Mount]:
+    """The CRI mounts for the container's volumeMounts (subPath resolved inside the volume)."""
+    kinds = {v.name: v for v in pod.spec.volumes}
+    mounts = []
+    for i, vm in enumerate(container.volume_mounts):
+        field = f"spec.containers[{container.name}].volumeMounts[{i}]"
+        if vm.name not in volume_paths:
+            raise VolumeError(f'{field}.name: Not found: "{vm.name}"')
+        if vm.mount_propagation not in PROPAGATION:
+            raise VolumeError(f'{field}.mountPropagation: Unsupported value: "{vm.mount_propagation}"')
+        host_path = volume_paths[vm.name]
+        if vm.sub_path:
+            host_path = _sub_path(host_path, _clean_relative(vm.sub_path, f"{field}.subPath"))
+        api_data = kinds[vm.name].HasField("config_map") or kinds[vm.name].HasField("secret")
+        mounts.append(cri_pb.Mount(container_path=vm.mount_path, host_path=host_path,
+                                   readonly=vm.read_only or api_data,
+                                   propagation=PROPAGATION[vm.mount_propagation]))
+    return mounts
+
+
+def _sub_path(volume: str, sub: str) -> str:
+    """volume/sub with symlinks resolved; it must stay inside the volume, and a missing one is created."""
+    base = os.path.realpath(volume)
+    path = os.path.realpath(os.path.join(volume, sub))
+    if path != base and not path.startswith(base + "/"):
+        raise VolumeError(f"subPath {sub!r} resolves outside the volume")
+    if not os.path.lexists(path):
+        os.makedirs(path, mode=stat.S_IMODE(os.stat(base).st_mode), exist_ok=True)
+    return path
+
+
+# ---- cleanup ----
+
+async def cleanup_volumes(root: str, uid: str) -> None:
+    """Unmounts the pod's tmpfs volumes and removes its volume directories (never a hostPath's data)."""
+    await asyncio.to_thread(cleanup_volumes_sync, root, uid)
+
+
+def cleanup_volumes_sync(root: str, uid: str) -> None:
+    base = os.path.join(pod_dir(root, uid), "volumes")
+    if not os.path.isdir(base):
+        return
+    for point in mount_points_under(base):
+        _run("umount", point)
+    if mount_points_under(base):
+        raise VolumeError(f"volumes of pod {uid} are still mounted; not removing {base}")
+    shutil.rmtree(base)
+
+
+def mount_points_under(path: str) -> list[str]:
+    prefix = os.path.realpath(path).rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as f:
+        points = [_unescape(line.split()[4]) for line in f]
+    return sorted((p for p in points if (p + "/").startswith(prefix)), key=len, reverse=True)
+
+
+def is_mount_point(path: str) -> bool:
+    real = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        return any(_unescape(line.split()[4]) == real for line in f)
+
+
+def _unescape(field: str) -> str:
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        field = field.replace(code, char)
+    return field
+
+
+def _run(*argv: str) -> None:
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise VolumeError(f"{' '.join(argv)}: {proc.stderr.strip()}")
