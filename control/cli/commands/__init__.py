@@ -1,0 +1,1 @@
+"""skiffctl's verbs, one module per group; each exposes register(subparsers)."""

@@ -1,0 +1,119 @@
+"""`skiffctl apply -f FILE|DIR|-`: create or update objects from manifests."""
+
+from __future__ import annotations
+
+import argparse
+
+import grpc
+from google.protobuf.message import Message
+
+from control.cli.context import Context
+from control.cli.errors import describe_rpc_error, is_code
+from control.cli.manifests import Document, load_paths
+from control.cli.merge import normalize_secret, previous_applied, three_way, with_last_applied
+from control.client.convert import ManifestError, from_dict, to_dict
+from control.client.kinds import Kind, UnknownKindError, for_object
+
+_CONFLICT_RETRIES = 5
+
+
+def register(sub: argparse._SubParsersAction, parents: list) -> None:
+    p = sub.add_parser("apply", parents=parents, help="Apply a configuration to a resource by file or stdin")
+    p.add_argument("-f", "--filename", action="append", required=True, help="file, directory or - for stdin")
+    p.add_argument("-R", "--recursive", action="store_true", help="process directories recursively")
+    p.add_argument("--dry-run", choices=["none", "server", "client"], default="none", nargs="?", const="client")
+    p.set_defaults(run=run)
+
+
+async def run(args, ctx: Context) -> None:
+    documents = load_paths(args.filename, args.recursive)
+    for doc in documents:
+        await apply_document(ctx, doc, args.dry_run)
+
+
+class ApplyError(Exception):
+    pass
+
+
+async def apply_document(ctx: Context, doc: Document, dry_run: str) -> None:
+    try:
+        kind, manifest = prepare(ctx, doc)
+    except ApplyError as e:
+        ctx.err(str(e))
+        return
+    name = manifest["metadata"]["name"]
+    try:
+        result = await _apply_with_retries(ctx, kind, manifest, dry_run)
+    except grpc.RpcError as e:
+        ctx.err(describe_rpc_error(e, ctx.client.target, kind.kind, name))
+        return
+    except ManifestError as e:
+        ctx.err(f'error: error validating "{doc.source}": {e}')
+        return
+    suffix = {"server": " (server dry run)", "client": " (dry run)"}.get(dry_run, "")
+    ctx.out(f"{kind.qualified}/{name} {result}{suffix}")
+
+
+def prepare(ctx: Context, doc: Document) -> tuple[Kind, dict]:
+    """The document's kind and its canonical form (namespace filled in, stringData folded)."""
+    data = doc.data
+    if not isinstance(data, dict):
+        raise ApplyError(f'error: error validating "{doc.source}": an object must be a mapping')
+    try:
+        kind = for_object(str(data.get("apiVersion", "")), str(data.get("kind", "")))
+        if not data.get("kind"):
+            raise ManifestError("Object 'Kind' is missing")
+        msg = from_dict(normalize_secret(data), kind)
+    except UnknownKindError as e:
+        raise ApplyError(f'error: resource mapping not found for "{doc.source}": {e}') from None
+    except ManifestError as e:
+        raise ApplyError(f'error: error validating "{doc.source}": {e}') from None
+    _fill_namespace(ctx, kind, msg, doc)
+    if not msg.metadata.name:
+        raise ApplyError(f'error: error validating "{doc.source}": metadata.name: Required value '
+                         "(apply needs a name; generateName works only with create)")
+    return kind, to_dict(msg)
+
+
+def _fill_namespace(ctx: Context, kind: Kind, msg: Message, doc: Document) -> None:
+    if not kind.namespaced:
+        msg.metadata.namespace = ""
+        return
+    if msg.metadata.namespace and ctx.namespace_given and msg.metadata.namespace != ctx.namespace:
+        raise ApplyError(f'error: the namespace from the provided object "{msg.metadata.namespace}" does not '
+                         f'match the namespace "{ctx.namespace}". You must pass '
+                         f"'--namespace={msg.metadata.namespace}' to perform this operation.")
+    if not msg.metadata.namespace:
+        msg.metadata.namespace = ctx.namespace
+
+
+async def _apply_with_retries(ctx: Context, kind: Kind, manifest: dict, dry_run: str) -> str:
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            return await apply_object(ctx, kind, manifest, dry_run)
+        except grpc.RpcError as e:
+            # Someone changed the object between our get and update: merge again on the new state.
+            if not is_code(e, grpc.StatusCode.ABORTED) or attempt == _CONFLICT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def apply_object(ctx: Context, kind: Kind, manifest: dict, dry_run: str) -> str:
+    """'created', 'configured' or 'unchanged'."""
+    meta = manifest["metadata"]
+    desired = with_last_applied(manifest)
+    try:
+        live = await ctx.client.get(kind, meta["name"], meta.get("namespace", ""))
+    except grpc.RpcError as e:
+        if not is_code(e, grpc.StatusCode.NOT_FOUND):
+            raise
+        if dry_run != "client":
+            await ctx.client.create(from_dict(desired, kind), dry_run=dry_run == "server")
+        return "created"
+    live_dict = to_dict(live)
+    merged = from_dict(three_way(previous_applied(live_dict), desired, live_dict), kind)
+    if merged == live:
+        return "unchanged"
+    if dry_run != "client":
+        await ctx.client.update(merged, dry_run=dry_run == "server")
+    return "configured"

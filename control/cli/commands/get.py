@@ -1,0 +1,153 @@
+"""`skiffctl get`: list or fetch objects, print them as a table or json/yaml/name; -w watches."""
+
+from __future__ import annotations
+
+import argparse
+
+import grpc
+from google.protobuf.message import Message
+
+from control.cli.context import Context, parse_resources
+from control.cli.errors import describe_rpc_error
+from control.cli.printers import OUTPUT_FORMATS, format_objects, format_table, table_rows
+from control.cli.tables import render
+from control.client.kinds import Kind
+
+
+def register(sub: argparse._SubParsersAction, parents: list) -> None:
+    p = sub.add_parser("get", parents=parents, help="Display one or many resources")
+    p.add_argument("resources", nargs="+", metavar="KIND [NAME...] | KIND/NAME...")
+    add_output_flag(p)
+    p.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web,tier!=db")
+    p.add_argument("--field-selector", default="", help="field selector, e.g. status.phase=Running")
+    p.add_argument("-w", "--watch", action="store_true", help="after listing, watch for changes")
+    p.add_argument("--watch-only", action="store_true", help="watch for changes without listing first")
+    p.add_argument("--no-headers", action="store_true")
+    p.add_argument("--show-kind", action="store_true")
+    p.set_defaults(run=run)
+
+
+def add_output_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", choices=OUTPUT_FORMATS, default="", help="wide|json|yaml|name")
+
+
+async def run(args, ctx: Context) -> None:
+    requests = parse_resources(args.resources)
+    if args.watch or args.watch_only:
+        if len({k.kind for k, _ in requests}) > 1:
+            ctx.err("error: you may only specify a single resource type when watching")
+            return
+        await watch(ctx, args, requests[0][0], [n for _, n in requests if n])
+        return
+    named = any(name for _, name in requests)
+    if named:
+        objects = await _get_named(ctx, args, requests)
+        _print_named(ctx, args, objects)
+    else:
+        await _list_kinds(ctx, args, [k for k, _ in requests])
+
+
+async def _get_named(ctx: Context, args, requests: list[tuple[Kind, str | None]]) -> list[Message]:
+    objects = []
+    for kind, name in requests:
+        try:
+            objects.append(await ctx.client.get(kind, name, ctx.namespace_for(kind)))
+        except grpc.RpcError as e:
+            ctx.err(describe_rpc_error(e, ctx.client.target, kind.kind, name))
+    return objects
+
+
+def _print_named(ctx: Context, args, objects: list[Message]) -> None:
+    if not objects:
+        return
+    if args.output in ("json", "yaml", "name"):
+        ctx.stdout.write(format_objects(objects, args.output, as_list=len(objects) > 1))
+        return
+    _print_tables(ctx, args, objects)
+
+
+def _print_tables(ctx: Context, args, objects: list[Message]) -> None:
+    groups: dict[str, list[Message]] = {}
+    for obj in objects:
+        groups.setdefault(type(obj).__name__, []).append(obj)
+    with_kind = args.show_kind or len(groups) > 1
+    tables = [format_table(objs[0].kind or name, objs, args.output == "wide", args.all_namespaces,
+                           with_kind, headers=not args.no_headers) for name, objs in groups.items()]
+    ctx.stdout.write("\n".join(tables))
+    ctx.stdout.flush()
+
+
+async def _list_kinds(ctx: Context, args, kinds: list[Kind]) -> None:
+    objects: list[Message] = []
+    for kind in kinds:
+        items, _ = await ctx.client.list_all(kind, ctx.namespace_for(kind, args.all_namespaces),
+                                             args.selector, args.field_selector)
+        objects.extend(_with_kind(kind, items))
+    if args.output in ("json", "yaml"):
+        ctx.stdout.write(format_objects(objects, args.output, as_list=True))
+        return
+    if not objects:
+        ctx.stderr.write(_no_resources(ctx, kinds[0], args.all_namespaces))
+        return
+    if args.output == "name":
+        ctx.stdout.write(format_objects(objects, "name", as_list=True))
+        return
+    _print_tables(ctx, args, objects)
+
+
+def _with_kind(kind: Kind, items) -> list[Message]:
+    for item in items:
+        if not item.kind:
+            item.api_version, item.kind = kind.api_version, kind.kind
+    return list(items)
+
+
+def _no_resources(ctx: Context, kind: Kind, all_namespaces: bool) -> str:
+    if kind.namespaced and not all_namespaces:
+        return f"No resources found in {ctx.namespace} namespace.\n"
+    return "No resources found\n"
+
+
+async def watch(ctx: Context, args, kind: Kind, names: list[str]) -> None:
+    """Prints the current state (unless --watch-only), then one row per change until interrupted."""
+    namespace = ctx.namespace_for(kind, args.all_namespaces)
+    field_selector = _field_selector(args.field_selector, names)
+    resource_version = ""
+    if not args.watch_only:
+        items, resource_version = await ctx.client.list_all(kind, namespace, args.selector, field_selector)
+        items = _with_kind(kind, items)
+        _print_watch(ctx, args, kind, items, header=True)
+        if not items and args.output not in ("json", "yaml", "name"):
+            ctx.stderr.write(_no_resources(ctx, kind, args.all_namespaces))
+    header = args.watch_only
+    async for event in ctx.client.watch(kind, namespace, args.selector, field_selector,
+                                        resource_version or "", allow_bookmarks=False):
+        if event.type == "BOOKMARK":
+            continue
+        _print_watch(ctx, args, kind, _with_kind(kind, [event.object]), header=header)
+        header = False
+
+
+def _field_selector(selector: str, names: list[str]) -> str:
+    if len(names) == 1:
+        by_name = f"metadata.name={names[0]}"
+        return f"{selector},{by_name}" if selector else by_name
+    return selector
+
+
+def _print_watch(ctx: Context, args, kind: Kind, objects: list[Message], header: bool) -> None:
+    if not objects:
+        if header and args.output not in ("json", "yaml", "name"):
+            return
+        return
+    if args.output in ("json", "yaml", "name"):
+        for obj in objects:
+            text = format_objects([obj], args.output, as_list=False)
+            ctx.stdout.write(text if args.output != "yaml" else "---\n" + text)
+    else:
+        rows = table_rows(objects, args.output == "wide", args.all_namespaces)
+        if header and not args.no_headers:
+            from control.cli.printers import table_header
+            rows.insert(0, table_header(kind.kind, args.output == "wide", args.all_namespaces))
+        ctx.stdout.write(render(rows))
+    ctx.stdout.flush()

@@ -1,0 +1,203 @@
+"""`skiffctl logs`, `exec` and `top`: calls the apiserver proxies to the node agent."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+import grpc
+
+from control.cli.context import Context
+from control.cli.errors import CommandError, describe_rpc_error
+from control.cli.humanize import cpu_millicores, memory_mebibytes, parse_quantity
+from control.cli.tables import render
+from skiff.v1 import node_agent_pb2
+
+
+def register(sub: argparse._SubParsersAction, parents: list) -> None:
+    p = sub.add_parser("logs", parents=parents, help="Print the logs of a container in a pod")
+    p.add_argument("pod", metavar="POD | pod/NAME")
+    p.add_argument("container_arg", nargs="?", metavar="CONTAINER")
+    p.add_argument("-c", "--container", default="")
+    p.add_argument("-f", "--follow", action="store_true")
+    p.add_argument("--tail", type=int, default=-1)
+    p.add_argument("-p", "--previous", action="store_true")
+    p.add_argument("--timestamps", action="store_true")
+    p.set_defaults(run=logs)
+    e = sub.add_parser("exec", parents=parents, help="Run a command in a container")
+    e.add_argument("pod", metavar="POD | pod/NAME")
+    e.add_argument("command", nargs="*", metavar="-- COMMAND [args...]")
+    e.add_argument("-c", "--container", default="")
+    e.add_argument("-i", "--stdin", action="store_true", help="pass stdin to the container")
+    e.add_argument("-t", "--tty", action="store_true", help="stdin is a TTY")
+    e.set_defaults(run=exec_command)
+    t = sub.add_parser("top", parents=parents, help="Display resource (CPU/memory) usage")
+    t.add_argument("what", choices=["nodes", "node", "no", "pods", "pod", "po"])
+    t.add_argument("name", nargs="?")
+    t.add_argument("-l", "--selector", default="")
+    t.add_argument("--no-headers", action="store_true")
+    t.set_defaults(run=top)
+
+
+def _pod_name(arg: str) -> str:
+    kind, _, name = arg.rpartition("/")
+    if kind and kind not in ("pod", "pods", "po"):
+        raise CommandError(f"only pods have logs and exec, not {kind}")
+    return name
+
+
+async def logs(args, ctx: Context) -> None:
+    name = _pod_name(args.pod)
+    req = node_agent_pb2.LogsRequest(namespace=ctx.namespace, name=name,
+                                     container=args.container or args.container_arg or "",
+                                     follow=args.follow, previous=args.previous, timestamps=args.timestamps)
+    if args.tail >= 0:
+        req.tail_lines = args.tail
+    call = ctx.client.stub("Pod").Logs(req)
+    out = sys.stdout.buffer if ctx.stdout is sys.stdout else None
+    try:
+        async for chunk in call:
+            if out is not None:
+                out.write(chunk.data)
+                out.flush()
+            else:
+                ctx.stdout.write(chunk.data.decode(errors="replace"))
+    finally:
+        call.cancel()
+
+
+async def exec_command(args, ctx: Context) -> None:
+    if not args.command:
+        raise CommandError("you must specify at least one command for the container")
+    name = _pod_name(args.pod)
+    start = node_agent_pb2.ExecRequest(namespace=ctx.namespace, name=name, container=args.container,
+                                       command=args.command)
+    code = await (_exec_stream(ctx, start, args.tty) if args.stdin else _exec_once(ctx, start))
+    if code:
+        ctx.err(f"command terminated with exit code {code}")
+        ctx.exit_code = code
+
+
+async def _exec_once(ctx: Context, start: node_agent_pb2.ExecRequest) -> int:
+    resp = await ctx.client.stub("Pod").Exec(start)
+    _write(ctx, resp.stdout, resp.stderr)
+    return resp.exit_code
+
+
+def _write(ctx: Context, stdout: bytes, stderr: bytes) -> None:
+    for data, stream in ((stdout, ctx.stdout), (stderr, ctx.stderr)):
+        if not data:
+            continue
+        if stream in (sys.stdout, sys.stderr):
+            stream.buffer.write(data)
+        else:
+            stream.write(data.decode(errors="replace"))
+        stream.flush()
+
+
+async def _exec_stream(ctx: Context, start: node_agent_pb2.ExecRequest, tty: bool) -> int:
+    """Interactive exec over Pods.ExecStream: stdin goes up as it is read, output comes down."""
+    queue: asyncio.Queue[node_agent_pb2.ExecInput | None] = asyncio.Queue()
+    await queue.put(node_agent_pb2.ExecInput(start=start, tty=tty))
+    reader = asyncio.create_task(_pump_stdin(queue))
+
+    async def inputs():
+        while (item := await queue.get()) is not None:
+            yield item
+
+    code = 0
+    try:
+        async for out in ctx.client.stub("Pod").ExecStream(inputs()):
+            _write(ctx, out.stdout, out.stderr)
+            if out.HasField("exit_code"):
+                code = out.exit_code
+    finally:
+        reader.cancel()
+    return code
+
+
+async def _pump_stdin(queue: asyncio.Queue) -> None:
+    loop = asyncio.get_running_loop()
+    fd = sys.stdin.fileno()
+    while True:
+        data = await loop.run_in_executor(None, os.read, fd, 65536)
+        if not data:
+            await queue.put(node_agent_pb2.ExecInput(close_stdin=True))
+            return
+        await queue.put(node_agent_pb2.ExecInput(stdin=data))
+
+
+# --- top --------------------------------------------------------------------------------------------
+
+async def top(args, ctx: Context) -> None:
+    if args.what in ("nodes", "node", "no"):
+        await _top_nodes(ctx, args)
+    else:
+        await _top_pods(ctx, args)
+
+
+async def _node_stats(ctx: Context, names: list[str]) -> dict[str, node_agent_pb2.StatsSummary]:
+    results = await asyncio.gather(*(ctx.client.node_stats(n) for n in names), return_exceptions=True)
+    stats = {}
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, grpc.RpcError):
+            ctx.err(describe_rpc_error(result, ctx.client.target, "Node", name))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            stats[name] = result
+    return stats
+
+
+def _percent(used: float, total: float) -> str:
+    return f"{int(used * 100 / total)}%" if total > 0 else "<unknown>"
+
+
+async def _top_nodes(ctx: Context, args) -> None:
+    if args.name:
+        nodes = [await ctx.client.get("Node", args.name)]
+    else:
+        nodes, _ = await ctx.client.list_all("Node", label_selector=args.selector)
+    stats = await _node_stats(ctx, [n.metadata.name for n in nodes])
+    rows = [] if args.no_headers else [["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]]
+    for node in nodes:
+        s = stats.get(node.metadata.name)
+        if s is None:
+            continue
+        cpu_total = _allocatable(node, "cpu") or float(s.cpu_count)
+        mem_total = _allocatable(node, "memory") or float(s.memory_capacity_bytes)
+        rows.append([node.metadata.name, cpu_millicores(s.cpu_usage_nano_cores),
+                     _percent(s.cpu_usage_nano_cores / 1e9, cpu_total),
+                     memory_mebibytes(s.memory_working_set_bytes),
+                     _percent(s.memory_working_set_bytes, mem_total)])
+    ctx.stdout.write(render(rows))
+
+
+def _allocatable(node, resource: str) -> float:
+    text = node.status.allocatable.get(resource) or node.status.capacity.get(resource)
+    try:
+        return parse_quantity(text) if text else 0.0
+    except ValueError:
+        return 0.0
+
+
+async def _top_pods(ctx: Context, args) -> None:
+    namespace = "" if args.all_namespaces else ctx.namespace
+    if args.name:
+        pods = [await ctx.client.get("Pod", args.name, namespace)]
+    else:
+        pods, _ = await ctx.client.list_all("Pod", namespace, label_selector=args.selector)
+    wanted = {(p.metadata.namespace, p.metadata.name) for p in pods}
+    stats = await _node_stats(ctx, sorted({p.spec.node_name for p in pods if p.spec.node_name}))
+    found = [ps for s in stats.values() for ps in s.pods if (ps.namespace, ps.name) in wanted]
+    if not found:
+        ctx.stderr.write(f"No resources found in {namespace} namespace.\n" if namespace else "No resources found\n")
+        return
+    header = (["NAMESPACE"] if args.all_namespaces else []) + ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    rows = [] if args.no_headers else [header]
+    for ps in sorted(found, key=lambda p: (p.namespace, p.name)):
+        row = [ps.name, cpu_millicores(ps.cpu_usage_nano_cores), memory_mebibytes(ps.memory_working_set_bytes)]
+        rows.append(([ps.namespace] if args.all_namespaces else []) + row)
+    ctx.stdout.write(render(rows))

@@ -1,0 +1,236 @@
+"""`skiffctl rollout status|history|undo|restart|pause|resume deploy/NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+
+import grpc
+
+from control.cli.commands.delete import parse_duration
+from control.cli.context import Context, one_resource
+from control.cli.errors import CommandError, is_code
+from control.cli.printers import to_yaml
+from control.cli.tables import render
+from control.client.convert import to_dict
+
+REVISION = "deployment.kubernetes.io/revision"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+_TEMPLATE_HASH = "pod-template-hash"
+# Annotations a rollback does not copy from the ReplicaSet to the Deployment.
+_NOT_COPIED = {REVISION, "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
+               "deployment.kubernetes.io/max-replicas", "kubectl.kubernetes.io/last-applied-configuration"}
+
+
+def register(sub: argparse._SubParsersAction, parents: list) -> None:
+    p = sub.add_parser("rollout", help="Manage the rollout of a Deployment")
+    verbs = p.add_subparsers(dest="rollout_verb", required=True)
+    s = verbs.add_parser("status", parents=parents, help="Watch the rollout until it completes")
+    s.add_argument("resource")
+    s.add_argument("--timeout", type=parse_duration, default=0.0, help="give up after this long, e.g. 60s")
+    s.add_argument("-w", "--watch", type=lambda v: v.lower() != "false", default=True)
+    s.set_defaults(run=status)
+    h = verbs.add_parser("history", parents=parents, help="Show the rollout history")
+    h.add_argument("resource")
+    h.add_argument("--revision", type=int, default=0)
+    h.set_defaults(run=history)
+    u = verbs.add_parser("undo", parents=parents, help="Roll back to a previous revision")
+    u.add_argument("resource")
+    u.add_argument("--to-revision", type=int, default=0)
+    u.set_defaults(run=undo)
+    for verb, fn, text in (("restart", restart, "Restart the pods"), ("pause", pause, "Pause the rollout"),
+                           ("resume", resume, "Resume a paused rollout")):
+        r = verbs.add_parser(verb, parents=parents, help=text)
+        r.add_argument("resource")
+        r.set_defaults(run=fn)
+
+
+def _deployment(arg: str) -> str:
+    return one_resource(arg, allowed=("Deployment",))[1]
+
+
+# --- status -----------------------------------------------------------------------------------------
+
+def status_message(d) -> tuple[str, bool]:
+    """kubectl's rollout progress line for the current state, and whether the rollout is done."""
+    name, s = d.metadata.name, d.status
+    if d.metadata.generation > s.observed_generation:
+        return "Waiting for deployment spec update to be observed...", False
+    progressing = next((c for c in s.conditions if c.type == "Progressing"), None)
+    if progressing is not None and progressing.reason == "ProgressDeadlineExceeded":
+        raise CommandError(f'deployment "{name}" exceeded its progress deadline')
+    replicas = d.spec.replicas if d.spec.HasField("replicas") else 1
+    prefix = f'Waiting for deployment "{name}" rollout to finish: '
+    if s.updated_replicas < replicas:
+        return prefix + f"{s.updated_replicas} out of {replicas} new replicas have been updated...", False
+    if s.replicas > s.updated_replicas:
+        return prefix + f"{s.replicas - s.updated_replicas} old replicas are pending termination...", False
+    if s.available_replicas < s.updated_replicas:
+        return prefix + f"{s.available_replicas} of {s.updated_replicas} updated replicas are available...", False
+    return f'deployment "{name}" successfully rolled out', True
+
+
+async def status(args, ctx: Context) -> None:
+    name = _deployment(args.resource)
+    try:
+        await asyncio.wait_for(_follow(ctx, name, args.watch), args.timeout or None)
+    except TimeoutError:
+        raise CommandError("timed out waiting for the condition") from None
+
+
+async def _follow(ctx: Context, name: str, watch: bool) -> None:
+    last = ""
+    while True:
+        d = await ctx.client.get("Deployment", name, ctx.namespace)
+        message, done = status_message(d)
+        if message != last:
+            ctx.out(message)
+            last = message
+        if done or not watch:
+            return
+        async for event in ctx.client.watch("Deployment", ctx.namespace, field_selector=f"metadata.name={name}",
+                                            resource_version=d.metadata.resource_version):
+            if event.type == "DELETED":
+                raise CommandError(f'deployment "{name}" was deleted')
+            if event.type == "BOOKMARK":
+                continue
+            message, done = status_message(event.object)
+            if message != last:
+                ctx.out(message)
+                last = message
+            if done:
+                return
+
+
+# --- history and undo -------------------------------------------------------------------------------
+
+async def owned_replicasets(ctx: Context, deployment) -> list:
+    items, _ = await ctx.client.list_all("ReplicaSet", deployment.metadata.namespace)
+    uid = deployment.metadata.uid
+    return [rs for rs in items if any(o.uid == uid and o.controller for o in rs.metadata.owner_references)]
+
+
+def revision_of(rs) -> int:
+    try:
+        return int(rs.metadata.annotations.get(REVISION, "0"))
+    except ValueError:
+        return 0
+
+
+async def history(args, ctx: Context) -> None:
+    name = _deployment(args.resource)
+    d = await ctx.client.get("Deployment", name, ctx.namespace)
+    by_revision = {revision_of(rs): rs for rs in await owned_replicasets(ctx, d) if revision_of(rs) > 0}
+    if args.revision:
+        rs = by_revision.get(args.revision)
+        if rs is None:
+            raise CommandError(f"unable to find the specified revision {args.revision}")
+        ctx.out(f"deployment.apps/{name} with revision #{args.revision}")
+        ctx.stdout.write(_template_text(rs))
+        return
+    rows = [["REVISION", "CHANGE-CAUSE"]]
+    rows += [[str(r), by_revision[r].metadata.annotations.get(CHANGE_CAUSE, "<none>")] for r in sorted(by_revision)]
+    ctx.out(f"deployment.apps/{name} ")
+    ctx.stdout.write(render(rows) + "\n")
+
+
+def _template_text(rs) -> str:
+    template = to_dict(rs.spec.template)
+    template.get("metadata", {}).get("labels", {}).pop(_TEMPLATE_HASH, None)
+    return "Pod Template:\n" + "".join(f"  {line}\n" for line in to_yaml(template).splitlines())
+
+
+async def undo(args, ctx: Context) -> None:
+    name = _deployment(args.resource)
+    for attempt in range(5):
+        d = await ctx.client.get("Deployment", name, ctx.namespace)
+        rs = _rollback_target(d, await owned_replicasets(ctx, d), args.to_revision)
+        template = type(rs.spec.template)()
+        template.CopyFrom(rs.spec.template)
+        template.metadata.labels.pop(_TEMPLATE_HASH, None)
+        if template == d.spec.template:
+            ctx.out(f"deployment.apps/{name} skipped rollback (current template already matches "
+                    f"revision {revision_of(rs)})")
+            return
+        d.spec.template.CopyFrom(template)
+        _copy_annotations(rs, d)
+        try:
+            await ctx.client.update(d)
+            break
+        except grpc.RpcError as e:
+            if not is_code(e, grpc.StatusCode.ABORTED) or attempt == 4:
+                raise
+    ctx.out(f"deployment.apps/{name} rolled back")
+
+
+def _rollback_target(d, replicasets: list, to_revision: int):
+    if d.spec.paused:
+        raise CommandError(f'you cannot rollback a paused deployment; resume it first with '
+                           f'\'skiffctl rollout resume deployment/{d.metadata.name}\' and try again')
+    by_revision = {revision_of(rs): rs for rs in replicasets if revision_of(rs) > 0}
+    if to_revision:
+        if to_revision not in by_revision:
+            raise CommandError(f"unable to find specified revision {to_revision} in history")
+        return by_revision[to_revision]
+    revisions = sorted(by_revision)
+    if not revisions:
+        raise CommandError(f'no rollout history found for deployment "{d.metadata.name}"')
+    if len(revisions) < 2:
+        raise CommandError("no previous revision to roll back to")
+    return by_revision[revisions[-2]]
+
+
+def _copy_annotations(rs, d) -> None:
+    for key in [k for k in d.metadata.annotations if k not in _NOT_COPIED]:
+        if key not in rs.metadata.annotations:
+            del d.metadata.annotations[key]
+    for key, value in rs.metadata.annotations.items():
+        if key not in _NOT_COPIED:
+            d.metadata.annotations[key] = value
+
+
+# --- restart, pause, resume -------------------------------------------------------------------------
+
+async def _modify(ctx: Context, arg: str, change) -> tuple[str, bool]:
+    name = _deployment(arg)
+    for attempt in range(5):
+        d = await ctx.client.get("Deployment", name, ctx.namespace)
+        if not change(d):
+            return name, False
+        try:
+            await ctx.client.update(d)
+            return name, True
+        except grpc.RpcError as e:
+            if not is_code(e, grpc.StatusCode.ABORTED) or attempt == 4:
+                raise
+    return name, False
+
+
+async def restart(args, ctx: Context) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def change(d) -> bool:
+        d.spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"] = stamp
+        return True
+    name, _ = await _modify(ctx, args.resource, change)
+    ctx.out(f"deployment.apps/{name} restarted")
+
+
+async def _set_paused(args, ctx: Context, paused: bool, verb: str) -> None:
+    def change(d) -> bool:
+        if d.spec.paused == paused:
+            return False
+        d.spec.paused = paused
+        return True
+    name, changed = await _modify(ctx, args.resource, change)
+    ctx.out(f"deployment.apps/{name} {verb}" if changed else f"deployment.apps/{name} already {verb}")
+
+
+async def pause(args, ctx: Context) -> None:
+    await _set_paused(args, ctx, True, "paused")
+
+
+async def resume(args, ctx: Context) -> None:
+    await _set_paused(args, ctx, False, "resumed")
+

@@ -1,0 +1,54 @@
+"""`skiffctl scale KIND/NAME --replicas N` for Deployments and ReplicaSets."""
+
+from __future__ import annotations
+
+import argparse
+
+import grpc
+
+from control.cli.context import Context, one_resource, parse_resources
+from control.cli.errors import CommandError, describe_rpc_error, is_code
+
+SCALABLE = ("Deployment", "ReplicaSet")
+_RETRIES = 5
+
+
+def register(sub: argparse._SubParsersAction, parents: list) -> None:
+    p = sub.add_parser("scale", parents=parents, help="Set a new size for a Deployment or ReplicaSet")
+    p.add_argument("resources", nargs="+", metavar="KIND/NAME | KIND NAME")
+    p.add_argument("--replicas", type=int, required=True)
+    p.add_argument("--current-replicas", type=int, default=-1,
+                   help="precondition: only scale if the current size is this")
+    p.set_defaults(run=run)
+
+
+async def run(args, ctx: Context) -> None:
+    if args.replicas < 0:
+        raise CommandError("The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
+    targets = [one_resource(args.resources[0])] if len(args.resources) == 1 else \
+        [(k, n) for k, n in parse_resources(args.resources) if n]
+    for kind, name in targets:
+        if kind.kind not in SCALABLE:
+            ctx.err(f'error: cannot scale {kind.plural} "{name}": only deployments and replicasets scale')
+            continue
+        try:
+            await _scale(ctx, kind, name, args.replicas, args.current_replicas)
+        except grpc.RpcError as e:
+            ctx.err(describe_rpc_error(e, ctx.client.target, kind.kind, name))
+            continue
+        ctx.out(f"{kind.qualified}/{name} scaled")
+
+
+async def _scale(ctx: Context, kind, name: str, replicas: int, current: int) -> None:
+    for attempt in range(_RETRIES):
+        obj = await ctx.client.get(kind, name, ctx.namespace_for(kind))
+        have = obj.spec.replicas if obj.spec.HasField("replicas") else 1
+        if current >= 0 and have != current:
+            raise CommandError(f"Expected replicas to be {current}, was {have}")
+        obj.spec.replicas = replicas
+        try:
+            await ctx.client.update(obj)
+            return
+        except grpc.RpcError as e:
+            if not is_code(e, grpc.StatusCode.ABORTED) or attempt == _RETRIES - 1:
+                raise

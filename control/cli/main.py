@@ -1,0 +1,99 @@
+"""skiffctl: kubectl's verbs and habits over Skiff's gRPC API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import grpc
+
+from control.cli import describe
+from control.cli.commands import apply, delete, get, nodes, pods, rollout, scale
+from control.cli.config import ConfigError, resolve
+from control.cli.context import Context, make_client
+from control.cli.errors import CommandError, describe_rpc_error
+from control.cli.manifests import ManifestLoadError
+from control.client.convert import ManifestError
+from control.client.kinds import UnknownKindError
+
+_MODULES = (apply, get, describe, delete, scale, rollout, nodes, pods)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1, like every other skiffctl error (argparse's default is 2)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(1, f"error: {message}\n")
+
+
+def _global_flags(suppress: bool) -> argparse.ArgumentParser:
+    """--server, -n, -A: accepted before the verb and after it, like kubectl."""
+    default = argparse.SUPPRESS if suppress else None
+    p = _Parser(add_help=False)
+    p.add_argument("-s", "--server", default=default, help="the apiserver's HOST:PORT")
+    p.add_argument("-n", "--namespace", default=default, help="the namespace for this request")
+    p.add_argument("-A", "--all-namespaces", action="store_true",
+                   default=argparse.SUPPRESS if suppress else False)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="skiffctl", parents=[_global_flags(False)],
+                                     description="skiffctl controls a Skiff cluster, the way kubectl does.")
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+    parents = [_global_flags(True)]
+    for module in _MODULES:
+        module.register(sub, parents)
+    return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Everything after `--` is exec's command, whatever flags it has."""
+    command: list[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, command = argv[:i], argv[i + 1:]
+    args = build_parser().parse_args(argv)
+    if command:
+        if args.verb != "exec":
+            build_parser().error(f"unexpected arguments after --: {' '.join(command)}")
+        args.command = list(args.command) + command
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = resolve(args.server, args.namespace)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    try:
+        code = asyncio.run(_run(args, config))
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    return code
+
+
+async def _run(args, config) -> int:
+    ctx = Context(make_client(config), config, namespace_given=bool(args.namespace))
+    try:
+        await args.run(args, ctx)
+    except CommandError as e:
+        ctx.err(f"error: {e}")
+    except (ManifestLoadError, ManifestError, UnknownKindError) as e:
+        ctx.err(f"error: {e}")
+    except grpc.RpcError as e:
+        ctx.err(describe_rpc_error(e, config.server))
+    finally:
+        await ctx.client.close()
+    if ctx.exit_code:
+        return ctx.exit_code
+    return 1 if ctx.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
