@@ -1,0 +1,147 @@
+"""The deployment files: systemd units as the install scripts render them, the Vagrantfile, shell scripts, certs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.procs import free_port, port_open, stop, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from lablib.units import command_line, undefined_variables  # noqa: E402
+
+UNITS = sorted(p.stem for p in (ROOT / "scripts" / "systemd").glob("*.service"))
+SHELL_SCRIPTS = ["scripts/install-deps", "scripts/test", "scripts/install-control-plane",
+                 "scripts/install-node", "scripts/gen-proto", ".ci/run",
+                 "vagrant/provision/control-plane.sh", "vagrant/provision/node.sh"]
+# Which module serves each console script, to tell "not written yet" from "wrong flags".
+MODULES = {"skiff-apiserver": "control.apiserver.main", "skiff-scheduler": "control.scheduler.main",
+           "skiff-controller-manager": "control.controllers.main", "skiff-agent": "node.main"}
+
+
+def _run(*argv: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every unit as install-control-plane and install-node write it (in their --no-systemd mode)."""
+    base = tmp_path_factory.mktemp("deploy")
+    cp = _run(str(ROOT / "scripts/install-control-plane"), "--no-systemd", "--skip-deps", "--etcd-tls",
+              "--config-dir", str(base / "cp-etc"), "--state-dir", str(base / "cp-var"),
+              "--advertise-address", "192.168.56.10")
+    assert cp.returncode == 0, cp.stderr
+    node = _run(str(ROOT / "scripts/install-node"), "--no-systemd", "--skip-deps",
+                "--config-dir", str(base / "node-etc"), "--state-dir", str(base / "node-var"),
+                "--apiserver", "192.168.56.10:6443", "--node-ip", "192.168.56.11", "--node-name", "node-1",
+                "--registry-mirror", "http://192.168.56.1:5000")
+    assert node.returncode == 0, node.stderr
+    units = list((base / "cp-etc" / "units").glob("*.service")) + list((base / "node-etc" / "units").glob("*.service"))
+    return {p.stem: p for p in units}
+
+
+def test_install_scripts_render_every_unit(rendered: dict[str, Path]) -> None:
+    assert sorted(rendered) == UNITS
+    assert len(UNITS) == 6
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_unit_passes_systemd_analyze_verify(rendered: dict[str, Path], unit: str) -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed (scripts/install-deps installs it)")
+    result = _run("systemd-analyze", "verify", str(rendered[unit]))
+    assert result.returncode == 0 and "rror" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_unit_command_line_is_complete(rendered: dict[str, Path], unit: str) -> None:
+    assert undefined_variables(str(rendered[unit])) == []
+    argv = command_line(str(rendered[unit]))
+    assert os.access(argv[0], os.X_OK), f"{argv[0]} is not executable"
+    assert not [a for a in argv if "$" in a or "@" in a], argv
+
+
+@pytest.mark.parametrize("unit", [u for u in UNITS if u.startswith("skiff-")])
+def test_unit_flags_exist_in_the_component(rendered: dict[str, Path], unit: str) -> None:
+    argv = command_line(str(rendered[unit]))
+    module = MODULES[unit]
+    probe = _run(sys.executable, "-c", f"import {module}", cwd=ROOT)
+    if probe.returncode != 0:
+        pytest.skip(f"{module} is not importable yet: {probe.stderr.strip().splitlines()[-1]}")
+    help_text = _run(str(argv[0]), "--help").stdout
+    unknown = [a.split("=")[0] for a in argv[1:] if a.startswith("--") and a.split("=")[0] not in help_text]
+    assert not unknown, f"{unit}: {Path(argv[0]).name} --help does not list {unknown}"
+
+
+def test_node_env_pins_the_node_ip(rendered: dict[str, Path]) -> None:
+    argv = command_line(str(rendered["skiff-agent"]))
+    assert argv[argv.index("--node-ip") + 1] == "192.168.56.11"
+    assert argv[argv.index("--node-name") + 1] == "node-1"
+    hosts = rendered["skiff-agent"].parents[2] / "node-var" / "containerd" / "certs.d" / "localhost:5000"
+    assert 'host."http://192.168.56.1:5000"' in (hosts / "hosts.toml").read_text()
+
+
+def _vagrant(tmp_path: Path, workers: str) -> subprocess.CompletedProcess:
+    if shutil.which("vagrant") is None:
+        pytest.skip("vagrant is not installed (scripts/install-deps installs Debian's)")
+    env = {**os.environ, "VAGRANT_HOME": str(tmp_path / "home"), "SKIFF_WORKERS": workers,
+           "VAGRANT_DOTFILE_PATH": str(tmp_path / "dot"), "VAGRANT_CHECKPOINT_DISABLE": "1"}
+    return _run("vagrant", "validate", "--ignore-provider", cwd=ROOT / "vagrant", env=env)
+
+
+def test_vagrantfile_validates(tmp_path: Path) -> None:
+    result = _vagrant(tmp_path, "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for machine in ("control-plane", "node-1", "node-2", "node-3"):
+        assert f"{machine}:" in result.stdout
+
+
+def test_vagrantfile_rejects_a_bad_worker_count(tmp_path: Path) -> None:
+    result = _vagrant(tmp_path, "0")
+    assert result.returncode != 0
+    assert "SKIFF_WORKERS" in result.stdout + result.stderr
+
+
+def test_shell_scripts_pass_shellcheck() -> None:
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed (scripts/install-deps installs it)")
+    result = _run("shellcheck", *SHELL_SCRIPTS, cwd=ROOT)
+    assert result.returncode == 0, result.stdout
+
+
+def test_etcd_serves_only_clients_with_the_generated_certs(tmp_path: Path) -> None:
+    pki = tmp_path / "pki"
+    made = _run(sys.executable, str(ROOT / "scripts/certs"), str(pki), "--ip", "127.0.0.1")
+    assert made.returncode == 0, made.stderr
+    ca_before = (pki / "ca.crt").read_bytes()
+    assert _run(sys.executable, str(ROOT / "scripts/certs"), str(pki), "--ip", "127.0.0.1").returncode == 0
+    assert (pki / "ca.crt").read_bytes() == ca_before, "a second run must keep the CA"
+    assert oct((pki / "ca.key").stat().st_mode & 0o777) == "0o600"
+
+    port, peer = free_port(), free_port()
+    url = f"https://127.0.0.1:{port}"
+    etcd = subprocess.Popen(
+        ["etcd", "--name", "t", "--data-dir", str(tmp_path / "data"), "--listen-client-urls", url,
+         "--advertise-client-urls", url, "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+         "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+         "--initial-cluster", f"t=http://127.0.0.1:{peer}", "--log-level", "error",
+         "--cert-file", str(pki / "etcd-server.crt"), "--key-file", str(pki / "etcd-server.key"),
+         "--client-cert-auth", "--trusted-ca-file", str(pki / "ca.crt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open(port), timeout=15, what="etcd with TLS")
+        base = ["etcdctl", "--endpoints", url, "--cacert", str(pki / "ca.crt"), "--dial-timeout", "3s"]
+        env = {**os.environ, "ETCDCTL_API": "3"}
+        with_cert = _run(*base, "--cert", str(pki / "apiserver-etcd-client.crt"),
+                         "--key", str(pki / "apiserver-etcd-client.key"), "put", "k", "v", env=env)
+        assert with_cert.returncode == 0, with_cert.stderr
+        without = _run(*base, "--command-timeout", "3s", "get", "k", env=env)
+        assert without.returncode != 0
+    finally:
+        stop(etcd)
