@@ -1,0 +1,198 @@
+"""Kubernetes' defaults, applied in place to objects before validation (create and update).
+
+Like Kubernetes' defaulting, this only fills fields that are unset; it never
+allocates anything (ClusterIPs and NodePorts are the apiserver's allocators').
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from google.protobuf.message import Message
+
+from control.client.convert import int_or_string
+from control.client.kinds import kind_of
+from skiff.v1 import apps_pb2, core_pb2, pod_pb2
+
+DEFAULT_SCHEDULER = "default-scheduler"
+DEFAULT_GRACE_PERIOD = 30
+DEFAULT_FILE_MODE = 0o644
+DEFAULT_SURGE = DEFAULT_UNAVAILABLE = "25%"
+DEFAULT_REVISION_HISTORY_LIMIT = 10
+DEFAULT_PROGRESS_DEADLINE = 600
+DEFAULT_CLIENT_IP_TIMEOUT = 10800  # three hours
+
+
+def image_pull_policy(image: str) -> str:
+    """Always for `:latest` or untagged images, IfNotPresent for tags and digests."""
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    tag = last.rsplit(":", 1)[1] if ":" in last else ""
+    return "Always" if tag in ("", "latest") else "IfNotPresent"
+
+
+def _default_http_get(action: pod_pb2.HTTPGetAction) -> None:
+    action.path = action.path or "/"
+    action.scheme = action.scheme or "HTTP"
+
+
+def _default_probe(probe: pod_pb2.Probe) -> None:
+    # Zero means unset in Kubernetes' Go types, so zero is defaulted too.
+    for field, value in (("timeout_seconds", 1), ("period_seconds", 10), ("success_threshold", 1),
+                         ("failure_threshold", 3)):
+        if not getattr(probe, field):
+            setattr(probe, field, value)
+    if probe.HasField("http_get"):
+        _default_http_get(probe.http_get)
+
+
+def _default_container(c: pod_pb2.Container, host_network: bool) -> None:
+    c.image_pull_policy = c.image_pull_policy or image_pull_policy(c.image)
+    c.termination_message_path = c.termination_message_path or "/dev/termination-log"
+    c.termination_message_policy = c.termination_message_policy or "File"
+    for port in c.ports:
+        port.protocol = port.protocol or "TCP"
+        if host_network and not port.host_port:
+            port.host_port = port.container_port
+    for field in ("liveness_probe", "readiness_probe", "startup_probe"):
+        if c.HasField(field):
+            _default_probe(getattr(c, field))
+    for hook in ("post_start", "pre_stop"):
+        if c.lifecycle.HasField(hook) and getattr(c.lifecycle, hook).HasField("http_get"):
+            _default_http_get(getattr(c.lifecycle, hook).http_get)
+    for env in c.env:
+        if env.value_from.HasField("field_ref"):
+            env.value_from.field_ref.api_version = env.value_from.field_ref.api_version or "v1"
+
+
+def _default_volume(volume: pod_pb2.Volume) -> None:
+    for field in ("config_map", "secret"):
+        if volume.HasField(field) and not getattr(volume, field).HasField("default_mode"):
+            getattr(volume, field).default_mode = DEFAULT_FILE_MODE
+
+
+def default_pod_spec(spec: pod_pb2.PodSpec) -> None:
+    spec.restart_policy = spec.restart_policy or "Always"
+    spec.dns_policy = spec.dns_policy or "ClusterFirst"
+    spec.scheduler_name = spec.scheduler_name or DEFAULT_SCHEDULER
+    if not spec.HasField("termination_grace_period_seconds"):
+        spec.termination_grace_period_seconds = DEFAULT_GRACE_PERIOD
+    spec.security_context.SetInParent()
+    for volume in spec.volumes:
+        _default_volume(volume)
+    for c in (*spec.init_containers, *spec.containers):
+        _default_container(c, spec.host_network)
+
+
+def _default_requests_from_limits(c: pod_pb2.Container) -> None:
+    for name, limit in c.resources.limits.items():
+        if name not in c.resources.requests:
+            c.resources.requests[name] = limit
+
+
+def default_pod(pod: pod_pb2.Pod) -> None:
+    default_pod_spec(pod.spec)
+    # Only pods, not templates: what a pod gets from its limits and service links.
+    if not pod.spec.HasField("enable_service_links"):
+        pod.spec.enable_service_links = True
+    for c in (*pod.spec.init_containers, *pod.spec.containers):
+        _default_requests_from_limits(c)
+
+
+def default_replica_set(rs: apps_pb2.ReplicaSet) -> None:
+    if not rs.spec.HasField("replicas"):
+        rs.spec.replicas = 1
+    default_pod_spec(rs.spec.template.spec)
+
+
+def _default_strategy(strategy: apps_pb2.DeploymentStrategy) -> None:
+    strategy.type = strategy.type or "RollingUpdate"
+    if strategy.type != "RollingUpdate":
+        return
+    ru = strategy.rolling_update
+    if int_or_string(ru.max_unavailable) is None:
+        ru.max_unavailable.string_value = DEFAULT_UNAVAILABLE
+    if int_or_string(ru.max_surge) is None:
+        ru.max_surge.string_value = DEFAULT_SURGE
+
+
+def default_deployment(d: apps_pb2.Deployment) -> None:
+    spec = d.spec
+    if not spec.HasField("replicas"):
+        spec.replicas = 1
+    _default_strategy(spec.strategy)
+    if not spec.HasField("revision_history_limit"):
+        spec.revision_history_limit = DEFAULT_REVISION_HISTORY_LIMIT
+    if not spec.HasField("progress_deadline_seconds"):
+        spec.progress_deadline_seconds = DEFAULT_PROGRESS_DEADLINE
+    default_pod_spec(spec.template.spec)
+
+
+def _default_service_port(port: core_pb2.ServicePort) -> None:
+    port.protocol = port.protocol or "TCP"
+    if int_or_string(port.target_port) in (None, 0, ""):
+        port.target_port.number_value = port.port
+
+
+def default_service(svc: core_pb2.Service) -> None:
+    spec = svc.spec
+    spec.type = spec.type or "ClusterIP"
+    spec.session_affinity = spec.session_affinity or "None"
+    if spec.session_affinity == "ClientIP":
+        client_ip = spec.session_affinity_config.client_ip
+        if not client_ip.HasField("timeout_seconds"):
+            client_ip.timeout_seconds = DEFAULT_CLIENT_IP_TIMEOUT
+    for port in spec.ports:
+        _default_service_port(port)
+    if spec.type == "ExternalName":
+        return
+    if not spec.ip_families:
+        spec.ip_families.append("IPv4")
+    spec.ip_family_policy = spec.ip_family_policy or "SingleStack"
+    spec.internal_traffic_policy = spec.internal_traffic_policy or "Cluster"
+    if spec.type in ("NodePort", "LoadBalancer"):
+        spec.external_traffic_policy = spec.external_traffic_policy or "Cluster"
+
+
+def default_endpoints(ep: core_pb2.Endpoints) -> None:
+    for subset in ep.subsets:
+        for port in subset.ports:
+            port.protocol = port.protocol or "TCP"
+
+
+def default_secret(secret: core_pb2.Secret) -> None:
+    secret.type = secret.type or "Opaque"
+
+
+def default_namespace(ns: core_pb2.Namespace) -> None:
+    # The "kubernetes" finalizer is added on create only (no resourceVersion yet): the namespace
+    # controller removes it on deletion and an update must not bring it back.
+    creating = not ns.metadata.resource_version and not ns.metadata.HasField("deletion_timestamp")
+    if creating and "kubernetes" not in ns.spec.finalizers:
+        ns.spec.finalizers.append("kubernetes")
+    ns.status.phase = ns.status.phase or "Active"
+
+
+def default_node(node: core_pb2.Node) -> None:
+    if not node.status.allocatable:
+        node.status.allocatable.update(node.status.capacity)
+
+
+DEFAULTERS: dict[str, Callable[[Message], None]] = {
+    "Pod": default_pod,
+    "ReplicaSet": default_replica_set,
+    "Deployment": default_deployment,
+    "Service": default_service,
+    "Endpoints": default_endpoints,
+    "Secret": default_secret,
+    "Namespace": default_namespace,
+    "Node": default_node,
+}
+
+
+def apply_defaults(obj: Message) -> None:
+    """Fills Kubernetes' defaults into `obj` in place; kinds without defaults are left alone."""
+    defaulter = DEFAULTERS.get(kind_of(obj).kind)
+    if defaulter is not None:
+        defaulter(obj)
