@@ -1,0 +1,190 @@
+"""The scheduling framework: statuses, the per-node view (NodeInfo) and plugins.
+
+Filters are small functions `(pod, node_info, state) -> Status` and scores
+`(pod, node_info, state) -> int`; a Plugin bundles them with an optional
+pre-filter / pre-score that computes per-cycle `state` once (or returns SKIP so
+the plugin is not called for this pod at all), a normalizer and a weight.
+Most plugins ignore `state`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from control.scheduler.podinfo import PodInfo, Resources
+from skiff.v1 import core_pb2
+
+MAX_NODE_SCORE = 100
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
+class Code(enum.IntEnum):
+    SUCCESS = 0
+    ERROR = 1
+    UNSCHEDULABLE = 2
+    # Nothing short of changing the node (not evicting pods) makes it fit.
+    UNSCHEDULABLE_AND_UNRESOLVABLE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    code: Code = Code.SUCCESS
+    reasons: tuple[str, ...] = ()
+    plugin: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code == Code.SUCCESS
+
+
+SUCCESS = Status()
+
+
+def unschedulable(plugin: str, *reasons: str, unresolvable: bool = False) -> Status:
+    code = Code.UNSCHEDULABLE_AND_UNRESOLVABLE if unresolvable else Code.UNSCHEDULABLE
+    return Status(code, reasons, plugin)
+
+
+class NodeInfo:
+    """A node plus the aggregate of the pods bound (or assumed) to it."""
+
+    __slots__ = ("node", "name", "labels", "taints", "ready", "unschedulable", "allocatable",
+                 "requested", "non_zero_requested", "pods", "used_ports", "owner_counts",
+                 "pods_with_affinity", "pods_with_required_anti_affinity", "generation")
+
+    def __init__(self, node: core_pb2.Node | None = None, name: str = "") -> None:
+        self.node: core_pb2.Node | None = None
+        self.name = name
+        self.labels: dict[str, str] = {}
+        self.taints: list[core_pb2.Taint] = []
+        self.ready = False
+        self.unschedulable = False
+        self.allocatable = Resources()
+        self.requested = Resources()
+        self.non_zero_requested = Resources()
+        self.pods: dict[str, PodInfo] = {}
+        # (ip, protocol, port) triples taken by pods on this node.
+        self.used_ports: set[tuple[str, str, int]] = set()
+        self.owner_counts: dict[str, int] = {}
+        self.pods_with_affinity: dict[str, PodInfo] = {}
+        self.pods_with_required_anti_affinity: dict[str, PodInfo] = {}
+        self.generation = 0
+        if node is not None:
+            self.set_node(node)
+
+    def set_node(self, node: core_pb2.Node) -> None:
+        self.node = node
+        self.name = node.metadata.name
+        self.labels = dict(node.metadata.labels)
+        self.taints = list(node.spec.taints)
+        self.unschedulable = node.spec.unschedulable
+        self.ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+        self.allocatable = Resources.from_node_allocatable(node.status.allocatable)
+        self.generation += 1
+
+    def topology_value(self, key: str) -> str | None:
+        """The node's value for a topology key; the hostname falls back to the node name."""
+        value = self.labels.get(key)
+        if value is None and key == HOSTNAME_LABEL:
+            return self.name
+        return value
+
+    def add_pod(self, pod: PodInfo) -> None:
+        self.pods[pod.key] = pod
+        self.requested.add(pod.requests)
+        self.non_zero_requested.add(pod.non_zero_requests)
+        self.used_ports.update(pod.host_ports)
+        if pod.owner_uid:
+            self.owner_counts[pod.owner_uid] = self.owner_counts.get(pod.owner_uid, 0) + 1
+        if pod.has_affinity:
+            self.pods_with_affinity[pod.key] = pod
+        if pod.required_anti_affinity:
+            self.pods_with_required_anti_affinity[pod.key] = pod
+        self.generation += 1
+
+    def remove_pod(self, key: str) -> PodInfo | None:
+        pod = self.pods.pop(key, None)
+        if pod is None:
+            return None
+        self.requested.subtract(pod.requests)
+        self.non_zero_requested.subtract(pod.non_zero_requests)
+        for port in pod.host_ports:
+            if not any(port in other.host_ports for other in self.pods.values()):
+                self.used_ports.discard(port)
+        if pod.owner_uid:
+            left = self.owner_counts.get(pod.owner_uid, 1) - 1
+            if left:
+                self.owner_counts[pod.owner_uid] = left
+            else:
+                self.owner_counts.pop(pod.owner_uid, None)
+        self.pods_with_affinity.pop(key, None)
+        self.pods_with_required_anti_affinity.pop(key, None)
+        self.generation += 1
+        return pod
+
+
+class Snapshot:
+    """What plugins may look at besides the node at hand; the cache keeps it current.
+
+    The scheduling cycle runs without awaiting, so it sees one consistent state.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, NodeInfo] = {}
+        self.namespace_labels: dict[str, dict[str, str]] = {}
+        # Names of nodes with pods that have (required anti-) affinity: the only
+        # nodes the inter-pod affinity plugin must visit for most pods.
+        self.affinity_nodes: set[str] = set()
+        self.anti_affinity_nodes: set[str] = set()
+
+
+SKIP = object()  # returned by a pre-filter / pre-score: don't run this plugin for this pod
+
+PreFn = Callable[[PodInfo, Snapshot], Any]
+FilterFn = Callable[[PodInfo, NodeInfo, Any], Status]
+ScoreFn = Callable[[PodInfo, NodeInfo, Any], int]
+NormalizeFn = Callable[[list[int]], None]
+
+
+@dataclass
+class FilterPlugin:
+    name: str
+    filter: FilterFn
+    pre_filter: PreFn | None = None
+
+
+@dataclass
+class ScorePlugin:
+    name: str
+    score: ScoreFn
+    weight: int = 1
+    pre_score: PreFn | None = None
+    normalize: NormalizeFn | None = None
+
+
+@dataclass
+class Profile:
+    """One scheduler profile: the ordered filters and weighted scores."""
+
+    scheduler_name: str
+    filters: list[FilterPlugin] = field(default_factory=list)
+    scores: list[ScorePlugin] = field(default_factory=list)
+
+
+def default_normalize(scores: list[int], reverse: bool = False) -> None:
+    """Scales scores to 0..MAX_NODE_SCORE by the maximum (kube-scheduler's helper)."""
+    top = max(scores, default=0)
+    if top == 0:
+        if reverse:
+            scores[:] = [MAX_NODE_SCORE] * len(scores)
+        return
+    for i, s in enumerate(scores):
+        s = MAX_NODE_SCORE * s // top
+        scores[i] = MAX_NODE_SCORE - s if reverse else s
+
+
+def reverse_normalize(scores: list[int]) -> None:
+    default_normalize(scores, reverse=True)

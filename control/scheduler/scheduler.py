@@ -1,0 +1,281 @@
+"""The scheduler: informers feed the cache and the queue; one loop places pods, bindings run async.
+
+The scheduling cycle (filter, score, assume) never awaits, so it always sees
+one consistent cache; the binding cycle (Bind RPC, event) runs as a task so
+the next pod is scheduled while earlier bindings are still in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from control.client.client import Client
+from control.client.events import NORMAL, WARNING, EventRecorder
+from control.client.informer import Informer
+from control.scheduler.algorithm import Algorithm, FitError, NoNodesAvailableError
+from control.scheduler.cache import Cache
+from control.scheduler.filters import default_filters
+from control.scheduler.framework import Profile
+from control.scheduler.podinfo import PodInfo
+from control.scheduler.queue import QueueClosed, QueuedPod, SchedulingQueue
+from control.scheduler.scores import default_scores
+from skiff.v1 import core_pb2, meta_pb2, pod_pb2
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCHEDULER_NAME = "default-scheduler"
+# Bind errors meaning the pod changed under us (bound elsewhere, deleted): the informer has the truth.
+_STALE_CODES = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED, grpc.StatusCode.NOT_FOUND,
+                grpc.StatusCode.ALREADY_EXISTS}
+
+
+def pod_key(pod: pod_pb2.Pod) -> str:
+    return f"{pod.metadata.namespace}/{pod.metadata.name}"
+
+
+def is_terminal(pod: pod_pb2.Pod) -> bool:
+    return pod.status.phase in ("Succeeded", "Failed")
+
+
+def _now() -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(time.time_ns())
+    return ts
+
+
+class Scheduler:
+    def __init__(self, client: Client, scheduler_name: str = DEFAULT_SCHEDULER_NAME,
+                 percentage_of_nodes_to_score: int = 0, parallel_binds: int = 64,
+                 queue: SchedulingQueue | None = None) -> None:
+        self.client = client
+        self.scheduler_name = scheduler_name
+        self.cache = Cache()
+        self.queue = queue or SchedulingQueue()
+        self.profile = Profile(scheduler_name, default_filters(), default_scores())
+        self.algorithm = Algorithm(self.cache, self.profile, percentage_of_nodes_to_score)
+        self.recorder = EventRecorder(client, scheduler_name)
+        self.parallel_binds = parallel_binds
+        self.pods = Informer(client, "Pod")
+        self.nodes = Informer(client, "Node")
+        self.namespaces = Informer(client, "Namespace")
+        self._tasks: set[asyncio.Task] = set()
+        self._bind_slots: asyncio.Semaphore | None = None
+        self.scheduled = 0
+        self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
+        self.nodes.add_handler(self._on_node_add, self._on_node_update, self._on_node_delete)
+        self.namespaces.add_handler(self.cache.set_namespace, lambda _old, new: self.cache.set_namespace(new),
+                                    lambda ns: self.cache.remove_namespace(ns.metadata.name))
+
+    # Informer handlers: keep the cache and the queue current.
+
+    def responsible_for(self, pod: pod_pb2.Pod) -> bool:
+        return (pod.spec.scheduler_name or DEFAULT_SCHEDULER_NAME) == self.scheduler_name
+
+    def _wants_scheduling(self, pod: pod_pb2.Pod) -> bool:
+        return (not pod.spec.node_name and self.responsible_for(pod) and not is_terminal(pod)
+                and not pod.metadata.HasField("deletion_timestamp"))
+
+    def _on_pod_add(self, pod: pod_pb2.Pod) -> None:
+        if pod.spec.node_name:
+            self._add_assigned(pod)
+        elif self._wants_scheduling(pod):
+            self.queue.add(PodInfo(pod))
+
+    def _add_assigned(self, pod: pod_pb2.Pod) -> None:
+        self.queue.delete(pod_key(pod))
+        if is_terminal(pod):
+            return
+        self.cache.add_pod(pod)
+        # A pod landing somewhere may satisfy a waiting pod's required affinity.
+        self.queue.move_all_to_active_or_backoff(lambda q: bool(q.info.required_affinity))
+
+    def _on_pod_update(self, old: pod_pb2.Pod, new: pod_pb2.Pod) -> None:
+        key = pod_key(new)
+        if new.spec.node_name:
+            if is_terminal(new):
+                self.cache.remove_pod(key)  # a finished pod frees its node's resources
+                self.queue.delete(key)
+                self.queue.move_all_to_active_or_backoff()
+                return
+            self._add_assigned(new)
+            return
+        if not self._wants_scheduling(new):
+            self.queue.delete(key)
+        elif old.spec != new.spec or old.metadata.labels != new.metadata.labels:
+            self.queue.add(PodInfo(new))  # our own status updates don't count as a change
+
+    def _on_pod_delete(self, pod: pod_pb2.Pod) -> None:
+        key = pod_key(pod)
+        self.queue.delete(key)
+        if self.cache.pod_node(key) is not None:
+            self.cache.remove_pod(key)
+            self.queue.move_all_to_active_or_backoff()
+
+    def _on_node_add(self, node: core_pb2.Node) -> None:
+        self.cache.add_node(node)
+        self.queue.move_all_to_active_or_backoff()
+
+    def _on_node_update(self, old: core_pb2.Node, new: core_pb2.Node) -> None:
+        self.cache.update_node(new)
+        if scheduling_properties_changed(old, new):
+            self.queue.move_all_to_active_or_backoff()
+
+    def _on_node_delete(self, node: core_pb2.Node) -> None:
+        self.cache.remove_node(node.metadata.name)
+
+    # The loop.
+
+    async def run(self) -> None:
+        """Runs informers and the scheduling loop until cancelled."""
+        informers = [asyncio.create_task(i.run()) for i in (self.namespaces, self.nodes, self.pods)]
+        try:
+            await self.wait_synced()
+            await self.schedule_forever()
+        finally:
+            for task in informers:
+                task.cancel()
+            await asyncio.gather(*informers, return_exceptions=True)
+
+    async def wait_synced(self) -> None:
+        for informer in (self.namespaces, self.nodes, self.pods):
+            await informer.wait_synced()
+
+    async def schedule_forever(self) -> None:
+        self._bind_slots = asyncio.Semaphore(self.parallel_binds)
+        last_cleanup = time.monotonic()
+        try:
+            while True:
+                try:
+                    queued = await self.queue.pop()
+                except QueueClosed:
+                    return
+                self.schedule_one(queued)
+                if time.monotonic() - last_cleanup > 1.0:
+                    self.cache.cleanup_expired()
+                    last_cleanup = time.monotonic()
+                await asyncio.sleep(0)  # let informer events and bindings run
+        finally:
+            await self._cancel_tasks()
+
+    def schedule_one(self, queued: QueuedPod) -> None:
+        current = self.pods.store.get(queued.key)
+        if current is None or not self._wants_scheduling(current) or current.metadata.uid != queued.info.uid:
+            self.queue.delete(queued.key)
+            return
+        if self.cache.is_assumed(queued.key):
+            return  # its binding is in flight; the informer will settle it
+        info = queued.info
+        try:
+            result = self.algorithm.schedule(info)
+        except FitError as e:
+            self._unschedulable(queued, current, str(e), e.plugins)
+            return
+        except NoNodesAvailableError as e:
+            self._failed(queued, current, "SchedulerError", str(e))
+            return
+        self.cache.assume_pod(info, result.node_name)
+        self._spawn(self._bind(queued, current, result.node_name))
+
+    async def _bind(self, queued: QueuedPod, pod: pod_pb2.Pod, node_name: str) -> None:
+        key, meta = queued.key, pod.metadata
+        async with self._bind_slots:
+            try:
+                await self.client.bind(meta.namespace, meta.name, node_name, uid=meta.uid)
+            except grpc.aio.AioRpcError as e:
+                self.cache.forget_pod(key)
+                if e.code() in _STALE_CODES:
+                    log.info("binding %s to %s: %s (%s); retrying later", key, node_name, e.code().name,
+                             e.details())
+                    self.queue.add_backoff(queued)
+                    return
+                self._failed(queued, pod, "SchedulerError", f"Binding rejected: {e.details()}")
+                return
+        self.cache.finish_binding(key)
+        self.queue.done(key)
+        self.scheduled += 1
+        self.recorder.event(pod, NORMAL, "Scheduled", f"Successfully assigned {key} to {node_name}")
+
+    def _unschedulable(self, queued: QueuedPod, pod: pod_pb2.Pod, message: str, plugins: set[str]) -> None:
+        log.info("unable to schedule pod %s: %s", queued.key, message)
+        self.queue.add_unschedulable(queued, plugins)
+        self._report_failure(pod, "Unschedulable", message)
+
+    def _failed(self, queued: QueuedPod, pod: pod_pb2.Pod, reason: str, message: str) -> None:
+        log.warning("error scheduling pod %s: %s", queued.key, message)
+        self.queue.add_backoff(queued)
+        self._report_failure(pod, reason, message)
+
+    def _report_failure(self, pod: pod_pb2.Pod, reason: str, message: str) -> None:
+        self.recorder.event(pod, WARNING, "FailedScheduling", message)
+        if not _has_condition(pod, "False", reason, message):
+            self._spawn(self._set_pod_scheduled_false(pod, reason, message))
+
+    async def _set_pod_scheduled_false(self, pod: pod_pb2.Pod, reason: str, message: str) -> None:
+        """PodScheduled=False via UpdateStatus, re-reading the pod on a conflict."""
+        for _ in range(3):
+            updated = pod_pb2.Pod()
+            updated.CopyFrom(pod)
+            set_condition(updated.status, "PodScheduled", "False", reason, message)
+            try:
+                await self.client.update_status(updated)
+                return
+            except grpc.aio.AioRpcError as e:
+                if e.code() != grpc.StatusCode.ABORTED:
+                    log.warning("updating status of %s: %s", pod_key(pod), e.details())
+                    return
+            try:
+                pod = await self.client.get("Pod", pod.metadata.name, pod.metadata.namespace)
+            except grpc.aio.AioRpcError:
+                return
+            if pod.spec.node_name:
+                return
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("scheduler task failed", exc_info=task.exception())
+
+    async def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.recorder.close()
+
+
+def _has_condition(pod: pod_pb2.Pod, status: str, reason: str, message: str) -> bool:
+    return any(c.type == "PodScheduled" and c.status == status and c.reason == reason and c.message == message
+               for c in pod.status.conditions)
+
+
+def set_condition(status: pod_pb2.PodStatus, type_: str, value: str, reason: str, message: str) -> None:
+    """Sets a pod condition; lastTransitionTime moves only when the status flips."""
+    for c in status.conditions:
+        if c.type == type_:
+            if c.status != value:
+                c.last_transition_time.CopyFrom(_now())
+            c.status, c.reason, c.message = value, reason, message
+            return
+    status.conditions.append(meta_pb2.Condition(type=type_, status=value, reason=reason, message=message,
+                                                last_transition_time=_now()))
+
+
+def scheduling_properties_changed(old: core_pb2.Node, new: core_pb2.Node) -> bool:
+    """Node changes that may let a waiting pod fit (heartbeats alone don't)."""
+    def ready(n: core_pb2.Node) -> str:
+        return next((c.status for c in n.status.conditions if c.type == "Ready"), "")
+
+    return (old.spec.unschedulable != new.spec.unschedulable
+            or dict(old.status.allocatable) != dict(new.status.allocatable)
+            or dict(old.metadata.labels) != dict(new.metadata.labels)
+            or list(old.spec.taints) != list(new.spec.taints)
+            or ready(old) != ready(new))

@@ -1,0 +1,45 @@
+"""Builders for scheduler tests and benchmarks: hollow nodes and pending pods as API objects.
+
+A hollow node is only a Node object (Ready, with allocatable): nothing runs
+on it, which is all the scheduler looks at (kube-scheduler's perf tests do the same).
+"""
+
+from __future__ import annotations
+
+from control.client.kinds import KINDS
+from skiff.v1 import core_pb2, meta_pb2, pod_pb2
+
+
+def make_node(name: str, cpu: str = "4", memory: str = "32Gi", pods: str = "110",
+              labels: dict[str, str] | None = None, taints: list[tuple[str, str, str]] | None = None,
+              ready: str = "True", unschedulable: bool = False, extra: dict[str, str] | None = None,
+              ) -> core_pb2.Node:
+    allocatable = {"cpu": cpu, "memory": memory, "pods": pods, **(extra or {})}
+    node = KINDS["Node"].new(
+        metadata=meta_pb2.ObjectMeta(name=name, labels={"kubernetes.io/hostname": name, **(labels or {})}),
+        spec=core_pb2.NodeSpec(unschedulable=unschedulable,
+                               taints=[core_pb2.Taint(key=k, value=v, effect=e) for k, v, e in taints or []]),
+        status=core_pb2.NodeStatus(capacity=allocatable, allocatable=allocatable,
+                                   conditions=[meta_pb2.Condition(type="Ready", status=ready)]))
+    return node
+
+
+def make_pod(name: str, namespace: str = "default", cpu: str = "", memory: str = "",
+             labels: dict[str, str] | None = None, node_selector: dict[str, str] | None = None,
+             host_ports: list[int] | None = None, tolerations: list[pod_pb2.Toleration] | None = None,
+             affinity: pod_pb2.Affinity | None = None, owner_uid: str = "", node_name: str = "",
+             uid: str = "", scheduler_name: str = "") -> pod_pb2.Pod:
+    requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
+    container = pod_pb2.Container(name="c", image="busybox",
+                                  resources=pod_pb2.ResourceRequirements(requests=requests),
+                                  ports=[pod_pb2.ContainerPort(container_port=p, host_port=p)
+                                         for p in host_ports or []])
+    meta = meta_pb2.ObjectMeta(name=name, namespace=namespace, labels=labels or {}, uid=uid or f"uid-{name}")
+    if owner_uid:
+        meta.owner_references.append(meta_pb2.OwnerReference(
+            api_version="apps/v1", kind="ReplicaSet", name=f"rs-{owner_uid}", uid=owner_uid, controller=True))
+    spec = pod_pb2.PodSpec(containers=[container], node_selector=node_selector or {},
+                           tolerations=tolerations or [], node_name=node_name, scheduler_name=scheduler_name)
+    if affinity is not None:
+        spec.affinity.CopyFrom(affinity)
+    return KINDS["Pod"].new(metadata=meta, spec=spec)
