@@ -7,7 +7,13 @@ naming the operation, so callers can tell "gone" (NotFound) from "runtime down"
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import base64
+import json
+import os
+import struct
+import urllib.parse
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import grpc
@@ -203,6 +209,14 @@ class CRI:
                                  stdout=True, stderr=not tty)
         return (await self._call(self.runtime, "Exec", request)).url
 
+    async def exec_stream(self, container_id: str, cmd: list[str], *, tty: bool = False) -> ExecSession:
+        """An interactive exec (stdin, stdout, stderr) over the runtime's streaming server."""
+        url = await self.exec_url(container_id, cmd, stdin=True, tty=tty)
+        try:
+            return await ExecSession.connect(url)
+        except (OSError, ValueError) as e:
+            raise CRIError("Exec", None, f"streaming connection to {url}: {e}") from None
+
     # ---- stats ----
 
     async def container_stats(self, container_id: str) -> pb.ContainerStats:
@@ -244,3 +258,116 @@ class CRI:
 
     async def image_fs_info(self) -> list[pb.FilesystemUsage]:
         return list((await self._call(self.images, "ImageFsInfo", pb.ImageFsInfoRequest())).image_filesystems)
+
+
+# ---- streaming exec: the Kubernetes remotecommand protocol over WebSocket (v4.channel.k8s.io) ----
+
+STDIN, STDOUT, STDERR, ERROR = 0, 1, 2, 3
+_WS_OPCODE_BINARY, _WS_OPCODE_CLOSE, _WS_OPCODE_PING = 0x2, 0x8, 0x9
+
+
+class ExecSession:
+    """One exec session: write_stdin(), output() yields ("stdout"|"stderr", bytes), then exit_code is set.
+
+    The v4 protocol has no half-close, so close_stdin() cannot deliver an EOF while output
+    is still wanted; it is a no-op that the caller may use to signal intent.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.exit_code: int | None = None
+        self.error = ""
+
+    @classmethod
+    async def connect(cls, url: str) -> ExecSession:
+        u = urllib.parse.urlsplit(url)
+        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: {u.netloc}\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                      f"Sec-WebSocket-Protocol: v4.channel.k8s.io\r\nOrigin: http://{u.netloc}\r\n\r\n").encode())
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            writer.close()
+            raise ValueError(f"no WebSocket upgrade: {head.splitlines()[0].decode(errors='replace')}")
+        return cls(reader, writer)
+
+    async def __aenter__(self) -> ExecSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.writer.close()
+
+    async def write_stdin(self, data: bytes) -> None:
+        await self._send(_WS_OPCODE_BINARY, bytes([STDIN]) + data)
+
+    async def close_stdin(self) -> None:
+        pass
+
+    async def output(self) -> AsyncIterator[tuple[str, bytes]]:
+        while True:
+            try:
+                opcode, payload = await self._receive()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            if opcode == _WS_OPCODE_CLOSE:
+                return
+            if opcode == _WS_OPCODE_PING:
+                await self._send(0xA, payload)
+            if opcode != _WS_OPCODE_BINARY or len(payload) < 2:
+                continue
+            channel, data = payload[0], payload[1:]
+            if channel in (STDOUT, STDERR):
+                yield ("stdout" if channel == STDOUT else "stderr"), data
+            elif channel == ERROR:
+                self._set_status(data)
+
+    def _set_status(self, data: bytes) -> None:
+        """The error channel carries a Status object: Success, or the exit code in details.causes."""
+        try:
+            status = json.loads(data)
+        except ValueError:
+            self.error, self.exit_code = data.decode(errors="replace"), -1
+            return
+        if status.get("status") == "Success":
+            self.exit_code = 0
+            return
+        causes = status.get("details", {}).get("causes", [])
+        codes = [c.get("message") for c in causes if c.get("reason") == "ExitCode"]
+        self.error = status.get("message", "")
+        self.exit_code = int(codes[0]) if codes and codes[0].isdigit() else -1
+
+    async def _send(self, opcode: int, payload: bytes) -> None:
+        mask = os.urandom(4)
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 1 << 16:
+            head += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            head += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.writer.write(head + mask + masked)
+        await self.writer.drain()
+
+    async def _receive(self) -> tuple[int, bytes]:
+        """One whole message (continuation frames joined)."""
+        opcode, data = -1, b""
+        while True:
+            b0, b1 = await self.reader.readexactly(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", await self.reader.readexactly(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", await self.reader.readexactly(8))[0]
+            mask = await self.reader.readexactly(4) if b1 & 0x80 else b""
+            chunk = await self.reader.readexactly(n)
+            if mask:
+                chunk = bytes(b ^ mask[i % 4] for i, b in enumerate(chunk))
+            if b0 & 0x0F:
+                opcode = b0 & 0x0F
+            data += chunk
+            if b0 & 0x80:
+                return opcode, data

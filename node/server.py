@@ -1,0 +1,297 @@
+"""skiff.v1.NodeAgent: what the agent serves on its node (logs, exec, stats), the kubelet's API.
+
+Containers are found through a ContainerLookup; the kubelet passes its own (it knows its
+pods), and CRILabelLookup finds them from the io.kubernetes.* labels on CRI containers.
+Logs are read from the CRI log files (`<RFC3339Nano> <stdout|stderr> <F|P> <text>` lines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import grpc
+
+from cri.runtime.v1 import api_pb2 as cri_pb
+from node.cri import CONTAINER_NAME_LABEL, CRI, POD_NAME_LABEL, POD_NAMESPACE_LABEL, CRIError, CRITimeout
+from node.stats import StatsProvider
+from skiff.v1 import node_agent_pb2 as na_pb
+from skiff.v1 import node_agent_pb2_grpc as na_grpc
+
+FOLLOW_POLL = 0.1  # seconds between looks at a followed log file
+RUNNING_CHECK = 1.0  # seconds between checks whether a followed container still runs
+READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ContainerRef:
+    container_id: str
+    log_path: str
+
+
+class LookupFailed(Exception):
+    """The pod or container is not there (or ambiguous); `code` is the gRPC status to answer with."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ContainerLookup(Protocol):
+    async def find_container(self, namespace: str, pod: str, container: str, previous: bool) -> ContainerRef:
+        """The current (or previous) instance of a container; container may be empty for one-container pods."""
+        ...
+
+
+class CRILabelLookup:
+    """Finds containers by their CRI labels; the newest instance is current, the one before it previous."""
+
+    def __init__(self, cri: CRI) -> None:
+        self.cri = cri
+
+    async def find_container(self, namespace: str, pod: str, container: str, previous: bool) -> ContainerRef:
+        labels = {POD_NAMESPACE_LABEL: namespace, POD_NAME_LABEL: pod}
+        found = await self.cri.list_containers(labels=labels)
+        if not found:
+            raise LookupFailed(grpc.StatusCode.NOT_FOUND, f'pods "{pod}" not found')
+        names = sorted({c.labels.get(CONTAINER_NAME_LABEL, c.metadata.name) for c in found})
+        if not container:
+            if len(names) != 1:
+                raise LookupFailed(grpc.StatusCode.INVALID_ARGUMENT,
+                                   f"a container name must be specified for pod {pod}, "
+                                   f"choose one of: [{' '.join(names)}]")
+            container = names[0]
+        instances = sorted((c for c in found if c.labels.get(CONTAINER_NAME_LABEL, c.metadata.name) == container),
+                           key=lambda c: (c.metadata.attempt, c.created_at), reverse=True)
+        if not instances:
+            raise LookupFailed(grpc.StatusCode.INVALID_ARGUMENT,
+                               f"container {container} is not valid for pod {pod}")
+        if previous:
+            if len(instances) < 2:
+                raise LookupFailed(grpc.StatusCode.NOT_FOUND,
+                                   f'previous terminated container "{container}" in pod "{pod}" not found')
+            instances = instances[1:]
+        status = await self.cri.container_status(instances[0].id)
+        return ContainerRef(instances[0].id, status.log_path)
+
+
+# ---- CRI log files ----
+
+@dataclass(frozen=True)
+class LogRecord:
+    timestamp: str
+    stream: str
+    partial: bool
+    content: bytes
+
+
+def parse_log_line(line: bytes) -> LogRecord | None:
+    """One CRI log line (without its newline); None when it is not in the CRI format."""
+    parts = line.split(b" ", 3)
+    if len(parts) < 3 or parts[1] not in (b"stdout", b"stderr"):
+        return None
+    if len(parts) == 3:  # an empty full line: the tag is the last field
+        parts.append(b"")
+    tag = parts[2].split(b":")[0]
+    return LogRecord(parts[0].decode(), parts[1].decode(), tag == b"P", parts[3])
+
+
+def parse_timestamp(text: str) -> datetime.datetime:
+    """RFC3339Nano (nine fraction digits, Z or an offset) to an aware datetime, to the microsecond."""
+    date, sep, rest = text.partition(".")
+    if sep:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        fraction, zone = rest[:digits], rest[digits:]
+        text = f"{date}.{(fraction + '000000')[:6]}{zone}"
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def format_record(record: LogRecord, timestamps: bool) -> bytes:
+    out = record.content if record.partial else record.content + b"\n"
+    return (record.timestamp.encode() + b" " + out) if timestamps else out
+
+
+def _complete_lines(data: bytes) -> tuple[list[bytes], bytes]:
+    *lines, rest = data.split(b"\n")
+    return lines, rest
+
+
+class LogReader:
+    """Reads one CRI log file as kubectl logs shows it (tail, since, timestamps, follow)."""
+
+    def __init__(self, request: na_pb.LogsRequest, now: Callable[[], datetime.datetime] | None = None) -> None:
+        self.request = request
+        self.since: datetime.datetime | None = None
+        if request.HasField("since_seconds"):
+            clock = now or (lambda: datetime.datetime.now(datetime.UTC))
+            self.since = clock() - datetime.timedelta(seconds=request.since_seconds)
+
+    def render(self, lines: list[bytes]) -> bytes:
+        out = []
+        for line in lines:
+            record = parse_log_line(line)
+            if record is None:
+                continue
+            if self.since is not None and parse_timestamp(record.timestamp) < self.since:
+                continue
+            out.append(format_record(record, self.request.timestamps))
+        return b"".join(out)
+
+    def initial(self, data: bytes) -> tuple[bytes, bytes]:
+        """The rendered existing content (tail applied) and the unterminated remainder."""
+        lines, rest = _complete_lines(data)
+        if self.request.HasField("tail_lines"):
+            lines = lines[-self.request.tail_lines:] if self.request.tail_lines > 0 else []
+        return self.render(lines), rest
+
+    async def stream(self, path: str, running: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
+        with open(path, "rb") as f:  # noqa: ASYNC230 - a local log file; reads are short
+            chunk, rest = self.initial(f.read())
+            if chunk:
+                yield chunk
+            if not self.request.follow:
+                return
+            async for chunk in self._follow(f, rest, running):
+                yield chunk
+
+    async def _follow(self, f, rest: bytes, running: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + RUNNING_CHECK
+        while True:
+            data = f.read(READ_CHUNK)
+            if data:
+                lines, rest = _complete_lines(rest + data)
+                chunk = self.render(lines)
+                if chunk:
+                    yield chunk
+                continue
+            if loop.time() >= next_check:
+                if not await running():
+                    if not f.read(1):  # nothing written since the container stopped
+                        return
+                    f.seek(-1, os.SEEK_CUR)
+                next_check = loop.time() + RUNNING_CHECK
+            await asyncio.sleep(FOLLOW_POLL)
+
+
+# ---- the service ----
+
+class NodeAgentServicer(na_grpc.NodeAgentServicer):
+    def __init__(self, cri: CRI, stats: StatsProvider, lookup: ContainerLookup | None = None) -> None:
+        self.cri = cri
+        self.stats = stats
+        self.lookup = lookup or CRILabelLookup(cri)
+
+    async def _find(self, context: grpc.aio.ServicerContext, namespace: str, pod: str, container: str,
+                    previous: bool = False) -> ContainerRef:
+        if not pod:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "name: Required value: pod name is required")
+        try:
+            return await self.lookup.find_container(namespace or "default", pod, container, previous)
+        except LookupFailed as e:
+            await context.abort(e.code, str(e))
+        except CRIError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+        raise AssertionError("unreachable")
+
+    async def _running(self, container_id: str) -> bool:
+        try:
+            return (await self.cri.container_status(container_id)).state == cri_pb.CONTAINER_RUNNING
+        except CRIError:
+            return False
+
+    async def Logs(self, request: na_pb.LogsRequest,  # noqa: N802 - gRPC method name
+                   context: grpc.aio.ServicerContext) -> AsyncIterator[na_pb.LogChunk]:
+        if request.HasField("tail_lines") and request.tail_lines < 0:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "tailLines: Invalid value: must be >= 0")
+        if request.HasField("since_seconds") and request.since_seconds < 1:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "sinceSeconds: Invalid value: must be >= 1")
+        ref = await self._find(context, request.namespace, request.name, request.container, request.previous)
+        try:
+            async for chunk in LogReader(request).stream(ref.log_path, lambda: self._running(ref.container_id)):
+                yield na_pb.LogChunk(data=chunk)
+        except FileNotFoundError:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"log file of container {ref.container_id} not found")
+
+    async def _runnable(self, context: grpc.aio.ServicerContext, start: na_pb.ExecRequest) -> str:
+        if not start.command:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "command: Required value")
+        ref = await self._find(context, start.namespace, start.name, start.container)
+        if not await self._running(ref.container_id):
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                f"container {start.container or ref.container_id[:12]} is not running")
+        return ref.container_id
+
+    async def Exec(self, request: na_pb.ExecRequest,  # noqa: N802 - gRPC method name
+                   context: grpc.aio.ServicerContext) -> na_pb.ExecResponse:
+        if request.timeout_seconds < 0:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "timeoutSeconds: Invalid value: must be >= 0")
+        container_id = await self._runnable(context, request)
+        try:
+            r = await self.cri.exec_sync(container_id, list(request.command), timeout=request.timeout_seconds)
+        except CRITimeout as e:
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(e))
+        except CRIError as e:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(e))
+        return na_pb.ExecResponse(stdout=r.stdout, stderr=r.stderr, exit_code=r.exit_code)
+
+    async def ExecStream(self, request_iterator: AsyncIterator[na_pb.ExecInput],  # noqa: N802
+                         context: grpc.aio.ServicerContext) -> AsyncIterator[na_pb.ExecOutput]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.HasField("start"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "start: Required value: the first message "
+                                "of an exec stream names the pod, container and command")
+        container_id = await self._runnable(context, first.start)
+        try:
+            session = await self.cri.exec_stream(container_id, list(first.start.command), tty=first.tty)
+        except CRIError as e:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(e))
+        async with session:
+            pump = asyncio.create_task(_pump_stdin(first, request_iterator, session))
+            try:
+                async for stream, data in session.output():
+                    yield na_pb.ExecOutput(**{stream: data})
+                yield na_pb.ExecOutput(exit_code=session.exit_code if session.exit_code is not None else -1)
+            finally:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
+
+    async def Stats(self, request: na_pb.StatsRequest,  # noqa: N802 - gRPC method name
+                    context: grpc.aio.ServicerContext) -> na_pb.StatsSummary:
+        try:
+            return await self.stats.summary()
+        except CRIError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+        raise AssertionError("unreachable")
+
+
+async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInput], session) -> None:
+    for message in [first]:
+        if message.stdin:
+            await session.write_stdin(message.stdin)
+        if message.close_stdin:
+            await session.close_stdin()
+            return
+    async for message in rest:
+        if message.stdin:
+            await session.write_stdin(message.stdin)
+        if message.close_stdin:
+            await session.close_stdin()
+            return
+
+
+async def serve(listen: str, servicer: NodeAgentServicer) -> tuple[grpc.aio.Server, int]:
+    """Starts a gRPC server with the NodeAgent service on listen (HOST:PORT); returns it and its port."""
+    server = grpc.aio.server()
+    na_grpc.add_NodeAgentServicer_to_server(servicer, server)
+    port = server.add_insecure_port(listen)
+    if port == 0:
+        raise OSError(f"cannot listen on {listen}")
+    await server.start()
+    return server, port
