@@ -1,0 +1,260 @@
+"""Informers against a real apiserver: list+watch, indexes, selectors, bookmarks,
+resume after an apiserver restart, relist when the revision is gone, reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+import grpc
+import pytest
+
+from control.client.client import CHANNEL_OPTIONS, Client
+from control.client.convert import from_dict
+from control.client.informer import Informer, key_of, split_key
+from tests.fixtures.apiserver import start_apiserver
+from tests.fixtures.procs import eventually
+
+# Reconnect quickly after the apiserver comes back (gRPC's default back-off grows to minutes).
+FAST_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
+                  ("grpc.max_reconnect_backoff_ms", 500)]
+
+
+@pytest.fixture(scope="module")
+def apiserver(etcd):
+    server = start_apiserver(etcd, ["--bookmark-interval", "0.3"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def client(apiserver):
+    c = Client(apiserver.target, grpc.aio.insecure_channel(apiserver.target,
+                                                           options=CHANNEL_OPTIONS + FAST_RECONNECT))
+    yield c
+    await c.close()
+
+
+async def new_namespace(client: Client) -> str:
+    name = f"inf-{uuid.uuid4().hex[:8]}"
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+    return name
+
+
+def configmap(name: str, namespace: str, **labels: str):
+    return from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": name, "namespace": namespace, "labels": labels}})
+
+
+def pod(name: str, namespace: str, node: str = ""):
+    spec = {"containers": [{"name": "c", "image": "busybox"}]}
+    if node:
+        spec["nodeName"] = node
+    return from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+                      "spec": spec})
+
+
+async def create_when_reachable(client: Client, obj) -> None:
+    """Creates obj once the client's channel has reconnected to a restarted apiserver."""
+    async def created() -> bool:
+        try:
+            await client.create(obj)
+        except grpc.aio.AioRpcError as e:
+            if e.code() != grpc.StatusCode.ALREADY_EXISTS:
+                raise
+        return True
+    await eventually(created, timeout=10, what="apiserver to accept writes again")
+
+
+class Recorder:
+    """Collects handler calls as (event, key) pairs."""
+
+    def __init__(self, informer: Informer) -> None:
+        self.calls: list[tuple[str, str]] = []
+        informer.add_handler(lambda o: self.calls.append(("add", key_of(o))),
+                             lambda old, new: self.calls.append(("update", key_of(new))),
+                             lambda o: self.calls.append(("delete", key_of(o))))
+
+    def has(self, event: str, key: str) -> bool:
+        return (event, key) in self.calls
+
+
+@contextlib.asynccontextmanager
+async def running(informer: Informer):
+    task = asyncio.create_task(informer.run())
+    try:
+        assert await informer.wait_synced(10), "informer did not sync"
+        yield informer
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def test_key_of_and_split_key():
+    assert key_of(configmap("a", "ns")) == "ns/a"
+    node = from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}})
+    assert key_of(node) == "n1"
+    assert split_key("ns/a") == ("ns", "a")
+    assert split_key("n1") == ("", "n1")
+
+
+async def test_list_then_watch_keeps_store_and_fires_handlers(client):
+    ns = await new_namespace(client)
+    for i in range(5):
+        await client.create(configmap(f"cm-{i}", ns))
+    informer = Informer(client, "ConfigMap", namespace=ns, page_size=2)  # paginated list
+    rec = Recorder(informer)
+    assert not informer.has_synced
+    async with running(informer):
+        assert sorted(informer.store.keys()) == [f"{ns}/cm-{i}" for i in range(5)]
+        assert all(rec.has("add", f"{ns}/cm-{i}") for i in range(5))
+        await client.create(configmap("late", ns))
+        changed = configmap("cm-0", ns, touched="yes")
+        changed.metadata.resource_version = informer.store.get(f"{ns}/cm-0").metadata.resource_version
+        await client.update(changed)
+        await client.delete("ConfigMap", "cm-1", ns)
+
+        async def seen() -> bool:
+            return rec.has("add", f"{ns}/late") and rec.has("update", f"{ns}/cm-0") and \
+                rec.has("delete", f"{ns}/cm-1")
+        await eventually(seen, what="watch events")
+        assert informer.store.get_by_name(ns, "cm-0").metadata.labels["touched"] == "yes"
+        assert informer.store.get(f"{ns}/cm-1") is None
+        assert len(informer.store.by_index("namespace", ns)) == 5
+
+
+async def test_pod_node_name_index_and_custom_indexer(client):
+    ns = await new_namespace(client)
+    await client.create(pod("a", ns, node="node-1"))
+    await client.create(pod("b", ns, node="node-2"))
+    await client.create(pod("c", ns))
+    informer = Informer(client, "Pod", namespace=ns,
+                        indexers={"first-letter": lambda o: [o.metadata.name[0]]})
+    async with running(informer):
+        assert [p.metadata.name for p in informer.store.by_index("nodeName", "node-1")] == ["a"]
+        assert [p.metadata.name for p in informer.store.by_index("nodeName", "")] == ["c"]
+        await client.bind(ns, "c", "node-1")
+
+        async def moved() -> bool:
+            return sorted(p.metadata.name for p in informer.store.by_index("nodeName", "node-1")) == ["a", "c"]
+        await eventually(moved, what="index update after bind")
+        assert informer.store.by_index("nodeName", "") == []
+        assert [p.metadata.name for p in informer.store.by_index("first-letter", "b")] == ["b"]
+        with pytest.raises(KeyError):
+            informer.store.by_index("nope", "x")
+
+
+async def test_label_selector_and_objects_leaving_it(client):
+    ns = await new_namespace(client)
+    await client.create(configmap("in", ns, app="web"))
+    await client.create(configmap("out", ns, app="db"))
+    informer = Informer(client, "ConfigMap", namespace=ns, label_selector="app=web")
+    rec = Recorder(informer)
+    async with running(informer):
+        assert informer.store.keys() == [f"{ns}/in"]
+        moved = configmap("in", ns, app="other")
+        moved.metadata.resource_version = informer.store.get(f"{ns}/in").metadata.resource_version
+        await client.update(moved)
+
+        async def left() -> bool:
+            return rec.has("delete", f"{ns}/in") and not informer.store.keys()
+        await eventually(left, what="object leaving the selector to be deleted from the store")
+
+
+async def test_handler_added_after_sync_gets_existing_objects(client):
+    ns = await new_namespace(client)
+    await client.create(configmap("x", ns))
+    informer = Informer(client, "ConfigMap", namespace=ns)
+    async with running(informer):
+        rec = Recorder(informer)
+        assert rec.calls == [("add", f"{ns}/x")]
+
+
+async def test_bookmarks_advance_resource_version(client):
+    ns = await new_namespace(client)
+    informer = Informer(client, "ConfigMap", namespace=ns, label_selector="never=matches")
+    async with running(informer):
+        start = int(informer.resource_version)
+        await client.create(configmap("unrelated", ns))  # advances etcd's revision, not delivered
+
+        async def advanced() -> bool:
+            return int(informer.resource_version) > start
+        await eventually(advanced, timeout=5, what="a bookmark carrying the new revision")
+
+
+async def test_resume_after_apiserver_restart_without_relist(client, apiserver):
+    ns = await new_namespace(client)
+    await client.create(configmap("before", ns))
+    informer = Informer(client, "ConfigMap", namespace=ns, max_backoff=0.5)
+    rec = Recorder(informer)
+    async with running(informer):
+        apiserver.restart()
+        await create_when_reachable(client, configmap("after", ns))
+
+        async def seen() -> bool:
+            return rec.has("add", f"{ns}/after")
+        await eventually(seen, timeout=15, what="event after the restart")
+        assert informer.relists == 0
+        assert sorted(informer.store.keys()) == [f"{ns}/after", f"{ns}/before"]
+
+
+async def test_relist_when_revision_is_gone_fires_differences(client, apiserver, etcd):
+    """Changes made through a second apiserver while ours is down are older than its new
+    cache: the informer's resume fails OUT_OF_RANGE and it relists, firing the differences."""
+    ns = await new_namespace(client)
+    for name in ("keep", "change", "remove"):
+        await client.create(configmap(name, ns))
+    informer = Informer(client, "ConfigMap", namespace=ns, max_backoff=0.5)
+    rec = Recorder(informer)
+    other = start_apiserver(etcd)
+    try:
+        async with running(informer):
+            apiserver.stop()
+            async with Client(other.target) as second:
+                changed = await second.get("ConfigMap", "change", ns)
+                changed.metadata.labels["v"] = "2"
+                await second.update(changed)
+                await second.delete("ConfigMap", "remove", ns)
+                await second.create(configmap("new", ns))
+            rec.calls.clear()
+            apiserver.restart()
+
+            async def relisted() -> bool:
+                return sorted(informer.store.keys()) == [f"{ns}/{n}" for n in ("change", "keep", "new")]
+            await eventually(relisted, timeout=15, what="store to match after relist")
+            assert informer.relists >= 1
+            assert sorted(rec.calls) == [("add", f"{ns}/new"), ("delete", f"{ns}/remove"),
+                                         ("update", f"{ns}/change")]
+            assert informer.store.get(f"{ns}/change").metadata.labels["v"] == "2"
+    finally:
+        other.stop()
+        if apiserver.proc.poll() is not None:
+            apiserver.restart()
+
+
+async def test_reconnects_with_backoff_while_apiserver_is_down(client, apiserver):
+    ns = await new_namespace(client)
+    informer = Informer(client, "ConfigMap", namespace=ns, initial_backoff=0.05, max_backoff=0.4)
+    rec = Recorder(informer)
+    async with running(informer):
+        apiserver.stop()
+        await asyncio.sleep(1.0)  # let several reconnect attempts fail
+        apiserver.restart()
+        await create_when_reachable(client, configmap("back", ns))
+
+        async def seen() -> bool:
+            return rec.has("add", f"{ns}/back")
+        await eventually(seen, timeout=15, what="event after reconnect")
+
+
+async def test_wait_synced_times_out_without_apiserver():
+    c = Client("127.0.0.1:1")
+    try:
+        informer = Informer(c, "ConfigMap", max_backoff=0.1)
+        task = asyncio.create_task(informer.run())
+        assert await informer.wait_synced(0.3) is False
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await c.close()
