@@ -47,7 +47,7 @@ class ResourceHandlers:
         ns = ns_cache.get("", namespace)
         if ns is None:
             raise errors.not_found("namespaces", namespace)
-        if ns.HasField("deletion_timestamp"):
+        if ns.metadata.HasField("deletion_timestamp"):
             raise errors.forbidden(f'{self.kind.plural} "{name}" is forbidden: unable to create new content '
                                    f"in namespace {namespace} because it is being terminated")
 

@@ -27,6 +27,22 @@ def _identity(data: bytes) -> bytes:
     return data
 
 
+class _Malformed:
+    def __init__(self, type_name: str, error: Exception) -> None:
+        self.error = errors.bad_request(f"malformed {type_name}: {error}")
+
+
+def parser(message_type) -> Callable[[bytes], object]:
+    """Deserializes a request, deferring a decode failure to the handler as INVALID_ARGUMENT
+    (grpc would otherwise answer UNKNOWN)."""
+    def parse(data: bytes):
+        try:
+            return message_type.FromString(data)
+        except Exception as e:  # noqa: BLE001 - any decode failure is the client's
+            return _Malformed(message_type.DESCRIPTOR.full_name, e)
+    return parse
+
+
 async def _abort(context: grpc.aio.ServicerContext, err: errors.ApiError) -> None:
     await context.abort_with_status(rpc_status.to_status(err.to_status()))
 
@@ -38,6 +54,8 @@ def _internal(e: BaseException) -> errors.ApiError:
 
 def unary(fn: Callable) -> Callable:
     async def handler(request, context):
+        if isinstance(request, _Malformed):
+            await _abort(context, request.error)
         try:
             return await fn(request)
         except errors.ApiError as e:
@@ -51,6 +69,8 @@ def unary(fn: Callable) -> Callable:
 
 def streaming(fn: Callable[..., AsyncIterator]) -> Callable:
     async def handler(request, context):
+        if isinstance(request, _Malformed):
+            await _abort(context, request.error)
         try:
             async for item in fn(request, context):
                 yield item
@@ -85,18 +105,18 @@ def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
         return await handlers.delete(r)
 
     methods = {
-        "Create": grpc.unary_unary_rpc_method_handler(unary(create), req.FromString, obj.SerializeToString),
-        "Get": grpc.unary_unary_rpc_method_handler(unary(get), meta_pb2.GetRequest.FromString,
+        "Create": grpc.unary_unary_rpc_method_handler(unary(create), parser(req), obj.SerializeToString),
+        "Get": grpc.unary_unary_rpc_method_handler(unary(get), parser(meta_pb2.GetRequest),
                                                    obj.SerializeToString),
-        "List": grpc.unary_unary_rpc_method_handler(unary(lister.list), meta_pb2.ListRequest.FromString,
+        "List": grpc.unary_unary_rpc_method_handler(unary(lister.list), parser(meta_pb2.ListRequest),
                                                     kind.list_message.SerializeToString),
-        "Update": grpc.unary_unary_rpc_method_handler(unary(update), req.FromString, obj.SerializeToString),
-        "UpdateStatus": grpc.unary_unary_rpc_method_handler(unary(update_status), req.FromString,
+        "Update": grpc.unary_unary_rpc_method_handler(unary(update), parser(req), obj.SerializeToString),
+        "UpdateStatus": grpc.unary_unary_rpc_method_handler(unary(update_status), parser(req),
                                                             obj.SerializeToString),
-        "Delete": grpc.unary_unary_rpc_method_handler(unary(delete), meta_pb2.DeleteRequest.FromString,
+        "Delete": grpc.unary_unary_rpc_method_handler(unary(delete), parser(meta_pb2.DeleteRequest),
                                                       obj.SerializeToString),
         # Watch events are serialized once in the cache and shared by every watcher.
-        "Watch": grpc.unary_stream_rpc_method_handler(streaming(lister.watch), meta_pb2.WatchRequest.FromString,
+        "Watch": grpc.unary_stream_rpc_method_handler(streaming(lister.watch), parser(meta_pb2.WatchRequest),
                                                       _identity),
     }
     methods.update(_extra_methods(kind, api))
@@ -120,20 +140,24 @@ def _extra_methods(kind: Kind, api: ApiContext) -> dict[str, grpc.RpcMethodHandl
                     yield out
             except errors.ApiError as e:
                 await _abort(context, e)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except Exception as e:  # noqa: BLE001
+                await _abort(context, _internal(e))
 
         return {
-            "Bind": grpc.unary_unary_rpc_method_handler(unary(bind), pod_pb2.Binding.FromString,
+            "Bind": grpc.unary_unary_rpc_method_handler(unary(bind), parser(pod_pb2.Binding),
                                                         pod_pb2.Pod.SerializeToString),
-            "Logs": grpc.unary_stream_rpc_method_handler(streaming(logs), node_agent_pb2.LogsRequest.FromString,
+            "Logs": grpc.unary_stream_rpc_method_handler(streaming(logs), parser(node_agent_pb2.LogsRequest),
                                                          node_agent_pb2.LogChunk.SerializeToString),
-            "Exec": grpc.unary_unary_rpc_method_handler(unary(proxy.exec), node_agent_pb2.ExecRequest.FromString,
+            "Exec": grpc.unary_unary_rpc_method_handler(unary(proxy.exec), parser(node_agent_pb2.ExecRequest),
                                                         node_agent_pb2.ExecResponse.SerializeToString),
             "ExecStream": grpc.stream_stream_rpc_method_handler(
-                exec_stream, node_agent_pb2.ExecInput.FromString, node_agent_pb2.ExecOutput.SerializeToString),
+                exec_stream, parser(node_agent_pb2.ExecInput), node_agent_pb2.ExecOutput.SerializeToString),
         }
     if kind.kind == "Node":
         return {"Stats": grpc.unary_unary_rpc_method_handler(
-            unary(api.agents.stats), node_agent_pb2.StatsRequest.FromString,
+            unary(api.agents.stats), parser(node_agent_pb2.StatsRequest),
             node_agent_pb2.StatsSummary.SerializeToString)}
     return {}
 

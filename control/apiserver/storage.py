@@ -78,7 +78,7 @@ class Storage:
         for url in self.servers:
             parsed = urlparse(url if "://" in url else f"http://{url}")
             client = aetcd.Client(host=parsed.hostname or "127.0.0.1", port=parsed.port or 2379,
-                                  options=[("grpc.max_receive_message_length", 512 * 1024 * 1024)])
+                                  options={"grpc.max_receive_message_length": 512 * 1024 * 1024})
             try:
                 await client.connect()
                 await self._kv(client).Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True))

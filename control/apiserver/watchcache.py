@@ -112,13 +112,10 @@ class KindCache:
             try:
                 async for raw in self.storage.watch(self.kind, self.revision + 1):
                     backoff = 0.1
+                    old = self.objects.get(self._key_of_storage_key(raw.key))
                     if raw.type == "PUT":
-                        old = self.objects.get(raw.key)
                         self._apply(CacheEvent("MODIFIED" if old else "ADDED", raw.revision, raw.obj, old))
-                    else:
-                        old = self.objects.get(raw.key)
-                        if old is None:
-                            continue
+                    elif old is not None:
                         gone = old.__class__()
                         gone.CopyFrom(old)
                         gone.metadata.resource_version = str(raw.revision)
@@ -134,6 +131,11 @@ class KindCache:
                     await self._relist()
                 except Exception as e2:  # noqa: BLE001
                     log.warning("relist of %s failed: %s", self.kind.plural, e2)
+
+    def _key_of_storage_key(self, key: str) -> str:
+        # /registry/<plural>/<namespace>/<name>, or /registry/<plural>/<name>
+        parts = key.split("/")
+        return f"{parts[3]}/{parts[4]}" if self.kind.namespaced else f"/{parts[3]}"
 
     @staticmethod
     def _key(obj: Message) -> str:

@@ -18,7 +18,7 @@ def configmap(name: str, namespace: str = "default", **data: str):
                       "metadata": {"name": name, "namespace": namespace}, "data": data})
 
 
-def pod(name: str, image: str = "busybox", **spec):
+def pod(name: str, image: str = "busybox", args=None, **spec):
     return from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
                       "spec": {"containers": [{"name": "c", "image": image}], **spec}})
 
@@ -142,13 +142,14 @@ async def test_validation_error_names_field_path(client):
 
 
 async def test_too_large_object_rejected_and_not_written(client):
-    big = configmap("big", blob="x" * (1600 * 1024))
+    big = pod("big", args=None)
+    big.spec.containers[0].args.extend(["x" * 1024] * 1600)
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await client.create(big)
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "too large" in e.value.details()
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await client.get("cm", "big", "default")
+        await client.get("pod", "big", "default")
     assert e.value.code() == grpc.StatusCode.NOT_FOUND
 
 

@@ -92,7 +92,8 @@ async def test_malformed_request_bytes_get_a_status(apiserver):
                                    response_deserializer=lambda b: b)
         with pytest.raises(grpc.aio.AioRpcError) as e:
             await call(b"\xff\xff\xff\xff garbage")
-        assert e.value.code() in (grpc.StatusCode.INTERNAL, grpc.StatusCode.INVALID_ARGUMENT)
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "malformed skiff.v1.PodRequest" in e.value.details()
         unknown = channel.unary_unary("/skiff.v1.Widgets/Create", request_serializer=lambda b: b,
                                       response_deserializer=lambda b: b)
         with pytest.raises(grpc.aio.AioRpcError) as e:

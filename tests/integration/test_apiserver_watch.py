@@ -128,7 +128,8 @@ async def test_bookmarks(etcd):
     server = start_apiserver(etcd, ["--bookmark-interval", "0.2"])
     try:
         async with Client(server.target) as c:
-            stream = c.watch("cm", "default", resource_version="1", allow_bookmarks=True).__aiter__()
+            rv = (await c.list("cm", "default")).metadata.resource_version
+            stream = c.watch("cm", "default", resource_version=rv, allow_bookmarks=True).__aiter__()
             seen = set()
             for _ in range(50):
                 ev = await asyncio.wait_for(anext(stream), 5)
