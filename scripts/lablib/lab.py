@@ -1,0 +1,225 @@
+"""scripts/lab's commands: up, down, status, exec, stop-node, start-node."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import pwd
+import shutil
+import sys
+import threading
+import time
+
+from lablib import cluster, demo, host, procs, registry
+from lablib.config import (
+    APISERVER,
+    BRIDGE,
+    CONFIG_MARKER,
+    HOST_IP,
+    LAB_RANGES,
+    MAX_NODES,
+    NFT_TABLE,
+    STATE_DIR,
+    Node,
+    node_named,
+)
+
+
+def _step(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+def _client_config_paths() -> list[str]:
+    homes = [os.path.expanduser("~")]
+    sudo_user = os.environ.get("SUDO_USER")
+    if sudo_user and sudo_user != "root":
+        with contextlib.suppress(KeyError):
+            homes.append(pwd.getpwnam(sudo_user).pw_dir)
+    return [os.path.join(h, ".skiff", "config") for h in dict.fromkeys(homes)]
+
+
+def _ours(path: str) -> bool:
+    with contextlib.suppress(OSError), open(path) as f:
+        return CONFIG_MARKER in f.read()
+    return False
+
+
+def write_client_config() -> None:
+    """skiffctl with no flags talks to the lab; a config the lab didn't write is left alone."""
+    for path in _client_config_paths():
+        if os.path.exists(path) and not _ours(path):
+            print(f"  note: {path} exists and was not written by the lab; left as it is "
+                  f"(use: skiffctl --server {APISERVER})")
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(f"{CONFIG_MARKER}; removed by scripts/lab down\nserver: {APISERVER}\n")
+        sudo_user = os.environ.get("SUDO_USER")
+        if sudo_user and sudo_user != "root" and not path.startswith(os.path.expanduser("~")):
+            with contextlib.suppress(KeyError, OSError):
+                user = pwd.getpwnam(sudo_user)
+                for p in (os.path.dirname(path), path):
+                    os.chown(p, user.pw_uid, user.pw_gid)
+
+
+def remove_client_config() -> None:
+    for path in _client_config_paths():
+        if _ours(path):
+            os.remove(path)
+
+
+def _start_registry(errors: list[BaseException]) -> None:
+    try:
+        registry.start()
+        registry.push_images(registry.build_images())
+    except BaseException as e:  # noqa: BLE001 - re-raised by up()
+        errors.append(e)
+
+
+def up(count: int, with_demo: bool = True) -> int:
+    started = time.monotonic()
+    nodes = [Node(i) for i in range(1, count + 1)]
+    os.makedirs(STATE_DIR, exist_ok=True)
+    _step(f"network: bridge {BRIDGE} ({HOST_IP}), nftables guard table inet {NFT_TABLE} "
+          f"keeping {', '.join(LAB_RANGES)} on the bridge")
+    host.ensure_bridge()
+    host.apply_guard()
+    _step("registry localhost:5000 with busybox:1, whoami:1, pause:1 (in the background)")
+    registry_errors: list[BaseException] = []
+    pushing = threading.Thread(target=_start_registry, args=(registry_errors,))
+    pushing.start()
+    _step("control plane: etcd, skiff-apiserver, skiff-scheduler, skiff-controller-manager")
+    cluster.control_plane_up()
+    for extra in [n for n in cluster.recorded_nodes() if n.index > count]:
+        _step(f"removing {extra.name} (--nodes {count})")
+        cluster.remove_node(extra)
+    _step(f"nodes: {', '.join(n.name for n in nodes)} (namespace, containerd, skiff-agent each)")
+    cluster.nodes_up(nodes)
+    write_client_config()
+    asyncio.run(demo.wait_for_nodes(nodes))
+    pushing.join()
+    if registry_errors:
+        raise registry_errors[0]
+    if not with_demo:
+        print(f"lab up in {time.monotonic() - started:.1f}s")
+        return 0
+    _step("demo: Deployment whoami (3 replicas, readiness probe) + Service whoami")
+    manifest = os.path.join(STATE_DIR, "whoami.yaml")
+    with open(manifest, "w") as f:
+        f.write(demo.DEMO)
+    answer = asyncio.run(demo.run_demo(nodes))
+    elapsed = time.monotonic() - started
+    print(f"\nThe Service answered from {nodes[0].name}:\n  " + "\n  ".join(answer.strip().splitlines()[:3]))
+    print(f"\nlab up to demo answering in {elapsed:.1f}s\n")
+    demo.print_state()
+    cluster_ip = demo.skiffctl("get", "service", "whoami", "-o", "jsonpath={.spec.clusterIP}", check=False)
+    print(demo.next_steps(cluster_ip.strip() if cluster_ip.strip()[:1].isdigit() else "<clusterIP>", manifest))
+    return 0
+
+
+def down() -> int:
+    for node in cluster.recorded_nodes():
+        _step(f"removing {node.name}")
+        cluster.remove_node(node)
+    _step("stopping the control plane and the registry")
+    cluster.control_plane_down()
+    for name in procs.names():
+        procs.stop(name)
+    _step("removing the bridge, the guard table, mounts and state")
+    host.unmount_under(STATE_DIR)
+    host.remove_guard()
+    host.remove_bridge()
+    remove_client_config()
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
+    print("lab removed")
+    return 0
+
+
+def status() -> int:
+    if not os.path.isdir(STATE_DIR):
+        print("no lab here (sudo scripts/lab up)")
+        return 1
+    print(f"{'PROCESS':28} {'PID':>8}  LOG")
+    for name in procs.names():
+        pid = procs.running_pid(name)
+        print(f"{name:28} {pid if pid else 'DEAD':>8}  {procs.log_path(name)}")
+    print()
+    for node in cluster.recorded_nodes():
+        net = "ok" if host.netns_exists(node.netns) else "MISSING"
+        print(f"{node.name}: {node.ip}  namespace {node.netns} {net}")
+    print()
+    demo.print_state()
+    return 0
+
+
+def exec_in(node_name: str, command: list[str]) -> int:
+    node = _known_node(node_name)
+    if not command:
+        raise SystemExit("usage: scripts/lab exec NODE -- CMD...")
+    # A host without wget or nslookup still has busybox-static (the lab installs it).
+    if shutil.which(command[0]) is None and shutil.which("busybox"):
+        command = ["busybox", *command]
+    os.execvp("nsenter", ["nsenter", f"--net=/var/run/netns/{node.netns}", "--", *command])
+    return 1  # not reached
+
+
+def _known_node(name: str) -> Node:
+    node = node_named(name)
+    if node not in cluster.recorded_nodes() or not host.netns_exists(node.netns):
+        raise SystemExit(f"no such node {name!r} in this lab (scripts/lab status lists them)")
+    return node
+
+
+def stop_node(name: str) -> int:
+    node = _known_node(name)
+    cluster.stop_node(node)
+    print(f"{node.name} stopped: agent and containers gone, link down; the node-lifecycle controller "
+          "marks it NotReady after 20 s and evicts its pods 30 s later")
+    return 0
+
+
+def start_node(name: str) -> int:
+    node = _known_node(name)
+    cluster.start_node_processes(node)
+    print(f"{node.name} started")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scripts/lab", description="A multi-node Skiff cluster on this host.")
+    sub = p.add_subparsers(dest="command", required=True)
+    up_p = sub.add_parser("up", help="install what is missing, start the cluster and the demo")
+    up_p.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
+    up_p.add_argument("--no-demo", action="store_true", help="don't deploy the whoami demo")
+    sub.add_parser("down", help="remove everything the lab made")
+    sub.add_parser("status", help="processes, nodes and cluster state")
+    ex = sub.add_parser("exec", help="run a command in a node's network namespace")
+    ex.add_argument("node")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER)
+    for verb in ("stop-node", "start-node"):
+        sub.add_parser(verb).add_argument("node")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "up":
+            if not 1 <= args.nodes <= MAX_NODES:
+                raise SystemExit(f"--nodes: must be between 1 and {MAX_NODES}")
+            return up(args.nodes, with_demo=not args.no_demo)
+        if args.command == "down":
+            return down()
+        if args.command == "status":
+            return status()
+        if args.command == "exec":
+            cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+            return exec_in(args.node, cmd)
+        if args.command == "stop-node":
+            return stop_node(args.node)
+        return start_node(args.node)
+    except (RuntimeError, ValueError) as e:
+        print(f"scripts/lab {args.command}: {e}", file=sys.stderr)
+        return 1
