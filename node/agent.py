@@ -1,0 +1,722 @@
+"""The pod sync loop: pods bound to this node (desired) against the runtime's sandboxes and containers.
+
+One worker per pod uid runs `sync` whenever the pod changes, the runtime
+reports a change for it (a relist every second, the kubelet's PLEG), a probe
+result flips, or a back-off it waits on runs out. The agent keeps no state
+that matters across restarts: sandboxes and containers carry the pod's uid,
+the container name and its restart count in labels and annotations, so a
+restarted agent adopts what it finds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+
+import grpc
+
+from control.client.client import Client
+from control.client.informer import Informer
+from cri.runtime.v1 import api_pb2 as cri_pb
+from node import containers as cfg
+from node import podstatus, probes, volumes
+from node.backoff import Backoff
+from node.cri import CRI, POD_UID_LABEL, CRIError
+from node.images import ImageManager, ImagePullError
+from node.podstatus import ContainerView
+from skiff.v1 import pod_pb2
+
+log = logging.getLogger(__name__)
+
+RESYNC_PERIOD = 10.0
+DEFAULT_GRACE = 30
+
+
+@dataclass
+class AgentConfig:
+    node_name: str
+    root_dir: str
+    node_ip: str = ""
+    hostname: str = ""
+    cluster_dns: list[str] = field(default_factory=list)
+    cluster_domain: str = "cluster.local"
+    resolv_conf: str = "/etc/resolv.conf"
+    restart_backoff_base: float = 10.0
+    restart_backoff_max: float = 300.0
+    relist_period: float = 1.0
+    memory_capacity: int = 0
+    allocatable: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PodWorker:
+    uid: str
+    pod: pod_pb2.Pod
+    deleted: bool = False  # gone from the apiserver
+    terminal: bool = False  # Succeeded/Failed: containers stopped, waiting for deletion
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    next_sync: float = 0.0
+    waiting: dict[str, tuple[str, str]] = field(default_factory=dict)  # container -> (reason, message)
+    task: asyncio.Task | None = None
+
+    def sync_soon(self, delay: float) -> None:
+        at = time.monotonic() + delay
+        self.next_sync = at if not self.next_sync else min(self.next_sync, at)
+
+
+@dataclass
+class PodRuntime:
+    sandboxes: list[cri_pb.PodSandbox]  # newest first
+    containers: list[tuple[cri_pb.Container, cri_pb.ContainerStatus]]
+
+    @property
+    def sandbox(self) -> cri_pb.PodSandbox | None:
+        return self.sandboxes[0] if self.sandboxes else None
+
+    def of(self, name: str) -> list[tuple[cri_pb.Container, cri_pb.ContainerStatus]]:
+        mine = [(c, s) for c, s in self.containers if c.metadata.name == name]
+        return sorted(mine, key=lambda cs: podstatus.restart_count(cs[1]), reverse=True)
+
+
+class Agent:
+    def __init__(self, client: Client, cri: CRI, config: AgentConfig,
+                 images: ImageManager | None = None) -> None:
+        self.client = client
+        self.cri = cri
+        self.config = config
+        self.images = images or ImageManager(cri)
+        self.backoff = Backoff(config.restart_backoff_base, config.restart_backoff_max)
+        self.lifecycle = Lifecycle(self)
+        self.workers: dict[str, PodWorker] = {}
+        self.informer = Informer(client, "Pod", field_selector=f"spec.nodeName={config.node_name}")
+        self.runtime_name = "containerd"
+        self._status_cache: dict[tuple[str, int], cri_pb.ContainerStatus] = {}
+        self._fingerprints: dict[str, tuple] = {}
+        self.host_resolv = cfg.ResolvConf()
+
+    # ---- running ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.runtime_name = (await self.cri.version()).runtime_name or "containerd"
+        self.host_resolv = _read_resolv_conf(self.config.resolv_conf)
+        self.informer.add_handler(on_add=self._on_pod, on_update=lambda _old, new: self._on_pod(new),
+                                  on_delete=self._on_pod_deleted)
+        informer = asyncio.create_task(self.informer.run())
+        try:
+            await self.informer.wait_synced()
+            await self._relist_loop()
+        finally:
+            informer.cancel()
+            workers = [w.task for w in self.workers.values() if w.task]
+            for task in [informer, *workers]:
+                task.cancel()
+            await asyncio.gather(informer, *workers, return_exceptions=True)
+            await self.lifecycle.close()
+
+    def _on_pod(self, pod: pod_pb2.Pod) -> None:
+        uid = pod.metadata.uid
+        worker = self.workers.get(uid)
+        if worker is None:
+            worker = self.workers[uid] = PodWorker(uid, pod)
+            worker.task = asyncio.get_running_loop().create_task(self._work(worker))
+        worker.pod = pod
+        worker.wake.set()
+
+    def _on_pod_deleted(self, pod: pod_pb2.Pod) -> None:
+        worker = self.workers.get(pod.metadata.uid)
+        if worker is not None:
+            worker.deleted = True
+            worker.wake.set()
+
+    def wake(self, uid: str) -> None:
+        worker = self.workers.get(uid)
+        if worker is not None:
+            worker.wake.set()
+
+    async def _work(self, w: PodWorker) -> None:
+        while True:
+            timeout = max(0.0, w.next_sync - time.monotonic()) if w.next_sync else RESYNC_PERIOD
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(w.wake.wait(), timeout)
+            w.wake.clear()
+            w.next_sync = 0.0
+            try:
+                if await self.sync(w):
+                    break
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one pod's failure must not stop its worker
+                log.exception("sync of pod %s/%s failed", w.pod.metadata.namespace, w.pod.metadata.name)
+                w.sync_soon(1.0)
+        self.workers.pop(w.uid, None)
+        self.backoff.forget_prefix(f"{w.uid}/")
+
+    async def _relist_loop(self) -> None:
+        """The kubelet's PLEG: one runtime listing per period wakes the pods whose containers changed."""
+        while True:
+            try:
+                await self._relist()
+            except CRIError as e:
+                log.warning("relist failed: %s", e)
+            await asyncio.sleep(self.config.relist_period)
+
+    async def _relist(self) -> None:
+        sandboxes = await self.cri.list_pod_sandboxes()
+        containers = await self.cri.list_containers()
+        seen: dict[str, list] = {}
+        for s in sandboxes:
+            seen.setdefault(s.labels.get(POD_UID_LABEL, ""), []).append((s.id, s.state))
+        for c in containers:
+            seen.setdefault(c.labels.get(POD_UID_LABEL, ""), []).append((c.id, c.state))
+        for uid, items in seen.items():
+            fingerprint = tuple(sorted(items))
+            if self._fingerprints.get(uid) != fingerprint:
+                self._fingerprints[uid] = fingerprint
+                self.wake(uid)
+            if uid and uid not in self.workers and self.informer.has_synced:
+                await self._remove_orphan(uid)
+        for uid in set(self._fingerprints) - set(seen):
+            del self._fingerprints[uid]
+        live = {c.id for c in containers}
+        self._status_cache = {k: v for k, v in self._status_cache.items() if k[0] in live}
+
+    async def _remove_orphan(self, uid: str) -> None:
+        """Sandboxes of pods that no longer exist (deleted while the agent was down)."""
+        log.info("removing sandboxes of deleted pod %s", uid)
+        runtime = await self.runtime_state(uid)
+        await self.lifecycle.kill_containers(None, runtime, grace=0)
+        await self.remove_pod_resources(uid, runtime)
+
+    # ---- one pod ----------------------------------------------------------------------------
+
+    async def runtime_state(self, uid: str) -> PodRuntime:
+        labels = {POD_UID_LABEL: uid}
+        sandboxes = await self.cri.list_pod_sandboxes(labels)
+        sandboxes.sort(key=lambda s: (s.metadata.attempt, s.created_at), reverse=True)
+        listed = await self.cri.list_containers(labels)
+        pairs = []
+        for c in listed:
+            status = await self._container_status(c)
+            if status is not None:
+                pairs.append((c, status))
+        return PodRuntime(sandboxes, pairs)
+
+    async def _container_status(self, c: cri_pb.Container) -> cri_pb.ContainerStatus | None:
+        key = (c.id, c.state)
+        cached = self._status_cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            status = await self.cri.container_status(c.id)
+        except CRIError:
+            return None
+        if status.state == c.state and c.state in (cri_pb.CONTAINER_EXITED, cri_pb.CONTAINER_RUNNING):
+            self._status_cache[key] = status
+        return status
+
+    async def sync(self, w: PodWorker) -> bool:
+        """Converges one pod one step; True when the pod is gone and its worker can end."""
+        pod = w.pod
+        if w.deleted or pod.metadata.HasField("deletion_timestamp"):
+            await self._terminate(w)
+            return True
+        if w.terminal or pod.status.phase in podstatus.TERMINAL_PHASES:
+            w.terminal = True
+            await self._stop_terminal(w)
+            return False
+        runtime = await self.runtime_state(w.uid)
+        sandbox = await self.lifecycle.ensure_sandbox(w, runtime)
+        if sandbox is not None:
+            if await self.lifecycle.converge(w, runtime, sandbox):
+                runtime = await self.runtime_state(w.uid)
+        await self._report(w, runtime)
+        return False
+
+    def views(self, w: PodWorker, runtime: PodRuntime) -> tuple[list[ContainerView], list[ContainerView]]:
+        sandbox = runtime.sandbox
+        def view(spec: pod_pb2.Container) -> ContainerView:
+            pairs = runtime.of(spec.name)
+            # Containers of an older sandbox are history: they count for lastState, not for state.
+            current = [s for c, s in pairs if sandbox is not None and c.pod_sandbox_id == sandbox.id]
+            older = [s for c, s in pairs if sandbox is None or c.pod_sandbox_id != sandbox.id]
+            reason, message = w.waiting.get(spec.name, ("", ""))
+            ids = [s.id for s in current]
+            ready, started = self.lifecycle.probe_state(spec, ids[0] if ids else "")
+            return ContainerView(spec=spec, attempts=current + older, waiting_reason=reason,
+                                 waiting_message=message, ready=ready, started=started,
+                                 termination_messages=self.lifecycle.termination_messages(w, spec, current))
+        pod = w.pod
+        return [view(c) for c in pod.spec.init_containers], [view(c) for c in pod.spec.containers]
+
+    async def _report(self, w: PodWorker, runtime: PodRuntime, terminal: bool = False,
+                      reason: tuple[str, str] | None = None) -> pod_pb2.PodStatus:
+        init, regular = self.views(w, runtime)
+        pod_ip = await self._pod_ip(runtime) or w.pod.status.pod_ip
+        status = podstatus.pod_status(w.pod, init, regular, pod_ip=pod_ip, host_ip=self.config.node_ip,
+                                      runtime=self.runtime_name, terminal=terminal)
+        if reason is not None:
+            status.phase, status.reason, status.message = "Failed", *reason
+        if not terminal and status.phase in podstatus.TERMINAL_PHASES:
+            # Every regular container is done for good: stop what is left (sidecars) first.
+            await self.lifecycle.kill_containers(w, runtime, grace=self._grace(w.pod))
+            return await self._report(w, await self.runtime_state(w.uid), terminal=True)
+        await self.write_status(w, status)
+        if status.phase in podstatus.TERMINAL_PHASES:
+            w.terminal = True
+            await self._stop_terminal(w)
+        return status
+
+    async def _pod_ip(self, runtime: PodRuntime) -> str:
+        sandbox = runtime.sandbox
+        if sandbox is None or sandbox.state != cri_pb.SANDBOX_READY:
+            return ""
+        try:
+            return (await self.cri.pod_sandbox_status(sandbox.id)).network.ip
+        except CRIError:
+            return ""
+
+    async def write_status(self, w: PodWorker, status: pod_pb2.PodStatus) -> None:
+        if not podstatus.status_changed(w.pod.status, status):
+            return
+        pod = pod_pb2.Pod()
+        pod.CopyFrom(w.pod)
+        pod.status.CopyFrom(status)
+        for _ in range(3):
+            try:
+                w.pod = await self.client.update_status(pod)
+                return
+            except grpc.aio.AioRpcError as e:
+                if e.code() == grpc.StatusCode.NOT_FOUND:
+                    return
+                if e.code() != grpc.StatusCode.ABORTED:
+                    raise
+                fresh = await self.client.get("Pod", pod.metadata.name, pod.metadata.namespace)
+                if fresh.metadata.uid != w.uid:
+                    return
+                pod.CopyFrom(fresh)
+                pod.status.CopyFrom(status)
+
+    async def _stop_terminal(self, w: PodWorker) -> None:
+        runtime = await self.runtime_state(w.uid)
+        if any(s.state == cri_pb.CONTAINER_RUNNING for _, s in runtime.containers):
+            await self.lifecycle.kill_containers(w, runtime, grace=self._grace(w.pod))
+        for sandbox in runtime.sandboxes:
+            if sandbox.state == cri_pb.SANDBOX_READY:
+                await self.cri.stop_pod_sandbox(sandbox.id)
+
+    def _grace(self, pod: pod_pb2.Pod) -> int:
+        if pod.metadata.HasField("deletion_grace_period_seconds"):
+            return pod.metadata.deletion_grace_period_seconds
+        if pod.spec.HasField("termination_grace_period_seconds"):
+            return pod.spec.termination_grace_period_seconds
+        return DEFAULT_GRACE
+
+    async def _terminate(self, w: PodWorker) -> None:
+        """Graceful deletion: preStop hooks, stop with the grace period, remove everything, then the pod."""
+        runtime = await self.runtime_state(w.uid)
+        await self.lifecycle.kill_containers(w, runtime, grace=self._grace(w.pod))
+        await self.remove_pod_resources(w.uid, runtime, w.pod)
+        if w.deleted:
+            return
+        meta = w.pod.metadata
+        try:
+            await self.client.delete("Pod", meta.name, meta.namespace, grace_period_seconds=0, uid=meta.uid)
+        except grpc.aio.AioRpcError as e:
+            if e.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION,
+                                grpc.StatusCode.ABORTED):
+                raise
+
+    async def remove_pod_resources(self, uid: str, runtime: PodRuntime, pod: pod_pb2.Pod | None = None) -> None:
+        for c, _ in runtime.containers:
+            await self.cri.remove_container(c.id)
+        for sandbox in runtime.sandboxes:
+            await self.cri.stop_pod_sandbox(sandbox.id)
+            await self.cri.remove_pod_sandbox(sandbox.id)
+        await self.lifecycle.cleanup_pod(uid, pod)
+        self._fingerprints.pop(uid, None)
+        shutil.rmtree(self.pod_dir(uid), ignore_errors=True)
+
+    # ---- paths ------------------------------------------------------------------------------
+
+    def pod_dir(self, uid: str) -> str:
+        return os.path.join(self.config.root_dir, "pods", uid)
+
+    def log_dir(self, pod: pod_pb2.Pod) -> str:
+        meta = pod.metadata
+        return os.path.join(self.config.root_dir, "logs", f"{meta.namespace}_{meta.name}_{meta.uid}")
+
+
+class Lifecycle:
+    """Sandbox and container actions for the pods' workers: start, restart, probe, stop."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.cri = agent.cri
+        self.volume_paths: dict[str, dict[str, str]] = {}
+        self.pod_ips: dict[str, str] = {}
+        self.unhealthy: set[str] = set()  # containers whose liveness/startup probe failed for good
+        self.probers: dict[str, probes.ContainerProbes] = {}
+        self._messages: dict[str, str] = {}
+
+    async def close(self) -> None:
+        for probers in self.probers.values():
+            await probers.stop()
+        self.probers.clear()
+
+    # ---- sandbox ----
+
+    def sandbox_config(self, pod: pod_pb2.Pod, attempt: int) -> cri_pb.PodSandboxConfig:
+        a = self.agent
+        dns = cfg.pod_dns_config(pod, a.config.cluster_dns, a.config.cluster_domain, a.host_resolv)
+        return cfg.sandbox_config(pod, attempt=attempt, log_directory=a.log_dir(pod), dns=dns,
+                                  node_hostname=a.config.hostname or a.config.node_name)
+
+    async def ensure_sandbox(self, w: PodWorker, runtime: PodRuntime) -> cri_pb.PodSandbox | None:
+        sandbox, pod = runtime.sandbox, w.pod
+        if sandbox is not None and sandbox.state == cri_pb.SANDBOX_READY:
+            return sandbox
+        if sandbox is not None and pod.spec.restart_policy == "Never" and runtime.containers:
+            return None  # the kubelet does not bring a Never pod back once its containers ran
+        if not await self._setup_volumes(w):
+            return None
+        attempt = sandbox.metadata.attempt + 1 if sandbox is not None else 0
+        config = self.sandbox_config(pod, attempt)
+        os.makedirs(config.log_directory, exist_ok=True)
+        try:
+            sandbox_id = await self.cri.run_pod_sandbox(config)
+        except CRIError as e:
+            log.warning("pod %s/%s: creating its sandbox failed: %s", pod.metadata.namespace,
+                        pod.metadata.name, e)
+            w.sync_soon(2.0)
+            return None
+        for old in runtime.sandboxes:
+            await self.cri.stop_pod_sandbox(old.id)
+        created = cri_pb.PodSandbox(id=sandbox_id, metadata=config.metadata, state=cri_pb.SANDBOX_READY,
+                                    labels=config.labels)
+        runtime.sandboxes.insert(0, created)
+        return created
+
+    async def _setup_volumes(self, w: PodWorker) -> bool:
+        pod = w.pod
+        try:
+            cms = await self._fetch("ConfigMap", pod, volumes.referenced_config_maps(pod))
+            secrets = await self._fetch("Secret", pod, volumes.referenced_secrets(pod))
+            self.volume_paths[w.uid] = await volumes.setup_volumes(self.agent.config.root_dir, pod, cms, secrets)
+        except volumes.VolumeError as e:
+            for c in [*pod.spec.init_containers, *pod.spec.containers]:
+                w.waiting[c.name] = ("ContainerCreating", str(e))
+            w.sync_soon(2.0)
+            return False
+        return True
+
+    async def _fetch(self, kind: str, pod: pod_pb2.Pod, names: list[str]) -> dict:
+        found = {}
+        for name in dict.fromkeys(names):
+            try:
+                found[name] = await self.agent.client.get(kind, name, pod.metadata.namespace)
+            except grpc.aio.AioRpcError as e:
+                if e.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+        return found
+
+    async def cleanup_pod(self, uid: str, pod: pod_pb2.Pod | None) -> None:
+        self.volume_paths.pop(uid, None)
+        self.pod_ips.pop(uid, None)
+        await volumes.cleanup_volumes(self.agent.config.root_dir, uid)
+        if pod is not None:
+            shutil.rmtree(self.agent.log_dir(pod), ignore_errors=True)
+
+    # ---- containers ----
+
+    async def converge(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox) -> bool:
+        """Starts, restarts or kills containers toward the spec; True if anything changed."""
+        if await self._kill_unhealthy(w, runtime):
+            return True
+        pod = w.pod
+        changed = False
+        for spec in pod.spec.init_containers:
+            done, did = await self._converge_init(w, runtime, sandbox, spec)
+            changed |= did
+            if not done:
+                return changed
+        for spec in pod.spec.containers:
+            changed |= await self._converge_one(w, runtime, sandbox, spec, init=False)
+        return changed
+
+    def _current(self, runtime: PodRuntime, name: str, sandbox: cri_pb.PodSandbox) -> list[cri_pb.ContainerStatus]:
+        return [s for c, s in runtime.of(name) if c.pod_sandbox_id == sandbox.id]
+
+    async def _converge_init(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox,
+                             spec: pod_pb2.Container) -> tuple[bool, bool]:
+        """(initialization may go on past this container, anything changed)."""
+        sidecar = spec.restart_policy == "Always"
+        current = self._current(runtime, spec.name, sandbox)
+        latest = current[0] if current else None
+        if not sidecar and latest is not None and latest.state == cri_pb.CONTAINER_EXITED:
+            if latest.exit_code == 0:
+                return True, False
+            if w.pod.spec.restart_policy == "Never":
+                return False, False
+        changed = await self._converge_one(w, runtime, sandbox, spec, init=True)
+        if changed or latest is None or latest.state != cri_pb.CONTAINER_RUNNING:
+            return False, changed
+        return sidecar and self.probe_state(spec, latest.id)[1], False
+
+    async def _converge_one(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox,
+                            spec: pod_pb2.Container, init: bool) -> bool:
+        current = self._current(runtime, spec.name, sandbox)
+        latest = current[0] if current else None
+        if latest is None:
+            if w.pod.spec.restart_policy == "Never" and runtime.of(spec.name) and not init:
+                return False  # it ran in an earlier sandbox
+            return await self._start(w, runtime, sandbox, spec, init)
+        if latest.state == cri_pb.CONTAINER_RUNNING:
+            w.waiting.pop(spec.name, None)
+            self.ensure_probes(w, spec, latest)
+            return False
+        if latest.state == cri_pb.CONTAINER_EXITED and self._should_restart(w.pod, spec, latest, init):
+            return await self._restart(w, runtime, sandbox, spec, latest, init)
+        if latest.state in (cri_pb.CONTAINER_CREATED, cri_pb.CONTAINER_UNKNOWN):
+            # Left half-done by an agent that died between create and start: replace it.
+            await self.cri.remove_container(latest.id)
+            return True
+        return False
+
+    @staticmethod
+    def _should_restart(pod: pod_pb2.Pod, spec: pod_pb2.Container, status: cri_pb.ContainerStatus,
+                        init: bool) -> bool:
+        if spec.restart_policy == "Always":
+            return True
+        policy = pod.spec.restart_policy or "Always"
+        if init:
+            return policy != "Never" and status.exit_code != 0
+        return policy == "Always" or (policy == "OnFailure" and status.exit_code != 0)
+
+    async def _restart(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox,
+                       spec: pod_pb2.Container, latest: cri_pb.ContainerStatus, init: bool) -> bool:
+        key, finished = f"{w.uid}/{spec.name}", latest.finished_at / 1e9
+        backoff = self.agent.backoff
+        remaining = backoff.remaining(key, finished)
+        if remaining > 0:
+            meta = w.pod.metadata
+            w.waiting[spec.name] = ("CrashLoopBackOff", f"back-off {backoff.get(key):.0f}s restarting failed "
+                                    f"container={spec.name} pod={meta.name}_{meta.namespace}({meta.uid})")
+            w.sync_soon(remaining)
+            return False
+        backoff.next(key, finished)
+        return await self._start(w, runtime, sandbox, spec, init, podstatus.restart_count(latest) + 1)
+
+    async def _start(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox,
+                     spec: pod_pb2.Container, init: bool, attempt: int | None = None) -> bool:
+        pod, a = w.pod, self.agent
+        if attempt is None:
+            attempt = max((podstatus.restart_count(s) + 1 for _, s in runtime.of(spec.name)), default=0)
+        sandbox_config = self.sandbox_config(pod, sandbox.metadata.attempt)
+        try:
+            image = await a.images.ensure_image(spec.image, spec.image_pull_policy, sandbox_config=sandbox_config,
+                                                backoff_key=f"{w.uid}/{spec.image}")
+            config = await self._container_config(w, spec, sandbox, attempt, image, init)
+            container_id = await self.cri.create_container(sandbox.id, config, sandbox_config)
+        except ImagePullError as e:
+            w.waiting[spec.name] = (e.reason, e.message)
+            w.sync_soon(1.0 if e.reason == "ErrImagePull" else 5.0)
+            return False
+        except (cfg.ContainerConfigError, volumes.VolumeError) as e:
+            w.waiting[spec.name] = ("CreateContainerConfigError", str(e))
+            w.sync_soon(2.0)
+            return False
+        except CRIError as e:
+            w.waiting[spec.name] = ("CreateContainerError", e.details)
+            w.sync_soon(2.0)
+            return False
+        w.waiting.pop(spec.name, None)
+        await self._prune(runtime.of(spec.name))
+        try:
+            await self.cri.start_container(container_id)
+        except CRIError as e:
+            log.warning("starting container %s of pod %s failed: %s", spec.name, pod.metadata.name, e)
+            return True  # it is now an exited container: the restart policy and back-off take over
+        if spec.lifecycle.HasField("post_start") and not await self._run_hook(
+                spec.lifecycle.post_start, container_id, w, spec.name, DEFAULT_GRACE):
+            log.warning("postStart hook of %s/%s failed; killing it", pod.metadata.name, spec.name)
+            await self.cri.stop_container(container_id, timeout=2)
+            return True
+        with contextlib.suppress(CRIError):
+            self.ensure_probes(w, spec, await self.cri.container_status(container_id))
+        return True
+
+    async def _container_config(self, w: PodWorker, spec: pod_pb2.Container, sandbox: cri_pb.PodSandbox,
+                                attempt: int, image: str, init: bool) -> cri_pb.ContainerConfig:
+        pod, a = w.pod, self.agent
+        config_maps = [e.config_map_ref.name for e in spec.env_from if e.HasField("config_map_ref")]
+        config_maps += [v.value_from.config_map_key_ref.name for v in spec.env
+                        if v.value_from.HasField("config_map_key_ref")]
+        secrets = [e.secret_ref.name for e in spec.env_from if e.HasField("secret_ref")]
+        secrets += [v.value_from.secret_key_ref.name for v in spec.env if v.value_from.HasField("secret_key_ref")]
+        sandbox_status = await self.cri.pod_sandbox_status(sandbox.id)
+        self.pod_ips[w.uid] = sandbox_status.network.ip
+        ctx = cfg.EnvContext(config_maps=await self._fetch("ConfigMap", pod, config_maps),
+                             secrets=await self._fetch("Secret", pod, secrets),
+                             pod_ip=sandbox_status.network.ip, host_ip=a.config.node_ip,
+                             node_allocatable=a.config.allocatable)
+        env = cfg.container_env(pod, spec, ctx)
+        if w.uid not in self.volume_paths and not await self._setup_volumes(w):
+            raise volumes.VolumeError("volumes are not ready")
+        mounts = volumes.container_mounts(pod, spec, self.volume_paths[w.uid])
+        mounts.append(self._termination_log_mount(w, spec, attempt))
+        return cfg.container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts,
+                                    init=init, memory_capacity=a.config.memory_capacity)
+
+    def _termination_log(self, uid: str, name: str, attempt: int) -> str:
+        return os.path.join(self.agent.pod_dir(uid), "containers", name, str(attempt), "termination-log")
+
+    def _termination_log_mount(self, w: PodWorker, spec: pod_pb2.Container, attempt: int) -> cri_pb.Mount:
+        path = self._termination_log(w.uid, spec.name, attempt)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w"):
+            pass
+        return cri_pb.Mount(container_path=cfg.termination_message_path(spec), host_path=path)
+
+    def termination_messages(self, w: PodWorker, spec: pod_pb2.Container,
+                             statuses: list[cri_pb.ContainerStatus]) -> dict[str, str]:
+        out = {}
+        for s in statuses:
+            if s.state != cri_pb.CONTAINER_EXITED:
+                continue
+            if s.id not in self._messages:
+                self._messages[s.id] = self._read_termination_message(w.uid, spec, s)
+            out[s.id] = self._messages[s.id]
+        return out
+
+    def _read_termination_message(self, uid: str, spec: pod_pb2.Container, s: cri_pb.ContainerStatus) -> str:
+        try:
+            with open(self._termination_log(uid, spec.name, podstatus.restart_count(s)), "rb") as f:
+                text = f.read(4096).decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if text or s.exit_code == 0 or spec.termination_message_policy != "FallbackToLogsOnError":
+            return text
+        return _log_tail(s.log_path, lines=80, limit=2048)
+
+    async def _prune(self, pairs: list[tuple[cri_pb.Container, cri_pb.ContainerStatus]]) -> None:
+        """Keeps one dead attempt per container (for lastState and `logs --previous`)."""
+        for c, s in pairs[1:]:
+            if s.state == cri_pb.CONTAINER_EXITED:
+                await self.cri.remove_container(c.id)
+                self._messages.pop(c.id, None)
+
+    async def _kill_unhealthy(self, w: PodWorker, runtime: PodRuntime) -> bool:
+        victims = [c for c, s in runtime.containers if c.id in self.unhealthy and s.state == cri_pb.CONTAINER_RUNNING]
+        for c in victims:
+            log.info("pod %s: container %s failed its probe, restarting it", w.pod.metadata.name, c.metadata.name)
+            spec = _spec(w.pod, c.metadata.name)
+            await self._kill_one(w, spec, c.id, time.monotonic() + self.agent._grace(w.pod))
+        self.unhealthy -= {c.id for c in victims}
+        return bool(victims)
+
+    async def kill_containers(self, w: PodWorker | None, runtime: PodRuntime, grace: int) -> None:
+        """Stops running containers: regular ones first, then sidecars, each after its preStop hook."""
+        live = [(c, s) for c, s in runtime.containers
+                if s.state in (cri_pb.CONTAINER_RUNNING, cri_pb.CONTAINER_CREATED)]
+        sidecars = {c.name for c in w.pod.spec.init_containers if c.restart_policy == "Always"} if w else set()
+        deadline = time.monotonic() + grace
+        for group in ([c for c, _ in live if c.metadata.name not in sidecars],
+                      [c for c, _ in live if c.metadata.name in sidecars]):
+            await asyncio.gather(*(self._kill_one(w, _spec(w.pod, c.metadata.name) if w else None, c.id, deadline)
+                                   for c in group))
+
+    async def _kill_one(self, w: PodWorker | None, spec: pod_pb2.Container | None, container_id: str,
+                        deadline: float) -> None:
+        self.forget_probes(container_id)
+        if w is not None and spec is not None and spec.lifecycle.HasField("pre_stop"):
+            budget = max(0.0, deadline - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._run_hook(spec.lifecycle.pre_stop, container_id, w, spec.name, budget), budget)
+        # The kubelet's floor: a container always gets 2 s between SIGTERM and SIGKILL.
+        await self.cri.stop_container(container_id, timeout=max(2, math.ceil(deadline - time.monotonic())))
+
+    async def _run_hook(self, handler: pod_pb2.LifecycleHandler, container_id: str, w: PodWorker,
+                        name: str, timeout: float) -> bool:
+        try:
+            if handler.HasField("exec"):
+                result = await self.cri.exec_sync(container_id, list(handler.exec.command), timeout=timeout)
+                return result.exit_code == 0
+            if handler.HasField("sleep"):
+                await asyncio.sleep(handler.sleep.seconds)
+                return True
+            if handler.HasField("http_get"):
+                target = self._target(w, _spec(w.pod, name) or pod_pb2.Container(), container_id)
+                return (await probes.http_probe(target, handler.http_get, timeout))[0] == probes.SUCCESS
+        except (CRIError, OSError) as e:
+            log.info("lifecycle hook in %s failed: %s", container_id, e)
+            return False
+        return True
+
+    # ---- probes ----
+
+    def probe_state(self, spec: pod_pb2.Container, container_id: str) -> tuple[bool, bool]:
+        """(ready, started) of a running container from its probes' latest results."""
+        probers = self.probers.get(container_id)
+        if probers is None:
+            plain = not spec.HasField("startup_probe") and not spec.HasField("readiness_probe")
+            return plain, not spec.HasField("startup_probe")
+        return probers.ready, probers.started()
+
+    def _target(self, w: PodWorker, spec: pod_pb2.Container, container_id: str) -> probes.ProbeTarget:
+        return probes.ProbeTarget(pod=w.pod, container=spec, container_id=container_id,
+                                  pod_ip=self.pod_ips.get(w.uid, w.pod.status.pod_ip), cri=self.cri)
+
+    def ensure_probes(self, w: PodWorker, spec: pod_pb2.Container, status: cri_pb.ContainerStatus) -> None:
+        if status.id in self.probers:
+            return
+        started_at = status.started_at / 1e9 if status.started_at else None
+        probers = probes.ContainerProbes(self._target(w, spec, status.id), self._on_probe_update,
+                                         started_at=started_at)
+        self.probers[status.id] = probers
+        probers.start()
+
+    def forget_probes(self, container_id: str) -> None:
+        probers = self.probers.pop(container_id, None)
+        if probers is not None:
+            asyncio.ensure_future(probers.stop())
+
+    def _on_probe_update(self, update: probes.ProbeUpdate) -> None:
+        if update.kind in (probes.LIVENESS, probes.STARTUP) and update.result == probes.FAILURE:
+            log.info("%s probe of container %s failed: %s", update.kind, update.container_name, update.message)
+            self.unhealthy.add(update.container_id)
+        self.agent.wake(update.pod_uid)
+
+
+def _spec(pod: pod_pb2.Pod, name: str) -> pod_pb2.Container | None:
+    for c in [*pod.spec.init_containers, *pod.spec.containers]:
+        if c.name == name:
+            return c
+    return None
+
+
+def _log_tail(path: str, lines: int, limit: int) -> str:
+    """The last lines of a CRI log file (`<time> <stream> <tag> <text>` per line), as plain text."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            raw = f.read().decode("utf-8", errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    text = "".join(p[3] + ("\n" if p[2] == "F" else "") for p in (line.split(" ", 3) for line in raw) if len(p) == 4)
+    return text[-limit:]
+
+
+def _read_resolv_conf(path: str) -> cfg.ResolvConf:
+    try:
+        with open(path) as f:
+            return cfg.parse_resolv_conf(f.read())
+    except OSError:
+        return cfg.ResolvConf()

@@ -1,0 +1,146 @@
+"""skiff-agent: the node agent (kubelet + service proxy + node DNS) for one node."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+
+import psutil
+
+from control.client.client import Client
+from node.agent import Agent, AgentConfig
+from node.cri import CRI, CRIError
+from node.registration import NodeConfig, NodeRegistration, capacity, default_hostname, default_node_ip
+from node.server import NodeAgentServicer, serve
+from node.stats import StatsProvider
+
+log = logging.getLogger("skiff-agent")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="skiff-agent", description=__doc__)
+    p.add_argument("--apiserver", required=True, help="HOST:PORT of skiff-apiserver")
+    p.add_argument("--node-name", default="", help="the Node's name (default: the hostname)")
+    p.add_argument("--container-runtime-endpoint", default="unix:///run/containerd/containerd.sock")
+    p.add_argument("--root-dir", default="/var/lib/skiff-agent", help="pod volumes, logs and state")
+    p.add_argument("--node-ip", default="", help="the node's InternalIP (default: first address that is up)")
+    p.add_argument("--listen", default="0.0.0.0:10250", help="HOST:PORT of the NodeAgent (logs/exec/stats)")
+    p.add_argument("--cluster-dns", default="10.96.0.10", help="comma-separated DNS servers for pods")
+    p.add_argument("--cluster-domain", default="cluster.local")
+    p.add_argument("--resolv-conf", default="/etc/resolv.conf", help="the node's resolver (dnsPolicy Default)")
+    p.add_argument("--restart-backoff-base", type=float, default=10.0, help="seconds; doubles up to 300")
+    p.add_argument("--node-status-update", type=float, default=10.0, help="seconds between node status updates")
+    p.add_argument("--node-lease-duration", type=int, default=40)
+    p.add_argument("--enable-network", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the pod network, service proxy and node DNS (node.network)")
+    p.add_argument("--cni-conf-dir", default="/etc/cni/net.d")
+    p.add_argument("--cluster-cidr", default="10.244.0.0/16")
+    p.add_argument("--service-cidr", default="10.96.0.0/12")
+    p.add_argument("--node-labels", default="", help="k=v,k2=v2 added to the Node")
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def _labels(text: str) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    bad = [p[0] for p in pairs if len(p) != 2]
+    if bad:
+        raise SystemExit(f"--node-labels: Invalid value: {bad[0]!r}: must be key=value")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+async def runtime_health(cri: CRI) -> tuple[bool, str]:
+    try:
+        conditions = {c.type: c for c in (await cri.status()).conditions}
+    except CRIError as e:
+        return False, f"container runtime is down: {e.details}"
+    runtime, network = conditions.get("RuntimeReady"), conditions.get("NetworkReady")
+    if runtime is None or not runtime.status:
+        return False, "container runtime is down"
+    if network is None or not network.status:
+        reason, message = (network.reason, network.message) if network else ("", "")
+        return False, (f"container runtime network not ready: NetworkReady=false reason:{reason} "
+                       f"message:{message}")
+    return True, ""
+
+
+async def wait_for_runtime(cri: CRI) -> str:
+    while True:
+        try:
+            v = await cri.version()
+            return f"{v.runtime_name}://{v.runtime_version}"
+        except CRIError as e:
+            log.warning("waiting for the container runtime at %s: %s", cri.endpoint, e)
+            await asyncio.sleep(1.0)
+
+
+async def start_node_server(listen: str, cri: CRI, node_name: str):
+    """The NodeAgent gRPC server (logs/exec/stats); returns (server, port)."""
+    servicer = NodeAgentServicer(cri, StatsProvider(cri, node_name))
+    return await serve(listen, servicer)
+
+
+async def network_task(args: argparse.Namespace, client: Client, node_name: str, node_ip: str):
+    from node.network import NetworkOptions, run_node_network
+    options = NetworkOptions(cni_conf_dir=args.cni_conf_dir, cluster_cidr=args.cluster_cidr,
+                             service_cidr=args.service_cidr, cluster_dns=args.cluster_dns.split(",")[0],
+                             cluster_domain=args.cluster_domain, node_ip=node_ip)
+    await run_node_network(client, node_name, options)
+
+
+async def run(args: argparse.Namespace) -> None:
+    hostname = default_hostname()
+    node_name = (args.node_name or hostname).lower()
+    node_ip = args.node_ip or default_node_ip()
+    os.makedirs(args.root_dir, exist_ok=True)
+    client = Client(args.apiserver)
+    cri = CRI(args.container_runtime_endpoint)
+    runtime_version = await wait_for_runtime(cri)
+    _, allocatable = capacity(args.root_dir)
+    agent = Agent(client, cri, AgentConfig(
+        node_name=node_name, root_dir=args.root_dir, node_ip=node_ip, hostname=hostname,
+        cluster_dns=[s for s in args.cluster_dns.split(",") if s], cluster_domain=args.cluster_domain,
+        resolv_conf=args.resolv_conf, restart_backoff_base=args.restart_backoff_base,
+        memory_capacity=psutil.virtual_memory().total, allocatable=allocatable))
+    server, port = await start_node_server(args.listen, cri, node_name)
+    registration = NodeRegistration(client, NodeConfig(
+        node_name=node_name, node_ip=node_ip, hostname=hostname, root_dir=args.root_dir, agent_port=port,
+        lease_duration=args.node_lease_duration, status_update_interval=args.node_status_update,
+        labels=_labels(args.node_labels)), lambda: runtime_health(cri), runtime_version)
+    log.info("node %s (%s): runtime %s, NodeAgent on port %d", node_name, node_ip, runtime_version, port)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(registration.run())
+            tg.create_task(agent.run())
+            if args.enable_network:
+                tg.create_task(network_task(args, client, node_name, node_ip))
+    finally:
+        if server is not None:
+            await server.stop(1)
+        await cri.close()
+        await client.close()
+
+
+async def _main(args: argparse.Namespace) -> None:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await run(args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    main()

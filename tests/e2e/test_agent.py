@@ -1,0 +1,390 @@
+"""skiff-agent against real etcd + apiserver + containerd/runc: registration and the pod lifecycle.
+
+containerd and its pods live in a network namespace the test creates (the CNI bridge too);
+the agent process runs in the root namespace so it reaches the apiserver on loopback, and
+talks to containerd over its unix socket. One containerd and one agent serve the module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+
+import grpc
+import pytest
+
+from control.client.client import Client
+from control.client.convert import from_dict
+from node.cri import CRI, POD_UID_LABEL
+from tests.fixtures.apiserver import ApiServer
+from tests.fixtures.containerd import Containerd, create_netns, delete_netns, start_containerd, write_cni_conflist
+from tests.fixtures.images import BUSYBOX
+from tests.fixtures.procs import eventually, free_port, stop
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
+                                reason="needs root and containerd")
+
+SUBNET = "10.123.0.0/24"
+
+
+@dataclass
+class AgentProc:
+    """A skiff-agent process the test can kill -9 and start again with the same flags."""
+
+    args: list[str]
+    root_dir: str
+    log_path: str
+    node_name: str
+    port: int
+    proc: subprocess.Popen | None = None
+    extra: list[str] = field(default_factory=list)
+
+    def start(self) -> None:
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([sys.executable, "-m", "node.main", *self.args], stdout=log,
+                                     stderr=subprocess.STDOUT)
+
+    def kill9(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc, timeout=10)
+
+    def log_tail(self, lines: int = 60) -> str:
+        with open(self.log_path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+
+
+def start_agent(apiserver: ApiServer, ctrd: Containerd, extra: list[str] | None = None) -> AgentProc:
+    root = tempfile.mkdtemp(prefix="skiff-agent-")
+    node = f"node-{uuid.uuid4().hex[:6]}"
+    port = free_port()
+    args = ["--apiserver", apiserver.target, "--node-name", node, "--container-runtime-endpoint", ctrd.address,
+            "--root-dir", root, "--listen", f"127.0.0.1:{port}", "--node-ip", "10.123.0.1",
+            "--restart-backoff-base", "1", "--node-status-update", "2", "--no-enable-network",
+            "--log-level", "INFO", *(extra or [])]
+    agent = AgentProc(args, root, os.path.join(root, "agent.log"), node, port)
+    agent.start()
+    return agent
+
+
+@pytest.fixture(scope="module")
+def node_env(apiserver: ApiServer):
+    netns = create_netns("skag")
+    ctrd = None
+    agent = None
+    try:
+        ctrd = start_containerd(netns=netns)
+        write_cni_conflist(ctrd.cni_conf_dir, SUBNET, bridge="skag0")
+        agent = start_agent(apiserver, ctrd)
+        yield agent, ctrd
+    finally:
+        if agent is not None:
+            agent.stop()
+            print(agent.log_tail())
+        if ctrd is not None:
+            ctrd.stop()
+        if agent is not None:
+            shutil.rmtree(agent.root_dir, ignore_errors=True)
+        delete_netns(netns)
+
+
+@pytest.fixture
+async def cri(node_env):
+    c = CRI(node_env[1].address)
+    yield c
+    await c.close()
+
+
+def pod_manifest(name: str, node: str, containers: list[dict], **spec) -> object:
+    return from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+                      "spec": {"nodeName": node, "terminationGracePeriodSeconds": 2,
+                               "containers": containers, **spec}})
+
+
+def busybox(name: str, script: str, **extra) -> dict:
+    return {"name": name, "image": BUSYBOX, "command": ["/bin/sh", "-c", script], **extra}
+
+
+async def get_pod(client: Client, name: str):
+    return await client.get("Pod", name, "default")
+
+
+async def wait_phase(client: Client, name: str, phase: str, timeout: float = 30):
+    async def check():
+        return (await get_pod(client, name)).status.phase == phase
+    await eventually(check, timeout=timeout, what=f"pod {name} {phase}")
+    return await get_pod(client, name)
+
+
+async def wait_ready(client: Client, name: str, timeout: float = 30):
+    async def check():
+        pod = await get_pod(client, name)
+        return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
+    await eventually(check, timeout=timeout, what=f"pod {name} Ready")
+    return await get_pod(client, name)
+
+
+async def exec_in(cri: CRI, pod, container: str, cmd: list[str]) -> str:
+    status = [c for c in pod.status.container_statuses if c.name == container][0]
+    result = await cri.exec_sync(status.container_id.removeprefix("containerd://"), cmd, timeout=10)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.decode()
+
+
+async def delete_and_wait(client: Client, name: str, timeout: float = 30) -> None:
+    await client.delete("Pod", name, "default")
+
+    async def gone():
+        try:
+            await get_pod(client, name)
+        except grpc.aio.AioRpcError as e:
+            return e.code() == grpc.StatusCode.NOT_FOUND
+        return False
+    await eventually(gone, timeout=timeout, what=f"pod {name} deleted")
+
+
+def condition(obj, ctype: str):
+    return [c for c in obj.status.conditions if c.type == ctype][0]
+
+
+# ---- registration ----
+
+async def test_node_registers_with_status_and_lease(client: Client, node_env):
+    agent, _ = node_env
+
+    async def ready():
+        node = await client.get("Node", agent.node_name)
+        return condition(node, "Ready").status == "True"
+    await eventually(ready, timeout=30, what="node Ready")
+    node = await client.get("Node", agent.node_name)
+    assert node.metadata.labels["kubernetes.io/hostname"]
+    assert node.metadata.labels["kubernetes.io/os"] == "linux"
+    assert node.metadata.labels["kubernetes.io/arch"]
+    assert node.status.capacity["pods"] == "110" and int(node.status.capacity["cpu"]) >= 1
+    assert node.status.capacity["memory"].endswith("Ki") and node.status.allocatable["memory"].endswith("Ki")
+    assert {a.type: a.address for a in node.status.addresses}["InternalIP"] == "10.123.0.1"
+    assert "Hostname" in {a.type for a in node.status.addresses}
+    assert node.status.daemon_endpoints.kubelet_endpoint.port == agent.port
+    assert node.status.node_info.container_runtime_version.startswith("containerd://")
+    for ctype in ("MemoryPressure", "DiskPressure", "PIDPressure"):
+        assert condition(node, ctype).status in ("False", "True") and condition(node, ctype).reason
+    ready_cond = condition(node, "Ready")
+    assert ready_cond.reason == "KubeletReady" and ready_cond.HasField("last_heartbeat_time")
+    lease = await client.get("Lease", agent.node_name, "kube-node-lease")
+    assert lease.spec.holder_identity == agent.node_name and lease.spec.lease_duration_seconds == 40
+    assert lease.metadata.owner_references[0].uid == node.metadata.uid
+    first_heartbeat = ready_cond.last_heartbeat_time.ToNanoseconds()
+
+    async def heartbeat():
+        n = await client.get("Node", agent.node_name)
+        return condition(n, "Ready").last_heartbeat_time.ToNanoseconds() > first_heartbeat
+    await eventually(heartbeat, timeout=10, what="a newer node heartbeat")
+    assert condition(await client.get("Node", agent.node_name), "Ready").last_transition_time == \
+        ready_cond.last_transition_time
+
+
+async def test_registration_keeps_spec_owned_by_others(client: Client, node_env):
+    agent, _ = node_env
+    node = await client.get("Node", agent.node_name)
+    node.spec.unschedulable = True
+    node.spec.pod_cidr = "10.244.7.0/24"
+    await client.update(node)
+    before = condition(node, "Ready").last_heartbeat_time.ToNanoseconds()
+
+    async def refreshed():
+        n = await client.get("Node", agent.node_name)
+        return condition(n, "Ready").last_heartbeat_time.ToNanoseconds() > before
+    await eventually(refreshed, timeout=10, what="a status update after the spec change")
+    node = await client.get("Node", agent.node_name)
+    assert node.spec.unschedulable and node.spec.pod_cidr == "10.244.7.0/24"
+    node.spec.unschedulable = False
+    await client.update(node)
+
+
+# ---- pods ----
+
+async def test_pod_runs_with_env_resources_dns(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": "settings", "namespace": "default"},
+                                   "data": {"color": "blue", "size": "L"}}))
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Secret",
+                                   "metadata": {"name": "creds", "namespace": "default"},
+                                   "stringData": {"password": "hunter2"}}))
+    env = [{"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "color"}}},
+           {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
+           {"name": "MY_POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+           {"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+           {"name": "MEM_MI", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}}},
+           {"name": "GREETING", "value": "hello-$(COLOR)"}]
+    resources = {"requests": {"cpu": "250m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "64Mi"}}
+    pod = pod_manifest("web", agent.node_name, [busybox("app", "sleep 3600", env=env, resources=resources,
+                                                        envFrom=[{"configMapRef": {"name": "settings"},
+                                                                  "prefix": "CFG_"}])])
+    await client.create(pod)
+    pod = await wait_ready(client, "web")
+    assert pod.status.phase == "Running"
+    cs = pod.status.container_statuses[0]
+    assert cs.ready and cs.started and cs.restart_count == 0 and cs.state.HasField("running")
+    assert cs.container_id.startswith("containerd://") and cs.image == BUSYBOX and cs.image_id
+    assert pod.status.pod_ip.startswith("10.123.0.") and pod.status.host_ip == "10.123.0.1"
+    assert pod.status.HasField("start_time") and pod.status.qos_class == "Burstable"
+    assert {c.type for c in pod.status.conditions} >= {"PodScheduled", "Initialized", "ContainersReady", "Ready"}
+    environ = dict(line.split("=", 1) for line in (await exec_in(cri, pod, "app", ["env"])).splitlines()
+                   if "=" in line)
+    assert environ["COLOR"] == "blue" and environ["PASSWORD"] == "hunter2" and environ["MY_POD"] == "web"
+    assert environ["MY_IP"] == pod.status.pod_ip and environ["MEM_MI"] == "64"
+    assert environ["GREETING"] == "hello-blue" and environ["CFG_size"] == "L"
+    resolv = await exec_in(cri, pod, "app", ["cat", "/etc/resolv.conf"])
+    assert "nameserver 10.96.0.10" in resolv and "ndots:5" in resolv
+    assert "search default.svc.cluster.local svc.cluster.local cluster.local" in resolv
+    assert (await exec_in(cri, pod, "app", ["hostname"])).strip() == "web"
+    limit = await exec_in(cri, pod, "app", ["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"])
+    assert int(limit) == 64 * 2**20
+    quota = await exec_in(cri, pod, "app", ["cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"])
+    shares = await exec_in(cri, pod, "app", ["cat", "/sys/fs/cgroup/cpu/cpu.shares"])
+    assert int(quota) == 50_000 and int(shares) == 256
+    await delete_and_wait(client, "web")
+
+
+async def test_init_containers_run_in_order_with_a_sidecar(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    work = [{"name": "w", "mountPath": "/work"}]
+    pod = pod_manifest("inits", agent.node_name,
+                       [busybox("main", "cat /work/log; sleep 3600", volumeMounts=work)],
+                       initContainers=[
+                           busybox("first", "echo one >> /work/log", volumeMounts=work),
+                           busybox("side", "echo side >> /work/log; sleep 3600", restartPolicy="Always",
+                                   volumeMounts=work),
+                           busybox("second", "echo two >> /work/log", volumeMounts=work),
+                       ],
+                       volumes=[{"name": "w", "emptyDir": {}}])
+    await client.create(pod)
+    pod = await wait_ready(client, "inits")
+    init = {s.name: s for s in pod.status.init_container_statuses}
+    assert init["first"].state.terminated.reason == "Completed" and init["second"].state.terminated.exit_code == 0
+    assert init["side"].state.HasField("running") and init["side"].ready
+    assert condition(pod, "Initialized").status == "True"
+    assert (await exec_in(cri, pod, "main", ["cat", "/work/log"])).split() == ["one", "side", "two"]
+    await delete_and_wait(client, "inits")
+
+
+async def test_restart_policies_and_crash_loop_back_off(client: Client, node_env):
+    agent, _ = node_env
+    await client.create(pod_manifest("crash", agent.node_name, [busybox("c", "exit 3")]))
+    await client.create(pod_manifest("never", agent.node_name, [busybox("c", "exit 4")], restartPolicy="Never"))
+    await client.create(pod_manifest("done", agent.node_name, [busybox("c", "exit 0")], restartPolicy="OnFailure"))
+    seen_reasons: set[str] = set()
+
+    async def crash_looping():
+        cs = (await get_pod(client, "crash")).status.container_statuses[0]
+        if cs.state.HasField("waiting"):
+            seen_reasons.add(cs.state.waiting.reason)
+        return cs.restart_count >= 3 and "CrashLoopBackOff" in seen_reasons
+    await eventually(crash_looping, timeout=40, interval=0.1, what="restarts with CrashLoopBackOff")
+    cs = (await get_pod(client, "crash")).status.container_statuses[0]
+    assert cs.last_state.terminated.exit_code == 3 and cs.last_state.terminated.reason == "Error"
+    never = await wait_phase(client, "never", "Failed")
+    assert never.status.container_statuses[0].state.terminated.exit_code == 4
+    assert never.status.container_statuses[0].restart_count == 0
+    done = await wait_phase(client, "done", "Succeeded")
+    assert done.status.container_statuses[0].state.terminated.reason == "Completed"
+    assert condition(done, "Ready").reason == "PodCompleted"
+    for name in ("crash", "never", "done"):
+        await delete_and_wait(client, name)
+
+
+async def test_image_errors(client: Client, node_env):
+    agent, _ = node_env
+    await client.create(pod_manifest("nopull", agent.node_name,
+                                     [{"name": "c", "image": "localhost:5000/absent:1", "imagePullPolicy": "Never"}]))
+    await client.create(pod_manifest("badpull", agent.node_name,
+                                     [{"name": "c", "image": "localhost:5000/absent:1"}]))
+
+    async def waiting(name: str, reasons: set[str]):
+        st = (await get_pod(client, name)).status
+        return bool(st.container_statuses) and st.container_statuses[0].state.waiting.reason in reasons
+    await eventually(lambda: waiting("nopull", {"ErrImageNeverPull"}), timeout=20, what="ErrImageNeverPull")
+    await eventually(lambda: waiting("badpull", {"ErrImagePull"}), timeout=30, what="ErrImagePull")
+    await eventually(lambda: waiting("badpull", {"ImagePullBackOff"}), timeout=30, what="ImagePullBackOff")
+    assert (await get_pod(client, "badpull")).status.phase == "Pending"
+    for name in ("nopull", "badpull"):
+        await delete_and_wait(client, name)
+
+
+async def test_probes_drive_readiness_and_restarts(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    live = {"exec": {"command": ["test", "-f", "/tmp/alive"]}, "periodSeconds": 1, "failureThreshold": 1}
+    ready = {"exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1}
+    await client.create(pod_manifest("probed", agent.node_name, [busybox(
+        "c", "touch /tmp/alive; sleep 3600", livenessProbe=live, readinessProbe=ready)]))
+    pod = await wait_phase(client, "probed", "Running")
+
+    async def running_not_ready():
+        p = await get_pod(client, "probed")
+        cs = p.status.container_statuses[0]
+        return cs.state.HasField("running") and not cs.ready and condition(p, "Ready").status == "False"
+    await eventually(running_not_ready, timeout=10, what="running but not ready")
+    pod = await get_pod(client, "probed")
+    await exec_in(cri, pod, "c", ["touch", "/tmp/ready"])
+    pod = await wait_ready(client, "probed", timeout=10)
+    first_id = pod.status.container_statuses[0].container_id
+    await exec_in(cri, pod, "c", ["rm", "/tmp/alive"])
+
+    async def restarted():
+        cs = (await get_pod(client, "probed")).status.container_statuses[0]
+        return cs.restart_count == 1 and cs.container_id != first_id and cs.state.HasField("running")
+    await eventually(restarted, timeout=30, what="liveness restart")
+    cs = (await get_pod(client, "probed")).status.container_statuses[0]
+    assert cs.last_state.terminated.container_id == first_id and not cs.ready
+    await delete_and_wait(client, "probed")
+
+
+async def test_graceful_deletion_runs_pre_stop_and_sigterm(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    host_dir = tempfile.mkdtemp(prefix="skiff-agent-host-")
+    try:
+        script = "trap 'echo term > /host/term; exit 0' TERM; while true; do sleep 0.2; done"
+        pre_stop = {"exec": {"command": ["/bin/sh", "-c", "echo prestop > /host/prestop"]}}
+        await client.create(pod_manifest("graceful", agent.node_name, [busybox(
+            "c", script, lifecycle={"preStop": pre_stop}, volumeMounts=[{"name": "h", "mountPath": "/host"}])],
+            volumes=[{"name": "h", "hostPath": {"path": host_dir}}], terminationGracePeriodSeconds=10))
+        pod = await wait_ready(client, "graceful")
+        uid = pod.metadata.uid
+        await delete_and_wait(client, "graceful")
+        with open(os.path.join(host_dir, "prestop")) as f:
+            assert f.read().strip() == "prestop"
+        with open(os.path.join(host_dir, "term")) as f:
+            assert f.read().strip() == "term"
+        assert await cri.list_pod_sandboxes({POD_UID_LABEL: uid}) == []
+        assert await cri.list_containers({POD_UID_LABEL: uid}) == []
+        assert not os.path.exists(os.path.join(agent.root_dir, "pods", uid))
+    finally:
+        shutil.rmtree(host_dir, ignore_errors=True)
+
+
+async def test_volumes_reach_containers(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": "files", "namespace": "default"},
+                                   "data": {"app.conf": "debug=true"}}))
+    mounts = [{"name": "cfg", "mountPath": "/etc/app"}, {"name": "scratch", "mountPath": "/scratch"}]
+    await client.create(pod_manifest("vols", agent.node_name, [busybox("c", "sleep 3600", volumeMounts=mounts)],
+                                     volumes=[{"name": "cfg", "configMap": {"name": "files"}},
+                                              {"name": "scratch", "emptyDir": {"medium": "Memory"}}]))
+    pod = await wait_ready(client, "vols")
+    assert (await exec_in(cri, pod, "c", ["cat", "/etc/app/app.conf"])) == "debug=true"
+    assert "tmpfs" in await exec_in(cri, pod, "c", ["sh", "-c", "grep ' /scratch ' /proc/mounts"])
+    await delete_and_wait(client, "vols")
+    await asyncio.sleep(0)
