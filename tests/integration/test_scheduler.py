@@ -195,9 +195,9 @@ async def test_binding_a_pod_bound_meanwhile_is_handled(scheduler, client):
     await client.create(make_node("n1"))
     await client.create(make_node("n2"))
     pod = await create_pod(client, "raced", scheduler_name="other-scheduler")
-    await client.bind("default", "raced", "n1")
     info = PodInfo(pod)
-    scheduler.cache.assume_pod(info, "n2")
+    scheduler.cache.assume_pod(info, "n2")  # we decided on n2...
+    await client.bind("default", "raced", "n1")  # ...but someone else bound it first
     queued = QueuedPod(info, 0.0, 0.0)
     await scheduler._bind(queued, pod, "n2")  # the apiserver refuses: already on n1
     assert not scheduler.cache.is_assumed("default/raced")
