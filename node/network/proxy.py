@@ -1,0 +1,198 @@
+"""The service proxy: Services + Endpoints -> the node's nftables table.
+
+Informer handlers only record objects and mark their Service key dirty; one
+sync loop turns the dirty keys into a single incremental `nft -f`
+transaction. Changes that arrive while a transaction runs are batched into
+the next one. The first sync after start replaces the table atomically (so a
+restarted agent adopts whatever an earlier one left, without a gap); any
+failed incremental transaction falls back to such a full sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from node.network.nftables import (
+    DEFAULT_AFFINITY_TIMEOUT,
+    Nft,
+    NftError,
+    NodeConfig,
+    Ruleset,
+    ServicePortRules,
+    diff_transaction,
+    full_transaction,
+    render,
+)
+from skiff.v1 import core_pb2
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
+
+
+def service_key(obj) -> str:
+    return f"{obj.metadata.namespace}/{obj.metadata.name}"
+
+
+def has_cluster_ip(svc: core_pb2.Service) -> bool:
+    """Headless and ExternalName Services get no VIP and no rules."""
+    return svc.spec.type != "ExternalName" and svc.spec.cluster_ip not in ("", "None")
+
+
+def _affinity_timeout(svc: core_pb2.Service) -> int:
+    if svc.spec.session_affinity != "ClientIP":
+        return 0
+    cfg = svc.spec.session_affinity_config.client_ip
+    return cfg.timeout_seconds if cfg.HasField("timeout_seconds") else DEFAULT_AFFINITY_TIMEOUT
+
+
+def _endpoints_for(port: core_pb2.ServicePort, eps: core_pb2.Endpoints | None) -> tuple[tuple[str, int], ...]:
+    """Ready addresses of the Endpoints port matching the Service port by name and protocol."""
+    if eps is None:
+        return ()
+    protocol = port.protocol or "TCP"
+    found: set[tuple[str, int]] = set()
+    for subset in eps.subsets:
+        for ep_port in subset.ports:
+            if ep_port.name == port.name and (ep_port.protocol or "TCP") == protocol:
+                found.update((a.ip, ep_port.port) for a in subset.addresses if a.ip)
+    return tuple(sorted(found))
+
+
+def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None) -> list[ServicePortRules]:
+    if not has_cluster_ip(svc):
+        return []
+    node_ports = svc.spec.type in ("NodePort", "LoadBalancer")
+    timeout = _affinity_timeout(svc)
+    out = []
+    for port in svc.spec.ports:
+        protocol = PROTOCOLS.get(port.protocol or "TCP")
+        if protocol is None:
+            continue
+        out.append(ServicePortRules(
+            namespace=svc.metadata.namespace, name=svc.metadata.name, port_name=port.name,
+            protocol=protocol, cluster_ip=svc.spec.cluster_ip, port=port.port,
+            node_port=port.node_port if node_ports else 0, affinity_timeout=timeout,
+            endpoints=_endpoints_for(port, eps)))
+    return out
+
+
+class ServiceProxy:
+    def __init__(self, nft: Nft, config: NodeConfig) -> None:
+        self.nft = nft
+        self.config = config
+        self.services: dict[str, core_pb2.Service] = {}
+        self.endpoints: dict[str, core_pb2.Endpoints] = {}
+        self._rendered: dict[str, Ruleset] = {}
+        self._hairpin: Counter[str] = Counter()
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._full_sync_needed = True
+        self.synced = asyncio.Event()  # set after each successful sync with nothing left to do
+        self.on_synced: Callable[[set[str]], None] | None = None  # benchmarks observe applied keys
+        self.retry_interval = 1.0
+
+    # Informer handlers: record and mark dirty, nothing else.
+    def on_service(self, svc: core_pb2.Service, new: core_pb2.Service | None = None) -> None:
+        svc = new if new is not None else svc
+        self.services[service_key(svc)] = svc
+        self._mark(service_key(svc))
+
+    def on_service_deleted(self, svc: core_pb2.Service) -> None:
+        self.services.pop(service_key(svc), None)
+        self._mark(service_key(svc))
+
+    def on_endpoints(self, eps: core_pb2.Endpoints, new: core_pb2.Endpoints | None = None) -> None:
+        eps = new if new is not None else eps
+        self.endpoints[service_key(eps)] = eps
+        self._mark(service_key(eps))
+
+    def on_endpoints_deleted(self, eps: core_pb2.Endpoints) -> None:
+        self.endpoints.pop(service_key(eps), None)
+        self._mark(service_key(eps))
+
+    def _mark(self, key: str) -> None:
+        self._dirty.add(key)
+        self.synced.clear()
+        self._wake.set()
+
+    def request_full_sync(self) -> None:
+        self._full_sync_needed = True
+        self.synced.clear()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Syncs until cancelled; call once the caches are filled."""
+        self._wake.set()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.sync()
+            except (NftError, OSError) as e:
+                log.error("service proxy: sync failed, retrying with a full sync: %s", e)
+                self._retry_later()
+            except Exception:
+                log.exception("service proxy: sync failed, retrying with a full sync")
+                self._retry_later()
+
+    def _retry_later(self) -> None:
+        self._full_sync_needed = True
+        asyncio.get_running_loop().call_later(self.retry_interval, self._wake.set)
+
+    async def sync(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        try:
+            if self._full_sync_needed:
+                await self._full_sync()
+            elif dirty:
+                await self._incremental_sync(dirty)
+        except BaseException:
+            self._dirty |= dirty
+            raise
+        if self.on_synced is not None:
+            self.on_synced(dirty)
+        if not self._dirty:
+            self.synced.set()
+
+    def _render(self, key: str) -> Ruleset:
+        svc = self.services.get(key)
+        return render(service_ports(svc, self.endpoints.get(key)) if svc is not None else [])
+
+    async def _full_sync(self) -> None:
+        start = time.monotonic()
+        rendered = {key: self._render(key) for key in self.services}
+        merged = Ruleset()
+        hairpin: Counter[str] = Counter()
+        for rs in rendered.values():
+            merged.add(rs)
+            hairpin.update(rs.elements["hairpin"].keys())
+        await self.nft.apply(full_transaction(self.config, merged))
+        self._rendered, self._hairpin = rendered, hairpin
+        self._full_sync_needed = False
+        log.info("service proxy: full sync of %d services in %.3fs", len(rendered), time.monotonic() - start)
+
+    async def _incremental_sync(self, keys: set[str]) -> None:
+        old, new = Ruleset(), Ruleset()
+        fresh = {key: self._render(key) for key in keys}
+        for key in keys:
+            old.add(self._rendered.get(key, Ruleset()))
+            new.add(fresh[key])
+        hairpin = self._hairpin.copy()
+        for key in keys:
+            hairpin.subtract(self._rendered.get(key, Ruleset()).elements["hairpin"].keys())
+            hairpin.update(fresh[key].elements["hairpin"].keys())
+        touched = set(old.elements["hairpin"]) | set(new.elements["hairpin"])
+        old.elements["hairpin"] = {k: "" for k in touched if self._hairpin[k] > 0}
+        new.elements["hairpin"] = {k: "" for k in touched if hairpin[k] > 0}
+        await self.nft.apply(diff_transaction(old, new))
+        for key, rs in fresh.items():
+            if key in self.services:
+                self._rendered[key] = rs
+            else:
+                self._rendered.pop(key, None)
+        self._hairpin = +hairpin  # drops the zero counts
