@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
+from control.apiserver.admission import AdmissionOptions
 from control.apiserver.storage import Storage
 from control.apiserver.watchcache import WatchCache
 
@@ -31,3 +32,4 @@ class ApiContext:
     hooks: dict[str, KindHooks] = field(default_factory=dict)
     bookmark_interval: float = 10.0
     agents: object = None  # pods.AgentProxy, set once the context exists
+    admission: AdmissionOptions = field(default_factory=AdmissionOptions)

@@ -12,6 +12,7 @@ import logging
 from google.protobuf.message import Message
 
 from control.apiserver import errors, strategy
+from control.apiserver.admission import admit
 from control.apiserver.context import ApiContext
 from control.apiserver.defaults import apply_defaults
 from control.apiserver.deletion import plan_deletion
@@ -82,6 +83,7 @@ class ResourceHandlers:
                 field="metadata.name", description="Required value: name or generateName is required")])
         apply_defaults(obj)
         strategy.prepare_for_create(self.kind, obj)
+        admit(obj, self.api.admission)
         generate = not meta.name
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)

@@ -8,6 +8,7 @@ import logging
 import signal
 
 from control.apiserver import errors
+from control.apiserver.admission import AdmissionOptions
 from control.apiserver.allocators import ClusterIPAllocator, NodePortAllocator
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
@@ -39,6 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bookmark-interval", type=float, default=10.0, help="seconds between watch bookmarks")
     p.add_argument("--etcd-compaction-interval", type=float, default=300.0,
                    help="seconds between compactions of etcd's history (0: never)")
+    p.add_argument("--default-not-ready-toleration-seconds", type=int, default=300,
+                   help="tolerationSeconds of the not-ready:NoExecute toleration added to every pod")
+    p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
+                   help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -80,7 +85,9 @@ async def serve(args: argparse.Namespace) -> None:
     await storage.connect()
     cache = WatchCache(storage, list(KINDS.values()), args.watch_cache_window, args.watcher_queue)
     await cache.start()
-    api = ApiContext(storage, cache, bookmark_interval=args.bookmark_interval)
+    api = ApiContext(storage, cache, bookmark_interval=args.bookmark_interval,
+                     admission=AdmissionOptions(args.default_not_ready_toleration_seconds,
+                                                args.default_unreachable_toleration_seconds))
     api.agents = AgentProxy(api)
     service_hooks = ServiceHooks(ClusterIPAllocator(args.service_cluster_ip_range),
                                  NodePortAllocator(_node_port_range(args.service_node_port_range)))

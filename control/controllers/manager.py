@@ -34,6 +34,11 @@ from control.client.client import Client
 from control.client.controller import Controller, ControllerContext, SharedInformers
 from control.client.events import EventRecorder
 from control.controllers.deployment import DeploymentController
+from control.controllers.endpoints import EndpointsController
+from control.controllers.garbagecollector import GarbageCollector
+from control.controllers.namespace import NamespaceController
+from control.controllers.nodeipam import NodeIpamController
+from control.controllers.nodelifecycle import NodeLifecycleController
 from control.controllers.replicaset import ReplicaSetController
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,11 @@ log = logging.getLogger(__name__)
 CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
     "replicaset": ReplicaSetController,
     "deployment": DeploymentController,
+    "endpoints": EndpointsController,
+    "garbagecollector": GarbageCollector,
+    "namespace": NamespaceController,
+    "nodeipam": NodeIpamController,
+    "nodelifecycle": NodeLifecycleController,
 }
 
 
