@@ -1,0 +1,226 @@
+"""Leader election on a Lease through a real apiserver: acquire, release, expiry
+takeover, losing the lease, and failover between two controller-manager processes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from control.client.client import CHANNEL_OPTIONS, Client
+from control.client.convert import from_dict
+from control.client.kinds import KINDS
+from control.client.leaderelection import LeaderElector
+from skiff.v1 import coordination_pb2, meta_pb2
+from tests.fixtures.procs import eventually
+
+FAST = {"lease_duration": 2, "renew_deadline": 1.5, "retry_period": 0.2}
+FAST_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
+                  ("grpc.max_reconnect_backoff_ms", 500)]
+
+
+@pytest.fixture
+async def client(apiserver):
+    c = Client(apiserver.target, grpc.aio.insecure_channel(apiserver.target,
+                                                           options=CHANNEL_OPTIONS + FAST_RECONNECT))
+    yield c
+    await c.close()
+
+
+class Leadership:
+    """Records when each candidate led, to check that terms never overlap."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, list[list[float]]] = {}
+        self.current: set[str] = set()
+
+    def lead(self, who: str):
+        async def run() -> None:
+            self.terms.setdefault(who, []).append([time.monotonic(), float("inf")])
+            self.current.add(who)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                self.current.discard(who)
+                self.terms[who][-1][1] = time.monotonic()
+        return run
+
+    def overlaps(self) -> bool:
+        spans = sorted((s, e) for terms in self.terms.values() for s, e in terms)
+        return any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+
+
+async def lease(client: Client, name: str) -> coordination_pb2.Lease:
+    return await client.get("Lease", name, "kube-system")
+
+
+async def test_one_leader_then_release_hands_over_at_once(client):
+    name = f"le-{uuid.uuid4().hex[:6]}"
+    record = Leadership()
+    a = LeaderElector(client, name, "a", **FAST)
+    b = LeaderElector(client, name, "b", **FAST)
+    task_a = asyncio.create_task(a.run(record.lead("a")))
+    await eventually(lambda: _async(record.current == {"a"}), what="a to lead")
+    task_b = asyncio.create_task(b.run(record.lead("b")))
+    await asyncio.sleep(FAST["lease_duration"] + 0.5)  # a keeps renewing: b must not take over
+    assert record.current == {"a"} and (await lease(client, name)).spec.holder_identity == "a"
+
+    task_a.cancel()  # clean shutdown releases the lease
+    await asyncio.gather(task_a, return_exceptions=True)
+    released = time.monotonic()
+    await eventually(lambda: _async(record.current == {"b"}), timeout=1.5, what="b to take over")
+    assert time.monotonic() - released < FAST["lease_duration"]  # no waiting for expiry
+    current = await lease(client, name)
+    assert current.spec.holder_identity == "b"
+    assert current.spec.lease_transitions == 1
+    assert not record.overlaps()
+    task_b.cancel()
+    await asyncio.gather(task_b, return_exceptions=True)
+    assert (await lease(client, name)).spec.holder_identity == ""
+
+
+async def test_expired_lease_is_taken_over_only_after_its_duration(client):
+    name = f"le-{uuid.uuid4().hex[:6]}"
+    now = Timestamp()
+    now.GetCurrentTime()
+    await client.create(KINDS["Lease"].new(
+        metadata=meta_pb2.ObjectMeta(name=name, namespace="kube-system"),
+        spec=coordination_pb2.LeaseSpec(holder_identity="crashed", lease_duration_seconds=2,
+                                        acquire_time=now, renew_time=now, lease_transitions=4)))
+    record = Leadership()
+    started = time.time()
+    b = LeaderElector(client, name, "b", **FAST)
+    task = asyncio.create_task(b.run(record.lead("b")))
+    try:
+        await eventually(lambda: _async(record.current == {"b"}), timeout=5, what="takeover")
+        waited = time.time() - (now.ToNanoseconds() / 1e9)
+        assert 2 <= waited < 3.5, waited
+        assert time.time() - started >= 1.5
+        current = await lease(client, name)
+        assert current.spec.holder_identity == "b" and current.spec.lease_transitions == 5
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_leader_that_cannot_renew_stops_leading(client, apiserver):
+    name = f"le-{uuid.uuid4().hex[:6]}"
+    record = Leadership()
+    a = LeaderElector(client, name, "a", **FAST)
+    task = asyncio.create_task(a.run(record.lead("a")))
+    try:
+        await eventually(lambda: _async(record.current == {"a"}), what="a to lead")
+        apiserver.stop()
+        stopped = time.monotonic()
+        await asyncio.wait_for(task, FAST["renew_deadline"] + 2)  # run() returns: leadership lost
+        assert record.current == set()
+        # It keeps retrying for renew_deadline after its last renewal (which preceded the stop).
+        assert time.monotonic() - stopped >= FAST["renew_deadline"] - 2 * FAST["retry_period"] - 0.2
+        assert not a.is_leader
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        apiserver.restart()
+
+
+def test_elector_rejects_inconsistent_timings(client):
+    with pytest.raises(ValueError):
+        LeaderElector(client, "x", "a", lease_duration=2, renew_deadline=3, retry_period=1)
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+# --- two real controller-manager processes -----------------------------------
+
+def start_manager(apiserver, log_path: str, name: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "control.controllers.main", "--apiserver", apiserver.target,
+         "--leader-elect-lease-duration", "2s", "--leader-elect-renew-deadline", "1500ms",
+         "--leader-elect-retry-period", "200ms", "--leader-elect-resource-name", name],
+        stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+
+
+async def test_failover_between_controller_manager_processes(client, apiserver, tmp_path):
+    """Kill -9 the leading manager: the standby takes over within the lease duration
+    and keeps reconciling, and pods are never double-created."""
+    name = f"kcm-{uuid.uuid4().hex[:6]}"
+    logs = [str(tmp_path / f"manager-{i}.log") for i in range(2)]
+    procs = [start_manager(apiserver, log, name) for log in logs]
+    try:
+        async def holder() -> str:
+            return (await lease(client, name)).spec.holder_identity
+        await eventually(lambda: _nonempty(holder()), timeout=15, what="a leader")
+        first = await holder()
+        ns = await _namespace(client)
+        await client.create(_replicaset("web", ns, 3))
+        await eventually(lambda: _pod_count(client, ns, 3), timeout=15, what="3 pods from the leader")
+
+        leader = next(p for p, log in zip(procs, logs, strict=True) if f"{first}: became leader" in _read(log))
+        leader.send_signal(signal.SIGKILL)
+        leader.wait()
+        killed = time.monotonic()
+        await eventually(lambda: _changed(holder(), first), timeout=10, what="standby to take over")
+        assert time.monotonic() - killed < 2 + 1.5  # lease duration plus a little retry slack
+
+        await client.delete("Pod", (await client.list("Pod", ns)).items[0].metadata.name, ns)
+        scaled = await client.get("ReplicaSet", "web", ns)
+        scaled.spec.replicas = 5
+        await client.update(scaled)
+        await eventually(lambda: _pod_count(client, ns, 5), timeout=15, what="new leader to scale to 5")
+        await asyncio.sleep(1)  # a double-creating second leader would show up here
+        assert await _pod_count(client, ns, 5)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    survivor = next(p for p in procs if p is not leader)
+    assert survivor.returncode == 0, _read(logs[procs.index(survivor)])
+    assert (await lease(client, name)).spec.holder_identity == ""  # released on shutdown
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+async def _nonempty(value) -> bool:
+    return bool(await value)
+
+
+async def _changed(value, old: str) -> bool:
+    v = await value
+    return bool(v) and v != old
+
+
+async def _namespace(client: Client) -> str:
+    name = f"le-{uuid.uuid4().hex[:8]}"
+    await client.create(KINDS["Namespace"].new(metadata=meta_pb2.ObjectMeta(name=name)))
+    return name
+
+
+def _replicaset(name: str, ns: str, replicas: int):
+    return from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                      "metadata": {"name": name, "namespace": ns},
+                      "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                               "template": {"metadata": {"labels": {"app": name}},
+                                            "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}})
+
+
+async def _pod_count(client: Client, ns: str, want: int) -> bool:
+    pods = (await client.list("Pod", ns)).items
+    return len([p for p in pods if not p.metadata.HasField("deletion_timestamp")]) == want
