@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 
 from google.protobuf import timestamp_pb2
@@ -15,10 +16,8 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def now() -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.GetCurrentTime()
-    ts.nanos = 0
-    return ts
+    """Whole seconds, as Kubernetes' metav1.Time serializes."""
+    return timestamp_pb2.Timestamp(seconds=int(time.time()))
 
 
 def generated_name(prefix: str) -> str:

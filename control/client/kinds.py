@@ -118,11 +118,14 @@ def for_object(api_version: str, kind: str) -> Kind:
     return k
 
 
+_BY_MESSAGE: dict[str, Kind] = {k.message.DESCRIPTOR.full_name: k for k in _ALL}
+
+
 def kind_of(obj: Message) -> Kind:
-    for k in _ALL:
-        if isinstance(obj, k.message):
-            return k
-    raise UnknownKindError(f"no kind for message {type(obj).__name__}")
+    try:
+        return _BY_MESSAGE[obj.DESCRIPTOR.full_name]
+    except KeyError:
+        raise UnknownKindError(f"no kind for message {type(obj).__name__}") from None
 
 
 # Pods' companions used by the pod service beyond the common verbs.
