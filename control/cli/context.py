@@ -75,13 +75,23 @@ def parse_resources(args: list[str]) -> list[tuple[Kind, str | None]]:
         raise CommandError("you must specify the type of resource to get")
     if any("/" in a for a in args):
         return [_kind_slash_name(a) for a in args]
-    kinds = [lookup(k) for k in args[0].split(",") if k]
+    kinds = [kind for k in args[0].split(",") if k for kind in _expand_category(k)]
     names = args[1:]
     if names and len(kinds) > 1:
         raise CommandError("you may only specify a single resource type when naming resources")
     if not names:
         return [(k, None) for k in kinds]
     return [(kinds[0], n) for n in names]
+
+
+# kubectl's `all` category, limited to the kinds Skiff has.
+_ALL_CATEGORY = ("Pod", "Service", "Deployment", "ReplicaSet")
+
+
+def _expand_category(name: str) -> list[Kind]:
+    if name.lower() == "all":
+        return [lookup(k) for k in _ALL_CATEGORY]
+    return [lookup(name)]
 
 
 def _kind_slash_name(arg: str) -> tuple[Kind, str]:

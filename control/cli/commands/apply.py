@@ -11,6 +11,7 @@ from control.cli.context import Context
 from control.cli.errors import describe_rpc_error, is_code
 from control.cli.manifests import Document, load_paths
 from control.cli.merge import normalize_secret, previous_applied, three_way, with_last_applied
+from control.cli.schema import shape_errors
 from control.client.convert import ManifestError, from_dict, to_dict
 from control.client.kinds import Kind, UnknownKindError, for_object
 
@@ -60,9 +61,12 @@ def prepare(ctx: Context, doc: Document) -> tuple[Kind, dict]:
     if not isinstance(data, dict):
         raise ApplyError(f'error: error validating "{doc.source}": an object must be a mapping')
     try:
-        kind = for_object(str(data.get("apiVersion", "")), str(data.get("kind", "")))
         if not data.get("kind"):
             raise ManifestError("Object 'Kind' is missing")
+        kind = for_object(str(data.get("apiVersion", "")), str(data.get("kind", "")))
+        problems = shape_errors(data, kind.message.DESCRIPTOR)
+        if problems:
+            raise ManifestError(f'{kind.kind} "{_name_of(data)}": ' + "; ".join(problems))
         msg = from_dict(normalize_secret(data), kind)
     except UnknownKindError as e:
         raise ApplyError(f'error: resource mapping not found for "{doc.source}": {e}') from None
@@ -73,6 +77,11 @@ def prepare(ctx: Context, doc: Document) -> tuple[Kind, dict]:
         raise ApplyError(f'error: error validating "{doc.source}": metadata.name: Required value '
                          "(apply needs a name; generateName works only with create)")
     return kind, to_dict(msg)
+
+
+def _name_of(data: dict) -> str:
+    meta = data.get("metadata")
+    return str(meta.get("name", "")) if isinstance(meta, dict) else ""
 
 
 def _fill_namespace(ctx: Context, kind: Kind, msg: Message, doc: Document) -> None:
