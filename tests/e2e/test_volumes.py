@@ -12,7 +12,14 @@ from google.protobuf import json_format
 from node import volumes as vol
 from node.cri import CRI
 from skiff.v1 import core_pb2, pod_pb2
-from tests.fixtures.containerd import Containerd, container_config, containerd_node, sandbox_config
+from tests.fixtures.containerd import (
+    Containerd,
+    container_config,
+    containerd_node,
+    mounts_under,
+    sandbox_config,
+    unmount_under,
+)
 from tests.fixtures.images import BUSYBOX
 
 
@@ -26,6 +33,14 @@ def node() -> Containerd:
 async def cri(node: Containerd) -> CRI:
     async with CRI(node.address) as client:
         yield client
+
+
+@pytest.fixture
+def tmp_path(tmp_path):
+    """pytest's tmp_path, with any tmpfs a failing test left under it unmounted."""
+    yield tmp_path
+    unmount_under(str(tmp_path))
+    assert mounts_under(str(tmp_path)) == []
 
 
 def make_pod(name: str, volumes: list[dict], mounts: list[dict]) -> pod_pb2.Pod:
