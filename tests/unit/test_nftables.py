@@ -1,0 +1,177 @@
+"""Rendering and diffing of the proxy's nftables table (pure text; kernel checks are in e2e)."""
+
+from collections import Counter
+from random import Random
+
+from google.protobuf import struct_pb2
+
+from node.network.nftables import (
+    NodeConfig,
+    Ruleset,
+    ServicePortRules,
+    diff_transaction,
+    full_transaction,
+    render,
+    render_port,
+)
+from node.network.proxy import service_ports
+from skiff.v1 import core_pb2, meta_pb2
+
+
+def sp(name="web", eps=(("10.244.1.2", 8080), ("10.244.2.2", 8080)), **kw) -> ServicePortRules:
+    args = dict(namespace="default", name=name, port_name="http", protocol="tcp", cluster_ip="10.96.0.20",
+                port=80)
+    args.update(kw)
+    return ServicePortRules(endpoints=tuple(eps), **args)
+
+
+def test_cascade_picks_each_endpoint_with_equal_probability():
+    rules = render_port(sp(eps=[(f"10.244.1.{i}", 80) for i in range(1, 5)])).chains["svc-default/web/tcp/http"]
+    assert rules == (
+        "numgen random mod 4 0 meta l4proto tcp dnat to 10.244.1.1:80",
+        "numgen random mod 3 0 meta l4proto tcp dnat to 10.244.1.2:80",
+        "numgen random mod 2 0 meta l4proto tcp dnat to 10.244.1.3:80",
+        "meta l4proto tcp dnat to 10.244.1.4:80",
+    )
+    # Simulate the kernel: each rule draws afresh; the first match wins.
+    rng, hits = Random(4), Counter()
+    for _ in range(40000):
+        for rule in rules:
+            if not rule.startswith("numgen") or rng.randrange(int(rule.split()[3])) == 0:
+                hits[rule.rsplit(" ", 1)[1]] += 1
+                break
+    assert all(9000 < n < 11000 for n in hits.values()), hits
+
+
+def test_service_port_maps_and_hairpin():
+    rs = render_port(sp(node_port=30080))
+    assert rs.elements["services"] == {"10.96.0.20 . tcp . 80": "goto svc-default/web/tcp/http"}
+    assert rs.elements["nodeports"] == {"tcp . 30080": "goto ext-default/web/tcp/http"}
+    assert rs.chains["ext-default/web/tcp/http"] == ("jump mark-for-masquerade", "goto svc-default/web/tcp/http")
+    assert set(rs.elements["hairpin"]) == {"10.244.1.2 . 10.244.1.2", "10.244.2.2 . 10.244.2.2"}
+    assert not rs.elements["no-endpoint-services"]
+
+
+def test_no_endpoints_rejects_instead_of_dnat():
+    rs = render_port(sp(eps=(), protocol="udp", port=53, node_port=30053))
+    assert rs.chains == {}
+    assert rs.elements["no-endpoint-services"] == {"10.96.0.20 . udp . 53": "goto reject-chain"}
+    assert rs.elements["no-endpoint-nodeports"] == {"udp . 30053": "goto reject-chain"}
+    assert not rs.elements["services"]
+
+
+def test_session_affinity_chains():
+    rs = render_port(sp(affinity_timeout=60))
+    ep1 = "ep-default/web/tcp/http__10.244.1.2/8080"
+    assert rs.affinity_sets == {"aff-default/web/tcp/http__10.244.1.2/8080": 60,
+                                "aff-default/web/tcp/http__10.244.2.2/8080": 60}
+    assert rs.chains[ep1] == ("update @aff-default/web/tcp/http__10.244.1.2/8080 { ip saddr }",
+                              "meta l4proto tcp dnat to 10.244.1.2:8080")
+    svc = rs.chains["svc-default/web/tcp/http"]
+    assert svc[0] == f"ip saddr @aff-default/web/tcp/http__10.244.1.2/8080 goto {ep1}"
+    assert svc[2] == f"numgen random mod 2 0 goto {ep1}"
+
+
+def test_full_transaction_replaces_only_our_table_and_has_static_rules():
+    text = full_transaction(NodeConfig("10.244.0.0/16", "10.96.0.10", "10.250.0.2"), render([sp()]))
+    lines = text.splitlines()
+    assert lines[:3] == ["add table ip skiff", "delete table ip skiff", "add table ip skiff"]
+    assert "flush ruleset" not in text and all(" ip skiff" in line for line in lines)
+    assert ("add rule ip skiff services-dispatch ip daddr 10.96.0.10 meta l4proto udp th dport 53 "
+            "dnat to 10.250.0.2:53") in lines
+    assert "add rule ip skiff masquerading ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade" in lines
+    assert any("hook prerouting priority dstnat" in line for line in lines)
+    assert any("hook postrouting priority srcnat" in line for line in lines)
+    # Chains are declared before any rule or element refers to them.
+    first_ref = min(i for i, line in enumerate(lines) if "svc-default/web/tcp/http" in line)
+    assert lines[first_ref] == "add chain ip skiff svc-default/web/tcp/http"
+
+
+def test_diff_is_empty_without_changes_and_minimal_with_one():
+    api = sp(name="api", cluster_ip="10.96.0.21", eps=[("10.244.3.3", 80)])
+    old = render([sp(), api])
+    assert diff_transaction(old, render([sp(), api])) == ""
+    new = render([sp(eps=[("10.244.1.2", 8080)]), api])
+    lines = diff_transaction(old, new).splitlines()
+    assert lines == [
+        "flush chain ip skiff svc-default/web/tcp/http",
+        "add rule ip skiff svc-default/web/tcp/http meta l4proto tcp dnat to 10.244.1.2:8080",
+        "delete element ip skiff hairpin { 10.244.2.2 . 10.244.2.2 }",
+    ]
+
+
+def test_diff_orders_creation_before_use_and_deletion_after_release():
+    old = render([sp(affinity_timeout=60)])
+    new = render([sp(name="other", cluster_ip="10.96.0.30")])
+    lines = diff_transaction(old, new).splitlines()
+    idx = {line: i for i, line in enumerate(lines)}
+    assert idx["add chain ip skiff svc-default/other/tcp/http"] < min(
+        i for i, line in enumerate(lines) if line.startswith("add element ip skiff services"))
+    delete_chain = idx["delete chain ip skiff svc-default/web/tcp/http"]
+    assert idx["flush chain ip skiff svc-default/web/tcp/http"] < delete_chain
+    assert idx["delete element ip skiff services { 10.96.0.20 . tcp . 80 }"] < delete_chain
+    deletes_of_sets = [i for i, line in enumerate(lines) if line.startswith("delete set")]
+    assert len(deletes_of_sets) == 2 and min(deletes_of_sets) > max(
+        i for i, line in enumerate(lines) if line.startswith("delete chain"))
+
+
+def test_changed_affinity_timeout_recreates_sets_and_rewrites_users():
+    old, new = render([sp(affinity_timeout=60)]), render([sp(affinity_timeout=120)])
+    text = diff_transaction(old, new)
+    assert "delete set ip skiff aff-default/web/tcp/http__10.244.1.2/8080" in text
+    assert "timeout 120s" in text
+    assert "flush chain ip skiff ep-default/web/tcp/http__10.244.1.2/8080" in text
+
+
+def test_ruleset_add_merges():
+    a, b = render([sp()]), render([sp(name="b", cluster_ip="10.96.0.9")])
+    merged = Ruleset()
+    merged.add(a)
+    merged.add(b)
+    assert len(merged.elements["services"]) == 2 and len(merged.chains) == 2
+
+
+def _service(**spec) -> core_pb2.Service:
+    svc = core_pb2.Service(metadata=meta_pb2.ObjectMeta(name="web", namespace="prod"))
+    svc.spec.cluster_ip = spec.pop("cluster_ip", "10.96.0.40")
+    for port in spec.pop("ports", [dict(name="http", port=80, target_port=struct_pb2.Value(string_value="web"))]):
+        svc.spec.ports.add(**port)
+    for k, v in spec.items():
+        setattr(svc.spec, k, v)
+    return svc
+
+
+def _endpoints() -> core_pb2.Endpoints:
+    eps = core_pb2.Endpoints(metadata=meta_pb2.ObjectMeta(name="web", namespace="prod"))
+    ready = eps.subsets.add()
+    ready.addresses.add(ip="10.244.2.7")
+    ready.addresses.add(ip="10.244.1.3")
+    ready.not_ready_addresses.add(ip="10.244.3.3")
+    ready.ports.add(name="http", port=8080, protocol="TCP")
+    ready.ports.add(name="metrics", port=9090, protocol="TCP")
+    return eps
+
+
+def test_service_ports_from_messages():
+    ports = service_ports(_service(type="NodePort", ports=[dict(name="http", port=80, node_port=30001),
+                                                           dict(name="dns", port=53, protocol="UDP")]),
+                          _endpoints())
+    http, dns = ports
+    assert http.endpoints == (("10.244.1.3", 8080), ("10.244.2.7", 8080))  # ready only, sorted
+    assert http.node_port == 30001 and http.protocol == "tcp" and http.id == "prod/web/tcp/http"
+    assert dns.protocol == "udp" and dns.endpoints == ()  # no matching endpoint port
+
+
+def test_service_ports_skip_headless_externalname_and_respect_type():
+    assert service_ports(_service(cluster_ip="None"), _endpoints()) == []
+    assert service_ports(_service(type="ExternalName", cluster_ip=""), None) == []
+    cluster_ip_only = service_ports(_service(ports=[dict(name="http", port=80, node_port=30001)]), None)
+    assert cluster_ip_only[0].node_port == 0 and cluster_ip_only[0].endpoints == ()
+
+
+def test_affinity_timeout_defaults_to_kubernetes_value():
+    svc = _service(session_affinity="ClientIP")
+    assert service_ports(svc, None)[0].affinity_timeout == 10800
+    svc.spec.session_affinity_config.client_ip.timeout_seconds = 30
+    assert service_ports(svc, None)[0].affinity_timeout == 30
+    assert service_ports(_service(), None)[0].affinity_timeout == 0

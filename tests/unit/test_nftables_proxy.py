@@ -1,0 +1,84 @@
+"""ServiceProxy's bookkeeping: which transactions it emits (nft itself is exercised in e2e)."""
+
+import pytest
+
+from node.network.nftables import NftError, NodeConfig
+from node.network.proxy import ServiceProxy
+from skiff.v1 import core_pb2, meta_pb2
+
+
+class RecordingNft:
+    def __init__(self) -> None:
+        self.transactions: list[str] = []
+        self.fail_next = False
+
+    async def apply(self, text: str) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise NftError("boom")
+        if text:
+            self.transactions.append(text)
+
+
+def svc(name: str, ip: str) -> core_pb2.Service:
+    s = core_pb2.Service(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
+    s.spec.cluster_ip = ip
+    s.spec.ports.add(port=80, protocol="TCP")
+    return s
+
+
+def eps(name: str, *ips: str) -> core_pb2.Endpoints:
+    e = core_pb2.Endpoints(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
+    subset = e.subsets.add()
+    subset.addresses.extend(core_pb2.EndpointAddress(ip=ip) for ip in ips)
+    subset.ports.add(port=8080, protocol="TCP")
+    return e
+
+
+@pytest.fixture
+async def proxy():
+    p = ServiceProxy(RecordingNft(), NodeConfig())
+    await p.sync()  # the initial full sync
+    return p
+
+
+async def test_first_sync_is_a_full_replacement_then_incremental(proxy):
+    assert proxy.nft.transactions[0].startswith("add table ip skiff\ndelete table ip skiff\n")
+    proxy.on_service(svc("a", "10.96.0.1"))
+    proxy.on_endpoints(eps("a", "10.244.1.2"))
+    await proxy.sync()
+    last = proxy.nft.transactions[-1]
+    assert "delete table" not in last and "add chain ip skiff svc-default/a/tcp/80" in last
+    assert proxy.synced.is_set()
+
+
+async def test_shared_endpoint_keeps_hairpin_element_until_last_user_goes(proxy):
+    for name, ip in (("a", "10.96.0.1"), ("b", "10.96.0.2")):
+        proxy.on_service(svc(name, ip))
+        proxy.on_endpoints(eps(name, "10.244.1.2"))
+    await proxy.sync()
+    proxy.on_service_deleted(svc("a", "10.96.0.1"))
+    await proxy.sync()
+    assert "hairpin" not in proxy.nft.transactions[-1]
+    proxy.on_endpoints(eps("b"))
+    await proxy.sync()
+    assert "delete element ip skiff hairpin { 10.244.1.2 . 10.244.1.2 }" in proxy.nft.transactions[-1]
+
+
+async def test_failed_transaction_keeps_changes_and_next_sync_is_full(proxy):
+    proxy.on_service(svc("a", "10.96.0.1"))
+    proxy.nft.fail_next = True
+    with pytest.raises(NftError):
+        await proxy.sync()
+    assert not proxy.synced.is_set()
+    proxy.request_full_sync()
+    await proxy.sync()
+    last = proxy.nft.transactions[-1]
+    assert last.startswith("add table ip skiff\ndelete table ip skiff\n")
+    assert "10.96.0.1 . tcp . 80 : goto reject-chain" in last  # no endpoints yet
+
+
+async def test_endpoints_without_service_change_nothing(proxy):
+    proxy.on_endpoints(eps("orphan", "10.244.1.9"))
+    await proxy.sync()
+    assert len(proxy.nft.transactions) == 1
