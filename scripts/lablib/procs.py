@@ -26,14 +26,15 @@ def _alive(pid: int, exe: str) -> bool:
         with open(f"/proc/{pid}/stat") as f:
             state = f.read().rsplit(")", 1)[1].split()[0]
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv0 = f.read().split(b"\0")[0].decode(errors="replace")
+            argv = f.read().decode(errors="replace").split("\0")
     except (OSError, IndexError):
         return False
     if state == "Z":
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         return False
-    return os.path.basename(argv0) == os.path.basename(exe)
+    # A script runs as "python SCRIPT ...": its name is then the second word.
+    return os.path.basename(exe) in {os.path.basename(a) for a in argv[:2]}
 
 
 def running_pid(name: str) -> int | None:
