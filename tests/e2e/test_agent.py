@@ -307,17 +307,27 @@ async def test_restart_policies_and_crash_loop_back_off(client: Client, node_env
 
 async def test_image_errors(client: Client, node_env):
     agent, _ = node_env
-    await client.create(pod_manifest("nopull", agent.node_name,
-                                     [{"name": "c", "image": "localhost:5000/absent:1", "imagePullPolicy": "Never"}]))
-    await client.create(pod_manifest("badpull", agent.node_name,
-                                     [{"name": "c", "image": "localhost:5000/absent:1"}]))
+    reasons: dict[str, set[str]] = {"nopull": set(), "badpull": set()}
 
-    async def waiting(name: str, reasons: set[str]):
-        st = (await get_pod(client, name)).status
-        return bool(st.container_statuses) and st.container_statuses[0].state.waiting.reason in reasons
-    await eventually(lambda: waiting("nopull", {"ErrImageNeverPull"}), timeout=20, what="ErrImageNeverPull")
-    await eventually(lambda: waiting("badpull", {"ErrImagePull"}), timeout=30, what="ErrImagePull")
-    await eventually(lambda: waiting("badpull", {"ImagePullBackOff"}), timeout=30, what="ImagePullBackOff")
+    async def watch():
+        async for event in client.watch("Pod", "default"):
+            pod = event.object
+            if pod.metadata.name in reasons and pod.status.container_statuses:
+                reasons[pod.metadata.name].add(pod.status.container_statuses[0].state.waiting.reason)
+    watcher = asyncio.create_task(watch())
+    try:
+        await client.create(pod_manifest("nopull", agent.node_name, [
+            {"name": "c", "image": "localhost:5000/absent:1", "imagePullPolicy": "Never"}]))
+        await client.create(pod_manifest("badpull", agent.node_name, [
+            {"name": "c", "image": "localhost:5000/absent:1"}]))
+
+        async def seen(name: str, reason: str):
+            return reason in reasons[name]
+        await eventually(lambda: seen("nopull", "ErrImageNeverPull"), timeout=20, what="ErrImageNeverPull")
+        await eventually(lambda: seen("badpull", "ErrImagePull"), timeout=20, what="ErrImagePull")
+        await eventually(lambda: seen("badpull", "ImagePullBackOff"), timeout=20, what="ImagePullBackOff")
+    finally:
+        watcher.cancel()
     assert (await get_pod(client, "badpull")).status.phase == "Pending"
     for name in ("nopull", "badpull"):
         await delete_and_wait(client, name)
