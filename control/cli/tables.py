@@ -289,7 +289,7 @@ def columns_for(kind: str) -> Columns:
     return COLUMNS.get(kind, Columns(["NAME", _AGE], [], _default_row))
 
 
-def render(rows: list[list[str]]) -> str:
+def render(rows: list[list[str]], gap: int = 3) -> str:
     """Aligned columns the way kubectl's tabwriter lays them out (three spaces between)."""
     if not rows:
         return ""
@@ -297,6 +297,6 @@ def render(rows: list[list[str]]) -> str:
     lines = []
     for r in rows:
         cells = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
-        lines.append("   ".join(cells).rstrip())
+        lines.append((" " * gap).join(cells).rstrip())
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ import grpc
 import pytest
 
 from control.client.convert import from_dict
+from tests.fixtures.procs import eventually
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -217,7 +218,6 @@ async def test_delete_waits_for_graceful_pod_termination(ctl, client):
 
     async def marked() -> bool:
         return (await client.get("po", "graceful", "default")).metadata.HasField("deletion_timestamp")
-    from tests.fixtures.procs import eventually
     await eventually(marked, timeout=10, what="pod marked for deletion")
     assert not deleting.done()  # kubectl waits for the kubelet to finish the pod
     await client.delete("po", "graceful", "default", grace_period_seconds=0)  # what the kubelet does

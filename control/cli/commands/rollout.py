@@ -132,7 +132,7 @@ async def history(args, ctx: Context) -> None:
     rows = [["REVISION", "CHANGE-CAUSE"]]
     rows += [[str(r), by_revision[r].metadata.annotations.get(CHANGE_CAUSE, "<none>")] for r in sorted(by_revision)]
     ctx.out(f"deployment.apps/{name} ")
-    ctx.stdout.write(render(rows) + "\n")
+    ctx.stdout.write(render(rows, gap=2) + "\n")
 
 
 def _template_text(rs) -> str:
