@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 import ssl
 import time
 from collections.abc import Callable
@@ -133,11 +134,16 @@ async def tcp_probe(host: str, port: int, timeout: float) -> tuple[str, str]:
     except TimeoutError:
         return FAILURE, f"dial tcp {host}:{port}: i/o timeout"
     except OSError as e:
-        return FAILURE, f"dial tcp {host}:{port}: connect: {e.strerror or e}"
+        return FAILURE, _dial_error(host, port, e)
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return SUCCESS, ""
+
+
+def _dial_error(host: str, port: int, e: OSError) -> str:
+    reason = os.strerror(e.errno).lower() if e.errno else str(e)  # asyncio rewrites strerror
+    return f"dial tcp {host}:{port}: connect: {reason}"
 
 
 async def http_probe(target: ProbeTarget, action: pod_pb2.HTTPGetAction, timeout: float) -> tuple[str, str]:
@@ -152,7 +158,9 @@ async def http_probe(target: ProbeTarget, action: pod_pb2.HTTPGetAction, timeout
         status, body = await asyncio.wait_for(_http_get(host, port, path, scheme, action.http_headers), timeout)
     except TimeoutError:
         return FAILURE, f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        return FAILURE, f'Get "{url}": {_dial_error(host, port, e)}'
+    except ValueError as e:
         return FAILURE, f'Get "{url}": {e}'
     if 200 <= status < 400:
         return SUCCESS, body
