@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     args, opts = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pyroute2").setLevel(logging.WARNING)  # it logs every netlink message at DEBUG
     asyncio.run(_main(args, opts))
 
 

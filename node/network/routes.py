@@ -59,7 +59,7 @@ class RouteManager:
     @staticmethod
     def _current(ipr: IPRoute) -> dict[str, str]:
         found = {}
-        for route in ipr.get_routes(family=2, proto=RTPROT_SKIFF):
+        for route in ipr.get_routes(family=2, table=254, proto=RTPROT_SKIFF):
             dst = route.get_attr("RTA_DST")
             if dst is not None:
                 found[f"{dst}/{route['dst_len']}"] = route.get_attr("RTA_GATEWAY") or ""

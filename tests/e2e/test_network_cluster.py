@@ -1,0 +1,230 @@
+"""A two-node cluster on one machine, driven through the real apiserver.
+
+Each node is a network namespace running the network half of the agent
+(`python -m node.network`: CNI config, routes, service proxy, DNS). The test
+plays the parts that aren't networking's: node IPAM and the kubelet (Node
+objects with podCIDR and InternalIP; pods wired by the CNI plugins from the
+conflist the agent wrote) and the Endpoints controller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import threading
+
+import grpc
+import pytest
+
+from control.client.client import Client
+from node.network.routes import RouteManager
+from skiff.v1 import core_pb2, meta_pb2
+from tests.fixtures.netns import NetLab, network_agent_argv, start_apiserver_unix
+from tests.fixtures.procs import eventually
+
+pytestmark = pytest.mark.skipif(not shutil.which("nft") or not shutil.which("busybox"),
+                                reason="needs nft and busybox")
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DNS_VIP = "10.96.0.10"
+
+
+class Cluster:
+    def __init__(self, lab: NetLab, target: str) -> None:
+        self.lab, self.target = lab, target
+        self.agents: dict[str, object] = {}
+        self.pods = {}
+
+    def start_agent(self, name: str) -> None:
+        node = self.lab.nodes[name]
+        self.agents[name] = self.lab.spawn_in(node.netns, network_agent_argv(self.target, node),
+                                              log_name=f"agent-{name}.log", cwd=REPO)
+
+
+async def make_node(client: Client, name: str, ip: str, pod_cidr: str) -> None:
+    node = core_pb2.Node(api_version="v1", kind="Node", metadata=meta_pb2.ObjectMeta(name=name),
+                         spec=core_pb2.NodeSpec(pod_cidr=pod_cidr, pod_cidrs=[pod_cidr]))
+    created = await client.create(node)
+    created.status.addresses.add(type="InternalIP", address=ip)
+    await client.update_status(created)
+
+
+def endpoints_msg(name: str, ips: list[str], port: int = 8080) -> core_pb2.Endpoints:
+    eps = core_pb2.Endpoints(api_version="v1", kind="Endpoints",
+                             metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
+    if ips:
+        subset = eps.subsets.add()
+        subset.addresses.extend(core_pb2.EndpointAddress(ip=ip) for ip in ips)
+        subset.ports.add(name="http", port=port, protocol="TCP")
+    return eps
+
+
+async def set_endpoints(client: Client, name: str, ips: list[str]) -> None:
+    desired = endpoints_msg(name, ips)
+    try:
+        current = await client.get("Endpoints", name, "default")
+    except grpc.aio.AioRpcError as e:
+        if e.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        await client.create(desired)
+        return
+    desired.metadata.resource_version = current.metadata.resource_version
+    await client.update(desired)
+
+
+@pytest.fixture(scope="module")
+def cluster(etcd):
+    api = start_apiserver_unix(etcd)
+    lab = NetLab()
+    try:
+        for name in ("node-a", "node-b"):
+            lab.add_node(name)
+        c = Cluster(lab, api.target)
+
+        async def register() -> None:
+            async with Client(api.target) as client:
+                for node in lab.nodes.values():
+                    await make_node(client, node.name, node.ip, node.pod_cidr)
+                # A node with no namespace behind it: its route must come and go with it.
+                await make_node(client, "node-c", "10.250.0.99", "10.244.99.0/24")
+        asyncio.run(register())
+        for name in lab.nodes:
+            c.start_agent(name)
+        for node in lab.nodes.values():
+            conflist = os.path.join(node.cni_conf_dir, "10-skiff.conflist")
+            asyncio.run(eventually(_exists(conflist), timeout=20, what=f"CNI config of {node.name}"))
+        c.pods = {name: lab.add_pod(lab.nodes[node], name)
+                  for name, node in (("a1", "node-a"), ("a2", "node-a"), ("b1", "node-b"))}
+        for name in ("a1", "b1"):
+            lab.serve_http(c.pods[name])
+        yield c
+    finally:
+        _print_logs(lab.workdir)  # shown by pytest when a test failed
+        lab.cleanup()
+        api.stop()
+
+
+def _print_logs(workdir: str) -> None:
+    for name in sorted(os.listdir(workdir)):
+        if name.startswith("agent-"):
+            with open(os.path.join(workdir, name)) as f:
+                print(f"--- {name}\n{f.read()[-5000:]}")
+
+
+def _exists(path: str):
+    async def check() -> bool:
+        return os.path.exists(path)
+    return check
+
+
+async def answers(lab: NetLab, netns: str, url: str, n: int = 12) -> set[str | None]:
+    return set(await asyncio.gather(*(asyncio.to_thread(lab.http_get, netns, url) for _ in range(n))))
+
+
+async def create_web(client: Client, name: str = "web") -> core_pb2.Service:
+    svc = core_pb2.Service(api_version="v1", kind="Service",
+                           metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
+    svc.spec.type = "NodePort"
+    svc.spec.selector["app"] = name
+    svc.spec.ports.add(name="http", protocol="TCP", port=80)
+    return await client.create(svc)
+
+
+async def test_cni_config_and_routes_follow_nodes(cluster, client_unix):
+    a, b = cluster.lab.nodes["node-a"], cluster.lab.nodes["node-b"]
+    assert cluster.pods["a1"].ip.startswith("10.244.1.") and cluster.pods["b1"].ip.startswith("10.244.2.")
+
+    async def routes_are(node, wanted: dict[str, str]) -> bool:
+        return await asyncio.to_thread(RouteManager(node.netns).current) == wanted
+
+    await eventually(lambda: routes_are(a, {b.pod_cidr: b.ip, "10.244.99.0/24": "10.250.0.99"}), timeout=10,
+                     what="routes on node-a")
+    assert cluster.lab.http_get(cluster.pods["a2"].netns, f"http://{cluster.pods['b1'].ip}:8080/") == "b1"
+    await client_unix.delete("Node", "node-c")
+    await eventually(lambda: routes_are(a, {b.pod_cidr: b.ip}), timeout=10, what="node-c's route removed")
+    await eventually(lambda: routes_are(b, {a.pod_cidr: a.ip}), timeout=10, what="node-c's route removed")
+
+
+async def test_service_vip_nodeport_and_dns_across_nodes(cluster, client_unix):
+    lab, pods = cluster.lab, cluster.pods
+    svc = await create_web(client_unix)
+    vip, node_port = svc.spec.cluster_ip, svc.spec.ports[0].node_port
+    await set_endpoints(client_unix, "web", [pods["a1"].ip, pods["b1"].ip])
+
+    async def balanced(netns: str, url: str) -> bool:
+        return await answers(lab, netns, url) == {"a1", "b1"}
+    await eventually(lambda: balanced(pods["a2"].netns, f"http://{vip}/"), timeout=15, what="VIP balancing")
+    for node in lab.nodes.values():
+        await eventually(lambda node=node: balanced(lab.bridge_ns, f"http://{node.ip}:{node_port}/"),
+                         timeout=15, what=f"NodePort on {node.name}")
+
+    async def resolves() -> bool:
+        r = await asyncio.to_thread(lab.run_in, pods["a2"].netns,
+                                    ["busybox", "nslookup", "web.default.svc.cluster.local", DNS_VIP],
+                                    check=False)
+        return f"Address: {vip}" in r.stdout
+    await eventually(resolves, timeout=15, what="DNS answer through the cluster DNS VIP")
+    r = lab.run_in(pods["b1"].netns, ["busybox", "nslookup", "nothere.default.svc.cluster.local", DNS_VIP],
+                   check=False)
+    assert "NXDOMAIN" in r.stdout + r.stderr
+
+    # Endpoint removal converges on every node.
+    await set_endpoints(client_unix, "web", [pods["b1"].ip])
+    await eventually(lambda: _only(lab, pods["a2"].netns, f"http://{vip}/", "b1"), timeout=15,
+                     what="a1 removed from the VIP")
+    await client_unix.delete("Service", "web", "default")
+    await client_unix.delete("Endpoints", "web", "default")
+
+    async def gone() -> bool:
+        table = await asyncio.to_thread(lab.run_in, lab.nodes["node-b"].netns,
+                                        ["nft", "list", "table", "ip", "skiff"])
+        return "svc-default/web/" not in table.stdout and vip not in table.stdout
+    await eventually(gone, timeout=15, what="service rules removed")
+
+
+async def _only(lab: NetLab, netns: str, url: str, pod: str) -> bool:
+    return await answers(lab, netns, url) == {pod}
+
+
+async def test_agent_restart_does_not_interrupt_traffic(cluster, client_unix):
+    lab, pods = cluster.lab, cluster.pods
+    svc = await create_web(client_unix, "steady")
+    vip = svc.spec.cluster_ip
+    await set_endpoints(client_unix, "steady", [pods["a1"].ip, pods["b1"].ip])
+    await eventually(lambda: _balanced(lab, pods["a2"].netns, f"http://{vip}/"), timeout=15, what="VIP ready")
+    failures, done = [], threading.Event()
+
+    def hammer() -> int:
+        count = 0
+        while not done.is_set():
+            if lab.http_get(pods["a2"].netns, f"http://{vip}/") not in ("a1", "b1"):
+                failures.append(count)
+            count += 1
+        return count
+
+    worker = asyncio.create_task(asyncio.to_thread(hammer))
+    try:
+        agent = cluster.agents["node-a"]
+        agent.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(agent.wait, 10)
+        cluster.start_agent("node-a")
+        # The restarted agent applies new changes (only b1 left) after adopting the table.
+        await set_endpoints(client_unix, "steady", [pods["b1"].ip])
+        await eventually(lambda: _only(lab, pods["a2"].netns, f"http://{vip}/", "b1"), timeout=20,
+                         what="restarted agent programs changes")
+    finally:
+        done.set()
+    assert await worker > 0 and failures == []
+
+
+async def _balanced(lab: NetLab, netns: str, url: str) -> bool:
+    return await answers(lab, netns, url) == {"a1", "b1"}
+
+
+@pytest.fixture
+async def client_unix(cluster):
+    c = Client(cluster.target)
+    yield c
+    await c.close()
