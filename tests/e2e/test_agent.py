@@ -70,7 +70,7 @@ def start_agent(apiserver: ApiServer, ctrd: Containerd, extra: list[str] | None 
     node = f"node-{uuid.uuid4().hex[:6]}"
     port = free_port()
     args = ["--apiserver", apiserver.target, "--node-name", node, "--container-runtime-endpoint", ctrd.address,
-            "--root-dir", root, "--listen", f"127.0.0.1:{port}", "--node-ip", "10.123.0.1",
+            "--root-dir", root, "--listen", f"127.0.0.1:{port}", "--node-ip", "127.0.0.1",
             "--restart-backoff-base", "1", "--node-status-update", "2", "--no-enable-network",
             "--log-level", "INFO", *(extra or [])]
     agent = AgentProc(args, root, os.path.join(root, "agent.log"), node, port)
@@ -173,7 +173,7 @@ async def test_node_registers_with_status_and_lease(client: Client, node_env):
     assert node.metadata.labels["kubernetes.io/arch"]
     assert node.status.capacity["pods"] == "110" and int(node.status.capacity["cpu"]) >= 1
     assert node.status.capacity["memory"].endswith("Ki") and node.status.allocatable["memory"].endswith("Ki")
-    assert {a.type: a.address for a in node.status.addresses}["InternalIP"] == "10.123.0.1"
+    assert {a.type: a.address for a in node.status.addresses}["InternalIP"] == "127.0.0.1"
     assert "Hostname" in {a.type for a in node.status.addresses}
     assert node.status.daemon_endpoints.kubelet_endpoint.port == agent.port
     assert node.status.node_info.container_runtime_version.startswith("containerd://")
@@ -238,7 +238,7 @@ async def test_pod_runs_with_env_resources_dns(client: Client, node_env, cri: CR
     cs = pod.status.container_statuses[0]
     assert cs.ready and cs.started and cs.restart_count == 0 and cs.state.HasField("running")
     assert cs.container_id.startswith("containerd://") and cs.image == BUSYBOX and cs.image_id
-    assert pod.status.pod_ip.startswith("10.123.0.") and pod.status.host_ip == "10.123.0.1"
+    assert pod.status.pod_ip.startswith("10.123.0.") and pod.status.host_ip == "127.0.0.1"
     assert pod.status.HasField("start_time") and pod.status.qos_class == "Burstable"
     assert {c.type for c in pod.status.conditions} >= {"PodScheduled", "Initialized", "ContainersReady", "Ready"}
     environ = dict(line.split("=", 1) for line in (await exec_in(cri, pod, "app", ["env"])).splitlines()
@@ -398,3 +398,17 @@ async def test_volumes_reach_containers(client: Client, node_env, cri: CRI):
     assert "tmpfs" in await exec_in(cri, pod, "c", ["sh", "-c", "grep ' /scratch ' /proc/mounts"])
     await delete_and_wait(client, "vols")
     await asyncio.sleep(0)
+
+
+async def test_logs_and_exec_through_the_apiserver(client: Client, node_env):
+    agent, _ = node_env
+    await client.create(pod_manifest("talker", agent.node_name, [busybox("c", "echo hello; echo world; sleep 3600")]))
+    await wait_ready(client, "talker")
+
+    async def logged():
+        chunks = [c.data async for c in client.logs("default", "talker")]
+        return b"".join(chunks) == b"hello\nworld\n"
+    await eventually(logged, timeout=10, what="logs through the apiserver")
+    result = await client.exec("default", "talker", ["sh", "-c", "echo $HOSTNAME; exit 3"])
+    assert result.stdout == b"talker\n" and result.exit_code == 3
+    await delete_and_wait(client, "talker")

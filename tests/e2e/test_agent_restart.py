@@ -1,0 +1,83 @@
+"""Crash-only agent: kill -9, start again, and it adopts what containerd runs without restarting it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from control.client.client import Client
+from node.cri import CRI, POD_UID_LABEL
+from tests.e2e.test_agent import busybox, get_pod, pod_manifest, start_agent, wait_ready
+from tests.fixtures.apiserver import ApiServer
+from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, write_cni_conflist
+from tests.fixtures.procs import eventually
+
+pytestmark = pytest.mark.skipif(not shutil.which("containerd"), reason="needs containerd")
+
+
+@pytest.fixture(scope="module")
+def node_env(apiserver: ApiServer):
+    netns = create_netns("skar")
+    ctrd = agent = None
+    try:
+        ctrd = start_containerd(netns=netns)
+        write_cni_conflist(ctrd.cni_conf_dir, "10.124.0.0/24", bridge="skar0")
+        agent = start_agent(apiserver, ctrd)
+        yield agent, ctrd
+    finally:
+        if agent is not None:
+            agent.stop()
+            print(agent.log_tail())
+        if ctrd is not None:
+            ctrd.stop()
+        if agent is not None:
+            shutil.rmtree(agent.root_dir, ignore_errors=True)
+        delete_netns(netns)
+
+
+async def test_kill9_and_restart_adopts_containers(client: Client, node_env):
+    agent, ctrd = node_env
+    cri = CRI(ctrd.address)
+    try:
+        await client.create(pod_manifest("steady", agent.node_name, [busybox("c", "sleep 3600")]))
+        await client.create(pod_manifest("doomed", agent.node_name, [busybox("c", "sleep 3600")]))
+        await client.create(pod_manifest("flappy", agent.node_name, [busybox("c", "sleep 0.5; exit 1")]))
+        steady = await wait_ready(client, "steady")
+        doomed = await wait_ready(client, "doomed")
+
+        async def flapped():
+            return (await get_pod(client, "flappy")).status.container_statuses[0].restart_count >= 2
+        await eventually(flapped, timeout=40, what="flappy restarted twice")
+        steady_id = steady.status.container_statuses[0].container_id
+        flappy_restarts = (await get_pod(client, "flappy")).status.container_statuses[0].restart_count
+
+        agent.kill9()
+        # Deleted for good while the agent is down: its sandbox is now an orphan.
+        await client.delete("Pod", "doomed", "default", grace_period_seconds=0)
+        agent.start()
+
+        async def orphan_removed():
+            return await cri.list_pod_sandboxes({POD_UID_LABEL: doomed.metadata.uid}) == []
+        await eventually(orphan_removed, timeout=30, what="the deleted pod's sandbox removed")
+
+        async def flapping_on():
+            cs = (await get_pod(client, "flappy")).status.container_statuses[0]
+            return cs.restart_count > flappy_restarts
+        await eventually(flapping_on, timeout=40, what="flappy's restart count continuing")
+
+        steady = await wait_ready(client, "steady")
+        cs = steady.status.container_statuses[0]
+        assert cs.container_id == steady_id and cs.restart_count == 0
+        uid = steady.metadata.uid
+        assert len(await cri.list_pod_sandboxes({POD_UID_LABEL: uid})) == 1
+        assert [c.id for c in await cri.list_containers({POD_UID_LABEL: uid})] == [steady_id.split("://")[1]]
+        # The restarted agent still carries pods through graceful deletion.
+        await client.delete("Pod", "steady", "default")
+
+        async def steady_gone():
+            return await cri.list_pod_sandboxes({POD_UID_LABEL: uid}) == []
+        await eventually(steady_gone, timeout=30, what="steady removed")
+        await client.delete("Pod", "flappy", "default")
+    finally:
+        await cri.close()
