@@ -206,7 +206,9 @@ class DeploymentController(Controller):
 
     async def _scale_down_old(self, d: Message, new: Message, old: list[Message],
                               min_available: int) -> tuple[list[Message], int]:
-        available = sum(rs.status.available_replicas for rs in [new, *old])
+        # A ReplicaSet just scaled down may still report its old availability; counting more
+        # than its spec would let a second scale-down take away pods that are really needed.
+        available = sum(min(rs.status.available_replicas, r.replicas_of(rs)) for rs in [new, *old])
         if available <= min_available:
             return old, 0
         goal = available - min_available

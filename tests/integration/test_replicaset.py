@@ -24,11 +24,15 @@ IMAGE = "busybox"
 
 
 class HollowNode:
-    """Marks the namespace's pods Running and Ready (those `ready(pod)` accepts)."""
+    """Marks the namespace's pods Running and Ready (those `ready(pod)` accepts),
+    `delay` seconds after first seeing them, as a kubelet starting containers would."""
 
-    def __init__(self, client: Client, namespace: str, ready: Callable[[Message], bool] = lambda p: True):
+    def __init__(self, client: Client, namespace: str, ready: Callable[[Message], bool] = lambda p: True,
+                 delay: float = 0.0):
         self.client = client
         self.ready = ready
+        self.delay = delay
+        self.first_seen: dict[str, float] = {}
         self.pods = Informer(client, "Pod", namespace)
         self.queue = WorkQueue(name="hollow-node")
         self.pods.add_handler(lambda p: self.queue.add(key_of(p)), lambda _o, n: self.queue.add(key_of(n)))
@@ -38,6 +42,11 @@ class HollowNode:
     async def _sync(self, key: str) -> None:
         pod = self.pods.store.get(key)
         if pod is None or is_being_deleted(pod) or pod.status.phase == "Running" or not self.ready(pod):
+            return
+        now = asyncio.get_running_loop().time()
+        wait = self.first_seen.setdefault(pod.metadata.uid, now) + self.delay - now
+        if wait > 0:
+            self.queue.add_after(key, wait)
             return
         updated = type(pod)()
         updated.CopyFrom(pod)
