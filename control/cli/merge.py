@@ -41,6 +41,9 @@ def _merge_value(key: str, orig: Any, mod: Any, cur: Any) -> Any:
         merge_key = _merge_key(key, mod, cur)
         if merge_key:
             return _merge_list(merge_key, orig if isinstance(orig, list) else [], mod, cur)
+        if mod == orig:
+            # Unchanged since the last apply: keep what admission added (e.g. default tolerations).
+            return cur
     return mod
 
 

@@ -45,6 +45,15 @@ def test_containers_merge_by_name():
                                     {"name": "injected", "image": "1"}]
 
 
+def test_lists_without_merge_key_keep_server_additions_until_the_manifest_changes_them():
+    toleration = {"key": "k", "operator": "Exists"}
+    added = {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "tolerationSeconds": 300}
+    live = {"tolerations": [toleration, added]}
+    assert three_way({"tolerations": [toleration]}, {"tolerations": [toleration]}, live) == live
+    changed = {"tolerations": [{"key": "other", "operator": "Exists"}]}
+    assert three_way({"tolerations": [toleration]}, changed, live) == changed
+
+
 def test_last_applied_round_trip():
     manifest = {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
     annotated = with_last_applied(manifest)

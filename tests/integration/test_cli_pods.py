@@ -1,0 +1,139 @@
+"""skiffctl logs, exec and top through the real apiserver's proxy to a node agent.
+
+The agent here is a stand-in NodeAgent server on loopback (these tests are about skiffctl and the
+proxy path, not about containers); the real agent's side is tested with containerd elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+
+import grpc
+import pytest
+
+from control.client.convert import from_dict
+from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
+from tests.fixtures.procs import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOG_LINES = [f"line {i}\n".encode() for i in range(1, 6)]
+
+
+class StandInAgent(node_agent_pb2_grpc.NodeAgentServicer):
+    def __init__(self) -> None:
+        self.log_requests: list[node_agent_pb2.LogsRequest] = []
+
+    async def Logs(self, request, context):
+        self.log_requests.append(request)
+        lines = LOG_LINES[-request.tail_lines:] if request.HasField("tail_lines") else LOG_LINES
+        for line in lines:
+            yield node_agent_pb2.LogChunk(data=line)
+
+    async def Exec(self, request, context):
+        if request.command[0] == "fail":
+            return node_agent_pb2.ExecResponse(stderr=b"it failed\n", exit_code=3)
+        text = f"{request.name}/{request.container or '-'}: {' '.join(request.command)}\n"
+        return node_agent_pb2.ExecResponse(stdout=text.encode(), exit_code=0)
+
+    async def ExecStream(self, request_iterator, context):
+        async for item in request_iterator:
+            if item.stdin:
+                yield node_agent_pb2.ExecOutput(stdout=item.stdin.upper())
+            if item.close_stdin:
+                break
+        yield node_agent_pb2.ExecOutput(exit_code=0)
+
+    async def Stats(self, request, context):
+        return node_agent_pb2.StatsSummary(
+            node_name=request.name, cpu_usage_nano_cores=250_000_000, memory_working_set_bytes=512 * 2**20,
+            memory_capacity_bytes=2048 * 2**20, cpu_count=2,
+            pods=[node_agent_pb2.PodStats(namespace="default", name="busy", cpu_usage_nano_cores=12_000_000,
+                                          memory_working_set_bytes=64 * 2**20)])
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+async def agent(client):
+    servicer = StandInAgent()
+    server = grpc.aio.server()
+    node_agent_pb2_grpc.add_NodeAgentServicer_to_server(servicer, server)
+    port = free_port()
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    name = f"agent-node-{port}"
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}))
+    node = await client.get("no", name)
+    node.status.addresses.add(type="InternalIP", address="127.0.0.1")
+    node.status.daemon_endpoints.kubelet_endpoint.port = port
+    node.status.allocatable["cpu"] = "2"
+    node.status.allocatable["memory"] = "2Gi"
+    await client.update_status(node)
+    pod = from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "busy", "namespace": "default"},
+                     "spec": {"nodeName": name, "containers": [{"name": "main", "image": "busybox"}]}})
+    await client.create(pod)
+    yield servicer, name
+    await client.delete("po", "busy", "default", grace_period_seconds=0)
+    await client.delete("no", name)
+    await server.stop(None)
+
+
+@pytest.fixture
+def ctl(apiserver, tmp_path):
+    config = tmp_path / "skiff-config"
+    config.write_text(f"server: {apiserver.target}\n")
+    env = {**os.environ, "SKIFFCONFIG": str(config)}
+
+    async def run(*args: str, stdin: bytes | None = None, timeout: float = 30) -> Result:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "control.cli.main", *args, cwd=ROOT, env=env,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        return Result(proc.returncode, out.decode(), err.decode())
+    return run
+
+
+async def test_logs(ctl, agent):
+    servicer, _ = agent
+    result = await ctl("logs", "busy")
+    assert (result.code, result.out) == (0, "".join(line.decode() for line in LOG_LINES)), result.err
+    tail = await ctl("logs", "pod/busy", "-c", "main", "--tail", "2", "-p")
+    assert tail.out == "line 4\nline 5\n"
+    request = servicer.log_requests[-1]
+    assert (request.container, request.tail_lines, request.previous) == ("main", 2, True)
+    missing = await ctl("logs", "nope")
+    assert missing.code == 1 and missing.err == 'Error from server (NotFound): pods "nope" not found\n'
+
+
+async def test_exec(ctl, agent):
+    result = await ctl("exec", "busy", "-c", "main", "--", "ls", "-l", "/")
+    assert (result.code, result.out) == (0, "busy/main: ls -l /\n"), result.err
+    failed = await ctl("exec", "busy", "--", "fail")
+    assert failed.code == 3
+    assert failed.err == "it failed\ncommand terminated with exit code 3\n"
+    interactive = await ctl("exec", "-i", "busy", "--", "cat", stdin=b"hello\n")
+    assert (interactive.code, interactive.out) == (0, "HELLO\n"), interactive.err
+
+
+async def test_top(ctl, agent):
+    _, node = agent
+    nodes = await ctl("top", "node", node)
+    assert nodes.code == 0, nodes.err
+    assert nodes.out.splitlines()[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    assert nodes.out.splitlines()[1].split() == [node, "250m", "12%", "512Mi", "25%"]
+    pods = await ctl("top", "pods")
+    assert pods.out.splitlines() == ["NAME   CPU(cores)   MEMORY(bytes)", "busy   12m          64Mi"]
