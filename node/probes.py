@@ -147,7 +147,10 @@ def _dial_error(host: str, port: int, e: OSError) -> str:
 
 
 async def http_probe(target: ProbeTarget, action: pod_pb2.HTTPGetAction, timeout: float) -> tuple[str, str]:
-    port = resolve_port(action.port, target.container)
+    try:
+        port = resolve_port(action.port, target.container)
+    except ValueError as e:
+        return UNKNOWN, str(e)
     host = action.host or target.pod_ip
     scheme = (action.scheme or "HTTP").upper()
     path = action.path or "/"
