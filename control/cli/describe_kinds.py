@@ -6,6 +6,7 @@ from control.cli.commands.rollout import owned_replicasets
 from control.cli.context import Context
 from control.cli.describe_text import Section, map_text
 from control.cli.humanize import age, timestamp_text
+from control.cli.merge import LAST_APPLIED
 from control.cli.printers import to_yaml
 from control.cli.tables import (
     endpoints_text,
@@ -17,14 +18,19 @@ from control.cli.tables import (
 from control.client.convert import int_or_string, to_dict
 
 
+def annotations_text(meta) -> str:
+    """Annotations as kubectl shows them: without the (long) last-applied configuration."""
+    shown = {k: v for k, v in meta.annotations.items() if k != LAST_APPLIED}
+    return map_text(shown, ": ")
+
+
 def _meta(section: Section, obj, namespaced: bool = True) -> Section:
     m = obj.metadata
     section.add("Name", m.name)
     if namespaced:
         section.add("Namespace", m.namespace)
     section.add("Labels", map_text(dict(m.labels)))
-    annotations = {k: v for k, v in m.annotations.items() if k != "kubectl.kubernetes.io/last-applied-configuration"}
-    section.add("Annotations", map_text(annotations, ": "))
+    section.add("Annotations", annotations_text(m))
     section.add("CreationTimestamp", timestamp_text(m.creation_timestamp))
     owner = next((o for o in m.owner_references if o.controller), None)
     if owner is not None:
@@ -133,8 +139,9 @@ def _volumes(volumes) -> Section | str:
         return "<none>"
     s = Section()
     for v in volumes:
-        kind = next((f.name for f, _ in v.ListFields() if f.name != "name"), "unknown")
-        source = to_dict(getattr(v, kind)) if kind != "unknown" else {}
+        field = next((f for f, _ in v.ListFields() if f.name != "name"), None)
+        source = to_dict(getattr(v, field.name)) if field is not None else {}
+        kind = field.json_name[0].upper() + field.json_name[1:] if field is not None else "<unknown>"
         detail = Section().add("Type", kind)
         for key, value in sorted(source.items()):
             detail.add(key[0].upper() + key[1:], value if isinstance(value, str) else str(value))
@@ -163,7 +170,7 @@ async def pod(ctx: Context, p) -> Section:
     s.add("Node", node or "<none>")
     s.add("Start Time", timestamp_text(p.status.start_time))
     s.add("Labels", map_text(dict(p.metadata.labels)))
-    s.add("Annotations", map_text(dict(p.metadata.annotations), ": "))
+    s.add("Annotations", annotations_text(p.metadata))
     status = pod_status_text(p)
     s.add("Status", status)
     if status == "Terminating":
@@ -280,7 +287,7 @@ async def _endpoints_text(ctx: Context, svc) -> str:
 async def node(ctx: Context, n) -> Section:
     s = Section().add("Name", n.metadata.name).add("Roles", node_roles_text(n))
     s.add("Labels", map_text(dict(n.metadata.labels)))
-    s.add("Annotations", map_text(dict(n.metadata.annotations), ": "))
+    s.add("Annotations", annotations_text(n.metadata))
     s.add("CreationTimestamp", timestamp_text(n.metadata.creation_timestamp))
     s.add("Taints", "\n".join(f"{t.key}{'=' + t.value if t.value else ''}:{t.effect}" for t in n.spec.taints)
           or "<none>")
@@ -309,25 +316,27 @@ async def node(ctx: Context, n) -> Section:
 async def namespace(ctx: Context, ns) -> Section:
     s = Section().add("Name", ns.metadata.name)
     s.add("Labels", map_text(dict(ns.metadata.labels)))
-    s.add("Annotations", map_text(dict(ns.metadata.annotations), ": "))
+    s.add("Annotations", annotations_text(ns.metadata))
     s.add("Status", ns.status.phase or "Active")
     return s
 
 
 async def configmap(ctx: Context, cm) -> Section:
     s = _meta(Section(), cm)
-    data = Section()
-    for key, value in sorted(cm.data.items()):
-        data.add(key, f"\n----\n{value}")
-    s.add("Data", data if cm.data else "<none>")
-    s.add("BinaryData", "\n".join(f"{k}: {len(v)} bytes" for k, v in sorted(cm.binary_data.items())) or "<none>")
+    data = "\n\n".join(f"{key}:\n----\n{value.rstrip()}" for key, value in sorted(cm.data.items()))
+    s.raw(f"\nData\n====\n{data}")
+    binary = "".join(f"{k}: {len(v)} bytes\n" for k, v in sorted(cm.binary_data.items()))
+    s.raw(f"\nBinaryData\n====\n{binary}")
+    s.raw(" ")
     return s
 
 
 async def secret(ctx: Context, sec) -> Section:
     s = _meta(Section(), sec)
     s.add("Type", sec.type or "Opaque")
-    s.add("Data", "\n".join(f"{k}:  {len(v)} bytes" for k, v in sorted(sec.data.items())) or "<none>")
+    data = "".join(f"{k}:  {len(v)} bytes\n" for k, v in sorted(sec.data.items()))
+    s.raw(f"\nData\n====\n{data}")
+    s.raw(" ")
     return s
 
 

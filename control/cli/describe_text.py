@@ -19,6 +19,11 @@ class Section:
         self.items.append((label, value))
         return self
 
+    def raw(self, text: str) -> Section:
+        """Text printed as it is (kubectl's `Data\n====` blocks)."""
+        self.items.append(("", text))
+        return self
+
 
 def render_section(section: Section, indent: int = 0) -> str:
     if section.rows is not None:
@@ -27,6 +32,9 @@ def render_section(section: Section, indent: int = 0) -> str:
     out = []
     pad = " " * indent
     for label, value in section.items:
+        if not label:
+            out.extend(f"{pad}{line}".rstrip() + "\n" for line in str(value).rstrip("\n").split("\n"))
+            continue
         if isinstance(value, Section):
             out.append(f"{pad}{label}:\n")
             out.append(render_section(value, indent + 2))
