@@ -1,0 +1,177 @@
+"""Benchmark: pod start latency through skiff-agent against raw CRI, on one node.
+
+A real etcd, apiserver, containerd (in its own network namespace, with a CNI bridge) and a
+skiff-agent process. 30 one-container busybox pods (image present), created one after
+another; each is timed from Create until the agent reports phase Running (seen through a
+watch). In the same run, the same pods through raw CRI (RunPodSandbox + CreateContainer +
+StartContainer, sequentially: scripts/bench.d/podstart_cri.py) are the baseline. A burst of
+30 pods created at once is reported too (no goal: it measures queueing on the node).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from podstart_cri import raw_cri_start_times  # noqa: E402
+
+from control.client.client import Client  # noqa: E402
+from control.client.convert import from_dict  # noqa: E402
+from node.cri import CRI  # noqa: E402
+from tests.fixtures.apiserver import start_apiserver  # noqa: E402
+from tests.fixtures.containerd import (  # noqa: E402
+    create_netns,
+    delete_netns,
+    start_containerd,
+    write_cni_conflist,
+)
+from tests.fixtures.etcd import start_etcd  # noqa: E402
+from tests.fixtures.images import BUSYBOX  # noqa: E402
+from tests.fixtures.procs import eventually, free_port, stop  # noqa: E402
+
+NODE = "bench-node"
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def pod(name: str):
+    return from_dict({"apiVersion": "v1", "kind": "Pod",
+                      "metadata": {"name": name, "namespace": "default", "labels": {"bench": "podstart"}},
+                      "spec": {"nodeName": NODE, "terminationGracePeriodSeconds": 0,
+                               "containers": [{"name": "main", "image": BUSYBOX, "command": ["sleep", "3600"]}]}})
+
+
+class RunningWatch:
+    """Records when each pod is first seen Running."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.running: dict[str, float] = {}
+        self.events: dict[str, asyncio.Event] = {}
+        self.task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        async for event in self.client.watch("Pod", "default", label_selector="bench=podstart"):
+            p = event.object
+            if p.status.phase == "Running" and p.metadata.name not in self.running:
+                self.running[p.metadata.name] = time.perf_counter()
+                self.events.setdefault(p.metadata.name, asyncio.Event()).set()
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def wait(self, name: str, timeout: float = 60) -> float:
+        await asyncio.wait_for(self.events.setdefault(name, asyncio.Event()).wait(), timeout)
+        return self.running[name]
+
+
+async def start_pods(client: Client, watch: RunningWatch, names: list[str], burst: bool) -> list[float]:
+    async def one(name: str) -> float:
+        t0 = time.perf_counter()
+        await client.create(pod(name))
+        return await watch.wait(name) - t0
+    if burst:
+        return list(await asyncio.gather(*(one(n) for n in names)))
+    return [await one(n) for n in names]
+
+
+async def delete_all(client: Client, cri: CRI) -> None:
+    items, _ = await client.list_all("Pod", "default", label_selector="bench=podstart")
+    await asyncio.gather(*(client.delete("Pod", p.metadata.name, "default") for p in items))
+
+    async def empty():
+        left, _ = await client.list_all("Pod", "default", label_selector="bench=podstart")
+        return not left and not await cri.list_pod_sandboxes({"io.kubernetes.pod.namespace": "default"})
+    await eventually(empty, timeout=120, interval=0.2, what="bench pods deleted")
+
+
+async def measure(apiserver_target: str, socket: str, n: int) -> dict:
+    client, cri = Client(apiserver_target), CRI(socket)
+    watch = RunningWatch(client)
+    watch.start()
+    try:
+        async def node_ready():
+            node = await client.get("Node", NODE)
+            return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+        await eventually(node_ready, timeout=60, what="node Ready")
+        await start_pods(client, watch, ["warmup"], burst=False)
+        sequential = await start_pods(client, watch, [f"seq-{i}" for i in range(n)], burst=False)
+        await delete_all(client, cri)
+        await raw_cri_start_times(cri, 1)  # warm-up, as for the agent
+        raw = await raw_cri_start_times(cri, n)
+        burst = await start_pods(client, watch, [f"burst-{i}" for i in range(n)], burst=True)
+        await delete_all(client, cri)
+        return {"sequential": sequential, "raw": raw, "burst": burst}
+    finally:
+        if watch.task is not None:
+            watch.task.cancel()
+        await cri.close()
+        await client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pods", type=int, default=30)
+    args = parser.parse_args()
+    etcd = start_etcd()
+    apiserver = start_apiserver(etcd)
+    netns = create_netns("skbench")
+    ctrd = agent = None
+    root = tempfile.mkdtemp(prefix="skiff-bench-agent-")
+    try:
+        ctrd = start_containerd(netns=netns)
+        write_cni_conflist(ctrd.cni_conf_dir, "10.125.0.0/24", bridge="skbench0")
+        with open(os.path.join(root, "agent.log"), "w") as log:
+            agent = subprocess.Popen(
+                [sys.executable, "-m", "node.main", "--apiserver", apiserver.target, "--node-name", NODE,
+                 "--container-runtime-endpoint", ctrd.address, "--root-dir", root, "--node-ip", "127.0.0.1",
+                 "--listen", f"127.0.0.1:{free_port()}", "--no-enable-network", "--log-level", "WARNING"],
+                stdout=log, stderr=subprocess.STDOUT)
+        result = asyncio.run(measure(apiserver.target, ctrd.address, args.pods))
+    finally:
+        if agent is not None:
+            stop(agent)
+        if ctrd is not None:
+            ctrd.stop()
+        delete_netns(netns)
+        apiserver.stop()
+        etcd.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    report(result, args.pods)
+
+
+def report(result: dict, n: int) -> None:
+    seq, raw, burst = result["sequential"], result["raw"], result["burst"]
+    memory = psutil.virtual_memory().total >> 30
+    machine = f"{platform.node()} {platform.machine()} {psutil.cpu_count()} cpus {memory} GiB"
+    print(f"podstart: {n} pods on one node, image present ({machine})")
+    print(f"{'measure':<40} {'p50 s':>8} {'p99 s':>8} {'mean s':>8}")
+    rows = [("skiff-agent, create -> Running (one by one)", seq), ("raw CRI sandbox+create+start (one by one)", raw),
+            (f"skiff-agent, burst of {n} created at once", burst)]
+    for label, values in rows:
+        print(f"{label:<40} {pct(values, 50):>8.3f} {pct(values, 99):>8.3f} {statistics.mean(values):>8.3f}")
+    figures = {"p50_s": round(pct(seq, 50), 4), "p99_s": round(pct(seq, 99), 4),
+               "cri_p50_s": round(pct(raw, 50), 4), "cri_p99_s": round(pct(raw, 99), 4),
+               "ratio_to_cri": round(pct(seq, 99) / pct(raw, 99), 3),
+               "burst_p50_s": round(pct(burst, 50), 4), "burst_p99_s": round(pct(burst, 99), 4), "pods": n}
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
