@@ -68,9 +68,13 @@ async def setup_volumes(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, c
 def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
                        secrets: Mapping[str, core_pb2.Secret]) -> dict[str, str]:
     paths = {}
+    fs_group = pod.spec.security_context.fs_group if pod.spec.security_context.HasField("fs_group") else None
     for volume in pod.spec.volumes:
         try:
-            paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets)
+            paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group)
+            if fs_group is not None and not volume.HasField("host_path"):
+                apply_fs_group(paths[volume.name], fs_group,
+                               read_only=volume.HasField("config_map") or volume.HasField("secret"))
         except VolumeError as e:
             raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}": {e}') from None
         except OSError as e:
@@ -79,8 +83,8 @@ def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, co
 
 
 def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
-                        config_maps: Mapping[str, core_pb2.ConfigMap],
-                        secrets: Mapping[str, core_pb2.Secret]) -> str:
+                  config_maps: Mapping[str, core_pb2.ConfigMap], secrets: Mapping[str, core_pb2.Secret],
+                  fs_group: int | None) -> str:
     path = volume_path(root, pod.metadata.uid, volume.name)
     if volume.HasField("host_path"):
         return check_host_path(volume.host_path.path, volume.host_path.type)
@@ -90,11 +94,12 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
     if volume.HasField("config_map"):
         source = volume.config_map
         _setup_dir(path, tmpfs=False)
-        write_atomic(path, config_map_payload(source, config_maps.get(source.name)))
+        write_atomic(path, _group_readable(config_map_payload(source, config_maps.get(source.name)), fs_group))
         return path
     if volume.HasField("secret"):
         _setup_dir(path, tmpfs=True)
-        write_atomic(path, secret_payload(volume.secret, secrets.get(volume.secret.secret_name)))
+        payload = secret_payload(volume.secret, secrets.get(volume.secret.secret_name))
+        write_atomic(path, _group_readable(payload, fs_group))
         return path
     raise VolumeError("unsupported volume type (supported: emptyDir, hostPath, configMap, secret)")
 
@@ -118,6 +123,25 @@ def _setup_dir(path: str, tmpfs: bool, size: str = "") -> None:
         _run("mount", "-t", "tmpfs", "-o", options, "tmpfs", path)
     if stat.S_IMODE(os.stat(path).st_mode) != EMPTY_DIR_MODE:
         os.chmod(path, EMPTY_DIR_MODE)
+
+
+def apply_fs_group(path: str, gid: int, read_only: bool) -> None:
+    """The kubelet's volume ownership for fsGroup: group gid, group read (and write unless read_only)
+    on everything, group search and setgid on directories; symlinks are left alone."""
+    mask = 0o440 if read_only else 0o660
+    for dirpath, dirs, files in os.walk(path):
+        for name in [".", *dirs, *files]:
+            entry = os.path.normpath(os.path.join(dirpath, name))
+            st = os.lstat(entry)
+            if stat.S_ISLNK(st.st_mode) or (name == "." and dirpath != path):
+                continue
+            if st.st_gid != gid:
+                os.lchown(entry, -1, gid)
+            mode = stat.S_IMODE(st.st_mode) | mask
+            if stat.S_ISDIR(st.st_mode):
+                mode |= 0o110 | stat.S_ISGID
+            if mode != stat.S_IMODE(st.st_mode):
+                os.chmod(entry, mode)
 
 
 # ---- hostPath ----
@@ -173,6 +197,13 @@ def secret_payload(source: pod_pb2.SecretVolumeSource,
         raise VolumeError(f'secret "{source.secret_name}" not found')
     return _payload(dict(secret.data), source.items, _mode(source), source.optional,
                     f'secret "{source.secret_name}"')
+
+
+def _group_readable(payload: dict[str, tuple[bytes, int]], fs_group: int | None) -> dict[str, tuple[bytes, int]]:
+    """With an fsGroup, files get group read as apply_fs_group would give them (so versions compare equal)."""
+    if fs_group is None:
+        return payload
+    return {rel: (content, mode | 0o440) for rel, (content, mode) in payload.items()}
 
 
 def _mode(source: pod_pb2.ConfigMapVolumeSource | pod_pb2.SecretVolumeSource) -> int:

@@ -263,3 +263,27 @@ async def test_sub_path(cri: CRI, node: Containerd, tmp_path) -> None:
         vol.container_mounts(escape, escape.spec.containers[0], escape_paths)
     for uid in ("uid-subpath", "uid-escape"):
         await vol.cleanup_volumes(root, uid)
+
+
+async def test_fs_group_ownership(cri: CRI, node: Containerd, tmp_path) -> None:
+    pod = make_pod("fsgroup", [{"name": "scratch", "emptyDir": {}},
+                               {"name": "creds", "secret": {"secretName": "creds", "defaultMode": 0o400}},
+                               {"name": "host", "hostPath": {"path": str(tmp_path / "host"),
+                                                             "type": "DirectoryOrCreate"}}],
+                   [{"name": "scratch", "mountPath": "/scratch"}, {"name": "creds", "mountPath": "/creds"}])
+    pod.spec.security_context.fs_group = 2345
+    root = str(tmp_path / "root")
+    secrets = {"creds": secret("creds", {"key": b"k"})}
+    paths = await vol.setup_volumes(root, pod, {}, secrets)
+    scratch = os.stat(paths["scratch"])
+    assert scratch.st_gid == 2345 and scratch.st_mode & stat.S_ISGID
+    assert os.stat(paths["host"]).st_gid != 2345  # hostPath ownership is never changed
+    version = os.readlink(os.path.join(paths["creds"], "..data"))
+    p = await Pod(cri, node, pod).start(paths)
+    assert await p.out("stat -L -c '%a %g' /creds/key") == "440 2345\n"
+    await p.out("mkdir /scratch/new")
+    await vol.setup_volumes(root, pod, {}, secrets)
+    assert os.readlink(os.path.join(paths["creds"], "..data")) == version  # the group bits did not force a rewrite
+    assert os.stat(os.path.join(paths["scratch"], "new")).st_gid == 2345  # setgid directory: inherited
+    await p.remove()
+    await vol.cleanup_volumes(root, "uid-fsgroup")
