@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 import grpc
@@ -88,6 +89,10 @@ async def _run(args, config) -> int:
         ctx.err(f"error: {e}")
     except grpc.RpcError as e:
         ctx.err(describe_rpc_error(e, config.server))
+    except Exception as e:  # noqa: BLE001 - a bug still ends with kubectl's "error:" line, not a traceback
+        if os.environ.get("SKIFFCTL_DEBUG"):
+            raise
+        ctx.err(f"error: {type(e).__name__}: {e}")
     finally:
         await ctx.client.close()
     if ctx.exit_code:

@@ -134,3 +134,27 @@ def test_json_yaml_name_forms():
     assert yaml.safe_load(format_objects([cm], "yaml", as_list=False))["data"] == {"a": "1"}
     deploy = from_dict({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}})
     assert format_objects([cm, deploy], "name", as_list=True) == "configmap/c\ndeployment.apps/web\n"
+
+
+def test_endpoints_events_leases_namespaces_configmaps():
+    ep = from_dict({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web"},
+                    "subsets": [{"addresses": [{"ip": f"10.244.0.{i}"} for i in range(1, 6)],
+                                 "ports": [{"port": 8080}]}]})
+    assert format_table("Endpoints", [ep], False, False).splitlines()[1].split()[:2] == \
+        ["web", "10.244.0.1:8080,10.244.0.2:8080,10.244.0.3:8080"]
+    assert "+ 2 more..." in format_table("Endpoints", [ep], False, False)
+    ev = from_dict({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}, "type": "Warning",
+                    "reason": "BackOff", "message": "Back-off restarting failed container",
+                    "lastTimestamp": _ago(30), "involvedObject": {"kind": "Pod", "name": "web-1"}})
+    lines = format_table("Event", [ev], False, False).splitlines()
+    assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert lines[1].split()[:4] == ["30s", "Warning", "BackOff", "pod/web-1"]
+    lease = from_dict({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "n1"},
+                       "spec": {"holderIdentity": "n1"}})
+    assert format_table("Lease", [lease], False, False).splitlines()[1].split()[:2] == ["n1", "n1"]
+    ns = from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"},
+                    "status": {"phase": "Terminating"}})
+    assert format_table("Namespace", [ns], False, False).splitlines()[1].split()[:2] == ["x", "Terminating"]
+    cm = from_dict({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1", "b": "2"},
+                    "binaryData": {"c": "AA=="}})
+    assert format_table("ConfigMap", [cm], False, False).splitlines()[1].split()[:2] == ["c", "3"]

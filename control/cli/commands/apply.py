@@ -76,7 +76,9 @@ def prepare(ctx: Context, doc: Document) -> tuple[Kind, dict]:
     if not msg.metadata.name:
         raise ApplyError(f'error: error validating "{doc.source}": metadata.name: Required value '
                          "(apply needs a name; generateName works only with create)")
-    return kind, to_dict(msg)
+    manifest = to_dict(msg)
+    manifest.pop("status", None)  # status is the server's to write; apply never sends it
+    return kind, manifest
 
 
 def _name_of(data: dict) -> str:

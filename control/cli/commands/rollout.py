@@ -79,28 +79,44 @@ async def status(args, ctx: Context) -> None:
         raise CommandError("timed out waiting for the condition") from None
 
 
+class _Progress:
+    """Prints each new progress line once."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx, self.last = ctx, ""
+
+    def show(self, deployment) -> bool:
+        message, done = status_message(deployment)
+        if message != self.last:
+            self.ctx.out(message)
+            self.last = message
+        return done
+
+
 async def _follow(ctx: Context, name: str, watch: bool) -> None:
-    last = ""
+    progress = _Progress(ctx)
     while True:
         d = await ctx.client.get("Deployment", name, ctx.namespace)
-        message, done = status_message(d)
-        if message != last:
-            ctx.out(message)
-            last = message
-        if done or not watch:
+        if progress.show(d) or not watch:
             return
-        async for event in ctx.client.watch("Deployment", ctx.namespace, field_selector=f"metadata.name={name}",
-                                            resource_version=d.metadata.resource_version):
-            if event.type == "DELETED":
-                raise CommandError(f'deployment "{name}" was deleted')
-            if event.type == "BOOKMARK":
-                continue
-            message, done = status_message(event.object)
-            if message != last:
-                ctx.out(message)
-                last = message
-            if done:
+        try:
+            if await _watch_until_done(ctx, name, d.metadata.resource_version, progress):
                 return
+        except grpc.RpcError as e:
+            # The watch fell too far behind (compacted) or the server went away: start over from a get.
+            if not is_code(e, grpc.StatusCode.OUT_OF_RANGE) and not is_code(e, grpc.StatusCode.UNAVAILABLE):
+                raise
+            await asyncio.sleep(1)
+
+
+async def _watch_until_done(ctx: Context, name: str, resource_version: str, progress: _Progress) -> bool:
+    async for event in ctx.client.watch("Deployment", ctx.namespace, field_selector=f"metadata.name={name}",
+                                        resource_version=resource_version):
+        if event.type == "DELETED":
+            raise CommandError(f'deployment "{name}" was deleted')
+        if event.type != "BOOKMARK" and progress.show(event.object):
+            return True
+    return False
 
 
 # --- history and undo -------------------------------------------------------------------------------

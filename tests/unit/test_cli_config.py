@@ -1,0 +1,62 @@
+"""skiffctl's config file, argument parsing and resource arguments."""
+
+from __future__ import annotations
+
+import pytest
+
+from control.cli.config import DEFAULT_SERVER, ConfigError, load_config, resolve
+from control.cli.context import parse_resources
+from control.cli.errors import CommandError
+from control.cli.main import parse_args
+from control.client.kinds import UnknownKindError
+
+
+def test_config_file_env_and_overrides(tmp_path, monkeypatch):
+    path = tmp_path / "config"
+    path.write_text("server: 10.0.0.1:6443\nnamespace: team\ntoken: abc\n")
+    monkeypatch.setenv("SKIFFCONFIG", str(path))
+    cfg = load_config()
+    assert (cfg.server, cfg.namespace, cfg.token) == ("10.0.0.1:6443", "team", "abc")
+    cfg = resolve("127.0.0.1:1", "other")
+    assert (cfg.server, cfg.namespace) == ("127.0.0.1:1", "other")
+    monkeypatch.setenv("SKIFFCONFIG", str(tmp_path / "missing"))
+    assert (load_config().server, load_config().namespace) == (DEFAULT_SERVER, "default")
+
+
+def test_bad_config(tmp_path):
+    path = tmp_path / "config"
+    path.write_text("server: [a, b]\n")
+    with pytest.raises(ConfigError, match="server: must be a non-empty string"):
+        load_config(str(path))
+    path.write_text("- just a list\n")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(str(path))
+
+
+def test_resource_arguments():
+    assert [(k.kind, n) for k, n in parse_resources(["po"])] == [("Pod", None)]
+    assert [(k.kind, n) for k, n in parse_resources(["deploy", "a", "b"])] == [("Deployment", "a"),
+                                                                               ("Deployment", "b")]
+    assert [(k.kind, n) for k, n in parse_resources(["svc/a", "deployment.apps/b"])] == [("Service", "a"),
+                                                                                          ("Deployment", "b")]
+    assert [k.kind for k, _ in parse_resources(["cm,secret,ep,ns,no,rs,ev,leases"])] == [
+        "ConfigMap", "Secret", "Endpoints", "Namespace", "Node", "ReplicaSet", "Event", "Lease"]
+    assert [k.kind for k, _ in parse_resources(["all"])] == ["Pod", "Service", "Deployment", "ReplicaSet"]
+    with pytest.raises(UnknownKindError):
+        parse_resources(["gizmo"])
+    with pytest.raises(CommandError):
+        parse_resources(["po,svc", "x"])
+    with pytest.raises(CommandError):
+        parse_resources(["po/"])
+
+
+def test_flags_before_and_after_the_verb_and_exec_command():
+    assert parse_args(["-n", "a", "get", "po"]).namespace == "a"
+    assert parse_args(["get", "po", "-n", "b"]).namespace == "b"
+    assert parse_args(["get", "po", "-A"]).all_namespaces
+    args = parse_args(["exec", "web", "-c", "c1", "--", "ls", "-l", "-n", "x"])
+    assert (args.pod, args.container, args.command, args.namespace) == ("web", "c1", ["ls", "-l", "-n", "x"], None)
+    assert parse_args(["delete", "po", "x", "--wait=false", "--timeout", "1m30s"]).timeout == 90
+    with pytest.raises(SystemExit) as e:
+        parse_args(["get", "po", "-o", "table"])
+    assert e.value.code == 1
