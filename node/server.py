@@ -13,7 +13,7 @@ import datetime
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import grpc
 
@@ -121,6 +121,23 @@ def _complete_lines(data: bytes) -> tuple[list[bytes], bytes]:
     return lines, rest
 
 
+def tail_offset(f: BinaryIO, lines: int, block: int = READ_CHUNK) -> int:
+    """Where the last `lines` complete lines of f start, found reading backwards from the end."""
+    pos = f.seek(0, os.SEEK_END)
+    wanted = lines + 1  # the newline that ends the line before the first one wanted
+    while pos > 0:
+        size = min(block, pos)
+        pos -= size
+        f.seek(pos)
+        chunk = f.read(size)
+        index = len(chunk)
+        while wanted and (index := chunk.rfind(b"\n", 0, index)) >= 0:
+            wanted -= 1
+            if wanted == 0:
+                return pos + index + 1
+    return 0
+
+
 class LogReader:
     """Reads one CRI log file as kubectl logs shows it (tail, since, timestamps, follow)."""
 
@@ -151,6 +168,8 @@ class LogReader:
 
     async def stream(self, path: str, running: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
         with open(path, "rb") as f:  # noqa: ASYNC230 - a local log file; reads are short
+            if self.request.HasField("tail_lines"):
+                f.seek(tail_offset(f, self.request.tail_lines))
             chunk, rest = self.initial(f.read())
             if chunk:
                 yield chunk

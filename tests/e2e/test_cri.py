@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
+import subprocess
+import sys
+import tarfile
 import time
 import urllib.request
 
@@ -241,3 +245,45 @@ def _cmdline(pid: str) -> bytes:
             return f.read()
     except OSError:
         return b""
+
+
+@pytest.mark.parametrize(("image", "policy", "name"), [
+    ("busybox", "Always", "busybox"),
+    ("busybox:latest", "Always", "busybox"),
+    ("localhost:5000/busybox:1", "IfNotPresent", "localhost:5000/busybox"),
+    ("registry.example:443/team/app@sha256:" + "a" * 64, "IfNotPresent", "registry.example:443/team/app"),
+    ("UPPER/case:v1", "IfNotPresent", "UPPER/case"),
+])
+def test_image_references(image: str, policy: str, name: str) -> None:
+    assert im.default_pull_policy(image) == policy
+    assert im.parse_reference(image).name == name
+    assert im.pull_policy(image, "") == policy and im.pull_policy(image, "Never") == "Never"
+
+
+@pytest.mark.parametrize("image", ["Busybox", "busybox:", "busy box", "-x/y", "a/b:" + "t" * 200, ""])
+def test_invalid_image_references(image: str) -> None:
+    with pytest.raises(im.ImagePullError) as e:
+        im.parse_reference(image)
+    assert e.value.reason == im.INVALID_IMAGE_NAME
+
+
+def test_bad_pull_policy() -> None:
+    with pytest.raises(ValueError, match='Unsupported value: "Sometimes"'):
+        im.pull_policy("busybox", "Sometimes")
+
+
+def test_image_builds_are_deterministic(tmp_path) -> None:
+    def build(out: str) -> dict[str, bytes]:
+        paths = subprocess.run([sys.executable, os.path.join(ROOT, "scripts/build-images"), out], check=True,
+                               capture_output=True, text=True).stdout.split()
+        return {os.path.basename(p): open(p, "rb").read() for p in paths}
+
+    first, second = build(str(tmp_path / "a")), build(str(tmp_path / "b"))
+    assert set(first) == {"busybox.tar", "whoami.tar", "pause.tar"}
+    assert first == second
+    stamp = os.stat(tmp_path / "a" / "pause.tar").st_mtime_ns
+    build(str(tmp_path / "a"))
+    assert os.stat(tmp_path / "a" / "pause.tar").st_mtime_ns == stamp  # unchanged inputs: not rebuilt
+    with tarfile.open(tmp_path / "a" / "whoami.tar") as tf:
+        index = json.load(tf.extractfile("index.json"))
+    assert index["manifests"][0]["annotations"]["io.containerd.image.name"] == WHOAMI

@@ -11,7 +11,15 @@ import grpc
 import pytest
 
 from node.cri import CRI
-from node.server import ContainerRef, LogReader, NodeAgentServicer, parse_log_line, parse_timestamp, serve
+from node.server import (
+    ContainerRef,
+    LogReader,
+    NodeAgentServicer,
+    parse_log_line,
+    parse_timestamp,
+    serve,
+    tail_offset,
+)
 from node.stats import StatsProvider
 from skiff.v1 import node_agent_pb2 as na_pb
 from skiff.v1 import node_agent_pb2_grpc as na_grpc
@@ -89,6 +97,17 @@ def test_log_reader_tail_partial_and_since() -> None:
     assert stamped == b"2026-11-23T10:00:11Z last\n"
     now = datetime.datetime(2026, 11, 23, 10, 0, 15, tzinfo=datetime.UTC)
     assert LogReader(na_pb.LogsRequest(since_seconds=6), now=lambda: now).initial(data)[0] == b"partial\nlast\n"
+
+
+def test_tail_offset_reads_backwards(tmp_path) -> None:
+    lines = [b"2026-11-23T10:00:00Z stdout F line%d\n" % i for i in range(300)]
+    path = tmp_path / "log"
+    path.write_bytes(b"".join(lines) + b"2026-11-23T10:00:01Z stdout F unterminated")
+    with open(path, "rb") as f:
+        for n in (0, 1, 7, 299, 300, 1000):
+            f.seek(tail_offset(f, n, block=50))
+            rendered, _ = LogReader(na_pb.LogsRequest(tail_lines=n)).initial(f.read())
+            assert rendered == b"".join(b"line%d\n" % i for i in range(max(0, 300 - n), 300)), n
 
 
 # ---- Logs ----
