@@ -65,6 +65,7 @@ class NodeNetwork:
         self._changed = asyncio.Event()
         self.node_ip = asyncio.get_running_loop().create_future()
         self.cni_written = asyncio.Event()
+        self.retry_interval = 2.0
         nodes.add_handler(lambda _: self._changed.set(), lambda _o, _n: self._changed.set(),
                           lambda _: self._changed.set())
 
@@ -72,7 +73,11 @@ class NodeNetwork:
         await self.nodes.wait_synced()
         while True:
             self._changed.clear()
-            await self.sync()
+            try:
+                await self.sync()
+            except Exception:  # keep the agent alive; the next Node event (or the retry) converges
+                log.exception("node network sync failed; retrying")
+                asyncio.get_running_loop().call_later(self.retry_interval, self._changed.set)
             await self._changed.wait()
 
     async def sync(self) -> None:

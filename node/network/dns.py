@@ -221,12 +221,22 @@ class DNSServer:
     async def stop(self) -> None:
         if self._udp is not None:
             self._udp.close()
+            self._udp = None
         if self._tcp is not None:
             self._tcp.close()
             await self._tcp.wait_closed()
+            self._tcp = None
 
-    async def serve_forever(self) -> None:
-        await self.start()
+    async def serve_forever(self, retry_interval: float = 2.0) -> None:
+        """Keeps trying to bind (the address may not be up yet) instead of failing the agent."""
+        while True:
+            try:
+                await self.start()
+                break
+            except OSError as e:
+                await self.stop()
+                log.error("cluster DNS cannot listen on %s:%d: %s; retrying", self.host, self.port, e)
+                await asyncio.sleep(retry_interval)
         try:
             await asyncio.Event().wait()
         finally:
