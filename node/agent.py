@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from control.client.client import Client
+from control.client.events import EventRecorder
 from control.client.informer import Informer
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node import containers as cfg
@@ -35,6 +36,7 @@ from skiff.v1 import pod_pb2
 log = logging.getLogger(__name__)
 
 RESYNC_PERIOD = 10.0
+VOLUME_REFRESH_PERIOD = 10.0
 DEFAULT_GRACE = 30
 
 
@@ -99,6 +101,8 @@ class Agent:
         self._status_cache: dict[tuple[str, int], cri_pb.ContainerStatus] = {}
         self._fingerprints: dict[str, tuple] = {}
         self.host_resolv = cfg.ResolvConf()
+        self.recorder = EventRecorder(client, "kubelet", host=config.node_name)
+        self._sandbox_ips: dict[str, str] = {}
 
     # ---- running ----------------------------------------------------------------------------
 
@@ -118,6 +122,7 @@ class Agent:
                 task.cancel()
             await asyncio.gather(informer, *workers, return_exceptions=True)
             await self.lifecycle.close()
+            await self.recorder.close()
 
     def _on_pod(self, pod: pod_pb2.Pod) -> None:
         uid = pod.metadata.uid
@@ -231,12 +236,31 @@ class Agent:
             await self._stop_terminal(w)
             return False
         runtime = await self.runtime_state(w.uid)
+        if self._past_deadline(w):
+            await self.lifecycle.kill_containers(w, runtime, grace=self._grace(pod))
+            await self._report(w, await self.runtime_state(w.uid), terminal=True, reason=(
+                "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"))
+            return False
         sandbox = await self.lifecycle.ensure_sandbox(w, runtime)
         if sandbox is not None:
+            await self.lifecycle.refresh_volumes(w)
             if await self.lifecycle.converge(w, runtime, sandbox):
                 runtime = await self.runtime_state(w.uid)
         await self._report(w, runtime)
         return False
+
+    def _past_deadline(self, w: PodWorker) -> bool:
+        """activeDeadlineSeconds, counted from the pod's startTime."""
+        pod = w.pod
+        if not pod.spec.HasField("active_deadline_seconds") or not pod.status.HasField("start_time"):
+            return False
+        remaining = pod.status.start_time.seconds + pod.spec.active_deadline_seconds - time.time()
+        if remaining > 0:
+            w.sync_soon(remaining)
+            return False
+        self.recorder.event(pod, "Normal", "DeadlineExceeded",
+                            "Pod was active on the node longer than the specified deadline")
+        return True
 
     def views(self, w: PodWorker, runtime: PodRuntime) -> tuple[list[ContainerView], list[ContainerView]]:
         sandbox = runtime.sandbox
@@ -257,7 +281,7 @@ class Agent:
     async def _report(self, w: PodWorker, runtime: PodRuntime, terminal: bool = False,
                       reason: tuple[str, str] | None = None) -> pod_pb2.PodStatus:
         init, regular = self.views(w, runtime)
-        pod_ip = await self._pod_ip(runtime) or w.pod.status.pod_ip
+        pod_ip = await self._pod_ip(w.pod, runtime) or w.pod.status.pod_ip
         status = podstatus.pod_status(w.pod, init, regular, pod_ip=pod_ip, host_ip=self.config.node_ip,
                                       runtime=self.runtime_name, terminal=terminal)
         if reason is not None:
@@ -272,14 +296,18 @@ class Agent:
             await self._stop_terminal(w)
         return status
 
-    async def _pod_ip(self, runtime: PodRuntime) -> str:
+    async def _pod_ip(self, pod: pod_pb2.Pod, runtime: PodRuntime) -> str:
+        if pod.spec.host_network:
+            return self.config.node_ip
         sandbox = runtime.sandbox
         if sandbox is None or sandbox.state != cri_pb.SANDBOX_READY:
             return ""
-        try:
-            return (await self.cri.pod_sandbox_status(sandbox.id)).network.ip
-        except CRIError:
-            return ""
+        if sandbox.id not in self._sandbox_ips:
+            try:
+                self._sandbox_ips[sandbox.id] = (await self.cri.pod_sandbox_status(sandbox.id)).network.ip
+            except CRIError:
+                return ""
+        return self._sandbox_ips[sandbox.id]
 
     async def write_status(self, w: PodWorker, status: pod_pb2.PodStatus) -> None:
         if not podstatus.status_changed(w.pod.status, status):
@@ -338,6 +366,7 @@ class Agent:
         for sandbox in runtime.sandboxes:
             await self.cri.stop_pod_sandbox(sandbox.id)
             await self.cri.remove_pod_sandbox(sandbox.id)
+            self._sandbox_ips.pop(sandbox.id, None)
         await self.lifecycle.cleanup_pod(uid, pod)
         self._fingerprints.pop(uid, None)
         shutil.rmtree(self.pod_dir(uid), ignore_errors=True)
@@ -363,6 +392,7 @@ class Lifecycle:
         self.unhealthy: set[str] = set()  # containers whose liveness/startup probe failed for good
         self.probers: dict[str, probes.ContainerProbes] = {}
         self._messages: dict[str, str] = {}
+        self._volumes_synced: dict[str, float] = {}
 
     async def close(self) -> None:
         for probers in self.probers.values():
@@ -391,8 +421,8 @@ class Lifecycle:
         try:
             sandbox_id = await self.cri.run_pod_sandbox(config)
         except CRIError as e:
-            log.warning("pod %s/%s: creating its sandbox failed: %s", pod.metadata.namespace,
-                        pod.metadata.name, e)
+            self.agent.recorder.event(pod, "Warning", "FailedCreatePodSandBox",
+                                      f"Failed to create pod sandbox: {e.details}")
             w.sync_soon(2.0)
             return None
         for old in runtime.sandboxes:
@@ -409,11 +439,22 @@ class Lifecycle:
             secrets = await self._fetch("Secret", pod, volumes.referenced_secrets(pod))
             self.volume_paths[w.uid] = await volumes.setup_volumes(self.agent.config.root_dir, pod, cms, secrets)
         except volumes.VolumeError as e:
+            self.agent.recorder.event(pod, "Warning", "FailedMount", str(e))
             for c in [*pod.spec.init_containers, *pod.spec.containers]:
                 w.waiting[c.name] = ("ContainerCreating", str(e))
             w.sync_soon(2.0)
             return False
+        self._volumes_synced[w.uid] = time.monotonic()
         return True
+
+    async def refresh_volumes(self, w: PodWorker) -> None:
+        """configMap and secret volumes follow their objects, as the kubelet's periodic sync does."""
+        pod = w.pod
+        if not (volumes.referenced_config_maps(pod) or volumes.referenced_secrets(pod)):
+            return
+        if time.monotonic() - self._volumes_synced.get(w.uid, 0.0) >= VOLUME_REFRESH_PERIOD:
+            await self._setup_volumes(w)
+        w.sync_soon(VOLUME_REFRESH_PERIOD)
 
     async def _fetch(self, kind: str, pod: pod_pb2.Pod, names: list[str]) -> dict:
         found = {}
@@ -428,6 +469,7 @@ class Lifecycle:
     async def cleanup_pod(self, uid: str, pod: pod_pb2.Pod | None) -> None:
         self.volume_paths.pop(uid, None)
         self.pod_ips.pop(uid, None)
+        self._volumes_synced.pop(uid, None)
         await volumes.cleanup_volumes(self.agent.config.root_dir, uid)
         if pod is not None:
             shutil.rmtree(self.agent.log_dir(pod), ignore_errors=True)
@@ -507,6 +549,8 @@ class Lifecycle:
             meta = w.pod.metadata
             w.waiting[spec.name] = ("CrashLoopBackOff", f"back-off {backoff.get(key):.0f}s restarting failed "
                                     f"container={spec.name} pod={meta.name}_{meta.namespace}({meta.uid})")
+            self.agent.recorder.event(w.pod, "Warning", "BackOff", f"Back-off restarting failed container "
+                                      f"{spec.name} in pod {meta.name}_{meta.namespace}({meta.uid})")
             w.sync_soon(remaining)
             return False
         backoff.next(key, finished)
@@ -525,26 +569,32 @@ class Lifecycle:
             container_id = await self.cri.create_container(sandbox.id, config, sandbox_config)
         except ImagePullError as e:
             w.waiting[spec.name] = (e.reason, e.message)
+            a.recorder.event(pod, "Warning" if e.reason != "ImagePullBackOff" else "Normal",
+                             "Failed" if e.reason != "ImagePullBackOff" else "BackOff", e.message)
             w.sync_soon(1.0 if e.reason == "ErrImagePull" else 5.0)
             return False
         except (cfg.ContainerConfigError, volumes.VolumeError) as e:
             w.waiting[spec.name] = ("CreateContainerConfigError", str(e))
+            a.recorder.event(pod, "Warning", "Failed", f"Error: {e}")
             w.sync_soon(2.0)
             return False
         except CRIError as e:
             w.waiting[spec.name] = ("CreateContainerError", e.details)
+            a.recorder.event(pod, "Warning", "Failed", f"Error: {e.details}")
             w.sync_soon(2.0)
             return False
         w.waiting.pop(spec.name, None)
+        a.recorder.event(pod, "Normal", "Created", f"Created container {spec.name}")
         await self._prune(runtime.of(spec.name))
         try:
             await self.cri.start_container(container_id)
         except CRIError as e:
-            log.warning("starting container %s of pod %s failed: %s", spec.name, pod.metadata.name, e)
+            a.recorder.event(pod, "Warning", "Failed", f"Error: {e.details}")
             return True  # it is now an exited container: the restart policy and back-off take over
+        a.recorder.event(pod, "Normal", "Started", f"Started container {spec.name}")
         if spec.lifecycle.HasField("post_start") and not await self._run_hook(
                 spec.lifecycle.post_start, container_id, w, spec.name, DEFAULT_GRACE):
-            log.warning("postStart hook of %s/%s failed; killing it", pod.metadata.name, spec.name)
+            a.recorder.event(pod, "Warning", "FailedPostStartHook", f"PostStartHook failed for {spec.name}")
             await self.cri.stop_container(container_id, timeout=2)
             return True
         with contextlib.suppress(CRIError):
@@ -634,6 +684,8 @@ class Lifecycle:
     async def _kill_one(self, w: PodWorker | None, spec: pod_pb2.Container | None, container_id: str,
                         deadline: float) -> None:
         self.forget_probes(container_id)
+        if w is not None and spec is not None:
+            self.agent.recorder.event(w.pod, "Normal", "Killing", f"Stopping container {spec.name}")
         if w is not None and spec is not None and spec.lifecycle.HasField("pre_stop"):
             budget = max(0.0, deadline - time.monotonic())
             with contextlib.suppress(TimeoutError):
@@ -689,8 +741,11 @@ class Lifecycle:
 
     def _on_probe_update(self, update: probes.ProbeUpdate) -> None:
         if update.kind in (probes.LIVENESS, probes.STARTUP) and update.result == probes.FAILURE:
-            log.info("%s probe of container %s failed: %s", update.kind, update.container_name, update.message)
             self.unhealthy.add(update.container_id)
+        worker = self.agent.workers.get(update.pod_uid)
+        if worker is not None and update.result == probes.FAILURE:
+            self.agent.recorder.event(worker.pod, "Warning", "Unhealthy",
+                                      f"{update.kind} probe failed: {update.message}")
         self.agent.wake(update.pod_uid)
 
 
