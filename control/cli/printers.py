@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from typing import Any
@@ -9,11 +10,64 @@ from typing import Any
 import yaml
 from google.protobuf.message import Message
 
+from control.cli.jsonpath import JSONPathError, evaluate, parse_template
+from control.cli.jsonpath import render as render_jsonpath
 from control.cli.tables import columns_for, render
 from control.client.convert import to_dict
 from control.client.kinds import kind_of
 
 OUTPUT_FORMATS = ("wide", "json", "yaml", "name")
+_TEMPLATE_FORMATS = ("jsonpath=", "custom-columns=")
+
+
+def output_format(text: str) -> str:
+    """argparse type for -o: one of OUTPUT_FORMATS, jsonpath=TEMPLATE or custom-columns=SPEC."""
+    if text in OUTPUT_FORMATS or text == "":
+        return text
+    if text.startswith(_TEMPLATE_FORMATS):
+        template = text.split("=", 1)[1]
+        try:
+            if text.startswith("jsonpath="):
+                parse_template(template)
+            else:
+                _columns(template)
+        except JSONPathError as e:
+            raise argparse.ArgumentTypeError(f"error parsing {text!r}: {e}") from None
+        return text
+    raise argparse.ArgumentTypeError(
+        f'unable to match a printer suitable for the output format "{text}", allowed formats are: '
+        "custom-columns,json,jsonpath,name,wide,yaml")
+
+
+def is_structured(output: str) -> bool:
+    """Output that is not a table: json, yaml, name, templates."""
+    return output in ("json", "yaml", "name") or output.startswith(_TEMPLATE_FORMATS)
+
+
+def _columns(spec: str) -> list[tuple[str, str]]:
+    columns = []
+    for part in spec.split(","):
+        header, sep, expr = part.partition(":")
+        if not sep or not header:
+            raise JSONPathError(f"expected NAME:EXPRESSION, got {part!r}")
+        expr = expr if expr.startswith(("{", ".", "$")) else "." + expr
+        expr = expr[1:-1] if expr.startswith("{") and expr.endswith("}") else expr
+        evaluate(expr, {})  # parses it
+        columns.append((header, expr))
+    return columns
+
+
+def custom_columns(spec: str, objects: list[Message], headers: bool = True) -> str:
+    columns = _columns(spec)
+    rows = [[h for h, _ in columns]] if headers else []
+    for obj in objects:
+        data = object_dict(obj)
+        rows.append([",".join(_cell(v) for v in evaluate(expr, data)) or "<none>" for _, expr in columns])
+    return render(rows)
+
+
+def _cell(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -57,7 +111,11 @@ def format_objects(objects: list[Message], output: str, as_list: bool) -> str:
     """json/yaml/name output; a single object prints bare unless as_list."""
     if output == "name":
         return "".join(object_name(o) + "\n" for o in objects)
+    if output.startswith("custom-columns="):
+        return custom_columns(output.split("=", 1)[1], objects)
     data = list_dict(objects) if as_list else object_dict(objects[0])
+    if output.startswith("jsonpath="):
+        return render_jsonpath(output.split("=", 1)[1], data)
     return to_json(data) if output == "json" else to_yaml(data)
 
 

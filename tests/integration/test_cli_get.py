@@ -121,6 +121,12 @@ async def test_get_json_round_trips_and_yaml(ctl, client, pods):
     as_yaml = yaml.safe_load((await ctl("get", "po", "get-b", "-o", "yaml")).out)
     assert as_yaml["kind"] == "Pod" and as_yaml["status"]["phase"] == "Pending"
     assert from_dict(as_yaml) == await client.get("po", "get-b", "default")
+    ip = await ctl("get", "po", "get-a", "-o", "jsonpath={.status.podIP}")
+    assert ip.out == "10.244.1.7"
+    names = await ctl("get", "po", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}")
+    assert sorted(names.out.splitlines()) == ["get-a", "get-b"]
+    columns = await ctl("get", "po", "get-a", "-o", "custom-columns=NAME:.metadata.name,NODE:.spec.nodeName")
+    assert columns.out.splitlines() == ["NAME    NODE", "get-a   node-1"]
 
 
 async def test_get_secret_shows_base64(ctl, client):

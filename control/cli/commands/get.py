@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from control.cli.context import Context, parse_resources
 from control.cli.errors import describe_rpc_error
-from control.cli.printers import OUTPUT_FORMATS, format_objects, format_table, table_rows
+from control.cli.printers import format_objects, format_table, is_structured, output_format, table_header, table_rows
 from control.cli.tables import render
 from control.client.kinds import Kind
 
@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
 
 
 def add_output_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", choices=OUTPUT_FORMATS, default="", help="wide|json|yaml|name")
+    p.add_argument("-o", "--output", type=output_format, default="",
+                   help="wide|json|yaml|name|jsonpath=TEMPLATE|custom-columns=NAME:EXPR,...")
 
 
 async def run(args, ctx: Context) -> None:
@@ -60,7 +61,7 @@ async def _get_named(ctx: Context, args, requests: list[tuple[Kind, str | None]]
 def _print_named(ctx: Context, args, objects: list[Message]) -> None:
     if not objects:
         return
-    if args.output in ("json", "yaml", "name"):
+    if is_structured(args.output):
         ctx.stdout.write(format_objects(objects, args.output, as_list=len(objects) > 1))
         return
     _print_tables(ctx, args, objects)
@@ -83,14 +84,14 @@ async def _list_kinds(ctx: Context, args, kinds: list[Kind]) -> None:
         items, _ = await ctx.client.list_all(kind, ctx.namespace_for(kind, args.all_namespaces),
                                              args.selector, args.field_selector)
         objects.extend(_with_kind(kind, items))
-    if args.output in ("json", "yaml"):
+    if args.output in ("json", "yaml") or args.output.startswith("jsonpath="):
         ctx.stdout.write(format_objects(objects, args.output, as_list=True))
         return
     if not objects:
         ctx.stderr.write(_no_resources(ctx, kinds[0], args.all_namespaces))
         return
-    if args.output == "name":
-        ctx.stdout.write(format_objects(objects, "name", as_list=True))
+    if is_structured(args.output):
+        ctx.stdout.write(format_objects(objects, args.output, as_list=True))
         return
     _print_tables(ctx, args, objects)
 
@@ -117,7 +118,7 @@ async def watch(ctx: Context, args, kind: Kind, names: list[str]) -> None:
         items, resource_version = await ctx.client.list_all(kind, namespace, args.selector, field_selector)
         items = _with_kind(kind, items)
         _print_watch(ctx, args, kind, items, header=True)
-        if not items and args.output not in ("json", "yaml", "name"):
+        if not items and not is_structured(args.output):
             ctx.stderr.write(_no_resources(ctx, kind, args.all_namespaces))
     header = args.watch_only
     async for event in ctx.client.watch(kind, namespace, args.selector, field_selector,
@@ -137,17 +138,14 @@ def _field_selector(selector: str, names: list[str]) -> str:
 
 def _print_watch(ctx: Context, args, kind: Kind, objects: list[Message], header: bool) -> None:
     if not objects:
-        if header and args.output not in ("json", "yaml", "name"):
-            return
         return
-    if args.output in ("json", "yaml", "name"):
+    if is_structured(args.output):
         for obj in objects:
             text = format_objects([obj], args.output, as_list=False)
             ctx.stdout.write(text if args.output != "yaml" else "---\n" + text)
     else:
         rows = table_rows(objects, args.output == "wide", args.all_namespaces)
         if header and not args.no_headers:
-            from control.cli.printers import table_header
             rows.insert(0, table_header(kind.kind, args.output == "wide", args.all_namespaces))
         ctx.stdout.write(render(rows))
     ctx.stdout.flush()
