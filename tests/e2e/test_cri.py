@@ -279,7 +279,7 @@ def test_image_builds_are_deterministic(tmp_path) -> None:
         return {os.path.basename(p): open(p, "rb").read() for p in paths}
 
     first, second = build(str(tmp_path / "a")), build(str(tmp_path / "b"))
-    assert set(first) == {"busybox.tar", "whoami.tar", "pause.tar"}
+    assert set(first) == {"busybox.tar", "whoami.tar", "pause.tar", "all.tar"}
     assert first == second
     stamp = os.stat(tmp_path / "a" / "pause.tar").st_mtime_ns
     build(str(tmp_path / "a"))
@@ -287,3 +287,6 @@ def test_image_builds_are_deterministic(tmp_path) -> None:
     with tarfile.open(tmp_path / "a" / "whoami.tar") as tf:
         index = json.load(tf.extractfile("index.json"))
     assert index["manifests"][0]["annotations"]["io.containerd.image.name"] == WHOAMI
+    with tarfile.open(tmp_path / "a" / "all.tar") as tf:
+        manifests = json.load(tf.extractfile("index.json"))["manifests"]
+    assert {m["annotations"]["io.containerd.image.name"] for m in manifests} == {BUSYBOX, WHOAMI, PAUSE}
