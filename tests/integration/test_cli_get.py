@@ -151,6 +151,9 @@ async def test_get_missing_object(ctl):
 async def test_get_watch_prints_updates(env, client):
     await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
                                    "metadata": {"name": "watched", "namespace": "default"}, "data": {"a": "1"}}))
+    # The newest write is of another kind, so the List's revision is newer than any ConfigMap event.
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Secret",
+                                   "metadata": {"name": "watch-other-kind", "namespace": "default"}}))
     proc = await _spawn(env, "get", "cm", "watched", "-w")
     try:
         header = await asyncio.wait_for(proc.stdout.readline(), 20)

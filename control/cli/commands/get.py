@@ -8,7 +8,7 @@ import grpc
 from google.protobuf.message import Message
 
 from control.cli.context import Context, parse_resources
-from control.cli.errors import describe_rpc_error
+from control.cli.errors import describe_rpc_error, is_code
 from control.cli.printers import format_objects, format_table, is_structured, output_format, table_header, table_rows
 from control.cli.tables import render
 from control.client.kinds import Kind
@@ -113,20 +113,49 @@ async def watch(ctx: Context, args, kind: Kind, names: list[str]) -> None:
     """Prints the current state (unless --watch-only), then one row per change until interrupted."""
     namespace = ctx.namespace_for(kind, args.all_namespaces)
     field_selector = _field_selector(args.field_selector, names)
-    resource_version = ""
+    items, list_version = await ctx.client.list_all(kind, namespace, args.selector, field_selector)
+    items = _with_kind(kind, items)
     if not args.watch_only:
-        items, resource_version = await ctx.client.list_all(kind, namespace, args.selector, field_selector)
-        items = _with_kind(kind, items)
         _print_watch(ctx, args, kind, items, header=True)
         if not items and not is_structured(args.output):
             ctx.stderr.write(_no_resources(ctx, kind, args.all_namespaces))
+    seen = {_key(o) for o in items}
+    newest = max((int(o.metadata.resource_version or 0) for o in items), default=0)
+    # Some servers can't resume a watch at a List's revision until this kind changes again; the newest
+    # listed object's revision (or the current state, for an empty list) shows the same changes.
+    fallback = str(newest) if newest else ""
     header = args.watch_only
-    async for event in ctx.client.watch(kind, namespace, args.selector, field_selector,
-                                        resource_version or "", allow_bookmarks=False):
-        if event.type == "BOOKMARK":
-            continue
-        _print_watch(ctx, args, kind, _with_kind(kind, [event.object]), header=header)
-        header = False
+    for attempt, version in enumerate((list_version, fallback)):
+        try:
+            async for event in ctx.client.watch(kind, namespace, args.selector, field_selector, version,
+                                                allow_bookmarks=False):
+                attempt = -1  # events arrived: a later failure is real
+                if not _new_change(event, seen):
+                    continue
+                _print_watch(ctx, args, kind, _with_kind(kind, [event.object]), header=header)
+                header = False
+            return
+        except grpc.RpcError as e:
+            if attempt != 0 or not is_code(e, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise
+
+
+def _key(obj: Message) -> tuple[str, str]:
+    return obj.metadata.namespace, obj.metadata.name
+
+
+def _new_change(event, seen: set[tuple[str, str]]) -> bool:
+    """Whether to print a watch event: not bookmarks, and no deletions of objects never shown."""
+    if event.type == "BOOKMARK":
+        return False
+    key = _key(event.object)
+    if event.type == "DELETED":
+        if key not in seen:
+            return False
+        seen.discard(key)
+        return True
+    seen.add(key)
+    return True
 
 
 def _field_selector(selector: str, names: list[str]) -> str:
