@@ -275,11 +275,14 @@ class NodeAgentServicer(na_grpc.NodeAgentServicer):
             try:
                 async for stream, data in session.output():
                     yield na_pb.ExecOutput(**{stream: data})
-                yield na_pb.ExecOutput(exit_code=session.exit_code if session.exit_code is not None else -1)
             finally:
                 pump.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await pump
+        if session.exit_code is None or session.exit_code < 0:
+            # the command never ran (not found, not executable) or the runtime dropped the session
+            await context.abort(grpc.StatusCode.UNKNOWN, session.error or "exec session ended without an exit status")
+        yield na_pb.ExecOutput(exit_code=session.exit_code)
 
     async def Stats(self, request: na_pb.StatsRequest,  # noqa: N802 - gRPC method name
                     context: grpc.aio.ServicerContext) -> na_pb.StatsSummary:

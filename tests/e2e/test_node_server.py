@@ -233,6 +233,17 @@ async def test_exec_stream_with_tty(agent: Agent) -> None:
     assert outputs[-1].exit_code == 0
 
 
+async def test_exec_stream_of_a_missing_binary_is_an_error(agent: Agent) -> None:
+    await agent.pod("nobin", {"main": ["sleep", "600"]})
+
+    async def requests():
+        yield na_pb.ExecInput(start=na_pb.ExecRequest(namespace="default", name="nobin", command=["/no/such"]))
+
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        _ = [o async for o in agent.stub.ExecStream(requests())]
+    assert e.value.code() == grpc.StatusCode.UNKNOWN and "/no/such" in e.value.details()
+
+
 async def test_exec_stream_needs_a_start(agent: Agent) -> None:
     async def requests():
         yield na_pb.ExecInput(stdin=b"x")
