@@ -318,7 +318,7 @@ def termination_message_path(container: pod_pb2.Container) -> str:
 
 def pod_hostname(pod: pod_pb2.Pod, node_hostname: str) -> str:
     if pod.spec.host_network:
-        return node_hostname
+        return ""  # the node's own UTS namespace: the runtime must not set a hostname
     return (pod.spec.hostname or pod.metadata.name)[:63].rstrip("-.")
 
 

@@ -396,8 +396,34 @@ async def test_volumes_reach_containers(client: Client, node_env, cri: CRI):
     pod = await wait_ready(client, "vols")
     assert (await exec_in(cri, pod, "c", ["cat", "/etc/app/app.conf"])) == "debug=true"
     assert "tmpfs" in await exec_in(cri, pod, "c", ["sh", "-c", "grep ' /scratch ' /proc/mounts"])
+    cm = await client.get("ConfigMap", "files", "default")
+    cm.data["app.conf"] = "debug=false"
+    await client.update(cm)
+
+    async def updated():
+        return (await exec_in(cri, pod, "c", ["cat", "/etc/app/app.conf"])) == "debug=false"
+    await eventually(updated, timeout=25, interval=0.5, what="the configMap update inside the container")
     await delete_and_wait(client, "vols")
-    await asyncio.sleep(0)
+
+
+async def test_active_deadline_host_network_and_events(client: Client, node_env):
+    agent, _ = node_env
+    await client.create(pod_manifest("deadline", agent.node_name, [busybox("c", "sleep 3600")],
+                                     activeDeadlineSeconds=3))
+    await client.create(pod_manifest("hostnet", agent.node_name, [busybox("c", "sleep 3600")], hostNetwork=True))
+    pod = await wait_phase(client, "deadline", "Failed", timeout=30)
+    assert pod.status.reason == "DeadlineExceeded"
+    assert pod.status.message == "Pod was active on the node longer than the specified deadline"
+    hostnet = await wait_ready(client, "hostnet")
+    assert hostnet.status.pod_ip == hostnet.status.host_ip == "127.0.0.1"
+
+    async def recorded():
+        events, _ = await client.list_all("Event", "default")
+        reasons = {e.reason for e in events if e.involved_object.name == "deadline"}
+        return {"Created", "Started", "Killing", "DeadlineExceeded"} <= reasons
+    await eventually(recorded, timeout=15, what="the pod's events")
+    for name in ("deadline", "hostnet"):
+        await delete_and_wait(client, name)
 
 
 async def test_logs_and_exec_through_the_apiserver(client: Client, node_env):

@@ -161,6 +161,9 @@ def test_sandbox_config():
     assert [(p.container_port, p.host_port) for p in cfg.port_mappings] == [(80, 8080)]
     assert cfg.linux.security_context.namespace_options.pid == cri_pb.POD
     assert list(cfg.dns_config.servers) == ["1.2.3.4"]
+    host = one({}, hostNetwork=True)
+    cfg = c.sandbox_config(host, attempt=0, log_directory="/l", dns=None, node_hostname="node-a")
+    assert cfg.hostname == "" and cfg.linux.security_context.namespace_options.network == cri_pb.NODE
 
 
 HOST = c.parse_resolv_conf("# comment\nnameserver 192.0.2.53\nsearch corp.example\noptions edns0\n")
