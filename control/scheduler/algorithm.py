@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from control.scheduler.cache import Cache
-from control.scheduler.framework import SKIP, NodeInfo, Profile, Status
+from control.scheduler.framework import SKIP, SUCCESS, NodeInfo, Profile, ScorePlugin, Status
 from control.scheduler.podinfo import PodInfo
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -73,44 +73,44 @@ class Algorithm:
         self.rng = rng or random.Random()
 
     def schedule(self, pod: PodInfo) -> ScheduleResult:
-        names = self.cache.node_names()
-        if not names:
+        nodes = self.cache.node_infos()
+        if not nodes:
             raise NoNodesAvailableError()
-        feasible, statuses, evaluated = self._find_feasible(pod, names)
+        feasible, statuses, evaluated = self._find_feasible(pod, nodes)
         if not feasible:
-            raise FitError(pod, len(names), statuses)
+            raise FitError(pod, len(nodes), statuses)
         if len(feasible) == 1:
             return ScheduleResult(feasible[0].name, evaluated, 1)
         totals = self._prioritize(pod, feasible)
         return ScheduleResult(self._select_host(feasible, totals), evaluated, len(feasible))
 
-    def _active_filters(self, pod: PodInfo) -> list[tuple]:
+    def _active_filters(self, pod: PodInfo) -> tuple[list[tuple], list[tuple]]:
+        """The filters to run for this pod: all of them, and those a node that admits all needs."""
         snapshot = self.cache.snapshot
-        active = []
+        active, per_pod = [], []
         for plugin in self.profile.filters:
             state = plugin.pre_filter(pod, snapshot) if plugin.pre_filter else None
             if state is not SKIP:
                 active.append((plugin.filter, state))
-        return active
+                if not plugin.node_level:
+                    per_pod.append((plugin.filter, state))
+        return active, per_pod
 
-    def _find_feasible(self, pod: PodInfo, names: list[str]) -> tuple[list[NodeInfo], dict[str, Status], int]:
+    def _find_feasible(self, pod: PodInfo, nodes: list[NodeInfo]) -> tuple[list[NodeInfo], dict[str, Status], int]:
         """Filters nodes round-robin from where the last cycle stopped until enough fit."""
-        filters = self._active_filters(pod)
-        nodes = self.cache.snapshot.nodes
-        total = len(names)
+        every, per_pod = self._active_filters(pod)
+        total = len(nodes)
         wanted = num_feasible_nodes_to_find(total, self.percentage_of_nodes_to_score)
         start = self.next_start_node_index % total
         feasible: list[NodeInfo] = []
         statuses: dict[str, Status] = {}
         evaluated = 0
-        for i in range(total):
-            name = names[(start + i) % total]
-            node = nodes[name]
+        for node in nodes[start:] + nodes[:start]:
             evaluated += 1
-            for fn, state in filters:
+            for fn, state in per_pod if node.admits_all else every:
                 status = fn(pod, node, state)
-                if status.code:
-                    statuses[name] = status
+                if status is not SUCCESS and status.code:
+                    statuses[node.name] = status
                     break
             else:
                 feasible.append(node)
@@ -126,14 +126,29 @@ class Algorithm:
             state = plugin.pre_score(pod, snapshot) if plugin.pre_score else None
             if state is SKIP:
                 continue
-            fn = plugin.score
-            scores = [fn(pod, node, state) for node in feasible]
+            scores = self._raw_scores(plugin, pod, feasible, state)
             if plugin.normalize is not None:
                 plugin.normalize(scores)
             weight = plugin.weight
-            for i, s in enumerate(scores):
-                totals[i] += s * weight
+            totals = [t + s * weight for t, s in zip(totals, scores, strict=True)]
         return totals
+
+    @staticmethod
+    def _raw_scores(plugin: ScorePlugin, pod: PodInfo, feasible: list[NodeInfo], state) -> list[int]:
+        fn = plugin.score
+        if plugin.memo_key is None:
+            return [fn(pod, node, state) for node in feasible]
+        key = (plugin.name, plugin.memo_key(pod))
+        scores = []
+        for node in feasible:
+            memo = node.score_memo
+            score = memo.get(key)
+            if score is None:
+                if len(memo) > 64:
+                    memo.clear()
+                score = memo[key] = fn(pod, node, state)
+            scores.append(score)
+        return scores
 
     def _select_host(self, feasible: list[NodeInfo], totals: list[int]) -> str:
         best = max(totals)

@@ -32,7 +32,7 @@ class Cache:
         self.assumed_ttl = assumed_ttl
         self._infos: dict[str, NodeInfo] = {}  # includes nodes deleted while pods remain on them
         self._pods: dict[str, PodState] = {}
-        self._node_names: list[str] | None = None
+        self._node_infos: list[NodeInfo] | None = None
 
     # Nodes
 
@@ -44,7 +44,11 @@ class Cache:
         info.set_node(node)
         if name not in self.snapshot.nodes:
             self.snapshot.nodes[name] = info
-            self._node_names = None
+            self._node_infos = None
+        if any(t.effect == "PreferNoSchedule" for t in info.taints):
+            self.snapshot.prefer_no_schedule_nodes.add(name)
+        else:
+            self.snapshot.prefer_no_schedule_nodes.discard(name)
         self._refresh_affinity_sets(info)
         return info
 
@@ -55,18 +59,22 @@ class Cache:
         if info is None:
             return
         self.snapshot.nodes.pop(name, None)
-        self._node_names = None
+        self._node_infos = None
         self.snapshot.affinity_nodes.discard(name)
         self.snapshot.anti_affinity_nodes.discard(name)
+        self.snapshot.prefer_no_schedule_nodes.discard(name)
         info.node = None
         if not info.pods:
             del self._infos[name]
 
-    def node_names(self) -> list[str]:
+    def node_infos(self) -> list[NodeInfo]:
         """Nodes in a stable order, for the scheduler's round-robin start index."""
-        if self._node_names is None:
-            self._node_names = list(self.snapshot.nodes)
-        return self._node_names
+        if self._node_infos is None:
+            self._node_infos = list(self.snapshot.nodes.values())
+        return self._node_infos
+
+    def node_names(self) -> list[str]:
+        return [n.name for n in self.node_infos()]
 
     def node_count(self) -> int:
         return len(self.snapshot.nodes)
@@ -109,7 +117,12 @@ class Cache:
     def add_pod(self, pod) -> None:
         """A bound pod from the informer; confirms an assumed pod (maybe on another node)."""
         key = f"{pod.metadata.namespace}/{pod.metadata.name}"
-        if key in self._pods:
+        state = self._pods.get(key)
+        if state is not None:
+            if _same_placement(state, pod):
+                state.info.pod = pod  # confirmed or a status change: the node's totals stay right
+                state.assumed, state.deadline = False, None
+                return
             self._remove(key)
         info = PodInfo(pod)
         self._pods[key] = PodState(info, pod.spec.node_name)
@@ -160,3 +173,13 @@ class Cache:
                 names.add(node.name)
             else:
                 names.discard(node.name)
+
+
+def _same_placement(state: PodState, pod) -> bool:
+    """The cached pod accounts for this version as well: same pod, node, labels and spec."""
+    info = state.info
+    if info.uid != pod.metadata.uid or state.node_name != pod.spec.node_name:
+        return False
+    if info.labels != dict(pod.metadata.labels):
+        return False
+    return state.assumed or info.pod.spec == pod.spec

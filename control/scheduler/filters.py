@@ -115,6 +115,10 @@ def insufficient_resources(pod: PodInfo, node: NodeInfo) -> list[str]:
 
 
 def node_resources_fit(pod: PodInfo, node: NodeInfo, state: Any = None) -> Status:
+    alloc, used, want = node.allocatable, node.requested, pod.requests
+    if (used.pods < alloc.pods and want.milli_cpu <= alloc.milli_cpu - used.milli_cpu
+            and want.memory <= alloc.memory - used.memory and not want.ephemeral_storage and not want.scalar):
+        return SUCCESS  # the common case, without building a reasons list
     reasons = insufficient_resources(pod, node)
     if reasons:
         return unschedulable("NodeResourcesFit", *reasons)
@@ -124,9 +128,9 @@ def node_resources_fit(pod: PodInfo, node: NodeInfo, state: Any = None) -> Statu
 def default_filters() -> list[FilterPlugin]:
     """kube-scheduler's order: cheap node-level checks first, cross-pod checks last."""
     return [
-        FilterPlugin("NodeReady", node_ready),
-        FilterPlugin("NodeUnschedulable", node_unschedulable),
-        FilterPlugin("TaintToleration", taint_toleration),
+        FilterPlugin("NodeReady", node_ready, node_level=True),
+        FilterPlugin("NodeUnschedulable", node_unschedulable, node_level=True),
+        FilterPlugin("TaintToleration", taint_toleration, node_level=True),
         FilterPlugin("NodeAffinity", node_affinity, node_affinity_pre_filter),
         FilterPlugin("NodePorts", node_ports, node_ports_pre_filter),
         FilterPlugin("NodeResourcesFit", node_resources_fit),

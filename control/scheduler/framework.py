@@ -53,7 +53,8 @@ class NodeInfo:
 
     __slots__ = ("node", "name", "labels", "taints", "ready", "unschedulable", "allocatable",
                  "requested", "non_zero_requested", "pods", "used_ports", "owner_counts",
-                 "pods_with_affinity", "pods_with_required_anti_affinity", "generation")
+                 "pods_with_affinity", "pods_with_required_anti_affinity", "generation", "admits_all",
+                 "score_memo")
 
     def __init__(self, node: core_pb2.Node | None = None, name: str = "") -> None:
         self.node: core_pb2.Node | None = None
@@ -72,6 +73,8 @@ class NodeInfo:
         self.pods_with_affinity: dict[str, PodInfo] = {}
         self.pods_with_required_anti_affinity: dict[str, PodInfo] = {}
         self.generation = 0
+        self.admits_all = False
+        self.score_memo: dict[tuple, int] = {}  # see ScorePlugin.memo_key; emptied on every change
         if node is not None:
             self.set_node(node)
 
@@ -83,7 +86,14 @@ class NodeInfo:
         self.unschedulable = node.spec.unschedulable
         self.ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
         self.allocatable = Resources.from_node_allocatable(node.status.allocatable)
+        # Ready, schedulable and untainted: node-level filters pass whatever the pod tolerates.
+        self.admits_all = self.ready and not self.unschedulable and not any(
+            t.effect in ("NoSchedule", "NoExecute") for t in self.taints)
+        self._changed()
+
+    def _changed(self) -> None:
         self.generation += 1
+        self.score_memo.clear()
 
     def topology_value(self, key: str) -> str | None:
         """The node's value for a topology key; the hostname falls back to the node name."""
@@ -103,7 +113,7 @@ class NodeInfo:
             self.pods_with_affinity[pod.key] = pod
         if pod.required_anti_affinity:
             self.pods_with_required_anti_affinity[pod.key] = pod
-        self.generation += 1
+        self._changed()
 
     def remove_pod(self, key: str) -> PodInfo | None:
         pod = self.pods.pop(key, None)
@@ -122,7 +132,7 @@ class NodeInfo:
                 self.owner_counts.pop(pod.owner_uid, None)
         self.pods_with_affinity.pop(key, None)
         self.pods_with_required_anti_affinity.pop(key, None)
-        self.generation += 1
+        self._changed()
         return pod
 
 
@@ -139,6 +149,7 @@ class Snapshot:
         # nodes the inter-pod affinity plugin must visit for most pods.
         self.affinity_nodes: set[str] = set()
         self.anti_affinity_nodes: set[str] = set()
+        self.prefer_no_schedule_nodes: set[str] = set()  # nodes with PreferNoSchedule taints
 
 
 SKIP = object()  # returned by a pre-filter / pre-score: don't run this plugin for this pod
@@ -154,6 +165,9 @@ class FilterPlugin:
     name: str
     filter: FilterFn
     pre_filter: PreFn | None = None
+    # True for filters that pass every pod on a node whose `admits_all` is set (Ready,
+    # schedulable, no NoSchedule/NoExecute taints); the loop skips calling them there.
+    node_level: bool = False
 
 
 @dataclass
@@ -163,6 +177,10 @@ class ScorePlugin:
     weight: int = 1
     pre_score: PreFn | None = None
     normalize: NormalizeFn | None = None
+    # For scores that depend only on the node's state and this key of the pod (e.g.
+    # its cpu and memory requests): raw scores are remembered per node until the
+    # node changes, so replicas of one template don't recompute every node.
+    memo_key: Callable[[PodInfo], Any] | None = None
 
 
 @dataclass

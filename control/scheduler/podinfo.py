@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
-from control.client.quantity import bytes_of, cpu_millis
+from control.client import quantity
 from control.scheduler.matching import AffinityTerm, NodeTerm, WeightedAffinityTerm
 from skiff.v1 import pod_pb2
 
 # kube-scheduler's defaults for containers that request nothing, used only for scoring.
 DEFAULT_MILLI_CPU_REQUEST = 100
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
+
+
+# Pods of one template repeat the same few quantity strings: parse each once.
+cpu_millis = lru_cache(maxsize=4096)(quantity.cpu_millis)
+bytes_of = lru_cache(maxsize=4096)(quantity.bytes_of)
 
 
 class Resources:

@@ -19,7 +19,7 @@ from control.scheduler.podinfo import PodInfo
 
 
 def _least_requested(requested: int, capacity: int) -> int:
-    if capacity == 0 or requested > capacity:
+    if requested > capacity:
         return 0
     return (capacity - requested) * MAX_NODE_SCORE // capacity
 
@@ -27,24 +27,32 @@ def _least_requested(requested: int, capacity: int) -> int:
 def least_allocated(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
     """Prefers the emptiest node: free share of cpu and memory, counting request-less pods as 100m/200Mi."""
     alloc, used, want = node.allocatable, node.non_zero_requested, pod.non_zero_requests
-    total = weights = 0
-    for capacity, requested in ((alloc.milli_cpu, used.milli_cpu + want.milli_cpu),
-                                (alloc.memory, used.memory + want.memory)):
-        if capacity:
-            total += _least_requested(requested, capacity)
-            weights += 1
-    return total // weights if weights else 0
+    cpu, memory = alloc.milli_cpu, alloc.memory
+    if cpu and memory:  # the usual case, inline
+        cpu_req, mem_req = used.milli_cpu + want.milli_cpu, used.memory + want.memory
+        cpu_score = (cpu - cpu_req) * MAX_NODE_SCORE // cpu if cpu_req <= cpu else 0
+        mem_score = (memory - mem_req) * MAX_NODE_SCORE // memory if mem_req <= memory else 0
+        return (cpu_score + mem_score) // 2
+    if cpu:
+        return _least_requested(used.milli_cpu + want.milli_cpu, cpu)
+    if memory:
+        return _least_requested(used.memory + want.memory, memory)
+    return 0
 
 
 def balanced_allocation(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
     """Prefers nodes whose cpu and memory would be used in equal shares: 100 * (1 - std dev)."""
     alloc, used, want = node.allocatable, node.requested, pod.requests
-    fractions = [min(1.0, requested / capacity)
-                 for capacity, requested in ((alloc.milli_cpu, used.milli_cpu + want.milli_cpu),
-                                             (alloc.memory, used.memory + want.memory))
-                 if capacity]
-    std = abs(fractions[0] - fractions[1]) / 2 if len(fractions) == 2 else 0.0
-    return int((1 - std) * MAX_NODE_SCORE)
+    cpu, memory = alloc.milli_cpu, alloc.memory
+    if not cpu or not memory:
+        return MAX_NODE_SCORE  # one resource alone has no spread
+    cpu_share = (used.milli_cpu + want.milli_cpu) / cpu
+    memory_share = (used.memory + want.memory) / memory
+    if cpu_share > 1.0:
+        cpu_share = 1.0
+    if memory_share > 1.0:
+        memory_share = 1.0
+    return int((1 - abs(cpu_share - memory_share) / 2) * MAX_NODE_SCORE)
 
 
 def owner_spread_pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
@@ -73,6 +81,8 @@ def node_affinity(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
 
 
 def taint_toleration_pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
+    if not snapshot.prefer_no_schedule_nodes:
+        return SKIP  # every node would score the same
     return [t for t in pod.tolerations if t.effect in ("", "PreferNoSchedule")]
 
 
@@ -84,13 +94,21 @@ def taint_toleration(pod: PodInfo, node: NodeInfo, tolerations: list) -> int:
                if taint.effect == "PreferNoSchedule" and not tolerated(tolerations, taint))
 
 
+def _non_zero_cpu_memory(pod: PodInfo) -> tuple[int, int]:
+    return pod.non_zero_requests.milli_cpu, pod.non_zero_requests.memory
+
+
+def _cpu_memory(pod: PodInfo) -> tuple[int, int]:
+    return pod.requests.milli_cpu, pod.requests.memory
+
+
 def default_scores() -> list[ScorePlugin]:
     """kube-scheduler's default weights; owner spreading stands in for PodTopologySpread's."""
     return [
         ScorePlugin("TaintToleration", taint_toleration, 3, taint_toleration_pre_score, reverse_normalize),
         ScorePlugin("NodeAffinity", node_affinity, 2, node_affinity_pre_score, default_normalize),
-        ScorePlugin("NodeResourcesFit", least_allocated, 1),
-        ScorePlugin("NodeResourcesBalancedAllocation", balanced_allocation, 1),
+        ScorePlugin("NodeResourcesFit", least_allocated, 1, memo_key=_non_zero_cpu_memory),
+        ScorePlugin("NodeResourcesBalancedAllocation", balanced_allocation, 1, memo_key=_cpu_memory),
         ScorePlugin("InterPodAffinity", interpod.score, 2, interpod.pre_score, interpod.normalize),
         ScorePlugin("OwnerSpread", owner_spread, 2, owner_spread_pre_score, owner_spread_normalize),
     ]

@@ -124,3 +124,18 @@ def test_infeasible_nodes_do_not_count_towards_the_sample():
         cache.add_node(make_node(f"n{i:03}", cpu="1" if i % 2 else "8"))
     result = algorithm(cache, percentage=10).schedule(PodInfo(make_pod("p", cpu="4")))
     assert result.feasible_nodes == 100 and result.evaluated_nodes == 199
+
+
+def test_memoized_scores_follow_node_changes():
+    cache = Cache()
+    cache.add_node(make_node("n1", cpu="4", memory="4Gi"))
+    cache.add_node(make_node("n2", cpu="4", memory="4Gi"))
+    algo = algorithm(cache)
+    placed = []
+    for i in range(4):  # identical pods: memoized scores must see each assumed pod
+        info = PodInfo(make_pod(f"p{i}", cpu="1", memory="1Gi"))
+        node = algo.schedule(info).node_name
+        cache.assume_pod(info, node)
+        placed.append(node)
+    assert sorted(placed) == ["n1", "n1", "n2", "n2"]
+    assert all(len(n.score_memo) <= 2 for n in cache.node_infos())

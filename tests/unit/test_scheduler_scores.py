@@ -77,9 +77,12 @@ def test_taint_toleration_score_counts_untolerated_prefer_no_schedule():
                                                                        effect="PreferNoSchedule")]))
     plain = PodInfo(make_pod("q"))
     node = node_info(taints=[("a", "", "PreferNoSchedule"), ("b", "", "PreferNoSchedule"), ("c", "", "NoSchedule")])
-    state = scores.taint_toleration_pre_score(tolerant, Snapshot())
+    assert scores.taint_toleration_pre_score(tolerant, Snapshot()) is SKIP  # no node has such taints
+    snapshot = Snapshot()
+    snapshot.prefer_no_schedule_nodes.add("n1")
+    state = scores.taint_toleration_pre_score(tolerant, snapshot)
     assert scores.taint_toleration(tolerant, node, state) == 1
-    assert scores.taint_toleration(plain, node, scores.taint_toleration_pre_score(plain, Snapshot())) == 2
+    assert scores.taint_toleration(plain, node, scores.taint_toleration_pre_score(plain, snapshot)) == 2
     raw = [2, 1, 0]
     reverse_normalize(raw)
     assert raw == [0, 50, 100]
