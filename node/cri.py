@@ -283,7 +283,8 @@ class ExecSession:
         u = urllib.parse.urlsplit(url)
         reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
         key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET {u.path}?{u.query} HTTP/1.1\r\nHost: {u.netloc}\r\nUpgrade: websocket\r\n"
+        target = u.path + (f"?{u.query}" if u.query else "")
+        writer.write((f"GET {target} HTTP/1.1\r\nHost: {u.netloc}\r\nUpgrade: websocket\r\n"
                       f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                       f"Sec-WebSocket-Protocol: v4.channel.k8s.io\r\nOrigin: http://{u.netloc}\r\n\r\n").encode())
         await writer.drain()
@@ -348,8 +349,7 @@ class ExecSession:
             head += bytes([0x80 | 126]) + struct.pack("!H", n)
         else:
             head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.writer.write(head + mask + masked)
+        self.writer.write(head + mask + _mask(payload, mask))
         await self.writer.drain()
 
     async def _receive(self) -> tuple[int, bytes]:
@@ -365,9 +365,18 @@ class ExecSession:
             mask = await self.reader.readexactly(4) if b1 & 0x80 else b""
             chunk = await self.reader.readexactly(n)
             if mask:
-                chunk = bytes(b ^ mask[i % 4] for i, b in enumerate(chunk))
+                chunk = _mask(chunk, mask)
             if b0 & 0x0F:
                 opcode = b0 & 0x0F
             data += chunk
             if b0 & 0x80:
                 return opcode, data
+
+
+def _mask(data: bytes, key: bytes) -> bytes:
+    """WebSocket masking: data XOR the 4-byte key repeated (as one big integer, not byte by byte)."""
+    if not data:
+        return data
+    n = len(data)
+    repeated = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")

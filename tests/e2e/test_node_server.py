@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import hashlib
 import os
 import time
 
@@ -220,6 +221,22 @@ async def test_exec_stream_interactive(agent: Agent) -> None:
                 exit_code = out.exit_code
     assert (stdout, stderr, exit_code) == (b"hello\n", b"err\n", 7)
     await inputs.put(None)
+
+
+async def test_exec_stream_carries_large_stdin(agent: Agent) -> None:
+    await agent.pod("bulk", {"main": ["sleep", "600"]})
+    data = os.urandom(200_000)
+
+    async def requests():
+        yield na_pb.ExecInput(start=na_pb.ExecRequest(namespace="default", name="bulk",
+                                                      command=["sh", "-c", "head -c 200000 | md5sum"]))
+        for i in range(0, len(data), 70_000):
+            yield na_pb.ExecInput(stdin=data[i:i + 70_000])
+        await asyncio.sleep(30)  # keep the stream open; the command ends on its own
+
+    outputs = [out async for out in agent.stub.ExecStream(requests())]
+    assert b"".join(o.stdout for o in outputs).split()[0].decode() == hashlib.md5(data).hexdigest()
+    assert outputs[-1].exit_code == 0
 
 
 async def test_exec_stream_with_tty(agent: Agent) -> None:
