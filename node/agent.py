@@ -482,14 +482,42 @@ class Lifecycle:
             return True
         pod = w.pod
         changed = False
+        # As the kubelet: once a regular container exists, initialization is over and only
+        # sidecars (restartable init containers) are still looked after.
+        initialized = any(self._current(runtime, c.name, sandbox) for c in pod.spec.containers)
+        finished = self._regular_done(pod, runtime, sandbox)
         for spec in pod.spec.init_containers:
+            if initialized:
+                if spec.restart_policy == "Always" and not finished:
+                    changed |= await self._converge_one(w, runtime, sandbox, spec, init=True)
+                continue
             done, did = await self._converge_init(w, runtime, sandbox, spec)
             changed |= did
             if not done:
                 return changed
         for spec in pod.spec.containers:
             changed |= await self._converge_one(w, runtime, sandbox, spec, init=False)
+        if finished:
+            changed |= await self._stop_sidecars(w, runtime)
         return changed
+
+    def _regular_done(self, pod: pod_pb2.Pod, runtime: PodRuntime, sandbox: cri_pb.PodSandbox) -> bool:
+        """Every regular container exited and its restart policy keeps it down."""
+        for spec in pod.spec.containers:
+            current = self._current(runtime, spec.name, sandbox)
+            if not current or current[0].state != cri_pb.CONTAINER_EXITED:
+                return False
+            if self._should_restart(pod, spec, current[0], init=False):
+                return False
+        return bool(pod.spec.containers)
+
+    async def _stop_sidecars(self, w: PodWorker, runtime: PodRuntime) -> bool:
+        sidecars = {c.name for c in w.pod.spec.init_containers if c.restart_policy == "Always"}
+        live = [(c, s) for c, s in runtime.containers
+                if c.metadata.name in sidecars and s.state == cri_pb.CONTAINER_RUNNING]
+        if live:
+            await self.kill_containers(w, PodRuntime(runtime.sandboxes, live), grace=self.agent._grace(w.pod))
+        return bool(live)
 
     def _current(self, runtime: PodRuntime, name: str, sandbox: cri_pb.PodSandbox) -> list[cri_pb.ContainerStatus]:
         return [s for c, s in runtime.of(name) if c.pod_sandbox_id == sandbox.id]

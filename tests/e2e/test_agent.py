@@ -280,6 +280,17 @@ async def test_init_containers_run_in_order_with_a_sidecar(client: Client, node_
     await delete_and_wait(client, "inits")
 
 
+async def test_sidecar_stops_when_the_job_is_done(client: Client, node_env):
+    agent, _ = node_env
+    side = busybox("side", "trap 'exit 0' TERM; while true; do sleep 0.2; done", restartPolicy="Always")
+    await client.create(pod_manifest("job", agent.node_name, [busybox("main", "sleep 1; exit 0")],
+                                     initContainers=[side], restartPolicy="Never"))
+    pod = await wait_phase(client, "job", "Succeeded", timeout=30)
+    assert pod.status.container_statuses[0].state.terminated.exit_code == 0
+    assert pod.status.init_container_statuses[0].state.HasField("terminated")
+    await delete_and_wait(client, "job")
+
+
 async def test_restart_policies_and_crash_loop_back_off(client: Client, node_env):
     agent, _ = node_env
     await client.create(pod_manifest("crash", agent.node_name, [busybox("c", "exit 3")]))
