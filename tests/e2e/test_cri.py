@@ -36,8 +36,8 @@ from tests.fixtures.containerd import (
     sandbox_config,
     start_containerd,
 )
-from tests.fixtures.images import BUSYBOX, PAUSE, WHOAMI
-from tests.fixtures.procs import eventually
+from tests.fixtures.images import BUSYBOX, PAUSE, WHOAMI, image_archives
+from tests.fixtures.procs import eventually, port_open, stop, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -178,6 +178,42 @@ async def test_pull_policies(cri: CRI) -> None:
     with pytest.raises(im.ImagePullError) as invalid:
         await manager.ensure_image("Busybox:1")
     assert invalid.value.reason == im.INVALID_IMAGE_NAME
+
+
+@pytest.fixture
+def registry(node: Containerd, tmp_path) -> str:
+    """A real OCI registry on the node's own loopback (port 5000 inside its netns), with busybox pushed."""
+    (tmp_path / "config.yml").write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                                         f"    rootdirectory: {tmp_path}/data\nhttp:\n  addr: 127.0.0.1:5000\n")
+    enter = ["nsenter", f"--net=/var/run/netns/{node.netns}"]
+    proc = subprocess.Popen([*enter, "docker-registry", "serve", str(tmp_path / "config.yml")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: in_netns(node.netns, lambda: port_open(5000)), timeout=15, what="the registry")
+        subprocess.run([*enter, "skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                        f"oci-archive:{image_archives()[BUSYBOX]}", "docker://localhost:5000/pulled/busybox:1"],
+                       check=True, capture_output=True, timeout=60)
+        yield "localhost:5000/pulled/busybox:1"
+    finally:
+        stop(proc)
+
+
+async def test_pull_from_a_registry(cri: CRI, node: Containerd, registry: str) -> None:
+    manager = im.ImageManager(cri)
+    assert await cri.image_status(registry) is None
+    ref = await manager.ensure_image(registry, "IfNotPresent")
+    image = await cri.image_status(registry)
+    assert image is not None and image.id == ref and registry in image.repo_tags
+    assert await manager.ensure_image(registry, "Always") == ref  # pulled again: same content, same id
+    config = sandbox_config("pulled", os.path.join(node.base, "logs"))
+    sandbox_id = await cri.run_pod_sandbox(config)
+    cid = await cri.create_container(sandbox_id, container_config(config, "main", ref, ["sleep", "60"]), config)
+    await cri.start_container(cid)
+    assert (await cri.exec_sync(cid, ["echo", "from the registry"], timeout=5)).stdout == b"from the registry\n"
+    await cri.stop_pod_sandbox(sandbox_id)
+    await cri.remove_pod_sandbox(sandbox_id)
+    await cri.remove_image(registry)
+    assert await cri.image_status(registry) is None
 
 
 async def test_concurrent_pulls_share_one_request(cri: CRI) -> None:
