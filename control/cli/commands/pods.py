@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
+import termios
+import tty
 
 import grpc
 
@@ -101,6 +103,7 @@ async def _exec_stream(ctx: Context, start: node_agent_pb2.ExecRequest, tty: boo
     """Interactive exec over Pods.ExecStream: stdin goes up as it is read, output comes down."""
     queue: asyncio.Queue[node_agent_pb2.ExecInput | None] = asyncio.Queue()
     await queue.put(node_agent_pb2.ExecInput(start=start, tty=tty))
+    restore = _raw_terminal() if tty else None
     reader = asyncio.create_task(_pump_stdin(queue))
 
     async def inputs():
@@ -115,7 +118,19 @@ async def _exec_stream(ctx: Context, start: node_agent_pb2.ExecRequest, tty: boo
                 code = out.exit_code
     finally:
         reader.cancel()
+        if restore is not None:
+            restore()
     return code
+
+
+def _raw_terminal():
+    """Puts a terminal stdin in raw mode (keys go to the container as typed); returns the undo."""
+    fd = sys.stdin.fileno()
+    if not os.isatty(fd):
+        return None
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd)
+    return lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 async def _pump_stdin(queue: asyncio.Queue) -> None:
