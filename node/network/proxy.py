@@ -161,7 +161,11 @@ class ServiceProxy:
 
     def _render(self, key: str) -> Ruleset:
         svc = self.services.get(key)
-        return render(service_ports(svc, self.endpoints.get(key)) if svc is not None else [])
+        if svc is None or (self.config.cluster_dns and svc.spec.cluster_ip == self.config.cluster_dns):
+            # The node's own resolver answers on the cluster DNS address (as NodeLocal DNSCache
+            # does); a kube-dns Service holding that address must not shadow or reject it.
+            return Ruleset()
+        return render(service_ports(svc, self.endpoints.get(key)))
 
     async def _full_sync(self) -> None:
         start = time.monotonic()

@@ -82,3 +82,13 @@ async def test_endpoints_without_service_change_nothing(proxy):
     proxy.on_endpoints(eps("orphan", "10.244.1.9"))
     await proxy.sync()
     assert len(proxy.nft.transactions) == 1
+
+
+async def test_service_on_the_cluster_dns_address_is_left_to_the_node_resolver():
+    p = ServiceProxy(RecordingNft(), NodeConfig(cluster_dns="10.96.0.10", dns_target="10.250.0.2"))
+    p.on_service(svc("kube-dns", "10.96.0.10"))
+    p.on_service(svc("web", "10.96.0.11"))
+    await p.sync()
+    text = p.nft.transactions[-1]
+    assert "dnat to 10.250.0.2:53" in text and "10.96.0.11 . tcp . 80" in text
+    assert "10.96.0.10 . tcp . 80" not in text
