@@ -39,6 +39,10 @@ class StandInAgent(node_agent_pb2_grpc.NodeAgentServicer):
         return node_agent_pb2.ExecResponse(stdout=text.encode(), exit_code=0)
 
     async def ExecStream(self, request_iterator, context):
+        first = await anext(aiter(request_iterator))
+        if first.start.command[0] == "exit":  # ends at once, without waiting for stdin
+            yield node_agent_pb2.ExecOutput(stdout=b"bye\n", exit_code=int(first.start.command[1]))
+            return
         async for item in request_iterator:
             if item.stdin:
                 yield node_agent_pb2.ExecOutput(stdout=item.stdin.upper())
@@ -87,11 +91,14 @@ async def agent(client):
 
 
 @pytest.fixture
-def ctl(apiserver, tmp_path):
+def env(apiserver, tmp_path):
     config = tmp_path / "skiff-config"
     config.write_text(f"server: {apiserver.target}\n")
-    env = {**os.environ, "SKIFFCONFIG": str(config)}
+    return {**os.environ, "SKIFFCONFIG": str(config)}
 
+
+@pytest.fixture
+def ctl(env):
     async def run(*args: str, stdin: bytes | None = None, timeout: float = 30) -> Result:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "control.cli.main", *args, cwd=ROOT, env=env,
@@ -127,6 +134,21 @@ async def test_exec(ctl, agent):
     assert failed.err == "it failed\ncommand terminated with exit code 3\n"
     interactive = await ctl("exec", "-i", "busy", "--", "cat", stdin=b"hello\n")
     assert (interactive.code, interactive.out) == (0, "HELLO\n"), interactive.err
+
+
+async def test_interactive_exec_ends_when_the_command_does(env, agent):
+    # stdin stays open (a terminal nobody types into): skiffctl must still exit with the command.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "control.cli.main", "exec", "-i", "busy", "--", "exit", "4", cwd=ROOT, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        code = await asyncio.wait_for(proc.wait(), 20)
+        assert code == 4
+        assert await proc.stdout.read() == b"bye\n"
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
 
 async def test_top(ctl, agent):

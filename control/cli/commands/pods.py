@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import stat
 import sys
 import termios
 import tty
@@ -134,14 +135,32 @@ def _raw_terminal():
 
 
 async def _pump_stdin(queue: asyncio.Queue) -> None:
-    loop = asyncio.get_running_loop()
+    """Forwards stdin as it arrives; a non-blocking reader, so exit never waits for a key press."""
     fd = sys.stdin.fileno()
-    while True:
-        data = await loop.run_in_executor(None, os.read, fd, 65536)
-        if not data:
-            await queue.put(node_agent_pb2.ExecInput(close_stdin=True))
-            return
-        await queue.put(node_agent_pb2.ExecInput(stdin=data))
+    if stat.S_ISREG(os.fstat(fd).st_mode):  # epoll can't watch regular files: send it all at once
+        await queue.put(node_agent_pb2.ExecInput(stdin=sys.stdin.buffer.read()))
+        await queue.put(node_agent_pb2.ExecInput(close_stdin=True))
+        return
+    loop = asyncio.get_running_loop()
+    readable = asyncio.Event()
+    was_blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    loop.add_reader(fd, readable.set)
+    try:
+        while True:
+            await readable.wait()
+            readable.clear()
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not data:
+                await queue.put(node_agent_pb2.ExecInput(close_stdin=True))
+                return
+            await queue.put(node_agent_pb2.ExecInput(stdin=data))
+    finally:
+        loop.remove_reader(fd)
+        os.set_blocking(fd, was_blocking)
 
 
 # --- top --------------------------------------------------------------------------------------------
