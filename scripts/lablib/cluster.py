@@ -135,16 +135,18 @@ def node_up(node: Node, images_dir: str) -> None:
     _script("install-node", "--no-systemd", "--skip-deps", "--config-dir", node.config_dir,
             "--state-dir", node.state_dir, "--images-dir", images_dir, "--apiserver", APISERVER,
             "--node-name", node.name, "--node-ip", node.ip, "--cluster-dns", CLUSTER_DNS,
-            "--registry-mirror", f"http://{HOST_IP}:{REGISTRY_PORT}")
+            "--registry-mirror", f"http://{HOST_IP}:{REGISTRY_PORT}", "--no-build-images")
     start_node_processes(node)
 
 
 def start_node_processes(node: Node) -> None:
     host.set_node_link(node, up=True)
+    fresh = procs.running_pid(f"{node.name}-containerd") is None
     _start_unit(f"{node.name}-containerd", _unit(node, "containerd"), netns=node.netns)
     procs.must_wait(lambda: _containerd_up(node), 30, f"{node.name}'s containerd", log=f"{node.name}-containerd")
-    _script("install-node", "--import-images", "--config-dir", node.config_dir, "--state-dir", node.state_dir,
-            "--images-dir", registry.images_dir())
+    if fresh:
+        _script("install-node", "--import-images", "--config-dir", node.config_dir,
+                "--state-dir", node.state_dir, "--images-dir", registry.images_dir())
     _start_unit(f"{node.name}-agent", _unit(node, "skiff-agent"), netns=node.netns)
 
 

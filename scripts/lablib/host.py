@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from lablib.config import BRIDGE, HOST_IP, LAB_RANGES, NFT_TABLE, NODE_SUBNET, REGISTRY_PORT, Node
+from lablib.config import BRIDGE, HOST_IP, LAB_RANGES, NFT_TABLE, NODE_SUBNET, REGISTRY_PORT, SERVICE_CIDR, Node
 
 
 def run(*argv: str, check: bool = True, netns: str | None = None) -> subprocess.CompletedProcess:
@@ -48,6 +48,9 @@ def ensure_node_network(node: Node) -> None:
     run("ip", "link", "set", node.veth, "master", BRIDGE, "up")
     run("ip", "addr", "replace", f"{node.ip}/{NODE_SUBNET.prefixlen}", "dev", "eth0", netns=node.netns)
     run("ip", "link", "set", "eth0", "up", netns=node.netns)
+    # Nodes have no default route (nothing may leave the lab), but a Service VIP needs a route for
+    # the routing decision that comes before the proxy's DNAT.
+    run("ip", "route", "replace", SERVICE_CIDR, "dev", "eth0", netns=node.netns)
     run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", netns=node.netns)
 
 

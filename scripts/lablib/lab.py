@@ -26,9 +26,12 @@ from lablib.config import (
     node_named,
 )
 
+# Seconds since the command started (scripts/lab notes the time before it re-executes in .venv).
+_T0 = time.monotonic() - max(0.0, time.time() - float(os.environ.get("SKIFF_LAB_STARTED", time.time())))
+
 
 def _step(text: str) -> None:
-    print(f"==> {text}", flush=True)
+    print(f"==> [{time.monotonic() - _T0:5.1f}s] {text}", flush=True)
 
 
 def _client_config_paths() -> list[str]:
@@ -79,7 +82,7 @@ def _start_registry(errors: list[BaseException]) -> None:
 
 
 def up(count: int, with_demo: bool = True) -> int:
-    started = time.monotonic()
+    started = _T0
     nodes = [Node(i) for i in range(1, count + 1)]
     os.makedirs(STATE_DIR, exist_ok=True)
     _step(f"network: bridge {BRIDGE} ({HOST_IP}), nftables guard table inet {NFT_TABLE} "
