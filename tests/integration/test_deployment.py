@@ -270,3 +270,54 @@ async def test_paused_deployment_does_not_roll_out(client):
             (rs,) = (await replicasets(client, ns)).values()
             return rs.spec.replicas == 3
         await eventually(three, timeout=10, what="scale while paused")
+
+
+# --- the rollout arithmetic on its own ---------------------------------------
+
+def _with_strategy(replicas: int, surge, unavailable) -> Message:
+    rolling = {k: v for k, v in (("maxSurge", surge), ("maxUnavailable", unavailable)) if v is not None}
+    return deployment("d", "ns", replicas, strategy={"type": "RollingUpdate", "rollingUpdate": rolling})
+
+
+def test_surge_rounds_up_and_unavailable_rounds_down():
+    assert r.surge_and_unavailable(_with_strategy(10, "25%", "25%")) == (3, 2)
+    assert r.surge_and_unavailable(_with_strategy(4, None, None)) == (1, 1)  # Kubernetes' 25% defaults
+    assert r.surge_and_unavailable(_with_strategy(3, "10%", "10%")) == (1, 0)
+    assert r.surge_and_unavailable(_with_strategy(5, 0, 0)) == (0, 1)  # both zero: one may be unavailable
+    assert r.surge_and_unavailable(_with_strategy(5, "0%", "0%")) == (0, 1)
+    assert r.max_unavailable(_with_strategy(2, 0, 5)) == 2  # never more than replicas
+    assert r.surge_and_unavailable(deployment("d", "ns", 5, strategy={"type": "Recreate"})) == (0, 0)
+
+
+def test_template_hash_is_stable_and_depends_on_template_and_collisions():
+    a = deployment("d", "ns", 1, image="x:1")
+    b = deployment("d", "elsewhere", 7, image="x:1")  # only the template counts
+    c = deployment("d", "ns", 1, image="x:2")
+    h = r.template_hash(a.spec.template)
+    assert h == r.template_hash(b.spec.template)
+    assert h != r.template_hash(c.spec.template)
+    assert h != r.template_hash(a.spec.template, collision_count=1)
+    assert set(h) <= set("bcdfghjklmnpqrstvwxz2456789") and 1 <= len(h) <= 10
+
+
+def test_new_replicaset_size_respects_surge():
+    d = _with_strategy(10, 3, 2)
+    old = from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet", "spec": {"replicas": 10}})
+    new = from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet", "spec": {"replicas": 0}})
+    assert r.new_rs_replicas(d, [old, new], new) == 3
+    old.spec.replicas = 8
+    new.spec.replicas = 3
+    assert r.new_rs_replicas(d, [old, new], new) == 5
+    assert r.new_rs_replicas(deployment("d", "ns", 4, strategy={"type": "Recreate"}), [old, new], new) == 4
+
+
+def test_rollback_bumps_revision_and_keeps_history():
+    d = deployment("d", "ns", 1)
+    rs = from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {"annotations": {r.REVISION: "1"}}})
+    assert r.set_new_rs_annotations(d, rs, 3, exists=True)
+    assert rs.metadata.annotations[r.REVISION] == "3"
+    assert rs.metadata.annotations[r.REVISION_HISTORY] == "1"
+    assert not r.set_new_rs_annotations(d, rs, 2, exists=True)  # never goes backwards
+    assert r.set_new_rs_annotations(d, rs, 5, exists=True)
+    assert rs.metadata.annotations[r.REVISION_HISTORY] == "1,3"

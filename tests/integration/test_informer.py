@@ -12,6 +12,7 @@ import pytest
 
 from control.client.client import CHANNEL_OPTIONS, Client
 from control.client.convert import from_dict
+from control.client.events import EventRecorder
 from control.client.informer import Informer, key_of, split_key
 from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.procs import eventually
@@ -258,3 +259,30 @@ async def test_wait_synced_times_out_without_apiserver():
         await asyncio.gather(task, return_exceptions=True)
     finally:
         await c.close()
+
+
+async def test_event_recorder_creates_and_aggregates_events(client):
+    ns = await new_namespace(client)
+    cm = await client.create(configmap("subject", ns))
+    node = from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{ns}"}})
+    recorder = EventRecorder(client, "test-controller", host="host-1")
+    try:
+        for _ in range(3):
+            recorder.event(cm, "Normal", "Tested", "it works")  # never blocks the caller
+        recorder.event(cm, "Warning", "Broken", "something else")
+        recorder.event(node, "Normal", "NodeThing", "cluster-scoped")
+        await asyncio.wait_for(recorder.flush(), 10)
+    finally:
+        await recorder.close()
+    events = {e.reason: e for e in (await client.list("Event", ns)).items}
+    assert set(events) == {"Tested", "Broken"}
+    tested = events["Tested"]
+    assert tested.count == 3 and tested.type == "Normal" and tested.message == "it works"
+    assert tested.metadata.name.startswith("subject.")
+    assert (tested.involved_object.kind, tested.involved_object.name, tested.involved_object.uid) == \
+        ("ConfigMap", "subject", cm.metadata.uid)
+    assert (tested.source.component, tested.source.host) == ("test-controller", "host-1")
+    assert tested.last_timestamp.ToNanoseconds() >= tested.first_timestamp.ToNanoseconds()
+    assert events["Broken"].count == 1 and events["Broken"].type == "Warning"
+    in_default = (await client.list("Event", "default", field_selector="reason=NodeThing")).items
+    assert [e.involved_object.name for e in in_default] == [f"node-{ns}"]
