@@ -241,6 +241,8 @@ class Agent:
             await self._report(w, await self.runtime_state(w.uid), terminal=True, reason=(
                 "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"))
             return False
+        if runtime.sandbox is None and not pod.status.phase:
+            await self._report(w, runtime)  # Pending + ContainerCreating while the sandbox comes up
         sandbox = await self.lifecycle.ensure_sandbox(w, runtime)
         if sandbox is not None:
             await self.lifecycle.refresh_volumes(w)
