@@ -52,8 +52,16 @@ async def run_concurrently(n: int, workers: int, op) -> tuple[float, list[float]
 
 async def bench_creates(target: str, n: int, workers: int) -> tuple[float, list[float]]:
     clients = [Client(target) for _ in range(4)]
+    template = configmap("cm-x")
+
+    def named(i: int):
+        obj = template.__class__()
+        obj.CopyFrom(template)
+        obj.metadata.name = f"cm-{i}"
+        return obj
+
     try:
-        return await run_concurrently(n, workers, lambda i: clients[i % 4].create(configmap(f"cm-{i}")))
+        return await run_concurrently(n, workers, lambda i: clients[i % 4].create(named(i)))
     finally:
         for c in clients:
             await c.close()
