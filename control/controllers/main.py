@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         f"(known: {', '.join(CONTROLLERS)})")
     p.add_argument("--concurrent-deployment-syncs", type=int, default=5)
     p.add_argument("--concurrent-replicaset-syncs", type=int, default=5)
+    p.add_argument("--concurrent-endpoint-syncs", type=int, default=5)
+    p.add_argument("--concurrent-gc-syncs", type=int, default=20)
+    p.add_argument("--concurrent-namespace-syncs", type=int, default=10)
     p.add_argument("--node-monitor-period", type=duration, default=5.0)
     p.add_argument("--node-monitor-grace-period", type=duration, default=40.0)
     p.add_argument("--node-startup-grace-period", type=duration, default=60.0)
@@ -94,6 +97,9 @@ def _options(args: argparse.Namespace) -> dict:
     return {
         "concurrent_deployment_syncs": args.concurrent_deployment_syncs,
         "concurrent_replicaset_syncs": args.concurrent_replicaset_syncs,
+        "concurrent_endpoint_syncs": args.concurrent_endpoint_syncs,
+        "concurrent_gc_syncs": args.concurrent_gc_syncs,
+        "concurrent_namespace_syncs": args.concurrent_namespace_syncs,
         "node_monitor_period": args.node_monitor_period,
         "node_monitor_grace_period": args.node_monitor_grace_period,
         "node_startup_grace_period": args.node_startup_grace_period,
