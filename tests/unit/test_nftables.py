@@ -76,15 +76,20 @@ def test_full_transaction_replaces_only_our_table_and_has_static_rules():
     text = full_transaction(NodeConfig("10.244.0.0/16", "10.96.0.10", "10.250.0.2"), render([sp()]))
     lines = text.splitlines()
     assert lines[:3] == ["add table ip skiff", "delete table ip skiff", "add table ip skiff"]
-    assert "flush ruleset" not in text and all(" ip skiff" in line for line in lines)
+    assert "flush ruleset" not in text
+    block = lines.index("table ip skiff {")
+    assert all(" ip skiff" in line for line in lines[:block])
     assert ("add rule ip skiff services-dispatch ip daddr 10.96.0.10 meta l4proto udp th dport 53 "
             "dnat to 10.250.0.2:53") in lines
     assert "add rule ip skiff masquerading ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade" in lines
     assert any("hook prerouting priority dstnat" in line for line in lines)
     assert any("hook postrouting priority srcnat" in line for line in lines)
-    # Chains are declared before any rule or element refers to them.
+    # The chain and its rules come in the table block, before the map element referring to it.
     first_ref = min(i for i, line in enumerate(lines) if "svc-default/web/tcp/http" in line)
-    assert lines[first_ref] == "add chain ip skiff svc-default/web/tcp/http"
+    assert lines[first_ref:first_ref + 2] == [
+        "chain svc-default/web/tcp/http {",
+        "numgen random mod 2 0 meta l4proto tcp dnat to 10.244.1.2:8080"]
+    assert lines[-1].startswith("add element ip skiff hairpin")
 
 
 def test_diff_is_empty_without_changes_and_minimal_with_one():
