@@ -130,7 +130,8 @@ class Agent:
         if worker is None:
             worker = self.workers[uid] = PodWorker(uid, pod)
             worker.task = asyncio.get_running_loop().create_task(self._work(worker))
-        worker.pod = pod
+        if _revision(pod) >= _revision(worker.pod):  # never go back past our own status write
+            worker.pod = pod
         worker.wake.set()
 
     def _on_pod_deleted(self, pod: pod_pb2.Pod) -> None:
@@ -797,6 +798,11 @@ def _log_tail(path: str, lines: int, limit: int) -> str:
         return ""
     text = "".join(p[3] + ("\n" if p[2] == "F" else "") for p in (line.split(" ", 3) for line in raw) if len(p) == 4)
     return text[-limit:]
+
+
+def _revision(pod: pod_pb2.Pod) -> int:
+    text = pod.metadata.resource_version
+    return int(text) if text.isdigit() else 0
 
 
 def _read_resolv_conf(path: str) -> cfg.ResolvConf:
