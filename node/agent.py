@@ -448,6 +448,8 @@ class Lifecycle:
             w.sync_soon(2.0)
             return False
         self._volumes_synced[w.uid] = time.monotonic()
+        for name in [n for n, (reason, _) in w.waiting.items() if reason == "ContainerCreating"]:
+            del w.waiting[name]
         return True
 
     async def refresh_volumes(self, w: PodWorker) -> None:

@@ -94,8 +94,9 @@ async def network_task(args: argparse.Namespace, client: Client, node_name: str,
 
 
 async def run(args: argparse.Namespace) -> None:
-    hostname = default_hostname()
-    node_name = (args.node_name or hostname).lower()
+    # Like the kubelet's --hostname-override: the node name is also its hostname label and address.
+    node_name = (args.node_name or default_hostname()).lower()
+    hostname = node_name
     node_ip = args.node_ip or default_node_ip()
     os.makedirs(args.root_dir, exist_ok=True)
     client = Client(args.apiserver)
