@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import time
 
@@ -105,7 +106,8 @@ async def _wait_deployment(client: Client, progress: Progress, timeout: float) -
 
 
 def fetch_from_node(node: Node, url: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["nsenter", f"--net=/var/run/netns/{node.netns}", "--", "wget", "-qO-", "-T", "2", url],
+    wget = ["wget"] if shutil.which("wget") else ["busybox", "wget"]
+    return subprocess.run(["nsenter", f"--net=/var/run/netns/{node.netns}", "--", *wget, "-qO-", "-T", "2", url],
                           capture_output=True, text=True, timeout=10)
 
 
