@@ -15,6 +15,8 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+import grpc
+
 log = logging.getLogger(__name__)
 
 
@@ -140,11 +142,19 @@ async def _worker(queue: WorkQueue, reconcile: Callable[[str], Awaitable[None]])
             await reconcile(key)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("%s: error syncing %r (retry %d)", queue.name or "queue", key,
-                          queue.num_requeues(key) + 1)
+        except Exception as e:
+            _log_failure(queue, key, e)
             queue.add_rate_limited(key)
         else:
             queue.forget(key)
         finally:
             queue.done(key)
+
+
+def _log_failure(queue: WorkQueue, key: str, error: Exception) -> None:
+    name, retry = queue.name or "queue", queue.num_requeues(key) + 1
+    if isinstance(error, grpc.aio.AioRpcError):  # the apiserver said no: one line is enough
+        log.warning("%s: error syncing %r (retry %d): %s: %s", name, key, retry, error.code().name,
+                    error.details())
+    else:
+        log.exception("%s: error syncing %r (retry %d)", name, key, retry)

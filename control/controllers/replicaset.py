@@ -226,7 +226,8 @@ class ReplicaSetController(Controller):
         try:
             await self.client.update_status(updated)
         except grpc.aio.AioRpcError as e:
-            if e.code() == grpc.StatusCode.NOT_FOUND:
+            # ABORTED: our copy is stale; the newer version's watch event brings us back here.
+            if e.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED):
                 return
             raise
 

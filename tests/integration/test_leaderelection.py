@@ -22,6 +22,7 @@ from control.controllers.main import duration, parse_args
 from control.controllers.manager import enabled_controllers
 from skiff.v1 import coordination_pb2, meta_pb2
 from tests.fixtures.procs import eventually
+from tests.integration.test_replicaset import scale
 
 FAST = {"lease_duration": 2, "renew_deadline": 1.5, "retry_period": 0.2}
 FAST_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
@@ -176,9 +177,7 @@ async def test_failover_between_controller_manager_processes(client, apiserver, 
         assert time.monotonic() - killed < 2 + 1.5  # lease duration plus a little retry slack
 
         await client.delete("Pod", (await client.list("Pod", ns)).items[0].metadata.name, ns)
-        scaled = await client.get("ReplicaSet", "web", ns)
-        scaled.spec.replicas = 5
-        await client.update(scaled)
+        await scale(client, "ReplicaSet", "web", ns, 5)
         await eventually(lambda: _pod_count(client, ns, 5), timeout=15, what="new leader to scale to 5")
         await asyncio.sleep(1)  # a double-creating second leader would show up here
         assert await _pod_count(client, ns, 5)
