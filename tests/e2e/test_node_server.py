@@ -211,11 +211,13 @@ async def test_exec_stream_interactive(agent: Agent) -> None:
     await inputs.put(na_pb.ExecInput(stdin=b"echo hello; echo err >&2\n"))
     stdout = stderr = b""
     exit_code = None
+    exiting = False
     async with asyncio.timeout(15):
         async for out in call:
             stdout += out.stdout
             stderr += out.stderr
-            if stdout == b"hello\n" and stderr == b"err\n":
+            if stdout == b"hello\n" and stderr == b"err\n" and not exiting:
+                exiting = True
                 await inputs.put(na_pb.ExecInput(stdin=b"exit 7\n"))
             if out.HasField("exit_code"):
                 exit_code = out.exit_code
