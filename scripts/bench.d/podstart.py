@@ -4,7 +4,8 @@ A real etcd, apiserver, containerd (in its own network namespace, with a CNI bri
 skiff-agent process. 30 one-container busybox pods (image present), created one after
 another; each is timed from Create until the agent reports phase Running (seen through a
 watch). In the same run, the same pods through raw CRI (RunPodSandbox + CreateContainer +
-StartContainer, sequentially: scripts/bench.d/podstart_cri.py) are the baseline. A burst of
+StartContainer: scripts/bench.d/podstart_cri.py), interleaved one for one with the agent's
+so that load from elsewhere on the machine hits both alike, are the baseline. A burst of
 30 pods created at once is reported too (no goal: it measures queueing on the node).
 """
 
@@ -111,10 +112,12 @@ async def measure(apiserver_target: str, socket: str, n: int) -> dict:
             return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
         await eventually(node_ready, timeout=60, what="node Ready")
         await start_pods(client, watch, ["warmup"], burst=False)
-        sequential = await start_pods(client, watch, [f"seq-{i}" for i in range(n)], burst=False)
+        await raw_cri_start_times(cri, 1)
+        sequential, raw = [], []
+        for i in range(n):
+            sequential += await start_pods(client, watch, [f"seq-{i}"], burst=False)
+            raw += await raw_cri_start_times(cri, 1)
         await delete_all(client, cri)
-        await raw_cri_start_times(cri, 1)  # warm-up, as for the agent
-        raw = await raw_cri_start_times(cri, n)
         burst = await start_pods(client, watch, [f"burst-{i}" for i in range(n)], burst=True)
         await delete_all(client, cri)
         return {"sequential": sequential, "raw": raw, "burst": burst}
