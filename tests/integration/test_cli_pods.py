@@ -81,7 +81,8 @@ async def agent(client):
     node.status.allocatable["cpu"] = "2"
     node.status.allocatable["memory"] = "2Gi"
     await client.update_status(node)
-    pod = from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "busy", "namespace": "default"},
+    pod = from_dict({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": "busy", "namespace": "default", "labels": {"app": "busy"}},
                      "spec": {"nodeName": name, "containers": [{"name": "main", "image": "busybox"}]}})
     await client.create(pod)
     yield servicer, name
@@ -114,7 +115,7 @@ def ctl(env):
     return run
 
 
-async def test_logs(ctl, agent):
+async def test_logs(ctl, client, agent):
     servicer, _ = agent
     result = await ctl("logs", "busy")
     assert (result.code, result.out) == (0, "".join(line.decode() for line in LOG_LINES)), result.err
@@ -122,6 +123,12 @@ async def test_logs(ctl, agent):
     assert tail.out == "line 4\nline 5\n"
     request = servicer.log_requests[-1]
     assert (request.container, request.tail_lines, request.previous) == ("main", 2, True)
+    await client.create(from_dict({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "busy-deploy", "namespace": "default"},
+        "spec": {"selector": {"matchLabels": {"app": "busy"}}, "template": {
+            "metadata": {"labels": {"app": "busy"}}, "spec": {"containers": [{"name": "main", "image": "x"}]}}}}))
+    via_deployment = await ctl("logs", "deploy/busy-deploy", "--tail", "1")
+    assert (via_deployment.code, via_deployment.out) == (0, "line 5\n"), via_deployment.err
     missing = await ctl("logs", "nope")
     assert missing.code == 1 and missing.err == 'Error from server (NotFound): pods "nope" not found\n'
 

@@ -219,3 +219,20 @@ async def test_drain(ctl, client):
     assert (await client.get("no", "dn-1")).spec.unschedulable
     assert not (await client.get("po", "dn-daemon", "default")).metadata.HasField("deletion_timestamp")
     assert not (await client.get("po", "elsewhere", "default")).metadata.HasField("deletion_timestamp")
+
+
+async def test_wait(ctl, client):
+    await client.create(deployment("waited", "nginx:1", replicas=1))
+    task = ctl("wait", "--for=condition=Available", "deploy/waited", "--timeout", "30s")
+    await _set_status(client, "waited", observed_generation=1, replicas=1, updated_replicas=1, ready_replicas=1,
+                      available_replicas=1, conditions=[{"type": "Available", "status": "True"}])
+    result = await task
+    assert (result.code, result.out) == (0, "deployment.apps/waited condition met\n"), result.err
+    by_path = await ctl("wait", "--for=jsonpath={.status.readyReplicas}=1", "deploy/waited")
+    assert by_path.out == "deployment.apps/waited condition met\n"
+    timed_out = await ctl("wait", "--for=condition=Progressing", "deploy/waited", "--timeout", "1s")
+    assert timed_out.code == 1
+    assert timed_out.err == "error: timed out waiting for the condition on deployments/waited\n"
+    gone = ctl("wait", "--for=delete", "deployment/waited", "--timeout", "30s")
+    await client.delete("deploy", "waited", "default")
+    assert (await gone).out == "deployment.apps/waited condition met\n"

@@ -16,6 +16,7 @@ from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error
 from control.cli.humanize import cpu_millicores, memory_mebibytes, parse_quantity
 from control.cli.tables import render
+from control.client.kinds import lookup
 from skiff.v1 import node_agent_pb2
 
 
@@ -44,15 +45,42 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     t.set_defaults(run=top)
 
 
-def _pod_name(arg: str) -> str:
-    kind, _, name = arg.rpartition("/")
-    if kind and kind not in ("pod", "pods", "po"):
-        raise CommandError(f"only pods have logs and exec, not {kind}")
-    return name
+async def _pod_name(ctx: Context, arg: str) -> str:
+    """A pod's name; for `deploy/NAME` or `rs/NAME`, one of its pods (as kubectl picks one)."""
+    kind_name, _, name = arg.rpartition("/")
+    if not kind_name:
+        return name
+    kind = lookup(kind_name)
+    if kind.kind == "Pod":
+        return name
+    if kind.kind not in ("Deployment", "ReplicaSet"):
+        raise CommandError(f"cannot attach to {kind.plural}: choose a pod, deployment or replicaset")
+    owner = await ctx.client.get(kind, name, ctx.namespace)
+    selector = label_selector_string(owner.spec.selector)
+    pods, _ = await ctx.client.list_all("Pod", ctx.namespace, label_selector=selector)
+    running = sorted(pods, key=lambda p: (p.status.phase != "Running", p.metadata.creation_timestamp.seconds))
+    if not running:
+        raise CommandError(f"no pods found for {kind.qualified}/{name}")
+    if len(running) > 1:
+        ctx.stderr.write(f"Found {len(running)} pods, using pod/{running[0].metadata.name}\n")
+    return running[0].metadata.name
+
+
+def label_selector_string(selector) -> str:
+    """A LabelSelector in the `-l` syntax the List API takes."""
+    parts = [f"{k}={v}" for k, v in sorted(selector.match_labels.items())]
+    for req in selector.match_expressions:
+        if req.operator in ("In", "NotIn"):
+            parts.append(f"{req.key} {req.operator.lower()} ({','.join(req.values)})")
+        elif req.operator == "Exists":
+            parts.append(req.key)
+        elif req.operator == "DoesNotExist":
+            parts.append(f"!{req.key}")
+    return ",".join(parts)
 
 
 async def logs(args, ctx: Context) -> None:
-    name = _pod_name(args.pod)
+    name = await _pod_name(ctx, args.pod)
     req = node_agent_pb2.LogsRequest(namespace=ctx.namespace, name=name,
                                      container=args.container or args.container_arg or "",
                                      follow=args.follow, previous=args.previous, timestamps=args.timestamps)
@@ -74,7 +102,7 @@ async def logs(args, ctx: Context) -> None:
 async def exec_command(args, ctx: Context) -> None:
     if not args.command:
         raise CommandError("you must specify at least one command for the container")
-    name = _pod_name(args.pod)
+    name = await _pod_name(ctx, args.pod)
     start = node_agent_pb2.ExecRequest(namespace=ctx.namespace, name=name, container=args.container,
                                        command=args.command)
     code = await (_exec_stream(ctx, start, args.tty) if args.stdin else _exec_once(ctx, start))
