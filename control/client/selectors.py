@@ -77,7 +77,7 @@ def qualified_name_errors(value: str) -> list[str]:
         errors.append("name part must be non-empty")
     elif len(name) > 63:
         errors.append("name part " + max_len_msg(63))
-    if name and not _QUALIFIED_RE.fullmatch(name):
+    if not _QUALIFIED_RE.fullmatch(name):
         errors.append("name part " + QUALIFIED_NAME_MSG)
     return errors
 

@@ -121,6 +121,8 @@ CP = "spec.containers[0]"
     (f"{C}.ports.0.name", "-ab", f"{CP}.ports[0].name", "must not begin or end with a hyphen"),
     (f"{C}.ports", [{"name": "p", "containerPort": 1}, {"name": "p", "containerPort": 2}],
      f"{CP}.ports[1].name", 'Duplicate value: "p"'),
+    (f"{C}.ports", [{"containerPort": 1, "hostPort": 8080}, {"containerPort": 2, "hostPort": 8080}],
+     f"{CP}.ports[1].hostPort", 'Duplicate value: "/TCP/8080"'),
     # env
     (f"{C}.env.0.name", "1MODE", f"{CP}.env[0].name", "a valid environment variable name must consist of"),
     (f"{C}.env.0.name", "", f"{CP}.env[0].name", "Required value"),

@@ -261,6 +261,22 @@ def _validate_init(c: pod_pb2.Container, path: str) -> Errors:
     return errs
 
 
+def _validate_host_ports(spec: pod_pb2.PodSpec, path: str) -> Errors:
+    """No two ports of a pod may claim the same hostIP/protocol/hostPort."""
+    errs: Errors = []
+    seen: set[str] = set()
+    for field, json in (("init_containers", "initContainers"), ("containers", "containers")):
+        for i, c in enumerate(getattr(spec, field)):
+            for j, port in enumerate(c.ports):
+                if not port.host_port:
+                    continue
+                key = f"{port.host_ip}/{port.protocol}/{port.host_port}"
+                if key in seen:
+                    errs.append(duplicate(f"{path}.{json}[{i}].ports[{j}].hostPort", key))
+                seen.add(key)
+    return errs
+
+
 def validate_containers(spec: pod_pb2.PodSpec, volumes: set[str], path: str) -> Errors:
     errs: Errors = []
     if not spec.containers:
@@ -279,4 +295,4 @@ def validate_containers(spec: pod_pb2.PodSpec, volumes: set[str], path: str) -> 
             errs += _validate_hooks(c, p)
             if c.restart_policy:
                 errs.append(forbidden(f"{p}.restartPolicy", "may not be set for non-init containers"))
-    return errs
+    return errs + _validate_host_ports(spec, path)
