@@ -6,11 +6,15 @@ Layout, after kube-proxy's nftables mode:
   port's chain; `nodeports` verdict map: protocol . port -> goto an `ext-`
   chain (mark for masquerade, then the service chain), matched only for
   addresses local to the node (`fib daddr type local`).
-- A service port chain picks a ready endpoint at random and DNATs to it. It
-  is a cascade of `numgen random mod K 0` rules (K = N, N-1, ... 1), which
-  is uniform like `numgen random mod N map {...}` but needs no anonymous map
-  per chain: the kernel names anonymous sets by scanning all existing ones,
-  so 10,000 of them take seconds (measured: 12 s against 3 s here).
+- A service port chain picks a ready endpoint at random in one rule:
+  `ct mark set numgen random mod N offset BASE goto dnat-stage`, and the one
+  `dnat-stage` chain DNATs through the `backends` map (BASE + i -> endpoint
+  i). BASE is the service port's index in the high 20 bits. Why not
+  `numgen random mod N map { ... }` per chain, as kube-proxy does: here the
+  kernel names each anonymous map by scanning all others, and validates a
+  named map once per chain binding it, so 10,000 services took 12-30 s to
+  load; one rule per service plus one shared map loads 3x faster than even
+  one DNAT rule per endpoint. The connection's ct mark keeps the choice.
 - `sessionAffinity: ClientIP` ports get one `ep-` chain per endpoint that
   records the client in a per-endpoint dynamic set with timeout; the service
   chain first sends known clients back to their endpoint.
@@ -33,6 +37,10 @@ from dataclasses import dataclass, field
 TABLE = "ip skiff"
 MASQ_MARK = "0x4000"
 DEFAULT_AFFINITY_TIMEOUT = 10800  # Kubernetes' default for ClientIP affinity
+ENDPOINT_BITS = 12  # the low bits of a backends key: up to 4096 endpoints per service port
+MAX_ENDPOINTS = 1 << ENDPOINT_BITS
+MAX_PORT_INDEX = (1 << (32 - ENDPOINT_BITS)) - 1
+PROTOCOLS = ("tcp", "udp", "sctp")
 
 # Maps and sets whose elements the proxy manages; name -> nft declaration.
 MAPS = {
@@ -41,6 +49,7 @@ MAPS = {
     "no-endpoint-services": "type ipv4_addr . inet_proto . inet_service : verdict;",
     "no-endpoint-nodeports": "type inet_proto . inet_service : verdict;",
     "hairpin": "type ipv4_addr . ipv4_addr;",
+    "backends": "typeof ct mark : ip daddr . th dport;",
 }
 SETS_WITHOUT_DATA = {"hairpin"}
 
@@ -58,6 +67,7 @@ class ServicePortRules:
     node_port: int = 0
     affinity_timeout: int = 0  # seconds; 0 means no ClientIP affinity
     endpoints: tuple[tuple[str, int], ...] = ()
+    index: int = 1  # unique per service port on this node, 1..MAX_PORT_INDEX (the proxy assigns it)
 
     @property
     def id(self) -> str:
@@ -97,7 +107,7 @@ def render_port(sp: ServicePortRules) -> Ruleset:
             rs.elements["no-endpoint-nodeports"][f"{proto} . {sp.node_port}"] = "goto reject-chain"
         return rs
     chain = f"svc-{sp.id}"
-    rs.chains[chain] = _affinity_chains(sp, rs) if sp.affinity_timeout else _cascade(sp)
+    rs.chains[chain] = _affinity_chains(sp, rs) if sp.affinity_timeout else _spread(sp, rs)
     rs.elements["services"][key] = f"goto {chain}"
     if sp.node_port:
         ext = f"ext-{sp.id}"
@@ -113,10 +123,11 @@ def _pick(n: int, i: int) -> str:
     return f"numgen random mod {n - i} 0 " if i < n - 1 else ""
 
 
-def _cascade(sp: ServicePortRules) -> tuple[str, ...]:
-    n = len(sp.endpoints)
-    return tuple(f"{_pick(n, i)}meta l4proto {sp.protocol} dnat to {ip}:{port}"
-                 for i, (ip, port) in enumerate(sp.endpoints))
+def _spread(sp: ServicePortRules, rs: Ruleset) -> tuple[str, ...]:
+    base = sp.index << ENDPOINT_BITS
+    for i, (ip, port) in enumerate(sp.endpoints):
+        rs.elements["backends"][str(base + i)] = f"{ip} . {port}"
+    return (f"ct mark set numgen random mod {len(sp.endpoints)} offset {base} goto dnat-stage",)
 
 
 def _affinity_chains(sp: ServicePortRules, rs: Ruleset) -> tuple[str, ...]:
@@ -156,8 +167,8 @@ def skeleton(cfg: NodeConfig) -> list[str]:
         "filter-forward": "type filter hook forward priority -110; policy accept;",
         "filter-output": "type filter hook output priority -110; policy accept;",
     }
-    for chain in ("services-dispatch", "mark-for-masquerade", "masquerading", "endpoints-check",
-                  "reject-chain"):
+    for chain in ("services-dispatch", "dnat-stage", "mark-for-masquerade", "masquerading",
+                  "endpoints-check", "reject-chain"):
         lines.append(f"add chain {_q(chain)}")
     for chain, spec in base.items():
         lines.append(f"add chain {_q(chain)} {{ {spec} }}")
@@ -172,6 +183,7 @@ def _static_rules(cfg: NodeConfig) -> list[str]:
             "ip daddr . meta l4proto . th dport vmap @services",
             "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @nodeports",
         ],
+        "dnat-stage": [f"meta l4proto {p} dnat to ct mark map @backends" for p in PROTOCOLS],
         "mark-for-masquerade": [f"meta mark set meta mark | {MASQ_MARK}"],
         "postrouting": ["jump masquerading"],
         "masquerading": [

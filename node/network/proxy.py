@@ -11,6 +11,7 @@ failed incremental transaction falls back to such a full sync.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -18,6 +19,8 @@ from collections.abc import Callable
 
 from node.network.nftables import (
     DEFAULT_AFFINITY_TIMEOUT,
+    MAX_ENDPOINTS,
+    MAX_PORT_INDEX,
     Nft,
     NftError,
     NodeConfig,
@@ -60,7 +63,10 @@ def _endpoints_for(port: core_pb2.ServicePort, eps: core_pb2.Endpoints | None) -
         for ep_port in subset.ports:
             if ep_port.name == port.name and (ep_port.protocol or "TCP") == protocol:
                 found.update((a.ip, ep_port.port) for a in subset.addresses if a.ip)
-    return tuple(sorted(found))
+    if len(found) > MAX_ENDPOINTS:
+        log.warning("%s/%s port %r: %d endpoints, using the first %d", eps.metadata.namespace,
+                    eps.metadata.name, port.name, len(found), MAX_ENDPOINTS)
+    return tuple(sorted(found)[:MAX_ENDPOINTS])
 
 
 def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None) -> list[ServicePortRules]:
@@ -81,6 +87,34 @@ def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None) -> list
     return out
 
 
+class PortIndexes:
+    """Stable small numbers for service ports: the high bits of their `backends` map keys."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, dict[str, int]] = {}
+        self._free: list[int] = []
+        self._next = 1
+
+    def assign(self, key: str, port_ids: list[str]) -> list[int]:
+        old = self._by_key.pop(key, {})
+        new = {pid: old.pop(pid) for pid in port_ids if pid in old}
+        self._free.extend(old.values())  # ports the service no longer has
+        for pid in port_ids:
+            if pid not in new:
+                new[pid] = self._take()
+        if new:
+            self._by_key[key] = new
+        return [new[pid] for pid in port_ids]
+
+    def _take(self) -> int:
+        if self._free:
+            return self._free.pop()
+        if self._next > MAX_PORT_INDEX:
+            raise RuntimeError(f"more than {MAX_PORT_INDEX} service ports")
+        self._next += 1
+        return self._next - 1
+
+
 class ServiceProxy:
     def __init__(self, nft: Nft, config: NodeConfig) -> None:
         self.nft = nft
@@ -88,6 +122,7 @@ class ServiceProxy:
         self.services: dict[str, core_pb2.Service] = {}
         self.endpoints: dict[str, core_pb2.Endpoints] = {}
         self._rendered: dict[str, Ruleset] = {}
+        self._indexes = PortIndexes()
         self._hairpin: Counter[str] = Counter()
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
@@ -161,11 +196,15 @@ class ServiceProxy:
 
     def _render(self, key: str) -> Ruleset:
         svc = self.services.get(key)
-        if svc is None or (self.config.cluster_dns and svc.spec.cluster_ip == self.config.cluster_dns):
+        dns = self.config.cluster_dns
+        if svc is None or not has_cluster_ip(svc) or (dns and svc.spec.cluster_ip == dns):
             # The node's own resolver answers on the cluster DNS address (as NodeLocal DNSCache
             # does); a kube-dns Service holding that address must not shadow or reject it.
+            self._indexes.assign(key, [])
             return Ruleset()
-        return render(service_ports(svc, self.endpoints.get(key)))
+        ports = service_ports(svc, self.endpoints.get(key))
+        indexes = self._indexes.assign(key, [sp.id for sp in ports])
+        return render([dataclasses.replace(sp, index=i) for sp, i in zip(ports, indexes, strict=True)])
 
     async def _full_sync(self) -> None:
         start = time.monotonic()

@@ -25,14 +25,19 @@ def sp(name="web", eps=(("10.244.1.2", 8080), ("10.244.2.2", 8080)), **kw) -> Se
     return ServicePortRules(endpoints=tuple(eps), **args)
 
 
-def test_cascade_picks_each_endpoint_with_equal_probability():
-    rules = render_port(sp(eps=[(f"10.244.1.{i}", 80) for i in range(1, 5)])).chains["svc-default/web/tcp/http"]
-    assert rules == (
-        "numgen random mod 4 0 meta l4proto tcp dnat to 10.244.1.1:80",
-        "numgen random mod 3 0 meta l4proto tcp dnat to 10.244.1.2:80",
-        "numgen random mod 2 0 meta l4proto tcp dnat to 10.244.1.3:80",
-        "meta l4proto tcp dnat to 10.244.1.4:80",
-    )
+def test_one_rule_picks_the_endpoint_through_the_backends_map():
+    rs = render_port(sp(eps=[(f"10.244.1.{i}", 80) for i in range(1, 5)], index=3))
+    assert rs.chains["svc-default/web/tcp/http"] == (
+        "ct mark set numgen random mod 4 offset 12288 goto dnat-stage",)
+    assert rs.elements["backends"] == {"12288": "10.244.1.1 . 80", "12289": "10.244.1.2 . 80",
+                                       "12290": "10.244.1.3 . 80", "12291": "10.244.1.4 . 80"}
+
+
+def test_affinity_cascade_picks_each_endpoint_with_equal_probability():
+    rules = render_port(sp(eps=[(f"10.244.1.{i}", 80) for i in range(1, 5)], affinity_timeout=9)
+                        ).chains["svc-default/web/tcp/http"][4:]
+    assert [r.split("goto ")[0] for r in rules] == [
+        "numgen random mod 4 0 ", "numgen random mod 3 0 ", "numgen random mod 2 0 ", ""]
     # Simulate the kernel: each rule draws afresh; the first match wins.
     rng, hits = Random(4), Counter()
     for _ in range(40000):
@@ -40,7 +45,7 @@ def test_cascade_picks_each_endpoint_with_equal_probability():
             if not rule.startswith("numgen") or rng.randrange(int(rule.split()[3])) == 0:
                 hits[rule.rsplit(" ", 1)[1]] += 1
                 break
-    assert all(9000 < n < 11000 for n in hits.values()), hits
+    assert len(hits) == 4 and all(9000 < n < 11000 for n in hits.values()), hits
 
 
 def test_service_port_maps_and_hairpin():
@@ -87,27 +92,29 @@ def test_full_transaction_replaces_only_our_table_and_has_static_rules():
     # The chain and its rules come in the table block, before the map element referring to it.
     first_ref = min(i for i, line in enumerate(lines) if "svc-default/web/tcp/http" in line)
     assert lines[first_ref:first_ref + 2] == [
-        "chain svc-default/web/tcp/http {",
-        "numgen random mod 2 0 meta l4proto tcp dnat to 10.244.1.2:8080"]
-    assert lines[-1].startswith("add element ip skiff hairpin")
+        "chain svc-default/web/tcp/http {", "ct mark set numgen random mod 2 offset 4096 goto dnat-stage"]
+    assert lines[-1] == "add element ip skiff backends { 4096 : 10.244.1.2 . 8080, 4097 : 10.244.2.2 . 8080 }"
+    for proto in ("tcp", "udp", "sctp"):
+        assert f"add rule ip skiff dnat-stage meta l4proto {proto} dnat to ct mark map @backends" in lines
 
 
 def test_diff_is_empty_without_changes_and_minimal_with_one():
-    api = sp(name="api", cluster_ip="10.96.0.21", eps=[("10.244.3.3", 80)])
+    api = sp(name="api", cluster_ip="10.96.0.21", eps=[("10.244.3.3", 80)], index=2)
     old = render([sp(), api])
     assert diff_transaction(old, render([sp(), api])) == ""
     new = render([sp(eps=[("10.244.1.2", 8080)]), api])
     lines = diff_transaction(old, new).splitlines()
     assert lines == [
         "flush chain ip skiff svc-default/web/tcp/http",
-        "add rule ip skiff svc-default/web/tcp/http meta l4proto tcp dnat to 10.244.1.2:8080",
+        "add rule ip skiff svc-default/web/tcp/http ct mark set numgen random mod 1 offset 4096 goto dnat-stage",
         "delete element ip skiff hairpin { 10.244.2.2 . 10.244.2.2 }",
+        "delete element ip skiff backends { 4097 }",
     ]
 
 
 def test_diff_orders_creation_before_use_and_deletion_after_release():
     old = render([sp(affinity_timeout=60)])
-    new = render([sp(name="other", cluster_ip="10.96.0.30")])
+    new = render([sp(name="other", cluster_ip="10.96.0.30", index=2)])
     lines = diff_transaction(old, new).splitlines()
     idx = {line: i for i, line in enumerate(lines)}
     assert idx["add chain ip skiff svc-default/other/tcp/http"] < min(
@@ -129,7 +136,7 @@ def test_changed_affinity_timeout_recreates_sets_and_rewrites_users():
 
 
 def test_ruleset_add_merges():
-    a, b = render([sp()]), render([sp(name="b", cluster_ip="10.96.0.9")])
+    a, b = render([sp()]), render([sp(name="b", cluster_ip="10.96.0.9", index=2)])
     merged = Ruleset()
     merged.add(a)
     merged.add(b)
