@@ -30,7 +30,8 @@ def _selector_text(labels) -> str:
     return _join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def label_selector_text(selector) -> str:
+def selector_string(selector) -> str:
+    """A LabelSelector in the `-l` syntax (`app=web,tier in (a,b),!legacy`)."""
     parts = [f"{k}={v}" for k, v in sorted(selector.match_labels.items())]
     for req in selector.match_expressions:
         op = req.operator
@@ -40,7 +41,11 @@ def label_selector_text(selector) -> str:
             parts.append(req.key)
         elif op == "DoesNotExist":
             parts.append(f"!{req.key}")
-    return _join(parts)
+    return ",".join(parts)
+
+
+def label_selector_text(selector) -> str:
+    return selector_string(selector) or NONE
 
 
 # --- Pods -------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -95,6 +96,10 @@ async def test_rollout_history_and_undo(ctl, client):
     assert history.code == 0, history.err
     assert history.out.splitlines() == ["deployment.apps/roll ", "REVISION  CHANGE-CAUSE", "1         first",
                                         "2         <none>", ""]
+    described = (await ctl("describe", "deploy", "roll")).out
+    assert "Replicas:" in described and "2 desired" in described
+    assert re.search(r"^NewReplicaSet:\s+roll-r2 \(0/0 replicas created\)$", described, re.M)
+    assert re.search(r"^StrategyType:\s+RollingUpdate$", described, re.M)
     undo = await ctl("rollout", "undo", "deployment/roll")
     assert (undo.code, undo.out) == (0, "deployment.apps/roll rolled back\n"), undo.err
     live = await client.get("deploy", "roll", "default")
@@ -173,6 +178,8 @@ async def test_cordon_uncordon(ctl, client):
     table = await ctl("get", "nodes", "cn-1")
     assert table.out.splitlines()[1].split()[:2] == ["cn-1", "Ready,SchedulingDisabled"]
     assert (await ctl("cordon", "cn-1")).out == "node/cn-1 already cordoned\n"
+    described = (await ctl("describe", "node", "cn-1")).out
+    assert "Unschedulable:" in described and "true" in described and "Ready,SchedulingDisabled" in described
     assert (await ctl("uncordon", "cn-1")).out == "node/cn-1 uncordoned\n"
     assert not (await client.get("no", "cn-1")).spec.unschedulable
     missing = await ctl("cordon", "nope")

@@ -15,7 +15,7 @@ import grpc
 from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error
 from control.cli.humanize import cpu_millicores, memory_mebibytes, parse_quantity
-from control.cli.tables import render
+from control.cli.tables import render, selector_string
 from control.client.kinds import lookup
 from skiff.v1 import node_agent_pb2
 
@@ -56,7 +56,7 @@ async def _pod_name(ctx: Context, arg: str) -> str:
     if kind.kind not in ("Deployment", "ReplicaSet"):
         raise CommandError(f"cannot attach to {kind.plural}: choose a pod, deployment or replicaset")
     owner = await ctx.client.get(kind, name, ctx.namespace)
-    selector = label_selector_string(owner.spec.selector)
+    selector = selector_string(owner.spec.selector)
     pods, _ = await ctx.client.list_all("Pod", ctx.namespace, label_selector=selector)
     running = sorted(pods, key=lambda p: (p.status.phase != "Running", p.metadata.creation_timestamp.seconds))
     if not running:
@@ -64,19 +64,6 @@ async def _pod_name(ctx: Context, arg: str) -> str:
     if len(running) > 1:
         ctx.stderr.write(f"Found {len(running)} pods, using pod/{running[0].metadata.name}\n")
     return running[0].metadata.name
-
-
-def label_selector_string(selector) -> str:
-    """A LabelSelector in the `-l` syntax the List API takes."""
-    parts = [f"{k}={v}" for k, v in sorted(selector.match_labels.items())]
-    for req in selector.match_expressions:
-        if req.operator in ("In", "NotIn"):
-            parts.append(f"{req.key} {req.operator.lower()} ({','.join(req.values)})")
-        elif req.operator == "Exists":
-            parts.append(req.key)
-        elif req.operator == "DoesNotExist":
-            parts.append(f"!{req.key}")
-    return ",".join(parts)
 
 
 async def logs(args, ctx: Context) -> None:
