@@ -145,7 +145,7 @@ async def test_container_and_node_stats(cri: CRI, node: Containerd) -> None:
     pod = next(p for p in summary.pods if p.name == "busy-1")
     assert pod.namespace == "default"
     assert [c.name for c in pod.containers] == ["main"]
-    assert pod.cpu_usage_nano_cores > 100_000_000  # a busy loop uses a good part of a core
+    assert pod.cpu_usage_nano_cores > 20_000_000  # a busy loop, even on a crowded machine
     await cri.stop_pod_sandbox(sandbox_id)
     await cri.remove_pod_sandbox(sandbox_id)
 

