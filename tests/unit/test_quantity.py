@@ -115,3 +115,26 @@ def test_format_quantity_binary_falls_back_to_decimal_for_fractions() -> None:
     assert format_quantity(Decimal(1536), "BinarySI") == "1536"  # below 1Ki, or not a whole multiple
     assert format_quantity(Decimal(2048), "BinarySI") == "2Ki"
     assert format_quantity(Decimal(-1000), "DecimalSI") == "-1k"
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_nano_values = st.integers(min_value=-(10**21), max_value=10**21).map(lambda n: Decimal(n).scaleb(-9))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_nano_values, st.sampled_from(["DecimalSI", "BinarySI", "DecimalExponent"]))
+def test_formatted_quantities_parse_back_to_the_same_value(value: Decimal, fmt: str) -> None:
+    assert parse_quantity(format_quantity(value, fmt)) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["m", "", "k", "Ki", "Mi", "Gi", "e3", "e-3"]))
+def test_integer_views_are_ceilings(number: int, suffix: str) -> None:
+    text = f"{number}{suffix}"
+    value = parse_quantity(text)
+    assert cpu_millis(text) >= value * 1000 > cpu_millis(text) - 1
+    assert bytes_of(text) >= value > bytes_of(text) - 1

@@ -229,3 +229,31 @@ def test_field_value_reads_json_paths() -> None:
     assert field_value(pod, "spec.nodeName") == "node-a"
     assert field_value(pod, "status.podIP") == "10.244.1.5"
     assert field_value(pod, "spec.hostNetwork") == "false"
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_names = st.sampled_from(["a", "b", "web", "x-1", "a.b", "z_9", "0", "Prod", "v1.2"])
+_keys = st.one_of(_names, st.builds(lambda p, n: f"{p}.io/{n}", st.sampled_from(["k8s", "ex"]), _names))
+_values = st.one_of(st.just(""), _names)
+_requirements = st.one_of(
+    st.builds(lambda k, v: f"{k}={v}", _keys, _values),
+    st.builds(lambda k, v: f"{k}!={v}", _keys, _values),
+    st.builds(lambda k, vs: f"{k} in ({','.join(vs)})", _keys, st.lists(_names, min_size=1, max_size=3)),
+    st.builds(lambda k, vs: f"{k} notin ({','.join(vs)})", _keys, st.lists(_names, min_size=1, max_size=3)),
+    _keys,
+    st.builds(lambda k: f"!{k}", _keys),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_requirements, max_size=4), st.dictionaries(_keys, _values, max_size=4))
+def test_canonical_string_round_trips_and_matches_the_same(parts: list[str], labels: dict[str, str]) -> None:
+    sel = parse_selector(",".join(parts))
+    again = parse_selector(str(sel))
+    assert str(again) == str(sel)
+    assert again.matches(labels) == sel.matches(labels)
+    assert sel.matches(labels) == all(parse_selector(p).matches(labels) for p in parts)
