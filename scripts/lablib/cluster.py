@@ -26,6 +26,7 @@ from lablib.config import (
     ROOT,
     SERVICE_CIDR,
     STATE_DIR,
+    VETH_PREFIX,
     Node,
     control_plane_dirs,
 )
@@ -76,6 +77,11 @@ def recorded_nodes() -> list[Node]:
         for name in os.listdir(os.path.join(STATE_DIR, "nodes")):
             if name.startswith("node-") and name[5:].isdigit():
                 indexes.add(int(name[5:]))
+    # A node whose state is gone still has its veth on the host (sklab-node-N).
+    for line in host.run("ip", "-br", "link", check=False).stdout.splitlines():
+        link = line.split("@")[0].split()[0] if line.strip() else ""
+        if link.startswith(f"{VETH_PREFIX}node-") and link.rsplit("-", 1)[1].isdigit():
+            indexes.add(int(link.rsplit("-", 1)[1]))
     return [Node(i) for i in sorted(indexes)]
 
 

@@ -143,7 +143,8 @@ def _host_snapshot() -> dict[str, set[str]]:
     return {"netns": {n for n in netns if re.match(r"(node-\d+|cni-)", n)},
             "links": {n for n in links if n.startswith(("skiff-lab", "sklab-", "veth", "cni"))},
             "nft": lines("nft", "list", "tables"), "routes": lines("ip", "route", "show", "table", "all"),
-            "mounts": {m for m in mounts if "skiff-lab" in m or "/netns/" in m}, "procs": procs}
+            "mounts": {m for m in mounts if "skiff-lab" in m or re.search(r"/netns/(node-\d+|cni-)", m)},
+            "procs": procs}
 
 
 @pytest.fixture(scope="module")
