@@ -350,6 +350,7 @@ def _json_field(msg: Message, name: str):
 
 def field_value(obj: Message, path: str) -> str:
     """The string a field selector compares for `path` (JSON names): bools as true/false."""
+    path = _ALIASES.get((obj.DESCRIPTOR.name, path), path)
     value: object = obj
     for part in path.split("."):
         fd = _json_field(value, part)  # type: ignore[arg-type]

@@ -229,6 +229,9 @@ def test_field_value_reads_json_paths() -> None:
     assert field_value(pod, "spec.nodeName") == "node-a"
     assert field_value(pod, "status.podIP") == "10.244.1.5"
     assert field_value(pod, "spec.hostNetwork") == "false"
+    ev = core_pb2.Event()
+    ev.source.component = "kubelet"
+    assert field_value(ev, "source") == "kubelet"  # the selector's name for source.component
 
 
 # --- properties -----------------------------------------------------------------------------------
