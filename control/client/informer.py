@@ -144,6 +144,7 @@ class Informer:
         self._handlers: list[_Handler] = []
         self._synced = asyncio.Event()
         self.relists = 0  # how often a compacted revision forced a fresh list
+        self._events = 0  # watch events received (bookmarks included)
 
     @property
     def has_synced(self) -> bool:
@@ -179,26 +180,27 @@ class Informer:
         backoff = self.initial_backoff
         need_list = True
         while True:
+            events_before = self._events
             try:
                 if need_list:
                     await self._list()
                     need_list = False
-                    backoff = self.initial_backoff
-                if await self._watch():
-                    backoff = self.initial_backoff
-                    continue
-                # The stream ended without a single event: don't spin on a flapping server.
+                    events_before = self._events
+                await self._watch()
             except grpc.aio.AioRpcError as e:
                 if e.code() == grpc.StatusCode.OUT_OF_RANGE:
                     log.info("%s informer: revision %s compacted, listing again",
                              self.kind.kind, self.resource_version)
                     need_list = True
                     self.relists += 1
-                    continue
-                if e.code() not in _RETRYABLE:
+                elif e.code() not in _RETRYABLE:
                     log.warning("%s informer: %s: %s", self.kind.kind, e.code().name, e.details())
                 else:
                     log.debug("%s informer: %s, retrying in %.2fs", self.kind.kind, e.code().name, backoff)
+            if self._events > events_before:
+                backoff = self.initial_backoff  # it was working: try again at once
+                continue
+            # Nothing came through since the last attempt: don't spin on a flapping server.
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
@@ -209,15 +211,13 @@ class Informer:
         self.resource_version = resource_version
         self._synced.set()
 
-    async def _watch(self) -> bool:
-        """Follows one watch stream to its end; True if it delivered any event."""
-        got_event = False
+    async def _watch(self) -> None:
+        """Follows one watch stream to its end."""
         async for event in self.client.watch(self.kind, self.namespace, self.label_selector,
                                              self.field_selector, self.resource_version,
                                              allow_bookmarks=True):
-            got_event = True
+            self._events += 1
             self._apply(event.type, event.object)
-        return got_event
 
     def _apply(self, event_type: str, obj: Message) -> None:
         if obj.metadata.resource_version:
