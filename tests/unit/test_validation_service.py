@@ -104,6 +104,8 @@ def test_valid(obj: dict) -> None:
     ("spec.ipFamilies", ["IPv5"], "spec.ipFamilies[0]", 'Unsupported value: "IPv5"'),
     ("spec.ipFamilyPolicy", "Maybe", "spec.ipFamilyPolicy", 'Unsupported value: "Maybe"'),
     ("spec.selector", {"app": "web app"}, "spec.selector", "a valid label must be"),
+    ("spec.ports.0.appProtocol", "http/2/x", "spec.ports[0].appProtocol", "a qualified name must consist of"),
+    ("spec.loadBalancerIP", "10.0.0.1", "spec.loadBalancerIP", "may only be used when `type` is 'LoadBalancer'"),
 ])
 def test_service_rule_fires(path: str, value, field: str, fragment: str) -> None:
     obj = patched(SVC, path, value)

@@ -21,6 +21,7 @@ from control.apiserver.validation.names import (
     dns1123_subdomain_errors,
     ip_errors,
     port_number_errors,
+    qualified_name_errors,
 )
 from control.apiserver.validation.probes import validate_port_num_or_name
 from skiff.v1 import core_pb2
@@ -42,6 +43,8 @@ def _validate_port(sp: core_pb2.ServicePort, path: str, require_name: bool, svc_
         errs.append(required(f"{path}.name"))
     errs += invalids(f"{path}.port", sp.port, port_number_errors(sp.port))
     errs += enum(f"{path}.protocol", sp.protocol, PROTOCOLS)
+    if sp.app_protocol:
+        errs += invalids(f"{path}.appProtocol", sp.app_protocol, qualified_name_errors(sp.app_protocol))
     errs += validate_port_num_or_name(sp.target_port if sp.HasField("target_port") else None,
                                       f"{path}.targetPort")
     if not 0 <= sp.node_port <= 65535:
@@ -158,6 +161,8 @@ def validate_service(svc: core_pb2.Service) -> Errors:
     for i, ip in enumerate(spec.external_ips):
         errs += invalids(f"spec.externalIPs[{i}]", ip, ip_errors(ip))
     if spec.load_balancer_ip:
+        if spec.type != "LoadBalancer":
+            errs.append(forbidden("spec.loadBalancerIP", "may only be used when `type` is 'LoadBalancer'"))
         errs += invalids("spec.loadBalancerIP", spec.load_balancer_ip, ip_errors(spec.load_balancer_ip))
     return errs
 
