@@ -147,7 +147,7 @@ class Scheduler:
 
     async def schedule_forever(self) -> None:
         self._bind_slots = asyncio.Semaphore(self.parallel_binds)
-        last_cleanup = time.monotonic()
+        self._spawn(self._expire_assumed_pods())
         try:
             while True:
                 try:
@@ -155,12 +155,15 @@ class Scheduler:
                 except QueueClosed:
                     return
                 self.schedule_one(queued)
-                if time.monotonic() - last_cleanup > 1.0:
-                    self.cache.cleanup_expired()
-                    last_cleanup = time.monotonic()
                 await asyncio.sleep(0)  # let informer events and bindings run
         finally:
             await self._cancel_tasks()
+
+    async def _expire_assumed_pods(self, period: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(period)
+            for key in self.cache.cleanup_expired():
+                log.warning("assumed pod %s expired: its binding was never observed", key)
 
     def schedule_one(self, queued: QueuedPod) -> None:
         current = self.pods.store.get(queued.key)
