@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 TABLE = "ip skiff"
@@ -225,21 +226,24 @@ def _set_decl(name: str, timeout: int) -> str:
     return f"add set {TABLE} {name} {{ type ipv4_addr; flags dynamic,timeout; timeout {timeout}s; }}"
 
 
-def full_transaction(cfg: NodeConfig, rs: Ruleset) -> str:
+def full_transaction(cfg: NodeConfig, rulesets: Ruleset | Iterable[Ruleset]) -> str:
     """Replaces the whole table atomically (used at start and to recover)."""
+    parts = [rulesets] if isinstance(rulesets, Ruleset) else list(rulesets)
     lines = [f"add table {TABLE}", f"delete table {TABLE}", *skeleton(cfg)]
-    lines += [_set_decl(name, t) for name, t in rs.affinity_sets.items()]
+    lines += [_set_decl(name, t) for rs in parts for name, t in rs.affinity_sets.items()]
     # Block syntax: nft parses it faster than one `add rule` command per line (~15 % at 100k rules),
     # and declares every chain of the block before adding rules, so references resolve in any order.
     lines.append(f"table {TABLE} {{")
-    for chain, rules in rs.chains.items():
-        lines.append(f"chain {chain} {{")
-        lines.extend(rules)
-        lines.append("}")
+    for rs in parts:
+        for chain, rules in rs.chains.items():
+            lines.append(f"chain {chain} {{")
+            lines.extend(rules)
+            lines.append("}")
     lines.append("}")
-    for m, elems in rs.elements.items():
-        if elems:
-            body = ", ".join(_element(m, k, v) for k, v in elems.items())
+    for m in MAPS:
+        merged = {k: v for rs in parts for k, v in rs.elements[m].items()}  # hairpin keys repeat
+        body = ", ".join(_element(m, k, v) for k, v in merged.items())
+        if body:
             lines.append(f"add element {TABLE} {m} {{ {body} }}")
     return "\n".join(lines) + "\n"
 

@@ -11,7 +11,6 @@ failed incremental transaction falls back to such a full sync.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections import Counter
@@ -69,17 +68,19 @@ def _endpoints_for(port: core_pb2.ServicePort, eps: core_pb2.Endpoints | None) -
     return tuple(sorted(found)[:MAX_ENDPOINTS])
 
 
-def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None) -> list[ServicePortRules]:
+def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
+                  indexes: Callable[[list[str]], list[int]] | None = None) -> list[ServicePortRules]:
+    """The Service's ports with their ready endpoints; `indexes` numbers them (see PortIndexes)."""
     if not has_cluster_ip(svc):
         return []
     node_ports = svc.spec.type in ("NodePort", "LoadBalancer")
     timeout = _affinity_timeout(svc)
+    ports = [(p, PROTOCOLS[p.protocol or "TCP"]) for p in svc.spec.ports if (p.protocol or "TCP") in PROTOCOLS]
+    ids = [f"{svc.metadata.namespace}/{svc.metadata.name}/{proto}/{p.name or p.port}" for p, proto in ports]
+    numbers = indexes(ids) if indexes is not None else list(range(1, len(ids) + 1))
     out = []
-    for port in svc.spec.ports:
-        protocol = PROTOCOLS.get(port.protocol or "TCP")
-        if protocol is None:
-            continue
-        out.append(ServicePortRules(
+    for (port, protocol), index in zip(ports, numbers, strict=True):
+        out.append(ServicePortRules(index=index,
             namespace=svc.metadata.namespace, name=svc.metadata.name, port_name=port.name,
             protocol=protocol, cluster_ip=svc.spec.cluster_ip, port=port.port,
             node_port=port.node_port if node_ports else 0, affinity_timeout=timeout,
@@ -202,19 +203,15 @@ class ServiceProxy:
             # does); a kube-dns Service holding that address must not shadow or reject it.
             self._indexes.assign(key, [])
             return Ruleset()
-        ports = service_ports(svc, self.endpoints.get(key))
-        indexes = self._indexes.assign(key, [sp.id for sp in ports])
-        return render([dataclasses.replace(sp, index=i) for sp, i in zip(ports, indexes, strict=True)])
+        return render(service_ports(svc, self.endpoints.get(key), lambda ids: self._indexes.assign(key, ids)))
 
     async def _full_sync(self) -> None:
         start = time.monotonic()
         rendered = {key: self._render(key) for key in self.services}
-        merged = Ruleset()
         hairpin: Counter[str] = Counter()
         for rs in rendered.values():
-            merged.add(rs)
             hairpin.update(rs.elements["hairpin"].keys())
-        await self.nft.apply(full_transaction(self.config, merged))
+        await self.nft.apply(full_transaction(self.config, rendered.values()))
         self._rendered, self._hairpin = rendered, hairpin
         self._full_sync_needed = False
         log.info("service proxy: full sync of %d services in %.3fs", len(rendered), time.monotonic() - start)

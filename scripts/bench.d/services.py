@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from control.client.client import Client  # noqa: E402
 from control.client.informer import Informer  # noqa: E402
-from node.network.nftables import Nft, NodeConfig, Ruleset, full_transaction  # noqa: E402
+from node.network.nftables import Nft, NodeConfig, full_transaction  # noqa: E402
 from node.network.proxy import ServiceProxy  # noqa: E402
 from skiff.v1 import core_pb2, meta_pb2  # noqa: E402
 from tests.fixtures.apiserver import start_apiserver  # noqa: E402
@@ -74,30 +74,33 @@ class Netns:
         subprocess.run(["ip", "netns", "del", self.name], check=False)
 
 
-def load_proxy(proxy: ServiceProxy, services: int, per_service: int) -> None:
-    for i in range(services):
-        proxy.on_service(service(i, ip=str(SERVICE_NET.network_address + 100 + i)))
-        proxy.on_endpoints(endpoints(i, per_service))
+def objects(services: int, per_service: int) -> list[tuple[core_pb2.Service, core_pb2.Endpoints]]:
+    return [(service(i, ip=str(SERVICE_NET.network_address + 100 + i)), endpoints(i, per_service))
+            for i in range(services)]
 
 
-async def initial_sync(netns: str, services: int, per_service: int) -> tuple[float, ServiceProxy]:
+def load_proxy(proxy: ServiceProxy, objs: list[tuple[core_pb2.Service, core_pb2.Endpoints]]) -> None:
+    for svc, eps in objs:
+        proxy.on_service(svc)
+        proxy.on_endpoints(eps)
+
+
+async def initial_sync(netns: str, objs) -> tuple[float, ServiceProxy]:
+    """From the objects being handed over (as informers would) to the table being live."""
     proxy = ServiceProxy(Nft(netns), NodeConfig())
     start = time.perf_counter()
-    load_proxy(proxy, services, per_service)
+    load_proxy(proxy, objs)
     await proxy.sync()
     return time.perf_counter() - start, proxy
 
 
-async def nft_baseline(services: int, per_service: int) -> float:
+async def nft_baseline(objs) -> float:
     """The same ruleset text, prepared beforehand, loaded into an empty namespace by one nft -f."""
     ns = Netns()
     try:
         proxy = ServiceProxy(Nft(ns.name), NodeConfig())
-        load_proxy(proxy, services, per_service)
-        merged = Ruleset()
-        for key in proxy.services:
-            merged.add(proxy._render(key))
-        text = full_transaction(proxy.config, merged)
+        load_proxy(proxy, objs)
+        text = full_transaction(proxy.config, [proxy._render(key) for key in proxy.services])
         start = time.perf_counter()
         await proxy.nft.apply(text)
         return time.perf_counter() - start
@@ -122,7 +125,7 @@ async def change_latencies(proxy: ServiceProxy, changes: int, per_service: int, 
             try:
                 for inf in informers:
                     await inf.wait_synced()
-                await asyncio.wait_for(_settled(proxy), 60)
+                await asyncio.wait_for(proxy.synced.wait(), 60)  # handlers have marked keys dirty
                 return await _measure(client, proxy, changes, per_service, watched)
             finally:
                 for t in (*tasks, runner):
@@ -131,11 +134,6 @@ async def change_latencies(proxy: ServiceProxy, changes: int, per_service: int, 
     finally:
         api.stop()
         etcd.stop()
-
-
-async def _settled(proxy: ServiceProxy) -> None:
-    while not (proxy.synced.is_set() and not proxy._dirty):
-        await asyncio.sleep(0.01)
 
 
 async def _measure(client: Client, proxy: ServiceProxy, changes: int, per_service: int,
@@ -177,8 +175,9 @@ async def main() -> None:
     args = p.parse_args()
     ns = Netns()
     try:
-        sync_s, proxy = await initial_sync(ns.name, args.services, args.endpoints)
-        baseline_s = await nft_baseline(args.services, args.endpoints)
+        objs = objects(args.services, args.endpoints)
+        sync_s, proxy = await initial_sync(ns.name, objs)
+        baseline_s = await nft_baseline(objs)
         lat = await change_latencies(proxy, args.changes, args.endpoints, args.watched)
     finally:
         ns.delete()
