@@ -170,6 +170,8 @@ class Agent:
                 await self._relist()
             except CRIError as e:
                 log.warning("relist failed: %s", e)
+            except Exception:  # noqa: BLE001 - the loop must outlive one bad orphan cleanup
+                log.exception("relist failed")
             await asyncio.sleep(self.config.relist_period)
 
     async def _relist(self) -> None:

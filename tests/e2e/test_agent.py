@@ -372,6 +372,24 @@ async def test_probes_drive_readiness_and_restarts(client: Client, node_env, cri
     await delete_and_wait(client, "probed")
 
 
+async def test_failing_startup_probe_restarts_and_gates_readiness(client: Client, node_env):
+    agent, _ = node_env
+    startup = {"exec": {"command": ["test", "-f", "/tmp/started"]}, "periodSeconds": 1, "failureThreshold": 2}
+    await client.create(pod_manifest("slowstart", agent.node_name, [busybox(
+        "c", "sleep 3600", startupProbe=startup, readinessProbe={"exec": {"command": ["true"]}, "periodSeconds": 1})]))
+
+    early_started: list[bool] = []
+
+    async def unstarted_then_restarted():
+        cs = (await get_pod(client, "slowstart")).status.container_statuses
+        if cs and cs[0].state.HasField("running") and cs[0].restart_count == 0:
+            early_started.append(cs[0].started or cs[0].ready)
+        return bool(cs) and cs[0].restart_count >= 1
+    await eventually(unstarted_then_restarted, timeout=30, what="restart after the startup probe failed")
+    assert early_started and not any(early_started)
+    await delete_and_wait(client, "slowstart")
+
+
 async def test_graceful_deletion_runs_pre_stop_and_sigterm(client: Client, node_env, cri: CRI):
     agent, _ = node_env
     host_dir = tempfile.mkdtemp(prefix="skiff-agent-host-")
