@@ -120,7 +120,8 @@ def format_objects(objects: list[Message], output: str, as_list: bool) -> str:
 
 
 def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_kind: bool = False,
-               now: float | None = None) -> list[list[str]]:
+               now: float | None = None, label_columns: tuple[str, ...] = (),
+               show_labels: bool = False) -> list[list[str]]:
     """Rows (no header) for objects of one kind."""
     now = time.time() if now is None else now
     rows = []
@@ -131,19 +132,28 @@ def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_ki
             row[0] = f"{kind_of(obj).qualified}/{row[0]}" if cols.headers[0] == "NAME" else row[0]
         if with_namespace:
             row.insert(0, obj.metadata.namespace)
+        labels = obj.metadata.labels
+        row += [labels.get(key, "") for key in label_columns]
+        if show_labels:
+            row.append(",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>")
         rows.append(row)
     return rows
 
 
-def table_header(kind: str, wide: bool, with_namespace: bool) -> list[str]:
+def table_header(kind: str, wide: bool, with_namespace: bool, label_columns: tuple[str, ...] = (),
+                 show_labels: bool = False) -> list[str]:
     cols = columns_for(kind)
     header = cols.headers + (cols.wide_headers if wide else [])
+    header += [key.rsplit("/", 1)[-1].upper() for key in label_columns]
+    header += ["LABELS"] if show_labels else []
     return (["NAMESPACE"] if with_namespace else []) + header
 
 
 def format_table(kind: str, objects: list[Message], wide: bool, with_namespace: bool,
-                 with_kind: bool = False, headers: bool = True) -> str:
-    rows = table_rows(objects, wide, with_namespace, with_kind)
+                 with_kind: bool = False, headers: bool = True, label_columns: tuple[str, ...] = (),
+                 show_labels: bool = False) -> str:
+    rows = table_rows(objects, wide, with_namespace, with_kind, label_columns=label_columns,
+                      show_labels=show_labels)
     if headers:
-        rows.insert(0, table_header(kind, wide, with_namespace))
+        rows.insert(0, table_header(kind, wide, with_namespace, label_columns, show_labels))
     return render(rows)

@@ -158,3 +158,17 @@ def test_endpoints_events_leases_namespaces_configmaps():
     cm = from_dict({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1", "b": "2"},
                     "binaryData": {"c": "AA=="}})
     assert format_table("ConfigMap", [cm], False, False).splitlines()[1].split()[:2] == ["c", "3"]
+
+
+def test_label_columns_show_labels_and_sort_by():
+    from control.cli.commands.get import sort_objects
+    pods = [from_dict({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": n, "labels": labels}, "spec": {"priority": prio}})
+            for n, labels, prio in (("b", {"app": "web", "tier": "x"}, 10), ("a", {}, 2), ("c", {"app": "db"}, 5))]
+    table = format_table("Pod", pods, False, False, label_columns=("app", "example.com/tier"), show_labels=True)
+    lines = table.splitlines()
+    assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "APP", "TIER", "LABELS"]
+    assert lines[1].split()[-2:] == ["web", "app=web,tier=x"]
+    assert [p.metadata.name for p in sort_objects(pods, ".metadata.name")] == ["a", "b", "c"]
+    assert [p.metadata.name for p in sort_objects(pods, "{.spec.priority}")] == ["a", "c", "b"]
+    assert [p.metadata.name for p in sort_objects(pods, "metadata.labels.app")] == ["a", "c", "b"]

@@ -8,8 +8,17 @@ import grpc
 from google.protobuf.message import Message
 
 from control.cli.context import Context, parse_resources
-from control.cli.errors import describe_rpc_error, is_code
-from control.cli.printers import format_objects, format_table, is_structured, output_format, table_header, table_rows
+from control.cli.errors import CommandError, describe_rpc_error, is_code
+from control.cli.jsonpath import JSONPathError, evaluate
+from control.cli.printers import (
+    format_objects,
+    format_table,
+    is_structured,
+    object_dict,
+    output_format,
+    table_header,
+    table_rows,
+)
 from control.cli.tables import render
 from control.client.kinds import Kind
 
@@ -24,6 +33,9 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("--watch-only", action="store_true", help="watch for changes without listing first")
     p.add_argument("--no-headers", action="store_true")
     p.add_argument("--show-kind", action="store_true")
+    p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
+    p.add_argument("-L", "--label-columns", action="append", default=[], help="a column per label key (a,b)")
+    p.add_argument("--sort-by", default="", help="a JSONPath to sort by, e.g. .metadata.creationTimestamp")
     p.set_defaults(run=run)
 
 
@@ -61,10 +73,37 @@ async def _get_named(ctx: Context, args, requests: list[tuple[Kind, str | None]]
 def _print_named(ctx: Context, args, objects: list[Message]) -> None:
     if not objects:
         return
+    if args.sort_by:
+        objects = sort_objects(objects, args.sort_by)
     if is_structured(args.output):
         ctx.stdout.write(format_objects(objects, args.output, as_list=len(objects) > 1))
         return
     _print_tables(ctx, args, objects)
+
+
+def _label_columns(args) -> tuple[str, ...]:
+    return tuple(key for keys in args.label_columns for key in keys.split(",") if key)
+
+
+def sort_objects(objects: list[Message], path: str) -> list[Message]:
+    """kubectl's --sort-by: numbers as numbers, everything else as text, missing values first."""
+    expr = path.strip()
+    expr = expr[1:-1] if expr.startswith("{") and expr.endswith("}") else expr
+    expr = expr if expr.startswith((".", "$")) else "." + expr
+    try:
+        evaluate(expr, {})
+    except JSONPathError as e:
+        raise CommandError(f"couldn't parse --sort-by {path!r}: {e}") from None
+
+    def key(obj: Message):
+        values = evaluate(expr, object_dict(obj))
+        if not values:
+            return (0, 0, "")
+        value = values[0]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (1, value, "")
+        return (2, 0, str(value))
+    return sorted(objects, key=key)
 
 
 def _print_tables(ctx: Context, args, objects: list[Message]) -> None:
@@ -73,7 +112,8 @@ def _print_tables(ctx: Context, args, objects: list[Message]) -> None:
         groups.setdefault(type(obj).__name__, []).append(obj)
     with_kind = args.show_kind or len(groups) > 1
     tables = [format_table(objs[0].kind or name, objs, args.output == "wide", args.all_namespaces,
-                           with_kind, headers=not args.no_headers) for name, objs in groups.items()]
+                           with_kind, headers=not args.no_headers, label_columns=_label_columns(args),
+                           show_labels=args.show_labels) for name, objs in groups.items()]
     ctx.stdout.write("\n".join(tables))
     ctx.stdout.flush()
 
@@ -84,6 +124,8 @@ async def _list_kinds(ctx: Context, args, kinds: list[Kind]) -> None:
         items, _ = await ctx.client.list_all(kind, ctx.namespace_for(kind, args.all_namespaces),
                                              args.selector, args.field_selector)
         objects.extend(_with_kind(kind, items))
+    if args.sort_by:
+        objects = sort_objects(objects, args.sort_by)
     if args.output in ("json", "yaml") or args.output.startswith("jsonpath="):
         ctx.stdout.write(format_objects(objects, args.output, as_list=True))
         return
@@ -173,8 +215,9 @@ def _print_watch(ctx: Context, args, kind: Kind, objects: list[Message], header:
             text = format_objects([obj], args.output, as_list=False)
             ctx.stdout.write(text if args.output != "yaml" else "---\n" + text)
     else:
-        rows = table_rows(objects, args.output == "wide", args.all_namespaces)
+        wide, labels = args.output == "wide", _label_columns(args)
+        rows = table_rows(objects, wide, args.all_namespaces, label_columns=labels, show_labels=args.show_labels)
         if header and not args.no_headers:
-            rows.insert(0, table_header(kind.kind, args.output == "wide", args.all_namespaces))
+            rows.insert(0, table_header(kind.kind, wide, args.all_namespaces, labels, args.show_labels))
         ctx.stdout.write(render(rows))
     ctx.stdout.flush()
