@@ -8,11 +8,10 @@ naming the operation, so callers can tell "gone" (NotFound) from "runtime down"
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import struct
 import urllib.parse
+import zlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -213,7 +212,7 @@ class CRI:
         """An interactive exec (stdin, stdout, stderr) over the runtime's streaming server."""
         url = await self.exec_url(container_id, cmd, stdin=True, tty=tty)
         try:
-            return await ExecSession.connect(url)
+            return await ExecSession.connect(url, tty=tty)
         except (OSError, ValueError) as e:
             raise CRIError("Exec", None, f"streaming connection to {url}: {e}") from None
 
@@ -260,39 +259,49 @@ class CRI:
         return list((await self._call(self.images, "ImageFsInfo", pb.ImageFsInfoRequest())).image_filesystems)
 
 
-# ---- streaming exec: the Kubernetes remotecommand protocol over WebSocket (v4.channel.k8s.io) ----
+# ---- streaming exec: Kubernetes' remotecommand protocol (v4.channel.k8s.io) over SPDY/3.1 ----
+#
+# SPDY rather than WebSocket because its streams half-close: stdin can end (EOF) while
+# stdout, stderr and the exit status still flow back. Header blocks we send are zlib
+# compressed without SPDY's preset dictionary (zlib readers take that), and the header
+# blocks the runtime sends are never needed, so they are skipped unread.
 
-STDIN, STDOUT, STDERR, ERROR = 0, 1, 2, 3
-_WS_OPCODE_BINARY, _WS_OPCODE_CLOSE, _WS_OPCODE_PING = 0x2, 0x8, 0x9
+_SYN_STREAM, _SYN_REPLY, _RST_STREAM, _PING, _GOAWAY = 1, 2, 3, 6, 7
+_FLAG_FIN = 0x01
+_MAX_DATA_FRAME = 64 * 1024
 
 
 class ExecSession:
-    """One exec session: write_stdin(), output() yields ("stdout"|"stderr", bytes), then exit_code is set.
+    """One exec session: write_stdin() and close_stdin() (a real EOF); output() yields
+    ("stdout"|"stderr", bytes) until the command ends; then exit_code is set (-1 and `error`
+    when the command could not run)."""
 
-    The v4 protocol has no half-close, so close_stdin() cannot deliver an EOF while output
-    is still wanted; it is a no-op that the caller may use to signal intent.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tty: bool) -> None:
         self.reader, self.writer = reader, writer
         self.exit_code: int | None = None
         self.error = ""
+        self._compress = zlib.compressobj()
+        names = ["error", "stdin", "stdout"] + (["resize"] if tty else ["stderr"])
+        self.streams = {name: 1 + 2 * i for i, name in enumerate(names)}  # client streams have odd ids
 
     @classmethod
-    async def connect(cls, url: str) -> ExecSession:
+    async def connect(cls, url: str, tty: bool = False) -> ExecSession:
         u = urllib.parse.urlsplit(url)
         reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
-        key = base64.b64encode(os.urandom(16)).decode()
         target = u.path + (f"?{u.query}" if u.query else "")
-        writer.write((f"GET {target} HTTP/1.1\r\nHost: {u.netloc}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      f"Sec-WebSocket-Protocol: v4.channel.k8s.io\r\nOrigin: http://{u.netloc}\r\n\r\n").encode())
+        writer.write((f"POST {target} HTTP/1.1\r\nHost: {u.netloc}\r\nConnection: Upgrade\r\n"
+                      f"Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n"
+                      f"Content-Length: 0\r\n\r\n").encode())
         await writer.drain()
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 101"):
             writer.close()
-            raise ValueError(f"no WebSocket upgrade: {head.splitlines()[0].decode(errors='replace')}")
-        return cls(reader, writer)
+            raise ValueError(f"no SPDY upgrade: {head.splitlines()[0].decode(errors='replace')}")
+        session = cls(reader, writer, tty)
+        for name, stream_id in session.streams.items():
+            session._syn_stream(stream_id, {"streamtype": name})
+        await writer.drain()
+        return session
 
     async def __aenter__(self) -> ExecSession:
         return self
@@ -301,31 +310,44 @@ class ExecSession:
         self.writer.close()
 
     async def write_stdin(self, data: bytes) -> None:
-        await self._send(_WS_OPCODE_BINARY, bytes([STDIN]) + data)
+        for i in range(0, len(data), _MAX_DATA_FRAME):
+            self._data(self.streams["stdin"], data[i:i + _MAX_DATA_FRAME])
+        await self.writer.drain()
 
     async def close_stdin(self) -> None:
-        pass
+        self._data(self.streams["stdin"], b"", fin=True)
+        await self.writer.drain()
 
     async def output(self) -> AsyncIterator[tuple[str, bytes]]:
-        while True:
+        names = {stream_id: name for name, stream_id in self.streams.items()}
+        open_streams = {self.streams[n] for n in ("error", "stdout", "stderr") if n in self.streams}
+        status = b""
+        while open_streams:
             try:
-                opcode, payload = await self._receive()
+                control, kind, flags, payload = await self._frame()
             except (asyncio.IncompleteReadError, ConnectionError):
-                return
-            if opcode == _WS_OPCODE_CLOSE:
-                return
-            if opcode == _WS_OPCODE_PING:
-                await self._send(0xA, payload)
-            if opcode != _WS_OPCODE_BINARY or len(payload) < 2:
-                continue
-            channel, data = payload[0], payload[1:]
-            if channel in (STDOUT, STDERR):
-                yield ("stdout" if channel == STDOUT else "stderr"), data
-            elif channel == ERROR:
-                self._set_status(data)
+                break
+            if control and kind == _PING:
+                self._control(_PING, 0, payload)
+                await self.writer.drain()
+            elif control and kind == _GOAWAY:
+                break
+            elif control and kind == _RST_STREAM:
+                open_streams.discard(struct.unpack("!I", payload[:4])[0] & 0x7FFFFFFF)
+            elif not control:
+                name = names.get(kind, "")
+                if name == "error":
+                    status += payload
+                elif payload and name in ("stdout", "stderr"):
+                    yield name, payload
+                if flags & _FLAG_FIN:
+                    open_streams.discard(kind)
+        self._set_status(status)
 
     def _set_status(self, data: bytes) -> None:
-        """The error channel carries a Status object: Success, or the exit code in details.causes."""
+        """The error stream's Status: Success, or the exit code in details.causes (none: the session broke)."""
+        if not data:
+            return
         try:
             status = json.loads(data)
         except ValueError:
@@ -335,48 +357,28 @@ class ExecSession:
             self.exit_code = 0
             return
         causes = status.get("details", {}).get("causes", [])
-        codes = [c.get("message") for c in causes if c.get("reason") == "ExitCode"]
+        codes = [c.get("message", "") for c in causes if c.get("reason") == "ExitCode"]
         self.error = status.get("message", "")
         self.exit_code = int(codes[0]) if codes and codes[0].isdigit() else -1
 
-    async def _send(self, opcode: int, payload: bytes) -> None:
-        mask = os.urandom(4)
-        n = len(payload)
-        head = bytes([0x80 | opcode])
-        if n < 126:
-            head += bytes([0x80 | n])
-        elif n < 1 << 16:
-            head += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        self.writer.write(head + mask + _mask(payload, mask))
-        await self.writer.drain()
+    def _control(self, kind: int, flags: int, data: bytes) -> None:
+        self.writer.write(struct.pack("!HHI", 0x8003, kind, (flags << 24) | len(data)) + data)
 
-    async def _receive(self) -> tuple[int, bytes]:
-        """One whole message (continuation frames joined)."""
-        opcode, data = -1, b""
-        while True:
-            b0, b1 = await self.reader.readexactly(2)
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", await self.reader.readexactly(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", await self.reader.readexactly(8))[0]
-            mask = await self.reader.readexactly(4) if b1 & 0x80 else b""
-            chunk = await self.reader.readexactly(n)
-            if mask:
-                chunk = _mask(chunk, mask)
-            if b0 & 0x0F:
-                opcode = b0 & 0x0F
-            data += chunk
-            if b0 & 0x80:
-                return opcode, data
+    def _syn_stream(self, stream_id: int, headers: dict[str, str]) -> None:
+        block = struct.pack("!I", len(headers))
+        for key, value in headers.items():
+            block += struct.pack("!I", len(key)) + key.encode() + struct.pack("!I", len(value)) + value.encode()
+        compressed = self._compress.compress(block) + self._compress.flush(zlib.Z_SYNC_FLUSH)
+        self._control(_SYN_STREAM, 0, struct.pack("!IIH", stream_id, 0, 0) + compressed)
 
+    def _data(self, stream_id: int, payload: bytes, fin: bool = False) -> None:
+        flags = _FLAG_FIN if fin else 0
+        self.writer.write(struct.pack("!II", stream_id, (flags << 24) | len(payload)) + payload)
 
-def _mask(data: bytes, key: bytes) -> bytes:
-    """WebSocket masking: data XOR the 4-byte key repeated (as one big integer, not byte by byte)."""
-    if not data:
-        return data
-    n = len(data)
-    repeated = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")
+    async def _frame(self) -> tuple[bool, int, int, bytes]:
+        """(is control, control type or data stream id, flags, payload)."""
+        first, second = struct.unpack("!II", await self.reader.readexactly(8))
+        payload = await self.reader.readexactly(second & 0xFFFFFF)
+        if first & 0x80000000:
+            return True, first & 0xFFFF, second >> 24, payload
+        return False, first & 0x7FFFFFFF, second >> 24, payload

@@ -225,16 +225,16 @@ async def test_exec_stream_interactive(agent: Agent) -> None:
     await inputs.put(None)
 
 
-async def test_exec_stream_carries_large_stdin(agent: Agent) -> None:
+async def test_exec_stream_stdin_end_and_large_input(agent: Agent) -> None:
     await agent.pod("bulk", {"main": ["sleep", "600"]})
-    data = os.urandom(200_000)
+    data = os.urandom(300_000)
 
     async def requests():
-        yield na_pb.ExecInput(start=na_pb.ExecRequest(namespace="default", name="bulk",
-                                                      command=["sh", "-c", "head -c 200000 | md5sum"]))
+        yield na_pb.ExecInput(start=na_pb.ExecRequest(namespace="default", name="bulk", command=["md5sum"]))
         for i in range(0, len(data), 70_000):
             yield na_pb.ExecInput(stdin=data[i:i + 70_000])
-        await asyncio.sleep(30)  # keep the stream open; the command ends on its own
+        yield na_pb.ExecInput(close_stdin=True)  # md5sum prints only once its input ends
+        await asyncio.sleep(30)  # the stream stays open; the command's end closes it
 
     outputs = [out async for out in agent.stub.ExecStream(requests())]
     assert b"".join(o.stdout for o in outputs).split()[0].decode() == hashlib.md5(data).hexdigest()
