@@ -23,9 +23,10 @@ DECIMAL_SUFFIXES: dict[str, int] = {
 }
 _SUFFIX_CHARS = set("eEinumkKMGTP")
 _NANO = Decimal("1e-9")
+MAX_VALUE = Decimal(2**63 - 1)
 _EXPONENT = re.compile(r"[eE][+-]?[0-9]+")
 
-# Big enough for any exponent Kubernetes accepts, exact for the rest.
+# Exact for every parsed value (at most 19 integer and 9 fractional digits).
 _CONTEXT = decimal.Context(prec=100, Emax=10_000, Emin=-10_000)
 
 
@@ -51,27 +52,34 @@ def _split(text: str) -> tuple[str, str]:
     return number, text[pos:]
 
 
-def _multiplier(suffix: str) -> Decimal:
+def _scale(number: Decimal, suffix: str, ctx: decimal.Context) -> Decimal:
     if suffix in BINARY_SUFFIXES:
-        return Decimal(2) ** BINARY_SUFFIXES[suffix]
+        return ctx.multiply(number, 1 << BINARY_SUFFIXES[suffix])
     if suffix in DECIMAL_SUFFIXES:
-        return Decimal(10) ** DECIMAL_SUFFIXES[suffix]
-    if _EXPONENT.fullmatch(suffix):
-        return _CONTEXT.power(Decimal(10), int(suffix[1:]))
+        return number.scaleb(DECIMAL_SUFFIXES[suffix], ctx)
+    if _EXPONENT.fullmatch(suffix) and abs(int(suffix[1:])) < 2**31:
+        return number.scaleb(int(suffix[1:]), ctx)
     raise ValueError(SUFFIX_ERROR)
 
 
 def parse_quantity(text: str) -> Decimal:
-    """The exact value of a quantity string; ValueError with Kubernetes' message if malformed."""
+    """The exact value of a quantity string; ValueError with Kubernetes' message if malformed.
+
+    As in Kubernetes, magnitudes are capped at 2^63-1.
+    """
     if not isinstance(text, str) or not text:
         raise ValueError(FORMAT_ERROR)
     number, suffix = _split(text)
     digits = number.lstrip("+-").replace(".", "")
     if not digits:
         raise ValueError(NUMERIC_ERROR if "." in number else FORMAT_ERROR)
-    value = _CONTEXT.multiply(Decimal(number), _multiplier(suffix))
+    # Enough precision for the digits given and a binary multiplier: the arithmetic stays exact.
+    ctx = decimal.Context(prec=len(digits) + 40, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+    value = _scale(Decimal(number), suffix, ctx)
+    if abs(value) > MAX_VALUE:
+        return MAX_VALUE.copy_sign(value)
     if value.as_tuple().exponent < -9:  # type: ignore[operator]
-        value = value.quantize(_NANO, rounding=decimal.ROUND_UP, context=_CONTEXT)
+        value = value.quantize(_NANO, rounding=decimal.ROUND_UP, context=ctx)
     return value
 
 

@@ -80,6 +80,16 @@ def test_malformed_quantities_are_rejected_with_kubernetes_message(text: str, me
     assert str(e.value) == message
 
 
+def test_magnitudes_are_capped_like_kubernetes() -> None:
+    assert parse_quantity("1e100000") == 2**63 - 1
+    assert parse_quantity("9" * 200) == 2**63 - 1
+    assert parse_quantity("-1e30") == -(2**63 - 1)
+    assert parse_quantity("1e-100000") == Decimal("1e-9")
+    assert parse_quantity("123456789012345678.0000000001") == Decimal("123456789012345678.000000001")
+    with pytest.raises(ValueError, match="suffix"):
+        parse_quantity("1e99999999999")  # the exponent must fit in 32 bits
+
+
 def test_non_string_is_rejected() -> None:
     with pytest.raises(ValueError):
         parse_quantity(1)  # type: ignore[arg-type]
