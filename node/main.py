@@ -85,12 +85,18 @@ async def start_node_server(listen: str, cri: CRI, node_name: str):
     return await serve(listen, servicer)
 
 
-async def network_task(args: argparse.Namespace, client: Client, node_name: str, node_ip: str):
+async def network_task(args: argparse.Namespace, client: Client, node_name: str, node_ip: str) -> None:
+    """The node's network (CNI config, routes, service proxy, DNS); restarted if it fails, pods go on."""
     from node.network import NetworkOptions, run_node_network
     options = NetworkOptions(cni_conf_dir=args.cni_conf_dir, cluster_cidr=args.cluster_cidr,
                              service_cidr=args.service_cidr, cluster_dns=args.cluster_dns.split(",")[0],
                              cluster_domain=args.cluster_domain, node_ip=node_ip)
-    await run_node_network(client, node_name, options)
+    while True:
+        try:
+            await run_node_network(client, node_name, options)
+        except Exception:  # noqa: BLE001 - logged; the pod sync loop must keep running
+            log.exception("node network failed; restarting it in 5s")
+        await asyncio.sleep(5.0)
 
 
 async def run(args: argparse.Namespace) -> None:
