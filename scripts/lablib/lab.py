@@ -98,6 +98,7 @@ def up(count: int, with_demo: bool = True) -> int:
     for extra in [n for n in cluster.recorded_nodes() if n.index > count]:
         _step(f"removing {extra.name} (--nodes {count})")
         cluster.remove_node(extra)
+        demo.skiffctl("delete", "node", extra.name, check=False)
     _step(f"nodes: {', '.join(n.name for n in nodes)} (namespace, containerd, skiff-agent each)")
     cluster.nodes_up(nodes)
     write_client_config()
