@@ -437,6 +437,11 @@ class DeploymentController(Controller):
             current.reason == r.NEW_RS_AVAILABLE
         if r.has_progress_deadline(d) and not complete:
             self._set_progressing(d, status, new, current)
+        failure = r.replica_failure(new, all_rss)
+        if failure is not None:
+            r.set_condition(status, failure)
+        else:
+            r.remove_condition(status, "ReplicaFailure")
         if status == d.status:
             self._requeue_stuck(d, status)
             return

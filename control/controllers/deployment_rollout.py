@@ -337,3 +337,14 @@ def progress_deadline_remaining(d: Message, status: Message) -> float | None:
         return None
     deadline = cond.last_update_time.ToNanoseconds() + d.spec.progress_deadline_seconds * 10**9
     return (deadline - time.time_ns()) / 1e9
+
+
+def replica_failure(new: Message | None, all_rss: list[Message]) -> meta_pb2.Condition | None:
+    """A ReplicaSet's ReplicaFailure (the new one's first) as a deployment condition."""
+    for rs in [new, *all_rss]:
+        cond = get_condition(rs.status, "ReplicaFailure") if rs is not None else None
+        if cond is not None and cond.status == "True":
+            failure = new_condition("ReplicaFailure", "True", cond.reason, cond.message)
+            failure.last_transition_time.CopyFrom(cond.last_transition_time)
+            return failure
+    return None

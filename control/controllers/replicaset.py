@@ -42,6 +42,16 @@ _POD = KINDS["Pod"]
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 
 
+class ManageError(Exception):
+    """Creating or deleting pods failed; becomes the ReplicaFailure condition."""
+
+    def __init__(self, reason: str, cause: BaseException) -> None:
+        self.reason = reason
+        self.cause = cause
+        self.message = cause.details() if isinstance(cause, grpc.aio.AioRpcError) else str(cause)
+        super().__init__(f"{reason}: {self.message}")
+
+
 class ReplicaSetController(Controller):
     name = "replicaset"
 
@@ -119,15 +129,15 @@ class ReplicaSetController(Controller):
         needs_sync = self.expectations.satisfied(key)
         pods = await self._claim_pods(rs)
         active = [p for p in pods if is_pod_active(p)]
-        manage_error: Exception | None = None
+        manage_error: ManageError | None = None
         if needs_sync and not is_being_deleted(rs):
             try:
                 await self._manage_replicas(key, rs, active)
-            except Exception as e:  # still write status, then retry with back-off
+            except ManageError as e:  # still write status, then retry with back-off
                 manage_error = e
         await self._update_status(rs, pods, manage_error)
         if manage_error is not None:
-            raise manage_error
+            raise manage_error.cause
         replicas = rs.spec.replicas if rs.spec.HasField("replicas") else 1
         if rs.spec.min_ready_seconds > 0 and _available(active, rs) < min(replicas, len(active)):
             self.queue.add_after(key, rs.spec.min_ready_seconds)
@@ -191,11 +201,12 @@ class ReplicaSetController(Controller):
                 raise
             self.recorder.event(rs, NORMAL, "SuccessfulCreate", f"Created pod: {pod.metadata.name}")
 
-        created = await slow_start_batch(count, create_one)
+        errors: list[BaseException] = []
+        created = await slow_start_batch(count, create_one, errors=errors)
         for _ in range(count - created[0] - created[1]):
             self.expectations.creation_observed(key)  # skipped after a failed batch
-        if created[1]:
-            raise RuntimeError(f"failed to create {created[1]} pod(s) for ReplicaSet {key}")
+        if errors:
+            raise ManageError("FailedCreate", errors[0])
 
     async def _delete_pods(self, key: str, rs: Message, victims: list[Message]) -> None:
         self.expectations.expect_deletions(key, [p.metadata.uid for p in victims])
@@ -215,9 +226,9 @@ class ReplicaSetController(Controller):
         results = await asyncio.gather(*(delete_one(p) for p in victims), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
-            raise errors[0]
+            raise ManageError("FailedDelete", errors[0])
 
-    async def _update_status(self, rs: Message, pods: list[Message], error: Exception | None) -> None:
+    async def _update_status(self, rs: Message, pods: list[Message], error: ManageError | None) -> None:
         status = calculate_status(rs, [p for p in pods if is_pod_active(p)], error)
         if status == rs.status:
             return
@@ -246,17 +257,20 @@ def pod_from_template(rs: Message) -> pod_pb2.Pod:
     return pod
 
 
-async def slow_start_batch(count: int, fn: Callable[[], Awaitable[None]],
-                           initial: int = 1) -> tuple[int, int]:
+async def slow_start_batch(count: int, fn: Callable[[], Awaitable[None]], initial: int = 1,
+                           errors: list[BaseException] | None = None) -> tuple[int, int]:
     """Calls fn count times in doubling batches, stopping after a batch with errors.
 
-    Returns (successes, failures); the rest were skipped.
+    Returns (successes, failures); the rest were skipped. Failures go to `errors`.
     """
     done = failed = 0
     batch = min(initial, count)
     while batch > 0:
         results = await asyncio.gather(*(fn() for _ in range(batch)), return_exceptions=True)
-        failures = sum(isinstance(r, BaseException) for r in results)
+        batch_errors = [r for r in results if isinstance(r, BaseException)]
+        if errors is not None:
+            errors.extend(batch_errors)
+        failures = len(batch_errors)
         done += batch - failures
         failed += failures
         if failures:
@@ -289,7 +303,7 @@ def _available(active: list[Message], rs: Message) -> int:
 
 
 def calculate_status(rs: Message, active: list[Message],
-                     error: Exception | None) -> apps_pb2.ReplicaSetStatus:
+                     error: ManageError | None) -> apps_pb2.ReplicaSetStatus:
     template_labels = rs.spec.template.metadata.labels
     status = apps_pb2.ReplicaSetStatus(
         replicas=len(active),
@@ -300,9 +314,8 @@ def calculate_status(rs: Message, active: list[Message],
         observed_generation=rs.metadata.generation)
     failure = next((c for c in rs.status.conditions if c.type == "ReplicaFailure"), None)
     if error is not None:
-        reason = "FailedCreate" if "create" in str(error) else "FailedDelete"
-        cond = status.conditions.add(type="ReplicaFailure", status="True", reason=reason,
-                                     message=str(error))
+        cond = status.conditions.add(type="ReplicaFailure", status="True", reason=error.reason,
+                                     message=error.message)
         if failure is not None and failure.status == "True":
             cond.last_transition_time.CopyFrom(failure.last_transition_time)
         else:

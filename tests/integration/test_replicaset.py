@@ -275,3 +275,19 @@ def test_deletion_preference():
     doubled = [pod("a", "n1", "Running", True, 1), pod("b", "n1", "Running", True, 1),
                pod("c", "n2", "Running", True, 1)]
     assert pods_to_delete(doubled, 1)[0].spec.node_name == "n1"  # doubled-up node goes first
+
+
+async def test_failed_creations_are_reported_and_retried(client):
+    ns = await new_namespace(client)
+    async with controllers(client, "replicaset"):  # no namespace controller: it stays Terminating
+        await client.create(replicaset("web", ns, 1))
+        await eventually(lambda: rs_status_is(client, "web", ns, replicas=1), timeout=15, what="1 pod")
+        await client.delete("Namespace", ns)
+        await scale(client, "ReplicaSet", "web", ns, 3)
+
+        async def failing() -> bool:
+            rs = await client.get("ReplicaSet", "web", ns)
+            cond = next((c for c in rs.status.conditions if c.type == "ReplicaFailure"), None)
+            return cond is not None and cond.status == "True" and cond.reason == "FailedCreate"
+        await eventually(failing, timeout=15, what="ReplicaFailure condition")
+        assert len(await live_pods(client, ns)) == 1  # events can't be written there either
