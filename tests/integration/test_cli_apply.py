@@ -231,3 +231,15 @@ async def test_delete_by_selector_and_cascade_orphan(ctl, client, tmp_path):
     await ctl("apply", "-f", str(path))
     result = await ctl("delete", "deploy", "-l", "app=orph", "--cascade=orphan", "--wait=false")
     assert (result.code, result.out) == (0, 'deployment.apps "orph" deleted\n')
+
+
+async def test_apply_over_an_object_made_without_apply(ctl, client):
+    await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": "imperative", "namespace": "default"},
+                                   "data": {"kept": "yes"}}))
+    result = await ctl("apply", "-f", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: imperative}\n"
+                                                 "data: {added: 'yes'}\n")
+    assert (result.code, result.out) == (0, "configmap/imperative configured\n")
+    assert "Warning: resource configmaps/imperative is missing the " \
+           "kubectl.kubernetes.io/last-applied-configuration annotation" in result.err
+    assert dict((await client.get("cm", "imperative", "default")).data) == {"kept": "yes", "added": "yes"}
