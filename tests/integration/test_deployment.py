@@ -321,3 +321,23 @@ def test_rollback_bumps_revision_and_keeps_history():
     assert not r.set_new_rs_annotations(d, rs, 2, exists=True)  # never goes backwards
     assert r.set_new_rs_annotations(d, rs, 5, exists=True)
     assert rs.metadata.annotations[r.REVISION_HISTORY] == "1,3"
+
+
+async def test_hash_collision_bumps_collision_count(client):
+    ns = await new_namespace(client, "deploy")
+    node = HollowNode(client, ns)
+    d = deployment("web", ns, 1)
+    defaulted = await client.create(d, dry_run=True)  # the template as the apiserver stores it
+    taken = f"web-{r.template_hash(defaulted.spec.template)}"
+    squatter = from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": taken, "namespace": ns},
+                          "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "squatter"}},
+                                   "template": template({"app": "squatter"})}})
+    await client.create(squatter)
+    async with node.running(), controllers(client, "replicaset", "deployment"):
+        await client.create(d)
+        await eventually(lambda: rolled_out(client, "web", ns), timeout=20, what="rollout despite the collision")
+        current = await client.get("Deployment", "web", ns)
+        assert current.status.collision_count == 1
+        rss = await replicasets(client, ns)
+        assert f"web-{r.template_hash(defaulted.spec.template, 1)}" in rss
+        assert controller_ref(rss[taken]) is None  # the squatter is left alone
