@@ -16,7 +16,7 @@ from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.pods import AgentProxy
 from control.apiserver.server import build_server
 from control.apiserver.services import ServiceHooks
-from control.apiserver.storage import Storage, StorageError
+from control.apiserver.storage import EtcdTLS, Storage, StorageError
 from control.apiserver.watchcache import WatchCache
 from control.client.kinds import KINDS
 
@@ -28,6 +28,9 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="skiff-apiserver", description=__doc__)
     p.add_argument("--etcd-servers", required=True, help="comma-separated etcd URLs")
+    p.add_argument("--etcd-cafile", default="", help="CA bundle to verify etcd's serving certificate (enables TLS)")
+    p.add_argument("--etcd-certfile", default="", help="client certificate for etcd")
+    p.add_argument("--etcd-keyfile", default="", help="client key for etcd")
     p.add_argument("--listen", default="127.0.0.1:6443", help="HOST:PORT to serve gRPC on")
     p.add_argument("--encryption-key-file", required=True,
                    help="file holding a base64-encoded 32-byte AES-GCM key for Secrets at rest")
@@ -81,7 +84,8 @@ async def compact_periodically(storage: Storage, interval: float) -> None:
 
 async def serve(args: argparse.Namespace) -> None:
     key = load_key_file(args.encryption_key_file)
-    storage = Storage(args.etcd_servers.split(","), {"secrets": Transformer(key)})
+    tls = EtcdTLS(args.etcd_cafile, args.etcd_certfile, args.etcd_keyfile) if args.etcd_cafile else None
+    storage = Storage(args.etcd_servers.split(","), {"secrets": Transformer(key)}, tls)
     await storage.connect()
     cache = WatchCache(storage, list(KINDS.values()), args.watch_cache_window, args.watcher_queue)
     await cache.start()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import aetcd
+import aetcd.watcher
 import grpc
 from aetcd import rpc
 from google.protobuf.message import Message
@@ -67,18 +68,60 @@ class RawEvent:
     obj: Message | None  # None for DELETE
 
 
+@dataclass
+class EtcdTLS:
+    """kube-apiserver's --etcd-cafile / --etcd-certfile / --etcd-keyfile."""
+
+    cafile: str
+    certfile: str = ""
+    keyfile: str = ""
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        def read(path: str) -> bytes | None:
+            if not path:
+                return None
+            with open(path, "rb") as f:
+                return f.read()
+        return grpc.ssl_channel_credentials(read(self.cafile), read(self.keyfile), read(self.certfile))
+
+
+class _TLSEtcdClient(aetcd.Client):
+    """aetcd speaks plaintext only; this opens its channel with TLS and sets up the same stubs."""
+
+    def __init__(self, *args, tls: EtcdTLS, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._tls = tls
+
+    async def connect(self) -> None:
+        if self._connected.is_set():
+            return
+        self.channel = grpc.aio.secure_channel(f"{self._host}:{self._port}", self._tls.credentials(),
+                                               options=list(self._options.items()))
+        self.kvstub = rpc.KVStub(self.channel)
+        self.clusterstub = rpc.ClusterStub(self.channel)
+        self.leasestub = rpc.LeaseStub(self.channel)
+        self.maintenancestub = rpc.MaintenanceStub(self.channel)
+        self._watcher = aetcd.watcher.Watcher(rpc.WatchStub(self.channel), timeout=self._timeout,
+                                              metadata=self.metadata)
+        self._connected.set()
+
+
 class Storage:
-    def __init__(self, etcd_servers: list[str], transformers: dict[str, Transformer] | None = None) -> None:
+    def __init__(self, etcd_servers: list[str], transformers: dict[str, Transformer] | None = None,
+                 tls: EtcdTLS | None = None) -> None:
         self.servers = etcd_servers
         self.transformers = transformers or {}
+        self.tls = tls
         self.etcd: aetcd.Client | None = None
 
     async def connect(self) -> None:
         last: Exception | None = None
         for url in self.servers:
             parsed = urlparse(url if "://" in url else f"http://{url}")
-            client = aetcd.Client(host=parsed.hostname or "127.0.0.1", port=parsed.port or 2379,
-                                  options={"grpc.max_receive_message_length": 512 * 1024 * 1024})
+            options = {"grpc.max_receive_message_length": 512 * 1024 * 1024}
+            host, port = parsed.hostname or "127.0.0.1", parsed.port or 2379
+            client = (_TLSEtcdClient(host=host, port=port, options=options, tls=self.tls) if self.tls
+                      else aetcd.Client(host=host, port=port, options=options))
             try:
                 await client.connect()
                 await self._kv(client).Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True))
