@@ -655,11 +655,21 @@ class Lifecycle:
             raise volumes.VolumeError("volumes are not ready")
         mounts = volumes.container_mounts(pod, spec, self.volume_paths[w.uid])
         mounts.append(self._termination_log_mount(w, spec, attempt))
+        if not pod.spec.host_network and all(m.container_path != "/etc/hosts" for m in mounts):
+            mounts.append(self._etc_hosts_mount(w, sandbox_status.network.ip))
         return cfg.container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts,
                                     init=init, memory_capacity=a.config.memory_capacity)
 
     def _termination_log(self, uid: str, name: str, attempt: int) -> str:
         return os.path.join(self.agent.pod_dir(uid), "containers", name, str(attempt), "termination-log")
+
+    def _etc_hosts_mount(self, w: PodWorker, pod_ip: str) -> cri_pb.Mount:
+        path = os.path.join(self.agent.pod_dir(w.uid), "etc-hosts")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w") as f:
+            f.write(cfg.etc_hosts(w.pod, pod_ip, self.agent.config.cluster_domain))
+        os.replace(path + ".tmp", path)
+        return cri_pb.Mount(container_path="/etc/hosts", host_path=path)
 
     def _termination_log_mount(self, w: PodWorker, spec: pod_pb2.Container, attempt: int) -> cri_pb.Mount:
         path = self._termination_log(w.uid, spec.name, attempt)

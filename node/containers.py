@@ -344,6 +344,21 @@ def sandbox_config(pod: pod_pb2.Pod, *, attempt: int, log_directory: str, dns: c
         linux=cri_pb.LinuxPodSandboxConfig(cgroup_parent=cgroup_parent, security_context=sc))
 
 
+def etc_hosts(pod: pod_pb2.Pod, pod_ip: str, cluster_domain: str) -> str:
+    """The kubelet-managed /etc/hosts of a pod: localhost entries, then the pod's own name."""
+    lines = ["# Kubernetes-managed hosts file.", "127.0.0.1\tlocalhost",
+             "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "fe00::0\tip6-mcastprefix",
+             "fe00::1\tip6-allnodes", "fe00::2\tip6-allrouters"]
+    if pod_ip:
+        hostname = pod_hostname(pod, "")
+        if pod.spec.subdomain:
+            fqdn = f"{hostname}.{pod.spec.subdomain}.{pod.metadata.namespace}.svc.{cluster_domain}"
+            lines.append(f"{pod_ip}\t{fqdn}\t{hostname}")
+        else:
+            lines.append(f"{pod_ip}\t{hostname}")
+    return "\n".join(lines) + "\n"
+
+
 _PROTOCOLS = {"TCP": cri_pb.TCP, "UDP": cri_pb.UDP, "SCTP": cri_pb.SCTP}
 
 

@@ -250,6 +250,8 @@ async def test_pod_runs_with_env_resources_dns(client: Client, node_env, cri: CR
     assert "nameserver 10.96.0.10" in resolv and "ndots:5" in resolv
     assert "search default.svc.cluster.local svc.cluster.local cluster.local" in resolv
     assert (await exec_in(cri, pod, "app", ["hostname"])).strip() == "web"
+    hosts = await exec_in(cri, pod, "app", ["cat", "/etc/hosts"])
+    assert f"{pod.status.pod_ip}\tweb" in hosts.splitlines()
     limit = await exec_in(cri, pod, "app", ["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"])
     assert int(limit) == 64 * 2**20
     quota = await exec_in(cri, pod, "app", ["cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"])

@@ -198,3 +198,10 @@ def test_dns_config_merges_into_cluster_first():
     dns = c.pod_dns_config(pod, ["10.96.0.10"], "cluster.local", c.ResolvConf())
     assert list(dns.options) == ["ndots:1"]
     assert list(dns.searches)[-1] == "extra.example"
+
+
+def test_etc_hosts():
+    text = c.etc_hosts(one({}, hostname="h", subdomain="sub"), "10.244.0.7", "cluster.local")
+    assert text.startswith("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n")
+    assert text.endswith("10.244.0.7\th.sub.prod.svc.cluster.local\th\n")
+    assert c.etc_hosts(one({}), "10.244.0.8", "cluster.local").endswith("10.244.0.8\tweb\n")
