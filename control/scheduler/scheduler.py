@@ -68,7 +68,7 @@ class Scheduler:
         self.scheduled = 0
         self.pods.add_handler(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
         self.nodes.add_handler(self._on_node_add, self._on_node_update, self._on_node_delete)
-        self.namespaces.add_handler(self.cache.set_namespace, lambda _old, new: self.cache.set_namespace(new),
+        self.namespaces.add_handler(self.cache.set_namespace, self._on_namespace_update,
                                     lambda ns: self.cache.remove_namespace(ns.metadata.name))
 
     # Informer handlers: keep the cache and the queue current.
@@ -115,6 +115,11 @@ class Scheduler:
         if self.cache.pod_node(key) is not None:
             self.cache.remove_pod(key)
             self.queue.move_all_to_active_or_backoff()
+
+    def _on_namespace_update(self, old: core_pb2.Namespace, new: core_pb2.Namespace) -> None:
+        self.cache.set_namespace(new)
+        if old.metadata.labels != new.metadata.labels:  # namespaceSelectors may match now
+            self.queue.move_all_to_active_or_backoff(lambda q: bool(q.info.required_affinity))
 
     def _on_node_add(self, node: core_pb2.Node) -> None:
         self.cache.add_node(node)
