@@ -243,3 +243,20 @@ async def test_apply_over_an_object_made_without_apply(ctl, client):
     assert "Warning: resource configmaps/imperative is missing the " \
            "kubectl.kubernetes.io/last-applied-configuration annotation" in result.err
     assert dict((await client.get("cm", "imperative", "default")).data) == {"kept": "yes", "added": "yes"}
+
+
+async def test_diff(ctl, client, tmp_path):
+    path = tmp_path / "d.yaml"
+    path.write_text(DEPLOYMENT.format(name="diffed", image="nginx:1"))
+    new = await ctl("diff", "-f", str(path))
+    assert new.code == 1 and "+++ merged/deployment.apps/diffed" in new.out and "+  name: diffed" in new.out
+    with pytest.raises(grpc.aio.AioRpcError):  # diff changes nothing
+        await client.get("deploy", "diffed", "default")
+    await ctl("apply", "-f", str(path))
+    same = await ctl("diff", "-f", str(path))
+    assert (same.code, same.out) == (0, "")
+    path.write_text(DEPLOYMENT.format(name="diffed", image="nginx:2"))
+    changed = await ctl("diff", "-f", str(path))
+    assert changed.code == 1
+    assert "-      - image: nginx:1\n+      - image: nginx:2\n" in changed.out
+    assert (await client.get("deploy", "diffed", "default")).spec.template.spec.containers[0].image == "nginx:1"

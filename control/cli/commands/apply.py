@@ -109,8 +109,8 @@ async def _apply_with_retries(ctx: Context, kind: Kind, manifest: dict, dry_run:
     raise AssertionError("unreachable")
 
 
-async def apply_object(ctx: Context, kind: Kind, manifest: dict, dry_run: str) -> str:
-    """'created', 'configured' or 'unchanged'."""
+async def live_and_desired(ctx: Context, kind: Kind, manifest: dict) -> tuple[Message | None, Message]:
+    """The object as it is (None if absent) and as applying the manifest would leave it."""
     meta = manifest["metadata"]
     desired = with_last_applied(manifest)
     try:
@@ -118,16 +118,23 @@ async def apply_object(ctx: Context, kind: Kind, manifest: dict, dry_run: str) -
     except grpc.RpcError as e:
         if not is_code(e, grpc.StatusCode.NOT_FOUND):
             raise
-        if dry_run != "client":
-            await ctx.client.create(from_dict(desired, kind), dry_run=dry_run == "server")
-        return "created"
+        return None, from_dict(desired, kind)
     live_dict = to_dict(live)
+    return live, from_dict(three_way(previous_applied(live_dict), desired, live_dict), kind)
+
+
+async def apply_object(ctx: Context, kind: Kind, manifest: dict, dry_run: str) -> str:
+    """'created', 'configured' or 'unchanged'."""
+    live, merged = await live_and_desired(ctx, kind, manifest)
+    if live is None:
+        if dry_run != "client":
+            await ctx.client.create(merged, dry_run=dry_run == "server")
+        return "created"
     if LAST_APPLIED not in live.metadata.annotations and dry_run == "none":
-        ctx.stderr.write(f"Warning: resource {kind.plural}/{meta['name']} is missing the {LAST_APPLIED} "
+        ctx.stderr.write(f"Warning: resource {kind.plural}/{live.metadata.name} is missing the {LAST_APPLIED} "
                          "annotation which is required by skiffctl apply. skiffctl apply should only be used on "
                          "resources created declaratively by skiffctl apply. The missing annotation will be "
                          "patched automatically.\n")
-    merged = from_dict(three_way(previous_applied(live_dict), desired, live_dict), kind)
     if merged == live:
         return "unchanged"
     if dry_run != "client":
