@@ -152,7 +152,8 @@ def validate_service(svc: core_pb2.Service) -> Errors:
         name = spec.external_name.removesuffix(".")
         errs += [required("spec.externalName")] if not name else invalids(
             "spec.externalName", spec.external_name, dns1123_subdomain_errors(name))
-    errs += _validate_ports(spec, spec.cluster_ip == "None")
+    headless = spec.cluster_ip == "None" or list(spec.cluster_ips[:1]) == ["None"]
+    errs += _validate_ports(spec, headless)
     errs += validate_labels(spec.selector, "spec.selector")
     errs += _validate_cluster_ip(spec)
     errs += _validate_families(spec)
