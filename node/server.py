@@ -18,7 +18,15 @@ from typing import BinaryIO, Protocol
 import grpc
 
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node.cri import CONTAINER_NAME_LABEL, CRI, POD_NAME_LABEL, POD_NAMESPACE_LABEL, CRIError, CRITimeout
+from node.cri import (
+    CONTAINER_NAME_LABEL,
+    CRI,
+    POD_NAME_LABEL,
+    POD_NAMESPACE_LABEL,
+    CRIError,
+    CRITimeout,
+    ExecSession,
+)
 from node.stats import StatsProvider
 from skiff.v1 import node_agent_pb2 as na_pb
 from skiff.v1 import node_agent_pb2_grpc as na_grpc
@@ -293,19 +301,19 @@ class NodeAgentServicer(na_grpc.NodeAgentServicer):
         raise AssertionError("unreachable")
 
 
-async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInput], session) -> None:
-    for message in [first]:
+async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInput], session: ExecSession) -> None:
+    """Forwards stdin; close_stdin, or the client ending its side of the stream, is the command's EOF."""
+    async def messages() -> AsyncIterator[na_pb.ExecInput]:
+        yield first
+        async for message in rest:
+            yield message
+
+    async for message in messages():
         if message.stdin:
             await session.write_stdin(message.stdin)
         if message.close_stdin:
-            await session.close_stdin()
-            return
-    async for message in rest:
-        if message.stdin:
-            await session.write_stdin(message.stdin)
-        if message.close_stdin:
-            await session.close_stdin()
-            return
+            break
+    await session.close_stdin()
 
 
 async def serve(listen: str, servicer: NodeAgentServicer) -> tuple[grpc.aio.Server, int]:

@@ -241,6 +241,18 @@ async def test_exec_stream_stdin_end_and_large_input(agent: Agent) -> None:
     assert outputs[-1].exit_code == 0
 
 
+async def test_exec_stream_ends_stdin_when_the_client_stops_sending(agent: Agent) -> None:
+    await agent.pod("eof", {"main": ["sleep", "600"]})
+
+    async def requests():
+        yield na_pb.ExecInput(start=na_pb.ExecRequest(namespace="default", name="eof", command=["sh"]))
+        yield na_pb.ExecInput(stdin=b"echo from a script\n")
+
+    async with asyncio.timeout(15):
+        outputs = [out async for out in agent.stub.ExecStream(requests())]
+    assert b"".join(o.stdout for o in outputs) == b"from a script\n" and outputs[-1].exit_code == 0
+
+
 async def test_exec_stream_with_tty(agent: Agent) -> None:
     await agent.pod("tty", {"main": ["sleep", "600"]})
 
