@@ -20,7 +20,7 @@ from control.cli.printers import (
     table_rows,
 )
 from control.cli.tables import render
-from control.client.kinds import Kind
+from control.client.kinds import Kind, kind_of
 
 
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
@@ -111,7 +111,8 @@ def _print_tables(ctx: Context, args, objects: list[Message]) -> None:
     for obj in objects:
         groups.setdefault(type(obj).__name__, []).append(obj)
     with_kind = args.show_kind or len(groups) > 1
-    tables = [format_table(objs[0].kind or name, objs, args.output == "wide", args.all_namespaces,
+    tables = [format_table(objs[0].kind or name, objs, args.output == "wide",
+                           args.all_namespaces and kind_of(objs[0]).namespaced,
                            with_kind, headers=not args.no_headers, label_columns=_label_columns(args),
                            show_labels=args.show_labels) for name, objs in groups.items()]
     ctx.stdout.write("\n".join(tables))
@@ -216,8 +217,9 @@ def _print_watch(ctx: Context, args, kind: Kind, objects: list[Message], header:
             ctx.stdout.write(text if args.output != "yaml" else "---\n" + text)
     else:
         wide, labels = args.output == "wide", _label_columns(args)
-        rows = table_rows(objects, wide, args.all_namespaces, label_columns=labels, show_labels=args.show_labels)
+        with_namespace = args.all_namespaces and kind.namespaced
+        rows = table_rows(objects, wide, with_namespace, label_columns=labels, show_labels=args.show_labels)
         if header and not args.no_headers:
-            rows.insert(0, table_header(kind.kind, wide, args.all_namespaces, labels, args.show_labels))
+            rows.insert(0, table_header(kind.kind, wide, with_namespace, labels, args.show_labels))
         ctx.stdout.write(render(rows))
     ctx.stdout.flush()
