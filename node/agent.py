@@ -649,7 +649,7 @@ class Lifecycle:
         ctx = cfg.EnvContext(config_maps=await self._fetch("ConfigMap", pod, config_maps),
                              secrets=await self._fetch("Secret", pod, secrets),
                              pod_ip=sandbox_status.network.ip, host_ip=a.config.node_ip,
-                             node_allocatable=a.config.allocatable)
+                             node_allocatable=a.config.allocatable, services=await self._services(pod))
         env = cfg.container_env(pod, spec, ctx)
         if w.uid not in self.volume_paths and not await self._setup_volumes(w):
             raise volumes.VolumeError("volumes are not ready")
@@ -659,6 +659,20 @@ class Lifecycle:
             mounts.append(self._etc_hosts_mount(w, sandbox_status.network.ip))
         return cfg.container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts,
                                     init=init, memory_capacity=a.config.memory_capacity)
+
+    async def _services(self, pod: pod_pb2.Pod) -> list:
+        """Services whose variables the pod gets: its namespace's (enableServiceLinks, on by default)
+        and always the apiserver's own `kubernetes` Service in default."""
+        spec = pod.spec
+        links = not spec.HasField("enable_service_links") or spec.enable_service_links
+        found = {}
+        namespaces = ["default", pod.metadata.namespace] if links else ["default"]
+        for namespace in dict.fromkeys(namespaces):
+            items, _ = await self.agent.client.list_all("Service", namespace)
+            for svc in items:
+                if (namespace == pod.metadata.namespace and links) or svc.metadata.name == "kubernetes":
+                    found[svc.metadata.name] = svc
+        return list(found.values())
 
     def _termination_log(self, uid: str, name: str, attempt: int) -> str:
         return os.path.join(self.agent.pod_dir(uid), "containers", name, str(attempt), "termination-log")

@@ -113,6 +113,35 @@ class EnvContext:
     pod_ip: str = ""
     host_ip: str = ""
     node_allocatable: Mapping[str, str] = field(default_factory=dict)
+    services: Sequence[core_pb2.Service] = ()  # for the docker-link style service variables
+
+
+def _env_name(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def service_env(services: Sequence[core_pb2.Service]) -> dict[str, str]:
+    """The {SVC}_SERVICE_HOST / {SVC}_PORT_... variables of services that have a cluster IP."""
+    env: dict[str, str] = {}
+    for svc in sorted(services, key=lambda s: s.metadata.name):
+        ip = svc.spec.cluster_ip
+        if not ip or ip == "None" or not svc.spec.ports:
+            continue
+        name, first = _env_name(svc.metadata.name), svc.spec.ports[0]
+        env[f"{name}_SERVICE_HOST"] = ip
+        env[f"{name}_SERVICE_PORT"] = str(first.port)
+        for port in svc.spec.ports:
+            if port.name:
+                env[f"{name}_SERVICE_PORT_{_env_name(port.name)}"] = str(port.port)
+        env[f"{name}_PORT"] = f"{(first.protocol or 'TCP').lower()}://{ip}:{first.port}"
+        for port in svc.spec.ports:
+            proto = port.protocol or "TCP"
+            prefix = f"{name}_PORT_{port.port}_{proto}"
+            env[prefix] = f"{proto.lower()}://{ip}:{port.port}"
+            env[f"{prefix}_PROTO"] = proto.lower()
+            env[f"{prefix}_PORT"] = str(port.port)
+            env[f"{prefix}_ADDR"] = ip
+    return env
 
 
 def expand(text: str, lookup: Callable[[str], str | None]) -> str:
@@ -214,15 +243,17 @@ def _env_from(pod: pod_pb2.Pod, source: pod_pb2.EnvFromSource, ctx: EnvContext) 
 
 
 def container_env(pod: pod_pb2.Pod, container: pod_pb2.Container, ctx: EnvContext) -> list[tuple[str, str]]:
-    """The container's environment in Kubernetes' order: envFrom, then env (later wins)."""
+    """The container's environment in Kubernetes' order: envFrom, then env (later wins), then the
+    service variables the pod did not define itself."""
+    services = service_env(ctx.services)
     env: dict[str, str] = {}
     for source in container.env_from:
         env.update(_env_from(pod, source, ctx))
     for var in container.env:
-        value = _env_value(pod, container, var, ctx, env)
+        value = _env_value(pod, container, var, ctx, {**services, **env})
         if value is not None:
             env[var.name] = value
-    return list(env.items())
+    return list(env.items()) + [(k, v) for k, v in services.items() if k not in env]
 
 
 def _env_value(pod: pod_pb2.Pod, container: pod_pb2.Container, var: pod_pb2.EnvVar, ctx: EnvContext,

@@ -222,6 +222,9 @@ async def test_pod_runs_with_env_resources_dns(client: Client, node_env, cri: CR
     await client.create(from_dict({"apiVersion": "v1", "kind": "Secret",
                                    "metadata": {"name": "creds", "namespace": "default"},
                                    "stringData": {"password": "hunter2"}}))
+    svc = await client.create(from_dict({"apiVersion": "v1", "kind": "Service",
+                                         "metadata": {"name": "back-end", "namespace": "default"},
+                                         "spec": {"selector": {"app": "x"}, "ports": [{"port": 8080}]}}))
     env = [{"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "color"}}},
            {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
            {"name": "MY_POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
@@ -246,6 +249,7 @@ async def test_pod_runs_with_env_resources_dns(client: Client, node_env, cri: CR
     assert environ["COLOR"] == "blue" and environ["PASSWORD"] == "hunter2" and environ["MY_POD"] == "web"
     assert environ["MY_IP"] == pod.status.pod_ip and environ["MEM_MI"] == "64"
     assert environ["GREETING"] == "hello-blue" and environ["CFG_size"] == "L"
+    assert environ["BACK_END_SERVICE_HOST"] == svc.spec.cluster_ip and environ["BACK_END_SERVICE_PORT"] == "8080"
     resolv = await exec_in(cri, pod, "app", ["cat", "/etc/resolv.conf"])
     assert "nameserver 10.96.0.10" in resolv and "ndots:5" in resolv
     assert "search default.svc.cluster.local svc.cluster.local cluster.local" in resolv

@@ -205,3 +205,20 @@ def test_etc_hosts():
     assert text.startswith("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n")
     assert text.endswith("10.244.0.7\th.sub.prod.svc.cluster.local\th\n")
     assert c.etc_hosts(one({}), "10.244.0.8", "cluster.local").endswith("10.244.0.8\tweb\n")
+
+
+def test_service_links():
+    svc = from_dict({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "redis-main", "namespace": "prod"},
+                     "spec": {"clusterIP": "10.96.0.11", "ports": [{"name": "db", "port": 6379},
+                                                                   {"port": 53, "protocol": "UDP"}]}})
+    headless = from_dict({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "hl", "namespace": "prod"},
+                          "spec": {"clusterIP": "None", "ports": [{"port": 80}]}})
+    pod = one({"env": [{"name": "URL", "value": "redis://$(REDIS_MAIN_SERVICE_HOST)"},
+                       {"name": "REDIS_MAIN_SERVICE_PORT", "value": "mine"}]})
+    env = dict(c.container_env(pod, pod.spec.containers[0], c.EnvContext(services=[svc, headless])))
+    assert env["URL"] == "redis://10.96.0.11" and env["REDIS_MAIN_SERVICE_PORT"] == "mine"
+    assert env["REDIS_MAIN_SERVICE_HOST"] == "10.96.0.11" and env["REDIS_MAIN_SERVICE_PORT_DB"] == "6379"
+    assert env["REDIS_MAIN_PORT"] == "tcp://10.96.0.11:6379"
+    assert env["REDIS_MAIN_PORT_53_UDP"] == "udp://10.96.0.11:53" and env["REDIS_MAIN_PORT_53_UDP_PROTO"] == "udp"
+    assert env["REDIS_MAIN_PORT_6379_TCP_ADDR"] == "10.96.0.11"
+    assert not any(k.startswith("HL_") for k in env)
