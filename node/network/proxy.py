@@ -19,7 +19,6 @@ from collections.abc import Callable
 from node.network.nftables import (
     DEFAULT_AFFINITY_TIMEOUT,
     MAX_ENDPOINTS,
-    MAX_PORT_INDEX,
     Nft,
     NftError,
     NodeConfig,
@@ -68,52 +67,23 @@ def _endpoints_for(port: core_pb2.ServicePort, eps: core_pb2.Endpoints | None) -
     return tuple(sorted(found)[:MAX_ENDPOINTS])
 
 
-def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
-                  indexes: Callable[[list[str]], list[int]] | None = None) -> list[ServicePortRules]:
-    """The Service's ports with their ready endpoints; `indexes` numbers them (see PortIndexes)."""
+def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None) -> list[ServicePortRules]:
+    """The Service's ports with their ready endpoints."""
     if not has_cluster_ip(svc):
         return []
     node_ports = svc.spec.type in ("NodePort", "LoadBalancer")
     timeout = _affinity_timeout(svc)
-    ports = [(p, PROTOCOLS[p.protocol or "TCP"]) for p in svc.spec.ports if (p.protocol or "TCP") in PROTOCOLS]
-    ids = [f"{svc.metadata.namespace}/{svc.metadata.name}/{proto}/{p.name or p.port}" for p, proto in ports]
-    numbers = indexes(ids) if indexes is not None else list(range(1, len(ids) + 1))
     out = []
-    for (port, protocol), index in zip(ports, numbers, strict=True):
-        out.append(ServicePortRules(index=index,
+    for port in svc.spec.ports:
+        protocol = PROTOCOLS.get(port.protocol or "TCP")
+        if protocol is None:
+            continue
+        out.append(ServicePortRules(
             namespace=svc.metadata.namespace, name=svc.metadata.name, port_name=port.name,
             protocol=protocol, cluster_ip=svc.spec.cluster_ip, port=port.port,
             node_port=port.node_port if node_ports else 0, affinity_timeout=timeout,
             endpoints=_endpoints_for(port, eps)))
     return out
-
-
-class PortIndexes:
-    """Stable small numbers for service ports: the high bits of their `backends` map keys."""
-
-    def __init__(self) -> None:
-        self._by_key: dict[str, dict[str, int]] = {}
-        self._free: list[int] = []
-        self._next = 1
-
-    def assign(self, key: str, port_ids: list[str]) -> list[int]:
-        old = self._by_key.pop(key, {})
-        new = {pid: old.pop(pid) for pid in port_ids if pid in old}
-        self._free.extend(old.values())  # ports the service no longer has
-        for pid in port_ids:
-            if pid not in new:
-                new[pid] = self._take()
-        if new:
-            self._by_key[key] = new
-        return [new[pid] for pid in port_ids]
-
-    def _take(self) -> int:
-        if self._free:
-            return self._free.pop()
-        if self._next > MAX_PORT_INDEX:
-            raise RuntimeError(f"more than {MAX_PORT_INDEX} service ports")
-        self._next += 1
-        return self._next - 1
 
 
 class ServiceProxy:
@@ -123,7 +93,7 @@ class ServiceProxy:
         self.services: dict[str, core_pb2.Service] = {}
         self.endpoints: dict[str, core_pb2.Endpoints] = {}
         self._rendered: dict[str, Ruleset] = {}
-        self._indexes = PortIndexes()
+        self._picks: set[int] = set()  # shared pick chains the table has
         self._hairpin: Counter[str] = Counter()
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
@@ -201,9 +171,8 @@ class ServiceProxy:
         if svc is None or not has_cluster_ip(svc) or (dns and svc.spec.cluster_ip == dns):
             # The node's own resolver answers on the cluster DNS address (as NodeLocal DNSCache
             # does); a kube-dns Service holding that address must not shadow or reject it.
-            self._indexes.assign(key, [])
             return Ruleset()
-        return render(service_ports(svc, self.endpoints.get(key), lambda ids: self._indexes.assign(key, ids)))
+        return render(service_ports(svc, self.endpoints.get(key)))
 
     async def _full_sync(self) -> None:
         start = time.monotonic()
@@ -213,6 +182,7 @@ class ServiceProxy:
             hairpin.update(rs.elements["hairpin"].keys())
         await self.nft.apply(full_transaction(self.config, rendered.values()))
         self._rendered, self._hairpin = rendered, hairpin
+        self._picks = {n for rs in rendered.values() for n in rs.picks}
         self._full_sync_needed = False
         log.info("service proxy: full sync of %d services in %.3fs", len(rendered), time.monotonic() - start)
 
@@ -229,7 +199,8 @@ class ServiceProxy:
         touched = set(old.elements["hairpin"]) | set(new.elements["hairpin"])
         old.elements["hairpin"] = {k: "" for k in touched if self._hairpin[k] > 0}
         new.elements["hairpin"] = {k: "" for k in touched if hairpin[k] > 0}
-        await self.nft.apply(diff_transaction(old, new))
+        await self.nft.apply(diff_transaction(old, new, self._picks))
+        self._picks |= new.picks
         for key, rs in fresh.items():
             if key in self.services:
                 self._rendered[key] = rs

@@ -11,6 +11,7 @@ from node.network.nftables import (
     ServicePortRules,
     diff_transaction,
     full_transaction,
+    pick_chains,
     render,
     render_port,
 )
@@ -25,12 +26,14 @@ def sp(name="web", eps=(("10.244.1.2", 8080), ("10.244.2.2", 8080)), **kw) -> Se
     return ServicePortRules(endpoints=tuple(eps), **args)
 
 
-def test_one_rule_picks_the_endpoint_through_the_backends_map():
-    rs = render_port(sp(eps=[(f"10.244.1.{i}", 80) for i in range(1, 5)], index=3))
-    assert rs.chains["svc-default/web/tcp/http"] == (
-        "ct mark set numgen random mod 4 offset 12288 goto dnat-stage",)
-    assert rs.elements["backends"] == {"12288": "10.244.1.1 . 80", "12289": "10.244.1.2 . 80",
-                                       "12290": "10.244.1.3 . 80", "12291": "10.244.1.4 . 80"}
+def test_service_ports_share_pick_chains_and_dnat_through_backends():
+    rs = render_port(sp(eps=[(f"10.244.1.{i}", 80) for i in range(1, 5)]))
+    assert rs.picks == {4} and rs.chains == {}
+    assert rs.elements["services"] == {"10.96.0.20 . tcp . 80": "goto pick-4"}
+    assert rs.elements["backends"] == {f"10.96.0.20 . tcp . 80 . {i}": f"10.244.1.{i + 1} . 80" for i in range(4)}
+    assert pick_chains(4) == {
+        "pick-4": ("ct mark set numgen random mod 4 goto dnat-stage",),
+        "pick-nodeport-4": ("jump mark-for-masquerade", "ct mark set numgen random mod 4 goto dnat-nodeport")}
 
 
 def test_affinity_cascade_picks_each_endpoint_with_equal_probability():
@@ -50,11 +53,20 @@ def test_affinity_cascade_picks_each_endpoint_with_equal_probability():
 
 def test_service_port_maps_and_hairpin():
     rs = render_port(sp(node_port=30080))
+    assert rs.elements["services"] == {"10.96.0.20 . tcp . 80": "goto pick-2"}
+    assert rs.elements["nodeports"] == {"tcp . 30080": "goto pick-nodeport-2"}
+    assert rs.elements["nodeport-backends"] == {"tcp . 30080 . 0": "10.244.1.2 . 8080",
+                                                "tcp . 30080 . 1": "10.244.2.2 . 8080"}
+    assert set(rs.elements["hairpin"]) == {"10.244.1.2 . 10.244.1.2", "10.244.2.2 . 10.244.2.2"}
+    assert not rs.elements["no-endpoint-services"]
+
+
+def test_affinity_node_port_goes_through_its_own_chains():
+    rs = render_port(sp(node_port=30080, affinity_timeout=30))
     assert rs.elements["services"] == {"10.96.0.20 . tcp . 80": "goto svc-default/web/tcp/http"}
     assert rs.elements["nodeports"] == {"tcp . 30080": "goto ext-default/web/tcp/http"}
     assert rs.chains["ext-default/web/tcp/http"] == ("jump mark-for-masquerade", "goto svc-default/web/tcp/http")
-    assert set(rs.elements["hairpin"]) == {"10.244.1.2 . 10.244.1.2", "10.244.2.2 . 10.244.2.2"}
-    assert not rs.elements["no-endpoint-services"]
+    assert not rs.picks and not rs.elements["backends"]
 
 
 def test_no_endpoints_rejects_instead_of_dnat():
@@ -89,35 +101,42 @@ def test_full_transaction_replaces_only_our_table_and_has_static_rules():
     assert "add rule ip skiff masquerading ip saddr 10.244.0.0/16 ip daddr != 10.244.0.0/16 masquerade" in lines
     assert any("hook prerouting priority dstnat" in line for line in lines)
     assert any("hook postrouting priority srcnat" in line for line in lines)
-    # The chain and its rules come in the table block, before the map element referring to it.
-    first_ref = min(i for i, line in enumerate(lines) if "svc-default/web/tcp/http" in line)
-    assert lines[first_ref:first_ref + 2] == [
-        "chain svc-default/web/tcp/http {", "ct mark set numgen random mod 2 offset 4096 goto dnat-stage"]
-    assert lines[-1] == "add element ip skiff backends { 4096 : 10.244.1.2 . 8080, 4097 : 10.244.2.2 . 8080 }"
+    # The shared pick chains come in the table block, before the map elements referring to them.
+    block_lines = lines[block:lines.index("}", block + 1) + 1]
+    assert block_lines[:3] == ["table ip skiff {", "chain pick-2 {",
+                               "ct mark set numgen random mod 2 goto dnat-stage"]
+    assert lines[-1] == ("add element ip skiff backends { 10.96.0.20 . tcp . 80 . 0 : 10.244.1.2 . 8080, "
+                         "10.96.0.20 . tcp . 80 . 1 : 10.244.2.2 . 8080 }")
     for proto in ("tcp", "udp", "sctp"):
-        assert f"add rule ip skiff dnat-stage meta l4proto {proto} dnat to ct mark map @backends" in lines
+        assert (f"add rule ip skiff dnat-stage meta l4proto {proto} dnat to "
+                "ip daddr . meta l4proto . th dport . ct mark map @backends") in lines
 
 
 def test_diff_is_empty_without_changes_and_minimal_with_one():
-    api = sp(name="api", cluster_ip="10.96.0.21", eps=[("10.244.3.3", 80)], index=2)
+    api = sp(name="api", cluster_ip="10.96.0.21", eps=[("10.244.3.3", 80)])
     old = render([sp(), api])
-    assert diff_transaction(old, render([sp(), api])) == ""
+    assert diff_transaction(old, render([sp(), api]), existing_picks={1, 2}) == ""
     new = render([sp(eps=[("10.244.1.2", 8080)]), api])
-    lines = diff_transaction(old, new).splitlines()
-    assert lines == [
-        "flush chain ip skiff svc-default/web/tcp/http",
-        "add rule ip skiff svc-default/web/tcp/http ct mark set numgen random mod 1 offset 4096 goto dnat-stage",
+    assert diff_transaction(old, new, existing_picks={1, 2}).splitlines() == [
+        "delete element ip skiff services { 10.96.0.20 . tcp . 80 }",
+        "add element ip skiff services { 10.96.0.20 . tcp . 80 : goto pick-1 }",
         "delete element ip skiff hairpin { 10.244.2.2 . 10.244.2.2 }",
-        "delete element ip skiff backends { 4097 }",
+        "delete element ip skiff backends { 10.96.0.20 . tcp . 80 . 1 }",
     ]
+    # A pick chain the table doesn't have yet is created first.
+    grown = render([sp(eps=[("10.244.1.2", 8080), ("10.244.2.2", 8080), ("10.244.3.2", 8080)]), api])
+    lines = diff_transaction(old, grown, existing_picks={1, 2}).splitlines()
+    assert lines[:2] == ["add chain ip skiff pick-3",
+                         "add rule ip skiff pick-3 ct mark set numgen random mod 3 goto dnat-stage"]
+    assert "add chain ip skiff pick-nodeport-3" in lines
 
 
 def test_diff_orders_creation_before_use_and_deletion_after_release():
     old = render([sp(affinity_timeout=60)])
-    new = render([sp(name="other", cluster_ip="10.96.0.30", index=2)])
+    new = render([sp(name="other", cluster_ip="10.96.0.30")])
     lines = diff_transaction(old, new).splitlines()
     idx = {line: i for i, line in enumerate(lines)}
-    assert idx["add chain ip skiff svc-default/other/tcp/http"] < min(
+    assert idx["add chain ip skiff pick-2"] < min(
         i for i, line in enumerate(lines) if line.startswith("add element ip skiff services"))
     delete_chain = idx["delete chain ip skiff svc-default/web/tcp/http"]
     assert idx["flush chain ip skiff svc-default/web/tcp/http"] < delete_chain
@@ -136,11 +155,11 @@ def test_changed_affinity_timeout_recreates_sets_and_rewrites_users():
 
 
 def test_ruleset_add_merges():
-    a, b = render([sp()]), render([sp(name="b", cluster_ip="10.96.0.9", index=2)])
+    a, b = render([sp()]), render([sp(name="b", cluster_ip="10.96.0.9")])
     merged = Ruleset()
     merged.add(a)
     merged.add(b)
-    assert len(merged.elements["services"]) == 2 and len(merged.chains) == 2
+    assert len(merged.elements["services"]) == 2 and merged.picks == {2}
 
 
 def _service(**spec) -> core_pb2.Service:

@@ -48,7 +48,12 @@ async def test_first_sync_is_a_full_replacement_then_incremental(proxy):
     proxy.on_endpoints(eps("a", "10.244.1.2"))
     await proxy.sync()
     last = proxy.nft.transactions[-1]
-    assert "delete table" not in last and "add chain ip skiff svc-default/a/tcp/80" in last
+    assert "delete table" not in last and "add chain ip skiff pick-1" in last
+    assert "add element ip skiff services { 10.96.0.1 . tcp . 80 : goto pick-1 }" in last
+    proxy.on_service(svc("b", "10.96.0.2"))
+    proxy.on_endpoints(eps("b", "10.244.1.3"))
+    await proxy.sync()
+    assert "pick-1" not in proxy.nft.transactions[-1].split("add element")[0]  # chain exists already
     assert proxy.synced.is_set()
 
 
@@ -93,13 +98,3 @@ async def test_service_on_the_cluster_dns_address_is_left_to_the_node_resolver()
     assert "dnat to 10.250.0.2:53" in text and "10.96.0.11 . tcp . 80" in text
     assert "10.96.0.10 . tcp . 80" not in text
 
-
-def test_port_indexes_are_stable_and_reused():
-    from node.network.proxy import PortIndexes
-    idx = PortIndexes()
-    assert idx.assign("ns/a", ["ns/a/tcp/80", "ns/a/udp/53"]) == [1, 2]
-    assert idx.assign("ns/b", ["ns/b/tcp/80"]) == [3]
-    assert idx.assign("ns/a", ["ns/a/udp/53"]) == [2]  # unchanged port keeps its index
-    assert idx.assign("ns/c", ["ns/c/tcp/80"]) == [1]  # the freed one is reused
-    assert idx.assign("ns/b", []) == []
-    assert idx.assign("ns/d", ["ns/d/tcp/1", "ns/d/tcp/2"]) == [3, 4]
