@@ -302,7 +302,10 @@ class NodeAgentServicer(na_grpc.NodeAgentServicer):
 
 
 async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInput], session: ExecSession) -> None:
-    """Forwards stdin; close_stdin, or the client ending its side of the stream, is the command's EOF."""
+    """Forwards stdin; close_stdin, or the client ending its side of the stream, is the command's EOF.
+
+    Not with a TTY: there EOF is typed in-band (^D), and closing the console's input makes the
+    runtime drop its output."""
     async def messages() -> AsyncIterator[na_pb.ExecInput]:
         yield first
         async for message in rest:
@@ -313,7 +316,8 @@ async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInpu
             await session.write_stdin(message.stdin)
         if message.close_stdin:
             break
-    await session.close_stdin()
+    if not first.tty:
+        await session.close_stdin()
 
 
 async def serve(listen: str, servicer: NodeAgentServicer) -> tuple[grpc.aio.Server, int]:

@@ -257,11 +257,16 @@ async def test_exec_stream_with_tty(agent: Agent) -> None:
     await agent.pod("tty", {"main": ["sleep", "600"]})
 
     async def requests():
-        yield na_pb.ExecInput(start=na_pb.ExecRequest(namespace="default", name="tty", command=["tty"]), tty=True)
+        yield na_pb.ExecInput(start=na_pb.ExecRequest(namespace="default", name="tty", command=["sh"]), tty=True)
+        yield na_pb.ExecInput(stdin=b"tty; exit 5\r")
+        yield na_pb.ExecInput(close_stdin=True)  # not forwarded on a terminal: the shell's output still comes
 
-    outputs = [out async for out in agent.stub.ExecStream(requests())]
-    assert b"/dev/pts/" in b"".join(o.stdout for o in outputs)
-    assert outputs[-1].exit_code == 0
+    async with asyncio.timeout(15):
+        outputs = [out async for out in agent.stub.ExecStream(requests())]
+    stdout = b"".join(o.stdout for o in outputs)
+    assert b"/dev/pts/" in stdout and b"\r\n" in stdout  # a terminal: the line discipline echoes and maps NL
+    assert not any(o.stderr for o in outputs)  # one stream, as on a terminal
+    assert outputs[-1].exit_code == 5
 
 
 async def test_exec_stream_of_a_missing_binary_is_an_error(agent: Agent) -> None:
