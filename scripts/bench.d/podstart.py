@@ -5,7 +5,8 @@ skiff-agent process. 30 one-container busybox pods (image present), created one 
 another; each is timed from Create until the agent reports phase Running (seen through a
 watch). In the same run, the same pods through raw CRI (RunPodSandbox + CreateContainer +
 StartContainer: scripts/bench.d/podstart_cri.py), interleaved one for one with the agent's
-so that load from elsewhere on the machine hits both alike, are the baseline. A burst of
+so that load from elsewhere on the machine hits both alike, are the baseline (the agent is
+frozen while they run: it would remove them as orphans, as the kubelet does). A burst of
 30 pods created at once is reported too, against 30 raw-CRI starts at once (no goal: it
 measures queueing on the node).
 """
@@ -18,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -103,7 +105,20 @@ async def delete_all(client: Client, cri: CRI) -> None:
     await eventually(empty, timeout=120, interval=0.2, what="bench pods deleted")
 
 
-async def measure(apiserver_target: str, socket: str, n: int) -> dict:
+class Paused:
+    """Freezes the agent (SIGSTOP) while raw CRI pods run: it would rightly remove them as orphans."""
+
+    def __init__(self, agent: subprocess.Popen) -> None:
+        self.agent = agent
+
+    def __enter__(self) -> None:
+        os.kill(self.agent.pid, signal.SIGSTOP)
+
+    def __exit__(self, *exc: object) -> None:
+        os.kill(self.agent.pid, signal.SIGCONT)
+
+
+async def measure(apiserver_target: str, socket: str, n: int, agent: subprocess.Popen) -> dict:
     client, cri = Client(apiserver_target), CRI(socket)
     watch = RunningWatch(client)
     watch.start()
@@ -113,15 +128,19 @@ async def measure(apiserver_target: str, socket: str, n: int) -> dict:
             return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
         await eventually(node_ready, timeout=60, what="node Ready")
         await start_pods(client, watch, ["warmup"], burst=False)
-        await raw_cri_start_times(cri, 1)
+        with Paused(agent):
+            await raw_cri_start_times(cri, 1)
         sequential, raw = [], []
         for i in range(n):
             sequential += await start_pods(client, watch, [f"seq-{i}"], burst=False)
-            raw += await raw_cri_start_times(cri, 1)
+            with Paused(agent):
+                raw += await raw_cri_start_times(cri, 1)
         await delete_all(client, cri)
         burst = await start_pods(client, watch, [f"burst-{i}" for i in range(n)], burst=True)
         await delete_all(client, cri)
-        outcomes = await asyncio.gather(*(raw_cri_start_times(cri, 1) for _ in range(n)), return_exceptions=True)
+        with Paused(agent):
+            outcomes = await asyncio.gather(*(raw_cri_start_times(cri, 1) for _ in range(n)),
+                                            return_exceptions=True)
         raw_burst = [t for ts in outcomes if isinstance(ts, list) for t in ts]
         failed = [o for o in outcomes if isinstance(o, BaseException)]
         if failed:
@@ -152,7 +171,7 @@ def main() -> None:
                  "--container-runtime-endpoint", ctrd.address, "--root-dir", root, "--node-ip", "127.0.0.1",
                  "--listen", f"127.0.0.1:{free_port()}", "--no-enable-network", "--log-level", "WARNING"],
                 stdout=log, stderr=subprocess.STDOUT)
-        result = asyncio.run(measure(apiserver.target, ctrd.address, args.pods))
+        result = asyncio.run(measure(apiserver.target, ctrd.address, args.pods, agent))
     finally:
         if agent is not None:
             stop(agent)
