@@ -159,3 +159,23 @@ def test_transition_times_are_kept_while_status_holds():
     assert ps.status_changed(first, unready)
     ready = [c for c in unready.conditions if c.type == "Ready"][0]
     assert ready.last_transition_time.seconds == int(datetime(2026, 1, 2, 4, 0, tzinfo=UTC).timestamp())
+
+
+# ---- the restart back-off behind CrashLoopBackOff ----
+
+def test_backoff_first_restart_immediate_then_doubles_to_the_cap():
+    from node.backoff import Backoff
+    now = [1000.0]
+    b = Backoff(10, 40, clock=lambda: now[0])
+    assert not b.in_backoff_since("p/c", now[0])  # first crash: restart at once
+    b.next("p/c", now[0])
+    assert b.in_backoff_since("p/c", now[0]) and b.remaining("p/c", now[0]) == 10
+    delays = []
+    for _ in range(4):
+        b.next("p/c", now[0])
+        delays.append(b.get("p/c"))
+    assert delays == [20, 40, 40, 40]
+    now[0] += 81  # quiet for more than 2 * max: forgotten
+    assert not b.in_backoff_since("p/c", now[0] - 1)
+    b.next("p/c", now[0])
+    assert b.get("p/c") == 10
