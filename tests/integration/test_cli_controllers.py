@@ -98,7 +98,7 @@ async def test_rollout_history_undo_and_cascading_delete(ctl, client, controller
     changed = await ctl("set", "image", "deploy/ctl-web", "web=localhost:5000/whoami:2")
     assert changed.out == "deployment.apps/ctl-web image updated\n"
     await eventually(lambda: revisions_are("1", "2"), timeout=30, what="revision 2")
-    waiting = await ctl("rollout", "status", "deploy/ctl-web", "--timeout", "2s")
+    waiting = await ctl("rollout", "status", "deploy/ctl-web", "--timeout", "3s")
     assert waiting.code == 1  # no nodes: the new pods never become available
     assert waiting.out.startswith("Waiting for deployment")
 

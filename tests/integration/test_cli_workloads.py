@@ -153,7 +153,7 @@ async def test_rollout_status_follows_progress(env, client):
 
 async def test_rollout_status_fails_on_deadline_and_timeout(ctl, client):
     await client.create(deployment("stuck", "nginx:1", replicas=2))
-    timed_out = await ctl("rollout", "status", "deploy/stuck", "--timeout", "1s")
+    timed_out = await ctl("rollout", "status", "deploy/stuck", "--timeout", "3s")
     assert timed_out.code == 1
     assert timed_out.out == "Waiting for deployment spec update to be observed...\n"
     assert "timed out waiting for the condition" in timed_out.err
