@@ -40,6 +40,7 @@ from tests.fixtures.containerd import (  # noqa: E402
     create_netns,
     delete_netns,
     start_containerd,
+    unmount_under,
     write_cni_conflist,
 )
 from tests.fixtures.etcd import start_etcd  # noqa: E402
@@ -180,6 +181,7 @@ def main() -> None:
         delete_netns(netns)
         apiserver.stop()
         etcd.stop()
+        unmount_under(root)
         shutil.rmtree(root, ignore_errors=True)
     report(result, args.pods)
 

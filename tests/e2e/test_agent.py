@@ -24,7 +24,14 @@ from control.client.client import Client
 from control.client.convert import from_dict
 from node.cri import CRI, POD_UID_LABEL
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import Containerd, create_netns, delete_netns, start_containerd, write_cni_conflist
+from tests.fixtures.containerd import (
+    Containerd,
+    create_netns,
+    delete_netns,
+    start_containerd,
+    unmount_under,
+    write_cni_conflist,
+)
 from tests.fixtures.images import BUSYBOX
 from tests.fixtures.procs import eventually, free_port, stop
 
@@ -95,6 +102,7 @@ def node_env(apiserver: ApiServer):
         if ctrd is not None:
             ctrd.stop()
         if agent is not None:
+            unmount_under(agent.root_dir)  # tmpfs volumes of pods the agent had no chance to clean up
             shutil.rmtree(agent.root_dir, ignore_errors=True)
         delete_netns(netns)
 

@@ -10,7 +10,7 @@ from control.client.client import Client
 from node.cri import CRI, POD_UID_LABEL
 from tests.e2e.test_agent import busybox, get_pod, pod_manifest, start_agent, wait_ready
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, write_cni_conflist
+from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.procs import eventually
 
 pytestmark = pytest.mark.skipif(not shutil.which("containerd"), reason="needs containerd")
@@ -32,6 +32,7 @@ def node_env(apiserver: ApiServer):
         if ctrd is not None:
             ctrd.stop()
         if agent is not None:
+            unmount_under(agent.root_dir)  # tmpfs volumes of pods the agent had no chance to clean up
             shutil.rmtree(agent.root_dir, ignore_errors=True)
         delete_netns(netns)
 
