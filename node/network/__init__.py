@@ -65,6 +65,7 @@ class NodeNetwork:
         self._changed = asyncio.Event()
         self.node_ip = asyncio.get_running_loop().create_future()
         self.cni_written = asyncio.Event()
+        self.pod_cidr = ""  # the one the CNI config was written for
         self.retry_interval = 2.0
         nodes.add_handler(lambda _: self._changed.set(), lambda _o, _n: self._changed.set(),
                           lambda _: self._changed.set())
@@ -89,10 +90,11 @@ class NodeNetwork:
         ip = self.options.node_ip or internal_ip(me)
         if ip and not self.node_ip.done():
             self.node_ip.set_result(ip)
-        if me.spec.pod_cidr and not self.cni_written.is_set():
+        if me.spec.pod_cidr and me.spec.pod_cidr != self.pod_cidr:
             path = cni.write_config(self.options.cni_conf_dir, me.spec.pod_cidr, self.options.bridge,
                                     data_dir=self.options.cni_data_dir)
             log.info("CNI config for %s written to %s", me.spec.pod_cidr, path)
+            self.pod_cidr = me.spec.pod_cidr
             self.cni_written.set()
 
 
