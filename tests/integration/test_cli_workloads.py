@@ -243,3 +243,17 @@ async def test_wait(ctl, client):
     gone = ctl("wait", "--for=delete", "deployment/waited", "--timeout", "30s")
     await client.delete("deploy", "waited", "default")
     assert (await gone).out == "deployment.apps/waited condition met\n"
+
+
+async def test_rollout_restart_pause_resume(ctl, client):
+    await client.create(deployment("rr", "nginx:1"))
+    assert (await ctl("rollout", "restart", "deploy/rr")).out == "deployment.apps/rr restarted\n"
+    live = await client.get("deploy", "rr", "default")
+    assert "kubectl.kubernetes.io/restartedAt" in live.spec.template.metadata.annotations
+    assert (await ctl("rollout", "pause", "deploy/rr")).out == "deployment.apps/rr paused\n"
+    assert (await client.get("deploy", "rr", "default")).spec.paused
+    assert (await ctl("rollout", "pause", "deploy/rr")).out == "deployment.apps/rr already paused\n"
+    refused = await ctl("rollout", "undo", "deploy/rr")
+    assert refused.code == 1 and "you cannot rollback a paused deployment" in refused.err
+    assert (await ctl("rollout", "resume", "deploy/rr")).out == "deployment.apps/rr resumed\n"
+    assert not (await client.get("deploy", "rr", "default")).spec.paused
