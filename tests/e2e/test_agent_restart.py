@@ -82,3 +82,20 @@ async def test_kill9_and_restart_adopts_containers(client: Client, node_env):
         await client.delete("Pod", "flappy", "default")
     finally:
         await cri.close()
+
+
+async def test_agent_rides_out_an_apiserver_restart(client: Client, node_env, apiserver: ApiServer):
+    agent, _ = node_env
+    apiserver.restart()
+    async with Client(apiserver.target) as fresh:
+        await fresh.create(pod_manifest("after", agent.node_name, [busybox("c", "sleep 3600")]))
+        pod = await wait_ready(fresh, "after", timeout=40)
+        assert pod.status.container_statuses[0].restart_count == 0
+        lease = await fresh.get("Lease", agent.node_name, "kube-node-lease")
+        renewed = lease.spec.renew_time.ToNanoseconds()
+
+        async def lease_renewed():
+            again = await fresh.get("Lease", agent.node_name, "kube-node-lease")
+            return again.spec.renew_time.ToNanoseconds() > renewed
+        await eventually(lease_renewed, timeout=15, what="the lease renewed after the restart")
+        await fresh.delete("Pod", "after", "default")
