@@ -719,6 +719,8 @@ class Lifecycle:
             if s.state == cri_pb.CONTAINER_EXITED:
                 await self.cri.remove_container(c.id)
                 self._messages.pop(c.id, None)
+                with contextlib.suppress(OSError):
+                    os.remove(s.log_path)
 
     async def _kill_unhealthy(self, w: PodWorker, runtime: PodRuntime) -> bool:
         victims = [c for c, s in runtime.containers if c.id in self.unhealthy and s.state == cri_pb.CONTAINER_RUNNING]
