@@ -96,6 +96,9 @@ async def test_rollout_history_and_undo(ctl, client):
     assert history.code == 0, history.err
     assert history.out.splitlines() == ["deployment.apps/roll ", "REVISION  CHANGE-CAUSE", "1         first",
                                         "2         <none>", ""]
+    one = await ctl("rollout", "history", "deploy/roll", "--revision", "1")
+    assert one.out.startswith("deployment.apps/roll with revision #1\nPod Template:\n")
+    assert "image: nginx:1" in one.out and "pod-template-hash" not in one.out
     described = (await ctl("describe", "deploy", "roll")).out
     assert "Replicas:" in described and "2 desired" in described
     assert re.search(r"^NewReplicaSet:\s+roll-r2 \(0/0 replicas created\)$", described, re.M)
