@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from control.scheduler.cache import Cache
-from control.scheduler.framework import SKIP, SUCCESS, NodeInfo, Profile, ScorePlugin, Status
+from control.scheduler.framework import SKIP, SUCCESS, NodeInfo, Profile, Status
 from control.scheduler.podinfo import PodInfo
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -122,33 +122,41 @@ class Algorithm:
     def _prioritize(self, pod: PodInfo, feasible: list[NodeInfo]) -> list[int]:
         snapshot = self.cache.snapshot
         totals = [0] * len(feasible)
+        memoized = []
         for plugin in self.profile.scores:
             state = plugin.pre_score(pod, snapshot) if plugin.pre_score else None
             if state is SKIP:
                 continue
-            scores = self._raw_scores(plugin, pod, feasible, state)
+            if plugin.memo_key is not None and plugin.normalize is None:
+                memoized.append((plugin, state))
+                continue
+            fn = plugin.score
+            scores = [fn(pod, node, state) for node in feasible]
             if plugin.normalize is not None:
                 plugin.normalize(scores)
             weight = plugin.weight
             totals = [t + s * weight for t, s in zip(totals, scores, strict=True)]
+        if memoized:
+            sums = self._memoized_sums(pod, feasible, memoized)
+            totals = [t + s for t, s in zip(totals, sums, strict=True)]
         return totals
 
     @staticmethod
-    def _raw_scores(plugin: ScorePlugin, pod: PodInfo, feasible: list[NodeInfo], state) -> list[int]:
-        fn = plugin.score
-        if plugin.memo_key is None:
-            return [fn(pod, node, state) for node in feasible]
-        key = (plugin.name, plugin.memo_key(pod))
-        scores = []
+    def _memoized_sums(pod: PodInfo, feasible: list[NodeInfo], plugins: list[tuple]) -> list[int]:
+        """The weighted sum of the memoizable plugins per node, remembered until the node changes."""
+        # A string: its hash is computed once, a tuple's on every lookup.
+        key = repr(tuple((plugin.name, plugin.memo_key(pod)) for plugin, _ in plugins))
+        parts = [(plugin.score, plugin.weight, state) for plugin, state in plugins]
+        sums = []
         for node in feasible:
             memo = node.score_memo
-            score = memo.get(key)
-            if score is None:
+            total = memo.get(key)
+            if total is None:
                 if len(memo) > 64:
                     memo.clear()
-                score = memo[key] = fn(pod, node, state)
-            scores.append(score)
-        return scores
+                total = memo[key] = sum(fn(pod, node, state) * weight for fn, weight, state in parts)
+            sums.append(total)
+        return sums
 
     def _select_host(self, feasible: list[NodeInfo], totals: list[int]) -> str:
         best = max(totals)

@@ -178,8 +178,9 @@ class ScorePlugin:
     pre_score: PreFn | None = None
     normalize: NormalizeFn | None = None
     # For scores that depend only on the node's state and this key of the pod (e.g.
-    # its cpu and memory requests): raw scores are remembered per node until the
-    # node changes, so replicas of one template don't recompute every node.
+    # its cpu and memory requests) and need no normalizing: their weighted sum is
+    # remembered per node until the node changes, so replicas of one template
+    # don't recompute every node.
     memo_key: Callable[[PodInfo], Any] | None = None
 
 
