@@ -98,9 +98,10 @@ class Scheduler:
         key = pod_key(new)
         if new.spec.node_name:
             if is_terminal(new):
-                self.cache.remove_pod(key)  # a finished pod frees its node's resources
                 self.queue.delete(key)
-                self.queue.move_all_to_active_or_backoff()
+                if self.cache.pod_node(key) is not None:
+                    self.cache.remove_pod(key)  # a finished pod frees its node's resources
+                    self.queue.move_all_to_active_or_backoff()
                 return
             self._add_assigned(new)
             return
