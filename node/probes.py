@@ -18,6 +18,7 @@ import inspect
 import os
 import ssl
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ SUCCESS, FAILURE, UNKNOWN = "Success", "Failure", "Unknown"
 INITIAL_RESULT = {LIVENESS: SUCCESS, READINESS: FAILURE, STARTUP: UNKNOWN}
 USER_AGENT = "kube-probe/1.30"
 MAX_BODY = 10 * 1024
+MAX_REDIRECTS = 10
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ async def http_probe(target: ProbeTarget, action: pod_pb2.HTTPGetAction, timeout
         path = "/" + path
     url = f"{scheme.lower()}://{host}:{port}{path}"
     try:
-        status, body = await asyncio.wait_for(_http_get(host, port, path, scheme, action.http_headers), timeout)
+        status, body = await asyncio.wait_for(_follow(host, port, path, scheme, action.http_headers), timeout)
     except TimeoutError:
         return FAILURE, f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
     except OSError as e:
@@ -170,8 +172,27 @@ async def http_probe(target: ProbeTarget, action: pod_pb2.HTTPGetAction, timeout
     return FAILURE, f"HTTP probe failed with statuscode: {status}"
 
 
+async def _follow(host: str, port: int, path: str, scheme: str,
+                  headers: list[pod_pb2.HTTPHeader]) -> tuple[int, str]:
+    """GET, following redirects on the same host as the kubelet does; one to another host is not
+    followed (its 3xx counts as success)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        status, location, body = await _http_get(host, port, path, scheme, headers)
+        if not 300 <= status < 400 or not location:
+            return status, body
+        base = f"{scheme.lower()}://{host}:{port}{path}"
+        target = urllib.parse.urlsplit(urllib.parse.urljoin(base, location))
+        if target.hostname != host or target.scheme not in ("http", "https"):
+            return status, body
+        scheme = target.scheme.upper()
+        port = target.port or (443 if scheme == "HTTPS" else 80)
+        path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    raise ValueError(f"stopped after {MAX_REDIRECTS} redirects")
+
+
 async def _http_get(host: str, port: int, path: str, scheme: str,
-                    headers: list[pod_pb2.HTTPHeader]) -> tuple[int, str]:
+                    headers: list[pod_pb2.HTTPHeader]) -> tuple[int, str, str]:
+    """(status, Location header, up to MAX_BODY of the body)."""
     context = None
     if scheme == "HTTPS":  # the kubelet does not verify probe certificates either
         context = ssl.create_default_context()
@@ -185,10 +206,13 @@ async def _http_get(host: str, port: int, path: str, scheme: str,
         parts = status_line.decode("latin-1").split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
             raise ValueError(f"malformed HTTP response {status_line[:80]!r}")
-        while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-            pass
+        location = ""
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "location":
+                location = value.strip()
         body = await reader.read(MAX_BODY)
-        return int(parts[1]), body.decode(errors="replace")
+        return int(parts[1]), location, body.decode(errors="replace")
     finally:
         writer.close()
         with contextlib.suppress(OSError, ssl.SSLError):

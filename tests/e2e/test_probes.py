@@ -156,6 +156,42 @@ async def test_tcp_probe(node: Containerd, whoami: pr.ProbeTarget) -> None:
     assert result == pr.FAILURE and f"{whoami.pod_ip}:81" in message
 
 
+async def test_http_probe_redirects() -> None:
+    """Same-host redirects are followed (the last answer decides); one to another host is not, and passes."""
+    routes = {"/same": (302, "/ok"), "/ok": (200, ""), "/to-error": (301, "http://127.0.0.1:{port}/error"),
+              "/error": (500, ""), "/loop": (302, "/loop"), "/away": (302, "http://elsewhere.invalid/")}
+    seen: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        path = (await reader.readline()).split()[1].decode()
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        seen.append(path)
+        status, location = routes[path]
+        extra = f"Location: {location.format(port=port)}\r\n" if location else ""
+        writer.write(f"HTTP/1.1 {status} X\r\n{extra}Content-Length: 2\r\n\r\nhi".encode())
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    target = pr.ProbeTarget(pod=pod_pb2.Pod(), container=pod_pb2.Container(), container_id="", pod_ip="127.0.0.1")
+
+    async def result(path: str) -> tuple[str, str]:
+        return await pr.run_probe(probe({"httpGet": {"port": port, "path": path}}), target, 5)
+
+    try:
+        assert await result("/same") == (pr.SUCCESS, "hi") and seen[-2:] == ["/same", "/ok"]
+        assert await result("/to-error") == (pr.FAILURE, "HTTP probe failed with statuscode: 500")
+        assert (await result("/away"))[0] == pr.SUCCESS and seen[-1] == "/away"
+        loop_result, message = await result("/loop")
+        assert loop_result == pr.FAILURE and "stopped after 10 redirects" in message
+        assert seen.count("/loop") == 11
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_grpc_probe() -> None:
     server = grpc.aio.server()
     servicer = health.aio.HealthServicer()
