@@ -555,6 +555,11 @@ class Lifecycle:
             return await self._start(w, runtime, sandbox, spec, init)
         if latest.state == cri_pb.CONTAINER_RUNNING:
             w.waiting.pop(spec.name, None)
+            if latest.annotations.get(cfg.HASH_ANNOTATION, "") not in ("", cfg.container_hash(spec)):
+                self.agent.recorder.event(w.pod, "Normal", "Killing",
+                                          f"Container {spec.name} definition changed, will be restarted")
+                await self._kill_one(w, spec, latest.id, time.monotonic() + self.agent._grace(w.pod))
+                return True
             self.ensure_probes(w, spec, latest)
             return False
         if latest.state == cri_pb.CONTAINER_EXITED and self._should_restart(w.pod, spec, latest, init):

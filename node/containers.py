@@ -6,6 +6,7 @@ needed (ConfigMaps, Secrets, mounts, the pod's IP) and passes it in.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ RESTART_COUNT_ANNOTATION = "io.kubernetes.container.restartCount"
 TERMINATION_MESSAGE_PATH_ANNOTATION = "io.kubernetes.container.terminationMessagePath"
 TERMINATION_MESSAGE_POLICY_ANNOTATION = "io.kubernetes.container.terminationMessagePolicy"
 INIT_CONTAINER_ANNOTATION = "skiff.io/init-container"
+HASH_ANNOTATION = "io.kubernetes.container.hash"
 
 CPU_PERIOD = 100_000
 MIN_SHARES, MAX_SHARES, MIN_QUOTA = 2, 262_144, 1_000
@@ -322,7 +324,7 @@ def container_config(pod: pod_pb2.Pod, container: pod_pb2.Container, *, attempt:
                      env: list[tuple[str, str]], mounts: Sequence[cri_pb.Mount], init: bool = False,
                      memory_capacity: int = 0) -> cri_pb.ContainerConfig:
     lookup = dict(env).get
-    annotations = {RESTART_COUNT_ANNOTATION: str(attempt),
+    annotations = {RESTART_COUNT_ANNOTATION: str(attempt), HASH_ANNOTATION: container_hash(container),
                    TERMINATION_MESSAGE_PATH_ANNOTATION: termination_message_path(container),
                    TERMINATION_MESSAGE_POLICY_ANNOTATION: container.termination_message_policy or "File"}
     if init:
@@ -341,6 +343,11 @@ def container_config(pod: pod_pb2.Pod, container: pod_pb2.Container, *, attempt:
         stdin=container.stdin, stdin_once=container.stdin_once, tty=container.tty,
         linux=cri_pb.LinuxContainerConfig(resources=linux_resources(pod, container, memory_capacity),
                                           security_context=_security_context(pod, container)))
+
+
+def container_hash(container: pod_pb2.Container) -> str:
+    """Identifies a container's definition: a running container whose spec changed gets restarted."""
+    return hashlib.sha256(container.SerializeToString(deterministic=True)).hexdigest()[:16]
 
 
 def termination_message_path(container: pod_pb2.Container) -> str:

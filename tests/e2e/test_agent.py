@@ -32,7 +32,7 @@ from tests.fixtures.containerd import (
     unmount_under,
     write_cni_conflist,
 )
-from tests.fixtures.images import BUSYBOX
+from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.procs import eventually, free_port, stop
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
@@ -402,6 +402,21 @@ async def test_failing_startup_probe_restarts_and_gates_readiness(client: Client
     await eventually(unstarted_then_restarted, timeout=30, what="restart after the startup probe failed")
     assert early_started and not any(early_started)
     await delete_and_wait(client, "slowstart")
+
+
+async def test_changed_image_restarts_the_container(client: Client, node_env):
+    agent, _ = node_env
+    await client.create(pod_manifest("upgrade", agent.node_name, [busybox("c", "sleep 3600")]))
+    pod = await wait_ready(client, "upgrade")
+    first_id = pod.status.container_statuses[0].container_id
+    pod.spec.containers[0].image = WHOAMI
+    await client.update(pod)
+
+    async def upgraded():
+        cs = (await get_pod(client, "upgrade")).status.container_statuses[0]
+        return cs.image == WHOAMI and cs.restart_count == 1 and cs.ready and cs.container_id != first_id
+    await eventually(upgraded, timeout=30, what="the container restarted with the new image")
+    await delete_and_wait(client, "upgrade")
 
 
 async def test_graceful_deletion_runs_pre_stop_and_sigterm(client: Client, node_env, cri: CRI):

@@ -222,3 +222,13 @@ def test_service_links():
     assert env["REDIS_MAIN_PORT_53_UDP"] == "udp://10.96.0.11:53" and env["REDIS_MAIN_PORT_53_UDP_PROTO"] == "udp"
     assert env["REDIS_MAIN_PORT_6379_TCP_ADDR"] == "10.96.0.11"
     assert not any(k.startswith("HL_") for k in env)
+
+
+def test_container_hash_follows_the_definition():
+    pod = one({"image": "a:1"})
+    first = c.container_hash(pod.spec.containers[0])
+    assert first == c.container_hash(one({"image": "a:1"}).spec.containers[0])
+    pod.spec.containers[0].image = "a:2"
+    assert c.container_hash(pod.spec.containers[0]) != first
+    cfg = c.container_config(pod, pod.spec.containers[0], attempt=0, image="x", env=[], mounts=[])
+    assert cfg.annotations[c.HASH_ANNOTATION] == c.container_hash(pod.spec.containers[0])
