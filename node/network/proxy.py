@@ -192,13 +192,14 @@ class ServiceProxy:
         for key in keys:
             old.add(self._rendered.get(key, Ruleset()))
             new.add(fresh[key])
-        hairpin = self._hairpin.copy()
+        # Hairpin elements are shared by every service with that endpoint: count only the touched ones.
+        delta: Counter[str] = Counter()
         for key in keys:
-            hairpin.subtract(self._rendered.get(key, Ruleset()).elements["hairpin"].keys())
-            hairpin.update(fresh[key].elements["hairpin"].keys())
-        touched = set(old.elements["hairpin"]) | set(new.elements["hairpin"])
-        old.elements["hairpin"] = {k: "" for k in touched if self._hairpin[k] > 0}
-        new.elements["hairpin"] = {k: "" for k in touched if hairpin[k] > 0}
+            delta.subtract(self._rendered.get(key, Ruleset()).elements["hairpin"].keys())
+            delta.update(fresh[key].elements["hairpin"].keys())
+        after = {k: self._hairpin[k] + d for k, d in delta.items()}
+        old.elements["hairpin"] = {k: "" for k in delta if self._hairpin[k] > 0}
+        new.elements["hairpin"] = {k: "" for k, n in after.items() if n > 0}
         await self.nft.apply(diff_transaction(old, new, self._picks))
         self._picks |= new.picks
         for key, rs in fresh.items():
@@ -206,4 +207,8 @@ class ServiceProxy:
                 self._rendered[key] = rs
             else:
                 self._rendered.pop(key, None)
-        self._hairpin = +hairpin  # drops the zero counts
+        for k, n in after.items():
+            if n > 0:
+                self._hairpin[k] = n
+            else:
+                self._hairpin.pop(k, None)
