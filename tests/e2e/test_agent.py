@@ -189,6 +189,10 @@ async def test_node_registers_with_status_and_lease(client: Client, node_env):
         assert condition(node, ctype).status in ("False", "True") and condition(node, ctype).reason
     ready_cond = condition(node, "Ready")
     assert ready_cond.reason == "KubeletReady" and ready_cond.HasField("last_heartbeat_time")
+
+    async def leased():
+        return bool(await client.get("Lease", agent.node_name, "kube-node-lease"))
+    await eventually(leased, timeout=10, what="the node lease")
     lease = await client.get("Lease", agent.node_name, "kube-node-lease")
     assert lease.spec.holder_identity == agent.node_name and lease.spec.lease_duration_seconds == 40
     assert lease.metadata.owner_references[0].uid == node.metadata.uid
