@@ -162,6 +162,20 @@ async def delete_and_wait(client: Client, name: str, timeout: float = 30) -> Non
     await eventually(gone, timeout=timeout, what=f"pod {name} deleted")
 
 
+async def update_with_retry(client: Client, kind: str, name: str, namespace: str, mutate) -> None:
+    """Get-mutate-update, again on a conflict (the agent writes status concurrently)."""
+    for _ in range(10):
+        obj = await client.get(kind, name, namespace)
+        mutate(obj)
+        try:
+            await client.update(obj)
+            return
+        except grpc.aio.AioRpcError as e:
+            if e.code() != grpc.StatusCode.ABORTED:
+                raise
+    raise AssertionError(f"{kind} {name}: too many conflicts")
+
+
 def condition(obj, ctype: str):
     return [c for c in obj.status.conditions if c.type == ctype][0]
 
@@ -208,10 +222,11 @@ async def test_node_registers_with_status_and_lease(client: Client, node_env):
 
 async def test_registration_keeps_spec_owned_by_others(client: Client, node_env):
     agent, _ = node_env
+    def cordon(node):
+        node.spec.unschedulable = True
+        node.spec.pod_cidr = "10.244.7.0/24"
+    await update_with_retry(client, "Node", agent.node_name, "", cordon)
     node = await client.get("Node", agent.node_name)
-    node.spec.unschedulable = True
-    node.spec.pod_cidr = "10.244.7.0/24"
-    await client.update(node)
     before = condition(node, "Ready").last_heartbeat_time.ToNanoseconds()
 
     async def refreshed():
@@ -220,8 +235,7 @@ async def test_registration_keeps_spec_owned_by_others(client: Client, node_env)
     await eventually(refreshed, timeout=10, what="a status update after the spec change")
     node = await client.get("Node", agent.node_name)
     assert node.spec.unschedulable and node.spec.pod_cidr == "10.244.7.0/24"
-    node.spec.unschedulable = False
-    await client.update(node)
+    await update_with_retry(client, "Node", agent.node_name, "", lambda n: setattr(n.spec, "unschedulable", False))
 
 
 # ---- pods ----
@@ -364,7 +378,8 @@ async def test_image_errors(client: Client, node_env):
 
 async def test_probes_drive_readiness_and_restarts(client: Client, node_env, cri: CRI):
     agent, _ = node_env
-    live = {"exec": {"command": ["test", "-f", "/tmp/alive"]}, "periodSeconds": 1, "failureThreshold": 1}
+    live = {"exec": {"command": ["test", "-f", "/tmp/alive"]}, "periodSeconds": 1, "failureThreshold": 1,
+            "initialDelaySeconds": 1}
     ready = {"exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1}
     await client.create(pod_manifest("probed", agent.node_name, [busybox(
         "c", "touch /tmp/alive; sleep 3600", livenessProbe=live, readinessProbe=ready)]))
@@ -413,8 +428,8 @@ async def test_changed_image_restarts_the_container(client: Client, node_env):
     await client.create(pod_manifest("upgrade", agent.node_name, [busybox("c", "sleep 3600")]))
     pod = await wait_ready(client, "upgrade")
     first_id = pod.status.container_statuses[0].container_id
-    pod.spec.containers[0].image = WHOAMI
-    await client.update(pod)
+    await update_with_retry(client, "Pod", "upgrade", "default",
+                            lambda p: setattr(p.spec.containers[0], "image", WHOAMI))
 
     async def upgraded():
         cs = (await get_pod(client, "upgrade")).status.container_statuses[0]
@@ -458,9 +473,8 @@ async def test_volumes_reach_containers(client: Client, node_env, cri: CRI):
     pod = await wait_ready(client, "vols")
     assert (await exec_in(cri, pod, "c", ["cat", "/etc/app/app.conf"])) == "debug=true"
     assert "tmpfs" in await exec_in(cri, pod, "c", ["sh", "-c", "grep ' /scratch ' /proc/mounts"])
-    cm = await client.get("ConfigMap", "files", "default")
-    cm.data["app.conf"] = "debug=false"
-    await client.update(cm)
+    await update_with_retry(client, "ConfigMap", "files", "default",
+                            lambda cm: cm.data.update({"app.conf": "debug=false"}))
 
     async def updated():
         return (await exec_in(cri, pod, "c", ["cat", "/etc/app/app.conf"])) == "debug=false"
