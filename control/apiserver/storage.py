@@ -274,25 +274,59 @@ class Storage:
 
     # -- watch ------------------------------------------------------------
 
-    async def watch(self, kind: Kind, start_revision: int) -> AsyncIterator[RawEvent]:
-        """Every change to a kind from start_revision on (one etcd watch per kind)."""
+    def watch(self, kind: Kind, start_revision: int) -> EtcdWatch:
+        """Every change to a kind from start_revision on (one etcd watch stream per kind)."""
         prefix = resource_prefix(kind).encode()
-        watch = await self.etcd.watch(prefix, range_end=prefix_end(prefix), start_revision=start_revision)
+        return EtcdWatch(self, kind, prefix, start_revision)
+
+
+class EtcdWatch:
+    """One etcd watch stream, spoken directly so that progress notifications come through.
+
+    aetcd hides responses without events; the watch cache needs them: after
+    `request_progress()` etcd answers with its current revision once every
+    earlier event has been sent, which tells a cache it is up to date even
+    when its kind has had no writes lately.
+    """
+
+    def __init__(self, storage: Storage, kind: Kind, prefix: bytes, start_revision: int) -> None:
+        self.storage = storage
+        self.kind = kind
+        self.prefix = prefix
+        self.start_revision = start_revision
+        self.requests: asyncio.Queue[rpc.WatchRequest | None] = asyncio.Queue()
+
+    def request_progress(self) -> None:
+        self.requests.put_nowait(rpc.WatchRequest(progress_request=rpc.WatchProgressRequest()))
+
+    async def _requests(self) -> AsyncIterator[rpc.WatchRequest]:
+        yield rpc.WatchRequest(create_request=rpc.WatchCreateRequest(
+            key=self.prefix, range_end=prefix_end(self.prefix), start_revision=self.start_revision))
+        while (request := await self.requests.get()) is not None:
+            yield request
+
+    async def __aiter__(self) -> AsyncIterator[RawEvent]:
+        call = rpc.WatchStub(self.storage.etcd.channel).Watch(self._requests())
         try:
-            async for ev in watch:
-                kv = ev.kv
-                if ev.kind == "PUT":
-                    yield RawEvent("PUT", kv.key.decode(), kv.mod_revision,
-                                   self.decode(kind, kv.value, kv.mod_revision))
-                else:
-                    yield RawEvent("DELETE", kv.key.decode(), kv.mod_revision, None)
-        except aetcd.RevisionCompactedError as e:
-            raise CompactedError(str(e)) from None
+            async for resp in call:
+                if resp.compact_revision:
+                    raise CompactedError(str(resp.compact_revision))
+                if resp.canceled:
+                    raise StorageError(f"etcd cancelled the watch of {self.kind.plural}: {resp.cancel_reason}")
+                for ev in resp.events:
+                    kv = ev.kv
+                    if ev.type == rpc.Event.PUT:
+                        yield RawEvent("PUT", kv.key.decode(), kv.mod_revision,
+                                       self.storage.decode(self.kind, kv.value, kv.mod_revision))
+                    else:
+                        yield RawEvent("DELETE", kv.key.decode(), kv.mod_revision, None)
+                if not resp.events and not resp.created:
+                    yield RawEvent("PROGRESS", "", resp.header.revision, None)
+        except grpc.aio.AioRpcError as e:
+            raise StorageError(f"etcd watch of {self.kind.plural}: {e.code().name}: {e.details()}") from None
         finally:
-            try:
-                await asyncio.wait_for(watch.cancel(), 2)
-            except Exception:  # noqa: BLE001 - the stream may already be gone
-                pass
+            self.requests.put_nowait(None)
+            call.cancel()
 
 
 class TooLargeError(StorageError):

@@ -78,6 +78,7 @@ class KindCache:
         self.written_revision = 0  # the newest revision this apiserver wrote for this kind
         self._progress = asyncio.Condition()
         self._task: asyncio.Task | None = None
+        self._watch = None  # the live etcd watch, to ask it for progress
         self.ready = asyncio.Event()
 
     async def start(self) -> None:
@@ -110,8 +111,12 @@ class KindCache:
         backoff = 0.1
         while True:
             try:
-                async for raw in self.storage.watch(self.kind, self.revision + 1):
+                self._watch = self.storage.watch(self.kind, self.revision + 1)
+                async for raw in self._watch:
                     backoff = 0.1
+                    if raw.type == "PROGRESS":
+                        await self._advance(raw.revision)
+                        continue
                     old = self.objects.get(self._key_of_storage_key(raw.key))
                     if raw.type == "PUT":
                         self._apply(CacheEvent("MODIFIED" if old else "ADDED", raw.revision, raw.obj, old))
@@ -163,12 +168,27 @@ class KindCache:
         self.written_revision = max(self.written_revision, revision)
 
     async def wait_fresh(self, revision: int | None = None, timeout: float = 10.0) -> None:
-        """Waits until the cache has seen this apiserver's latest write (or `revision`)."""
+        """Waits until the cache has seen this apiserver's latest write (or `revision`).
+
+        For a revision it may never see an event at (the newest write was to
+        another kind), etcd is asked for a progress notification.
+        """
         target = self.written_revision if revision is None else revision
         if self.revision >= target:
             return
-        async with self._progress:
-            await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= target), timeout)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.revision < target:
+            if revision is not None and self._watch is not None:
+                self._watch.request_progress()
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.kind.plural} cache at {self.revision}, waiting for {target}")
+            async with self._progress:
+                try:
+                    await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= target),
+                                           min(remaining, 0.5))
+                except TimeoutError:
+                    continue
 
     def get(self, namespace: str, name: str) -> Message | None:
         return self.objects.get(f"{namespace}/{name}")

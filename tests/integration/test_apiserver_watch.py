@@ -186,3 +186,15 @@ async def test_slow_watcher_is_cut_off_without_holding_up_others(etcd):
             await fast.aclose()
     finally:
         server.stop()
+
+
+async def test_watch_from_a_revision_written_to_another_kind(client):
+    """A list's resourceVersion may be a write to another kind; watching from it must still work."""
+    await client.create(labeled("before-other-kind"))
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "elsewhere"}}))
+    page = await client.list("cm", "default", limit=1)  # paginated lists read etcd at its current revision
+    stream = client.watch("cm", "default", resource_version=page.metadata.resource_version).__aiter__()
+    await client.create(labeled("after-other-kind"))
+    ev = await next_event(stream)
+    assert (ev.type, ev.object.metadata.name) == ("ADDED", "after-other-kind")
+    await stream.aclose()
