@@ -513,4 +513,7 @@ async def test_logs_and_exec_through_the_apiserver(client: Client, node_env):
     await eventually(logged, timeout=10, what="logs through the apiserver")
     result = await client.exec("default", "talker", ["sh", "-c", "echo $HOSTNAME; exit 3"])
     assert result.stdout == b"talker\n" and result.exit_code == 3
+    summary = await client.node_stats(agent.node_name)
+    assert summary.node_name == agent.node_name and summary.cpu_count >= 1 and summary.memory_capacity_bytes > 0
+    assert ("default", "talker") in {(p.namespace, p.name) for p in summary.pods}
     await delete_and_wait(client, "talker")
