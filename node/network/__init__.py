@@ -110,7 +110,7 @@ async def run_node_network(client: Client, node_name: str, options: NetworkOptio
         tg.create_task(node_net.run())
         node_ip = await node_net.node_ip
         dns_ip = options.dns_address() if options.enable_dns else ""
-        proxy = ServiceProxy(Nft(), NodeConfig(options.cluster_cidr, dns_ip, node_ip if dns_ip else ""))
+        proxy = ServiceProxy(Nft(), NodeConfig(options.cluster_cidr, dns_ip, node_ip if dns_ip else "", node_name))
         services.add_handler(proxy.on_service, proxy.on_service, proxy.on_service_deleted)
         endpoints.add_handler(proxy.on_endpoints, proxy.on_endpoints, proxy.on_endpoints_deleted)
         await services.wait_synced()

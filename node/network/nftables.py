@@ -5,7 +5,8 @@ Layout, after kube-proxy's nftables mode:
 - `services` verdict map: ClusterIP . protocol . port -> goto `pick-N`, N
   being the number of the port's ready endpoints; `nodeports` verdict map:
   protocol . port -> goto `pick-nodeport-N` (which first marks the packet for
-  masquerade), matched only for addresses local to the node
+  masquerade; `pick-local-N` for externalTrafficPolicy Local, over this
+  node's endpoints only), matched only for addresses local to the node
   (`fib daddr type local`).
 - `pick-N` draws the endpoint: `ct mark set numgen random mod N goto
   dnat-stage`, and `dnat-stage` DNATs through the `backends` map
@@ -71,6 +72,9 @@ class ServicePortRules:
     node_port: int = 0
     affinity_timeout: int = 0  # seconds; 0 means no ClientIP affinity
     endpoints: tuple[tuple[str, int], ...] = ()
+    # externalTrafficPolicy Local: the endpoints on this node, which alone serve the NodePort (without
+    # masquerading, so they see the client's address); None for policy Cluster.
+    local_endpoints: tuple[tuple[str, int], ...] | None = None
 
     @property
     def id(self) -> str:
@@ -84,6 +88,7 @@ class NodeConfig:
     cluster_cidr: str = "10.244.0.0/16"
     cluster_dns: str = ""  # the DNS VIP DNATed to the node's own resolver
     dns_target: str = ""  # address the node's resolver listens on
+    node_name: str = ""  # picks the local endpoints of externalTrafficPolicy: Local
 
 
 @dataclass
@@ -120,19 +125,31 @@ def render_port(sp: ServicePortRules) -> Ruleset:
         for i, (ip, port) in enumerate(sp.endpoints):
             rs.elements["backends"][f"{key} . {i}"] = f"{ip} . {port}"
         if sp.node_port:
-            rs.elements["nodeports"][f"{proto} . {sp.node_port}"] = f"goto pick-nodeport-{n}"
-            for i, (ip, port) in enumerate(sp.endpoints):
-                rs.elements["nodeport-backends"][f"{proto} . {sp.node_port} . {i}"] = f"{ip} . {port}"
+            _render_node_port(sp, rs)
     for ip, _ in sp.endpoints:
         rs.elements["hairpin"][f"{ip} . {ip}"] = ""
     return rs
+
+
+def _render_node_port(sp: ServicePortRules, rs: Ruleset) -> None:
+    port = f"{sp.protocol} . {sp.node_port}"
+    local = sp.local_endpoints is not None
+    eps = sp.local_endpoints if local else sp.endpoints
+    if not eps:  # policy Local and no endpoint here: drop, as kube-proxy does
+        rs.elements["no-endpoint-nodeports"][port] = "drop"
+        return
+    rs.picks.add(len(eps))
+    rs.elements["nodeports"][port] = f"goto pick-{'local' if local else 'nodeport'}-{len(eps)}"
+    for i, (ip, target) in enumerate(eps):
+        rs.elements["nodeport-backends"][f"{port} . {i}"] = f"{ip} . {target}"
 
 
 def pick_chains(n: int) -> dict[str, tuple[str, ...]]:
     """The shared chains that draw one of n endpoints."""
     draw = f"ct mark set numgen random mod {n}"
     return {f"pick-{n}": (f"{draw} goto dnat-stage",),
-            f"pick-nodeport-{n}": ("jump mark-for-masquerade", f"{draw} goto dnat-nodeport")}
+            f"pick-nodeport-{n}": ("jump mark-for-masquerade", f"{draw} goto dnat-nodeport"),
+            f"pick-local-{n}": (f"{draw} goto dnat-nodeport",)}
 
 
 def _render_affinity(sp: ServicePortRules, rs: Ruleset, key: str) -> None:

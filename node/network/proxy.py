@@ -51,38 +51,46 @@ def _affinity_timeout(svc: core_pb2.Service) -> int:
     return cfg.timeout_seconds if cfg.HasField("timeout_seconds") else DEFAULT_AFFINITY_TIMEOUT
 
 
-def _endpoints_for(port: core_pb2.ServicePort, eps: core_pb2.Endpoints | None) -> tuple[tuple[str, int], ...]:
-    """Ready addresses of the Endpoints port matching the Service port by name and protocol."""
+def _endpoints_for(port: core_pb2.ServicePort,
+                   eps: core_pb2.Endpoints | None) -> list[tuple[str, int, str]]:
+    """(ip, port, nodeName) of the ready addresses of the Endpoints port matching the Service port
+    by name and protocol, sorted."""
     if eps is None:
-        return ()
+        return []
     protocol = port.protocol or "TCP"
-    found: set[tuple[str, int]] = set()
+    found: dict[tuple[str, int], str] = {}
     for subset in eps.subsets:
         for ep_port in subset.ports:
             if ep_port.name == port.name and (ep_port.protocol or "TCP") == protocol:
-                found.update((a.ip, ep_port.port) for a in subset.addresses if a.ip)
+                for a in subset.addresses:
+                    if a.ip:
+                        found[(a.ip, ep_port.port)] = a.node_name
     if len(found) > MAX_ENDPOINTS:
         log.warning("%s/%s port %r: %d endpoints, using the first %d", eps.metadata.namespace,
                     eps.metadata.name, port.name, len(found), MAX_ENDPOINTS)
-    return tuple(sorted(found)[:MAX_ENDPOINTS])
+    return [(ip, p, found[(ip, p)]) for ip, p in sorted(found)[:MAX_ENDPOINTS]]
 
 
-def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None) -> list[ServicePortRules]:
-    """The Service's ports with their ready endpoints."""
+def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
+                  node_name: str = "") -> list[ServicePortRules]:
+    """The Service's ports with their ready endpoints (`node_name`: this node, for policy Local)."""
     if not has_cluster_ip(svc):
         return []
     node_ports = svc.spec.type in ("NodePort", "LoadBalancer")
+    local = node_ports and svc.spec.external_traffic_policy == "Local"
     timeout = _affinity_timeout(svc)
     out = []
     for port in svc.spec.ports:
         protocol = PROTOCOLS.get(port.protocol or "TCP")
         if protocol is None:
             continue
+        found = _endpoints_for(port, eps)
         out.append(ServicePortRules(
             namespace=svc.metadata.namespace, name=svc.metadata.name, port_name=port.name,
             protocol=protocol, cluster_ip=svc.spec.cluster_ip, port=port.port,
             node_port=port.node_port if node_ports else 0, affinity_timeout=timeout,
-            endpoints=_endpoints_for(port, eps)))
+            endpoints=tuple((ip, p) for ip, p, _ in found),
+            local_endpoints=tuple((ip, p) for ip, p, n in found if n == node_name) if local else None))
     return out
 
 
@@ -172,7 +180,7 @@ class ServiceProxy:
             # The node's own resolver answers on the cluster DNS address (as NodeLocal DNSCache
             # does); a kube-dns Service holding that address must not shadow or reject it.
             return Ruleset()
-        return render(service_ports(svc, self.endpoints.get(key)))
+        return render(service_ports(svc, self.endpoints.get(key), self.config.node_name))
 
     async def _full_sync(self) -> None:
         start = time.monotonic()

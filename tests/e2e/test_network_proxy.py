@@ -34,21 +34,26 @@ def node_msg(name: str, ip: str, pod_cidr: str) -> core_pb2.Node:
                                                                                      address=ip)]))
 
 
-def service(name: str, cluster_ip: str, node_port: int = 0, affinity: bool = False) -> core_pb2.Service:
+def service(name: str, cluster_ip: str, node_port: int = 0, affinity: bool = False,
+            policy: str = "Cluster") -> core_pb2.Service:
     svc = core_pb2.Service(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
     svc.spec.cluster_ip = cluster_ip
     svc.spec.type = "NodePort" if node_port else "ClusterIP"
+    svc.spec.external_traffic_policy = policy
     svc.spec.ports.add(name="http", protocol="TCP", port=80, node_port=node_port)
     if affinity:
         svc.spec.session_affinity = "ClientIP"
     return svc
 
 
-def endpoints(name: str, ips: list[str], port: int = 8080) -> core_pb2.Endpoints:
+def endpoints(name: str, ips: list[str], port: int = 8080, nodes: dict[str, str] | None = None):
     eps = core_pb2.Endpoints(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
     if ips:
         subset = eps.subsets.add()
-        subset.addresses.extend(core_pb2.EndpointAddress(ip=ip) for ip in ips)
+        for ip in ips:
+            addr = subset.addresses.add(ip=ip)
+            if nodes:
+                addr.node_name = nodes[ip]
         subset.ports.add(name="http", port=port, protocol="TCP")
     return eps
 
@@ -72,7 +77,8 @@ def lab():
 @pytest.fixture
 async def proxies(lab):
     """One running proxy per node; each start is a restart of the one before."""
-    made = {n.name: ServiceProxy(Nft(n.netns), NodeConfig(str(lab.cluster_cidr))) for n in lab.nodes.values()}
+    made = {n.name: ServiceProxy(Nft(n.netns), NodeConfig(str(lab.cluster_cidr), node_name=n.name))
+            for n in lab.nodes.values()}
     tasks = [asyncio.create_task(p.run()) for p in made.values()]
     yield made
     for t in tasks:
@@ -150,6 +156,22 @@ async def test_endpoint_changes_converge(lab, proxies):
         await asyncio.wait_for(p.synced.wait(), 10)
     table = await proxies["node-a"].nft.list_table()
     assert "svc-default/web" not in table and VIP not in table
+
+
+async def test_external_traffic_policy_local_keeps_the_client_address(lab, proxies):
+    a1, b1 = lab.pods["a1"], lab.pods["b1"]
+    nodes = {a1.ip: "node-a", b1.ip: "node-b"}
+    await feed(proxies, service("local", "10.96.0.53", node_port=30081, policy="Local"),
+               endpoints("local", [a1.ip, b1.ip], nodes=nodes))
+    a, b = lab.nodes["node-a"], lab.nodes["node-b"]
+    # Each node answers its NodePort only from its own pod, which sees the outside client's address.
+    assert set(await answers(lab, lab.bridge_ns, f"http://{a.ip}:30081/", 6)) == {"a1"}
+    assert set(await answers(lab, lab.bridge_ns, f"http://{b.ip}:30081/", 6)) == {"b1"}
+    assert lab.http_get(lab.bridge_ns, f"http://{a.ip}:30081/cgi-bin/remote") == lab.gateway
+    # No local endpoint: the node drops NodePort traffic (no reject, no forwarding elsewhere).
+    await feed(proxies, endpoints("local", [b1.ip], nodes=nodes))
+    assert lab.http_get(lab.bridge_ns, f"http://{a.ip}:30081/", timeout=1) is None
+    assert lab.http_get(lab.bridge_ns, f"http://{b.ip}:30081/") == "b1"
 
 
 async def test_hairpin_and_session_affinity(lab, proxies):

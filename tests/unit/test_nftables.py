@@ -33,7 +33,19 @@ def test_service_ports_share_pick_chains_and_dnat_through_backends():
     assert rs.elements["backends"] == {f"10.96.0.20 . tcp . 80 . {i}": f"10.244.1.{i + 1} . 80" for i in range(4)}
     assert pick_chains(4) == {
         "pick-4": ("ct mark set numgen random mod 4 goto dnat-stage",),
-        "pick-nodeport-4": ("jump mark-for-masquerade", "ct mark set numgen random mod 4 goto dnat-nodeport")}
+        "pick-nodeport-4": ("jump mark-for-masquerade", "ct mark set numgen random mod 4 goto dnat-nodeport"),
+        "pick-local-4": ("ct mark set numgen random mod 4 goto dnat-nodeport",)}
+
+
+def test_external_traffic_policy_local_serves_node_ports_from_local_endpoints_only():
+    rs = render_port(sp(node_port=30080, local_endpoints=(("10.244.2.2", 8080),)))
+    assert rs.elements["services"] == {"10.96.0.20 . tcp . 80": "goto pick-2"}  # the ClusterIP uses all
+    assert rs.elements["nodeports"] == {"tcp . 30080": "goto pick-local-1"}  # no masquerade mark
+    assert rs.elements["nodeport-backends"] == {"tcp . 30080 . 0": "10.244.2.2 . 8080"}
+    assert rs.picks == {1, 2}
+    none_here = render_port(sp(node_port=30080, local_endpoints=()))
+    assert none_here.elements["no-endpoint-nodeports"] == {"tcp . 30080": "drop"}
+    assert not none_here.elements["nodeports"]
 
 
 def test_affinity_cascade_picks_each_endpoint_with_equal_probability():
@@ -198,6 +210,19 @@ def test_service_ports_skip_headless_externalname_and_respect_type():
     assert service_ports(_service(type="ExternalName", cluster_ip=""), None) == []
     cluster_ip_only = service_ports(_service(ports=[dict(name="http", port=80, node_port=30001)]), None)
     assert cluster_ip_only[0].node_port == 0 and cluster_ip_only[0].endpoints == ()
+
+
+def test_local_policy_picks_this_nodes_endpoints():
+    svc = _service(type="NodePort", external_traffic_policy="Local",
+                   ports=[dict(name="http", port=80, node_port=30001)])
+    eps = _endpoints()
+    eps.subsets[0].addresses[0].node_name = "node-b"  # 10.244.2.7
+    eps.subsets[0].addresses[1].node_name = "node-a"  # 10.244.1.3
+    (port,) = service_ports(svc, eps, node_name="node-a")
+    assert port.local_endpoints == (("10.244.1.3", 8080),)
+    assert port.endpoints == (("10.244.1.3", 8080), ("10.244.2.7", 8080))
+    svc.spec.external_traffic_policy = "Cluster"
+    assert service_ports(svc, eps, node_name="node-a")[0].local_endpoints is None
 
 
 def test_affinity_timeout_defaults_to_kubernetes_value():
