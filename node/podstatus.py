@@ -217,6 +217,10 @@ def pod_status(pod: pod_pb2.Pod, init: Sequence[ContainerView], regular: Sequenc
                now: datetime | None = None, terminal: bool = False) -> pod_pb2.PodStatus:
     """The status to write for pod, given views in spec order."""
     init_statuses = [container_status(v, runtime, "PodInitializing") for v in init]
+    for st in init_statuses:
+        # As the kubelet's prober manager: an init container that completed counts as ready.
+        if st.state.HasField("terminated") and st.state.terminated.exit_code == 0:
+            st.ready = True
     initialized = all(init_done(st, v.sidecar) for st, v in zip(init_statuses, init, strict=True))
     default = "ContainerCreating" if initialized else "PodInitializing"
     statuses = [container_status(v, runtime, default) for v in regular]

@@ -128,6 +128,7 @@ def test_init_containers_gate_initialized_and_phase():
     assert st.container_statuses[0].state.waiting.reason == "PodInitializing"
     st = status(pod, views(pod, [cri(RUNNING)]), init_views(pod, [cri(EXITED)], [cri(EXITED)]))
     assert st.phase == "Running" and conditions(st)["Initialized"] == "True"
+    assert all(s.ready for s in st.init_container_statuses)
 
 
 def test_failed_init_with_never_fails_the_pod():
