@@ -5,7 +5,8 @@ Answers, as Kubernetes' DNS specification asks:
   ready endpoints' addresses;
 - `<hostname-or-dashed-ip>.<svc>.<ns>.svc.<domain>` A: one headless endpoint;
 - `_<port>._<proto>.<svc>.<ns>.svc.<domain>` SRV for named ports;
-- `<a-b-c-d>.<ns>.pod.<domain>` A.
+- `<a-b-c-d>.<ns>.pod.<domain>` A;
+- ExternalName Services: a CNAME to their externalName (never followed here).
 Unknown names in the cluster domain get NXDOMAIN, known names of another
 type an empty NOERROR, both with the zone's SOA; every other name is
 REFUSED: this resolver never forwards anywhere.
@@ -19,7 +20,7 @@ import logging
 import struct
 from collections.abc import Mapping
 
-from dnslib import QTYPE, RCODE, RR, SOA, SRV, A, DNSLabel, DNSRecord
+from dnslib import CNAME, QTYPE, RCODE, RR, SOA, SRV, A, DNSLabel, DNSRecord
 
 from skiff.v1 import core_pb2
 
@@ -51,7 +52,8 @@ class ClusterDNS:
         records = self.lookup(name[: -len(self.domain)].rstrip("."))
         if records is None:
             reply.header.rcode = RCODE.NXDOMAIN
-        answers = [rr for rr in (records or []) if rr.rtype == q.qtype or q.qtype == QTYPE.ANY]
+        answers = [rr for rr in (records or [])
+                   if rr.rtype in (q.qtype, QTYPE.CNAME) or q.qtype == QTYPE.ANY]
         for rr in answers:
             reply.add_answer(rr)
         if not answers:
@@ -81,9 +83,13 @@ class ClusterDNS:
             return None
         svc_labels, ns, svc_name = labels[:-3], labels[-2], labels[-3]
         svc = self.services.get(f"{ns}/{svc_name}")
-        if svc is None or svc.spec.type == "ExternalName":
+        if svc is None:
             return None
         fqdn = f"{svc_name}.{ns}.svc.{self.domain}"
+        if svc.spec.type == "ExternalName":  # a CNAME; resolving its target is the client's business
+            if svc_labels or not svc.spec.external_name:
+                return None
+            return [RR(fqdn, QTYPE.CNAME, rdata=CNAME(svc.spec.external_name), ttl=TTL)]
         if not svc_labels:
             return self._service_a(svc, fqdn)
         if len(svc_labels) == 2 and svc_labels[0].startswith("_") and svc_labels[1].startswith("_"):

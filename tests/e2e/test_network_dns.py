@@ -37,7 +37,9 @@ def caches():
         "default/web": service("web", "default", "10.96.0.20"),
         "prod/db": service("db", "prod", "None", ports=(("pg", 5432, "TCP"),)),
         "prod/ext": service("ext", "prod", "", type_="ExternalName"),
+        "prod/db-alias": service("db-alias", "prod", "", type_="ExternalName"),
     }
+    services["prod/db-alias"].spec.external_name = "db.example.com"
     eps = {"prod/db": endpoints("db", "prod", [("10.244.1.5", "db-0"), ("10.244.2.6", "")], ("pg", 5432, "TCP"))}
     return services, eps
 
@@ -77,6 +79,13 @@ def test_srv_for_named_ports(dns):
     assert sorted((str(r.rdata.target), r.rdata.port) for r in headless.rr) == [
         ("10-244-2-6.db.prod.svc.cluster.local.", 5432), ("db-0.db.prod.svc.cluster.local.", 5432)]
     assert ask(dns, "_pg._udp.db.prod.svc.cluster.local", "SRV").header.rcode == RCODE.NXDOMAIN
+
+
+def test_external_name_is_a_cname_and_not_followed(dns):
+    reply = ask(dns, "db-alias.prod.svc.cluster.local")
+    assert reply.header.rcode == RCODE.NOERROR
+    (rr,) = reply.rr
+    assert rr.rtype == QTYPE.CNAME and str(rr.rdata) == "db.example.com."
 
 
 def test_unknown_names_and_other_types(dns):
