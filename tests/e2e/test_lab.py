@@ -136,14 +136,15 @@ def _host_snapshot() -> dict[str, set[str]]:
             continue
         if STATE in cmdline:
             procs.add(f"{pid} {cmdline}")
-    # Only what could be the lab's, so that other tests' namespaces on a shared dev machine don't count.
+    # Only what could be the lab's (its pods' namespaces live under its state dir), so that other
+    # tests' namespaces and mounts on a shared machine don't count.
     mounts = {line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()}
     netns = set(os.listdir("/var/run/netns")) if os.path.isdir("/var/run/netns") else set()
     links = {re.sub(r"@\S+", "", line.split()[0]) for line in lines("ip", "-br", "link")}
-    return {"netns": {n for n in netns if re.match(r"(node-\d+|cni-)", n)},
+    return {"netns": {n for n in netns if re.fullmatch(r"node-\d+", n)},
             "links": {n for n in links if n.startswith(("skiff-lab", "sklab-", "veth", "cni"))},
             "nft": lines("nft", "list", "tables"), "routes": lines("ip", "route", "show", "table", "all"),
-            "mounts": {m for m in mounts if "skiff-lab" in m or re.search(r"/netns/(node-\d+|cni-)", m)},
+            "mounts": {m for m in mounts if "skiff-lab" in m or re.search(r"/netns/node-\d+$", m)},
             "procs": procs}
 
 
