@@ -155,7 +155,8 @@ async def bench_latency(clients: list[Client], sched: subprocess.Popen, args) ->
 
 
 async def drain_watch(client: Client) -> None:
-    async for _ in client.watch("Pod"):
+    rv = (await client.list("Pod", limit=1)).metadata.resource_version
+    async for _ in client.watch("Pod", resource_version=rv):  # changes only, as an informer after its list
         pass
 
 
