@@ -72,9 +72,11 @@ class ServicePortRules:
     node_port: int = 0
     affinity_timeout: int = 0  # seconds; 0 means no ClientIP affinity
     endpoints: tuple[tuple[str, int], ...] = ()
-    # externalTrafficPolicy Local: the endpoints on this node, which alone serve the NodePort (without
-    # masquerading, so they see the client's address); None for policy Cluster.
-    local_endpoints: tuple[tuple[str, int], ...] | None = None
+    local_endpoints: tuple[tuple[str, int], ...] = ()  # those of `endpoints` on this node
+    # externalTrafficPolicy Local: only local endpoints serve the NodePort, without masquerading (they
+    # see the client's address). internalTrafficPolicy Local: only local endpoints serve the ClusterIP.
+    external_local: bool = False
+    internal_local: bool = False
 
     @property
     def id(self) -> str:
@@ -88,7 +90,7 @@ class NodeConfig:
     cluster_cidr: str = "10.244.0.0/16"
     cluster_dns: str = ""  # the DNS VIP DNATed to the node's own resolver
     dns_target: str = ""  # address the node's resolver listens on
-    node_name: str = ""  # picks the local endpoints of externalTrafficPolicy: Local
+    node_name: str = ""  # picks the local endpoints for the Local traffic policies
 
 
 @dataclass
@@ -119,11 +121,7 @@ def render_port(sp: ServicePortRules) -> Ruleset:
     if sp.affinity_timeout:
         _render_affinity(sp, rs, key)
     else:
-        n = len(sp.endpoints)
-        rs.picks.add(n)
-        rs.elements["services"][key] = f"goto pick-{n}"
-        for i, (ip, port) in enumerate(sp.endpoints):
-            rs.elements["backends"][f"{key} . {i}"] = f"{ip} . {port}"
+        _render_cluster_ip(sp, rs, key)
         if sp.node_port:
             _render_node_port(sp, rs)
     for ip, _ in sp.endpoints:
@@ -131,9 +129,20 @@ def render_port(sp: ServicePortRules) -> Ruleset:
     return rs
 
 
+def _render_cluster_ip(sp: ServicePortRules, rs: Ruleset, key: str) -> None:
+    eps = sp.local_endpoints if sp.internal_local else sp.endpoints
+    if not eps:  # internalTrafficPolicy Local and no endpoint on this node: dropped, as in kube-proxy
+        rs.elements["no-endpoint-services"][key] = "drop"
+        return
+    rs.picks.add(len(eps))
+    rs.elements["services"][key] = f"goto pick-{len(eps)}"
+    for i, (ip, port) in enumerate(eps):
+        rs.elements["backends"][f"{key} . {i}"] = f"{ip} . {port}"
+
+
 def _render_node_port(sp: ServicePortRules, rs: Ruleset) -> None:
     port = f"{sp.protocol} . {sp.node_port}"
-    local = sp.local_endpoints is not None
+    local = sp.external_local
     eps = sp.local_endpoints if local else sp.endpoints
     if not eps:  # policy Local and no endpoint here: drop, as kube-proxy does
         rs.elements["no-endpoint-nodeports"][port] = "drop"

@@ -73,11 +73,12 @@ def _endpoints_for(port: core_pb2.ServicePort,
 
 def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
                   node_name: str = "") -> list[ServicePortRules]:
-    """The Service's ports with their ready endpoints (`node_name`: this node, for policy Local)."""
+    """The Service's ports with their ready endpoints (`node_name`: this node, for the Local policies)."""
     if not has_cluster_ip(svc):
         return []
     node_ports = svc.spec.type in ("NodePort", "LoadBalancer")
-    local = node_ports and svc.spec.external_traffic_policy == "Local"
+    external_local = node_ports and svc.spec.external_traffic_policy == "Local"
+    internal_local = svc.spec.internal_traffic_policy == "Local"
     timeout = _affinity_timeout(svc)
     out = []
     for port in svc.spec.ports:
@@ -90,7 +91,8 @@ def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
             protocol=protocol, cluster_ip=svc.spec.cluster_ip, port=port.port,
             node_port=port.node_port if node_ports else 0, affinity_timeout=timeout,
             endpoints=tuple((ip, p) for ip, p, _ in found),
-            local_endpoints=tuple((ip, p) for ip, p, n in found if n == node_name) if local else None))
+            local_endpoints=tuple((ip, p) for ip, p, n in found if node_name and n == node_name),
+            external_local=external_local, internal_local=internal_local))
     return out
 
 

@@ -35,11 +35,12 @@ def node_msg(name: str, ip: str, pod_cidr: str) -> core_pb2.Node:
 
 
 def service(name: str, cluster_ip: str, node_port: int = 0, affinity: bool = False,
-            policy: str = "Cluster") -> core_pb2.Service:
+            policy: str = "Cluster", internal_policy: str = "Cluster") -> core_pb2.Service:
     svc = core_pb2.Service(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
     svc.spec.cluster_ip = cluster_ip
     svc.spec.type = "NodePort" if node_port else "ClusterIP"
     svc.spec.external_traffic_policy = policy
+    svc.spec.internal_traffic_policy = internal_policy
     svc.spec.ports.add(name="http", protocol="TCP", port=80, node_port=node_port)
     if affinity:
         svc.spec.session_affinity = "ClientIP"
@@ -172,6 +173,14 @@ async def test_external_traffic_policy_local_keeps_the_client_address(lab, proxi
     await feed(proxies, endpoints("local", [b1.ip], nodes=nodes))
     assert lab.http_get(lab.bridge_ns, f"http://{a.ip}:30081/", timeout=1) is None
     assert lab.http_get(lab.bridge_ns, f"http://{b.ip}:30081/") == "b1"
+
+
+async def test_internal_traffic_policy_local_stays_on_the_node(lab, proxies):
+    a1, a2, b1 = lab.pods["a1"], lab.pods["a2"], lab.pods["b1"]
+    await feed(proxies, service("near", "10.96.0.54", internal_policy="Local"),
+               endpoints("near", [a1.ip, b1.ip], nodes={a1.ip: "node-a", b1.ip: "node-b"}))
+    assert set(await answers(lab, a2.netns, "http://10.96.0.54/", 8)) == {"a1"}
+    assert set(await answers(lab, lab.nodes["node-b"].netns, "http://10.96.0.54/", 8)) == {"b1"}
 
 
 async def test_hairpin_and_session_affinity(lab, proxies):

@@ -38,14 +38,24 @@ def test_service_ports_share_pick_chains_and_dnat_through_backends():
 
 
 def test_external_traffic_policy_local_serves_node_ports_from_local_endpoints_only():
-    rs = render_port(sp(node_port=30080, local_endpoints=(("10.244.2.2", 8080),)))
+    rs = render_port(sp(node_port=30080, local_endpoints=(("10.244.2.2", 8080),), external_local=True))
     assert rs.elements["services"] == {"10.96.0.20 . tcp . 80": "goto pick-2"}  # the ClusterIP uses all
     assert rs.elements["nodeports"] == {"tcp . 30080": "goto pick-local-1"}  # no masquerade mark
     assert rs.elements["nodeport-backends"] == {"tcp . 30080 . 0": "10.244.2.2 . 8080"}
     assert rs.picks == {1, 2}
-    none_here = render_port(sp(node_port=30080, local_endpoints=()))
+    none_here = render_port(sp(node_port=30080, local_endpoints=(), external_local=True))
     assert none_here.elements["no-endpoint-nodeports"] == {"tcp . 30080": "drop"}
     assert not none_here.elements["nodeports"]
+
+
+def test_internal_traffic_policy_local_serves_the_cluster_ip_from_local_endpoints_only():
+    rs = render_port(sp(node_port=30080, local_endpoints=(("10.244.2.2", 8080),), internal_local=True))
+    assert rs.elements["services"] == {"10.96.0.20 . tcp . 80": "goto pick-1"}
+    assert rs.elements["backends"] == {"10.96.0.20 . tcp . 80 . 0": "10.244.2.2 . 8080"}
+    assert rs.elements["nodeports"] == {"tcp . 30080": "goto pick-nodeport-2"}  # external stays Cluster
+    none_here = render_port(sp(local_endpoints=(), internal_local=True))
+    assert none_here.elements["no-endpoint-services"] == {"10.96.0.20 . tcp . 80": "drop"}
+    assert not none_here.elements["services"]
 
 
 def test_affinity_cascade_picks_each_endpoint_with_equal_probability():
@@ -219,10 +229,12 @@ def test_local_policy_picks_this_nodes_endpoints():
     eps.subsets[0].addresses[0].node_name = "node-b"  # 10.244.2.7
     eps.subsets[0].addresses[1].node_name = "node-a"  # 10.244.1.3
     (port,) = service_ports(svc, eps, node_name="node-a")
-    assert port.local_endpoints == (("10.244.1.3", 8080),)
-    assert port.endpoints == (("10.244.1.3", 8080), ("10.244.2.7", 8080))
+    assert port.local_endpoints == (("10.244.1.3", 8080),) and port.external_local
+    assert port.endpoints == (("10.244.1.3", 8080), ("10.244.2.7", 8080)) and not port.internal_local
     svc.spec.external_traffic_policy = "Cluster"
-    assert service_ports(svc, eps, node_name="node-a")[0].local_endpoints is None
+    svc.spec.internal_traffic_policy = "Local"
+    (port,) = service_ports(svc, eps, node_name="node-a")
+    assert port.internal_local and not port.external_local
 
 
 def test_affinity_timeout_defaults_to_kubernetes_value():
