@@ -136,16 +136,19 @@ def _containerd_up(node: Node) -> bool:
         s.close()
 
 
-def node_up(node: Node, images_dir: str) -> None:
+def prepare_node(node: Node, images_dir: str) -> None:
+    """Everything of a node but its agent, which needs the apiserver: this overlaps the control plane's start."""
     host.ensure_node_network(node)
     _script("install-node", "--no-systemd", "--skip-deps", "--config-dir", node.config_dir,
             "--state-dir", node.state_dir, "--images-dir", images_dir, "--apiserver", APISERVER,
             "--node-name", node.name, "--node-ip", node.ip, "--cluster-dns", CLUSTER_DNS,
-            "--registry-mirror", f"http://{HOST_IP}:{REGISTRY_PORT}", "--no-build-images")
-    start_node_processes(node)
+            "--registry-mirror", f"http://{HOST_IP}:{REGISTRY_PORT}", "--no-build-images",
+            # Ready shows at the first status update after the pod network is up: update often.
+            "--agent-args", "--node-status-update 2")
+    start_runtime(node)
 
 
-def start_node_processes(node: Node) -> None:
+def start_runtime(node: Node) -> None:
     host.set_node_link(node, up=True)
     fresh = procs.running_pid(f"{node.name}-containerd") is None
     _start_unit(f"{node.name}-containerd", _unit(node, "containerd"), netns=node.netns)
@@ -153,15 +156,23 @@ def start_node_processes(node: Node) -> None:
     if fresh:
         _script("install-node", "--import-images", "--config-dir", node.config_dir,
                 "--state-dir", node.state_dir, "--images-dir", registry.images_dir())
+
+
+def start_agent(node: Node) -> None:
     _start_unit(f"{node.name}-agent", _unit(node, "skiff-agent"), netns=node.netns)
 
 
-def nodes_up(nodes: list[Node]) -> None:
-    registry.build_images()  # once here, so the nodes' install-node runs find them current
+def start_node_processes(node: Node) -> None:
+    start_runtime(node)
+    start_agent(node)
+
+
+def prepare_nodes(nodes: list[Node]) -> None:
+    """Prepares the nodes in parallel; the images must be built (registry.build_images) first."""
     os.makedirs(os.path.join(STATE_DIR, "nodes"), exist_ok=True)
     _record_nodes(sorted(set(recorded_nodes()) | set(nodes), key=lambda n: n.index))
     with ThreadPoolExecutor(max_workers=len(nodes) or 1) as pool:
-        for future in [pool.submit(node_up, n, registry.images_dir()) for n in nodes]:
+        for future in [pool.submit(prepare_node, n, registry.images_dir()) for n in nodes]:
             future.result()
 
 

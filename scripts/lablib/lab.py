@@ -73,12 +73,28 @@ def remove_client_config() -> None:
             os.remove(path)
 
 
-def _start_registry(errors: list[BaseException]) -> None:
-    try:
-        registry.start()
-        registry.push_images(registry.build_images())
-    except BaseException as e:  # noqa: BLE001 - re-raised by up()
-        errors.append(e)
+def _in_background(target, *args) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised by _join
+            errors.append(e)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def _join(work: tuple[threading.Thread, list[BaseException]]) -> None:
+    work[0].join()
+    if work[1]:
+        raise work[1][0]
+
+
+def _start_registry(archives: dict[str, str]) -> None:
+    registry.start()
+    registry.push_images(archives)
 
 
 def up(count: int, with_demo: bool = True) -> int:
@@ -89,23 +105,24 @@ def up(count: int, with_demo: bool = True) -> int:
           f"keeping {', '.join(LAB_RANGES)} on the bridge")
     host.ensure_bridge()
     host.apply_guard()
+    archives = registry.build_images()
     _step("registry localhost:5000 with busybox:1, whoami:1, pause:1 (in the background)")
-    registry_errors: list[BaseException] = []
-    pushing = threading.Thread(target=_start_registry, args=(registry_errors,))
-    pushing.start()
+    pushing = _in_background(_start_registry, archives)
+    _step(f"nodes: {', '.join(n.name for n in nodes)}: namespace and containerd each (in the background)")
+    preparing = _in_background(cluster.prepare_nodes, nodes)
     _step("control plane: etcd, skiff-apiserver, skiff-scheduler, skiff-controller-manager")
     cluster.control_plane_up()
+    _join(preparing)
     for extra in [n for n in cluster.recorded_nodes() if n.index > count]:
         _step(f"removing {extra.name} (--nodes {count})")
         cluster.remove_node(extra)
         demo.skiffctl("delete", "node", extra.name, check=False)
-    _step(f"nodes: {', '.join(n.name for n in nodes)} (namespace, containerd, skiff-agent each)")
-    cluster.nodes_up(nodes)
+    _step("skiff-agent on every node")
+    for node in nodes:
+        cluster.start_agent(node)
     write_client_config()
     asyncio.run(demo.wait_for_nodes(nodes))
-    pushing.join()
-    if registry_errors:
-        raise registry_errors[0]
+    _join(pushing)
     if not with_demo:
         print(f"lab up in {time.monotonic() - started:.1f}s")
         return 0
