@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from control.apiserver import errors
-from control.apiserver.allocators import ClusterIPAllocator, NodePortAllocator
+from control.apiserver.allocators import AllocationError, ClusterIPAllocator, NodePortAllocator, RangeFullError
 from control.apiserver.context import KindHooks
 from skiff.v1 import core_pb2
 
@@ -108,9 +108,11 @@ class ServiceHooks(KindHooks):
     @staticmethod
     def _call(allocate, requested, field: str):
         try:
-            return allocate(requested)
-        except ValueError as e:
-            raise errors.bad_request(str(e) if str(e).startswith(field) else f"{field}: {e}", field) from None
+            return allocate(requested, field=field)
+        except RangeFullError as e:
+            raise errors.ApiError(errors.grpc.StatusCode.INTERNAL, f"failed to allocate: {e}") from None
+        except AllocationError as e:
+            raise errors.bad_request(str(e), field) from None
 
     def _release(self, ips: set[str], ports: set[int]) -> None:
         for ip in ips:

@@ -109,3 +109,17 @@ async def test_state_survives_apiserver_restart(apiserver, client):
         return (await client.get("cm", "durable", "default")).metadata.name == "durable"
 
     await eventually(readable, timeout=15, what="configmap after restart")
+
+
+async def test_node_port_conflict_names_its_port(client):
+    first = from_dict({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "np-a"},
+                       "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30555}]}})
+    await client.create(first)
+    second = from_dict({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "np-b"},
+                        "spec": {"type": "NodePort", "ports": [{"name": "a", "port": 81},
+                                                               {"name": "b", "port": 82, "nodePort": 30555}]}})
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await client.create(second)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert e.value.details().count("spec.ports[1].nodePort") == 1
+    assert "spec.ports[0]" not in e.value.details()
