@@ -88,7 +88,9 @@ async def start_node_server(listen: str, cri: CRI, node_name: str):
 async def network_task(args: argparse.Namespace, client: Client, node_name: str, node_ip: str) -> None:
     """The node's network (CNI config, routes, service proxy, DNS); restarted if it fails, pods go on."""
     from node.network import NetworkOptions, run_node_network
-    options = NetworkOptions(cni_conf_dir=args.cni_conf_dir, cluster_cidr=args.cluster_cidr,
+    # Each node keeps its own host-local leases (nodes sharing a host must not share them).
+    options = NetworkOptions(cni_conf_dir=args.cni_conf_dir, cni_data_dir=os.path.join(args.root_dir, "cni-networks"),
+                             cluster_cidr=args.cluster_cidr,
                              service_cidr=args.service_cidr, cluster_dns=args.cluster_dns.split(",")[0],
                              cluster_domain=args.cluster_domain, node_ip=node_ip)
     while True:
