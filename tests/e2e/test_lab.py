@@ -241,6 +241,7 @@ def test_rolling_update_serves_every_request(cluster) -> None:
         stop.set()
         streamer.join()
     failures = [r for r in results if r != "ok"]
+    print(f"rolling update: {len(results)} requests, {len(failures)} failed")
     assert len(results) > 20, f"only {len(results)} requests ran"
     assert not failures, f"{len(failures)} of {len(results)} requests failed during the update: {failures[:5]}"
     versions = {e["value"] for p in ready_pods() for c in p["spec"]["containers"] for e in c.get("env", [])}
