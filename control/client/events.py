@@ -44,40 +44,71 @@ def object_reference(obj: Message) -> meta_pb2.ObjectReference:
 
 
 class EventRecorder:
+    """Writes Events in the background through a few writers.
+
+    Repeats of one event always go to the same writer (sharded by the event's
+    identity), so their count aggregation stays ordered; an overflowing queue
+    drops events, as client-go's broadcaster does, warning at most every 10 s.
+    """
+
+    WRITERS = 4
+    DROP_WARNING_INTERVAL = 10.0
+
     def __init__(self, client: Client, component: str, host: str = "", max_pending: int = 1000) -> None:
         self.client = client
         self.component = component
         self.host = host
         self.max_pending = max_pending
-        self._queue: asyncio.Queue | None = None
-        self._task: asyncio.Task | None = None
+        self._queues: list[asyncio.Queue] = []
+        self._tasks: list[asyncio.Task] = []
         self._recent: OrderedDict[tuple, core_pb2.Event] = OrderedDict()
+        self._dropped = 0
+        self._last_drop_warning = 0.0
 
     def event(self, obj: Message, type: str, reason: str, message: str) -> None:
         """Queues an Event about obj; type is "Normal" or "Warning"."""
-        if self._queue is None:
-            self._queue = asyncio.Queue(self.max_pending)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._ensure_writers()
+        ref = object_reference(obj)
+        queue = self._queues[hash((ref.uid, reason, message)) % len(self._queues)]
         try:
-            self._queue.put_nowait((object_reference(obj), type, reason, message, _now()))
+            queue.put_nowait((ref, type, reason, message, _now()))
         except asyncio.QueueFull:
-            log.warning("event queue full; dropping %s %s: %s", type, reason, message)
+            self._note_drop(type, reason, message)
+
+    def _ensure_writers(self) -> None:
+        if not self._queues:
+            per_writer = max(1, self.max_pending // self.WRITERS)
+            self._queues = [asyncio.Queue(per_writer) for _ in range(self.WRITERS)]
+            self._tasks = []
+        if len(self._tasks) == len(self._queues) and not any(t.done() for t in self._tasks):
+            return
+        loop = asyncio.get_running_loop()
+        old = self._tasks + [None] * (len(self._queues) - len(self._tasks))
+        self._tasks = [t if t is not None and not t.done() else loop.create_task(self._run(q))
+                       for t, q in zip(old, self._queues, strict=True)]
+
+    def _note_drop(self, type_: str, reason: str, message: str) -> None:
+        self._dropped += 1
+        now = time.monotonic()
+        if now - self._last_drop_warning >= self.DROP_WARNING_INTERVAL:
+            log.warning("event queue full; dropped %d events so far (latest %s %s: %s)",
+                        self._dropped, type_, reason, message)
+            self._last_drop_warning = now
 
     async def flush(self) -> None:
         """Waits until every queued event has been written (or has failed)."""
-        if self._queue is not None:
-            await self._queue.join()
+        for queue in self._queues:
+            await queue.join()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
-    async def _run(self) -> None:
+    async def _run(self, queue: asyncio.Queue) -> None:
         while True:
-            ref, type_, reason, message, when = await self._queue.get()
+            ref, type_, reason, message, when = await queue.get()
             try:
                 await self._record(ref, type_, reason, message, when)
             except asyncio.CancelledError:
@@ -86,7 +117,7 @@ class EventRecorder:
                 log.warning("could not record event %s %s on %s/%s: %s", type_, reason,
                             ref.namespace, ref.name, e)
             finally:
-                self._queue.task_done()
+                queue.task_done()
 
     async def _record(self, ref: meta_pb2.ObjectReference, type_: str, reason: str, message: str,
                       when: Timestamp) -> None:
