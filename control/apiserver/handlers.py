@@ -116,8 +116,13 @@ class ResourceHandlers:
     # -- get --------------------------------------------------------------
 
     async def get(self, namespace: str, name: str) -> Message:
-        await self.cache.wait_fresh()
-        obj = self.cache.get(self.namespace_of(namespace), name)
+        namespace = self.namespace_of(namespace)
+        try:
+            await self.cache.wait_fresh()
+        except TimeoutError:
+            log.warning("%s cache is behind; reading etcd", self.kind.plural)
+            return await self._stored(namespace, name)
+        obj = self.cache.get(namespace, name)
         if obj is None:
             raise self.not_found(name)
         return obj

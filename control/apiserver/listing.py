@@ -81,8 +81,12 @@ class Lister:
         matches = make_filter(self.kind, request.namespace, request.label_selector, request.field_selector)
         result = self.kind.list_message(api_version=self.kind.api_version, kind=f"{self.kind.kind}List")
         if request.limit == 0 and not request.continue_token:
-            await self.cache.wait_fresh()
-            items, revision = self.cache.snapshot()
+            try:
+                await self.cache.wait_fresh()
+                items, revision = self.cache.snapshot()
+            except TimeoutError:  # the cache is behind: a consistent read from etcd instead
+                items, revision = await self.api.storage.list(self.kind, request.namespace
+                                                              if self.kind.namespaced else "")
             chosen = sorted((o for o in items if matches(o)), key=_sort_key)
             result.items.extend(chosen)
             result.metadata.resource_version = str(revision)
