@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from control.client.client import Client
 from tests.fixtures.procs import free_port, port_open, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,19 +86,34 @@ def test_unit_flags_exist_in_the_component(rendered: dict[str, Path], unit: str)
     assert not unknown, f"{unit}: --help does not list {unknown}"
 
 
-@pytest.mark.xfail(reason="skiff-apiserver has no --etcd-cafile/--etcd-certfile/--etcd-keyfile yet, "
-                          "which the Vagrant lab's etcd client TLS needs", strict=False)
-def test_control_plane_with_etcd_tls(tmp_path: Path) -> None:
+async def test_control_plane_runs_from_its_units_with_etcd_tls(tmp_path: Path) -> None:
+    """The Vagrant control plane's etcd (client TLS) and apiserver, started with the units' command lines."""
+    _require_module("skiff-apiserver")
+    etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
     cp = _run(str(ROOT / "scripts/install-control-plane"), "--no-systemd", "--skip-deps", "--etcd-tls",
-              "--config-dir", str(tmp_path / "etc"), "--state-dir", str(tmp_path / "var"))
+              "--config-dir", str(tmp_path / "etc"), "--state-dir", str(tmp_path / "var"),
+              "--etcd-client-port", str(etcd_port), "--etcd-peer-port", str(peer_port),
+              "--apiserver-port", str(api_port))
     assert cp.returncode == 0, cp.stderr
     units = tmp_path / "etc" / "units"
-    etcd = command_line(str(units / "etcd.service"))
-    assert "--client-cert-auth" in etcd and etcd[etcd.index("--listen-client-urls") + 1].startswith("https://")
-    _require_module("skiff-apiserver")
-    apiserver = command_line(str(units / "skiff-apiserver.service"))
-    assert "--etcd-cafile" in apiserver
-    assert _unknown_flags(apiserver) == []
+    etcd_argv = command_line(str(units / "etcd.service"))
+    assert "--client-cert-auth" in etcd_argv
+    assert etcd_argv[etcd_argv.index("--listen-client-urls") + 1] == f"https://127.0.0.1:{etcd_port}"
+    log = open(tmp_path / "control-plane.log", "w")
+    started = [subprocess.Popen(etcd_argv, stdout=log, stderr=subprocess.STDOUT)]
+    try:
+        wait_for(lambda: port_open(etcd_port), timeout=15, what="etcd with TLS")
+        started.append(subprocess.Popen(command_line(str(units / "skiff-apiserver.service")),
+                                        stdout=log, stderr=subprocess.STDOUT))
+        wait_for(lambda: port_open(api_port) or started[1].poll() is not None, timeout=30, what="apiserver")
+        assert started[1].poll() is None, (tmp_path / "control-plane.log").read_text()
+        async with Client(f"127.0.0.1:{api_port}") as client:
+            namespaces, _ = await client.list_all("namespaces")
+        assert "kube-system" in {n.metadata.name for n in namespaces}
+    finally:
+        for proc in reversed(started):
+            stop(proc)
+        log.close()
 
 
 def test_node_env_pins_the_node_ip(rendered: dict[str, Path]) -> None:
