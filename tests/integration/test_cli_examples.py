@@ -1,4 +1,4 @@
-"""Every Kubernetes example manifest in /work/shared/k8s-examples applies unchanged through skiffctl."""
+"""Every Kubernetes example manifest in shared/k8s-examples applies unchanged through skiffctl."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import sys
 import pytest
 
 from control.cli.manifests import load_paths
+from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXAMPLES = "/work/shared/k8s-examples"
+EXAMPLES = str(EXAMPLES_DIR)
 
 
 def _ctl(env, *args: str) -> subprocess.CompletedProcess:

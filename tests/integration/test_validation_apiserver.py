@@ -8,7 +8,6 @@ label and field selectors filter lists.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import grpc
 import pytest
@@ -16,8 +15,9 @@ import yaml
 from google.rpc import error_details_pb2, status_pb2
 
 from control.client.convert import from_dict
+from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 
 DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"namespace": "default"},
           "spec": {"selector": {"matchLabels": {"app": "web"}},

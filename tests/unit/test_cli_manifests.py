@@ -10,8 +10,9 @@ import pytest
 
 from control.cli.manifests import ManifestLoadError, load_paths, parse_text
 from control.client.convert import from_dict
+from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
 
-EXAMPLES = "/work/shared/k8s-examples"
+EXAMPLES = str(EXAMPLES_DIR)
 
 
 def test_multi_document_yaml_with_markers_and_comments():

@@ -10,8 +10,9 @@ import yaml
 from control.apiserver.defaults import apply_defaults
 from control.apiserver.validation import validate
 from control.client.convert import from_dict
+from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 FILES = sorted(EXAMPLES.glob("*.yaml")) if EXAMPLES.is_dir() else []
 
 

@@ -7,7 +7,6 @@ int-or-string values, map entries and list items drawn from awkward values.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 import yaml
@@ -17,8 +16,9 @@ from google.protobuf.message import Message
 from control.apiserver.defaults import apply_defaults
 from control.apiserver.validation import validate
 from control.client.convert import from_dict
+from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
 
-EXAMPLES = Path("/work/shared/k8s-examples")
+EXAMPLES = EXAMPLES_DIR
 STRINGS = ["", "a", "-", "..", "/", "A B", "x" * 300, "1.5Gi", "-1", "None", "10.0.0.1", "::1", "a=b",
            "Always", "In", "%", "25%", "1e99999", "é", "a/b/c", "127.0.0.1", "0", "\x00", "http"]
 INTS = [0, -1, 1, 65536, 2**31 - 1, -(2**31), 100]
