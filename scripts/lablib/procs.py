@@ -68,6 +68,11 @@ def start(name: str, argv: list[str], netns: str | None = None) -> int:
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd="/")
     with open(_pidfile(name), "w") as f:
         f.write(f"{proc.pid}\n{argv[0]}\n")
+    # Until the child has exec'd argv[0], /proc shows the forked lab script: a check made
+    # in that window would take the new process for dead.
+    deadline = time.monotonic() + 5
+    while not _alive(proc.pid, argv[0]) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     return proc.pid
 
 
