@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from control.apiserver.defaults import apply_defaults
-from control.apiserver.validation import validate
-from control.client.convert import from_dict
-
-DELETE = object()
+from tests.fixtures.validation import DELETE, assert_violation, patched, violations
 
 TEMPLATE = {"metadata": {"labels": {"app": "web", "tier": "fe"}},
             "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}}
@@ -20,32 +14,10 @@ DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w
           "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": TEMPLATE}}
 
 
-def patched(base: dict, path: str, value) -> dict:
-    obj = copy.deepcopy(base)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = obj
-    for p in parents:
-        node = node[p]
-    if value is DELETE:
-        del node[last]
-    else:
-        node[last] = value
-    return obj
 
 
-def violations(obj: dict, old: dict | None = None) -> list[tuple[str, str]]:
-    msg = from_dict(obj)
-    apply_defaults(msg)
-    old_msg = None
-    if old is not None:
-        old_msg = from_dict(old)
-        apply_defaults(old_msg)
-    return [(v.field, v.description) for v in validate(msg, old_msg)]
 
 
-def assert_violation(obj: dict, field: str, fragment: str, old: dict | None = None) -> None:
-    got = violations(obj, old)
-    assert any(f == field and fragment in d for f, d in got), got
 
 
 @pytest.mark.parametrize("base", [RS, DEPLOY], ids=["ReplicaSet", "Deployment"])
