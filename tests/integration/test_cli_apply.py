@@ -4,44 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
-from dataclasses import dataclass
 
 import grpc
 import pytest
 
 from control.client.convert import from_dict
 from tests.fixtures.procs import eventually
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
+from tests.fixtures.skiffctl import Result, run_skiffctl, skiffctl_env
 
 
 @pytest.fixture
 def ctl(apiserver, tmp_path):
-    config = tmp_path / "skiff-config"
-    config.write_text(f"server: {apiserver.target}\n")
-    env = {**os.environ, "SKIFFCONFIG": str(config)}
+    env = skiffctl_env(apiserver.target, tmp_path)
 
     async def run(*args: str, stdin: str | None = None, timeout: float = 30) -> Result:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "control.cli.main", *args, cwd=ROOT, env=env,
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else None), timeout)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        return Result(proc.returncode, out.decode(), err.decode())
+        return await run_skiffctl(env, *args, stdin=stdin, timeout=timeout)
     return run
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 
 import grpc
 import pytest
 
 from tests.fixtures.procs import eventually, stop
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
 DEPLOYMENT = """
 apiVersion: apps/v1
@@ -35,12 +32,6 @@ spec:
 """
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
 
 @pytest.fixture(scope="module")
 def controllers(apiserver):
@@ -56,22 +47,10 @@ def controllers(apiserver):
 
 @pytest.fixture
 def ctl(apiserver, tmp_path):
-    config = tmp_path / "skiff-config"
-    config.write_text(f"server: {apiserver.target}\n")
-    env = {**os.environ, "SKIFFCONFIG": str(config)}
+    env = skiffctl_env(apiserver.target, tmp_path)
 
     async def run(*args: str, stdin: str | None = None, timeout: float = 60) -> Result:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "control.cli.main", *args, cwd=ROOT, env=env,
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else None), timeout)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        return Result(proc.returncode, out.decode(), err.decode())
+        return await run_skiffctl(env, *args, stdin=stdin, timeout=timeout)
     return run
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from control.cli.manifests import load_paths
 from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
+from tests.fixtures.skiffctl import ROOT, skiffctl_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = str(EXAMPLES_DIR)
 
 
@@ -33,9 +33,7 @@ def _expected_names() -> list[str]:
 
 @pytest.fixture
 def env(apiserver, tmp_path):
-    config = tmp_path / "skiff-config"
-    config.write_text(f"server: {apiserver.target}\n")
-    return {**os.environ, "SKIFFCONFIG": str(config)}
+    return skiffctl_env(apiserver.target, tmp_path)
 
 
 def test_every_example_applies_with_server_dry_run(env):

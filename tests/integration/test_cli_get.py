@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-from dataclasses import dataclass
 
 import grpc
 import pytest
 import yaml
 
 from control.client.convert import from_dict
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
+from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
 
 @pytest.fixture
 def env(apiserver, tmp_path):
-    config = tmp_path / "skiff-config"
-    config.write_text(f"server: {apiserver.target}\nnamespace: default\n")
-    return {**os.environ, "SKIFFCONFIG": str(config)}
+    return skiffctl_env(apiserver.target, tmp_path, namespace="default")
 
 
 async def _spawn(env, *args: str):
@@ -40,14 +28,7 @@ async def _spawn(env, *args: str):
 @pytest.fixture
 def ctl(env):
     async def run(*args: str, timeout: float = 30) -> Result:
-        proc = await _spawn(env, *args)
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(), timeout)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        return Result(proc.returncode, out.decode(), err.decode())
+        return await run_skiffctl(env, *args, timeout=timeout)
     return run
 
 

@@ -7,9 +7,7 @@ proxy path, not about containers); the real agent's side is tested with containe
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -17,8 +15,8 @@ import pytest
 from control.client.convert import from_dict
 from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
 from tests.fixtures.procs import free_port
+from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOG_LINES = [f"line {i}\n".encode() for i in range(1, 6)]
 
 
@@ -58,12 +56,6 @@ class StandInAgent(node_agent_pb2_grpc.NodeAgentServicer):
                                           memory_working_set_bytes=64 * 2**20)])
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
 
 @pytest.fixture
 async def agent(client):
@@ -93,25 +85,13 @@ async def agent(client):
 
 @pytest.fixture
 def env(apiserver, tmp_path):
-    config = tmp_path / "skiff-config"
-    config.write_text(f"server: {apiserver.target}\n")
-    return {**os.environ, "SKIFFCONFIG": str(config)}
+    return skiffctl_env(apiserver.target, tmp_path)
 
 
 @pytest.fixture
 def ctl(env):
     async def run(*args: str, stdin: bytes | None = None, timeout: float = 30) -> Result:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "control.cli.main", *args, cwd=ROOT, env=env,
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        return Result(proc.returncode, out.decode(), err.decode())
+        return await run_skiffctl(env, *args, stdin=stdin, timeout=timeout)
     return run
 
 

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sys
-from dataclasses import dataclass
 
 import pytest
 
 from control.client.convert import from_dict
 from tests.fixtures.procs import eventually
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
+from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
 
 @pytest.fixture
 def env(apiserver, tmp_path):
-    config = tmp_path / "skiff-config"
-    config.write_text(f"server: {apiserver.target}\n")
-    return {**os.environ, "SKIFFCONFIG": str(config)}
+    return skiffctl_env(apiserver.target, tmp_path)
 
 
 @pytest.fixture
@@ -38,16 +26,7 @@ def ctl(env):
 
 
 async def _run(env, args, timeout: float = 40) -> Result:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "control.cli.main", *args, cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    return Result(proc.returncode, out.decode(), err.decode())
+    return await run_skiffctl(env, *args, timeout=timeout)
 
 
 def template(app: str, image: str, extra_labels: dict | None = None) -> dict:
