@@ -71,7 +71,10 @@ class KindCache:
         self.storage = storage
         self.objects: dict[str, Message] = {}
         self.events: collections.deque[CacheEvent] = collections.deque(maxlen=window)
-        self.revision = 0
+        self.revision = 0  # the newest event applied
+        # The newest revision etcd has reported progress to. Kept apart from `revision`:
+        # etcd before 3.4.26 / 3.5.8 may report progress while events are still on their way.
+        self.progress_revision = 0
         self.oldest_revision = 0  # events after this revision are all in the window
         self.watchers: set[Watcher] = set()
         self.watcher_capacity = watcher_capacity
@@ -115,7 +118,8 @@ class KindCache:
                 async for raw in self._watch:
                     backoff = 0.1
                     if raw.type == "PROGRESS":
-                        await self._advance(raw.revision)
+                        self.progress_revision = max(self.progress_revision, raw.revision)
+                        await self._notify()
                         continue
                     old = self.objects.get(self._key_of_storage_key(raw.key))
                     if raw.type == "PUT":
@@ -161,6 +165,9 @@ class KindCache:
     async def _advance(self, revision: int) -> None:
         if revision > self.revision:
             self.revision = revision
+        await self._notify()
+
+    async def _notify(self) -> None:
         async with self._progress:
             self._progress.notify_all()
 
@@ -174,10 +181,15 @@ class KindCache:
         another kind), etcd is asked for a progress notification.
         """
         target = self.written_revision if revision is None else revision
-        if self.revision >= target:
+
+        def seen() -> int:
+            # Our own writes are events of this kind: only applied events show them.
+            return self.revision if revision is None else max(self.revision, self.progress_revision)
+
+        if seen() >= target:
             return
         deadline = asyncio.get_running_loop().time() + timeout
-        while self.revision < target:
+        while seen() < target:
             if revision is not None and self._watch is not None:
                 self._watch.request_progress()
             remaining = deadline - asyncio.get_running_loop().time()
@@ -185,7 +197,7 @@ class KindCache:
                 raise TimeoutError(f"{self.kind.plural} cache at {self.revision}, waiting for {target}")
             async with self._progress:
                 try:
-                    await asyncio.wait_for(self._progress.wait_for(lambda: self.revision >= target),
+                    await asyncio.wait_for(self._progress.wait_for(lambda: seen() >= target),
                                            min(remaining, 0.5))
                 except TimeoutError:
                     continue

@@ -198,3 +198,14 @@ async def test_watch_from_a_revision_written_to_another_kind(client):
     ev = await next_event(stream)
     assert (ev.type, ev.object.metadata.name) == ("ADDED", "after-other-kind")
     await stream.aclose()
+
+
+async def test_own_writes_are_read_even_while_progress_is_requested(client):
+    """Progress notifications must not stand in for this server's own writes (etcd < 3.4.26 may send
+    progress while events are still on their way)."""
+    for i in range(20):
+        page = await client.list("ns", limit=1)  # etcd's current revision
+        stream = client.watch("ns", resource_version=page.metadata.resource_version).__aiter__()
+        await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"rw-{i}"}}))
+        await client.create(labeled("in-new-ns", f"rw-{i}"))  # needs the namespace in the cache
+        await stream.aclose()
