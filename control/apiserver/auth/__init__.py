@@ -1,0 +1,1 @@
+"""Who is calling (authentication), may they (authorization), and the record of what they did (audit)."""
