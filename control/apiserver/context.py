@@ -33,3 +33,9 @@ class ApiContext:
     bookmark_interval: float = 10.0
     agents: object = None  # pods.AgentProxy, set once the context exists
     admission: AdmissionOptions = field(default_factory=AdmissionOptions)
+    # Security, set by main from its flags. None means off, which only --insecure-dev allows:
+    # authenticator: auth.authn.Authenticator (authenticate(grpc context) -> UserInfo, raises ApiError
+    # UNAUTHENTICATED); authorizer: auth.attributes.Authorizer; audit: auth.audit.AuditLog.
+    authenticator: object = None
+    authorizer: object = None
+    audit: object = None
