@@ -22,6 +22,7 @@ from node import containers as cfg
 from node import podstatus, probes, volumes
 from node.cri import CRIError
 from node.images import ImagePullError
+from node.termination import TerminationMessages
 from skiff.v1 import pod_pb2
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class Lifecycle:
         self.pod_ips: dict[str, str] = {}
         self.unhealthy: set[str] = set()  # containers whose liveness/startup probe failed for good
         self.probers: dict[str, probes.ContainerProbes] = {}
-        self._messages: dict[str, str] = {}
+        self.terminations = TerminationMessages(agent.pod_dir)
         self._volumes_synced: dict[str, float] = {}
 
     async def close(self) -> None:
@@ -337,7 +338,7 @@ class Lifecycle:
         if w.uid not in self.volume_paths and not await self._setup_volumes(w):
             raise volumes.VolumeError("volumes are not ready")
         mounts = volumes.container_mounts(pod, spec, self.volume_paths[w.uid])
-        mounts.append(self._termination_log_mount(w, spec, attempt))
+        mounts.append(self.terminations.mount(w.uid, spec, attempt))
         if not pod.spec.host_network and all(m.container_path != "/etc/hosts" for m in mounts):
             mounts.append(self._etc_hosts_mount(w, sandbox_status.network.ip))
         return cfg.container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts,
@@ -357,9 +358,6 @@ class Lifecycle:
                     found[svc.metadata.name] = svc
         return list(found.values())
 
-    def _termination_log(self, uid: str, name: str, attempt: int) -> str:
-        return os.path.join(self.agent.pod_dir(uid), "containers", name, str(attempt), "termination-log")
-
     def _etc_hosts_mount(self, w: PodWorker, pod_ip: str) -> cri_pb.Mount:
         path = os.path.join(self.agent.pod_dir(w.uid), "etc-hosts")
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -368,40 +366,16 @@ class Lifecycle:
         os.replace(path + ".tmp", path)
         return cri_pb.Mount(container_path="/etc/hosts", host_path=path)
 
-    def _termination_log_mount(self, w: PodWorker, spec: pod_pb2.Container, attempt: int) -> cri_pb.Mount:
-        path = self._termination_log(w.uid, spec.name, attempt)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w"):
-            pass
-        return cri_pb.Mount(container_path=cfg.termination_message_path(spec), host_path=path)
-
     def termination_messages(self, w: PodWorker, spec: pod_pb2.Container,
                              statuses: list[cri_pb.ContainerStatus]) -> dict[str, str]:
-        out = {}
-        for s in statuses:
-            if s.state != cri_pb.CONTAINER_EXITED:
-                continue
-            if s.id not in self._messages:
-                self._messages[s.id] = self._read_termination_message(w.uid, spec, s)
-            out[s.id] = self._messages[s.id]
-        return out
-
-    def _read_termination_message(self, uid: str, spec: pod_pb2.Container, s: cri_pb.ContainerStatus) -> str:
-        try:
-            with open(self._termination_log(uid, spec.name, podstatus.restart_count(s)), "rb") as f:
-                text = f.read(4096).decode("utf-8", errors="replace")
-        except OSError:
-            text = ""
-        if text or s.exit_code == 0 or spec.termination_message_policy != "FallbackToLogsOnError":
-            return text
-        return _log_tail(s.log_path, lines=80, limit=2048)
+        return self.terminations.messages(w.uid, spec, statuses)
 
     async def _prune(self, pairs: list[tuple[cri_pb.Container, cri_pb.ContainerStatus]]) -> None:
         """Keeps one dead attempt per container (for lastState and `logs --previous`)."""
         for c, s in pairs[1:]:
             if s.state == cri_pb.CONTAINER_EXITED:
                 await self.cri.remove_container(c.id)
-                self._messages.pop(c.id, None)
+                self.terminations.forget(c.id)
                 with contextlib.suppress(OSError):
                     os.remove(s.log_path)
 
@@ -499,15 +473,3 @@ def _spec(pod: pod_pb2.Pod, name: str) -> pod_pb2.Container | None:
             return c
     return None
 
-
-def _log_tail(path: str, lines: int, limit: int) -> str:
-    """The last lines of a CRI log file (`<time> <stream> <tag> <text>` per line), as plain text."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            raw = f.read().decode("utf-8", errors="replace").splitlines()[-lines:]
-    except OSError:
-        return ""
-    text = "".join(p[3] + ("\n" if p[2] == "F" else "") for p in (line.split(" ", 3) for line in raw) if len(p) == 4)
-    return text[-limit:]

@@ -517,3 +517,18 @@ async def test_logs_and_exec_through_the_apiserver(client: Client, node_env):
     assert summary.node_name == agent.node_name and summary.cpu_count >= 1 and summary.memory_capacity_bytes > 0
     assert ("default", "talker") in {(p.namespace, p.name) for p in summary.pods}
     await delete_and_wait(client, "talker")
+
+
+async def test_termination_messages_from_the_file_and_from_logs(client: Client, node_env):
+    agent, _ = node_env
+    await client.create(pod_manifest("term-msg", agent.node_name, [
+        busybox("file", "echo -n 'disk full' > /dev/termination-log; exit 3"),
+        busybox("logs", "echo first; echo last words; exit 4", terminationMessagePolicy="FallbackToLogsOnError"),
+        busybox("quiet", "echo not a message; exit 5"),
+    ], restartPolicy="Never"))
+    pod = await wait_phase(client, "term-msg", "Failed")
+    terminated = {s.name: s.state.terminated for s in pod.status.container_statuses}
+    assert (terminated["file"].exit_code, terminated["file"].message) == (3, "disk full")
+    assert (terminated["logs"].exit_code, terminated["logs"].message) == (4, "first\nlast words\n")
+    assert (terminated["quiet"].exit_code, terminated["quiet"].message) == (5, "")
+    await delete_and_wait(client, "term-msg")
