@@ -20,6 +20,7 @@ from aetcd import rpc
 from google.protobuf.message import Message
 
 from control.apiserver.encryption import Transformer
+from control.apiserver.etcdleases import LeaseManager
 from control.client.kinds import Kind
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,13 @@ class _TLSEtcdClient(aetcd.Client):
 
 class Storage:
     def __init__(self, etcd_servers: list[str], transformers: dict[str, Transformer] | None = None,
-                 tls: EtcdTLS | None = None) -> None:
+                 tls: EtcdTLS | None = None, ttls: dict[str, int] | None = None) -> None:
         self.servers = etcd_servers
         self.transformers = transformers or {}
         self.tls = tls
+        self.ttls = ttls or {}  # resource (plural) -> seconds an object lives after its last write
         self.etcd: aetcd.Client | None = None
+        self.leases = LeaseManager(self._grant_lease)
 
     async def connect(self) -> None:
         last: Exception | None = None
@@ -135,6 +138,14 @@ class Storage:
     async def close(self) -> None:
         if self.etcd:
             await self.etcd.close()
+
+    async def _grant_lease(self, ttl: int) -> int:
+        return (await self.etcd.leasestub.LeaseGrant(rpc.LeaseGrantRequest(TTL=ttl))).ID
+
+    async def _put(self, kind: Kind, key: bytes, value: bytes) -> rpc.RequestOp:
+        ttl = self.ttls.get(kind.plural)
+        lease = await self.leases.lease_for(ttl) if ttl else 0
+        return rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value, lease=lease))
 
     @staticmethod
     def _kv(client: aetcd.Client):
@@ -214,7 +225,7 @@ class Storage:
         txn = rpc.TxnRequest(
             compare=[rpc.Compare(key=key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
                                  create_revision=0)],
-            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value))])
+            success=[await self._put(kind, key, value)])
         resp = await self.kv.Txn(txn)
         if not resp.succeeded:
             raise ConflictError("exists")
@@ -226,7 +237,7 @@ class Storage:
         txn = rpc.TxnRequest(
             compare=[rpc.Compare(key=key, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL,
                                  mod_revision=expected_revision)],
-            success=[rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value))])
+            success=[await self._put(kind, key, value)])
         resp = await self.kv.Txn(txn)
         if not resp.succeeded:
             raise ConflictError("modified")
