@@ -17,6 +17,7 @@ import logging
 import grpc
 from google.protobuf.message import Message
 
+from control.client import controllerref
 from control.client.controller import (
     Controller,
     ControllerContext,
@@ -121,36 +122,8 @@ class DeploymentController(Controller):
             await self._rollout_recreate(d, rss)
 
     async def _claim_replicasets(self, d: Message) -> list[Message]:
-        selector = from_label_selector(d.spec.selector)
-        owned: list[Message] = []
-        for rs in self.replicasets.store.by_index("namespace", d.metadata.namespace):
-            ref = controller_ref(rs)
-            matches = selector.matches(rs.metadata.labels)
-            if ref is not None and ref.uid == d.metadata.uid:
-                if matches or is_being_deleted(rs):
-                    owned.append(rs)
-                else:
-                    await self._set_owner(rs, None, d)
-            elif ref is None and matches and not is_being_deleted(rs) and not is_being_deleted(d):
-                adopted = await self._set_owner(rs, d, None)
-                if adopted is not None:
-                    owned.append(adopted)
-        return owned
-
-    async def _set_owner(self, rs: Message, adopt: Message | None, release: Message | None) -> Message | None:
-        updated = copy_of(rs)
-        if adopt is not None:
-            updated.metadata.owner_references.append(new_controller_ref(adopt))
-        else:
-            refs = [o for o in updated.metadata.owner_references if o.uid != release.metadata.uid]
-            del updated.metadata.owner_references[:]
-            updated.metadata.owner_references.extend(refs)
-        try:
-            return await self.client.update(updated)
-        except grpc.aio.AioRpcError as e:
-            if e.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED):
-                return None  # the next event brings us back
-            raise
+        candidates = self.replicasets.store.by_index("namespace", d.metadata.namespace)
+        return await controllerref.claim(self.client, d, from_label_selector(d.spec.selector), candidates)
 
     def _is_scaling_event(self, d: Message, rss: list[Message]) -> bool:
         for rs in rss:

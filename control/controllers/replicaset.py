@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import grpc
 from google.protobuf.message import Message
 
+from control.client import controllerref
 from control.client.controller import (
     Controller,
     ControllerContext,
@@ -144,42 +145,8 @@ class ReplicaSetController(Controller):
 
     async def _claim_pods(self, rs: Message) -> list[Message]:
         """The pods this ReplicaSet controls after adopting orphans and releasing strays."""
-        selector = from_label_selector(rs.spec.selector)
-        owned: list[Message] = []
-        for pod in self.pods.store.by_index("namespace", rs.metadata.namespace):
-            ref = controller_ref(pod)
-            matches = selector.matches(pod.metadata.labels)
-            if ref is not None and ref.uid == rs.metadata.uid:
-                if matches or is_being_deleted(pod):
-                    owned.append(pod)
-                else:
-                    await self._release(rs, pod)
-            elif ref is None and matches and not is_being_deleted(pod) and not is_being_deleted(rs):
-                adopted = await self._adopt(rs, pod)
-                if adopted is not None:
-                    owned.append(adopted)
-        return owned
-
-    async def _adopt(self, rs: Message, pod: Message) -> Message | None:
-        updated = copy_of(pod)
-        updated.metadata.owner_references.append(new_controller_ref(rs))
-        try:
-            return await self.client.update(updated)
-        except grpc.aio.AioRpcError as e:
-            if e.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED):
-                return None  # gone or changed: the next event brings it back here
-            raise
-
-    async def _release(self, rs: Message, pod: Message) -> None:
-        updated = copy_of(pod)
-        refs = [r for r in updated.metadata.owner_references if r.uid != rs.metadata.uid]
-        del updated.metadata.owner_references[:]
-        updated.metadata.owner_references.extend(refs)
-        try:
-            await self.client.update(updated)
-        except grpc.aio.AioRpcError as e:
-            if e.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED):
-                raise
+        candidates = self.pods.store.by_index("namespace", rs.metadata.namespace)
+        return await controllerref.claim(self.client, rs, from_label_selector(rs.spec.selector), candidates)
 
     async def _manage_replicas(self, key: str, rs: Message, active: list[Message]) -> None:
         replicas = rs.spec.replicas if rs.spec.HasField("replicas") else 1

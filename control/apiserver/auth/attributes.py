@@ -20,7 +20,7 @@ class Attributes:
     name: str = ""
 
     def describe(self) -> str:
-        """Kubernetes' forbidden-message phrasing: `cannot list resource "pods" in API group "" in the namespace "x"`."""
+        """Kubernetes' forbidden phrasing: `cannot list resource "pods" in API group "" in the namespace "x"`."""
         resource = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
         where = f' in the namespace "{self.namespace}"' if self.namespace else " at the cluster scope"
         return f'cannot {self.verb} resource "{resource}" in API group "{self.api_group}"{where}'
