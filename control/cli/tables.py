@@ -264,11 +264,39 @@ def _lease_row(lease, now):
     return [lease.metadata.name, lease.spec.holder_identity or NONE, age(lease.metadata.creation_timestamp, now)]
 
 
+# --- RBAC -------------------------------------------------------------------------------------------
+
+def _created_at(ts: Timestamp) -> str:
+    return ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ") if is_set(ts) else ""
+
+
+def _role_row(role, now):
+    return [role.metadata.name, _created_at(role.metadata.creation_timestamp)]
+
+
+def _binding_row(binding, now):
+    ref = binding.role_ref
+    return [binding.metadata.name, f"{ref.kind}/{ref.name}", age(binding.metadata.creation_timestamp, now)]
+
+
+def subjects_text(subjects) -> tuple[str, str, str]:
+    """kubectl's USERS, GROUPS and SERVICEACCOUNTS cells (service accounts as namespace/name)."""
+    users = [s.name for s in subjects if s.kind == "User"]
+    groups = [s.name for s in subjects if s.kind == "Group"]
+    sas = [f"{s.namespace}/{s.name}" for s in subjects if s.kind == "ServiceAccount"]
+    return ", ".join(users), ", ".join(groups), ", ".join(sas)
+
+
+def _binding_wide(binding, now):
+    return list(subjects_text(binding.subjects))
+
+
 def _default_row(obj, now):
     return [obj.metadata.name, age(obj.metadata.creation_timestamp, now)]
 
 
 _AGE = "AGE"
+_BINDING_WIDE = ["USERS", "GROUPS", "SERVICEACCOUNTS"]
 COLUMNS: dict[str, Columns] = {
     "Pod": Columns(["NAME", "READY", "STATUS", "RESTARTS", _AGE],
                    ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"], _pod_row, _pod_wide),
@@ -287,6 +315,10 @@ COLUMNS: dict[str, Columns] = {
     "Namespace": Columns(["NAME", "STATUS", _AGE], [], _namespace_row),
     "Event": Columns(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], [], _event_row),
     "Lease": Columns(["NAME", "HOLDER", _AGE], [], _lease_row),
+    "Role": Columns(["NAME", "CREATED AT"], [], _role_row),
+    "ClusterRole": Columns(["NAME", "CREATED AT"], [], _role_row),
+    "RoleBinding": Columns(["NAME", "ROLE", _AGE], _BINDING_WIDE, _binding_row, _binding_wide),
+    "ClusterRoleBinding": Columns(["NAME", "ROLE", _AGE], _BINDING_WIDE, _binding_row, _binding_wide),
 }
 
 

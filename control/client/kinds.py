@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
-from skiff.v1 import apps_pb2, coordination_pb2, core_pb2, pod_pb2, services_pb2, services_pb2_grpc
+from skiff.v1 import apps_pb2, coordination_pb2, core_pb2, pod_pb2, rbac_pb2, services_pb2, services_pb2_grpc
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ class Kind:
         return obj
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
 _ALL = [
     Kind("Namespace", "namespaces", "", False, core_pb2.Namespace, "Namespaces", ("ns",)),
     Kind("Node", "nodes", "", False, core_pb2.Node, "Nodes", ("no",)),
@@ -80,6 +82,13 @@ _ALL = [
     Kind("Deployment", "deployments", "apps", True, apps_pb2.Deployment, "Deployments", ("deploy",)),
     Kind("Lease", "leases", "coordination.k8s.io", True, coordination_pb2.Lease, "Leases", (),
          has_status=False),
+    Kind("Role", "roles", RBAC_GROUP, True, rbac_pb2.Role, "Roles", (), has_status=False, has_spec=False),
+    Kind("ClusterRole", "clusterroles", RBAC_GROUP, False, rbac_pb2.ClusterRole, "ClusterRoles", (),
+         has_status=False, has_spec=False),
+    Kind("RoleBinding", "rolebindings", RBAC_GROUP, True, rbac_pb2.RoleBinding, "RoleBindings", (),
+         has_status=False, has_spec=False),
+    Kind("ClusterRoleBinding", "clusterrolebindings", RBAC_GROUP, False, rbac_pb2.ClusterRoleBinding,
+         "ClusterRoleBindings", (), has_status=False, has_spec=False),
 ]
 
 KINDS: dict[str, Kind] = {k.kind: k for k in _ALL}

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 1.0
 # Dependents before their owners, so the garbage collector has less to chase.
-_ORDER = ["Pod", "ReplicaSet", "Deployment", "Endpoints", "Service", "ConfigMap", "Secret", "Lease", "Event"]
+_ORDER = ["Pod", "ReplicaSet", "Deployment", "Endpoints", "Service", "ConfigMap", "Secret", "Lease", "Event",
+          "RoleBinding", "Role"]
 NAMESPACED = [KINDS[k] for k in _ORDER if KINDS[k].namespaced]
 
 

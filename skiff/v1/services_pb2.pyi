@@ -4,6 +4,7 @@ from skiff.v1 import core_pb2 as _core_pb2
 from skiff.v1 import meta_pb2 as _meta_pb2
 from skiff.v1 import node_agent_pb2 as _node_agent_pb2
 from skiff.v1 import pod_pb2 as _pod_pb2
+from skiff.v1 import rbac_pb2 as _rbac_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -319,3 +320,115 @@ class LeaseWatchEvent(_message.Message):
     type: str
     object: _coordination_pb2.Lease
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_coordination_pb2.Lease, _Mapping]] = ...) -> None: ...
+
+class RoleRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _rbac_pb2.Role
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_rbac_pb2.Role, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class RoleList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_rbac_pb2.Role]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_rbac_pb2.Role, _Mapping]]] = ...) -> None: ...
+
+class RoleWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _rbac_pb2.Role
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_rbac_pb2.Role, _Mapping]] = ...) -> None: ...
+
+class ClusterRoleRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _rbac_pb2.ClusterRole
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_rbac_pb2.ClusterRole, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class ClusterRoleList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_rbac_pb2.ClusterRole]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_rbac_pb2.ClusterRole, _Mapping]]] = ...) -> None: ...
+
+class ClusterRoleWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _rbac_pb2.ClusterRole
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_rbac_pb2.ClusterRole, _Mapping]] = ...) -> None: ...
+
+class RoleBindingRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _rbac_pb2.RoleBinding
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_rbac_pb2.RoleBinding, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class RoleBindingList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_rbac_pb2.RoleBinding]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_rbac_pb2.RoleBinding, _Mapping]]] = ...) -> None: ...
+
+class RoleBindingWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _rbac_pb2.RoleBinding
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_rbac_pb2.RoleBinding, _Mapping]] = ...) -> None: ...
+
+class ClusterRoleBindingRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _rbac_pb2.ClusterRoleBinding
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_rbac_pb2.ClusterRoleBinding, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class ClusterRoleBindingList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_rbac_pb2.ClusterRoleBinding]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_rbac_pb2.ClusterRoleBinding, _Mapping]]] = ...) -> None: ...
+
+class ClusterRoleBindingWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _rbac_pb2.ClusterRoleBinding
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_rbac_pb2.ClusterRoleBinding, _Mapping]] = ...) -> None: ...

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from google.protobuf.message import Message
 
-from control.apiserver.validation import apps, core, pod, service
+from control.apiserver.validation import apps, core, pod, rbac, service
 from control.apiserver.validation.errors import Errors, FieldViolation
 from control.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 from control.apiserver.validation.names import (
@@ -27,7 +27,12 @@ __all__ = ["FieldViolation", "validate"]
 
 # Namespaces are DNS labels, Services DNS-1035 labels (their names become DNS
 # labels and environment variables), everything else DNS subdomains.
-NAME_CHECKS: dict[str, NameCheck] = {"Namespace": dns1123_label_errors, "Service": dns1035_label_errors}
+# RBAC objects only need to be path segments (`system:kube-scheduler`).
+NAME_CHECKS: dict[str, NameCheck] = {
+    "Namespace": dns1123_label_errors,
+    "Service": dns1035_label_errors,
+    **{k: rbac.path_segment_name_errors for k in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")},
+}
 
 CREATE: dict[str, Callable[[Message], Errors]] = {
     "Pod": pod.validate_pod,
@@ -41,6 +46,10 @@ CREATE: dict[str, Callable[[Message], Errors]] = {
     "Lease": core.validate_lease,
     "Node": core.validate_node,
     "Namespace": core.validate_namespace,
+    "Role": rbac.validate_role,
+    "ClusterRole": rbac.validate_cluster_role,
+    "RoleBinding": rbac.validate_role_binding,
+    "ClusterRoleBinding": rbac.validate_cluster_role_binding,
 }
 
 UPDATE: dict[str, Callable[[Message, Message], Errors]] = {
@@ -51,6 +60,8 @@ UPDATE: dict[str, Callable[[Message, Message], Errors]] = {
     "ConfigMap": core.validate_config_map_update,
     "Secret": core.validate_secret_update,
     "Node": core.validate_node_update,
+    "RoleBinding": rbac.validate_binding_update,
+    "ClusterRoleBinding": rbac.validate_binding_update,
 }
 
 
