@@ -146,6 +146,7 @@ async def test_container_and_node_stats(cri: CRI, node: Containerd) -> None:
     assert pod.namespace == "default"
     assert [c.name for c in pod.containers] == ["main"]
     assert pod.cpu_usage_nano_cores > 20_000_000  # a busy loop, even on a crowded machine
+    assert pod.memory_working_set_bytes > 0 and pod.containers[0].memory_working_set_bytes > 0
     await cri.stop_pod_sandbox(sandbox_id)
     await cri.remove_pod_sandbox(sandbox_id)
 
