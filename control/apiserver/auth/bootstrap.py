@@ -1,0 +1,186 @@
+"""The default ClusterRoles and ClusterRoleBindings every cluster starts with.
+
+Kubernetes' bootstrap policy reduced to Skiff's kinds: `cluster-admin` bound
+to the group system:masters; the user-facing `admin`, `edit` and `view` to
+grant in a namespace with a RoleBinding (written out rather than aggregated:
+Skiff has no aggregation controller); `system:kube-scheduler` and
+`system:kube-controller-manager` bound to those users, holding what
+control/scheduler and control/controllers do. Nodes are authorized by the Node
+authorizer, so nothing binds system:nodes.
+
+At every start `ensure_bootstrap_policy` creates what is missing and, for
+objects still annotated `rbac.authorization.kubernetes.io/autoupdate: "true"`,
+adds the rules and subjects missing from them, as kube-apiserver's
+reconciliation does; it never removes what an administrator added.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from google.protobuf.message import Message
+
+from control.apiserver import errors
+from control.apiserver.auth.user import SYSTEM_MASTERS
+from control.apiserver.context import ApiContext
+from control.apiserver.handlers import ResourceHandlers
+from control.client.kinds import KINDS, RBAC_GROUP
+from skiff.v1 import rbac_pb2
+
+log = logging.getLogger(__name__)
+
+BOOTSTRAP_LABEL = ("kubernetes.io/bootstrapping", "rbac-defaults")
+AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
+SCHEDULER_USER = "system:kube-scheduler"
+CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
+
+READ = ["get", "list", "watch"]
+WRITE = ["create", "delete", "deletecollection", "patch", "update"]
+CORE, APPS, COORDINATION = "", "apps", "coordination.k8s.io"
+
+
+def rule(verbs: list[str], groups: list[str], resources: list[str], names: tuple[str, ...] = ()) -> rbac_pb2.PolicyRule:
+    return rbac_pb2.PolicyRule(verbs=verbs, api_groups=groups, resources=resources, resource_names=list(names))
+
+
+# --- User-facing roles ---------------------------------------------------------------------------
+
+def _view_rules() -> list[rbac_pb2.PolicyRule]:
+    return [
+        rule(READ, [CORE], ["configmaps", "endpoints", "events", "pods", "pods/log", "pods/status",
+                            "services", "services/status", "namespaces", "namespaces/status"]),
+        rule(READ, [APPS], ["deployments", "deployments/scale", "deployments/status",
+                            "replicasets", "replicasets/scale", "replicasets/status"]),
+    ]
+
+
+def _edit_rules() -> list[rbac_pb2.PolicyRule]:
+    return _view_rules() + [
+        rule(WRITE, [CORE], ["pods", "pods/exec", "configmaps", "endpoints", "secrets", "services"]),
+        rule(READ, [CORE], ["pods/exec", "secrets"]),
+        rule(WRITE, [APPS], ["deployments", "deployments/scale", "replicasets", "replicasets/scale"]),
+    ]
+
+
+def _admin_rules() -> list[rbac_pb2.PolicyRule]:
+    return _edit_rules() + [rule(WRITE + READ, [RBAC_GROUP], ["roles", "rolebindings"])]
+
+
+# --- Components ----------------------------------------------------------------------------------
+
+def _scheduler_rules() -> list[rbac_pb2.PolicyRule]:
+    return [
+        rule(["create", "patch", "update"], [CORE], ["events"]),
+        rule(["create"], [COORDINATION], ["leases"]),
+        rule(["get", "update"], [COORDINATION], ["leases"], ("kube-scheduler",)),
+        rule(READ, [CORE], ["nodes", "namespaces"]),
+        rule(["delete", *READ], [CORE], ["pods"]),
+        rule(["create"], [CORE], ["pods/binding"]),
+        rule(["patch", "update"], [CORE], ["pods/status"]),
+    ]
+
+
+_NAMESPACED_CONTENT = {  # what the namespace controller and the garbage collector delete
+    CORE: ["pods", "services", "endpoints", "configmaps", "secrets", "events"],
+    APPS: ["deployments", "replicasets"],
+    COORDINATION: ["leases"],
+    RBAC_GROUP: ["roles", "rolebindings"],
+}
+
+
+def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
+    rules = [
+        # Informers, the garbage collector's owner lookups, the namespace controller's sweep.
+        rule(READ, ["*"], ["*"]),
+        rule(["create", "patch", "update"], [CORE], ["events"]),
+        rule(["create"], [COORDINATION], ["leases"]),
+        rule(["get", "update"], [COORDINATION], ["leases"], ("kube-controller-manager",)),
+        rule(["create", "update"], [CORE], ["pods", "endpoints"]),
+        rule(["create", "update"], [APPS], ["replicasets", "deployments"]),
+        rule(["update"], [CORE], ["pods/status", "nodes", "nodes/status", "namespaces", "namespaces/status",
+                                  "services", "configmaps", "secrets"]),
+        rule(["update"], [APPS], ["replicasets/status", "deployments/status"]),
+        rule(["update"], [COORDINATION], ["leases"]),
+    ]
+    rules += [rule(["delete", "deletecollection"], [group], resources)
+              for group, resources in _NAMESPACED_CONTENT.items()]
+    return rules
+
+
+def _cluster_role(name: str, rules: list[rbac_pb2.PolicyRule]) -> rbac_pb2.ClusterRole:
+    role = KINDS["ClusterRole"].new(rules=rules)
+    _bootstrap_meta(role, name)
+    return role
+
+
+def _binding(name: str, role: str, kind: str, subject: str) -> rbac_pb2.ClusterRoleBinding:
+    binding = KINDS["ClusterRoleBinding"].new(
+        role_ref=rbac_pb2.RoleRef(api_group=RBAC_GROUP, kind="ClusterRole", name=role),
+        subjects=[rbac_pb2.Subject(kind=kind, api_group=RBAC_GROUP, name=subject)])
+    _bootstrap_meta(binding, name)
+    return binding
+
+
+def _bootstrap_meta(obj: Message, name: str) -> None:
+    obj.metadata.name = name
+    obj.metadata.labels[BOOTSTRAP_LABEL[0]] = BOOTSTRAP_LABEL[1]
+    obj.metadata.annotations[AUTOUPDATE] = "true"
+
+
+def cluster_roles() -> list[rbac_pb2.ClusterRole]:
+    everything = [rule(["*"], ["*"], ["*"]), rbac_pb2.PolicyRule(verbs=["*"], non_resource_urls=["*"])]
+    return [
+        _cluster_role("cluster-admin", everything),
+        _cluster_role("admin", _admin_rules()),
+        _cluster_role("edit", _edit_rules()),
+        _cluster_role("view", _view_rules()),
+        _cluster_role(SCHEDULER_USER, _scheduler_rules()),
+        _cluster_role(CONTROLLER_MANAGER_USER, _controller_manager_rules()),
+    ]
+
+
+def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
+    return [
+        _binding("cluster-admin", "cluster-admin", "Group", SYSTEM_MASTERS),
+        _binding(SCHEDULER_USER, SCHEDULER_USER, "User", SCHEDULER_USER),
+        _binding(CONTROLLER_MANAGER_USER, CONTROLLER_MANAGER_USER, "User", CONTROLLER_MANAGER_USER),
+    ]
+
+
+# --- Reconciliation ------------------------------------------------------------------------------
+
+def _reconciled(existing: Message, wanted: Message) -> Message | None:
+    """`existing` with what `wanted` adds, or None when nothing is missing or autoupdate is off."""
+    if existing.metadata.annotations.get(AUTOUPDATE) != "true":
+        return None
+    updated = existing.__class__()
+    updated.CopyFrom(existing)
+    field = "rules" if isinstance(existing, rbac_pb2.ClusterRole) else "subjects"
+    have = list(getattr(existing, field))
+    missing = [item for item in getattr(wanted, field) if item not in have]
+    if not missing:
+        return None
+    getattr(updated, field).extend(missing)
+    return updated
+
+
+async def _ensure(api: ApiContext, wanted: Message) -> None:
+    handlers = ResourceHandlers(KINDS[wanted.kind], api)
+    try:
+        await handlers.create(wanted, dry_run=False)
+        log.info("created %s %s", wanted.kind, wanted.metadata.name)
+        return
+    except errors.ApiError as e:
+        if e.code.name != "ALREADY_EXISTS":
+            raise
+    existing = await handlers.get("", wanted.metadata.name)
+    updated = _reconciled(existing, wanted)
+    if updated is not None:
+        await handlers.update(updated, dry_run=False)
+        log.info("added missing default permissions to %s %s", wanted.kind, wanted.metadata.name)
+
+
+async def ensure_bootstrap_policy(api: ApiContext) -> None:
+    """Creates the default ClusterRoles and ClusterRoleBindings, completing autoupdated ones."""
+    for obj in [*cluster_roles(), *cluster_role_bindings()]:
+        await _ensure(api, obj)
