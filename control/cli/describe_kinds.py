@@ -351,5 +351,48 @@ async def generic(ctx: Context, obj) -> Section:
     return s
 
 
+def _go_list(values) -> str:
+    return "[" + " ".join(values) + "]"
+
+
+def _rule_rows(rules) -> list[list[str]]:
+    """kubectl's PolicyRule table: a row per resource (as resource.group) and name with its verbs
+    merged, and a row per non-resource URL and verb."""
+    merged: dict[tuple[str, str], list[str]] = {}
+    rows = []
+    for r in rules:
+        for group in r.api_groups:
+            for resource in r.resources:
+                name = f"{resource}.{group}" if group else resource
+                for rn in list(r.resource_names) or [None]:
+                    verbs = merged.setdefault((name, _go_list([rn] if rn is not None else [])), [])
+                    verbs += [v for v in r.verbs if v not in verbs]
+        rows += [["", _go_list([url]), "[]", _go_list([verb])] for url in r.non_resource_urls for verb in r.verbs]
+    rows += [[name, "[]", names, _go_list(verbs)] for (name, names), verbs in merged.items()]
+    return sorted(rows)
+
+
+async def role(ctx: Context, r) -> Section:
+    s = Section().add("Name", r.metadata.name)
+    s.add("Labels", map_text(dict(r.metadata.labels)))
+    s.add("Annotations", annotations_text(r.metadata))
+    rows = [["Resources", "Non-Resource URLs", "Resource Names", "Verbs"],
+            ["---------", "-----------------", "--------------", "-----"]]
+    s.add("PolicyRule", Section.table(rows + _rule_rows(r.rules)))
+    return s
+
+
+async def binding(ctx: Context, b) -> Section:
+    s = Section().add("Name", b.metadata.name)
+    s.add("Labels", map_text(dict(b.metadata.labels)))
+    s.add("Annotations", annotations_text(b.metadata))
+    s.add("Role", Section().add("Kind", b.role_ref.kind).add("Name", b.role_ref.name))
+    rows = [["Kind", "Name", "Namespace"], ["----", "----", "---------"]]
+    rows += [[sub.kind, sub.name, sub.namespace] for sub in b.subjects]
+    s.add("Subjects", Section.table(rows))
+    return s
+
+
 DESCRIBERS = {"Pod": pod, "Deployment": deployment, "ReplicaSet": replicaset, "Service": service, "Node": node,
-              "Namespace": namespace, "ConfigMap": configmap, "Secret": secret}
+              "Namespace": namespace, "ConfigMap": configmap, "Secret": secret,
+              "Role": role, "ClusterRole": role, "RoleBinding": binding, "ClusterRoleBinding": binding}

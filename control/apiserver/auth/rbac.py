@@ -319,16 +319,16 @@ def uncovered_rules(owner_rules: list[rbac_pb2.PolicyRule],
 
 
 def compact_rules(rules: list[rbac_pb2.PolicyRule]) -> list[rbac_pb2.PolicyRule]:
-    """Simple rules (one group, one resource, no names) merged by verb, as Kubernetes' CompactRules."""
-    merged: dict[tuple[str, str], rbac_pb2.PolicyRule] = {}
+    """Rules of one group, one resource and at most one name merged by verb (Kubernetes' CompactRules)."""
+    merged: dict[tuple[str, str, tuple[str, ...]], rbac_pb2.PolicyRule] = {}
     out: list[rbac_pb2.PolicyRule] = []
     for rule in rules:
-        simple = (len(rule.api_groups) == 1 and len(rule.resources) == 1 and not rule.resource_names
+        simple = (len(rule.api_groups) == 1 and len(rule.resources) == 1 and len(rule.resource_names) <= 1
                   and not rule.non_resource_urls)
         if not simple:
             out.append(rule)
             continue
-        key = (rule.api_groups[0], rule.resources[0])
+        key = (rule.api_groups[0], rule.resources[0], tuple(rule.resource_names))
         if key in merged:
             merged[key].verbs.extend(v for v in rule.verbs if v not in merged[key].verbs)
         else:
