@@ -10,7 +10,7 @@ Contract for the apiserver (engineer "authz"):
 
 Call check_escalation before storing a Create (old=None) or an Update (old =
 the stored object) of a Role, ClusterRole, RoleBinding or ClusterRoleBinding,
-after defaulting and validation and with obj.metadata.namespace filled in.
+after defaulting and validation (an empty namespace means "default", as in the handlers).
 `authorizer` is the whole chain (it answers the `escalate` and `bind` checks);
 `cache` is the apiserver's watch cache (the user's own rules come from it). It
 raises errors.ApiError(PERMISSION_DENIED) with Kubernetes' message, e.g.
@@ -387,7 +387,7 @@ def _check_role(authorizer: Authorizer, resolver: RuleResolver, user: UserInfo, 
                 old: Message | None, resource: str) -> None:
     if old is not None and list(old.rules) == list(obj.rules):
         return
-    namespace = obj.metadata.namespace if isinstance(obj, rbac_pb2.Role) else ""
+    namespace = (obj.metadata.namespace or "default") if isinstance(obj, rbac_pb2.Role) else ""
     # Kubernetes asks about the request's name, which a create (to the collection) does not have.
     name = obj.metadata.name if old is not None else ""
     if _allowed(authorizer, user, "escalate", resource, namespace, name):
@@ -402,7 +402,7 @@ def _check_binding(authorizer: Authorizer, resolver: RuleResolver, user: UserInf
     if old is not None and old.role_ref == obj.role_ref and list(old.subjects) == list(obj.subjects):
         return
     ref = obj.role_ref
-    namespace = obj.metadata.namespace if isinstance(obj, rbac_pb2.RoleBinding) else ""
+    namespace = (obj.metadata.namespace or "default") if isinstance(obj, rbac_pb2.RoleBinding) else ""
     resource = {"ClusterRole": "clusterroles", "Role": "roles"}.get(ref.kind)
     if resource and _allowed(authorizer, user, "bind", resource, namespace, ref.name):
         return
