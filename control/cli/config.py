@@ -1,63 +1,41 @@
-"""skiffctl's configuration: ~/.skiff/config (or $SKIFFCONFIG) plus command-line overrides."""
+"""skiffctl's configuration: the client config file (--kubeconfig, $SKIFFCONFIG, ~/.skiff/config) plus flags."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import yaml
+from control.client import kubeconfig
+from control.client.kubeconfig import DEFAULT_NAMESPACE, DEFAULT_SERVER, ClientConfig, ConfigError, config_path
 
-DEFAULT_SERVER = "127.0.0.1:6443"
-DEFAULT_NAMESPACE = "default"
+Config = ClientConfig
 
-
-class ConfigError(ValueError):
-    pass
-
-
-@dataclass
-class Config:
-    server: str = DEFAULT_SERVER
-    namespace: str = DEFAULT_NAMESPACE
-    token: str = ""
-
-
-def config_path() -> str:
-    return os.environ.get("SKIFFCONFIG") or os.path.join(os.path.expanduser("~"), ".skiff", "config")
+__all__ = ["DEFAULT_NAMESPACE", "DEFAULT_SERVER", "Config", "ConfigError", "Overrides", "config_path",
+           "load_config", "resolve"]
 
 
 def load_config(path: str | None = None) -> Config:
-    """Reads the config file; a missing file means the defaults."""
-    path = path or config_path()
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-    except FileNotFoundError:
-        return Config()
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"error loading config file \"{path}\": {e}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f'error loading config file "{path}": expected a mapping')
-    return _from_mapping(data, path)
+    return kubeconfig.load_client_config(path)
 
 
-def _from_mapping(data: dict, path: str) -> Config:
-    cfg = Config()
-    for key in ("server", "namespace", "token"):
-        value = data.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f'error loading config file "{path}": {key}: must be a non-empty string')
-        setattr(cfg, key, value)
-    return cfg
+@dataclass
+class Overrides:
+    """Command-line flags that replace the file's values (kubectl's names); None = not given."""
+    kubeconfig: str | None = None
+    server: str | None = None
+    namespace: str | None = None
+    token: str | None = None
+    certificate_authority: str | None = None
+    client_certificate: str | None = None
+    client_key: str | None = None
 
 
-def resolve(server: str | None, namespace: str | None) -> Config:
-    """The config file with --server and -n applied on top."""
-    cfg = load_config()
-    if server:
-        cfg.server = server
-    if namespace:
-        cfg.namespace = namespace
-    return cfg
+def resolve(server: str | None = None, namespace: str | None = None, overrides: Overrides | None = None) -> Config:
+    """The config file with the flags applied on top (paths on the command line are relative to the cwd)."""
+    o = overrides or Overrides()
+    cfg = kubeconfig.load_client_config(o.kubeconfig)
+    given = {"server": server or o.server, "namespace": namespace or o.namespace, "token": o.token}
+    for key in ("certificate_authority", "client_certificate", "client_key"):
+        path = getattr(o, key)
+        given[key] = os.path.abspath(path) if path else None
+    return replace(cfg, **{k: v for k, v in given.items() if v})

@@ -6,12 +6,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-import grpc
-
 from control.cli.config import Config
 from control.cli.errors import CommandError
-from control.client.client import CHANNEL_OPTIONS, Client
+from control.client.client import Client
 from control.client.kinds import Kind, lookup
+from control.client.kubeconfig import make_channel
 
 
 @dataclass
@@ -43,30 +42,8 @@ class Context:
         return self.namespace
 
 
-class _BearerToken(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor,
-                   grpc.aio.StreamStreamClientInterceptor):
-    def __init__(self, token: str) -> None:
-        self.metadata = ("authorization", f"Bearer {token}")
-
-    def _with_token(self, details):
-        metadata = list(details.metadata or []) + [self.metadata]
-        return details._replace(metadata=metadata)
-
-    async def intercept_unary_unary(self, continuation, details, request):
-        return await continuation(self._with_token(details), request)
-
-    async def intercept_unary_stream(self, continuation, details, request):
-        return await continuation(self._with_token(details), request)
-
-    async def intercept_stream_stream(self, continuation, details, request_iterator):
-        return await continuation(self._with_token(details), request_iterator)
-
-
 def make_client(config: Config) -> Client:
-    target = config.server.split("://", 1)[-1]
-    interceptors = [_BearerToken(config.token)] if config.token else None
-    channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)
-    return Client(target, channel)
+    return Client(config.target, make_channel(config.target, config))
 
 
 def parse_resources(args: list[str]) -> list[tuple[Kind, str | None]]:

@@ -11,7 +11,7 @@ import grpc
 
 from control.cli import describe
 from control.cli.commands import apply, create, delete, diff, get, metadata, nodes, pods, rollout, scale, wait
-from control.cli.config import ConfigError, resolve
+from control.cli.config import ConfigError, Overrides, resolve
 from control.cli.context import Context, make_client
 from control.cli.errors import CommandError, describe_rpc_error
 from control.cli.manifests import ManifestLoadError
@@ -30,13 +30,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _global_flags(suppress: bool) -> argparse.ArgumentParser:
-    """--server, -n, -A: accepted before the verb and after it, like kubectl."""
+    """--server, -n, -A and the credential flags: accepted before the verb and after it, like kubectl."""
     default = argparse.SUPPRESS if suppress else None
     p = _Parser(add_help=False)
     p.add_argument("-s", "--server", default=default, help="the apiserver's HOST:PORT")
     p.add_argument("-n", "--namespace", default=default, help="the namespace for this request")
     p.add_argument("-A", "--all-namespaces", action="store_true",
                    default=argparse.SUPPRESS if suppress else False)
+    p.add_argument("--kubeconfig", default=default, help="the client config file (default: $SKIFFCONFIG, "
+                   "~/.skiff/config)")
+    p.add_argument("--token", default=default, help="bearer token for authentication to the apiserver")
+    p.add_argument("--certificate-authority", default=default, help="path to a cert file for the CA")
+    p.add_argument("--client-certificate", default=default, help="path to a client certificate file for TLS")
+    p.add_argument("--client-key", default=default, help="path to a client key file for TLS")
     return p
 
 
@@ -67,7 +73,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        config = resolve(args.server, args.namespace)
+        config = resolve(args.server, args.namespace, _overrides(args))
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -79,8 +85,31 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def _overrides(args: argparse.Namespace) -> Overrides:
+    return Overrides(kubeconfig=args.kubeconfig, token=args.token, certificate_authority=args.certificate_authority,
+                     client_certificate=args.client_certificate, client_key=args.client_key)
+
+
+def _tls_failure(err: grpc.RpcError) -> str | None:
+    """gRPC reports a failed TLS handshake as UNAVAILABLE; say what went wrong, as kubectl does."""
+    details = err.details() or ""
+    if err.code() != grpc.StatusCode.UNAVAILABLE or not any(
+            s in details for s in ("SSL", "Ssl", "handshake", "CERTIFICATE", "certificate")):
+        return None
+    if "CERTIFICATE_VERIFY_FAILED" in details:
+        return "Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by " \
+               "unknown authority (or not valid for the server's name; check certificate-authority and " \
+               "tls-server-name)"
+    return f"Unable to connect to the server: TLS handshake failed: {details}"
+
+
 async def _run(args, config) -> int:
-    ctx = Context(make_client(config), config, namespace_given=bool(args.namespace))
+    try:
+        client = make_client(config)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    ctx = Context(client, config, namespace_given=bool(args.namespace))
     try:
         await args.run(args, ctx)
     except CommandError as e:
@@ -88,7 +117,7 @@ async def _run(args, config) -> int:
     except (ManifestLoadError, ManifestError, UnknownKindError) as e:
         ctx.err(f"error: {e}")
     except grpc.RpcError as e:
-        ctx.err(describe_rpc_error(e, config.server))
+        ctx.err(_tls_failure(e) or describe_rpc_error(e, config.server))
     except Exception as e:  # noqa: BLE001 - a bug still ends with kubectl's "error:" line, not a traceback
         if os.environ.get("SKIFFCTL_DEBUG"):
             raise

@@ -9,17 +9,8 @@ import grpc
 from google.protobuf.message import Message
 
 from control.client.kinds import Kind, kind_of, lookup
+from control.client.kubeconfig import CHANNEL_OPTIONS, ClientConfig, load_client_config, make_channel
 from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, services_pb2_grpc
-
-# Generous limits: etcd refuses values over 1.5 MiB, lists can be larger.
-CHANNEL_OPTIONS = [
-    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
-    ("grpc.max_send_message_length", 64 * 1024 * 1024),
-    ("grpc.keepalive_time_ms", 30_000),
-    # gRPC's default reconnect back-off grows to 120 s; components should be back soon after the apiserver.
-    ("grpc.initial_reconnect_backoff_ms", 500),
-    ("grpc.max_reconnect_backoff_ms", 5000),
-]
 
 
 @dataclass
@@ -35,9 +26,11 @@ def _kind(kind: Kind | str) -> Kind:
 class Client:
     """One channel to the apiserver; methods mirror the API's RPCs."""
 
-    def __init__(self, target: str, channel: grpc.aio.Channel | None = None) -> None:
+    def __init__(self, target: str, channel: grpc.aio.Channel | None = None, *,
+                 config: ClientConfig | None = None) -> None:
+        """Without a channel, one from config (default: the client config file, $SKIFFCONFIG)."""
         self.target = target
-        self.channel = channel or grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self.channel = channel or make_channel(target, config or load_client_config())
         self._stubs: dict[str, object] = {}
 
     def stub(self, kind: Kind | str):

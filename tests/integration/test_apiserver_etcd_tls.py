@@ -16,7 +16,7 @@ from tests.fixtures.procs import free_port, port_open, stop, wait_for
 async def test_apiserver_over_etcd_tls():
     work = tempfile.mkdtemp(prefix="skiff-etcd-tls-")
     certs = os.path.join(work, "pki")
-    subprocess.run([sys.executable, "scripts/certs", certs, "--ip", "127.0.0.1"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "scripts/certs", certs, "etcd", "--ip", "127.0.0.1"], check=True, capture_output=True)
     port, peer, api_port = free_port(), free_port(), free_port()
     url = f"https://127.0.0.1:{port}"
     etcd = subprocess.Popen(

@@ -1,0 +1,162 @@
+"""The client config file shared by skiffctl and every component: where the apiserver is and who we are.
+
+A flat YAML mapping (Skiff's simplified kubeconfig):
+
+    server: 127.0.0.1:6443
+    namespace: default
+    certificate-authority: ca.crt       # TLS when set
+    client-certificate: admin.crt
+    client-key: admin.key
+    token: "..."                        # bearer token, alternative to a client certificate
+    tls-server-name: kubernetes         # the name to verify in the apiserver's certificate
+    insecure: true                      # plaintext, only for an apiserver run with --insecure-dev
+
+Relative paths are relative to the file's directory. A missing file means the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import grpc
+import yaml
+
+# Generous limits: etcd refuses values over 1.5 MiB, lists can be larger.
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 30_000),
+    # gRPC's default reconnect back-off grows to 120 s; components should be back soon after the apiserver.
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 5000),
+]
+
+DEFAULT_SERVER = "127.0.0.1:6443"
+DEFAULT_NAMESPACE = "default"
+
+_STRING_KEYS = ("server", "namespace", "certificate-authority", "client-certificate", "client-key",
+                "token", "tls-server-name")
+_PATH_KEYS = ("certificate-authority", "client-certificate", "client-key")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class ClientConfig:
+    server: str = DEFAULT_SERVER
+    namespace: str = DEFAULT_NAMESPACE
+    certificate_authority: str = ""
+    client_certificate: str = ""
+    client_key: str = ""
+    token: str = ""
+    tls_server_name: str = ""
+    insecure: bool = False
+
+    @property
+    def target(self) -> str:
+        """The server as a gRPC target (a scheme such as https:// is dropped)."""
+        return self.server.split("://", 1)[-1]
+
+
+def config_path() -> str:
+    return os.environ.get("SKIFFCONFIG") or os.path.join(os.path.expanduser("~"), ".skiff", "config")
+
+
+def load_client_config(path: str | None = None) -> ClientConfig:
+    """Reads the config file ($SKIFFCONFIG, else ~/.skiff/config); a missing file means the defaults."""
+    path = path or config_path()
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except FileNotFoundError:
+        return ClientConfig()
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f'error loading config file "{path}": {e}') from None
+    if data is None:
+        return ClientConfig()
+    if not isinstance(data, dict):
+        raise ConfigError(f'error loading config file "{path}": expected a mapping')
+    try:
+        return config_from_mapping(data, os.path.dirname(os.path.abspath(path)))
+    except ConfigError as e:
+        raise ConfigError(f'error loading config file "{path}": {e}') from None
+
+
+def config_from_mapping(data: dict, base_dir: str) -> ClientConfig:
+    cfg = ClientConfig()
+    for key, value in data.items():
+        if key not in _STRING_KEYS and key != "insecure":
+            known = ", ".join((*_STRING_KEYS, "insecure"))
+            raise ConfigError(f"unknown key {key!r} (known keys: {known})")
+        if value is None:
+            continue
+        if key == "insecure":
+            if not isinstance(value, bool):
+                raise ConfigError(f"insecure: must be true or false, not {value!r}")
+            cfg.insecure = value
+            continue
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{key}: must be a non-empty string")
+        if key in _PATH_KEYS:
+            value = os.path.join(base_dir, os.path.expanduser(value))
+        setattr(cfg, key.replace("-", "_"), value)
+    return cfg
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ConfigError(f'unable to read {what} "{path}": {e.strerror or e}') from None
+
+
+def channel_credentials(config: ClientConfig) -> grpc.ChannelCredentials:
+    """TLS with the config's CA (the system roots without one) and client certificate, plus its token."""
+    if bool(config.client_certificate) != bool(config.client_key):
+        raise ConfigError("client-certificate and client-key must be given together")
+    ca = _read(config.certificate_authority, "certificate-authority") if config.certificate_authority else None
+    key = _read(config.client_key, "client-key") if config.client_key else None
+    cert = _read(config.client_certificate, "client-certificate") if config.client_certificate else None
+    creds = grpc.ssl_channel_credentials(ca, key, cert)
+    if config.token:
+        creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(config.token))
+    return creds
+
+
+def make_channel(target: str, config: ClientConfig, options: list[tuple[str, object]] | None = None
+                 ) -> grpc.aio.Channel:
+    """A channel to the apiserver at target with the config's credentials; plaintext only when insecure."""
+    opts = list(CHANNEL_OPTIONS if options is None else options)
+    if config.insecure:
+        interceptors = [BearerToken(config.token)] if config.token else None
+        return grpc.aio.insecure_channel(target, options=opts, interceptors=interceptors)
+    if config.tls_server_name:
+        opts.append(("grpc.ssl_target_name_override", config.tls_server_name))
+    return grpc.aio.secure_channel(target, channel_credentials(config), options=opts)
+
+
+class BearerToken(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor,
+                  grpc.aio.StreamUnaryClientInterceptor, grpc.aio.StreamStreamClientInterceptor):
+    """`authorization: Bearer <token>` on a plaintext channel (gRPC's call credentials need TLS)."""
+
+    def __init__(self, token: str) -> None:
+        self.metadata = ("authorization", f"Bearer {token}")
+
+    def _with_token(self, details):
+        return details._replace(metadata=list(details.metadata or []) + [self.metadata])
+
+    async def intercept_unary_unary(self, continuation, details, request):
+        return await continuation(self._with_token(details), request)
+
+    async def intercept_unary_stream(self, continuation, details, request):
+        return await continuation(self._with_token(details), request)
+
+    async def intercept_stream_unary(self, continuation, details, request_iterator):
+        return await continuation(self._with_token(details), request_iterator)
+
+    async def intercept_stream_stream(self, continuation, details, request_iterator):
+        return await continuation(self._with_token(details), request_iterator)
