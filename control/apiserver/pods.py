@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf.message import Message
@@ -67,12 +68,30 @@ def _set_scheduled(pod: pod_pb2.Pod) -> None:
     pod.status.conditions.add(type="PodScheduled", status="True").last_transition_time.CopyFrom(now())
 
 
-class AgentProxy:
-    """Channels to node agents, found through Node status (InternalIP + kubelet port)."""
+@dataclass(frozen=True)
+class KubeletClientTLS:
+    """kube-apiserver's --kubelet-certificate-authority, --kubelet-client-certificate and --kubelet-client-key."""
+    ca: str
+    cert: str
+    key: str
 
-    def __init__(self, api: ApiContext) -> None:
+    def credentials(self) -> grpc.ChannelCredentials:
+        def read(path: str) -> bytes:
+            with open(path, "rb") as f:
+                return f.read()
+        return grpc.ssl_channel_credentials(read(self.ca), read(self.key), read(self.cert))
+
+
+class AgentProxy:
+    """Channels to node agents, found through Node status (InternalIP + kubelet port).
+
+    With tls, each agent must present a certificate from the CA naming its node (SAN DNS:<node>), whatever
+    address it is reached at; we present the kubelet-client certificate."""
+
+    def __init__(self, api: ApiContext, tls: KubeletClientTLS | None = None) -> None:
         self.api = api
-        self.channels: dict[str, grpc.aio.Channel] = {}
+        self.credentials = tls.credentials() if tls else None
+        self.channels: dict[tuple[str, str], grpc.aio.Channel] = {}
 
     async def close(self) -> None:
         for channel in self.channels.values():
@@ -84,9 +103,16 @@ class AgentProxy:
         if not port or not address:
             raise errors.unavailable(f'node "{node.metadata.name}" does not publish its agent endpoint')
         target = f"{address}:{port}"
-        if target not in self.channels:
-            self.channels[target] = grpc.aio.insecure_channel(target)
-        return node_agent_pb2_grpc.NodeAgentStub(self.channels[target])
+        key = (target, node.metadata.name)
+        if key not in self.channels:
+            self.channels[key] = self._channel(target, node.metadata.name)
+        return node_agent_pb2_grpc.NodeAgentStub(self.channels[key])
+
+    def _channel(self, target: str, node_name: str) -> grpc.aio.Channel:
+        if self.credentials is None:
+            return grpc.aio.insecure_channel(target)
+        return grpc.aio.secure_channel(target, self.credentials,
+                                       options=[("grpc.ssl_target_name_override", node_name)])
 
     async def _node(self, name: str) -> Message:
         cache = self.api.cache[NODE]
@@ -154,4 +180,4 @@ async def _relay(call) -> AsyncIterator[Message]:
         call.cancel()
 
 
-__all__ = ["bind", "AgentProxy", "meta_pb2"]
+__all__ = ["bind", "AgentProxy", "KubeletClientTLS", "meta_pb2"]
