@@ -13,10 +13,12 @@ import sys
 import psutil
 
 from control.client.client import Client
+from control.client.component import add_client_flags, client_config, client_from_flags
+from control.client.kubeconfig import ClientConfig
 from node.agent import Agent, AgentConfig
 from node.cri import CRI, CRIError
 from node.registration import NodeConfig, NodeRegistration, capacity, default_hostname, default_node_ip
-from node.server import NodeAgentServicer, serve
+from node.server import NodeAgentServicer, serve, server_credentials
 from node.stats import StatsProvider
 
 log = logging.getLogger("skiff-agent")
@@ -24,7 +26,12 @@ log = logging.getLogger("skiff-agent")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="skiff-agent", description=__doc__)
-    p.add_argument("--apiserver", required=True, help="HOST:PORT of skiff-apiserver")
+    add_client_flags(p)
+    p.add_argument("--tls-cert-file", default="",
+                   help="serving certificate of the NodeAgent port (default: the kubeconfig's client certificate)")
+    p.add_argument("--tls-private-key-file", default="", help="its key (default: the kubeconfig's client key)")
+    p.add_argument("--client-ca-file", default="",
+                   help="CA of the callers' client certificates (default: the kubeconfig's certificate-authority)")
     p.add_argument("--node-name", default="", help="the Node's name (default: the hostname)")
     p.add_argument("--container-runtime-endpoint", default="unix:///run/containerd/containerd.sock")
     p.add_argument("--root-dir", default="/var/lib/skiff-agent", help="pod volumes, logs and state")
@@ -79,10 +86,28 @@ async def wait_for_runtime(cri: CRI) -> str:
             await asyncio.sleep(1.0)
 
 
-async def start_node_server(listen: str, cri: CRI, node_name: str):
-    """The NodeAgent gRPC server (logs/exec/stats); returns (server, port)."""
+def serving_tls(args: argparse.Namespace, config: ClientConfig) -> tuple[str, str, str] | None:
+    """(cert, key, client CA) of the NodeAgent port: the flags, else the node's one certificate from its
+    kubeconfig; None (plaintext) when there is neither."""
+    cert = args.tls_cert_file or (config.client_certificate if not config.insecure else "")
+    key = args.tls_private_key_file or (config.client_key if not config.insecure else "")
+    ca = args.client_ca_file or (config.certificate_authority if not config.insecure else "")
+    if not (cert or key or ca):
+        return None
+    if not (cert and key and ca):
+        raise SystemExit("the NodeAgent's TLS needs --tls-cert-file, --tls-private-key-file and --client-ca-file "
+                         "(or a kubeconfig with client-certificate, client-key and certificate-authority)")
+    return cert, key, ca
+
+
+async def start_node_server(listen: str, cri: CRI, node_name: str, tls: tuple[str, str, str] | None = None):
+    """The NodeAgent gRPC server (logs/exec/stats), TLS with tls=(cert, key, client CA); returns (server, port)."""
     servicer = NodeAgentServicer(cri, StatsProvider(cri, node_name))
-    return await serve(listen, servicer)
+    try:
+        credentials = server_credentials(*tls) if tls else None
+    except OSError as e:
+        raise SystemExit(f"the NodeAgent's TLS: {e}") from None
+    return await serve(listen, servicer, credentials)
 
 
 async def network_task(args: argparse.Namespace, client: Client, node_name: str, node_ip: str) -> None:
@@ -107,7 +132,9 @@ async def run(args: argparse.Namespace) -> None:
     hostname = node_name
     node_ip = args.node_ip or default_node_ip()
     os.makedirs(args.root_dir, exist_ok=True)
-    client = Client(args.apiserver)
+    config = client_config(args)
+    tls = serving_tls(args, config)
+    client = client_from_flags(args, config)
     cri = CRI(args.container_runtime_endpoint)
     runtime_version = await wait_for_runtime(cri)
     _, allocatable = capacity(args.root_dir)
@@ -116,7 +143,7 @@ async def run(args: argparse.Namespace) -> None:
         cluster_dns=[s for s in args.cluster_dns.split(",") if s], cluster_domain=args.cluster_domain,
         resolv_conf=args.resolv_conf, restart_backoff_base=args.restart_backoff_base,
         memory_capacity=psutil.virtual_memory().total, allocatable=allocatable))
-    server, port = await start_node_server(args.listen, cri, node_name)
+    server, port = await start_node_server(args.listen, cri, node_name, tls)
     registration = NodeRegistration(client, NodeConfig(
         node_name=node_name, node_ip=node_ip, hostname=hostname, root_dir=args.root_dir, agent_port=port,
         lease_duration=args.node_lease_duration, status_update_interval=args.node_status_update,

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 import grpc
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node.cri import (
@@ -320,11 +323,81 @@ async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInpu
         await session.close_stdin()
 
 
-async def serve(listen: str, servicer: NodeAgentServicer) -> tuple[grpc.aio.Server, int]:
-    """Starts a gRPC server with the NodeAgent service on listen (HOST:PORT); returns it and its port."""
-    server = grpc.aio.server()
+# ---- TLS: only the apiserver (a kube-apiserver-kubelet-client certificate in system:masters) may call ----
+
+MASTERS = "system:masters"
+
+
+@functools.lru_cache(maxsize=64)
+def _subject(pem: bytes) -> tuple[str, tuple[str, ...]]:
+    """(CN, O...) of a client certificate: Kubernetes' user and groups."""
+    name = x509.load_pem_x509_certificate(pem).subject
+    cn = next((str(a.value) for a in name.get_attributes_for_oid(NameOID.COMMON_NAME)), "")
+    return cn, tuple(str(a.value) for a in name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+
+
+async def _authorize(context: grpc.aio.ServicerContext, method: str) -> None:
+    pems = context.auth_context().get("x509_pem_cert")
+    if not pems:
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "Unauthorized: a client certificate is required")
+    user, groups = _subject(pems[0])
+    if MASTERS not in groups:
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                            f"Forbidden (user={user}, groups={list(groups)}, method={method}): "
+                            f"the node agent serves only members of {MASTERS}")
+
+
+def _guarded(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    """The same handler, authorizing the caller before the method runs."""
+    if handler.unary_unary:
+        async def unary_unary(request, context):
+            await _authorize(context, method)
+            return await handler.unary_unary(request, context)
+        return grpc.unary_unary_rpc_method_handler(unary_unary, handler.request_deserializer,
+                                                   handler.response_serializer)
+    if handler.unary_stream:
+        async def unary_stream(request, context):
+            await _authorize(context, method)
+            async for response in handler.unary_stream(request, context):
+                yield response
+        return grpc.unary_stream_rpc_method_handler(unary_stream, handler.request_deserializer,
+                                                    handler.response_serializer)
+    if handler.stream_stream:
+        async def stream_stream(requests, context):
+            await _authorize(context, method)
+            async for response in handler.stream_stream(requests, context):
+                yield response
+        return grpc.stream_stream_rpc_method_handler(stream_stream, handler.request_deserializer,
+                                                     handler.response_serializer)
+    raise TypeError(f"{method}: unsupported handler type")
+
+
+class _MastersOnly(grpc.aio.ServerInterceptor):
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        return _guarded(handler, handler_call_details.method) if handler else handler
+
+
+def server_credentials(cert_file: str, key_file: str, client_ca_file: str) -> grpc.ServerCredentials:
+    """The agent's serving certificate, requiring a client certificate signed by the cluster CA."""
+    def read(path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+    return grpc.ssl_server_credentials([(read(key_file), read(cert_file))], root_certificates=read(client_ca_file),
+                                       require_client_auth=True)
+
+
+async def serve(listen: str, servicer: NodeAgentServicer, credentials: grpc.ServerCredentials | None = None
+                ) -> tuple[grpc.aio.Server, int]:
+    """Starts a gRPC server with the NodeAgent service on listen (HOST:PORT); returns it and its port.
+
+    With credentials it serves TLS only, to callers whose client certificate is in system:masters."""
+    server = grpc.aio.server(interceptors=[_MastersOnly()] if credentials else None)
     na_grpc.add_NodeAgentServicer_to_server(servicer, server)
-    port = server.add_insecure_port(listen)
+    if credentials:
+        port = server.add_secure_port(listen, credentials)
+    else:
+        port = server.add_insecure_port(listen)
     if port == 0:
         raise OSError(f"cannot listen on {listen}")
     await server.start()

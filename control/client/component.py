@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import os
 import signal
 import socket
 import sys
@@ -17,6 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from control.client.client import Client
+from control.client.kubeconfig import ClientConfig, ConfigError, load_client_config
 from control.client.leaderelection import LeaderElector
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,31 @@ def duration(text: str) -> float:
     if number or not text:
         raise argparse.ArgumentTypeError(f"invalid duration {text!r}: missing unit")
     return total
+
+
+def add_client_flags(p: argparse.ArgumentParser) -> None:
+    """--kubeconfig (who we are, where the apiserver is) and --apiserver (overrides the file's server)."""
+    p.add_argument("--kubeconfig", default=None,
+                   help="the client config file (default: $SKIFFCONFIG, else ~/.skiff/config)")
+    p.add_argument("--apiserver", default=os.environ.get("SKIFF_APISERVER") or None,
+                   help="the apiserver's HOST:PORT (default: the kubeconfig's server)")
+
+
+def client_config(args: argparse.Namespace) -> ClientConfig:
+    """The config named by --kubeconfig with --apiserver applied; exits with a clear message if it is bad."""
+    try:
+        config = load_client_config(args.kubeconfig)
+    except ConfigError as e:
+        raise SystemExit(f"--kubeconfig: {e}") from None
+    return dataclasses.replace(config, server=args.apiserver) if args.apiserver else config
+
+
+def client_from_flags(args: argparse.Namespace, config: ClientConfig | None = None) -> Client:
+    config = config or client_config(args)
+    try:
+        return Client(config.target, config=config)
+    except ConfigError as e:
+        raise SystemExit(f"--kubeconfig: {e}") from None
 
 
 def add_leader_election_flags(p: argparse.ArgumentParser, resource_name: str) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import socket
 
-from control.client.client import Client
 from control.client.component import (
+    add_client_flags,
     add_leader_election_flags,
     check_leader_election_flags,
+    client_from_flags,
     component_main,
     duration,
     parse_bool,
@@ -32,8 +32,7 @@ def _controllers(text: str) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="skiff-controller-manager", description=__doc__)
-    p.add_argument("--apiserver", default=os.environ.get("SKIFF_APISERVER", "127.0.0.1:6443"),
-                   help="the apiserver's HOST:PORT")
+    add_client_flags(p)
     p.add_argument("--controllers", type=_controllers, default=["*"],
                    help=f"comma-separated: '*' for all, 'foo' enables, '-foo' disables "
                         f"(known: {', '.join(CONTROLLERS)})")
@@ -71,7 +70,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 async def run(args: argparse.Namespace) -> int:
-    client = Client(args.apiserver)
+    client = client_from_flags(args)
     host = socket.gethostname()
     manager = ControllerManager(client, args.controllers, options=_options(args), host=host)
     return await run_elected(client, args, manager.run, host)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
-from control.client.client import Client
 from control.client.component import (
+    add_client_flags,
     add_leader_election_flags,
     check_leader_election_flags,
+    client_from_flags,
     component_main,
     run_elected,
 )
@@ -27,8 +27,7 @@ def _percentage(text: str) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="skiff-scheduler", description=__doc__)
-    p.add_argument("--apiserver", default=os.environ.get("SKIFF_APISERVER", "127.0.0.1:6443"),
-                   help="the apiserver's HOST:PORT")
+    add_client_flags(p)
     p.add_argument("--scheduler-name", default=DEFAULT_SCHEDULER_NAME,
                    help="schedule pods whose spec.schedulerName is this (empty counts as default-scheduler)")
     p.add_argument("--percentage-of-nodes-to-score", type=_percentage, default=0,
@@ -42,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> int:
-    client = Client(args.apiserver)
+    client = client_from_flags(args)
     scheduler = Scheduler(client, args.scheduler_name, args.percentage_of_nodes_to_score, args.parallel_binds)
     return await run_elected(client, args, scheduler.run)
 

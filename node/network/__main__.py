@@ -14,14 +14,14 @@ import contextlib
 import logging
 import signal
 
-from control.client.client import Client
+from control.client.component import add_client_flags, client_from_flags
 from node.network import NetworkOptions, run_node_network
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, NetworkOptions]:
     p = argparse.ArgumentParser(prog="python -m node.network", description=__doc__.splitlines()[0])
     d = NetworkOptions()
-    p.add_argument("--apiserver", required=True, help="HOST:PORT or unix:PATH of skiff-apiserver")
+    add_client_flags(p)
     p.add_argument("--node-name", required=True)
     p.add_argument("--node-ip", default=d.node_ip, help="default: the Node's InternalIP")
     p.add_argument("--cni-conf-dir", default=d.cni_conf_dir)
@@ -46,7 +46,7 @@ async def _main(args: argparse.Namespace, opts: NetworkOptions) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
-    async with Client(args.apiserver) as client:
+    async with client_from_flags(args) as client:
         with contextlib.suppress(asyncio.CancelledError):
             await run_node_network(client, args.node_name, opts)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from control.cli.config import DEFAULT_SERVER, ConfigError, load_config, resolve
+from control.cli.config import DEFAULT_SERVER, ConfigError, Overrides, load_config, resolve
 from control.cli.context import parse_resources
 from control.cli.errors import CommandError
 from control.cli.main import parse_args
@@ -21,6 +21,21 @@ def test_config_file_env_and_overrides(tmp_path, monkeypatch):
     assert (cfg.server, cfg.namespace) == ("127.0.0.1:1", "other")
     monkeypatch.setenv("SKIFFCONFIG", str(tmp_path / "missing"))
     assert (load_config().server, load_config().namespace) == (DEFAULT_SERVER, "default")
+
+
+def test_credential_flags_override_the_file(tmp_path, monkeypatch):
+    other = tmp_path / "other"
+    other.write_text("server: 10.0.0.2:6443\ncertificate-authority: ca.crt\ntoken: from-file\n")
+    monkeypatch.setenv("SKIFFCONFIG", str(tmp_path / "missing"))
+    monkeypatch.chdir(tmp_path)
+    cfg = resolve(None, None, Overrides(kubeconfig=str(other), token="t", client_certificate="me.crt",
+                                        client_key="/k/me.key"))
+    assert (cfg.server, cfg.token, cfg.certificate_authority) == ("10.0.0.2:6443", "t", str(tmp_path / "ca.crt"))
+    assert (cfg.client_certificate, cfg.client_key) == (str(tmp_path / "me.crt"), "/k/me.key")
+    args = parse_args(["get", "po", "--kubeconfig", "k", "--token", "x", "--certificate-authority", "c",
+                       "--client-certificate", "cc", "--client-key", "ck"])
+    assert (args.kubeconfig, args.token, args.certificate_authority, args.client_certificate,
+            args.client_key) == ("k", "x", "c", "cc", "ck")
 
 
 def test_bad_config(tmp_path):

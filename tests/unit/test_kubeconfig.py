@@ -1,0 +1,77 @@
+"""control/client/kubeconfig.py: the client config file every client reads, and the credentials built from it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from control.client.kubeconfig import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SERVER,
+    ClientConfig,
+    ConfigError,
+    channel_credentials,
+    load_client_config,
+)
+
+
+def write(tmp_path, text: str) -> str:
+    path = tmp_path / "config"
+    path.write_text(text)
+    return str(path)
+
+
+def test_every_key_and_paths_relative_to_the_file(tmp_path):
+    path = write(tmp_path, "server: 10.0.0.1:6443\nnamespace: team\ncertificate-authority: pki/ca.crt\n"
+                           "client-certificate: /abs/admin.crt\nclient-key: ~/admin.key\ntoken: abc\n"
+                           "tls-server-name: kubernetes\ninsecure: false\n")
+    cfg = load_client_config(path)
+    assert cfg == ClientConfig(server="10.0.0.1:6443", namespace="team",
+                               certificate_authority=str(tmp_path / "pki" / "ca.crt"),
+                               client_certificate="/abs/admin.crt",
+                               client_key=os.path.expanduser("~/admin.key"), token="abc",
+                               tls_server_name="kubernetes", insecure=False)
+
+
+def test_missing_or_empty_file_means_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKIFFCONFIG", str(tmp_path / "missing"))
+    assert load_client_config() == ClientConfig()
+    assert (ClientConfig().server, ClientConfig().namespace) == (DEFAULT_SERVER, DEFAULT_NAMESPACE)
+    assert load_client_config(write(tmp_path, "")) == ClientConfig()
+
+
+def test_skiffconfig_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKIFFCONFIG", write(tmp_path, "server: a:1\ninsecure: true\n"))
+    cfg = load_client_config()
+    assert (cfg.server, cfg.insecure, cfg.target) == ("a:1", True, "a:1")
+    assert ClientConfig(server="https://b:2").target == "b:2"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("server: [a, b]\n", "server: must be a non-empty string"),
+    ("namespace: ''\n", "namespace: must be a non-empty string"),
+    ("token: 12\n", "token: must be a non-empty string"),
+    ("client-key: {a: 1}\n", "client-key: must be a non-empty string"),
+    ("insecure: 'yes'\n", "insecure: must be true or false"),
+    ("certificate-authorty: ca.crt\n", "unknown key 'certificate-authorty'"),
+    ("- just a list\n", "expected a mapping"),
+    ("server: [\n", "error loading config file"),
+])
+def test_bad_config_names_the_key(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as e:
+        load_client_config(path)
+    assert path in str(e.value)
+
+
+def test_credentials_need_readable_files(tmp_path):
+    with pytest.raises(ConfigError, match=r'unable to read certificate-authority ".*/nope.crt"'):
+        channel_credentials(ClientConfig(certificate_authority=str(tmp_path / "nope.crt")))
+    with pytest.raises(ConfigError, match="client-certificate and client-key must be given together"):
+        channel_credentials(ClientConfig(client_certificate=str(tmp_path / "a.crt")))
+    ca = tmp_path / "ca.crt"
+    ca.write_text("not a pem, but readable")
+    with pytest.raises(ConfigError, match='unable to read client-key'):
+        channel_credentials(ClientConfig(certificate_authority=str(ca), client_certificate=str(ca),
+                                         client_key=str(tmp_path / "missing.key")))
