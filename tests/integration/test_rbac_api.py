@@ -8,6 +8,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from control.client.convert import from_dict, to_dict
+from tests.fixtures.controllers import running_controllers
+from tests.fixtures.procs import eventually
 
 RBAC = "rbac.authorization.k8s.io/v1"
 
@@ -98,3 +100,22 @@ async def test_delete_role(client):
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await client.get("role", "short-lived", "default")
     assert e.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_namespace_deletion_removes_its_roles_and_bindings(apiserver, client):
+    async with running_controllers(apiserver.target, ["namespace"]):
+        await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rbac-tmp"}}))
+        await client.create(from_dict(role("r", "rbac-tmp")))
+        await client.create(from_dict(role_binding("rb", "r", "rbac-tmp")))
+        await client.delete("ns", "rbac-tmp")
+
+        async def namespace_gone() -> bool:
+            try:
+                await client.get("ns", "rbac-tmp")
+            except grpc.aio.AioRpcError as e:
+                return e.code() == grpc.StatusCode.NOT_FOUND
+            return False
+        await eventually(namespace_gone, timeout=15, what="namespace removed")
+        for kind in ("role", "rolebinding"):
+            items, _ = await client.list_all(kind, "rbac-tmp")
+            assert items == [], kind
