@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import grpc
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 # Generous limits: etcd refuses values over 1.5 MiB, lists can be larger.
 CHANNEL_OPTIONS = [
@@ -114,13 +116,44 @@ def _read(path: str, what: str) -> bytes:
         raise ConfigError(f'unable to read {what} "{path}": {e.strerror or e}') from None
 
 
+def _certificates(path: str, what: str) -> list[x509.Certificate]:
+    data = _read(path, what)
+    try:
+        return x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise ConfigError(f'{what} "{path}": the file does not contain any valid PEM certificate') from None
+
+
+def _private_key(path: str) -> bytes:
+    data = _read(path, "client-key")
+    try:
+        serialization.load_pem_private_key(data, None)
+    except (ValueError, TypeError):
+        raise ConfigError(f'client-key "{path}": the file does not contain a valid unencrypted PEM private key') \
+            from None
+    return data
+
+
+def _client_pair(config: ClientConfig) -> tuple[bytes, bytes]:
+    """(key, certificate chain) PEM, checked to belong together: grpc would only fail at the handshake."""
+    certs = _certificates(config.client_certificate, "client-certificate")
+    key = _private_key(config.client_key)
+    public = serialization.load_pem_private_key(key, None).public_key()
+    if certs[0].public_key() != public:
+        raise ConfigError(f'client-key "{config.client_key}" does not match client-certificate '
+                          f'"{config.client_certificate}"')
+    return key, b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+
+
 def channel_credentials(config: ClientConfig) -> grpc.ChannelCredentials:
     """TLS with the config's CA (the system roots without one) and client certificate, plus its token."""
     if bool(config.client_certificate) != bool(config.client_key):
         raise ConfigError("client-certificate and client-key must be given together")
-    ca = _read(config.certificate_authority, "certificate-authority") if config.certificate_authority else None
-    key = _read(config.client_key, "client-key") if config.client_key else None
-    cert = _read(config.client_certificate, "client-certificate") if config.client_certificate else None
+    ca = None
+    if config.certificate_authority:
+        ca = b"".join(c.public_bytes(serialization.Encoding.PEM)
+                      for c in _certificates(config.certificate_authority, "certificate-authority"))
+    key, cert = _client_pair(config) if config.client_certificate else (None, None)
     creds = grpc.ssl_channel_credentials(ca, key, cert)
     if config.token:
         creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(config.token))

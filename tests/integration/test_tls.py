@@ -136,7 +136,7 @@ def test_skiffctl_explains_tls_and_file_errors(certs, tmp_path, monkeypatch, cap
         assert skiffctl(["get", "ns", "--client-certificate", str(tmp_path / "nope.crt"),
                          "--client-key", str(tmp_path / "nope.key")]) == 1
         err = capsys.readouterr().err
-        assert f'unable to read client-key "{tmp_path / "nope.key"}"' in err and "Traceback" not in err
+        assert f'unable to read client-certificate "{tmp_path / "nope.crt"}"' in err and "Traceback" not in err
     finally:
         stop.set()
         thread.join(10)

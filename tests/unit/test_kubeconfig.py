@@ -70,8 +70,31 @@ def test_credentials_need_readable_files(tmp_path):
         channel_credentials(ClientConfig(certificate_authority=str(tmp_path / "nope.crt")))
     with pytest.raises(ConfigError, match="client-certificate and client-key must be given together"):
         channel_credentials(ClientConfig(client_certificate=str(tmp_path / "a.crt")))
-    ca = tmp_path / "ca.crt"
-    ca.write_text("not a pem, but readable")
-    with pytest.raises(ConfigError, match='unable to read client-key'):
-        channel_credentials(ClientConfig(certificate_authority=str(ca), client_certificate=str(ca),
-                                         client_key=str(tmp_path / "missing.key")))
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a pem, but readable")
+    with pytest.raises(ConfigError, match='certificate-authority ".*garbage.pem": .* any valid PEM certificate'):
+        channel_credentials(ClientConfig(certificate_authority=str(garbage)))
+
+
+@pytest.fixture(scope="module")
+def pki_dir(tmp_path_factory):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from lablib import pki
+    d = tmp_path_factory.mktemp("pki")
+    pki.make_client(str(d), "alice", "alice")
+    pki.make_client(str(d), "bob", "bob")
+    return d
+
+
+def test_client_pair_is_checked(pki_dir, tmp_path):
+    ca, alice_crt, alice_key = (str(pki_dir / n) for n in ("ca.crt", "alice.crt", "alice.key"))
+    assert channel_credentials(ClientConfig(certificate_authority=ca, client_certificate=alice_crt,
+                                            client_key=alice_key, token="t")) is not None
+    with pytest.raises(ConfigError, match='client-key ".*bob.key" does not match client-certificate ".*alice.crt"'):
+        channel_credentials(ClientConfig(client_certificate=alice_crt, client_key=str(pki_dir / "bob.key")))
+    with pytest.raises(ConfigError, match="unable to read client-key"):
+        channel_credentials(ClientConfig(client_certificate=alice_crt, client_key=str(tmp_path / "missing.key")))
+    with pytest.raises(ConfigError, match="does not contain a valid unencrypted PEM private key"):
+        channel_credentials(ClientConfig(client_certificate=alice_crt, client_key=alice_crt))
