@@ -98,3 +98,24 @@ def test_client_pair_is_checked(pki_dir, tmp_path):
         channel_credentials(ClientConfig(client_certificate=alice_crt, client_key=str(tmp_path / "missing.key")))
     with pytest.raises(ConfigError, match="does not contain a valid unencrypted PEM private key"):
         channel_credentials(ClientConfig(client_certificate=alice_crt, client_key=alice_crt))
+
+
+def test_components_read_kubeconfig_and_apiserver_overrides(tmp_path, monkeypatch):
+    from control.client.component import client_config
+    from control.controllers.main import parse_args as controller_manager_args
+    from control.scheduler.main import parse_args as scheduler_args
+    from node.main import parse_args as agent_args
+    from node.network.__main__ import parse_args as network_args
+
+    monkeypatch.delenv("SKIFF_APISERVER", raising=False)
+    conf = write(tmp_path, "server: 10.0.0.9:6443\ncertificate-authority: ca.crt\ntoken: t\n")
+    parsers = [scheduler_args, controller_manager_args, agent_args, lambda a: network_args(a + ["--node-name", "n"])[0]]
+    for parse in parsers:
+        cfg = client_config(parse(["--kubeconfig", conf]))
+        assert (cfg.server, cfg.token, cfg.certificate_authority) == ("10.0.0.9:6443", "t", str(tmp_path / "ca.crt"))
+        assert client_config(parse(["--kubeconfig", conf, "--apiserver", "127.0.0.1:7"])).server == "127.0.0.1:7"
+    monkeypatch.setenv("SKIFFCONFIG", conf)
+    assert client_config(scheduler_args([])).server == "10.0.0.9:6443"
+    bad = write(tmp_path, "sever: x\n")
+    with pytest.raises(SystemExit, match="--kubeconfig: .*unknown key 'sever'"):
+        client_config(agent_args(["--kubeconfig", bad]))
