@@ -10,10 +10,15 @@ import signal
 from control.apiserver import errors
 from control.apiserver.admission import AdmissionOptions
 from control.apiserver.allocators import ClusterIPAllocator, NodePortAllocator
+from control.apiserver.auth.audit import AuditLog
+from control.apiserver.auth.authn import Authenticator, TokenFileError, load_token_file
+from control.apiserver.auth.authorize import AuthorizationModeError, build_authorizer, parse_modes
+from control.apiserver.auth.bootstrap import ensure_bootstrap_policy
+from control.apiserver.auth.tlsfront import TLSFront, server_context
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
 from control.apiserver.handlers import ResourceHandlers
-from control.apiserver.pods import AgentProxy
+from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.apiserver.server import build_server
 from control.apiserver.services import ServiceHooks
 from control.apiserver.storage import EtcdTLS, Storage, StorageError
@@ -47,8 +52,47 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="tolerationSeconds of the not-ready:NoExecute toleration added to every pod")
     p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
                    help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod")
+    _add_security_flags(p)
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
+
+
+def _add_security_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tls-cert-file", default="", help="serving certificate (TLS is required unless --insecure-dev)")
+    p.add_argument("--tls-private-key-file", default="", help="key of --tls-cert-file")
+    p.add_argument("--client-ca-file", default="",
+                   help="CA of client certificates: CN is the user name, each O a group")
+    p.add_argument("--token-auth-file", default="",
+                   help='static bearer tokens, CSV lines: token,user,uid,"group1,group2"')
+    p.add_argument("--authorization-mode", default="Node,RBAC",
+                   help="comma-separated authorizers, tried in order: Node, RBAC, AlwaysAllow, AlwaysDeny")
+    p.add_argument("--audit-log-path", default="", help="append an audit.k8s.io/v1 event per mutating request")
+    p.add_argument("--kubelet-client-certificate", default="", help="client certificate for node agents")
+    p.add_argument("--kubelet-client-key", default="", help="key of --kubelet-client-certificate")
+    p.add_argument("--kubelet-certificate-authority", default="", help="CA that signed the agents' certificates")
+    p.add_argument("--insecure-dev", action="store_true",
+                   help="plaintext, no authentication, no authorization, no audit: development only")
+
+
+class ConfigError(Exception):
+    pass
+
+
+def check_security_flags(args: argparse.Namespace) -> None:
+    """Refuses to start without TLS (or the explicit --insecure-dev), and with half-given pairs."""
+    if args.insecure_dev:
+        return
+    if not args.tls_cert_file:
+        raise ConfigError("--tls-cert-file is required (or --insecure-dev for a plaintext development server "
+                          "without authentication and authorization)")
+    pairs = (("--tls-cert-file", "--tls-private-key-file"),
+             ("--kubelet-client-certificate", "--kubelet-client-key"))
+    for a, b in pairs:
+        if bool(getattr(args, a[2:].replace("-", "_"))) != bool(getattr(args, b[2:].replace("-", "_"))):
+            raise ConfigError(f"{a} and {b} must be given together")
+    if not args.client_ca_file and not args.token_auth_file:
+        log.warning("neither --client-ca-file nor --token-auth-file: nobody can authenticate")
+    parse_modes(args.authorization_mode)
 
 
 def _node_port_range(text: str) -> tuple[int, int]:
@@ -82,6 +126,28 @@ async def compact_periodically(storage: Storage, interval: float) -> None:
             log.warning("compaction failed: %s", e)
 
 
+def _kubelet_tls(args: argparse.Namespace) -> KubeletClientTLS | None:
+    if not args.kubelet_client_certificate:
+        return None
+    return KubeletClientTLS(args.kubelet_certificate_authority, args.kubelet_client_certificate,
+                            args.kubelet_client_key)
+
+
+def _secure(api: ApiContext, args: argparse.Namespace) -> TLSFront | None:
+    """Authentication, authorization and audit from the flags; the TLS front, None when --insecure-dev."""
+    if args.insecure_dev:
+        log.warning("--insecure-dev: serving PLAINTEXT with NO authentication, NO authorization and NO audit; "
+                    "anyone who can reach %s owns the cluster", args.listen)
+        return None
+    context = server_context(args.tls_cert_file, args.tls_private_key_file, args.client_ca_file or None)
+    front = TLSFront(args.listen, 0, context)
+    tokens = load_token_file(args.token_auth_file) if args.token_auth_file else {}
+    api.authenticator = Authenticator(bool(args.client_ca_file), tokens, front)
+    api.authorizer = build_authorizer(api, parse_modes(args.authorization_mode))
+    api.audit = AuditLog(args.audit_log_path) if args.audit_log_path else None
+    return front
+
+
 async def serve(args: argparse.Namespace) -> None:
     key = load_key_file(args.encryption_key_file)
     tls = EtcdTLS(args.etcd_cafile, args.etcd_certfile, args.etcd_keyfile) if args.etcd_cafile else None
@@ -92,16 +158,24 @@ async def serve(args: argparse.Namespace) -> None:
     api = ApiContext(storage, cache, bookmark_interval=args.bookmark_interval,
                      admission=AdmissionOptions(args.default_not_ready_toleration_seconds,
                                                 args.default_unreachable_toleration_seconds))
-    api.agents = AgentProxy(api)
+    api.agents = AgentProxy(api, _kubelet_tls(args))
+    front = _secure(api, args)
     service_hooks = ServiceHooks(ClusterIPAllocator(args.service_cluster_ip_range),
                                  NodePortAllocator(_node_port_range(args.service_node_port_range)))
     service_hooks.load(cache[KINDS["Service"]].snapshot()[0])
     api.hooks["Service"] = service_hooks
     await ensure_namespaces(api)
+    await ensure_bootstrap_policy(api)
     server, _health = build_server(api)
-    server.add_insecure_port(args.listen)
-    await server.start()
-    log.info("serving on %s (etcd %s)", args.listen, args.etcd_servers)
+    if front is None:
+        server.add_insecure_port(args.listen)
+        await server.start()
+    else:
+        front.backend_port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        await front.start()
+    log.info("serving %s on %s (etcd %s)", "plaintext" if front is None else "TLS", args.listen,
+             args.etcd_servers)
     compactor = (asyncio.create_task(compact_periodically(storage, args.etcd_compaction_interval))
                  if args.etcd_compaction_interval > 0 else None)
     stop = asyncio.Event()
@@ -111,8 +185,12 @@ async def serve(args: argparse.Namespace) -> None:
     await stop.wait()
     if compactor:
         compactor.cancel()
+    if front is not None:
+        await front.close()
     await server.stop(grace=1)
     await api.agents.close()
+    if api.audit is not None:
+        api.audit.close()
     await cache.stop()
     await storage.close()
 
@@ -122,8 +200,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
+        check_security_flags(args)
         asyncio.run(serve(args))
-    except (EncryptionError, StorageError) as e:
+    except (ConfigError, AuthorizationModeError, TokenFileError, EncryptionError, StorageError) as e:
+        raise SystemExit(f"skiff-apiserver: {e}") from None
+    except OSError as e:  # unreadable certificates, keys, token or audit files
         raise SystemExit(f"skiff-apiserver: {e}") from None
 
 

@@ -1,4 +1,8 @@
-"""The gRPC server: one service per kind, built from the kind table, plus health and reflection."""
+"""The gRPC server: one service per kind, built from the kind table, plus health and reflection.
+
+Every method of a kind's service is authenticated and authorized (watches and the pod proxy too);
+health and reflection stay open: health is /healthz (open to all in Kubernetes too) and reflection
+shows only the API schema, as discovery does."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from control.apiserver import errors, pods
+from control.apiserver.auth.gate import Action, Gate
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
@@ -52,40 +57,121 @@ def _internal(e: BaseException) -> errors.ApiError:
     return errors.ApiError(grpc.StatusCode.INTERNAL, f"internal error: {type(e).__name__}: {e}")
 
 
-def unary(fn: Callable) -> Callable:
-    async def handler(request, context):
-        if isinstance(request, _Malformed):
-            await _abort(context, request.error)
-        try:
-            return await fn(request)
-        except errors.ApiError as e:
-            await _abort(context, e)
-        except (grpc.aio.AbortError, grpc.aio.UsageError):
-            raise
-        except Exception as e:  # noqa: BLE001 - never a traceback to the client
-            await _abort(context, _internal(e))
-    return handler
+def _object_target(r) -> tuple[str, str]:
+    return r.object.metadata.namespace, r.object.metadata.name
 
 
-def streaming(fn: Callable[..., AsyncIterator]) -> Callable:
-    async def handler(request, context):
-        if isinstance(request, _Malformed):
-            await _abort(context, request.error)
-        try:
-            async for item in fn(request, context):
-                yield item
-        except errors.ApiError as e:
-            await _abort(context, e)
-        except (grpc.aio.AbortError, grpc.aio.UsageError):
-            raise
-        except Exception as e:  # noqa: BLE001
-            await _abort(context, _internal(e))
-    return handler
+def _request_target(r) -> tuple[str, str]:
+    return r.namespace, r.name
+
+
+def _collection_target(r) -> tuple[str, str]:
+    return r.namespace, ""
+
+
+def _binding_target(r) -> tuple[str, str]:
+    return r.metadata.namespace, r.metadata.name
+
+
+def _node_target(r) -> tuple[str, str]:
+    return "", r.name
+
+
+CREATE = Action("create", _object_target, mutating=True, carries_object=True)
+UPDATE = Action("update", _object_target, mutating=True, carries_object=True)
+UPDATE_STATUS = Action("update", _object_target, "status", mutating=True, carries_object=True)
+GET = Action("get", _request_target)
+DELETE = Action("delete", _request_target, mutating=True)
+LIST = Action("list", _collection_target)
+WATCH = Action("watch", _collection_target)
+BIND = Action("create", _binding_target, "binding", mutating=True)
+LOGS = Action("get", _request_target, "log")
+EXEC = Action("create", _request_target, "exec", mutating=True)
+STATS = Action("get", _node_target, "stats")
+
+
+class Guarded:
+    """A kind's RPC handlers wrapped with the gate: errors become statuses, calls are authorized."""
+
+    def __init__(self, kind: Kind, api: ApiContext) -> None:
+        self.kind = kind
+        self.gate = Gate(api)
+
+    def unary(self, fn: Callable, action: Action) -> Callable:
+        async def handler(request, context):
+            if isinstance(request, _Malformed):
+                await _abort(context, request.error)
+            call = self.gate.begin(self.kind, action, request)
+            code = grpc.StatusCode.OK
+            try:
+                await self.gate.admit(call, self.kind, action, request, context)
+                return await fn(request)
+            except errors.ApiError as e:
+                code = e.code
+                await _abort(context, e)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except Exception as e:  # noqa: BLE001 - never a traceback to the client
+                code = grpc.StatusCode.INTERNAL
+                await _abort(context, _internal(e))
+            finally:
+                self.gate.end(call, code, action, context)
+        return handler
+
+    def streaming(self, fn: Callable[..., AsyncIterator], action: Action) -> Callable:
+        async def handler(request, context):
+            if isinstance(request, _Malformed):
+                await _abort(context, request.error)
+            try:
+                await self.gate.admit(self.gate.begin(self.kind, action, request), self.kind, action,
+                                      request, context)
+                async for item in fn(request, context):
+                    yield item
+            except errors.ApiError as e:
+                await _abort(context, e)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except Exception as e:  # noqa: BLE001
+                await _abort(context, _internal(e))
+        return handler
+
+    def exec_stream(self, proxy) -> Callable:
+        """ExecStream: the first ExecInput names the pod; nothing is proxied before it is authorized."""
+        async def handler(requests, context):
+            call = None
+            code = grpc.StatusCode.OK
+            try:
+                first = await anext(aiter(requests), None)
+                if first is None or not first.HasField("start"):
+                    raise errors.bad_request("the first ExecInput must carry start", "start")
+                call = self.gate.begin(self.kind, EXEC, first.start)
+                await self.gate.admit(call, self.kind, EXEC, first.start, context)
+                async for out in proxy.exec_stream(_chain(first, requests)):
+                    yield out
+            except errors.ApiError as e:
+                code = e.code
+                await _abort(context, e)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except Exception as e:  # noqa: BLE001
+                code = grpc.StatusCode.INTERNAL
+                await _abort(context, _internal(e))
+            finally:
+                if call is not None:
+                    self.gate.end(call, code, EXEC, context)
+        return handler
+
+
+async def _chain(first, rest: AsyncIterator) -> AsyncIterator:
+    yield first
+    async for item in rest:
+        yield item
 
 
 def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
     handlers = ResourceHandlers(kind, api)
     lister = Lister(kind, api)
+    guard = Guarded(kind, api)
     req = kind.request_message
     obj = kind.message
 
@@ -104,26 +190,25 @@ def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
     async def delete(r):
         return await handlers.delete(r)
 
+    def method(fn, action, request_type, response):
+        return grpc.unary_unary_rpc_method_handler(guard.unary(fn, action), parser(request_type), response)
+
     methods = {
-        "Create": grpc.unary_unary_rpc_method_handler(unary(create), parser(req), obj.SerializeToString),
-        "Get": grpc.unary_unary_rpc_method_handler(unary(get), parser(meta_pb2.GetRequest),
-                                                   obj.SerializeToString),
-        "List": grpc.unary_unary_rpc_method_handler(unary(lister.list), parser(meta_pb2.ListRequest),
-                                                    kind.list_message.SerializeToString),
-        "Update": grpc.unary_unary_rpc_method_handler(unary(update), parser(req), obj.SerializeToString),
-        "UpdateStatus": grpc.unary_unary_rpc_method_handler(unary(update_status), parser(req),
-                                                            obj.SerializeToString),
-        "Delete": grpc.unary_unary_rpc_method_handler(unary(delete), parser(meta_pb2.DeleteRequest),
-                                                      obj.SerializeToString),
+        "Create": method(create, CREATE, req, obj.SerializeToString),
+        "Get": method(get, GET, meta_pb2.GetRequest, obj.SerializeToString),
+        "List": method(lister.list, LIST, meta_pb2.ListRequest, kind.list_message.SerializeToString),
+        "Update": method(update, UPDATE, req, obj.SerializeToString),
+        "UpdateStatus": method(update_status, UPDATE_STATUS, req, obj.SerializeToString),
+        "Delete": method(delete, DELETE, meta_pb2.DeleteRequest, obj.SerializeToString),
         # Watch events are serialized once in the cache and shared by every watcher.
-        "Watch": grpc.unary_stream_rpc_method_handler(streaming(lister.watch), parser(meta_pb2.WatchRequest),
-                                                      _identity),
+        "Watch": grpc.unary_stream_rpc_method_handler(guard.streaming(lister.watch, WATCH),
+                                                      parser(meta_pb2.WatchRequest), _identity),
     }
-    methods.update(_extra_methods(kind, api))
+    methods.update(_extra_methods(kind, api, guard))
     return grpc.method_handlers_generic_handler(kind.full_service_name, methods)
 
 
-def _extra_methods(kind: Kind, api: ApiContext) -> dict[str, grpc.RpcMethodHandler]:
+def _extra_methods(kind: Kind, api: ApiContext, guard: Guarded) -> dict[str, grpc.RpcMethodHandler]:
     if kind.kind == "Pod":
         proxy = api.agents
 
@@ -134,30 +219,22 @@ def _extra_methods(kind: Kind, api: ApiContext) -> dict[str, grpc.RpcMethodHandl
             async for chunk in proxy.logs(r):
                 yield chunk
 
-        async def exec_stream(requests, context):
-            try:
-                async for out in proxy.exec_stream(requests):
-                    yield out
-            except errors.ApiError as e:
-                await _abort(context, e)
-            except (grpc.aio.AbortError, grpc.aio.UsageError):
-                raise
-            except Exception as e:  # noqa: BLE001
-                await _abort(context, _internal(e))
-
         return {
-            "Bind": grpc.unary_unary_rpc_method_handler(unary(bind), parser(pod_pb2.Binding),
+            "Bind": grpc.unary_unary_rpc_method_handler(guard.unary(bind, BIND), parser(pod_pb2.Binding),
                                                         pod_pb2.Pod.SerializeToString),
-            "Logs": grpc.unary_stream_rpc_method_handler(streaming(logs), parser(node_agent_pb2.LogsRequest),
+            "Logs": grpc.unary_stream_rpc_method_handler(guard.streaming(logs, LOGS),
+                                                         parser(node_agent_pb2.LogsRequest),
                                                          node_agent_pb2.LogChunk.SerializeToString),
-            "Exec": grpc.unary_unary_rpc_method_handler(unary(proxy.exec), parser(node_agent_pb2.ExecRequest),
+            "Exec": grpc.unary_unary_rpc_method_handler(guard.unary(proxy.exec, EXEC),
+                                                        parser(node_agent_pb2.ExecRequest),
                                                         node_agent_pb2.ExecResponse.SerializeToString),
             "ExecStream": grpc.stream_stream_rpc_method_handler(
-                exec_stream, parser(node_agent_pb2.ExecInput), node_agent_pb2.ExecOutput.SerializeToString),
+                guard.exec_stream(proxy), parser(node_agent_pb2.ExecInput),
+                node_agent_pb2.ExecOutput.SerializeToString),
         }
     if kind.kind == "Node":
         return {"Stats": grpc.unary_unary_rpc_method_handler(
-            unary(api.agents.stats), parser(node_agent_pb2.StatsRequest),
+            guard.unary(api.agents.stats, STATS), parser(node_agent_pb2.StatsRequest),
             node_agent_pb2.StatsSummary.SerializeToString)}
     return {}
 

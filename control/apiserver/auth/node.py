@@ -1,0 +1,104 @@
+"""Kubernetes' Node authorizer: what a kubelet (user system:node:<name> in system:nodes) may do.
+
+Secrets and ConfigMaps only by name, and only those a pod bound to the node references (the
+relationship graph, read from the pod watch cache). Everything else by the static node rules,
+which are what skiff-agent and its network daemon call: their own Node and Lease (narrowed to
+their own by NodeRestriction), their pods and pod status, events, and the services and
+endpoints the node's proxy and DNS follow. No opinion for anyone who is not a node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from control.apiserver.auth.attributes import Attributes, Decision, Verdict
+from control.apiserver.watchcache import WatchCache
+from control.client.kinds import KINDS
+from skiff.v1 import pod_pb2
+
+POD = KINDS["Pod"]
+COORDINATION = "coordination.k8s.io"
+
+# (api group, resource incl. /subresource) -> verbs
+NODE_RULES: dict[tuple[str, str], frozenset[str]] = {
+    ("", "nodes"): frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
+    ("", "nodes/status"): frozenset({"update", "patch"}),
+    ("", "pods"): frozenset({"get", "list", "watch", "delete"}),
+    ("", "pods/status"): frozenset({"update", "patch"}),
+    ("", "services"): frozenset({"get", "list", "watch"}),
+    ("", "endpoints"): frozenset({"get", "list", "watch"}),
+    ("", "events"): frozenset({"create", "update", "patch"}),
+    (COORDINATION, "leases"): frozenset({"get", "create", "update", "patch", "delete"}),
+}
+GRAPH_RESOURCES = {("", "secrets"): "secret", ("", "configmaps"): "configmap"}
+
+ALLOWED = Verdict(Decision.ALLOW)
+
+
+def pod_secrets(pod: pod_pb2.Pod) -> Iterator[str]:
+    for volume in pod.spec.volumes:
+        if volume.HasField("secret"):
+            yield volume.secret.secret_name
+    for ref in pod.spec.image_pull_secrets:
+        yield ref.name
+    for container in _containers(pod):
+        for env in container.env:
+            if env.value_from.HasField("secret_key_ref"):
+                yield env.value_from.secret_key_ref.name
+        for source in container.env_from:
+            if source.HasField("secret_ref"):
+                yield source.secret_ref.name
+
+
+def pod_config_maps(pod: pod_pb2.Pod) -> Iterator[str]:
+    for volume in pod.spec.volumes:
+        if volume.HasField("config_map"):
+            yield volume.config_map.name
+    for container in _containers(pod):
+        for env in container.env:
+            if env.value_from.HasField("config_map_key_ref"):
+                yield env.value_from.config_map_key_ref.name
+        for source in container.env_from:
+            if source.HasField("config_map_ref"):
+                yield source.config_map_ref.name
+
+
+def _containers(pod: pod_pb2.Pod) -> Iterator:
+    yield from pod.spec.init_containers
+    yield from pod.spec.containers
+
+
+REFERENCES = {"secret": pod_secrets, "configmap": pod_config_maps}
+
+
+class NodeAuthorizer:
+    def __init__(self, cache: WatchCache) -> None:
+        self.cache = cache
+
+    def authorize(self, attrs: Attributes) -> Verdict:
+        node = attrs.user.node_name
+        if node is None:
+            if attrs.user.name.startswith("system:node:"):
+                return Verdict(Decision.NO_OPINION, "unknown node for user " f'"{attrs.user.name}"')
+            return Verdict(Decision.NO_OPINION)
+        resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+        graph_type = GRAPH_RESOURCES.get((attrs.api_group, resource))
+        if graph_type:
+            return self._graph(node, graph_type, attrs)
+        if attrs.verb in NODE_RULES.get((attrs.api_group, resource), ()):
+            return ALLOWED
+        return Verdict(Decision.NO_OPINION)
+
+    def _graph(self, node: str, graph_type: str, attrs: Attributes) -> Verdict:
+        if attrs.verb != "get" or not attrs.name:
+            return Verdict(Decision.NO_OPINION, "can only get individual resources of this type")
+        if self._referenced(node, graph_type, attrs.namespace, attrs.name):
+            return ALLOWED
+        return Verdict(Decision.NO_OPINION, f"no relationship found between node '{node}' and this object")
+
+    def _referenced(self, node: str, graph_type: str, namespace: str, name: str) -> bool:
+        references = REFERENCES[graph_type]
+        for pod in self.cache[POD].objects.values():
+            if pod.spec.node_name == node and pod.metadata.namespace == namespace and name in references(pod):
+                return True
+        return False

@@ -1,0 +1,70 @@
+"""NodeRestriction admission: a node writes only what is its own.
+
+Its own Node (create, update, status, delete), its own Lease kube-node-lease/<name>, the status
+and deletion of pods bound to it (by the stored spec.nodeName), and events. It may not create
+pods (there are no mirror pods here). Other users pass untouched.
+"""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from control.apiserver import errors
+from control.apiserver.auth.attributes import Attributes
+from control.apiserver.context import ApiContext
+from control.client.kinds import KINDS
+
+LEASE_NAMESPACE = "kube-node-lease"
+WRITES = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+POD = KINDS["Pod"]
+
+
+def _forbidden(attrs: Attributes, name: str, reason: str) -> errors.ApiError:
+    resource = f"{attrs.resource}.{attrs.api_group}" if attrs.api_group else attrs.resource
+    subject = f'{resource} "{name}"' if name else resource
+    return errors.forbidden(f"{subject} is forbidden: {reason}")
+
+
+class NodeRestriction:
+    def __init__(self, api: ApiContext) -> None:
+        self.api = api
+
+    async def admit(self, attrs: Attributes, obj: Message | None = None) -> None:
+        """`obj` is the object a create or update carries; its name counts for a create."""
+        node = attrs.user.node_name
+        if node is None or attrs.verb not in WRITES:
+            return
+        name = attrs.name or (obj.metadata.name if obj is not None else "")
+        key = (attrs.api_group, attrs.resource)
+        if key == ("", "nodes"):
+            if name != node:
+                raise _forbidden(attrs, name, f'node "{node}" is not allowed to modify node "{name}"')
+        elif key == ("coordination.k8s.io", "leases"):
+            self._lease(attrs, node, name)
+        elif key == ("", "pods"):
+            await self._pod(attrs, node, name)
+
+    @staticmethod
+    def _lease(attrs: Attributes, node: str, name: str) -> None:
+        if attrs.namespace != LEASE_NAMESPACE:
+            raise _forbidden(attrs, name, f"can only access leases in the {LEASE_NAMESPACE} namespace")
+        if name != node:
+            raise _forbidden(attrs, name, f'node "{node}" can only access node lease with the same name '
+                                          "as the requesting node")
+
+    async def _pod(self, attrs: Attributes, node: str, name: str) -> None:
+        if attrs.verb == "create" and not attrs.subresource:
+            raise _forbidden(attrs, name, f'node "{node}" can only create mirror pods, '
+                                          "and skiff has none")
+        cache = self.api.cache[POD]
+        await cache.wait_fresh()
+        pod = cache.get(attrs.namespace, name)
+        if pod is None:
+            return  # the handler answers NotFound
+        if attrs.subresource == "status" and pod.spec.node_name != node:
+            raise _forbidden(attrs, name, f'node "{node}" can only update pod status for pods with '
+                                          "spec.nodeName set to itself")
+        if attrs.verb == "delete" and not attrs.subresource and pod.spec.node_name != node:
+            raise _forbidden(attrs, name, f'node "{node}" can only delete pods with spec.nodeName set to itself')
+        if attrs.verb == "update" and not attrs.subresource and pod.spec.node_name != node:
+            raise _forbidden(attrs, name, f'node "{node}" can only update pods with spec.nodeName set to itself')
