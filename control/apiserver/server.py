@@ -142,6 +142,8 @@ class Guarded:
             code = grpc.StatusCode.OK
             try:
                 first = await anext(aiter(requests), None)
+                if isinstance(first, _Malformed):
+                    raise first.error
                 if first is None or not first.HasField("start"):
                     raise errors.bad_request("the first ExecInput must carry start", "start")
                 call = self.gate.begin(self.kind, EXEC, first.start)
