@@ -16,7 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from control.apiserver import errors, pods
-from control.apiserver.auth.gate import Action, Gate
+from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
@@ -102,21 +102,23 @@ class Guarded:
             if isinstance(request, _Malformed):
                 await _abort(context, request.error)
             call = self.gate.begin(self.kind, action, request)
-            code = grpc.StatusCode.OK
             try:
                 await self.gate.admit(call, self.kind, action, request, context)
-                return await fn(request)
+                result = await fn(request)
             except errors.ApiError as e:
-                code = e.code
-                await _abort(context, e)
+                await self._fail(call, action, context, e)
             except (grpc.aio.AbortError, grpc.aio.UsageError):
                 raise
             except Exception as e:  # noqa: BLE001 - never a traceback to the client
-                code = grpc.StatusCode.INTERNAL
-                await _abort(context, _internal(e))
-            finally:
-                self.gate.end(call, code, action, context)
+                await self._fail(call, action, context, _internal(e))
+            self.gate.end(call, grpc.StatusCode.OK, action, context)
+            return result
         return handler
+
+    async def _fail(self, call: Call, action: Action, context, error: errors.ApiError) -> None:
+        """Audits the failure before answering, so the log is complete once the caller sees it."""
+        self.gate.end(call, error.code, action, context)
+        await _abort(context, error)
 
     def streaming(self, fn: Callable[..., AsyncIterator], action: Action) -> Callable:
         async def handler(request, context):
@@ -138,29 +140,23 @@ class Guarded:
     def exec_stream(self, proxy) -> Callable:
         """ExecStream: the first ExecInput names the pod; nothing is proxied before it is authorized."""
         async def handler(requests, context):
-            call = None
-            code = grpc.StatusCode.OK
+            first = await anext(aiter(requests), None)
+            if isinstance(first, _Malformed):
+                await _abort(context, first.error)
+            if first is None or not first.HasField("start"):
+                await _abort(context, errors.bad_request("the first ExecInput must carry start", "start"))
+            call = self.gate.begin(self.kind, EXEC, first.start)
             try:
-                first = await anext(aiter(requests), None)
-                if isinstance(first, _Malformed):
-                    raise first.error
-                if first is None or not first.HasField("start"):
-                    raise errors.bad_request("the first ExecInput must carry start", "start")
-                call = self.gate.begin(self.kind, EXEC, first.start)
                 await self.gate.admit(call, self.kind, EXEC, first.start, context)
                 async for out in proxy.exec_stream(_chain(first, requests)):
                     yield out
             except errors.ApiError as e:
-                code = e.code
-                await _abort(context, e)
+                await self._fail(call, EXEC, context, e)
             except (grpc.aio.AbortError, grpc.aio.UsageError):
                 raise
             except Exception as e:  # noqa: BLE001
-                code = grpc.StatusCode.INTERNAL
-                await _abort(context, _internal(e))
-            finally:
-                if call is not None:
-                    self.gate.end(call, code, EXEC, context)
+                await self._fail(call, EXEC, context, _internal(e))
+            self.gate.end(call, grpc.StatusCode.OK, EXEC, context)
         return handler
 
 

@@ -60,13 +60,13 @@ class Gate:
 
     def begin(self, kind: Kind, action: Action, request: Message) -> Call:
         namespace, name = action.target(request)
+        authz_name = "" if action.verb == "create" and not action.subresource else name
         if kind.kind == "Namespace":
-            namespace = name  # as Kubernetes: a namespace is authorized within itself
+            namespace = authz_name  # as Kubernetes: a named namespace is authorized within itself
         elif kind.namespaced and action.verb not in ("list", "watch"):
             namespace = namespace or "default"
         elif not kind.namespaced:
             namespace = ""
-        authz_name = "" if action.verb == "create" and not action.subresource else name
         attrs = Attributes(ANONYMOUS, action.verb, kind.group, kind.plural, action.subresource,
                            namespace, authz_name)
         return Call(attrs, name, utcnow())
