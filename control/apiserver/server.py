@@ -100,7 +100,7 @@ class Guarded:
     def unary(self, fn: Callable, action: Action) -> Callable:
         async def handler(request, context):
             if isinstance(request, _Malformed):
-                await _abort(context, request.error)
+                await self._malformed(context, request)
             call = self.gate.begin(self.kind, action, request)
             try:
                 await self.gate.admit(call, self.kind, action, request, context)
@@ -115,6 +115,14 @@ class Guarded:
             return result
         return handler
 
+    async def _malformed(self, context, request: _Malformed) -> None:
+        """As kube-apiserver, who the caller is matters before what the body says."""
+        try:
+            self.gate.authenticate(context)
+        except errors.ApiError as e:
+            await _abort(context, e)
+        await _abort(context, request.error)
+
     async def _fail(self, call: Call, action: Action, context, error: errors.ApiError) -> None:
         """Audits the failure before answering, so the log is complete once the caller sees it."""
         self.gate.end(call, error.code, action, context)
@@ -123,7 +131,7 @@ class Guarded:
     def streaming(self, fn: Callable[..., AsyncIterator], action: Action) -> Callable:
         async def handler(request, context):
             if isinstance(request, _Malformed):
-                await _abort(context, request.error)
+                await self._malformed(context, request)
             try:
                 await self.gate.admit(self.gate.begin(self.kind, action, request), self.kind, action,
                                       request, context)
@@ -142,7 +150,7 @@ class Guarded:
         async def handler(requests, context):
             first = await anext(aiter(requests), None)
             if isinstance(first, _Malformed):
-                await _abort(context, first.error)
+                await self._malformed(context, first)
             if first is None or not first.HasField("start"):
                 await _abort(context, errors.bad_request("the first ExecInput must carry start", "start"))
             call = self.gate.begin(self.kind, EXEC, first.start)
@@ -183,6 +191,8 @@ def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
         return await handlers.update(r.object, r.dry_run)
 
     async def update_status(r):
+        if not kind.has_status:  # no status subresource: Kubernetes answers 404 for its path
+            raise errors.ApiError(grpc.StatusCode.NOT_FOUND, "the server could not find the requested resource")
         return await handlers.update(r.object, r.dry_run, status_only=True)
 
     async def delete(r):

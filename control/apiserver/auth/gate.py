@@ -71,6 +71,9 @@ class Gate:
                            namespace, authz_name)
         return Call(attrs, name, utcnow())
 
+    def authenticate(self, context: grpc.aio.ServicerContext) -> UserInfo | None:
+        return self.api.authenticator.authenticate(context) if self.enabled else None
+
     async def admit(self, call: Call, kind: Kind, action: Action, request: Message,
                     context: grpc.aio.ServicerContext) -> None:
         if not self.enabled:
