@@ -22,6 +22,7 @@ from control.client.client import Client
 from control.client.convert import from_dict
 from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.etcd import start_etcd
+from tests.fixtures.pki import use_session_admin
 
 
 def configmap(name: str, namespace: str = "default", value: str = "v"):
@@ -159,6 +160,7 @@ async def main() -> None:
     p.add_argument("--updates", type=int, default=1000)
     p.add_argument("--update-rate", type=float, default=50.0, help="updates per second during the watch phase")
     args = p.parse_args()
+    use_session_admin()
     etcd = start_etcd()
     server = start_apiserver(etcd, ["--watcher-queue", "20000"])
     try:

@@ -45,6 +45,7 @@ from tests.fixtures.containerd import (  # noqa: E402
 )
 from tests.fixtures.etcd import start_etcd  # noqa: E402
 from tests.fixtures.images import BUSYBOX  # noqa: E402
+from tests.fixtures.pki import session_pki, use_session_admin  # noqa: E402
 from tests.fixtures.procs import eventually, free_port, stop  # noqa: E402
 
 NODE = "bench-node"
@@ -158,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pods", type=int, default=30)
     args = parser.parse_args()
+    use_session_admin()
     etcd = start_etcd()
     apiserver = start_apiserver(etcd)
     netns = create_netns("skbench")
@@ -168,7 +170,8 @@ def main() -> None:
         write_cni_conflist(ctrd.cni_conf_dir, "10.125.0.0/24", bridge="skbench0")
         with open(os.path.join(root, "agent.log"), "w") as log:
             agent = subprocess.Popen(
-                [sys.executable, "-m", "node.main", "--apiserver", apiserver.target, "--node-name", NODE,
+                [sys.executable, "-m", "node.main", "--kubeconfig", session_pki().node_config(NODE),
+                 "--apiserver", apiserver.target, "--node-name", NODE,
                  "--container-runtime-endpoint", ctrd.address, "--root-dir", root, "--node-ip", "127.0.0.1",
                  "--listen", f"127.0.0.1:{free_port()}", "--no-enable-network", "--log-level", "WARNING"],
                 stdout=log, stderr=subprocess.STDOUT)

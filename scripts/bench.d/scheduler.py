@@ -41,6 +41,7 @@ from control.scheduler.testing import make_node, make_pod
 from skiff.v1 import meta_pb2
 from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.etcd import start_etcd
+from tests.fixtures.pki import session_pki, use_session_admin
 from tests.fixtures.procs import stop
 
 
@@ -81,7 +82,8 @@ def spawn_scheduler(target: str, log_path: str, extra: list[str]) -> subprocess.
     # SKIFF_BENCH_PROFILE=FILE runs the scheduler under cProfile, writing FILE when it stops.
     profile = os.environ.get("SKIFF_BENCH_PROFILE")
     prefix = ["-m", "cProfile", "-o", profile] if profile else []
-    return subprocess.Popen([sys.executable, *prefix, "-m", "control.scheduler.main", "--apiserver", target,
+    return subprocess.Popen([sys.executable, *prefix, "-m", "control.scheduler.main",
+                             "--kubeconfig", session_pki().scheduler_config, "--apiserver", target,
                              "-v", "0", *extra], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
 
 
@@ -211,6 +213,7 @@ async def main() -> None:
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--scheduler-arg", action="append", default=[], help="extra skiff-scheduler flag")
     args = p.parse_args()
+    use_session_admin()
     workdir = tempfile.mkdtemp(prefix="skiff-bench-sched-")
     etcd = start_etcd()
     server = start_apiserver(etcd, ["--watcher-queue", "50000", "--watch-cache-window", "50000"])

@@ -35,7 +35,8 @@ from node.network.nftables import Nft, NodeConfig, full_transaction  # noqa: E40
 from node.network.proxy import ServiceProxy  # noqa: E402
 from skiff.v1 import core_pb2, meta_pb2  # noqa: E402
 from tests.fixtures.apiserver import start_apiserver  # noqa: E402
-from tests.fixtures.etcd import start_etcd  # noqa: E402
+from tests.fixtures.etcd import start_etcd
+from tests.fixtures.pki import use_session_admin  # noqa: E402
 
 SERVICE_NET = ipaddress.ip_network("10.96.0.0/12")
 POD_NET = ipaddress.ip_network("10.244.0.0/16")
@@ -191,6 +192,7 @@ async def main() -> None:
     p.add_argument("--changes", type=int, default=200)
     p.add_argument("--watched", type=int, default=10, help="Services whose Endpoints are updated")
     args = p.parse_args()
+    use_session_admin()
     load_before = os.getloadavg()[0]
     ns = Netns()
     try:

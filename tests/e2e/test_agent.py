@@ -33,6 +33,7 @@ from tests.fixtures.containerd import (
     write_cni_conflist,
 )
 from tests.fixtures.images import BUSYBOX, WHOAMI
+from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually, free_port, stop
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
@@ -76,7 +77,8 @@ def start_agent(apiserver: ApiServer, ctrd: Containerd, extra: list[str] | None 
     root = tempfile.mkdtemp(prefix="skiff-agent-")
     node = f"node-{uuid.uuid4().hex[:6]}"
     port = free_port()
-    args = ["--apiserver", apiserver.target, "--node-name", node, "--container-runtime-endpoint", ctrd.address,
+    args = ["--kubeconfig", session_pki().node_config(node), "--apiserver", apiserver.target, "--node-name", node,
+            "--container-runtime-endpoint", ctrd.address,
             "--root-dir", root, "--listen", f"127.0.0.1:{port}", "--node-ip", "127.0.0.1",
             "--restart-backoff-base", "1", "--node-status-update", "2", "--no-enable-network",
             "--log-level", "INFO", *(extra or [])]

@@ -27,6 +27,7 @@ from control.client.convert import from_dict
 from tests.fixtures.containerd import start_containerd
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.netns import NetLab, start_apiserver_unix
+from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually, stop
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd") or not shutil.which("nft"),
@@ -44,7 +45,8 @@ class Stack:
 
     def agent_argv(self, name: str) -> list[str]:
         node, ctrd = self.lab.nodes[name], self.containerds[name]
-        return [sys.executable, "-m", "node.main", "--apiserver", self.target, "--node-name", name,
+        return [sys.executable, "-m", "node.main", "--kubeconfig", session_pki().node_config(name),
+                "--apiserver", self.target, "--node-name", name,
                 "--container-runtime-endpoint", ctrd.address, "--root-dir", self.root_dirs[name],
                 "--listen", f"{node.ip}:10250", "--node-ip", node.ip, "--cni-conf-dir", ctrd.cni_conf_dir,
                 "--restart-backoff-base", "1", "--node-status-update", "2"]
@@ -65,7 +67,8 @@ def stack(etcd):
             node = lab.add_node(name)
             s.containerds[name] = start_containerd(netns=node.netns)
             s.root_dirs[name] = tempfile.mkdtemp(prefix=f"skiff-agent-{name}-")
-        manager = lab.spawn_in(lab.bridge_ns, [sys.executable, "-m", "control.controllers.main", "--apiserver",
+        manager = lab.spawn_in(lab.bridge_ns, [sys.executable, "-m", "control.controllers.main", "--kubeconfig",
+                                               session_pki().controller_manager_config, "--apiserver",
                                                api.target, "--controllers", "endpoints,nodeipam",
                                                "--leader-elect=false"], log_name="controllers.log", cwd=REPO)
         for name in lab.nodes:

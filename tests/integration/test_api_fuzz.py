@@ -34,6 +34,7 @@ from tests.fixtures.fuzzing import (
     EtcdRevision,
     Method,
     call_raw,
+    call_unary,
     hostile_text,
     kind_methods,
     mutations,
@@ -302,3 +303,55 @@ def test_every_method_is_fuzzed() -> None:
     described = {f"/{s.full_name}/{m.name}" for s in services_pb2.DESCRIPTOR.services_by_name.values()
                  for m in s.methods}
     assert described == {m.path for m in METHODS}
+
+
+# -- hostile credentials --------------------------------------------------------------------------
+
+_PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7e)
+HOSTILE_AUTHORIZATION = st.one_of(
+    st.text(_PRINTABLE, max_size=64).map(lambda t: f"Bearer {t}"),
+    st.sampled_from(["Bearer", "Bearer ", "bearer x", "Basic YWRtaW46YWRtaW4=", "", " ", "Bearer  x",
+                     "Bearer x y", "Negotiate x"]),
+    st.integers(1_000, 7_000).map(lambda n: "Bearer " + "A" * n),
+)
+
+
+@pytest.fixture(scope="module")
+def anonymous(harness: Harness, apiserver, pki):
+    """A TLS channel that trusts the cluster CA and presents no client certificate."""
+    async def connect() -> Client:
+        return Client(apiserver.target, config=pki.config(cert=None))
+    c = harness.run(connect())
+    yield c
+    harness.run(c.close())
+
+
+@settings(FUZZ, max_examples=60)
+@given(authorization=HOSTILE_AUTHORIZATION, method=st.sampled_from([m for m in METHODS if not m.server_streaming]),
+       payload=st.binary(max_size=64))
+def test_hostile_credentials_are_unauthenticated(harness: Harness, anonymous: Client, authorization: str,
+                                                 method: Method, payload: bytes) -> None:
+    async def check() -> C:
+        before = await harness.etcd.revision()
+        code = await call_unary(anonymous, method, payload, metadata=(("authorization", authorization),))
+        assert await harness.etcd.revision() == before, f"{method.path} wrote for {authorization[:40]!r}"
+        return code
+
+    code = harness.run(check())
+    assert code == C.UNAUTHENTICATED, f"{method.path} answered {code.name} to authorization {authorization[:40]!r}"
+
+
+@settings(FUZZ, max_examples=60)
+@given(method=st.sampled_from(METHODS), payload=st.binary(max_size=64))
+def test_a_user_without_rules_is_denied_everything(harness: Harness, apiserver, pki, method: Method,
+                                                   payload: bytes) -> None:
+    async def check() -> C:
+        async with Client(apiserver.target, config=pki.user_config("mallory")) as mallory:
+            before = await harness.etcd.revision()
+            code = await call_raw(mallory.channel, method, payload)
+            assert await harness.etcd.revision() == before, f"{method.path} wrote for a user without rules"
+            return code
+
+    code = harness.run(check())
+    # A payload that does not parse may be refused before anything is authorized.
+    assert code in (C.PERMISSION_DENIED, C.INVALID_ARGUMENT), f"{method.path} answered {code.name} to mallory"

@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from control.client.convert import from_dict, to_dict
+from control.client.kubeconfig import load_client_config, make_channel
 from tests.fixtures.procs import eventually
 
 
@@ -43,7 +44,7 @@ async def test_objects_stored_as_protobuf_under_registry_keys(client, etcd):
 
 
 async def test_health_and_reflection(apiserver):
-    async with grpc.aio.insecure_channel(apiserver.target) as channel:
+    async with make_channel(apiserver.target, load_client_config()) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         resp = await health.Check(health_pb2.HealthCheckRequest(service="skiff.v1.Pods"))
         assert resp.status == health_pb2.HealthCheckResponse.SERVING
@@ -87,7 +88,7 @@ async def test_service_cluster_ip_and_node_ports(client):
 
 
 async def test_malformed_request_bytes_get_a_status(apiserver):
-    async with grpc.aio.insecure_channel(apiserver.target) as channel:
+    async with make_channel(apiserver.target, load_client_config()) as channel:
         call = channel.unary_unary("/skiff.v1.Pods/Create", request_serializer=lambda b: b,
                                    response_deserializer=lambda b: b)
         with pytest.raises(grpc.aio.AioRpcError) as e:

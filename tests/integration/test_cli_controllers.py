@@ -10,6 +10,7 @@ import tempfile
 import grpc
 import pytest
 
+from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually, stop
 from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
@@ -36,7 +37,8 @@ spec:
 @pytest.fixture(scope="module")
 def controllers(apiserver):
     log = tempfile.NamedTemporaryFile(prefix="skiff-cm-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "control.controllers.main", "--apiserver", apiserver.target,
+    proc = subprocess.Popen([sys.executable, "-m", "control.controllers.main",
+                             "--kubeconfig", session_pki().controller_manager_config, "--apiserver", apiserver.target,
                              "--controllers", "replicaset,deployment,garbagecollector"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     yield proc

@@ -1,19 +1,22 @@
 """skiffctl logs, exec and top through the real apiserver's proxy to a node agent.
 
 The agent here is a stand-in NodeAgent server on loopback (these tests are about skiffctl and the
-proxy path, not about containers); the real agent's side is tested with containerd elsewhere.
+proxy path, not about containers); the real agent's side is tested with containerd elsewhere. Like a
+real agent it serves TLS with its node certificate and wants the apiserver's kubelet-client one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import grpc
 import pytest
 
 from control.client.convert import from_dict
 from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
+from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import free_port
 from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
@@ -57,15 +60,22 @@ class StandInAgent(node_agent_pb2_grpc.NodeAgentServicer):
 
 
 
+def _node_credentials(node: str) -> grpc.ServerCredentials:
+    pki = session_pki()
+    pki.node_config(node)
+    key, cert, ca = (Path(pki.file(f)).read_bytes() for f in (f"node-{node}.key", f"node-{node}.crt", "ca.crt"))
+    return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=True)
+
+
 @pytest.fixture
 async def agent(client):
     servicer = StandInAgent()
     server = grpc.aio.server()
     node_agent_pb2_grpc.add_NodeAgentServicer_to_server(servicer, server)
     port = free_port()
-    server.add_insecure_port(f"127.0.0.1:{port}")
-    await server.start()
     name = f"agent-node-{port}"
+    server.add_secure_port(f"127.0.0.1:{port}", _node_credentials(name))
+    await server.start()
     await client.create(from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}))
     node = await client.get("no", name)
     node.status.addresses.add(type="InternalIP", address="127.0.0.1")

@@ -14,6 +14,7 @@ from control.client.client import CHANNEL_OPTIONS, Client
 from control.client.convert import from_dict
 from control.client.events import EventRecorder
 from control.client.informer import Informer, key_of, split_key
+from control.client.kubeconfig import load_client_config, make_channel
 from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.procs import eventually
 
@@ -31,8 +32,8 @@ def apiserver(etcd):
 
 @pytest.fixture
 async def client(apiserver):
-    c = Client(apiserver.target, grpc.aio.insecure_channel(apiserver.target,
-                                                           options=CHANNEL_OPTIONS + FAST_RECONNECT))
+    c = Client(apiserver.target, make_channel(apiserver.target, load_client_config(),
+                                              CHANNEL_OPTIONS + FAST_RECONNECT))
     yield c
     await c.close()
 

@@ -10,17 +10,18 @@ import sys
 import time
 import uuid
 
-import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.client import CHANNEL_OPTIONS, Client
 from control.client.convert import from_dict
 from control.client.kinds import KINDS
+from control.client.kubeconfig import load_client_config, make_channel
 from control.client.leaderelection import LeaderElector
 from control.controllers.main import duration, parse_args
 from control.controllers.manager import enabled_controllers
 from skiff.v1 import coordination_pb2, meta_pb2
+from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually
 from tests.integration.test_replicaset import scale
 
@@ -31,8 +32,8 @@ FAST_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconne
 
 @pytest.fixture
 async def client(apiserver):
-    c = Client(apiserver.target, grpc.aio.insecure_channel(apiserver.target,
-                                                           options=CHANNEL_OPTIONS + FAST_RECONNECT))
+    c = Client(apiserver.target, make_channel(apiserver.target, load_client_config(),
+                                              CHANNEL_OPTIONS + FAST_RECONNECT))
     yield c
     await c.close()
 
@@ -148,7 +149,8 @@ async def _async(value: bool) -> bool:
 
 def start_manager(apiserver, log_path: str, name: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "control.controllers.main", "--apiserver", apiserver.target,
+        [sys.executable, "-m", "control.controllers.main", "--kubeconfig", session_pki().controller_manager_config,
+         "--apiserver", apiserver.target,
          "--leader-elect-lease-duration", "2s", "--leader-elect-renew-deadline", "1500ms",
          "--leader-elect-retry-period", "200ms", "--leader-elect-resource-name", name],
         stdout=open(log_path, "w"), stderr=subprocess.STDOUT)

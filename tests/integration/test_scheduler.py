@@ -18,6 +18,7 @@ from control.scheduler.queue import QueuedPod
 from control.scheduler.scheduler import Scheduler
 from control.scheduler.testing import make_node, make_pod
 from skiff.v1 import pod_pb2
+from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually, stop
 
 
@@ -211,7 +212,8 @@ async def _cache_has(s: Scheduler, key: str, node: str) -> bool:
 
 def _spawn_scheduler(target: str, log_path: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "control.scheduler.main", "--apiserver", target,
+        [sys.executable, "-m", "control.scheduler.main", "--kubeconfig", session_pki().scheduler_config,
+         "--apiserver", target,
          "--leader-elect-lease-duration", "2", "--leader-elect-renew-deadline", "1.5",
          "--leader-elect-retry-period", "0.25"],
         stdout=open(log_path, "a"), stderr=subprocess.STDOUT)

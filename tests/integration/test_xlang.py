@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.apiserver import ApiServer
+from tests.fixtures.pki import session_pki
 
 XLANG = Path(__file__).resolve().parents[1] / "xlang"
 
@@ -19,7 +20,9 @@ def test_node_client_speaks_the_api(apiserver: ApiServer) -> None:
         pytest.fail("node is not installed: run scripts/install-deps")
     if not (XLANG / "node_modules" / "@grpc" / "grpc-js").is_dir():
         pytest.fail("tests/xlang/node_modules is missing: run scripts/install-deps (npm ci)")
-    result = subprocess.run([node, "--test-reporter=tap", str(XLANG / "test.js"), apiserver.target], cwd=XLANG,
+    pki = session_pki()
+    result = subprocess.run([node, "--test-reporter=tap", str(XLANG / "test.js"), apiserver.target, pki.ca,
+                             pki.file("admin.crt"), pki.file("admin.key")], cwd=XLANG,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"node test failed:\n{result.stdout}\n{result.stderr}"
-    assert "# fail 0" in result.stdout and "# pass 4" in result.stdout, result.stdout
+    assert "# fail 0" in result.stdout and "# pass 5" in result.stdout, result.stdout

@@ -1,15 +1,18 @@
 'use strict';
 // Cross-language check: a Node.js client that knows only proto/ talks to skiff-apiserver.
-// Usage: node tests/xlang/test.js HOST:PORT
+// Usage: node tests/xlang/test.js HOST:PORT CA.crt CLIENT.crt CLIENT.key
+// TLS with a client certificate from the cluster CA; the server certificate is checked for the
+// name "kubernetes" (in its SANs whatever address it listens on).
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const { test, after } = require('node:test');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-const target = process.argv[2];
-if (!target) {
-  console.error('usage: node test.js HOST:PORT');
+const [target, caFile, certFile, keyFile] = process.argv.slice(2);
+if (!target || !caFile || !certFile || !keyFile) {
+  console.error('usage: node test.js HOST:PORT CA.crt CLIENT.crt CLIENT.key');
   process.exit(2);
 }
 
@@ -24,10 +27,14 @@ const definition = protoLoader.loadSync('skiff/v1/services.proto', {
   oneofs: true,
 });
 const v1 = grpc.loadPackageDefinition(definition).skiff.v1;
-const credentials = grpc.credentials.createInsecure();
-const pods = new v1.Pods(target, credentials);
-const services = new v1.Services(target, credentials);
-after(() => { pods.close(); services.close(); });
+const ca = fs.readFileSync(caFile);
+const credentials = grpc.credentials.createSsl(ca, fs.readFileSync(keyFile), fs.readFileSync(certFile));
+const channelOptions = { 'grpc.ssl_target_name_override': 'kubernetes', 'grpc.default_authority': 'kubernetes' };
+const pods = new v1.Pods(target, credentials, channelOptions);
+const services = new v1.Services(target, credentials, channelOptions);
+// TLS without a client certificate: the server must not know who is calling.
+const anonymous = new v1.Pods(target, grpc.credentials.createSsl(ca), channelOptions);
+after(() => { pods.close(); services.close(); anonymous.close(); });
 
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const podName = `xlang-${suffix}`;
@@ -178,4 +185,9 @@ test('errors carry gRPC status codes', async () => {
   invalid.metadata.name = 'Not_A_Valid_Name';
   await assert.rejects(call(pods, 'Create', { object: invalid }),
     (err) => err.code === grpc.status.INVALID_ARGUMENT && /metadata\.name/.test(err.details));
+});
+
+test('a caller without credentials is UNAUTHENTICATED', async () => {
+  await assert.rejects(call(anonymous, 'List', { namespace: 'default' }),
+    (err) => err.code === grpc.status.UNAUTHENTICATED);
 });
