@@ -29,6 +29,7 @@ from lablib.config import (
     VETH_PREFIX,
     Node,
     control_plane_dirs,
+    pki_dir,
 )
 from lablib.units import command_line, expand, read_unit, unit_environment
 
@@ -87,6 +88,21 @@ def recorded_nodes() -> list[Node]:
 
 # ---- control plane ----
 
+def make_pki(nodes: list[Node]) -> None:
+    """The cluster CA and every certificate and kubeconfig, before anything that needs them starts.
+    Existing files are kept, so the CA of a running lab survives `up` again and new nodes join it."""
+    os.makedirs(pki_dir(), mode=0o700, exist_ok=True)
+    node_args = [a for n in nodes for a in ("--node", n.name)]
+    _python_script("certs", pki_dir(), "cluster", "--server", APISERVER, "--ip", HOST_IP, *node_args)
+
+
+def _python_script(name: str, *args: str) -> None:
+    result = subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(ROOT, "scripts", name),
+                             *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"scripts/{name} failed:\n{result.stderr.strip()}")
+
+
 def control_plane_up() -> None:
     etc, var = control_plane_dirs()
     _script("install-control-plane", "--no-systemd", "--skip-deps", "--config-dir", etc, "--state-dir", var,
@@ -141,6 +157,7 @@ def prepare_node(node: Node, images_dir: str) -> None:
     host.ensure_node_network(node)
     _script("install-node", "--no-systemd", "--skip-deps", "--config-dir", node.config_dir,
             "--state-dir", node.state_dir, "--images-dir", images_dir, "--apiserver", APISERVER,
+            "--kubeconfig", os.path.join(pki_dir(), f"node-{node.name}.conf"),
             "--node-name", node.name, "--node-ip", node.ip, "--cluster-dns", CLUSTER_DNS,
             "--registry-mirror", f"http://{HOST_IP}:{REGISTRY_PORT}", "--no-build-images",
             # Ready shows at the first status update after the pod network is up: update often.

@@ -80,6 +80,16 @@ def control_plane_dirs() -> tuple[str, str]:
     return os.path.join(base, "etc"), os.path.join(base, "var")
 
 
+def pki_dir() -> str:
+    """The cluster PKI (scripts/certs DIR cluster): CA, certificates, kubeconfigs of every component."""
+    return os.path.join(control_plane_dirs()[0], "pki")
+
+
+def admin_config() -> str:
+    """The admin's client config (absolute paths) written by scripts/install-control-plane."""
+    return os.path.join(control_plane_dirs()[0], "skiffctl.yaml")
+
+
 def run_dir() -> str:
     return os.path.join(STATE_DIR, "run")
 

@@ -9,7 +9,8 @@ import subprocess
 import time
 
 from control.client.client import Client
-from lablib.config import APISERVER, VENV_BIN, Node
+from control.client.kubeconfig import load_client_config
+from lablib.config import APISERVER, VENV_BIN, Node, admin_config
 
 DEMO = """apiVersion: apps/v1
 kind: Deployment
@@ -46,9 +47,15 @@ spec:
 """
 
 
+def admin_client() -> Client:
+    """The lab's admin, whatever ~/.skiff/config or $SKIFFCONFIG say."""
+    return Client(APISERVER, config=load_client_config(admin_config()))
+
+
 def skiffctl(*args: str, stdin: str | None = None, check: bool = True) -> str:
     result = subprocess.run([os.path.join(VENV_BIN, "skiffctl"), "--server", APISERVER, *args],
-                            input=stdin, capture_output=True, text=True, timeout=60)
+                            input=stdin, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "SKIFFCONFIG": admin_config()})
     if check and result.returncode != 0:
         raise RuntimeError(f"skiffctl {' '.join(args)}: {result.stderr.strip()}")
     return result.stdout + (result.stderr if not check else "")
@@ -124,7 +131,7 @@ def _wait_service(node: Node, cluster_ip: str, progress: Progress, timeout: floa
 
 
 async def wait_for_nodes(nodes: list[Node], timeout: float = 90) -> None:
-    async with Client(APISERVER) as client:
+    async with admin_client() as client:
         await _wait_nodes(client, {n.name for n in nodes}, Progress(), timeout)
 
 
@@ -132,7 +139,7 @@ async def run_demo(nodes: list[Node], timeout: float = 120) -> str:
     """Applies the demo, waits for it to answer through its Service; returns the answer."""
     progress = Progress()
     print(skiffctl("apply", "-f", "-", stdin=DEMO).rstrip())
-    async with Client(APISERVER) as client:
+    async with admin_client() as client:
         await _wait_deployment(client, progress, timeout)
         service = await client.get("services", "whoami", "default")
     return _wait_service(nodes[0], service.spec.cluster_ip, progress, timeout)

@@ -24,6 +24,7 @@ from lablib.config import (
     STATE_DIR,
     Node,
     node_named,
+    pki_dir,
 )
 
 # Seconds since the command started (scripts/lab notes the time before it re-executes in .venv).
@@ -49,28 +50,54 @@ def _ours(path: str) -> bool:
     return False
 
 
+# The admin's credentials beside the config (its paths are relative to its directory), as kubeadm
+# suggests copying admin.conf to ~/.kube/config: (name in ~/.skiff, name in the PKI, mode).
+_CREDENTIALS = (("lab-ca.crt", "ca.crt", 0o644), ("lab-admin.crt", "admin.crt", 0o644),
+                ("lab-admin.key", "admin.key", 0o600))
+
+
+def _client_config_text() -> str:
+    return (f"{CONFIG_MARKER}; removed by scripts/lab down\nserver: {APISERVER}\n"
+            "certificate-authority: lab-ca.crt\nclient-certificate: lab-admin.crt\nclient-key: lab-admin.key\n"
+            "tls-server-name: kubernetes\n")
+
+
 def write_client_config() -> None:
-    """skiffctl with no flags talks to the lab; a config the lab didn't write is left alone."""
+    """skiffctl with no flags talks to the lab as its admin; a config the lab didn't write is left alone."""
     for path in _client_config_paths():
         if os.path.exists(path) and not _ours(path):
             print(f"  note: {path} exists and was not written by the lab; left as it is "
-                  f"(use: skiffctl --server {APISERVER})")
+                  f"(use: SKIFFCONFIG={os.path.join(STATE_DIR, 'control-plane', 'etc', 'skiffctl.yaml')} skiffctl)")
             continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        written = [path]
+        for name, source, mode in _CREDENTIALS:
+            target = os.path.join(directory, name)
+            shutil.copyfile(os.path.join(pki_dir(), source), target)
+            os.chmod(target, mode)
+            written.append(target)
         with open(path, "w") as f:
-            f.write(f"{CONFIG_MARKER}; removed by scripts/lab down\nserver: {APISERVER}\n")
-        sudo_user = os.environ.get("SUDO_USER")
-        if sudo_user and sudo_user != "root" and not path.startswith(os.path.expanduser("~")):
-            with contextlib.suppress(KeyError, OSError):
-                user = pwd.getpwnam(sudo_user)
-                for p in (os.path.dirname(path), path):
-                    os.chown(p, user.pw_uid, user.pw_gid)
+            f.write(_client_config_text())
+        _give_to_sudo_user(path, [directory, *written])
+
+
+def _give_to_sudo_user(path: str, paths: list[str]) -> None:
+    sudo_user = os.environ.get("SUDO_USER")
+    if sudo_user and sudo_user != "root" and not path.startswith(os.path.expanduser("~")):
+        with contextlib.suppress(KeyError, OSError):
+            user = pwd.getpwnam(sudo_user)
+            for p in paths:
+                os.chown(p, user.pw_uid, user.pw_gid)
 
 
 def remove_client_config() -> None:
     for path in _client_config_paths():
         if _ours(path):
             os.remove(path)
+            for name, _, _ in _CREDENTIALS:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(os.path.dirname(path), name))
 
 
 def _in_background(target, *args) -> tuple[threading.Thread, list[BaseException]]:
@@ -105,6 +132,8 @@ def up(count: int, with_demo: bool = True) -> int:
           f"keeping {', '.join(LAB_RANGES)} on the bridge")
     host.ensure_bridge()
     host.apply_guard()
+    _step("cluster PKI: CA, apiserver, admin, scheduler, controller-manager and node certificates")
+    cluster.make_pki(sorted(set(cluster.recorded_nodes()) | set(nodes), key=lambda n: n.index))
     archives = registry.build_images()
     _step("registry localhost:5000 with busybox:1, whoami:1, pause:1 (in the background)")
     pushing = _in_background(_start_registry, archives)

@@ -27,6 +27,11 @@ SKIFFCTL = str(ROOT / ".venv" / "bin" / "skiffctl")
 STATE = "/var/lib/skiff-lab"
 SERVER = "172.31.250.1:6443"
 NODES = ("node-1", "node-2")
+# The lab's admin (scripts/install-control-plane writes it); the test session's own SKIFFCONFIG names
+# another cluster's CA, so nothing here may inherit it.
+LAB_ADMIN = f"{STATE}/control-plane/etc/skiffctl.yaml"
+LAB_ENV = {k: v for k, v in os.environ.items() if k != "SKIFFCONFIG"}
+ADMIN_ENV = {**LAB_ENV, "SKIFFCONFIG": LAB_ADMIN}
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -84,7 +89,7 @@ def _missing_components() -> list[str]:
 
 def skiffctl(*args: str, stdin: str | None = None, check: bool = True, timeout: float = 60) -> str:
     result = subprocess.run([SKIFFCTL, "--server", SERVER, *args], input=stdin, capture_output=True,
-                            text=True, timeout=timeout)
+                            text=True, timeout=timeout, env=ADMIN_ENV)
     if check and result.returncode != 0:
         raise AssertionError(f"skiffctl {' '.join(args)} failed: {result.stderr}")
     return result.stdout
@@ -95,7 +100,7 @@ def get_json(*args: str) -> dict:
 
 
 def lab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([LAB, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([LAB, *args], capture_output=True, text=True, timeout=timeout, env=LAB_ENV)
 
 
 def ready_pods(label: str = "app=web") -> list[dict]:
@@ -179,8 +184,39 @@ def test_up_starts_two_nodes_and_the_demo(cluster) -> None:
     assert len(ready_pods("app=whoami")) == 3
     config = Path(os.path.expanduser("~/.skiff/config"))
     if not cluster["had_config"]:
-        plain = subprocess.run([SKIFFCTL, "get", "nodes"], capture_output=True, text=True, timeout=60)
+        plain = subprocess.run([SKIFFCTL, "get", "nodes"], capture_output=True, text=True, timeout=60, env=LAB_ENV)
         assert plain.returncode == 0 and "node-1" in plain.stdout, f"{config}: {plain.stderr}"
+
+
+def test_the_lab_runs_with_tls_and_rbac(cluster, tmp_path: Path) -> None:
+    """The admin works; plaintext, an anonymous TLS client and a node's certificate beyond its rights do not."""
+    assert "node-1" in skiffctl("get", "nodes")
+    pki = Path(STATE) / "control-plane" / "etc" / "pki"
+
+    def as_config(name: str, text: str) -> dict[str, str]:
+        path = tmp_path / name
+        path.write_text(f"server: {SERVER}\n{text}")
+        return {**LAB_ENV, "SKIFFCONFIG": str(path)}
+
+    def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([SKIFFCTL, *args], capture_output=True, text=True, timeout=60, env=env)
+
+    plaintext = run(as_config("plain", "insecure: true\n"), "get", "nodes")
+    assert plaintext.returncode != 0 and "node-1" not in plaintext.stdout, plaintext
+    anonymous = run(as_config("anon", f"certificate-authority: {pki}/ca.crt\n"), "get", "nodes")
+    assert anonymous.returncode != 0 and "Unauthorized" in anonymous.stderr, anonymous.stderr
+    node = as_config("node", f"certificate-authority: {pki}/ca.crt\nclient-certificate: {pki}/node-node-1.crt\n"
+                             f"client-key: {pki}/node-node-1.key\n")
+    assert run(node, "get", "node", "node-1").returncode == 0
+    forbidden = run(node, "get", "secrets", "-A")
+    assert forbidden.returncode != 0 and "forbidden" in forbidden.stderr, forbidden.stderr
+    for component in ("skiff-scheduler", "skiff-controller-manager"):
+        assert f"{pki}/" in Path(f"/proc/{_pid_of(component)}/cmdline").read_text().replace("\0", " ")
+
+
+def _pid_of(name: str) -> int:
+    with open(Path(STATE) / "run" / f"{name}.pid") as f:
+        return int(f.read().split()[0])
 
 
 def test_up_again_is_idempotent(cluster) -> None:
@@ -234,7 +270,7 @@ def test_rolling_update_serves_every_request(cluster) -> None:
         wait_for(lambda: len(results) >= 5, timeout=30, what="the request stream to start")
         skiffctl("apply", "-f", "-", stdin=WEB.format(replicas=4, version="2"))
         status = subprocess.run([SKIFFCTL, "--server", SERVER, "rollout", "status", "deployment/web",
-                                 "--timeout", "180s"], capture_output=True, text=True, timeout=200)
+                                 "--timeout", "180s"], capture_output=True, text=True, timeout=200, env=ADMIN_ENV)
         assert status.returncode == 0, status.stdout + status.stderr
         wait_for(lambda: len(endpoint_ips()) == 4, timeout=60, interval=0.5, what="4 endpoints after the update")
     finally:

@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import pytest
 
 from control.client.client import Client
-from tests.fixtures.procs import free_port, port_open, stop, wait_for
+from control.client.kubeconfig import ClientConfig, load_client_config
+from tests.fixtures.procs import eventually, free_port, port_open, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -36,11 +38,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("deploy")
     cp = _run(str(ROOT / "scripts/install-control-plane"), "--no-systemd", "--skip-deps",
               "--config-dir", str(base / "cp-etc"), "--state-dir", str(base / "cp-var"),
-              "--advertise-address", "192.168.56.10")
+              "--advertise-address", "192.168.56.10", "--node", "node-1")
     assert cp.returncode == 0, cp.stderr
     node = _run(str(ROOT / "scripts/install-node"), "--no-systemd", "--skip-deps",
                 "--config-dir", str(base / "node-etc"), "--state-dir", str(base / "node-var"),
                 "--apiserver", "192.168.56.10:6443", "--node-ip", "192.168.56.11", "--node-name", "node-1",
+                "--kubeconfig", str(base / "cp-etc" / "pki" / "node-node-1.conf"),
                 "--registry-mirror", "http://192.168.56.1:5000")
     assert node.returncode == 0, node.stderr
     units = list((base / "cp-etc" / "units").glob("*.service")) + list((base / "node-etc" / "units").glob("*.service"))
@@ -86,8 +89,32 @@ def test_unit_flags_exist_in_the_component(rendered: dict[str, Path], unit: str)
     assert not unknown, f"{unit}: --help does not list {unknown}"
 
 
+def test_units_run_everything_with_tls_and_own_identities(rendered: dict[str, Path]) -> None:
+    api = command_line(str(rendered["skiff-apiserver"]))
+    pki = rendered["skiff-apiserver"].parents[1] / "pki"
+    for flag, file in (("--tls-cert-file", "apiserver.crt"), ("--client-ca-file", "ca.crt"),
+                       ("--kubelet-client-certificate", "kube-apiserver-kubelet-client.crt")):
+        assert api[api.index(flag) + 1] == str(pki / file)
+        assert (pki / file).exists(), file
+    assert "--insecure-dev" not in api
+    for unit, conf in (("skiff-scheduler", "scheduler.conf"), ("skiff-controller-manager", "controller-manager.conf"),
+                       ("skiff-agent", "node-node-1.conf")):
+        argv = command_line(str(rendered[unit]))
+        assert argv[argv.index("--kubeconfig") + 1] == str(pki / conf), unit
+
+
+def test_install_node_refuses_to_run_without_a_kubeconfig(tmp_path: Path) -> None:
+    node = _run(str(ROOT / "scripts/install-node"), "--no-systemd", "--skip-deps", "--no-build-images",
+                "--config-dir", str(tmp_path / "etc"), "--state-dir", str(tmp_path / "var"),
+                "--apiserver", "192.168.56.10:6443", "--node-ip", "192.168.56.11", "--node-name", "node-1")
+    assert node.returncode != 0
+    assert "--kubeconfig" in node.stderr and "node-node-1.conf" in node.stderr
+
+
 async def test_control_plane_runs_from_its_units_with_etcd_tls(tmp_path: Path) -> None:
-    """The Vagrant control plane's etcd (client TLS) and apiserver, started with the units' command lines."""
+    """The Vagrant control plane's etcd (client TLS), TLS apiserver and scheduler, started with the units'
+    command lines: the admin's config works, a plaintext client is refused, the scheduler (its own
+    identity, bootstrap RBAC) takes its leader lease."""
     _require_module("skiff-apiserver")
     etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
     cp = _run(str(ROOT / "scripts/install-control-plane"), "--no-systemd", "--skip-deps", "--etcd-tls",
@@ -107,13 +134,27 @@ async def test_control_plane_runs_from_its_units_with_etcd_tls(tmp_path: Path) -
                                         stdout=log, stderr=subprocess.STDOUT))
         wait_for(lambda: port_open(api_port) or started[1].poll() is not None, timeout=30, what="apiserver")
         assert started[1].poll() is None, (tmp_path / "control-plane.log").read_text()
-        async with Client(f"127.0.0.1:{api_port}") as client:
+        admin = load_client_config(str(tmp_path / "etc" / "skiffctl.yaml"))
+        async with Client(f"127.0.0.1:{api_port}", config=admin) as client:
             namespaces, _ = await client.list_all("namespaces")
-        assert "kube-system" in {n.metadata.name for n in namespaces}
+            assert "kube-system" in {n.metadata.name for n in namespaces}
+            started.append(subprocess.Popen(command_line(str(units / "skiff-scheduler.service")),
+                                            stdout=log, stderr=subprocess.STDOUT))
+            await eventually(lambda: _lease_holder(client, "kube-scheduler"), timeout=30,
+                             what="the scheduler's leader lease")
+        async with Client(f"127.0.0.1:{api_port}", config=ClientConfig(insecure=True)) as plain:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await plain.list("namespaces")
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
     finally:
         for proc in reversed(started):
             stop(proc)
         log.close()
+
+
+async def _lease_holder(client: Client, name: str) -> bool:
+    lease = await client.get("lease", name, "kube-system")
+    return bool(lease.spec.holder_identity)
 
 
 def test_node_env_pins_the_node_ip(rendered: dict[str, Path]) -> None:
@@ -154,10 +195,10 @@ def test_shell_scripts_pass_shellcheck() -> None:
 
 def test_etcd_serves_only_clients_with_the_generated_certs(tmp_path: Path) -> None:
     pki = tmp_path / "pki"
-    made = _run(sys.executable, str(ROOT / "scripts/certs"), str(pki), "--ip", "127.0.0.1")
+    made = _run(sys.executable, str(ROOT / "scripts/certs"), str(pki), "etcd", "--ip", "127.0.0.1")
     assert made.returncode == 0, made.stderr
     ca_before = (pki / "ca.crt").read_bytes()
-    assert _run(sys.executable, str(ROOT / "scripts/certs"), str(pki), "--ip", "127.0.0.1").returncode == 0
+    assert _run(sys.executable, str(ROOT / "scripts/certs"), str(pki), "etcd", "--ip", "127.0.0.1").returncode == 0
     assert (pki / "ca.crt").read_bytes() == ca_before, "a second run must keep the CA"
     assert oct((pki / "ca.key").stat().st_mode & 0o777) == "0o600"
 
