@@ -70,7 +70,8 @@ def _set_scheduled(pod: pod_pb2.Pod) -> None:
 
 @dataclass(frozen=True)
 class KubeletClientTLS:
-    """kube-apiserver's --kubelet-certificate-authority, --kubelet-client-certificate and --kubelet-client-key."""
+    """kube-apiserver's --kubelet-certificate-authority (empty: the system's roots), --kubelet-client-certificate
+    and --kubelet-client-key."""
     ca: str
     cert: str
     key: str
@@ -79,7 +80,7 @@ class KubeletClientTLS:
         def read(path: str) -> bytes:
             with open(path, "rb") as f:
                 return f.read()
-        return grpc.ssl_channel_credentials(read(self.ca), read(self.key), read(self.cert))
+        return grpc.ssl_channel_credentials(read(self.ca) if self.ca else None, read(self.key), read(self.cert))
 
 
 class AgentProxy:
