@@ -176,3 +176,41 @@ async def test_component_identities(apiserver, pki: Pki, stem: str) -> None:
         code, details = await _details(component.list("secrets", "default"))
         if code != C.OK:
             assert f'User "system:{stem}"' in details
+
+
+# -- every method is authorized, streams and the pod proxy too ------------------------------------------
+
+async def test_streams_proxy_and_subresources_need_their_own_rules(apiserver, client, pki: Pki) -> None:
+    from skiff.v1 import node_agent_pb2
+    ns = f"only-get-{uuid.uuid4().hex[:6]}"
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+    await client.create(from_dict({"apiVersion": f"{RBAC}/v1", "kind": "Role",
+                                   "metadata": {"name": "r", "namespace": ns},
+                                   "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]}))
+    await client.create(from_dict({
+        "apiVersion": f"{RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "rb", "namespace": ns},
+        "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": "r"},
+        "subjects": [{"kind": "User", "apiGroup": RBAC, "name": "alice"}]}))
+    async with Client(apiserver.target, config=pki.user_config("alice")) as alice:
+        assert (await _details(alice.list("pods", ns)))[0] == C.OK
+        events = alice.watch("pods", ns)
+        try:
+            code, details = await _details(anext(events))
+        finally:
+            await events.aclose()
+        assert code == C.PERMISSION_DENIED and 'cannot watch resource "pods"' in details
+        code, details = await _details(alice.logs(ns, "p").read())
+        assert code == C.PERMISSION_DENIED
+        assert details.startswith('pods "p" is forbidden: User "alice" cannot get resource "pods/log"')
+        code, details = await _details(alice.exec(ns, "p", ["true"]))
+        assert code == C.PERMISSION_DENIED and 'cannot create resource "pods/exec"' in details
+        stream = alice.stub("Pod").ExecStream(iter([node_agent_pb2.ExecInput(
+            start=node_agent_pb2.ExecRequest(namespace=ns, name="p", command=["sh"]))]))
+        code, details = await _details(stream.read())
+        assert code == C.PERMISSION_DENIED and 'cannot create resource "pods/exec"' in details
+        code, details = await _details(alice.bind(ns, "p", "n1"))
+        assert code == C.PERMISSION_DENIED and 'cannot create resource "pods/binding"' in details
+        code, details = await _details(alice.node_stats("n1"))
+        assert code == C.PERMISSION_DENIED
+        assert 'nodes "n1" is forbidden: User "alice" cannot get resource "nodes/stats" in API group "" ' \
+               'at the cluster scope' in details
