@@ -140,7 +140,10 @@ def _secure(api: ApiContext, args: argparse.Namespace) -> TLSFront | None:
                     "anyone who can reach %s owns the cluster", args.listen)
         return None
     context = server_context(args.tls_cert_file, args.tls_private_key_file, args.client_ca_file or None)
-    front = TLSFront(args.listen, 0, context)
+    try:
+        front = TLSFront(args.listen, 0, context)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     tokens = load_token_file(args.token_auth_file) if args.token_auth_file else {}
     api.authenticator = Authenticator(bool(args.client_ca_file), tokens, front)
     api.authorizer = build_authorizer(api, parse_modes(args.authorization_mode))

@@ -42,6 +42,8 @@ def server_context(cert_file: str, key_file: str, client_ca_file: str | None) ->
 
 def split_host_port(listen: str) -> tuple[str, int]:
     host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"--listen: {listen!r} is neither HOST:PORT nor unix:PATH")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
@@ -53,7 +55,8 @@ def peer_port(grpc_peer: str) -> int | None:
 
 class TLSFront:
     def __init__(self, listen: str, backend_port: int, context: ssl.SSLContext) -> None:
-        self.host, self.port = split_host_port(listen)
+        self.unix_path = listen.removeprefix("unix://").removeprefix("unix:") if listen.startswith("unix:") else ""
+        self.host, self.port = split_host_port(listen) if not self.unix_path else ("", 0)
         self.backend_port = backend_port
         self.context = context
         self.peers: dict[int, Peer] = {}  # the relay's local port -> the caller behind it
@@ -65,8 +68,12 @@ class TLSFront:
         return self.peers.get(port) if port is not None else None
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self._accept, self.host, self.port, ssl=self.context,
-                                                 ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+        if self.unix_path:
+            self.server = await asyncio.start_unix_server(self._accept, self.unix_path, ssl=self.context,
+                                                          ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+        else:
+            self.server = await asyncio.start_server(self._accept, self.host, self.port, ssl=self.context,
+                                                     ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
 
     async def close(self) -> None:
         if self.server:
@@ -89,7 +96,8 @@ class TLSFront:
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         tls = writer.get_extra_info("ssl_object")
         certificate = tls.getpeercert(binary_form=True) if tls else None
-        address = (writer.get_extra_info("peername") or ("",))[0]
+        peername = writer.get_extra_info("peername")
+        address = peername[0] if isinstance(peername, tuple) else ""  # a unix socket's peer has no address
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.backend_port)
         local_port = up_writer.get_extra_info("sockname")[1]
         self.peers[local_port] = Peer(certificate, address)
