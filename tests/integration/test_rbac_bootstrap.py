@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 
@@ -190,3 +192,19 @@ async def test_a_namespace_admin_may_delegate_edit_but_not_cluster_wide(api):
                   "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["delete"]}]}
     with pytest.raises(ApiError):
         check_escalation(authz, JANE, from_dict(nodes_role), cache=api.cache)
+
+
+async def test_apiservers_starting_together_reconcile_without_failing(api, etcd):
+    await ensure_bootstrap_policy(api)
+    view = handlers(api, "ClusterRole")
+    stored = await view.get("", "view")
+    full = list(stored.rules)
+    del stored.rules[1:]
+    await view.update(stored, dry_run=False)
+    other = ApiContext(api.storage, WatchCache(api.storage, list(KINDS.values())))
+    await other.cache.start()
+    try:
+        await asyncio.gather(ensure_bootstrap_policy(api), ensure_bootstrap_policy(other))
+    finally:
+        await other.cache.stop()
+    assert list((await view.get("", "view")).rules) == full

@@ -164,8 +164,7 @@ def _reconciled(existing: Message, wanted: Message) -> Message | None:
     return updated
 
 
-async def _ensure(api: ApiContext, wanted: Message) -> None:
-    handlers = ResourceHandlers(KINDS[wanted.kind], api)
+async def _ensure_once(handlers: ResourceHandlers, wanted: Message) -> None:
     try:
         await handlers.create(wanted, dry_run=False)
         log.info("created %s %s", wanted.kind, wanted.metadata.name)
@@ -178,6 +177,20 @@ async def _ensure(api: ApiContext, wanted: Message) -> None:
     if updated is not None:
         await handlers.update(updated, dry_run=False)
         log.info("added missing default permissions to %s %s", wanted.kind, wanted.metadata.name)
+
+
+async def _ensure(api: ApiContext, wanted: Message, attempts: int = 5) -> None:
+    """Another apiserver starting at the same time may write the same object: try again."""
+    handlers = ResourceHandlers(KINDS[wanted.kind], api)
+    for attempt in range(attempts):
+        obj = wanted.__class__()
+        obj.CopyFrom(wanted)
+        try:
+            await _ensure_once(handlers, obj)
+            return
+        except errors.ApiError as e:
+            if e.code.name not in ("ABORTED", "NOT_FOUND") or attempt == attempts - 1:
+                raise
 
 
 async def ensure_bootstrap_policy(api: ApiContext) -> None:
