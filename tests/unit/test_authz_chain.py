@@ -194,3 +194,32 @@ def test_node_restriction() -> None:
                                                        group="coordination.k8s.io"))
     admit(attrs(n1, "get", "nodes", "", "n2"))  # reads are the authorizer's business
     admit(attrs(ALICE, "update", "nodes", "", "n2"))  # and other users are not restricted
+
+
+def test_node_restriction_keeps_cluster_owned_node_fields() -> None:
+    n1 = node_user("n1")
+    old = from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "labels": {
+        "node-restriction.kubernetes.io/pool": "a", "mine": "x"}}, "spec": {"taints": [
+            {"key": "k", "effect": "NoSchedule"}], "podCIDR": "10.0.1.0/24"}})
+    api = FakeApi()
+    api.cache["Node"] = FakeKindCache([old])
+
+    def check(mutate) -> None:
+        new = type(old)()
+        new.CopyFrom(old)
+        mutate(new)
+        asyncio.run(NodeRestriction(api).admit(attrs(n1, "update", "nodes", "", "n1"), new))
+
+    check(lambda n: n.metadata.labels.update({"mine": "y"}))
+    for mutate, why in [
+        (lambda n: n.metadata.labels.update({"node-restriction.kubernetes.io/pool": "b"}), "modify labels"),
+        (lambda n: n.metadata.labels.update({"x.node-restriction.kubernetes.io/z": "b"}), "modify labels"),
+        (lambda n: n.spec.ClearField("taints"), "modify taints"),
+        (lambda n: setattr(n.spec, "pod_cidr", "10.0.9.0/24"), "modify pod CIDRs"),
+    ]:
+        with pytest.raises(errors.ApiError, match=why):
+            check(mutate)
+    fresh = from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "labels": {
+        "node-restriction.kubernetes.io/pool": "a"}}})
+    assert "set the following labels: node-restriction.kubernetes.io/pool" in denied(
+        attrs(n1, "create", "nodes", ""), fresh)

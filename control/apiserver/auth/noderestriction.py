@@ -1,6 +1,7 @@
 """NodeRestriction admission: a node writes only what is its own.
 
-Its own Node (create, update, status, delete), its own Lease kube-node-lease/<name>, the status
+Its own Node (create, update, status, delete; but not its taints, pod CIDRs or labels under
+node-restriction.kubernetes.io/, which the cluster's admins set), its own Lease kube-node-lease/<name>, the status
 and deletion of pods bound to it (by the stored spec.nodeName), and events. It may not create
 pods (there are no mirror pods here). Other users pass untouched.
 """
@@ -16,7 +17,13 @@ from control.client.kinds import KINDS
 
 LEASE_NAMESPACE = "kube-node-lease"
 WRITES = frozenset({"create", "update", "patch", "delete", "deletecollection"})
-POD = KINDS["Pod"]
+POD, NODE = KINDS["Pod"], KINDS["Node"]
+RESTRICTED_LABEL_DOMAIN = "node-restriction.kubernetes.io"
+
+
+def _restricted(label: str) -> bool:
+    domain = label.split("/")[0] if "/" in label else ""
+    return domain == RESTRICTED_LABEL_DOMAIN or domain.endswith("." + RESTRICTED_LABEL_DOMAIN)
 
 
 def _forbidden(attrs: Attributes, name: str, reason: str) -> errors.ApiError:
@@ -39,10 +46,32 @@ class NodeRestriction:
         if key == ("", "nodes"):
             if name != node:
                 raise _forbidden(attrs, name, f'node "{node}" is not allowed to modify node "{name}"')
+            if obj is not None and not attrs.subresource:
+                await self._own_node(attrs, node, obj)
         elif key == ("coordination.k8s.io", "leases"):
             self._lease(attrs, node, name)
         elif key == ("", "pods"):
             await self._pod(attrs, node, name)
+
+    async def _own_node(self, attrs: Attributes, node: str, obj: Message) -> None:
+        """Labels under node-restriction.kubernetes.io/, taints and pod CIDRs are the cluster's to set."""
+        old = None
+        if attrs.verb == "update":
+            await self.api.cache[NODE].wait_fresh()
+            old = self.api.cache[NODE].get("", node)
+        old_labels = dict(old.metadata.labels) if old is not None else {}
+        labels = dict(obj.metadata.labels)
+        changed = sorted(k for k in set(labels) | set(old_labels)
+                         if _restricted(k) and labels.get(k) != old_labels.get(k))
+        if changed:
+            verb = "set the following labels" if old is None else "modify labels"
+            raise _forbidden(attrs, node, f'node "{node}" is not allowed to {verb}: {", ".join(changed)}')
+        if old is None:
+            return
+        if list(obj.spec.taints) != list(old.spec.taints):
+            raise _forbidden(attrs, node, f'node "{node}" is not allowed to modify taints')
+        if obj.spec.pod_cidr != old.spec.pod_cidr or list(obj.spec.pod_cidrs) != list(old.spec.pod_cidrs):
+            raise _forbidden(attrs, node, f'node "{node}" is not allowed to modify pod CIDRs')
 
     @staticmethod
     def _lease(attrs: Attributes, node: str, name: str) -> None:
