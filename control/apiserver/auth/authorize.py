@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from control.apiserver.auth.attributes import Attributes, Authorizer, Decision, Verdict
+from control.apiserver.auth.node import NodeAuthorizer
+from control.apiserver.auth.rbac import RBACAuthorizer
 from control.apiserver.auth.user import SYSTEM_MASTERS
 from control.apiserver.context import ApiContext
 
@@ -49,12 +51,10 @@ class UnionAuthorizer:
 
 
 def _node(api: ApiContext) -> Authorizer:
-    from control.apiserver.auth.node import NodeAuthorizer
     return NodeAuthorizer(api.cache)
 
 
 def _rbac(api: ApiContext) -> Authorizer:
-    from control.apiserver.auth.rbac import RBACAuthorizer
     return RBACAuthorizer(api.cache)
 
 

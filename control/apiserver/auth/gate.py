@@ -14,6 +14,7 @@ from control.apiserver import errors
 from control.apiserver.auth.attributes import Attributes, Decision
 from control.apiserver.auth.audit import utcnow
 from control.apiserver.auth.noderestriction import NodeRestriction
+from control.apiserver.auth.rbac import check_escalation
 from control.apiserver.auth.user import UserInfo
 from control.apiserver.context import ApiContext
 from control.client.kinds import RBAC_GROUP, Kind
@@ -88,11 +89,13 @@ class Gate:
         obj = request.object if action.carries_object else None
         await self.restriction.admit(attrs, obj)
         if obj is not None and kind.kind in RBAC_KINDS and kind.group == RBAC_GROUP:
-            self._check_escalation(kind, user, obj, attrs)
+            await self._check_escalation(kind, user, obj, attrs)
 
-    def _check_escalation(self, kind: Kind, user: UserInfo, obj: Message, attrs: Attributes) -> None:
-        from control.apiserver.auth.rbac import check_escalation
-        old = self.api.cache[kind].get(attrs.namespace, obj.metadata.name) if attrs.verb == "update" else None
+    async def _check_escalation(self, kind: Kind, user: UserInfo, obj: Message, attrs: Attributes) -> None:
+        old = None
+        if attrs.verb == "update":
+            await self.api.cache[kind].wait_fresh()
+            old = self.api.cache[kind].get(attrs.namespace, obj.metadata.name)
         check_escalation(self.api.authorizer, user, obj, old, cache=self.api.cache)
 
     def end(self, call: Call, code: grpc.StatusCode, action: Action, context: grpc.aio.ServicerContext) -> None:
