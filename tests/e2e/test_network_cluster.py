@@ -141,6 +141,9 @@ async def test_cni_config_and_routes_follow_nodes(cluster, client_unix):
 
     await eventually(lambda: routes_are(a, {b.pod_cidr: b.ip, "10.244.99.0/24": "10.250.0.99"}), timeout=10,
                      what="routes on node-a")
+    # The answer comes back over node-b's route to node-a's pods: wait for that one too.
+    await eventually(lambda: routes_are(b, {a.pod_cidr: a.ip, "10.244.99.0/24": "10.250.0.99"}), timeout=10,
+                     what="routes on node-b")
     assert cluster.lab.http_get(cluster.pods["a2"].netns, f"http://{cluster.pods['b1'].ip}:8080/") == "b1"
     await client_unix.delete("Node", "node-c")
     await eventually(lambda: routes_are(a, {b.pod_cidr: b.ip}), timeout=10, what="node-c's route removed")
