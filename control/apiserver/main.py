@@ -14,7 +14,7 @@ from control.apiserver.auth.audit import AuditLog
 from control.apiserver.auth.authn import Authenticator, TokenFileError, load_token_file
 from control.apiserver.auth.authorize import AuthorizationModeError, build_authorizer, parse_modes
 from control.apiserver.auth.bootstrap import ensure_bootstrap_policy
-from control.apiserver.auth.tlsfront import TLSFront, server_context
+from control.apiserver.auth.tlsfront import BACKEND_HOST, TLSFront, server_context
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
 from control.apiserver.handlers import ResourceHandlers
@@ -174,7 +174,7 @@ async def serve(args: argparse.Namespace) -> None:
         server.add_insecure_port(args.listen)
         await server.start()
     else:
-        front.backend_port = server.add_insecure_port("127.0.0.1:0")
+        front.backend_port = server.add_insecure_port(f"{BACKEND_HOST}:0")
         await server.start()
         await front.start()
     log.info("serving %s on %s (etcd %s)", "plaintext" if front is None else "TLS", args.listen,

@@ -41,6 +41,7 @@ class Call:
     received: datetime
     authenticated: bool = False
     reason: str = ""
+    source_ip: str = ""
 
 
 def forbidden(attrs: Attributes, reason: str) -> errors.ApiError:
@@ -79,6 +80,8 @@ class Gate:
                     context: grpc.aio.ServicerContext) -> None:
         if not self.enabled:
             return
+        # Now, while the caller's connection surely exists: the audit line is written after the call.
+        call.source_ip = self.api.authenticator.source_ip(context)
         user = self.api.authenticator.authenticate(context)
         call.authenticated = True
         attrs = call.attrs = Attributes(user, *_fields(call.attrs))
@@ -102,8 +105,7 @@ class Gate:
         audit = self.api.audit
         if audit is None or not action.mutating:
             return
-        source = self.api.authenticator.source_ip(context) if self.api.authenticator else ""
-        audit.record(call.attrs, call.name, code, source, call.received, call.authenticated, call.reason)
+        audit.record(call.attrs, call.name, code, call.source_ip, call.received, call.authenticated, call.reason)
 
 
 def _fields(attrs: Attributes) -> tuple:

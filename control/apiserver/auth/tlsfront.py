@@ -20,6 +20,7 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+BACKEND_HOST = "127.0.0.1"
 HANDSHAKE_TIMEOUT = 10.0
 
 
@@ -47,10 +48,10 @@ def split_host_port(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-def peer_port(grpc_peer: str) -> int | None:
-    """The port of gRPC's peer string, `ipv4:127.0.0.1:5000` or `ipv6:[::1]:5000`."""
-    _, _, port = grpc_peer.rpartition(":")
-    return int(port) if port.isdigit() else None
+def relay_peer(port: int) -> str:
+    """How the gRPC server names a relay connection from 127.0.0.1:port (host and port must both match:
+    a local process dialing the private port from 127.0.0.2 with the same port is someone else)."""
+    return f"ipv4:{BACKEND_HOST}:{port}"
 
 
 class TLSFront:
@@ -59,13 +60,12 @@ class TLSFront:
         self.host, self.port = split_host_port(listen) if not self.unix_path else ("", 0)
         self.backend_port = backend_port
         self.context = context
-        self.peers: dict[int, Peer] = {}  # the relay's local port -> the caller behind it
+        self.peers: dict[str, Peer] = {}  # the relay connection, as gRPC's peer string -> the caller behind it
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task] = set()
 
     def lookup(self, grpc_peer: str) -> Peer | None:
-        port = peer_port(grpc_peer)
-        return self.peers.get(port) if port is not None else None
+        return self.peers.get(grpc_peer)
 
     async def start(self) -> None:
         if self.unix_path:
@@ -98,9 +98,9 @@ class TLSFront:
         certificate = tls.getpeercert(binary_form=True) if tls else None
         peername = writer.get_extra_info("peername")
         address = peername[0] if isinstance(peername, tuple) else ""  # a unix socket's peer has no address
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.backend_port)
-        local_port = up_writer.get_extra_info("sockname")[1]
-        self.peers[local_port] = Peer(certificate, address)
+        up_reader, up_writer = await asyncio.open_connection(BACKEND_HOST, self.backend_port)
+        relay = relay_peer(up_writer.get_extra_info("sockname")[1])
+        self.peers[relay] = Peer(certificate, address)
         try:
             pipes = [asyncio.create_task(_pipe(reader, up_writer)), asyncio.create_task(_pipe(up_reader, writer))]
             try:
@@ -110,7 +110,7 @@ class TLSFront:
                     p.cancel()
                 await asyncio.gather(*pipes, return_exceptions=True)
         finally:
-            self.peers.pop(local_port, None)
+            self.peers.pop(relay, None)
             up_writer.close()
 
 

@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from control.apiserver import errors
 from control.apiserver.auth.authn import Authenticator, TokenFileError, load_token_file, user_from_certificate
-from control.apiserver.auth.tlsfront import Peer, peer_port, split_host_port
+from control.apiserver.auth.tlsfront import Peer, relay_peer, split_host_port
 from control.apiserver.auth.user import AUTHENTICATED, UserInfo
 
 
@@ -47,10 +47,10 @@ class FakeContext:
 
 class FakeFront:
     def __init__(self, peers: dict[int, Peer]) -> None:
-        self.peers = peers
+        self.peers = {relay_peer(port): peer for port, peer in peers.items()}
 
     def lookup(self, grpc_peer: str) -> Peer | None:
-        return self.peers.get(peer_port(grpc_peer))
+        return self.peers.get(grpc_peer)
 
 
 # -- token file ---------------------------------------------------------------------------------------
@@ -132,10 +132,17 @@ def test_nothing_is_unauthorized() -> None:
     assert info.value.code == grpc.StatusCode.UNAUTHENTICATED
 
 
+def test_only_the_relay_connection_itself_carries_its_certificate() -> None:
+    der = _cert("admin", ("system:masters",)).public_bytes(serialization.Encoding.DER)
+    authn = Authenticator(True, {}, FakeFront({5000: Peer(der, "10.0.0.9")}))
+    assert authn.authenticate(FakeContext(peer="ipv4:127.0.0.1:5000")).name == "admin"
+    for other in ("ipv4:127.0.0.2:5000", "ipv6:[::1]:5000", "ipv4:127.0.0.1:5001"):
+        with pytest.raises(errors.ApiError):
+            authn.authenticate(FakeContext(peer=other))
+
+
 def test_peer_strings() -> None:
-    assert peer_port("ipv4:127.0.0.1:5000") == 5000
-    assert peer_port("ipv6:[::1]:6000") == 6000
-    assert peer_port("unix:/tmp/x") is None
+    assert relay_peer(5000) == "ipv4:127.0.0.1:5000"
     assert split_host_port("[::]:6443") == ("::", 6443)
     assert split_host_port("0.0.0.0:6443") == ("0.0.0.0", 6443)
     assert Authenticator(True, {}).source_ip(FakeContext(peer="ipv6:[::1]:6000")) == "::1"
