@@ -55,6 +55,11 @@ def bad_request(message: str, field: str = "") -> ApiError:
                     [FieldViolation(field=field, description=message)] if field else None)
 
 
+def unauthorized(message: str = "Unauthorized") -> ApiError:
+    """Kubernetes' 401: no valid credentials."""
+    return ApiError(grpc.StatusCode.UNAUTHENTICATED, message)
+
+
 def forbidden(message: str) -> ApiError:
     return ApiError(grpc.StatusCode.PERMISSION_DENIED, message)
 

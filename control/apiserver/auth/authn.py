@@ -61,10 +61,6 @@ def user_from_certificate(cert: x509.Certificate) -> UserInfo | None:
     return UserInfo(name, _with_authenticated(groups))
 
 
-def unauthorized() -> errors.ApiError:
-    return errors.ApiError(grpc.StatusCode.UNAUTHENTICATED, "Unauthorized")
-
-
 class Authenticator:
     def __init__(self, client_ca_present: bool, tokens: dict[str, UserInfo] | None = None,
                  front: TLSFront | None = None) -> None:
@@ -78,7 +74,7 @@ class Authenticator:
         if user is None:
             user = self._from_token(context)
         if user is None:
-            raise unauthorized()
+            raise errors.unauthorized()
         return user
 
     def source_ip(self, context: grpc.aio.ServicerContext) -> str:
@@ -111,11 +107,11 @@ class Authenticator:
         if header is None:
             return None
         if not isinstance(header, str) or header[:len(BEARER)].lower() != BEARER:
-            raise unauthorized()
+            raise errors.unauthorized()
         presented = header[len(BEARER):].strip()
         user = self.tokens.get(presented)
         if user is None:
-            raise unauthorized()
+            raise errors.unauthorized()
         return user
 
 
