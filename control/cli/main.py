@@ -90,9 +90,11 @@ def _overrides(args: argparse.Namespace) -> Overrides:
                      client_certificate=args.client_certificate, client_key=args.client_key)
 
 
-def _tls_failure(err: grpc.RpcError) -> str | None:
-    """gRPC reports a failed TLS handshake as UNAVAILABLE; say what went wrong, as kubectl does."""
+def _credentials_failure(err: grpc.RpcError) -> str | None:
+    """kubectl's words when the apiserver does not know us, or we do not trust it (gRPC: UNAVAILABLE)."""
     details = err.details() or ""
+    if err.code() == grpc.StatusCode.UNAUTHENTICATED:
+        return "error: You must be logged in to the server (Unauthorized)"
     if err.code() != grpc.StatusCode.UNAVAILABLE or not any(
             s in details for s in ("SSL", "Ssl", "handshake", "CERTIFICATE", "certificate")):
         return None
@@ -117,7 +119,7 @@ async def _run(args, config) -> int:
     except (ManifestLoadError, ManifestError, UnknownKindError) as e:
         ctx.err(f"error: {e}")
     except grpc.RpcError as e:
-        ctx.err(_tls_failure(e) or describe_rpc_error(e, config.server))
+        ctx.err(_credentials_failure(e) or describe_rpc_error(e, config.server))
     except Exception as e:  # noqa: BLE001 - a bug still ends with kubectl's "error:" line, not a traceback
         if os.environ.get("SKIFFCTL_DEBUG"):
             raise

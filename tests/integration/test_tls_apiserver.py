@@ -52,7 +52,7 @@ async def test_skiffctl_explains_a_wrong_ca_and_no_credentials(apiserver, pki, t
     assert "Unable to connect to the server: tls: failed to verify certificate" in result.err
     anonymous = env_with(tmp_path, pki, apiserver.target, cert=None)
     result = await run_skiffctl(anonymous, "get", "ns")
-    assert result.code == 1 and "Unauthorized" in result.err, result.err
+    assert (result.code, result.err.strip()) == (1, "error: You must be logged in to the server (Unauthorized)")
 
 
 async def test_client_config_identities(apiserver, pki):
