@@ -1,7 +1,7 @@
 """The cluster's PKI: one CA, the apiserver's serving cert, client certs (CN = user, O = groups), node certs,
 etcd's certs and client configs. Everything is idempotent: files that exist are kept, the CA is made once.
 
-Stdlib + cryptography only, so scripts/certs runs before the rest of Skiff is installed.
+Needs only cryptography and PyYAML (no Skiff imports), so scripts/certs runs on a bare install.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _builder(subject: x509.Name, issuer: x509.Name, key: Key, days: int) -> x509
 
 def _key_usage(ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(digital_signature=True, key_cert_sign=ca, crl_sign=ca, content_commitment=False,
-                         key_encipherment=not ca, data_encipherment=False, key_agreement=False,
+                         key_encipherment=False, data_encipherment=False, key_agreement=False,
                          encipher_only=False, decipher_only=False)
 
 
