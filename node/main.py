@@ -88,12 +88,14 @@ async def wait_for_runtime(cri: CRI) -> str:
 
 def serving_tls(args: argparse.Namespace, config: ClientConfig) -> tuple[str, str, str] | None:
     """(cert, key, client CA) of the NodeAgent port: the flags, else the node's one certificate from its
-    kubeconfig; None (plaintext) when there is neither."""
-    cert = args.tls_cert_file or (config.client_certificate if not config.insecure else "")
-    key = args.tls_private_key_file or (config.client_key if not config.insecure else "")
-    ca = args.client_ca_file or (config.certificate_authority if not config.insecure else "")
-    if not (cert or key or ca):
+    kubeconfig; None (plaintext) when neither names a certificate."""
+    flags = (args.tls_cert_file, args.tls_private_key_file, args.client_ca_file)
+    from_config = not config.insecure and bool(config.client_certificate)
+    if not any(flags) and not from_config:
         return None
+    defaults = (config.client_certificate, config.client_key, config.certificate_authority) if from_config \
+        else ("", "", "" if config.insecure else config.certificate_authority)
+    cert, key, ca = (flag or default for flag, default in zip(flags, defaults, strict=True))
     if not (cert and key and ca):
         raise SystemExit("the NodeAgent's TLS needs --tls-cert-file, --tls-private-key-file and --client-ca-file "
                          "(or a kubeconfig with client-certificate, client-key and certificate-authority)")

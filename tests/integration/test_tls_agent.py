@@ -121,3 +121,9 @@ def test_agent_serves_with_its_kubeconfig_certificate(certs, tmp_path):
     with pytest.raises(SystemExit, match="--client-ca-file"):
         args = parse_args(["--kubeconfig", str(insecure), "--tls-cert-file", "/x.crt"])
         serving_tls(args, client_config(args))
+    token_only = tmp_path / "token.conf"  # no certificate of its own: plaintext unless the flags name one
+    token_only.write_text(f"server: 127.0.0.1:1\ntoken: t\ncertificate-authority: {certs / 'ca.crt'}\n")
+    args = parse_args(["--kubeconfig", str(token_only)])
+    assert serving_tls(args, client_config(args)) is None
+    args = parse_args(["--kubeconfig", str(token_only), "--tls-cert-file", "/x.crt", "--tls-private-key-file", "/k"])
+    assert serving_tls(args, client_config(args)) == ("/x.crt", "/k", str(certs / "ca.crt"))
