@@ -11,7 +11,7 @@ from collections.abc import Callable
 from google.protobuf.message import Message
 
 from control.client.convert import int_or_string
-from control.client.kinds import kind_of
+from control.client.kinds import RBAC_GROUP, kind_of
 from skiff.v1 import apps_pb2, core_pb2, pod_pb2
 
 DEFAULT_SCHEDULER = "default-scheduler"
@@ -179,6 +179,15 @@ def default_node(node: core_pb2.Node) -> None:
         node.status.allocatable.update(node.status.capacity)
 
 
+def default_binding(binding: Message) -> None:
+    """rbac/v1 defaults: roleRef's and User/Group subjects' apiGroup."""
+    if not binding.role_ref.api_group:
+        binding.role_ref.api_group = RBAC_GROUP
+    for subject in binding.subjects:
+        if not subject.api_group and subject.kind in ("User", "Group"):
+            subject.api_group = RBAC_GROUP
+
+
 DEFAULTERS: dict[str, Callable[[Message], None]] = {
     "Pod": default_pod,
     "ReplicaSet": default_replica_set,
@@ -188,6 +197,8 @@ DEFAULTERS: dict[str, Callable[[Message], None]] = {
     "Secret": default_secret,
     "Namespace": default_namespace,
     "Node": default_node,
+    "RoleBinding": default_binding,
+    "ClusterRoleBinding": default_binding,
 }
 
 

@@ -48,10 +48,14 @@ async def _objects(ctx: Context, args, kind: Kind, name: str | None) -> list[Mes
         return []
 
 
+# kubectl shows no Events section for these.
+NO_EVENTS = ("Event", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+
+
 async def describe_object(ctx: Context, kind: Kind, obj: Message, show_events: bool) -> str:
     describer = DESCRIBERS.get(kind.kind, generic)
     section = await describer(ctx, obj)
-    if show_events and kind.kind != "Event":
+    if show_events and kind.kind not in NO_EVENTS:
         section.add("Events", events_section(await events_for(ctx, obj)))
     return render_section(section)
 
@@ -63,7 +67,9 @@ async def events_for(ctx: Context, obj: Message) -> list[Message]:
         selector += f",involvedObject.uid={meta.uid}"
     try:
         items, _ = await ctx.client.list_all("Event", meta.namespace, field_selector=selector)
-    except grpc.RpcError:
+    except grpc.RpcError as e:
+        if e.code() == grpc.StatusCode.PERMISSION_DENIED:
+            return []  # a user who may read the object but not list events still gets the rest
         # A server without those field selectors: filter here instead.
         items, _ = await ctx.client.list_all("Event", meta.namespace)
     mine = [e for e in items if e.involved_object.name == meta.name

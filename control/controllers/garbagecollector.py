@@ -25,7 +25,7 @@ ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 RECHECK_SECONDS = 1.0
 MONITORED = [KINDS[k] for k in ("Deployment", "ReplicaSet", "Pod", "Service", "Endpoints", "ConfigMap",
-                                "Secret", "Lease")]
+                                "Secret", "Lease", "Role", "RoleBinding")]
 
 
 def gc_key(kind: Kind, obj: Message) -> str:

@@ -210,3 +210,16 @@ def _register_controllers():
     from control.controllers.manager import CONTROLLERS
     missing = {"endpoints", "garbagecollector", "namespace", "nodeipam", "nodelifecycle"} - set(CONTROLLERS)
     assert not missing, f"controllers not registered: {missing}"
+
+
+async def test_garbage_collector_collects_rbac_objects_of_a_deleted_owner(apiserver, client):
+    async with running_controllers(apiserver.target, ["garbagecollector"]):
+        owner = await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                                               "metadata": {"name": "rbac-owner"}}))
+        ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": owner.metadata.name, "uid": owner.metadata.uid}
+        await client.create(from_dict({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "owned-role", "namespace": "default", "ownerReferences": [ref]},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}))
+        await client.delete("cm", owner.metadata.name, "default")
+        await eventually(lambda: gone(client, "Role", "owned-role"), timeout=10, what="owned Role collected")

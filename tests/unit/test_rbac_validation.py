@@ -46,14 +46,14 @@ def test_valid_objects(obj):
      "at least one clusterRoleSelector required"),
     (ROLE_BINDING, "roleRef.kind", "Deployment", "roleRef.kind",
      'Unsupported value: "Deployment": supported values: "Role", "ClusterRole"'),
-    (ROLE_BINDING, "roleRef.apiGroup", "", "roleRef.apiGroup",
-     'Unsupported value: "": supported values: "rbac.authorization.k8s.io"'),
+    (ROLE_BINDING, "roleRef.apiGroup", "example.com", "roleRef.apiGroup",
+     'Unsupported value: "example.com": supported values: "rbac.authorization.k8s.io"'),
     (ROLE_BINDING, "roleRef.name", "", "roleRef.name", "Required value"),
     (ROLE_BINDING, "roleRef.name", "a%b", "roleRef.name", "may not contain '%'"),
     (ROLE_BINDING, "subjects.0.name", "", "subjects[0].name", "Required value"),
     (ROLE_BINDING, "subjects.0.kind", "Robot", "subjects[0].kind",
      'Unsupported value: "Robot": supported values: "ServiceAccount", "User", "Group"'),
-    (ROLE_BINDING, "subjects.1.apiGroup", "", "subjects[1].apiGroup", "Unsupported value"),
+    (ROLE_BINDING, "subjects.1.apiGroup", "example.com", "subjects[1].apiGroup", "Unsupported value"),
     (ROLE_BINDING, "subjects.2.apiGroup", G, "subjects[2].apiGroup", 'Unsupported value: "rbac'),
     (ROLE_BINDING, "subjects.2.name", "Not_Valid", "subjects[2].name", "RFC 1123"),
     (CRB, "subjects.1.namespace", DELETE, "subjects[1].namespace", "Required value"),
@@ -78,3 +78,16 @@ def test_role_ref_cannot_change(obj):
 
 def test_role_rules_may_change():
     assert violations(patched(ROLE, "rules.0.verbs", ["get"]), old=ROLE) == []
+
+
+def test_bindings_default_their_api_groups_as_rbac_v1_does():
+    from control.apiserver.defaults import apply_defaults
+    from control.client.convert import from_dict
+
+    bare = {**ROLE_BINDING, "subjects": [{"kind": "User", "name": "jane"}, {"kind": "Group", "name": "devs"},
+                                         {"kind": "ServiceAccount", "name": "builder"}],
+            "roleRef": {"kind": "Role", "name": "pod-reader"}}
+    obj = from_dict(bare)
+    apply_defaults(obj)
+    assert obj.role_ref.api_group == G
+    assert [s.api_group for s in obj.subjects] == [G, G, ""]

@@ -102,7 +102,8 @@ def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
         rule(["update"], [APPS], ["replicasets/status", "deployments/status"]),
         rule(["update"], [COORDINATION], ["leases"]),
     ]
-    rules += [rule(["delete", "deletecollection"], [group], resources)
+    # The garbage collector also updates them (ownerReferences, finalizers).
+    rules += [rule(["delete", "deletecollection", "update"], [group], resources)
               for group, resources in _NAMESPACED_CONTENT.items()]
     return rules
 
