@@ -90,9 +90,6 @@ def check_security_flags(args: argparse.Namespace) -> None:
     for a, b in pairs:
         if bool(getattr(args, a[2:].replace("-", "_"))) != bool(getattr(args, b[2:].replace("-", "_"))):
             raise ConfigError(f"{a} and {b} must be given together")
-    if bool(args.kubelet_client_certificate) != bool(args.kubelet_certificate_authority):
-        raise ConfigError("--kubelet-client-certificate and --kubelet-certificate-authority must be given together "
-                          "(agents are reached over TLS both ways)")
     if not args.client_ca_file and not args.token_auth_file:
         log.warning("neither --client-ca-file nor --token-auth-file: nobody can authenticate")
     parse_modes(args.authorization_mode)

@@ -215,9 +215,3 @@ async def test_streams_proxy_and_subresources_need_their_own_rules(apiserver, cl
         assert 'nodes "n1" is forbidden: User "alice" cannot get resource "nodes/stats" in API group "" ' \
                'at the cluster scope' in details
 
-
-def test_kubelet_client_flags_come_with_a_ca(etcd, tmp_path: Path) -> None:
-    args = _without(_base_args(etcd, tmp_path), "--kubelet-certificate-authority")
-    result = _run_apiserver(etcd, args, tmp_path)
-    assert result.returncode != 0
-    assert "--kubelet-client-certificate and --kubelet-certificate-authority must be given together" in result.stderr
