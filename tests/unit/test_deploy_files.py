@@ -10,6 +10,8 @@ from pathlib import Path
 
 import grpc
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from control.client.client import Client
 from control.client.kubeconfig import ClientConfig, load_client_config
@@ -223,3 +225,31 @@ def test_etcd_serves_only_clients_with_the_generated_certs(tmp_path: Path) -> No
         assert without.returncode != 0
     finally:
         stop(etcd)
+
+
+def test_vagrant_pki_gives_each_worker_only_its_own_credentials(tmp_path: Path) -> None:
+    """The Vagrantfile's `before :up` trigger, run with a stand-in Vagrant module: the control plane's
+    folder holds the whole PKI, each worker's only the CA certificate and its node identity."""
+    if shutil.which("ruby") is None:
+        pytest.skip("ruby is not installed (vagrant brings it)")
+    runner = tmp_path / "run.rb"
+    runner.write_text("module Vagrant\n  def self.configure(_version); end\nend\nload ARGV[0]\nmake_skiff_pki\n")
+    env = {**os.environ, "SKIFF_PKI_DIR": str(tmp_path / "pki"), "SKIFF_WORKERS": "2"}
+
+    def make() -> None:
+        result = _run("ruby", str(runner), str(ROOT / "vagrant" / "Vagrantfile"), env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    make()
+    cluster = tmp_path / "pki" / "cluster"
+    ca = (cluster / "ca.crt").read_bytes()
+    assert (cluster / "ca.key").exists() and (cluster / "admin.crt").exists()
+    for node in ("node-1", "node-2"):
+        bundle = tmp_path / "pki" / node
+        assert sorted(p.name for p in bundle.iterdir()) == sorted(
+            ["ca.crt", f"node-{node}.crt", f"node-{node}.key", f"node-{node}.conf"])
+        config = load_client_config(str(bundle / f"node-{node}.conf"))
+        assert config.server == "192.168.56.10:6443"
+        cert = x509.load_pem_x509_certificate(Path(config.client_certificate).read_bytes())
+        assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"system:node:{node}"
+    make()
+    assert (cluster / "ca.crt").read_bytes() == ca, "a second `vagrant up` must keep the CA"
