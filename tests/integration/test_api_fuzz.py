@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import pytest
@@ -39,6 +41,7 @@ from tests.fixtures.fuzzing import (
     kind_methods,
     mutations,
 )
+from tests.fixtures.procs import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -355,3 +358,30 @@ def test_a_user_without_rules_is_denied_everything(harness: Harness, apiserver, 
     code = harness.run(check())
     # A payload that does not parse may be refused before anything is authorized.
     assert code in (C.PERMISSION_DENIED, C.INVALID_ARGUMENT), f"{method.path} answered {code.name} to mallory"
+
+
+def test_audit_log_stays_one_json_event_per_line(harness: Harness, apiserver) -> None:
+    """After hostile writes (names with newlines, quotes, control characters, huge strings; and whatever
+    the tests above sent): each line of the audit log is one whole audit.k8s.io/v1 Event."""
+    names = ["a\nb", 'q"uote', "\x00", "\u2028x", "}{", "x" * 300_000, "名前", "\\"]
+
+    async def hostile_writes() -> None:
+        for name in names:
+            obj = from_dict(copy.deepcopy(BASE_OBJECTS["ConfigMap"]))
+            obj.metadata.name = name
+            obj.metadata.namespace = name
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await harness.client.create(obj)
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await harness.client.delete("configmaps", name, name)
+        await harness.healthy()
+
+    harness.run(hostile_writes())
+
+    def audit_lines() -> list[str]:
+        return Path(apiserver.audit_log).read_text(encoding="utf-8").splitlines()
+    wait_for(lambda: len(audit_lines()) >= 2 * len(names), timeout=10, what="rejected writes audited too")
+    for number, line in enumerate(audit_lines(), 1):
+        event = json.loads(line)
+        assert event["apiVersion"] == "audit.k8s.io/v1" and event["kind"] == "Event", f"line {number}"
+        assert event["verb"] and event["user"]["username"], f"line {number}: {line[:200]}"
