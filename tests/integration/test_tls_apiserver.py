@@ -34,7 +34,7 @@ async def test_skiffctl_as_admin_token_user_and_flags(apiserver, pki, tmp_path):
     assert (result.code, result.out.strip()) == (0, "namespace/default"), result.err
     # --token replaces the file's identity; alice holds no rights unless RBAC grants them.
     nobody = env_with(tmp_path, pki, apiserver.target, cert=None)
-    result = await run_skiffctl(nobody, "get", "pods", "-n", "dev", "--token", pki.tokens["alice"])
+    result = await run_skiffctl(nobody, "get", "pods", "-n", "dev", f"--token={pki.tokens['alice']}")
     assert result.code == 1
     assert 'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace ' \
            '"dev"' in result.err
