@@ -23,6 +23,7 @@ from lablib.config import (
     NFT_TABLE,
     STATE_DIR,
     Node,
+    admin_config,
     node_named,
     pki_dir,
 )
@@ -67,19 +68,28 @@ def write_client_config() -> None:
     for path in _client_config_paths():
         if os.path.exists(path) and not _ours(path):
             print(f"  note: {path} exists and was not written by the lab; left as it is "
-                  f"(use: SKIFFCONFIG={os.path.join(STATE_DIR, 'control-plane', 'etc', 'skiffctl.yaml')} skiffctl)")
+                  f"(use: SKIFFCONFIG={admin_config()} skiffctl)")
             continue
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)
         written = [path]
         for name, source, mode in _CREDENTIALS:
             target = os.path.join(directory, name)
-            shutil.copyfile(os.path.join(pki_dir(), source), target)
-            os.chmod(target, mode)
+            _copy_with_mode(os.path.join(pki_dir(), source), target, mode)
             written.append(target)
         with open(path, "w") as f:
             f.write(_client_config_text())
         _give_to_sudo_user(path, [directory, *written])
+
+
+def _copy_with_mode(source: str, target: str, mode: int) -> None:
+    """The copy never exists with a wider mode than `mode` (the admin's key)."""
+    with open(source, "rb") as f:
+        data = f.read()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), mode)
+        out.write(data)
 
 
 def _give_to_sudo_user(path: str, paths: list[str]) -> None:
