@@ -23,6 +23,7 @@ from control.apiserver.server import build_server
 from control.apiserver.services import ServiceHooks
 from control.apiserver.storage import EtcdTLS, Storage, StorageError
 from control.apiserver.watchcache import WatchCache
+from control.client.component import duration
 from control.client.kinds import KINDS
 
 log = logging.getLogger("skiff-apiserver")
@@ -45,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="events kept per kind for watches that resume from a resourceVersion")
     p.add_argument("--watcher-queue", type=int, default=10000,
                    help="events a watcher may fall behind before it is closed")
+    p.add_argument("--event-ttl", type=duration, default=3600.0,
+                   help="how long Events live after their last write (Go duration, e.g. 1h; 0: forever)")
     p.add_argument("--bookmark-interval", type=float, default=10.0, help="seconds between watch bookmarks")
     p.add_argument("--etcd-compaction-interval", type=float, default=300.0,
                    help="seconds between compactions of etcd's history (0: never)")
@@ -154,7 +157,8 @@ def _secure(api: ApiContext, args: argparse.Namespace) -> TLSFront | None:
 async def serve(args: argparse.Namespace) -> None:
     key = load_key_file(args.encryption_key_file)
     tls = EtcdTLS(args.etcd_cafile, args.etcd_certfile, args.etcd_keyfile) if args.etcd_cafile else None
-    storage = Storage(args.etcd_servers.split(","), {"secrets": Transformer(key)}, tls)
+    ttls = {"events": max(1, round(args.event_ttl))} if args.event_ttl > 0 else {}
+    storage = Storage(args.etcd_servers.split(","), {"secrets": Transformer(key)}, tls, ttls)
     await storage.connect()
     cache = WatchCache(storage, list(KINDS.values()), args.watch_cache_window, args.watcher_queue)
     await cache.start()

@@ -89,6 +89,8 @@ class TLSFront:
             await self._relay(reader, writer)
         except (OSError, asyncio.IncompleteReadError) as e:
             log.debug("connection ended: %s", e)
+        except asyncio.CancelledError:
+            pass  # close() ends the relays; asyncio's stream callback would log it as an error
         finally:
             self.connections.discard(task)
             writer.close()
