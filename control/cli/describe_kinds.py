@@ -363,13 +363,19 @@ def _rule_rows(rules) -> list[list[str]]:
     for r in rules:
         for group in r.api_groups:
             for resource in r.resources:
-                name = f"{resource}.{group}" if group else resource
+                name = _combine_resource_group(resource, group)
                 for rn in list(r.resource_names) or [None]:
                     verbs = merged.setdefault((name, _go_list([rn] if rn is not None else [])), [])
                     verbs += [v for v in r.verbs if v not in verbs]
         rows += [["", _go_list([url]), "[]", _go_list([verb])] for url in r.non_resource_urls for verb in r.verbs]
     rows += [[name, "[]", names, _go_list(verbs)] for (name, names), verbs in merged.items()]
     return sorted(rows)
+
+
+def _combine_resource_group(resource: str, group: str) -> str:
+    """kubectl's spelling: the group goes before a subresource, `deployments.apps/scale`."""
+    base, slash, sub = resource.partition("/")
+    return f"{base}.{group}{slash}{sub}" if group else resource
 
 
 async def role(ctx: Context, r) -> Section:

@@ -172,3 +172,12 @@ def test_label_columns_show_labels_and_sort_by():
     assert [p.metadata.name for p in sort_objects(pods, ".metadata.name")] == ["a", "b", "c"]
     assert [p.metadata.name for p in sort_objects(pods, "{.spec.priority}")] == ["a", "c", "b"]
     assert [p.metadata.name for p in sort_objects(pods, "metadata.labels.app")] == ["a", "c", "b"]
+
+
+def test_policy_rule_rows_spell_resources_as_kubectl_describe_does():
+    from control.cli.describe_kinds import _rule_rows
+    from skiff.v1 import rbac_pb2
+
+    rules = [rbac_pb2.PolicyRule(api_groups=["apps"], resources=["deployments", "deployments/scale"], verbs=["get"]),
+             rbac_pb2.PolicyRule(api_groups=[""], resources=["pods/log"], verbs=["get", "list"])]
+    assert [row[0] for row in _rule_rows(rules)] == ["deployments.apps", "deployments.apps/scale", "pods/log"]
