@@ -83,6 +83,8 @@ class KindCache:
         self._task: asyncio.Task | None = None
         self._watch = None  # the live etcd watch, to ask it for progress
         self.ready = asyncio.Event()
+        self._index_funcs: dict[str, Callable[[Message], str]] = {}
+        self._indices: dict[str, dict[str, dict[str, Message]]] = {}  # index -> value -> key -> object
 
     async def start(self) -> None:
         await self._relist()
@@ -152,10 +154,12 @@ class KindCache:
 
     def _apply(self, event: CacheEvent) -> None:
         key = self._key(event.obj)
+        previous = self.objects.get(key)
         if event.type == "DELETED":
             self.objects.pop(key, None)
         else:
             self.objects[key] = event.obj
+        self._reindex(key, previous, None if event.type == "DELETED" else event.obj)
         if len(self.events) == self.events.maxlen:
             self.oldest_revision = self.events[0].revision
         self.events.append(event)
@@ -204,6 +208,29 @@ class KindCache:
 
     def get(self, namespace: str, name: str) -> Message | None:
         return self.objects.get(f"{namespace}/{name}")
+
+    def add_index(self, name: str, index_value: Callable[[Message], str]) -> None:
+        """Keeps the objects grouped by index_value (client-go's Indexer), e.g. pods by spec.nodeName."""
+        if name in self._index_funcs:
+            return
+        self._index_funcs[name] = index_value
+        self._indices[name] = {}
+        for key, obj in self.objects.items():
+            self._indices[name].setdefault(index_value(obj), {})[key] = obj
+
+    def by_index(self, name: str, value: str) -> list[Message]:
+        return list(self._indices[name].get(value, {}).values())
+
+    def _reindex(self, key: str, old: Message | None, new: Message | None) -> None:
+        for name, index_value in self._index_funcs.items():
+            index = self._indices[name]
+            if old is not None:
+                bucket = index.get(index_value(old), {})
+                bucket.pop(key, None)
+                if not bucket:
+                    index.pop(index_value(old), None)
+            if new is not None:
+                index.setdefault(index_value(new), {})[key] = new
 
     def snapshot(self) -> tuple[list[Message], int]:
         return list(self.objects.values()), self.revision

@@ -20,7 +20,9 @@ from control.apiserver.auth.gate import forbidden
 from control.apiserver.auth.node import NodeAuthorizer
 from control.apiserver.auth.noderestriction import NodeRestriction
 from control.apiserver.auth.user import AUTHENTICATED, UserInfo
+from control.apiserver.watchcache import CacheEvent, KindCache
 from control.client.convert import from_dict
+from control.client.kinds import KINDS
 
 ALICE = UserInfo("alice", ("dev", AUTHENTICATED))
 ADMIN = UserInfo("admin", ("system:masters", AUTHENTICATED))
@@ -90,14 +92,15 @@ def test_forbidden_messages_are_kubernetes() -> None:
 
 # -- the Node authorizer ----------------------------------------------------------------------------
 
-class FakeKindCache:
+class FakeKindCache(KindCache):
+    """A real kind cache (objects, indices) fed through its own event path, without etcd."""
+
     def __init__(self, objects=()) -> None:
-        self.objects = {f"{o.metadata.namespace}/{o.metadata.name}": o for o in objects}
+        super().__init__(KINDS["Pod"], storage=None)
+        for o in objects:
+            self._apply(CacheEvent("ADDED", 1, o))
 
-    def get(self, namespace: str, name: str):
-        return self.objects.get(f"{namespace}/{name}")
-
-    async def wait_fresh(self) -> None:
+    async def wait_fresh(self, revision: int | None = None, timeout: float = 10.0) -> None:
         return None
 
 

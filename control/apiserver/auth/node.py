@@ -69,11 +69,17 @@ def _containers(pod: pod_pb2.Pod) -> Iterator:
 
 
 REFERENCES = {"secret": pod_secrets, "configmap": pod_config_maps}
+BY_NODE = "spec.nodeName"
+
+
+def _node_of(pod: pod_pb2.Pod) -> str:
+    return pod.spec.node_name
 
 
 class NodeAuthorizer:
     def __init__(self, cache: WatchCache) -> None:
         self.cache = cache
+        cache[POD].add_index(BY_NODE, _node_of)
 
     def authorize(self, attrs: Attributes) -> Verdict:
         node = attrs.user.node_name
@@ -98,7 +104,5 @@ class NodeAuthorizer:
 
     def _referenced(self, node: str, graph_type: str, namespace: str, name: str) -> bool:
         references = REFERENCES[graph_type]
-        for pod in self.cache[POD].objects.values():
-            if pod.spec.node_name == node and pod.metadata.namespace == namespace and name in references(pod):
-                return True
-        return False
+        return any(pod.metadata.namespace == namespace and name in references(pod)
+                   for pod in self.cache[POD].by_index(BY_NODE, node))
