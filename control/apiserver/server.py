@@ -15,7 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from control.apiserver import errors, pods
+from control.apiserver import errors, pods, reviews
 from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
@@ -253,11 +253,12 @@ def build_server(api: ApiContext) -> tuple[grpc.aio.Server, health.HealthService
         ("grpc.max_send_message_length", 512 * 1024 * 1024),
         ("grpc.so_reuseport", 0),
     ])
-    server.add_generic_rpc_handlers([kind_service(k, api) for k in KINDS.values()])
+    server.add_generic_rpc_handlers([*(kind_service(k, api) for k in KINDS.values()), *reviews.review_services(api)])
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [services_pb2.DESCRIPTOR.services_by_name[k.service].full_name for k in KINDS.values()]
-    reflection.enable_server_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+    reflection.enable_server_reflection([*names, *reviews.SERVICE_NAMES,
+                                         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                                          reflection.SERVICE_NAME], server)
     for name in names:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

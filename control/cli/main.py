@@ -10,7 +10,7 @@ import sys
 import grpc
 
 from control.cli import describe
-from control.cli.commands import apply, create, delete, diff, get, metadata, nodes, pods, rollout, scale, wait
+from control.cli.commands import apply, auth, create, delete, diff, get, metadata, nodes, pods, rollout, scale, wait
 from control.cli.config import ConfigError, Overrides, resolve
 from control.cli.context import Context, make_client
 from control.cli.errors import CommandError, describe_rpc_error
@@ -18,7 +18,7 @@ from control.cli.manifests import ManifestLoadError
 from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
-_MODULES = (apply, diff, create, get, describe, delete, scale, rollout, metadata, nodes, pods, wait)
+_MODULES = (apply, diff, create, get, describe, delete, scale, rollout, metadata, nodes, pods, wait, auth)
 
 
 class _Parser(argparse.ArgumentParser):

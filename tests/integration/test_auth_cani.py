@@ -1,0 +1,167 @@
+"""`skiffctl auth can-i` and `auth whoami` against the TLS apiserver: the answer matches what the real
+call then does, for token users, certificate users and nodes (Node authorizer); and the imperative
+`create role|clusterrole|rolebinding|clusterrolebinding` objects equal their YAML and take effect."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+
+from control.client.client import Client
+from control.client.convert import from_dict
+from control.client.kubeconfig import ClientConfig, load_client_config
+from skiff.v1 import authz_pb2, authz_pb2_grpc
+from tests.fixtures.pki import SERVER_NAME, Pki
+from tests.fixtures.procs import eventually
+from tests.fixtures.skiffctl import run_skiffctl
+
+C = grpc.StatusCode
+RBAC = "rbac.authorization.k8s.io"
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+async def _namespace(client: Client, prefix: str) -> str:
+    name = _name(prefix)
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+    return name
+
+
+async def _code(coro) -> C:
+    try:
+        await coro
+    except grpc.aio.AioRpcError as e:
+        return e.code()
+    return C.OK
+
+
+def _token_env(pki: Pki, apiserver, tmp_path: Path, user: str) -> dict[str, str]:
+    path = pki.write_config(tmp_path / f"{user}.conf", apiserver.target, cert=None, token=pki.tokens[user])
+    return {**os.environ, "SKIFFCONFIG": str(path)}
+
+
+async def _can_i(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = await run_skiffctl(env, "auth", "can-i", *args)
+    return result.code, result.out.strip()
+
+
+async def _until_yes(env: dict[str, str], *args: str) -> None:
+    """RBAC answers from the watch cache: wait until a just-made binding is seen."""
+    async def yes() -> bool:
+        return await _can_i(env, *args) == (0, "yes")
+    await eventually(yes, timeout=10, what=f"can-i {' '.join(args)} says yes")
+
+
+async def _bind_pod_reader(client: Client, namespace: str, user: str) -> None:
+    await client.create(from_dict({"apiVersion": f"{RBAC}/v1", "kind": "Role",
+                                   "metadata": {"name": "pod-reader", "namespace": namespace},
+                                   "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"],
+                                              "verbs": ["get", "list", "watch"]}]}))
+    await client.create(from_dict({
+        "apiVersion": f"{RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "read", "namespace": namespace},
+        "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": "pod-reader"},
+        "subjects": [{"kind": "User", "apiGroup": RBAC, "name": user}]}))
+
+
+async def test_can_i_matches_what_the_real_call_does(apiserver, pki: Pki, client, tmp_path: Path) -> None:
+    a, b = await _namespace(client, "cani-a"), await _namespace(client, "cani-b")
+    env = _token_env(pki, apiserver, tmp_path, "alice")
+    assert await _can_i(env, "list", "pods", "-n", a) == (1, "no")
+    await _bind_pod_reader(client, a, "alice")
+    await _until_yes(env, "list", "pods", "-n", a)
+    async with Client(apiserver.target, config=pki.user_config("alice", server=apiserver.target)) as alice:
+        assert await _code(alice.list("pods", a)) == C.OK
+        assert await _can_i(env, "list", "pods", "-n", b) == (1, "no")
+        assert await _code(alice.list("pods", b)) == C.PERMISSION_DENIED
+        assert await _can_i(env, "list", "pods", "-A") == (1, "no")
+        assert await _code(alice.list("pods")) == C.PERMISSION_DENIED
+    assert await _can_i(env, "delete", "po/x", "-n", a) == (1, "no")
+    assert await _can_i(env, "get", "pods", "x", "--subresource", "log", "-n", a) == (0, "yes")
+    assert await _can_i(env, "create", "pods", "--subresource", "exec", "-n", a) == (1, "no")
+    assert await _can_i(env, "list", "deployments.apps", "-n", a) == (1, "no")
+
+
+async def test_can_i_as_admin_and_unknown_resources(apiserver, pki: Pki, tmp_path: Path) -> None:
+    env = {**os.environ, "SKIFFCONFIG": str(pki.write_config(tmp_path / "admin.conf", apiserver.target))}
+    assert await _can_i(env, "delete", "deployments.apps", "-A") == (0, "yes")
+    result = await run_skiffctl(env, "auth", "can-i", "get", "widgets.example.com")
+    assert result.code == 0 and result.out.strip() == "yes"  # system:masters may do anything
+    assert "Warning: the server doesn't have a resource type 'widgets.example.com'" in result.err
+    quiet = await run_skiffctl(env, "auth", "can-i", "get", "pods", "-q")
+    assert (quiet.code, quiet.out) == (0, "")
+
+
+async def test_node_can_i_follows_the_node_authorizer(apiserver, pki: Pki, client, tmp_path: Path) -> None:
+    ns = await _namespace(client, "cani-node")
+    node = _name("n")
+    for secret in ("mounted", "other"):
+        await client.create(from_dict({"apiVersion": "v1", "kind": "Secret",
+                                       "metadata": {"name": secret, "namespace": ns}, "data": {}}))
+    await client.create(from_dict({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ns},
+        "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox"}],
+                 "volumes": [{"name": "s", "secret": {"secretName": "mounted"}}]}}))
+    env = {**os.environ, "SKIFFCONFIG": pki.node_config(node, apiserver.target)}
+    await _until_yes(env, "get", "secrets/mounted", "-n", ns)
+    assert await _can_i(env, "get", "secrets/other", "-n", ns) == (
+        1, f"no - no relationship found between node '{node}' and this object")
+    node_config = load_client_config(pki.node_config(node, apiserver.target))
+    async with Client(apiserver.target, config=node_config) as as_node:
+        assert await _code(as_node.get("secrets", "mounted", ns)) == C.OK
+        assert await _code(as_node.get("secrets", "other", ns)) == C.PERMISSION_DENIED
+
+
+async def test_whoami_for_certificate_and_token_users(apiserver, pki: Pki, tmp_path: Path) -> None:
+    admin = {**os.environ, "SKIFFCONFIG": str(pki.write_config(tmp_path / "admin.conf", apiserver.target))}
+    result = await run_skiffctl(admin, "auth", "whoami")
+    assert result.code == 0, result
+    lines = [line.split(None, 1) for line in result.out.splitlines()]
+    assert lines[0] == ["ATTRIBUTE", "VALUE"]
+    rows = dict(lines[1:])
+    assert rows["Groups"] == "[system:masters system:authenticated]", result.out
+    carol = await run_skiffctl(_token_env(pki, apiserver, tmp_path, "carol"), "auth", "whoami", "-o", "json")
+    assert carol.code == 0, carol
+    doc = json.loads(carol.out)
+    assert doc["kind"] == "SelfSubjectReview" and doc["apiVersion"] == "authentication.k8s.io/v1"
+    assert doc["status"]["userInfo"]["username"] == "carol"
+    assert doc["status"]["userInfo"]["groups"] == ["qa", "system:authenticated"]
+
+
+async def test_reviews_need_authentication(apiserver, pki: Pki, tmp_path: Path) -> None:
+    config = pki.write_config(tmp_path / "anon.conf", apiserver.target, cert=None)
+    env = {**os.environ, "SKIFFCONFIG": str(config)}
+    for args in (("whoami",), ("can-i", "get", "pods")):
+        result = await run_skiffctl(env, "auth", *args)
+        assert result.code == 1 and "Unauthorized" in result.err, result
+    anonymous = Client(apiserver.target, config=ClientConfig(certificate_authority=pki.ca,
+                                                              tls_server_name=SERVER_NAME))
+    async with anonymous:
+        stub = authz_pb2_grpc.SelfSubjectReviewsStub(anonymous.channel)
+        assert await _code(stub.Create(authz_pb2.SelfSubjectReview())) == C.UNAUTHENTICATED
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({}, "spec.resourceAttributes: Required value: exactly one of nonResourceAttributes or resourceAttributes "
+         "must be specified"),
+    ({"resource_attributes": {"resource": "pods"}}, "spec.resourceAttributes.verb: Required value"),
+    ({"resource_attributes": {"verb": "get"}, "non_resource_attributes": {"path": "/x", "verb": "get"}},
+     "spec.nonResourceAttributes: Invalid value"),
+])
+async def test_invalid_access_review(apiserver, client, spec: dict, message: str) -> None:
+    stub = authz_pb2_grpc.SelfSubjectAccessReviewsStub(client.channel)
+    review = authz_pb2.SelfSubjectAccessReview()
+    for field, attrs in spec.items():
+        getattr(review.spec, field).SetInParent()
+        for key, value in attrs.items():
+            setattr(getattr(review.spec, field), key, value)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.Create(review)
+    assert e.value.code() == C.INVALID_ARGUMENT
+    assert message in e.value.details(), e.value.details()
