@@ -1,4 +1,5 @@
-"""`skiffctl create -f FILE | namespace | deployment | configmap | secret generic`, and `replace -f`."""
+"""`skiffctl create -f FILE | namespace | deployment | configmap | secret generic | role | clusterrole |
+rolebinding | clusterrolebinding`, and `replace -f`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 
 import grpc
 
+from control.cli.commands import create_rbac
 from control.cli.commands.apply import ApplyError, prepare
 from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error
@@ -41,6 +43,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     _data_flags(generic)
     generic.add_argument("--type", default="Opaque")
     generic.set_defaults(run=create_secret)
+    create_rbac.register(kinds, parents, create_built)
     r = sub.add_parser("replace", parents=parents, help="Replace a resource by file name or stdin")
     r.add_argument("-f", "--filename", action="append", required=True)
     r.add_argument("-R", "--recursive", action="store_true")
@@ -103,6 +106,11 @@ async def _create(ctx: Context, data: dict) -> None:
         ctx.err(describe_rpc_error(e, ctx.client.target, kind_name, name))
         return
     ctx.out(f"{kind_of(created).qualified}/{created.metadata.name} created")
+
+
+async def create_built(args, ctx: Context) -> None:
+    """A kind whose manifest args.build makes from the flags (create_rbac's)."""
+    await _create(ctx, args.build(args, ctx.namespace, lambda text: ctx.stderr.write(text + "\n")))
 
 
 async def create_namespace(args, ctx: Context) -> None:
