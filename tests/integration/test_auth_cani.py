@@ -236,3 +236,24 @@ async def test_create_clusterrole_and_clusterrolebinding_take_effect(apiserver, 
     assert await _can_i(_token_env(pki, apiserver, tmp_path, "alice"), "get", "nodes/x") == (1, "no")
     again = await run_skiffctl(admin, "create", "clusterrolebinding", binding, f"--clusterrole={role}")
     assert again.code == 1 and "already exists" in again.err, again
+
+
+async def test_insecure_dev_allows_everything_and_knows_no_one(tmp_path: Path) -> None:
+    from tests.fixtures.apiserver import start_apiserver
+    from tests.fixtures.etcd import start_etcd
+    etcd = start_etcd()  # its own: the module's etcd holds secrets under another apiserver's encryption key
+    try:
+        server = start_apiserver(etcd, ["--insecure-dev"])
+    except BaseException:
+        etcd.stop()
+        raise
+    try:
+        config = tmp_path / "plain.conf"
+        config.write_text(f"server: {server.target}\ninsecure: true\n")
+        env = {**os.environ, "SKIFFCONFIG": str(config)}
+        assert await _can_i(env, "delete", "secrets", "-A") == (0, "yes")
+        whoami = await run_skiffctl(env, "auth", "whoami", "-o", "yaml")
+        assert whoami.code == 0 and "username: system:anonymous" in whoami.out, whoami
+    finally:
+        server.stop()
+        etcd.stop()

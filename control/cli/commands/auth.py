@@ -39,7 +39,7 @@ def resource_attributes(verb: str, resource_arg: str, name: str, subresource: st
     try:
         kind = lookup(resource)
     except UnknownKindError:
-        warn(f"Warning: the server doesn't have a resource type '{resource}'\n")
+        warn(f"Warning: the server doesn't have a resource type '{resource}'\n\n")
         plural, _, group = resource.partition(".")
         return authz_pb2.ResourceAttributes(namespace=namespace, verb=verb, group=group, resource=plural,
                                             subresource=subresource, name=name)
