@@ -21,7 +21,6 @@ from skiff.v1 import authz_pb2
 SSAR_SERVICE = authz_pb2.DESCRIPTOR.services_by_name["SelfSubjectAccessReviews"].full_name
 SSR_SERVICE = authz_pb2.DESCRIPTOR.services_by_name["SelfSubjectReviews"].full_name
 SERVICE_NAMES = (SSAR_SERVICE, SSR_SERVICE)
-NO_NON_RESOURCE_URLS = "skiff serves its API over gRPC and has no non-resource URLs to authorize"
 
 
 def validate_spec(spec: authz_pb2.SelfSubjectAccessReviewSpec) -> Errors:
@@ -51,11 +50,12 @@ def access_review(api: ApiContext, user: UserInfo | None,
         out.status.allowed = True
         return out
     if review.spec.HasField("non_resource_attributes"):
-        out.status.evaluation_error = NO_NON_RESOURCE_URLS
-        return out
-    r = review.spec.resource_attributes
-    verdict = api.authorizer.authorize(Attributes(user, r.verb, r.group, r.resource, r.subresource,
-                                                  r.namespace, r.name))
+        n = review.spec.non_resource_attributes
+        attrs = Attributes(user, n.verb, "", "", path=n.path)
+    else:
+        r = review.spec.resource_attributes
+        attrs = Attributes(user, r.verb, r.group, r.resource, r.subresource, r.namespace, r.name)
+    verdict = api.authorizer.authorize(attrs)
     out.status.allowed = verdict.decision is Decision.ALLOW
     out.status.reason = verdict.reason
     return out

@@ -257,3 +257,21 @@ async def test_insecure_dev_allows_everything_and_knows_no_one(tmp_path: Path) -
     finally:
         server.stop()
         etcd.stop()
+
+
+async def test_can_i_on_non_resource_urls_follows_cluster_role_bindings(apiserver, pki: Pki, client,
+                                                                       tmp_path: Path) -> None:
+    user = _name("probe")
+    stem = pki.client_cert(user, user)
+    env = {**os.environ, "SKIFFCONFIG": str(pki.write_config(tmp_path / "probe.conf", apiserver.target, cert=stem))}
+    assert await _can_i(env, "get", "/healthz") == (1, "no")
+    await client.create(from_dict({"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": user},
+                                   "rules": [{"nonResourceURLs": ["/healthz", "/logs/*"], "verbs": ["get"]}]}))
+    await client.create(from_dict({
+        "apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": user},
+        "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": user},
+        "subjects": [{"kind": "User", "apiGroup": RBAC, "name": user}]}))
+    await _until_yes(env, "get", "/healthz")
+    assert await _can_i(env, "get", "/logs/kubelet.log") == (0, "yes")
+    assert await _can_i(env, "post", "/healthz") == (1, "no")
+    assert await _can_i(env, "get", "/metrics") == (1, "no")

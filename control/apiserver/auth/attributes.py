@@ -18,9 +18,12 @@ class Attributes:
     subresource: str = ""  # status, binding, log, exec, proxy
     namespace: str = ""
     name: str = ""
+    path: str = ""  # set for a non-resource request (only SelfSubjectAccessReview asks about one here)
 
     def describe(self) -> str:
         """Kubernetes' forbidden phrasing: `cannot list resource "pods" in API group "" in the namespace "x"`."""
+        if self.path:
+            return f'cannot {self.verb} path "{self.path}"'
         resource = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
         where = f' in the namespace "{self.namespace}"' if self.namespace else " at the cluster scope"
         return f'cannot {self.verb} resource "{resource}" in API group "{self.api_group}"{where}'

@@ -83,6 +83,8 @@ def non_resource_url_matches(rule: rbac_pb2.PolicyRule, path: str) -> bool:
 
 
 def rule_allows(attrs: Attributes, rule: rbac_pb2.PolicyRule) -> bool:
+    if attrs.path:
+        return verb_matches(rule, attrs.verb) and non_resource_url_matches(rule, attrs.path)
     return (verb_matches(rule, attrs.verb) and api_group_matches(rule, attrs.api_group)
             and resource_matches(rule, attrs.resource, attrs.subresource)
             and resource_name_matches(rule, attrs.name))
