@@ -1,16 +1,35 @@
-"""The table of resource kinds: names, API groups and protobuf types.
+"""The table of resource kinds: each kind's client facts, declared once.
 
-Everything that needs to go from a kind's name to its messages or its gRPC
-service (the apiserver, the client library, skiffctl) looks it up here.
+Names (plural, short names, categories), the API group, whether it is namespaced, its
+subresources (status, scale), the field selectors it supports, its protobuf message and the gRPC
+service with any RPCs beyond the common verbs. Everything that is a list of kinds — the gRPC
+services (`scripts/gen-proto` writes `services.proto` from this table), the apiserver's registry,
+RBAC bootstrap, the garbage collector, namespace deletion, `get all`, `api-resources` — is
+derived from this table; a kind's server rules live in `control/apiserver/registry/<kind>.py`.
+
+This module imports no generated code at import time, so the proto generator can read it.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from google.protobuf.message import Message
 
-from skiff.v1 import apps_pb2, coordination_pb2, core_pb2, pod_pb2, rbac_pb2, services_pb2, services_pb2_grpc
+RBAC_GROUP = "rbac.authorization.k8s.io"
+COMMON_FIELD_SELECTORS = ("metadata.name", "metadata.namespace")
+
+
+@dataclass(frozen=True)
+class Rpc:
+    """An RPC of a kind's service beyond the common verbs. Types are messages in package skiff.v1."""
+    name: str
+    request: str
+    response: str
+    client_streaming: bool = False
+    server_streaming: bool = False
 
 
 @dataclass(frozen=True)
@@ -19,16 +38,21 @@ class Kind:
     plural: str
     group: str  # "" for the core group
     namespaced: bool
-    message: type[Message]
-    service: str  # gRPC service name inside skiff.v1
+    proto: str  # "<file>.<Message>" in proto/skiff/v1, e.g. "apps.Deployment"
     short_names: tuple[str, ...] = ()
-    has_status: bool = True
-    has_spec: bool = True
+    categories: tuple[str, ...] = ()  # kubectl's categories, e.g. "all"
+    has_status: bool = True  # the status subresource
+    has_spec: bool = True  # spec changes bump metadata.generation
+    scale: bool = False  # the scale subresource: spec.replicas, status.replicas, spec.selector
+    field_selectors: tuple[str, ...] = ()  # beyond metadata.name and metadata.namespace
+    rpcs: tuple[Rpc, ...] = ()
+    version: str = "v1"
+    service_name: str = ""  # only where the derived name would clash with a message
     aliases: tuple[str, ...] = field(default=())
 
     @property
     def api_version(self) -> str:
-        return f"{self.group}/v1" if self.group else "v1"
+        return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
     def singular(self) -> str:
@@ -40,23 +64,49 @@ class Kind:
         return f"{self.singular}.{self.group}" if self.group else self.singular
 
     @property
+    def resource(self) -> str:
+        """kubectl's `deployments.apps` spelling (resource plus group)."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def service(self) -> str:
+        """The gRPC service's name inside skiff.v1: the kind's plural in CamelCase."""
+        return self.service_name or camel_plural(self.kind, self.plural)
+
+    @property
+    def proto_file(self) -> str:
+        return self.proto.split(".")[0]
+
+    @property
+    def message_name(self) -> str:
+        return self.proto.split(".")[1]
+
+    @property
+    def supported_field_selectors(self) -> tuple[str, ...]:
+        return COMMON_FIELD_SELECTORS + self.field_selectors
+
+    @cached_property
+    def message(self) -> type[Message]:
+        return getattr(_module(f"{self.proto_file}_pb2"), self.message_name)
+
+    @cached_property
     def request_message(self) -> type[Message]:
-        return getattr(services_pb2, f"{self.kind}Request")
+        return getattr(_module("services_pb2"), f"{self.kind}Request")
 
-    @property
+    @cached_property
     def list_message(self) -> type[Message]:
-        return getattr(services_pb2, f"{self.kind}List")
+        return getattr(_module("services_pb2"), f"{self.kind}List")
 
-    @property
+    @cached_property
     def watch_event_message(self) -> type[Message]:
-        return getattr(services_pb2, f"{self.kind}WatchEvent")
+        return getattr(_module("services_pb2"), f"{self.kind}WatchEvent")
 
     @property
     def full_service_name(self) -> str:
         return f"skiff.v1.{self.service}"
 
     def stub(self, channel):  # -> services_pb2_grpc.<Service>Stub
-        return getattr(services_pb2_grpc, f"{self.service}Stub")(channel)
+        return getattr(_module("services_pb2_grpc"), f"{self.service}Stub")(channel)
 
     def new(self, **kwargs) -> Message:
         obj = self.message(**kwargs)
@@ -65,30 +115,54 @@ class Kind:
         return obj
 
 
-RBAC_GROUP = "rbac.authorization.k8s.io"
+def camel_plural(kind: str, plural: str) -> str:
+    """`ConfigMap` + `configmaps` → `ConfigMaps`; `NetworkPolicy` + `networkpolicies` → `NetworkPolicies`."""
+    n = 0
+    while n < min(len(kind), len(plural)) and kind[n].lower() == plural[n]:
+        n += 1
+    return kind[:n] + plural[n:]
+
+
+def _module(name: str):
+    return importlib.import_module(f"skiff.v1.{name}")
+
+
+_ALL_CATEGORY = ("all",)
+_POD_RPCS = (
+    Rpc("Bind", "Binding", "Pod"),
+    Rpc("Logs", "LogsRequest", "LogChunk", server_streaming=True),
+    Rpc("Exec", "ExecRequest", "ExecResponse"),
+    Rpc("ExecStream", "ExecInput", "ExecOutput", client_streaming=True, server_streaming=True),
+)
+_EVENT_FIELDS = (
+    "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+    "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+    "reason", "reportingComponent", "source", "type",
+)
+_NO_SUBRESOURCES = {"has_status": False, "has_spec": False}
 
 _ALL = [
-    Kind("Namespace", "namespaces", "", False, core_pb2.Namespace, "Namespaces", ("ns",)),
-    Kind("Node", "nodes", "", False, core_pb2.Node, "Nodes", ("no",)),
-    Kind("Pod", "pods", "", True, pod_pb2.Pod, "Pods", ("po",)),
-    Kind("Service", "services", "", True, core_pb2.Service, "Services", ("svc",)),
-    Kind("Endpoints", "endpoints", "", True, core_pb2.Endpoints, "EndpointsService", ("ep",),
-         has_status=False, has_spec=False),
-    Kind("ConfigMap", "configmaps", "", True, core_pb2.ConfigMap, "ConfigMaps", ("cm",),
-         has_status=False, has_spec=False),
-    Kind("Secret", "secrets", "", True, core_pb2.Secret, "Secrets", (), has_status=False, has_spec=False),
-    Kind("Event", "events", "", True, core_pb2.Event, "Events", ("ev",), has_status=False, has_spec=False),
-    Kind("ReplicaSet", "replicasets", "apps", True, apps_pb2.ReplicaSet, "ReplicaSets", ("rs",)),
-    Kind("Deployment", "deployments", "apps", True, apps_pb2.Deployment, "Deployments", ("deploy",)),
-    Kind("Lease", "leases", "coordination.k8s.io", True, coordination_pb2.Lease, "Leases", (),
-         has_status=False),
-    Kind("Role", "roles", RBAC_GROUP, True, rbac_pb2.Role, "Roles", (), has_status=False, has_spec=False),
-    Kind("ClusterRole", "clusterroles", RBAC_GROUP, False, rbac_pb2.ClusterRole, "ClusterRoles", (),
-         has_status=False, has_spec=False),
-    Kind("RoleBinding", "rolebindings", RBAC_GROUP, True, rbac_pb2.RoleBinding, "RoleBindings", (),
-         has_status=False, has_spec=False),
-    Kind("ClusterRoleBinding", "clusterrolebindings", RBAC_GROUP, False, rbac_pb2.ClusterRoleBinding,
-         "ClusterRoleBindings", (), has_status=False, has_spec=False),
+    Kind("Namespace", "namespaces", "", False, "core.Namespace", ("ns",), field_selectors=("status.phase",)),
+    Kind("Node", "nodes", "", False, "core.Node", ("no",), field_selectors=("spec.unschedulable",),
+         rpcs=(Rpc("Stats", "StatsRequest", "StatsSummary"),)),
+    Kind("Pod", "pods", "", True, "pod.Pod", ("po",), _ALL_CATEGORY, rpcs=_POD_RPCS, field_selectors=(
+        "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+        "spec.hostNetwork", "status.phase", "status.podIP")),
+    Kind("Service", "services", "", True, "core.Service", ("svc",), _ALL_CATEGORY),
+    Kind("Endpoints", "endpoints", "", True, "core.Endpoints", ("ep",), service_name="EndpointsService",
+         **_NO_SUBRESOURCES),
+    Kind("ConfigMap", "configmaps", "", True, "core.ConfigMap", ("cm",), **_NO_SUBRESOURCES),
+    Kind("Secret", "secrets", "", True, "core.Secret", field_selectors=("type",), **_NO_SUBRESOURCES),
+    Kind("Event", "events", "", True, "core.Event", ("ev",), field_selectors=_EVENT_FIELDS, **_NO_SUBRESOURCES),
+    Kind("ReplicaSet", "replicasets", "apps", True, "apps.ReplicaSet", ("rs",), _ALL_CATEGORY, scale=True,
+         field_selectors=("status.replicas",)),
+    Kind("Deployment", "deployments", "apps", True, "apps.Deployment", ("deploy",), _ALL_CATEGORY, scale=True),
+    Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False),
+    Kind("Role", "roles", RBAC_GROUP, True, "rbac.Role", **_NO_SUBRESOURCES),
+    Kind("ClusterRole", "clusterroles", RBAC_GROUP, False, "rbac.ClusterRole", **_NO_SUBRESOURCES),
+    Kind("RoleBinding", "rolebindings", RBAC_GROUP, True, "rbac.RoleBinding", **_NO_SUBRESOURCES),
+    Kind("ClusterRoleBinding", "clusterrolebindings", RBAC_GROUP, False, "rbac.ClusterRoleBinding",
+         **_NO_SUBRESOURCES),
 ]
 
 KINDS: dict[str, Kind] = {k.kind: k for k in _ALL}
@@ -117,6 +191,11 @@ def lookup(name: str) -> Kind:
         raise UnknownKindError(f'the server doesn\'t have a resource type "{name}"') from None
 
 
+def in_category(category: str) -> list[Kind]:
+    """The kinds of a kubectl category (`all`), in table order."""
+    return [k for k in _ALL if category in k.categories]
+
+
 def for_object(api_version: str, kind: str) -> Kind:
     """The kind a manifest names, checking its apiVersion too."""
     k = KINDS.get(kind)
@@ -127,7 +206,7 @@ def for_object(api_version: str, kind: str) -> Kind:
     return k
 
 
-_BY_MESSAGE: dict[str, Kind] = {k.message.DESCRIPTOR.full_name: k for k in _ALL}
+_BY_MESSAGE: dict[str, Kind] = {f"skiff.v1.{k.message_name}": k for k in _ALL}
 
 
 def kind_of(obj: Message) -> Kind:
@@ -135,7 +214,3 @@ def kind_of(obj: Message) -> Kind:
         return _BY_MESSAGE[obj.DESCRIPTOR.full_name]
     except KeyError:
         raise UnknownKindError(f"no kind for message {type(obj).__name__}") from None
-
-
-# Pods' companions used by the pod service beyond the common verbs.
-Binding = pod_pb2.Binding

@@ -5,7 +5,7 @@ import warnings
 
 from skiff.v1 import authz_pb2 as skiff_dot_v1_dot_authz__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

@@ -12,7 +12,7 @@ from skiff.v1 import pod_pb2 as skiff_dot_v1_dot_pod__pb2
 from skiff.v1 import rbac_pb2 as skiff_dot_v1_dot_rbac__pb2
 from skiff.v1 import services_pb2 as skiff_dot_v1_dot_services__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -459,8 +459,7 @@ class NodesServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Stats(self, request, context):
-        """Proxied to the node's agent (what `skiffctl top` shows).
-        """
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -854,8 +853,7 @@ class PodsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Logs(self, request, context):
-        """Proxied to the agent of the pod's node.
-        """
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

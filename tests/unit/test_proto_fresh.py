@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,12 @@ def _generated(tree: Path) -> set[str]:
             if path.is_file() and ("_pb2" in path.name or path.name == "__init__.py"):
                 found.add(str(path.relative_to(tree)))
     return found
+
+
+def test_services_proto_is_generated_from_the_kind_table() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen" / "services_proto.py"), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
 
 
 def test_committed_modules_match_fresh_generation(tmp_path: Path) -> None:
