@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
-NOT_READY = "node.kubernetes.io/not-ready"
-UNREACHABLE = "node.kubernetes.io/unreachable"
+from control.client.wellknown import NO_EXECUTE, TAINT_NOT_READY, TAINT_UNREACHABLE
 
 
 @dataclass
@@ -24,13 +23,11 @@ class AdmissionOptions:
 
 def _tolerates_key(pod: Message, key: str) -> bool:
     return any((t.key == key or (not t.key and t.operator == "Exists"))
-               and t.effect in ("", "NoExecute") for t in pod.spec.tolerations)
+               and t.effect in ("", NO_EXECUTE) for t in pod.spec.tolerations)
 
 
-def admit(obj: Message, options: AdmissionOptions) -> None:
-    if obj.kind != "Pod":
-        return
-    for key, seconds in ((NOT_READY, options.default_not_ready_toleration_seconds),
-                         (UNREACHABLE, options.default_unreachable_toleration_seconds)):
-        if not _tolerates_key(obj, key):
-            obj.spec.tolerations.add(key=key, operator="Exists", effect="NoExecute", toleration_seconds=seconds)
+def add_default_tolerations(pod: Message, options: AdmissionOptions) -> None:
+    for key, seconds in ((TAINT_NOT_READY, options.default_not_ready_toleration_seconds),
+                         (TAINT_UNREACHABLE, options.default_unreachable_toleration_seconds)):
+        if not _tolerates_key(pod, key):
+            pod.spec.tolerations.add(key=key, operator="Exists", effect=NO_EXECUTE, toleration_seconds=seconds)

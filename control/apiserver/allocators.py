@@ -140,6 +140,12 @@ class ClusterIPAllocator:
                 self._range.used.add(value)
 
 
+def parse_port_range(text: str) -> tuple[int, int]:
+    """`30000-32767` as --service-node-port-range writes it."""
+    low, _, high = text.partition("-")
+    return int(low), int(high)
+
+
 class NodePortAllocator:
     """Service NodePorts from an inclusive port range."""
 

@@ -1,4 +1,5 @@
-"""Kubernetes' defaults, applied in place to objects before validation (create and update).
+"""Kubernetes' defaults (pkg/apis/<group>/v1/defaults.go), applied in place before validation by each
+kind's registry module (create and update).
 
 Like Kubernetes' defaulting, this only fills fields that are unset; it never
 allocates anything (ClusterIPs and NodePorts are the apiserver's allocators').
@@ -6,12 +7,10 @@ allocates anything (ClusterIPs and NodePorts are the apiserver's allocators').
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from google.protobuf.message import Message
 
 from control.client.convert import int_or_string
-from control.client.kinds import RBAC_GROUP, kind_of
+from control.client.kinds import RBAC_GROUP
 from skiff.v1 import apps_pb2, core_pb2, pod_pb2
 
 DEFAULT_SCHEDULER = "default-scheduler"
@@ -186,24 +185,3 @@ def default_binding(binding: Message) -> None:
     for subject in binding.subjects:
         if not subject.api_group and subject.kind in ("User", "Group"):
             subject.api_group = RBAC_GROUP
-
-
-DEFAULTERS: dict[str, Callable[[Message], None]] = {
-    "Pod": default_pod,
-    "ReplicaSet": default_replica_set,
-    "Deployment": default_deployment,
-    "Service": default_service,
-    "Endpoints": default_endpoints,
-    "Secret": default_secret,
-    "Namespace": default_namespace,
-    "Node": default_node,
-    "RoleBinding": default_binding,
-    "ClusterRoleBinding": default_binding,
-}
-
-
-def apply_defaults(obj: Message) -> None:
-    """Fills Kubernetes' defaults into `obj` in place; kinds without defaults are left alone."""
-    defaulter = DEFAULTERS.get(kind_of(obj).kind)
-    if defaulter is not None:
-        defaulter(obj)

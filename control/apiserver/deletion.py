@@ -2,14 +2,14 @@
 
 Kubernetes' rules: objects with finalizers get a deletionTimestamp and stay
 until the last finalizer is removed; Orphan and Foreground deletion add the
-`orphan` / `foregroundDeletion` finalizers the garbage collector acts on;
-pods on a node are deleted gracefully (the kubelet stops them and deletes
-them with grace 0); a Namespace turns Terminating until the namespace
-controller has emptied it and cleared spec.finalizers.
+`orphan` / `foregroundDeletion` finalizers the garbage collector acts on.
+Kinds with a deletion of their own (graceful pods, terminating namespaces)
+say so in their registry module's `plan_deletion`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from google.protobuf import timestamp_pb2
@@ -17,12 +17,13 @@ from google.protobuf.message import Message
 
 from control.apiserver import errors
 from control.apiserver.strategy import now
-from control.client.kinds import Kind
+from control.client.wellknown import FINALIZER_FOREGROUND, FINALIZER_ORPHAN
 
-ORPHAN = "orphan"
-FOREGROUND = "foregroundDeletion"
 POLICIES = {"", "Background", "Foreground", "Orphan"}
-DEFAULT_POD_GRACE = 30
+
+# A kind's own rule: (object marked with the policy's finalizer, already marked?, requested grace)
+# → a plan, or None for the common rule.
+KindPlan = Callable[[Message, bool, "int | None"], "DeletionPlan | None"]
 
 
 @dataclass
@@ -31,8 +32,8 @@ class DeletionPlan:
     updated: Message | None = None  # the object marked for deletion, when it stays
 
 
-def plan_deletion(kind: Kind, old: Message, policy: str, grace: int | None) -> DeletionPlan:
-    plan = _plan(kind, old, policy, grace)
+def plan_deletion(old: Message, policy: str, grace: int | None, kind_plan: KindPlan) -> DeletionPlan:
+    plan = _plan(old, policy, grace, kind_plan)
     if plan.updated is not None and _same(plan.updated, old):
         plan.updated = None
     return plan
@@ -42,7 +43,7 @@ def _same(a: Message, b: Message) -> bool:
     return a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
 
 
-def _plan(kind: Kind, old: Message, policy: str, grace: int | None) -> DeletionPlan:
+def _plan(old: Message, policy: str, grace: int | None, kind_plan: KindPlan) -> DeletionPlan:
     if policy not in POLICIES:
         raise errors.bad_request(f'propagationPolicy: Unsupported value: "{policy}": supported values: '
                                  '"Background", "Foreground", "Orphan"', "propagationPolicy")
@@ -51,39 +52,19 @@ def _plan(kind: Kind, old: Message, policy: str, grace: int | None) -> DeletionP
     obj = old.__class__()
     obj.CopyFrom(old)
     marked = obj.metadata.HasField("deletion_timestamp")
-    finalizer = {"Orphan": ORPHAN, "Foreground": FOREGROUND}.get(policy)
+    finalizer = {"Orphan": FINALIZER_ORPHAN, "Foreground": FINALIZER_FOREGROUND}.get(policy)
     if finalizer and finalizer not in obj.metadata.finalizers:
         obj.metadata.finalizers.append(finalizer)
-    if kind.kind == "Namespace":
-        return _plan_namespace(obj, marked)
-    if kind.kind == "Pod":
-        pod_grace = _pod_grace(obj, grace)
-        if pod_grace > 0 or obj.metadata.finalizers:
-            return _mark(obj, marked, pod_grace)
-        return DeletionPlan(remove_now=True)
+    plan = kind_plan(obj, marked, grace)
+    if plan is not None:
+        return plan
     if obj.metadata.finalizers:
-        return _mark(obj, marked, 0)
+        return mark(obj, marked, 0)
     return DeletionPlan(remove_now=True)
 
 
-def _pod_grace(pod: Message, requested: int | None) -> int:
-    """Pods not yet on a node, or finished, go at once; others get their grace period."""
-    if not pod.spec.node_name or pod.status.phase in ("Succeeded", "Failed"):
-        return 0
-    if requested is not None:
-        grace = requested
-    elif pod.metadata.HasField("deletion_grace_period_seconds"):
-        grace = pod.metadata.deletion_grace_period_seconds
-    elif pod.spec.HasField("termination_grace_period_seconds"):
-        grace = pod.spec.termination_grace_period_seconds
-    else:
-        grace = DEFAULT_POD_GRACE
-    if pod.metadata.HasField("deletion_grace_period_seconds"):
-        grace = min(grace, pod.metadata.deletion_grace_period_seconds)  # grace only shortens
-    return grace
-
-
-def _mark(obj: Message, marked: bool, grace: int) -> DeletionPlan:
+def mark(obj: Message, marked: bool, grace: int) -> DeletionPlan:
+    """Sets deletionTimestamp (now + grace) unless already set; a shorter grace moves it earlier."""
     meta = obj.metadata
     if not marked or (meta.HasField("deletion_grace_period_seconds")
                       and grace < meta.deletion_grace_period_seconds):
@@ -94,12 +75,6 @@ def _mark(obj: Message, marked: bool, grace: int) -> DeletionPlan:
     return DeletionPlan(remove_now=False, updated=obj)
 
 
-def _plan_namespace(ns: Message, marked: bool) -> DeletionPlan:
-    if not marked:
-        ns.metadata.deletion_timestamp.CopyFrom(now())
-        ns.metadata.deletion_grace_period_seconds = 0
-        ns.status.phase = "Terminating"
-        return DeletionPlan(remove_now=False, updated=ns)
-    if not ns.spec.finalizers and not ns.metadata.finalizers:
-        return DeletionPlan(remove_now=True)
-    return DeletionPlan(remove_now=False, updated=ns)
+def mark_now(obj: Message) -> None:
+    obj.metadata.deletion_timestamp.CopyFrom(now())
+    obj.metadata.deletion_grace_period_seconds = 0

@@ -12,12 +12,10 @@ import logging
 from google.protobuf.message import Message
 
 from control.apiserver import errors, strategy
-from control.apiserver.admission import admit
 from control.apiserver.context import ApiContext
-from control.apiserver.defaults import apply_defaults
 from control.apiserver.deletion import plan_deletion
+from control.apiserver.registry import apply_defaults, strategy_for, validate
 from control.apiserver.storage import ConflictError, NotFoundError, TooLargeError
-from control.apiserver.validation import validate
 from control.client.kinds import Kind
 from skiff.v1 import meta_pb2
 
@@ -31,6 +29,7 @@ class ResourceHandlers:
         self.kind = kind
         self.api = api
         self.cache = api.cache[kind]
+        self.rules = strategy_for(kind)
 
     # -- helpers ----------------------------------------------------------
 
@@ -83,7 +82,8 @@ class ResourceHandlers:
                 field="metadata.name", description="Required value: name or generateName is required")])
         apply_defaults(obj)
         strategy.prepare_for_create(self.kind, obj)
-        admit(obj, self.api.admission)
+        self.rules.prepare_for_create(obj)
+        self.rules.admit(obj, self.api)
         generate = not meta.name
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)
@@ -169,16 +169,17 @@ class ResourceHandlers:
         new = obj.__class__()
         new.CopyFrom(obj)
         if status_only:
-            new = strategy.prepare_for_status_update(self.kind, new, old)
+            new = strategy.prepare_for_status_update(new, old)
         else:
             apply_defaults(new)
             strategy.prepare_for_update(self.kind, new, old)
+            self.rules.prepare_for_update(new, old)
         self._validate(new, old)
         return new
 
     async def _write_update(self, new: Message, old: Message) -> Message:
         revision = int(old.metadata.resource_version)
-        if new.HasField("metadata") and new.metadata.HasField("deletion_timestamp") and _finished(new):
+        if new.metadata.HasField("deletion_timestamp") and self.rules.deletion_finished(new):
             return await self._remove(new, revision)
         return await self.api.storage.update(self.kind, new, revision)
 
@@ -198,7 +199,7 @@ class ResourceHandlers:
             old = await self._stored(namespace, request.name)
             self._check_preconditions(old, request.preconditions)
             grace = request.grace_period_seconds if request.HasField("grace_period_seconds") else None
-            plan = plan_deletion(self.kind, old, request.propagation_policy, grace)
+            plan = plan_deletion(old, request.propagation_policy, grace, self.rules.plan_deletion)
             if request.dry_run:
                 return plan.updated or old
             try:
@@ -228,14 +229,3 @@ def _same(new: Message, old: Message) -> bool:
     b.CopyFrom(old)
     a.metadata.resource_version = b.metadata.resource_version = ""
     return a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
-
-
-def _finished(obj: Message) -> bool:
-    """A deleted object with no finalizers left goes (a pod only once its grace period is 0)."""
-    if obj.metadata.finalizers:
-        return False
-    if obj.kind == "Namespace" and obj.spec.finalizers:
-        return False
-    if obj.kind == "Pod" and obj.metadata.deletion_grace_period_seconds > 0:
-        return False
-    return True

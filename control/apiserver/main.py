@@ -9,7 +9,6 @@ import signal
 
 from control.apiserver import errors
 from control.apiserver.admission import AdmissionOptions
-from control.apiserver.allocators import ClusterIPAllocator, NodePortAllocator
 from control.apiserver.auth.audit import AuditLog
 from control.apiserver.auth.authn import Authenticator, TokenFileError, load_token_file
 from control.apiserver.auth.authorize import AuthorizationModeError, build_authorizer, parse_modes
@@ -19,8 +18,8 @@ from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
+from control.apiserver.registry import load_all
 from control.apiserver.server import build_server
-from control.apiserver.services import ServiceHooks
 from control.apiserver.storage import EtcdTLS, Storage, StorageError
 from control.apiserver.watchcache import WatchCache
 from control.client.component import duration
@@ -98,11 +97,6 @@ def check_security_flags(args: argparse.Namespace) -> None:
     parse_modes(args.authorization_mode)
 
 
-def _node_port_range(text: str) -> tuple[int, int]:
-    low, _, high = text.partition("-")
-    return int(low), int(high)
-
-
 async def ensure_namespaces(api: ApiContext) -> None:
     handlers = ResourceHandlers(KINDS["Namespace"], api)
     for name in SYSTEM_NAMESPACES:
@@ -167,10 +161,10 @@ async def serve(args: argparse.Namespace) -> None:
                                                 args.default_unreachable_toleration_seconds))
     api.agents = AgentProxy(api, _kubelet_tls(args))
     front = _secure(api, args)
-    service_hooks = ServiceHooks(ClusterIPAllocator(args.service_cluster_ip_range),
-                                 NodePortAllocator(_node_port_range(args.service_node_port_range)))
-    service_hooks.load(cache[KINDS["Service"]].snapshot()[0])
-    api.hooks["Service"] = service_hooks
+    for name, strategy in load_all().items():
+        hooks = strategy.hooks(api, args)
+        if hooks is not None:
+            api.hooks[name] = hooks
     await ensure_namespaces(api)
     await ensure_bootstrap_policy(api)
     server, _health = build_server(api)

@@ -24,12 +24,16 @@ COMMON_FIELD_SELECTORS = ("metadata.name", "metadata.namespace")
 
 @dataclass(frozen=True)
 class Rpc:
-    """An RPC of a kind's service beyond the common verbs. Types are messages in package skiff.v1."""
+    """An RPC of a kind's service beyond the common verbs, authorized as Kubernetes authorizes the
+    subresource it stands for (`pods/log`: get). Types are messages in package skiff.v1."""
     name: str
     request: str
     response: str
+    verb: str
+    subresource: str
     client_streaming: bool = False
     server_streaming: bool = False
+    for_users: bool = True  # granted by the default user-facing roles with the kind (not pods/binding)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class Kind:
     scale: bool = False  # the scale subresource: spec.replicas, status.replicas, spec.selector
     field_selectors: tuple[str, ...] = ()  # beyond metadata.name and metadata.namespace
     rpcs: tuple[Rpc, ...] = ()
+    # The default user-facing ClusterRoles that grant it (Kubernetes' aggregate-to-* labels):
+    # "view" reads it, "edit" reads and writes it, "admin" alone reads and writes it.
+    aggregate_to: tuple[str, ...] = ()
     version: str = "v1"
     service_name: str = ""  # only where the derived name would clash with a message
     aliases: tuple[str, ...] = field(default=())
@@ -129,38 +136,45 @@ def _module(name: str):
 
 _ALL_CATEGORY = ("all",)
 _POD_RPCS = (
-    Rpc("Bind", "Binding", "Pod"),
-    Rpc("Logs", "LogsRequest", "LogChunk", server_streaming=True),
-    Rpc("Exec", "ExecRequest", "ExecResponse"),
-    Rpc("ExecStream", "ExecInput", "ExecOutput", client_streaming=True, server_streaming=True),
+    Rpc("Bind", "Binding", "Pod", "create", "binding", for_users=False),
+    Rpc("Logs", "LogsRequest", "LogChunk", "get", "log", server_streaming=True),
+    Rpc("Exec", "ExecRequest", "ExecResponse", "create", "exec"),
+    Rpc("ExecStream", "ExecInput", "ExecOutput", "create", "exec", client_streaming=True, server_streaming=True),
 )
+_POD_FIELDS = ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+               "spec.hostNetwork", "status.phase", "status.podIP")
 _EVENT_FIELDS = (
     "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
     "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
     "reason", "reportingComponent", "source", "type",
 )
 _NO_SUBRESOURCES = {"has_status": False, "has_spec": False}
+_VIEW, _EDIT, _ADMIN = ("view",), ("view", "edit"), ("admin",)
 
 _ALL = [
-    Kind("Namespace", "namespaces", "", False, "core.Namespace", ("ns",), field_selectors=("status.phase",)),
+    Kind("Namespace", "namespaces", "", False, "core.Namespace", ("ns",), field_selectors=("status.phase",),
+         aggregate_to=_VIEW),
     Kind("Node", "nodes", "", False, "core.Node", ("no",), field_selectors=("spec.unschedulable",),
-         rpcs=(Rpc("Stats", "StatsRequest", "StatsSummary"),)),
-    Kind("Pod", "pods", "", True, "pod.Pod", ("po",), _ALL_CATEGORY, rpcs=_POD_RPCS, field_selectors=(
-        "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-        "spec.hostNetwork", "status.phase", "status.podIP")),
-    Kind("Service", "services", "", True, "core.Service", ("svc",), _ALL_CATEGORY),
+         rpcs=(Rpc("Stats", "StatsRequest", "StatsSummary", "get", "stats"),)),
+    Kind("Pod", "pods", "", True, "pod.Pod", ("po",), _ALL_CATEGORY, rpcs=_POD_RPCS, aggregate_to=_EDIT,
+         field_selectors=_POD_FIELDS),
+    Kind("Service", "services", "", True, "core.Service", ("svc",), _ALL_CATEGORY, aggregate_to=_EDIT),
     Kind("Endpoints", "endpoints", "", True, "core.Endpoints", ("ep",), service_name="EndpointsService",
+         aggregate_to=_EDIT, **_NO_SUBRESOURCES),
+    Kind("ConfigMap", "configmaps", "", True, "core.ConfigMap", ("cm",), aggregate_to=_EDIT, **_NO_SUBRESOURCES),
+    Kind("Secret", "secrets", "", True, "core.Secret", field_selectors=("type",), aggregate_to=("edit",),
          **_NO_SUBRESOURCES),
-    Kind("ConfigMap", "configmaps", "", True, "core.ConfigMap", ("cm",), **_NO_SUBRESOURCES),
-    Kind("Secret", "secrets", "", True, "core.Secret", field_selectors=("type",), **_NO_SUBRESOURCES),
-    Kind("Event", "events", "", True, "core.Event", ("ev",), field_selectors=_EVENT_FIELDS, **_NO_SUBRESOURCES),
+    Kind("Event", "events", "", True, "core.Event", ("ev",), field_selectors=_EVENT_FIELDS, aggregate_to=_VIEW,
+         **_NO_SUBRESOURCES),
     Kind("ReplicaSet", "replicasets", "apps", True, "apps.ReplicaSet", ("rs",), _ALL_CATEGORY, scale=True,
-         field_selectors=("status.replicas",)),
-    Kind("Deployment", "deployments", "apps", True, "apps.Deployment", ("deploy",), _ALL_CATEGORY, scale=True),
+         field_selectors=("status.replicas",), aggregate_to=_EDIT),
+    Kind("Deployment", "deployments", "apps", True, "apps.Deployment", ("deploy",), _ALL_CATEGORY, scale=True,
+         aggregate_to=_EDIT),
     Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False),
-    Kind("Role", "roles", RBAC_GROUP, True, "rbac.Role", **_NO_SUBRESOURCES),
+    Kind("Role", "roles", RBAC_GROUP, True, "rbac.Role", aggregate_to=_ADMIN, **_NO_SUBRESOURCES),
     Kind("ClusterRole", "clusterroles", RBAC_GROUP, False, "rbac.ClusterRole", **_NO_SUBRESOURCES),
-    Kind("RoleBinding", "rolebindings", RBAC_GROUP, True, "rbac.RoleBinding", **_NO_SUBRESOURCES),
+    Kind("RoleBinding", "rolebindings", RBAC_GROUP, True, "rbac.RoleBinding", aggregate_to=_ADMIN,
+         **_NO_SUBRESOURCES),
     Kind("ClusterRoleBinding", "clusterrolebindings", RBAC_GROUP, False, "rbac.ClusterRoleBinding",
          **_NO_SUBRESOURCES),
 ]

@@ -50,9 +50,10 @@ def _rpc(rpc: Rpc) -> str:
 
 def service(kind: Kind) -> str:
     k, m = kind.kind, kind.message_name
-    verbs = (Rpc("Create", f"{k}Request", m), Rpc("Get", "GetRequest", m), Rpc("List", "ListRequest", f"{k}List"),
-             Rpc("Update", f"{k}Request", m), Rpc("UpdateStatus", f"{k}Request", m),
-             Rpc("Delete", "DeleteRequest", m), Rpc("Watch", "WatchRequest", f"{k}WatchEvent", server_streaming=True))
+    verbs = (Rpc("Create", f"{k}Request", m, "create", ""), Rpc("Get", "GetRequest", m, "get", ""),
+             Rpc("List", "ListRequest", f"{k}List", "list", ""), Rpc("Update", f"{k}Request", m, "update", ""),
+             Rpc("UpdateStatus", f"{k}Request", m, "update", "status"), Rpc("Delete", "DeleteRequest", m, "delete", ""),
+             Rpc("Watch", "WatchRequest", f"{k}WatchEvent", "watch", "", server_streaming=True))
     body = "".join(_rpc(r) for r in (*verbs, *kind.rpcs))
     return f"service {kind.service} {{\n{body}}}\n"
 

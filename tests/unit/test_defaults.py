@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from control.apiserver.defaults import apply_defaults, image_pull_policy
+from control.apiserver.defaults import image_pull_policy
+from control.apiserver.registry import apply_defaults
 from control.client.convert import from_dict, to_dict
 
 

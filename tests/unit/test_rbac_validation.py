@@ -81,7 +81,7 @@ def test_role_rules_may_change():
 
 
 def test_bindings_default_their_api_groups_as_rbac_v1_does():
-    from control.apiserver.defaults import apply_defaults
+    from control.apiserver.registry import apply_defaults
     from control.client.convert import from_dict
 
     bare = {**ROLE_BINDING, "subjects": [{"kind": "User", "name": "jane"}, {"kind": "Group", "name": "devs"},

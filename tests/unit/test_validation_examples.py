@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from control.apiserver.defaults import apply_defaults
-from control.apiserver.validation import validate
+from control.apiserver.registry import apply_defaults, validate
 from control.client.convert import from_dict
 from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
 

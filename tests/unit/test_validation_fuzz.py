@@ -13,8 +13,7 @@ import yaml
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from control.apiserver.defaults import apply_defaults
-from control.apiserver.validation import validate
+from control.apiserver.registry import apply_defaults, validate
 from control.client.convert import from_dict
 from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
 

@@ -2,8 +2,8 @@
 
 Kubernetes' bootstrap policy reduced to Skiff's kinds: `cluster-admin` bound
 to the group system:masters; the user-facing `admin`, `edit` and `view` to
-grant in a namespace with a RoleBinding (written out rather than aggregated:
-Skiff has no aggregation controller); `system:kube-scheduler` and
+grant in a namespace with a RoleBinding, written out from each kind's
+`aggregate_to` in the kind table (Skiff has no aggregation controller); `system:kube-scheduler` and
 `system:kube-controller-manager` bound to those users, holding what
 control/scheduler and control/controllers do. Nodes are authorized by the Node
 authorizer, so nothing binds system:nodes.
@@ -17,6 +17,7 @@ reconciliation does; it never removes what an administrator added.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from google.protobuf.message import Message
 
@@ -24,7 +25,7 @@ from control.apiserver import errors
 from control.apiserver.auth.user import SYSTEM_MASTERS
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
-from control.client.kinds import KINDS, RBAC_GROUP
+from control.client.kinds import KINDS, RBAC_GROUP, Kind
 from skiff.v1 import rbac_pb2
 
 log = logging.getLogger(__name__)
@@ -36,34 +37,65 @@ CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "patch", "update"]
-CORE, APPS, COORDINATION = "", "apps", "coordination.k8s.io"
+CORE, COORDINATION = "", "coordination.k8s.io"
 
 
 def rule(verbs: list[str], groups: list[str], resources: list[str], names: tuple[str, ...] = ()) -> rbac_pb2.PolicyRule:
     return rbac_pb2.PolicyRule(verbs=verbs, api_groups=groups, resources=resources, resource_names=list(names))
 
 
-# --- User-facing roles ---------------------------------------------------------------------------
+# --- User-facing roles: derived from each kind's `aggregate_to` -----------------------------------
+
+def _by_group(kinds: list[Kind], resources: Callable[[Kind], list[str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for kind in kinds:
+        names = grouped.setdefault(kind.group, [])
+        names.extend(r for r in resources(kind) if r not in names)
+    return {group: names for group, names in grouped.items() if names}
+
+
+def _rules(verbs: list[str], kinds: list[Kind], resources: Callable[[Kind], list[str]]) -> list[rbac_pb2.PolicyRule]:
+    return [rule(verbs, [group], names) for group, names in _by_group(kinds, resources).items()]
+
+
+def _aggregated_to(role: str) -> list[Kind]:
+    return [k for k in KINDS.values() if role in k.aggregate_to]
+
+
+def _readable(kind: Kind) -> list[str]:
+    """The resource and the subresources a reader sees: status, scale and the kind's `get` RPCs (pods/log)."""
+    names = [kind.plural]
+    names += [f"{kind.plural}/status"] if kind.has_status else []
+    names += [f"{kind.plural}/scale"] if kind.scale else []
+    names += [f"{kind.plural}/{r.subresource}" for r in kind.rpcs if r.for_users and r.verb == "get"]
+    return names
+
+
+def _writable(kind: Kind) -> list[str]:
+    """What an editor changes: the resource, its scale and the kind's create RPCs (pods/exec)."""
+    names = [kind.plural]
+    names += [f"{kind.plural}/scale"] if kind.scale else []
+    names += [f"{kind.plural}/{r.subresource}" for r in kind.rpcs if r.for_users and r.verb == "create"]
+    return names
+
+
+def _exec_like(kind: Kind) -> list[str]:
+    # Streaming subresources are also opened with GET (kubectl's exec over WebSocket).
+    return [f"{kind.plural}/{r.subresource}" for r in kind.rpcs if r.for_users and r.verb == "create"]
+
 
 def _view_rules() -> list[rbac_pb2.PolicyRule]:
-    return [
-        rule(READ, [CORE], ["configmaps", "endpoints", "events", "pods", "pods/log", "pods/status",
-                            "services", "services/status", "namespaces", "namespaces/status"]),
-        rule(READ, [APPS], ["deployments", "deployments/scale", "deployments/status",
-                            "replicasets", "replicasets/scale", "replicasets/status"]),
-    ]
+    return _rules(READ, _aggregated_to("view"), _readable)
 
 
 def _edit_rules() -> list[rbac_pb2.PolicyRule]:
-    return _view_rules() + [
-        rule(WRITE, [CORE], ["pods", "pods/exec", "configmaps", "endpoints", "secrets", "services"]),
-        rule(READ, [CORE], ["pods/exec", "secrets"]),
-        rule(WRITE, [APPS], ["deployments", "deployments/scale", "replicasets", "replicasets/scale"]),
-    ]
+    editable = _aggregated_to("edit")
+    return (_view_rules() + _rules(WRITE, editable, _writable)
+            + _rules(READ, editable, lambda k: [*_exec_like(k), *([] if "view" in k.aggregate_to else [k.plural])]))
 
 
 def _admin_rules() -> list[rbac_pb2.PolicyRule]:
-    return _edit_rules() + [rule(WRITE + READ, [RBAC_GROUP], ["roles", "rolebindings"])]
+    return _edit_rules() + _rules(WRITE + READ, _aggregated_to("admin"), lambda k: [k.plural])
 
 
 # --- Components ----------------------------------------------------------------------------------
@@ -80,32 +112,20 @@ def _scheduler_rules() -> list[rbac_pb2.PolicyRule]:
     ]
 
 
-_NAMESPACED_CONTENT = {  # what the namespace controller and the garbage collector delete
-    CORE: ["pods", "services", "endpoints", "configmaps", "secrets", "events"],
-    APPS: ["deployments", "replicasets"],
-    COORDINATION: ["leases"],
-    RBAC_GROUP: ["roles", "rolebindings"],
-}
-
-
 def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
-    rules = [
+    """The controllers create and update what they own, the garbage collector and the namespace
+    controller delete any namespaced object, and every controller writes status: so every namespaced
+    kind and every status subresource of the table."""
+    namespaced = [k for k in KINDS.values() if k.namespaced]
+    return [
         # Informers, the garbage collector's owner lookups, the namespace controller's sweep.
         rule(READ, ["*"], ["*"]),
-        rule(["create", "patch", "update"], [CORE], ["events"]),
         rule(["create"], [COORDINATION], ["leases"]),
         rule(["get", "update"], [COORDINATION], ["leases"], ("kube-controller-manager",)),
-        rule(["create", "update"], [CORE], ["pods", "endpoints"]),
-        rule(["create", "update"], [APPS], ["replicasets", "deployments"]),
-        rule(["update"], [CORE], ["pods/status", "nodes", "nodes/status", "namespaces", "namespaces/status",
-                                  "services", "configmaps", "secrets"]),
-        rule(["update"], [APPS], ["replicasets/status", "deployments/status"]),
-        rule(["update"], [COORDINATION], ["leases"]),
+        *_rules(WRITE, namespaced, lambda k: [k.plural]),
+        *_rules(["update", "patch"], list(KINDS.values()), lambda k: [f"{k.plural}/status"] if k.has_status else []),
+        rule(["update", "patch"], [CORE], ["nodes", "namespaces"]),
     ]
-    # The garbage collector also updates them (ownerReferences, finalizers).
-    rules += [rule(["delete", "deletecollection", "update"], [group], resources)
-              for group, resources in _NAMESPACED_CONTENT.items()]
-    return rules
 
 
 def _cluster_role(name: str, rules: list[rbac_pb2.PolicyRule]) -> rbac_pb2.ClusterRole:

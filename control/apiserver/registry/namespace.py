@@ -1,0 +1,41 @@
+"""Namespaces (v1): Active until deleted, then Terminating while the namespace controller empties
+them; they go once spec.finalizers (the `kubernetes` finalizer) is cleared."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from control.apiserver import defaults
+from control.apiserver.deletion import DeletionPlan, mark_now
+from control.apiserver.registry.base import Strategy
+from control.apiserver.validation import core
+from control.apiserver.validation.names import dns1123_label_errors
+
+
+class NamespaceStrategy(Strategy):
+    name_check = staticmethod(dns1123_label_errors)
+
+    def default(self, obj: Message) -> None:
+        defaults.default_namespace(obj)
+
+    def validate(self, obj: Message) -> list:
+        return core.validate_namespace(obj)
+
+    def prepare_for_create(self, obj: Message) -> None:
+        obj.ClearField("status")
+        obj.status.phase = "Active"
+
+    def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:
+        if not marked:
+            mark_now(obj)
+            obj.status.phase = "Terminating"
+            return DeletionPlan(remove_now=False, updated=obj)
+        if self.deletion_finished(obj):
+            return DeletionPlan(remove_now=True)
+        return DeletionPlan(remove_now=False, updated=obj)
+
+    def deletion_finished(self, obj: Message) -> bool:
+        return not obj.metadata.finalizers and not obj.spec.finalizers
+
+
+strategy = NamespaceStrategy()

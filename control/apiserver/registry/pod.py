@@ -1,0 +1,118 @@
+"""Pods (v1): Pending with their QoS class on create; the default not-ready/unreachable
+tolerations (admission); graceful deletion of pods on a node (the agent stops them and deletes
+them with grace 0); Bind (pods/binding) and Logs / Exec / ExecStream proxied to the node's agent."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf.message import Message
+
+from control.apiserver import admission, defaults, pods
+from control.apiserver.auth.gate import Action
+from control.apiserver.context import ApiContext
+from control.apiserver.deletion import DeletionPlan, mark
+from control.apiserver.registry.base import Strategy
+from control.apiserver.rpc import Guarded, parser, request_target
+from control.apiserver.validation import pod
+from control.client.kinds import KINDS
+from control.client.wellknown import POD_PENDING, is_terminal
+from skiff.v1 import node_agent_pb2, pod_pb2
+
+DEFAULT_POD_GRACE = 30
+_RPCS = {r.name: r for r in KINDS["Pod"].rpcs}
+
+
+def qos_class(p: Message) -> str:
+    containers = list(p.spec.init_containers) + list(p.spec.containers)
+    if not any(c.resources.requests or c.resources.limits for c in containers):
+        return "BestEffort"
+    for c in containers:
+        limits = c.resources.limits
+        if "cpu" not in limits or "memory" not in limits:
+            return "Burstable"
+        for res in ("cpu", "memory"):
+            if res in c.resources.requests and c.resources.requests[res] != limits[res]:
+                return "Burstable"
+    return "Guaranteed"
+
+
+def deletion_grace(p: Message, requested: int | None) -> int:
+    """Pods not yet on a node, or finished, go at once; others get their grace period."""
+    if not p.spec.node_name or is_terminal(p):
+        return 0
+    if requested is not None:
+        grace = requested
+    elif p.metadata.HasField("deletion_grace_period_seconds"):
+        grace = p.metadata.deletion_grace_period_seconds
+    elif p.spec.HasField("termination_grace_period_seconds"):
+        grace = p.spec.termination_grace_period_seconds
+    else:
+        grace = DEFAULT_POD_GRACE
+    if p.metadata.HasField("deletion_grace_period_seconds"):
+        grace = min(grace, p.metadata.deletion_grace_period_seconds)  # grace only shortens
+    return grace
+
+
+def _binding_target(binding: Message) -> tuple[str, str]:
+    return binding.metadata.namespace, binding.metadata.name
+
+
+def _action(name: str, target=request_target) -> Action:
+    rpc = _RPCS[name]
+    return Action(rpc.verb, target, rpc.subresource, mutating=rpc.verb != "get")
+
+
+class PodStrategy(Strategy):
+    def default(self, obj: Message) -> None:
+        defaults.default_pod(obj)
+
+    def validate(self, obj: Message) -> list:
+        return pod.validate_pod(obj)
+
+    def validate_update(self, new: Message, old: Message) -> list:
+        return pod.validate_pod_update(new, old)
+
+    def prepare_for_create(self, obj: Message) -> None:
+        obj.ClearField("status")
+        obj.status.phase = POD_PENDING
+        obj.status.qos_class = qos_class(obj)
+
+    def admit(self, obj: Message, api: ApiContext) -> None:
+        admission.add_default_tolerations(obj, api.admission)
+
+    def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:
+        pod_grace = deletion_grace(obj, grace)
+        if pod_grace > 0 or obj.metadata.finalizers:
+            return mark(obj, marked, pod_grace)
+        return DeletionPlan(remove_now=True)
+
+    def deletion_finished(self, obj: Message) -> bool:
+        return not obj.metadata.finalizers and obj.metadata.deletion_grace_period_seconds <= 0
+
+    def rpc_methods(self, api: ApiContext, guard: Guarded) -> dict[str, grpc.RpcMethodHandler]:
+        proxy = api.agents
+
+        async def bind(r):
+            return await pods.bind(api, r)
+
+        async def logs(r, _context):
+            async for chunk in proxy.logs(r):
+                yield chunk
+
+        return {
+            "Bind": grpc.unary_unary_rpc_method_handler(
+                guard.unary(bind, _action("Bind", _binding_target)), parser(pod_pb2.Binding),
+                pod_pb2.Pod.SerializeToString),
+            "Logs": grpc.unary_stream_rpc_method_handler(
+                guard.streaming(logs, _action("Logs")), parser(node_agent_pb2.LogsRequest),
+                node_agent_pb2.LogChunk.SerializeToString),
+            "Exec": grpc.unary_unary_rpc_method_handler(
+                guard.unary(proxy.exec, _action("Exec")), parser(node_agent_pb2.ExecRequest),
+                node_agent_pb2.ExecResponse.SerializeToString),
+            "ExecStream": grpc.stream_stream_rpc_method_handler(
+                guard.exec_stream(proxy, _action("ExecStream")), parser(node_agent_pb2.ExecInput),
+                node_agent_pb2.ExecOutput.SerializeToString),
+        }
+
+
+strategy = PodStrategy()

@@ -1,0 +1,57 @@
+"""Services (v1): ClusterIP, NodePort, LoadBalancer, ExternalName and headless. The allocated
+clusterIP and nodePorts are kept when an update omits them; allocation itself is the
+ServiceAllocations hooks' (control/apiserver/services.py)."""
+
+from __future__ import annotations
+
+import argparse
+
+from google.protobuf.message import Message
+
+from control.apiserver import defaults
+from control.apiserver.allocators import ClusterIPAllocator, NodePortAllocator, parse_port_range
+from control.apiserver.context import ApiContext, KindHooks
+from control.apiserver.registry.base import Strategy
+from control.apiserver.services import NODE_PORT_TYPES, ServiceHooks
+from control.apiserver.validation import service
+from control.apiserver.validation.names import dns1035_label_errors
+from control.client.kinds import KINDS
+
+
+def keep_allocations(new: Message, old: Message) -> None:
+    """An update that omits the allocated clusterIP or nodePorts keeps them (they are immutable)."""
+    if old.spec.cluster_ip and not new.spec.cluster_ip:
+        new.spec.cluster_ip = old.spec.cluster_ip
+        new.spec.cluster_ips[:] = old.spec.cluster_ips
+    if new.spec.type not in NODE_PORT_TYPES:
+        return
+    old_ports = {(p.port, p.protocol or "TCP"): p.node_port for p in old.spec.ports}
+    for port in new.spec.ports:
+        if not port.node_port:
+            port.node_port = old_ports.get((port.port, port.protocol or "TCP"), 0)
+
+
+class ServiceStrategy(Strategy):
+    # Service names become DNS labels and environment variables.
+    name_check = staticmethod(dns1035_label_errors)
+
+    def default(self, obj: Message) -> None:
+        defaults.default_service(obj)
+
+    def validate(self, obj: Message) -> list:
+        return service.validate_service(obj)
+
+    def validate_update(self, new: Message, old: Message) -> list:
+        return service.validate_service_update(new, old)
+
+    def prepare_for_update(self, new: Message, old: Message) -> None:
+        keep_allocations(new, old)
+
+    def hooks(self, api: ApiContext, options: argparse.Namespace) -> KindHooks:
+        hooks = ServiceHooks(ClusterIPAllocator(options.service_cluster_ip_range),
+                             NodePortAllocator(parse_port_range(options.service_node_port_range)))
+        hooks.load(api.cache[KINDS["Service"]].snapshot()[0])
+        return hooks
+
+
+strategy = ServiceStrategy()

@@ -1,0 +1,152 @@
+"""The plumbing of every RPC: request parsing, errors as gRPC statuses, and the gate
+(authentication, authorization, audit) around each handler."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator, Callable
+
+import grpc
+from grpc_status import rpc_status
+
+from control.apiserver import errors
+from control.apiserver.auth.gate import Action, Call, Gate
+from control.apiserver.context import ApiContext
+from control.client.kinds import Kind
+
+log = logging.getLogger(__name__)
+
+
+def identity(data: bytes) -> bytes:
+    return data
+
+
+class _Malformed:
+    def __init__(self, type_name: str, error: Exception) -> None:
+        self.error = errors.bad_request(f"malformed {type_name}: {error}")
+
+
+def parser(message_type) -> Callable[[bytes], object]:
+    """Deserializes a request, deferring a decode failure to the handler as INVALID_ARGUMENT
+    (grpc would otherwise answer UNKNOWN)."""
+    def parse(data: bytes):
+        try:
+            return message_type.FromString(data)
+        except Exception as e:  # noqa: BLE001 - any decode failure is the client's
+            return _Malformed(message_type.DESCRIPTOR.full_name, e)
+    return parse
+
+
+async def _abort(context: grpc.aio.ServicerContext, err: errors.ApiError) -> None:
+    await context.abort_with_status(rpc_status.to_status(err.to_status()))
+
+
+def _internal(e: BaseException) -> errors.ApiError:
+    log.error("internal error: %s", "".join(traceback.format_exception(e)))
+    return errors.ApiError(grpc.StatusCode.INTERNAL, f"internal error: {type(e).__name__}: {e}")
+
+
+def object_target(r) -> tuple[str, str]:
+    return r.object.metadata.namespace, r.object.metadata.name
+
+
+def request_target(r) -> tuple[str, str]:
+    return r.namespace, r.name
+
+
+def _collection_target(r) -> tuple[str, str]:
+    return r.namespace, ""
+
+
+CREATE = Action("create", object_target, mutating=True, carries_object=True)
+UPDATE = Action("update", object_target, mutating=True, carries_object=True)
+UPDATE_STATUS = Action("update", object_target, "status", mutating=True, carries_object=True)
+GET = Action("get", request_target)
+DELETE = Action("delete", request_target, mutating=True)
+LIST = Action("list", _collection_target)
+WATCH = Action("watch", _collection_target)
+
+
+class Guarded:
+    """A kind's RPC handlers wrapped with the gate: errors become statuses, calls are authorized."""
+
+    def __init__(self, kind: Kind, api: ApiContext) -> None:
+        self.kind = kind
+        self.gate = Gate(api)
+
+    def unary(self, fn: Callable, action: Action) -> Callable:
+        async def handler(request, context):
+            if isinstance(request, _Malformed):
+                await self._malformed(context, request)
+            call = self.gate.begin(self.kind, action, request)
+            try:
+                await self.gate.admit(call, self.kind, action, request, context)
+                result = await fn(request)
+            except errors.ApiError as e:
+                await self._fail(call, action, context, e)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except Exception as e:  # noqa: BLE001 - never a traceback to the client
+                await self._fail(call, action, context, _internal(e))
+            self.gate.end(call, grpc.StatusCode.OK, action, context)
+            return result
+        return handler
+
+    async def _malformed(self, context, request: _Malformed) -> None:
+        """As kube-apiserver, who the caller is matters before what the body says."""
+        try:
+            self.gate.authenticate(context)
+        except errors.ApiError as e:
+            await _abort(context, e)
+        await _abort(context, request.error)
+
+    async def _fail(self, call: Call, action: Action, context, error: errors.ApiError) -> None:
+        """Audits the failure before answering, so the log is complete once the caller sees it."""
+        self.gate.end(call, error.code, action, context)
+        await _abort(context, error)
+
+    def streaming(self, fn: Callable[..., AsyncIterator], action: Action) -> Callable:
+        async def handler(request, context):
+            if isinstance(request, _Malformed):
+                await self._malformed(context, request)
+            try:
+                await self.gate.admit(self.gate.begin(self.kind, action, request), self.kind, action,
+                                      request, context)
+                async for item in fn(request, context):
+                    yield item
+            except errors.ApiError as e:
+                await _abort(context, e)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except Exception as e:  # noqa: BLE001
+                await _abort(context, _internal(e))
+        return handler
+
+    def exec_stream(self, proxy, action: Action) -> Callable:
+        """ExecStream: the first ExecInput names the pod; nothing is proxied before it is authorized."""
+        async def handler(requests, context):
+            first = await anext(aiter(requests), None)
+            if isinstance(first, _Malformed):
+                await self._malformed(context, first)
+            if first is None or not first.HasField("start"):
+                await _abort(context, errors.bad_request("the first ExecInput must carry start", "start"))
+            call = self.gate.begin(self.kind, action, first.start)
+            try:
+                await self.gate.admit(call, self.kind, action, first.start, context)
+                async for out in proxy.exec_stream(chain(first, requests)):
+                    yield out
+            except errors.ApiError as e:
+                await self._fail(call, action, context, e)
+            except (grpc.aio.AbortError, grpc.aio.UsageError):
+                raise
+            except Exception as e:  # noqa: BLE001
+                await self._fail(call, action, context, _internal(e))
+            self.gate.end(call, grpc.StatusCode.OK, action, context)
+        return handler
+
+
+async def chain(first, rest: AsyncIterator) -> AsyncIterator:
+    yield first
+    async for item in rest:
+        yield item
