@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from control.client.kinds import Kind
+from control.client.wellknown import DNS1123_SUBDOMAIN_FMT, QUALIFIED_NAME_FMT
 from skiff.v1 import meta_pb2
 
 
@@ -26,9 +27,6 @@ class SelectorError(ValueError):
 
 # --- label key and value syntax ---------------------------------------------------------------
 
-DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS1123_SUBDOMAIN_FMT = rf"{DNS1123_LABEL_FMT}(\.{DNS1123_LABEL_FMT})*"
-QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 LABEL_VALUE_FMT = rf"({QUALIFIED_NAME_FMT})?"
 _SUBDOMAIN_RE = re.compile(DNS1123_SUBDOMAIN_FMT)
 _QUALIFIED_RE = re.compile(QUALIFIED_NAME_FMT)

@@ -12,6 +12,7 @@ from control.client.selectors import (
     max_len_msg,
     qualified_name_errors,
 )
+from control.client.wellknown import DNS1035_LABEL_FMT, DNS1123_LABEL_FMT
 
 __all__ = [
     "dns1123_label_errors", "dns1123_subdomain_errors", "dns1035_label_errors", "qualified_name_errors",
@@ -21,8 +22,6 @@ __all__ = [
 
 NameCheck = Callable[[str], list[str]]
 
-DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
 ENV_VAR_NAME_FMT = "[-._a-zA-Z][-._a-zA-Z0-9]*"
 CONFIG_KEY_FMT = "[-._a-zA-Z0-9]+"
 HTTP_HEADER_NAME_FMT = "[-A-Za-z0-9]+"

@@ -15,9 +15,9 @@ from control.apiserver.validation.errors import (
 )
 from control.apiserver.validation.meta import validate_label_selector
 from control.apiserver.validation.names import dns1123_label_errors, label_value_errors, qualified_name_errors
+from control.client.wellknown import NO_EXECUTE, TAINT_EFFECTS
 from skiff.v1 import pod_pb2
 
-TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Equal", "Exists", "Lt", "Gt")
 WEIGHT_MSG = "must be in the range 1-100"
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -140,7 +140,7 @@ def validate_tolerations(tolerations, path: str) -> Errors:
         elif t.operator != "Exists":
             errs.append(invalid(f"{p}.operator", t.operator, "operator must be Exists when `key` is empty, "
                                 "which means \"match all values and all keys\""))
-        if t.HasField("toleration_seconds") and t.effect != "NoExecute":
+        if t.HasField("toleration_seconds") and t.effect != NO_EXECUTE:
             errs.append(invalid(f"{p}.effect", t.effect,
                                 "effect must be 'NoExecute' when `tolerationSeconds` is set"))
         errs += _validate_toleration_value(t, p)
