@@ -8,6 +8,7 @@ of writes (allocations) and the RPCs the kind adds to its service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import grpc
@@ -24,20 +25,35 @@ if TYPE_CHECKING:
     from control.apiserver.rpc import Guarded
 
 
+Defaulter = Callable[[Message], None]
+Validator = Callable[[Message], Errors]
+UpdateValidator = Callable[[Message, Message], Errors]
+
+
 class Strategy:
-    # The check for metadata.name: most kinds are DNS subdomains.
-    name_check: NameCheck = staticmethod(dns1123_subdomain_errors)
+    """The common rules. A kind whose rules are only defaults and validation passes them in;
+    a kind with more subclasses and overrides."""
+
+    def __init__(self, default: Defaulter | None = None, validate: Validator | None = None,
+                 validate_update: UpdateValidator | None = None, name_check: NameCheck | None = None) -> None:
+        self._default = default
+        self._validate = validate
+        self._validate_update = validate_update
+        # The check for metadata.name: most kinds are DNS subdomains.
+        self.name_check: NameCheck = name_check or dns1123_subdomain_errors
 
     def default(self, obj: Message) -> None:
         """Fills Kubernetes' defaults into unset fields (create and update)."""
+        if self._default is not None:
+            self._default(obj)
 
     def validate(self, obj: Message) -> Errors:
         """The kind's own rules (metadata is checked for every kind)."""
-        return []
+        return self._validate(obj) if self._validate is not None else []
 
     def validate_update(self, new: Message, old: Message) -> Errors:
         """What may not change, beyond `validate(new)`."""
-        return []
+        return self._validate_update(new, old) if self._validate_update is not None else []
 
     def prepare_for_create(self, obj: Message) -> None:
         """What the server resets on create (status, write-only fields)."""

@@ -13,14 +13,6 @@ from control.apiserver.validation.names import dns1123_label_errors
 
 
 class NamespaceStrategy(Strategy):
-    name_check = staticmethod(dns1123_label_errors)
-
-    def default(self, obj: Message) -> None:
-        defaults.default_namespace(obj)
-
-    def validate(self, obj: Message) -> list:
-        return core.validate_namespace(obj)
-
     def prepare_for_create(self, obj: Message) -> None:
         obj.ClearField("status")
         obj.status.phase = "Active"
@@ -38,4 +30,6 @@ class NamespaceStrategy(Strategy):
         return not obj.metadata.finalizers and not obj.spec.finalizers
 
 
-strategy = NamespaceStrategy()
+# Namespace names are DNS labels.
+strategy = NamespaceStrategy(default=defaults.default_namespace, validate=core.validate_namespace,
+                             name_check=dns1123_label_errors)

@@ -23,15 +23,6 @@ def _node_target(request: Message) -> tuple[str, str]:
 
 
 class NodeStrategy(Strategy):
-    def default(self, obj: Message) -> None:
-        defaults.default_node(obj)
-
-    def validate(self, obj: Message) -> list:
-        return core.validate_node(obj)
-
-    def validate_update(self, new: Message, old: Message) -> list:
-        return core.validate_node_update(new, old)
-
     def prepare_for_create(self, obj: Message) -> None:
         """Nodes may set their status on create (the agent registers with its capacity)."""
 
@@ -42,4 +33,5 @@ class NodeStrategy(Strategy):
             node_agent_pb2.StatsSummary.SerializeToString)}
 
 
-strategy = NodeStrategy()
+strategy = NodeStrategy(default=defaults.default_node, validate=core.validate_node,
+                        validate_update=core.validate_node_update)

@@ -63,15 +63,6 @@ def _action(name: str, target=request_target) -> Action:
 
 
 class PodStrategy(Strategy):
-    def default(self, obj: Message) -> None:
-        defaults.default_pod(obj)
-
-    def validate(self, obj: Message) -> list:
-        return pod.validate_pod(obj)
-
-    def validate_update(self, new: Message, old: Message) -> list:
-        return pod.validate_pod_update(new, old)
-
     def prepare_for_create(self, obj: Message) -> None:
         obj.ClearField("status")
         obj.status.phase = POD_PENDING
@@ -115,4 +106,5 @@ class PodStrategy(Strategy):
         }
 
 
-strategy = PodStrategy()
+strategy = PodStrategy(default=defaults.default_pod, validate=pod.validate_pod,
+                       validate_update=pod.validate_pod_update)

@@ -17,15 +17,6 @@ def merge_string_data(secret: Message) -> None:
 
 
 class SecretStrategy(Strategy):
-    def default(self, obj: Message) -> None:
-        defaults.default_secret(obj)
-
-    def validate(self, obj: Message) -> list:
-        return core.validate_secret(obj)
-
-    def validate_update(self, new: Message, old: Message) -> list:
-        return core.validate_secret_update(new, old)
-
     def prepare_for_create(self, obj: Message) -> None:
         merge_string_data(obj)
 
@@ -33,4 +24,5 @@ class SecretStrategy(Strategy):
         merge_string_data(new)
 
 
-strategy = SecretStrategy()
+strategy = SecretStrategy(default=defaults.default_secret, validate=core.validate_secret,
+                          validate_update=core.validate_secret_update)

@@ -32,18 +32,6 @@ def keep_allocations(new: Message, old: Message) -> None:
 
 
 class ServiceStrategy(Strategy):
-    # Service names become DNS labels and environment variables.
-    name_check = staticmethod(dns1035_label_errors)
-
-    def default(self, obj: Message) -> None:
-        defaults.default_service(obj)
-
-    def validate(self, obj: Message) -> list:
-        return service.validate_service(obj)
-
-    def validate_update(self, new: Message, old: Message) -> list:
-        return service.validate_service_update(new, old)
-
     def prepare_for_update(self, new: Message, old: Message) -> None:
         keep_allocations(new, old)
 
@@ -54,4 +42,6 @@ class ServiceStrategy(Strategy):
         return hooks
 
 
-strategy = ServiceStrategy()
+# Service names become DNS labels and environment variables: DNS-1035 labels.
+strategy = ServiceStrategy(default=defaults.default_service, validate=service.validate_service,
+                           validate_update=service.validate_service_update, name_check=dns1035_label_errors)
