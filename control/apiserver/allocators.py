@@ -27,6 +27,10 @@ class RangeFullError(AllocationError):
     """Nothing is left to hand out (Kubernetes answers with an internal error)."""
 
 
+class AlreadyAllocatedError(AllocationError):
+    """The requested value is taken."""
+
+
 def _static_band_size(size: int) -> int:
     # Kubernetes: size/16, at least 16, at most 256 (KEP-3070 / KEP-3668).
     return min(max(16, size // 16), 256)
@@ -106,8 +110,8 @@ class ClusterIPAllocator:
             return str(ipaddress.ip_address(value))
         value = self._parse(requested, field)
         if value in self._range.used:
-            raise AllocationError(field, f'{field}: Invalid value: "{requested}": '
-                                         "provided IP is already allocated")
+            raise AlreadyAllocatedError(field, f'{field}: Invalid value: "{requested}": '
+                                               "provided IP is already allocated")
         self._range.used.add(value)
         return str(ipaddress.ip_address(value))
 
@@ -178,8 +182,8 @@ class NodePortAllocator:
                                          f"valid range. The range of valid ports is "
                                          f"{self._range.first}-{self._range.last}")
         if requested in self._range.used:
-            raise AllocationError(field, f"{field}: Invalid value: {requested}: "
-                                         "provided port is already allocated")
+            raise AlreadyAllocatedError(field, f"{field}: Invalid value: {requested}: "
+                                               "provided port is already allocated")
         self._range.used.add(requested)
         return requested
 

@@ -7,20 +7,29 @@ from dataclasses import dataclass, field
 from google.protobuf.message import Message
 
 from control.apiserver.admission import AdmissionOptions
-from control.apiserver.storage import Storage
+from control.apiserver.storage import Claims, Storage
 from control.apiserver.watchcache import WatchCache
 
 
 class KindHooks:
-    """Side effects of writes for one kind (e.g. allocating a Service's ClusterIP)."""
+    """Side effects of writes for one kind (e.g. allocating a Service's ClusterIP). What an object
+    holds is claimed in etcd by the write itself: the hooks return the Claims to take and release."""
 
-    async def before_create(self, obj: Message, dry_run: bool) -> None: ...
+    async def start(self, objects: list[Message]) -> None:
+        """Once at start, with the kind's stored objects."""
+
+    async def before_create(self, obj: Message, dry_run: bool) -> Claims | None: ...
 
     async def after_failed_create(self, obj: Message) -> None: ...
 
-    async def before_update(self, new: Message, old: Message, dry_run: bool) -> None: ...
+    async def before_update(self, new: Message, old: Message, dry_run: bool) -> Claims | None: ...
 
     async def after_failed_update(self, new: Message, old: Message) -> None: ...
+
+    async def claim_taken(self, key: str) -> None:
+        """A write failed because another object holds this claim."""
+
+    def claims_for_delete(self, obj: Message) -> Claims | None: ...
 
     async def after_delete(self, obj: Message) -> None: ...
 

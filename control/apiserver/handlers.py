@@ -15,13 +15,15 @@ from control.apiserver import errors, strategy
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import plan_deletion
 from control.apiserver.registry import apply_defaults, strategy_for, validate
-from control.apiserver.storage import ConflictError, NotFoundError, TooLargeError
+from control.apiserver.storage import Claims, ClaimTakenError, ConflictError, NotFoundError, TooLargeError
 from control.client.kinds import Kind
 from skiff.v1 import meta_pb2
 
 log = logging.getLogger(__name__)
 
 GENERATE_NAME_ATTEMPTS = 8
+# Picks of an allocated value (a ClusterIP) another apiserver claimed first before giving up.
+CLAIM_ATTEMPTS = 8
 
 
 class ResourceHandlers:
@@ -90,21 +92,31 @@ class ResourceHandlers:
         self._validate(obj)
         await self.require_namespace(meta.namespace, meta.name)
         hooks = self.api.hooks.get(self.kind.kind)
-        if hooks:
-            await hooks.before_create(obj, dry_run)
-        if dry_run:
-            return obj
-        try:
-            return self._written(await self._create_with_name_retries(obj, generate))
-        except BaseException:
-            if hooks:
+        if not hooks:
+            return obj if dry_run else self._written(await self._create_with_name_retries(obj, generate, None))
+        unallocated = obj.__class__()
+        unallocated.CopyFrom(obj)
+        for _ in range(CLAIM_ATTEMPTS):
+            claims = await hooks.before_create(obj, dry_run)
+            if dry_run:
+                return obj
+            try:
+                return self._written(await self._create_with_name_retries(obj, generate, claims))
+            except ClaimTakenError as e:
                 await hooks.after_failed_create(obj)
-            raise
+                await hooks.claim_taken(e.key)
+                obj.CopyFrom(unallocated)
+            except BaseException:
+                await hooks.after_failed_create(obj)
+                raise
+        raise errors.ApiError(errors.grpc.StatusCode.UNAVAILABLE, "allocation raced with other writers; try again")
 
-    async def _create_with_name_retries(self, obj: Message, generate: bool) -> Message:
+    async def _create_with_name_retries(self, obj: Message, generate: bool, claims: Claims | None) -> Message:
         for _ in range(GENERATE_NAME_ATTEMPTS):
             try:
-                return await self.api.storage.create(self.kind, obj)
+                return await self.api.storage.create(self.kind, obj, claims or Claims())
+            except ClaimTakenError:
+                raise
             except ConflictError:
                 if not generate:
                     raise errors.already_exists(self.kind.plural, obj.metadata.name) from None
@@ -118,7 +130,7 @@ class ResourceHandlers:
     async def get(self, namespace: str, name: str) -> Message:
         namespace = self.namespace_of(namespace)
         try:
-            await self.cache.wait_fresh()
+            await self.cache.wait_consistent()
         except TimeoutError:
             log.warning("%s cache is behind; reading etcd", self.kind.plural)
             return await self._stored(namespace, name)
@@ -150,16 +162,18 @@ class ResourceHandlers:
             new = self._prepare_update(obj, old, status_only)
             if _same(new, old):
                 return old
-            hooks = self.api.hooks.get(self.kind.kind)
-            if hooks and not status_only:
-                await hooks.before_update(new, old, dry_run)
+            hooks = None if status_only else self.api.hooks.get(self.kind.kind)
+            claims = await hooks.before_update(new, old, dry_run) if hooks else None
             if dry_run:
                 return new
             try:
-                return self._written(await self._write_update(new, old))
-            except ConflictError:
-                if hooks and not status_only:
+                return self._written(await self._write_update(new, old, claims))
+            except ConflictError as e:
+                if hooks:
                     await hooks.after_failed_update(new, old)
+                if isinstance(e, ClaimTakenError):
+                    await hooks.claim_taken(e.key)
+                    continue
                 if requested_rv:
                     raise errors.conflict(self.kind.plural, meta.name) from None
             except TooLargeError as e:
@@ -177,16 +191,17 @@ class ResourceHandlers:
         self._validate(new, old)
         return new
 
-    async def _write_update(self, new: Message, old: Message) -> Message:
+    async def _write_update(self, new: Message, old: Message, claims: Claims | None) -> Message:
         revision = int(old.metadata.resource_version)
         if new.metadata.HasField("deletion_timestamp") and self.rules.deletion_finished(new):
             return await self._remove(new, revision)
-        return await self.api.storage.update(self.kind, new, revision)
+        return await self.api.storage.update(self.kind, new, revision, claims or Claims())
 
     async def _remove(self, obj: Message, revision: int) -> Message:
-        deleted_at = await self.api.storage.delete(self.kind, obj, revision)
-        obj.metadata.resource_version = str(deleted_at)
         hooks = self.api.hooks.get(self.kind.kind)
+        claims = hooks.claims_for_delete(obj) if hooks else None
+        deleted_at = await self.api.storage.delete(self.kind, obj, revision, claims or Claims())
+        obj.metadata.resource_version = str(deleted_at)
         if hooks:
             await hooks.after_delete(obj)
         return obj

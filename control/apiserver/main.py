@@ -164,6 +164,7 @@ async def serve(args: argparse.Namespace) -> None:
     for name, strategy in load_all().items():
         hooks = strategy.hooks(api, args)
         if hooks is not None:
+            await hooks.start(cache[KINDS[name]].snapshot()[0])
             api.hooks[name] = hooks
     await ensure_namespaces(api)
     await ensure_bootstrap_policy(api)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import aetcd
@@ -40,6 +40,40 @@ class ConflictError(StorageError):
 
 class NotFoundError(StorageError):
     pass
+
+
+class ClaimTakenError(ConflictError):
+    """A claim a write wanted to take is held already (by another object, maybe another apiserver)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"claimed: {key}")
+        self.key = key
+
+
+@dataclass
+class Claims:
+    """Keys written in the same etcd transaction as an object, so that what the object holds (a
+    Service's ClusterIP, its NodePorts) is taken and given back atomically with it, whichever
+    apiserver writes: `take` must not exist yet (key -> value), `release` is removed."""
+    take: dict[str, str] = field(default_factory=dict)
+    release: list[str] = field(default_factory=list)
+
+    def compares(self) -> list[rpc.Compare]:
+        return [rpc.Compare(key=k.encode(), target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
+                            create_revision=0) for k in self.take]
+
+    def ops(self) -> list[rpc.RequestOp]:
+        puts = [rpc.RequestOp(request_put=rpc.PutRequest(key=k.encode(), value=v.encode()))
+                for k, v in self.take.items()]
+        return puts + [rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=k.encode()))
+                       for k in self.release]
+
+    def reads(self) -> list[rpc.RequestOp]:
+        """Run when the transaction fails: which wanted claims exist already."""
+        return [rpc.RequestOp(request_range=rpc.RangeRequest(key=k.encode(), count_only=True)) for k in self.take]
+
+
+_NO_CLAIMS = Claims()
 
 
 class CompactedError(StorageError):
@@ -219,40 +253,54 @@ class Storage:
 
     # -- writes -----------------------------------------------------------
 
-    async def create(self, kind: Kind, obj: Message) -> Message:
+    async def create(self, kind: Kind, obj: Message, claims: Claims = _NO_CLAIMS) -> Message:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
         value = self._checked(kind, obj)
-        txn = rpc.TxnRequest(
-            compare=[rpc.Compare(key=key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
-                                 create_revision=0)],
-            success=[await self._put(kind, key, value)])
-        resp = await self.kv.Txn(txn)
-        if not resp.succeeded:
-            raise ConflictError("exists")
+        absent = rpc.Compare(key=key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL, create_revision=0)
+        resp = await self._txn(absent, [await self._put(kind, key, value)], claims, "exists")
         return self._stamped(obj, resp.header.revision)
 
-    async def update(self, kind: Kind, obj: Message, expected_revision: int) -> Message:
+    async def update(self, kind: Kind, obj: Message, expected_revision: int,
+                     claims: Claims = _NO_CLAIMS) -> Message:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
         value = self._checked(kind, obj)
-        txn = rpc.TxnRequest(
-            compare=[rpc.Compare(key=key, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL,
-                                 mod_revision=expected_revision)],
-            success=[await self._put(kind, key, value)])
-        resp = await self.kv.Txn(txn)
-        if not resp.succeeded:
-            raise ConflictError("modified")
+        resp = await self._txn(self._unchanged(key, expected_revision), [await self._put(kind, key, value)],
+                               claims, "modified")
         return self._stamped(obj, resp.header.revision)
 
-    async def delete(self, kind: Kind, obj: Message, expected_revision: int) -> int:
+    async def delete(self, kind: Kind, obj: Message, expected_revision: int, claims: Claims = _NO_CLAIMS) -> int:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
-        txn = rpc.TxnRequest(
-            compare=[rpc.Compare(key=key, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL,
-                                 mod_revision=expected_revision)],
-            success=[rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))])
-        resp = await self.kv.Txn(txn)
-        if not resp.succeeded:
-            raise ConflictError("modified")
+        remove = rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))
+        resp = await self._txn(self._unchanged(key, expected_revision), [remove], claims, "modified")
         return resp.header.revision
+
+    @staticmethod
+    def _unchanged(key: bytes, revision: int) -> rpc.Compare:
+        return rpc.Compare(key=key, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL, mod_revision=revision)
+
+    async def _txn(self, condition: rpc.Compare, ops: list[rpc.RequestOp], claims: Claims, conflict: str):
+        txn = rpc.TxnRequest(compare=[condition, *claims.compares()], success=[*ops, *claims.ops()],
+                             failure=claims.reads())
+        resp = await self.kv.Txn(txn)
+        if resp.succeeded:
+            return resp
+        for key, read in zip(claims.take, resp.responses, strict=True):
+            if read.response_range.count:
+                raise ClaimTakenError(key)
+        raise ConflictError(conflict)
+
+    async def claim(self, key: str, value: str) -> None:
+        """Takes one claim on its own (repairs); ClaimTakenError if it is held."""
+        claims = Claims(take={key: value})
+        resp = await self.kv.Txn(rpc.TxnRequest(compare=claims.compares(), success=claims.ops()))
+        if not resp.succeeded:
+            raise ClaimTakenError(key)
+
+    async def list_claims(self, prefix: str) -> dict[str, str]:
+        """Every claim under `prefix`, key -> value."""
+        start = prefix.encode()
+        resp = await self.kv.Range(rpc.RangeRequest(key=start, range_end=prefix_end(start)))
+        return {kv.key.decode(): kv.value.decode() for kv in resp.kvs}
 
     async def guaranteed_update(self, kind: Kind, namespace: str, name: str,
                                 mutate: Callable[[Message], Message | None]) -> Message:

@@ -2,7 +2,7 @@
 
 A flat YAML mapping (Skiff's simplified kubeconfig):
 
-    server: 127.0.0.1:6443
+    server: 127.0.0.1:6443              # or several apiservers: a list, or "a:6443,b:6443"
     namespace: default
     certificate-authority: ca.crt       # TLS when set
     client-certificate: admin.crt
@@ -12,11 +12,16 @@ A flat YAML mapping (Skiff's simplified kubeconfig):
     insecure: true                      # plaintext, only for an apiserver run with --insecure-dev
 
 Relative paths are relative to the file's directory. A missing file means the defaults.
+With several servers a channel connects to the first that answers and moves to another when it goes
+away (gRPC's pick_first over all their addresses); their certificates are verified for
+`tls-server-name`, else for `kubernetes`, the name every apiserver's certificate carries.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from dataclasses import dataclass
 
 import grpc
@@ -36,6 +41,7 @@ CHANNEL_OPTIONS = [
 
 DEFAULT_SERVER = "127.0.0.1:6443"
 DEFAULT_NAMESPACE = "default"
+SHARED_SERVER_NAME = "kubernetes"
 
 _STRING_KEYS = ("server", "namespace", "certificate-authority", "client-certificate", "client-key",
                 "token", "tls-server-name")
@@ -59,8 +65,9 @@ class ClientConfig:
 
     @property
     def target(self) -> str:
-        """The server as a gRPC target (a scheme such as https:// is dropped)."""
-        return self.server.split("://", 1)[-1]
+        """The server as a gRPC target (a scheme such as https:// is dropped); several servers
+        are separated by commas."""
+        return ",".join(s.strip().split("://", 1)[-1] for s in self.server.split(",") if s.strip())
 
 
 def config_path() -> str:
@@ -95,6 +102,8 @@ def config_from_mapping(data: dict, base_dir: str) -> ClientConfig:
             raise ConfigError(f"unknown key {key!r} (known keys: {known})")
         if value is None:
             continue
+        if key == "server" and isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            value = ",".join(value)
         if key == "insecure":
             if not isinstance(value, bool):
                 raise ConfigError(f"insecure: must be true or false, not {value!r}")
@@ -164,12 +173,45 @@ def make_channel(target: str, config: ClientConfig, options: list[tuple[str, obj
                  ) -> grpc.aio.Channel:
     """A channel to the apiserver at target with the config's credentials; plaintext only when insecure."""
     opts = list(CHANNEL_OPTIONS if options is None else options)
+    server_name = config.tls_server_name
+    if "," in target:
+        target = failover_target(target)
+        server_name = server_name or SHARED_SERVER_NAME
     if config.insecure:
         interceptors = [BearerToken(config.token)] if config.token else None
         return grpc.aio.insecure_channel(target, options=opts, interceptors=interceptors)
-    if config.tls_server_name:
-        opts.append(("grpc.ssl_target_name_override", config.tls_server_name))
+    if server_name:
+        opts.append(("grpc.ssl_target_name_override", server_name))
     return grpc.aio.secure_channel(target, channel_credentials(config), options=opts)
+
+
+def failover_target(servers: str) -> str:
+    """`a:6443,b:6443` as one gRPC target over every address of every server (`ipv4:`/`ipv6:` lists
+    take literal addresses only, so names are resolved here)."""
+    addresses: list[tuple[int, str]] = []
+    for server in servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        host = host.strip("[]")
+        if not host or not port.isdigit():
+            raise ConfigError(f"server {server.strip()!r}: expected HOST:PORT")
+        for ip in _addresses(host):
+            family = ipaddress.ip_address(ip).version
+            addresses.append((family, f"[{ip}]:{port}" if family == 6 else f"{ip}:{port}"))
+    # One target holds one family: IPv4 where any server has it.
+    family = min(f for f, _ in addresses)
+    return f"ipv{family}:" + ",".join(a for f, a in addresses if f == family)
+
+
+def _addresses(host: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as e:
+        raise ConfigError(f"server {host!r}: {e}") from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
 
 
 class BearerToken(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor,

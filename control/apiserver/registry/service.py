@@ -1,6 +1,6 @@
 """Services (v1): ClusterIP, NodePort, LoadBalancer, ExternalName and headless. The allocated
 clusterIP and nodePorts are kept when an update omits them; allocation itself is the
-ServiceAllocations hooks' (control/apiserver/services.py)."""
+ServiceAllocations' (control/apiserver/services.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from control.apiserver import defaults
 from control.apiserver.allocators import ClusterIPAllocator, NodePortAllocator, parse_port_range
 from control.apiserver.context import ApiContext, KindHooks
 from control.apiserver.registry.base import Strategy
-from control.apiserver.services import NODE_PORT_TYPES, ServiceHooks
+from control.apiserver.services import NODE_PORT_TYPES, ServiceAllocations
 from control.apiserver.validation import service
 from control.apiserver.validation.names import dns1035_label_errors
-from control.client.kinds import KINDS
 
 
 def keep_allocations(new: Message, old: Message) -> None:
@@ -36,10 +35,8 @@ class ServiceStrategy(Strategy):
         keep_allocations(new, old)
 
     def hooks(self, api: ApiContext, options: argparse.Namespace) -> KindHooks:
-        hooks = ServiceHooks(ClusterIPAllocator(options.service_cluster_ip_range),
-                             NodePortAllocator(parse_port_range(options.service_node_port_range)))
-        hooks.load(api.cache[KINDS["Service"]].snapshot()[0])
-        return hooks
+        return ServiceAllocations(api.storage, ClusterIPAllocator(options.service_cluster_ip_range),
+                                  NodePortAllocator(parse_port_range(options.service_node_port_range)))
 
 
 # Service names become DNS labels and environment variables: DNS-1035 labels.
