@@ -77,6 +77,9 @@ POD_INITIALIZED = "Initialized"
 POD_READY = "Ready"
 CONTAINERS_READY = "ContainersReady"
 NODE_READY = "Ready"
+DEPLOYMENT_AVAILABLE = "Available"
+DEPLOYMENT_PROGRESSING = "Progressing"
+REPLICA_FAILURE = "ReplicaFailure"  # ReplicaSets' and Deployments'
 
 CONDITION_TRUE = "True"
 CONDITION_FALSE = "False"
