@@ -35,7 +35,7 @@ from control.client.client import WatchEvent
 from control.client.informer import copy_of, key_of
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.selectors import SelectorError, parse_field_selector, parse_selector
-from control.client.wellknown import FINALIZER_FOREGROUND, FINALIZER_KUBERNETES, FINALIZER_ORPHAN
+from control.client.wellknown import FINALIZER_FOREGROUND, FINALIZER_KUBERNETES, FINALIZER_ORPHAN, NAMESPACE_DEFAULT
 from skiff.v1 import meta_pb2
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -110,7 +110,7 @@ class FakeClient:
         new = copy_of(obj)
         meta = new.metadata
         if kind.namespaced and not meta.namespace:
-            meta.namespace = "default"
+            meta.namespace = NAMESPACE_DEFAULT
         if not meta.name and meta.generate_name:
             meta.name = meta.generate_name + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         self.actions.append(("create", kind.kind, key_of(new)))

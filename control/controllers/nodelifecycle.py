@@ -28,6 +28,7 @@ from control.client.informer import copy_of
 from control.client.wellknown import (
     CONDITION_FALSE,
     CONDITION_UNKNOWN,
+    NAMESPACE_NODE_LEASE,
     NO_EXECUTE,
     NODE_READY,
     POD_READY,
@@ -41,7 +42,6 @@ from control.client.wellknown import (
 log = logging.getLogger(__name__)
 
 NODE_CONDITIONS = (NODE_READY, "MemoryPressure", "DiskPressure", "PIDPressure")
-NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 
 def _seconds(ts: timestamp_pb2.Timestamp) -> float:
@@ -133,7 +133,7 @@ class NodeLifecycleController(Controller):
 
     def _last_heartbeat(self, node: Message) -> float:
         beats = [_seconds(node.metadata.creation_timestamp)]
-        lease = self.leases.store.get_by_name(NODE_LEASE_NAMESPACE, node.metadata.name)
+        lease = self.leases.store.get_by_name(NAMESPACE_NODE_LEASE, node.metadata.name)
         if lease is not None and lease.spec.HasField("renew_time"):
             beats.append(_seconds(lease.spec.renew_time))
         cond = get_condition(node.status, NODE_READY)

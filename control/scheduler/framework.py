@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from control.client.wellknown import NODE_READY, SCHEDULING_EFFECTS, condition_is_true
+from control.client.wellknown import LABEL_HOSTNAME, NODE_READY, SCHEDULING_EFFECTS, condition_is_true
 from control.scheduler.podinfo import PodInfo, Resources
 from skiff.v1 import core_pb2
 
 MAX_NODE_SCORE = 100
-HOSTNAME_LABEL = "kubernetes.io/hostname"
 
 
 class Code(enum.IntEnum):
@@ -99,7 +98,7 @@ class NodeInfo:
     def topology_value(self, key: str) -> str | None:
         """The node's value for a topology key; the hostname falls back to the node name."""
         value = self.labels.get(key)
-        if value is None and key == HOSTNAME_LABEL:
+        if value is None and key == LABEL_HOSTNAME:
             return self.name
         return value
 
