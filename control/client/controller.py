@@ -81,11 +81,13 @@ class Controller:
         owned object enqueues the key of its controller owner of `owner_kind`; when its controller
         reference moves, the previous owner too. `orphan` gets objects without a controller, which
         some owner may adopt (and, on update, those that just lost theirs or changed labels)."""
+        namespaced = lookup(owner_kind).namespaced
+
         def owner_key(obj: Message) -> str | None:
             ref = controller_ref(obj)
             if ref is None or ref.kind != owner_kind:
                 return None
-            return f"{obj.metadata.namespace}/{ref.name}" if obj.metadata.namespace else ref.name
+            return f"{obj.metadata.namespace}/{ref.name}" if namespaced else ref.name
 
         def added(obj: Message) -> None:
             key = owner_key(obj)

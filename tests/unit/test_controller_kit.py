@@ -157,3 +157,14 @@ async def test_options_reach_the_controller_typed_and_set_its_workers() -> None:
 def test_the_manager_refuses_unknown_options() -> None:
     with pytest.raises(ValueError, match="unknown controller options: concurrent_gc_sync"):
         ControllerManager(FakeClient(), ["garbagecollector"], options={"concurrent_gc_sync": 1})
+
+
+async def test_enqueue_owner_keys_a_cluster_scoped_owner_by_name() -> None:
+    client = FakeClient()
+    probe = await _probe(client)
+    node = await client.create(from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}))
+    cm = from_dict({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}})
+    cm.metadata.owner_references.append(owner_reference(node))
+    probe.enqueue_owner("Node")["on_add"](cm)
+    assert await probe.queue.get() == "n1"
+    probe.queue.shutdown()
