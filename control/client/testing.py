@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from control.client.controller import Controller, ControllerContext, SharedInformers, build_options
 from control.client.events import EventRecorder
 from control.client.fake import FakeClient
+from control.client.workqueue import WorkQueue
 
 TIMEOUT = 5.0
 
@@ -50,6 +51,11 @@ class FakeRun:
         """(type, reason, message) of the Events the controller has recorded so far."""
         await self.recorder.flush()
         return [(e.type, e.reason, e.message) for e in self.client.objects("Event")]
+
+    def forget_queued(self) -> None:
+        """Drops the keys queued so far (the informers' initial adds), to see what comes next."""
+        self.controller.queue.shutdown()
+        self.controller.queue = WorkQueue(name=self.controller.name)
 
     def queued(self) -> set[str]:
         """The keys waiting in the controller's queue (not those waiting out a delay)."""

@@ -110,7 +110,7 @@ async def test_a_replicaset_change_enqueues_its_deployment() -> None:
     d = deployment()
     async with on_fake(DeploymentController, d) as run:
         await run.synced()
-        run.controller.queue = type(run.controller.queue)(name="fresh")
+        run.forget_queued()
         rs = from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                         "metadata": {"name": "x", "namespace": "default"},
                         "spec": {"selector": {"matchLabels": {"other": "x"}}}})

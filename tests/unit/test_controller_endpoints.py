@@ -67,7 +67,7 @@ async def test_endpoints_follow_pod_changes() -> None:
 async def test_a_pod_change_enqueues_the_services_selecting_it() -> None:
     async with on_fake(EndpointsController, service({"app": "web"})) as run:
         await run.synced()
-        run.controller.queue = type(run.controller.queue)(name="fresh")
+        run.forget_queued()
         await run.client.create(pod("a", "10.0.0.2"))
         await run.client.create(pod("b", "10.0.0.3", labels={"app": "db"}))
         await run.synced()

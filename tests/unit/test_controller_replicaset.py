@@ -95,7 +95,7 @@ async def test_a_pod_change_enqueues_its_owner() -> None:
     rs = replicaset(replicas=1)
     async with on_fake(ReplicaSetController, rs, pod("a", {"app": "web"}, rs)) as run:
         await run.synced()
-        run.controller.queue = type(run.controller.queue)(name="fresh")  # forget the initial adds
+        run.forget_queued()
         await run.client.delete("Pod", "a", "default")
         await run.synced()
         assert run.queued() == {"default/web"}
