@@ -10,12 +10,13 @@ update_status, delete, watch — with the apiserver's rules that controllers dep
   subresource); a write that changes nothing is not a new revision;
 - delete: objects with finalizers get a deletionTimestamp and go when the last one is removed;
   Orphan and Foreground add their finalizers; a Namespace turns Terminating and goes once
-  spec.finalizers is empty; no new objects in a terminating namespace; uid and
-  resourceVersion preconditions.
+  spec.finalizers is empty; pods on a node are deleted gracefully (deletionTimestamp and grace
+  period; deleting again with grace 0 removes them, as the kubelet does); no new objects in a
+  terminating namespace; uid and resourceVersion preconditions.
 - watch streams ADDED / MODIFIED / DELETED from a resourceVersion, so the real Informer runs
   on it unchanged.
 Unlike the apiserver it applies no defaults, validation or admission, keeps the status given on
-create (so tests can seed ready pods), and deletes pods at once (no graceful deletion).
+create (so tests can seed ready pods), and needs no Namespace object to create in a namespace.
 """
 
 from __future__ import annotations
@@ -35,10 +36,17 @@ from control.client.client import WatchEvent
 from control.client.informer import copy_of, key_of
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.selectors import SelectorError, parse_field_selector, parse_selector
-from control.client.wellknown import FINALIZER_FOREGROUND, FINALIZER_KUBERNETES, FINALIZER_ORPHAN, NAMESPACE_DEFAULT
+from control.client.wellknown import (
+    FINALIZER_FOREGROUND,
+    FINALIZER_KUBERNETES,
+    FINALIZER_ORPHAN,
+    NAMESPACE_DEFAULT,
+    is_terminal,
+)
 from skiff.v1 import meta_pb2
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+DEFAULT_POD_GRACE = 30
 _MODIFIED = "the object has been modified; please apply your changes to the latest version and try again"
 
 
@@ -53,6 +61,22 @@ def _kind(kind: Kind | str) -> Kind:
 
 def _now() -> timestamp_pb2.Timestamp:
     return timestamp_pb2.Timestamp(seconds=int(time.time()))
+
+
+def _pod_grace(pod: Message, requested: int | None) -> int:
+    """Pods on a node stop gracefully (the kubelet deletes them again with grace 0); pods not on a
+    node, or finished, go at once. A grace period only ever shortens."""
+    if not pod.spec.node_name or is_terminal(pod):
+        return 0
+    if requested is not None:
+        grace = requested
+    elif pod.spec.HasField("termination_grace_period_seconds"):
+        grace = pod.spec.termination_grace_period_seconds
+    else:
+        grace = DEFAULT_POD_GRACE
+    if pod.metadata.HasField("deletion_grace_period_seconds"):
+        grace = min(grace, pod.metadata.deletion_grace_period_seconds)
+    return grace
 
 
 def _spec_bytes(obj: Message) -> bytes:
@@ -201,15 +225,18 @@ class FakeClient:
         finalizer = {"Orphan": FINALIZER_ORPHAN, "Foreground": FINALIZER_FOREGROUND}.get(propagation_policy)
         if finalizer and finalizer not in marked.metadata.finalizers:
             marked.metadata.finalizers.append(finalizer)
-        if k.kind == "Namespace" and not marked.metadata.HasField("deletion_timestamp"):
+        grace = _pod_grace(marked, grace_period_seconds) if k.kind == "Pod" else 0
+        meta = marked.metadata
+        first = not meta.HasField("deletion_timestamp")
+        if first or grace < meta.deletion_grace_period_seconds:
+            meta.deletion_timestamp.CopyFrom(timestamp_pb2.Timestamp(seconds=_now().seconds + grace))
+            meta.deletion_grace_period_seconds = grace
+        if k.kind == "Namespace" and first:
             marked.status.phase = "Terminating"
         elif self._finished(marked):
             if not dry_run:
                 self._remove(k, old)
             return copy_of(old)
-        if not marked.metadata.HasField("deletion_timestamp"):
-            marked.metadata.deletion_timestamp.CopyFrom(_now())
-            marked.metadata.deletion_grace_period_seconds = 0
         if dry_run or _same_apart_from_version(marked, old):
             return copy_of(old)
         self._write(k, "MODIFIED", marked)
@@ -281,7 +308,8 @@ class FakeClient:
 
     @staticmethod
     def _finished(obj: Message) -> bool:
-        if obj.metadata.finalizers:
+        """A deleted object goes once no finalizer holds it (a pod once its grace period is 0)."""
+        if obj.metadata.finalizers or obj.metadata.deletion_grace_period_seconds > 0:
             return False
         return not (kind_of(obj).kind == "Namespace" and obj.spec.finalizers)
 

@@ -168,3 +168,20 @@ async def test_enqueue_owner_keys_a_cluster_scoped_owner_by_name() -> None:
     probe.enqueue_owner("Node")["on_add"](cm)
     assert await probe.queue.get() == "n1"
     probe.queue.shutdown()
+
+
+async def test_fake_deletes_a_pod_on_a_node_gracefully_and_finalizers_hold_objects() -> None:
+    pod = from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                     "spec": {"nodeName": "n1", "terminationGracePeriodSeconds": 10}})
+    held = rs()
+    held.metadata.finalizers.append("example.com/hold")
+    client = FakeClient(pod, held)
+    marked = await client.delete("Pod", "p", "default")
+    assert marked.metadata.deletion_grace_period_seconds == 10 and marked.metadata.HasField("deletion_timestamp")
+    await client.delete("Pod", "p", "default", grace_period_seconds=0)  # the kubelet, once stopped
+    await client.delete("ReplicaSet", "web", "default")
+    assert client.objects("Pod") == [] and len(client.objects("ReplicaSet")) == 1
+    current = await client.get("ReplicaSet", "web", "default")
+    del current.metadata.finalizers[:]
+    await client.update(current)
+    assert client.objects("ReplicaSet") == []

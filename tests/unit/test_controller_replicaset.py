@@ -105,3 +105,12 @@ async def test_a_deleted_replicaset_is_left_alone() -> None:
     async with on_fake(ReplicaSetController) as run:
         await run.reconcile("default/gone")
         assert run.client.objects("Pod") == []
+
+
+async def test_a_terminating_pod_is_replaced_at_once() -> None:
+    rs = replicaset(replicas=1)
+    async with on_fake(ReplicaSetController, rs, pod("a", {"app": "web"}, rs, ready=True, node="n1")) as run:
+        await run.client.delete("Pod", "a", "default")  # on a node: it stops gracefully
+        assert is_being_deleted(await run.client.get("Pod", "a", "default"))
+        await run.reconcile("default/web")
+        assert [p.metadata.name for p in live(run.client)] != ["a"] and len(live(run.client)) == 1
