@@ -9,7 +9,7 @@ from control.client.convert import from_dict
 from control.client.fake import owner_reference
 from control.client.informer import copy_of
 from control.client.testing import on_fake
-from control.client.wellknown import ANNOTATION_REVISION, LABEL_POD_TEMPLATE_HASH
+from control.client.wellknown import ANNOTATION_REVISION, ANNOTATION_REVISION_HISTORY, LABEL_POD_TEMPLATE_HASH
 from control.controllers import deployment_rollout as r
 from control.controllers.deployment import DeploymentController
 
@@ -130,3 +130,28 @@ async def test_set_deployment_condition_keeps_transition_time_for_the_same_statu
     assert (cond.reason, cond.last_transition_time.seconds) == (r.RS_UPDATED, 100)
     r.set_deployment_condition(status, r.new_condition("Progressing", "False", r.TIMED_OUT, "c"))
     assert status.conditions[0].last_transition_time.seconds != 100
+
+
+async def test_a_paused_deployment_rolls_nothing_out() -> None:
+    d = deployment(replicas=2)
+    async with on_fake(DeploymentController, d) as run:
+        await run.reconcile("default/web")
+        current = await run.client.get("Deployment", "web", "default")
+        current.spec.paused = True
+        current.spec.template.spec.containers[0].image = "busybox:2"
+        await run.client.update(current)
+        await run.reconcile("default/web")
+        assert len(owned_replicasets(run.client)) == 1
+
+
+async def test_rolling_back_reuses_the_old_replicaset_with_a_new_revision() -> None:
+    async with on_fake(DeploymentController, deployment(replicas=1)) as run:
+        await run.reconcile("default/web")
+        await set_image(run.client, "busybox:2")
+        await run.reconcile("default/web")
+        await set_image(run.client, "busybox:1")
+        await run.reconcile("default/web")
+        by_image = {rs.spec.template.spec.containers[0].image: rs for rs in owned_replicasets(run.client)}
+        assert set(by_image) == {"busybox:1", "busybox:2"}
+        first = by_image["busybox:1"].metadata.annotations
+        assert (first[ANNOTATION_REVISION], first[ANNOTATION_REVISION_HISTORY]) == ("3", "1")

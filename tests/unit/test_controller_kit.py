@@ -12,6 +12,7 @@ from control.client.controller import Controller, ControllerContext, SharedInfor
 from control.client.convert import from_dict
 from control.client.events import EventRecorder
 from control.client.fake import FakeClient, owner_reference
+from control.client.informer import Store
 from control.client.testing import on_fake
 from control.controllers.garbagecollector import GarbageCollector
 from control.controllers.main import options, parse_args
@@ -185,3 +186,14 @@ async def test_fake_deletes_a_pod_on_a_node_gracefully_and_finalizers_hold_objec
     del current.metadata.finalizers[:]
     await client.update(current)
     assert client.objects("ReplicaSet") == []
+
+
+def test_store_add_indexers_indexes_what_is_stored_and_refuses_a_clash() -> None:
+    store = Store({"namespace": lambda o: [o.metadata.namespace]})
+    store._put("default/a", rs("a"))
+    store.add_indexers({"app": lambda o: [o.spec.selector.match_labels["app"]]})
+    store._put("default/b", rs("b"))
+    assert [o.metadata.name for o in store.by_index("app", "a")] == ["a"]
+    assert [o.metadata.name for o in store.by_index("app", "b")] == ["b"]
+    with pytest.raises(ValueError, match="indexer conflict: namespace"):
+        store.add_indexers({"namespace": lambda o: []})
