@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from control.client.client import Client
 from control.client.kubeconfig import ClientConfig, ConfigError, load_client_config
 from control.client.leaderelection import LeaderElector
+from control.client.wellknown import NAMESPACE_SYSTEM
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def add_leader_election_flags(p: argparse.ArgumentParser, resource_name: str) ->
     p.add_argument("--leader-elect-renew-deadline", type=duration, default=10.0)
     p.add_argument("--leader-elect-retry-period", type=duration, default=2.0)
     p.add_argument("--leader-elect-resource-name", default=resource_name)
-    p.add_argument("--leader-elect-resource-namespace", default="kube-system")
+    p.add_argument("--leader-elect-resource-namespace", default=NAMESPACE_SYSTEM)
     p.add_argument("-v", "--v", type=int, default=1, help="log verbosity (0 warnings, 1 info, 2+ debug)")
 
 

@@ -1,38 +1,61 @@
-"""The glue between informers, a work queue and a controller's reconcile(key).
+"""The controller kit: informers feed a work queue; workers call a controller's reconcile(key).
 
-A controller subclasses Controller, registers informer handlers that only
-enqueue keys, and implements `async reconcile(key)`. Also here: the pieces
-several controllers need (owner references, expectations, pod readiness),
-so that no controller has to import another.
+A controller subclasses Controller, names itself (`name`, as kube-controller-manager's
+--controllers spells it), declares its options as a small frozen dataclass (`Options`; the
+defaults are kube-controller-manager's, each field becomes a flag), registers informer handlers
+that only enqueue keys, and implements `async reconcile(key)`, level-triggered and idempotent.
+The handler factories here cover the usual wiring: the object's own key (`enqueue_handlers`), its
+controller owner's key (`enqueue_owner`, controller-runtime's EnqueueRequestForOwner), or every
+owner whose selector matches an orphan (`enqueue_selecting`). `write_status` applies Kubernetes'
+rule for status writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+import grpc
 from google.protobuf.message import Message
 
 from control.client.client import Client
+from control.client.controllerref import controller_ref
 from control.client.events import EventRecorder
-from control.client.informer import Informer, key_of
-from control.client.kinds import Kind, kind_of, lookup
+from control.client.informer import Informer, copy_of, key_of
+from control.client.kinds import Kind, lookup
+from control.client.selectors import from_label_selector
 from control.client.workqueue import WorkQueue, run_workers
-from skiff.v1 import meta_pb2
 
 log = logging.getLogger(__name__)
+
+Handlers = dict[str, Callable]
+
+
+def option(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
+    """A field of a controller's Options: its default, its flag's help and (when the default's
+    type is not enough, e.g. durations) how the flag's text is parsed."""
+    return dataclasses.field(default=default, metadata={"help": help, "parse": parse})
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """For controllers without options."""
 
 
 class Controller:
     """Base class: a named work queue drained by `workers` reconcile loops."""
 
-    name = "controller"
+    name: ClassVar[str] = ""
+    Options: ClassVar[type] = NoOptions
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, ctx: ControllerContext, workers: int = 1) -> None:
+        self.client = ctx.client
+        self.recorder = ctx.recorder
+        self.options = ctx.options
         self.workers = workers
         self.queue = WorkQueue(name=self.name)
 
@@ -48,10 +71,71 @@ class Controller:
     def enqueue(self, obj: Message) -> None:
         self.queue.add(key_of(obj))
 
-    def enqueue_handlers(self) -> dict[str, Callable]:
+    def enqueue_handlers(self) -> Handlers:
         """Handlers that enqueue the object's own key on any change."""
         return {"on_add": self.enqueue, "on_update": lambda _old, new: self.enqueue(new),
                 "on_delete": self.enqueue}
+
+    def enqueue_owner(self, owner_kind: str, orphan: Callable[[Message], None] | None = None) -> Handlers:
+        """controller-runtime's EnqueueRequestForOwner (with OnlyControllerOwner): a change to an
+        owned object enqueues the key of its controller owner of `owner_kind`; when its controller
+        reference moves, the previous owner too. `orphan` gets objects without a controller, which
+        some owner may adopt (and, on update, those that just lost theirs or changed labels)."""
+        namespaced = lookup(owner_kind).namespaced
+
+        def owner_key(obj: Message) -> str | None:
+            ref = controller_ref(obj)
+            if ref is None or ref.kind != owner_kind:
+                return None
+            return f"{obj.metadata.namespace}/{ref.name}" if namespaced else ref.name
+
+        def added(obj: Message) -> None:
+            key = owner_key(obj)
+            if key is not None:
+                self.queue.add(key)
+            elif orphan is not None and controller_ref(obj) is None:
+                orphan(obj)
+
+        def updated(old: Message, new: Message) -> None:
+            old_key, new_key = owner_key(old), owner_key(new)
+            if old_key is not None and old_key != new_key:
+                self.queue.add(old_key)
+            if new_key is not None:
+                self.queue.add(new_key)
+            elif orphan is not None and controller_ref(new) is None and (
+                    controller_ref(old) is not None or old.metadata.labels != new.metadata.labels):
+                orphan(new)
+
+        def deleted(obj: Message) -> None:
+            key = owner_key(obj)
+            if key is not None:
+                self.queue.add(key)
+
+        return {"on_add": added, "on_update": updated, "on_delete": deleted}
+
+    def enqueue_selecting(self, owners: Informer) -> Callable[[Message], None]:
+        """Enqueues every owner in the object's namespace whose spec.selector matches its labels."""
+        def enqueue(obj: Message) -> None:
+            for owner in owners.store.by_index("namespace", obj.metadata.namespace):
+                if from_label_selector(owner.spec.selector).matches(obj.metadata.labels):
+                    self.enqueue(owner)
+        return enqueue
+
+    async def write_status(self, obj: Message, status: Message) -> Message | None:
+        """UpdateStatus of obj (at obj's resourceVersion) with this status; Kubernetes' rule:
+        ABORTED means obj was stale, so its key is requeued to be synced again from a fresh cache;
+        NOT_FOUND means it is gone and there is nothing to do. Either way, None."""
+        updated = copy_of(obj)
+        updated.status.CopyFrom(status)
+        try:
+            return await self.client.update_status(updated)
+        except grpc.aio.AioRpcError as e:
+            if e.code() == grpc.StatusCode.ABORTED:
+                self.queue.add_rate_limited(key_of(obj))
+                return None
+            if e.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
 
 
 class SharedInformers:
@@ -73,6 +157,9 @@ class SharedInformers:
             if self._started:
                 self._tasks.append(asyncio.create_task(informer.run()))
         return informer
+
+    def all(self) -> list[Informer]:
+        return list(self._informers.values())
 
     def start(self) -> None:
         self._started = True
@@ -97,116 +184,10 @@ class ControllerContext:
     client: Client
     informers: SharedInformers
     recorder: EventRecorder
-    workers: int = 1
-    options: dict[str, Any] = field(default_factory=dict)  # component flags, e.g. node_monitor_grace_period
+    options: Any = dataclasses.field(default_factory=NoOptions)  # the controller's Options
 
 
-# --- owner references -------------------------------------------------------
-
-def controller_ref(obj: Message) -> meta_pb2.OwnerReference | None:
-    """The ownerReference with controller=true, if any."""
-    for ref in obj.metadata.owner_references:
-        if ref.HasField("controller") and ref.controller:
-            return ref
-    return None
-
-
-def new_controller_ref(owner: Message) -> meta_pb2.OwnerReference:
-    kind = kind_of(owner)
-    return meta_pb2.OwnerReference(api_version=kind.api_version, kind=kind.kind,
-                                   name=owner.metadata.name, uid=owner.metadata.uid,
-                                   controller=True, block_owner_deletion=True)
-
-
-def copy_of(obj: Message) -> Message:
-    clone = type(obj)()
-    clone.CopyFrom(obj)
-    return clone
-
-
-def is_being_deleted(obj: Message) -> bool:
-    return obj.metadata.HasField("deletion_timestamp")
-
-
-# --- pods -------------------------------------------------------------------
-
-def pod_condition(pod: Message, type_: str) -> meta_pb2.Condition | None:
-    for cond in pod.status.conditions:
-        if cond.type == type_:
-            return cond
-    return None
-
-
-def is_pod_active(pod: Message) -> bool:
-    """Counts towards a controller's replicas: not finished and not being deleted."""
-    return pod.status.phase not in ("Succeeded", "Failed") and not is_being_deleted(pod)
-
-
-def is_pod_ready(pod: Message) -> bool:
-    cond = pod_condition(pod, "Ready")
-    return cond is not None and cond.status == "True"
-
-
-def is_pod_available(pod: Message, min_ready_seconds: int, now: float | None = None) -> bool:
-    """Ready for at least min_ready_seconds (by the Ready condition's lastTransitionTime)."""
-    cond = pod_condition(pod, "Ready")
-    if cond is None or cond.status != "True":
-        return False
-    if min_ready_seconds <= 0:
-        return True
-    since = cond.last_transition_time.ToNanoseconds() / 1e9 if cond.HasField("last_transition_time") else 0
-    return since + min_ready_seconds <= (time.time() if now is None else now)
-
-
-# --- expectations -----------------------------------------------------------
-
-EXPECTATIONS_TIMEOUT = 300.0  # client-go's ExpectationsTimeout
-
-
-@dataclass
-class _Expected:
-    adds: int = 0
-    deletes: set[str] = field(default_factory=set)  # pod UIDs
-    at: float = field(default_factory=time.monotonic)
-
-
-class Expectations:
-    """What a controller's own writes should bring back through its informers.
-
-    Until the creations and deletions a controller asked for have been
-    observed, its cache is stale, and acting on it would double-create or
-    double-delete; reconcile then only updates status. Expectations older than
-    five minutes are treated as satisfied (a lost watch event must not wedge
-    a controller forever).
-    """
-
-    def __init__(self, timeout: float = EXPECTATIONS_TIMEOUT) -> None:
-        self.timeout = timeout
-        self._by_key: dict[str, _Expected] = {}
-
-    def satisfied(self, key: str) -> bool:
-        exp = self._by_key.get(key)
-        if exp is None:
-            return True
-        if exp.adds <= 0 and not exp.deletes:
-            return True
-        return time.monotonic() - exp.at > self.timeout
-
-    def expect_creations(self, key: str, count: int) -> None:
-        self._by_key[key] = _Expected(adds=count)
-
-    def expect_deletions(self, key: str, uids: list[str]) -> None:
-        self._by_key[key] = _Expected(deletes=set(uids))
-
-    def creation_observed(self, key: str) -> None:
-        exp = self._by_key.get(key)
-        if exp is not None:
-            exp.adds -= 1
-
-    def deletion_observed(self, key: str, uid: str) -> None:
-        exp = self._by_key.get(key)
-        if exp is not None:
-            exp.deletes.discard(uid)
-
-    def forget(self, key: str) -> None:
-        self._by_key.pop(key, None)
+def build_options(controller: type[Controller], values: dict[str, Any]) -> Any:
+    """The controller's Options with the given values for the fields it declares."""
+    names = {f.name for f in dataclasses.fields(controller.Options)}
+    return controller.Options(**{k: v for k, v in values.items() if k in names})

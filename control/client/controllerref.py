@@ -1,4 +1,4 @@
-"""Claiming objects for a controller (client-go's ControllerRefManager): adopt orphans, release strays.
+"""Controller references (Kubernetes' ControllerRef and ControllerRefManager): resolve, adopt, release.
 
 An object belongs to the owner its controller ownerReference names. A controller
 claims the objects its selector matches: it keeps its own, adopts matching
@@ -16,10 +16,38 @@ import grpc
 from google.protobuf.message import Message
 
 from control.client.client import Client
-from control.client.controller import controller_ref, copy_of, is_being_deleted, new_controller_ref
+from control.client.informer import Store, copy_of
+from control.client.kinds import kind_of
 from control.client.selectors import Selector
+from control.client.wellknown import is_being_deleted
+from skiff.v1 import meta_pb2
 
 _GONE_OR_CHANGED = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED)
+
+
+def controller_ref(obj: Message) -> meta_pb2.OwnerReference | None:
+    """The ownerReference with controller=true, if any."""
+    for ref in obj.metadata.owner_references:
+        if ref.HasField("controller") and ref.controller:
+            return ref
+    return None
+
+
+def new_controller_ref(owner: Message) -> meta_pb2.OwnerReference:
+    kind = kind_of(owner)
+    return meta_pb2.OwnerReference(api_version=kind.api_version, kind=kind.kind,
+                                   name=owner.metadata.name, uid=owner.metadata.uid,
+                                   controller=True, block_owner_deletion=True)
+
+
+def resolve_controller_ref(obj: Message, owner_kind: str, owners: Store) -> Message | None:
+    """The owner of `owner_kind` in the store that obj's controller reference names, if its UID
+    matches (a namesake created after the owner was deleted is not the owner)."""
+    ref = controller_ref(obj)
+    if ref is None or ref.kind != owner_kind:
+        return None
+    owner = owners.get_by_name(obj.metadata.namespace, ref.name)
+    return owner if owner is not None and owner.metadata.uid == ref.uid else None
 
 
 async def claim(client: Client, owner: Message, selector: Selector, candidates: Iterable[Message]) -> list[Message]:

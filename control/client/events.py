@@ -19,6 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.client import Client
 from control.client.kinds import KINDS, kind_of
+from control.client.wellknown import NAMESPACE_DEFAULT
 from skiff.v1 import core_pb2, meta_pb2
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ class EventRecorder:
     def _new_event(self, ref: meta_pb2.ObjectReference, type_: str, reason: str, message: str,
                    when: Timestamp) -> core_pb2.Event:
         # Cluster-scoped objects (nodes) get their events in "default", as in Kubernetes.
-        namespace = ref.namespace or "default"
+        namespace = ref.namespace or NAMESPACE_DEFAULT
         name = f"{ref.name}.{time.time_ns():x}"
         return _EVENT.new(metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace),
                           involved_object=ref, reason=reason, message=message, type=type_,

@@ -8,7 +8,7 @@ lists again, replacing the store and firing handlers for the differences; when
 the apiserver is unreachable it retries with exponential back-off.
 
 Objects in the store and those passed to handlers are shared: treat them as
-read-only. Copy before mutating (`obj2 = type(obj)(); obj2.CopyFrom(obj)`).
+read-only. Copy before mutating (`copy_of(obj)`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,13 @@ def key_of(obj: Message) -> str:
     return f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
 
 
+def copy_of(obj: Message) -> Message:
+    """A deep copy, for changing an object that came from a store."""
+    clone = type(obj)()
+    clone.CopyFrom(obj)
+    return clone
+
+
 def split_key(key: str) -> tuple[str, str]:
     """The (namespace, name) of a key; namespace is "" for cluster-scoped keys."""
     namespace, sep, name = key.partition("/")
@@ -67,6 +74,18 @@ class Store:
 
     def get(self, key: str) -> Message | None:
         return self._items.get(key)
+
+    def add_indexers(self, indexers: dict[str, IndexFunc]) -> None:
+        """More indexes (client-go's AddIndexers), built over the items already stored too."""
+        clash = indexers.keys() & self._indexers.keys()
+        if clash:
+            raise ValueError(f"indexer conflict: {', '.join(sorted(clash))}")
+        self._indexers.update(indexers)
+        for name, fn in indexers.items():
+            index = self._indices[name] = {}
+            for key, obj in self._items.items():
+                for value in fn(obj):
+                    index.setdefault(value, set()).add(key)
 
     def get_by_name(self, namespace: str, name: str) -> Message | None:
         return self._items.get(f"{namespace}/{name}" if namespace else name)

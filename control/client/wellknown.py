@@ -12,6 +12,12 @@ import time
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+# --- namespaces --------------------------------------------------------------------------------------
+
+NAMESPACE_DEFAULT = "default"
+NAMESPACE_SYSTEM = "kube-system"
+NAMESPACE_NODE_LEASE = "kube-node-lease"  # the nodes' heartbeat Leases
+
 # --- labels ------------------------------------------------------------------------------------------
 
 LABEL_HOSTNAME = "kubernetes.io/hostname"
@@ -77,6 +83,9 @@ POD_INITIALIZED = "Initialized"
 POD_READY = "Ready"
 CONTAINERS_READY = "ContainersReady"
 NODE_READY = "Ready"
+DEPLOYMENT_AVAILABLE = "Available"
+DEPLOYMENT_PROGRESSING = "Progressing"
+REPLICA_FAILURE = "ReplicaFailure"  # ReplicaSets' and Deployments'
 
 CONDITION_TRUE = "True"
 CONDITION_FALSE = "False"

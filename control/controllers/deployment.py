@@ -13,23 +13,32 @@ The arithmetic lives in deployment_rollout.py.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf.message import Message
 
 from control.client import controllerref
-from control.client.controller import (
-    Controller,
-    ControllerContext,
-    controller_ref,
-    copy_of,
-    is_being_deleted,
-    new_controller_ref,
-)
+from control.client.controller import Controller, ControllerContext, option
+from control.client.controllerref import controller_ref, new_controller_ref, resolve_controller_ref
 from control.client.events import NORMAL, WARNING
-from control.client.informer import key_of
+from control.client.informer import copy_of, key_of
 from control.client.kinds import KINDS
 from control.client.selectors import from_label_selector
+from control.client.wellknown import (
+    ANNOTATION_DESIRED_REPLICAS,
+    ANNOTATION_REVISION,
+    CONDITION_FALSE,
+    CONDITION_TRUE,
+    CONDITION_UNKNOWN,
+    DEPLOYMENT_PROGRESSING,
+    LABEL_POD_TEMPLATE_HASH,
+    REPLICA_FAILURE,
+    get_condition,
+    is_being_deleted,
+    is_terminal,
+    remove_condition,
+)
 from control.controllers import deployment_rollout as r
 from skiff.v1 import apps_pb2, meta_pb2
 
@@ -38,63 +47,29 @@ log = logging.getLogger(__name__)
 _RS = KINDS["ReplicaSet"]
 
 
+@dataclass(frozen=True)
+class DeploymentOptions:
+    concurrent_deployment_syncs: int = option(5, "Deployments synced at once")
+
+
 class DeploymentController(Controller):
     name = "deployment"
+    Options = DeploymentOptions
 
     def __init__(self, ctx: ControllerContext) -> None:
-        super().__init__(ctx.options.get("concurrent_deployment_syncs", ctx.workers))
-        self.client = ctx.client
-        self.recorder = ctx.recorder
+        super().__init__(ctx, ctx.options.concurrent_deployment_syncs)
         self.deployments = ctx.informers.get("Deployment")
         self.replicasets = ctx.informers.get("ReplicaSet")
         self.pods = ctx.informers.get("Pod")
         self.deployments.add_handler(**self.enqueue_handlers())
-        self.replicasets.add_handler(self._rs_added, self._rs_updated, self._rs_deleted)
+        self.replicasets.add_handler(**self.enqueue_owner("Deployment",
+                                                          orphan=self.enqueue_selecting(self.deployments)))
         self.pods.add_handler(on_delete=self._pod_deleted)
-
-    # --- event handlers: only enqueue keys ---------------------------------
-
-    def _owner(self, obj: Message, kind: str, store) -> Message | None:
-        ref = controller_ref(obj)
-        if ref is None or ref.kind != kind:
-            return None
-        owner = store.get_by_name(obj.metadata.namespace, ref.name)
-        return owner if owner is not None and owner.metadata.uid == ref.uid else None
-
-    def _enqueue_owner(self, rs: Message) -> None:
-        d = self._owner(rs, "Deployment", self.deployments.store)
-        if d is not None:
-            self.enqueue(d)
-
-    def _enqueue_matching(self, rs: Message) -> None:
-        for d in self.deployments.store.by_index("namespace", rs.metadata.namespace):
-            if from_label_selector(d.spec.selector).matches(rs.metadata.labels):
-                self.enqueue(d)
-
-    def _rs_added(self, rs: Message) -> None:
-        if controller_ref(rs) is not None:
-            self._enqueue_owner(rs)
-        else:
-            self._enqueue_matching(rs)
-
-    def _rs_updated(self, old: Message, new: Message) -> None:
-        if old.metadata.resource_version == new.metadata.resource_version:
-            return
-        old_ref, new_ref = controller_ref(old), controller_ref(new)
-        if old_ref is not None and (new_ref is None or old_ref.uid != new_ref.uid):
-            self._enqueue_owner(old)
-        if new_ref is not None:
-            self._enqueue_owner(new)
-        elif old.metadata.labels != new.metadata.labels or old_ref is not None:
-            self._enqueue_matching(new)
-
-    def _rs_deleted(self, rs: Message) -> None:
-        self._enqueue_owner(rs)
 
     def _pod_deleted(self, pod: Message) -> None:
         """Recreate waits for old pods to be gone; their deletion is the signal to go on."""
-        rs = self._owner(pod, "ReplicaSet", self.replicasets.store)
-        d = self._owner(rs, "Deployment", self.deployments.store) if rs is not None else None
+        rs = resolve_controller_ref(pod, "ReplicaSet", self.replicasets.store)
+        d = resolve_controller_ref(rs, "Deployment", self.deployments.store) if rs is not None else None
         if d is not None and not r.is_rolling(d):
             self.enqueue(d)
 
@@ -127,7 +102,7 @@ class DeploymentController(Controller):
 
     def _is_scaling_event(self, d: Message, rss: list[Message]) -> bool:
         for rs in rss:
-            desired = rs.metadata.annotations.get(r.DESIRED_REPLICAS)
+            desired = rs.metadata.annotations.get(ANNOTATION_DESIRED_REPLICAS)
             if r.replicas_of(rs) > 0 and desired is not None and desired != str(r.replicas_of(d)):
                 return True
         return False
@@ -220,7 +195,7 @@ class DeploymentController(Controller):
         uids = {rs.metadata.uid for rs in old}
         for pod in self.pods.store.by_index("namespace", old[0].metadata.namespace if old else ""):
             ref = controller_ref(pod)
-            if ref is not None and ref.uid in uids and pod.status.phase not in ("Succeeded", "Failed"):
+            if ref is not None and ref.uid in uids and not is_terminal(pod):
                 return True
         return False
 
@@ -277,16 +252,16 @@ class DeploymentController(Controller):
         if new is not None:
             new = await self._sync_new_rs(d, new, new_revision)
             reason, message = r.FOUND_NEW_RS, f'Found new replica set "{new.metadata.name}"'
-            record = r.get_condition(d.status, "Progressing") is None
+            record = get_condition(d.status, DEPLOYMENT_PROGRESSING) is None
         elif create:
             new = await self._create_new_rs(d, rss, new_revision)
             reason, message = r.NEW_RS_CREATED, f'Created new replica set "{new.metadata.name}"'
             record = True
         else:
             return d, None, old
-        d = await self._set_deployment_revision(d, new.metadata.annotations.get(r.REVISION, ""))
+        d = await self._set_deployment_revision(d, new.metadata.annotations.get(ANNOTATION_REVISION, ""))
         if record and r.has_progress_deadline(d):
-            r.set_condition(d.status, r.new_condition("Progressing", "True", reason, message))
+            r.set_progressing(d.status, CONDITION_TRUE, reason, message)
             d = await self.client.update_status(d)
         return d, new, old
 
@@ -304,9 +279,9 @@ class DeploymentController(Controller):
         rs = _RS.new(metadata=meta_pb2.ObjectMeta(name=f"{d.metadata.name}-{pod_hash}",
                                                   namespace=d.metadata.namespace))
         rs.spec.template.CopyFrom(d.spec.template)
-        rs.spec.template.metadata.labels[r.HASH_LABEL] = pod_hash
+        rs.spec.template.metadata.labels[LABEL_POD_TEMPLATE_HASH] = pod_hash
         rs.spec.selector.CopyFrom(d.spec.selector)
-        rs.spec.selector.match_labels[r.HASH_LABEL] = pod_hash
+        rs.spec.selector.match_labels[LABEL_POD_TEMPLATE_HASH] = pod_hash
         rs.spec.min_ready_seconds = d.spec.min_ready_seconds
         rs.metadata.labels.update(rs.spec.template.metadata.labels)
         rs.metadata.owner_references.append(new_controller_ref(d))
@@ -337,10 +312,10 @@ class DeploymentController(Controller):
                            f"{d.status.collision_count}")
 
     async def _set_deployment_revision(self, d: Message, revision: str) -> Message:
-        if not revision or d.metadata.annotations.get(r.REVISION) == revision:
+        if not revision or d.metadata.annotations.get(ANNOTATION_REVISION) == revision:
             return d
         updated = copy_of(d)
-        updated.metadata.annotations[r.REVISION] = revision
+        updated.metadata.annotations[ANNOTATION_REVISION] = revision
         return await self.client.update(updated)
 
     async def _scale(self, d: Message, rs: Message, size: int) -> tuple[Message, bool]:
@@ -381,15 +356,15 @@ class DeploymentController(Controller):
     async def _check_paused_conditions(self, d: Message) -> Message:
         if not r.has_progress_deadline(d):
             return d
-        cond = r.get_condition(d.status, "Progressing")
+        cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
         if cond is not None and cond.reason == r.TIMED_OUT:
             return d
         paused_recorded = cond is not None and cond.reason == r.PAUSED
         if d.spec.paused and not paused_recorded:
-            r.set_condition(d.status, r.new_condition("Progressing", "Unknown", r.PAUSED, "Deployment is paused"))
+            r.set_progressing(d.status, CONDITION_UNKNOWN, r.PAUSED, "Deployment is paused")
         elif not d.spec.paused and paused_recorded:
-            r.set_condition(d.status, r.new_condition("Progressing", "Unknown", r.RESUMED,
-                                                      "Deployment is resumed"))
+            r.set_progressing(d.status, CONDITION_UNKNOWN, r.RESUMED,
+                                                      "Deployment is resumed")
         else:
             return d
         return await self.client.update_status(d)
@@ -404,17 +379,17 @@ class DeploymentController(Controller):
     async def _sync_rollout_status(self, d: Message, all_rss: list[Message], new: Message | None) -> None:
         status = r.calculate_status(all_rss, new, d)
         if not r.has_progress_deadline(d):
-            r.remove_condition(status, "Progressing")
-        current = r.get_condition(d.status, "Progressing")
+            remove_condition(status, DEPLOYMENT_PROGRESSING)
+        current = get_condition(d.status, DEPLOYMENT_PROGRESSING)
         complete = status.replicas == status.updated_replicas and current is not None and \
             current.reason == r.NEW_RS_AVAILABLE
         if r.has_progress_deadline(d) and not complete:
             self._set_progressing(d, status, new, current)
         failure = r.replica_failure(new, all_rss)
         if failure is not None:
-            r.set_condition(status, failure)
+            r.set_deployment_condition(status, failure)
         else:
-            r.remove_condition(status, "ReplicaFailure")
+            remove_condition(status, REPLICA_FAILURE)
         if status == d.status:
             self._requeue_stuck(d, status)
             return
@@ -424,17 +399,17 @@ class DeploymentController(Controller):
                          current: meta_pb2.Condition | None) -> None:
         what = f'ReplicaSet "{new.metadata.name}"' if new is not None else f'Deployment "{d.metadata.name}"'
         if r.deployment_complete(d, status):
-            r.set_condition(status, r.new_condition("Progressing", "True", r.NEW_RS_AVAILABLE,
-                                                    f"{what} has successfully progressed."))
+            r.set_progressing(status, CONDITION_TRUE, r.NEW_RS_AVAILABLE,
+                                                    f"{what} has successfully progressed.")
         elif r.deployment_progressing(d, status):
-            cond = r.new_condition("Progressing", "True", r.RS_UPDATED, f"{what} is progressing.")
-            if current is not None and current.status == "True":
+            cond = r.new_condition(DEPLOYMENT_PROGRESSING, CONDITION_TRUE, r.RS_UPDATED, f"{what} is progressing.")
+            if current is not None and current.status == CONDITION_TRUE:
                 cond.last_transition_time.CopyFrom(current.last_transition_time)
-            r.remove_condition(status, "Progressing")
-            r.set_condition(status, cond)
+            remove_condition(status, DEPLOYMENT_PROGRESSING)
+            r.set_deployment_condition(status, cond)
         elif r.deployment_timed_out(d, status):
-            r.set_condition(status, r.new_condition("Progressing", "False", r.TIMED_OUT,
-                                                    f"{what} has timed out progressing."))
+            r.set_progressing(status, CONDITION_FALSE, r.TIMED_OUT,
+                                                    f"{what} has timed out progressing.")
 
     def _requeue_stuck(self, d: Message, status: Message) -> None:
         remaining = r.progress_deadline_remaining(d, status)
@@ -446,14 +421,7 @@ class DeploymentController(Controller):
             self.queue.add_after(key_of(d), remaining + 1)
 
     async def _write_status(self, d: Message, status: apps_pb2.DeploymentStatus) -> None:
-        updated = copy_of(d)
-        updated.status.CopyFrom(status)
-        try:
-            await self.client.update_status(updated)
-        except grpc.aio.AioRpcError as e:
-            # ABORTED: our copy is stale; the newer version's watch event brings us back here.
-            if e.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED):
-                raise
+        await self.write_status(d, status)
 
 
 def _replace(new: Message | None, old: list[Message], rs: Message) -> tuple[Message | None, list[Message]]:

@@ -12,18 +12,28 @@ import time
 from collections.abc import Iterable
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.convert import int_or_string
+from control.client.wellknown import (
+    ANNOTATION_DESIRED_REPLICAS,
+    ANNOTATION_LAST_APPLIED,
+    ANNOTATION_MAX_REPLICAS,
+    ANNOTATION_REVISION,
+    ANNOTATION_REVISION_HISTORY,
+    CONDITION_FALSE,
+    CONDITION_TRUE,
+    DEPLOYMENT_AVAILABLE,
+    DEPLOYMENT_PROGRESSING,
+    LABEL_POD_TEMPLATE_HASH,
+    REPLICA_FAILURE,
+    get_condition,
+    now_timestamp,
+    remove_condition,
+)
 from skiff.v1 import apps_pb2, meta_pb2
 
-HASH_LABEL = "pod-template-hash"
-REVISION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
-DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
-MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-_NOT_COPIED = {REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS, LAST_APPLIED}
+_NOT_COPIED = {ANNOTATION_REVISION, ANNOTATION_REVISION_HISTORY, ANNOTATION_DESIRED_REPLICAS,
+               ANNOTATION_MAX_REPLICAS, ANNOTATION_LAST_APPLIED}
 MAX_REVISION_HISTORY_CHARS = 2000
 
 # Condition reasons (Kubernetes' deployment util).
@@ -59,8 +69,8 @@ def equal_ignore_hash(a: Message, b: Message) -> bool:
     a2, b2 = type(a)(), type(b)()
     a2.CopyFrom(a)
     b2.CopyFrom(b)
-    a2.metadata.labels.pop(HASH_LABEL, None)
-    b2.metadata.labels.pop(HASH_LABEL, None)
+    a2.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
+    b2.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
     return a2 == b2
 
 
@@ -131,20 +141,20 @@ def new_rs_replicas(d: Message, all_rss: list[Message], new_rs: Message) -> int:
 def is_saturated(d: Message, rs: Message | None) -> bool:
     if rs is None:
         return False
-    desired = _int_annotation(rs, DESIRED_REPLICAS)
+    desired = _int_annotation(rs, ANNOTATION_DESIRED_REPLICAS)
     return (desired == replicas_of(d) and replicas_of(rs) == replicas_of(d)
             and rs.status.available_replicas == replicas_of(d))
 
 
 def replicas_annotations_need_update(rs: Message, desired: int, max_replicas: int) -> bool:
     ann = rs.metadata.annotations
-    return ann.get(DESIRED_REPLICAS) != str(desired) or ann.get(MAX_REPLICAS) != str(max_replicas)
+    return ann.get(ANNOTATION_DESIRED_REPLICAS) != str(desired) or ann.get(ANNOTATION_MAX_REPLICAS) != str(max_replicas)
 
 
 def set_replicas_annotations(rs: Message, desired: int, max_replicas: int) -> bool:
     changed = replicas_annotations_need_update(rs, desired, max_replicas)
-    rs.metadata.annotations[DESIRED_REPLICAS] = str(desired)
-    rs.metadata.annotations[MAX_REPLICAS] = str(max_replicas)
+    rs.metadata.annotations[ANNOTATION_DESIRED_REPLICAS] = str(desired)
+    rs.metadata.annotations[ANNOTATION_MAX_REPLICAS] = str(max_replicas)
     return changed
 
 
@@ -161,7 +171,7 @@ def _fraction(rs: Message, d: Message) -> int:
     if replicas_of(d) == 0:
         return -replicas_of(rs)
     deployment_replicas = replicas_of(d) + max_surge(d)
-    annotated = _int_annotation(rs, MAX_REPLICAS)
+    annotated = _int_annotation(rs, ANNOTATION_MAX_REPLICAS)
     if annotated is None:
         annotated = d.status.replicas
     if annotated <= 0:
@@ -180,7 +190,7 @@ def _int_annotation(obj: Message, name: str) -> int | None:
 
 
 def revision(rs: Message) -> int:
-    return _int_annotation(rs, REVISION) or 0
+    return _int_annotation(rs, ANNOTATION_REVISION) or 0
 
 
 def max_revision(rss: Iterable[Message]) -> int:
@@ -195,10 +205,10 @@ def set_new_rs_annotations(d: Message, rs: Message, new_revision: int, exists: b
         if k not in _NOT_COPIED and ann.get(k) != v:
             ann[k] = v
             changed = True
-    old_text = ann.get(REVISION)
+    old_text = ann.get(ANNOTATION_REVISION)
     old = revision(rs)
     if old < new_revision:
-        ann[REVISION] = str(new_revision)
+        ann[ANNOTATION_REVISION] = str(new_revision)
         changed = True
         if old_text:  # reusing an older ReplicaSet (a rollback): keep its past revisions
             _append_revision_history(rs, old_text)
@@ -208,11 +218,11 @@ def set_new_rs_annotations(d: Message, rs: Message, new_revision: int, exists: b
 
 
 def _append_revision_history(rs: Message, old_revision: str) -> None:
-    history = rs.metadata.annotations.get(REVISION_HISTORY, "")
+    history = rs.metadata.annotations.get(ANNOTATION_REVISION_HISTORY, "")
     revisions = [r for r in history.split(",") if r] + [old_revision]
     while len(",".join(revisions)) > MAX_REVISION_HISTORY_CHARS and len(revisions) > 1:
         revisions.pop(0)
-    rs.metadata.annotations[REVISION_HISTORY] = ",".join(revisions)
+    rs.metadata.annotations[ANNOTATION_REVISION_HISTORY] = ",".join(revisions)
 
 
 # --- finding ReplicaSets ----------------------------------------------------
@@ -246,24 +256,15 @@ def find_active_or_latest(new_rs: Message | None, old_rss: list[Message]) -> Mes
 
 # --- status and conditions --------------------------------------------------
 
-def now() -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(time.time_ns())
-    return ts
-
-
-def get_condition(status: Message, type_: str) -> meta_pb2.Condition | None:
-    return next((c for c in status.conditions if c.type == type_), None)
-
-
 def new_condition(type_: str, status: str, reason: str, message: str) -> meta_pb2.Condition:
-    t = now()
+    t = now_timestamp()
     return meta_pb2.Condition(type=type_, status=status, reason=reason, message=message,
                               last_update_time=t, last_transition_time=t)
 
 
-def set_condition(status: Message, cond: meta_pb2.Condition) -> None:
-    """Kubernetes' SetDeploymentCondition: same status and reason → unchanged."""
+def set_deployment_condition(status: Message, cond: meta_pb2.Condition) -> None:
+    """Kubernetes' SetDeploymentCondition: same status and reason → unchanged; the same status
+    with another reason keeps lastTransitionTime (wellknown.set_condition has no lastUpdateTime)."""
     current = get_condition(status, cond.type)
     if current is not None and current.status == cond.status and current.reason == cond.reason:
         return
@@ -273,10 +274,8 @@ def set_condition(status: Message, cond: meta_pb2.Condition) -> None:
     status.conditions.append(cond)
 
 
-def remove_condition(status: Message, type_: str) -> None:
-    kept = [c for c in status.conditions if c.type != type_]
-    del status.conditions[:]
-    status.conditions.extend(kept)
+def set_progressing(status: Message, value: str, reason: str, message: str) -> None:
+    set_deployment_condition(status, new_condition(DEPLOYMENT_PROGRESSING, value, reason, message))
 
 
 def has_progress_deadline(d: Message) -> bool:
@@ -296,10 +295,10 @@ def calculate_status(all_rss: list[Message], new_rs: Message | None, d: Message)
         status.collision_count = d.status.collision_count
     status.conditions.extend(d.status.conditions)
     if available >= replicas_of(d) - max_unavailable(d):
-        set_condition(status, new_condition("Available", "True", MIN_AVAILABLE,
+        set_deployment_condition(status, new_condition(DEPLOYMENT_AVAILABLE, CONDITION_TRUE, MIN_AVAILABLE,
                                             "Deployment has minimum availability."))
     else:
-        set_condition(status, new_condition("Available", "False", MIN_UNAVAILABLE,
+        set_deployment_condition(status, new_condition(DEPLOYMENT_AVAILABLE, CONDITION_FALSE, MIN_UNAVAILABLE,
                                             "Deployment does not have minimum availability."))
     return status
 
@@ -321,7 +320,7 @@ def deployment_progressing(d: Message, status: Message) -> bool:
 def deployment_timed_out(d: Message, status: Message) -> bool:
     if not has_progress_deadline(d):
         return False
-    cond = get_condition(status, "Progressing")
+    cond = get_condition(status, DEPLOYMENT_PROGRESSING)
     if cond is None or cond.reason == NEW_RS_AVAILABLE:
         return False
     if cond.reason == TIMED_OUT:
@@ -331,7 +330,7 @@ def deployment_timed_out(d: Message, status: Message) -> bool:
 
 def progress_deadline_remaining(d: Message, status: Message) -> float | None:
     """Seconds until a stuck rollout times out, or None when nothing needs checking later."""
-    cond = get_condition(d.status, "Progressing")
+    cond = get_condition(d.status, DEPLOYMENT_PROGRESSING)
     if not has_progress_deadline(d) or cond is None or deployment_complete(d, status) \
             or cond.reason == TIMED_OUT:
         return None
@@ -342,9 +341,9 @@ def progress_deadline_remaining(d: Message, status: Message) -> float | None:
 def replica_failure(new: Message | None, all_rss: list[Message]) -> meta_pb2.Condition | None:
     """A ReplicaSet's ReplicaFailure (the new one's first) as a deployment condition."""
     for rs in [new, *all_rss]:
-        cond = get_condition(rs.status, "ReplicaFailure") if rs is not None else None
-        if cond is not None and cond.status == "True":
-            failure = new_condition("ReplicaFailure", "True", cond.reason, cond.message)
+        cond = get_condition(rs.status, REPLICA_FAILURE) if rs is not None else None
+        if cond is not None and cond.status == CONDITION_TRUE:
+            failure = new_condition(REPLICA_FAILURE, CONDITION_TRUE, cond.reason, cond.message)
             failure.last_transition_time.CopyFrom(cond.last_transition_time)
             return failure
     return None

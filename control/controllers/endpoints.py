@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf.message import Message
 
-from control.client.controller import Controller, ControllerContext, is_being_deleted, is_pod_ready
+from control.client.controller import Controller, ControllerContext, option
 from control.client.convert import int_or_string
 from control.client.informer import key_of, split_key
 from control.client.kinds import KINDS
+from control.client.podutil import is_pod_ready
 from control.client.selectors import parse_selector
+from control.client.wellknown import is_being_deleted, is_terminal
 from skiff.v1 import core_pb2, meta_pb2
 
 log = logging.getLogger(__name__)
@@ -26,12 +29,17 @@ log = logging.getLogger(__name__)
 PortKey = tuple[tuple[str, int, str], ...]  # (name, port, protocol) per service port
 
 
+@dataclass(frozen=True)
+class EndpointsOptions:
+    concurrent_endpoint_syncs: int = option(5, "Services whose endpoints are synced at once")
+
+
 class EndpointsController(Controller):
     name = "endpoints"
+    Options = EndpointsOptions
 
     def __init__(self, ctx: ControllerContext) -> None:
-        super().__init__(ctx.options.get("concurrent_endpoint_syncs", ctx.workers))
-        self.client = ctx.client
+        super().__init__(ctx, ctx.options.concurrent_endpoint_syncs)
         self.services = ctx.informers.get("Service")
         self.pods = ctx.informers.get("Pod")
         self.endpoints = ctx.informers.get("Endpoints")
@@ -81,7 +89,7 @@ class EndpointsController(Controller):
         pods = sorted((p for p in self.pods.store.by_index("namespace", svc.metadata.namespace)
                        if _selects(svc, p)), key=lambda p: p.status.pod_ip)
         for pod in pods:
-            if not pod.status.pod_ip or is_being_deleted(pod) or pod.status.phase in ("Succeeded", "Failed"):
+            if not pod.status.pod_ip or is_being_deleted(pod) or is_terminal(pod):
                 continue
             ports = _pod_ports(svc, pod)
             if svc.spec.ports and not ports:

@@ -1,6 +1,8 @@
 """The garbage collector: ownerReferences, with background, foreground and orphan deletion.
 
-Keys are `Kind/namespace/name`. reconcile(key) does one of three things:
+It watches every kind in the kind table (any object can name owners), and finds an owner's
+dependents through an index of ownerReference UIDs. Keys are `Kind/namespace/name`.
+reconcile(key) does one of three things:
 - the object waits on the `orphan` finalizer: strip references to it from its
   dependents, then drop the finalizer;
 - it waits on `foregroundDeletion`: delete its dependents (in the foreground
@@ -12,35 +14,47 @@ Keys are `Kind/namespace/name`. reconcile(key) does one of three things:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf.message import Message
 
-from control.client.controller import Controller, ControllerContext, copy_of, is_being_deleted
+from control.client.controller import Controller, ControllerContext, option
+from control.client.informer import copy_of
 from control.client.kinds import KINDS, Kind
+from control.client.wellknown import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, is_being_deleted
 
 log = logging.getLogger(__name__)
 
-ORPHAN = "orphan"
-FOREGROUND = "foregroundDeletion"
 RECHECK_SECONDS = 1.0
-MONITORED = [KINDS[k] for k in ("Deployment", "ReplicaSet", "Pod", "Service", "Endpoints", "ConfigMap",
-                                "Secret", "Lease", "Role", "RoleBinding")]
+MONITORED: list[Kind] = list(KINDS.values())  # Kubernetes' GC monitors every deletable resource
+OWNER_UID_INDEX = "ownerUID"
 
 
 def gc_key(kind: Kind, obj: Message) -> str:
     return f"{kind.kind}/{obj.metadata.namespace}/{obj.metadata.name}"
 
 
+def _owner_uids(obj: Message) -> list[str]:
+    return [ref.uid for ref in obj.metadata.owner_references]
+
+
+@dataclass(frozen=True)
+class GarbageCollectorOptions:
+    concurrent_gc_syncs: int = option(20, "garbage collector workers")
+
+
 class GarbageCollector(Controller):
     name = "garbagecollector"
+    Options = GarbageCollectorOptions
 
     def __init__(self, ctx: ControllerContext) -> None:
-        super().__init__(ctx.options.get("concurrent_gc_syncs", ctx.workers))
-        self.client = ctx.client
+        super().__init__(ctx, ctx.options.concurrent_gc_syncs)
         self.informers = {k.kind: ctx.informers.get(k) for k in MONITORED}
         for kind in MONITORED:
-            self.informers[kind.kind].add_handler(**self._handlers(kind))
+            informer = self.informers[kind.kind]
+            informer.store.add_indexers({OWNER_UID_INDEX: _owner_uids})
+            informer.add_handler(**self._handlers(kind))
 
     def _handlers(self, kind: Kind) -> dict:
         def changed(obj: Message) -> None:
@@ -48,18 +62,14 @@ class GarbageCollector(Controller):
                 self.queue.add(gc_key(kind, obj))
 
         def deleted(obj: Message) -> None:
-            for dep_kind, dep in self._dependents(obj.metadata.uid, obj.metadata.namespace):
+            for dep_kind, dep in self._dependents(obj.metadata.uid):
                 self.queue.add(gc_key(dep_kind, dep))
 
         return {"on_add": changed, "on_update": lambda _old, new: changed(new), "on_delete": deleted}
 
-    def _dependents(self, owner_uid: str, namespace: str) -> list[tuple[Kind, Message]]:
-        found = []
-        for kind in MONITORED:
-            for obj in self.informers[kind.kind].store.by_index("namespace", namespace):
-                if any(ref.uid == owner_uid for ref in obj.metadata.owner_references):
-                    found.append((kind, obj))
-        return found
+    def _dependents(self, owner_uid: str) -> list[tuple[Kind, Message]]:
+        return [(kind, obj) for kind in MONITORED
+                for obj in self.informers[kind.kind].store.by_index(OWNER_UID_INDEX, owner_uid)]
 
     async def reconcile(self, key: str) -> None:
         kind_name, namespace, name = key.split("/", 2)
@@ -68,25 +78,25 @@ class GarbageCollector(Controller):
         if obj is None:
             return
         finalizers = set(obj.metadata.finalizers)
-        if is_being_deleted(obj) and ORPHAN in finalizers:
+        if is_being_deleted(obj) and FINALIZER_ORPHAN in finalizers:
             await self._orphan_dependents(kind, obj)
-        elif is_being_deleted(obj) and FOREGROUND in finalizers:
+        elif is_being_deleted(obj) and FINALIZER_FOREGROUND in finalizers:
             await self._delete_dependents(kind, obj)
         elif obj.metadata.owner_references and not is_being_deleted(obj):
             await self._collect_if_owners_gone(kind, obj)
 
     async def _orphan_dependents(self, kind: Kind, owner: Message) -> None:
-        for _, dep in self._dependents(owner.metadata.uid, owner.metadata.namespace):
+        for _, dep in self._dependents(owner.metadata.uid):
             released = copy_of(dep)
             refs = [r for r in released.metadata.owner_references if r.uid != owner.metadata.uid]
             del released.metadata.owner_references[:]
             released.metadata.owner_references.extend(refs)
             await self._tolerate_gone(self.client.update(released))
-        await self._drop_finalizer(kind, owner, ORPHAN)
+        await self._drop_finalizer(kind, owner, FINALIZER_ORPHAN)
 
     async def _delete_dependents(self, kind: Kind, owner: Message) -> None:
         blocking = 0
-        for dep_kind, dep in self._dependents(owner.metadata.uid, owner.metadata.namespace):
+        for dep_kind, dep in self._dependents(owner.metadata.uid):
             ref = next(r for r in dep.metadata.owner_references if r.uid == owner.metadata.uid)
             if ref.HasField("block_owner_deletion") and ref.block_owner_deletion:
                 blocking += 1
@@ -97,7 +107,7 @@ class GarbageCollector(Controller):
         if blocking:
             self.queue.add_after(gc_key(kind, owner), RECHECK_SECONDS)
             return
-        await self._drop_finalizer(kind, owner, FOREGROUND)
+        await self._drop_finalizer(kind, owner, FINALIZER_FOREGROUND)
 
     async def _collect_if_owners_gone(self, kind: Kind, obj: Message) -> None:
         for ref in obj.metadata.owner_references:

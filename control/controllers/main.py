@@ -1,8 +1,13 @@
-"""skiff-controller-manager: runs the controllers; leader-elected like kube-controller-manager."""
+"""skiff-controller-manager: runs the controllers; leader-elected like kube-controller-manager.
+
+Besides the client and leader election flags, its flags are the controllers' options: each
+field of a controller's Options is a flag (`concurrent_gc_syncs` → `--concurrent-gc-syncs`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import socket
 
@@ -16,9 +21,11 @@ from control.client.component import (
     parse_bool,
     run_elected,
 )
-from control.controllers.manager import CONTROLLERS, ControllerManager, enabled_controllers
+from control.controllers.manager import CONTROLLERS, ControllerManager, enabled_controllers, option_fields
 
 log = logging.getLogger("skiff-controller-manager")
+
+__all__ = ["duration", "main", "parse_args"]
 
 
 def _controllers(text: str) -> list[str]:
@@ -30,49 +37,39 @@ def _controllers(text: str) -> list[str]:
     return names
 
 
+def _add_option_flag(p: argparse.ArgumentParser, f: dataclasses.Field) -> None:
+    flag = "--" + f.name.replace("_", "-")
+    parse = f.metadata.get("parse") or type(f.default)
+    help_text = f"{f.metadata.get('help', '')} (default {f.default})"
+    if parse is bool or parse is parse_bool:
+        p.add_argument(flag, type=parse_bool, nargs="?", const=True, default=f.default, help=help_text)
+    else:
+        p.add_argument(flag, type=parse, default=f.default, help=help_text)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="skiff-controller-manager", description=__doc__)
     add_client_flags(p)
     p.add_argument("--controllers", type=_controllers, default=["*"],
                    help=f"comma-separated: '*' for all, 'foo' enables, '-foo' disables "
                         f"(known: {', '.join(CONTROLLERS)})")
-    p.add_argument("--concurrent-deployment-syncs", type=int, default=5)
-    p.add_argument("--concurrent-replicaset-syncs", type=int, default=5)
-    p.add_argument("--concurrent-endpoint-syncs", type=int, default=5)
-    p.add_argument("--concurrent-gc-syncs", type=int, default=20)
-    p.add_argument("--concurrent-namespace-syncs", type=int, default=10)
-    p.add_argument("--node-monitor-period", type=duration, default=5.0)
-    p.add_argument("--node-monitor-grace-period", type=duration, default=40.0)
-    p.add_argument("--node-startup-grace-period", type=duration, default=60.0)
-    p.add_argument("--cluster-cidr", default="10.244.0.0/16")
-    p.add_argument("--node-cidr-mask-size", type=int, default=24)
-    p.add_argument("--allocate-node-cidrs", type=parse_bool, nargs="?", const=True, default=True)
+    for f in option_fields().values():
+        _add_option_flag(p, f)
     add_leader_election_flags(p, "kube-controller-manager")
     args = p.parse_args(argv)
     check_leader_election_flags(p, args)
     return args
 
 
-def _options(args: argparse.Namespace) -> dict:
-    return {
-        "concurrent_deployment_syncs": args.concurrent_deployment_syncs,
-        "concurrent_replicaset_syncs": args.concurrent_replicaset_syncs,
-        "concurrent_endpoint_syncs": args.concurrent_endpoint_syncs,
-        "concurrent_gc_syncs": args.concurrent_gc_syncs,
-        "concurrent_namespace_syncs": args.concurrent_namespace_syncs,
-        "node_monitor_period": args.node_monitor_period,
-        "node_monitor_grace_period": args.node_monitor_grace_period,
-        "node_startup_grace_period": args.node_startup_grace_period,
-        "cluster_cidr": args.cluster_cidr,
-        "node_cidr_mask_size": args.node_cidr_mask_size,
-        "allocate_node_cidrs": args.allocate_node_cidrs,
-    }
+def options(args: argparse.Namespace) -> dict:
+    """The controllers' options from the parsed flags."""
+    return {name: getattr(args, name) for name in option_fields()}
 
 
 async def run(args: argparse.Namespace) -> int:
     client = client_from_flags(args)
     host = socket.gethostname()
-    manager = ControllerManager(client, args.controllers, options=_options(args), host=host)
+    manager = ControllerManager(client, args.controllers, options=options(args), host=host)
     return await run_elected(client, args, manager.run, host)
 
 

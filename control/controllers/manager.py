@@ -1,57 +1,78 @@
 """The controller manager: runs the enabled controllers over shared informers.
 
-How a controller plugs in (one file per controller, no controller imports another):
+Adding a controller is adding its module here, in control/controllers/ (and its tests):
 
     # control/controllers/endpoints.py
+    @dataclass(frozen=True)
+    class EndpointsOptions:                          # each field becomes a flag of the manager
+        concurrent_endpoint_syncs: int = option(5, "Services whose endpoints are synced at once")
+
     class EndpointsController(Controller):          # control.client.controller.Controller
-        name = "endpoints"
+        name = "endpoints"                           # its name in --controllers
+        Options = EndpointsOptions
         def __init__(self, ctx: ControllerContext):
-            super().__init__(ctx.workers)
+            super().__init__(ctx, ctx.options.concurrent_endpoint_syncs)   # workers
             self.services = ctx.informers.get("Service")   # shared, started by the manager
             self.services.add_handler(**self.enqueue_handlers())   # handlers only enqueue keys
         async def reconcile(self, key: str) -> None: ...   # level-triggered, idempotent
 
-    # and one line in CONTROLLERS below:
-    "endpoints": EndpointsController,
-
-The manager builds every enabled controller first (so that they all register
-their informers and handlers), then starts each informer once, waits for the
-caches to sync and runs every controller's workers. Each controller gets its
-own EventRecorder (source `<name>-controller`, as in Kubernetes) and the
-component's flags in `ctx.options`. Failures in reconcile are retried by the
-work queue with back-off; a controller that crashes outright stops the manager
-(so the process exits and is restarted, as Kubernetes' would).
+The manager finds every Controller subclass with a name in the modules of this package. It
+builds every enabled controller first (so that they all register their informers and
+handlers), then starts each informer once, waits for the caches to sync and runs every
+controller's workers. Each controller gets its own EventRecorder (source `<name>-controller`,
+as in Kubernetes) and its typed options. Failures in reconcile are retried by the work queue
+with back-off; a controller that crashes outright stops the manager (so the process exits and
+is restarted, as Kubernetes' would).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import importlib
+import inspect
 import logging
-from collections.abc import Callable
+import pkgutil
 from typing import Any
 
+import control.controllers
 from control.client.client import Client
-from control.client.controller import Controller, ControllerContext, SharedInformers
+from control.client.controller import Controller, ControllerContext, SharedInformers, build_options
 from control.client.events import EventRecorder
-from control.controllers.deployment import DeploymentController
-from control.controllers.endpoints import EndpointsController
-from control.controllers.garbagecollector import GarbageCollector
-from control.controllers.namespace import NamespaceController
-from control.controllers.nodeipam import NodeIpamController
-from control.controllers.nodelifecycle import NodeLifecycleController
-from control.controllers.replicaset import ReplicaSetController
 
 log = logging.getLogger(__name__)
 
-CONTROLLERS: dict[str, Callable[[ControllerContext], Controller]] = {
-    "replicaset": ReplicaSetController,
-    "deployment": DeploymentController,
-    "endpoints": EndpointsController,
-    "garbagecollector": GarbageCollector,
-    "namespace": NamespaceController,
-    "nodeipam": NodeIpamController,
-    "nodelifecycle": NodeLifecycleController,
-}
+_NOT_CONTROLLER_MODULES = {"main", "manager"}  # the command itself (importing it would be a cycle)
+
+
+def discover_controllers() -> dict[str, type[Controller]]:
+    """Every named Controller subclass defined in the modules of control/controllers/, by name."""
+    found: dict[str, type[Controller]] = {}
+    for module_info in sorted(pkgutil.iter_modules(control.controllers.__path__), key=lambda m: m.name):
+        if module_info.name in _NOT_CONTROLLER_MODULES:
+            continue
+        module = importlib.import_module(f"control.controllers.{module_info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Controller) and cls.__module__ == module.__name__ and cls.name:
+                if cls.name in found:
+                    raise RuntimeError(f"two controllers named {cls.name!r}: {found[cls.name]} and {cls}")
+                found[cls.name] = cls
+    return found
+
+
+CONTROLLERS: dict[str, type[Controller]] = discover_controllers()
+
+
+def option_fields() -> dict[str, dataclasses.Field]:
+    """Every option of every controller, by field name; a name shared by two must agree."""
+    fields: dict[str, dataclasses.Field] = {}
+    for cls in CONTROLLERS.values():
+        for f in dataclasses.fields(cls.Options):
+            other = fields.get(f.name)
+            if other is not None and (other.default, other.type) != (f.default, f.type):
+                raise RuntimeError(f"option {f.name!r} declared differently by two controllers")
+            fields[f.name] = f
+    return fields
 
 
 def enabled_controllers(spec: list[str]) -> list[str]:
@@ -67,12 +88,15 @@ def enabled_controllers(spec: list[str]) -> list[str]:
 
 class ControllerManager:
     def __init__(self, client: Client, controllers: list[str] | None = None,
-                 workers: dict[str, int] | None = None, options: dict[str, Any] | None = None,
-                 informer_options: dict[str, Any] | None = None, host: str = "") -> None:
+                 options: dict[str, Any] | None = None, informer_options: dict[str, Any] | None = None,
+                 host: str = "") -> None:
+        """options: values of the controllers' Options fields by name (the rest keep their defaults)."""
         self.client = client
         self.names = enabled_controllers(controllers or ["*"])
-        self.workers = workers or {}
         self.options = options or {}
+        unknown = set(self.options) - set(option_fields())
+        if unknown:
+            raise ValueError(f"unknown controller options: {', '.join(sorted(unknown))}")
         self.informer_options = informer_options or {}
         self.host = host
         self.controllers: dict[str, Controller] = {}
@@ -83,11 +107,11 @@ class ControllerManager:
         recorders = []
         try:
             for name in self.names:
+                cls = CONTROLLERS[name]
                 recorder = EventRecorder(self.client, f"{name}-controller", self.host)
                 recorders.append(recorder)
-                ctx = ControllerContext(self.client, informers, recorder, self.workers.get(name, 1),
-                                        self.options)
-                self.controllers[name] = CONTROLLERS[name](ctx)
+                ctx = ControllerContext(self.client, informers, recorder, build_options(cls, self.options))
+                self.controllers[name] = cls(ctx)
             informers.start()
             await informers.wait_synced()
             log.info("caches synced; starting controllers: %s", ", ".join(self.names))

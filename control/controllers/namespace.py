@@ -10,27 +10,34 @@ gracefully) are waited for, as Kubernetes does.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import grpc
 
-from control.client.controller import Controller, ControllerContext, copy_of, is_being_deleted
-from control.client.kinds import KINDS
+from control.client.controller import Controller, ControllerContext, option
+from control.client.informer import copy_of
+from control.client.kinds import KINDS, Kind
+from control.client.wellknown import is_being_deleted
 
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 1.0
-# Dependents before their owners, so the garbage collector has less to chase.
-_ORDER = ["Pod", "ReplicaSet", "Deployment", "Endpoints", "Service", "ConfigMap", "Secret", "Lease", "Event",
-          "RoleBinding", "Role"]
-NAMESPACED = [KINDS[k] for k in _ORDER if KINDS[k].namespaced]
+# Every namespaced kind of the table; Pods first, as Kubernetes' deleter does, so that their
+# graceful shutdown starts early and their owners find nothing left to recreate.
+NAMESPACED: list[Kind] = sorted((k for k in KINDS.values() if k.namespaced), key=lambda k: k.kind != "Pod")
+
+
+@dataclass(frozen=True)
+class NamespaceOptions:
+    concurrent_namespace_syncs: int = option(10, "namespaces synced at once")
 
 
 class NamespaceController(Controller):
     name = "namespace"
+    Options = NamespaceOptions
 
     def __init__(self, ctx: ControllerContext) -> None:
-        super().__init__(ctx.options.get("concurrent_namespace_syncs", ctx.workers))
-        self.client = ctx.client
+        super().__init__(ctx, ctx.options.concurrent_namespace_syncs)
         self.namespaces = ctx.informers.get("Namespace")
         self.namespaces.add_handler(**self.enqueue_handlers())
 

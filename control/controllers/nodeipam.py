@@ -10,27 +10,37 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from dataclasses import dataclass
 
 import grpc
 
-from control.client.controller import Controller, ControllerContext, copy_of
+from control.client.component import parse_bool
+from control.client.controller import Controller, ControllerContext, option
 from control.client.events import WARNING
+from control.client.informer import copy_of
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class NodeIpamOptions:
+    cluster_cidr: str = option("10.244.0.0/16", "the CIDR range of pods in the cluster")
+    node_cidr_mask_size: int = option(24, "the mask size of each node's pod CIDR")
+    allocate_node_cidrs: bool = option(True, "whether pod CIDRs are allocated to nodes", parse_bool)
+
+
 class NodeIpamController(Controller):
     name = "nodeipam"
+    Options = NodeIpamOptions
 
     def __init__(self, ctx: ControllerContext) -> None:
-        super().__init__(1)  # one worker: allocation must be serial
-        self.client = ctx.client
-        self.recorder = ctx.recorder
-        self.cluster_cidr = ipaddress.ip_network(ctx.options.get("cluster_cidr", "10.244.0.0/16"))
-        self.mask = int(ctx.options.get("node_cidr_mask_size", 24))
+        super().__init__(ctx, 1)  # one worker: allocation must be serial
+        options: NodeIpamOptions = ctx.options
+        self.cluster_cidr = ipaddress.ip_network(options.cluster_cidr)
+        self.mask = options.node_cidr_mask_size
         if self.mask < self.cluster_cidr.prefixlen:
             raise ValueError(f"--node-cidr-mask-size {self.mask} is larger than the cluster CIDR {self.cluster_cidr}")
-        self.enabled = bool(ctx.options.get("allocate_node_cidrs", True))
+        self.enabled = options.allocate_node_cidrs
         self.nodes = ctx.informers.get("Node")
         self.nodes.add_handler(**self.enqueue_handlers())
         self.pending: dict[str, str] = {}  # node name -> CIDR written but not yet observed

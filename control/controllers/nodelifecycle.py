@@ -15,19 +15,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
-from control.client.controller import Controller, ControllerContext, copy_of, is_being_deleted, pod_condition
+from control.client.component import duration
+from control.client.controller import Controller, ControllerContext, option
 from control.client.events import NORMAL
+from control.client.informer import copy_of
+from control.client.wellknown import (
+    CONDITION_FALSE,
+    CONDITION_UNKNOWN,
+    NAMESPACE_NODE_LEASE,
+    NO_EXECUTE,
+    NODE_READY,
+    POD_READY,
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    get_condition,
+    is_being_deleted,
+    set_condition,
+)
 
 log = logging.getLogger(__name__)
 
-UNREACHABLE = "node.kubernetes.io/unreachable"
-NOT_READY = "node.kubernetes.io/not-ready"
-NODE_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+NODE_CONDITIONS = (NODE_READY, "MemoryPressure", "DiskPressure", "PIDPressure")
 
 
 def _seconds(ts: timestamp_pb2.Timestamp) -> float:
@@ -65,16 +79,25 @@ def eviction_time(pod: Message, taints: list[Message]) -> float | None:
     return deadline
 
 
+@dataclass(frozen=True)
+class NodeLifecycleOptions:
+    node_monitor_period: float = option(5.0, "how often nodes are checked", duration)
+    node_monitor_grace_period: float = option(
+        40.0, "how long a node may go without heartbeats before it is marked unhealthy", duration)
+    node_startup_grace_period: float = option(
+        60.0, "how long a new node may go without heartbeats before it is marked unhealthy", duration)
+
+
 class NodeLifecycleController(Controller):
     name = "nodelifecycle"
+    Options = NodeLifecycleOptions
 
     def __init__(self, ctx: ControllerContext) -> None:
-        super().__init__(ctx.workers)
-        self.client = ctx.client
-        self.recorder = ctx.recorder
-        self.period = float(ctx.options.get("node_monitor_period", 5.0))
-        self.grace = float(ctx.options.get("node_monitor_grace_period", 40.0))
-        self.startup_grace = float(ctx.options.get("node_startup_grace_period", 60.0))
+        super().__init__(ctx)
+        options: NodeLifecycleOptions = ctx.options
+        self.period = options.node_monitor_period
+        self.grace = options.node_monitor_grace_period
+        self.startup_grace = options.node_startup_grace_period
         self.nodes = ctx.informers.get("Node")
         self.leases = ctx.informers.get("Lease")
         self.pods = ctx.informers.get("Pod")
@@ -103,43 +126,41 @@ class NodeLifecycleController(Controller):
         if node is None:
             return
         ready = self._ready_status(node)
-        if ready == "Unknown" and self._stale(node):
+        if ready == CONDITION_UNKNOWN and self._stale(node):
             node = await self._mark_unknown(node)
         node = await self._sync_taints(node, ready)
         await self._evict(node)
 
     def _last_heartbeat(self, node: Message) -> float:
         beats = [_seconds(node.metadata.creation_timestamp)]
-        lease = self.leases.store.get_by_name("kube-node-lease", node.metadata.name)
+        lease = self.leases.store.get_by_name(NAMESPACE_NODE_LEASE, node.metadata.name)
         if lease is not None and lease.spec.HasField("renew_time"):
             beats.append(_seconds(lease.spec.renew_time))
-        cond = pod_condition(node, "Ready")
+        cond = get_condition(node.status, NODE_READY)
         if cond is not None and cond.HasField("last_heartbeat_time"):
             beats.append(_seconds(cond.last_heartbeat_time))
         return max(beats)
 
     def _stale(self, node: Message) -> bool:
-        cond = pod_condition(node, "Ready")
+        cond = get_condition(node.status, NODE_READY)
         grace = self.startup_grace if cond is None else self.grace
         return time.time() - self._last_heartbeat(node) > grace
 
     def _ready_status(self, node: Message) -> str:
         if self._stale(node):
-            return "Unknown"
-        cond = pod_condition(node, "Ready")
-        return cond.status if cond is not None else "Unknown"
+            return CONDITION_UNKNOWN
+        cond = get_condition(node.status, NODE_READY)
+        return cond.status if cond is not None else CONDITION_UNKNOWN
 
     async def _mark_unknown(self, node: Message) -> Message:
-        cond = pod_condition(node, "Ready")
-        if cond is not None and cond.status == "Unknown" and cond.reason == "NodeStatusUnknown":
+        cond = get_condition(node.status, NODE_READY)
+        if cond is not None and cond.status == CONDITION_UNKNOWN and cond.reason == "NodeStatusUnknown":
             return node
         updated = copy_of(node)
         now = _now_ts()
         for kind in NODE_CONDITIONS:
-            c = pod_condition(updated, kind) or updated.status.conditions.add(type=kind)
-            if c.status != "Unknown":
-                c.last_transition_time.CopyFrom(now)
-            c.status, c.reason, c.message = "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status."
+            set_condition(updated.status, kind, CONDITION_UNKNOWN, "NodeStatusUnknown",
+                          "Kubelet stopped posting node status.", now)
         log.info("node %s stopped heartbeating: marking it Unknown", node.metadata.name)
         self.recorder.event(node, NORMAL, "NodeNotReady", f"Node {node.metadata.name} status is now: NodeNotReady")
         node = await self.client.update_status(updated)
@@ -148,18 +169,18 @@ class NodeLifecycleController(Controller):
 
     async def _mark_pods_not_ready(self, node_name: str) -> None:
         for pod in self.pods.store.by_index("nodeName", node_name):
-            cond = pod_condition(pod, "Ready")
-            if cond is None or cond.status == "False":
+            cond = get_condition(pod.status, POD_READY)
+            if cond is None or cond.status == CONDITION_FALSE:
                 continue
             updated = copy_of(pod)
-            c = pod_condition(updated, "Ready")
-            c.status = "False"
+            c = get_condition(updated.status, POD_READY)
+            c.status = CONDITION_FALSE
             c.last_transition_time.CopyFrom(_now_ts())
             await self._ignore_gone(self.client.update_status(updated))
 
     async def _sync_taints(self, node: Message, ready: str) -> Message:
-        wanted = {"Unknown": UNREACHABLE, "False": NOT_READY}.get(ready)
-        keep = [t for t in node.spec.taints if t.key not in (UNREACHABLE, NOT_READY) or t.key == wanted]
+        wanted = {CONDITION_UNKNOWN: TAINT_UNREACHABLE, CONDITION_FALSE: TAINT_NOT_READY}.get(ready)
+        keep = [t for t in node.spec.taints if t.key not in (TAINT_UNREACHABLE, TAINT_NOT_READY) or t.key == wanted]
         has_wanted = any(t.key == wanted for t in keep)
         if len(keep) == len(node.spec.taints) and (wanted is None or has_wanted):
             return node
@@ -167,11 +188,11 @@ class NodeLifecycleController(Controller):
         del updated.spec.taints[:]
         updated.spec.taints.extend(keep)
         if wanted and not has_wanted:
-            updated.spec.taints.add(key=wanted, effect="NoExecute").time_added.CopyFrom(_now_ts())
+            updated.spec.taints.add(key=wanted, effect=NO_EXECUTE).time_added.CopyFrom(_now_ts())
         return await self.client.update(updated)
 
     async def _evict(self, node: Message) -> None:
-        taints = [t for t in node.spec.taints if t.effect == "NoExecute"]
+        taints = [t for t in node.spec.taints if t.effect == NO_EXECUTE]
         if not taints:
             return
         next_check: float | None = None

@@ -12,35 +12,37 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf.message import Message
 
 from control.client import controllerref
-from control.client.controller import (
-    Controller,
-    ControllerContext,
-    Expectations,
-    controller_ref,
-    copy_of,
-    is_being_deleted,
-    is_pod_active,
-    is_pod_available,
-    is_pod_ready,
-    new_controller_ref,
-    pod_condition,
-)
+from control.client.controller import Controller, ControllerContext, option
+from control.client.controllerref import controller_ref, new_controller_ref, resolve_controller_ref
 from control.client.events import NORMAL, WARNING
+from control.client.expectations import Expectations
 from control.client.informer import key_of
 from control.client.kinds import KINDS
+from control.client.podutil import is_pod_active, is_pod_available, is_pod_ready
 from control.client.selectors import from_label_selector
+from control.client.wellknown import (
+    CONDITION_TRUE,
+    POD_PENDING,
+    POD_READY,
+    POD_RUNNING,
+    POD_UNKNOWN,
+    REPLICA_FAILURE,
+    get_condition,
+    is_being_deleted,
+)
 from skiff.v1 import apps_pb2, meta_pb2, pod_pb2
 
 log = logging.getLogger(__name__)
 
 BURST_REPLICAS = 500  # Kubernetes' limit of creations/deletions per sync
 _POD = KINDS["Pod"]
-_PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
+_PHASE_RANK = {POD_PENDING: 0, POD_UNKNOWN: 1, POD_RUNNING: 2}
 
 
 class ManageError(Exception):
@@ -53,35 +55,29 @@ class ManageError(Exception):
         super().__init__(f"{reason}: {self.message}")
 
 
+@dataclass(frozen=True)
+class ReplicaSetOptions:
+    concurrent_replicaset_syncs: int = option(5, "ReplicaSets synced at once")
+
+
 class ReplicaSetController(Controller):
     name = "replicaset"
+    Options = ReplicaSetOptions
 
     def __init__(self, ctx: ControllerContext) -> None:
-        super().__init__(ctx.options.get("concurrent_replicaset_syncs", ctx.workers))
-        self.client = ctx.client
-        self.recorder = ctx.recorder
+        super().__init__(ctx, ctx.options.concurrent_replicaset_syncs)
         self.replicasets = ctx.informers.get("ReplicaSet")
         self.pods = ctx.informers.get("Pod")
         self.expectations = Expectations()
         self.replicasets.add_handler(**self.enqueue_handlers())
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+        self._enqueue_matching = self.enqueue_selecting(self.replicasets)  # orphans: who may adopt
 
-    # --- event handlers: only enqueue keys ---------------------------------
+    # --- event handlers: only enqueue keys; pods also count towards expectations --------
 
     def _owner_key(self, pod: Message) -> str | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.kind != "ReplicaSet":
-            return None
-        rs = self.replicasets.store.get_by_name(pod.metadata.namespace, ref.name)
-        if rs is None or rs.metadata.uid != ref.uid:
-            return None
-        return key_of(rs)
-
-    def _enqueue_matching(self, pod: Message) -> None:
-        """An orphan: wake every ReplicaSet that might adopt it."""
-        for rs in self.replicasets.store.by_index("namespace", pod.metadata.namespace):
-            if from_label_selector(rs.spec.selector).matches(pod.metadata.labels):
-                self.enqueue(rs)
+        rs = resolve_controller_ref(pod, "ReplicaSet", self.replicasets.store)
+        return key_of(rs) if rs is not None else None
 
     def _pod_added(self, pod: Message) -> None:
         if is_being_deleted(pod):
@@ -197,17 +193,8 @@ class ReplicaSetController(Controller):
 
     async def _update_status(self, rs: Message, pods: list[Message], error: ManageError | None) -> None:
         status = calculate_status(rs, [p for p in pods if is_pod_active(p)], error)
-        if status == rs.status:
-            return
-        updated = copy_of(rs)
-        updated.status.CopyFrom(status)
-        try:
-            await self.client.update_status(updated)
-        except grpc.aio.AioRpcError as e:
-            # ABORTED: our copy is stale; the newer version's watch event brings us back here.
-            if e.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED):
-                return
-            raise
+        if status != rs.status:
+            await self.write_status(rs, status)
 
 
 # --- pure helpers -----------------------------------------------------------
@@ -256,7 +243,7 @@ def pods_to_delete(pods: list[Message], count: int) -> list[Message]:
 
 def _deletion_rank(pod: Message, per_node: Counter) -> tuple:
     ready = is_pod_ready(pod)
-    cond = pod_condition(pod, "Ready")
+    cond = get_condition(pod.status, POD_READY)
     ready_since = cond.last_transition_time.ToNanoseconds() if ready and cond is not None else 0
     restarts = sum(c.restart_count for c in pod.status.container_statuses)
     created = pod.metadata.creation_timestamp.ToNanoseconds() if pod.metadata.HasField(
@@ -279,11 +266,11 @@ def calculate_status(rs: Message, active: list[Message],
         ready_replicas=sum(is_pod_ready(p) for p in active),
         available_replicas=_available(active, rs),
         observed_generation=rs.metadata.generation)
-    failure = next((c for c in rs.status.conditions if c.type == "ReplicaFailure"), None)
+    failure = get_condition(rs.status, REPLICA_FAILURE)
     if error is not None:
-        cond = status.conditions.add(type="ReplicaFailure", status="True", reason=error.reason,
+        cond = status.conditions.add(type=REPLICA_FAILURE, status=CONDITION_TRUE, reason=error.reason,
                                      message=error.message)
-        if failure is not None and failure.status == "True":
+        if failure is not None and failure.status == CONDITION_TRUE:
             cond.last_transition_time.CopyFrom(failure.last_transition_time)
         else:
             cond.last_transition_time.GetCurrentTime()

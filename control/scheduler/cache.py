@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from control.client.wellknown import PREFER_NO_SCHEDULE
 from control.scheduler.framework import NodeInfo, Snapshot
 from control.scheduler.podinfo import PodInfo
 from skiff.v1 import core_pb2
@@ -45,7 +46,7 @@ class Cache:
         if name not in self.snapshot.nodes:
             self.snapshot.nodes[name] = info
             self._node_infos = None
-        if any(t.effect == "PreferNoSchedule" for t in info.taints):
+        if any(t.effect == PREFER_NO_SCHEDULE for t in info.taints):
             self.snapshot.prefer_no_schedule_nodes.add(name)
         else:
             self.snapshot.prefer_no_schedule_nodes.discard(name)

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from control.client.wellknown import (
+    CONDITION_FALSE,
+    CONDITION_UNKNOWN,
+    NO_SCHEDULE,
+    NODE_READY,
+    SCHEDULING_EFFECTS,
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
+    get_condition,
+)
 from control.scheduler import interpod
 from control.scheduler.framework import SKIP, SUCCESS, FilterPlugin, NodeInfo, Snapshot, Status, unschedulable
 from control.scheduler.matching import first_untolerated, tolerated
@@ -16,26 +27,19 @@ ERR_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 ERR_PORTS = "node(s) didn't have free ports for the requested pod ports"
 ERR_TOO_MANY_PODS = "Too many pods"
 
-TAINT_NOT_READY = "node.kubernetes.io/not-ready"
-TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
-TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 
 
 def _ready_status(node: NodeInfo) -> str:
-    if node.node is None:
-        return "Unknown"
-    for c in node.node.status.conditions:
-        if c.type == "Ready":
-            return c.status
-    return "Unknown"
+    c = get_condition(node.node.status, NODE_READY) if node.node is not None else None
+    return c.status if c is not None else CONDITION_UNKNOWN
 
 
 def node_ready(pod: PodInfo, node: NodeInfo, state: Any = None) -> Status:
     """Ready=True, or the pod tolerates the taint the node lifecycle puts on such a node."""
     if node.ready:
         return SUCCESS
-    key = TAINT_NOT_READY if _ready_status(node) == "False" else TAINT_UNREACHABLE
-    if tolerated(pod.tolerations, core_pb2.Taint(key=key, effect="NoSchedule")):
+    key = TAINT_NOT_READY if _ready_status(node) == CONDITION_FALSE else TAINT_UNREACHABLE
+    if tolerated(pod.tolerations, core_pb2.Taint(key=key, effect=NO_SCHEDULE)):
         return SUCCESS
     return unschedulable("NodeReady", ERR_NOT_READY, unresolvable=True)
 
@@ -44,7 +48,7 @@ def node_unschedulable(pod: PodInfo, node: NodeInfo, state: Any = None) -> Statu
     """A cordoned node takes only pods tolerating node.kubernetes.io/unschedulable:NoSchedule."""
     if not node.unschedulable:
         return SUCCESS
-    if tolerated(pod.tolerations, core_pb2.Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule")):
+    if tolerated(pod.tolerations, core_pb2.Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)):
         return SUCCESS
     return unschedulable("NodeUnschedulable", ERR_UNSCHEDULABLE, unresolvable=True)
 
@@ -52,7 +56,7 @@ def node_unschedulable(pod: PodInfo, node: NodeInfo, state: Any = None) -> Statu
 def taint_toleration(pod: PodInfo, node: NodeInfo, state: Any = None) -> Status:
     if not node.taints:
         return SUCCESS
-    taint = first_untolerated(node.taints, pod.tolerations, ("NoSchedule", "NoExecute"))
+    taint = first_untolerated(node.taints, pod.tolerations, SCHEDULING_EFFECTS)
     if taint is None:
         return SUCCESS
     return unschedulable("TaintToleration", f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}",

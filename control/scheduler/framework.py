@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from control.client.wellknown import LABEL_HOSTNAME, NODE_READY, SCHEDULING_EFFECTS, condition_is_true
 from control.scheduler.podinfo import PodInfo, Resources
 from skiff.v1 import core_pb2
 
 MAX_NODE_SCORE = 100
-HOSTNAME_LABEL = "kubernetes.io/hostname"
 
 
 class Code(enum.IntEnum):
@@ -84,11 +84,11 @@ class NodeInfo:
         self.labels = dict(node.metadata.labels)
         self.taints = list(node.spec.taints)
         self.unschedulable = node.spec.unschedulable
-        self.ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+        self.ready = condition_is_true(node.status, NODE_READY)
         self.allocatable = Resources.from_node_allocatable(node.status.allocatable)
         # Ready, schedulable and untainted: node-level filters pass whatever the pod tolerates.
         self.admits_all = self.ready and not self.unschedulable and not any(
-            t.effect in ("NoSchedule", "NoExecute") for t in self.taints)
+            t.effect in SCHEDULING_EFFECTS for t in self.taints)
         self._changed()
 
     def _changed(self) -> None:
@@ -98,7 +98,7 @@ class NodeInfo:
     def topology_value(self, key: str) -> str | None:
         """The node's value for a topology key; the hostname falls back to the node name."""
         value = self.labels.get(key)
-        if value is None and key == HOSTNAME_LABEL:
+        if value is None and key == LABEL_HOSTNAME:
             return self.name
         return value
 

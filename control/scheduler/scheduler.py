@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.client import Client
 from control.client.events import NORMAL, WARNING, EventRecorder
 from control.client.informer import Informer
+from control.client.wellknown import (
+    CONDITION_FALSE,
+    NODE_READY,
+    POD_SCHEDULED,
+    get_condition,
+    is_terminal,
+    set_condition,
+)
 from control.scheduler.algorithm import Algorithm, FitError, NoNodesAvailableError
 from control.scheduler.cache import Cache
 from control.scheduler.filters import default_filters
@@ -24,7 +30,7 @@ from control.scheduler.framework import Profile
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.queue import QueueClosed, QueuedPod, SchedulingQueue
 from control.scheduler.scores import default_scores
-from skiff.v1 import core_pb2, meta_pb2, pod_pb2
+from skiff.v1 import core_pb2, pod_pb2
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +42,6 @@ _STALE_CODES = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED, gr
 
 def pod_key(pod: pod_pb2.Pod) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
-
-
-def is_terminal(pod: pod_pb2.Pod) -> bool:
-    return pod.status.phase in ("Succeeded", "Failed")
-
-
-def _now() -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(time.time_ns())
-    return ts
 
 
 class Scheduler:
@@ -221,7 +217,7 @@ class Scheduler:
 
     def _report_failure(self, pod: pod_pb2.Pod, reason: str, message: str) -> None:
         self.recorder.event(pod, WARNING, "FailedScheduling", message)
-        if not _has_condition(pod, "False", reason, message):
+        if not _has_condition(pod, CONDITION_FALSE, reason, message):
             self._spawn(self._set_pod_scheduled_false(pod, reason, message))
 
     async def _set_pod_scheduled_false(self, pod: pod_pb2.Pod, reason: str, message: str) -> None:
@@ -229,7 +225,7 @@ class Scheduler:
         for _ in range(3):
             updated = pod_pb2.Pod()
             updated.CopyFrom(pod)
-            set_condition(updated.status, "PodScheduled", "False", reason, message)
+            set_condition(updated.status, POD_SCHEDULED, CONDITION_FALSE, reason, message)
             try:
                 await self.client.update_status(updated)
                 return
@@ -262,26 +258,15 @@ class Scheduler:
 
 
 def _has_condition(pod: pod_pb2.Pod, status: str, reason: str, message: str) -> bool:
-    return any(c.type == "PodScheduled" and c.status == status and c.reason == reason and c.message == message
-               for c in pod.status.conditions)
-
-
-def set_condition(status: pod_pb2.PodStatus, type_: str, value: str, reason: str, message: str) -> None:
-    """Sets a pod condition; lastTransitionTime moves only when the status flips."""
-    for c in status.conditions:
-        if c.type == type_:
-            if c.status != value:
-                c.last_transition_time.CopyFrom(_now())
-            c.status, c.reason, c.message = value, reason, message
-            return
-    status.conditions.append(meta_pb2.Condition(type=type_, status=value, reason=reason, message=message,
-                                                last_transition_time=_now()))
+    c = get_condition(pod.status, POD_SCHEDULED)
+    return c is not None and (c.status, c.reason, c.message) == (status, reason, message)
 
 
 def scheduling_properties_changed(old: core_pb2.Node, new: core_pb2.Node) -> bool:
     """Node changes that may let a waiting pod fit (heartbeats alone don't)."""
     def ready(n: core_pb2.Node) -> str:
-        return next((c.status for c in n.status.conditions if c.type == "Ready"), "")
+        c = get_condition(n.status, NODE_READY)
+        return c.status if c is not None else ""
 
     return (old.spec.unschedulable != new.spec.unschedulable
             or dict(old.status.allocatable) != dict(new.status.allocatable)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from control.client.wellknown import PREFER_NO_SCHEDULE
 from control.scheduler import interpod
 from control.scheduler.framework import (
     MAX_NODE_SCORE,
@@ -83,7 +84,7 @@ def node_affinity(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
 def taint_toleration_pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
     if not snapshot.prefer_no_schedule_nodes:
         return SKIP  # every node would score the same
-    return [t for t in pod.tolerations if t.effect in ("", "PreferNoSchedule")]
+    return [t for t in pod.tolerations if t.effect in ("", PREFER_NO_SCHEDULE)]
 
 
 def taint_toleration(pod: PodInfo, node: NodeInfo, tolerations: list) -> int:
@@ -91,7 +92,7 @@ def taint_toleration(pod: PodInfo, node: NodeInfo, tolerations: list) -> int:
     if not node.taints:
         return 0
     return sum(1 for taint in node.taints
-               if taint.effect == "PreferNoSchedule" and not tolerated(tolerations, taint))
+               if taint.effect == PREFER_NO_SCHEDULE and not tolerated(tolerations, taint))
 
 
 def _non_zero_cpu_memory(pod: PodInfo) -> tuple[int, int]:

@@ -7,20 +7,21 @@ on it, which is all the scheduler looks at (kube-scheduler's perf tests do the s
 from __future__ import annotations
 
 from control.client.kinds import KINDS
+from control.client.wellknown import CONDITION_TRUE, LABEL_HOSTNAME, NODE_READY
 from skiff.v1 import core_pb2, meta_pb2, pod_pb2
 
 
 def make_node(name: str, cpu: str = "4", memory: str = "32Gi", pods: str = "110",
               labels: dict[str, str] | None = None, taints: list[tuple[str, str, str]] | None = None,
-              ready: str = "True", unschedulable: bool = False, extra: dict[str, str] | None = None,
+              ready: str = CONDITION_TRUE, unschedulable: bool = False, extra: dict[str, str] | None = None,
               ) -> core_pb2.Node:
     allocatable = {"cpu": cpu, "memory": memory, "pods": pods, **(extra or {})}
     node = KINDS["Node"].new(
-        metadata=meta_pb2.ObjectMeta(name=name, labels={"kubernetes.io/hostname": name, **(labels or {})}),
+        metadata=meta_pb2.ObjectMeta(name=name, labels={LABEL_HOSTNAME: name, **(labels or {})}),
         spec=core_pb2.NodeSpec(unschedulable=unschedulable,
                                taints=[core_pb2.Taint(key=k, value=v, effect=e) for k, v, e in taints or []]),
         status=core_pb2.NodeStatus(capacity=allocatable, allocatable=allocatable,
-                                   conditions=[meta_pb2.Condition(type="Ready", status=ready)]))
+                                   conditions=[meta_pb2.Condition(type=NODE_READY, status=ready)]))
     return node
 
 

@@ -9,9 +9,19 @@ import contextlib
 from google.protobuf.message import Message
 
 from control.client.client import Client
-from control.client.controller import controller_ref, is_being_deleted, is_pod_ready
+from control.client.controllerref import controller_ref
 from control.client.convert import from_dict
 from control.client.informer import Informer
+from control.client.podutil import is_pod_ready
+from control.client.wellknown import (
+    ANNOTATION_DESIRED_REPLICAS,
+    ANNOTATION_MAX_REPLICAS,
+    ANNOTATION_REVISION,
+    ANNOTATION_REVISION_HISTORY,
+    LABEL_POD_TEMPLATE_HASH,
+    get_condition,
+    is_being_deleted,
+)
 from control.controllers import deployment_rollout as r
 from tests.fixtures.procs import eventually
 from tests.integration.test_replicaset import HollowNode, controllers, live_pods, new_namespace, scale, template
@@ -37,7 +47,7 @@ async def set_image(client: Client, name: str, ns: str, image: str) -> None:
 
 
 def condition(d: Message, type_: str) -> tuple[str, str]:
-    cond = r.get_condition(d.status, type_)
+    cond = get_condition(d.status, type_)
     return (cond.status, cond.reason) if cond is not None else ("", "")
 
 
@@ -70,7 +80,7 @@ class PodWatch:
                 if not is_being_deleted(p) and p.status.phase not in ("Succeeded", "Failed")]
         self.max_total = max(self.max_total, len(pods))
         self.min_available = min(self.min_available, sum(is_pod_ready(p) for p in pods))
-        hashes = {p.metadata.labels.get(r.HASH_LABEL) for p in pods}
+        hashes = {p.metadata.labels.get(LABEL_POD_TEMPLATE_HASH) for p in pods}
         self.both_templates_seen |= len(hashes) > 1
 
     def reset(self) -> None:
@@ -102,7 +112,7 @@ async def _rolling_update(client: Client, strategy: dict | None, surge: int, una
 
         async def second_rollout() -> bool:
             d = await client.get("Deployment", "web", ns)
-            return d.metadata.annotations.get(r.REVISION) == "2" and await rolled_out(client, "web", ns)
+            return d.metadata.annotations.get(ANNOTATION_REVISION) == "2" and await rolled_out(client, "web", ns)
         await eventually(second_rollout, timeout=30, what="rolling update to finish")
         assert watch.min_available >= 4 - unavailable, watch.min_available
         assert watch.max_total <= 4 + surge, watch.max_total
@@ -112,15 +122,16 @@ async def _rolling_update(client: Client, strategy: dict | None, surge: int, una
         (old_name,) = first
         new_name = next(n for n in rss if n != old_name)
         new, old = rss[new_name], rss[old_name]
-        pod_hash = new.metadata.labels[r.HASH_LABEL]
+        pod_hash = new.metadata.labels[LABEL_POD_TEMPLATE_HASH]
         assert new_name == f"web-{pod_hash}"
-        assert new.spec.selector.match_labels[r.HASH_LABEL] == pod_hash
-        assert new.spec.template.metadata.labels[r.HASH_LABEL] == pod_hash
-        assert new.metadata.annotations[r.REVISION] == "2" and old.metadata.annotations[r.REVISION] == "1"
-        assert new.metadata.annotations[r.DESIRED_REPLICAS] == "4"
-        assert new.metadata.annotations[r.MAX_REPLICAS] == str(4 + surge)
+        assert new.spec.selector.match_labels[LABEL_POD_TEMPLATE_HASH] == pod_hash
+        assert new.spec.template.metadata.labels[LABEL_POD_TEMPLATE_HASH] == pod_hash
+        assert new.metadata.annotations[ANNOTATION_REVISION] == "2"
+        assert old.metadata.annotations[ANNOTATION_REVISION] == "1"
+        assert new.metadata.annotations[ANNOTATION_DESIRED_REPLICAS] == "4"
+        assert new.metadata.annotations[ANNOTATION_MAX_REPLICAS] == str(4 + surge)
         assert old.spec.replicas == 0 and new.spec.replicas == 4
-        assert all(p.metadata.labels[r.HASH_LABEL] == pod_hash for p in await live_pods(client, ns))
+        assert all(p.metadata.labels[LABEL_POD_TEMPLATE_HASH] == pod_hash for p in await live_pods(client, ns))
         assert controller_ref(new).name == "web" and controller_ref(new).kind == "Deployment"
 
 
@@ -163,7 +174,7 @@ async def test_rollback_reuses_the_old_replicaset_and_bumps_its_revision(client)
 
         async def at_revision(rev: str) -> bool:
             d = await client.get("Deployment", "web", ns)
-            return d.metadata.annotations.get(r.REVISION) == rev and await rolled_out(client, "web", ns)
+            return d.metadata.annotations.get(ANNOTATION_REVISION) == rev and await rolled_out(client, "web", ns)
         await eventually(lambda: at_revision("2"), timeout=20, what="v2")
 
         # What `skiffctl rollout undo` does: copy revision 1's template, minus the hash label.
@@ -172,15 +183,15 @@ async def test_rollback_reuses_the_old_replicaset_and_bumps_its_revision(client)
         async def undo() -> bool:
             d = await client.get("Deployment", "web", ns)
             d.spec.template.CopyFrom(v1.spec.template)
-            del d.spec.template.metadata.labels[r.HASH_LABEL]
+            del d.spec.template.metadata.labels[LABEL_POD_TEMPLATE_HASH]
             await client.update(d)
             return True
         await eventually(undo, what="undo")
         await eventually(lambda: at_revision("3"), timeout=20, what="rollback to finish")
         rss = await replicasets(client, ns)
         assert len(rss) == 2  # no new ReplicaSet
-        assert rss[v1_name].metadata.annotations[r.REVISION] == "3"
-        assert rss[v1_name].metadata.annotations[r.REVISION_HISTORY] == "1"
+        assert rss[v1_name].metadata.annotations[ANNOTATION_REVISION] == "3"
+        assert rss[v1_name].metadata.annotations[ANNOTATION_REVISION_HISTORY] == "1"
         assert rss[v1_name].spec.replicas == 2
         assert all(p.spec.containers[0].image == "busybox:1" for p in await live_pods(client, ns))
 
@@ -196,7 +207,7 @@ async def test_revision_history_limit_deletes_oldest_unused_replicasets(client):
 
         async def trimmed() -> bool:
             rss = await replicasets(client, ns)
-            revisions = sorted(int(rs.metadata.annotations[r.REVISION]) for rs in rss.values())
+            revisions = sorted(int(rs.metadata.annotations[ANNOTATION_REVISION]) for rs in rss.values())
             return revisions == [3, 4] and await rolled_out(client, "web", ns)
         await eventually(trimmed, timeout=20, what="only the current and one old ReplicaSet")
 
@@ -213,7 +224,7 @@ async def test_progress_deadline_exceeded(client):
                 condition(d, "Available") == ("False", r.MIN_UNAVAILABLE)
         await eventually(timed_out, timeout=15, what="ProgressDeadlineExceeded")
         d = await client.get("Deployment", "web", ns)
-        assert r.get_condition(d.status, "Progressing").message.endswith("has timed out progressing.")
+        assert get_condition(d.status, "Progressing").message.endswith("has timed out progressing.")
         assert d.status.unavailable_replicas == 2
 
         await set_image(client, "web", ns, "busybox:2")  # a fix makes it progress again
@@ -240,7 +251,7 @@ async def test_scaling_mid_rollout_is_proportional(client):
         # 10 more allowed (20 + 3 - 13): old 8·23/13 ≈ 14, new 5·23/13 ≈ 9.
         await eventually(lambda: sizes({True: 14, False: 9}), timeout=20, what="proportional scale-up")
         rss = await replicasets(client, ns)
-        assert {rs.metadata.annotations[r.DESIRED_REPLICAS] for rs in rss.values()} == {"20"}
+        assert {rs.metadata.annotations[ANNOTATION_DESIRED_REPLICAS] for rs in rss.values()} == {"20"}
 
 
 async def test_paused_deployment_does_not_roll_out(client):
@@ -314,13 +325,13 @@ def test_new_replicaset_size_respects_surge():
 def test_rollback_bumps_revision_and_keeps_history():
     d = deployment("d", "ns", 1)
     rs = from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                    "metadata": {"annotations": {r.REVISION: "1"}}})
+                    "metadata": {"annotations": {ANNOTATION_REVISION: "1"}}})
     assert r.set_new_rs_annotations(d, rs, 3, exists=True)
-    assert rs.metadata.annotations[r.REVISION] == "3"
-    assert rs.metadata.annotations[r.REVISION_HISTORY] == "1"
+    assert rs.metadata.annotations[ANNOTATION_REVISION] == "3"
+    assert rs.metadata.annotations[ANNOTATION_REVISION_HISTORY] == "1"
     assert not r.set_new_rs_annotations(d, rs, 2, exists=True)  # never goes backwards
     assert r.set_new_rs_annotations(d, rs, 5, exists=True)
-    assert rs.metadata.annotations[r.REVISION_HISTORY] == "1,3"
+    assert rs.metadata.annotations[ANNOTATION_REVISION_HISTORY] == "1,3"
 
 
 async def test_hash_collision_bumps_collision_count(client):

@@ -12,9 +12,10 @@ import grpc
 from google.protobuf.message import Message
 
 from control.client.client import Client
-from control.client.controller import controller_ref, is_being_deleted
+from control.client.controllerref import controller_ref
 from control.client.convert import from_dict
 from control.client.informer import Informer, key_of
+from control.client.wellknown import is_being_deleted
 from control.client.workqueue import WorkQueue, run_workers
 from control.controllers.manager import ControllerManager
 from control.controllers.replicaset import pods_to_delete, slow_start_batch

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from control.client.client import Client
+from control.client.wellknown import set_condition
 from control.scheduler.queue import ACTIVE, UNSCHEDULABLE
-from control.scheduler.scheduler import Scheduler, scheduling_properties_changed, set_condition
+from control.scheduler.scheduler import Scheduler, scheduling_properties_changed
 from control.scheduler.testing import make_node, make_pod
 from skiff.v1 import core_pb2, pod_pb2
 
