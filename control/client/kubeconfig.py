@@ -102,7 +102,9 @@ def config_from_mapping(data: dict, base_dir: str) -> ClientConfig:
             raise ConfigError(f"unknown key {key!r} (known keys: {known})")
         if value is None:
             continue
-        if key == "server" and isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        if key == "server" and isinstance(value, list):
+            if not value or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError("server: must be HOST:PORT or a list of them")
             value = ",".join(value)
         if key == "insecure":
             if not isinstance(value, bool):

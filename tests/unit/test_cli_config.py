@@ -9,6 +9,7 @@ from control.cli.context import parse_resources
 from control.cli.errors import CommandError
 from control.cli.main import parse_args
 from control.client.kinds import UnknownKindError
+from control.client.kubeconfig import failover_target
 
 
 def test_config_file_env_and_overrides(tmp_path, monkeypatch):
@@ -40,12 +41,27 @@ def test_credential_flags_override_the_file(tmp_path, monkeypatch):
 
 def test_bad_config(tmp_path):
     path = tmp_path / "config"
-    path.write_text("server: [a, b]\n")
+    path.write_text("server: [a, {b: 1}]\n")
+    with pytest.raises(ConfigError, match="server: must be HOST:PORT or a list of them"):
+        load_config(str(path))
+    path.write_text("server: {a: b}\n")
     with pytest.raises(ConfigError, match="server: must be a non-empty string"):
         load_config(str(path))
     path.write_text("- just a list\n")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_config(str(path))
+
+
+def test_several_servers(tmp_path):
+    path = tmp_path / "config"
+    path.write_text("server: [10.0.0.1:6443, 'https://10.0.0.2:6443']\n")
+    assert load_config(str(path)).target == "10.0.0.1:6443,10.0.0.2:6443"
+    path.write_text("server: 10.0.0.1:6443, 10.0.0.2:6443\n")
+    assert load_config(str(path)).target == "10.0.0.1:6443,10.0.0.2:6443"
+    assert failover_target("10.0.0.1:6443,[::1]:6443,10.0.0.2:1") == "ipv4:10.0.0.1:6443,10.0.0.2:1"
+    assert failover_target("[::1]:6443,[::2]:6443") == "ipv6:[::1]:6443,[::2]:6443"
+    with pytest.raises(ConfigError, match="expected HOST:PORT"):
+        failover_target("10.0.0.1,10.0.0.2:1")
 
 
 def test_resource_arguments():

@@ -49,7 +49,7 @@ def test_skiffconfig_names_the_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("server: [a, b]\n", "server: must be a non-empty string"),
+    ("server: [a, {b: 1}]\n", "server: must be HOST:PORT or a list of them"),
     ("namespace: ''\n", "namespace: must be a non-empty string"),
     ("token: 12\n", "token: must be a non-empty string"),
     ("client-key: {a: 1}\n", "client-key: must be a non-empty string"),

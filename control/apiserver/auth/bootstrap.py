@@ -113,18 +113,18 @@ def _scheduler_rules() -> list[rbac_pb2.PolicyRule]:
 
 
 def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
-    """The controllers create and update what they own, the garbage collector and the namespace
-    controller delete any namespaced object, and every controller writes status: so every namespaced
-    kind and every status subresource of the table."""
+    """The controllers create and update what they own, the namespace controller deletes any
+    namespaced object, the garbage collector any object of any kind (it also updates ownerReferences
+    and finalizers), and every controller writes status: so the whole table."""
     namespaced = [k for k in KINDS.values() if k.namespaced]
     return [
         # Informers, the garbage collector's owner lookups, the namespace controller's sweep.
         rule(READ, ["*"], ["*"]),
         rule(["create"], [COORDINATION], ["leases"]),
         rule(["get", "update"], [COORDINATION], ["leases"], ("kube-controller-manager",)),
-        *_rules(WRITE, namespaced, lambda k: [k.plural]),
+        *_rules(["create"], namespaced, lambda k: [k.plural]),
+        *_rules(["delete", "deletecollection", "patch", "update"], list(KINDS.values()), lambda k: [k.plural]),
         *_rules(["update", "patch"], list(KINDS.values()), lambda k: [f"{k.plural}/status"] if k.has_status else []),
-        rule(["update", "patch"], [CORE], ["nodes", "namespaces"]),
     ]
 
 
