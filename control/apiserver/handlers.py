@@ -128,16 +128,10 @@ class ResourceHandlers:
     # -- get --------------------------------------------------------------
 
     async def get(self, namespace: str, name: str) -> Message:
-        namespace = self.namespace_of(namespace)
-        try:
-            await self.cache.wait_consistent()
-        except TimeoutError:
-            log.warning("%s cache is behind; reading etcd", self.kind.plural)
-            return await self._stored(namespace, name)
-        obj = self.cache.get(namespace, name)
-        if obj is None:
-            raise self.not_found(name)
-        return obj
+        """A quorum read from etcd, as kube-apiserver's Get without a resourceVersion: it sees every
+        acknowledged write, whichever apiserver made it. (Serving it from the watch cache would need
+        etcd's progress notifications, which etcd before 3.4.31 may send ahead of the events.)"""
+        return await self._stored(self.namespace_of(namespace), name)
 
     async def _stored(self, namespace: str, name: str) -> Message:
         try:

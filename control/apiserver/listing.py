@@ -82,7 +82,7 @@ class Lister:
         result = self.kind.list_message(api_version=self.kind.api_version, kind=f"{self.kind.kind}List")
         if request.limit == 0 and not request.continue_token:
             try:
-                await self.cache.wait_consistent()
+                await self.cache.wait_fresh()
                 items, revision = self.cache.snapshot()
             except TimeoutError:  # the cache is behind: a consistent read from etcd instead
                 items, revision = await self.api.storage.list(self.kind, request.namespace
@@ -140,10 +140,7 @@ class Lister:
             self.cache.unsubscribe(watcher)
 
     async def _watch_start(self, resource_version: str) -> int | None:
-        if resource_version == "":
-            await self.cache.wait_consistent()
-            return None
-        if resource_version == "0":  # "any": the cache as it is, with this apiserver's own writes
+        if resource_version in ("", "0"):
             await self.cache.wait_fresh()
             return None
         try:

@@ -24,10 +24,11 @@ from control.apiserver.storage import EtcdTLS, Storage, StorageError
 from control.apiserver.watchcache import WatchCache
 from control.client.component import duration
 from control.client.kinds import KINDS
+from control.client.wellknown import NAMESPACE_DEFAULT, NAMESPACE_NODE_LEASE, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM
 
 log = logging.getLogger("skiff-apiserver")
 
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+SYSTEM_NAMESPACES = (NAMESPACE_DEFAULT, NAMESPACE_SYSTEM, NAMESPACE_PUBLIC, NAMESPACE_NODE_LEASE)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -206,11 +206,6 @@ class KindCache:
                 except TimeoutError:
                     continue
 
-    async def wait_consistent(self, timeout: float = 10.0) -> None:
-        """Waits until the cache has seen everything etcd had when called, whichever apiserver wrote
-        it (Kubernetes' consistent reads from the cache: etcd's current revision, then the cache)."""
-        await self.wait_fresh(await self.storage.current_revision(), timeout)
-
     def get(self, namespace: str, name: str) -> Message | None:
         return self.objects.get(f"{namespace}/{name}")
 

