@@ -61,20 +61,42 @@ class Leadership:
         return any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
 
 
+class WatchedClient(Client):
+    """A client that counts its reads of Leases and signals when an Update is sent and answered."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target, make_channel(target, load_client_config(), CHANNEL_OPTIONS + FAST_RECONNECT))
+        self.reads = 0
+        self.sent = asyncio.Event()
+        self.answered = asyncio.Event()
+
+    async def get(self, *args, **kwargs):
+        self.reads += 1
+        return await super().get(*args, **kwargs)
+
+    async def update(self, obj, *args, **kwargs):
+        self.sent.set()
+        result = await super().update(obj, *args, **kwargs)
+        self.answered.set()
+        return result
+
+
 async def lease(client: Client, name: str) -> coordination_pb2.Lease:
     return await client.get("Lease", name, "kube-system")
 
 
-async def test_one_leader_then_release_hands_over_at_once(client):
+async def test_one_leader_then_release_hands_over_at_once(client, apiserver):
     name = f"le-{uuid.uuid4().hex[:6]}"
     record = Leadership()
     slow = {"lease_duration": 6, "renew_deadline": 4, "retry_period": 0.2}  # expiry can't be mistaken for release
+    b_client = WatchedClient(apiserver.target)
     a = LeaderElector(client, name, "a", **slow)
-    b = LeaderElector(client, name, "b", **slow)
+    b = LeaderElector(b_client, name, "b", **slow)
     task_a = asyncio.create_task(a.run(record.lead("a")))
     await eventually(lambda: _async(record.current == {"a"}), what="a to lead")
     task_b = asyncio.create_task(b.run(record.lead("b")))
-    await asyncio.sleep(1.0)  # many of b's retry periods: b must not take over from a live leader
+    # b has tried five times (read the lease held by a live leader) and must not have taken over.
+    await eventually(lambda: _async(b_client.reads >= 5), what="b's attempts to acquire")
     assert record.current == {"a"} and (await lease(client, name)).spec.holder_identity == "a"
 
     task_a.cancel()  # clean shutdown releases the lease
@@ -88,7 +110,35 @@ async def test_one_leader_then_release_hands_over_at_once(client):
     assert not record.overlaps()
     task_b.cancel()
     await asyncio.gather(task_b, return_exceptions=True)
+    await b_client.close()
     assert (await lease(client, name)).spec.holder_identity == ""
+
+
+@pytest.mark.parametrize("moment", ["in_flight", "just_answered"])
+async def test_shutdown_releases_even_right_after_a_renewal(apiserver, moment):
+    """client-go's ReleaseOnCancel: cancelling while a renewal is on the wire, or the instant it was
+    written, must still leave the Lease released (its own renewal must not make the release ABORTED)."""
+    watcher = WatchedClient(apiserver.target)
+    name = f"le-{uuid.uuid4().hex[:6]}"
+    record = Leadership()
+    timings = {"lease_duration": 30, "renew_deadline": 20, "retry_period": 0.02}  # only a release frees it
+    try:
+        for round_ in range(20):
+            elector = LeaderElector(watcher, name, "a", **timings)
+            task = asyncio.create_task(elector.run(record.lead("a")))
+            await eventually(lambda: _async(record.current == {"a"}), what=f"a to lead (round {round_})")
+            signal_ = watcher.sent if moment == "in_flight" else watcher.answered
+            signal_.clear()
+            await asyncio.wait_for(signal_.wait(), 5)
+            await asyncio.sleep(round_ * 0.0005)  # sweeps the cancel across the renewal's round trip
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            current = await lease(watcher, name)
+            assert current.spec.holder_identity == "", f"round {round_}: lease still held by " \
+                f"{current.spec.holder_identity!r} after a clean shutdown"
+            assert current.spec.lease_duration_seconds == 1
+    finally:
+        await watcher.close()
 
 
 async def test_expired_lease_is_taken_over_only_after_its_duration(client):
@@ -181,7 +231,8 @@ async def test_failover_between_controller_manager_processes(client, apiserver, 
         await client.delete("Pod", (await client.list("Pod", ns)).items[0].metadata.name, ns)
         await scale(client, "ReplicaSet", "web", ns, 5)
         await eventually(lambda: _pod_count(client, ns, 5), timeout=15, what="new leader to scale to 5")
-        await asyncio.sleep(1)  # a double-creating second leader would show up here
+        # The leader has observed the scaled spec and reported 5 replicas: anything double-created is visible now.
+        await eventually(lambda: _reconciled(client, "web", ns, 5), timeout=15, what="the ReplicaSet's status")
         assert await _pod_count(client, ns, 5)
     finally:
         for p in procs:
@@ -224,6 +275,11 @@ def _replicaset(name: str, ns: str, replicas: int):
                       "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
                                "template": {"metadata": {"labels": {"app": name}},
                                             "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}})
+
+
+async def _reconciled(client: Client, name: str, ns: str, replicas: int) -> bool:
+    rs = await client.get("ReplicaSet", name, ns)
+    return rs.status.observed_generation == rs.metadata.generation and rs.status.replicas == replicas
 
 
 async def _pod_count(client: Client, ns: str, want: int) -> bool:
