@@ -165,21 +165,31 @@ async def test_slow_watcher_is_cut_off_without_holding_up_others(etcd):
         async with Client(server.target) as c:
             ns = from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "slow"}})
             await c.create(ns)
+            await c.create(labeled("s-start", "slow"))
             stub = c.stub("cm")
-            # The slow watcher never reads; a fast one reads everything.
+            # Both watches are open (each has read its first event) before the writes start, so the
+            # events reach them live, side by side. The slow watcher then never reads; the fast one reads all.
             slow = stub.Watch(meta_pb2.WatchRequest(namespace="slow", resource_version="0"))
+            assert (await asyncio.wait_for(slow.read(), 5)).object.metadata.name == "s-start"
             fast = c.watch("cm", "slow", resource_version="0").__aiter__()
+            assert (await next_event(fast)).object.metadata.name == "s-start"
+
+            async def read_fast() -> list[str]:
+                got = []
+                while len(got) < 60:
+                    ev = await next_event(fast, timeout=10)
+                    if ev.type == "ADDED":
+                        got.append(ev.object.metadata.name)
+                return got
+            reader = asyncio.create_task(read_fast())  # reads while the writes happen
             payload = "x" * 200_000  # big events fill the slow stream's transport windows quickly
             for i in range(60):
                 await c.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
                                           "metadata": {"name": f"s-{i}", "namespace": "slow"},
                                           "data": {"p": payload}}))
-            got = 0
-            while got < 60:
-                ev = await next_event(fast, timeout=10)
-                got += ev.type == "ADDED"
+            assert await reader == [f"s-{i}" for i in range(60)]
             with pytest.raises(grpc.aio.AioRpcError) as e:
-                async for _ in slow:
+                while await asyncio.wait_for(slow.read(), 10) is not grpc.aio.EOF:
                     pass
             assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
             assert "fell more than" in e.value.details()
@@ -206,6 +216,9 @@ async def test_own_writes_are_read_even_while_progress_is_requested(client):
     for i in range(20):
         page = await client.list("ns", limit=1)  # etcd's current revision
         stream = client.watch("ns", resource_version=page.metadata.resource_version).__aiter__()
+        watching = asyncio.create_task(next_event(stream))  # the watch is running while we write
         await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"rw-{i}"}}))
         await client.create(labeled("in-new-ns", f"rw-{i}"))  # needs the namespace in the cache
+        ev = await watching
+        assert (ev.type, ev.object.metadata.name) == ("ADDED", f"rw-{i}")
         await stream.aclose()
