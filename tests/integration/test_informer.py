@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 
 import grpc
@@ -235,19 +236,48 @@ async def test_relist_when_revision_is_gone_fires_differences(client, apiserver,
             apiserver.restart()
 
 
-async def test_reconnects_with_backoff_while_apiserver_is_down(client, apiserver):
-    ns = await new_namespace(client)
-    informer = Informer(client, "ConfigMap", namespace=ns, initial_backoff=0.05, max_backoff=0.4)
-    rec = Recorder(informer)
-    async with running(informer):
-        apiserver.stop()
-        await asyncio.sleep(1.0)  # let several reconnect attempts fail
-        apiserver.restart()
-        await create_when_reachable(client, configmap("back", ns))
+class WatchClock(Client):
+    """A client that notes when each watch is opened (the informer's attempts)."""
 
-        async def seen() -> bool:
-            return rec.has("add", f"{ns}/back")
-        await eventually(seen, timeout=15, what="event after reconnect")
+    def __init__(self, target: str) -> None:
+        super().__init__(target, make_channel(target, load_client_config(), CHANNEL_OPTIONS + FAST_RECONNECT))
+        self.opened: list[float] = []
+
+    def watch(self, *args, **kwargs):
+        self.opened.append(time.monotonic())
+        return super().watch(*args, **kwargs)
+
+
+async def test_reconnects_with_backoff_while_apiserver_is_down(apiserver):
+    initial, cap = 0.05, 0.4
+    clock = WatchClock(apiserver.target)
+    try:
+        ns = await new_namespace(clock)
+        informer = Informer(clock, "ConfigMap", namespace=ns, initial_backoff=initial, max_backoff=cap)
+        rec = Recorder(informer)
+        async with running(informer):
+            apiserver.stop()
+            down = len(clock.opened)
+
+            async def attempts() -> bool:
+                return len(clock.opened) >= down + 8
+            await eventually(attempts, timeout=10, what="eight attempts while the apiserver is down")
+            # opened[down] is the immediate retry after the working stream broke; from it the waits double up to the cap.
+            gaps = [b - a for a, b in zip(clock.opened[down:], clock.opened[down + 1:], strict=False)]
+            assert min(gaps) < 2 * initial + 0.05, gaps  # started small, not at the cap
+            assert all(b >= a * 0.8 for a, b in zip(gaps, gaps[1:], strict=False)), gaps  # never shrinks
+            assert gaps[-1] >= cap * 0.9, gaps  # grew to the cap...
+            assert max(gaps) <= cap + 0.5, gaps  # ...and stayed there
+            apiserver.restart()
+            await create_when_reachable(clock, configmap("back", ns))
+
+            async def seen() -> bool:
+                return rec.has("add", f"{ns}/back")
+            await eventually(seen, timeout=15, what="event after reconnect")
+    finally:
+        await clock.close()
+        if apiserver.proc.poll() is not None:
+            apiserver.restart()
 
 
 async def test_wait_synced_times_out_without_apiserver():
