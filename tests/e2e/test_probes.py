@@ -236,11 +236,13 @@ async def test_readiness_thresholds(busybox: pr.ProbeTarget) -> None:
 async def test_liveness_fails_after_threshold_on_its_period(busybox: pr.ProbeTarget) -> None:
     await busybox.cri.exec_sync(busybox.container_id, ["touch", "/tmp/alive"], 5)
     rec = Recorder()
-    spec = probe({"exec": {"command": ["test", "-f", "/tmp/alive"]}, "periodSeconds": 1, "failureThreshold": 2})
+    spec = probe({"exec": {"command": ["sh", "-c", f"{COUNT_RUN} /tmp/liveness-runs; test -f /tmp/alive"]},
+                  "periodSeconds": 1, "failureThreshold": 2})
     p = pr.Prober(pr.LIVENESS, spec, busybox, rec.on_result)
     p.start()
     try:
-        await asyncio.sleep(1.2)
+        await eventually(lambda: _runs_at_least(busybox, "/tmp/liveness-runs", 2), timeout=6,
+                         what="the liveness probe to run twice")
         assert rec.updates == []  # alive: the initial Success is not re-reported
         await busybox.cri.exec_sync(busybox.container_id, ["rm", "/tmp/alive"], 5)
         removed = time.monotonic()
@@ -265,20 +267,26 @@ async def test_initial_delay(busybox: pr.ProbeTarget) -> None:
 
 
 async def test_startup_probe_gates_liveness_and_readiness(cri: CRI, node: Containerd) -> None:
+    def counted(runs: str, command: str) -> dict:
+        return {"exec": {"command": ["sh", "-c", f"{COUNT_RUN} {runs}; {command}"]}, "periodSeconds": 1}
     pod = make_pod("slow", {"name": "main", "image": BUSYBOX,
-                            "startupProbe": {"exec": {"command": ["test", "-f", "/tmp/started"]}, "periodSeconds": 1,
+                            "startupProbe": {**counted("/tmp/startup-runs", "test -f /tmp/started"),
                                              "failureThreshold": 30},
-                            "livenessProbe": {"exec": {"command": ["test", "-f", "/tmp/alive"]}, "periodSeconds": 1,
+                            "livenessProbe": {**counted("/tmp/liveness-runs", "test -f /tmp/alive"),
                                               "failureThreshold": 1},
-                            "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 1}})
+                            "readinessProbe": counted("/tmp/readiness-runs", "true")})
     target = await start(cri, node, pod, ["sleep", "600"])
     rec = Recorder()
     probes = pr.ContainerProbes(target, rec.on_result, on_failure=rec.on_failure)
     probes.start()
     try:
-        await asyncio.sleep(2.2)
+        # The startup probe has failed three times (three periods): liveness and readiness never ran.
+        await eventually(lambda: _runs_at_least(target, "/tmp/startup-runs", 3), timeout=8,
+                         what="the startup probe to run three times")
         assert not probes.started() and not probes.ready
         assert pr.LIVENESS not in {kind for kind, _ in rec.failures}  # it would fail, but does not run yet
+        assert not await _runs_at_least(target, "/tmp/liveness-runs", 1)
+        assert not await _runs_at_least(target, "/tmp/readiness-runs", 1)
         await cri.exec_sync(target.container_id, ["touch", "/tmp/started"], 5)
         await eventually(lambda: _true(probes.ready), timeout=6, what="ready after startup")
         assert rec.results(pr.STARTUP) == [pr.SUCCESS]
@@ -291,3 +299,12 @@ async def test_startup_probe_gates_liveness_and_readiness(cri: CRI, node: Contai
 
 async def _true(value: bool) -> bool:
     return value
+
+
+COUNT_RUN = "echo run >>"  # a probe command's first step: leaves one line per run in the file named next
+
+
+async def _runs_at_least(target: pr.ProbeTarget, runs: str, count: int) -> bool:
+    """Whether the probe command that appends to `runs` in the container has run `count` times."""
+    result = await target.cri.exec_sync(target.container_id, ["sh", "-c", f"cat {runs} 2>/dev/null || true"], 5)
+    return result.stdout.decode().count("run") >= count
