@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from lablib.units import command_line, undefined_variables  # noqa: E402
 
 UNITS = sorted(p.stem for p in (ROOT / "scripts" / "systemd").glob("*.service"))
 SHELL_SCRIPTS = ["scripts/install-deps", "scripts/test", "scripts/install-control-plane",
-                 "scripts/install-node", "scripts/gen-proto", ".ci/run",
+                 "scripts/install-node", "scripts/gen-proto", "scripts/lock", ".ci/run",
                  "vagrant/provision/control-plane.sh", "vagrant/provision/node.sh"]
 # Which module serves each console script, to tell "not written yet" from "wrong flags".
 MODULES = {"skiff-apiserver": "control.apiserver.main", "skiff-scheduler": "control.scheduler.main",
@@ -52,15 +53,32 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {p.stem: p for p in units}
 
 
+def help_flags(help_text: str) -> set[str]:
+    """The long options a --help text lists, as whole tokens (so --node does not match --node-ip)."""
+    return set(re.findall(r"(?<![\w-])(--[A-Za-z0-9][A-Za-z0-9-]*)", help_text))
+
+
 def _unknown_flags(argv: list[str]) -> list[str]:
-    help_text = _run(str(argv[0]), "--help").stdout
-    return [a for a in argv[1:] if a.startswith("--") and a not in help_text]
+    result = _run(str(argv[0]), "--help")
+    assert result.returncode == 0, f"{argv[0]} --help failed: {result.stderr}"
+    listed = help_flags(result.stdout)
+    return [a for a in argv[1:] if a.startswith("--") and a.split("=", 1)[0] not in listed]
 
 
 def _require_module(unit: str) -> None:
     probe = _run(sys.executable, "-c", f"import {MODULES[unit]}", cwd=ROOT)
-    if probe.returncode != 0:
-        pytest.skip(f"{MODULES[unit]} is not importable yet: {probe.stderr.strip().splitlines()[-1]}")
+    assert probe.returncode == 0, f"{unit}: {MODULES[unit]} does not import:\n{probe.stderr}"
+
+
+def _require_tool(name: str, why: str = "scripts/install-deps installs it") -> None:
+    if shutil.which(name) is None:
+        pytest.fail(f"{name} is not installed ({why})")
+
+
+def test_help_flags_are_whole_tokens() -> None:
+    listed = help_flags("usage: x [--node-ip NODE_IP] [--kubeconfig=PATH]\n  --v, --log-level LEVEL")
+    assert listed == {"--node-ip", "--kubeconfig", "--v", "--log-level"}
+    assert "--node" not in listed
 
 
 def test_install_scripts_render_every_unit(rendered: dict[str, Path]) -> None:
@@ -70,8 +88,7 @@ def test_install_scripts_render_every_unit(rendered: dict[str, Path]) -> None:
 
 @pytest.mark.parametrize("unit", UNITS)
 def test_unit_passes_systemd_analyze_verify(rendered: dict[str, Path], unit: str) -> None:
-    if shutil.which("systemd-analyze") is None:
-        pytest.skip("systemd-analyze is not installed (scripts/install-deps installs it)")
+    _require_tool("systemd-analyze")
     result = _run("systemd-analyze", "verify", str(rendered[unit]))
     assert result.returncode == 0 and "rror" not in result.stderr, result.stderr
 
@@ -168,8 +185,7 @@ def test_node_env_pins_the_node_ip(rendered: dict[str, Path]) -> None:
 
 
 def _vagrant(tmp_path: Path, workers: str) -> subprocess.CompletedProcess:
-    if shutil.which("vagrant") is None:
-        pytest.skip("vagrant is not installed (scripts/install-deps installs Debian's)")
+    _require_tool("vagrant", "scripts/install-deps installs Debian's")
     env = {**os.environ, "VAGRANT_HOME": str(tmp_path / "home"), "SKIFF_WORKERS": workers,
            "VAGRANT_DOTFILE_PATH": str(tmp_path / "dot"), "VAGRANT_CHECKPOINT_DISABLE": "1"}
     return _run("vagrant", "validate", "--ignore-provider", cwd=ROOT / "vagrant", env=env)
@@ -189,8 +205,7 @@ def test_vagrantfile_rejects_a_bad_worker_count(tmp_path: Path) -> None:
 
 
 def test_shell_scripts_pass_shellcheck() -> None:
-    if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck is not installed (scripts/install-deps installs it)")
+    _require_tool("shellcheck")
     result = _run("shellcheck", *SHELL_SCRIPTS, cwd=ROOT)
     assert result.returncode == 0, result.stdout
 
@@ -230,8 +245,7 @@ def test_etcd_serves_only_clients_with_the_generated_certs(tmp_path: Path) -> No
 def test_vagrant_pki_gives_each_worker_only_its_own_credentials(tmp_path: Path) -> None:
     """The Vagrantfile's `before :up` trigger, run with a stand-in Vagrant module: the control plane's
     folder holds the whole PKI, each worker's only the CA certificate and its node identity."""
-    if shutil.which("ruby") is None:
-        pytest.skip("ruby is not installed (vagrant brings it)")
+    _require_tool("ruby", "vagrant brings it")
     runner = tmp_path / "run.rb"
     runner.write_text("module Vagrant\n  def self.configure(_version); end\nend\nload ARGV[0]\nmake_skiff_pki\n")
     env = {**os.environ, "SKIFF_PKI_DIR": str(tmp_path / "pki"), "SKIFF_WORKERS": "2"}
