@@ -13,7 +13,7 @@ import asyncio
 import os
 import shutil
 import signal
-import threading
+import time
 
 import grpc
 import pytest
@@ -23,6 +23,7 @@ from node.network.routes import RouteManager
 from skiff.v1 import core_pb2, meta_pb2
 from tests.fixtures.netns import NetLab, network_agent_argv, start_apiserver_unix
 from tests.fixtures.procs import eventually
+from tests.fixtures.traffic import Traffic
 
 pytestmark = pytest.mark.skipif(not shutil.which("nft") or not shutil.which("busybox"),
                                 reason="needs nft and busybox")
@@ -197,29 +198,23 @@ async def test_agent_restart_does_not_interrupt_traffic(cluster, client_unix):
     vip = svc.spec.cluster_ip
     await set_endpoints(client_unix, "steady", [pods["a1"].ip, pods["b1"].ip])
     await eventually(lambda: _balanced(lab, pods["a2"].netns, f"http://{vip}/"), timeout=15, what="VIP ready")
-    failures, done = [], threading.Event()
-
-    def hammer() -> int:
-        count = 0
-        while not done.is_set():
-            if lab.http_get(pods["a2"].netns, f"http://{vip}/") not in ("a1", "b1"):
-                failures.append(count)
-            count += 1
-        return count
-
-    worker = asyncio.create_task(asyncio.to_thread(hammer))
-    try:
+    # Requests flow before the stop, while the agent is down and restarting, and after; none fails.
+    url = f"http://{vip}/"
+    async with Traffic(lambda: lab.http_get(pods["a2"].netns, url), lambda answer: answer in ("a1", "b1")) as traffic:
+        await traffic.wait_sent(after=0, count=3)
         agent = cluster.agents["node-a"]
+        stopped = time.monotonic()
         agent.send_signal(signal.SIGTERM)
         await asyncio.to_thread(agent.wait, 10)
         cluster.start_agent("node-a")
         # The restarted agent applies new changes (only b1 left) after adopting the table.
         await set_endpoints(client_unix, "steady", [pods["b1"].ip])
-        await eventually(lambda: _only(lab, pods["a2"].netns, f"http://{vip}/", "b1"), timeout=20,
+        await eventually(lambda: _only(lab, pods["a2"].netns, url, "b1"), timeout=20,
                          what="restarted agent programs changes")
-    finally:
-        done.set()
-    assert await worker > 0 and failures == []
+        programmed = time.monotonic()
+        await traffic.wait_sent(after=programmed, count=3)
+    assert traffic.failures == []
+    assert traffic.between(stopped, programmed) >= 1, "no request was sent while the agent restarted"
 
 
 async def _balanced(lab: NetLab, netns: str, url: str) -> bool:

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 
 import pytest
 
@@ -29,6 +29,7 @@ from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.netns import NetLab, start_apiserver_unix
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually, stop
+from tests.fixtures.traffic import Traffic
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd") or not shutil.which("nft"),
                                 reason="needs root, containerd and nft")
@@ -204,19 +205,12 @@ async def test_pods_services_nodeports_and_dns_across_nodes(stack, client):
         return set(got) == {"web-a"}
     await eventually(only_web_a, timeout=60, interval=0.5, what="web-b gone from the VIP")
 
-    # An agent restart does not interrupt traffic through the VIP.
-    failures, done = [], threading.Event()
-
-    def hammer() -> int:
-        count = 0
-        while not done.is_set():
-            if hostname_from(cpid, f"http://{vip}/") != "web-a":
-                failures.append(count)
-            count += 1
-        return count
-    worker = asyncio.create_task(asyncio.to_thread(hammer))
-    try:
+    # An agent restart does not interrupt traffic through the VIP: requests flow before the kill,
+    # while the agent is down and adopting its table, and after; none fails.
+    async with Traffic(lambda: hostname_from(cpid, f"http://{vip}/"), lambda answer: answer == "web-a") as traffic:
+        await traffic.wait_sent(after=0, count=3)
         agent = stack.agents["node-a"]
+        killed = time.monotonic()
         agent.send_signal(signal.SIGKILL)
         await asyncio.to_thread(agent.wait, 10)
         stack.start_agent("node-a")
@@ -226,6 +220,7 @@ async def test_pods_services_nodeports_and_dns_across_nodes(stack, client):
             with open(log, errors="replace") as f:
                 return f.read().count("service proxy: full sync") >= 2
         await eventually(table_adopted, timeout=60, interval=0.5, what="restarted agent synced")
-    finally:
-        done.set()
-    assert await worker > 0 and failures == []
+        synced = time.monotonic()
+        await traffic.wait_sent(after=synced, count=3)
+    assert traffic.failures == []
+    assert traffic.between(killed, synced) >= 1, "no request was sent while the agent restarted"

@@ -262,7 +262,7 @@ async def test_reconnects_with_backoff_while_apiserver_is_down(apiserver):
             async def attempts() -> bool:
                 return len(clock.opened) >= down + 8
             await eventually(attempts, timeout=10, what="eight attempts while the apiserver is down")
-            # opened[down] is the immediate retry after the working stream broke; from it the waits double up to the cap.
+            # opened[down] is the immediate retry after the stream broke; from it the waits double up to the cap.
             gaps = [b - a for a, b in zip(clock.opened[down:], clock.opened[down + 1:], strict=False)]
             assert min(gaps) < 2 * initial + 0.05, gaps  # started small, not at the cap
             assert all(b >= a * 0.8 for a, b in zip(gaps, gaps[1:], strict=False)), gaps  # never shrinks
