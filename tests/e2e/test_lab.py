@@ -78,8 +78,8 @@ def _missing_components() -> list[str]:
     try:
         from control.controllers.manager import CONTROLLERS
         missing += [f"controller {c}" for c in ("endpoints", "nodeipam", "nodelifecycle") if c not in CONTROLLERS]
-    except ImportError:
-        pass
+    except ImportError as e:
+        missing.append(f"control.controllers.manager.CONTROLLERS ({e})")
     try:
         from node.network import run_node_network  # noqa: F401
     except ImportError as e:
@@ -153,15 +153,22 @@ def _host_snapshot() -> dict[str, set[str]]:
             "procs": procs}
 
 
+def _remove_leftover_lab() -> None:
+    """A lab left by a crashed run holds the fixed names this test needs: take it down, or fail saying so."""
+    if not os.path.exists(STATE):
+        return
+    down = lab("down", timeout=120)
+    if down.returncode != 0 or os.path.exists(STATE):
+        pytest.fail(f"a lab is already set up on this host ({STATE}) and `scripts/lab down` could not remove it "
+                    f"(exit {down.returncode}):\n{down.stdout}\n{down.stderr}")
+
+
 @pytest.fixture(scope="module")
 def cluster():
     missing = _missing_components()
-    if missing:
-        pytest.skip(f"the lab needs components that are not written yet: {', '.join(missing)}")
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root (namespaces, links, nftables)")
-    if os.path.exists(STATE):
-        pytest.skip(f"a lab is already set up on this host ({STATE}); this test won't touch it")
+    assert not missing, f"the lab needs components that do not import: {', '.join(missing)}"
+    assert os.geteuid() == 0, "the lab needs root (namespaces, links, nftables): run the tests as root"
+    _remove_leftover_lab()
     before = _host_snapshot()
     had_config = os.path.exists(os.path.expanduser("~/.skiff/config"))
     started = time.monotonic()
