@@ -11,13 +11,10 @@ import copy
 
 import grpc
 import pytest
-import yaml
 from google.rpc import error_details_pb2, status_pb2
 
 from control.client.convert import from_dict
-from tests.fixtures.examples import EXAMPLES as EXAMPLES_DIR
-
-EXAMPLES = EXAMPLES_DIR
+from tests.fixtures.examples import documents, served_files
 
 DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"namespace": "default"},
           "spec": {"selector": {"matchLabels": {"app": "web"}},
@@ -92,12 +89,11 @@ async def test_service_cluster_ip_is_immutable(client) -> None:
     await expect_invalid(client.update(moved), "spec.clusterIP", "field is immutable")
 
 
-@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="examples corpus not present")
 async def test_examples_in_default_namespace_are_accepted(client) -> None:
     created = 0
-    for path in sorted(EXAMPLES.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if not doc or doc["metadata"].get("namespace", "default") != "default" or doc["kind"] == "Namespace":
+    for path in served_files():
+        for doc in documents(path):
+            if doc["metadata"].get("namespace", "default") != "default" or doc["kind"] == "Namespace":
                 continue
             doc["metadata"]["name"] = f"ex{created}-{doc['kind'].lower()}"
             await client.create(from_dict(doc))
