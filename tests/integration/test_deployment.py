@@ -269,11 +269,13 @@ async def test_paused_deployment_does_not_roll_out(client):
             return True
         await eventually(pause_and_change, what="pause")
 
+        # The controller has observed the changed template (observedGeneration caught up) while paused,
+        # and that sync made no new ReplicaSet.
         async def paused() -> bool:
             d = await client.get("Deployment", "web", ns)
-            return condition(d, "Progressing") == ("Unknown", r.PAUSED)
-        await eventually(paused, timeout=10, what="DeploymentPaused")
-        await asyncio.sleep(0.5)
+            return (condition(d, "Progressing") == ("Unknown", r.PAUSED)
+                    and d.status.observed_generation == d.metadata.generation)
+        await eventually(paused, timeout=10, what="DeploymentPaused with observedGeneration caught up")
         assert len(await replicasets(client, ns)) == 1
         await scale(client, "Deployment", "web", ns, 3)  # scaling still works while paused
 

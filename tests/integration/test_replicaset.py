@@ -194,7 +194,13 @@ async def test_replaces_deleted_pods(client):
             names = {p.metadata.name for p in await live_pods(client, ns)}
             return len(names) == 2 and victim.metadata.name not in names
         await eventually(healed, timeout=15, what="a replacement pod")
-        await asyncio.sleep(0.5)
+
+        # The replacement is Ready and the status says so: a sync ran after it existed and created nothing more.
+        async def settled() -> bool:
+            pods = await live_pods(client, ns)
+            ready = all(any(c.type == "Ready" and c.status == "True" for c in p.status.conditions) for p in pods)
+            return ready and await rs_status_is(client, "web", ns, replicas=2, ready_replicas=2)
+        await eventually(settled, timeout=15, what="the replacement to be Ready in the status")
         assert len(await live_pods(client, ns)) == 2
 
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from control.client.workqueue import ShutDown, WorkQueue, run_workers
+from tests.fixtures.procs import eventually
 
 
 async def test_deduplicates_keys() -> None:
@@ -106,7 +107,10 @@ async def test_run_workers_never_processes_a_key_concurrently() -> None:
         for key in ("a", "b", "c"):
             q.add(key)
         await asyncio.sleep(0.004)
-    await asyncio.sleep(0.1)
+
+    async def drained() -> bool:
+        return q.len() == 0 and not active
+    await eventually(drained, timeout=5, interval=0.005, what="the queue to drain")
     q.shutdown()
     await asyncio.wait_for(workers, 2)
     assert overlaps == []
