@@ -12,7 +12,7 @@ from control.cli.context import Context, parse_resources
 from control.cli.describe_kinds import DESCRIBERS, generic
 from control.cli.describe_text import Section, render_section
 from control.cli.errors import describe_rpc_error
-from control.cli.humanize import age, is_set
+from control.client.humanize import age, is_set
 from control.client.kinds import Kind
 
 

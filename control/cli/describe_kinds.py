@@ -5,17 +5,17 @@ from __future__ import annotations
 from control.cli.commands.rollout import owned_replicasets
 from control.cli.context import Context
 from control.cli.describe_text import Section, map_text
-from control.cli.humanize import age, timestamp_text
 from control.cli.merge import LAST_APPLIED
 from control.cli.printers import to_yaml
-from control.cli.tables import (
+from control.client.convert import int_or_string, to_dict
+from control.client.humanize import age, timestamp_text
+from control.client.printers import (
     endpoints_text,
     label_selector_text,
     node_roles_text,
     node_status_text,
     pod_status_text,
 )
-from control.client.convert import int_or_string, to_dict
 
 
 def annotations_text(meta) -> str:

@@ -12,9 +12,9 @@ from google.protobuf.message import Message
 
 from control.cli.jsonpath import JSONPathError, evaluate, parse_template
 from control.cli.jsonpath import render as render_jsonpath
-from control.cli.tables import columns_for, render
+from control.cli.tables import render
 from control.client.convert import to_dict
-from control.client.kinds import kind_of
+from control.client.kinds import Kind, kind_of, lookup
 
 OUTPUT_FORMATS = ("wide", "json", "yaml", "name")
 _TEMPLATE_FORMATS = ("jsonpath=", "custom-columns=")
@@ -126,7 +126,7 @@ def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_ki
     now = time.time() if now is None else now
     rows = []
     for obj in objects:
-        cols = columns_for(kind_of(obj).kind)
+        cols = kind_of(obj).columns
         row = cols.row(obj, now) + (cols.wide_row(obj, now) if wide else [])
         if with_kind:
             row[0] = f"{kind_of(obj).qualified}/{row[0]}" if cols.headers[0] == "NAME" else row[0]
@@ -140,16 +140,16 @@ def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_ki
     return rows
 
 
-def table_header(kind: str, wide: bool, with_namespace: bool, label_columns: tuple[str, ...] = (),
+def table_header(kind: Kind | str, wide: bool, with_namespace: bool, label_columns: tuple[str, ...] = (),
                  show_labels: bool = False) -> list[str]:
-    cols = columns_for(kind)
-    header = cols.headers + (cols.wide_headers if wide else [])
+    cols = (lookup(kind) if isinstance(kind, str) else kind).columns
+    header = [*cols.headers, *(cols.wide_headers if wide else ())]
     header += [key.rsplit("/", 1)[-1].upper() for key in label_columns]
     header += ["LABELS"] if show_labels else []
     return (["NAMESPACE"] if with_namespace else []) + header
 
 
-def format_table(kind: str, objects: list[Message], wide: bool, with_namespace: bool,
+def format_table(kind: Kind | str, objects: list[Message], wide: bool, with_namespace: bool,
                  with_kind: bool = False, headers: bool = True, label_columns: tuple[str, ...] = (),
                  show_labels: bool = False) -> str:
     rows = table_rows(objects, wide, with_namespace, with_kind, label_columns=label_columns,

@@ -1,11 +1,12 @@
 """The table of resource kinds: each kind's client facts, declared once.
 
 Names (plural, short names, categories), the API group, whether it is namespaced, its
-subresources (status, scale), the field selectors it supports, its protobuf message and the gRPC
-service with any RPCs beyond the common verbs. Everything that is a list of kinds — the gRPC
+subresources (status, scale), the field selectors it supports, its printer columns (what `get`
+shows), whether `rollout` manages it, its protobuf message and the gRPC service with any RPCs
+beyond the common verbs. Everything that is a list of kinds — the gRPC
 services (`scripts/gen-proto` writes `services.proto` from this table), the apiserver's registry,
-RBAC bootstrap, the garbage collector, namespace deletion, `get all`, `api-resources` — is
-derived from this table; a kind's server rules live in `control/apiserver/registry/<kind>.py`.
+RBAC bootstrap, the garbage collector, namespace deletion, `get all`, `api-resources`, `scale`,
+`rollout` — is derived from this table; a kind's server rules live in `control/apiserver/registry/<kind>.py`.
 
 This module imports no generated code at import time, so the proto generator can read it.
 """
@@ -18,8 +19,15 @@ from functools import cached_property
 
 from google.protobuf.message import Message
 
+from control.client import printers
+from control.client.printers import Columns
+
 RBAC_GROUP = "rbac.authorization.k8s.io"
 COMMON_FIELD_SELECTORS = ("metadata.name", "metadata.namespace")
+# The verbs every kind's service serves (discovery's verbs, as `api-resources -o wide` lists them).
+COMMON_VERBS = ("create", "delete", "get", "list", "update", "watch")
+_POD_SPEC = "skiff.v1.PodSpec"
+_POD_TEMPLATE = "skiff.v1.PodTemplateSpec"
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class Kind:
     has_spec: bool = True  # spec changes bump metadata.generation
     scale: bool = False  # the scale subresource: spec.replicas, status.replicas, spec.selector
     field_selectors: tuple[str, ...] = ()  # beyond metadata.name and metadata.namespace
+    columns: Columns = printers.DEFAULT  # `get`'s printer columns; kubectl's NAME and AGE unless declared
+    rollout: bool = False  # `rollout status|history|undo|restart|pause|resume` manage it
     rpcs: tuple[Rpc, ...] = ()
     # The default user-facing ClusterRoles that grant it (Kubernetes' aggregate-to-* labels):
     # "view" reads it, "edit" reads and writes it, "admin" alone reads and writes it.
@@ -91,6 +101,29 @@ class Kind:
     @property
     def supported_field_selectors(self) -> tuple[str, ...]:
         return COMMON_FIELD_SELECTORS + self.field_selectors
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        return COMMON_VERBS
+
+    @cached_property
+    def pod_spec_path(self) -> tuple[str, ...]:
+        """Where the kind's PodSpec lives, read from its message: ("spec",) for a Pod,
+        ("spec", "template", "spec") for a kind with a pod template, () for the rest."""
+        spec = self.message.DESCRIPTOR.fields_by_name.get("spec")
+        if spec is None or spec.message_type is None:
+            return ()
+        if spec.message_type.full_name == _POD_SPEC:
+            return ("spec",)
+        template = spec.message_type.fields_by_name.get("template")
+        if template is not None and template.message_type is not None and \
+                template.message_type.full_name == _POD_TEMPLATE:
+            return ("spec", "template", "spec")
+        return ()
+
+    @property
+    def has_pod_template(self) -> bool:
+        return len(self.pod_spec_path) == 3
 
     @cached_property
     def message(self) -> type[Message]:
@@ -153,30 +186,35 @@ _VIEW, _EDIT, _ADMIN = ("view",), ("view", "edit"), ("admin",)
 
 _ALL = [
     Kind("Namespace", "namespaces", "", False, "core.Namespace", ("ns",), field_selectors=("status.phase",),
-         aggregate_to=_VIEW),
+         aggregate_to=_VIEW, columns=printers.NAMESPACE),
     Kind("Node", "nodes", "", False, "core.Node", ("no",), field_selectors=("spec.unschedulable",),
-         rpcs=(Rpc("Stats", "StatsRequest", "StatsSummary", "get", "stats"),)),
+         rpcs=(Rpc("Stats", "StatsRequest", "StatsSummary", "get", "stats"),), columns=printers.NODE),
     Kind("Pod", "pods", "", True, "pod.Pod", ("po",), _ALL_CATEGORY, rpcs=_POD_RPCS, aggregate_to=_EDIT,
-         field_selectors=_POD_FIELDS),
-    Kind("Service", "services", "", True, "core.Service", ("svc",), _ALL_CATEGORY, aggregate_to=_EDIT),
+         field_selectors=_POD_FIELDS, columns=printers.POD),
+    Kind("Service", "services", "", True, "core.Service", ("svc",), _ALL_CATEGORY, aggregate_to=_EDIT,
+         columns=printers.SERVICE),
     Kind("Endpoints", "endpoints", "", True, "core.Endpoints", ("ep",), service_name="EndpointsService",
-         aggregate_to=_EDIT, **_NO_SUBRESOURCES),
-    Kind("ConfigMap", "configmaps", "", True, "core.ConfigMap", ("cm",), aggregate_to=_EDIT, **_NO_SUBRESOURCES),
+         aggregate_to=_EDIT, columns=printers.ENDPOINTS, **_NO_SUBRESOURCES),
+    Kind("ConfigMap", "configmaps", "", True, "core.ConfigMap", ("cm",), aggregate_to=_EDIT,
+         columns=printers.CONFIGMAP, **_NO_SUBRESOURCES),
     Kind("Secret", "secrets", "", True, "core.Secret", field_selectors=("type",), aggregate_to=("edit",),
-         **_NO_SUBRESOURCES),
+         columns=printers.SECRET, **_NO_SUBRESOURCES),
     Kind("Event", "events", "", True, "core.Event", ("ev",), field_selectors=_EVENT_FIELDS, aggregate_to=_VIEW,
-         **_NO_SUBRESOURCES),
+         columns=printers.EVENT, **_NO_SUBRESOURCES),
     Kind("ReplicaSet", "replicasets", "apps", True, "apps.ReplicaSet", ("rs",), _ALL_CATEGORY, scale=True,
-         field_selectors=("status.replicas",), aggregate_to=_EDIT),
+         field_selectors=("status.replicas",), aggregate_to=_EDIT, columns=printers.REPLICASET),
     Kind("Deployment", "deployments", "apps", True, "apps.Deployment", ("deploy",), _ALL_CATEGORY, scale=True,
-         aggregate_to=_EDIT),
-    Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False),
-    Kind("Role", "roles", RBAC_GROUP, True, "rbac.Role", aggregate_to=_ADMIN, **_NO_SUBRESOURCES),
-    Kind("ClusterRole", "clusterroles", RBAC_GROUP, False, "rbac.ClusterRole", **_NO_SUBRESOURCES),
+         rollout=True, aggregate_to=_EDIT, columns=printers.DEPLOYMENT),
+    Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False,
+         columns=printers.LEASE),
+    Kind("Role", "roles", RBAC_GROUP, True, "rbac.Role", aggregate_to=_ADMIN, columns=printers.ROLE,
+         **_NO_SUBRESOURCES),
+    Kind("ClusterRole", "clusterroles", RBAC_GROUP, False, "rbac.ClusterRole", columns=printers.ROLE,
+         **_NO_SUBRESOURCES),
     Kind("RoleBinding", "rolebindings", RBAC_GROUP, True, "rbac.RoleBinding", aggregate_to=_ADMIN,
-         **_NO_SUBRESOURCES),
+         columns=printers.BINDING, **_NO_SUBRESOURCES),
     Kind("ClusterRoleBinding", "clusterrolebindings", RBAC_GROUP, False, "rbac.ClusterRoleBinding",
-         **_NO_SUBRESOURCES),
+         columns=printers.BINDING, **_NO_SUBRESOURCES),
 ]
 
 KINDS: dict[str, Kind] = {k.kind: k for k in _ALL}

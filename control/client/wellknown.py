@@ -25,6 +25,7 @@ LABEL_HOSTNAME = "kubernetes.io/hostname"
 LABEL_OS = "kubernetes.io/os"
 LABEL_ARCH = "kubernetes.io/arch"
 LABEL_NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
+LABEL_NODE_ROLE = "kubernetes.io/role"  # the older spelling of a node's role
 LABEL_NODE_RESTRICTION_PREFIX = "node-restriction.kubernetes.io/"
 LABEL_METADATA_NAME = "kubernetes.io/metadata.name"
 LABEL_POD_TEMPLATE_HASH = "pod-template-hash"

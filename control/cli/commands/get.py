@@ -111,10 +111,10 @@ def _print_tables(ctx: Context, args, objects: list[Message]) -> None:
     for obj in objects:
         groups.setdefault(type(obj).__name__, []).append(obj)
     with_kind = args.show_kind or len(groups) > 1
-    tables = [format_table(objs[0].kind or name, objs, args.output == "wide",
+    tables = [format_table(kind_of(objs[0]), objs, args.output == "wide",
                            args.all_namespaces and kind_of(objs[0]).namespaced,
                            with_kind, headers=not args.no_headers, label_columns=_label_columns(args),
-                           show_labels=args.show_labels) for name, objs in groups.items()]
+                           show_labels=args.show_labels) for objs in groups.values()]
     ctx.stdout.write("\n".join(tables))
     ctx.stdout.flush()
 
@@ -220,6 +220,6 @@ def _print_watch(ctx: Context, args, kind: Kind, objects: list[Message], header:
         with_namespace = args.all_namespaces and kind.namespaced
         rows = table_rows(objects, wide, with_namespace, label_columns=labels, show_labels=args.show_labels)
         if header and not args.no_headers:
-            rows.insert(0, table_header(kind.kind, wide, with_namespace, labels, args.show_labels))
+            rows.insert(0, table_header(kind, wide, with_namespace, labels, args.show_labels))
         ctx.stdout.write(render(rows))
     ctx.stdout.flush()

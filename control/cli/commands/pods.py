@@ -14,9 +14,10 @@ import grpc
 
 from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error
-from control.cli.humanize import cpu_millicores, memory_mebibytes, parse_quantity
-from control.cli.tables import render, selector_string
+from control.cli.tables import render
+from control.client.humanize import cpu_millicores, memory_mebibytes, parse_quantity
 from control.client.kinds import lookup
+from control.client.printers import selector_string
 from skiff.v1 import node_agent_pb2
 
 

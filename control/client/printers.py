@@ -1,0 +1,343 @@
+"""Printer columns: what `get` shows for each kind, and the extra columns of `-o wide`.
+
+Like Kubernetes' pkg/printers, this belongs to no command line: the kind table declares each kind's
+`Columns` (control/client/kinds.py), skiffctl prints them, and the apiserver's Table output can
+serve the same cells. A kind without columns of its own gets kubectl's default NAME and AGE.
+Row functions only read attributes, so this module needs no generated code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from control.client.humanize import age, is_set
+from control.client.wellknown import (
+    CONDITION_TRUE,
+    LABEL_NODE_ROLE,
+    LABEL_NODE_ROLE_PREFIX,
+    NODE_READY,
+    POD_PENDING,
+    POD_READY,
+)
+
+NONE = "<none>"
+
+Row = Callable[[Message, float], list[str]]
+
+
+def _no_cells(obj: Message, now: float) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A kind's printer columns: the headers and a row's cells, plain and the extra `-o wide` ones."""
+    headers: tuple[str, ...]
+    wide_headers: tuple[str, ...]
+    row: Row
+    wide_row: Row = _no_cells
+
+
+def _join(values, empty: str = NONE) -> str:
+    values = [v for v in values if v]
+    return ",".join(values) if values else empty
+
+
+def _selector_text(labels) -> str:
+    return _join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def selector_string(selector) -> str:
+    """A LabelSelector in the `-l` syntax (`app=web,tier in (a,b),!legacy`)."""
+    parts = [f"{k}={v}" for k, v in sorted(selector.match_labels.items())]
+    for req in selector.match_expressions:
+        op = req.operator
+        if op in ("In", "NotIn"):
+            parts.append(f"{req.key} {op.lower()} ({','.join(req.values)})")
+        elif op == "Exists":
+            parts.append(req.key)
+        elif op == "DoesNotExist":
+            parts.append(f"!{req.key}")
+    return ",".join(parts)
+
+
+def label_selector_text(selector) -> str:
+    return selector_string(selector) or NONE
+
+
+# --- Pods -------------------------------------------------------------------------------------------
+
+def pod_status_text(pod) -> str:
+    """The STATUS column: the most telling reason among phase, init and main containers."""
+    reason = pod.status.reason or pod.status.phase or POD_PENDING
+    initializing, init_reason = _init_reason(pod)
+    if initializing:
+        reason = init_reason
+    else:
+        reason = _container_reason(pod, reason)
+    if is_set(pod.metadata.deletion_timestamp):
+        return "Unknown" if pod.status.reason == "NodeLost" else "Terminating"
+    return reason
+
+
+def _init_reason(pod) -> tuple[bool, str]:
+    sidecars = {c.name for c in pod.spec.init_containers if c.restart_policy == "Always"}
+    total = len(pod.spec.init_containers)
+    for i, cs in enumerate(pod.status.init_container_statuses):
+        term, wait = cs.state.terminated, cs.state.waiting
+        if cs.state.HasField("terminated") and term.exit_code == 0:
+            continue
+        if cs.name in sidecars and cs.state.HasField("running") and cs.started:
+            continue
+        if cs.state.HasField("terminated"):
+            if term.reason:
+                return True, f"Init:{term.reason}"
+            if term.signal:
+                return True, f"Init:Signal:{term.signal}"
+            return True, f"Init:ExitCode:{term.exit_code}"
+        if cs.state.HasField("waiting") and wait.reason and wait.reason != "PodInitializing":
+            return True, f"Init:{wait.reason}"
+        return True, f"Init:{i}/{total}"
+    return False, ""
+
+
+def _container_reason(pod, reason: str) -> str:
+    has_running = False
+    for cs in reversed(pod.status.container_statuses):
+        state = cs.state
+        if state.HasField("waiting") and state.waiting.reason:
+            reason = state.waiting.reason
+        elif state.HasField("terminated") and state.terminated.reason:
+            reason = state.terminated.reason
+        elif state.HasField("terminated"):
+            term = state.terminated
+            reason = f"Signal:{term.signal}" if term.signal else f"ExitCode:{term.exit_code}"
+        elif state.HasField("running") and cs.ready:
+            has_running = True
+    if reason == "Completed" and has_running:
+        ready = any(c.type == POD_READY and c.status == CONDITION_TRUE for c in pod.status.conditions)
+        reason = "Running" if ready else "NotReady"
+    return reason
+
+
+def pod_ready_text(pod) -> str:
+    sidecars = {c.name for c in pod.spec.init_containers if c.restart_policy == "Always"}
+    statuses = list(pod.status.container_statuses)
+    statuses += [s for s in pod.status.init_container_statuses if s.name in sidecars]
+    ready = sum(1 for s in statuses if s.ready)
+    return f"{ready}/{len(pod.spec.containers) + len(sidecars)}"
+
+
+def pod_restarts_text(pod, now: float) -> str:
+    statuses = list(pod.status.container_statuses) + list(pod.status.init_container_statuses)
+    restarts = sum(s.restart_count for s in statuses)
+    last = max((s.last_state.terminated.finished_at.seconds for s in statuses
+                if s.last_state.HasField("terminated")), default=0)
+    if restarts and last:
+        return f"{restarts} ({age(Timestamp(seconds=last), now)} ago)"
+    return str(restarts)
+
+
+def _pod_row(pod, now):
+    return [pod.metadata.name, pod_ready_text(pod), pod_status_text(pod), pod_restarts_text(pod, now),
+            age(pod.metadata.creation_timestamp, now)]
+
+
+def _pod_wide(pod, now):
+    return [pod.status.pod_ip or NONE, pod.spec.node_name or NONE, NONE, NONE]
+
+
+# --- Workloads --------------------------------------------------------------------------------------
+
+def _containers_and_images(template) -> list[str]:
+    containers = template.spec.containers
+    return [_join(c.name for c in containers), _join(c.image for c in containers)]
+
+
+def _replicas(spec) -> int:
+    return spec.replicas if spec.HasField("replicas") else 1
+
+
+def _deployment_row(d, now):
+    s = d.status
+    return [d.metadata.name, f"{s.ready_replicas}/{_replicas(d.spec)}", str(s.updated_replicas),
+            str(s.available_replicas), age(d.metadata.creation_timestamp, now)]
+
+
+def _workload_wide(obj, now):
+    return [*_containers_and_images(obj.spec.template), label_selector_text(obj.spec.selector)]
+
+
+def _replicaset_row(rs, now):
+    return [rs.metadata.name, str(_replicas(rs.spec)), str(rs.status.replicas), str(rs.status.ready_replicas),
+            age(rs.metadata.creation_timestamp, now)]
+
+
+# --- Services and endpoints -------------------------------------------------------------------------
+
+def service_ports_text(svc) -> str:
+    parts = []
+    for p in svc.spec.ports:
+        port = f"{p.port}:{p.node_port}" if p.node_port else str(p.port)
+        parts.append(f"{port}/{p.protocol or 'TCP'}")
+    return _join(parts)
+
+
+def _external_ip(svc) -> str:
+    kind = svc.spec.type or "ClusterIP"
+    if kind == "ExternalName":
+        return svc.spec.external_name
+    ingress = [i.ip or i.hostname for i in svc.status.load_balancer.ingress]
+    ips = list(svc.spec.external_ips)
+    if kind == "LoadBalancer":
+        return _join(ingress + ips, "<pending>")
+    return _join(ips)
+
+
+def _service_row(svc, now):
+    return [svc.metadata.name, svc.spec.type or "ClusterIP", svc.spec.cluster_ip or NONE, _external_ip(svc),
+            service_ports_text(svc), age(svc.metadata.creation_timestamp, now)]
+
+
+def _service_wide(svc, now):
+    return [_selector_text(svc.spec.selector)]
+
+
+def endpoints_text(ep, limit: int = 3) -> str:
+    addrs = []
+    for subset in ep.subsets:
+        ports = [p.port for p in subset.ports] or [None]
+        for a in subset.addresses:
+            addrs.extend(a.ip if port is None else f"{a.ip}:{port}" for port in ports)
+    if not addrs:
+        return NONE
+    shown = ",".join(addrs[:limit])
+    return shown + (f" + {len(addrs) - limit} more..." if len(addrs) > limit else "")
+
+
+def _endpoints_row(ep, now):
+    return [ep.metadata.name, endpoints_text(ep), age(ep.metadata.creation_timestamp, now)]
+
+
+# --- Nodes ------------------------------------------------------------------------------------------
+
+def node_status_text(node) -> str:
+    ready = [c for c in node.status.conditions if c.type == NODE_READY]
+    status = "Unknown" if not ready else ("Ready" if ready[0].status == CONDITION_TRUE else "NotReady")
+    return f"{status},SchedulingDisabled" if node.spec.unschedulable else status
+
+
+def node_roles_text(node) -> str:
+    labels = node.metadata.labels
+    roles = {k.removeprefix(LABEL_NODE_ROLE_PREFIX) for k in labels if k.startswith(LABEL_NODE_ROLE_PREFIX)}
+    roles.discard("")
+    if labels.get(LABEL_NODE_ROLE):
+        roles.add(labels[LABEL_NODE_ROLE])
+    return _join(sorted(roles))
+
+
+def _node_address(node, kind: str) -> str:
+    return next((a.address for a in node.status.addresses if a.type == kind), NONE)
+
+
+def _node_row(node, now):
+    return [node.metadata.name, node_status_text(node), node_roles_text(node),
+            age(node.metadata.creation_timestamp, now), node.status.node_info.kubelet_version or NONE]
+
+
+def _node_wide(node, now):
+    info = node.status.node_info
+    return [_node_address(node, "InternalIP"), _node_address(node, "ExternalIP"), info.os_image or NONE,
+            info.kernel_version or NONE, info.container_runtime_version or NONE]
+
+
+# --- Config and the rest ----------------------------------------------------------------------------
+
+def _configmap_row(cm, now):
+    return [cm.metadata.name, str(len(cm.data) + len(cm.binary_data)), age(cm.metadata.creation_timestamp, now)]
+
+
+def _secret_row(s, now):
+    return [s.metadata.name, s.type or "Opaque", str(len(s.data)), age(s.metadata.creation_timestamp, now)]
+
+
+def _namespace_row(ns, now):
+    return [ns.metadata.name, ns.status.phase or "Active", age(ns.metadata.creation_timestamp, now)]
+
+
+def event_last_seen(ev, now) -> str:
+    for ts in (ev.last_timestamp, ev.first_timestamp, ev.metadata.creation_timestamp):
+        if is_set(ts):
+            return age(ts, now)
+    return "<unknown>"
+
+
+def _event_row(ev, now):
+    ref = ev.involved_object
+    return [event_last_seen(ev, now), ev.type or "Normal", ev.reason, f"{ref.kind.lower()}/{ref.name}",
+            ev.message]
+
+
+def _lease_row(lease, now):
+    return [lease.metadata.name, lease.spec.holder_identity or NONE, age(lease.metadata.creation_timestamp, now)]
+
+
+# --- RBAC -------------------------------------------------------------------------------------------
+
+def _created_at(ts: Timestamp) -> str:
+    return ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ") if is_set(ts) else ""
+
+
+def _role_row(role, now):
+    return [role.metadata.name, _created_at(role.metadata.creation_timestamp)]
+
+
+def _binding_row(binding, now):
+    ref = binding.role_ref
+    return [binding.metadata.name, f"{ref.kind}/{ref.name}", age(binding.metadata.creation_timestamp, now)]
+
+
+def subjects_text(subjects) -> tuple[str, str, str]:
+    """kubectl's USERS, GROUPS and SERVICEACCOUNTS cells (service accounts as namespace/name)."""
+    users = [s.name for s in subjects if s.kind == "User"]
+    groups = [s.name for s in subjects if s.kind == "Group"]
+    sas = [f"{s.namespace}/{s.name}" for s in subjects if s.kind == "ServiceAccount"]
+    return ", ".join(users), ", ".join(groups), ", ".join(sas)
+
+
+def _binding_wide(binding, now):
+    return list(subjects_text(binding.subjects))
+
+
+def _default_row(obj, now):
+    return [obj.metadata.name, age(obj.metadata.creation_timestamp, now)]
+
+
+# --- the columns each kind declares (control/client/kinds.py) -------------------------------------
+
+_AGE = "AGE"
+_WORKLOAD_WIDE = ("CONTAINERS", "IMAGES", "SELECTOR")
+_BINDING_WIDE = ("USERS", "GROUPS", "SERVICEACCOUNTS")
+
+DEFAULT = Columns(("NAME", _AGE), (), _default_row)
+POD = Columns(("NAME", "READY", "STATUS", "RESTARTS", _AGE), ("IP", "NODE", "NOMINATED NODE", "READINESS GATES"),
+              _pod_row, _pod_wide)
+DEPLOYMENT = Columns(("NAME", "READY", "UP-TO-DATE", "AVAILABLE", _AGE), _WORKLOAD_WIDE, _deployment_row,
+                     _workload_wide)
+REPLICASET = Columns(("NAME", "DESIRED", "CURRENT", "READY", _AGE), _WORKLOAD_WIDE, _replicaset_row, _workload_wide)
+SERVICE = Columns(("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", _AGE), ("SELECTOR",), _service_row,
+                  _service_wide)
+ENDPOINTS = Columns(("NAME", "ENDPOINTS", _AGE), (), _endpoints_row)
+NODE = Columns(("NAME", "STATUS", "ROLES", _AGE, "VERSION"),
+               ("INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"), _node_row, _node_wide)
+CONFIGMAP = Columns(("NAME", "DATA", _AGE), (), _configmap_row)
+SECRET = Columns(("NAME", "TYPE", "DATA", _AGE), (), _secret_row)
+NAMESPACE = Columns(("NAME", "STATUS", _AGE), (), _namespace_row)
+EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), (), _event_row)
+LEASE = Columns(("NAME", "HOLDER", _AGE), (), _lease_row)
+ROLE = Columns(("NAME", "CREATED AT"), (), _role_row)
+BINDING = Columns(("NAME", "ROLE", _AGE), _BINDING_WIDE, _binding_row, _binding_wide)
