@@ -9,7 +9,7 @@ from typing import TextIO
 from control.cli.config import Config
 from control.cli.errors import CommandError
 from control.client.client import Client
-from control.client.kinds import Kind, lookup
+from control.client.kinds import Kind, in_category, lookup
 from control.client.kubeconfig import make_channel
 
 
@@ -61,13 +61,12 @@ def parse_resources(args: list[str]) -> list[tuple[Kind, str | None]]:
     return [(kinds[0], n) for n in names]
 
 
-# kubectl's `all` category, limited to the kinds Skiff has.
-_ALL_CATEGORY = ("Pod", "Service", "Deployment", "ReplicaSet")
-
-
 def _expand_category(name: str) -> list[Kind]:
-    if name.lower() == "all":
-        return [lookup(k) for k in _ALL_CATEGORY]
+    """A category (`all`) names its kinds in discovery's order: the core group first, then by group,
+    resources alphabetically within a group; any other name is one kind."""
+    kinds = in_category(name.lower())
+    if kinds:
+        return sorted(kinds, key=lambda k: (k.group, k.plural))
     return [lookup(name)]
 
 

@@ -9,7 +9,7 @@ import grpc
 from google.protobuf.message import Message
 
 from control.cli.context import Context, parse_resources
-from control.cli.describe_kinds import DESCRIBERS, generic
+from control.cli.describe_kinds import describer_for
 from control.cli.describe_text import Section, render_section
 from control.cli.errors import describe_rpc_error
 from control.client.humanize import age, is_set
@@ -48,14 +48,10 @@ async def _objects(ctx: Context, args, kind: Kind, name: str | None) -> list[Mes
         return []
 
 
-# kubectl shows no Events section for these.
-NO_EVENTS = ("Event", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
-
-
 async def describe_object(ctx: Context, kind: Kind, obj: Message, show_events: bool) -> str:
-    describer = DESCRIBERS.get(kind.kind, generic)
+    describer, with_events = describer_for(kind)
     section = await describer(ctx, obj)
-    if show_events and kind.kind not in NO_EVENTS:
+    if show_events and with_events:
         section.add("Events", events_section(await events_for(ctx, obj)))
     return render_section(section)
 

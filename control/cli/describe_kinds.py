@@ -1,14 +1,23 @@
-"""What `describe` shows for each kind."""
+"""What `describe` shows for each kind.
+
+A describer registers itself for the kinds it describes (`@describes("Pod")`); a kind without one
+gets kubectl's generic describer, so a new kind needs a describer only when kubectl has one.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
 
 from control.cli.commands.rollout import owned_replicasets
 from control.cli.context import Context
 from control.cli.describe_text import Section, map_text
-from control.cli.merge import LAST_APPLIED
 from control.cli.printers import to_yaml
 from control.client.convert import int_or_string, to_dict
 from control.client.humanize import age, timestamp_text
+from control.client.kinds import Kind
 from control.client.printers import (
     endpoints_text,
     label_selector_text,
@@ -16,11 +25,50 @@ from control.client.printers import (
     node_status_text,
     pod_status_text,
 )
+from control.client.wellknown import (
+    ANNOTATION_LAST_APPLIED,
+    LABEL_POD_TEMPLATE_HASH,
+    POD_FAILED,
+    POD_PENDING,
+    POD_RUNNING,
+    POD_SUCCEEDED,
+    is_terminal,
+)
+
+Describer = Callable[[Context, Message], Awaitable[Section]]
+
+
+@dataclass(frozen=True)
+class _Registration:
+    describe: Describer
+    events: bool  # whether the object's Events follow, as kubectl prints them
+
+
+_DESCRIBERS: dict[str, _Registration] = {}
+
+
+def describes(*kinds: str, events: bool = True) -> Callable[[Describer], Describer]:
+    """Registers a describer for kinds, by kind name; events=False where kubectl shows no Events."""
+    def register(describer: Describer) -> Describer:
+        for kind in kinds:
+            _DESCRIBERS[kind] = _Registration(describer, events)
+        return describer
+    return register
+
+
+def describer_for(kind: Kind) -> tuple[Describer, bool]:
+    """The kind's describer and whether Events follow; kubectl's generic describer otherwise."""
+    found = _DESCRIBERS.get(kind.kind)
+    return (found.describe, found.events) if found is not None else (generic, True)
+
+
+def described_kinds() -> list[str]:
+    return sorted(_DESCRIBERS)
 
 
 def annotations_text(meta) -> str:
     """Annotations as kubectl shows them: without the (long) last-applied configuration."""
-    shown = {k: v for k, v in meta.annotations.items() if k != LAST_APPLIED}
+    shown = {k: v for k, v in meta.annotations.items() if k != ANNOTATION_LAST_APPLIED}
     return map_text(shown, ": ")
 
 
@@ -161,6 +209,7 @@ def _template(template) -> Section:
     return s
 
 
+@describes("Pod")
 async def pod(ctx: Context, p) -> Section:
     s = Section()
     s.add("Name", p.metadata.name).add("Namespace", p.metadata.namespace)
@@ -203,6 +252,7 @@ def _toleration_text(t) -> str:
     return text
 
 
+@describes("Deployment")
 async def deployment(ctx: Context, d) -> Section:
     s = _meta(Section(), d)
     st = d.status
@@ -232,7 +282,7 @@ async def _deployment_replicasets(ctx: Context, d) -> tuple[list[str], str]:
     for rs in await owned_replicasets(ctx, d):
         rs_template = type(template)()
         rs_template.CopyFrom(rs.spec.template)
-        rs_template.metadata.labels.pop("pod-template-hash", None)
+        rs_template.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
         replicas = rs.spec.replicas if rs.spec.HasField("replicas") else 1
         text = f"{rs.metadata.name} ({rs.status.replicas}/{replicas} replicas created)"
         if rs_template == template:
@@ -242,6 +292,7 @@ async def _deployment_replicasets(ctx: Context, d) -> tuple[list[str], str]:
     return old, new
 
 
+@describes("ReplicaSet")
 async def replicaset(ctx: Context, rs) -> Section:
     s = _meta(Section(), rs)
     replicas = rs.spec.replicas if rs.spec.HasField("replicas") else 1
@@ -250,14 +301,15 @@ async def replicaset(ctx: Context, rs) -> Section:
     pods, _ = await ctx.client.list_all("Pod", rs.metadata.namespace)
     owned = [p for p in pods if any(o.uid == rs.metadata.uid for o in p.metadata.owner_references)]
     counts = {phase: sum(1 for p in owned if p.status.phase == phase)
-              for phase in ("Running", "Pending", "Succeeded", "Failed")}
-    s.add("Pods Status", f"{counts['Running']} Running / {counts['Pending']} Waiting / "
-                         f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed")
+              for phase in (POD_RUNNING, POD_PENDING, POD_SUCCEEDED, POD_FAILED)}
+    s.add("Pods Status", f"{counts[POD_RUNNING]} Running / {counts[POD_PENDING]} Waiting / "
+                         f"{counts[POD_SUCCEEDED]} Succeeded / {counts[POD_FAILED]} Failed")
     s.add("Pod Template", _template(rs.spec.template))
     s.add("Conditions", _conditions(rs.status.conditions))
     return s
 
 
+@describes("Service")
 async def service(ctx: Context, svc) -> Section:
     s = _meta(Section(), svc)
     spec = svc.spec
@@ -284,6 +336,7 @@ async def _endpoints_text(ctx: Context, svc) -> str:
     return endpoints_text(ep)
 
 
+@describes("Node")
 async def node(ctx: Context, n) -> Section:
     s = Section().add("Name", n.metadata.name).add("Roles", node_roles_text(n))
     s.add("Labels", map_text(dict(n.metadata.labels)))
@@ -304,7 +357,7 @@ async def node(ctx: Context, n) -> Section:
           .add("Kubelet Version", info.kubelet_version))
     s.add("PodCIDR", n.spec.pod_cidr or "<none>")
     pods, _ = await ctx.client.list_all("Pod", "", field_selector=f"spec.nodeName={n.metadata.name}")
-    running = [p for p in pods if p.status.phase not in ("Succeeded", "Failed")]
+    running = [p for p in pods if not is_terminal(p)]
     s.add("Non-terminated Pods", f"({len(running)} in total)")
     if running:
         rows = [["Namespace", "Name", "Age"], ["---------", "----", "---"]]
@@ -313,6 +366,7 @@ async def node(ctx: Context, n) -> Section:
     return s
 
 
+@describes("Namespace")
 async def namespace(ctx: Context, ns) -> Section:
     s = Section().add("Name", ns.metadata.name)
     s.add("Labels", map_text(dict(ns.metadata.labels)))
@@ -321,6 +375,7 @@ async def namespace(ctx: Context, ns) -> Section:
     return s
 
 
+@describes("ConfigMap")
 async def configmap(ctx: Context, cm) -> Section:
     s = _meta(Section(), cm)
     data = "\n\n".join(f"{key}:\n----\n{value.rstrip()}" for key, value in sorted(cm.data.items()))
@@ -331,6 +386,7 @@ async def configmap(ctx: Context, cm) -> Section:
     return s
 
 
+@describes("Secret")
 async def secret(ctx: Context, sec) -> Section:
     s = _meta(Section(), sec)
     s.add("Type", sec.type or "Opaque")
@@ -349,6 +405,11 @@ async def generic(ctx: Context, obj) -> Section:
             s.add(key[0].upper() + key[1:], to_yaml(value).rstrip("\n") if isinstance(value, (dict, list))
                   else str(value))
     return s
+
+
+@describes("Event", events=False)
+async def event(ctx: Context, ev) -> Section:
+    return await generic(ctx, ev)
 
 
 def _go_list(values) -> str:
@@ -378,6 +439,7 @@ def _combine_resource_group(resource: str, group: str) -> str:
     return f"{base}.{group}{slash}{sub}" if group else resource
 
 
+@describes("Role", "ClusterRole", events=False)
 async def role(ctx: Context, r) -> Section:
     s = Section().add("Name", r.metadata.name)
     s.add("Labels", map_text(dict(r.metadata.labels)))
@@ -388,6 +450,7 @@ async def role(ctx: Context, r) -> Section:
     return s
 
 
+@describes("RoleBinding", "ClusterRoleBinding", events=False)
 async def binding(ctx: Context, b) -> Section:
     s = Section().add("Name", b.metadata.name)
     s.add("Labels", map_text(dict(b.metadata.labels)))
@@ -398,7 +461,3 @@ async def binding(ctx: Context, b) -> Section:
     s.add("Subjects", Section.table(rows))
     return s
 
-
-DESCRIBERS = {"Pod": pod, "Deployment": deployment, "ReplicaSet": replicaset, "Service": service, "Node": node,
-              "Namespace": namespace, "ConfigMap": configmap, "Secret": secret,
-              "Role": role, "ClusterRole": role, "RoleBinding": binding, "ClusterRoleBinding": binding}

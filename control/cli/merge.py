@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+from control.client.wellknown import ANNOTATION_LAST_APPLIED
 
 # Lists Kubernetes merges element by element (strategic merge patch's patchMergeKey).
 _MERGE_KEYS = {
@@ -84,7 +84,7 @@ def last_applied_text(manifest: dict) -> str:
     """The annotation value: the manifest itself, minus the annotation, as compact JSON."""
     clean = json.loads(json.dumps(manifest))
     annotations = clean.get("metadata", {}).get("annotations", {})
-    annotations.pop(LAST_APPLIED, None)
+    annotations.pop(ANNOTATION_LAST_APPLIED, None)
     if "annotations" in clean.get("metadata", {}) and not annotations:
         del clean["metadata"]["annotations"]
     return json.dumps(clean, sort_keys=True, separators=(",", ":"))
@@ -93,12 +93,12 @@ def last_applied_text(manifest: dict) -> str:
 def with_last_applied(manifest: dict) -> dict:
     text = last_applied_text(manifest)
     result = json.loads(json.dumps(manifest))
-    result.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = text
+    result.setdefault("metadata", {}).setdefault("annotations", {})[ANNOTATION_LAST_APPLIED] = text
     return result
 
 
 def previous_applied(live: dict) -> dict:
-    text = live.get("metadata", {}).get("annotations", {}).get(LAST_APPLIED)
+    text = live.get("metadata", {}).get("annotations", {}).get(ANNOTATION_LAST_APPLIED)
     if not text:
         return {}
     try:

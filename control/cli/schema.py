@@ -11,7 +11,8 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-_QUANTITY_FIELDS = {"limits", "requests", "capacity", "allocatable", "sizeLimit", "divisor"}
+from control.client.wellknown import QUANTITY_FIELDS
+
 _INTS = {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
          FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64}
 _WELL_KNOWN_SCALARS = {"google.protobuf.Value", "google.protobuf.Timestamp", "google.protobuf.Struct"}
@@ -57,7 +58,7 @@ def _check_field(value: Any, field: FieldDescriptor, path: str, errors: list[str
         value_field = field.message_type.fields_by_name["value"]
         for k, v in value.items():
             if v is not None:
-                _check_single(v, value_field, f"{path}[{k}]", errors, quantity=field.json_name in _QUANTITY_FIELDS)
+                _check_single(v, value_field, f"{path}[{k}]", errors, quantity=field.json_name in QUANTITY_FIELDS)
         return
     if field.is_repeated:
         if not isinstance(value, list):
@@ -66,7 +67,7 @@ def _check_field(value: Any, field: FieldDescriptor, path: str, errors: list[str
         for i, item in enumerate(value):
             _check_single(item, field, f"{path}[{i}]", errors)
         return
-    _check_single(value, field, path, errors, quantity=field.json_name in _QUANTITY_FIELDS)
+    _check_single(value, field, path, errors, quantity=field.json_name in QUANTITY_FIELDS)
 
 
 def _check_single(value: Any, field: FieldDescriptor, path: str, errors: list[str], quantity: bool = False) -> None:

@@ -14,9 +14,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from control.client.kinds import Kind, for_object
-
-# String fields whose Kubernetes type is a Quantity: manifests may write `cpu: 1`.
-_QUANTITY_FIELDS = {"limits", "requests", "capacity", "allocatable", "sizeLimit", "divisor"}
+from control.client.wellknown import QUANTITY_FIELDS  # manifests may write a quantity as a number: `cpu: 1`
 
 
 class ManifestError(ValueError):
@@ -25,12 +23,12 @@ class ManifestError(ValueError):
 
 def _coerce_quantities(value: Any, key: str | None = None) -> Any:
     if isinstance(value, dict):
-        if key in _QUANTITY_FIELDS:
+        if key in QUANTITY_FIELDS:
             return {k: _quantity_text(v) for k, v in value.items()}
         return {k: _coerce_quantities(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_coerce_quantities(v) for v in value]
-    if key in _QUANTITY_FIELDS:
+    if key in QUANTITY_FIELDS:
         return _quantity_text(value)
     return value
 

@@ -316,27 +316,13 @@ class _Parser:
 
 # --- field selectors --------------------------------------------------------------------------
 
-_COMMON_FIELDS = ("metadata.name", "metadata.namespace")
-_EVENT_FIELDS = (
-    "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-    "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-    "reason", "reportingComponent", "source", "type",
-)
-FIELDS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-            "spec.hostNetwork", "status.phase", "status.podIP"),
-    "Node": ("spec.unschedulable",),
-    "Event": _EVENT_FIELDS,
-    "Secret": ("type",),
-    "Namespace": ("status.phase",),
-    "ReplicaSet": ("status.replicas",),
-}
-# Field selector names that are not the object's own path.
+# Field selector names that are not the object's own path (Kubernetes' field label conversions).
 _ALIASES = {("Event", "source"): "source.component"}
 
 
-def supported_fields(kind: Kind) -> tuple[str, ...]:
-    return _COMMON_FIELDS + FIELDS.get(kind.kind, ())
+def field_path(kind_name: str, field: str) -> str:
+    """Where a field selector's value lives in an object of the kind (JSON names)."""
+    return _ALIASES.get((kind_name, field), field)
 
 
 def _json_field(msg: Message, name: str):
@@ -348,7 +334,7 @@ def _json_field(msg: Message, name: str):
 
 def field_value(obj: Message, path: str) -> str:
     """The string a field selector compares for `path` (JSON names): bools as true/false."""
-    path = _ALIASES.get((obj.DESCRIPTOR.name, path), path)
+    path = field_path(obj.DESCRIPTOR.name, path)
     value: object = obj
     for part in path.split("."):
         fd = _json_field(value, part)  # type: ignore[arg-type]
@@ -454,8 +440,8 @@ def parse_field_selector(text: str, kind: Kind) -> FieldSelector:
             raise SelectorError(f"invalid selector: '{text}'; can't understand '{term}'")
         field, op, value = split
         field = _unescape(field).strip()
-        if field not in supported_fields(kind):
+        if field not in kind.supported_field_selectors:
             raise SelectorError(f"field label not supported: {field}")
-        path = _ALIASES.get((kind.kind, field), field)
+        path = field_path(kind.kind, field)
         requirements.append(FieldRequirement(field, op, _unescape(value), path))
     return FieldSelector(tuple(requirements))

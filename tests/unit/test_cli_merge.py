@@ -10,7 +10,8 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from control.cli.errors import describe_rpc_error
-from control.cli.merge import LAST_APPLIED, normalize_secret, previous_applied, three_way, with_last_applied
+from control.cli.merge import normalize_secret, previous_applied, three_way, with_last_applied
+from control.client.wellknown import ANNOTATION_LAST_APPLIED
 
 
 def test_server_fields_survive_and_manifest_wins():
@@ -57,7 +58,7 @@ def test_lists_without_merge_key_keep_server_additions_until_the_manifest_change
 def test_last_applied_round_trip():
     manifest = {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
     annotated = with_last_applied(manifest)
-    assert json.loads(annotated["metadata"]["annotations"][LAST_APPLIED]) == manifest
+    assert json.loads(annotated["metadata"]["annotations"][ANNOTATION_LAST_APPLIED]) == manifest
     assert previous_applied(annotated) == manifest
     assert "annotations" not in manifest["metadata"]
 

@@ -10,10 +10,11 @@ from google.protobuf.message import Message
 from control.cli.context import Context
 from control.cli.errors import describe_rpc_error, is_code
 from control.cli.manifests import Document, load_paths
-from control.cli.merge import LAST_APPLIED, normalize_secret, previous_applied, three_way, with_last_applied
+from control.cli.merge import normalize_secret, previous_applied, three_way, with_last_applied
 from control.cli.schema import shape_errors
 from control.client.convert import ManifestError, from_dict, to_dict
 from control.client.kinds import Kind, UnknownKindError, for_object
+from control.client.wellknown import ANNOTATION_LAST_APPLIED
 
 _CONFLICT_RETRIES = 5
 
@@ -130,11 +131,11 @@ async def apply_object(ctx: Context, kind: Kind, manifest: dict, dry_run: str) -
         if dry_run != "client":
             await ctx.client.create(merged, dry_run=dry_run == "server")
         return "created"
-    if LAST_APPLIED not in live.metadata.annotations and dry_run == "none":
-        ctx.stderr.write(f"Warning: resource {kind.plural}/{live.metadata.name} is missing the {LAST_APPLIED} "
-                         "annotation which is required by skiffctl apply. skiffctl apply should only be used on "
-                         "resources created declaratively by skiffctl apply. The missing annotation will be "
-                         "patched automatically.\n")
+    if ANNOTATION_LAST_APPLIED not in live.metadata.annotations and dry_run == "none":
+        ctx.stderr.write(f"Warning: resource {kind.plural}/{live.metadata.name} is missing the "
+                         f"{ANNOTATION_LAST_APPLIED} annotation which is required by skiffctl apply. "
+                         "skiffctl apply should only be used on resources created declaratively by skiffctl "
+                         "apply. The missing annotation will be patched automatically.\n")
     if merged == live:
         return "unchanged"
     if dry_run != "client":

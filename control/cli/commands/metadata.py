@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import grpc
+from google.protobuf.message import Message
 
 from control.cli.context import Context, parse_resources
 from control.cli.errors import CommandError, describe_rpc_error, is_code
@@ -29,6 +30,10 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     r = sub.add_parser("api-resources", parents=parents, help="Print the supported API resources")
     r.add_argument("--namespaced", choices=["true", "false"])
     r.add_argument("-o", "--output", choices=["wide", "name"], default="")
+    r.add_argument("--api-group", help="Limit to resources in the specified API group")
+    r.add_argument("--verbs", action="append", default=[], help="Limit to resources that support these verbs")
+    r.add_argument("--categories", action="append", default=[], help="Limit to resources in these categories")
+    r.add_argument("--no-headers", action="store_true")
     r.set_defaults(run=api_resources)
 
 
@@ -114,7 +119,7 @@ async def set_image(args, ctx: Context) -> None:
     if not images:
         raise CommandError("at least one image update is required")
     for kind, name in parse_resources(resources):
-        if kind.kind not in ("Pod", "Deployment", "ReplicaSet") or not name:
+        if not kind.pod_spec_path or not name:
             raise CommandError(f"cannot set images on {kind.plural} {name or ''}".rstrip())
         try:
             await _set_images(ctx, kind, name, images)
@@ -127,7 +132,7 @@ async def set_image(args, ctx: Context) -> None:
 async def _set_images(ctx: Context, kind: Kind, name: str, images: dict[str, str]) -> None:
     for attempt in range(5):
         obj = await ctx.client.get(kind, name, ctx.namespace)
-        spec = obj.spec if kind.kind == "Pod" else obj.spec.template.spec
+        spec = pod_spec(kind, obj)
         containers = list(spec.init_containers) + list(spec.containers)
         unknown = [c for c in images if c != "*" and c not in {x.name for x in containers}]
         if unknown:
@@ -143,13 +148,34 @@ async def _set_images(ctx: Context, kind: Kind, name: str, images: dict[str, str
                 raise
 
 
-async def api_resources(args, ctx: Context) -> None:
+def pod_spec(kind: Kind, obj: Message) -> Message:
+    """The object's PodSpec: a Pod's own, or its pod template's."""
+    spec = obj
+    for name in kind.pod_spec_path:
+        spec = getattr(spec, name)
+    return spec
+
+
+def _api_resource_kinds(args) -> list[Kind]:
     kinds = sorted(KINDS.values(), key=lambda k: (k.group, k.plural))
     if args.namespaced:
         kinds = [k for k in kinds if k.namespaced == (args.namespaced == "true")]
+    if args.api_group is not None:
+        kinds = [k for k in kinds if k.group == args.api_group]
+    verbs = {v for arg in args.verbs for v in arg.split(",") if v}
+    categories = {c for arg in args.categories for c in arg.split(",") if c}
+    return [k for k in kinds if verbs <= set(k.verbs) and categories <= set(k.categories)]
+
+
+async def api_resources(args, ctx: Context) -> None:
+    kinds = _api_resource_kinds(args)
     if args.output == "name":
-        ctx.stdout.write("".join(f"{k.plural}{'.' + k.group if k.group else ''}\n" for k in kinds))
+        ctx.stdout.write("".join(f"{k.resource}\n" for k in kinds))
         return
-    rows = [["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]]
-    rows += [[k.plural, ",".join(k.short_names), k.api_version, str(k.namespaced).lower(), k.kind] for k in kinds]
+    wide = args.output == "wide"
+    rows = [] if args.no_headers else \
+        [["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND", *(["VERBS", "CATEGORIES"] if wide else [])]]
+    for k in kinds:
+        row = [k.plural, ",".join(k.short_names), k.api_version, str(k.namespaced).lower(), k.kind]
+        rows.append(row + ([",".join(k.verbs), ",".join(k.categories)] if wide else []))
     ctx.stdout.write(render(rows))

@@ -12,6 +12,7 @@ from control.cli.commands.delete import parse_duration, wait_gone
 from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error, is_code
 from control.client.kinds import lookup
+from control.client.wellknown import is_terminal
 
 
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
@@ -111,7 +112,7 @@ def _pods_to_delete(ctx: Context, args, pods: list) -> list:
     for pod in pods:
         ref = f"{pod.metadata.namespace}/{pod.metadata.name}"
         owner = _controller(pod)
-        finished = pod.status.phase in ("Succeeded", "Failed")
+        finished = is_terminal(pod)
         if owner is not None and owner.kind == "DaemonSet" and not finished:
             (ignored if args.ignore_daemonsets else problems.setdefault(
                 "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)", [])).append(ref)

@@ -16,8 +16,9 @@ from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error
 from control.cli.tables import render
 from control.client.humanize import cpu_millicores, memory_mebibytes, parse_quantity
-from control.client.kinds import lookup
+from control.client.kinds import KINDS, lookup
 from control.client.printers import selector_string
+from control.client.wellknown import POD_RUNNING
 from skiff.v1 import node_agent_pb2
 
 
@@ -47,24 +48,32 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
 
 
 async def _pod_name(ctx: Context, arg: str) -> str:
-    """A pod's name; for `deploy/NAME` or `rs/NAME`, one of its pods (as kubectl picks one)."""
+    """A pod's name; for a kind with a pod template (`deploy/NAME`, `rs/NAME`), one of its pods (as
+    kubectl picks one)."""
     kind_name, _, name = arg.rpartition("/")
     if not kind_name:
         return name
     kind = lookup(kind_name)
-    if kind.kind == "Pod":
+    if kind.pod_spec_path == ("spec",):
         return name
-    if kind.kind not in ("Deployment", "ReplicaSet"):
-        raise CommandError(f"cannot attach to {kind.plural}: choose a pod, deployment or replicaset")
+    if not kind.has_pod_template:
+        raise CommandError(f"cannot attach to {kind.plural}: choose {_attachable()}")
     owner = await ctx.client.get(kind, name, ctx.namespace)
     selector = selector_string(owner.spec.selector)
     pods, _ = await ctx.client.list_all("Pod", ctx.namespace, label_selector=selector)
-    running = sorted(pods, key=lambda p: (p.status.phase != "Running", p.metadata.creation_timestamp.seconds))
+    running = sorted(pods, key=lambda p: (p.status.phase != POD_RUNNING, p.metadata.creation_timestamp.seconds))
     if not running:
         raise CommandError(f"no pods found for {kind.qualified}/{name}")
     if len(running) > 1:
         ctx.stderr.write(f"Found {len(running)} pods, using pod/{running[0].metadata.name}\n")
     return running[0].metadata.name
+
+
+def _attachable() -> str:
+    """`a pod, deployment or replicaset`: the kinds with a pod spec, pods before pod templates."""
+    kinds = sorted((k for k in KINDS.values() if k.pod_spec_path), key=lambda k: (len(k.pod_spec_path), k.singular))
+    names = [k.singular for k in kinds]
+    return "a " + ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "a " + names[0]
 
 
 async def logs(args, ctx: Context) -> None:

@@ -14,13 +14,21 @@ from control.cli.errors import CommandError, is_code
 from control.cli.printers import to_yaml
 from control.cli.tables import render
 from control.client.convert import to_dict
+from control.client.kinds import KINDS
+from control.client.wellknown import (
+    ANNOTATION_CHANGE_CAUSE,
+    ANNOTATION_DESIRED_REPLICAS,
+    ANNOTATION_LAST_APPLIED,
+    ANNOTATION_MAX_REPLICAS,
+    ANNOTATION_RESTARTED_AT,
+    ANNOTATION_REVISION,
+    ANNOTATION_REVISION_HISTORY,
+    LABEL_POD_TEMPLATE_HASH,
+)
 
-REVISION = "deployment.kubernetes.io/revision"
-CHANGE_CAUSE = "kubernetes.io/change-cause"
-_TEMPLATE_HASH = "pod-template-hash"
 # Annotations a rollback does not copy from the ReplicaSet to the Deployment.
-_NOT_COPIED = {REVISION, "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
-               "deployment.kubernetes.io/max-replicas", "kubectl.kubernetes.io/last-applied-configuration"}
+_NOT_COPIED = {ANNOTATION_REVISION, ANNOTATION_REVISION_HISTORY, ANNOTATION_DESIRED_REPLICAS, ANNOTATION_MAX_REPLICAS,
+               ANNOTATION_LAST_APPLIED}
 
 
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
@@ -47,7 +55,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
 
 
 def _deployment(arg: str) -> str:
-    return one_resource(arg, allowed=("Deployment",))[1]
+    return one_resource(arg, allowed=tuple(k.kind for k in KINDS.values() if k.rollout))[1]
 
 
 # --- status -----------------------------------------------------------------------------------------
@@ -129,7 +137,7 @@ async def owned_replicasets(ctx: Context, deployment) -> list:
 
 def revision_of(rs) -> int:
     try:
-        return int(rs.metadata.annotations.get(REVISION, "0"))
+        return int(rs.metadata.annotations.get(ANNOTATION_REVISION, "0"))
     except ValueError:
         return 0
 
@@ -146,14 +154,15 @@ async def history(args, ctx: Context) -> None:
         ctx.stdout.write(_template_text(rs))
         return
     rows = [["REVISION", "CHANGE-CAUSE"]]
-    rows += [[str(r), by_revision[r].metadata.annotations.get(CHANGE_CAUSE, "<none>")] for r in sorted(by_revision)]
+    rows += [[str(r), by_revision[r].metadata.annotations.get(ANNOTATION_CHANGE_CAUSE, "<none>")]
+             for r in sorted(by_revision)]
     ctx.out(f"deployment.apps/{name} ")
     ctx.stdout.write(render(rows, gap=2) + "\n")
 
 
 def _template_text(rs) -> str:
     template = to_dict(rs.spec.template)
-    template.get("metadata", {}).get("labels", {}).pop(_TEMPLATE_HASH, None)
+    template.get("metadata", {}).get("labels", {}).pop(LABEL_POD_TEMPLATE_HASH, None)
     return "Pod Template:\n" + "".join(f"  {line}\n" for line in to_yaml(template).splitlines())
 
 
@@ -164,7 +173,7 @@ async def undo(args, ctx: Context) -> None:
         rs = _rollback_target(d, await owned_replicasets(ctx, d), args.to_revision)
         template = type(rs.spec.template)()
         template.CopyFrom(rs.spec.template)
-        template.metadata.labels.pop(_TEMPLATE_HASH, None)
+        template.metadata.labels.pop(LABEL_POD_TEMPLATE_HASH, None)
         if template == d.spec.template:
             ctx.out(f"deployment.apps/{name} skipped rollback (current template already matches "
                     f"revision {revision_of(rs)})")
@@ -227,7 +236,7 @@ async def restart(args, ctx: Context) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def change(d) -> bool:
-        d.spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"] = stamp
+        d.spec.template.metadata.annotations[ANNOTATION_RESTARTED_AT] = stamp
         return True
     name, _ = await _modify(ctx, args.resource, change)
     ctx.out(f"deployment.apps/{name} restarted")

@@ -1,4 +1,4 @@
-"""`skiffctl scale KIND/NAME --replicas N` for Deployments and ReplicaSets."""
+"""`skiffctl scale KIND/NAME --replicas N` for the kinds with a scale subresource."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ import grpc
 
 from control.cli.context import Context, one_resource, parse_resources
 from control.cli.errors import CommandError, describe_rpc_error, is_code
+from control.client.kinds import KINDS, Kind
 
-SCALABLE = ("Deployment", "ReplicaSet")
 _RETRIES = 5
 
 
+def scalable() -> list[Kind]:
+    """The kinds with a scale subresource, by name."""
+    return sorted((k for k in KINDS.values() if k.scale), key=lambda k: k.kind)
+
+
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
-    p = sub.add_parser("scale", parents=parents, help="Set a new size for a Deployment or ReplicaSet")
+    kinds = " or ".join(k.kind for k in scalable())
+    p = sub.add_parser("scale", parents=parents, help=f"Set a new size for a {kinds}")
     p.add_argument("resources", nargs="+", metavar="KIND/NAME | KIND NAME")
     p.add_argument("--replicas", type=int, required=True)
     p.add_argument("--current-replicas", type=int, default=-1,
@@ -28,8 +34,9 @@ async def run(args, ctx: Context) -> None:
     targets = [one_resource(args.resources[0])] if len(args.resources) == 1 else \
         [(k, n) for k, n in parse_resources(args.resources) if n]
     for kind, name in targets:
-        if kind.kind not in SCALABLE:
-            ctx.err(f'error: cannot scale {kind.plural} "{name}": only deployments and replicasets scale')
+        if not kind.scale:
+            only = " and ".join(k.plural for k in scalable())
+            ctx.err(f'error: cannot scale {kind.plural} "{name}": only {only} scale')
             continue
         try:
             await _scale(ctx, kind, name, args.replicas, args.current_replicas)

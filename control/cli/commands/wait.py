@@ -15,6 +15,7 @@ from control.cli.errors import CommandError, is_code
 from control.cli.jsonpath import JSONPathError, evaluate
 from control.cli.printers import object_dict
 from control.client.kinds import Kind
+from control.client.wellknown import CONDITION_TRUE
 
 _POLL = 0.2
 
@@ -36,7 +37,7 @@ def make_check(spec: str):
         return lambda data: data is None
     if spec.startswith("condition="):
         name, _, want = spec[len("condition="):].partition("=")
-        want = want or "True"
+        want = want or CONDITION_TRUE
         return lambda data: data is not None and any(
             c.get("type", "").lower() == name.lower() and c.get("status", "").lower() == want.lower()
             for c in data.get("status", {}).get("conditions", []))
