@@ -2,11 +2,12 @@
 
 Names (plural, short names, categories), the API group, whether it is namespaced, its
 subresources (status, scale), the field selectors it supports, its printer columns (what `get`
-shows), whether `rollout` manages it, its protobuf message and the gRPC service with any RPCs
-beyond the common verbs. Everything that is a list of kinds — the gRPC
+shows, control/client/printers.py), whether `rollout` manages it, its protobuf message and the
+gRPC service with any RPCs beyond the common verbs. Everything that is a list of kinds — the gRPC
 services (`scripts/gen-proto` writes `services.proto` from this table), the apiserver's registry,
 RBAC bootstrap, the garbage collector, namespace deletion, `get all`, `api-resources`, `scale`,
-`rollout` — is derived from this table; a kind's server rules live in `control/apiserver/registry/<kind>.py`.
+`rollout` — is derived from this table; a kind's server rules live in
+`control/apiserver/registry/<kind>.py`.
 
 This module imports no generated code at import time, so the proto generator can read it.
 """
