@@ -175,6 +175,11 @@ def test_api_resources_filters():
     assert [line.split()[0] for line in out.splitlines()] == ["pods", "services", "deployments", "replicasets"]
     out, _, _ = _run(["api-resources", "--api-group", "", "--namespaced", "false", "-o", "name"])
     assert out == "namespaces\nnodes\n"
+    out, _, _ = _run(["api-resources", "--api-group", "", "--sort-by", "kind", "-o", "name"])
+    assert out.splitlines()[:3] == ["configmaps", "endpoints", "events"]
+    out, _, _ = _run(["api-resources", "--verbs", "get,watch", "--sort-by", "name", "-o", "name"])
+    assert out.splitlines()[:3] == ["clusterrolebindings.rbac.authorization.k8s.io",
+                                    "clusterroles.rbac.authorization.k8s.io", "configmaps"]
 
 
 def test_scale_refuses_a_kind_without_the_scale_subresource():

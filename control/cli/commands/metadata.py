@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     r.add_argument("--verbs", action="append", default=[], help="Limit to resources that support these verbs")
     r.add_argument("--categories", action="append", default=[], help="Limit to resources in these categories")
     r.add_argument("--no-headers", action="store_true")
+    r.add_argument("--sort-by", choices=["name", "kind"], default="", help="Sort by the resource's name or kind")
     r.set_defaults(run=api_resources)
 
 
@@ -156,8 +157,13 @@ def pod_spec(kind: Kind, obj: Message) -> Message:
     return spec
 
 
+# kubectl's api-resources order: by group (or by --sort-by), then by name.
+_SORT_KEYS = {"": lambda k: (k.group, k.plural), "name": lambda k: (k.plural,),
+              "kind": lambda k: (k.kind, k.plural)}
+
+
 def _api_resource_kinds(args) -> list[Kind]:
-    kinds = sorted(KINDS.values(), key=lambda k: (k.group, k.plural))
+    kinds = sorted(KINDS.values(), key=_SORT_KEYS[args.sort_by])
     if args.namespaced:
         kinds = [k for k in kinds if k.namespaced == (args.namespaced == "true")]
     if args.api_group is not None:
