@@ -15,7 +15,8 @@ import psutil
 from control.client.client import Client
 from control.client.component import add_client_flags, client_config, client_from_flags
 from control.client.kubeconfig import ClientConfig
-from node.agent import Agent, AgentConfig
+from node.agent import Agent
+from node.config import AgentConfig
 from node.cri import CRI, CRIError
 from node.registration import NodeConfig, NodeRegistration, capacity, default_hostname, default_node_ip
 from node.server import NodeAgentServicer, serve, server_credentials

@@ -12,11 +12,21 @@ from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from control.client.wellknown import (
+    CONDITION_FALSE,
+    CONDITION_TRUE,
+    CONTAINERS_READY,
+    POD_FAILED,
+    POD_INITIALIZED,
+    POD_PENDING,
+    POD_READY,
+    POD_RUNNING,
+    POD_SCHEDULED,
+    POD_SUCCEEDED,
+)
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node.containers import RESTART_COUNT_ANNOTATION, qos_class
 from skiff.v1 import meta_pb2, pod_pb2
-
-TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 @dataclass
@@ -159,24 +169,24 @@ def pod_phase(spec: pod_pb2.PodSpec, init: Sequence[pod_pb2.ContainerStatus],
         else:
             unknown += 1
     if failed_init and restart_policy == "Never":
-        return "Failed"
+        return POD_FAILED
     if pending_init or (pending_sidecars and not terminal) or waiting:
-        return "Pending"
+        return POD_PENDING
     if running and not unknown:
-        return "Running"
+        return POD_RUNNING
     if not running and stopped and not unknown:
         if terminal:
-            return "Succeeded" if stopped == succeeded else "Failed"
+            return POD_SUCCEEDED if stopped == succeeded else POD_FAILED
         if restart_policy == "Always":
-            return "Running"
+            return POD_RUNNING
         if stopped == succeeded:
-            return "Succeeded"
-        return "Failed" if restart_policy == "Never" else "Running"
-    return "Pending"
+            return POD_SUCCEEDED
+        return POD_FAILED if restart_policy == "Never" else POD_RUNNING
+    return POD_PENDING
 
 
 def _condition(ctype: str, ok: bool, reason: str = "", message: str = "") -> meta_pb2.Condition:
-    return meta_pb2.Condition(type=ctype, status="True" if ok else "False",
+    return meta_pb2.Condition(type=ctype, status=CONDITION_TRUE if ok else CONDITION_FALSE,
                               reason="" if ok else reason, message="" if ok else message)
 
 
@@ -184,8 +194,8 @@ def pod_conditions(spec: pod_pb2.PodSpec, init: Sequence[pod_pb2.ContainerStatus
                    regular: Sequence[pod_pb2.ContainerStatus], phase: str) -> list[meta_pb2.Condition]:
     incomplete = [st.name for c, st in zip(spec.init_containers, init, strict=True)
                   if not init_done(st, c.restart_policy == "Always")]
-    completed = phase == "Succeeded"
-    initialized = _condition("Initialized", not incomplete or completed, "ContainersNotInitialized",
+    completed = phase == POD_SUCCEEDED
+    initialized = _condition(POD_INITIALIZED, not incomplete or completed, "ContainersNotInitialized",
                              f"containers with incomplete status: [{' '.join(incomplete)}]")
     sidecars = [st for c, st in zip(spec.init_containers, init, strict=True) if c.restart_policy == "Always"]
     unready = [st.name for st in [*sidecars, *regular] if not st.ready]
@@ -197,8 +207,8 @@ def pod_conditions(spec: pod_pb2.PodSpec, init: Sequence[pod_pb2.ContainerStatus
     else:
         reason, ready = "ContainersNotReady", not unready
         message = f"containers with unready status: [{' '.join(unready)}]"
-    return [initialized, _condition("ContainersReady", ready, reason, message),
-            _condition("Ready", ready, reason, message)]
+    return [initialized, _condition(CONTAINERS_READY, ready, reason, message),
+            _condition(POD_READY, ready, reason, message)]
 
 
 def _keep_transition_times(new: list[meta_pb2.Condition], old: Sequence[meta_pb2.Condition],
@@ -227,8 +237,8 @@ def pod_status(pod: pod_pb2.Pod, init: Sequence[ContainerView], regular: Sequenc
     phase = pod_phase(pod.spec, init_statuses, statuses, terminal)
     stamp = timestamp_now(now)
     old = pod.status
-    conditions = [c for c in old.conditions if c.type == "PodScheduled"] or [
-        meta_pb2.Condition(type="PodScheduled", status="True")]
+    conditions = [c for c in old.conditions if c.type == POD_SCHEDULED] or [
+        meta_pb2.Condition(type=POD_SCHEDULED, status=CONDITION_TRUE)]
     own = pod_conditions(pod.spec, init_statuses, statuses, phase)
     _keep_transition_times(own, old.conditions, stamp)
     out = pod_pb2.PodStatus(phase=phase, conditions=[*conditions, *own], host_ip=host_ip, pod_ip=pod_ip,

@@ -19,6 +19,7 @@ import psutil
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.client import Client
+from control.client.wellknown import CONDITION_FALSE, CONDITION_TRUE, LABEL_ARCH, LABEL_HOSTNAME, LABEL_OS, NODE_READY
 from skiff.v1 import coordination_pb2, core_pb2, meta_pb2
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ def arch() -> str:
 
 
 def node_labels(config: NodeConfig) -> dict[str, str]:
-    return {"kubernetes.io/hostname": config.hostname, "kubernetes.io/os": "linux",
-            "kubernetes.io/arch": arch(), "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": arch(),
+    return {LABEL_HOSTNAME: config.hostname, LABEL_OS: "linux", LABEL_ARCH: arch(),
+            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": arch(),
             **config.labels}
 
 
@@ -99,7 +100,8 @@ def node_info(runtime_version: str) -> core_pb2.NodeSystemInfo:
 
 
 def _condition(ctype: str, true: bool, reason: str, message: str) -> meta_pb2.Condition:
-    return meta_pb2.Condition(type=ctype, status="True" if true else "False", reason=reason, message=message)
+    return meta_pb2.Condition(type=ctype, status=CONDITION_TRUE if true else CONDITION_FALSE, reason=reason,
+                              message=message)
 
 
 def pressure_conditions(root_dir: str) -> list[meta_pb2.Condition]:
@@ -198,7 +200,7 @@ class NodeRegistration:
         cap, alloc = capacity(self.config.root_dir)
         ready, why = await self.runtime_health()
         conditions = [*pressure_conditions(self.config.root_dir),
-                      _condition("Ready", ready, "KubeletReady" if ready else "KubeletNotReady",
+                      _condition(NODE_READY, ready, "KubeletReady" if ready else "KubeletNotReady",
                                  "kubelet is posting ready status" if ready else why)]
         status = core_pb2.NodeStatus()
         status.CopyFrom(node.status)

@@ -1,0 +1,60 @@
+"""The pod's volumes (the kubelet's volume manager): set up before the sandbox, kept up to date,
+torn down with the pod. The disk work per volume type is node/volumes.py's."""
+
+from __future__ import annotations
+
+import time
+
+from control.client.client import Client
+from control.client.events import EventRecorder
+from node import volumes
+from node.objects import get_objects
+from node.podworkers import PodWorker
+
+VOLUME_REFRESH_PERIOD = 10.0
+
+
+class VolumeManager:
+    def __init__(self, client: Client, root_dir: str, recorder: EventRecorder) -> None:
+        self.client = client
+        self.root_dir = root_dir
+        self.recorder = recorder
+        self._paths: dict[str, dict[str, str]] = {}  # pod uid -> volume name -> host path
+        self._synced: dict[str, float] = {}
+
+    def paths(self, uid: str) -> dict[str, str] | None:
+        """volume name -> host path once the pod's volumes are set up."""
+        return self._paths.get(uid)
+
+    async def setup(self, w: PodWorker) -> bool:
+        """Mounts (or updates) every volume of the pod; False (and FailedMount) when one cannot be."""
+        pod = w.pod
+        namespace = pod.metadata.namespace
+        try:
+            cms = await get_objects(self.client, "ConfigMap", namespace, volumes.referenced_config_maps(pod))
+            secrets = await get_objects(self.client, "Secret", namespace, volumes.referenced_secrets(pod))
+            self._paths[w.uid] = await volumes.setup_volumes(self.root_dir, pod, cms, secrets)
+        except volumes.VolumeError as e:
+            self.recorder.event(pod, "Warning", "FailedMount", str(e))
+            for c in [*pod.spec.init_containers, *pod.spec.containers]:
+                w.waiting[c.name] = ("ContainerCreating", str(e))
+            w.sync_soon(2.0)
+            return False
+        self._synced[w.uid] = time.monotonic()
+        for name in [n for n, (reason, _) in w.waiting.items() if reason == "ContainerCreating"]:
+            del w.waiting[name]
+        return True
+
+    async def refresh(self, w: PodWorker) -> None:
+        """configMap and secret volumes follow their objects, as the kubelet's periodic sync does."""
+        pod = w.pod
+        if not (volumes.referenced_config_maps(pod) or volumes.referenced_secrets(pod)):
+            return
+        if time.monotonic() - self._synced.get(w.uid, 0.0) >= VOLUME_REFRESH_PERIOD:
+            await self.setup(w)
+        w.sync_soon(VOLUME_REFRESH_PERIOD)
+
+    async def cleanup(self, uid: str) -> None:
+        self._paths.pop(uid, None)
+        self._synced.pop(uid, None)
+        await volumes.cleanup_volumes(self.root_dir, uid)
