@@ -25,7 +25,8 @@ from control.client.wellknown import (
     POD_SUCCEEDED,
 )
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node.containers import RESTART_COUNT_ANNOTATION, qos_class
+from node.runtime.config import RESTART_COUNT_ANNOTATION
+from node.runtime.resources import qos_class
 from skiff.v1 import meta_pb2, pod_pb2
 
 

@@ -25,8 +25,8 @@ import subprocess
 import time
 from collections.abc import Mapping
 
+from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node.containers import parse_quantity
 from skiff.v1 import core_pb2, pod_pb2
 
 DEFAULT_MODE = 0o644

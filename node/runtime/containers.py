@@ -14,7 +14,6 @@ import os
 from control.client.client import Client
 from control.client.events import EventRecorder
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node import containers as cfg
 from node import podstatus, probes, volumes
 from node.config import AgentConfig
 from node.cri import CRI, CRIError
@@ -22,6 +21,8 @@ from node.images import ERR_IMAGE_PULL, IMAGE_PULL_BACKOFF, ImageManager, ImageP
 from node.objects import get_objects, service_link_services
 from node.podworkers import PodWorker
 from node.probermanager import ProberManager
+from node.runtime.config import container_config, etc_hosts
+from node.runtime.env import ContainerConfigError, EnvContext, container_env
 from node.runtime.hooks import run_hook
 from node.runtime.kill import DEFAULT_GRACE, MIN_STOP_TIMEOUT
 from node.runtime.sandbox import Sandboxes
@@ -88,7 +89,7 @@ class ContainerStarter:
             backoff = e.reason == IMAGE_PULL_BACKOFF
             self.recorder.event(pod, "Normal" if backoff else "Warning", "BackOff" if backoff else "Failed", e.message)
             w.sync_soon(1.0 if e.reason == ERR_IMAGE_PULL else 5.0)
-        except (cfg.ContainerConfigError, volumes.VolumeError) as e:
+        except (ContainerConfigError, volumes.VolumeError) as e:
             w.waiting[spec.name] = ("CreateContainerConfigError", str(e))
             self.recorder.event(pod, "Warning", "Failed", f"Error: {e}")
             w.sync_soon(2.0)
@@ -102,7 +103,7 @@ class ContainerStarter:
                                 attempt: int, image: str, init: bool) -> cri_pb.ContainerConfig:
         pod = w.pod
         pod_ip = await self.sandboxes.ip(sandbox.id)
-        env = cfg.container_env(pod, spec, await self._env_context(pod, spec, pod_ip))
+        env = container_env(pod, spec, await self._env_context(pod, spec, pod_ip))
         paths = self.volumes.paths(w.uid)
         if paths is None:
             if not await self.volumes.setup(w):
@@ -112,10 +113,10 @@ class ContainerStarter:
         mounts.append(self.terminations.mount(w.uid, spec, attempt))
         if not pod.spec.host_network and all(m.container_path != "/etc/hosts" for m in mounts):
             mounts.append(self._etc_hosts_mount(w, pod_ip))
-        return cfg.container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts,
+        return container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts,
                                     init=init, memory_capacity=self.config.memory_capacity)
 
-    async def _env_context(self, pod: pod_pb2.Pod, spec: pod_pb2.Container, pod_ip: str) -> cfg.EnvContext:
+    async def _env_context(self, pod: pod_pb2.Pod, spec: pod_pb2.Container, pod_ip: str) -> EnvContext:
         """What the container's env may refer to: ConfigMaps, Secrets, Services, the pod's and node's IPs."""
         config_maps = [e.config_map_ref.name for e in spec.env_from if e.HasField("config_map_ref")]
         config_maps += [v.value_from.config_map_key_ref.name for v in spec.env
@@ -123,7 +124,7 @@ class ContainerStarter:
         secrets = [e.secret_ref.name for e in spec.env_from if e.HasField("secret_ref")]
         secrets += [v.value_from.secret_key_ref.name for v in spec.env if v.value_from.HasField("secret_key_ref")]
         namespace = pod.metadata.namespace
-        return cfg.EnvContext(config_maps=await get_objects(self.client, "ConfigMap", namespace, config_maps),
+        return EnvContext(config_maps=await get_objects(self.client, "ConfigMap", namespace, config_maps),
                               secrets=await get_objects(self.client, "Secret", namespace, secrets),
                               pod_ip=pod_ip, host_ip=self.config.node_ip,
                               node_allocatable=self.config.allocatable,
@@ -133,7 +134,7 @@ class ContainerStarter:
         path = os.path.join(volumes.pod_dir(self.config.root_dir, w.uid), "etc-hosts")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".tmp", "w") as f:
-            f.write(cfg.etc_hosts(w.pod, pod_ip, self.config.cluster_domain))
+            f.write(etc_hosts(w.pod, pod_ip, self.config.cluster_domain))
         os.replace(path + ".tmp", path)
         return cri_pb.Mount(container_path="/etc/hosts", host_path=path)
 

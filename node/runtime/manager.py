@@ -16,7 +16,6 @@ import time
 from control.client.client import Client
 from control.client.events import EventRecorder
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node import containers as cfg
 from node import podstatus, volumes
 from node.backoff import Backoff
 from node.config import AgentConfig
@@ -24,6 +23,7 @@ from node.cri import CRI
 from node.images import ImageManager
 from node.podworkers import PodWorker
 from node.probermanager import ProberManager
+from node.runtime.config import HASH_ANNOTATION, container_hash
 from node.runtime.containers import ContainerStarter
 from node.runtime.kill import ContainerKiller, container_spec, grace_period
 from node.runtime.sandbox import Sandboxes
@@ -143,7 +143,7 @@ class RuntimeManager:
             return await self.starter.start(w, runtime, sandbox, spec, init, pod_ip)
         if latest.state == cri_pb.CONTAINER_RUNNING:
             w.waiting.pop(spec.name, None)
-            if latest.annotations.get(cfg.HASH_ANNOTATION, "") not in ("", cfg.container_hash(spec)):
+            if latest.annotations.get(HASH_ANNOTATION, "") not in ("", container_hash(spec)):
                 self.recorder.event(w.pod, "Normal", "Killing",
                                     f"Container {spec.name} definition changed, will be restarted")
                 await self.killer.kill(w, spec, latest.id, time.monotonic() + grace_period(w.pod), pod_ip)

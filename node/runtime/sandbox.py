@@ -7,10 +7,11 @@ import os
 
 from control.client.events import EventRecorder
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node import containers as cfg
 from node.config import AgentConfig
 from node.cri import CRI, CRIError
 from node.podworkers import PodWorker
+from node.runtime import config as runtime_config
+from node.runtime import dns
 from node.runtime.state import PodRuntime
 from node.runtime.volumes import VolumeManager
 from skiff.v1 import pod_pb2
@@ -22,16 +23,16 @@ class Sandboxes:
         self.config = config
         self.recorder = recorder
         self.volumes = volumes
-        self.host_resolv = cfg.ResolvConf()
+        self.host_resolv = dns.ResolvConf()
         self._ips: dict[str, str] = {}  # sandbox id -> its IP, the one pod-IP cache
 
     def load_resolv_conf(self) -> None:
         """The node's resolver, for pods with dnsPolicy Default."""
         try:
             with open(self.config.resolv_conf) as f:
-                self.host_resolv = cfg.parse_resolv_conf(f.read())
+                self.host_resolv = dns.parse_resolv_conf(f.read())
         except OSError:
-            self.host_resolv = cfg.ResolvConf()
+            self.host_resolv = dns.ResolvConf()
 
     def log_dir(self, pod: pod_pb2.Pod) -> str:
         meta = pod.metadata
@@ -39,8 +40,8 @@ class Sandboxes:
 
     def sandbox_config(self, pod: pod_pb2.Pod, attempt: int) -> cri_pb.PodSandboxConfig:
         c = self.config
-        dns = cfg.pod_dns_config(pod, c.cluster_dns, c.cluster_domain, self.host_resolv)
-        return cfg.sandbox_config(pod, attempt=attempt, log_directory=self.log_dir(pod), dns=dns,
+        dns_config = dns.pod_dns_config(pod, c.cluster_dns, c.cluster_domain, self.host_resolv)
+        return runtime_config.sandbox_config(pod, attempt=attempt, log_directory=self.log_dir(pod), dns=dns_config,
                                   node_hostname=c.hostname or c.node_name)
 
     async def ensure(self, w: PodWorker, runtime: PodRuntime) -> cri_pb.PodSandbox | None:

@@ -10,8 +10,8 @@ import os
 from collections.abc import Callable
 
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node import containers as cfg
 from node import podstatus
+from node.runtime.config import termination_message_path
 from skiff.v1 import pod_pb2
 
 MESSAGE_LIMIT = 4096
@@ -33,7 +33,7 @@ class TerminationMessages:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w"):
             pass
-        return cri_pb.Mount(container_path=cfg.termination_message_path(spec), host_path=path)
+        return cri_pb.Mount(container_path=termination_message_path(spec), host_path=path)
 
     def messages(self, uid: str, spec: pod_pb2.Container, statuses: list[cri_pb.ContainerStatus]) -> dict[str, str]:
         out = {}

@@ -6,7 +6,17 @@ import pytest
 
 from control.client.convert import from_dict
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node import containers as c
+from node.runtime.config import (
+    HASH_ANNOTATION,
+    RESTART_COUNT_ANNOTATION,
+    container_config,
+    container_hash,
+    etc_hosts,
+    sandbox_config,
+)
+from node.runtime.dns import ResolvConf, parse_resolv_conf, pod_dns_config
+from node.runtime.env import ContainerConfigError, EnvContext, container_env, expand
+from node.runtime.resources import cpu_quota, cpu_shares, linux_resources, milli_cpu, qos_class
 from skiff.v1 import core_pb2
 
 
@@ -22,23 +32,23 @@ def one(container: dict, **spec) -> object:
 
 def test_parse_quantity_rejects_garbage():
     with pytest.raises(ValueError, match="quantities must match"):
-        c.milli_cpu("12 apples")
+        milli_cpu("12 apples")
 
 
 def test_cpu_shares_and_quota_follow_the_kubelet():
-    assert c.cpu_shares(0) == 2
-    assert c.cpu_shares(1) == 2
-    assert c.cpu_shares(250) == 256
-    assert c.cpu_shares(1000) == 1024
-    assert c.cpu_quota(0) == 0
-    assert c.cpu_quota(5) == 1000  # minimum quota
-    assert c.cpu_quota(500) == 50_000
+    assert cpu_shares(0) == 2
+    assert cpu_shares(1) == 2
+    assert cpu_shares(250) == 256
+    assert cpu_shares(1000) == 1024
+    assert cpu_quota(0) == 0
+    assert cpu_quota(5) == 1000  # minimum quota
+    assert cpu_quota(500) == 50_000
 
 
 def test_resources_to_linux_resources():
     pod = one({"resources": {"requests": {"cpu": "250m", "memory": "64Mi"},
                              "limits": {"cpu": "500m", "memory": "128Mi"}}})
-    res = c.linux_resources(pod, pod.spec.containers[0], memory_capacity=2**30)
+    res = linux_resources(pod, pod.spec.containers[0], memory_capacity=2**30)
     assert (res.cpu_shares, res.cpu_period, res.cpu_quota) == (256, 100_000, 50_000)
     assert res.memory_limit_in_bytes == 128 * 2**20
     assert 2 <= res.oom_score_adj <= 999
@@ -46,15 +56,15 @@ def test_resources_to_linux_resources():
 
 def test_limits_only_default_requests_and_make_guaranteed():
     pod = one({"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}})
-    assert c.qos_class(pod) == "Guaranteed"
-    res = c.linux_resources(pod, pod.spec.containers[0])
+    assert qos_class(pod) == "Guaranteed"
+    res = linux_resources(pod, pod.spec.containers[0])
     assert res.cpu_shares == 1024 and res.oom_score_adj == -997
 
 
 def test_qos_classes():
-    assert c.qos_class(one({})) == "BestEffort"
-    assert c.qos_class(one({"resources": {"requests": {"cpu": "100m"}}})) == "Burstable"
-    res = c.linux_resources(one({}), one({}).spec.containers[0])
+    assert qos_class(one({})) == "BestEffort"
+    assert qos_class(one({"resources": {"requests": {"cpu": "100m"}}})) == "Burstable"
+    res = linux_resources(one({}), one({}).spec.containers[0])
     assert res.cpu_shares == 2 and res.cpu_quota == 0 and res.memory_limit_in_bytes == 0
     assert res.oom_score_adj == 1000
 
@@ -63,13 +73,13 @@ def test_qos_classes():
     ("$(A)-$(B)", "1-$(B)"), ("$$(A)", "$(A)"), ("$A", "$A"), ("$(A", "$(A"), ("x$", "x$"), ("$$", "$"),
 ])
 def test_expand(text, expected):
-    assert c.expand(text, {"A": "1"}.get) == expected
+    assert expand(text, {"A": "1"}.get) == expected
 
 
-def ctx(**kw) -> c.EnvContext:
+def ctx(**kw) -> EnvContext:
     cm = core_pb2.ConfigMap(data={"color": "blue", "bad key": "x", "size": "L"})
     secret = core_pb2.Secret(data={"password": b"s3cret"})
-    return c.EnvContext(config_maps={"cm": cm}, secrets={"sec": secret}, pod_ip="10.244.0.5",
+    return EnvContext(config_maps={"cm": cm}, secrets={"sec": secret}, pod_ip="10.244.0.5",
                         host_ip="10.0.0.1", node_allocatable={"cpu": "2", "memory": "4Gi"}, **kw)
 
 
@@ -89,7 +99,7 @@ def test_env_sources_and_order():
             {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
         ]}, nodeName="n1")
     pod.metadata.labels["tier"] = "front"
-    env = c.container_env(pod, pod.spec.containers[0], ctx())
+    env = container_env(pod, pod.spec.containers[0], ctx())
     assert env == [("CM_color", "blue"), ("CM_size", "overridden"), ("password", "s3cret"),
                    ("PLAIN", "v-blue"), ("FROM_CM", "blue"), ("FROM_SECRET", "s3cret"), ("POD", "web"),
                    ("NS", "prod"), ("IP", "10.244.0.5"), ("HOST", "10.0.0.1"), ("TIER", "front"),
@@ -106,7 +116,7 @@ def test_resource_field_refs_with_divisors_and_node_fallback():
                                                                             "divisor": "1m"}}},
                    {"name": "CPU_LIM", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}},
                ]})
-    env = dict(c.container_env(pod, pod.spec.containers[0], ctx()))
+    env = dict(container_env(pod, pod.spec.containers[0], ctx()))
     assert env == {"MEM_MI": "128", "CPU_REQ": "1", "CPU_REQ_M": "250", "CPU_LIM": "2"}
 
 
@@ -117,15 +127,15 @@ def test_resource_field_refs_with_divisors_and_node_fallback():
 ])
 def test_missing_references_are_config_errors(var, message):
     pod = one({"env": [{"name": "X", "valueFrom": var}]})
-    with pytest.raises(c.ContainerConfigError, match=message):
-        c.container_env(pod, pod.spec.containers[0], ctx())
+    with pytest.raises(ContainerConfigError, match=message):
+        container_env(pod, pod.spec.containers[0], ctx())
 
 
 def test_optional_references_are_skipped():
     pod = one({"env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "missing", "key": "k",
                                                                        "optional": True}}}],
                "envFrom": [{"secretRef": {"name": "absent", "optional": True}}]})
-    assert c.container_env(pod, pod.spec.containers[0], ctx()) == []
+    assert container_env(pod, pod.spec.containers[0], ctx()) == []
 
 
 def test_container_config():
@@ -134,14 +144,14 @@ def test_container_config():
                "securityContext": {"runAsUser": 1000, "capabilities": {"add": ["NET_ADMIN"]},
                                    "allowPrivilegeEscalation": False}})
     mount = cri_pb.Mount(container_path="/data", host_path="/var/x")
-    cfg = c.container_config(pod, pod.spec.containers[0], attempt=3, image="sha256:abc",
+    cfg = container_config(pod, pod.spec.containers[0], attempt=3, image="sha256:abc",
                              env=[("GREETING", "hi")], mounts=[mount])
     assert cfg.metadata.name == "app" and cfg.metadata.attempt == 3
     assert list(cfg.args) == ["echo hi $(HOME)"]
     assert cfg.image.image == "sha256:abc" and cfg.working_dir == "/tmp" and cfg.tty
     assert cfg.labels == {"io.kubernetes.pod.uid": "u-1", "io.kubernetes.pod.name": "web",
                           "io.kubernetes.pod.namespace": "prod", "io.kubernetes.container.name": "app"}
-    assert cfg.annotations[c.RESTART_COUNT_ANNOTATION] == "3"
+    assert cfg.annotations[RESTART_COUNT_ANNOTATION] == "3"
     assert cfg.log_path == "app/3.log"
     assert [(e.key, e.value) for e in cfg.envs] == [("GREETING", b"hi")]
     sc = cfg.linux.security_context
@@ -154,7 +164,7 @@ def test_sandbox_config():
     pod = make_pod({"containers": [{"name": "a", "image": "i", "ports": [{"containerPort": 80,
                                                                             "hostPort": 8080}]}],
                     "hostname": "h1", "shareProcessNamespace": True}, labels={"app": "web"})
-    cfg = c.sandbox_config(pod, attempt=1, log_directory="/logs/x", dns=cri_pb.DNSConfig(servers=["1.2.3.4"]),
+    cfg = sandbox_config(pod, attempt=1, log_directory="/logs/x", dns=cri_pb.DNSConfig(servers=["1.2.3.4"]),
                            node_hostname="node-a")
     assert cfg.metadata.uid == "u-1" and cfg.metadata.attempt == 1 and cfg.hostname == "h1"
     assert cfg.labels["app"] == "web" and cfg.labels["io.kubernetes.pod.uid"] == "u-1"
@@ -162,19 +172,19 @@ def test_sandbox_config():
     assert cfg.linux.security_context.namespace_options.pid == cri_pb.POD
     assert list(cfg.dns_config.servers) == ["1.2.3.4"]
     host = one({}, hostNetwork=True)
-    cfg = c.sandbox_config(host, attempt=0, log_directory="/l", dns=None, node_hostname="node-a")
+    cfg = sandbox_config(host, attempt=0, log_directory="/l", dns=None, node_hostname="node-a")
     assert cfg.hostname == "" and cfg.linux.security_context.namespace_options.network == cri_pb.NODE
 
 
-HOST = c.parse_resolv_conf("# comment\nnameserver 192.0.2.53\nsearch corp.example\noptions edns0\n")
+HOST = parse_resolv_conf("# comment\nnameserver 192.0.2.53\nsearch corp.example\noptions edns0\n")
 
 
 def test_resolv_conf_parsing():
-    assert HOST == c.ResolvConf(["192.0.2.53"], ["corp.example"], ["edns0"])
+    assert HOST == ResolvConf(["192.0.2.53"], ["corp.example"], ["edns0"])
 
 
 def test_dns_cluster_first():
-    dns = c.pod_dns_config(one({}), ["10.96.0.10"], "cluster.local", HOST)
+    dns = pod_dns_config(one({}), ["10.96.0.10"], "cluster.local", HOST)
     assert list(dns.servers) == ["10.96.0.10"]
     assert list(dns.searches) == ["prod.svc.cluster.local", "svc.cluster.local", "cluster.local",
                                   "corp.example"]
@@ -183,28 +193,28 @@ def test_dns_cluster_first():
 
 def test_dns_default_and_host_network_and_none():
     for pod in (one({}, dnsPolicy="Default"), one({}, hostNetwork=True)):
-        dns = c.pod_dns_config(pod, ["10.96.0.10"], "cluster.local", HOST)
+        dns = pod_dns_config(pod, ["10.96.0.10"], "cluster.local", HOST)
         assert list(dns.servers) == ["192.0.2.53"] and list(dns.searches) == ["corp.example"]
     options = [{"name": "ndots", "value": "2"}, {"name": "rotate"}]
     none = one({}, dnsPolicy="None", dnsConfig={"nameservers": ["1.1.1.1"], "searches": ["a.b"],
                                                 "options": options})
-    dns = c.pod_dns_config(none, ["10.96.0.10"], "cluster.local", HOST)
+    dns = pod_dns_config(none, ["10.96.0.10"], "cluster.local", HOST)
     assert (list(dns.servers), list(dns.searches)) == (["1.1.1.1"], ["a.b"])
     assert list(dns.options) == ["ndots:2", "rotate"]
 
 
 def test_dns_config_merges_into_cluster_first():
     pod = one({}, dnsConfig={"options": [{"name": "ndots", "value": "1"}], "searches": ["extra.example"]})
-    dns = c.pod_dns_config(pod, ["10.96.0.10"], "cluster.local", c.ResolvConf())
+    dns = pod_dns_config(pod, ["10.96.0.10"], "cluster.local", ResolvConf())
     assert list(dns.options) == ["ndots:1"]
     assert list(dns.searches)[-1] == "extra.example"
 
 
 def test_etc_hosts():
-    text = c.etc_hosts(one({}, hostname="h", subdomain="sub"), "10.244.0.7", "cluster.local")
+    text = etc_hosts(one({}, hostname="h", subdomain="sub"), "10.244.0.7", "cluster.local")
     assert text.startswith("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n")
     assert text.endswith("10.244.0.7\th.sub.prod.svc.cluster.local\th\n")
-    assert c.etc_hosts(one({}), "10.244.0.8", "cluster.local").endswith("10.244.0.8\tweb\n")
+    assert etc_hosts(one({}), "10.244.0.8", "cluster.local").endswith("10.244.0.8\tweb\n")
 
 
 def test_service_links():
@@ -215,7 +225,7 @@ def test_service_links():
                           "spec": {"clusterIP": "None", "ports": [{"port": 80}]}})
     pod = one({"env": [{"name": "URL", "value": "redis://$(REDIS_MAIN_SERVICE_HOST)"},
                        {"name": "REDIS_MAIN_SERVICE_PORT", "value": "mine"}]})
-    env = dict(c.container_env(pod, pod.spec.containers[0], c.EnvContext(services=[svc, headless])))
+    env = dict(container_env(pod, pod.spec.containers[0], EnvContext(services=[svc, headless])))
     assert env["URL"] == "redis://10.96.0.11" and env["REDIS_MAIN_SERVICE_PORT"] == "mine"
     assert env["REDIS_MAIN_SERVICE_HOST"] == "10.96.0.11" and env["REDIS_MAIN_SERVICE_PORT_DB"] == "6379"
     assert env["REDIS_MAIN_PORT"] == "tcp://10.96.0.11:6379"
@@ -226,9 +236,9 @@ def test_service_links():
 
 def test_container_hash_follows_the_definition():
     pod = one({"image": "a:1"})
-    first = c.container_hash(pod.spec.containers[0])
-    assert first == c.container_hash(one({"image": "a:1"}).spec.containers[0])
+    first = container_hash(pod.spec.containers[0])
+    assert first == container_hash(one({"image": "a:1"}).spec.containers[0])
     pod.spec.containers[0].image = "a:2"
-    assert c.container_hash(pod.spec.containers[0]) != first
-    cfg = c.container_config(pod, pod.spec.containers[0], attempt=0, image="x", env=[], mounts=[])
-    assert cfg.annotations[c.HASH_ANNOTATION] == c.container_hash(pod.spec.containers[0])
+    assert container_hash(pod.spec.containers[0]) != first
+    cfg = container_config(pod, pod.spec.containers[0], attempt=0, image="x", env=[], mounts=[])
+    assert cfg.annotations[HASH_ANNOTATION] == container_hash(pod.spec.containers[0])

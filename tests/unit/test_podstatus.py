@@ -9,7 +9,7 @@ import pytest
 from control.client.convert import from_dict
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node import podstatus as ps
-from node.containers import RESTART_COUNT_ANNOTATION
+from node.runtime.config import RESTART_COUNT_ANNOTATION
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SEC = 1_000_000_000

@@ -1,0 +1,77 @@
+"""A container's compute resources as CRI Linux resources (the kubelet's kuberuntime_container_linux.go):
+QoS class, CPU shares and quota, memory limit, OOM score adjustment."""
+
+from __future__ import annotations
+
+from control.client.quantity import bytes_of, cpu_millis, parse_quantity
+from cri.runtime.v1 import api_pb2 as cri_pb
+from skiff.v1 import pod_pb2
+
+CPU_PERIOD = 100_000
+MIN_SHARES, MAX_SHARES, MIN_QUOTA = 2, 262_144, 1_000
+
+
+def milli_cpu(text: str) -> int:
+    return cpu_millis(text)
+
+
+def _value(text: str) -> int:
+    return bytes_of(text)
+
+
+def effective_requests(container: pod_pb2.Container) -> dict[str, str]:
+    """Requests, defaulted from limits as the apiserver does when only a limit is given."""
+    requests = dict(container.resources.limits)
+    requests.update(container.resources.requests)
+    return requests
+
+
+def qos_class(pod: pod_pb2.Pod) -> str:
+    containers = [*pod.spec.init_containers, *pod.spec.containers]
+    seen_any, guaranteed = False, True
+    for c in containers:
+        requests, limits = effective_requests(c), c.resources.limits
+        for res in ("cpu", "memory"):
+            if res in requests or res in limits:
+                seen_any = True
+            if res not in limits or parse_quantity(requests.get(res, "0")) != parse_quantity(limits[res]):
+                guaranteed = False
+    if not seen_any:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def cpu_shares(milli: int) -> int:
+    if milli == 0:
+        return MIN_SHARES
+    return min(MAX_SHARES, max(MIN_SHARES, milli * 1024 // 1000))
+
+
+def cpu_quota(milli: int, period: int = CPU_PERIOD) -> int:
+    if milli == 0:
+        return 0
+    return max(MIN_QUOTA, milli * period // 1000)
+
+
+def oom_score_adj(pod: pod_pb2.Pod, container: pod_pb2.Container, memory_capacity: int) -> int:
+    qos = qos_class(pod)
+    if qos == "Guaranteed":
+        return -997
+    if qos == "BestEffort" or memory_capacity <= 0:
+        return 1000
+    request = _value(effective_requests(container).get("memory", "0"))
+    return min(999, max(2, 1000 - 1000 * request // memory_capacity))
+
+
+def linux_resources(pod: pod_pb2.Pod, container: pod_pb2.Container,
+                    memory_capacity: int = 0) -> cri_pb.LinuxContainerResources:
+    requests, limits = effective_requests(container), container.resources.limits
+    res = cri_pb.LinuxContainerResources(
+        cpu_shares=cpu_shares(milli_cpu(requests["cpu"]) if "cpu" in requests else 0),
+        oom_score_adj=oom_score_adj(pod, container, memory_capacity))
+    if "cpu" in limits:
+        res.cpu_period = CPU_PERIOD
+        res.cpu_quota = cpu_quota(milli_cpu(limits["cpu"]))
+    if "memory" in limits:
+        res.memory_limit_in_bytes = _value(limits["memory"])
+    return res
