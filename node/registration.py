@@ -24,7 +24,7 @@ from skiff.v1 import coordination_pb2, core_pb2, meta_pb2
 
 log = logging.getLogger(__name__)
 
-LEASE_NAMESPACE = "kube-node-lease"
+LEASE_NAMESPACE = NAMESPACE_NODE_LEASE
 MAX_PODS = 110
 EVICTION_MEMORY = 100 * 2**20  # the kubelet's default memory.available<100Mi
 EVICTION_DISK_FRACTION = 0.10  # nodefs.available<10%

@@ -10,22 +10,27 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import uuid
-from dataclasses import dataclass, field
 
-import grpc
 import pytest
 
 from control.client.client import Client
 from control.client.convert import from_dict
 from node.cri import CRI, POD_UID_LABEL
+from tests.fixtures.agent import (
+    busybox,
+    condition,
+    delete_and_wait,
+    exec_in,
+    get_pod,
+    pod_manifest,
+    start_agent,
+    update_with_retry,
+    wait_phase,
+    wait_ready,
+)
 from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.containerd import (
-    Containerd,
     create_netns,
     delete_netns,
     start_containerd,
@@ -33,58 +38,12 @@ from tests.fixtures.containerd import (
     write_cni_conflist,
 )
 from tests.fixtures.images import BUSYBOX, WHOAMI
-from tests.fixtures.pki import session_pki
-from tests.fixtures.procs import eventually, free_port, stop
+from tests.fixtures.procs import eventually
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
                                 reason="needs root and containerd")
 
 SUBNET = "10.123.0.0/24"
-
-
-@dataclass
-class AgentProc:
-    """A skiff-agent process the test can kill -9 and start again with the same flags."""
-
-    args: list[str]
-    root_dir: str
-    log_path: str
-    node_name: str
-    port: int
-    proc: subprocess.Popen | None = None
-    extra: list[str] = field(default_factory=list)
-
-    def start(self) -> None:
-        log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "node.main", *self.args], stdout=log,
-                                     stderr=subprocess.STDOUT)
-
-    def kill9(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc, timeout=10)
-
-    def log_tail(self, lines: int = 60) -> str:
-        with open(self.log_path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-
-
-def start_agent(apiserver: ApiServer, ctrd: Containerd, extra: list[str] | None = None) -> AgentProc:
-    root = tempfile.mkdtemp(prefix="skiff-agent-")
-    node = f"node-{uuid.uuid4().hex[:6]}"
-    port = free_port()
-    args = ["--kubeconfig", session_pki().node_config(node), "--apiserver", apiserver.target, "--node-name", node,
-            "--container-runtime-endpoint", ctrd.address,
-            "--root-dir", root, "--listen", f"127.0.0.1:{port}", "--node-ip", "127.0.0.1",
-            "--restart-backoff-base", "1", "--node-status-update", "2", "--no-enable-network",
-            "--log-level", "INFO", *(extra or [])]
-    agent = AgentProc(args, root, os.path.join(root, "agent.log"), node, port)
-    agent.start()
-    return agent
 
 
 @pytest.fixture(scope="module")
@@ -114,72 +73,6 @@ async def cri(node_env):
     c = CRI(node_env[1].address)
     yield c
     await c.close()
-
-
-def pod_manifest(name: str, node: str, containers: list[dict], **spec) -> object:
-    return from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-                      "spec": {"nodeName": node, "terminationGracePeriodSeconds": 2,
-                               "containers": containers, **spec}})
-
-
-def busybox(name: str, script: str, **extra) -> dict:
-    return {"name": name, "image": BUSYBOX, "command": ["/bin/sh", "-c", script], **extra}
-
-
-async def get_pod(client: Client, name: str):
-    return await client.get("Pod", name, "default")
-
-
-async def wait_phase(client: Client, name: str, phase: str, timeout: float = 30):
-    async def check():
-        return (await get_pod(client, name)).status.phase == phase
-    await eventually(check, timeout=timeout, what=f"pod {name} {phase}")
-    return await get_pod(client, name)
-
-
-async def wait_ready(client: Client, name: str, timeout: float = 30):
-    async def check():
-        pod = await get_pod(client, name)
-        return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
-    await eventually(check, timeout=timeout, what=f"pod {name} Ready")
-    return await get_pod(client, name)
-
-
-async def exec_in(cri: CRI, pod, container: str, cmd: list[str]) -> str:
-    status = [c for c in pod.status.container_statuses if c.name == container][0]
-    result = await cri.exec_sync(status.container_id.removeprefix("containerd://"), cmd, timeout=10)
-    assert result.exit_code == 0, result.stderr
-    return result.stdout.decode()
-
-
-async def delete_and_wait(client: Client, name: str, timeout: float = 30) -> None:
-    await client.delete("Pod", name, "default")
-
-    async def gone():
-        try:
-            await get_pod(client, name)
-        except grpc.aio.AioRpcError as e:
-            return e.code() == grpc.StatusCode.NOT_FOUND
-        return False
-    await eventually(gone, timeout=timeout, what=f"pod {name} deleted")
-
-
-async def update_with_retry(client: Client, kind: str, name: str, namespace: str, mutate) -> None:
-    """Get-mutate-update, again on a conflict (the agent writes status concurrently)."""
-    for _ in range(10):
-        obj = await client.get(kind, name, namespace)
-        mutate(obj)
-        try:
-            await client.update(obj)
-            return
-        except grpc.aio.AioRpcError as e:
-            if e.code() != grpc.StatusCode.ABORTED:
-                raise
-    raise AssertionError(f"{kind} {name}: too many conflicts")
-
-
-def condition(obj, ctype: str):
-    return [c for c in obj.status.conditions if c.type == ctype][0]
 
 
 # ---- registration ----

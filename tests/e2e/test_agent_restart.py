@@ -8,7 +8,7 @@ import pytest
 
 from control.client.client import Client
 from node.cri import CRI, POD_UID_LABEL
-from tests.e2e.test_agent import busybox, get_pod, pod_manifest, start_agent, wait_ready
+from tests.fixtures.agent import busybox, get_pod, pod_manifest, start_agent, wait_ready
 from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.procs import eventually
