@@ -35,18 +35,17 @@ from google.protobuf.message import Message
 from control.client.client import WatchEvent
 from control.client.informer import copy_of, key_of
 from control.client.kinds import Kind, kind_of, lookup
+from control.client.podutil import deletion_grace
 from control.client.selectors import SelectorError, parse_field_selector, parse_selector
 from control.client.wellknown import (
     FINALIZER_FOREGROUND,
     FINALIZER_KUBERNETES,
     FINALIZER_ORPHAN,
     NAMESPACE_DEFAULT,
-    is_terminal,
 )
 from skiff.v1 import meta_pb2
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
-DEFAULT_POD_GRACE = 30
 _MODIFIED = "the object has been modified; please apply your changes to the latest version and try again"
 
 
@@ -61,22 +60,6 @@ def _kind(kind: Kind | str) -> Kind:
 
 def _now() -> timestamp_pb2.Timestamp:
     return timestamp_pb2.Timestamp(seconds=int(time.time()))
-
-
-def _pod_grace(pod: Message, requested: int | None) -> int:
-    """Pods on a node stop gracefully (the kubelet deletes them again with grace 0); pods not on a
-    node, or finished, go at once. A grace period only ever shortens."""
-    if not pod.spec.node_name or is_terminal(pod):
-        return 0
-    if requested is not None:
-        grace = requested
-    elif pod.spec.HasField("termination_grace_period_seconds"):
-        grace = pod.spec.termination_grace_period_seconds
-    else:
-        grace = DEFAULT_POD_GRACE
-    if pod.metadata.HasField("deletion_grace_period_seconds"):
-        grace = min(grace, pod.metadata.deletion_grace_period_seconds)
-    return grace
 
 
 def _spec_bytes(obj: Message) -> bytes:
@@ -225,7 +208,7 @@ class FakeClient:
         finalizer = {"Orphan": FINALIZER_ORPHAN, "Foreground": FINALIZER_FOREGROUND}.get(propagation_policy)
         if finalizer and finalizer not in marked.metadata.finalizers:
             marked.metadata.finalizers.append(finalizer)
-        grace = _pod_grace(marked, grace_period_seconds) if k.kind == "Pod" else 0
+        grace = deletion_grace(marked, grace_period_seconds) if k.kind == "Pod" else 0
         meta = marked.metadata
         first = not meta.HasField("deletion_timestamp")
         if first or grace < meta.deletion_grace_period_seconds:

@@ -1,4 +1,5 @@
-"""What controllers ask of a pod (Kubernetes' podutil): active, ready, available."""
+"""What controllers and the apiserver ask of a pod (Kubernetes' podutil): active, ready, available,
+and how long its deletion may take."""
 
 from __future__ import annotations
 
@@ -7,6 +8,26 @@ import time
 from google.protobuf.message import Message
 
 from control.client.wellknown import CONDITION_TRUE, POD_READY, get_condition, is_being_deleted, is_terminal
+
+DEFAULT_POD_GRACE = 30  # seconds, when the pod names none
+
+
+def deletion_grace(pod: Message, requested: int | None) -> int:
+    """A deleted pod's grace period: pods not yet on a node, or finished, go at once; others get the
+    requested grace, else the one already set, else their spec's. A grace period only shortens."""
+    if not pod.spec.node_name or is_terminal(pod):
+        return 0
+    if requested is not None:
+        grace = requested
+    elif pod.metadata.HasField("deletion_grace_period_seconds"):
+        grace = pod.metadata.deletion_grace_period_seconds
+    elif pod.spec.HasField("termination_grace_period_seconds"):
+        grace = pod.spec.termination_grace_period_seconds
+    else:
+        grace = DEFAULT_POD_GRACE
+    if pod.metadata.HasField("deletion_grace_period_seconds"):
+        grace = min(grace, pod.metadata.deletion_grace_period_seconds)
+    return grace
 
 
 def is_pod_active(pod: Message) -> bool:

@@ -15,10 +15,10 @@ from control.apiserver.registry.base import Strategy
 from control.apiserver.rpc import Guarded, parser, request_target
 from control.apiserver.validation import pod
 from control.client.kinds import KINDS
-from control.client.wellknown import POD_PENDING, is_terminal
+from control.client.podutil import deletion_grace
+from control.client.wellknown import POD_PENDING
 from skiff.v1 import node_agent_pb2, pod_pb2
 
-DEFAULT_POD_GRACE = 30
 _RPCS = {r.name: r for r in KINDS["Pod"].rpcs}
 
 
@@ -34,23 +34,6 @@ def qos_class(p: Message) -> str:
             if res in c.resources.requests and c.resources.requests[res] != limits[res]:
                 return "Burstable"
     return "Guaranteed"
-
-
-def deletion_grace(p: Message, requested: int | None) -> int:
-    """Pods not yet on a node, or finished, go at once; others get their grace period."""
-    if not p.spec.node_name or is_terminal(p):
-        return 0
-    if requested is not None:
-        grace = requested
-    elif p.metadata.HasField("deletion_grace_period_seconds"):
-        grace = p.metadata.deletion_grace_period_seconds
-    elif p.spec.HasField("termination_grace_period_seconds"):
-        grace = p.spec.termination_grace_period_seconds
-    else:
-        grace = DEFAULT_POD_GRACE
-    if p.metadata.HasField("deletion_grace_period_seconds"):
-        grace = min(grace, p.metadata.deletion_grace_period_seconds)  # grace only shortens
-    return grace
 
 
 def _binding_target(binding: Message) -> tuple[str, str]:
