@@ -19,7 +19,15 @@ import psutil
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.client import Client
-from control.client.wellknown import CONDITION_FALSE, CONDITION_TRUE, LABEL_ARCH, LABEL_HOSTNAME, LABEL_OS, NODE_READY
+from control.client.wellknown import (
+    CONDITION_FALSE,
+    CONDITION_TRUE,
+    LABEL_ARCH,
+    LABEL_HOSTNAME,
+    LABEL_OS,
+    NAMESPACE_NODE_LEASE,
+    NODE_READY,
+)
 from skiff.v1 import coordination_pb2, core_pb2, meta_pb2
 
 log = logging.getLogger(__name__)
