@@ -106,7 +106,7 @@ def _processes() -> set[str]:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        if _alive(int(pid)) and re.search(r"qemu-system|libvirt|virtlogd|dnsmasq", cmd):
+        if int(pid) != os.getpid() and _alive(int(pid)) and re.search(r"qemu-system|libvirt|virtlogd|dnsmasq", cmd):
             procs.add(f"{pid} {cmd}")
     return procs
 
