@@ -2,6 +2,8 @@
 # Vagrant provisioning of the control-plane VM (systemd units from scripts/install-control-plane).
 # The cluster PKI made on the host (see the Vagrantfile) arrives in /var/lib/skiff-bootstrap; the
 # install script keeps those files and makes only what is missing (etcd's certificates).
+# It also runs the lab's image registry: Debian's docker-registry on port 5000 with the images
+# scripts/build-images makes, which the workers' containerd pull (their --registry-mirror).
 set -euo pipefail
 cd "${SKIFF_REPO:?}"
 install -d -m 700 /etc/skiff /etc/skiff/pki
@@ -21,3 +23,28 @@ client-key: admin.key
 CONFIG
 chown vagrant:vagrant /home/vagrant/.skiff/config
 ln -sf "$SKIFF_REPO/.venv/bin/skiffctl" /usr/local/bin/skiffctl
+
+registry_answers() { (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; }
+# Debian's default config asks for htpasswd logins; the lab's registry is open on the lab network only.
+cat >/etc/docker/registry/config.yml <<'CONFIG'
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+CONFIG
+systemctl enable --quiet docker-registry
+systemctl restart docker-registry
+for _ in $(seq 150); do registry_answers && break; sleep 0.2; done
+registry_answers || { echo "provision: the registry does not answer on port 5000" >&2; exit 1; }
+images=/var/lib/skiff/images
+mkdir -p "$images"
+.venv/bin/python scripts/build-images "$images" >/dev/null
+for image in busybox:1 whoami:1 pause:1; do
+  skopeo copy --quiet --dest-tls-verify=false "oci-archive:$images/${image%%:*}.tar" "docker://localhost:5000/$image"
+done

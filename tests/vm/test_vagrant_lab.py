@@ -1,0 +1,292 @@
+"""The Vagrant lab booted for real: scripts/build-box's offline box, `vagrant up` of one control plane and
+two workers on libvirt (software emulation where there is no KVM), provisioned offline by the install
+scripts onto systemd, then the cluster end to end against the VMs, and `vagrant destroy -f` leaving
+nothing behind on the host.
+
+The tests run in order and share one lab (module scope); the last one destroys it (the fixture does too,
+also on failure). The timings are printed for the README (run with -s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.procs import wait_for
+from tests.vm import libvirt_host
+
+ROOT = Path(__file__).resolve().parents[2]
+VAGRANT_DIR = ROOT / "vagrant"
+SKIFFCTL = str(ROOT / ".venv" / "bin" / "skiffctl")
+NETWORK = "192.168.56"
+CONTROL_PLANE_IP = f"{NETWORK}.10"
+WORKERS = {"node-1": f"{NETWORK}.11", "node-2": f"{NETWORK}.12"}
+UP_TIMEOUT = 1500
+
+pytestmark = pytest.mark.timeout(2400)
+# busybox-static's wget crashes here (static glibc), also on plain addresses; its nc speaks HTTP/1.0.
+HTTP_GET = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | {nc} -w 5 {host} {port}"
+
+DEMO = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: whoami, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: whoami}}
+  template:
+    metadata: {labels: {app: whoami}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 100
+            podAffinityTerm:
+              topologyKey: kubernetes.io/hostname
+              labelSelector: {matchLabels: {app: whoami}}
+      containers:
+      - name: whoami
+        image: localhost:5000/whoami:1
+        ports: [{name: http, containerPort: 80}]
+        readinessProbe:
+          httpGet: {path: /, port: http}
+          periodSeconds: 2
+---
+apiVersion: v1
+kind: Service
+metadata: {name: whoami, namespace: default}
+spec:
+  type: NodePort
+  selector: {app: whoami}
+  ports: [{name: http, port: 80, targetPort: http}]
+"""
+
+
+class Lab:
+    def __init__(self, workdir: Path, box: str) -> None:
+        self.workdir = workdir
+        self.pki = workdir / "pki"
+        self.env = {**{k: v for k, v in os.environ.items() if k != "SKIFFCONFIG"},
+                    "SKIFF_BOX": box, "SKIFF_WORKERS": str(len(WORKERS)), "SKIFF_NETWORK": NETWORK,
+                    "SKIFF_CPUS": "1", "SKIFF_MEMORY": "1536", "SKIFF_PKI_DIR": str(self.pki),
+                    "VAGRANT_DOTFILE_PATH": str(workdir / "dot"), "VAGRANT_DEFAULT_PROVIDER": "libvirt",
+                    "VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_NO_COLOR": "1"}
+        self.ssh_config = workdir / "ssh_config"
+        self.times: dict[str, float] = {}
+        self.up_started = 0.0
+        self.daemons: list[str] = []  # the libvirt daemons this test started (and stops)
+        self.before = libvirt_host.Snapshot()
+        self.host_before = libvirt_host.HostSnapshot()
+
+    def vagrant(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(["vagrant", *args], cwd=VAGRANT_DIR, env=self.env, capture_output=True,
+                                text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"vagrant {' '.join(args)}: {result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        return result
+
+    def ssh(self, vm: str, command: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+        if not self.ssh_config.exists():
+            self.ssh_config.write_text(self.vagrant("ssh-config").stdout)
+        result = subprocess.run(["ssh", "-F", str(self.ssh_config), vm, command], capture_output=True,
+                                text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{vm}: {command}: rc={result.returncode}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def skiffctl(self, *args: str, stdin: str | None = None, timeout: float = 60) -> str:
+        result = subprocess.run([SKIFFCTL, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
+                                env={**self.env, "SKIFFCONFIG": str(self.pki / "cluster" / "admin.conf")})
+        if result.returncode != 0:
+            raise AssertionError(f"skiffctl {' '.join(args)}: {result.stderr}")
+        return result.stdout
+
+    def get(self, *args: str) -> dict:
+        return json.loads(self.skiffctl("get", *args, "-o", "json"))
+
+    def node_ready(self, name: str) -> bool:
+        conditions = self.get("node", name)["status"].get("conditions", [])
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+    def running_pods(self) -> list[dict]:
+        return [p for p in self.get("pods", "-l", "app=whoami")["items"]
+                if not p["metadata"].get("deletionTimestamp") and p.get("status", {}).get("phase") == "Running"
+                and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the Vagrant lab test cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def _build_box() -> str:
+    built = subprocess.run([str(ROOT / "scripts" / "build-box")], capture_output=True, text=True, timeout=1800)
+    assert built.returncode == 0, built.stderr[-3000:]
+    return built.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    if os.geteuid() != 0:
+        _unavailable("the Vagrant lab needs root (libvirt, loop devices for the box)")
+    missing = libvirt_host.missing_tools()
+    if missing:
+        _unavailable(f"missing {', '.join(missing)} (scripts/install-deps installs them)")
+    host_before = libvirt_host.snapshot_host()
+    daemons = libvirt_host.start_daemons()
+    lab = Lab(tmp_path_factory.mktemp("vagrant-lab"), "")
+    lab.daemons, lab.host_before = daemons, host_before
+    try:
+        started = time.monotonic()
+        lab.env["SKIFF_BOX"] = _build_box()
+        lab.times["build-box"] = time.monotonic() - started
+        lab.before = libvirt_host.snapshot()
+        lab.up_started = time.monotonic()
+        lab.vagrant("up", "--provider=libvirt", timeout=UP_TIMEOUT)
+        lab.times["vagrant up (provisioned)"] = time.monotonic() - lab.up_started
+        yield lab
+    finally:
+        lab.vagrant("destroy", "-f", timeout=300, check=False)
+        libvirt_host.stop_daemons(lab.daemons)
+        libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - host_before.chains)
+        print("\nVagrant lab timings (s):", {k: round(v) for k, v in lab.times.items()})
+
+
+def test_nodes_ready_with_their_private_addresses(lab: Lab) -> None:
+    wait_for(lambda: all(lab.node_ready(n) for n in WORKERS), timeout=300, interval=2, what="both workers Ready")
+    lab.times["up to all nodes Ready"] = time.monotonic() - lab.up_started
+    for name, ip in WORKERS.items():
+        addresses = {a["type"]: a["address"] for a in lab.get("node", name)["status"]["addresses"]}
+        assert addresses["InternalIP"] == ip, addresses
+    for vm in ("control-plane", *WORKERS):
+        lab.ssh(vm, "test \"$(cat /etc/machine-id)\" != ''")
+    ids = {lab.ssh(vm, "cat /etc/machine-id").stdout for vm in ("control-plane", *WORKERS)}
+    assert len(ids) == 3, "each VM has its own identity"
+    units = lab.ssh("control-plane", "systemctl is-active etcd skiff-apiserver skiff-scheduler "
+                    "skiff-controller-manager docker-registry").stdout.split()
+    assert units == ["active"] * 5, units
+
+
+def test_deployment_spreads_over_both_workers(lab: Lab) -> None:
+    lab.skiffctl("apply", "-f", "-", stdin=DEMO)
+    wait_for(lambda: len(lab.running_pods()) == 2, timeout=600, interval=2, what="2 whoami pods Ready")
+    assert {p["spec"]["nodeName"] for p in lab.running_pods()} == set(WORKERS)
+
+
+def test_service_answers_from_each_vm(lab: Lab) -> None:
+    service = lab.get("service", "whoami")
+    cluster_ip, node_port = service["spec"]["clusterIP"], service["spec"]["ports"][0]["nodePort"]
+
+    def answers(vm: str, host: str, port: int) -> bool:
+        command = HTTP_GET.format(nc="busybox nc", host=host, port=port)
+        return "Hostname: whoami-" in lab.ssh(vm, command, check=False).stdout
+    for vm in WORKERS:
+        wait_for(lambda v=vm: answers(v, cluster_ip, 80), timeout=120, interval=2,
+                 what=f"the Service's ClusterIP from {vm}")
+    # The control plane runs no agent (no service proxy): it reaches the Service by a worker's NodePort.
+    for ip in WORKERS.values():
+        wait_for(lambda i=ip: answers("control-plane", i, node_port), timeout=60, interval=2,
+                 what=f"the NodePort {ip}:{node_port} from the control plane")
+    lab.times["up to demo answering"] = time.monotonic() - lab.up_started
+
+
+def _pod_on(lab: Lab, node: str) -> dict:
+    return next(p for p in lab.running_pods() if p["spec"]["nodeName"] == node)
+
+
+def test_dns_and_pod_to_pod_across_vms(lab: Lab) -> None:
+    client, server = _pod_on(lab, "node-1"), _pod_on(lab, "node-2")
+    name, cluster_ip = client["metadata"]["name"], lab.get("service", "whoami")["spec"]["clusterIP"]
+    # nslookup has its own resolver (busybox-static's getaddrinfo does not work).
+    script = ("ip=$(nslookup whoami.default.svc.cluster.local | awk '/^Address: /{print $2; exit}'); "
+              'echo "resolved $ip"; ' + HTTP_GET.format(nc="nc", host='"$ip"', port=80))
+    out = lab.skiffctl("exec", name, "--", "sh", "-c", script, timeout=120)
+    assert f"resolved {cluster_ip}\n" in out and "Hostname: whoami-" in out, out
+    # node-1's pod to node-2's pod: the host-gw route between the VMs, no NAT on the way.
+    script = HTTP_GET.format(nc="nc", host=server["status"]["podIP"], port=80)
+    out = lab.skiffctl("exec", name, "--", "sh", "-c", script, timeout=120)
+    assert f"Hostname: {server['metadata']['name']}" in out, out
+    assert f"RemoteAddr: [::ffff:{client['status']['podIP']}]" in out, out
+
+
+def test_logs_and_exec_through_the_apiserver(lab: Lab) -> None:
+    pod = _pod_on(lab, "node-2")["metadata"]["name"]
+    assert lab.skiffctl("exec", pod, "--", "hostname", timeout=120).strip() == pod
+    lab.skiffctl("exec", pod, "--", "sh", "-c", "echo to-the-log >/proc/1/fd/1", timeout=120)
+    wait_for(lambda: "to-the-log" in lab.skiffctl("logs", pod, timeout=120), timeout=60, interval=2,
+             what="the line in the pod's log")
+
+
+def _agent_pid(lab: Lab, vm: str) -> int:
+    return int(lab.ssh(vm, "systemctl show -p MainPID --value skiff-agent").stdout.strip())
+
+
+def _containers(lab: Lab, node: str) -> dict[str, tuple[str, int]]:
+    return {p["metadata"]["name"]: (p["status"]["containerStatuses"][0]["containerID"],
+                                    p["status"]["containerStatuses"][0].get("restartCount", 0))
+            for p in lab.running_pods() if p["spec"]["nodeName"] == node}
+
+
+def test_killed_agent_is_restarted_by_systemd_and_adopts_its_pods(lab: Lab) -> None:
+    before = _containers(lab, "node-1")
+    assert before
+    old = _agent_pid(lab, "node-1")
+    lab.ssh("node-1", f"sudo kill -9 {old}")
+    wait_for(lambda: _agent_pid(lab, "node-1") not in (0, old), timeout=60, interval=1,
+             what="systemd to restart skiff-agent")
+    lease = lab.get("lease", "node-1", "-n", "kube-node-lease")["spec"]["renewTime"]
+    # The new agent has synced once it renews its lease; its pods must be the same containers.
+    wait_for(lambda: lab.get("lease", "node-1", "-n", "kube-node-lease")["spec"]["renewTime"] != lease,
+             timeout=120, interval=2, what="the restarted agent to renew its lease")
+    wait_for(lambda: _containers(lab, "node-1") == before, timeout=60, interval=2,
+             what="the same containers, none restarted")
+    assert lab.node_ready("node-1")
+
+
+def _replaced_on(lab: Lab, node: str) -> bool:
+    pods = lab.running_pods()
+    return len(pods) == 2 and all(p["spec"]["nodeName"] == node for p in pods)
+
+
+def test_stopped_agent_makes_the_node_not_ready_and_pods_move(lab: Lab) -> None:
+    lab.ssh("node-2", "sudo systemctl stop skiff-agent")
+    try:
+        wait_for(lambda: not lab.node_ready("node-2"), timeout=120, interval=2, what="node-2 NotReady")
+        wait_for(lambda: _replaced_on(lab, "node-1"), timeout=300, interval=2,
+                 what="node-2's pods Running on node-1")
+    finally:
+        lab.ssh("node-2", "sudo systemctl start skiff-agent")
+    wait_for(lambda: lab.node_ready("node-2"), timeout=180, interval=2, what="node-2 Ready again")
+
+
+def test_halted_worker_pods_run_on_the_other(lab: Lab) -> None:
+    lab.skiffctl("rollout", "restart", "deployment/whoami")
+    wait_for(lambda: {p["spec"]["nodeName"] for p in lab.running_pods()} == set(WORKERS)
+             and len(lab.running_pods()) == 2, timeout=300, interval=2, what="whoami over both workers again")
+    started = time.monotonic()
+    lab.vagrant("halt", "node-1", timeout=300)
+    wait_for(lambda: not lab.node_ready("node-1"), timeout=120, interval=2, what="node-1 NotReady")
+    wait_for(lambda: _replaced_on(lab, "node-2"), timeout=300, interval=2, what="node-1's pods Running on node-2")
+    lab.times["halted worker to pods on the other"] = time.monotonic() - started
+
+
+def test_destroy_leaves_nothing_behind(lab: Lab) -> None:
+    lab.vagrant("destroy", "-f", timeout=300)
+    after = libvirt_host.snapshot()
+    before = lab.before
+    assert after.domains - before.domains == set()
+    assert after.networks - before.networks == set()
+    box_images = {v for v in after.volumes if "_vagrant_box_image_" in v}  # Vagrant's cache of the box
+    assert after.volumes - before.volumes - box_images == set()
+    libvirt_host.stop_daemons(lab.daemons)
+    libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - lab.host_before.chains)
+    host = libvirt_host.snapshot_host()
+    assert host.chains - lab.host_before.chains == set()
+    assert host.processes - lab.host_before.processes == set()
+    lab.daemons = []
