@@ -121,3 +121,11 @@ def _unwrap_list(obj: Any) -> list[Any]:
             and isinstance(obj.get("items"), list):
         return [item for value in obj["items"] for item in _unwrap_list(value)]
     return [obj]
+
+
+def mapping_not_found(doc: Document, error: Exception) -> str:
+    """kubectl's words for an object whose kind the server does not serve."""
+    meta = doc.data.get("metadata") if isinstance(doc.data, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    return (f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: '
+            f'"{meta.get("namespace", "")}" from "{doc.source}": {error}\nensure CRDs are installed first')

@@ -105,6 +105,7 @@ def test_wave2_example_applies_or_is_refused_like_kubectl(env, path: Path):
         assert result.returncode == 1, result.stderr
         for kind, version in refused:
             assert f'no matches for kind "{kind}" in version "{version}"' in result.stderr
+        assert f'from "{path}": no matches for kind' in result.stderr  # kubectl's resource mapping line
         no_match = [e for e in result.stderr.splitlines() if "no matches for kind" in e]
         assert len(no_match) == len(refused), result.stderr
         # Served objects in the same file are each either applied or answered with their own error.

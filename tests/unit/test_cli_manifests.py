@@ -74,3 +74,17 @@ def test_every_example_loads_and_converts(path):
     for doc in docs:
         msg = from_dict(doc.data)
         assert msg.metadata.name
+
+
+def test_mapping_not_found_is_worded_as_kubectl():
+    from control.cli.manifests import Document, mapping_not_found
+    from control.client.kinds import UnknownKindError, for_object
+
+    doc = Document("web.yaml", 0, {"apiVersion": "apps/v1", "kind": "Gizmo", "metadata": {"name": "web"}})
+    try:
+        for_object("apps/v1", "Gizmo")
+    except UnknownKindError as e:
+        text = mapping_not_found(doc, e)
+    assert text == ('error: resource mapping not found for name: "web" namespace: "" from "web.yaml": '
+                    'no matches for kind "Gizmo" in version "apps/v1"\nensure CRDs are installed first')
+

@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from control.cli.context import Context
 from control.cli.errors import describe_rpc_error, is_code
-from control.cli.manifests import Document, load_paths
+from control.cli.manifests import Document, load_paths, mapping_not_found
 from control.cli.merge import normalize_secret, previous_applied, three_way, with_last_applied
 from control.cli.schema import shape_errors
 from control.client.convert import ManifestError, from_dict, to_dict
@@ -70,7 +70,7 @@ def prepare(ctx: Context, doc: Document) -> tuple[Kind, dict]:
             raise ManifestError(f'{kind.kind} "{_name_of(data)}": ' + "; ".join(problems))
         msg = from_dict(normalize_secret(data), kind)
     except UnknownKindError as e:
-        raise ApplyError(f'error: resource mapping not found for "{doc.source}": {e}') from None
+        raise ApplyError(mapping_not_found(doc, e)) from None
     except ManifestError as e:
         raise ApplyError(f'error: error validating "{doc.source}": {e}') from None
     _fill_namespace(ctx, kind, msg, doc)

@@ -10,7 +10,7 @@ import grpc
 
 from control.cli.context import Context, parse_resources
 from control.cli.errors import CommandError, describe_rpc_error, is_code
-from control.cli.manifests import load_paths
+from control.cli.manifests import load_paths, mapping_not_found
 from control.client.kinds import Kind, UnknownKindError, for_object
 
 _CASCADE = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan",
@@ -115,7 +115,7 @@ def _targets_from_files(ctx: Context, args) -> list[tuple[Kind, str, str]]:
         try:
             kind = for_object(str(data.get("apiVersion", "")), str(data.get("kind", "")))
         except UnknownKindError as e:
-            ctx.err(f'error: resource mapping not found for "{doc.source}": {e}')
+            ctx.err(mapping_not_found(doc, e))
             continue
         namespace = (meta.get("namespace") or ctx.namespace) if kind.namespaced else ""
         targets.append((kind, namespace, str(meta.get("name", ""))))
