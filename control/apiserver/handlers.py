@@ -114,7 +114,7 @@ class ResourceHandlers:
     async def _create_with_name_retries(self, obj: Message, generate: bool, claims: Claims | None) -> Message:
         for _ in range(GENERATE_NAME_ATTEMPTS):
             try:
-                return await self.api.storage.create(self.kind, obj, claims or Claims())
+                return await self.api.storage.create(self.kind, obj, claims)
             except ClaimTakenError:
                 raise
             except ConflictError:
@@ -189,12 +189,12 @@ class ResourceHandlers:
         revision = int(old.metadata.resource_version)
         if new.metadata.HasField("deletion_timestamp") and self.rules.deletion_finished(new):
             return await self._remove(new, revision)
-        return await self.api.storage.update(self.kind, new, revision, claims or Claims())
+        return await self.api.storage.update(self.kind, new, revision, claims)
 
     async def _remove(self, obj: Message, revision: int) -> Message:
         hooks = self.api.hooks.get(self.kind.kind)
         claims = hooks.claims_for_delete(obj) if hooks else None
-        deleted_at = await self.api.storage.delete(self.kind, obj, revision, claims or Claims())
+        deleted_at = await self.api.storage.delete(self.kind, obj, revision, claims)
         obj.metadata.resource_version = str(deleted_at)
         if hooks:
             await hooks.after_delete(obj)

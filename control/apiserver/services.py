@@ -63,8 +63,9 @@ class ServiceAllocations(KindHooks):
 
     async def start(self, services: list[core_pb2.Service]) -> None:
         await self.refresh()
-        for svc in services:
-            await self._repair(svc)
+        repaired = [await self._repair(svc) for svc in services]
+        if any(repaired):
+            await self.refresh()
 
     async def refresh(self) -> None:
         """The local view of what is taken, read from etcd's claims."""
@@ -72,16 +73,18 @@ class ServiceAllocations(KindHooks):
         self.cluster_ips.load(k.removeprefix(IP_PREFIX) for k in claimed if k.startswith(IP_PREFIX))
         self.node_ports.load(int(k.removeprefix(PORT_PREFIX)) for k in claimed if k.startswith(PORT_PREFIX))
 
-    async def _repair(self, svc: core_pb2.Service) -> None:
-        """Claims for what a Service stored before claims existed holds (Kubernetes' repair loop)."""
+    async def _repair(self, svc: core_pb2.Service) -> bool:
+        """Claims for what a Service stored before claims existed holds (Kubernetes' repair loop);
+        whether any was missing."""
         ips, ports = held(svc)
-        for key in claim_keys({ip for ip in ips if ip not in self.cluster_ips},
-                              {p for p in ports if p not in self.node_ports}):
+        missing = claim_keys({ip for ip in ips if ip not in self.cluster_ips},
+                             {p for p in ports if p not in self.node_ports})
+        for key in missing:
             try:
                 await self.storage.claim(key, _owner(svc))
             except ClaimTakenError:
                 log.warning("service %s holds %s, which another object claims", _owner(svc), key)
-        await self.refresh()
+        return bool(missing)
 
     # -- the write path ----------------------------------------------------------------------------
 

@@ -73,8 +73,6 @@ class Claims:
         return [rpc.RequestOp(request_range=rpc.RangeRequest(key=k.encode(), count_only=True)) for k in self.take]
 
 
-_NO_CLAIMS = Claims()
-
 
 class CompactedError(StorageError):
     """The requested revision is older than etcd's compaction."""
@@ -253,7 +251,7 @@ class Storage:
 
     # -- writes -----------------------------------------------------------
 
-    async def create(self, kind: Kind, obj: Message, claims: Claims = _NO_CLAIMS) -> Message:
+    async def create(self, kind: Kind, obj: Message, claims: Claims | None = None) -> Message:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
         value = self._checked(kind, obj)
         absent = rpc.Compare(key=key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL, create_revision=0)
@@ -261,14 +259,15 @@ class Storage:
         return self._stamped(obj, resp.header.revision)
 
     async def update(self, kind: Kind, obj: Message, expected_revision: int,
-                     claims: Claims = _NO_CLAIMS) -> Message:
+                     claims: Claims | None = None) -> Message:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
         value = self._checked(kind, obj)
         resp = await self._txn(self._unchanged(key, expected_revision), [await self._put(kind, key, value)],
                                claims, "modified")
         return self._stamped(obj, resp.header.revision)
 
-    async def delete(self, kind: Kind, obj: Message, expected_revision: int, claims: Claims = _NO_CLAIMS) -> int:
+    async def delete(self, kind: Kind, obj: Message, expected_revision: int,
+                     claims: Claims | None = None) -> int:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
         remove = rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))
         resp = await self._txn(self._unchanged(key, expected_revision), [remove], claims, "modified")
@@ -278,7 +277,8 @@ class Storage:
     def _unchanged(key: bytes, revision: int) -> rpc.Compare:
         return rpc.Compare(key=key, target=rpc.Compare.MOD, result=rpc.Compare.EQUAL, mod_revision=revision)
 
-    async def _txn(self, condition: rpc.Compare, ops: list[rpc.RequestOp], claims: Claims, conflict: str):
+    async def _txn(self, condition: rpc.Compare, ops: list[rpc.RequestOp], claims: Claims | None, conflict: str):
+        claims = claims or Claims()
         txn = rpc.TxnRequest(compare=[condition, *claims.compares()], success=[*ops, *claims.ops()],
                              failure=claims.reads())
         resp = await self.kv.Txn(txn)

@@ -71,17 +71,14 @@ def _readable(kind: Kind) -> list[str]:
     return names
 
 
-def _writable(kind: Kind) -> list[str]:
-    """What an editor changes: the resource, its scale and the kind's create RPCs (pods/exec)."""
-    names = [kind.plural]
-    names += [f"{kind.plural}/scale"] if kind.scale else []
-    names += [f"{kind.plural}/{r.subresource}" for r in kind.rpcs if r.for_users and r.verb == "create"]
-    return names
-
-
 def _exec_like(kind: Kind) -> list[str]:
-    # Streaming subresources are also opened with GET (kubectl's exec over WebSocket).
+    """The kind's create RPCs users get (pods/exec)."""
     return [f"{kind.plural}/{r.subresource}" for r in kind.rpcs if r.for_users and r.verb == "create"]
+
+
+def _writable(kind: Kind) -> list[str]:
+    """What an editor changes: the resource, its scale and the kind's create RPCs."""
+    return [kind.plural, *([f"{kind.plural}/scale"] if kind.scale else []), *_exec_like(kind)]
 
 
 def _view_rules() -> list[rbac_pb2.PolicyRule]:
@@ -90,6 +87,7 @@ def _view_rules() -> list[rbac_pb2.PolicyRule]:
 
 def _edit_rules() -> list[rbac_pb2.PolicyRule]:
     editable = _aggregated_to("edit")
+    # Streaming subresources are also opened with GET (kubectl's exec over WebSocket).
     return (_view_rules() + _rules(WRITE, editable, _writable)
             + _rules(READ, editable, lambda k: [*_exec_like(k), *([] if "view" in k.aggregate_to else [k.plural])]))
 
