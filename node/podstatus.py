@@ -27,7 +27,7 @@ from control.client.wellknown import (
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node.runtime.config import RESTART_COUNT_ANNOTATION
 from node.runtime.resources import qos_class
-from skiff.v1 import meta_pb2, pod_pb2
+from skiff.v1 import pod_pb2
 
 
 @dataclass
@@ -186,13 +186,13 @@ def pod_phase(spec: pod_pb2.PodSpec, init: Sequence[pod_pb2.ContainerStatus],
     return POD_PENDING
 
 
-def _condition(ctype: str, ok: bool, reason: str = "", message: str = "") -> meta_pb2.Condition:
-    return meta_pb2.Condition(type=ctype, status=CONDITION_TRUE if ok else CONDITION_FALSE,
-                              reason="" if ok else reason, message="" if ok else message)
+def _condition(ctype: str, ok: bool, reason: str = "", message: str = "") -> pod_pb2.PodCondition:
+    return pod_pb2.PodCondition(type=ctype, status=CONDITION_TRUE if ok else CONDITION_FALSE,
+                              reason=None if ok else reason, message=None if ok else message)
 
 
 def pod_conditions(spec: pod_pb2.PodSpec, init: Sequence[pod_pb2.ContainerStatus],
-                   regular: Sequence[pod_pb2.ContainerStatus], phase: str) -> list[meta_pb2.Condition]:
+                   regular: Sequence[pod_pb2.ContainerStatus], phase: str) -> list[pod_pb2.PodCondition]:
     incomplete = [st.name for c, st in zip(spec.init_containers, init, strict=True)
                   if not init_done(st, c.restart_policy == "Always")]
     completed = phase == POD_SUCCEEDED
@@ -212,7 +212,7 @@ def pod_conditions(spec: pod_pb2.PodSpec, init: Sequence[pod_pb2.ContainerStatus
             _condition(POD_READY, ready, reason, message)]
 
 
-def _keep_transition_times(new: list[meta_pb2.Condition], old: Sequence[meta_pb2.Condition],
+def _keep_transition_times(new: list[pod_pb2.PodCondition], old: Sequence[pod_pb2.PodCondition],
                            now: Timestamp) -> None:
     previous = {c.type: c for c in old}
     for cond in new:
@@ -239,7 +239,7 @@ def pod_status(pod: pod_pb2.Pod, init: Sequence[ContainerView], regular: Sequenc
     stamp = timestamp_now(now)
     old = pod.status
     conditions = [c for c in old.conditions if c.type == POD_SCHEDULED] or [
-        meta_pb2.Condition(type=POD_SCHEDULED, status=CONDITION_TRUE)]
+        pod_pb2.PodCondition(type=POD_SCHEDULED, status=CONDITION_TRUE)]
     own = pod_conditions(pod.spec, init_statuses, statuses, phase)
     _keep_transition_times(own, old.conditions, stamp)
     out = pod_pb2.PodStatus(phase=phase, conditions=[*conditions, *own], host_ip=host_ip, pod_ip=pod_ip,

@@ -107,12 +107,12 @@ def node_info(runtime_version: str) -> core_pb2.NodeSystemInfo:
         kube_proxy_version=AGENT_VERSION, operating_system="linux", architecture=arch())
 
 
-def _condition(ctype: str, true: bool, reason: str, message: str) -> meta_pb2.Condition:
-    return meta_pb2.Condition(type=ctype, status=CONDITION_TRUE if true else CONDITION_FALSE, reason=reason,
+def _condition(ctype: str, true: bool, reason: str, message: str) -> core_pb2.NodeCondition:
+    return core_pb2.NodeCondition(type=ctype, status=CONDITION_TRUE if true else CONDITION_FALSE, reason=reason,
                               message=message)
 
 
-def pressure_conditions(root_dir: str) -> list[meta_pb2.Condition]:
+def pressure_conditions(root_dir: str) -> list[core_pb2.NodeCondition]:
     memory_low = psutil.virtual_memory().available < EVICTION_MEMORY
     disk = psutil.disk_usage(root_dir)
     disk_low = disk.free < disk.total * EVICTION_DISK_FRACTION
@@ -130,8 +130,8 @@ def pressure_conditions(root_dir: str) -> list[meta_pb2.Condition]:
     ]
 
 
-def merge_conditions(old: list[meta_pb2.Condition], new: list[meta_pb2.Condition],
-                     stamp: Timestamp) -> list[meta_pb2.Condition]:
+def merge_conditions(old: list[core_pb2.NodeCondition], new: list[core_pb2.NodeCondition],
+                     stamp: Timestamp) -> list[core_pb2.NodeCondition]:
     """Ours replace theirs by type (heartbeat now, transition kept while the status holds); others stay."""
     previous = {c.type: c for c in old}
     ours = {c.type for c in new}

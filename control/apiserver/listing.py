@@ -21,7 +21,7 @@ from control.apiserver.storage import CompactedError, object_key
 from control.apiserver.watchcache import CacheEvent
 from control.client.kinds import Kind
 from control.client.selectors import SelectorError, parse_field_selector, parse_selector
-from skiff.v1 import meta_pb2
+from skiff.v1 import requests_pb2
 
 MAX_PAGE_READ = 1000
 TOO_OLD = "too old resource version: {rv} ({current}); list again and watch from the new resourceVersion"
@@ -75,7 +75,7 @@ class Lister:
         self.api = api
         self.cache = api.cache[kind]
 
-    async def list(self, request: meta_pb2.ListRequest) -> Message:
+    async def list(self, request: requests_pb2.ListRequest) -> Message:
         if request.limit < 0:
             raise errors.bad_request("limit: Invalid value: must be >= 0", "limit")
         matches = make_filter(self.kind, request.namespace, request.label_selector, request.field_selector)
@@ -93,7 +93,7 @@ class Lister:
             return result
         return await self._page(request, matches, result)
 
-    async def _page(self, request: meta_pb2.ListRequest, matches: Filter, result: Message) -> Message:
+    async def _page(self, request: requests_pb2.ListRequest, matches: Filter, result: Message) -> Message:
         revision, start = (0, "") if not request.continue_token else _decode_token(request.continue_token)
         namespace = request.namespace if self.kind.namespaced else ""
         limit = request.limit or MAX_PAGE_READ
@@ -118,10 +118,10 @@ class Lister:
     def _finish(result: Message, revision: int, next_key: str) -> Message:
         result.metadata.resource_version = str(revision)
         if next_key:
-            result.metadata.continue_token = _encode_token(revision, next_key)
+            result.metadata.continue_ = _encode_token(revision, next_key)
         return result
 
-    async def watch(self, request: meta_pb2.WatchRequest, context) -> AsyncIterator[bytes]:
+    async def watch(self, request: requests_pb2.WatchRequest, context) -> AsyncIterator[bytes]:
         matches = make_filter(self.kind, request.namespace, request.label_selector, request.field_selector)
         since = await self._watch_start(request.resource_version)
         try:

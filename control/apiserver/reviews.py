@@ -16,10 +16,10 @@ from control.apiserver.auth.gate import ANONYMOUS, Gate
 from control.apiserver.auth.user import UserInfo
 from control.apiserver.context import ApiContext
 from control.apiserver.validation.errors import Errors, invalid, required
-from skiff.v1 import authz_pb2
+from skiff.v1 import authz_pb2, reviews_pb2
 
-SSAR_SERVICE = authz_pb2.DESCRIPTOR.services_by_name["SelfSubjectAccessReviews"].full_name
-SSR_SERVICE = authz_pb2.DESCRIPTOR.services_by_name["SelfSubjectReviews"].full_name
+SSAR_SERVICE = reviews_pb2.DESCRIPTOR.services_by_name["SelfSubjectAccessReviews"].full_name
+SSR_SERVICE = reviews_pb2.DESCRIPTOR.services_by_name["SelfSubjectReviews"].full_name
 SERVICE_NAMES = (SSAR_SERVICE, SSR_SERVICE)
 
 

@@ -28,7 +28,7 @@ from control.apiserver.rpc import (
     parser,
 )
 from control.client.kinds import KINDS, Kind
-from skiff.v1 import meta_pb2, services_pb2
+from skiff.v1 import requests_pb2, services_pb2
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
@@ -62,14 +62,14 @@ def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
 
     methods = {
         "Create": method(create, CREATE, req, obj.SerializeToString),
-        "Get": method(get, GET, meta_pb2.GetRequest, obj.SerializeToString),
-        "List": method(lister.list, LIST, meta_pb2.ListRequest, kind.list_message.SerializeToString),
+        "Get": method(get, GET, requests_pb2.GetRequest, obj.SerializeToString),
+        "List": method(lister.list, LIST, requests_pb2.ListRequest, kind.list_message.SerializeToString),
         "Update": method(update, UPDATE, req, obj.SerializeToString),
         "UpdateStatus": method(update_status, UPDATE_STATUS, req, obj.SerializeToString),
-        "Delete": method(delete, DELETE, meta_pb2.DeleteRequest, obj.SerializeToString),
+        "Delete": method(delete, DELETE, requests_pb2.DeleteRequest, obj.SerializeToString),
         # Watch events are serialized once in the cache and shared by every watcher.
         "Watch": grpc.unary_stream_rpc_method_handler(guard.streaming(lister.watch, WATCH),
-                                                      parser(meta_pb2.WatchRequest), identity),
+                                                      parser(requests_pb2.WatchRequest), identity),
     }
     methods.update(strategy_for(kind).rpc_methods(api, guard))
     return grpc.method_handlers_generic_handler(kind.full_service_name, methods)

@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.kubeconfig import CHANNEL_OPTIONS, ClientConfig, load_client_config, make_channel
-from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, services_pb2_grpc
+from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, requests_pb2, services_pb2_grpc
 
 
 @dataclass
@@ -61,12 +61,12 @@ class Client:
         return await self.stub(k).UpdateStatus(k.request_message(object=obj))
 
     async def get(self, kind: Kind | str, name: str, namespace: str = "") -> Message:
-        return await self.stub(kind).Get(meta_pb2.GetRequest(namespace=namespace, name=name))
+        return await self.stub(kind).Get(requests_pb2.GetRequest(namespace=namespace, name=name))
 
     async def list(self, kind: Kind | str, namespace: str = "", label_selector: str = "",
                    field_selector: str = "", limit: int = 0, continue_token: str = "") -> Message:
         """One page; see list_all for every item."""
-        req = meta_pb2.ListRequest(namespace=namespace, label_selector=label_selector,
+        req = requests_pb2.ListRequest(namespace=namespace, label_selector=label_selector,
                                    field_selector=field_selector, limit=limit,
                                    continue_token=continue_token)
         return await self.stub(kind).List(req)
@@ -79,16 +79,16 @@ class Client:
         while True:
             page = await self.list(kind, namespace, label_selector, field_selector, page_size, token)
             items.extend(page.items)
-            token = page.metadata.continue_token
+            token = page.metadata.continue_
             if not token:
                 return items, page.metadata.resource_version
 
     async def delete(self, kind: Kind | str, name: str, namespace: str = "",
                      propagation_policy: str = "", grace_period_seconds: int | None = None,
                      dry_run: bool = False, uid: str = "", resource_version: str = "") -> Message:
-        req = meta_pb2.DeleteRequest(namespace=namespace, name=name,
+        req = requests_pb2.DeleteRequest(namespace=namespace, name=name,
                                      propagation_policy=propagation_policy, dry_run=dry_run,
-                                     preconditions=meta_pb2.Preconditions(
+                                     preconditions=requests_pb2.Preconditions(
                                          uid=uid, resource_version=resource_version))
         if grace_period_seconds is not None:
             req.grace_period_seconds = grace_period_seconds
@@ -97,7 +97,7 @@ class Client:
     async def watch(self, kind: Kind | str, namespace: str = "", label_selector: str = "",
                     field_selector: str = "", resource_version: str = "",
                     allow_bookmarks: bool = True) -> AsyncIterator[WatchEvent]:
-        req = meta_pb2.WatchRequest(namespace=namespace, label_selector=label_selector,
+        req = requests_pb2.WatchRequest(namespace=namespace, label_selector=label_selector,
                                     field_selector=field_selector, resource_version=resource_version,
                                     allow_watch_bookmarks=allow_bookmarks)
         call = self.stub(kind).Watch(req)

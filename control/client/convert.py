@@ -8,9 +8,11 @@ come back from protobuf as floats.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from control.client.kinds import Kind, for_object
@@ -70,8 +72,14 @@ def _readable_parse_error(text: str, kind: Kind) -> str:
         "Message type \"skiff.v1.", 'type "')
 
 
+_INT64_TYPES = (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
+                FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64)
+_JSON_VALUES = ("google.protobuf.Value", "google.protobuf.ListValue", "google.protobuf.Struct")
+_INT, _VALUE = "int", "value"
+
+
 def _ints_from_values(value: Any) -> Any:
-    # Our only floats come from google.protobuf.Value (int-or-string fields).
+    # google.protobuf.Value holds numbers as doubles; Kubernetes' int-or-string fields are ints.
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
@@ -81,9 +89,60 @@ def _ints_from_values(value: Any) -> Any:
     return value
 
 
+@cache
+def _plan(descriptor: Descriptor) -> dict[str, Any]:
+    """JSON name -> how to fix that field's JSON: int64 (printed as strings by protobuf), JSON values
+    (floats), or a nested message to walk; fields needing nothing are absent."""
+    plan: dict[str, Any] = {}
+    for field in descriptor.fields:
+        target: Any = None
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            value_field = field.message_type.fields_by_name["value"]
+            target = _value_action(value_field)
+            if target is not None:
+                target = ("map", target)
+        else:
+            target = _value_action(field)
+        if target is not None:
+            plan[field.json_name] = target
+    return plan
+
+
+def _value_action(field: FieldDescriptor) -> Any:
+    if field.type in _INT64_TYPES:
+        return _INT
+    if field.message_type is None:
+        return None
+    if field.message_type.full_name in _JSON_VALUES:
+        return _VALUE
+    if field.message_type.full_name.startswith("google.protobuf."):
+        return None
+    return field.message_type if _plan(field.message_type) else None
+
+
+def _fix(value: Any, action: Any) -> Any:
+    if isinstance(value, list):
+        return [_fix(v, action) for v in value]
+    if action is _INT:
+        return int(value)
+    if action is _VALUE:
+        return _ints_from_values(value)
+    if isinstance(action, tuple):  # a map: fix each value
+        return {k: _fix(v, action[1]) for k, v in value.items()}
+    return _fix_message(value, action)
+
+
+def _fix_message(data: dict[str, Any], descriptor: Descriptor) -> dict[str, Any]:
+    for name, action in _plan(descriptor).items():
+        if name in data:
+            data[name] = _fix(data[name], action)
+    return data
+
+
 def to_dict(msg: Message) -> dict[str, Any]:
-    """The Kubernetes-shaped JSON object for a message."""
-    return _ints_from_values(json_format.MessageToDict(msg))
+    """The Kubernetes-shaped JSON object for a message: protobuf's JSON mapping, with int64 fields as
+    numbers (protobuf prints them as strings) and int-or-string values as ints."""
+    return _fix_message(json_format.MessageToDict(msg), msg.DESCRIPTOR)
 
 
 def int_or_string(value) -> int | str | None:

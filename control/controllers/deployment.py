@@ -396,7 +396,7 @@ class DeploymentController(Controller):
         await self._write_status(d, status)
 
     def _set_progressing(self, d: Message, status: Message, new: Message | None,
-                         current: meta_pb2.Condition | None) -> None:
+                         current: apps_pb2.DeploymentCondition | None) -> None:
         what = f'ReplicaSet "{new.metadata.name}"' if new is not None else f'Deployment "{d.metadata.name}"'
         if r.deployment_complete(d, status):
             r.set_progressing(status, CONDITION_TRUE, r.NEW_RS_AVAILABLE,

@@ -256,13 +256,13 @@ def find_active_or_latest(new_rs: Message | None, old_rss: list[Message]) -> Mes
 
 # --- status and conditions --------------------------------------------------
 
-def new_condition(type_: str, status: str, reason: str, message: str) -> meta_pb2.Condition:
+def new_condition(type_: str, status: str, reason: str, message: str) -> apps_pb2.DeploymentCondition:
     t = now_timestamp()
-    return meta_pb2.Condition(type=type_, status=status, reason=reason, message=message,
+    return apps_pb2.DeploymentCondition(type=type_, status=status, reason=reason, message=message,
                               last_update_time=t, last_transition_time=t)
 
 
-def set_deployment_condition(status: Message, cond: meta_pb2.Condition) -> None:
+def set_deployment_condition(status: Message, cond: apps_pb2.DeploymentCondition) -> None:
     """Kubernetes' SetDeploymentCondition: same status and reason → unchanged; the same status
     with another reason keeps lastTransitionTime (wellknown.set_condition has no lastUpdateTime)."""
     current = get_condition(status, cond.type)

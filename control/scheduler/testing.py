@@ -21,7 +21,7 @@ def make_node(name: str, cpu: str = "4", memory: str = "32Gi", pods: str = "110"
         spec=core_pb2.NodeSpec(unschedulable=unschedulable,
                                taints=[core_pb2.Taint(key=k, value=v, effect=e) for k, v, e in taints or []]),
         status=core_pb2.NodeStatus(capacity=allocatable, allocatable=allocatable,
-                                   conditions=[meta_pb2.Condition(type=NODE_READY, status=ready)]))
+                                   conditions=[core_pb2.NodeCondition(type=NODE_READY, status=ready)]))
     return node
 
 

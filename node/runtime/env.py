@@ -123,7 +123,8 @@ def _resource_field_ref(pod: pod_pb2.Pod, container: pod_pb2.Container,
     return str(math.ceil(parse_quantity(quantity) / divisor))
 
 
-def _key_ref(ref: pod_pb2.KeySelector, ctx: EnvContext, namespace: str, secret: bool) -> str | None:
+def _key_ref(ref: pod_pb2.ConfigMapKeySelector | pod_pb2.SecretKeySelector, ctx: EnvContext, namespace: str,
+             secret: bool) -> str | None:
     kind = "secret" if secret else "configmap"
     obj = (ctx.secrets if secret else ctx.config_maps).get(ref.name)
     optional = ref.HasField("optional") and ref.optional

@@ -83,7 +83,7 @@ def watcher_process(target: str, namespace: str, watchers: int, expected: int, r
 
 
 async def _watchers(target: str, namespace: str, watchers: int, expected: int, ready, out) -> None:
-    from skiff.v1 import meta_pb2, services_pb2
+    from skiff.v1 import requests_pb2, services_pb2
     clients = [Client(target) for _ in range(8)]
     listing = await clients[0].list("cm", namespace)
     rv = listing.metadata.resource_version
@@ -95,7 +95,7 @@ async def _watchers(target: str, namespace: str, watchers: int, expected: int, r
     async def watch(i: int) -> None:
         nonlocal started
         stub = clients[i % len(clients)].stub("cm")
-        call = stub.Watch(meta_pb2.WatchRequest(namespace=namespace, resource_version=rv))
+        call = stub.Watch(requests_pb2.WatchRequest(namespace=namespace, resource_version=rv))
         started += 1
         if started == watchers:
             all_started.set()

@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bskiff/v1/coordination.proto\x12\x08skiff.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13skiff/v1/meta.proto\"\xfc\x01\n\tLeaseSpec\x12\x17\n\x0fholder_identity\x18\x01 \x01(\t\x12#\n\x16lease_duration_seconds\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x30\n\x0c\x61\x63quire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrenew_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x11lease_transitions\x18\x05 \x01(\x05H\x01\x88\x01\x01\x42\x19\n\x17_lease_duration_secondsB\x14\n\x12_lease_transitions\"u\n\x05Lease\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12&\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMeta\x12!\n\x04spec\x18\x04 \x01(\x0b\x32\x13.skiff.v1.LeaseSpecb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bskiff/v1/coordination.proto\x12\x08skiff.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13skiff/v1/meta.proto\"\xba\x01\n\x05Lease\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\'\n\x04spec\x18\x04 \x01(\x0b\x32\x13.skiff.v1.LeaseSpecR\x04specB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xd8\x03\n\tLeaseSpec\x12=\n\x0c\x61\x63quire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0b\x61\x63quireTime\x12,\n\x0fholder_identity\x18\x01 \x01(\tH\x00R\x0eholderIdentity\x88\x01\x01\x12\x39\n\x16lease_duration_seconds\x18\x02 \x01(\x03H\x01R\x14leaseDurationSeconds\x88\x01\x01\x12\x30\n\x11lease_transitions\x18\x05 \x01(\x03H\x02R\x10leaseTransitions\x88\x01\x01\x12.\n\x10preferred_holder\x18\x06 \x01(\tH\x03R\x0fpreferredHolder\x88\x01\x01\x12\x39\n\nrenew_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\trenewTime\x12\x1f\n\x08strategy\x18\x07 \x01(\tH\x04R\x08strategy\x88\x01\x01\x42\x12\n\x10_holder_identityB\x19\n\x17_lease_duration_secondsB\x14\n\x12_lease_transitionsB\x13\n\x11_preferred_holderB\x0b\n\t_strategyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'skiff.v1.coordination_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LEASESPEC']._serialized_start=96
-  _globals['_LEASESPEC']._serialized_end=348
-  _globals['_LEASE']._serialized_start=350
-  _globals['_LEASE']._serialized_end=467
+  _globals['_LEASE']._serialized_start=96
+  _globals['_LEASE']._serialized_end=282
+  _globals['_LEASESPEC']._serialized_start=285
+  _globals['_LEASESPEC']._serialized_end=757
 # @@protoc_insertion_point(module_scope)

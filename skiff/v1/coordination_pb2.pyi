@@ -9,20 +9,6 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class LeaseSpec(_message.Message):
-    __slots__ = ("holder_identity", "lease_duration_seconds", "acquire_time", "renew_time", "lease_transitions")
-    HOLDER_IDENTITY_FIELD_NUMBER: _ClassVar[int]
-    LEASE_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
-    ACQUIRE_TIME_FIELD_NUMBER: _ClassVar[int]
-    RENEW_TIME_FIELD_NUMBER: _ClassVar[int]
-    LEASE_TRANSITIONS_FIELD_NUMBER: _ClassVar[int]
-    holder_identity: str
-    lease_duration_seconds: int
-    acquire_time: _timestamp_pb2.Timestamp
-    renew_time: _timestamp_pb2.Timestamp
-    lease_transitions: int
-    def __init__(self, holder_identity: _Optional[str] = ..., lease_duration_seconds: _Optional[int] = ..., acquire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., renew_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_transitions: _Optional[int] = ...) -> None: ...
-
 class Lease(_message.Message):
     __slots__ = ("api_version", "kind", "metadata", "spec")
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -34,3 +20,21 @@ class Lease(_message.Message):
     metadata: _meta_pb2.ObjectMeta
     spec: LeaseSpec
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[LeaseSpec, _Mapping]] = ...) -> None: ...
+
+class LeaseSpec(_message.Message):
+    __slots__ = ("acquire_time", "holder_identity", "lease_duration_seconds", "lease_transitions", "preferred_holder", "renew_time", "strategy")
+    ACQUIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    LEASE_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LEASE_TRANSITIONS_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_HOLDER_FIELD_NUMBER: _ClassVar[int]
+    RENEW_TIME_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    acquire_time: _timestamp_pb2.Timestamp
+    holder_identity: str
+    lease_duration_seconds: int
+    lease_transitions: int
+    preferred_holder: str
+    renew_time: _timestamp_pb2.Timestamp
+    strategy: str
+    def __init__(self, acquire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., holder_identity: _Optional[str] = ..., lease_duration_seconds: _Optional[int] = ..., lease_transitions: _Optional[int] = ..., preferred_holder: _Optional[str] = ..., renew_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., strategy: _Optional[str] = ...) -> None: ...

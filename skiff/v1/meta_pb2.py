@@ -22,52 +22,53 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13skiff/v1/meta.proto\x12\x08skiff.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x01\n\x0eOwnerReference\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x17\n\ncontroller\x18\x05 \x01(\x08H\x00\x88\x01\x01\x12!\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_controllerB\x17\n\x15_block_owner_deletion\"\xd6\x04\n\nObjectMeta\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rgenerate_name\x18\x02 \x01(\t\x12\x11\n\tnamespace\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x18\n\x10resource_version\x18\x05 \x01(\t\x12\x12\n\ngeneration\x18\x06 \x01(\x05\x12\x36\n\x12\x63reation_timestamp\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x64\x65letion_timestamp\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x1d\x64\x65letion_grace_period_seconds\x18\t \x01(\x05H\x00\x88\x01\x01\x12\x30\n\x06labels\x18\n \x03(\x0b\x32 .skiff.v1.ObjectMeta.LabelsEntry\x12:\n\x0b\x61nnotations\x18\x0b \x03(\x0b\x32%.skiff.v1.ObjectMeta.AnnotationsEntry\x12\x32\n\x10owner_references\x18\x0c \x03(\x0b\x32\x18.skiff.v1.OwnerReference\x12\x12\n\nfinalizers\x18\r \x03(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42 \n\x1e_deletion_grace_period_seconds\"\x82\x01\n\x08ListMeta\x12\x18\n\x10resource_version\x18\x01 \x01(\t\x12 \n\x0e\x63ontinue_token\x18\x02 \x01(\tR\x08\x63ontinue\x12!\n\x14remaining_item_count\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x17\n\x15_remaining_item_count\"I\n\x18LabelSelectorRequirement\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\t\"\xc2\x01\n\rLabelSelector\x12>\n\x0cmatch_labels\x18\x01 \x03(\x0b\x32(.skiff.v1.LabelSelector.MatchLabelsEntry\x12=\n\x11match_expressions\x18\x02 \x03(\x0b\x32\".skiff.v1.LabelSelectorRequirement\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x01\n\x0fObjectReference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0b\n\x03uid\x18\x04 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x05 \x01(\t\x12\x18\n\x10resource_version\x18\x06 \x01(\t\x12\x12\n\nfield_path\x18\x07 \x01(\t\"$\n\x14LocalObjectReference\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa8\x02\n\tCondition\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x38\n\x14last_transition_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_probe_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x13last_heartbeat_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_update_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\nGetRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x81\x01\n\x0bListRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12 \n\x0e\x63ontinue_token\x18\x05 \x01(\tR\x08\x63ontinue\"\x8a\x01\n\x0cWatchRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\x18\n\x10resource_version\x18\x04 \x01(\t\x12\x1d\n\x15\x61llow_watch_bookmarks\x18\x05 \x01(\x08\"6\n\rPreconditions\x12\x0b\n\x03uid\x18\x01 \x01(\t\x12\x18\n\x10resource_version\x18\x02 \x01(\t\"\xc9\x01\n\rDeleteRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x14grace_period_seconds\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x1a\n\x12propagation_policy\x18\x04 \x01(\t\x12.\n\rpreconditions\x18\x05 \x01(\x0b\x32\x17.skiff.v1.Preconditions\x12\x0f\n\x07\x64ry_run\x18\x06 \x01(\x08\x42\x17\n\x15_grace_period_secondsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13skiff/v1/meta.proto\x12\x08skiff.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x07\n\nObjectMeta\x12G\n\x0b\x61nnotations\x18\x0b \x03(\x0b\x32%.skiff.v1.ObjectMeta.AnnotationsEntryR\x0b\x61nnotations\x12I\n\x12\x63reation_timestamp\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x11\x63reationTimestamp\x12\x46\n\x1d\x64\x65letion_grace_period_seconds\x18\t \x01(\x03H\x00R\x1a\x64\x65letionGracePeriodSeconds\x88\x01\x01\x12I\n\x12\x64\x65letion_timestamp\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x11\x64\x65letionTimestamp\x12\x1e\n\nfinalizers\x18\r \x03(\tR\nfinalizers\x12(\n\rgenerate_name\x18\x02 \x01(\tH\x01R\x0cgenerateName\x88\x01\x01\x12#\n\ngeneration\x18\x06 \x01(\x03H\x02R\ngeneration\x88\x01\x01\x12\x38\n\x06labels\x18\n \x03(\x0b\x32 .skiff.v1.ObjectMeta.LabelsEntryR\x06labels\x12\x43\n\x0emanaged_fields\x18\x0e \x03(\x0b\x32\x1c.skiff.v1.ManagedFieldsEntryR\rmanagedFields\x12\x17\n\x04name\x18\x01 \x01(\tH\x03R\x04name\x88\x01\x01\x12!\n\tnamespace\x18\x03 \x01(\tH\x04R\tnamespace\x88\x01\x01\x12\x43\n\x10owner_references\x18\x0c \x03(\x0b\x32\x18.skiff.v1.OwnerReferenceR\x0fownerReferences\x12.\n\x10resource_version\x18\x05 \x01(\tH\x05R\x0fresourceVersion\x88\x01\x01\x12 \n\tself_link\x18\x0f \x01(\tH\x06R\x08selfLink\x88\x01\x01\x12\x15\n\x03uid\x18\x04 \x01(\tH\x07R\x03uid\x88\x01\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42 \n\x1e_deletion_grace_period_secondsB\x10\n\x0e_generate_nameB\r\n\x0b_generationB\x07\n\x05_nameB\x0c\n\n_namespaceB\x13\n\x11_resource_versionB\x0c\n\n_self_linkB\x06\n\x04_uid\"\xf8\x02\n\x12ManagedFieldsEntry\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12$\n\x0b\x66ields_type\x18\x02 \x01(\tH\x01R\nfieldsType\x88\x01\x01\x12\x33\n\tfields_v1\x18\x03 \x01(\x0b\x32\x16.google.protobuf.ValueR\x08\x66ieldsV1\x12\x1d\n\x07manager\x18\x04 \x01(\tH\x02R\x07manager\x88\x01\x01\x12!\n\toperation\x18\x05 \x01(\tH\x03R\toperation\x88\x01\x01\x12%\n\x0bsubresource\x18\x06 \x01(\tH\x04R\x0bsubresource\x88\x01\x01\x12.\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04timeB\x0e\n\x0c_api_versionB\x0e\n\x0c_fields_typeB\n\n\x08_managerB\x0c\n\n_operationB\x0e\n\x0c_subresource\"\xad\x02\n\x0eOwnerReference\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x35\n\x14\x62lock_owner_deletion\x18\x06 \x01(\x08H\x01R\x12\x62lockOwnerDeletion\x88\x01\x01\x12#\n\ncontroller\x18\x05 \x01(\x08H\x02R\ncontroller\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x03R\x04kind\x88\x01\x01\x12\x17\n\x04name\x18\x03 \x01(\tH\x04R\x04name\x88\x01\x01\x12\x15\n\x03uid\x18\x04 \x01(\tH\x05R\x03uid\x88\x01\x01\x42\x0e\n\x0c_api_versionB\x17\n\x15_block_owner_deletionB\r\n\x0b_controllerB\x07\n\x05_kindB\x07\n\x05_nameB\x06\n\x04_uid\"\xb3\x02\n\x08ListMeta\x12 \n\tcontinue_\x18\x04 \x01(\tH\x00R\x08\x63ontinue\x88\x01\x01\x12\x35\n\x14remaining_item_count\x18\x03 \x01(\x03H\x01R\x12remainingItemCount\x88\x01\x01\x12.\n\x10resource_version\x18\x01 \x01(\tH\x02R\x0fresourceVersion\x88\x01\x01\x12 \n\tself_link\x18\x05 \x01(\tH\x03R\x08selfLink\x88\x01\x01\x12\x32\n\nshard_info\x18\x06 \x01(\x0b\x32\x13.skiff.v1.ShardInfoR\tshardInfoB\x0c\n\n_continue_B\x17\n\x15_remaining_item_countB\x13\n\x11_resource_versionB\x0c\n\n_self_link\"9\n\tShardInfo\x12\x1f\n\x08selector\x18\x01 \x01(\tH\x00R\x08selector\x88\x01\x01\x42\x0b\n\t_selector\"\xe1\x01\n\rLabelSelector\x12O\n\x11match_expressions\x18\x02 \x03(\x0b\x32\".skiff.v1.LabelSelectorRequirementR\x10matchExpressions\x12K\n\x0cmatch_labels\x18\x01 \x03(\x0b\x32(.skiff.v1.LabelSelector.MatchLabelsEntryR\x0bmatchLabels\x1a\x32\n\x10MatchLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x7f\n\x18LabelSelectorRequirement\x12\x15\n\x03key\x18\x01 \x01(\tH\x00R\x03key\x88\x01\x01\x12\x1f\n\x08operator\x18\x02 \x01(\tH\x01R\x08operator\x88\x01\x01\x12\x16\n\x06values\x18\x03 \x03(\tR\x06valuesB\x06\n\x04_keyB\x0b\n\t_operator\"\xd3\x02\n\x0fObjectReference\x12$\n\x0b\x61pi_version\x18\x05 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\"\n\nfield_path\x18\x07 \x01(\tH\x01R\tfieldPath\x88\x01\x01\x12\x17\n\x04kind\x18\x01 \x01(\tH\x02R\x04kind\x88\x01\x01\x12\x17\n\x04name\x18\x03 \x01(\tH\x03R\x04name\x88\x01\x01\x12!\n\tnamespace\x18\x02 \x01(\tH\x04R\tnamespace\x88\x01\x01\x12.\n\x10resource_version\x18\x06 \x01(\tH\x05R\x0fresourceVersion\x88\x01\x01\x12\x15\n\x03uid\x18\x04 \x01(\tH\x06R\x03uid\x88\x01\x01\x42\x0e\n\x0c_api_versionB\r\n\x0b_field_pathB\x07\n\x05_kindB\x07\n\x05_nameB\x0c\n\n_namespaceB\x13\n\x11_resource_versionB\x06\n\x04_uid\"8\n\x14LocalObjectReference\x12\x17\n\x04name\x18\x01 \x01(\tH\x00R\x04name\x88\x01\x01\x42\x07\n\x05_name\"\xc4\x02\n\tCondition\x12L\n\x14last_transition_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x12lastTransitionTime\x12\x1d\n\x07message\x18\x04 \x01(\tH\x00R\x07message\x88\x01\x01\x12\x34\n\x13observed_generation\x18\t \x01(\x03H\x01R\x12observedGeneration\x88\x01\x01\x12\x1b\n\x06reason\x18\x03 \x01(\tH\x02R\x06reason\x88\x01\x01\x12\x1b\n\x06status\x18\x02 \x01(\tH\x03R\x06status\x88\x01\x01\x12\x17\n\x04type\x18\x01 \x01(\tH\x04R\x04type\x88\x01\x01\x42\n\n\x08_messageB\x16\n\x14_observed_generationB\t\n\x07_reasonB\t\n\x07_statusB\x07\n\x05_type\"\xe0\x02\n\x06Status\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04\x63ode\x18\x02 \x01(\x03H\x01R\x04\x63ode\x88\x01\x01\x12\x31\n\x07\x64\x65tails\x18\x03 \x01(\x0b\x32\x17.skiff.v1.StatusDetailsR\x07\x64\x65tails\x12\x17\n\x04kind\x18\x04 \x01(\tH\x02R\x04kind\x88\x01\x01\x12\x1d\n\x07message\x18\x05 \x01(\tH\x03R\x07message\x88\x01\x01\x12.\n\x08metadata\x18\x06 \x01(\x0b\x32\x12.skiff.v1.ListMetaR\x08metadata\x12\x1b\n\x06reason\x18\x07 \x01(\tH\x04R\x06reason\x88\x01\x01\x12\x1b\n\x06status\x18\x08 \x01(\tH\x05R\x06status\x88\x01\x01\x42\x0e\n\x0c_api_versionB\x07\n\x05_codeB\x07\n\x05_kindB\n\n\x08_messageB\t\n\x07_reasonB\t\n\x07_status\"\x93\x02\n\rStatusDetails\x12-\n\x06\x63\x61uses\x18\x01 \x03(\x0b\x32\x15.skiff.v1.StatusCauseR\x06\x63\x61uses\x12\x19\n\x05group\x18\x02 \x01(\tH\x00R\x05group\x88\x01\x01\x12\x17\n\x04kind\x18\x03 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x17\n\x04name\x18\x04 \x01(\tH\x02R\x04name\x88\x01\x01\x12\x33\n\x13retry_after_seconds\x18\x05 \x01(\x03H\x03R\x11retryAfterSeconds\x88\x01\x01\x12\x15\n\x03uid\x18\x06 \x01(\tH\x04R\x03uid\x88\x01\x01\x42\x08\n\x06_groupB\x07\n\x05_kindB\x07\n\x05_nameB\x16\n\x14_retry_after_secondsB\x06\n\x04_uid\"\x85\x01\n\x0bStatusCause\x12\x19\n\x05\x66ield\x18\x01 \x01(\tH\x00R\x05\x66ield\x88\x01\x01\x12\x1d\n\x07message\x18\x02 \x01(\tH\x01R\x07message\x88\x01\x01\x12\x1b\n\x06reason\x18\x03 \x01(\tH\x02R\x06reason\x88\x01\x01\x42\x08\n\x06_fieldB\n\n\x08_messageB\t\n\x07_reasonb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'skiff.v1.meta_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OBJECTMETA_LABELSENTRY']._loaded_options = None
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._loaded_options = None
   _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_options = b'8\001'
+  _globals['_OBJECTMETA_LABELSENTRY']._loaded_options = None
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_LABELSELECTOR_MATCHLABELSENTRY']._loaded_options = None
   _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_options = b'8\001'
-  _globals['_OWNERREFERENCE']._serialized_start=67
-  _globals['_OWNERREFERENCE']._serialized_end=245
-  _globals['_OBJECTMETA']._serialized_start=248
-  _globals['_OBJECTMETA']._serialized_end=846
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=715
-  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=760
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=762
-  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=812
-  _globals['_LISTMETA']._serialized_start=849
-  _globals['_LISTMETA']._serialized_end=979
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=981
-  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=1054
-  _globals['_LABELSELECTOR']._serialized_start=1057
-  _globals['_LABELSELECTOR']._serialized_end=1251
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=1201
-  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=1251
-  _globals['_OBJECTREFERENCE']._serialized_start=1254
-  _globals['_OBJECTREFERENCE']._serialized_end=1398
-  _globals['_LOCALOBJECTREFERENCE']._serialized_start=1400
-  _globals['_LOCALOBJECTREFERENCE']._serialized_end=1436
-  _globals['_CONDITION']._serialized_start=1439
-  _globals['_CONDITION']._serialized_end=1735
-  _globals['_GETREQUEST']._serialized_start=1737
-  _globals['_GETREQUEST']._serialized_end=1782
-  _globals['_LISTREQUEST']._serialized_start=1785
-  _globals['_LISTREQUEST']._serialized_end=1914
-  _globals['_WATCHREQUEST']._serialized_start=1917
-  _globals['_WATCHREQUEST']._serialized_end=2055
-  _globals['_PRECONDITIONS']._serialized_start=2057
-  _globals['_PRECONDITIONS']._serialized_end=2111
-  _globals['_DELETEREQUEST']._serialized_start=2114
-  _globals['_DELETEREQUEST']._serialized_end=2315
+  _globals['_OBJECTMETA']._serialized_start=97
+  _globals['_OBJECTMETA']._serialized_end=1108
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_start=878
+  _globals['_OBJECTMETA_ANNOTATIONSENTRY']._serialized_end=928
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_start=930
+  _globals['_OBJECTMETA_LABELSENTRY']._serialized_end=975
+  _globals['_MANAGEDFIELDSENTRY']._serialized_start=1111
+  _globals['_MANAGEDFIELDSENTRY']._serialized_end=1487
+  _globals['_OWNERREFERENCE']._serialized_start=1490
+  _globals['_OWNERREFERENCE']._serialized_end=1791
+  _globals['_LISTMETA']._serialized_start=1794
+  _globals['_LISTMETA']._serialized_end=2101
+  _globals['_SHARDINFO']._serialized_start=2103
+  _globals['_SHARDINFO']._serialized_end=2160
+  _globals['_LABELSELECTOR']._serialized_start=2163
+  _globals['_LABELSELECTOR']._serialized_end=2388
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_start=2338
+  _globals['_LABELSELECTOR_MATCHLABELSENTRY']._serialized_end=2388
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_start=2390
+  _globals['_LABELSELECTORREQUIREMENT']._serialized_end=2517
+  _globals['_OBJECTREFERENCE']._serialized_start=2520
+  _globals['_OBJECTREFERENCE']._serialized_end=2859
+  _globals['_LOCALOBJECTREFERENCE']._serialized_start=2861
+  _globals['_LOCALOBJECTREFERENCE']._serialized_end=2917
+  _globals['_CONDITION']._serialized_start=2920
+  _globals['_CONDITION']._serialized_end=3244
+  _globals['_STATUS']._serialized_start=3247
+  _globals['_STATUS']._serialized_end=3599
+  _globals['_STATUSDETAILS']._serialized_start=3602
+  _globals['_STATUSDETAILS']._serialized_end=3877
+  _globals['_STATUSCAUSE']._serialized_start=3880
+  _globals['_STATUSCAUSE']._serialized_end=4013
 # @@protoc_insertion_point(module_scope)

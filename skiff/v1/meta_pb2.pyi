@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -9,31 +10,8 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class OwnerReference(_message.Message):
-    __slots__ = ("api_version", "kind", "name", "uid", "controller", "block_owner_deletion")
-    API_VERSION_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    UID_FIELD_NUMBER: _ClassVar[int]
-    CONTROLLER_FIELD_NUMBER: _ClassVar[int]
-    BLOCK_OWNER_DELETION_FIELD_NUMBER: _ClassVar[int]
-    api_version: str
-    kind: str
-    name: str
-    uid: str
-    controller: bool
-    block_owner_deletion: bool
-    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., uid: _Optional[str] = ..., controller: _Optional[bool] = ..., block_owner_deletion: _Optional[bool] = ...) -> None: ...
-
 class ObjectMeta(_message.Message):
-    __slots__ = ("name", "generate_name", "namespace", "uid", "resource_version", "generation", "creation_timestamp", "deletion_timestamp", "deletion_grace_period_seconds", "labels", "annotations", "owner_references", "finalizers")
-    class LabelsEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    __slots__ = ("annotations", "creation_timestamp", "deletion_grace_period_seconds", "deletion_timestamp", "finalizers", "generate_name", "generation", "labels", "managed_fields", "name", "namespace", "owner_references", "resource_version", "self_link", "uid")
     class AnnotationsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -41,43 +19,113 @@ class ObjectMeta(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    GENERATE_NAME_FIELD_NUMBER: _ClassVar[int]
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
-    UID_FIELD_NUMBER: _ClassVar[int]
-    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
-    GENERATION_FIELD_NUMBER: _ClassVar[int]
-    CREATION_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
-    DELETION_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
-    DELETION_GRACE_PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
-    LABELS_FIELD_NUMBER: _ClassVar[int]
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
-    OWNER_REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    CREATION_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    DELETION_GRACE_PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DELETION_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     FINALIZERS_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    generate_name: str
-    namespace: str
-    uid: str
-    resource_version: str
-    generation: int
-    creation_timestamp: _timestamp_pb2.Timestamp
-    deletion_timestamp: _timestamp_pb2.Timestamp
-    deletion_grace_period_seconds: int
-    labels: _containers.ScalarMap[str, str]
+    GENERATE_NAME_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    MANAGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SELF_LINK_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
     annotations: _containers.ScalarMap[str, str]
-    owner_references: _containers.RepeatedCompositeFieldContainer[OwnerReference]
+    creation_timestamp: _timestamp_pb2.Timestamp
+    deletion_grace_period_seconds: int
+    deletion_timestamp: _timestamp_pb2.Timestamp
     finalizers: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., generate_name: _Optional[str] = ..., namespace: _Optional[str] = ..., uid: _Optional[str] = ..., resource_version: _Optional[str] = ..., generation: _Optional[int] = ..., creation_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deletion_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deletion_grace_period_seconds: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., owner_references: _Optional[_Iterable[_Union[OwnerReference, _Mapping]]] = ..., finalizers: _Optional[_Iterable[str]] = ...) -> None: ...
+    generate_name: str
+    generation: int
+    labels: _containers.ScalarMap[str, str]
+    managed_fields: _containers.RepeatedCompositeFieldContainer[ManagedFieldsEntry]
+    name: str
+    namespace: str
+    owner_references: _containers.RepeatedCompositeFieldContainer[OwnerReference]
+    resource_version: str
+    self_link: str
+    uid: str
+    def __init__(self, annotations: _Optional[_Mapping[str, str]] = ..., creation_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deletion_grace_period_seconds: _Optional[int] = ..., deletion_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finalizers: _Optional[_Iterable[str]] = ..., generate_name: _Optional[str] = ..., generation: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., managed_fields: _Optional[_Iterable[_Union[ManagedFieldsEntry, _Mapping]]] = ..., name: _Optional[str] = ..., namespace: _Optional[str] = ..., owner_references: _Optional[_Iterable[_Union[OwnerReference, _Mapping]]] = ..., resource_version: _Optional[str] = ..., self_link: _Optional[str] = ..., uid: _Optional[str] = ...) -> None: ...
+
+class ManagedFieldsEntry(_message.Message):
+    __slots__ = ("api_version", "fields_type", "fields_v1", "manager", "operation", "subresource", "time")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_V1_FIELD_NUMBER: _ClassVar[int]
+    MANAGER_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    SUBRESOURCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    fields_type: str
+    fields_v1: _struct_pb2.Value
+    manager: str
+    operation: str
+    subresource: str
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, api_version: _Optional[str] = ..., fields_type: _Optional[str] = ..., fields_v1: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., manager: _Optional[str] = ..., operation: _Optional[str] = ..., subresource: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OwnerReference(_message.Message):
+    __slots__ = ("api_version", "block_owner_deletion", "controller", "kind", "name", "uid")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_OWNER_DELETION_FIELD_NUMBER: _ClassVar[int]
+    CONTROLLER_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    block_owner_deletion: bool
+    controller: bool
+    kind: str
+    name: str
+    uid: str
+    def __init__(self, api_version: _Optional[str] = ..., block_owner_deletion: _Optional[bool] = ..., controller: _Optional[bool] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., uid: _Optional[str] = ...) -> None: ...
 
 class ListMeta(_message.Message):
-    __slots__ = ("resource_version", "continue_token", "remaining_item_count")
-    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
-    CONTINUE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("continue_", "remaining_item_count", "resource_version", "self_link", "shard_info")
+    CONTINUE__FIELD_NUMBER: _ClassVar[int]
     REMAINING_ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
-    resource_version: str
-    continue_token: str
+    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SELF_LINK_FIELD_NUMBER: _ClassVar[int]
+    SHARD_INFO_FIELD_NUMBER: _ClassVar[int]
+    continue_: str
     remaining_item_count: int
-    def __init__(self, resource_version: _Optional[str] = ..., continue_token: _Optional[str] = ..., remaining_item_count: _Optional[int] = ...) -> None: ...
+    resource_version: str
+    self_link: str
+    shard_info: ShardInfo
+    def __init__(self, continue_: _Optional[str] = ..., remaining_item_count: _Optional[int] = ..., resource_version: _Optional[str] = ..., self_link: _Optional[str] = ..., shard_info: _Optional[_Union[ShardInfo, _Mapping]] = ...) -> None: ...
+
+class ShardInfo(_message.Message):
+    __slots__ = ("selector",)
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    selector: str
+    def __init__(self, selector: _Optional[str] = ...) -> None: ...
+
+class LabelSelector(_message.Message):
+    __slots__ = ("match_expressions", "match_labels")
+    class MatchLabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    MATCH_EXPRESSIONS_FIELD_NUMBER: _ClassVar[int]
+    MATCH_LABELS_FIELD_NUMBER: _ClassVar[int]
+    match_expressions: _containers.RepeatedCompositeFieldContainer[LabelSelectorRequirement]
+    match_labels: _containers.ScalarMap[str, str]
+    def __init__(self, match_expressions: _Optional[_Iterable[_Union[LabelSelectorRequirement, _Mapping]]] = ..., match_labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class LabelSelectorRequirement(_message.Message):
     __slots__ = ("key", "operator", "values")
@@ -89,38 +137,23 @@ class LabelSelectorRequirement(_message.Message):
     values: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, key: _Optional[str] = ..., operator: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
 
-class LabelSelector(_message.Message):
-    __slots__ = ("match_labels", "match_expressions")
-    class MatchLabelsEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    MATCH_LABELS_FIELD_NUMBER: _ClassVar[int]
-    MATCH_EXPRESSIONS_FIELD_NUMBER: _ClassVar[int]
-    match_labels: _containers.ScalarMap[str, str]
-    match_expressions: _containers.RepeatedCompositeFieldContainer[LabelSelectorRequirement]
-    def __init__(self, match_labels: _Optional[_Mapping[str, str]] = ..., match_expressions: _Optional[_Iterable[_Union[LabelSelectorRequirement, _Mapping]]] = ...) -> None: ...
-
 class ObjectReference(_message.Message):
-    __slots__ = ("kind", "namespace", "name", "uid", "api_version", "resource_version", "field_path")
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    UID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("api_version", "field_path", "kind", "name", "namespace", "resource_version", "uid")
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
-    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
     FIELD_PATH_FIELD_NUMBER: _ClassVar[int]
-    kind: str
-    namespace: str
-    name: str
-    uid: str
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
     api_version: str
-    resource_version: str
     field_path: str
-    def __init__(self, kind: _Optional[str] = ..., namespace: _Optional[str] = ..., name: _Optional[str] = ..., uid: _Optional[str] = ..., api_version: _Optional[str] = ..., resource_version: _Optional[str] = ..., field_path: _Optional[str] = ...) -> None: ...
+    kind: str
+    name: str
+    namespace: str
+    resource_version: str
+    uid: str
+    def __init__(self, api_version: _Optional[str] = ..., field_path: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., namespace: _Optional[str] = ..., resource_version: _Optional[str] = ..., uid: _Optional[str] = ...) -> None: ...
 
 class LocalObjectReference(_message.Message):
     __slots__ = ("name",)
@@ -129,81 +162,63 @@ class LocalObjectReference(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class Condition(_message.Message):
-    __slots__ = ("type", "status", "reason", "message", "last_transition_time", "last_probe_time", "last_heartbeat_time", "last_update_time")
-    TYPE_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    REASON_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("last_transition_time", "message", "observed_generation", "reason", "status", "type")
     LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
-    LAST_PROBE_TIME_FIELD_NUMBER: _ClassVar[int]
-    LAST_HEARTBEAT_TIME_FIELD_NUMBER: _ClassVar[int]
-    LAST_UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    type: str
-    status: str
-    reason: str
-    message: str
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
     last_transition_time: _timestamp_pb2.Timestamp
-    last_probe_time: _timestamp_pb2.Timestamp
-    last_heartbeat_time: _timestamp_pb2.Timestamp
-    last_update_time: _timestamp_pb2.Timestamp
-    def __init__(self, type: _Optional[str] = ..., status: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_probe_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    message: str
+    observed_generation: int
+    reason: str
+    status: str
+    type: str
+    def __init__(self, last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ..., observed_generation: _Optional[int] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
 
-class GetRequest(_message.Message):
-    __slots__ = ("namespace", "name")
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+class Status(_message.Message):
+    __slots__ = ("api_version", "code", "details", "kind", "message", "metadata", "reason", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    code: int
+    details: StatusDetails
+    kind: str
+    message: str
+    metadata: ListMeta
+    reason: str
+    status: str
+    def __init__(self, api_version: _Optional[str] = ..., code: _Optional[int] = ..., details: _Optional[_Union[StatusDetails, _Mapping]] = ..., kind: _Optional[str] = ..., message: _Optional[str] = ..., metadata: _Optional[_Union[ListMeta, _Mapping]] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class StatusDetails(_message.Message):
+    __slots__ = ("causes", "group", "kind", "name", "retry_after_seconds", "uid")
+    CAUSES_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
-    namespace: str
-    name: str
-    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
-
-class ListRequest(_message.Message):
-    __slots__ = ("namespace", "label_selector", "field_selector", "limit", "continue_token")
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
-    LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
-    FIELD_SELECTOR_FIELD_NUMBER: _ClassVar[int]
-    LIMIT_FIELD_NUMBER: _ClassVar[int]
-    CONTINUE_TOKEN_FIELD_NUMBER: _ClassVar[int]
-    namespace: str
-    label_selector: str
-    field_selector: str
-    limit: int
-    continue_token: str
-    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[str] = ..., field_selector: _Optional[str] = ..., limit: _Optional[int] = ..., continue_token: _Optional[str] = ...) -> None: ...
-
-class WatchRequest(_message.Message):
-    __slots__ = ("namespace", "label_selector", "field_selector", "resource_version", "allow_watch_bookmarks")
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
-    LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
-    FIELD_SELECTOR_FIELD_NUMBER: _ClassVar[int]
-    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
-    ALLOW_WATCH_BOOKMARKS_FIELD_NUMBER: _ClassVar[int]
-    namespace: str
-    label_selector: str
-    field_selector: str
-    resource_version: str
-    allow_watch_bookmarks: bool
-    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[str] = ..., field_selector: _Optional[str] = ..., resource_version: _Optional[str] = ..., allow_watch_bookmarks: _Optional[bool] = ...) -> None: ...
-
-class Preconditions(_message.Message):
-    __slots__ = ("uid", "resource_version")
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     UID_FIELD_NUMBER: _ClassVar[int]
-    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
-    uid: str
-    resource_version: str
-    def __init__(self, uid: _Optional[str] = ..., resource_version: _Optional[str] = ...) -> None: ...
-
-class DeleteRequest(_message.Message):
-    __slots__ = ("namespace", "name", "grace_period_seconds", "propagation_policy", "preconditions", "dry_run")
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    GRACE_PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
-    PROPAGATION_POLICY_FIELD_NUMBER: _ClassVar[int]
-    PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
-    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
-    namespace: str
+    causes: _containers.RepeatedCompositeFieldContainer[StatusCause]
+    group: str
+    kind: str
     name: str
-    grace_period_seconds: int
-    propagation_policy: str
-    preconditions: Preconditions
-    dry_run: bool
-    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., grace_period_seconds: _Optional[int] = ..., propagation_policy: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+    retry_after_seconds: int
+    uid: str
+    def __init__(self, causes: _Optional[_Iterable[_Union[StatusCause, _Mapping]]] = ..., group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ..., uid: _Optional[str] = ...) -> None: ...
+
+class StatusCause(_message.Message):
+    __slots__ = ("field", "message", "reason")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    message: str
+    reason: str
+    def __init__(self, field: _Optional[str] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

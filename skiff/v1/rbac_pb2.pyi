@@ -7,48 +7,6 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class PolicyRule(_message.Message):
-    __slots__ = ("verbs", "api_groups", "resources", "resource_names", "non_resource_urls")
-    VERBS_FIELD_NUMBER: _ClassVar[int]
-    API_GROUPS_FIELD_NUMBER: _ClassVar[int]
-    RESOURCES_FIELD_NUMBER: _ClassVar[int]
-    RESOURCE_NAMES_FIELD_NUMBER: _ClassVar[int]
-    NON_RESOURCE_URLS_FIELD_NUMBER: _ClassVar[int]
-    verbs: _containers.RepeatedScalarFieldContainer[str]
-    api_groups: _containers.RepeatedScalarFieldContainer[str]
-    resources: _containers.RepeatedScalarFieldContainer[str]
-    resource_names: _containers.RepeatedScalarFieldContainer[str]
-    non_resource_urls: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, verbs: _Optional[_Iterable[str]] = ..., api_groups: _Optional[_Iterable[str]] = ..., resources: _Optional[_Iterable[str]] = ..., resource_names: _Optional[_Iterable[str]] = ..., non_resource_urls: _Optional[_Iterable[str]] = ...) -> None: ...
-
-class Subject(_message.Message):
-    __slots__ = ("kind", "api_group", "name", "namespace")
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    API_GROUP_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
-    kind: str
-    api_group: str
-    name: str
-    namespace: str
-    def __init__(self, kind: _Optional[str] = ..., api_group: _Optional[str] = ..., name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
-
-class RoleRef(_message.Message):
-    __slots__ = ("api_group", "kind", "name")
-    API_GROUP_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    api_group: str
-    kind: str
-    name: str
-    def __init__(self, api_group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
-
-class AggregationRule(_message.Message):
-    __slots__ = ("cluster_role_selectors",)
-    CLUSTER_ROLE_SELECTORS_FIELD_NUMBER: _ClassVar[int]
-    cluster_role_selectors: _containers.RepeatedCompositeFieldContainer[_meta_pb2.LabelSelector]
-    def __init__(self, cluster_role_selectors: _Optional[_Iterable[_Union[_meta_pb2.LabelSelector, _Mapping]]] = ...) -> None: ...
-
 class Role(_message.Message):
     __slots__ = ("api_version", "kind", "metadata", "rules")
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -61,44 +19,86 @@ class Role(_message.Message):
     rules: _containers.RepeatedCompositeFieldContainer[PolicyRule]
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[PolicyRule, _Mapping]]] = ...) -> None: ...
 
+class PolicyRule(_message.Message):
+    __slots__ = ("api_groups", "non_resource_urls", "resource_names", "resources", "verbs")
+    API_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    NON_RESOURCE_URLS_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_NAMES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    VERBS_FIELD_NUMBER: _ClassVar[int]
+    api_groups: _containers.RepeatedScalarFieldContainer[str]
+    non_resource_urls: _containers.RepeatedScalarFieldContainer[str]
+    resource_names: _containers.RepeatedScalarFieldContainer[str]
+    resources: _containers.RepeatedScalarFieldContainer[str]
+    verbs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, api_groups: _Optional[_Iterable[str]] = ..., non_resource_urls: _Optional[_Iterable[str]] = ..., resource_names: _Optional[_Iterable[str]] = ..., resources: _Optional[_Iterable[str]] = ..., verbs: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ClusterRole(_message.Message):
-    __slots__ = ("api_version", "kind", "metadata", "rules", "aggregation_rule")
+    __slots__ = ("aggregation_rule", "api_version", "kind", "metadata", "rules")
+    AGGREGATION_RULE_FIELD_NUMBER: _ClassVar[int]
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     RULES_FIELD_NUMBER: _ClassVar[int]
-    AGGREGATION_RULE_FIELD_NUMBER: _ClassVar[int]
+    aggregation_rule: AggregationRule
     api_version: str
     kind: str
     metadata: _meta_pb2.ObjectMeta
     rules: _containers.RepeatedCompositeFieldContainer[PolicyRule]
-    aggregation_rule: AggregationRule
-    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[PolicyRule, _Mapping]]] = ..., aggregation_rule: _Optional[_Union[AggregationRule, _Mapping]] = ...) -> None: ...
+    def __init__(self, aggregation_rule: _Optional[_Union[AggregationRule, _Mapping]] = ..., api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[PolicyRule, _Mapping]]] = ...) -> None: ...
+
+class AggregationRule(_message.Message):
+    __slots__ = ("cluster_role_selectors",)
+    CLUSTER_ROLE_SELECTORS_FIELD_NUMBER: _ClassVar[int]
+    cluster_role_selectors: _containers.RepeatedCompositeFieldContainer[_meta_pb2.LabelSelector]
+    def __init__(self, cluster_role_selectors: _Optional[_Iterable[_Union[_meta_pb2.LabelSelector, _Mapping]]] = ...) -> None: ...
 
 class RoleBinding(_message.Message):
-    __slots__ = ("api_version", "kind", "metadata", "subjects", "role_ref")
+    __slots__ = ("api_version", "kind", "metadata", "role_ref", "subjects")
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
-    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
     ROLE_REF_FIELD_NUMBER: _ClassVar[int]
+    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
     api_version: str
     kind: str
     metadata: _meta_pb2.ObjectMeta
-    subjects: _containers.RepeatedCompositeFieldContainer[Subject]
     role_ref: RoleRef
-    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., subjects: _Optional[_Iterable[_Union[Subject, _Mapping]]] = ..., role_ref: _Optional[_Union[RoleRef, _Mapping]] = ...) -> None: ...
+    subjects: _containers.RepeatedCompositeFieldContainer[Subject]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., role_ref: _Optional[_Union[RoleRef, _Mapping]] = ..., subjects: _Optional[_Iterable[_Union[Subject, _Mapping]]] = ...) -> None: ...
+
+class RoleRef(_message.Message):
+    __slots__ = ("api_group", "kind", "name")
+    API_GROUP_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    api_group: str
+    kind: str
+    name: str
+    def __init__(self, api_group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class Subject(_message.Message):
+    __slots__ = ("api_group", "kind", "name", "namespace")
+    API_GROUP_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    api_group: str
+    kind: str
+    name: str
+    namespace: str
+    def __init__(self, api_group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
 
 class ClusterRoleBinding(_message.Message):
-    __slots__ = ("api_version", "kind", "metadata", "subjects", "role_ref")
+    __slots__ = ("api_version", "kind", "metadata", "role_ref", "subjects")
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
-    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
     ROLE_REF_FIELD_NUMBER: _ClassVar[int]
+    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
     api_version: str
     kind: str
     metadata: _meta_pb2.ObjectMeta
-    subjects: _containers.RepeatedCompositeFieldContainer[Subject]
     role_ref: RoleRef
-    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., subjects: _Optional[_Iterable[_Union[Subject, _Mapping]]] = ..., role_ref: _Optional[_Union[RoleRef, _Mapping]] = ...) -> None: ...
+    subjects: _containers.RepeatedCompositeFieldContainer[Subject]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., role_ref: _Optional[_Union[RoleRef, _Mapping]] = ..., subjects: _Optional[_Iterable[_Union[Subject, _Mapping]]] = ...) -> None: ...

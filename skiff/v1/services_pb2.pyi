@@ -5,6 +5,7 @@ from skiff.v1 import meta_pb2 as _meta_pb2
 from skiff.v1 import node_agent_pb2 as _node_agent_pb2
 from skiff.v1 import pod_pb2 as _pod_pb2
 from skiff.v1 import rbac_pb2 as _rbac_pb2
+from skiff.v1 import requests_pb2 as _requests_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

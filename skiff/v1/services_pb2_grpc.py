@@ -6,10 +6,10 @@ import warnings
 from skiff.v1 import apps_pb2 as skiff_dot_v1_dot_apps__pb2
 from skiff.v1 import coordination_pb2 as skiff_dot_v1_dot_coordination__pb2
 from skiff.v1 import core_pb2 as skiff_dot_v1_dot_core__pb2
-from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
 from skiff.v1 import node_agent_pb2 as skiff_dot_v1_dot_node__agent__pb2
 from skiff.v1 import pod_pb2 as skiff_dot_v1_dot_pod__pb2
 from skiff.v1 import rbac_pb2 as skiff_dot_v1_dot_rbac__pb2
+from skiff.v1 import requests_pb2 as skiff_dot_v1_dot_requests__pb2
 from skiff.v1 import services_pb2 as skiff_dot_v1_dot_services__pb2
 
 GRPC_GENERATED_VERSION = '1.85.4'
@@ -48,12 +48,12 @@ class NamespacesStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Namespaces/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Namespace.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Namespaces/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.NamespaceList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -68,12 +68,12 @@ class NamespacesStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Namespaces/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Namespace.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Namespaces/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.NamespaceWatchEvent.FromString,
                 _registered_method=True)
 
@@ -133,12 +133,12 @@ def add_NamespacesServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Namespace.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.NamespaceList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -153,12 +153,12 @@ def add_NamespacesServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Namespace.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.NamespaceWatchEvent.SerializeToString,
             ),
     }
@@ -214,7 +214,7 @@ class Namespaces:
             request,
             target,
             '/skiff.v1.Namespaces/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Namespace.FromString,
             options,
             channel_credentials,
@@ -241,7 +241,7 @@ class Namespaces:
             request,
             target,
             '/skiff.v1.Namespaces/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.NamespaceList.FromString,
             options,
             channel_credentials,
@@ -322,7 +322,7 @@ class Namespaces:
             request,
             target,
             '/skiff.v1.Namespaces/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Namespace.FromString,
             options,
             channel_credentials,
@@ -349,7 +349,7 @@ class Namespaces:
             request,
             target,
             '/skiff.v1.Namespaces/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.NamespaceWatchEvent.FromString,
             options,
             channel_credentials,
@@ -378,12 +378,12 @@ class NodesStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Nodes/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Node.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Nodes/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.NodeList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -398,12 +398,12 @@ class NodesStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Nodes/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Node.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Nodes/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.NodeWatchEvent.FromString,
                 _registered_method=True)
         self.Stats = channel.unary_unary(
@@ -474,12 +474,12 @@ def add_NodesServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Node.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.NodeList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -494,12 +494,12 @@ def add_NodesServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Node.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.NodeWatchEvent.SerializeToString,
             ),
             'Stats': grpc.unary_unary_rpc_method_handler(
@@ -560,7 +560,7 @@ class Nodes:
             request,
             target,
             '/skiff.v1.Nodes/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Node.FromString,
             options,
             channel_credentials,
@@ -587,7 +587,7 @@ class Nodes:
             request,
             target,
             '/skiff.v1.Nodes/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.NodeList.FromString,
             options,
             channel_credentials,
@@ -668,7 +668,7 @@ class Nodes:
             request,
             target,
             '/skiff.v1.Nodes/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Node.FromString,
             options,
             channel_credentials,
@@ -695,7 +695,7 @@ class Nodes:
             request,
             target,
             '/skiff.v1.Nodes/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.NodeWatchEvent.FromString,
             options,
             channel_credentials,
@@ -751,12 +751,12 @@ class PodsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Pods/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Pods/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.PodList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -771,12 +771,12 @@ class PodsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Pods/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Pods/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.PodWatchEvent.FromString,
                 _registered_method=True)
         self.Bind = channel.unary_unary(
@@ -880,12 +880,12 @@ def add_PodsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.PodList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -900,12 +900,12 @@ def add_PodsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.PodWatchEvent.SerializeToString,
             ),
             'Bind': grpc.unary_unary_rpc_method_handler(
@@ -981,7 +981,7 @@ class Pods:
             request,
             target,
             '/skiff.v1.Pods/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_pod__pb2.Pod.FromString,
             options,
             channel_credentials,
@@ -1008,7 +1008,7 @@ class Pods:
             request,
             target,
             '/skiff.v1.Pods/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.PodList.FromString,
             options,
             channel_credentials,
@@ -1089,7 +1089,7 @@ class Pods:
             request,
             target,
             '/skiff.v1.Pods/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_pod__pb2.Pod.FromString,
             options,
             channel_credentials,
@@ -1116,7 +1116,7 @@ class Pods:
             request,
             target,
             '/skiff.v1.Pods/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.PodWatchEvent.FromString,
             options,
             channel_credentials,
@@ -1253,12 +1253,12 @@ class ServicesStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Services/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Service.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Services/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ServiceList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -1273,12 +1273,12 @@ class ServicesStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Services/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Service.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Services/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ServiceWatchEvent.FromString,
                 _registered_method=True)
 
@@ -1338,12 +1338,12 @@ def add_ServicesServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Service.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ServiceList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -1358,12 +1358,12 @@ def add_ServicesServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Service.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ServiceWatchEvent.SerializeToString,
             ),
     }
@@ -1419,7 +1419,7 @@ class Services:
             request,
             target,
             '/skiff.v1.Services/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Service.FromString,
             options,
             channel_credentials,
@@ -1446,7 +1446,7 @@ class Services:
             request,
             target,
             '/skiff.v1.Services/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ServiceList.FromString,
             options,
             channel_credentials,
@@ -1527,7 +1527,7 @@ class Services:
             request,
             target,
             '/skiff.v1.Services/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Service.FromString,
             options,
             channel_credentials,
@@ -1554,7 +1554,7 @@ class Services:
             request,
             target,
             '/skiff.v1.Services/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ServiceWatchEvent.FromString,
             options,
             channel_credentials,
@@ -1583,12 +1583,12 @@ class EndpointsServiceStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.EndpointsService/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Endpoints.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.EndpointsService/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.EndpointsList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -1603,12 +1603,12 @@ class EndpointsServiceStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.EndpointsService/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Endpoints.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.EndpointsService/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.EndpointsWatchEvent.FromString,
                 _registered_method=True)
 
@@ -1668,12 +1668,12 @@ def add_EndpointsServiceServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Endpoints.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.EndpointsList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -1688,12 +1688,12 @@ def add_EndpointsServiceServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Endpoints.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.EndpointsWatchEvent.SerializeToString,
             ),
     }
@@ -1749,7 +1749,7 @@ class EndpointsService:
             request,
             target,
             '/skiff.v1.EndpointsService/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Endpoints.FromString,
             options,
             channel_credentials,
@@ -1776,7 +1776,7 @@ class EndpointsService:
             request,
             target,
             '/skiff.v1.EndpointsService/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.EndpointsList.FromString,
             options,
             channel_credentials,
@@ -1857,7 +1857,7 @@ class EndpointsService:
             request,
             target,
             '/skiff.v1.EndpointsService/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Endpoints.FromString,
             options,
             channel_credentials,
@@ -1884,7 +1884,7 @@ class EndpointsService:
             request,
             target,
             '/skiff.v1.EndpointsService/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.EndpointsWatchEvent.FromString,
             options,
             channel_credentials,
@@ -1913,12 +1913,12 @@ class ConfigMapsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.ConfigMaps/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.ConfigMap.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.ConfigMaps/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ConfigMapList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -1933,12 +1933,12 @@ class ConfigMapsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.ConfigMaps/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.ConfigMap.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.ConfigMaps/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ConfigMapWatchEvent.FromString,
                 _registered_method=True)
 
@@ -1998,12 +1998,12 @@ def add_ConfigMapsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.ConfigMap.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ConfigMapList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -2018,12 +2018,12 @@ def add_ConfigMapsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.ConfigMap.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ConfigMapWatchEvent.SerializeToString,
             ),
     }
@@ -2079,7 +2079,7 @@ class ConfigMaps:
             request,
             target,
             '/skiff.v1.ConfigMaps/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.ConfigMap.FromString,
             options,
             channel_credentials,
@@ -2106,7 +2106,7 @@ class ConfigMaps:
             request,
             target,
             '/skiff.v1.ConfigMaps/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ConfigMapList.FromString,
             options,
             channel_credentials,
@@ -2187,7 +2187,7 @@ class ConfigMaps:
             request,
             target,
             '/skiff.v1.ConfigMaps/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.ConfigMap.FromString,
             options,
             channel_credentials,
@@ -2214,7 +2214,7 @@ class ConfigMaps:
             request,
             target,
             '/skiff.v1.ConfigMaps/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ConfigMapWatchEvent.FromString,
             options,
             channel_credentials,
@@ -2243,12 +2243,12 @@ class SecretsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Secrets/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Secret.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Secrets/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.SecretList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -2263,12 +2263,12 @@ class SecretsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Secrets/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Secret.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Secrets/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.SecretWatchEvent.FromString,
                 _registered_method=True)
 
@@ -2328,12 +2328,12 @@ def add_SecretsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Secret.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.SecretList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -2348,12 +2348,12 @@ def add_SecretsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Secret.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.SecretWatchEvent.SerializeToString,
             ),
     }
@@ -2409,7 +2409,7 @@ class Secrets:
             request,
             target,
             '/skiff.v1.Secrets/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Secret.FromString,
             options,
             channel_credentials,
@@ -2436,7 +2436,7 @@ class Secrets:
             request,
             target,
             '/skiff.v1.Secrets/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.SecretList.FromString,
             options,
             channel_credentials,
@@ -2517,7 +2517,7 @@ class Secrets:
             request,
             target,
             '/skiff.v1.Secrets/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Secret.FromString,
             options,
             channel_credentials,
@@ -2544,7 +2544,7 @@ class Secrets:
             request,
             target,
             '/skiff.v1.Secrets/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.SecretWatchEvent.FromString,
             options,
             channel_credentials,
@@ -2573,12 +2573,12 @@ class EventsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Events/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Event.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Events/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.EventList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -2593,12 +2593,12 @@ class EventsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Events/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_core__pb2.Event.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Events/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.EventWatchEvent.FromString,
                 _registered_method=True)
 
@@ -2658,12 +2658,12 @@ def add_EventsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Event.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.EventList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -2678,12 +2678,12 @@ def add_EventsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_core__pb2.Event.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.EventWatchEvent.SerializeToString,
             ),
     }
@@ -2739,7 +2739,7 @@ class Events:
             request,
             target,
             '/skiff.v1.Events/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Event.FromString,
             options,
             channel_credentials,
@@ -2766,7 +2766,7 @@ class Events:
             request,
             target,
             '/skiff.v1.Events/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.EventList.FromString,
             options,
             channel_credentials,
@@ -2847,7 +2847,7 @@ class Events:
             request,
             target,
             '/skiff.v1.Events/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_core__pb2.Event.FromString,
             options,
             channel_credentials,
@@ -2874,7 +2874,7 @@ class Events:
             request,
             target,
             '/skiff.v1.Events/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.EventWatchEvent.FromString,
             options,
             channel_credentials,
@@ -2903,12 +2903,12 @@ class ReplicaSetsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.ReplicaSets/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_apps__pb2.ReplicaSet.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.ReplicaSets/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ReplicaSetList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -2923,12 +2923,12 @@ class ReplicaSetsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.ReplicaSets/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_apps__pb2.ReplicaSet.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.ReplicaSets/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ReplicaSetWatchEvent.FromString,
                 _registered_method=True)
 
@@ -2988,12 +2988,12 @@ def add_ReplicaSetsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_apps__pb2.ReplicaSet.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ReplicaSetList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -3008,12 +3008,12 @@ def add_ReplicaSetsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_apps__pb2.ReplicaSet.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ReplicaSetWatchEvent.SerializeToString,
             ),
     }
@@ -3069,7 +3069,7 @@ class ReplicaSets:
             request,
             target,
             '/skiff.v1.ReplicaSets/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_apps__pb2.ReplicaSet.FromString,
             options,
             channel_credentials,
@@ -3096,7 +3096,7 @@ class ReplicaSets:
             request,
             target,
             '/skiff.v1.ReplicaSets/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ReplicaSetList.FromString,
             options,
             channel_credentials,
@@ -3177,7 +3177,7 @@ class ReplicaSets:
             request,
             target,
             '/skiff.v1.ReplicaSets/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_apps__pb2.ReplicaSet.FromString,
             options,
             channel_credentials,
@@ -3204,7 +3204,7 @@ class ReplicaSets:
             request,
             target,
             '/skiff.v1.ReplicaSets/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ReplicaSetWatchEvent.FromString,
             options,
             channel_credentials,
@@ -3233,12 +3233,12 @@ class DeploymentsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Deployments/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_apps__pb2.Deployment.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Deployments/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.DeploymentList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -3253,12 +3253,12 @@ class DeploymentsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Deployments/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_apps__pb2.Deployment.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Deployments/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.FromString,
                 _registered_method=True)
 
@@ -3318,12 +3318,12 @@ def add_DeploymentsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_apps__pb2.Deployment.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.DeploymentList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -3338,12 +3338,12 @@ def add_DeploymentsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_apps__pb2.Deployment.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.SerializeToString,
             ),
     }
@@ -3399,7 +3399,7 @@ class Deployments:
             request,
             target,
             '/skiff.v1.Deployments/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_apps__pb2.Deployment.FromString,
             options,
             channel_credentials,
@@ -3426,7 +3426,7 @@ class Deployments:
             request,
             target,
             '/skiff.v1.Deployments/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.DeploymentList.FromString,
             options,
             channel_credentials,
@@ -3507,7 +3507,7 @@ class Deployments:
             request,
             target,
             '/skiff.v1.Deployments/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_apps__pb2.Deployment.FromString,
             options,
             channel_credentials,
@@ -3534,7 +3534,7 @@ class Deployments:
             request,
             target,
             '/skiff.v1.Deployments/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.FromString,
             options,
             channel_credentials,
@@ -3563,12 +3563,12 @@ class LeasesStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Leases/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_coordination__pb2.Lease.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Leases/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.LeaseList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -3583,12 +3583,12 @@ class LeasesStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Leases/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_coordination__pb2.Lease.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Leases/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.FromString,
                 _registered_method=True)
 
@@ -3648,12 +3648,12 @@ def add_LeasesServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_coordination__pb2.Lease.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.LeaseList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -3668,12 +3668,12 @@ def add_LeasesServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_coordination__pb2.Lease.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.SerializeToString,
             ),
     }
@@ -3729,7 +3729,7 @@ class Leases:
             request,
             target,
             '/skiff.v1.Leases/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_coordination__pb2.Lease.FromString,
             options,
             channel_credentials,
@@ -3756,7 +3756,7 @@ class Leases:
             request,
             target,
             '/skiff.v1.Leases/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.LeaseList.FromString,
             options,
             channel_credentials,
@@ -3837,7 +3837,7 @@ class Leases:
             request,
             target,
             '/skiff.v1.Leases/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_coordination__pb2.Lease.FromString,
             options,
             channel_credentials,
@@ -3864,7 +3864,7 @@ class Leases:
             request,
             target,
             '/skiff.v1.Leases/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.FromString,
             options,
             channel_credentials,
@@ -3893,12 +3893,12 @@ class RolesStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.Roles/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.Role.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.Roles/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.RoleList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -3913,12 +3913,12 @@ class RolesStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.Roles/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.Role.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.Roles/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.RoleWatchEvent.FromString,
                 _registered_method=True)
 
@@ -3978,12 +3978,12 @@ def add_RolesServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.Role.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.RoleList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -3998,12 +3998,12 @@ def add_RolesServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.Role.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.RoleWatchEvent.SerializeToString,
             ),
     }
@@ -4059,7 +4059,7 @@ class Roles:
             request,
             target,
             '/skiff.v1.Roles/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.Role.FromString,
             options,
             channel_credentials,
@@ -4086,7 +4086,7 @@ class Roles:
             request,
             target,
             '/skiff.v1.Roles/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.RoleList.FromString,
             options,
             channel_credentials,
@@ -4167,7 +4167,7 @@ class Roles:
             request,
             target,
             '/skiff.v1.Roles/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.Role.FromString,
             options,
             channel_credentials,
@@ -4194,7 +4194,7 @@ class Roles:
             request,
             target,
             '/skiff.v1.Roles/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.RoleWatchEvent.FromString,
             options,
             channel_credentials,
@@ -4223,12 +4223,12 @@ class ClusterRolesStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.ClusterRoles/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.ClusterRole.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.ClusterRoles/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ClusterRoleList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -4243,12 +4243,12 @@ class ClusterRolesStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.ClusterRoles/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.ClusterRole.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.ClusterRoles/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ClusterRoleWatchEvent.FromString,
                 _registered_method=True)
 
@@ -4308,12 +4308,12 @@ def add_ClusterRolesServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.ClusterRole.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ClusterRoleList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -4328,12 +4328,12 @@ def add_ClusterRolesServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.ClusterRole.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ClusterRoleWatchEvent.SerializeToString,
             ),
     }
@@ -4389,7 +4389,7 @@ class ClusterRoles:
             request,
             target,
             '/skiff.v1.ClusterRoles/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.ClusterRole.FromString,
             options,
             channel_credentials,
@@ -4416,7 +4416,7 @@ class ClusterRoles:
             request,
             target,
             '/skiff.v1.ClusterRoles/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ClusterRoleList.FromString,
             options,
             channel_credentials,
@@ -4497,7 +4497,7 @@ class ClusterRoles:
             request,
             target,
             '/skiff.v1.ClusterRoles/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.ClusterRole.FromString,
             options,
             channel_credentials,
@@ -4524,7 +4524,7 @@ class ClusterRoles:
             request,
             target,
             '/skiff.v1.ClusterRoles/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ClusterRoleWatchEvent.FromString,
             options,
             channel_credentials,
@@ -4553,12 +4553,12 @@ class RoleBindingsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.RoleBindings/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.RoleBinding.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.RoleBindings/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.RoleBindingList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -4573,12 +4573,12 @@ class RoleBindingsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.RoleBindings/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.RoleBinding.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.RoleBindings/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.RoleBindingWatchEvent.FromString,
                 _registered_method=True)
 
@@ -4638,12 +4638,12 @@ def add_RoleBindingsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.RoleBinding.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.RoleBindingList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -4658,12 +4658,12 @@ def add_RoleBindingsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.RoleBinding.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.RoleBindingWatchEvent.SerializeToString,
             ),
     }
@@ -4719,7 +4719,7 @@ class RoleBindings:
             request,
             target,
             '/skiff.v1.RoleBindings/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.RoleBinding.FromString,
             options,
             channel_credentials,
@@ -4746,7 +4746,7 @@ class RoleBindings:
             request,
             target,
             '/skiff.v1.RoleBindings/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.RoleBindingList.FromString,
             options,
             channel_credentials,
@@ -4827,7 +4827,7 @@ class RoleBindings:
             request,
             target,
             '/skiff.v1.RoleBindings/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.RoleBinding.FromString,
             options,
             channel_credentials,
@@ -4854,7 +4854,7 @@ class RoleBindings:
             request,
             target,
             '/skiff.v1.RoleBindings/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.RoleBindingWatchEvent.FromString,
             options,
             channel_credentials,
@@ -4883,12 +4883,12 @@ class ClusterRoleBindingsStub:
                 _registered_method=True)
         self.Get = channel.unary_unary(
                 '/skiff.v1.ClusterRoleBindings/Get',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.FromString,
                 _registered_method=True)
         self.List = channel.unary_unary(
                 '/skiff.v1.ClusterRoleBindings/List',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ClusterRoleBindingList.FromString,
                 _registered_method=True)
         self.Update = channel.unary_unary(
@@ -4903,12 +4903,12 @@ class ClusterRoleBindingsStub:
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/skiff.v1.ClusterRoleBindings/Delete',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
                 '/skiff.v1.ClusterRoleBindings/Watch',
-                request_serializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ClusterRoleBindingWatchEvent.FromString,
                 _registered_method=True)
 
@@ -4968,12 +4968,12 @@ def add_ClusterRoleBindingsServicer_to_server(servicer, server):
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
                     servicer.Get,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.GetRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.SerializeToString,
             ),
             'List': grpc.unary_unary_rpc_method_handler(
                     servicer.List,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.ListRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ClusterRoleBindingList.SerializeToString,
             ),
             'Update': grpc.unary_unary_rpc_method_handler(
@@ -4988,12 +4988,12 @@ def add_ClusterRoleBindingsServicer_to_server(servicer, server):
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.DeleteRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=skiff_dot_v1_dot_meta__pb2.WatchRequest.FromString,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ClusterRoleBindingWatchEvent.SerializeToString,
             ),
     }
@@ -5049,7 +5049,7 @@ class ClusterRoleBindings:
             request,
             target,
             '/skiff.v1.ClusterRoleBindings/Get',
-            skiff_dot_v1_dot_meta__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.FromString,
             options,
             channel_credentials,
@@ -5076,7 +5076,7 @@ class ClusterRoleBindings:
             request,
             target,
             '/skiff.v1.ClusterRoleBindings/List',
-            skiff_dot_v1_dot_meta__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ClusterRoleBindingList.FromString,
             options,
             channel_credentials,
@@ -5157,7 +5157,7 @@ class ClusterRoleBindings:
             request,
             target,
             '/skiff.v1.ClusterRoleBindings/Delete',
-            skiff_dot_v1_dot_meta__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
             skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.FromString,
             options,
             channel_credentials,
@@ -5184,7 +5184,7 @@ class ClusterRoleBindings:
             request,
             target,
             '/skiff.v1.ClusterRoleBindings/Watch',
-            skiff_dot_v1_dot_meta__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ClusterRoleBindingWatchEvent.FromString,
             options,
             channel_credentials,

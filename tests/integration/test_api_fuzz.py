@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from control.client.client import Client
 from control.client.convert import from_dict
 from control.client.kinds import KINDS, Kind
-from skiff.v1 import meta_pb2
+from skiff.v1 import meta_pb2, requests_pb2
 from tests.fixtures.fuzzing import (
     BASE_OBJECTS,
     EtcdRevision,
@@ -244,16 +244,16 @@ HOSTILE_SELECTOR = st.one_of(st.just(""), hostile_text(),
 def test_list_and_watch_with_hostile_parameters(harness: Harness, kind: Kind, namespace: str, label_selector: str,
                                                 field_selector: str, resource_version: str, limit: int,
                                                 continue_token: str) -> None:
-    listing = meta_pb2.ListRequest(namespace=namespace, label_selector=label_selector,
+    listing = requests_pb2.ListRequest(namespace=namespace, label_selector=label_selector,
                                    field_selector=field_selector, limit=limit, continue_token=continue_token)
-    watching = meta_pb2.WatchRequest(namespace=namespace, label_selector=label_selector,
+    watching = requests_pb2.WatchRequest(namespace=namespace, label_selector=label_selector,
                                      field_selector=field_selector, resource_version=resource_version)
     methods = {m.name: m for m in kind_methods(kind)}
 
     async def check() -> list[tuple[str, C]]:
         return [("List", await call_raw(harness.client.channel, methods["List"], listing.SerializeToString())),
                 ("Watch", await call_raw(harness.client.channel, methods["Watch"], watching.SerializeToString())),
-                ("Get", await call_raw(harness.client.channel, methods["Get"], meta_pb2.GetRequest(
+                ("Get", await call_raw(harness.client.channel, methods["Get"], requests_pb2.GetRequest(
                     namespace=namespace, name=continue_token).SerializeToString()))]
 
     for name, code in harness.run(check()):

@@ -10,7 +10,7 @@ import pytest
 
 from control.client.client import Client
 from control.client.convert import from_dict
-from skiff.v1 import meta_pb2
+from skiff.v1 import requests_pb2
 from tests.fixtures.apiserver import start_apiserver
 
 
@@ -65,15 +65,15 @@ async def test_pagination_is_one_snapshot(client):
     for i in range(25):
         await client.create(labeled(f"p-{i:02d}", "pages"))
     first = await client.list("cm", "pages", limit=10)
-    assert len(first.items) == 10 and first.metadata.continue_token
+    assert len(first.items) == 10 and first.metadata.continue_
     await client.create(labeled("p-99", "pages"))  # after the snapshot: not in later pages
     names = [o.metadata.name for o in first.items]
-    token = first.metadata.continue_token
+    token = first.metadata.continue_
     while token:
         page = await client.list("cm", "pages", limit=10, continue_token=token)
         names += [o.metadata.name for o in page.items]
         assert page.metadata.resource_version == first.metadata.resource_version
-        token = page.metadata.continue_token
+        token = page.metadata.continue_
     assert names == [f"p-{i:02d}" for i in range(25)]
 
 
@@ -169,7 +169,7 @@ async def test_slow_watcher_is_cut_off_without_holding_up_others(etcd):
             stub = c.stub("cm")
             # Both watches are open (each has read its first event) before the writes start, so the
             # events reach them live, side by side. The slow watcher then never reads; the fast one reads all.
-            slow = stub.Watch(meta_pb2.WatchRequest(namespace="slow", resource_version="0"))
+            slow = stub.Watch(requests_pb2.WatchRequest(namespace="slow", resource_version="0"))
             assert (await asyncio.wait_for(slow.read(), 5)).object.metadata.name == "s-start"
             fast = c.watch("cm", "slow", resource_version="0").__aiter__()
             assert (await next_event(fast)).object.metadata.name == "s-start"

@@ -15,7 +15,7 @@ import pytest
 from control.client.client import Client
 from control.client.convert import from_dict
 from control.client.kubeconfig import ClientConfig, load_client_config
-from skiff.v1 import authz_pb2, authz_pb2_grpc
+from skiff.v1 import authz_pb2, reviews_pb2_grpc
 from tests.fixtures.pki import SERVER_NAME, Pki
 from tests.fixtures.procs import eventually
 from tests.fixtures.skiffctl import run_skiffctl
@@ -143,7 +143,7 @@ async def test_reviews_need_authentication(apiserver, pki: Pki, tmp_path: Path) 
     anonymous = Client(apiserver.target, config=ClientConfig(certificate_authority=pki.ca,
                                                               tls_server_name=SERVER_NAME))
     async with anonymous:
-        stub = authz_pb2_grpc.SelfSubjectReviewsStub(anonymous.channel)
+        stub = reviews_pb2_grpc.SelfSubjectReviewsStub(anonymous.channel)
         assert await _code(stub.Create(authz_pb2.SelfSubjectReview())) == C.UNAUTHENTICATED
 
 
@@ -155,7 +155,7 @@ async def test_reviews_need_authentication(apiserver, pki: Pki, tmp_path: Path) 
      "spec.nonResourceAttributes: Invalid value"),
 ])
 async def test_invalid_access_review(apiserver, client, spec: dict, message: str) -> None:
-    stub = authz_pb2_grpc.SelfSubjectAccessReviewsStub(client.channel)
+    stub = reviews_pb2_grpc.SelfSubjectAccessReviewsStub(client.channel)
     review = authz_pb2.SelfSubjectAccessReview()
     for field, attrs in spec.items():
         getattr(review.spec, field).SetInParent()

@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from control.client.client import Client
 from control.client.convert import from_dict
 from control.client.kubeconfig import ClientConfig, make_channel
-from skiff.v1 import meta_pb2
+from skiff.v1 import requests_pb2
 from tests.fixtures.apiserver import apiserver_args, start_apiserver
 from tests.fixtures.pki import Pki
 from tests.fixtures.procs import free_port
@@ -75,11 +75,11 @@ async def test_malformed_authorization_headers_are_unauthorized(apiserver, pki: 
     async with Client(apiserver.target, channel) as anonymous:
         stub = anonymous.stub("Pod")
         for header in ("Basic YWxpY2U6eA==", "Bearer", f"Bearer {pki.tokens['alice']}x", "bearer "):
-            code, details = await _details(stub.List(meta_pb2.ListRequest(namespace="default"),
+            code, details = await _details(stub.List(requests_pb2.ListRequest(namespace="default"),
                                                      metadata=(("authorization", header),)))
             assert (code, details) == (C.UNAUTHENTICATED, "Unauthorized"), header
         # Kubernetes accepts the scheme in any case.
-        code, _ = await _details(stub.List(meta_pb2.ListRequest(namespace="default"),
+        code, _ = await _details(stub.List(requests_pb2.ListRequest(namespace="default"),
                                            metadata=(("authorization", f"bearer {pki.tokens['alice']}"),)))
         assert code == C.PERMISSION_DENIED
 

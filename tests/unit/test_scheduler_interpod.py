@@ -22,11 +22,12 @@ def term(labels: dict[str, str], key: str = HOST, namespaces=(), ns_selector=Non
 
 
 def affinity(*terms, anti=False, preferred=False, weight=10) -> pod_pb2.Affinity:
+    kind = pod_pb2.PodAntiAffinity if anti else pod_pb2.PodAffinity
     if preferred:
-        pa = pod_pb2.PodAffinity(preferred_during_scheduling_ignored_during_execution=[
+        pa = kind(preferred_during_scheduling_ignored_during_execution=[
             pod_pb2.WeightedPodAffinityTerm(weight=weight, pod_affinity_term=t) for t in terms])
     else:
-        pa = pod_pb2.PodAffinity(required_during_scheduling_ignored_during_execution=terms)
+        pa = kind(required_during_scheduling_ignored_during_execution=terms)
     return pod_pb2.Affinity(pod_anti_affinity=pa) if anti else pod_pb2.Affinity(pod_affinity=pa)
 
 

@@ -65,7 +65,7 @@ def validate_ports(ports, path: str, host_network: bool) -> Errors:
     return errs
 
 
-def _validate_key_selector(ref: pod_pb2.KeySelector, path: str) -> Errors:
+def _validate_key_selector(ref: pod_pb2.ConfigMapKeySelector | pod_pb2.SecretKeySelector, path: str) -> Errors:
     errs = [required(f"{path}.name")] if not ref.name else invalids(
         f"{path}.name", ref.name, dns1123_subdomain_errors(ref.name))
     if not ref.key:

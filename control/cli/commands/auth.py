@@ -11,7 +11,7 @@ from control.cli.printers import to_json, to_yaml
 from control.cli.tables import render
 from control.client.convert import to_dict
 from control.client.kinds import UnknownKindError, lookup
-from skiff.v1 import authz_pb2, authz_pb2_grpc
+from skiff.v1 import authz_pb2, reviews_pb2_grpc
 
 
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
@@ -69,7 +69,7 @@ def answer_text(status: authz_pb2.SubjectAccessReviewStatus) -> str:
 
 
 async def can_i_command(args, ctx: Context) -> None:
-    stub = authz_pb2_grpc.SelfSubjectAccessReviewsStub(ctx.client.channel)
+    stub = reviews_pb2_grpc.SelfSubjectAccessReviewsStub(ctx.client.channel)
     review = await stub.Create(access_review(args, ctx))
     if not args.quiet:
         ctx.out(answer_text(review.status))
@@ -88,7 +88,7 @@ def whoami_text(review: authz_pb2.SelfSubjectReview) -> str:
 
 
 async def whoami_command(args, ctx: Context) -> None:
-    stub = authz_pb2_grpc.SelfSubjectReviewsStub(ctx.client.channel)
+    stub = reviews_pb2_grpc.SelfSubjectReviewsStub(ctx.client.channel)
     review = await stub.Create(authz_pb2.SelfSubjectReview())
     data = {"kind": review.kind, "apiVersion": review.api_version, "metadata": {"creationTimestamp": None},
             **{k: v for k, v in to_dict(review).items() if k not in ("kind", "apiVersion", "metadata")}}
