@@ -38,6 +38,12 @@ class ResourceHandlers:
     def namespace_of(self, namespace: str) -> str:
         return (namespace or "default") if self.kind.namespaced else ""
 
+    def _set_namespace(self, meta: Message) -> None:
+        if self.kind.namespaced:
+            meta.namespace = self.namespace_of(meta.namespace)
+        else:
+            meta.ClearField("namespace")
+
     def not_found(self, name: str) -> errors.ApiError:
         return errors.not_found(self.kind.plural, name)
 
@@ -74,7 +80,7 @@ class ResourceHandlers:
     async def create(self, obj: Message, dry_run: bool) -> Message:
         self._check_request_object(obj)
         meta = obj.metadata
-        meta.namespace = self.namespace_of(meta.namespace)
+        self._set_namespace(meta)
         if meta.resource_version:
             raise errors.bad_request(
                 "metadata.resourceVersion: Invalid value: "
@@ -144,7 +150,7 @@ class ResourceHandlers:
     async def update(self, obj: Message, dry_run: bool, status_only: bool = False) -> Message:
         self._check_request_object(obj)
         meta = obj.metadata
-        meta.namespace = self.namespace_of(meta.namespace)
+        self._set_namespace(meta)
         if not meta.name:
             raise errors.invalid(self.kind.kind, "", [errors.FieldViolation(
                 field="metadata.name", description="Required value: name is required")])

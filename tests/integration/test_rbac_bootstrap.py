@@ -19,7 +19,7 @@ from control.apiserver.storage import Storage
 from control.apiserver.watchcache import WatchCache
 from control.client.convert import from_dict
 from control.client.kinds import KINDS
-from skiff.v1.meta_pb2 import DeleteRequest
+from skiff.v1.requests_pb2 import DeleteRequest
 from tests.fixtures.procs import eventually
 
 G = "rbac.authorization.k8s.io"

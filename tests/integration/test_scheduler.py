@@ -171,7 +171,7 @@ async def test_replicas_are_spread_and_anti_affinity_is_honoured(scheduler, clie
     assert nodes == {"n0", "n1", "n2"}
     term = pod_pb2.PodAffinityTerm(topology_key="kubernetes.io/hostname")
     term.label_selector.match_labels["app"] = "web"
-    anti = pod_pb2.Affinity(pod_anti_affinity=pod_pb2.PodAffinity(
+    anti = pod_pb2.Affinity(pod_anti_affinity=pod_pb2.PodAntiAffinity(
         required_during_scheduling_ignored_during_execution=[term]))
     await create_pod(client, "loner", affinity=anti)
     message = "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."

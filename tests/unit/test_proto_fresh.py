@@ -27,6 +27,12 @@ def test_services_proto_is_generated_from_the_kind_table() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_kubernetes_types_are_generated_from_the_field_lists() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen" / "schema_proto.py"), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
 def test_committed_modules_match_fresh_generation(tmp_path: Path) -> None:
     result = subprocess.run([str(ROOT / "scripts" / "gen-proto"), str(tmp_path)],
                             capture_output=True, text=True, timeout=120)

@@ -21,7 +21,7 @@ const PROTO_DIR = path.resolve(__dirname, '..', '..', 'proto');
 const GOOGLE_PROTOS = path.dirname(require.resolve('protobufjs/package.json'));
 const definition = protoLoader.loadSync('skiff/v1/services.proto', {
   includeDirs: [PROTO_DIR, GOOGLE_PROTOS],
-  longs: String,
+  longs: Number,  // Kubernetes' integers are int64 here; all fit a JS number
   enums: String,
   defaults: true,
   oneofs: true,
