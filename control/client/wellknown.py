@@ -22,6 +22,7 @@ NAMESPACE_PUBLIC = "kube-public"
 # --- labels ------------------------------------------------------------------------------------------
 
 LABEL_HOSTNAME = "kubernetes.io/hostname"
+LABEL_ZONE = "topology.kubernetes.io/zone"
 LABEL_OS = "kubernetes.io/os"
 LABEL_ARCH = "kubernetes.io/arch"
 LABEL_NODE_ROLE_PREFIX = "node-role.kubernetes.io/"

@@ -15,7 +15,7 @@ from control.client.wellknown import (
     TAINT_UNSCHEDULABLE,
     get_condition,
 )
-from control.scheduler import interpod
+from control.scheduler import interpod, topologyspread
 from control.scheduler.framework import SKIP, SUCCESS, FilterPlugin, NodeInfo, Snapshot, Status, unschedulable
 from control.scheduler.matching import first_untolerated, tolerated
 from control.scheduler.podinfo import PodInfo
@@ -138,5 +138,6 @@ def default_filters() -> list[FilterPlugin]:
         FilterPlugin("NodeAffinity", node_affinity, node_affinity_pre_filter),
         FilterPlugin("NodePorts", node_ports, node_ports_pre_filter),
         FilterPlugin("NodeResourcesFit", node_resources_fit),
+        FilterPlugin("PodTopologySpread", topologyspread.filter_spread, topologyspread.pre_filter),
         FilterPlugin("InterPodAffinity", interpod.filter_affinity, interpod.pre_filter),
     ]

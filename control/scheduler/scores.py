@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from control.client.wellknown import PREFER_NO_SCHEDULE
-from control.scheduler import interpod
+from control.scheduler import interpod, topologyspread
 from control.scheduler.framework import (
     MAX_NODE_SCORE,
     SKIP,
@@ -56,22 +56,6 @@ def balanced_allocation(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
     return int((1 - abs(cpu_share - memory_share) / 2) * MAX_NODE_SCORE)
 
 
-def owner_spread_pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
-    return SKIP if not pod.owner_uid else None
-
-
-def owner_spread(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
-    """Raw score: pods of the same controller (e.g. ReplicaSet) already on the node."""
-    return node.owner_counts.get(pod.owner_uid, 0)
-
-
-def owner_spread_normalize(scores: list[int]) -> None:
-    """Fewest siblings scores 100, the most crowded node 0."""
-    top = max(scores, default=0)
-    for i, count in enumerate(scores):
-        scores[i] = int(MAX_NODE_SCORE * (top - count) / top) if top else MAX_NODE_SCORE
-
-
 def node_affinity_pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
     return SKIP if not pod.preferred_node_terms else None
 
@@ -104,12 +88,12 @@ def _cpu_memory(pod: PodInfo) -> tuple[int, int]:
 
 
 def default_scores() -> list[ScorePlugin]:
-    """kube-scheduler's default weights; owner spreading stands in for PodTopologySpread's."""
+    """kube-scheduler's default score plugins and weights."""
     return [
         ScorePlugin("TaintToleration", taint_toleration, 3, taint_toleration_pre_score, reverse_normalize),
         ScorePlugin("NodeAffinity", node_affinity, 2, node_affinity_pre_score, default_normalize),
         ScorePlugin("NodeResourcesFit", least_allocated, 1, memo_key=_non_zero_cpu_memory),
         ScorePlugin("NodeResourcesBalancedAllocation", balanced_allocation, 1, memo_key=_cpu_memory),
         ScorePlugin("InterPodAffinity", interpod.score, 2, interpod.pre_score, interpod.normalize),
-        ScorePlugin("OwnerSpread", owner_spread, 2, owner_spread_pre_score, owner_spread_normalize),
+        ScorePlugin("PodTopologySpread", topologyspread.score, 2, topologyspread.pre_score, topologyspread.normalize),
     ]

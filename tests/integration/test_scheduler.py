@@ -182,6 +182,38 @@ async def test_replicas_are_spread_and_anti_affinity_is_honoured(scheduler, clie
     await eventually(rejected, what="anti-affinity rejection")
 
 
+async def test_topology_spread_keeps_zones_within_max_skew(scheduler, client):
+    for name, zone in (("a1", "a"), ("a2", "a"), ("a3", "a"), ("b1", "b")):
+        await client.create(make_node(name, labels={"topology.kubernetes.io/zone": zone}))
+    spread = pod_pb2.TopologySpreadConstraint(max_skew=1, topology_key="topology.kubernetes.io/zone",
+                                              when_unsatisfiable="DoNotSchedule")
+    spread.label_selector.match_labels["app"] = "zoned"
+    zones: list[str] = []
+    for i in range(4):
+        pod = make_pod(f"z{i}", labels={"app": "zoned"})
+        pod.metadata.uid = ""
+        pod.spec.topology_spread_constraints.append(spread)
+        await client.create(pod)
+        zones.append((await wait_bound(client, f"z{i}"))[0])
+    # Three of four nodes are in zone a, yet the pods alternate: two per zone.
+    assert sorted(zones) == ["a", "a", "b", "b"]
+    # Pinned to zone a with nodeAffinityPolicy Ignore, zone b still counts as a domain: a third pod in
+    # zone a skews 3 - 2 = 1 (allowed), a fourth would skew 2 (refused).
+    for name in ("z-pinned", "z-blocked"):
+        pinned = make_pod(name, labels={"app": "zoned"}, node_selector={"topology.kubernetes.io/zone": "a"})
+        pinned.metadata.uid = ""
+        pinned.spec.topology_spread_constraints.append(spread)
+        pinned.spec.topology_spread_constraints[0].node_affinity_policy = "Ignore"
+        await client.create(pinned)
+        if name == "z-pinned":
+            await wait_bound(client, name)
+
+    async def rejected() -> bool:
+        p = await client.get("Pod", "z-blocked", "default")
+        return any("didn't match pod topology spread constraints" in c.message for c in p.status.conditions)
+    await eventually(rejected, what="topology spread rejection")
+
+
 async def test_pods_for_other_schedulers_are_left_alone(scheduler, client):
     await client.create(make_node("n1"))
     # "theirs" is created first: once "mine" (seen after it on the same watch) is bound, the scheduler

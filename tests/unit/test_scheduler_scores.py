@@ -45,18 +45,6 @@ def test_balanced_allocation():
     assert scores.balanced_allocation(PodInfo(make_pod("p", cpu="2", memory="1Gi")), node) == 87
 
 
-def test_owner_spread_prefers_nodes_with_fewer_siblings():
-    pod = PodInfo(make_pod("p", owner_uid="rs1"))
-    assert scores.owner_spread_pre_score(PodInfo(make_pod("q")), Snapshot()) is SKIP
-    nodes = [node_info(make_pod("a", owner_uid="rs1"), make_pod("b", owner_uid="rs1")),
-             node_info(make_pod("c", owner_uid="rs1"), make_pod("d", owner_uid="other")),
-             node_info()]
-    raw = [scores.owner_spread(pod, n) for n in nodes]
-    assert raw == [2, 1, 0]
-    scores.owner_spread_normalize(raw)
-    assert raw == [0, 50, 100]
-
-
 def test_preferred_node_affinity():
     def pref(weight, key, value):
         return pod_pb2.PreferredSchedulingTerm(weight=weight, preference=pod_pb2.NodeSelectorTerm(

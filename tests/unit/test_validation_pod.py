@@ -356,3 +356,37 @@ def test_finalizers_cannot_be_added_while_deleting() -> None:
     new = patched(old, "metadata.finalizers", ["example.com/hold"])
     assert_violation(new, "metadata.finalizers", "no new finalizers can be added if the object is being deleted",
                      old=old)
+
+
+TSC = "spec.topologySpreadConstraints"
+ZONE_SPREAD = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+               "labelSelector": {"matchLabels": {"app": "web"}}}
+
+
+def _spread(*constraints: dict) -> dict:
+    return patched(POD, "spec.topologySpreadConstraints", list(constraints))
+
+
+def test_valid_topology_spread_constraints_pass() -> None:
+    soft = {**ZONE_SPREAD, "whenUnsatisfiable": "ScheduleAnyway", "matchLabelKeys": ["pod-template-hash"],
+            "nodeAffinityPolicy": "Ignore", "nodeTaintsPolicy": "Honor"}
+    assert violations(_spread({**ZONE_SPREAD, "minDomains": 2}, soft)) == []
+
+
+@pytest.mark.parametrize(("change", "field", "fragment"), [
+    ({"maxSkew": 0}, f"{TSC}[0].maxSkew", "must be greater than zero"),
+    ({"topologyKey": ""}, f"{TSC}[0].topologyKey", "can not be empty"),
+    ({"whenUnsatisfiable": "Sometimes"}, f"{TSC}[0].whenUnsatisfiable", "Unsupported value"),
+    ({"minDomains": 0}, f"{TSC}[0].minDomains", "must be greater than zero"),
+    ({"whenUnsatisfiable": "ScheduleAnyway", "minDomains": 2}, f"{TSC}[0].minDomains",
+     "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ScheduleAnyway"),
+    ({"nodeAffinityPolicy": "Maybe"}, f"{TSC}[0].nodeAffinityPolicy", "Unsupported value"),
+    ({"matchLabelKeys": ["app"]}, f"{TSC}[0].matchLabelKeys[0]", "exists in both matchLabelKeys and labelSelector"),
+])
+def test_topology_spread_constraint_rules(change: dict, field: str, fragment: str) -> None:
+    assert_violation(_spread({**ZONE_SPREAD, **change}), field, fragment)
+
+
+def test_topology_spread_constraints_are_unique_by_key_and_action() -> None:
+    assert_violation(_spread(ZONE_SPREAD, {**ZONE_SPREAD, "maxSkew": 2}),
+                     f"{TSC}[1].{{topologyKey, whenUnsatisfiable}}", "Duplicate value")

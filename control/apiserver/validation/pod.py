@@ -6,7 +6,11 @@ from control.apiserver.validation.containers import validate_containers, validat
 from control.apiserver.validation.errors import Errors, enum, forbidden, invalid, invalids, required
 from control.apiserver.validation.meta import validate_labels, validate_template_meta
 from control.apiserver.validation.names import dns1123_label_errors, dns1123_subdomain_errors, ip_errors
-from control.apiserver.validation.scheduling import validate_affinity, validate_tolerations
+from control.apiserver.validation.scheduling import (
+    validate_affinity,
+    validate_tolerations,
+    validate_topology_spread_constraints,
+)
 from control.apiserver.validation.volumes import validate_volumes
 from control.client.convert import to_dict
 from skiff.v1 import pod_pb2
@@ -89,6 +93,7 @@ def validate_pod_spec(spec: pod_pb2.PodSpec, path: str = "spec") -> Errors:
     errs += validate_tolerations(spec.tolerations, f"{path}.tolerations")
     if spec.HasField("affinity"):
         errs += validate_affinity(spec.affinity, f"{path}.affinity")
+    errs += validate_topology_spread_constraints(spec.topology_spread_constraints, f"{path}.topologySpreadConstraints")
     if spec.HasField("active_deadline_seconds") and spec.active_deadline_seconds < 1:
         errs.append(invalid(f"{path}.activeDeadlineSeconds", spec.active_deadline_seconds,
                             "must be between 1 and 2147483647, inclusive"))

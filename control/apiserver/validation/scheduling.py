@@ -6,6 +6,7 @@ import re
 
 from control.apiserver.validation.errors import (
     Errors,
+    duplicate,
     enum,
     forbidden,
     invalid,
@@ -162,4 +163,59 @@ def validate_taints(taints, path: str) -> Errors:
             errs.append(invalid(p, f"{taint.key}:{taint.effect}",
                                 "taints must be unique by key and effect pair"))
         seen.add((taint.key, taint.effect))
+    return errs
+
+
+UNSATISFIABLE_ACTIONS = ("DoNotSchedule", "ScheduleAnyway")
+INCLUSION_POLICIES = ("Honor", "Ignore")
+
+
+def _validate_spread_constraint(c: pod_pb2.TopologySpreadConstraint, path: str) -> Errors:
+    errs: Errors = []
+    if c.max_skew <= 0:
+        errs.append(invalid(f"{path}.maxSkew", c.max_skew, "must be greater than zero"))
+    if not c.topology_key:
+        errs.append(required(f"{path}.topologyKey", "can not be empty"))
+    else:
+        errs += invalids(f"{path}.topologyKey", c.topology_key, qualified_name_errors(c.topology_key))
+    errs += enum(f"{path}.whenUnsatisfiable", c.when_unsatisfiable, UNSATISFIABLE_ACTIONS)
+    if c.HasField("min_domains"):
+        if c.min_domains <= 0:
+            errs.append(invalid(f"{path}.minDomains", c.min_domains, "must be greater than zero"))
+        if c.when_unsatisfiable != "DoNotSchedule":
+            errs.append(invalid(f"{path}.minDomains", c.min_domains,
+                                f"can only use minDomains if whenUnsatisfiable=DoNotSchedule, "
+                                f"not {c.when_unsatisfiable}"))
+    for field, json in (("node_affinity_policy", "nodeAffinityPolicy"), ("node_taints_policy", "nodeTaintsPolicy")):
+        if c.HasField(field):
+            errs += enum(f"{path}.{json}", getattr(c, field), INCLUSION_POLICIES)
+    errs += validate_label_selector(c.label_selector, f"{path}.labelSelector")
+    errs += _validate_match_label_keys(c, path)
+    return errs
+
+
+def _validate_match_label_keys(c: pod_pb2.TopologySpreadConstraint, path: str) -> Errors:
+    if not c.match_label_keys:
+        return []
+    if not c.HasField("label_selector"):
+        return [forbidden(f"{path}.matchLabelKeys", "must not be specified when labelSelector is not set")]
+    selector_keys = set(c.label_selector.match_labels) | {e.key for e in c.label_selector.match_expressions}
+    errs: Errors = []
+    for i, key in enumerate(c.match_label_keys):
+        errs += invalids(f"{path}.matchLabelKeys[{i}]", key, qualified_name_errors(key))
+        if key in selector_keys:
+            errs.append(invalid(f"{path}.matchLabelKeys[{i}]", key, "exists in both matchLabelKeys and labelSelector"))
+    return errs
+
+
+def validate_topology_spread_constraints(constraints, path: str) -> Errors:
+    errs: Errors = []
+    seen: set[tuple[str, str]] = set()
+    for i, c in enumerate(constraints):
+        p = f"{path}[{i}]"
+        errs += _validate_spread_constraint(c, p)
+        pair = (c.topology_key, c.when_unsatisfiable)
+        if pair in seen:
+            errs.append(duplicate(f"{p}.{{topologyKey, whenUnsatisfiable}}", f"{{{pair[0]}, {pair[1]}}}"))
+        seen.add(pair)
     return errs
