@@ -154,8 +154,9 @@ class Agent:
             # Every regular container is done for good: stop what is left (sidecars) first.
             await self.runtime.kill_pod(w, runtime, grace=grace_period(w.pod))
             return await self._report(w, await self.runtime.pod_state(w.uid), terminal=True)
+        previous = w.pod.status.phase
         await self.status.set_pod_status(w, status)
-        metrics.pod_status_reported(w, status.phase)
+        metrics.pod_status_reported(w, previous, status.phase)
         if status.phase in TERMINAL_PHASES:
             w.terminal = True
             await self.runtime.stop_pod(w, await self.runtime.pod_state(w.uid))

@@ -29,12 +29,13 @@ RUNNING_CONTAINERS = Gauge("kubelet_running_containers", "Number of containers c
                            ["container_state"])
 
 
-def pod_status_reported(w: PodWorker, phase: str) -> None:
-    """The first Running status of a pod this agent started; a pod adopted already Running does not count."""
+def pod_status_reported(w: PodWorker, previous: str, phase: str) -> None:
+    """The first Running status of a pod this agent started (`previous`: the phase it had before);
+    a pod adopted already Running does not count."""
     if w.start_observed or phase != POD_RUNNING:
         return
     w.start_observed = True
-    if w.pod.status.phase != POD_RUNNING:
+    if previous != POD_RUNNING:
         POD_START_DURATION.observe(time.monotonic() - w.first_seen)
 
 

@@ -198,21 +198,19 @@ def test_pleg_relist_sets_running_pods_and_containers_by_state():
 
 
 def test_pod_start_is_observed_once_and_never_for_an_adopted_running_pod():
-    def worker(phase: str) -> PodWorker:
-        p = pod_pb2.Pod()
-        p.status.phase = phase
-        return PodWorker(uid=uuid.uuid4().hex, pod=p, first_seen=time.monotonic() - 2)
+    def worker() -> PodWorker:
+        return PodWorker(uid=uuid.uuid4().hex, pod=pod_pb2.Pod(), first_seen=time.monotonic() - 2)
 
     count = sample("kubelet_pod_start_duration_seconds_count")
     total = sample("kubelet_pod_start_duration_seconds_sum")
-    fresh = worker("Pending")
-    nodemetrics.pod_status_reported(fresh, "Pending")
+    fresh = worker()
+    nodemetrics.pod_status_reported(fresh, "", "Pending")
     assert sample("kubelet_pod_start_duration_seconds_count") == count
-    nodemetrics.pod_status_reported(fresh, "Running")
-    nodemetrics.pod_status_reported(fresh, "Running")
+    nodemetrics.pod_status_reported(fresh, "Pending", "Running")
+    nodemetrics.pod_status_reported(fresh, "Running", "Running")
     assert sample("kubelet_pod_start_duration_seconds_count") == count + 1
     assert sample("kubelet_pod_start_duration_seconds_sum") - total >= 2
-    nodemetrics.pod_status_reported(worker("Running"), "Running")  # adopted after an agent restart
+    nodemetrics.pod_status_reported(worker(), "Running", "Running")  # adopted after an agent restart
     assert sample("kubelet_pod_start_duration_seconds_count") == count + 1
 
 
