@@ -101,8 +101,15 @@ def http_code(info: RequestInfo, code: grpc.StatusCode) -> str:
 
 
 def observe(info: RequestInfo, code: grpc.StatusCode, started: float) -> None:
-    REQUESTS.labels(*info.labels, http_code(info, code)).inc()
-    REQUEST_DURATION.labels(*info.labels).observe(time.monotonic() - started)
+    total, duration = _series(info, code)
+    total.inc()
+    duration.observe(time.monotonic() - started)
+
+
+@functools.lru_cache(maxsize=4096)
+def _series(info: RequestInfo, code: grpc.StatusCode) -> tuple:
+    """The request's counter and histogram children, looked up once per label set (the hot path)."""
+    return REQUESTS.labels(*info.labels, http_code(info, code)), REQUEST_DURATION.labels(*info.labels)
 
 
 def longrunning(info: RequestInfo) -> Gauge:
@@ -118,9 +125,14 @@ def etcd_timed(operation: str) -> Callable:
             try:
                 return await fn(self, kind, *args, **kwargs)
             finally:
-                ETCD_REQUEST_DURATION.labels(operation, resource_type(kind)).observe(time.monotonic() - started)
+                _etcd_series(operation, kind).observe(time.monotonic() - started)
         return timed
     return wrap
+
+
+@functools.lru_cache(maxsize=1024)
+def _etcd_series(operation: str, kind: Kind):
+    return ETCD_REQUEST_DURATION.labels(operation, resource_type(kind))
 
 
 def track_watch_cache(cache) -> None:
