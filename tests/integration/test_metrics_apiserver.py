@@ -10,7 +10,7 @@ import pytest
 
 from control.client.client import Client
 from control.client.convert import from_dict
-from skiff.v1 import authz_pb2, authz_pb2_grpc
+from skiff.v1 import authz_pb2, reviews_pb2_grpc
 from tests.fixtures.apiserver import ApiServer, start_apiserver
 from tests.fixtures.metrics import Scrape, scrape
 from tests.fixtures.pki import session_pki
@@ -135,9 +135,9 @@ async def test_watches_are_long_running_and_registered_while_open(served, admin)
 async def test_self_reviews_are_counted_as_creates_in_their_groups(served, admin):
     _, port = served
     before = await scrape(port)
-    await authz_pb2_grpc.SelfSubjectReviewsStub(admin.channel).Create(authz_pb2.SelfSubjectReview())
-    await fails(authz_pb2_grpc.SelfSubjectAccessReviewsStub(admin.channel).Create(authz_pb2.SelfSubjectAccessReview()),
-                grpc.StatusCode.INVALID_ARGUMENT)
+    await reviews_pb2_grpc.SelfSubjectReviewsStub(admin.channel).Create(authz_pb2.SelfSubjectReview())
+    access = reviews_pb2_grpc.SelfSubjectAccessReviewsStub(admin.channel)
+    await fails(access.Create(authz_pb2.SelfSubjectAccessReview()), grpc.StatusCode.INVALID_ARGUMENT)
     after = await scrape(port)
     for group, resource, code in (("authentication.k8s.io", "selfsubjectreviews", "201"),
                                   ("authorization.k8s.io", "selfsubjectaccessreviews", "422")):
