@@ -20,7 +20,7 @@ from control.client.client import Client
 from control.client.events import EventRecorder
 from control.client.informer import Informer
 from control.client.wellknown import POD_FAILED, TERMINAL_PHASES, is_terminal
-from node import podstatus, probes
+from node import metrics, podstatus, probes
 from node.config import AgentConfig
 from node.cri import CRI
 from node.images import ImageManager
@@ -154,7 +154,9 @@ class Agent:
             # Every regular container is done for good: stop what is left (sidecars) first.
             await self.runtime.kill_pod(w, runtime, grace=grace_period(w.pod))
             return await self._report(w, await self.runtime.pod_state(w.uid), terminal=True)
+        previous = w.pod.status.phase
         await self.status.set_pod_status(w, status)
+        metrics.pod_status_reported(w, previous, status.phase)
         if status.phase in TERMINAL_PHASES:
             w.terminal = True
             await self.runtime.stop_pod(w, await self.runtime.pod_state(w.uid))

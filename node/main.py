@@ -15,6 +15,7 @@ import psutil
 from control.client.client import Client
 from control.client.component import add_client_flags, client_config, client_from_flags
 from control.client.kubeconfig import ClientConfig
+from control.client.metrics import add_metrics_flag, serve_metrics
 from node.agent import Agent
 from node.config import AgentConfig
 from node.cri import CRI, CRIError
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cluster-cidr", default="10.244.0.0/16")
     p.add_argument("--service-cidr", default="10.96.0.0/12")
     p.add_argument("--node-labels", default="", help="k=v,k2=v2 added to the Node")
+    add_metrics_flag(p, "127.0.0.1:10255")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -178,7 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_main(args))
+    metrics = serve_metrics(args.metrics_bind_address)  # the kubelet's and, with --enable-network, kube-proxy's
+    try:
+        asyncio.run(_main(args))
+    finally:
+        if metrics is not None:
+            metrics.close()
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
+from node import metrics
 from node.cri import CRI, POD_UID_LABEL, CRIError
 from node.runtime.state import RuntimeState
 
@@ -39,6 +41,7 @@ class PLEG:
             await asyncio.sleep(self.period)
 
     async def relist(self) -> None:
+        started = time.monotonic()
         sandboxes = await self.cri.list_pod_sandboxes()
         containers = await self.cri.list_containers()
         seen: dict[str, list] = {}
@@ -56,6 +59,7 @@ class PLEG:
         for uid in set(self._fingerprints) - set(seen):
             del self._fingerprints[uid]
         self.state.retain({c.id for c in containers})
+        metrics.relisted(started, sandboxes, containers)
 
     def forget(self, uid: str) -> None:
         self._fingerprints.pop(uid, None)

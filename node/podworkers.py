@@ -34,6 +34,8 @@ class PodWorker:
     next_sync: float = 0.0
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)  # container -> (reason, message)
     task: asyncio.Task | None = None
+    first_seen: float = field(default_factory=time.monotonic)  # for kubelet_pod_start_duration_seconds
+    start_observed: bool = False
 
     def sync_soon(self, delay: float) -> None:
         at = time.monotonic() + delay

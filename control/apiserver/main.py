@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 
-from control.apiserver import errors
+from control.apiserver import errors, metrics
 from control.apiserver.admission import AdmissionOptions
 from control.apiserver.auth.audit import AuditLog
 from control.apiserver.auth.authn import Authenticator, TokenFileError, load_token_file
@@ -24,6 +24,7 @@ from control.apiserver.storage import EtcdTLS, Storage, StorageError
 from control.apiserver.watchcache import WatchCache
 from control.client.component import duration
 from control.client.kinds import KINDS
+from control.client.metrics import add_metrics_flag, serve_metrics
 from control.client.wellknown import NAMESPACE_DEFAULT, NAMESPACE_NODE_LEASE, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM
 
 log = logging.getLogger("skiff-apiserver")
@@ -55,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="tolerationSeconds of the not-ready:NoExecute toleration added to every pod")
     p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
                    help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod")
+    add_metrics_flag(p, "127.0.0.1:8080")
     _add_security_flags(p)
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
@@ -157,6 +159,7 @@ async def serve(args: argparse.Namespace) -> None:
     await storage.connect()
     cache = WatchCache(storage, list(KINDS.values()), args.watch_cache_window, args.watcher_queue)
     await cache.start()
+    metrics.track_watch_cache(cache)
     api = ApiContext(storage, cache, bookmark_interval=args.bookmark_interval,
                      admission=AdmissionOptions(args.default_not_ready_toleration_seconds,
                                                 args.default_unreachable_toleration_seconds))
@@ -179,6 +182,7 @@ async def serve(args: argparse.Namespace) -> None:
         await front.start()
     log.info("serving %s on %s (etcd %s)", "plaintext" if front is None else "TLS", args.listen,
              args.etcd_servers)
+    metrics_server = serve_metrics(args.metrics_bind_address)
     compactor = (asyncio.create_task(compact_periodically(storage, args.etcd_compaction_interval))
                  if args.etcd_compaction_interval > 0 else None)
     stop = asyncio.Event()
@@ -186,6 +190,8 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if metrics_server is not None:
+        await asyncio.to_thread(metrics_server.close)
     if compactor:
         compactor.cancel()
     if front is not None:

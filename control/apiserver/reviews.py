@@ -4,13 +4,14 @@ caller but no authorization: everyone may ask about themselves (Kubernetes' syst
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import grpc
 from google.protobuf.message import DecodeError, Message
 from grpc_status import rpc_status
 
-from control.apiserver import errors
+from control.apiserver import errors, metrics
 from control.apiserver.auth.attributes import Attributes, Decision
 from control.apiserver.auth.gate import ANONYMOUS, Gate
 from control.apiserver.auth.user import UserInfo
@@ -70,23 +71,34 @@ def self_review(user: UserInfo | None) -> authz_pb2.SelfSubjectReview:
     return out
 
 
-def _unary(gate: Gate, message_type, answer: Callable[[UserInfo | None, Message], Message]) -> Callable:
+def _unary(gate: Gate, message_type, answer: Callable[[UserInfo | None, Message], Message],
+           info: metrics.RequestInfo) -> Callable:
     async def handler(data: bytes, context: grpc.aio.ServicerContext):
+        started = time.monotonic()
         try:
             user = gate.authenticate(context)  # before the body: who asks matters first, as in kube-apiserver
             try:
                 request = message_type.FromString(data)
             except DecodeError as e:
                 raise errors.bad_request(f"malformed {message_type.DESCRIPTOR.full_name}: {e}") from None
-            return answer(user, request)
+            result = answer(user, request)
         except errors.ApiError as e:
+            metrics.observe(info, e.code, started)
             await context.abort_with_status(rpc_status.to_status(e.to_status()))
+        metrics.observe(info, grpc.StatusCode.OK, started)
+        return result
     return grpc.unary_unary_rpc_method_handler(handler, lambda b: b, message_type.SerializeToString)
+
+
+def _create(group: str, resource: str) -> metrics.RequestInfo:
+    return metrics.RequestInfo("POST", "", group, "v1", resource, "", "resource")
 
 
 def review_services(api: ApiContext) -> list[grpc.GenericRpcHandler]:
     gate = Gate(api)
-    ssar = _unary(gate, authz_pb2.SelfSubjectAccessReview, lambda user, r: access_review(api, user, r))
-    ssr = _unary(gate, authz_pb2.SelfSubjectReview, lambda user, _r: self_review(user))
+    ssar = _unary(gate, authz_pb2.SelfSubjectAccessReview, lambda user, r: access_review(api, user, r),
+                  _create("authorization.k8s.io", "selfsubjectaccessreviews"))
+    ssr = _unary(gate, authz_pb2.SelfSubjectReview, lambda user, _r: self_review(user),
+                 _create("authentication.k8s.io", "selfsubjectreviews"))
     return [grpc.method_handlers_generic_handler(SSAR_SERVICE, {"Create": ssar}),
             grpc.method_handlers_generic_handler(SSR_SERVICE, {"Create": ssr})]

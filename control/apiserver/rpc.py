@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import AsyncIterator, Callable
 
 import grpc
 from grpc_status import rpc_status
 
-from control.apiserver import errors
+from control.apiserver import errors, metrics
 from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.client.kinds import Kind
@@ -79,19 +80,28 @@ class Guarded:
         async def handler(request, context):
             if isinstance(request, _Malformed):
                 await self._malformed(context, request)
+            started, info = time.monotonic(), self._info(action, request)
             call = self.gate.begin(self.kind, action, request)
             try:
                 await self.gate.admit(call, self.kind, action, request, context)
                 result = await fn(request)
             except errors.ApiError as e:
-                await self._fail(call, action, context, e)
+                await self._fail(call, action, context, e, info, started)
             except (grpc.aio.AbortError, grpc.aio.UsageError):
                 raise
             except Exception as e:  # noqa: BLE001 - never a traceback to the client
-                await self._fail(call, action, context, _internal(e))
+                await self._fail(call, action, context, _internal(e), info, started)
             self.gate.end(call, grpc.StatusCode.OK, action, context)
+            metrics.observe(info, grpc.StatusCode.OK, started)
             return result
         return handler
+
+    def _info(self, action: Action, request) -> metrics.RequestInfo:
+        namespace, name = action.target(request)
+        if action.verb == "create" and not action.subresource:
+            name = ""
+        return metrics.request_info(self.kind, action.verb, action.subresource, namespace, name,
+                                    bool(getattr(request, "dry_run", False)))
 
     async def _malformed(self, context, request: _Malformed) -> None:
         """As kube-apiserver, who the caller is matters before what the body says."""
@@ -101,26 +111,39 @@ class Guarded:
             await _abort(context, e)
         await _abort(context, request.error)
 
-    async def _fail(self, call: Call, action: Action, context, error: errors.ApiError) -> None:
+    async def _fail(self, call: Call, action: Action, context, error: errors.ApiError,
+                    info: metrics.RequestInfo, started: float) -> None:
         """Audits the failure before answering, so the log is complete once the caller sees it."""
         self.gate.end(call, error.code, action, context)
+        metrics.observe(info, error.code, started)
         await _abort(context, error)
 
     def streaming(self, fn: Callable[..., AsyncIterator], action: Action) -> Callable:
         async def handler(request, context):
             if isinstance(request, _Malformed):
                 await self._malformed(context, request)
+            started, info = time.monotonic(), self._info(action, request)
+            code, running = grpc.StatusCode.OK, None
             try:
                 await self.gate.admit(self.gate.begin(self.kind, action, request), self.kind, action,
                                       request, context)
+                running = metrics.longrunning(info)
+                running.inc()
                 async for item in fn(request, context):
                     yield item
             except errors.ApiError as e:
+                code = e.code
                 await _abort(context, e)
             except (grpc.aio.AbortError, grpc.aio.UsageError):
                 raise
             except Exception as e:  # noqa: BLE001
+                code = grpc.StatusCode.INTERNAL
                 await _abort(context, _internal(e))
+            finally:
+                # A stream the client closes ended well: its 200 was sent when it began.
+                if running is not None:
+                    running.dec()
+                metrics.observe(info, code, started)
         return handler
 
     def exec_stream(self, proxy, action: Action) -> Callable:
@@ -131,18 +154,26 @@ class Guarded:
                 await self._malformed(context, first)
             if first is None or not first.HasField("start"):
                 await _abort(context, errors.bad_request("the first ExecInput must carry start", "start"))
+            started, info = time.monotonic(), self._info(action, first.start)
             call = self.gate.begin(self.kind, action, first.start)
+            running = None
             try:
                 await self.gate.admit(call, self.kind, action, first.start, context)
+                running = metrics.longrunning(info)
+                running.inc()
                 async for out in proxy.exec_stream(chain(first, requests)):
                     yield out
             except errors.ApiError as e:
-                await self._fail(call, action, context, e)
+                await self._fail(call, action, context, e, info, started)
             except (grpc.aio.AbortError, grpc.aio.UsageError):
                 raise
             except Exception as e:  # noqa: BLE001
-                await self._fail(call, action, context, _internal(e))
+                await self._fail(call, action, context, _internal(e), info, started)
+            finally:
+                if running is not None:
+                    running.dec()
             self.gate.end(call, grpc.StatusCode.OK, action, context)
+            metrics.observe(info, grpc.StatusCode.OK, started)
         return handler
 
 

@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 
 from control.apiserver.encryption import Transformer
 from control.apiserver.etcdleases import LeaseManager
+from control.apiserver.metrics import etcd_timed
 from control.client.kinds import Kind
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,7 @@ class Storage:
         resp = await self.kv.Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True))
         return resp.header.revision
 
+    @etcd_timed("get")
     async def get(self, kind: Kind, namespace: str, name: str) -> Message:
         key = object_key(kind, namespace, name).encode()
         resp = await self.kv.Range(rpc.RangeRequest(key=key))
@@ -217,12 +219,14 @@ class Storage:
         kv = resp.kvs[0]
         return self.decode(kind, kv.value, kv.mod_revision)
 
+    @etcd_timed("list")
     async def list(self, kind: Kind, namespace: str = "") -> tuple[list[Message], int]:
         """Every object of a kind and the revision the list was read at."""
         prefix = resource_prefix(kind, namespace).encode()
         resp = await self.kv.Range(rpc.RangeRequest(key=prefix, range_end=prefix_end(prefix)))
         return [self.decode(kind, kv.value, kv.mod_revision) for kv in resp.kvs], resp.header.revision
 
+    @etcd_timed("list")
     async def list_page(self, kind: Kind, namespace: str, start_key: str, revision: int,
                         limit: int) -> tuple[list[tuple[str, Message]], int, bool]:
         """Up to `limit` objects from start_key on, as of `revision` (0: now)."""
@@ -251,6 +255,7 @@ class Storage:
 
     # -- writes -----------------------------------------------------------
 
+    @etcd_timed("create")
     async def create(self, kind: Kind, obj: Message, claims: Claims | None = None) -> Message:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
         value = self._checked(kind, obj)
@@ -258,6 +263,7 @@ class Storage:
         resp = await self._txn(absent, [await self._put(kind, key, value)], claims, "exists")
         return self._stamped(obj, resp.header.revision)
 
+    @etcd_timed("update")
     async def update(self, kind: Kind, obj: Message, expected_revision: int,
                      claims: Claims | None = None) -> Message:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()
@@ -266,6 +272,7 @@ class Storage:
                                claims, "modified")
         return self._stamped(obj, resp.header.revision)
 
+    @etcd_timed("delete")
     async def delete(self, kind: Kind, obj: Message, expected_revision: int,
                      claims: Claims | None = None) -> int:
         key = object_key(kind, obj.metadata.namespace, obj.metadata.name).encode()

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from control.client.client import Client
 from control.client.kubeconfig import ClientConfig, ConfigError, load_client_config
 from control.client.leaderelection import LeaderElector
+from control.client.metrics import serve_metrics
 from control.client.wellknown import NAMESPACE_SYSTEM
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,13 @@ async def _until_signalled(run: Callable[[], Awaitable[int]]) -> int:
 
 
 def component_main(args: argparse.Namespace, run: Callable[[], Awaitable[int]]) -> None:
+    """Runs the component; a standby serves its metrics too (--metrics-bind-address), as in Kubernetes."""
     level = logging.WARNING if args.v <= 0 else logging.INFO if args.v == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.exit(asyncio.run(_until_signalled(run)))
+    metrics = serve_metrics(getattr(args, "metrics_bind_address", "0"))
+    try:
+        code = asyncio.run(_until_signalled(run))
+    finally:
+        if metrics is not None:
+            metrics.close()
+    sys.exit(code)

@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 
+from control.client.metrics import queue_metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -36,11 +38,13 @@ class WorkQueue:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._wakeup = asyncio.Event()
         self._shutting_down = False
+        self.metrics = queue_metrics(name)
 
     def add(self, key: str) -> None:
         if self._shutting_down or key in self._dirty:
             return
         self._dirty.add(key)
+        self.metrics.add(key)
         if key in self._processing:
             return  # queued again by done(key)
         self._queue.append(key)
@@ -69,6 +73,7 @@ class WorkQueue:
     def add_rate_limited(self, key: str) -> None:
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
+        self.metrics.retry()
         self.add_after(key, self.when(failures))
 
     def when(self, failures: int) -> float:
@@ -93,12 +98,14 @@ class WorkQueue:
         key = self._queue.popleft()
         self._processing.add(key)
         self._dirty.discard(key)
+        self.metrics.get(key)
         if self._queue:
             self._wakeup.set()  # let another waiting worker take the next one
         return key
 
     def done(self, key: str) -> None:
         self._processing.discard(key)
+        self.metrics.done(key)
         if key in self._dirty:
             self._queue.append(key)
             self._wakeup.set()

@@ -21,6 +21,7 @@ from control.client.component import (
     parse_bool,
     run_elected,
 )
+from control.client.metrics import add_metrics_flag
 from control.controllers.manager import CONTROLLERS, ControllerManager, enabled_controllers, option_fields
 
 log = logging.getLogger("skiff-controller-manager")
@@ -55,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         f"(known: {', '.join(CONTROLLERS)})")
     for f in option_fields().values():
         _add_option_flag(p, f)
+    add_metrics_flag(p, "127.0.0.1:10252")
     add_leader_election_flags(p, "kube-controller-manager")
     args = p.parse_args(argv)
     check_leader_election_flags(p, args)

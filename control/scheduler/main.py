@@ -13,6 +13,7 @@ from control.client.component import (
     component_main,
     run_elected,
 )
+from control.client.metrics import add_metrics_flag
 from control.scheduler.scheduler import DEFAULT_SCHEDULER_NAME, Scheduler
 
 log = logging.getLogger("skiff-scheduler")
@@ -34,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of nodes to find feasible before scoring; "
                         "0 = adaptive (50%% - nodes/125, at least 5%%)")
     p.add_argument("--parallel-binds", type=int, default=64, help="bindings in flight at once")
+    add_metrics_flag(p, "127.0.0.1:10251")
     add_leader_election_flags(p, "kube-scheduler")
     args = p.parse_args(argv)
     check_leader_election_flags(p, args)

@@ -71,6 +71,10 @@ class SchedulingQueue:
     def unschedulable_count(self) -> int:
         return len(self._unschedulable)
 
+    def states(self) -> list[str]:
+        """Where each pod is; safe to call from another thread (it copies the table in one step)."""
+        return [queued.where for queued in list(self._pods.values())]
+
     def where(self, key: str) -> str | None:
         queued = self._pods.get(key)
         return queued.where if queued else None

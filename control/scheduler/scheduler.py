@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import grpc
 
@@ -23,6 +24,7 @@ from control.client.wellknown import (
     is_terminal,
     set_condition,
 )
+from control.scheduler import metrics
 from control.scheduler.algorithm import Algorithm, FitError, NoNodesAvailableError
 from control.scheduler.cache import Cache
 from control.scheduler.filters import default_filters
@@ -52,6 +54,7 @@ class Scheduler:
         self.scheduler_name = scheduler_name
         self.cache = Cache()
         self.queue = queue or SchedulingQueue()
+        metrics.track_queue(self.queue)
         self.profile = Profile(scheduler_name, default_filters(), default_scores())
         self.algorithm = Algorithm(self.cache, self.profile, percentage_of_nodes_to_score)
         self.recorder = EventRecorder(client, scheduler_name)
@@ -174,24 +177,29 @@ class Scheduler:
             return
         if self.cache.is_assumed(queued.key):
             return  # its binding is in flight; the informer will settle it
-        info = queued.info
+        info, started = queued.info, time.monotonic()
         try:
             result = self.algorithm.schedule(info)
         except FitError as e:
+            metrics.attempt(metrics.UNSCHEDULABLE_RESULT, self.scheduler_name, started)
             self._unschedulable(queued, current, str(e), e.plugins)
             return
         except NoNodesAvailableError as e:
+            # kube-scheduler counts "no nodes available" as unschedulable, not as its own error.
+            metrics.attempt(metrics.UNSCHEDULABLE_RESULT, self.scheduler_name, started)
             self._failed(queued, current, "SchedulerError", str(e))
             return
         self.cache.assume_pod(info, result.node_name)
-        self._spawn(self._bind(queued, current, result.node_name))
+        self._spawn(self._bind(queued, current, result.node_name, started))
 
-    async def _bind(self, queued: QueuedPod, pod: pod_pb2.Pod, node_name: str) -> None:
+    async def _bind(self, queued: QueuedPod, pod: pod_pb2.Pod, node_name: str, started: float | None = None) -> None:
         key, meta = queued.key, pod.metadata
+        started = time.monotonic() if started is None else started
         async with self._bind_slots:
             try:
                 await self.client.bind(meta.namespace, meta.name, node_name, uid=meta.uid)
             except grpc.aio.AioRpcError as e:
+                metrics.attempt(metrics.ERROR, self.scheduler_name, started)
                 self.cache.forget_pod(key)
                 if e.code() in _STALE_CODES:
                     log.info("binding %s to %s: %s (%s); retrying later", key, node_name, e.code().name,
@@ -200,6 +208,7 @@ class Scheduler:
                     return
                 self._failed(queued, pod, "SchedulerError", f"Binding rejected: {e.details()}")
                 return
+        metrics.attempt(metrics.SCHEDULED, self.scheduler_name, started)
         self.cache.finish_binding(key)
         self.queue.done(key)
         self.scheduled += 1

@@ -15,6 +15,7 @@ import logging
 import signal
 
 from control.client.component import add_client_flags, client_from_flags
+from control.client.metrics import add_metrics_flag, serve_metrics
 from node.network import NetworkOptions, run_node_network
 
 
@@ -32,6 +33,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Netwo
     p.add_argument("--cluster-domain", default=d.cluster_domain)
     p.add_argument("--dns-port", type=int, default=d.dns_port)
     p.add_argument("--no-dns", action="store_true", help="don't serve cluster DNS on this node")
+    add_metrics_flag(p, "127.0.0.1:10249")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     opts = NetworkOptions(cni_conf_dir=a.cni_conf_dir, cni_data_dir=a.cni_data_dir, cluster_cidr=a.cluster_cidr,
@@ -56,7 +58,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pyroute2").setLevel(logging.WARNING)  # it logs every netlink message at DEBUG
-    asyncio.run(_main(args, opts))
+    metrics = serve_metrics(args.metrics_bind_address)
+    try:
+        asyncio.run(_main(args, opts))
+    finally:
+        if metrics is not None:
+            metrics.close()
 
 
 if __name__ == "__main__":

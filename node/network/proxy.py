@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from node.network import metrics
 from node.network.nftables import (
     DEFAULT_AFFINITY_TIMEOUT,
     MAX_ENDPOINTS,
@@ -162,11 +163,14 @@ class ServiceProxy:
 
     async def sync(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        started, full = time.monotonic(), self._full_sync_needed
         try:
-            if self._full_sync_needed:
+            if full:
                 await self._full_sync()
+                metrics.synced(started, full=True)
             elif dirty:
                 await self._incremental_sync(dirty)
+                metrics.synced(started, full=False)
         except BaseException:
             self._dirty |= dirty
             raise

@@ -39,7 +39,7 @@ def controllers(apiserver):
     log = tempfile.NamedTemporaryFile(prefix="skiff-cm-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "control.controllers.main",
                              "--kubeconfig", session_pki().controller_manager_config, "--apiserver", apiserver.target,
-                             "--controllers", "replicaset,deployment,garbagecollector"],
+                             "--controllers", "replicaset,deployment,garbagecollector", "--metrics-bind-address", "0"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     yield proc
     stop(proc)

@@ -202,7 +202,7 @@ def start_manager(apiserver, log_path: str, name: str) -> subprocess.Popen:
         [sys.executable, "-m", "control.controllers.main", "--kubeconfig", session_pki().controller_manager_config,
          "--apiserver", apiserver.target,
          "--leader-elect-lease-duration", "2s", "--leader-elect-renew-deadline", "1500ms",
-         "--leader-elect-retry-period", "200ms", "--leader-elect-resource-name", name],
+         "--leader-elect-retry-period", "200ms", "--leader-elect-resource-name", name, "--metrics-bind-address", "0"],
         stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
 
 

@@ -249,7 +249,7 @@ def _spawn_scheduler(target: str, log_path: str) -> subprocess.Popen:
         [sys.executable, "-m", "control.scheduler.main", "--kubeconfig", session_pki().scheduler_config,
          "--apiserver", target,
          "--leader-elect-lease-duration", "2", "--leader-elect-renew-deadline", "1.5",
-         "--leader-elect-retry-period", "0.25"],
+         "--leader-elect-retry-period", "0.25", "--metrics-bind-address", "0"],
         stdout=open(log_path, "a"), stderr=subprocess.STDOUT)
 
 
