@@ -18,6 +18,7 @@ from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
+from control.apiserver.priority import ensure_system_priority_classes
 from control.apiserver.registry import load_all
 from control.apiserver.server import build_server
 from control.apiserver.storage import EtcdTLS, Storage, StorageError
@@ -171,6 +172,7 @@ async def serve(args: argparse.Namespace) -> None:
             await hooks.start(cache[KINDS[name]].snapshot()[0])
             api.hooks[name] = hooks
     await ensure_namespaces(api)
+    await ensure_system_priority_classes(api)
     await ensure_bootstrap_policy(api)
     server, _health = build_server(api)
     if front is None:

@@ -208,6 +208,8 @@ _ALL = [
          rollout=True, aggregate_to=_EDIT, columns=printers.DEPLOYMENT),
     Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False,
          columns=printers.LEASE),
+    Kind("PriorityClass", "priorityclasses", "scheduling.k8s.io", False, "scheduling.PriorityClass", ("pc",),
+         columns=printers.PRIORITYCLASS, **_NO_SUBRESOURCES),
     Kind("Role", "roles", RBAC_GROUP, True, "rbac.Role", aggregate_to=_ADMIN, columns=printers.ROLE,
          **_NO_SUBRESOURCES),
     Kind("ClusterRole", "clusterroles", RBAC_GROUP, False, "rbac.ClusterRole", columns=printers.ROLE,

@@ -286,6 +286,11 @@ def _lease_row(lease, now):
     return [lease.metadata.name, lease.spec.holder_identity or NONE, age(lease.metadata.creation_timestamp, now)]
 
 
+def _priority_class_row(pc, now):
+    return [pc.metadata.name, str(pc.value), str(pc.global_default).lower(),
+            age(pc.metadata.creation_timestamp, now), pc.preemption_policy or NONE]
+
+
 # --- RBAC -------------------------------------------------------------------------------------------
 
 def _created_at(ts: Timestamp) -> str:
@@ -339,5 +344,6 @@ SECRET = Columns(("NAME", "TYPE", "DATA", _AGE), (), _secret_row)
 NAMESPACE = Columns(("NAME", "STATUS", _AGE), (), _namespace_row)
 EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), (), _event_row)
 LEASE = Columns(("NAME", "HOLDER", _AGE), (), _lease_row)
+PRIORITYCLASS = Columns(("NAME", "VALUE", "GLOBAL-DEFAULT", _AGE, "PREEMPTIONPOLICY"), (), _priority_class_row)
 ROLE = Columns(("NAME", "CREATED AT"), (), _role_row)
 BINDING = Columns(("NAME", "ROLE", _AGE), _BINDING_WIDE, _binding_row, _binding_wide)

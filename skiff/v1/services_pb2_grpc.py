@@ -10,6 +10,7 @@ from skiff.v1 import node_agent_pb2 as skiff_dot_v1_dot_node__agent__pb2
 from skiff.v1 import pod_pb2 as skiff_dot_v1_dot_pod__pb2
 from skiff.v1 import rbac_pb2 as skiff_dot_v1_dot_rbac__pb2
 from skiff.v1 import requests_pb2 as skiff_dot_v1_dot_requests__pb2
+from skiff.v1 import scheduling_pb2 as skiff_dot_v1_dot_scheduling__pb2
 from skiff.v1 import services_pb2 as skiff_dot_v1_dot_services__pb2
 
 GRPC_GENERATED_VERSION = '1.85.4'
@@ -3866,6 +3867,336 @@ class Leases:
             '/skiff.v1.Leases/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class PriorityClassesStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.PriorityClasses/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PriorityClassRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.PriorityClasses/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.PriorityClasses/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.PriorityClassList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.PriorityClasses/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PriorityClassRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.PriorityClasses/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PriorityClassRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.PriorityClasses/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.PriorityClasses/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.PriorityClassWatchEvent.FromString,
+                _registered_method=True)
+
+
+class PriorityClassesServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PriorityClassesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PriorityClassRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.PriorityClassList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PriorityClassRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PriorityClassRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.PriorityClassWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.PriorityClasses', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.PriorityClasses', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PriorityClasses:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/Create',
+            skiff_dot_v1_dot_services__pb2.PriorityClassRequest.SerializeToString,
+            skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.PriorityClassList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/Update',
+            skiff_dot_v1_dot_services__pb2.PriorityClassRequest.SerializeToString,
+            skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.PriorityClassRequest.SerializeToString,
+            skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.PriorityClassWatchEvent.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from control.apiserver import admission, defaults, pods
+from control.apiserver import admission, defaults, pods, priority
 from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import DeletionPlan, mark
@@ -53,6 +53,7 @@ class PodStrategy(Strategy):
 
     def admit(self, obj: Message, api: ApiContext) -> None:
         admission.add_default_tolerations(obj, api.admission)
+        priority.admit_pod(obj, api)
 
     def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:
         pod_grace = deletion_grace(obj, grace)
