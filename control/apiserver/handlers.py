@@ -17,7 +17,7 @@ from control.apiserver.deletion import plan_deletion
 from control.apiserver.registry import apply_defaults, strategy_for, validate
 from control.apiserver.storage import Claims, ClaimTakenError, ConflictError, NotFoundError, TooLargeError
 from control.client.kinds import Kind
-from skiff.v1 import requests_pb2
+from skiff.v1 import meta_pb2, requests_pb2
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class ResourceHandlers:
             except ConflictError:
                 continue
 
-    def _check_preconditions(self, obj: Message, pre: requests_pb2.Preconditions) -> None:
+    def _check_preconditions(self, obj: Message, pre: meta_pb2.Preconditions) -> None:
         name = obj.metadata.name
         if pre.uid and pre.uid != obj.metadata.uid:
             raise errors.conflict(self.kind.plural, name, f"Precondition failed: UID in precondition: "

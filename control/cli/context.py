@@ -31,9 +31,13 @@ class Context:
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
-    def err(self, text: str) -> None:
+    def warn(self, text: str) -> None:
+        """A message on stderr that is not a failure (kubectl's warnings and retries)."""
         self.stderr.write(text if text.endswith("\n") else text + "\n")
         self.stderr.flush()
+
+    def err(self, text: str) -> None:
+        self.warn(text)
         self.failed = True
 
     def namespace_for(self, kind: Kind, all_namespaces: bool = False) -> str:

@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.kubeconfig import CHANNEL_OPTIONS, ClientConfig, load_client_config, make_channel
-from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, requests_pb2, services_pb2_grpc
+from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, policy_pb2, requests_pb2, services_pb2_grpc
 
 
 @dataclass
@@ -88,7 +88,7 @@ class Client:
                      dry_run: bool = False, uid: str = "", resource_version: str = "") -> Message:
         req = requests_pb2.DeleteRequest(namespace=namespace, name=name,
                                      propagation_policy=propagation_policy, dry_run=dry_run,
-                                     preconditions=requests_pb2.Preconditions(
+                                     preconditions=meta_pb2.Preconditions(
                                          uid=uid, resource_version=resource_version))
         if grace_period_seconds is not None:
             req.grace_period_seconds = grace_period_seconds
@@ -112,6 +112,14 @@ class Client:
                                   metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, uid=uid),
                                   target=meta_pb2.ObjectReference(kind="Node", name=node_name))
         return await self.stub("Pod").Bind(binding)
+
+    async def evict(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> Message:
+        """The pods/eviction subresource: a deletion that PodDisruptionBudgets may refuse (429)."""
+        eviction = policy_pb2.Eviction(api_version="policy/v1", kind="Eviction",
+                                       metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace))
+        if grace_period_seconds is not None:
+            eviction.delete_options.grace_period_seconds = grace_period_seconds
+        return await self.stub("Pod").Evict(eviction)
 
     def logs(self, namespace: str, name: str, container: str = "", follow: bool = False,
              tail_lines: int | None = None, previous: bool = False):

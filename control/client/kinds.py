@@ -171,6 +171,7 @@ def _module(name: str):
 _ALL_CATEGORY = ("all",)
 _POD_RPCS = (
     Rpc("Bind", "Binding", "Pod", "create", "binding", for_users=False),
+    Rpc("Evict", "Eviction", "Eviction", "create", "eviction"),
     Rpc("Logs", "LogsRequest", "LogChunk", "get", "log", server_streaming=True),
     Rpc("Exec", "ExecRequest", "ExecResponse", "create", "exec"),
     Rpc("ExecStream", "ExecInput", "ExecOutput", "create", "exec", client_streaming=True, server_streaming=True),
@@ -208,6 +209,8 @@ _ALL = [
          rollout=True, aggregate_to=_EDIT, columns=printers.DEPLOYMENT),
     Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False,
          columns=printers.LEASE),
+    Kind("PodDisruptionBudget", "poddisruptionbudgets", "policy", True, "policy.PodDisruptionBudget", ("pdb",),
+         aggregate_to=_EDIT, columns=printers.PDB),
     Kind("PriorityClass", "priorityclasses", "scheduling.k8s.io", False, "scheduling.PriorityClass", ("pc",),
          columns=printers.PRIORITYCLASS, **_NO_SUBRESOURCES),
     Kind("Role", "roles", RBAC_GROUP, True, "rbac.Role", aggregate_to=_ADMIN, columns=printers.ROLE,

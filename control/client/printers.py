@@ -286,6 +286,21 @@ def _lease_row(lease, now):
     return [lease.metadata.name, lease.spec.holder_identity or NONE, age(lease.metadata.creation_timestamp, now)]
 
 
+def _int_or_string_text(parent: Message, field: str) -> str:
+    if not parent.HasField(field):
+        return NONE
+    value = getattr(parent, field)
+    kind = value.WhichOneof("kind")
+    return str(int(value.number_value)) if kind == "number_value" else value.string_value if kind else NONE
+
+
+def _pdb_row(pdb, now):
+    spec = pdb.spec
+    return [pdb.metadata.name, _int_or_string_text(spec, "min_available"),
+            _int_or_string_text(spec, "max_unavailable"), str(pdb.status.disruptions_allowed),
+            age(pdb.metadata.creation_timestamp, now)]
+
+
 def _priority_class_row(pc, now):
     return [pc.metadata.name, str(pc.value), str(pc.global_default).lower(),
             age(pc.metadata.creation_timestamp, now), pc.preemption_policy or NONE]
@@ -344,6 +359,7 @@ SECRET = Columns(("NAME", "TYPE", "DATA", _AGE), (), _secret_row)
 NAMESPACE = Columns(("NAME", "STATUS", _AGE), (), _namespace_row)
 EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), (), _event_row)
 LEASE = Columns(("NAME", "HOLDER", _AGE), (), _lease_row)
+PDB = Columns(("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", _AGE), (), _pdb_row)
 PRIORITYCLASS = Columns(("NAME", "VALUE", "GLOBAL-DEFAULT", _AGE, "PREEMPTIONPOLICY"), (), _priority_class_row)
 ROLE = Columns(("NAME", "CREATED AT"), (), _role_row)
 BINDING = Columns(("NAME", "ROLE", _AGE), _BINDING_WIDE, _binding_row, _binding_wide)

@@ -102,6 +102,12 @@ SYSTEM_PRIORITY_CLASS_PREFIX = "system-"
 SYSTEM_CLUSTER_CRITICAL, SYSTEM_NODE_CRITICAL = "system-cluster-critical", "system-node-critical"
 SYSTEM_PRIORITY_CLASSES = {SYSTEM_CLUSTER_CRITICAL: 2_000_000_000, SYSTEM_NODE_CRITICAL: 2_000_001_000}
 
+# --- disruption -----------------------------------------------------------------------------------------
+IF_HEALTHY_BUDGET, ALWAYS_ALLOW = "IfHealthyBudget", "AlwaysAllow"
+UNHEALTHY_POD_EVICTION_POLICIES = (IF_HEALTHY_BUDGET, ALWAYS_ALLOW)
+CONDITION_DISRUPTION_ALLOWED = "DisruptionAllowed"
+CONDITION_DISRUPTION_TARGET = "DisruptionTarget"
+
 # --- formats -----------------------------------------------------------------------------------------
 
 DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -147,15 +153,25 @@ def set_condition(status: Message, type_: str, value: str, reason: str = "", mes
     when = when or now_timestamp()
     current = get_condition(status, type_)
     if current is None:
-        cond = status.conditions.add(type=type_, status=value, reason=reason, message=message)
+        cond = status.conditions.add(type=type_, status=value, reason=reason or None, message=message or None)
         cond.last_transition_time.CopyFrom(when)
         return True
     if (current.status, current.reason, current.message) == (value, reason, message):
         return False
     if current.status != value:
         current.last_transition_time.CopyFrom(when)
-    current.status, current.reason, current.message = value, reason, message
+    current.status = value
+    _set_or_clear(current, "reason", reason)
+    _set_or_clear(current, "message", message)
     return True
+
+
+def _set_or_clear(msg: Message, field: str, value: str) -> None:
+    """An empty string stays unset, so it is left out of the JSON as Kubernetes' omitempty does."""
+    if value:
+        setattr(msg, field, value)
+    else:
+        msg.ClearField(field)
 
 
 def remove_condition(status: Message, type_: str) -> None:

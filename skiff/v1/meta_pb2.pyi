@@ -222,3 +222,31 @@ class StatusCause(_message.Message):
     message: str
     reason: str
     def __init__(self, field: _Optional[str] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DeleteOptions(_message.Message):
+    __slots__ = ("api_version", "dry_run", "grace_period_seconds", "ignore_store_read_error_with_cluster_breaking_potential", "kind", "orphan_dependents", "preconditions", "propagation_policy")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    GRACE_PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    IGNORE_STORE_READ_ERROR_WITH_CLUSTER_BREAKING_POTENTIAL_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ORPHAN_DEPENDENTS_FIELD_NUMBER: _ClassVar[int]
+    PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    PROPAGATION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    dry_run: _containers.RepeatedScalarFieldContainer[str]
+    grace_period_seconds: int
+    ignore_store_read_error_with_cluster_breaking_potential: bool
+    kind: str
+    orphan_dependents: bool
+    preconditions: Preconditions
+    propagation_policy: str
+    def __init__(self, api_version: _Optional[str] = ..., dry_run: _Optional[_Iterable[str]] = ..., grace_period_seconds: _Optional[int] = ..., ignore_store_read_error_with_cluster_breaking_potential: _Optional[bool] = ..., kind: _Optional[str] = ..., orphan_dependents: _Optional[bool] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ..., propagation_policy: _Optional[str] = ...) -> None: ...
+
+class Preconditions(_message.Message):
+    __slots__ = ("resource_version", "uid")
+    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    resource_version: str
+    uid: str
+    def __init__(self, resource_version: _Optional[str] = ..., uid: _Optional[str] = ...) -> None: ...

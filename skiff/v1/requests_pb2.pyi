@@ -1,3 +1,4 @@
+from skiff.v1 import meta_pb2 as _meta_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -41,14 +42,6 @@ class WatchRequest(_message.Message):
     allow_watch_bookmarks: bool
     def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[str] = ..., field_selector: _Optional[str] = ..., resource_version: _Optional[str] = ..., allow_watch_bookmarks: _Optional[bool] = ...) -> None: ...
 
-class Preconditions(_message.Message):
-    __slots__ = ("uid", "resource_version")
-    UID_FIELD_NUMBER: _ClassVar[int]
-    RESOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
-    uid: str
-    resource_version: str
-    def __init__(self, uid: _Optional[str] = ..., resource_version: _Optional[str] = ...) -> None: ...
-
 class DeleteRequest(_message.Message):
     __slots__ = ("namespace", "name", "grace_period_seconds", "propagation_policy", "preconditions", "dry_run")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +54,6 @@ class DeleteRequest(_message.Message):
     name: str
     grace_period_seconds: int
     propagation_policy: str
-    preconditions: Preconditions
+    preconditions: _meta_pb2.Preconditions
     dry_run: bool
-    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., grace_period_seconds: _Optional[int] = ..., propagation_policy: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., grace_period_seconds: _Optional[int] = ..., propagation_policy: _Optional[str] = ..., preconditions: _Optional[_Union[_meta_pb2.Preconditions, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...

@@ -4,6 +4,7 @@ from skiff.v1 import core_pb2 as _core_pb2
 from skiff.v1 import meta_pb2 as _meta_pb2
 from skiff.v1 import node_agent_pb2 as _node_agent_pb2
 from skiff.v1 import pod_pb2 as _pod_pb2
+from skiff.v1 import policy_pb2 as _policy_pb2
 from skiff.v1 import rbac_pb2 as _rbac_pb2
 from skiff.v1 import requests_pb2 as _requests_pb2
 from skiff.v1 import scheduling_pb2 as _scheduling_pb2
@@ -322,6 +323,34 @@ class LeaseWatchEvent(_message.Message):
     type: str
     object: _coordination_pb2.Lease
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_coordination_pb2.Lease, _Mapping]] = ...) -> None: ...
+
+class PodDisruptionBudgetRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _policy_pb2.PodDisruptionBudget
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_policy_pb2.PodDisruptionBudget, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class PodDisruptionBudgetList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_policy_pb2.PodDisruptionBudget]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_policy_pb2.PodDisruptionBudget, _Mapping]]] = ...) -> None: ...
+
+class PodDisruptionBudgetWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _policy_pb2.PodDisruptionBudget
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_policy_pb2.PodDisruptionBudget, _Mapping]] = ...) -> None: ...
 
 class PriorityClassRequest(_message.Message):
     __slots__ = ("object", "dry_run")

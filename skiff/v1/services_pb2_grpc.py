@@ -8,6 +8,7 @@ from skiff.v1 import coordination_pb2 as skiff_dot_v1_dot_coordination__pb2
 from skiff.v1 import core_pb2 as skiff_dot_v1_dot_core__pb2
 from skiff.v1 import node_agent_pb2 as skiff_dot_v1_dot_node__agent__pb2
 from skiff.v1 import pod_pb2 as skiff_dot_v1_dot_pod__pb2
+from skiff.v1 import policy_pb2 as skiff_dot_v1_dot_policy__pb2
 from skiff.v1 import rbac_pb2 as skiff_dot_v1_dot_rbac__pb2
 from skiff.v1 import requests_pb2 as skiff_dot_v1_dot_requests__pb2
 from skiff.v1 import scheduling_pb2 as skiff_dot_v1_dot_scheduling__pb2
@@ -785,6 +786,11 @@ class PodsStub:
                 request_serializer=skiff_dot_v1_dot_pod__pb2.Binding.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
                 _registered_method=True)
+        self.Evict = channel.unary_unary(
+                '/skiff.v1.Pods/Evict',
+                request_serializer=skiff_dot_v1_dot_policy__pb2.Eviction.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_policy__pb2.Eviction.FromString,
+                _registered_method=True)
         self.Logs = channel.unary_stream(
                 '/skiff.v1.Pods/Logs',
                 request_serializer=skiff_dot_v1_dot_node__agent__pb2.LogsRequest.SerializeToString,
@@ -853,6 +859,12 @@ class PodsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Evict(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Logs(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -913,6 +925,11 @@ def add_PodsServicer_to_server(servicer, server):
                     servicer.Bind,
                     request_deserializer=skiff_dot_v1_dot_pod__pb2.Binding.FromString,
                     response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
+            ),
+            'Evict': grpc.unary_unary_rpc_method_handler(
+                    servicer.Evict,
+                    request_deserializer=skiff_dot_v1_dot_policy__pb2.Eviction.FromString,
+                    response_serializer=skiff_dot_v1_dot_policy__pb2.Eviction.SerializeToString,
             ),
             'Logs': grpc.unary_stream_rpc_method_handler(
                     servicer.Logs,
@@ -1146,6 +1163,33 @@ class Pods:
             '/skiff.v1.Pods/Bind',
             skiff_dot_v1_dot_pod__pb2.Binding.SerializeToString,
             skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Evict(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Pods/Evict',
+            skiff_dot_v1_dot_policy__pb2.Eviction.SerializeToString,
+            skiff_dot_v1_dot_policy__pb2.Eviction.FromString,
             options,
             channel_credentials,
             insecure,
@@ -3867,6 +3911,336 @@ class Leases:
             '/skiff.v1.Leases/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class PodDisruptionBudgetsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.PodDisruptionBudgets/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.PodDisruptionBudgets/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.PodDisruptionBudgets/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.PodDisruptionBudgets/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.PodDisruptionBudgets/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.PodDisruptionBudgets/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.PodDisruptionBudgets/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetWatchEvent.FromString,
+                _registered_method=True)
+
+
+class PodDisruptionBudgetsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_PodDisruptionBudgetsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.PodDisruptionBudgets', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.PodDisruptionBudgets', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class PodDisruptionBudgets:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/Create',
+            skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.SerializeToString,
+            skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/Update',
+            skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.SerializeToString,
+            skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetRequest.SerializeToString,
+            skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetWatchEvent.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from control.apiserver import admission, defaults, pods, priority
+from control.apiserver import admission, defaults, eviction, pods, priority
 from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import DeletionPlan, mark
@@ -17,7 +17,7 @@ from control.apiserver.validation import pod
 from control.client.kinds import KINDS
 from control.client.podutil import deletion_grace
 from control.client.wellknown import POD_PENDING
-from skiff.v1 import node_agent_pb2, pod_pb2
+from skiff.v1 import node_agent_pb2, pod_pb2, policy_pb2
 
 _RPCS = {r.name: r for r in KINDS["Pod"].rpcs}
 
@@ -70,6 +70,9 @@ class PodStrategy(Strategy):
         async def bind(r):
             return await pods.bind(api, r)
 
+        async def evict(r):
+            return await eviction.evict(api, r)
+
         async def logs(r, _context):
             async for chunk in proxy.logs(r):
                 yield chunk
@@ -78,6 +81,9 @@ class PodStrategy(Strategy):
             "Bind": grpc.unary_unary_rpc_method_handler(
                 guard.unary(bind, _action("Bind", _binding_target)), parser(pod_pb2.Binding),
                 pod_pb2.Pod.SerializeToString),
+            "Evict": grpc.unary_unary_rpc_method_handler(
+                guard.unary(evict, _action("Evict", _binding_target)), parser(policy_pb2.Eviction),
+                policy_pb2.Eviction.SerializeToString),
             "Logs": grpc.unary_stream_rpc_method_handler(
                 guard.streaming(logs, _action("Logs")), parser(node_agent_pb2.LogsRequest),
                 node_agent_pb2.LogChunk.SerializeToString),

@@ -76,7 +76,7 @@ def validate_replica_set(rs: apps_pb2.ReplicaSet) -> Errors:
     return errs
 
 
-def _int_or_percent(value, path: str) -> tuple[Errors, int | None, bool]:
+def int_or_percent(value, path: str) -> tuple[Errors, int | None, bool]:
     """(errors, number, is_percent) for maxSurge/maxUnavailable."""
     v = int_or_string(value)
     if isinstance(v, str):
@@ -90,8 +90,8 @@ def _int_or_percent(value, path: str) -> tuple[Errors, int | None, bool]:
 
 def _validate_rolling_update(ru: apps_pb2.RollingUpdateDeployment, path: str) -> Errors:
     unavailable_path, surge_path = f"{path}.maxUnavailable", f"{path}.maxSurge"
-    errs, unavailable, percent = _int_or_percent(ru.max_unavailable, unavailable_path)
-    surge_errs, surge, _ = _int_or_percent(ru.max_surge, surge_path)
+    errs, unavailable, percent = int_or_percent(ru.max_unavailable, unavailable_path)
+    surge_errs, surge, _ = int_or_percent(ru.max_surge, surge_path)
     errs += surge_errs
     if percent and unavailable is not None and unavailable > 100:
         errs.append(invalid(unavailable_path, f"{unavailable}%", "must not be greater than 100%"))

@@ -89,7 +89,7 @@ def _name_of(data: dict) -> str:
 
 def _fill_namespace(ctx: Context, kind: Kind, msg: Message, doc: Document) -> None:
     if not kind.namespaced:
-        msg.metadata.namespace = ""
+        msg.metadata.ClearField("namespace")
         return
     if msg.metadata.namespace and ctx.namespace_given and msg.metadata.namespace != ctx.namespace:
         raise ApplyError(f'error: the namespace from the provided object "{msg.metadata.namespace}" does not '

@@ -21,13 +21,15 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
         p = sub.add_parser(verb, parents=parents, help=text)
         p.add_argument("nodes", nargs="+")
         p.set_defaults(run=fn)
-    p = sub.add_parser("drain", parents=parents, help="Cordon a node and delete its pods")
+    p = sub.add_parser("drain", parents=parents, help="Cordon a node and evict its pods")
     p.add_argument("nodes", nargs="+")
     p.add_argument("--ignore-daemonsets", action="store_true")
     p.add_argument("--force", action="store_true", help="also delete pods no controller manages")
     p.add_argument("--delete-emptydir-data", action="store_true")
     p.add_argument("--grace-period", type=int, default=-1)
     p.add_argument("--timeout", type=parse_duration, default=0.0, help="give up after this long; 0: no limit")
+    p.add_argument("--disable-eviction", action="store_true",
+                   help="delete pods instead of evicting them, bypassing PodDisruptionBudgets")
     p.set_defaults(run=drain)
 
 
@@ -57,6 +59,9 @@ async def _mark(ctx: Context, names: list[str], value: bool, verb: str) -> None:
         ctx.out(f"node/{name} {verb}" if changed else f"node/{name} already {verb}")
 
 
+EVICTION_RETRY = 5.0  # kubectl drain's fixed wait after a 429
+
+
 async def cordon(args, ctx: Context) -> None:
     await _mark(ctx, args.nodes, True, "cordoned")
 
@@ -80,24 +85,36 @@ async def _drain_node(ctx: Context, args, name: str) -> None:
     to_delete = _pods_to_delete(ctx, args, pods)
     grace = args.grace_period if args.grace_period >= 0 else None
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
-    for pod in to_delete:
-        ctx.out(f"evicting pod {pod.metadata.namespace}/{pod.metadata.name}")
-        try:
-            await ctx.client.delete("Pod", pod.metadata.name, pod.metadata.namespace, grace_period_seconds=grace)
-        except grpc.RpcError as e:
-            if not is_code(e, grpc.StatusCode.NOT_FOUND):
-                raise
-    await asyncio.gather(*(_wait_evicted(ctx, pod, deadline) for pod in to_delete))
+    await asyncio.gather(*(_evict_and_wait(ctx, pod, grace, deadline, args.disable_eviction) for pod in to_delete))
     ctx.out(f"node/{name} drained")
 
 
-async def _wait_evicted(ctx: Context, pod, deadline: float | None) -> None:
-    gone = await wait_gone(ctx, lookup("Pod"), pod.metadata.namespace, pod.metadata.name, pod.metadata.uid,
-                           deadline)
+async def _evict_and_wait(ctx: Context, pod, grace: int | None, deadline: float | None, delete: bool) -> None:
+    """kubectl's drain: evict (a budget answering 429 is asked again every 5 s), then wait until gone."""
+    namespace, name = pod.metadata.namespace, pod.metadata.name
+    ctx.out(f"evicting pod {namespace}/{name}")
+    while True:
+        try:
+            if delete:
+                await ctx.client.delete("Pod", name, namespace, grace_period_seconds=grace)
+            else:
+                await ctx.client.evict(namespace, name, grace)
+            break
+        except grpc.RpcError as e:
+            if is_code(e, grpc.StatusCode.NOT_FOUND):
+                break
+            if not is_code(e, grpc.StatusCode.RESOURCE_EXHAUSTED):
+                raise
+            if deadline is not None and time.monotonic() + EVICTION_RETRY > deadline:
+                raise CommandError(f'error when evicting pods/"{name}" -n "{namespace}": global timeout reached: '
+                                   f"{e.details()}") from None
+            ctx.warn(f'error when evicting pods/"{name}" -n "{namespace}" (will retry after 5s): {e.details()}')
+            await asyncio.sleep(EVICTION_RETRY)
+    gone = await wait_gone(ctx, lookup("Pod"), namespace, name, pod.metadata.uid, deadline)
     if not gone:
-        raise CommandError(f"error when evicting pods/\"{pod.metadata.name}\" -n \"{pod.metadata.namespace}\" "
-                           "(will retry after 5s): global timeout reached")
-    ctx.out(f"pod/{pod.metadata.name} evicted")
+        raise CommandError(f'error when waiting for pod "{name}" in namespace "{namespace}" to terminate: '
+                           "global timeout reached")
+    ctx.out(f"pod/{name} evicted")
 
 
 def _controller(pod):
