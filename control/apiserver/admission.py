@@ -1,4 +1,4 @@
-"""Admission on create, after defaulting: DefaultTolerationSeconds for pods.
+"""Admission on create, after defaulting: DefaultTolerationSeconds and ServiceAccount for pods.
 
 Every pod that doesn't already tolerate them gets NoExecute tolerations for
 `node.kubernetes.io/not-ready` and `node.kubernetes.io/unreachable` bounded by
@@ -31,3 +31,14 @@ def add_default_tolerations(pod: Message, options: AdmissionOptions) -> None:
                          (TAINT_UNREACHABLE, options.default_unreachable_toleration_seconds)):
         if not _tolerates_key(pod, key):
             pod.spec.tolerations.add(key=key, operator="Exists", effect=NO_EXECUTE, toleration_seconds=seconds)
+
+
+DEFAULT_SERVICE_ACCOUNT = "default"
+
+
+def set_service_account(pod: Message) -> None:
+    """The ServiceAccount plugin's defaulting: `default` unless named; the deprecated `serviceAccount`
+    mirrors `serviceAccountName`."""
+    spec = pod.spec
+    name = spec.service_account_name or spec.service_account or DEFAULT_SERVICE_ACCOUNT
+    spec.service_account_name = spec.service_account = name

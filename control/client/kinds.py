@@ -201,6 +201,8 @@ _ALL = [
          columns=printers.CONFIGMAP, **_NO_SUBRESOURCES),
     Kind("Secret", "secrets", "", True, "core.Secret", field_selectors=("type",), aggregate_to=("edit",),
          columns=printers.SECRET, **_NO_SUBRESOURCES),
+    Kind("ServiceAccount", "serviceaccounts", "", True, "core.ServiceAccount", ("sa",), aggregate_to=_EDIT,
+         columns=printers.SERVICEACCOUNT, **_NO_SUBRESOURCES),
     Kind("Event", "events", "", True, "core.Event", ("ev",), field_selectors=_EVENT_FIELDS, aggregate_to=_VIEW,
          columns=printers.EVENT, **_NO_SUBRESOURCES),
     Kind("ReplicaSet", "replicasets", "apps", True, "apps.ReplicaSet", ("rs",), _ALL_CATEGORY, scale=True,

@@ -294,6 +294,10 @@ def _int_or_string_text(parent: Message, field: str) -> str:
     return str(int(value.number_value)) if kind == "number_value" else value.string_value if kind else NONE
 
 
+def _service_account_row(sa, now):
+    return [sa.metadata.name, str(len(sa.secrets)), age(sa.metadata.creation_timestamp, now)]
+
+
 def _pdb_row(pdb, now):
     spec = pdb.spec
     return [pdb.metadata.name, _int_or_string_text(spec, "min_available"),
@@ -359,6 +363,7 @@ SECRET = Columns(("NAME", "TYPE", "DATA", _AGE), (), _secret_row)
 NAMESPACE = Columns(("NAME", "STATUS", _AGE), (), _namespace_row)
 EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), (), _event_row)
 LEASE = Columns(("NAME", "HOLDER", _AGE), (), _lease_row)
+SERVICEACCOUNT = Columns(("NAME", "SECRETS", _AGE), (), _service_account_row)
 PDB = Columns(("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", _AGE), (), _pdb_row)
 PRIORITYCLASS = Columns(("NAME", "VALUE", "GLOBAL-DEFAULT", _AGE, "PREEMPTIONPOLICY"), (), _priority_class_row)
 ROLE = Columns(("NAME", "CREATED AT"), (), _role_row)

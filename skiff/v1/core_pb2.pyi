@@ -528,6 +528,22 @@ class Secret(_message.Message):
     type: str
     def __init__(self, api_version: _Optional[str] = ..., data: _Optional[_Mapping[str, bytes]] = ..., immutable: _Optional[bool] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., string_data: _Optional[_Mapping[str, str]] = ..., type: _Optional[str] = ...) -> None: ...
 
+class ServiceAccount(_message.Message):
+    __slots__ = ("api_version", "automount_service_account_token", "image_pull_secrets", "kind", "metadata", "secrets")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AUTOMOUNT_SERVICE_ACCOUNT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_PULL_SECRETS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SECRETS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    automount_service_account_token: bool
+    image_pull_secrets: _containers.RepeatedCompositeFieldContainer[_meta_pb2.LocalObjectReference]
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    secrets: _containers.RepeatedCompositeFieldContainer[_meta_pb2.ObjectReference]
+    def __init__(self, api_version: _Optional[str] = ..., automount_service_account_token: _Optional[bool] = ..., image_pull_secrets: _Optional[_Iterable[_Union[_meta_pb2.LocalObjectReference, _Mapping]]] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., secrets: _Optional[_Iterable[_Union[_meta_pb2.ObjectReference, _Mapping]]] = ...) -> None: ...
+
 class Event(_message.Message):
     __slots__ = ("action", "api_version", "count", "event_time", "first_timestamp", "involved_object", "kind", "last_timestamp", "message", "metadata", "reason", "related", "reporting_component", "reporting_instance", "series", "source", "type")
     ACTION_FIELD_NUMBER: _ClassVar[int]

@@ -53,6 +53,7 @@ class PodStrategy(Strategy):
 
     def admit(self, obj: Message, api: ApiContext) -> None:
         admission.add_default_tolerations(obj, api.admission)
+        admission.set_service_account(obj)
         priority.admit_pod(obj, api)
 
     def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:

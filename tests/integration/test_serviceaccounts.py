@@ -1,0 +1,35 @@
+"""ServiceAccounts: the controller keeps `default` in every namespace; pods run as one."""
+
+from __future__ import annotations
+
+from control.client.convert import from_dict
+from tests.fixtures.controllers import running_controllers
+from tests.fixtures.procs import eventually
+
+
+async def test_default_service_account_is_kept_in_every_namespace(apiserver, client):
+    async with running_controllers(apiserver.target, ["serviceaccount"]):
+        await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "sa-team"}}))
+
+        async def present() -> bool:
+            return (await client.get("ServiceAccount", "default", "sa-team")).metadata.name == "default"
+        await eventually(present, timeout=10, what="default ServiceAccount in sa-team")
+        first = await client.get("ServiceAccount", "default", "sa-team")
+        await client.delete("ServiceAccount", "default", "sa-team")
+
+        async def recreated() -> bool:
+            return (await client.get("ServiceAccount", "default", "sa-team")).metadata.uid != first.metadata.uid
+        await eventually(recreated, timeout=10, what="default ServiceAccount recreated")
+        await client.delete("Namespace", "sa-team", "")
+
+
+async def test_pods_run_as_default_unless_named(client):
+    plain = await client.create(from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sa-plain"},
+                                           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}))
+    assert (plain.spec.service_account_name, plain.spec.service_account) == ("default", "default")
+    named = await client.create(from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sa-named"},
+                                           "spec": {"serviceAccountName": "builder",
+                                                    "containers": [{"name": "c", "image": "busybox"}]}}))
+    assert (named.spec.service_account_name, named.spec.service_account) == ("builder", "builder")
+    for name in ("sa-plain", "sa-named"):
+        await client.delete("Pod", name, "default", grace_period_seconds=0)
