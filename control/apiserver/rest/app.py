@@ -63,6 +63,8 @@ class RestApp:
         except errors.ApiError as e:
             code, doc = status.from_error(e, route.kind if route else None, route.name if route else "")
             return _json(code, doc)
+        except status.RestError as e:
+            return _json(e.code, status.status(e.code, e.reason, e.message))
         except Exception as e:  # noqa: BLE001 - never a traceback to the client
             log.error("internal error on %s %s: %s", req.method, req.path, "".join(traceback.format_exception(e)))
             return _json(500, status.status(500, "InternalError", f"an error on the server: {type(e).__name__}"))

@@ -4,6 +4,7 @@ and runs through the same gate (authentication, authorization, admission, audit)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from control.apiserver.rest import patch as patches
 from control.apiserver.rest import table
 from control.apiserver.rest.http import Request
 from control.apiserver.rest.routes import Route
+from control.apiserver.rest.status import RestError
 from control.apiserver.rpc import CREATE, DELETE, GET, LIST, UPDATE, UPDATE_STATUS, WATCH, request_target
 from control.client.convert import ManifestError, from_dict, to_dict
 from control.client.kinds import Kind
@@ -32,6 +34,7 @@ GET_SCALE = Action("get", request_target, "scale")
 UPDATE_SCALE = Action("update", request_target, "scale", mutating=True)
 PATCH_SCALE = Action("patch", request_target, "scale", mutating=True)
 PATCH_ATTEMPTS = 8
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]*)"')
 
 
 @dataclass
@@ -243,7 +246,8 @@ class Resources:
             try:
                 obj = from_dict(doc, kind)
             except ManifestError as e:
-                raise errors.bad_request(f"strict decoding error: {e}") from None
+                raise errors.bad_request(f'{kind.kind} in version "{kind.version}" cannot be handled as a '
+                                         f"{kind.kind}: {_strict_message(str(e), kind)}") from None
         else:
             obj = _lenient(doc, kind)
         meta = obj.metadata
@@ -256,6 +260,14 @@ class Resources:
             raise errors.bad_request(f"the name of the object ({meta.name}) does not match the name on the URL "
                                      f"({route.name})")
         return obj
+
+
+def _strict_message(text: str, kind: Kind) -> str:
+    found = _UNKNOWN_FIELD.search(text)
+    if not found:
+        return text.split("\n")[0]
+    field, at = found.groups()
+    return f'strict decoding error: unknown field "{field if at == kind.kind else f"{at}.{field}"}"'
 
 
 def _lenient(doc: dict, kind: Kind) -> Message:
@@ -330,6 +342,10 @@ def _int_arg(req: Request, name: str) -> int:
 
 
 def _json_body(req: Request):
+    content_type = req.header("content-type").split(";")[0].strip()
+    if content_type.startswith("application/vnd.kubernetes.protobuf") or content_type.endswith("cbor"):
+        raise RestError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted '
+                        f'media types include: application/json, application/yaml (got "{content_type}")')
     try:
         return json.loads(req.body or b"null")
     except ValueError as e:

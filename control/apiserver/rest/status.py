@@ -32,6 +32,14 @@ _INVALID = re.compile(r'^\S+ "[^"]*" is invalid: ')
 _QUOTED_NAME = re.compile(r'^\S+ "([^"]*)"')
 
 
+class RestError(Exception):
+    """An error of the HTTP layer with no gRPC counterpart (415 UnsupportedMediaType)."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+
+
 def status(code: int, reason: str, message: str, details: dict | None = None) -> dict:
     doc = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
            "reason": reason, "code": code}
