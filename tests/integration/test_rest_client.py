@@ -84,7 +84,8 @@ def test_typed_crud_and_errors(api_client: k8s.ApiClient) -> None:
     with pytest.raises(ApiException) as conflict:
         core.create_namespaced_config_map("default", body)
     assert conflict.value.status == 409 and json.loads(conflict.value.body)["reason"] == "AlreadyExists"
-    core.delete_namespaced_config_map("typed", "default")
+    deleted = core.delete_namespaced_config_map("typed", "default")
+    assert deleted["status"] == "Success" and deleted["details"]["name"] == "typed"
     with pytest.raises(ApiException) as missing:
         core.read_namespaced_config_map("typed", "default")
     assert missing.value.status == 404

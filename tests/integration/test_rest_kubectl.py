@@ -133,8 +133,18 @@ def test_validation_errors(kube: Path) -> None:
     unknown = CONFIGMAP.replace("NAME", "strict") + "bogus: 1\n"
     refused = run(kube, "apply", "-f", "-", input=unknown, ok=False)
     assert refused.returncode == 1 and 'strict decoding error: unknown field "bogus"' in refused.stderr
-    assert run(kube, "apply", "--validate=false", "-f", "-", input=unknown).stdout.strip() == \
-        "configmap/strict created"
+    warned = run(kube, "apply", "--validate=warn", "-f", "-", input=unknown.replace("strict", "warned"))
+    assert warned.stdout.strip() == "configmap/warned created"
+    assert 'Warning: unknown field "bogus"' in warned.stderr
+    quiet = run(kube, "apply", "--validate=false", "-f", "-", input=unknown)
+    assert quiet.stdout.strip() == "configmap/strict created" and "Warning" not in quiet.stderr
+
+
+def test_explain_from_the_openapi_schemas(kube: Path) -> None:
+    out = run(kube, "explain", "deployment.spec.replicas").stdout
+    assert "GROUP:      apps" in out and "FIELD: replicas <integer>" in out
+    fields = run(kube, "explain", "pods.spec.containers").stdout
+    assert "image\t<string>" in fields and "ports\t<[]ContainerPort>" in fields
 
 
 def test_forbidden_and_unauthorized(kube: Path, pki: Pki, rest: RestServer, tmp_path: Path) -> None:

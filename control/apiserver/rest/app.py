@@ -9,7 +9,7 @@ import traceback
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
-from control.apiserver.rest import discovery, status
+from control.apiserver.rest import discovery, openapi, status
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.resources import Resources
 from control.apiserver.rest.routes import GROUP_VERSIONS, resolve, split_group_version
@@ -59,7 +59,9 @@ class RestApp:
             reply = await self.resources.serve(req, route, caller)
             if reply.stream is not None:
                 return Response(reply.code, content_type="application/json", stream=reply.stream)
-            return _json(reply.code, reply.doc)
+            response = _json(reply.code, reply.doc)
+            response.headers += [("Warning", _warning(w)) for w in reply.warnings]
+            return response
         except errors.ApiError as e:
             code, doc = status.from_error(e, route.kind if route else None, route.name if route else "")
             return _json(code, doc)
@@ -83,9 +85,9 @@ class RestApp:
                 return _json(200, discovery.aggregated(legacy=path == "/api"), discovery.AGGREGATED)
             return _json(200, discovery.api_versions() if path == "/api" else discovery.api_group_list())
         if path == "/openapi/v3":
-            return _json(200, discovery.openapi_root())
+            return _json(200, openapi.root())
         if path.startswith("/openapi/v3/"):
-            doc = discovery.openapi_for_path(path)
+            doc = openapi.for_path(path)
             return _json(200, doc) if doc else _json(*status.not_found_path())
         if gv is not None and not parts and gv in GROUP_VERSIONS:
             return _json(200, discovery.resource_list(*gv))
@@ -93,6 +95,12 @@ class RestApp:
             doc = discovery.api_group(path.split("/")[2])
             return _json(200, doc) if doc else _json(*status.not_found_path())
         return _json(*status.not_found_path())
+
+
+def _warning(text: str) -> str:
+    """An RFC 7234 warning as kube-apiserver sends them: `299 - "quoted text"`."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'299 - "{quoted}"'
 
 
 def _wants_aggregated(accept: str) -> bool:

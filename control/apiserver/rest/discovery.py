@@ -1,10 +1,7 @@
 """Discovery documents built from the kind table: /version, /api, /apis, each group-version's
-APIResourceList, aggregated discovery (apidiscovery.k8s.io/v2) and a minimal OpenAPI v3."""
+APIResourceList and aggregated discovery (apidiscovery.k8s.io/v2)."""
 
 from __future__ import annotations
-
-import hashlib
-import json
 
 from control.apiserver.rest.routes import GROUP_VERSIONS
 from control.client.kinds import Kind
@@ -112,55 +109,3 @@ def aggregated(legacy: bool) -> dict:
                                  "resources": [_aggregated_resource(k) for k in kinds.values()]})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
             "items": list(items.values())}
-
-
-# --- OpenAPI v3 ------------------------------------------------------------------------------------
-
-def _openapi_key(group: str, version: str) -> str:
-    return f"apis/{group}/{version}" if group else f"api/{version}"
-
-
-def openapi_root() -> dict:
-    paths = {}
-    for group, version in GROUP_VERSIONS:
-        key = _openapi_key(group, version)
-        digest = hashlib.sha256(json.dumps(openapi_group_version(group, version), sort_keys=True).encode())
-        paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest.hexdigest()[:32].upper()}"}
-    return {"paths": paths}
-
-
-def openapi_for_path(path: str) -> dict | None:
-    """`/openapi/v3/api/v1` or `/openapi/v3/apis/apps/v1`."""
-    parts = [p for p in path.split("/") if p][2:]
-    if len(parts) == 2 and parts[0] == "api":
-        return openapi_group_version("", parts[1])
-    if len(parts) == 3 and parts[0] == "apis":
-        return openapi_group_version(parts[1], parts[2])
-    return None
-
-
-def _query_param(name: str) -> dict:
-    return {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
-
-
-def openapi_group_version(group: str, version: str) -> dict | None:
-    """One patch operation per kind: enough for kubectl to see the kind and to leave field validation
-    to the server (fieldValidation). No schemas yet, so no client-side strategic-merge metadata."""
-    kinds = GROUP_VERSIONS.get((group, version))
-    if kinds is None:
-        return None
-    prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
-    paths = {}
-    for kind in kinds.values():
-        scope = "/namespaces/{namespace}" if kind.namespaced else ""
-        paths[f"{prefix}{scope}/{kind.plural}/{{name}}"] = {"patch": {
-            "operationId": f"patch{kind.kind}",
-            "x-kubernetes-group-version-kind": {"group": kind.group, "version": kind.version, "kind": kind.kind},
-            "x-kubernetes-action": "patch",
-            "parameters": [_query_param("fieldValidation"), _query_param("dryRun")],
-            "requestBody": {"content": {"application/json-patch+json": {"schema": {"type": "object"}},
-                                        "application/merge-patch+json": {"schema": {"type": "object"}}}},
-            "responses": {"200": {"description": "OK"}},
-        }}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
-            "paths": paths, "components": {"schemas": {}}}

@@ -4,11 +4,11 @@ and runs through the same gate (authentication, authorization, admission, audit)
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
+import yaml
 from google.protobuf.message import Message
 
 from control.apiserver import errors
@@ -17,14 +17,16 @@ from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
 from control.apiserver.rest import patch as patches
-from control.apiserver.rest import table
+from control.apiserver.rest import status, table
+from control.apiserver.rest.bodies import parse_object
+from control.apiserver.rest.encode import clean, object_doc, scale_doc
 from control.apiserver.rest.http import Request
 from control.apiserver.rest.routes import Route
 from control.apiserver.rest.status import RestError
+from control.apiserver.rest.watch import watch_stream
 from control.apiserver.rpc import CREATE, DELETE, GET, LIST, UPDATE, UPDATE_STATUS, WATCH, request_target
-from control.client.convert import ManifestError, from_dict, to_dict
+from control.client.convert import to_dict
 from control.client.kinds import Kind
-from control.client.printers import selector_string
 from skiff.v1 import requests_pb2
 
 PATCH = Action("patch", request_target, mutating=True)
@@ -34,7 +36,6 @@ GET_SCALE = Action("get", request_target, "scale")
 UPDATE_SCALE = Action("update", request_target, "scale", mutating=True)
 PATCH_SCALE = Action("patch", request_target, "scale", mutating=True)
 PATCH_ATTEMPTS = 8
-_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]*)"')
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Reply:
     code: int
     doc: dict | None = None
     stream: AsyncIterator[bytes] | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 class Resources:
@@ -119,20 +121,24 @@ class Resources:
         doc = to_dict(result)
         doc.setdefault("items", [])
         for item in doc["items"]:
+            clean(item)
             item.setdefault("apiVersion", route.kind.api_version)
             item.setdefault("kind", route.kind.kind)
         return Reply(200, doc)
 
     async def create(self, req: Request, route: Route, caller) -> Reply:
-        obj = self.decode(req, route)
+        warnings: list[str] = []
+        obj = self.decode(req, route, warnings)
         request = route.kind.request_message(object=obj, dry_run=_dry_run(req))
         created = await self.guarded(route.kind, CREATE, request, caller,
                                      lambda _: self.handlers(route.kind).create(obj, request.dry_run))
-        return Reply(201, object_doc(route.kind, created))
+        return Reply(201, object_doc(route.kind, created), warnings=warnings)
 
     async def update(self, req: Request, route: Route, caller) -> Reply:
-        obj = self.decode(req, route)
-        return Reply(200, object_doc(route.kind, await self._write(route, obj, _dry_run(req), caller)))
+        warnings: list[str] = []
+        obj = self.decode(req, route, warnings)
+        written = await self._write(route, obj, _dry_run(req), caller)
+        return Reply(200, object_doc(route.kind, written), warnings=warnings)
 
     async def _write(self, route: Route, obj: Message, dry_run: bool, caller, call: Call | None = None) -> Message:
         status_only = route.subresource == "status"
@@ -147,35 +153,38 @@ class Resources:
         request = delete_request(req, route)
         obj = await self.guarded(route.kind, DELETE, request, caller,
                                  lambda _: self.handlers(route.kind).delete(request))
-        return Reply(200, object_doc(route.kind, obj))
+        if obj.metadata.HasField("deletion_timestamp"):  # still there: graceful or held by finalizers
+            return Reply(200, object_doc(route.kind, obj))
+        return Reply(200, status.success(route.kind, obj.metadata.name, obj.metadata.uid))
 
     async def patch(self, req: Request, route: Route, caller) -> Reply:
-        content_type = req.header("content-type").split(";")[0].strip()
+        content_type = _patch_type(req)
         body = _json_body(req)
         action = PATCH_STATUS if route.subresource == "status" else PATCH
         request = requests_pb2.GetRequest(namespace=route.namespace, name=route.name)
+        warnings: list[str] = []
 
         async def run(call: Call) -> Message:
-            return await self._patch(route, content_type, body, _dry_run(req), caller, call, req)
-        return Reply(200, object_doc(route.kind, await self.guarded(route.kind, action, request, caller, run)))
+            return await self._patch(route, content_type, body, caller, call, req, warnings)
+        patched = await self.guarded(route.kind, action, request, caller, run)
+        return Reply(200, object_doc(route.kind, patched), warnings=warnings)
 
-    async def _patch(self, route: Route, content_type: str, body, dry_run: bool, caller, call: Call,
-                     req: Request) -> Message:
+    async def _patch(self, route: Route, content_type: str, body, caller, call: Call, req: Request,
+                     warnings: list[str]) -> Message:
         for _ in range(PATCH_ATTEMPTS):
             current = await self.handlers(route.kind).get(route.namespace, route.name)
             try:
                 patched = patches.apply_patch(content_type, object_doc(route.kind, current), body)
             except patches.PatchError as e:
-                if content_type not in (patches.JSON_PATCH, patches.MERGE_PATCH, patches.STRATEGIC):
-                    raise errors.ApiError(grpc.StatusCode.UNIMPLEMENTED, str(e)) from None
                 raise errors.bad_request(str(e)) from None
             pinned = bool(patched.get("metadata", {}).get("resourceVersion")) and \
                 patched["metadata"]["resourceVersion"] != current.metadata.resource_version
-            obj = self._parse(patched, route, req)
+            warnings.clear()
+            obj = parse_object(patched, route, req.arg("fieldValidation"), warnings)
             if not pinned:
                 obj.metadata.resource_version = current.metadata.resource_version
             try:
-                return await self._write(route, obj, dry_run, caller, call)
+                return await self._write(route, obj, _dry_run(req), caller, call)
             except errors.ApiError as e:
                 if e.code is not grpc.StatusCode.ABORTED or pinned:
                     raise
@@ -191,7 +200,7 @@ class Resources:
         if req.method not in ("PUT", "PATCH"):
             return _method_not_allowed(req.method)
         action = UPDATE_SCALE if req.method == "PUT" else PATCH_SCALE
-        content_type = req.header("content-type").split(";")[0].strip()
+        content_type = _patch_type(req) if req.method == "PATCH" else ""
         body = _json_body(req)
 
         async def run(call: Call) -> Message:
@@ -217,7 +226,6 @@ class Resources:
         return Reply(200, scale_doc(route.kind, written))
 
     async def watch(self, req: Request, route: Route, caller) -> Reply:
-        from control.apiserver.rest.watch import watch_stream
         request = requests_pb2.WatchRequest(
             namespace=route.namespace, label_selector=req.arg("labelSelector"),
             field_selector=req.arg("fieldSelector"), resource_version=req.arg("resourceVersion"),
@@ -228,54 +236,8 @@ class Resources:
 
     # -- bodies ---------------------------------------------------------------------------------------
 
-    def decode(self, req: Request, route: Route) -> Message:
-        return self._parse(_json_body(req), route, req)
-
-    def _parse(self, doc, route: Route, req: Request) -> Message:
-        if not isinstance(doc, dict):
-            raise errors.bad_request("the request body must be a JSON object")
-        kind = route.kind
-        strict = req.arg("fieldValidation") == "Strict"
-        if doc.get("kind") and doc.get("kind") != kind.kind or doc.get("apiVersion") and \
-                doc.get("apiVersion") != kind.api_version:
-            raise errors.bad_request(f"the API version in the data ({doc.get('apiVersion')}) does not match the "
-                                     f"expected API version ({kind.api_version})"
-                                     if doc.get("apiVersion") != kind.api_version else
-                                     f"the kind in the data ({doc.get('kind')}) does not match {kind.kind}")
-        if strict:
-            try:
-                obj = from_dict(doc, kind)
-            except ManifestError as e:
-                raise errors.bad_request(f'{kind.kind} in version "{kind.version}" cannot be handled as a '
-                                         f"{kind.kind}: {_strict_message(str(e), kind)}") from None
-        else:
-            obj = _lenient(doc, kind)
-        meta = obj.metadata
-        if route.namespace and kind.namespaced:
-            if meta.namespace and meta.namespace != route.namespace:
-                raise errors.bad_request("the namespace of the provided object does not match the namespace "
-                                         "sent on the request")
-            meta.namespace = route.namespace
-        if route.name and meta.name != route.name:
-            raise errors.bad_request(f"the name of the object ({meta.name}) does not match the name on the URL "
-                                     f"({route.name})")
-        return obj
-
-
-def _strict_message(text: str, kind: Kind) -> str:
-    found = _UNKNOWN_FIELD.search(text)
-    if not found:
-        return text.split("\n")[0]
-    field, at = found.groups()
-    return f'strict decoding error: unknown field "{field if at == kind.kind else f"{at}.{field}"}"'
-
-
-def _lenient(doc: dict, kind: Kind) -> Message:
-    """fieldValidation Ignore (and, for now, Warn and unset): unknown fields are dropped."""
-    try:
-        return from_dict(doc, kind, ignore_unknown=True)
-    except ManifestError as e:
-        raise errors.bad_request(str(e)) from None
+    def decode(self, req: Request, route: Route, warnings: list[str]) -> Message:
+        return parse_object(_json_body(req), route, req.arg("fieldValidation"), warnings)
 
 
 async def _nothing(_call: Call) -> None:
@@ -287,21 +249,6 @@ def _patched(content_type: str, current: dict, body) -> dict:
         return patches.apply_patch(content_type, current, body)
     except patches.PatchError as e:
         raise errors.bad_request(str(e)) from None
-
-
-def object_doc(kind: Kind, obj: Message) -> dict:
-    doc = to_dict(obj)
-    doc["apiVersion"] = kind.api_version
-    doc["kind"] = kind.kind
-    return doc
-
-
-def scale_doc(kind: Kind, obj: Message) -> dict:
-    meta = to_dict(obj).get("metadata", {})
-    keep = ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-    return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {k: meta[k] for k in keep if k in meta},
-            "spec": {"replicas": int(obj.spec.replicas)},
-            "status": {"replicas": int(obj.status.replicas), "selector": selector_string(obj.spec.selector)}}
 
 
 def delete_request(req: Request, route: Route) -> requests_pb2.DeleteRequest:
@@ -325,6 +272,15 @@ def delete_request(req: Request, route: Route) -> requests_pb2.DeleteRequest:
     return request
 
 
+def _patch_type(req: Request) -> str:
+    content_type = req.header("content-type").split(";")[0].strip()
+    if content_type not in (patches.JSON_PATCH, patches.MERGE_PATCH, patches.STRATEGIC):
+        supported = ", ".join((patches.JSON_PATCH, patches.MERGE_PATCH, patches.STRATEGIC))
+        raise RestError(415, "UnsupportedMediaType", f'the server does not support the patch type "{content_type}" '
+                        f"yet; supported: {supported}")
+    return content_type
+
+
 def _dry_run(req: Request) -> bool:
     values = req.query.get("dryRun", [])
     if any(v != "All" for v in values):
@@ -346,11 +302,14 @@ def _json_body(req: Request):
     if content_type.startswith("application/vnd.kubernetes.protobuf") or content_type.endswith("cbor"):
         raise RestError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted '
                         f'media types include: application/json, application/yaml (got "{content_type}")')
+    if content_type == "application/yaml":
+        try:
+            return yaml.safe_load(req.body or b"null")
+        except yaml.YAMLError as e:
+            raise errors.bad_request(f"the request body is not valid YAML: {e}") from None
     try:
         return json.loads(req.body or b"null")
     except ValueError as e:
-        if "yaml" in req.header("content-type"):
-            raise errors.ApiError(grpc.StatusCode.UNIMPLEMENTED, "server-side apply is not supported yet") from None
         raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
 
 

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from control.apiserver import errors
 from control.apiserver.listing import Lister
 from control.apiserver.rest import status, table
+from control.apiserver.rest.encode import object_doc
 from control.apiserver.rest.http import Request
-from control.client.convert import to_dict
 from control.client.kinds import Kind
 from skiff.v1 import requests_pb2
 
@@ -50,8 +50,7 @@ async def watch_stream(kind: Kind, lister: Lister, request: requests_pb2.WatchRe
                                   with_columns=first)
                 first = False
             else:
-                obj = to_dict(event.object)
-                obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
+                obj = object_doc(kind, event.object)
             yield _line(event.type, obj)
     except errors.ApiError as e:
         yield _line("ERROR", status.from_error(e)[1])
