@@ -246,3 +246,35 @@ def test_audit_log_records_rest_writes(admin: Http, rest: RestServer) -> None:
     lines = [json.loads(line) for line in Path(rest.apiserver.audit_log).read_text().splitlines()]
     assert any(e["verb"] == "create" and e["objectRef"].get("name") == "audited" and
                e["user"]["username"] == "admin" for e in lines)
+
+
+def test_rbac_patch_and_node_restriction(admin: Http, rest: RestServer, pki: Pki) -> None:
+    """A PATCH is authorized as `patch` by RBAC; NodeRestriction checks the patched object."""
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "alice-edit", "namespace": "default"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]}
+    assert admin.request("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                         binding)[0] == 201
+    admin.request("POST", "/api/v1/namespaces/default/configmaps", _cm("alices"))
+    admin.request("POST", "/api/v1/namespaces/kube-system/configmaps", _cm("system"))
+    alice = Http(rest, pki, cert=None, token=pki.tokens["alice"])
+    merge = "application/merge-patch+json"
+    code, _, patched = alice.request("PATCH", "/api/v1/namespaces/default/configmaps/alices",
+                                     {"metadata": {"labels": {"by": "alice"}}}, content_type=merge)
+    assert code == 200 and patched["metadata"]["labels"] == {"by": "alice"}
+    code, _, status = alice.request("PATCH", "/api/v1/namespaces/kube-system/configmaps/system",
+                                    {"metadata": {"labels": {"by": "alice"}}}, content_type=merge)
+    assert code == 403 and status["message"] == ('configmaps "system" is forbidden: User "alice" cannot patch '
+                                                 'resource "configmaps" in API group "" in the namespace '
+                                                 '"kube-system"')
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "rest-node"}}
+    assert admin.request("POST", "/api/v1/nodes", node)[0] == 201
+    pki.node_config("rest-node")
+    own = Http(rest, pki, cert="node-rest-node")
+    taint = {"spec": {"taints": [{"key": "mine", "effect": "NoSchedule"}]}}
+    code, _, status = own.request("PATCH", "/api/v1/nodes/rest-node", taint, content_type=merge)
+    assert code == 403 and "taints" in status["message"]
+    code, _, _ = own.request("PATCH", "/api/v1/nodes/rest-node", {"metadata": {"labels": {"ok": "1"}}},
+                             content_type=merge)
+    assert code == 200

@@ -103,23 +103,29 @@ class Connection:
         return True
 
     async def _stream(self, chunks: AsyncIterator[bytes]) -> bool:
-        watcher = asyncio.create_task(self._wait_for_eof())
+        """Sends chunks until the stream ends or the client goes away (then the stream is closed at once,
+        not at its next chunk: a quiet watch would otherwise outlive its client)."""
+        pump = asyncio.create_task(self._pump(chunks))
+        eof = asyncio.create_task(self._wait_for_eof())
         try:
-            async for chunk in chunks:
-                if self.closed.is_set():
-                    return False
-                if chunk:
-                    self.writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    await self.writer.drain()
-            self.writer.write(b"0\r\n\r\n")
-            await self.writer.drain()
-            # A request pipelined behind a watch is not supported: the stream ends the connection.
-            return False
+            await asyncio.wait({pump, eof}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            watcher.cancel()
+            for task in (pump, eof):
+                task.cancel()
+            await asyncio.gather(pump, eof, return_exceptions=True)
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
                 await aclose()
+        # A request pipelined behind a streamed response is not supported: the stream ends the connection.
+        return False
+
+    async def _pump(self, chunks: AsyncIterator[bytes]) -> None:
+        async for chunk in chunks:
+            if chunk:
+                self.writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await self.writer.drain()
+        self.writer.write(b"0\r\n\r\n")
+        await self.writer.drain()
 
     async def _wait_for_eof(self) -> None:
         try:
