@@ -30,10 +30,11 @@ def test_paths() -> None:
 
 
 def test_discovery_lists_every_kind_once() -> None:
-    served = {(r["kind"], gv) for gv in ("v1", "apps/v1", "coordination.k8s.io/v1", "rbac.authorization.k8s.io/v1")
-              for r in discovery.resource_list(*(gv.split("/") if "/" in gv else ("", gv)))["resources"]
-              if "/" not in r["name"]}
+    group_versions = {(k.group, k.version) for k in KINDS.values()}
+    served = {(r["kind"], discovery.resource_list(g, v)["groupVersion"]) for g, v in group_versions
+              for r in discovery.resource_list(g, v)["resources"] if "/" not in r["name"]}
     assert served == {(k.kind, k.api_version) for k in KINDS.values()}
+    assert discovery.api_versions()["versions"] == ["v1"]
     groups = {g["name"] for g in discovery.api_group_list()["groups"]}
     assert groups == {k.group for k in KINDS.values() if k.group}
     agg = discovery.aggregated(legacy=True)["items"][0]["versions"][0]["resources"]
