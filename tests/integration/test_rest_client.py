@@ -26,7 +26,7 @@ AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryLi
 
 @pytest.fixture(scope="module")
 def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
+    server = start_rest_apiserver(etcd, ["--bookmark-interval", "0.5"])
     yield server
     server.apiserver.stop()
 
@@ -223,6 +223,19 @@ def test_dry_run_patches_status_scale_and_delete_options(admin: Http) -> None:
     code, _, _ = admin.request("DELETE", f"{base}/patched", {"propagationPolicy": "Background", "dryRun": ["All"]})
     assert code == 200 and admin.request("GET", f"{base}/patched")[0] == 200
     assert admin.request("DELETE", f"{base}/patched", {"propagationPolicy": "Foreground"})[0] == 200
+
+
+def test_watch_bookmarks_and_timeout(admin: Http, rest: RestServer) -> None:
+    _, _, listed = admin.request("GET", "/api/v1/namespaces/default/configmaps")
+    conn = http.client.HTTPSConnection("127.0.0.1", rest.port, context=admin.ctx, timeout=20)
+    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=1&allowWatchBookmarks=true&timeoutSeconds=2"
+                        f"&resourceVersion={listed['metadata']['resourceVersion']}")
+    resp = conn.getresponse()
+    bookmark = json.loads(resp.readline())
+    assert bookmark["type"] == "BOOKMARK" and bookmark["object"]["kind"] == "ConfigMap"
+    assert int(bookmark["object"]["metadata"]["resourceVersion"]) >= int(listed["metadata"]["resourceVersion"])
+    assert all(json.loads(line)["type"] == "BOOKMARK" for line in resp.read().splitlines())  # ends at the timeout
+    conn.close()
 
 
 def test_watch_expired_is_an_error_event(admin: Http, rest: RestServer) -> None:
