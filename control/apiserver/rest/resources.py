@@ -87,7 +87,7 @@ class Resources:
         if m == "POST" and not route.name:
             return await self.create(req, route, caller)
         if not route.name:
-            return _method_not_allowed(m)
+            raise _not_allowed(m)
         if sub == "scale":
             return await self.scale(req, route, caller)
         if m == "GET":
@@ -98,7 +98,7 @@ class Resources:
             return await self.patch(req, route, caller)
         if m == "DELETE" and not sub:
             return await self.delete(req, route, caller)
-        return _method_not_allowed(m)
+        raise _not_allowed(m)
 
     # -- verbs ----------------------------------------------------------------------------------------
 
@@ -198,7 +198,7 @@ class Resources:
                                      lambda _: handlers.get(route.namespace, route.name))
             return Reply(200, scale_doc(route.kind, obj))
         if req.method not in ("PUT", "PATCH"):
-            return _method_not_allowed(req.method)
+            raise _not_allowed(req.method)
         action = UPDATE_SCALE if req.method == "PUT" else PATCH_SCALE
         content_type = _patch_type(req) if req.method == "PATCH" else ""
         body = _json_body(req)
@@ -313,6 +313,6 @@ def _json_body(req: Request):
         raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
 
 
-def _method_not_allowed(method: str) -> Reply:
-    raise errors.ApiError(grpc.StatusCode.UNIMPLEMENTED, f"the server does not allow this method on the requested "
+def _not_allowed(method: str) -> errors.ApiError:
+    return errors.ApiError(grpc.StatusCode.UNIMPLEMENTED, f"the server does not allow this method on the requested "
                           f"resource ({method})")
