@@ -20,6 +20,7 @@ from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.apiserver.priority import ensure_system_priority_classes
 from control.apiserver.registry import load_all
+from control.apiserver.rest.server import RestServer, rest_context
 from control.apiserver.server import build_server
 from control.apiserver.storage import EtcdTLS, Storage, StorageError
 from control.apiserver.watchcache import WatchCache
@@ -40,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--etcd-certfile", default="", help="client certificate for etcd")
     p.add_argument("--etcd-keyfile", default="", help="client key for etcd")
     p.add_argument("--listen", default="127.0.0.1:6443", help="HOST:PORT to serve gRPC on")
+    p.add_argument("--rest-port", type=int, default=0,
+                   help="port on --listen's host to serve Kubernetes' REST API on (HTTPS; 0: off)")
     p.add_argument("--encryption-key-file", required=True,
                    help="file holding a base64-encoded 32-byte AES-GCM key for Secrets at rest")
     p.add_argument("--service-cluster-ip-range", default="10.96.0.0/12")
@@ -152,6 +155,18 @@ def _secure(api: ApiContext, args: argparse.Namespace) -> TLSFront | None:
     return front
 
 
+async def start_rest(api: ApiContext, args: argparse.Namespace, front: TLSFront | None) -> RestServer | None:
+    if not args.rest_port:
+        return None
+    host = args.listen.rpartition(":")[0] if not args.listen.startswith("unix:") else "127.0.0.1"
+    context = None if front is None else rest_context(args.tls_cert_file, args.tls_private_key_file,
+                                                      args.client_ca_file or None)
+    rest = RestServer(api, f"{host}:{args.rest_port}", context, front)
+    await rest.start()
+    log.info("serving Kubernetes' REST API (%s) on %s:%d", "HTTPS" if context else "plain HTTP", host, args.rest_port)
+    return rest
+
+
 async def serve(args: argparse.Namespace) -> None:
     key = load_key_file(args.encryption_key_file)
     tls = EtcdTLS(args.etcd_cafile, args.etcd_certfile, args.etcd_keyfile) if args.etcd_cafile else None
@@ -182,6 +197,7 @@ async def serve(args: argparse.Namespace) -> None:
         front.backend_port = server.add_insecure_port(f"{BACKEND_HOST}:0")
         await server.start()
         await front.start()
+    rest = await start_rest(api, args, front)
     log.info("serving %s on %s (etcd %s)", "plaintext" if front is None else "TLS", args.listen,
              args.etcd_servers)
     metrics_server = serve_metrics(args.metrics_bind_address)
@@ -196,6 +212,8 @@ async def serve(args: argparse.Namespace) -> None:
         await asyncio.to_thread(metrics_server.close)
     if compactor:
         compactor.cancel()
+    if rest is not None:
+        await rest.close()
     if front is not None:
         await front.close()
     await server.stop(grace=1)

@@ -43,8 +43,9 @@ def _quantity_text(value: Any) -> Any:
     return value
 
 
-def from_dict(data: Any, kind: Kind | None = None) -> Message:
-    """Parses one Kubernetes object (as loaded from YAML or JSON) into its message."""
+def from_dict(data: Any, kind: Kind | None = None, ignore_unknown: bool = False) -> Message:
+    """Parses one Kubernetes object (as loaded from YAML or JSON) into its message; unknown fields are
+    an error unless `ignore_unknown` (the apiserver's fieldValidation=Ignore)."""
     if not isinstance(data, dict):
         raise ManifestError(f"an object must be a mapping, not {type(data).__name__}")
     if kind is None:
@@ -56,7 +57,7 @@ def from_dict(data: Any, kind: Kind | None = None) -> Message:
         kind = for_object(api_version, kind_name)
     msg = kind.message()
     try:
-        json_format.ParseDict(_coerce_quantities(data), msg)
+        json_format.ParseDict(_coerce_quantities(data), msg, ignore_unknown_fields=ignore_unknown)
     except json_format.ParseError as e:
         raise ManifestError(_readable_parse_error(str(e), kind)) from None
     if not msg.api_version:

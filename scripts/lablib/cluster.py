@@ -23,6 +23,7 @@ from lablib.config import (
     NODE_MONITOR_GRACE_PERIOD,
     POD_CIDR,
     REGISTRY_PORT,
+    REST_PORT,
     ROOT,
     SERVICE_CIDR,
     STATE_DIR,
@@ -106,7 +107,7 @@ def _python_script(name: str, *args: str) -> None:
 def control_plane_up() -> None:
     etc, var = control_plane_dirs()
     _script("install-control-plane", "--no-systemd", "--skip-deps", "--config-dir", etc, "--state-dir", var,
-            "--advertise-address", HOST_IP, "--apiserver-port", str(APISERVER_PORT),
+            "--advertise-address", HOST_IP, "--apiserver-port", str(APISERVER_PORT), "--rest-port", str(REST_PORT),
             "--etcd-client-port", str(ETCD_CLIENT_PORT), "--etcd-peer-port", str(ETCD_PEER_PORT),
             "--service-cidr", SERVICE_CIDR, "--cluster-cidr", POD_CIDR,
             "--node-monitor-grace-period", NODE_MONITOR_GRACE_PERIOD,

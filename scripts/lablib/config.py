@@ -22,6 +22,7 @@ LAB_RANGES = (str(NODE_SUBNET), POD_CIDR, SERVICE_CIDR)
 NFT_TABLE = "skiff_lab_guard"  # inet family
 
 APISERVER_PORT = 6443
+REST_PORT = 6444  # Kubernetes' REST API, for kubectl
 APISERVER = f"{HOST_IP}:{APISERVER_PORT}"
 ETCD_CLIENT_PORT = 23790
 ETCD_PEER_PORT = 23800
@@ -88,6 +89,11 @@ def pki_dir() -> str:
 def admin_config() -> str:
     """The admin's client config (absolute paths) written by scripts/install-control-plane."""
     return os.path.join(control_plane_dirs()[0], "skiffctl.yaml")
+
+
+def admin_kubeconfig() -> str:
+    """A standard kubeconfig of the admin over the REST port, for kubectl (scripts/install-control-plane)."""
+    return os.path.join(control_plane_dirs()[0], "admin.kubeconfig")
 
 
 def run_dir() -> str:

@@ -24,6 +24,7 @@ from lablib.config import (
     STATE_DIR,
     Node,
     admin_config,
+    admin_kubeconfig,
     node_named,
     pki_dir,
 )
@@ -176,6 +177,18 @@ def up(count: int, with_demo: bool = True) -> int:
     demo.print_state()
     cluster_ip = demo.skiffctl("get", "service", "whoami", "-o", "jsonpath={.spec.clusterIP}", check=False)
     print(demo.next_steps(cluster_ip.strip() if cluster_ip.strip()[:1].isdigit() else "<clusterIP>", manifest))
+    print(f"kubectl (Kubernetes' REST API): KUBECONFIG=$(sudo scripts/lab kubeconfig) kubectl get pods   "
+          f"# {admin_kubeconfig()}")
+    return 0
+
+
+def kubeconfig() -> int:
+    """Prints the path of the lab admin's standard kubeconfig (the REST port), for KUBECONFIG=... kubectl."""
+    path = admin_kubeconfig()
+    if not os.path.exists(path):
+        print("scripts/lab kubeconfig: the lab is not up (sudo scripts/lab up)", file=sys.stderr)
+        return 1
+    print(path)
     return 0
 
 
@@ -255,6 +268,7 @@ def parser() -> argparse.ArgumentParser:
     up_p.add_argument("--no-demo", action="store_true", help="don't deploy the whoami demo")
     sub.add_parser("down", help="remove everything the lab made")
     sub.add_parser("status", help="processes, nodes and cluster state")
+    sub.add_parser("kubeconfig", help="print the path of the admin's kubeconfig for kubectl")
     ex = sub.add_parser("exec", help="run a command in a node's network namespace")
     ex.add_argument("node")
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -274,6 +288,8 @@ def main(argv: list[str]) -> int:
             return down()
         if args.command == "status":
             return status()
+        if args.command == "kubeconfig":
+            return kubeconfig()
         if args.command == "exec":
             cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
             return exec_in(args.node, cmd)

@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from control.client.client import Client
 from control.client.kubeconfig import ClientConfig, load_client_config
 from tests.fixtures.procs import eventually, free_port, port_open, stop, wait_for
+from tests.fixtures.rest import kubectl_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -132,14 +133,15 @@ def test_install_node_refuses_to_run_without_a_kubeconfig(tmp_path: Path) -> Non
 
 async def test_control_plane_runs_from_its_units_with_etcd_tls(tmp_path: Path) -> None:
     """The Vagrant control plane's etcd (client TLS), TLS apiserver and scheduler, started with the units'
-    command lines: the admin's config works, a plaintext client is refused, the scheduler (its own
-    identity, bootstrap RBAC) takes its leader lease."""
+    command lines: the admin's config works, and so does kubectl with the admin's kubeconfig (the REST
+    port), a plaintext client is refused, the scheduler (its own identity, bootstrap RBAC) takes its
+    leader lease."""
     _require_module("skiff-apiserver")
-    etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
+    etcd_port, peer_port, api_port, rest_port = free_port(), free_port(), free_port(), free_port()
     cp = _run(str(ROOT / "scripts/install-control-plane"), "--no-systemd", "--skip-deps", "--etcd-tls",
               "--config-dir", str(tmp_path / "etc"), "--state-dir", str(tmp_path / "var"),
               "--etcd-client-port", str(etcd_port), "--etcd-peer-port", str(peer_port),
-              "--apiserver-port", str(api_port))
+              "--apiserver-port", str(api_port), "--rest-port", str(rest_port))
     assert cp.returncode == 0, cp.stderr
     units = tmp_path / "etc" / "units"
     etcd_argv = command_line(str(units / "etcd.service"))
@@ -157,6 +159,11 @@ async def test_control_plane_runs_from_its_units_with_etcd_tls(tmp_path: Path) -
         async with Client(f"127.0.0.1:{api_port}", config=admin) as client:
             namespaces, _ = await client.list_all("namespaces")
             assert "kube-system" in {n.metadata.name for n in namespaces}
+            wait_for(lambda: port_open(rest_port), timeout=15, what="the REST port")
+            kubeconfig = tmp_path / "etc" / "admin.kubeconfig"
+            kubectl = _run(kubectl_binary(), "get", "namespaces", "-o", "name",
+                           env={**os.environ, "KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)})
+            assert "namespace/kube-system" in kubectl.stdout.split(), kubectl.stderr
             started.append(subprocess.Popen(command_line(str(units / "skiff-scheduler.service")),
                                             stdout=log, stderr=subprocess.STDOUT))
             await eventually(lambda: _lease_holder(client, "kube-scheduler"), timeout=30,

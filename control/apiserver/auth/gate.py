@@ -4,7 +4,7 @@ check, and the audit line of a mutating request, whatever its outcome."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import grpc
@@ -93,6 +93,16 @@ class Gate:
         await self.restriction.admit(attrs, obj)
         if obj is not None and kind.kind in RBAC_KINDS and kind.group == RBAC_GROUP:
             await self._check_escalation(kind, user, obj, attrs)
+
+    async def admit_object(self, call: Call, kind: Kind, obj: Message) -> None:
+        """The object checks of a write authorized before its object was known (a REST PATCH, a scale):
+        NodeRestriction and RBAC's escalation check, as for the update it becomes."""
+        if not self.enabled:
+            return
+        attrs = replace(call.attrs, verb="update")
+        await self.restriction.admit(attrs, obj)
+        if kind.kind in RBAC_KINDS and kind.group == RBAC_GROUP:
+            await self._check_escalation(kind, attrs.user, obj, attrs)
 
     async def _check_escalation(self, kind: Kind, user: UserInfo, obj: Message, attrs: Attributes) -> None:
         old = None

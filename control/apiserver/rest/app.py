@@ -1,0 +1,112 @@
+"""Kubernetes' REST API: routes a request to discovery, OpenAPI or a resource verb, and answers errors
+as Kubernetes `Status` objects."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+
+from control.apiserver import errors
+from control.apiserver.context import ApiContext
+from control.apiserver.rest import discovery, openapi, status
+from control.apiserver.rest.http import Connection, Request, Response
+from control.apiserver.rest.resources import Resources
+from control.apiserver.rest.routes import GROUP_VERSIONS, resolve, split_group_version
+
+log = logging.getLogger(__name__)
+
+OPEN_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+
+
+class Caller:
+    """What the authenticator reads of a gRPC call, for one HTTP request: the connection's key in the
+    TLS front's table of verified peers, and the Authorization header."""
+
+    def __init__(self, peer_key: str, authorization: str) -> None:
+        self.peer_key = peer_key
+        self.authorization = authorization
+
+    def peer(self) -> str:
+        return self.peer_key
+
+    def invocation_metadata(self) -> list[tuple[str, str]]:
+        return [("authorization", self.authorization)] if self.authorization else []
+
+    def auth_context(self) -> dict:
+        return {}
+
+
+def _json(code: int, doc: dict, content_type: str = "application/json") -> Response:
+    return Response(code, json.dumps(doc, separators=(",", ":")).encode(), content_type)
+
+
+class RestApp:
+    def __init__(self, api: ApiContext) -> None:
+        self.api = api
+        self.resources = Resources(api)
+
+    async def handle(self, req: Request, conn: Connection, peer_key: str) -> Response:
+        caller = Caller(peer_key, req.header("authorization"))
+        route = None
+        try:
+            if req.path not in OPEN_PATHS and self.api.authenticator is not None:
+                self.api.authenticator.authenticate(caller)
+            gv, parts = split_group_version(req.path)
+            route = resolve(gv, parts) if gv else None
+            if route is None:
+                return self._non_resource(req, gv, parts)
+            reply = await self.resources.serve(req, route, caller)
+            if reply.stream is not None:
+                return Response(reply.code, content_type="application/json", stream=reply.stream)
+            response = _json(reply.code, reply.doc)
+            response.headers += [("Warning", _warning(w)) for w in reply.warnings]
+            return response
+        except errors.ApiError as e:
+            code, doc = status.from_error(e, route.kind if route else None, route.name if route else "")
+            return _json(code, doc)
+        except status.RestError as e:
+            return _json(e.code, status.status(e.code, e.reason, e.message))
+        except Exception as e:  # noqa: BLE001 - never a traceback to the client
+            log.error("internal error on %s %s: %s", req.method, req.path, "".join(traceback.format_exception(e)))
+            return _json(500, status.status(500, "InternalError", f"an error on the server: {type(e).__name__}"))
+
+    def _non_resource(self, req: Request, gv: tuple[str, str] | None, parts: list[str]) -> Response:
+        if req.method != "GET":
+            return _json(*status.not_found_path())
+        path = req.path.rstrip("/") or "/"
+        if path in ("/healthz", "/livez", "/readyz"):
+            return Response(200, b"ok", "text/plain")
+        if path == "/version":
+            return _json(200, discovery.VERSION)
+        aggregated = _wants_aggregated(req.header("accept"))
+        if path in ("/api", "/apis"):
+            if aggregated:
+                return _json(200, discovery.aggregated(legacy=path == "/api"), discovery.AGGREGATED)
+            return _json(200, discovery.api_versions() if path == "/api" else discovery.api_group_list())
+        if path == "/openapi/v3":
+            return _json(200, openapi.root())
+        if path.startswith("/openapi/v3/"):
+            doc = openapi.for_path(path)
+            return _json(200, doc) if doc else _json(*status.not_found_path())
+        if gv is not None and not parts and gv in GROUP_VERSIONS:
+            return _json(200, discovery.resource_list(*gv))
+        if path.startswith("/apis/") and len(path.split("/")) == 3:
+            doc = discovery.api_group(path.split("/")[2])
+            return _json(200, doc) if doc else _json(*status.not_found_path())
+        return _json(*status.not_found_path())
+
+
+def _warning(text: str) -> str:
+    """An RFC 7234 warning as kube-apiserver sends them: `299 - "quoted text"`."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'299 - "{quoted}"'
+
+
+def _wants_aggregated(accept: str) -> bool:
+    for part in accept.split(","):
+        params = dict(p.strip().split("=", 1) for p in part.split(";")[1:] if "=" in p)
+        if params.get("g") == "apidiscovery.k8s.io" and params.get("v") == "v2" and \
+                params.get("as") == "APIGroupDiscoveryList":
+            return True
+    return False

@@ -1,0 +1,65 @@
+"""Kubernetes' resource paths, derived from the kind table:
+`/api/v1/[namespaces/{ns}/]{plural}[/{name}[/{sub}]]` and `/apis/{group}/{version}/...`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from control.client.kinds import KINDS, Kind
+
+SUBRESOURCES = ("status", "scale")
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: Kind
+    namespace: str  # "" for cluster-scoped kinds and cluster-wide lists
+    name: str = ""
+    subresource: str = ""
+
+
+def group_versions() -> dict[tuple[str, str], dict[str, Kind]]:
+    """(group, version) -> plural -> kind, in the kind table's order."""
+    table: dict[tuple[str, str], dict[str, Kind]] = {}
+    for kind in KINDS.values():
+        table.setdefault((kind.group, kind.version), {})[kind.plural] = kind
+    return table
+
+
+GROUP_VERSIONS = group_versions()
+
+
+def split_group_version(path: str) -> tuple[tuple[str, str] | None, list[str]]:
+    """`/api/v1/pods` -> (("", "v1"), ["pods"]); `/apis/apps/v1` -> (("apps", "v1"), [])."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "api":
+        return ("", parts[1]), parts[2:]
+    if len(parts) >= 3 and parts[0] == "apis":
+        return (parts[1], parts[2]), parts[3:]
+    return None, parts
+
+
+def resolve(gv: tuple[str, str], parts: list[str]) -> Route | None:
+    kinds = GROUP_VERSIONS.get(gv)
+    if not kinds or not parts:
+        return None
+    if parts[0] == "namespaces" and len(parts) >= 3 and parts[2] in kinds and kinds[parts[2]].namespaced:
+        return _route(kinds[parts[2]], parts[1], parts[3:])
+    kind = kinds.get(parts[0])
+    if kind is None:
+        return None
+    return _route(kind, "", parts[1:])
+
+
+def _route(kind: Kind, namespace: str, rest: list[str]) -> Route | None:
+    if len(rest) > 2:
+        return None
+    name = rest[0] if rest else ""
+    sub = rest[1] if len(rest) == 2 else ""
+    if sub and sub not in SUBRESOURCES:
+        return None
+    if sub == "status" and not kind.has_status or sub == "scale" and not kind.scale:
+        return None
+    if not kind.namespaced and namespace:
+        return None
+    return Route(kind, namespace, name, sub)

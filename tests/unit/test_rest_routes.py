@@ -1,0 +1,54 @@
+"""REST paths and discovery documents derived from the kind table."""
+
+from __future__ import annotations
+
+from control.apiserver import errors
+from control.apiserver.rest import discovery
+from control.apiserver.rest.routes import Route, resolve, split_group_version
+from control.apiserver.rest.status import from_error
+from control.apiserver.rest.table import column_definitions, wants_table
+from control.client.kinds import KINDS
+
+
+def _route(path: str) -> Route | None:
+    gv, parts = split_group_version(path)
+    return resolve(gv, parts) if gv else None
+
+
+def test_paths() -> None:
+    assert _route("/api/v1/pods") == Route(KINDS["Pod"], "")
+    assert _route("/api/v1/namespaces/ns1/pods/p/status") == Route(KINDS["Pod"], "ns1", "p", "status")
+    assert _route("/api/v1/namespaces/ns1") == Route(KINDS["Namespace"], "", "ns1")
+    assert _route("/api/v1/namespaces") == Route(KINDS["Namespace"], "")
+    assert _route("/apis/apps/v1/namespaces/x/deployments/web/scale") == Route(KINDS["Deployment"], "x", "web",
+                                                                                "scale")
+    assert _route("/apis/rbac.authorization.k8s.io/v1/clusterroles/admin") == Route(KINDS["ClusterRole"], "", "admin")
+    assert _route("/api/v1/namespaces/x/configmaps/c/scale") is None  # no scale subresource
+    assert _route("/api/v1/namespaces/x/nodes/n") is None  # cluster-scoped
+    assert _route("/apis/apps/v2/deployments") is None
+    assert _route("/api/v1/pods/p/exec/extra") is None
+
+
+def test_discovery_lists_every_kind_once() -> None:
+    group_versions = {(k.group, k.version) for k in KINDS.values()}
+    served = {(r["kind"], discovery.resource_list(g, v)["groupVersion"]) for g, v in group_versions
+              for r in discovery.resource_list(g, v)["resources"] if "/" not in r["name"]}
+    assert served == {(k.kind, k.api_version) for k in KINDS.values()}
+    assert discovery.api_versions()["versions"] == ["v1"]
+    groups = {g["name"] for g in discovery.api_group_list()["groups"]}
+    assert groups == {k.group for k in KINDS.values() if k.group}
+    agg = discovery.aggregated(legacy=True)["items"][0]["versions"][0]["resources"]
+    assert all("responseKind" in r and all("responseKind" in s for s in r.get("subresources", [])) for r in agg)
+
+
+def test_tables_and_statuses() -> None:
+    assert wants_table("application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+    assert not wants_table("application/json")
+    names = [c["name"] for c in column_definitions(KINDS["Service"])]
+    assert names == ["Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age", "Selector"]
+    code, doc = from_error(errors.not_found("pods", "x"), KINDS["Pod"])
+    assert (code, doc["reason"], doc["details"]) == (404, "NotFound", {"group": "", "kind": "pods", "name": "x"})
+    code, doc = from_error(errors.conflict("deployments.apps", "web"), KINDS["Deployment"])
+    assert (code, doc["reason"]) == (409, "Conflict")
+    code, doc = from_error(errors.gone("too old"))
+    assert (code, doc["reason"]) == (410, "Expired")
