@@ -242,5 +242,6 @@ def _same(new: Message, old: Message) -> bool:
     a, b = new.__class__(), old.__class__()
     a.CopyFrom(new)
     b.CopyFrom(old)
-    a.metadata.resource_version = b.metadata.resource_version = ""
+    a.metadata.ClearField("resource_version")
+    b.metadata.ClearField("resource_version")
     return a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)

@@ -324,7 +324,7 @@ class Storage:
                 continue
 
     def _checked(self, kind: Kind, obj: Message) -> bytes:
-        obj.metadata.resource_version = ""
+        obj.metadata.ClearField("resource_version")
         value = self.encode(kind, obj)
         if len(value) > MAX_OBJECT_BYTES:
             raise TooLargeError(len(value))

@@ -31,7 +31,7 @@ def prepare_for_create(kind: Kind, obj: Message) -> None:
     meta.creation_timestamp.CopyFrom(now())
     meta.ClearField("deletion_timestamp")
     meta.ClearField("deletion_grace_period_seconds")
-    meta.resource_version = ""
+    meta.ClearField("resource_version")
     if kind.has_spec:
         meta.generation = 1
     obj.api_version, obj.kind = kind.api_version, kind.kind
@@ -68,7 +68,8 @@ def _keep_server_metadata(new: Message, old: Message) -> None:
     meta.ClearField("deletion_grace_period_seconds")
     if prev.HasField("deletion_grace_period_seconds"):
         meta.deletion_grace_period_seconds = prev.deletion_grace_period_seconds
-    meta.generate_name = meta.generate_name or prev.generate_name
+    if not meta.generate_name and prev.generate_name:
+        meta.generate_name = prev.generate_name
 
 
 def spec_bytes(obj: Message) -> bytes:

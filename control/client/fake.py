@@ -68,7 +68,8 @@ def _spec_bytes(obj: Message) -> bytes:
 
 def _same_apart_from_version(a: Message, b: Message) -> bool:
     a2, b2 = copy_of(a), copy_of(b)
-    a2.metadata.resource_version = b2.metadata.resource_version = ""
+    a2.metadata.ClearField("resource_version")
+    b2.metadata.ClearField("resource_version")
     return a2.SerializeToString(deterministic=True) == b2.SerializeToString(deterministic=True)
 
 

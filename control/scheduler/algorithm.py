@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from control.scheduler.cache import Cache
@@ -95,6 +96,15 @@ class Algorithm:
                 if not plugin.node_level:
                     per_pod.append((plugin.filter, state))
         return active, per_pod
+
+    def fitter(self, pod: PodInfo) -> Callable[[PodInfo, NodeInfo], bool]:
+        """Whether the pod passes every filter on a given (possibly simulated) node; pre-filter state
+        is computed once, for preemption to try many node variants."""
+        every, _ = self._active_filters(pod)
+
+        def fits(candidate: PodInfo, node: NodeInfo) -> bool:
+            return all((status := fn(candidate, node, state)) is SUCCESS or not status.code for fn, state in every)
+        return fits
 
     def _find_feasible(self, pod: PodInfo, nodes: list[NodeInfo]) -> tuple[list[NodeInfo], dict[str, Status], int]:
         """Filters nodes round-robin from where the last cycle stopped until enough fit."""

@@ -17,14 +17,16 @@ from control.client.client import Client
 from control.client.events import NORMAL, WARNING, EventRecorder
 from control.client.informer import Informer
 from control.client.wellknown import (
+    CONDITION_DISRUPTION_TARGET,
     CONDITION_FALSE,
+    CONDITION_TRUE,
     NODE_READY,
     POD_SCHEDULED,
     get_condition,
     is_terminal,
     set_condition,
 )
-from control.scheduler import metrics
+from control.scheduler import metrics, preemption
 from control.scheduler.algorithm import Algorithm, FitError, NoNodesAvailableError
 from control.scheduler.cache import Cache
 from control.scheduler.filters import default_filters
@@ -62,6 +64,7 @@ class Scheduler:
         self.pods = Informer(client, "Pod")
         self.nodes = Informer(client, "Node")
         self.namespaces = Informer(client, "Namespace")
+        self.budgets = Informer(client, "PodDisruptionBudget")  # read by preemption
         self._tasks: set[asyncio.Task] = set()
         self._bind_slots: asyncio.Semaphore | None = None
         self.scheduled = 0
@@ -137,7 +140,7 @@ class Scheduler:
 
     async def run(self) -> None:
         """Runs informers and the scheduling loop until cancelled."""
-        informers = [asyncio.create_task(i.run()) for i in (self.namespaces, self.nodes, self.pods)]
+        informers = [asyncio.create_task(i.run()) for i in (self.namespaces, self.nodes, self.pods, self.budgets)]
         try:
             await self.wait_synced()
             await self.schedule_forever()
@@ -147,7 +150,7 @@ class Scheduler:
             await asyncio.gather(*informers, return_exceptions=True)
 
     async def wait_synced(self) -> None:
-        for informer in (self.namespaces, self.nodes, self.pods):
+        for informer in (self.namespaces, self.nodes, self.pods, self.budgets):
             await informer.wait_synced()
 
     async def schedule_forever(self) -> None:
@@ -182,6 +185,7 @@ class Scheduler:
             result = self.algorithm.schedule(info)
         except FitError as e:
             metrics.attempt(metrics.UNSCHEDULABLE_RESULT, self.scheduler_name, started)
+            self._preempt_for(info, current, e)
             self._unschedulable(queued, current, str(e), e.plugins)
             return
         except NoNodesAvailableError as e:
@@ -214,6 +218,52 @@ class Scheduler:
         self.scheduled += 1
         self.recorder.event(pod, NORMAL, "Scheduled", f"Successfully assigned {key} to {node_name}")
 
+    def _preempt_for(self, info: PodInfo, pod: pod_pb2.Pod, error: FitError) -> None:
+        if not preemption.eligible(info, self.cache.snapshot):
+            return
+        candidate = preemption.select_candidate(info, self.cache.snapshot, error.statuses,
+                                                self.algorithm.fitter(info), self.budgets.store.list())
+        if candidate is not None:
+            self._spawn(self._preempt(pod, candidate))
+
+    async def _preempt(self, pod: pod_pb2.Pod, candidate: preemption.Candidate) -> None:
+        """Nominates the node for the pod, then evicts the victims (DisruptionTarget, then delete)."""
+        node = candidate.node_name
+        log.info("preempting %d pod(s) on %s for %s", len(candidate.victims), node, pod_key(pod))
+        await self._update_pod_status(pod, lambda st: setattr(st, "nominated_node_name", node))
+        for victim in candidate.victims:
+            message = f"{self.scheduler_name}: preempting to accommodate a higher priority pod"
+            await self._update_pod_status(victim.pod, lambda st, m=message: set_condition(
+                st, CONDITION_DISRUPTION_TARGET, CONDITION_TRUE, "PreemptionByScheduler", m))
+            try:
+                await self.client.delete("Pod", victim.name, victim.namespace)
+            except grpc.aio.AioRpcError as e:
+                if e.code() != grpc.StatusCode.NOT_FOUND:
+                    log.warning("preempting %s: %s", victim.key, e.details())
+                continue
+            self.recorder.event(victim.pod, NORMAL, "Preempted",
+                                f"Preempted by pod {pod.metadata.uid} on node {node}")
+
+    async def _update_pod_status(self, pod: pod_pb2.Pod, change, unless_bound: bool = False) -> None:
+        """UpdateStatus with `change` applied, re-reading the pod on a conflict; gone pods are skipped,
+        and with `unless_bound` pods bound meanwhile."""
+        for _ in range(3):
+            updated = pod_pb2.Pod()
+            updated.CopyFrom(pod)
+            change(updated.status)
+            try:
+                await self.client.update_status(updated)
+                return
+            except grpc.aio.AioRpcError as e:
+                if e.code() != grpc.StatusCode.ABORTED:
+                    return
+            try:
+                pod = await self.client.get("Pod", pod.metadata.name, pod.metadata.namespace)
+            except grpc.aio.AioRpcError:
+                return
+            if unless_bound and pod.spec.node_name:
+                return
+
     def _unschedulable(self, queued: QueuedPod, pod: pod_pb2.Pod, message: str, plugins: set[str]) -> None:
         log.info("unable to schedule pod %s: %s", queued.key, message)
         self.queue.add_unschedulable(queued, plugins)
@@ -230,24 +280,8 @@ class Scheduler:
             self._spawn(self._set_pod_scheduled_false(pod, reason, message))
 
     async def _set_pod_scheduled_false(self, pod: pod_pb2.Pod, reason: str, message: str) -> None:
-        """PodScheduled=False via UpdateStatus, re-reading the pod on a conflict."""
-        for _ in range(3):
-            updated = pod_pb2.Pod()
-            updated.CopyFrom(pod)
-            set_condition(updated.status, POD_SCHEDULED, CONDITION_FALSE, reason, message)
-            try:
-                await self.client.update_status(updated)
-                return
-            except grpc.aio.AioRpcError as e:
-                if e.code() != grpc.StatusCode.ABORTED:
-                    log.warning("updating status of %s: %s", pod_key(pod), e.details())
-                    return
-            try:
-                pod = await self.client.get("Pod", pod.metadata.name, pod.metadata.namespace)
-            except grpc.aio.AioRpcError:
-                return
-            if pod.spec.node_name:
-                return
+        await self._update_pod_status(
+            pod, lambda st: set_condition(st, POD_SCHEDULED, CONDITION_FALSE, reason, message), unless_bound=True)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)

@@ -13,11 +13,12 @@ import grpc
 import pytest
 
 from control.client.client import Client
+from control.client.kinds import KINDS
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.queue import QueuedPod
 from control.scheduler.scheduler import Scheduler
 from control.scheduler.testing import make_node, make_pod
-from skiff.v1 import pod_pb2
+from skiff.v1 import meta_pb2, pod_pb2
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually, stop
 
@@ -212,6 +213,38 @@ async def test_topology_spread_keeps_zones_within_max_skew(scheduler, client):
         p = await client.get("Pod", "z-blocked", "default")
         return any("didn't match pod topology spread constraints" in c.message for c in p.status.conditions)
     await eventually(rejected, what="topology spread rejection")
+
+
+async def test_a_higher_priority_pod_preempts_the_lowest(scheduler, client):
+    await client.create(make_node("p1", cpu="2"))
+    await client.create(KINDS["PriorityClass"].new(metadata=meta_pb2.ObjectMeta(name="urgent"), value=1000))
+    try:
+        for name in ("filler-a", "filler-b"):
+            await create_pod(client, name, cpu="1")
+            await wait_bound(client, name)
+        urgent = make_pod("urgent", cpu="1")
+        urgent.metadata.uid = ""
+        urgent.spec.priority_class_name = "urgent"
+        await client.create(urgent)
+        victims: list[str] = []
+
+        async def one_victim() -> bool:
+            victims[:] = [n for n in ("filler-a", "filler-b")
+                          if (await client.get("Pod", n, "default")).metadata.HasField("deletion_timestamp")]
+            return bool(victims)
+        await eventually(one_victim, what="a victim marked for deletion")
+        assert len(victims) == 1
+        victim = await client.get("Pod", victims[0], "default")
+        assert any(c.type == "DisruptionTarget" and c.reason == "PreemptionByScheduler"
+                   for c in victim.status.conditions)
+
+        async def nominated() -> bool:
+            return (await client.get("Pod", "urgent", "default")).status.nominated_node_name == "p1"
+        await eventually(nominated, what="nominatedNodeName")
+        await client.delete("Pod", victims[0], "default", grace_period_seconds=0)  # as its node would
+        assert await wait_bound(client, "urgent") == "p1"
+    finally:
+        await client.delete("PriorityClass", "urgent", "")
 
 
 async def test_pods_for_other_schedulers_are_left_alone(scheduler, client):

@@ -104,6 +104,7 @@ def _scheduler_rules() -> list[rbac_pb2.PolicyRule]:
         rule(["create"], [COORDINATION], ["leases"]),
         rule(["get", "update"], [COORDINATION], ["leases"], ("kube-scheduler",)),
         rule(READ, [CORE], ["nodes", "namespaces"]),
+        rule(READ, ["policy"], ["poddisruptionbudgets"]),
         rule(["delete", *READ], [CORE], ["pods"]),
         rule(["create"], [CORE], ["pods/binding"]),
         rule(["patch", "update"], [CORE], ["pods/status"]),
