@@ -16,7 +16,7 @@ from control.apiserver.context import ApiContext
 from control.apiserver.deletion import plan_deletion
 from control.apiserver.registry import apply_defaults, strategy_for, validate
 from control.apiserver.storage import Claims, ClaimTakenError, ConflictError, NotFoundError, TooLargeError
-from control.client.kinds import Kind
+from control.client.kinds import KINDS, Kind
 from skiff.v1 import meta_pb2, requests_pb2
 
 log = logging.getLogger(__name__)
@@ -245,3 +245,12 @@ def _same(new: Message, old: Message) -> bool:
     a.metadata.ClearField("resource_version")
     b.metadata.ClearField("resource_version")
     return a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
+
+
+async def create_unless_exists(api: ApiContext, obj: Message) -> None:
+    """Creates a built-in object (a system namespace, a system PriorityClass) unless it is there."""
+    try:
+        await ResourceHandlers(KINDS[obj.kind], api).create(obj, dry_run=False)
+    except errors.ApiError as e:
+        if e.code.name != "ALREADY_EXISTS":
+            raise

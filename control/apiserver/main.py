@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 
-from control.apiserver import errors, metrics
+from control.apiserver import metrics
 from control.apiserver.admission import AdmissionOptions
 from control.apiserver.auth.audit import AuditLog
 from control.apiserver.auth.authn import Authenticator, TokenFileError, load_token_file
@@ -16,7 +16,7 @@ from control.apiserver.auth.bootstrap import ensure_bootstrap_policy
 from control.apiserver.auth.tlsfront import BACKEND_HOST, TLSFront, server_context
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
-from control.apiserver.handlers import ResourceHandlers
+from control.apiserver.handlers import create_unless_exists
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.apiserver.priority import ensure_system_priority_classes
 from control.apiserver.registry import load_all
@@ -105,15 +105,10 @@ def check_security_flags(args: argparse.Namespace) -> None:
 
 
 async def ensure_namespaces(api: ApiContext) -> None:
-    handlers = ResourceHandlers(KINDS["Namespace"], api)
     for name in SYSTEM_NAMESPACES:
         ns = KINDS["Namespace"].new()
         ns.metadata.name = name
-        try:
-            await handlers.create(ns, dry_run=False)
-        except errors.ApiError as e:
-            if e.code.name != "ALREADY_EXISTS":
-                raise
+        await create_unless_exists(api, ns)
 
 
 async def compact_periodically(storage: Storage, interval: float) -> None:

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
-from control.apiserver.handlers import ResourceHandlers
+from control.apiserver.handlers import create_unless_exists
 from control.client.kinds import KINDS
 from control.client.wellknown import PREEMPT_LOWER_PRIORITY, SYSTEM_PRIORITY_CLASSES
 
@@ -63,15 +63,10 @@ def admit_priority_class(pc: Message, api: ApiContext) -> None:
 
 
 async def ensure_system_priority_classes(api: ApiContext) -> None:
-    handlers = ResourceHandlers(KINDS["PriorityClass"], api)
     for name, value in SYSTEM_PRIORITY_CLASSES.items():
         pc = KINDS["PriorityClass"].new(value=value, description="Used for system critical pods that must not be "
                                         "moved from their current node." if name.endswith("node-critical") else
                                         "Used for system critical pods that must run in the cluster, but can be "
                                         "moved to another node if necessary.")
         pc.metadata.name = name
-        try:
-            await handlers.create(pc, dry_run=False)
-        except errors.ApiError as e:
-            if e.code.name != "ALREADY_EXISTS":
-                raise
+        await create_unless_exists(api, pc)
