@@ -28,6 +28,7 @@ from node.pleg import PLEG
 from node.podstatus import ContainerView
 from node.podworkers import PodWorker, PodWorkers
 from node.probermanager import ProberManager
+from node.runtime import security
 from node.runtime.kill import grace_period
 from node.runtime.manager import RuntimeManager
 from node.runtime.state import PodRuntime
@@ -104,6 +105,8 @@ class Agent:
             await self.runtime.kill_pod(w, runtime, grace=grace_period(pod))
             await self._report(w, await self.runtime.pod_state(w.uid), terminal=True, reason=DEADLINE_EXCEEDED)
             return False
+        if runtime.sandbox is None and pod.status.phase in ("", "Pending") and await self._reject(w, runtime):
+            return False
         if runtime.sandbox is None and not pod.status.phase:
             await self._report(w, runtime)  # Pending + ContainerCreating while the sandbox comes up
         sandbox = await self.runtime.ensure_sandbox(w, runtime)
@@ -113,6 +116,16 @@ class Agent:
                 runtime = await self.runtime.pod_state(w.uid)
         await self._report(w, runtime)
         return False
+
+    async def _reject(self, w: PodWorker, runtime: PodRuntime) -> bool:
+        """The kubelet's admission: a pod this node cannot honour fails before anything runs."""
+        rejection = security.admit(w.pod, self.config.security)
+        if rejection is None:
+            return False
+        reason, message = rejection
+        self.recorder.event(w.pod, "Warning", reason, message)
+        await self._report(w, runtime, terminal=True, reason=(reason, f"Pod was rejected: {message}"))
+        return True
 
     def _past_deadline(self, w: PodWorker) -> bool:
         """activeDeadlineSeconds, counted from the pod's startTime."""

@@ -20,6 +20,7 @@ from node.agent import Agent
 from node.config import AgentConfig
 from node.cri import CRI, CRIError
 from node.registration import NodeConfig, NodeRegistration, capacity, default_hostname, default_node_ip
+from node.runtime.security import SECCOMP_DIR, NodeSecurity, host_apparmor_enabled
 from node.server import NodeAgentServicer, serve, server_credentials
 from node.stats import StatsProvider
 
@@ -52,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--service-cidr", default="10.96.0.0/12")
     p.add_argument("--node-labels", default="", help="k=v,k2=v2 added to the Node")
     add_metrics_flag(p, "127.0.0.1:10255")
+    p.add_argument("--allowed-unsafe-sysctls", default="",
+                   help="comma-separated unsafe sysctls or patterns (ending in *) pods may set")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -147,7 +150,10 @@ async def run(args: argparse.Namespace) -> None:
         node_name=node_name, root_dir=args.root_dir, node_ip=node_ip, hostname=hostname,
         cluster_dns=[s for s in args.cluster_dns.split(",") if s], cluster_domain=args.cluster_domain,
         resolv_conf=args.resolv_conf, restart_backoff_base=args.restart_backoff_base,
-        memory_capacity=psutil.virtual_memory().total, allocatable=allocatable))
+        memory_capacity=psutil.virtual_memory().total, allocatable=allocatable,
+        security=NodeSecurity(seccomp_root=os.path.join(args.root_dir, SECCOMP_DIR),
+                              apparmor_enabled=host_apparmor_enabled(),
+                              allowed_unsafe_sysctls=[s for s in args.allowed_unsafe_sysctls.split(",") if s])))
     server, port = await start_node_server(args.listen, cri, node_name, tls)
     registration = NodeRegistration(client, NodeConfig(
         node_name=node_name, node_ip=node_ip, hostname=hostname, root_dir=args.root_dir, agent_port=port,

@@ -21,6 +21,7 @@ from node.images import ERR_IMAGE_PULL, IMAGE_PULL_BACKOFF, ImageManager, ImageP
 from node.objects import get_objects, service_link_services
 from node.podworkers import PodWorker
 from node.probermanager import ProberManager
+from node.runtime import security
 from node.runtime.config import container_config, etc_hosts
 from node.runtime.env import ContainerConfigError, EnvContext, container_env
 from node.runtime.hooks import run_hook
@@ -82,7 +83,11 @@ class ContainerStarter:
         try:
             image = await self.images.ensure_image(spec.image, spec.image_pull_policy, sandbox_config=sandbox_config,
                                                    backoff_key=f"{w.uid}/{spec.image}")
-            config = await self._container_config(w, spec, sandbox, attempt, image, init)
+            user = security.image_user(await self.cri.image_status(image))
+            refusal = security.verify_run_as_non_root(pod, spec, user)
+            if refusal:
+                raise ContainerConfigError(refusal)
+            config = await self._container_config(w, spec, sandbox, attempt, image, init, user)
             return await self.cri.create_container(sandbox.id, config, sandbox_config)
         except ImagePullError as e:
             w.waiting[spec.name] = (e.reason, e.message)
@@ -100,7 +105,8 @@ class ContainerStarter:
         return None
 
     async def _container_config(self, w: PodWorker, spec: pod_pb2.Container, sandbox: cri_pb.PodSandbox,
-                                attempt: int, image: str, init: bool) -> cri_pb.ContainerConfig:
+                                attempt: int, image: str, init: bool,
+                                user: security.ImageUser) -> cri_pb.ContainerConfig:
         pod = w.pod
         pod_ip = await self.sandboxes.ip(sandbox.id)
         env = container_env(pod, spec, await self._env_context(pod, spec, pod_ip))
@@ -111,10 +117,11 @@ class ContainerStarter:
             paths = self.volumes.paths(w.uid) or {}
         mounts = volumes.container_mounts(pod, spec, paths)
         mounts.append(self.terminations.mount(w.uid, spec, attempt))
-        if not pod.spec.host_network and all(m.container_path != "/etc/hosts" for m in mounts):
+        if all(m.container_path != "/etc/hosts" for m in mounts):
             mounts.append(self._etc_hosts_mount(w, pod_ip))
-        return container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts,
-                                    init=init, memory_capacity=self.config.memory_capacity)
+        return container_config(pod, spec, attempt=attempt, image=image, env=env, mounts=mounts, init=init,
+                                memory_capacity=self.config.memory_capacity,
+                                seccomp_root=self.config.security.seccomp_root, image_user=user)
 
     async def _env_context(self, pod: pod_pb2.Pod, spec: pod_pb2.Container, pod_ip: str) -> EnvContext:
         """What the container's env may refer to: ConfigMaps, Secrets, Services, the pod's and node's IPs."""
@@ -133,8 +140,12 @@ class ContainerStarter:
     def _etc_hosts_mount(self, w: PodWorker, pod_ip: str) -> cri_pb.Mount:
         path = os.path.join(volumes.pod_dir(self.config.root_dir, w.uid), "etc-hosts")
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        node_hosts = None
+        if w.pod.spec.host_network:
+            with open(self.config.hosts_file) as f:
+                node_hosts = f.read()
         with open(path + ".tmp", "w") as f:
-            f.write(etc_hosts(w.pod, pod_ip, self.config.cluster_domain))
+            f.write(etc_hosts(w.pod, pod_ip, self.config.cluster_domain, node_hosts))
         os.replace(path + ".tmp", path)
         return cri_pb.Mount(container_path="/etc/hosts", host_path=path)
 

@@ -42,7 +42,8 @@ class Sandboxes:
         c = self.config
         dns_config = dns.pod_dns_config(pod, c.cluster_dns, c.cluster_domain, self.host_resolv)
         return runtime_config.sandbox_config(pod, attempt=attempt, log_directory=self.log_dir(pod), dns=dns_config,
-                                  node_hostname=c.hostname or c.node_name)
+                                             node_hostname=c.hostname or c.node_name,
+                                             seccomp_root=c.security.seccomp_root)
 
     async def ensure(self, w: PodWorker, runtime: PodRuntime) -> cri_pb.PodSandbox | None:
         """The pod's ready sandbox, created (after its volumes) when there is none; None when it cannot be."""
