@@ -27,6 +27,8 @@ from collections.abc import Mapping
 
 from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
+from node.downwardapi import DownwardAPIError, downward_payload
+from node.runtime.env import expand
 from skiff.v1 import core_pb2, pod_pb2
 
 DEFAULT_MODE = 0o644
@@ -49,42 +51,62 @@ def volume_path(root: str, uid: str, name: str) -> str:
     return os.path.join(pod_dir(root, uid), "volumes", name)
 
 
+API_DATA_SOURCES = ("config_map", "secret", "downward_api", "projected")  # files from API objects: read-only
+
+
 def referenced_config_maps(pod: pod_pb2.Pod) -> list[str]:
-    return [v.config_map.name for v in pod.spec.volumes if v.HasField("config_map")]
+    names = [v.config_map.name for v in pod.spec.volumes if v.HasField("config_map")]
+    return names + [s.config_map.name for v in pod.spec.volumes for s in v.projected.sources
+                    if s.HasField("config_map")]
 
 
 def referenced_secrets(pod: pod_pb2.Pod) -> list[str]:
-    return [v.secret.secret_name for v in pod.spec.volumes if v.HasField("secret")]
+    names = [v.secret.secret_name for v in pod.spec.volumes if v.HasField("secret")]
+    return names + [s.secret.name for v in pod.spec.volumes for s in v.projected.sources if s.HasField("secret")]
+
+
+def is_api_data(volume: pod_pb2.Volume) -> bool:
+    return any(volume.HasField(f) for f in API_DATA_SOURCES)
+
+
+def source_name(volume: pod_pb2.Volume) -> str:
+    """The volume's source as Kubernetes' JSON names it (emptyDir, nfs, ...)."""
+    for field, _value in volume.ListFields():
+        if field.name != "name":
+            return field.json_name
+    return ""
 
 
 # ---- setup ----
 
 async def setup_volumes(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
-                        secrets: Mapping[str, core_pb2.Secret]) -> dict[str, str]:
+                        secrets: Mapping[str, core_pb2.Secret],
+                        allocatable: Mapping[str, str] | None = None) -> dict[str, str]:
     """Materializes every volume of the pod; returns volume name -> host path."""
-    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets)
+    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable)
 
 
 def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
-                       secrets: Mapping[str, core_pb2.Secret]) -> dict[str, str]:
+                       secrets: Mapping[str, core_pb2.Secret],
+                       allocatable: Mapping[str, str] | None = None) -> dict[str, str]:
     paths = {}
-    fs_group = pod.spec.security_context.fs_group if pod.spec.security_context.HasField("fs_group") else None
+    psc = pod.spec.security_context
+    fs_group = psc.fs_group if psc.HasField("fs_group") else None
     for volume in pod.spec.volumes:
         try:
-            paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group)
-            if fs_group is not None and not volume.HasField("host_path"):
-                apply_fs_group(paths[volume.name], fs_group,
-                               read_only=volume.HasField("config_map") or volume.HasField("secret"))
-        except VolumeError as e:
-            raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}": {e}') from None
-        except OSError as e:
+            paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group, allocatable or {})
+            if fs_group is not None and not volume.HasField("host_path") and not (
+                    psc.fs_group_change_policy == "OnRootMismatch"
+                    and root_matches(paths[volume.name], fs_group, is_api_data(volume))):
+                apply_fs_group(paths[volume.name], fs_group, read_only=is_api_data(volume))
+        except (VolumeError, DownwardAPIError, OSError) as e:
             raise VolumeError(f'MountVolume.SetUp failed for volume "{volume.name}": {e}') from None
     return paths
 
 
 def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
                   config_maps: Mapping[str, core_pb2.ConfigMap], secrets: Mapping[str, core_pb2.Secret],
-                  fs_group: int | None) -> str:
+                  fs_group: int | None, allocatable: Mapping[str, str]) -> str:
     path = volume_path(root, pod.metadata.uid, volume.name)
     if volume.HasField("host_path"):
         return check_host_path(volume.host_path.path, volume.host_path.type)
@@ -101,7 +123,59 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
         payload = secret_payload(volume.secret, secrets.get(volume.secret.secret_name))
         write_atomic(path, _group_readable(payload, fs_group))
         return path
-    raise VolumeError("unsupported volume type (supported: emptyDir, hostPath, configMap, secret)")
+    if volume.HasField("downward_api"):
+        source = volume.downward_api
+        _setup_dir(path, tmpfs=False)
+        payload = downward_payload(pod, source.items, _mode(source), allocatable, _clean_relative)
+        write_atomic(path, _group_readable(payload, fs_group))
+        return path
+    if volume.HasField("projected"):
+        _setup_dir(path, tmpfs=True)
+        payload = projected_payload(pod, volume.projected, config_maps, secrets, allocatable)
+        write_atomic(path, _group_readable(payload, fs_group))
+        return path
+    raise VolumeError(f"no volume plugin matched: {source_name(volume) or 'no volume source'} volumes "
+                      "are not served by this node (supported: emptyDir, hostPath, configMap, secret, "
+                      "downwardAPI, projected)")
+
+
+def projected_payload(pod: pod_pb2.Pod, source: pod_pb2.ProjectedVolumeSource,
+                      config_maps: Mapping[str, core_pb2.ConfigMap], secrets: Mapping[str, core_pb2.Secret],
+                      allocatable: Mapping[str, str]) -> dict[str, tuple[bytes, int]]:
+    """Every source's files in one directory; a later source's file wins a path clash."""
+    mode = _mode(source)
+    payload: dict[str, tuple[bytes, int]] = {}
+    for i, s in enumerate(source.sources):
+        if s.HasField("config_map"):
+            cm = s.config_map
+            optional = cm.HasField("optional") and cm.optional
+            payload.update(_object_payload(config_maps.get(cm.name), f'configmap "{cm.name}"', optional,
+                                           _config_map_data, cm.items, mode))
+        elif s.HasField("secret"):
+            sec = s.secret
+            optional = sec.HasField("optional") and sec.optional
+            payload.update(_object_payload(secrets.get(sec.name), f'secret "{sec.name}"', optional,
+                                           lambda o: dict(o.data), sec.items, mode))
+        elif s.HasField("downward_api"):
+            payload.update(downward_payload(pod, s.downward_api.items, mode, allocatable, _clean_relative))
+        else:
+            kind = next((f.json_name for f, _ in s.ListFields()), "an empty source")
+            raise VolumeError(f"sources[{i}]: {kind} projections are not supported on this node")
+    return payload
+
+
+def _config_map_data(cm: core_pb2.ConfigMap) -> dict[str, bytes]:
+    data = {k: v.encode() for k, v in cm.data.items()}
+    data.update(cm.binary_data)
+    return data
+
+
+def _object_payload(obj, what: str, optional: bool, data, items, mode: int) -> dict[str, tuple[bytes, int]]:
+    if obj is None:
+        if optional:
+            return {}
+        raise VolumeError(f"{what} not found")
+    return _payload(data(obj), items, mode, optional, what)
 
 
 def _setup_empty_dir(path: str, source: pod_pb2.EmptyDirVolumeSource) -> None:
@@ -144,6 +218,13 @@ def apply_fs_group(path: str, gid: int, read_only: bool) -> None:
                 os.chmod(entry, mode)
 
 
+def root_matches(path: str, gid: int, read_only: bool) -> bool:
+    """fsGroupChangePolicy OnRootMismatch: the volume's root already has the group and its permissions."""
+    st = os.stat(path)
+    need = (0o050 if read_only else 0o070) | stat.S_ISGID
+    return st.st_gid == gid and stat.S_IMODE(st.st_mode) & need == need
+
+
 # ---- hostPath ----
 
 def check_host_path(path: str, kind: str) -> str:
@@ -180,13 +261,8 @@ def check_host_path(path: str, kind: str) -> str:
 
 def config_map_payload(source: pod_pb2.ConfigMapVolumeSource,
                        cm: core_pb2.ConfigMap | None) -> dict[str, tuple[bytes, int]]:
-    if cm is None:
-        if source.optional:
-            return {}
-        raise VolumeError(f'configmap "{source.name}" not found')
-    data = {k: v.encode() for k, v in cm.data.items()}
-    data.update(cm.binary_data)
-    return _payload(data, source.items, _mode(source), source.optional, f'configmap "{source.name}"')
+    return _object_payload(cm, f'configmap "{source.name}"', source.optional, _config_map_data, source.items,
+                           _mode(source))
 
 
 def secret_payload(source: pod_pb2.SecretVolumeSource,
@@ -206,7 +282,7 @@ def _group_readable(payload: dict[str, tuple[bytes, int]], fs_group: int | None)
     return {rel: (content, mode | 0o440) for rel, (content, mode) in payload.items()}
 
 
-def _mode(source: pod_pb2.ConfigMapVolumeSource | pod_pb2.SecretVolumeSource) -> int:
+def _mode(source) -> int:
     mode = source.default_mode if source.HasField("default_mode") else DEFAULT_MODE
     if not 0 <= mode <= 0o777:
         raise VolumeError(f"defaultMode: Invalid value: {mode}: must be a number between 0 and 0777 (octal)")
@@ -304,9 +380,10 @@ def _sync_user_links(target: str, payload: Mapping[str, tuple[bytes, int]]) -> N
 
 # ---- mounts into containers ----
 
-def container_mounts(pod: pod_pb2.Pod, container: pod_pb2.Container,
-                     volume_paths: Mapping[str, str]) -> list[cri_pb.Mount]:
-    """The CRI mounts for the container's volumeMounts (subPath resolved inside the volume)."""
+def container_mounts(pod: pod_pb2.Pod, container: pod_pb2.Container, volume_paths: Mapping[str, str],
+                     env: Mapping[str, str] | None = None) -> list[cri_pb.Mount]:
+    """The CRI mounts for the container's volumeMounts (subPath, or subPathExpr expanded with the
+    container's env, resolved inside the volume)."""
     kinds = {v.name: v for v in pod.spec.volumes}
     mounts = []
     for i, vm in enumerate(container.volume_mounts):
@@ -316,13 +393,27 @@ def container_mounts(pod: pod_pb2.Pod, container: pod_pb2.Container,
         if vm.mount_propagation not in PROPAGATION:
             raise VolumeError(f'{field}.mountPropagation: Unsupported value: "{vm.mount_propagation}"')
         host_path = volume_paths[vm.name]
-        if vm.sub_path:
-            host_path = _sub_path(host_path, _clean_relative(vm.sub_path, f"{field}.subPath"))
-        api_data = kinds[vm.name].HasField("config_map") or kinds[vm.name].HasField("secret")
+        sub = expand_sub_path_expr(vm.sub_path_expr, env or {}) if vm.sub_path_expr else vm.sub_path
+        if sub:
+            host_path = _sub_path(host_path, _clean_relative(sub, f"{field}.subPath"))
         mounts.append(cri_pb.Mount(container_path=vm.mount_path, host_path=host_path,
-                                   readonly=vm.read_only or api_data,
+                                   readonly=vm.read_only or is_api_data(kinds[vm.name]),
                                    propagation=PROPAGATION[vm.mount_propagation]))
     return mounts
+
+
+def expand_sub_path_expr(expr: str, env: Mapping[str, str]) -> str:
+    """$(VAR) from the container's env; a variable that is missing or empty is an error, as in the kubelet."""
+    missing: set[str] = set()
+
+    def lookup(name: str) -> str:
+        if not env.get(name):
+            missing.add(name)
+        return env.get(name, "")
+    expanded = expand(expr, lookup)
+    if missing:
+        raise VolumeError(f"missing value for {', '.join(sorted(missing))}")
+    return expanded
 
 
 def _sub_path(volume: str, sub: str) -> str:

@@ -115,7 +115,7 @@ class ContainerStarter:
             if not await self.volumes.setup(w):
                 raise volumes.VolumeError("volumes are not ready")
             paths = self.volumes.paths(w.uid) or {}
-        mounts = volumes.container_mounts(pod, spec, paths)
+        mounts = volumes.container_mounts(pod, spec, paths, dict(env))
         mounts.append(self.terminations.mount(w.uid, spec, attempt))
         if all(m.container_path != "/etc/hosts" for m in mounts):
             mounts.append(self._etc_hosts_mount(w, pod_ip))

@@ -103,7 +103,7 @@ def _field_ref(pod: pod_pb2.Pod, path: str, ctx: EnvContext) -> str:
     raise ContainerConfigError(f"unsupported fieldPath: {path}")
 
 
-def _resource_field_ref(pod: pod_pb2.Pod, container: pod_pb2.Container,
+def resource_field_value(pod: pod_pb2.Pod, container: pod_pb2.Container,
                         ref: pod_pb2.ResourceFieldSelector, ctx: EnvContext) -> str:
     target = container
     if ref.container_name:
@@ -184,7 +184,7 @@ def _env_value(pod: pod_pb2.Pod, container: pod_pb2.Container, var: pod_pb2.EnvV
     if src.HasField("field_ref"):
         return _field_ref(pod, src.field_ref.field_path, ctx)
     if src.HasField("resource_field_ref"):
-        return _resource_field_ref(pod, container, src.resource_field_ref, ctx)
+        return resource_field_value(pod, container, src.resource_field_ref, ctx)
     if src.HasField("config_map_key_ref"):
         return _key_ref(src.config_map_key_ref, ctx, pod.metadata.namespace, secret=False)
     if src.HasField("secret_key_ref"):

@@ -43,7 +43,7 @@ class RuntimeManager:
         self.probers = probers
         self.backoff = Backoff(config.restart_backoff_base, config.restart_backoff_max)
         self.state = RuntimeState(cri)
-        self.volumes = VolumeManager(client, config.root_dir, recorder)
+        self.volumes = VolumeManager(client, config.root_dir, recorder, config.allocatable)
         self.sandboxes = Sandboxes(cri, config, recorder, self.volumes)
         self.starter = ContainerStarter(cri, client, config, recorder, images, self.sandboxes, self.volumes, probers)
         self.killer = ContainerKiller(cri, recorder, probers)

@@ -4,23 +4,29 @@ torn down with the pod. The disk work per volume type is node/volumes.py's."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from control.client.client import Client
 from control.client.events import EventRecorder
 from node import volumes
+from node.downwardapi import uses_pod_metadata
 from node.objects import get_objects
 from node.podworkers import PodWorker
+from skiff.v1 import pod_pb2
 
 VOLUME_REFRESH_PERIOD = 10.0
 
 
 class VolumeManager:
-    def __init__(self, client: Client, root_dir: str, recorder: EventRecorder) -> None:
+    def __init__(self, client: Client, root_dir: str, recorder: EventRecorder,
+                 allocatable: Mapping[str, str] | None = None) -> None:
         self.client = client
         self.root_dir = root_dir
         self.recorder = recorder
+        self.allocatable = allocatable or {}
         self._paths: dict[str, dict[str, str]] = {}  # pod uid -> volume name -> host path
         self._synced: dict[str, float] = {}
+        self._metadata: dict[str, tuple] = {}  # pod uid -> the labels and annotations its files show
 
     def paths(self, uid: str) -> dict[str, str] | None:
         """volume name -> host path once the pod's volumes are set up."""
@@ -33,7 +39,7 @@ class VolumeManager:
         try:
             cms = await get_objects(self.client, "ConfigMap", namespace, volumes.referenced_config_maps(pod))
             secrets = await get_objects(self.client, "Secret", namespace, volumes.referenced_secrets(pod))
-            self._paths[w.uid] = await volumes.setup_volumes(self.root_dir, pod, cms, secrets)
+            self._paths[w.uid] = await volumes.setup_volumes(self.root_dir, pod, cms, secrets, self.allocatable)
         except volumes.VolumeError as e:
             self.recorder.event(pod, "Warning", "FailedMount", str(e))
             for c in [*pod.spec.init_containers, *pod.spec.containers]:
@@ -41,20 +47,29 @@ class VolumeManager:
             w.sync_soon(2.0)
             return False
         self._synced[w.uid] = time.monotonic()
+        self._metadata[w.uid] = _metadata(pod)
         for name in [n for n, (reason, _) in w.waiting.items() if reason == "ContainerCreating"]:
             del w.waiting[name]
         return True
 
     async def refresh(self, w: PodWorker) -> None:
-        """configMap and secret volumes follow their objects, as the kubelet's periodic sync does."""
+        """configMap, secret, downwardAPI and projected volumes follow their objects, as the kubelet's
+        periodic sync does; a change of the pod's labels or annotations rewrites its downward-API files
+        at once."""
         pod = w.pod
-        if not (volumes.referenced_config_maps(pod) or volumes.referenced_secrets(pod)):
+        if not any(volumes.is_api_data(v) for v in pod.spec.volumes):
             return
-        if time.monotonic() - self._synced.get(w.uid, 0.0) >= VOLUME_REFRESH_PERIOD:
+        stale = uses_pod_metadata(pod) and self._metadata.get(w.uid) != _metadata(pod)
+        if stale or time.monotonic() - self._synced.get(w.uid, 0.0) >= VOLUME_REFRESH_PERIOD:
             await self.setup(w)
         w.sync_soon(VOLUME_REFRESH_PERIOD)
 
     async def cleanup(self, uid: str) -> None:
         self._paths.pop(uid, None)
         self._synced.pop(uid, None)
+        self._metadata.pop(uid, None)
         await volumes.cleanup_volumes(self.root_dir, uid)
+
+
+def _metadata(pod: pod_pb2.Pod) -> tuple:
+    return sorted(pod.metadata.labels.items()), sorted(pod.metadata.annotations.items())
