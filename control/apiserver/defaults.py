@@ -65,10 +65,19 @@ def _default_container(c: pod_pb2.Container, host_network: bool) -> None:
             env.value_from.field_ref.api_version = env.value_from.field_ref.api_version or "v1"
 
 
+def _default_downward_items(items) -> None:
+    for item in items:
+        if item.HasField("field_ref"):
+            item.field_ref.api_version = item.field_ref.api_version or "v1"
+
+
 def _default_volume(volume: pod_pb2.Volume) -> None:
-    for field in ("config_map", "secret"):
+    for field in ("config_map", "secret", "downward_api", "projected"):
         if volume.HasField(field) and not getattr(volume, field).HasField("default_mode"):
             getattr(volume, field).default_mode = DEFAULT_FILE_MODE
+    _default_downward_items(volume.downward_api.items)
+    for source in volume.projected.sources:
+        _default_downward_items(source.downward_api.items)
 
 
 def default_pod_spec(spec: pod_pb2.PodSpec) -> None:

@@ -25,6 +25,7 @@ from control.apiserver.validation.names import (
 )
 from control.apiserver.validation.probes import validate_lifecycle, validate_probe
 from control.apiserver.validation.resources import validate_quantity, validate_resources
+from control.apiserver.validation.security import validate_container_security_context
 from skiff.v1 import pod_pb2
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -38,7 +39,6 @@ RESOURCE_FIELD_REFS = ("limits.cpu", "limits.ephemeral-storage", "limits.memory"
                        "requests.cpu", "requests.ephemeral-storage", "requests.memory")
 CPU_DIVISORS = ("1m", "1")
 MEMORY_DIVISORS = ("1", "1k", "1M", "1G", "1T", "1P", "1E", "1Ki", "1Mi", "1Gi", "1Ti", "1Pi", "1Ei")
-MAX_ID = 2147483647
 
 
 def validate_ports(ports, path: str, host_network: bool) -> Errors:
@@ -183,9 +183,13 @@ def validate_volume_mounts(container: pod_pb2.Container, volumes: set[str], path
         elif mount.mount_path in paths:
             errs.append(invalid(f"{p}.mountPath", mount.mount_path, "must be unique"))
         paths.add(mount.mount_path)
-        if mount.sub_path.startswith("/"):
-            errs.append(invalid(f"{p}.subPath", mount.sub_path, "must be a relative path"))
-        errs += invalids(f"{p}.subPath", mount.sub_path, path_no_backsteps_errors(mount.sub_path))
+        for value, json in ((mount.sub_path, "subPath"), (mount.sub_path_expr, "subPathExpr")):
+            if value.startswith("/"):
+                errs.append(invalid(f"{p}.{json}", value, "must be a relative path"))
+            errs += invalids(f"{p}.{json}", value, path_no_backsteps_errors(value))
+        if mount.sub_path and mount.sub_path_expr:
+            errs.append(invalid(f"{p}.subPathExpr", mount.sub_path_expr,
+                                "subPathExpr and subPath are mutually exclusive"))
         if mount.mount_propagation:
             if mount.mount_propagation not in MOUNT_PROPAGATIONS:
                 errs.append(not_supported(f"{p}.mountPropagation", mount.mount_propagation,
@@ -196,24 +200,8 @@ def validate_volume_mounts(container: pod_pb2.Container, volumes: set[str], path
     return errs
 
 
-def validate_id_range(value: int, path: str) -> Errors:
-    if 0 <= value <= MAX_ID:
-        return []
-    return [invalid(path, value, f"must be between 0 and {MAX_ID}, inclusive")]
-
-
-def _validate_security_context(sc: pod_pb2.SecurityContext, path: str) -> Errors:
-    errs: Errors = []
-    for field, json in (("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup")):
-        if sc.HasField(field):
-            errs += validate_id_range(getattr(sc, field), f"{path}.{json}")
-    if sc.allow_privilege_escalation is False and sc.HasField("allow_privilege_escalation") and sc.privileged:
-        errs.append(invalid(f"{path}", "", "cannot set `allowPrivilegeEscalation` to false and "
-                            "`privileged` to true"))
-    return errs
-
-
-def _validate_common(c: pod_pb2.Container, volumes: set[str], path: str, host_network: bool) -> Errors:
+def _validate_common(c: pod_pb2.Container, volumes: set[str], path: str, host_network: bool,
+                     host_users: bool = True) -> Errors:
     if not c.name:
         errs = [required(f"{path}.name")]
     else:
@@ -230,7 +218,7 @@ def _validate_common(c: pod_pb2.Container, volumes: set[str], path: str, host_ne
     errs += enum(f"{path}.imagePullPolicy", c.image_pull_policy, PULL_POLICIES)
     errs += enum(f"{path}.terminationMessagePolicy", c.termination_message_policy,
                  TERMINATION_MESSAGE_POLICIES)
-    errs += _validate_security_context(c.security_context, f"{path}.securityContext")
+    errs += validate_container_security_context(c.security_context, f"{path}.securityContext", host_users)
     return errs
 
 
@@ -285,7 +273,8 @@ def validate_containers(spec: pod_pb2.PodSpec, volumes: set[str], path: str) -> 
     for field, json in (("init_containers", "initContainers"), ("containers", "containers")):
         for i, c in enumerate(getattr(spec, field)):
             p = f"{path}.{json}[{i}]"
-            errs += _validate_common(c, volumes, p, spec.host_network)
+            errs += _validate_common(c, volumes, p, spec.host_network,
+                                     not spec.HasField("host_users") or spec.host_users)
             if c.name and c.name in seen:
                 errs.append(duplicate(f"{p}.name", c.name))
             seen.add(c.name)

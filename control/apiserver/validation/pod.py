@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from control.apiserver.validation.containers import validate_containers, validate_id_range
+from control.apiserver.validation.containers import validate_containers
 from control.apiserver.validation.errors import Errors, enum, forbidden, invalid, invalids, required
 from control.apiserver.validation.meta import validate_labels, validate_template_meta
 from control.apiserver.validation.names import dns1123_label_errors, dns1123_subdomain_errors, ip_errors
@@ -11,6 +11,7 @@ from control.apiserver.validation.scheduling import (
     validate_tolerations,
     validate_topology_spread_constraints,
 )
+from control.apiserver.validation.security import validate_pod_security_context
 from control.apiserver.validation.volumes import validate_volumes
 from control.client.convert import to_dict
 from skiff.v1 import pod_pb2
@@ -67,21 +68,6 @@ def _validate_names(spec: pod_pb2.PodSpec, path: str) -> Errors:
     return errs
 
 
-def _validate_security_context(spec: pod_pb2.PodSpec, path: str) -> Errors:
-    sc, p = spec.security_context, f"{path}.securityContext"
-    errs: Errors = []
-    ids = (("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup"), ("fs_group", "fsGroup"))
-    for field, json in ids:
-        if sc.HasField(field):
-            errs += validate_id_range(getattr(sc, field), f"{p}.{json}")
-    for i, gid in enumerate(sc.supplemental_groups):
-        errs += validate_id_range(gid, f"{p}.supplementalGroups[{i}]")
-    if spec.share_process_namespace and spec.host_pid:
-        errs.append(invalid(f"{path}.shareProcessNamespace", True,
-                            "ShareProcessNamespace and HostPID cannot both be enabled"))
-    return errs
-
-
 def validate_pod_spec(spec: pod_pb2.PodSpec, path: str = "spec") -> Errors:
     errs, volumes = validate_volumes(spec.volumes, f"{path}.volumes")
     errs += validate_containers(spec, volumes, path)
@@ -89,7 +75,7 @@ def validate_pod_spec(spec: pod_pb2.PodSpec, path: str = "spec") -> Errors:
     errs += _validate_dns(spec, path)
     errs += validate_labels(spec.node_selector, f"{path}.nodeSelector")
     errs += _validate_names(spec, path)
-    errs += _validate_security_context(spec, path)
+    errs += validate_pod_security_context(spec, path)
     errs += validate_tolerations(spec.tolerations, f"{path}.tolerations")
     if spec.HasField("affinity"):
         errs += validate_affinity(spec.affinity, f"{path}.affinity")

@@ -1,0 +1,185 @@
+"""Pod security and the pod fields a Linux node honours, on real containerd/runc through skiff-agent:
+one pod proves most fields at once (user and groups, capabilities, no_new_privs, seccomp, read-only
+root, fsGroup, sysctls, hostAliases, dnsConfig, downward API, subPathExpr); refusals are checked
+on pods that never start a container.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from control.client.client import Client
+from control.client.convert import from_dict
+from node.cri import CRI
+from tests.fixtures.agent import (
+    busybox,
+    delete_and_wait,
+    exec_in,
+    get_pod,
+    pod_manifest,
+    start_agent,
+    update_with_retry,
+    wait_phase,
+    wait_ready,
+)
+from tests.fixtures.apiserver import ApiServer
+from tests.fixtures.containerd import (
+    create_netns,
+    delete_netns,
+    start_containerd,
+    unmount_under,
+    write_cni_conflist,
+)
+from tests.fixtures.procs import eventually
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
+                                reason="needs root and containerd")
+
+SUBNET = "10.124.0.0/24"
+CAP_CHOWN, CAP_NET_RAW = 0, 13
+
+
+@pytest.fixture(scope="module")
+def node_env(apiserver: ApiServer):
+    netns = create_netns("skps")
+    ctrd = agent = None
+    try:
+        ctrd = start_containerd(netns=netns)
+        write_cni_conflist(ctrd.cni_conf_dir, SUBNET, bridge="skps0")
+        agent = start_agent(apiserver, ctrd)
+        yield agent, ctrd
+    finally:
+        if agent is not None:
+            agent.stop()
+            print(agent.log_tail())
+        if ctrd is not None:
+            ctrd.stop()
+        if agent is not None:
+            unmount_under(agent.root_dir)
+            shutil.rmtree(agent.root_dir, ignore_errors=True)
+        delete_netns(netns)
+
+
+@pytest.fixture
+async def cri(node_env):
+    c = CRI(node_env[1].address)
+    yield c
+    await c.close()
+
+
+def secure_pod(node: str):
+    container = busybox("app", "sleep 3600", env=[
+        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+        resources={"limits": {"cpu": "500m", "memory": "64Mi"}},
+        securityContext={"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+                         "capabilities": {"drop": ["NET_RAW", "chown"]}},
+        volumeMounts=[{"name": "data", "mountPath": "/data"}, {"name": "info", "mountPath": "/etc/info"},
+                      {"name": "data", "mountPath": "/mine", "subPathExpr": "$(POD_NAME)"},
+                      {"name": "all", "mountPath": "/etc/all"}])
+    info = {"items": [
+        {"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}},
+        {"path": "tier", "fieldRef": {"fieldPath": "metadata.labels['tier']"}},
+        {"path": "cpu_limit", "resourceFieldRef": {"containerName": "app", "resource": "limits.cpu",
+                                                   "divisor": "1m"}},
+        {"path": "mem_limit", "resourceFieldRef": {"containerName": "app", "resource": "limits.memory"}}]}
+    manifest = pod_manifest("secure", node, [container], securityContext={
+        "runAsUser": 1000, "runAsGroup": 3000, "supplementalGroups": [4000], "fsGroup": 2000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+        "sysctls": [{"name": "kernel.shm_rmid_forced", "value": "1"},
+                    {"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]},
+        hostAliases=[{"ip": "10.1.2.3", "hostnames": ["foo.local", "bar.local"]}],
+        dnsPolicy="None", dnsConfig={"nameservers": ["192.0.2.1"], "searches": ["example.test"],
+                                     "options": [{"name": "ndots", "value": "2"}]},
+        volumes=[{"name": "data", "emptyDir": {}}, {"name": "info", "downwardAPI": info},
+                 {"name": "all", "projected": {"sources": [
+                     {"configMap": {"name": "sec-cm"}},
+                     {"downwardAPI": {"items": [{"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}}]}}])
+    manifest.metadata.labels.update({"app": "sec", "tier": "front"})
+    return manifest
+
+
+def cap_bits(status: str, field: str) -> int:
+    line = [x for x in status.splitlines() if x.startswith(field + ":")][0]
+    return int(line.split()[1], 16)
+
+
+async def test_one_pod_proves_the_security_context_and_pod_files(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": "sec-cm", "namespace": "default"}, "data": {"k": "v"}}))
+    await client.create(secure_pod(agent.node_name))
+    pod = await wait_ready(client, "secure")
+
+    async def sh(script: str) -> str:
+        return await exec_in(cri, pod, "app", ["sh", "-c", script])
+
+    ident = await sh("id")
+    assert "uid=1000" in ident and "gid=3000" in ident, ident
+    groups = ident.split("groups=")[1]
+    assert "2000" in groups and "4000" in groups, ident
+    status = await sh("cat /proc/self/status")
+    eff = cap_bits(status, "CapEff") | cap_bits(status, "CapBnd")
+    assert not eff & (1 << CAP_NET_RAW) and not eff & (1 << CAP_CHOWN)
+    assert "\nNoNewPrivs:\t1" in status and "\nSeccomp:\t2" in status
+    assert "read-only" in await sh("touch /rootfs-write 2>&1 || true").lower()
+    await sh("touch /data/ok")
+    assert (await sh("stat -c %g /data")).strip() == "2000"
+    assert (await sh("stat -c %g /data/ok")).strip() == "2000"  # setgid directory
+    assert await sh("cat /proc/sys/kernel/shm_rmid_forced") == "1\n"
+    assert await sh("cat /proc/sys/net/ipv4/ip_unprivileged_port_start") == "80\n"
+    assert "10.1.2.3\tfoo.local\tbar.local" in await sh("cat /etc/hosts")
+    resolv = await sh("cat /etc/resolv.conf")
+    assert "nameserver 192.0.2.1" in resolv and "search example.test" in resolv and "ndots:2" in resolv
+    assert await sh("cat /etc/info/labels") == 'app="sec"\ntier="front"'
+    assert await sh("cat /etc/info/cpu_limit") == "500"
+    assert await sh("cat /etc/info/mem_limit") == str(64 * 1024 * 1024)
+    assert await sh("cat /etc/all/k; echo; cat /etc/all/name") == "v\nsecure"
+    await sh("echo mine > /mine/f")
+    assert await sh("cat /data/secure/f") == "mine\n"
+    assert " /proc/kcore " in await sh("cat /proc/mounts")  # procMount Default: the kubelet's masked paths
+
+    await update_with_retry(client, "Pod", "secure", "default", lambda p: p.metadata.labels.update({"tier": "back"}))
+
+    async def relabelled():
+        return await sh("cat /etc/info/tier") == "back"
+    await eventually(relabelled, timeout=20, interval=0.5, what="the downward-API file after a label change")
+    await delete_and_wait(client, "secure")
+
+
+async def test_refusals_on_the_node(client: Client, node_env):
+    agent, _ = node_env
+    node = agent.node_name
+    await client.create(pod_manifest("nonroot", node, [busybox("c", "sleep 3600")],
+                                     securityContext={"runAsNonRoot": True}))
+    await client.create(pod_manifest("unsafe-sysctl", node, [busybox("c", "sleep 3600")],
+                                     securityContext={"sysctls": [{"name": "kernel.msgmax", "value": "65536"}]}))
+    await client.create(pod_manifest("nfs", node, [busybox("c", "sleep 3600", volumeMounts=[
+        {"name": "share", "mountPath": "/share"}])], volumes=[{"name": "share", "nfs": {"server": "192.0.2.9",
+                                                                                          "path": "/x"}}]))
+
+    async def waiting():
+        pod = await get_pod(client, "nonroot")
+        return [s.state.waiting for s in pod.status.container_statuses if s.state.HasField("waiting")]
+
+    async def refused():
+        return [w.reason for w in await waiting()] == ["CreateContainerConfigError"]
+    await eventually(refused, timeout=30, what="runAsNonRoot refusal")
+    uid = (await get_pod(client, "nonroot")).metadata.uid
+    assert (await waiting())[0].message == ('container has runAsNonRoot and image will run as root '
+                               f'(pod: "nonroot_default({uid})", container: c)')
+    pod = await wait_phase(client, "unsafe-sysctl", "Failed")
+    assert pod.status.reason == "SysctlForbidden"
+    assert pod.status.message == 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted'
+
+    async def failed_mount():
+        events, _ = await client.list_all("Event", "default")
+        return [e for e in events if e.involved_object.name == "nfs" and e.reason == "FailedMount"]
+    await eventually(failed_mount, timeout=30, what="FailedMount for an nfs volume")
+    events = await failed_mount()
+    assert 'volume "share"' in events[0].message and "nfs" in events[0].message
+    assert (await get_pod(client, "nfs")).status.phase == "Pending"
+    for name in ("nonroot", "unsafe-sysctl", "nfs"):
+        await delete_and_wait(client, name)
