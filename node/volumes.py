@@ -423,7 +423,10 @@ def _sub_path(volume: str, sub: str) -> str:
     if path != base and not path.startswith(base + "/"):
         raise VolumeError(f"subPath {sub!r} resolves outside the volume")
     if not os.path.lexists(path):
-        os.makedirs(path, mode=stat.S_IMODE(os.stat(base).st_mode), exist_ok=True)
+        # The volume's own mode, whatever the agent's umask: a subPath of an emptyDir stays writable.
+        mode = stat.S_IMODE(os.stat(base).st_mode)
+        os.makedirs(path, mode=mode, exist_ok=True)
+        os.chmod(path, mode)
     return path
 
 

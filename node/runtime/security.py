@@ -102,7 +102,8 @@ def apparmor_profile(profile: pod_pb2.AppArmorProfile | None) -> cri_pb.Security
 
 
 def cap_names(names: Sequence[str]) -> list[str]:
-    return [n if n.upper() == "ALL" or n.upper().startswith("CAP_") else f"CAP_{n.upper()}" for n in names]
+    """As the kubelet: unchanged, since the runtime adds the CAP_ prefix itself (CAP_X would become CAP_CAP_X)."""
+    return list(names)
 
 
 def namespace_options(pod: pod_pb2.Pod) -> cri_pb.NamespaceOption:

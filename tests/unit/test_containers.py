@@ -155,7 +155,7 @@ def test_container_config():
     assert cfg.log_path == "app/3.log"
     assert [(e.key, e.value) for e in cfg.envs] == [("GREETING", b"hi")]
     sc = cfg.linux.security_context
-    assert sc.run_as_user.value == 1000 and list(sc.capabilities.add_capabilities) == ["CAP_NET_ADMIN"]
+    assert sc.run_as_user.value == 1000 and list(sc.capabilities.add_capabilities) == ["NET_ADMIN"]
     assert sc.no_new_privs and sc.namespace_options.pid == cri_pb.CONTAINER
     assert list(cfg.mounts) == [mount]
 

@@ -39,6 +39,7 @@ def pod_secrets(pod: pod_pb2.Pod) -> Iterator[str]:
     for volume in pod.spec.volumes:
         if volume.HasField("secret"):
             yield volume.secret.secret_name
+        yield from (s.secret.name for s in volume.projected.sources if s.HasField("secret"))
     for ref in pod.spec.image_pull_secrets:
         yield ref.name
     for container in _containers(pod):
@@ -54,6 +55,7 @@ def pod_config_maps(pod: pod_pb2.Pod) -> Iterator[str]:
     for volume in pod.spec.volumes:
         if volume.HasField("config_map"):
             yield volume.config_map.name
+        yield from (s.config_map.name for s in volume.projected.sources if s.HasField("config_map"))
     for container in _containers(pod):
         for env in container.env:
             if env.value_from.HasField("config_map_key_ref"):
