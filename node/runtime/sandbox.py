@@ -11,7 +11,7 @@ from node.config import AgentConfig
 from node.cri import CRI, CRIError
 from node.podworkers import PodWorker
 from node.runtime import config as runtime_config
-from node.runtime import dns
+from node.runtime import dns, security
 from node.runtime.state import PodRuntime
 from node.runtime.volumes import VolumeManager
 from skiff.v1 import pod_pb2
@@ -53,6 +53,12 @@ class Sandboxes:
         if sandbox is not None and pod.spec.restart_policy == "Never" and runtime.containers:
             return None  # the kubelet does not bring a Never pod back once its containers ran
         if not await self.volumes.setup(w):
+            return None
+        if pod.spec.HasField("host_users") and not pod.spec.host_users:
+            # containerd 1.6 has no user namespaces for pods: the sandbox cannot be made (retried).
+            self.recorder.event(pod, "Warning", "FailedCreatePodSandBox",
+                                f"Failed to create pod sandbox: {security.USERNS_UNSUPPORTED}")
+            w.sync_soon(10.0)
             return None
         attempt = sandbox.metadata.attempt + 1 if sandbox is not None else 0
         config = self.sandbox_config(pod, attempt)

@@ -31,6 +31,9 @@ _NET_PREFIXES = ("net.",)
 SYSCTL_FORBIDDEN = "SysctlForbidden"
 APPARMOR_REASON = "AppArmor"
 SUPPLEMENTAL_GROUPS_REASON = "SupplementalGroupsPolicyNotSupported"
+POD_OS_NOT_SUPPORTED = "PodOSNotSupported"
+POD_OS_SELECTOR_MISMATCH = "PodOSSelectorNodeLabelDoesNotMatch"
+OS_LABEL = "kubernetes.io/os"
 SECCOMP_DIR = "seccomp"  # under the agent's root dir, as the kubelet's <root-dir>/seccomp
 
 
@@ -42,6 +45,9 @@ class NodeSecurity:
     apparmor_enabled: bool = False
     allowed_unsafe_sysctls: Sequence[str] = field(default_factory=tuple)
     strict_supplemental_groups: bool = False  # the runtime honours SupplementalGroupsPolicy Strict
+
+
+USERNS_UNSUPPORTED = "user namespaces (hostUsers: false) are not supported by this node's container runtime"
 
 
 def host_apparmor_enabled() -> bool:
@@ -144,6 +150,9 @@ def container_security_context(pod: pod_pb2.Pod, container: pod_pb2.Container, s
         out.run_as_username = image_user.username
     if group is not None:
         out.run_as_group.value = group
+    selinux = _effective(pod, container, "se_linux_options")
+    if selinux is not None:
+        out.selinux_options.CopyFrom(_selinux(selinux))
     out.capabilities.add_capabilities.extend(cap_names(sc.capabilities.add))
     out.capabilities.drop_capabilities.extend(cap_names(sc.capabilities.drop))
     out.seccomp.CopyFrom(seccomp_profile(_effective(pod, container, "seccomp_profile"), seccomp_root))
@@ -165,9 +174,16 @@ def sandbox_security_context(pod: pod_pb2.Pod, seccomp_root: str) -> cri_pb.Linu
         out.run_as_user.value = psc.run_as_user
     if psc.HasField("run_as_group"):
         out.run_as_group.value = psc.run_as_group
+    if psc.HasField("se_linux_options"):
+        out.selinux_options.CopyFrom(_selinux(psc.se_linux_options))
     out.seccomp.CopyFrom(seccomp_profile(psc.seccomp_profile if psc.HasField("seccomp_profile") else None,
                                          seccomp_root))
     return out
+
+
+def _selinux(opts: pod_pb2.SELinuxOptions) -> cri_pb.SELinuxOption:
+    """Passed on as the kubelet does; a runtime on a host without SELinux ignores them."""
+    return cri_pb.SELinuxOption(user=opts.user, role=opts.role, type=opts.type, level=opts.level)
 
 
 def sysctls(pod: pod_pb2.Pod) -> dict[str, str]:
@@ -247,6 +263,10 @@ def _wants_apparmor(pod: pod_pb2.Pod) -> bool:
 
 def admit(pod: pod_pb2.Pod, node: NodeSecurity) -> tuple[str, str] | None:
     """(reason, message) when this node must refuse the pod (the kubelet's admit handlers), else None."""
+    if pod.spec.node_selector.get(OS_LABEL, "linux") != "linux":
+        return POD_OS_SELECTOR_MISMATCH, f"Failed to admit pod as the `{OS_LABEL}` label doesn't match node label"
+    if pod.spec.os.name not in ("", "linux"):
+        return POD_OS_NOT_SUPPORTED, "Failed to admit pod as the OS field doesn't match node OS"
     for s in pod.spec.security_context.sysctls:
         problem = check_sysctl(s.name, pod, node.allowed_unsafe_sysctls)
         if problem:
@@ -254,6 +274,5 @@ def admit(pod: pod_pb2.Pod, node: NodeSecurity) -> tuple[str, str] | None:
     if _wants_apparmor(pod) and not node.apparmor_enabled:
         return APPARMOR_REASON, "Cannot enforce AppArmor: AppArmor is not enabled on the host"
     if pod.spec.security_context.supplemental_groups_policy == "Strict" and not node.strict_supplemental_groups:
-        return (SUPPLEMENTAL_GROUPS_REASON,
-                "SupplementalGroupsPolicy=Strict is not supported in this node")
+        return SUPPLEMENTAL_GROUPS_REASON, "SupplementalGroupsPolicy=Strict is not supported in this node"
     return None
