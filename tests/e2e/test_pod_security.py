@@ -6,6 +6,7 @@ on pods that never start a container.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -14,6 +15,7 @@ import pytest
 from control.client.client import Client
 from control.client.convert import from_dict
 from node.cri import CRI
+from node.runtime.security import host_apparmor_enabled
 from tests.fixtures.agent import (
     busybox,
     delete_and_wait,
@@ -85,8 +87,12 @@ def secure_pod(node: str):
         {"path": "cpu_limit", "resourceFieldRef": {"containerName": "app", "resource": "limits.cpu",
                                                    "divisor": "1m"}},
         {"path": "mem_limit", "resourceFieldRef": {"containerName": "app", "resource": "limits.memory"}}]}
-    manifest = pod_manifest("secure", node, [container], securityContext={
-        "runAsUser": 1000, "runAsGroup": 3000, "supplementalGroups": [4000], "fsGroup": 2000,
+    # Container-level seccomp profiles override the pod's: a Localhost profile file and Unconfined.
+    peer = busybox("peer", "sleep 3601", securityContext={"seccompProfile": {"type": "Localhost",
+                                                                           "localhostProfile": "allow.json"}})
+    loose = busybox("loose", "sleep 3602", securityContext={"seccompProfile": {"type": "Unconfined"}})
+    manifest = pod_manifest("secure", node, [container, peer, loose], shareProcessNamespace=True, securityContext={
+        "runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 3000, "supplementalGroups": [4000], "fsGroup": 2000,
         "seccompProfile": {"type": "RuntimeDefault"},
         "sysctls": [{"name": "kernel.shm_rmid_forced", "value": "1"},
                     {"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]},
@@ -110,6 +116,9 @@ async def test_one_pod_proves_the_security_context_and_pod_files(client: Client,
     agent, _ = node_env
     await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",
                                    "metadata": {"name": "sec-cm", "namespace": "default"}, "data": {"k": "v"}}))
+    os.makedirs(os.path.join(agent.root_dir, "seccomp"), exist_ok=True)
+    with open(os.path.join(agent.root_dir, "seccomp", "allow.json"), "w") as f:
+        json.dump({"defaultAction": "SCMP_ACT_ALLOW"}, f)
     await client.create(secure_pod(agent.node_name))
     pod = await wait_ready(client, "secure")
 
@@ -124,6 +133,9 @@ async def test_one_pod_proves_the_security_context_and_pod_files(client: Client,
     eff = cap_bits(status, "CapEff") | cap_bits(status, "CapBnd")
     assert not eff & (1 << CAP_NET_RAW) and not eff & (1 << CAP_CHOWN)
     assert "\nNoNewPrivs:\t1" in status and "\nSeccomp:\t2" in status
+    assert "\nSeccomp:\t2" in await exec_in(cri, pod, "peer", ["cat", "/proc/self/status"])
+    assert "\nSeccomp:\t0" in await exec_in(cri, pod, "loose", ["cat", "/proc/self/status"])
+    assert "sleep 3601" in await sh("ps")  # shareProcessNamespace: the peer's process is visible
     assert "read-only" in (await sh("touch /tmp/x 2>&1 || true")).lower()  # /tmp is 1777: only a read-only root refuses
     await sh("touch /data/ok")
     assert (await sh("stat -c %g /data")).strip() == "2000"
@@ -148,6 +160,21 @@ async def test_one_pod_proves_the_security_context_and_pod_files(client: Client,
         return await sh("cat /etc/info/tier") == "back"
     await eventually(relabelled, timeout=20, interval=0.5, what="the downward-API file after a label change")
     await delete_and_wait(client, "secure")
+
+
+async def test_host_namespaces_and_privileged(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    await client.create(pod_manifest("hostns", agent.node_name, [busybox("c", "sleep 3600", securityContext={
+        "privileged": True})], hostPID=True, hostIPC=True))
+    pod = await wait_ready(client, "hostns")
+    for ns in ("pid", "ipc"):  # the test runs in the host's pid and ipc namespaces
+        assert (await exec_in(cri, pod, "c", ["readlink", f"/proc/self/ns/{ns}"])).strip() == os.readlink(
+            f"/proc/self/ns/{ns}")
+    with open("/proc/self/status") as f:
+        host_caps = cap_bits(f.read(), "CapEff")
+    assert cap_bits(await exec_in(cri, pod, "c", ["cat", "/proc/self/status"]), "CapEff") == host_caps
+    assert " /sys/firmware " not in await exec_in(cri, pod, "c", ["cat", "/proc/mounts"])  # nothing masked
+    await delete_and_wait(client, "hostns")
 
 
 async def test_refusals_on_the_node(client: Client, node_env):
@@ -182,5 +209,12 @@ async def test_refusals_on_the_node(client: Client, node_env):
     events = await failed_mount()
     assert 'volume "share"' in events[0].message and "nfs" in events[0].message
     assert (await get_pod(client, "nfs")).status.phase == "Pending"
+    if not host_apparmor_enabled():
+        await client.create(pod_manifest("apparmor", node, [busybox("c", "sleep 3600")], securityContext={
+            "appArmorProfile": {"type": "RuntimeDefault"}}))
+        pod = await wait_phase(client, "apparmor", "Failed")
+        assert (pod.status.reason, pod.status.message) == (
+            "AppArmor", "Pod was rejected: Cannot enforce AppArmor: AppArmor is not enabled on the host")
+        await delete_and_wait(client, "apparmor")
     for name in ("nonroot", "unsafe-sysctl", "nfs"):
         await delete_and_wait(client, name)
