@@ -115,7 +115,9 @@ def pod(name: str, node: str, **spec) -> object:
                       "spec": body})
 
 
-PODS = [pod("a", "n1", volumes=[{"name": "v", "secret": {"secretName": "vol"}}],
+PODS = [pod("a", "n1", volumes=[{"name": "v", "secret": {"secretName": "vol"}},
+                                 {"name": "p", "projected": {"sources": [{"secret": {"name": "proj-s"}},
+                                                                         {"configMap": {"name": "proj-cm"}}]}}],
             imagePullSecrets=[{"name": "pull"}],
             container={"envFrom": [{"configMapRef": {"name": "cm"}}]}),
         pod("b", "n2", initContainers=[{"name": "i", "image": "i", "env": [
@@ -129,7 +131,8 @@ def node_authorizer() -> NodeAuthorizer:
 @pytest.mark.parametrize("node,resource,name,allowed", [
     ("n1", "secrets", "vol", True), ("n1", "secrets", "pull", True), ("n1", "configmaps", "cm", True),
     ("n2", "secrets", "init-env", True), ("n1", "secrets", "init-env", False), ("n2", "secrets", "vol", False),
-    ("n1", "configmaps", "vol", False),
+    ("n1", "configmaps", "vol", False), ("n1", "secrets", "proj-s", True), ("n1", "configmaps", "proj-cm", True),
+    ("n2", "configmaps", "proj-cm", False),
 ])
 def test_node_graph(node: str, resource: str, name: str, allowed: bool) -> None:
     verdict = node_authorizer().authorize(attrs(node_user(node), "get", resource, name=name))

@@ -260,6 +260,12 @@ def vpod(spec: dict | None = None, container: dict | None = None) -> dict:
     ({"volumes": [{"name": "v", "projected": {"sources": [{"serviceAccountToken": {
         "path": "t", "expirationSeconds": 60}}]}}]}, {},
      "spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds", "less than 10 minutes"),
+    ({"volumes": [{"name": "v", "nfs": {"server": "s", "path": "x"}}]}, {}, "spec.volumes[0].nfs.path",
+     "must be an absolute path"),
+    ({"volumes": [{"name": "v", "persistentVolumeClaim": {"readOnly": True}}]}, {},
+     "spec.volumes[0].persistentVolumeClaim.claimName", "Required value"),
+    ({"volumes": [{"name": "v", "ephemeral": {}}]}, {}, "spec.volumes[0].ephemeral.volumeClaimTemplate",
+     "Required value"),
     ({"volumes": [{"name": "v", "emptyDir": {}}]},
      {"volumeMounts": [{"name": "v", "mountPath": "/v", "subPath": "a", "subPathExpr": "$(X)"}]},
      "spec.containers[0].volumeMounts[0].subPathExpr", "subPathExpr and subPath are mutually exclusive"),

@@ -28,6 +28,15 @@ SOURCES = tuple((f.name, f.json_name) for f in pod_pb2.Volume.DESCRIPTOR.fields 
 PROJECTIONS = tuple((f.name, f.json_name) for f in pod_pb2.VolumeProjection.DESCRIPTOR.fields)
 VOLUME_FIELD_PATHS = ("metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace",
                       "metadata.uid")
+# What Kubernetes requires of the sources a node here does not serve (validated all the same).
+REQUIRED_FIELDS = {
+    "nfs": ("server", "path"), "persistent_volume_claim": ("claim_name",), "ephemeral": ("volume_claim_template",),
+    "csi": ("driver",), "git_repo": ("repository",), "iscsi": ("target_portal", "iqn"),
+    "rbd": ("monitors", "image"), "cephfs": ("monitors",), "glusterfs": ("endpoints", "path"),
+    "aws_elastic_block_store": ("volume_id",), "gce_persistent_disk": ("pd_name",),
+    "azure_disk": ("disk_name", "disk_uri"), "azure_file": ("secret_name", "share_name"), "cinder": ("volume_id",),
+    "image": ("reference",),
+}
 MIN_TOKEN_SECONDS = 600
 MAX_TOKEN_SECONDS = 1 << 32
 HOST_PATH_TYPES = ("", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice",
@@ -155,7 +164,18 @@ def _validate_source(volume: pod_pb2.Volume, field: str, path: str) -> Errors:
                 + _validate_downward_items(volume.downward_api.items, f"{path}.items"))
     if field == "projected":
         return _validate_projected(volume.projected, path)
-    return []
+    return _validate_required(getattr(volume, field), REQUIRED_FIELDS.get(field, ()), path)
+
+
+def _validate_required(source, fields: tuple[str, ...], path: str) -> Errors:
+    by_name = source.DESCRIPTOR.fields_by_name
+    errs = [required(f"{path}.{by_name[f].json_name}") for f in fields
+            if not (source.HasField(f) if by_name[f].message_type else getattr(source, f))]
+    if isinstance(source, pod_pb2.NFSVolumeSource) and source.path and not source.path.startswith("/"):
+        errs.append(invalid(f"{path}.path", source.path, "must be an absolute path"))
+    if isinstance(source, pod_pb2.ISCSIVolumeSource) and not 0 <= source.lun <= 255:
+        errs.append(invalid(f"{path}.lun", source.lun, "must be between 0 and 255, inclusive"))
+    return errs
 
 
 def validate_volumes(volumes, path: str) -> tuple[Errors, set[str]]:
