@@ -78,15 +78,37 @@ def pod_hostname(pod: pod_pb2.Pod, node_hostname: str) -> str:
     return (pod.spec.hostname or pod.metadata.name)[:63].rstrip("-.")
 
 
+MAX_KERNEL_HOSTNAME = 64
+
+
+class SandboxConfigError(ValueError):
+    """The sandbox cannot be configured (the kubelet's FailedCreatePodSandBox)."""
+
+
+def kernel_hostname(pod: pod_pb2.Pod, node_hostname: str, cluster_domain: str) -> str:
+    """The sandbox's hostname: the pod's, or its FQDN with setHostnameAsFQDN and a subdomain."""
+    hostname = pod_hostname(pod, node_hostname)
+    spec = pod.spec
+    if not hostname or not spec.set_hostname_as_fqdn or not spec.subdomain or not cluster_domain:
+        return hostname
+    fqdn = f"{hostname}.{spec.subdomain}.{pod.metadata.namespace}.svc.{cluster_domain}"
+    if len(fqdn) > MAX_KERNEL_HOSTNAME:
+        raise SandboxConfigError(f"failed to construct FQDN from pod hostname and cluster domain, FQDN {fqdn} is too "
+                                 f"long ({MAX_KERNEL_HOSTNAME} characters is the max, {len(fqdn)} characters "
+                                 "requested)")
+    return fqdn
+
+
 def sandbox_config(pod: pod_pb2.Pod, *, attempt: int, log_directory: str, dns: cri_pb.DNSConfig | None,
-                   node_hostname: str, cgroup_parent: str = "", seccomp_root: str = "") -> cri_pb.PodSandboxConfig:
+                   node_hostname: str, cgroup_parent: str = "", seccomp_root: str = "",
+                   cluster_domain: str = "") -> cri_pb.PodSandboxConfig:
     ports = [cri_pb.PortMapping(protocol=_PROTOCOLS.get(p.protocol or "TCP", cri_pb.TCP),
                                 container_port=p.container_port, host_port=p.host_port, host_ip=p.host_ip)
              for c in pod.spec.containers for p in c.ports if p.host_port]
     return cri_pb.PodSandboxConfig(
         metadata=cri_pb.PodSandboxMetadata(name=pod.metadata.name, uid=pod.metadata.uid,
                                            namespace=pod.metadata.namespace, attempt=attempt),
-        hostname=pod_hostname(pod, node_hostname), log_directory=log_directory, dns_config=dns,
+        hostname=kernel_hostname(pod, node_hostname, cluster_domain), log_directory=log_directory, dns_config=dns,
         port_mappings=ports, labels={**pod.metadata.labels, **pod_labels(pod)},
         annotations=dict(pod.metadata.annotations),
         linux=cri_pb.LinuxPodSandboxConfig(cgroup_parent=cgroup_parent, sysctls=sysctls(pod),

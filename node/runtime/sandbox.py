@@ -43,7 +43,8 @@ class Sandboxes:
         dns_config = dns.pod_dns_config(pod, c.cluster_dns, c.cluster_domain, self.host_resolv)
         return runtime_config.sandbox_config(pod, attempt=attempt, log_directory=self.log_dir(pod), dns=dns_config,
                                              node_hostname=c.hostname or c.node_name,
-                                             seccomp_root=c.security.seccomp_root)
+                                             seccomp_root=c.security.seccomp_root,
+                                             cluster_domain=c.cluster_domain)
 
     async def ensure(self, w: PodWorker, runtime: PodRuntime) -> cri_pb.PodSandbox | None:
         """The pod's ready sandbox, created (after its volumes) when there is none; None when it cannot be."""
@@ -61,12 +62,13 @@ class Sandboxes:
             w.sync_soon(10.0)
             return None
         attempt = sandbox.metadata.attempt + 1 if sandbox is not None else 0
-        config = self.sandbox_config(pod, attempt)
-        os.makedirs(config.log_directory, exist_ok=True)
         try:
+            config = self.sandbox_config(pod, attempt)
+            os.makedirs(config.log_directory, exist_ok=True)
             sandbox_id = await self.cri.run_pod_sandbox(config)
-        except CRIError as e:
-            self.recorder.event(pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {e.details}")
+        except (CRIError, runtime_config.SandboxConfigError) as e:
+            details = e.details if isinstance(e, CRIError) else str(e)
+            self.recorder.event(pod, "Warning", "FailedCreatePodSandBox", f"Failed to create pod sandbox: {details}")
             w.sync_soon(2.0)
             return None
         for old in runtime.sandboxes:

@@ -12,7 +12,7 @@ from control.client.convert import from_dict
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node import volumes
 from node.downwardapi import DownwardAPIError, field_value, format_map
-from node.runtime.config import container_config, etc_hosts, sandbox_config
+from node.runtime.config import SandboxConfigError, container_config, etc_hosts, sandbox_config
 from node.runtime.security import (
     DEFAULT_MASKED_PATHS,
     ImageUser,
@@ -154,6 +154,16 @@ def test_host_aliases_in_etc_hosts():
     text = etc_hosts(host, "", "cluster.local", "127.0.0.1 localhost node-a\n")
     assert text == ("# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost node-a\n"
                     "\n# Entries added by HostAliases.\n10.9.9.9\tx\n")
+
+
+def test_set_hostname_as_fqdn():
+    p = pod({"subdomain": "db", "setHostnameAsFQDN": True})
+    box = sandbox_config(p, attempt=0, log_directory="/l", dns=None, node_hostname="n", cluster_domain="cluster.local")
+    assert box.hostname == "web.db.prod.svc.cluster.local"
+    assert etc_hosts(p, "10.0.0.5", "cluster.local").endswith("10.0.0.5\tweb.db.prod.svc.cluster.local\tweb\n")
+    long = pod({"subdomain": "d" * 40, "setHostnameAsFQDN": True})
+    with pytest.raises(SandboxConfigError, match="is too long \\(64 characters is the max, 67 characters requested"):
+        sandbox_config(long, attempt=0, log_directory="/l", dns=None, node_hostname="n", cluster_domain="cluster.local")
 
 
 def test_container_config_carries_the_security_context():
