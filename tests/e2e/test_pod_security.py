@@ -96,7 +96,8 @@ def secure_pod(node: str):
         "seccompProfile": {"type": "RuntimeDefault"},
         "sysctls": [{"name": "kernel.shm_rmid_forced", "value": "1"},
                     {"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]},
-        hostAliases=[{"ip": "10.1.2.3", "hostnames": ["foo.local", "bar.local"]}],
+        hostAliases=[{"ip": "10.1.2.3", "hostnames": ["foo.local", "bar.local"]}], subdomain="sec",
+        setHostnameAsFQDN=True,
         dnsPolicy="None", dnsConfig={"nameservers": ["192.0.2.1"], "searches": ["example.test"],
                                      "options": [{"name": "ndots", "value": "2"}]},
         volumes=[{"name": "data", "emptyDir": {}}, {"name": "info", "downwardAPI": info},
@@ -143,6 +144,7 @@ async def test_one_pod_proves_the_security_context_and_pod_files(client: Client,
     assert await sh("cat /proc/sys/kernel/shm_rmid_forced") == "1\n"
     assert await sh("cat /proc/sys/net/ipv4/ip_unprivileged_port_start") == "80\n"
     assert "10.1.2.3\tfoo.local\tbar.local" in await sh("cat /etc/hosts")
+    assert await sh("hostname") == "secure.sec.default.svc.cluster.local\n"
     resolv = await sh("cat /etc/resolv.conf")
     assert "nameserver 192.0.2.1" in resolv and "search example.test" in resolv and "ndots:2" in resolv
     assert await sh("cat /etc/info/labels") == 'app="sec"\ntier="front"'
