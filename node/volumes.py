@@ -1,7 +1,8 @@
 """A pod's volumes on the host, under <root>/pods/<uid>/volumes/<name>, and the CRI mounts into containers.
 
-emptyDir (medium Memory on tmpfs), hostPath (with the kubelet's type checks), configMap and
-secret (secret on tmpfs). configMap/secret contents are written the way the kubelet's
+emptyDir (medium Memory on tmpfs), hostPath (with the kubelet's type checks), configMap, secret
+(on tmpfs), downwardAPI and projected (on tmpfs; their files from node/downwardapi.py); any other
+source is a FailedMount. The files of the last four are written the way the kubelet's
 AtomicWriter does it, so a container never sees a half-updated set of files:
 
     <vol>/..2026_11_23_18_40_00.123456789/<files>   one timestamped directory per version
@@ -23,7 +24,7 @@ import shutil
 import stat
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
@@ -170,7 +171,9 @@ def _config_map_data(cm: core_pb2.ConfigMap) -> dict[str, bytes]:
     return data
 
 
-def _object_payload(obj, what: str, optional: bool, data, items, mode: int) -> dict[str, tuple[bytes, int]]:
+def _object_payload(obj: core_pb2.ConfigMap | core_pb2.Secret | None, what: str, optional: bool,
+                    data: Callable[..., dict[str, bytes]], items: list[pod_pb2.KeyToPath],
+                    mode: int) -> dict[str, tuple[bytes, int]]:
     if obj is None:
         if optional:
             return {}
