@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
+import sys
 
 from control.apiserver import metrics
 from control.apiserver.admission import AdmissionOptions
@@ -24,6 +26,7 @@ from control.apiserver.rest.server import RestServer, rest_context
 from control.apiserver.server import build_server
 from control.apiserver.storage import EtcdTLS, Storage, StorageError
 from control.apiserver.watchcache import WatchCache
+from control.apiserver.workers import WORKER_FLAG, Workers
 from control.client.component import duration
 from control.client.kinds import KINDS
 from control.client.metrics import add_metrics_flag, serve_metrics
@@ -60,6 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="tolerationSeconds of the not-ready:NoExecute toleration added to every pod")
     p.add_argument("--default-unreachable-toleration-seconds", type=int, default=300,
                    help="tolerationSeconds of the unreachable:NoExecute toleration added to every pod")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="apiserver processes sharing --listen (and --rest-port) with SO_REUSEPORT; default: cores")
+    p.add_argument(WORKER_FLAG, type=int, default=0, help=argparse.SUPPRESS)
     add_metrics_flag(p, "127.0.0.1:8080")
     _add_security_flags(p)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -102,6 +108,10 @@ def check_security_flags(args: argparse.Namespace) -> None:
     if not args.client_ca_file and not args.token_auth_file:
         log.warning("neither --client-ca-file nor --token-auth-file: nobody can authenticate")
     parse_modes(args.authorization_mode)
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if args.workers > 1 and (args.listen.startswith("unix:") or args.listen.endswith(":0")):
+        raise ConfigError("--workers above 1 needs --listen HOST:PORT with a fixed port (the workers share it)")
 
 
 async def ensure_namespaces(api: ApiContext) -> None:
@@ -157,12 +167,13 @@ async def start_rest(api: ApiContext, args: argparse.Namespace, front: TLSFront 
     context = None if front is None else rest_context(args.tls_cert_file, args.tls_private_key_file,
                                                       args.client_ca_file or None)
     rest = RestServer(api, f"{host}:{args.rest_port}", context, front)
+    rest.reuse_port = args.workers > 1
     await rest.start()
     log.info("serving Kubernetes' REST API (%s) on %s:%d", "HTTPS" if context else "plain HTTP", host, args.rest_port)
     return rest
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace, argv: list[str]) -> None:
     key = load_key_file(args.encryption_key_file)
     tls = EtcdTLS(args.etcd_cafile, args.etcd_certfile, args.etcd_keyfile) if args.etcd_cafile else None
     ttls = {"events": max(1, round(args.event_ttl))} if args.event_ttl > 0 else {}
@@ -181,28 +192,36 @@ async def serve(args: argparse.Namespace) -> None:
         if hooks is not None:
             await hooks.start(cache[KINDS[name]].snapshot()[0])
             api.hooks[name] = hooks
-    await ensure_namespaces(api)
-    await ensure_system_priority_classes(api)
-    await ensure_bootstrap_policy(api)
+    first = args.worker_index == 0
+    if first:
+        await ensure_namespaces(api)
+        await ensure_system_priority_classes(api)
+        await ensure_bootstrap_policy(api)
     server, _health = build_server(api)
     if front is None:
         server.add_insecure_port(args.listen)
         await server.start()
     else:
         front.backend_port = server.add_insecure_port(f"{BACKEND_HOST}:0")
+        front.reuse_port = args.workers > 1
         await server.start()
         await front.start()
     rest = await start_rest(api, args, front)
-    log.info("serving %s on %s (etcd %s)", "plaintext" if front is None else "TLS", args.listen,
-             args.etcd_servers)
-    metrics_server = serve_metrics(args.metrics_bind_address)
+    log.info("worker %d of %d serving %s on %s (etcd %s)", args.worker_index, args.workers,
+             "plaintext" if front is None else "TLS", args.listen, args.etcd_servers)
+    workers = Workers(argv, args.workers) if first else None
+    if workers is not None:
+        workers.start_supervising()
+    metrics_server = serve_metrics(args.metrics_bind_address) if first else None
     compactor = (asyncio.create_task(compact_periodically(storage, args.etcd_compaction_interval))
-                 if args.etcd_compaction_interval > 0 else None)
+                 if args.etcd_compaction_interval > 0 and first else None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if workers is not None:
+        await workers.stop()
     if metrics_server is not None:
         await asyncio.to_thread(metrics_server.close)
     if compactor:
@@ -220,12 +239,13 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         check_security_flags(args)
-        asyncio.run(serve(args))
+        asyncio.run(serve(args, argv))
     except (ConfigError, AuthorizationModeError, TokenFileError, EncryptionError, StorageError) as e:
         raise SystemExit(f"skiff-apiserver: {e}") from None
     except OSError as e:  # unreadable certificates, keys, token or audit files

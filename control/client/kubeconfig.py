@@ -37,6 +37,9 @@ CHANNEL_OPTIONS = [
     # gRPC's default reconnect back-off grows to 120 s; components should be back soon after the apiserver.
     ("grpc.initial_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 5000),
+    # A connection of its own per client (gRPC shares one between equal channels otherwise), so that
+    # clients spread over the apiserver's workers as they would over separate machines.
+    ("grpc.use_local_subchannel_pool", 1),
 ]
 
 DEFAULT_SERVER = "127.0.0.1:6443"

@@ -63,6 +63,7 @@ class TLSFront:
         self.peers: dict[str, Peer] = {}  # the relay connection, as gRPC's peer string -> the caller behind it
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task] = set()
+        self.reuse_port = False  # several apiserver workers share the address (control/apiserver/workers.py)
 
     def lookup(self, grpc_peer: str) -> Peer | None:
         return self.peers.get(grpc_peer)
@@ -73,7 +74,8 @@ class TLSFront:
                                                           ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
         else:
             self.server = await asyncio.start_server(self._accept, self.host, self.port, ssl=self.context,
-                                                     ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+                                                     ssl_handshake_timeout=HANDSHAKE_TIMEOUT,
+                                                     reuse_port=self.reuse_port or None)
 
     async def close(self) -> None:
         if self.server:

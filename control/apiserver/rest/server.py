@@ -38,10 +38,12 @@ class RestServer:
         self.front = front
         self.server: asyncio.Server | None = None
         self.connections: set[asyncio.Task] = set()
+        self.reuse_port = False  # several apiserver workers share the port
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._accept, self.host, self.port, ssl=self.context,
-                                                 ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self.context else None)
+                                                 ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self.context else None,
+                                                 reuse_port=self.reuse_port or None)
 
     async def close(self) -> None:
         if self.server:
