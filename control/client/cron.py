@@ -132,6 +132,8 @@ def _value(text: str, names: dict[str, int]) -> int:
 def _number(text: str) -> int:
     if not text.lstrip("+-").isdigit() or not text.isascii():
         raise CronError(f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": invalid syntax')
+    if len(text.lstrip("+-")) > 18:
+        raise CronError(f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": value out of range')
     n = int(text)
     if n < 0:
         raise CronError(f"negative number ({n}) not allowed: {text}")

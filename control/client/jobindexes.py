@@ -12,7 +12,12 @@ class IndexesError(ValueError):
 
 def parse_indexes(text: str, completions: int) -> set[int]:
     """The indexes of `text`; each must be below completions, intervals ordered and not overlapping."""
-    result: set[int] = set()
+    return {i for first, end in parse_intervals(text, completions) for i in range(first, end + 1)}
+
+
+def parse_intervals(text: str, completions: int) -> list[tuple[int, int]]:
+    """The (first, last) intervals of `text`, checked as parse_indexes checks them."""
+    result: list[tuple[int, int]] = []
     last = -1
     for part in text.split(",") if text else []:
         bounds = part.split("-")
@@ -25,7 +30,7 @@ def parse_indexes(text: str, completions: int) -> set[int]:
             raise IndexesError(f"non-increasing order, previous: {first}, current: {end}")
         if first <= last:
             raise IndexesError(f"overlapping intervals, previous: {last}, current: {first}")
-        result.update(range(first, end + 1))
+        result.append((first, end))
         last = end
     return result
 

@@ -12,6 +12,7 @@ back-off after failures. Indexed Jobs give each pod its completion index.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from control.controllers.replicaset import slow_start_batch
 log = logging.getLogger(__name__)
 
 _POD = KINDS["Pod"]
+MAX_POD_CHANGES = 500  # pods created or deleted per sync, as Kubernetes' Job controller
 BACKOFF_LIMIT_MSG = "Job has reached the specified backoff limit"
 DEADLINE_MSG = "Job was active longer than specified deadline"
 MAX_FAILED_INDEXES_MSG = "Job has exceeded the specified maximal number of failed indexes"
@@ -340,10 +342,10 @@ class JobController(Controller):
         wanted = self._wanted_active(job, status, tally)
         if len(active) > wanted:
             surplus = sorted(active, key=lambda p: (is_pod_ready(p), p.metadata.creation_timestamp.seconds))
-            victims = surplus[:len(active) - wanted]
+            victims = surplus[:min(len(active) - wanted, MAX_POD_CHANGES)]
             await self._delete_pods(key, job, victims)
             return
-        count = wanted - len(active)
+        count = min(wanted - len(active), MAX_POD_CHANGES)
         if count <= 0:
             return
         failures, last = self.backoff.get(key, (0, 0.0))
@@ -354,9 +356,9 @@ class JobController(Controller):
         indexes: list[int | None] = [None] * count
         if is_indexed(job):
             busy = {completion_index(p) for p in active}
-            free = [i for i in range(job.spec.completions)
-                    if i not in tally.succeeded and i not in tally.failed_indexes and i not in busy]
-            indexes = free[:count]
+            free = (i for i in range(job.spec.completions)
+                    if i not in tally.succeeded and i not in tally.failed_indexes and i not in busy)
+            indexes = list(itertools.islice(free, count))
         await self._create_pods(key, job, indexes, tally)
 
     @staticmethod

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from control.client.controllerref import new_controller_ref
-from control.client.jobindexes import IndexesError, parse_indexes
+from control.client.jobindexes import IndexesError, parse_intervals
 from control.client.kinds import KINDS
 from control.client.wellknown import (
     CONDITION_TRUE,
@@ -162,16 +162,17 @@ def match_failure_policy(job: Message, pod: Message) -> PolicyMatch | None:
 # --- the success policy --------------------------------------------------------------------------
 
 def success_policy_met(job: Message, succeeded: set[int]) -> bool:
+    """Whether some rule of the Job's successPolicy holds for these succeeded indexes."""
     for rule in job.spec.success_policy.rules:
-        wanted = succeeded
+        wanted = len(succeeded)
         if rule.HasField("succeeded_indexes"):
             try:
-                wanted = succeeded & parse_indexes(rule.succeeded_indexes, job.spec.completions)
+                intervals = parse_intervals(rule.succeeded_indexes, job.spec.completions)
             except IndexesError:
                 continue
-            if not rule.HasField("succeeded_count") and \
-                    wanted == parse_indexes(rule.succeeded_indexes, job.spec.completions):
+            wanted = sum(any(first <= i <= end for first, end in intervals) for i in succeeded)
+            if not rule.HasField("succeeded_count") and wanted == sum(end - first + 1 for first, end in intervals):
                 return True
-        if rule.HasField("succeeded_count") and len(wanted) >= rule.succeeded_count:
+        if rule.HasField("succeeded_count") and wanted >= rule.succeeded_count:
             return True
     return False

@@ -13,7 +13,7 @@ from control.apiserver.validation.errors import (
 from control.apiserver.validation.meta import validate_label_selector
 from control.apiserver.validation.pod import validate_pod_template
 from control.client import cron
-from control.client.jobindexes import IndexesError, parse_indexes
+from control.client.jobindexes import IndexesError, parse_intervals
 from control.client.selectors import SelectorError, from_label_selector
 from control.client.wellknown import LABEL_JOB_CONTROLLER_UID
 from skiff.v1 import batch_pb2
@@ -137,7 +137,7 @@ def _validate_policies(spec: batch_pb2.JobSpec, path: str) -> Errors:
 
 def _validate_indexes(text: str, completions: int, path: str) -> Errors:
     try:
-        parse_indexes(text, completions)
+        parse_intervals(text, completions)
     except IndexesError as e:
         return [invalid(path, text, f"error parsing succeededIndexes: {text} cause: {e}")]
     return []
