@@ -423,6 +423,9 @@ def _fill_counts(status: Message, pods: list[Message]) -> None:
     status.ready = sum(is_pod_ready(p) for p in running)
     status.terminating = sum(jobutil.is_terminating(p) for p in pods)
     status.uncounted_terminated_pods.SetInParent()
+    for name in ("active", "succeeded", "failed"):  # omitted when zero, as Kubernetes' omitempty counters
+        if not getattr(status, name):
+            status.ClearField(name)
 
 
 def has_true(status: Message, type_: str) -> bool:

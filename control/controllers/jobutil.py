@@ -55,7 +55,7 @@ def is_failed(pod: Message, job: Message) -> bool:
     (it may never get the chance to reach Failed)."""
     if pod.status.phase == POD_FAILED:
         return True
-    if job.spec.pod_replacement_policy == "Failed":
+    if job.spec.pod_replacement_policy == "Failed" or job.spec.suspend:  # pods a suspension stops are no failures
         return False
     return is_being_deleted(pod) and pod.status.phase != POD_SUCCEEDED
 

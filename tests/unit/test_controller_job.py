@@ -179,6 +179,18 @@ async def test_suspended_job_runs_nothing_until_resumed() -> None:
         assert condition(j, "Suspended") == ("False", "JobResumed") and len(pods(run.client)) == 1
 
 
+async def test_suspending_a_running_job_stops_its_pods_without_counting_failures() -> None:
+    async with on_fake(JobController, job(parallelism=2, completions=2)) as run:
+        await run.reconcile(KEY)
+        assert len(pods(run.client)) == 2
+        j = await run.client.get("Job", "work", "default")
+        j.spec.suspend = True
+        await run.client.update(j)
+        j = await settle(run, 3)
+        assert pods(run.client) == [] and run.client.objects("Pod") == []
+        assert j.status.failed == 0 and condition(j, "Suspended") == ("True", "JobSuspended")
+
+
 async def test_backoff_limit_per_index_fails_indexes_then_the_job() -> None:
     spec = {"completions": 2, "parallelism": 2, "completionMode": "Indexed", "backoffLimitPerIndex": 0,
             "maxFailedIndexes": 0}
@@ -203,3 +215,18 @@ async def test_success_policy_completes_the_job_early() -> None:
         assert condition(j, "SuccessCriteriaMet") == ("True", "SuccessPolicy")
         assert condition(j, "Complete") == ("True", "SuccessPolicy")
         assert [p for p in pods(run.client) if p.status.phase not in ("Succeeded", "Failed")] == []
+
+
+async def test_fail_index_rule_fails_only_that_index() -> None:
+    spec = {"completions": 2, "parallelism": 2, "completionMode": "Indexed", "backoffLimitPerIndex": 3,
+            "podFailurePolicy": {"rules": [{"action": "FailIndex",
+                                            "onExitCodes": {"operator": "In", "values": [7]}}]}}
+    async with on_fake(JobController, job(**spec)) as run:
+        await run.reconcile(KEY)
+        by_index = {int(p.metadata.annotations[JOB_COMPLETION_INDEX]): p for p in pods(run.client)}
+        await finish(run, by_index[0], "Failed", exit_code=7)
+        await finish(run, by_index[1], "Succeeded")
+        j = await settle(run)
+        assert (j.status.failed_indexes, j.status.completed_indexes) == ("0", "1")
+        assert condition(j, "Failed") == ("True", "FailedIndexes")
+        assert get_condition(j.status, "Failed").message == "Job has failed indexes"
