@@ -93,7 +93,12 @@ class JobController(Controller):
 
     def _owner_key(self, pod: Message) -> str | None:
         job = resolve_controller_ref(pod, "Job", self.jobs.store)
-        return key_of(job) if job is not None else None
+        if job is not None:
+            return key_of(job)
+        ref = controller_ref(pod)
+        if ref is not None and ref.kind == "Job" and FINALIZER_JOB_TRACKING in pod.metadata.finalizers:
+            return f"{pod.metadata.namespace}/{ref.name}"  # its Job is gone: the finalizer must go too
+        return None
 
     def _pod_added(self, pod: Message) -> None:
         key = self._owner_key(pod)
@@ -124,6 +129,7 @@ class JobController(Controller):
         if job is None:
             self.expectations.forget(key)
             self.backoff.pop(key, None)
+            await self._release_orphans(key)
             return
         pods = await self._claim_pods(job)
         if jobutil.is_finished(job):
@@ -147,6 +153,15 @@ class JobController(Controller):
                 await self._manage(key, job, status, tally, active, now)
         _fill_counts(status, pods)
         await self._write(job, status)
+
+    async def _release_orphans(self, key: str) -> None:
+        """Removes the tracking finalizer from pods whose Job (named by the key) no longer exists."""
+        namespace, _, name = key.partition("/")
+        live = {j.metadata.uid for j in self.jobs.store.by_index("namespace", namespace)}
+        orphans = [p for p in self.pods.store.by_index("namespace", namespace)
+                   if FINALIZER_JOB_TRACKING in p.metadata.finalizers and (ref := controller_ref(p)) is not None
+                   and ref.kind == "Job" and ref.name == name and ref.uid not in live]
+        await self._remove_finalizers(orphans)
 
     async def _claim_pods(self, job: Message) -> list[Message]:
         candidates = self.pods.store.by_index("namespace", job.metadata.namespace)

@@ -156,6 +156,11 @@ async def test_finished_job_goes_after_its_ttl(cluster):
 
     await eventually(gone, timeout=30, what="job deleted after its TTL")
 
+    async def no_pods() -> bool:
+        return (await client.list_all("Pod", ns))[0] == []
+
+    await eventually(no_pods, timeout=15, what="the job's pods deleted with it")
+
 
 def cronjob(name: str, ns: str, policy: str) -> Message:
     return from_dict({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name, "namespace": ns},

@@ -230,3 +230,14 @@ async def test_fail_index_rule_fails_only_that_index() -> None:
         assert (j.status.failed_indexes, j.status.completed_indexes) == ("0", "1")
         assert condition(j, "Failed") == ("True", "FailedIndexes")
         assert get_condition(j.status, "Failed").message == "Job has failed indexes"
+
+
+async def test_pods_of_a_deleted_job_lose_their_tracking_finalizer() -> None:
+    async with on_fake(JobController, job(parallelism=2, completions=2)) as run:
+        await run.reconcile(KEY)
+        assert len(pods(run.client)) == 2
+        await run.client.delete("Job", "work", "default")
+        for p in pods(run.client):
+            await run.client.delete("Pod", p.metadata.name, "default")
+        await run.reconcile(KEY)
+        assert run.client.objects("Pod") == []  # nothing held them once the finalizer went
