@@ -23,6 +23,7 @@ from control.client import cron
 from control.client.controller import Controller, ControllerContext, option
 from control.client.controllerref import controller_ref, new_controller_ref
 from control.client.events import NORMAL, WARNING
+from control.client.humanize import timestamp_text
 from control.client.informer import copy_of
 from control.client.kinds import KINDS
 from control.client.wellknown import (
@@ -129,13 +130,15 @@ class CronJobController(Controller):
                 self.recorder.event(cj, NORMAL, "MissingJob", f"Active job went missing: {ref.name}")
             elif finished_condition(job) is not None:
                 self.recorder.event(cj, NORMAL, "SawCompletedJob",
-                                    f"Saw completed job: {job.metadata.name}, condition: {finished_condition(job)}")
+                                    f"Saw completed job: {job.metadata.name}, status: {finished_condition(job)}")
             else:
                 kept.append(ref)
         known = {r.uid for r in kept}
         for job in jobs:
-            if finished_condition(job) is None and job.metadata.uid not in known and not is_being_deleted(job):
-                kept.append(_reference(job))
+            if finished_condition(job) is None and job.metadata.uid not in known:
+                # Not adopted (Kubernetes neither): concurrency rules only count the Jobs it started.
+                self.recorder.event(cj, WARNING, "UnexpectedJob",
+                                    f"Saw a job that the controller did not create or forgot: {job.metadata.name}")
             if finished_condition(job) == JOB_COMPLETE:
                 done = job.status.completion_time
                 if not status.HasField("last_successful_time") or done.seconds > status.last_successful_time.seconds:
@@ -167,7 +170,7 @@ class CronJobController(Controller):
         if spec.HasField("starting_deadline_seconds") and \
                 (now - scheduled).total_seconds() > spec.starting_deadline_seconds:
             self.recorder.event(cj, WARNING, "MissSchedule",
-                                f"Missed scheduled time to start a job: {scheduled.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+                                f"Missed scheduled time to start a job: {timestamp_text(_ts(scheduled))}")
             return wait
         name = job_name(cj, scheduled)
         if any(r.name == name for r in status.active) or (

@@ -31,9 +31,16 @@ def cronjob(**spec) -> Message:
     return obj
 
 
+def running(cj: Message, name: str) -> tuple[Message, Message]:
+    """The CronJob with a Job of its own still running (in its status.active), and that Job."""
+    started = job(name, cj)
+    cj.status.active.add(kind="Job", namespace="default", name=name, uid=started.metadata.uid, api_version="batch/v1")
+    return cj, started
+
+
 def job(name: str, owner: Message, finished: str = "", started: int = 0) -> Message:
-    body: dict = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": "default"},
-                  "spec": {}, "status": {}}
+    body: dict = {"apiVersion": "batch/v1", "kind": "Job",
+                  "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"}, "spec": {}, "status": {}}
     if finished:
         body["status"] = {"conditions": [{"type": finished, "status": "True"}],
                           "startTime": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -75,8 +82,7 @@ async def test_creates_the_job_of_the_scheduled_minute_then_waits_for_the_next()
 
 
 async def test_forbid_skips_while_a_job_runs() -> None:
-    cj = cronjob(concurrencyPolicy="Forbid")
-    async with on_fake(CronJobController, cj, job("tick-old", cj)) as run:
+    async with on_fake(CronJobController, *running(cronjob(concurrencyPolicy="Forbid"), "tick-old")) as run:
         run.controller.clock = lambda: at_minute(1, 2)
         await run.reconcile(KEY)
         assert [j.metadata.name for j in jobs(run.client)] == ["tick-old"]
@@ -85,8 +91,7 @@ async def test_forbid_skips_while_a_job_runs() -> None:
 
 
 async def test_replace_deletes_the_running_job_and_starts_a_new_one() -> None:
-    cj = cronjob(concurrencyPolicy="Replace")
-    async with on_fake(CronJobController, cj, job("tick-old", cj)) as run:
+    async with on_fake(CronJobController, *running(cronjob(concurrencyPolicy="Replace"), "tick-old")) as run:
         run.controller.clock = lambda: at_minute(1, 2)
         await run.reconcile(KEY)
         names = [j.metadata.name for j in jobs(run.client)]
@@ -96,9 +101,9 @@ async def test_replace_deletes_the_running_job_and_starts_a_new_one() -> None:
 
 
 async def test_allow_runs_jobs_side_by_side_and_records_the_last_success() -> None:
-    cj = cronjob()
+    cj, old = running(cronjob(), "tick-old")
     done = job("tick-done", cj, finished="Complete", started=int(at_minute(0, 40)))
-    async with on_fake(CronJobController, cj, job("tick-old", cj), done) as run:
+    async with on_fake(CronJobController, cj, old, done) as run:
         run.controller.clock = lambda: at_minute(1, 2)
         await run.reconcile(KEY)
         assert len(jobs(run.client)) == 3
@@ -159,3 +164,25 @@ def test_most_recent_start_counts_missed_starts() -> None:
     recent, count = most_recent_start(every_minute, UTC, start, datetime(2026, 1, 1, 10, 5, 30, tzinfo=UTC))
     assert recent == datetime(2026, 1, 1, 10, 5, tzinfo=UTC) and count == 5
     assert most_recent_start(every_minute, UTC, start, datetime(2026, 1, 1, 10, 0, 59, tzinfo=UTC)) == (None, 0)
+
+
+async def test_a_job_it_did_not_start_is_reported_not_adopted() -> None:
+    cj = cronjob(concurrencyPolicy="Forbid")
+    async with on_fake(CronJobController, cj, job("stray", cj)) as run:
+        run.controller.clock = lambda: at_minute(1, 2)
+        await run.reconcile(KEY)
+        assert len(jobs(run.client)) == 2  # Forbid counts only the Jobs in status.active
+        events = await run.events()
+        assert ("Warning", "UnexpectedJob", "Saw a job that the controller did not create or forgot: stray") in events
+
+
+async def test_finished_active_job_leaves_the_active_list() -> None:
+    cj, old = running(cronjob(suspend=True), "tick-old")
+    old.status.conditions.add(type="Complete", status="True")
+    old.status.completion_time.FromSeconds(int(at_minute(0, 50)))
+    async with on_fake(CronJobController, cj, old) as run:
+        run.controller.clock = lambda: at_minute(1, 2)
+        await run.reconcile(KEY)
+        cj = await run.client.get("CronJob", "tick", "default")
+        assert list(cj.status.active) == [] and cj.status.last_successful_time.seconds == int(at_minute(0, 50))
+        assert ("Normal", "SawCompletedJob", "Saw completed job: tick-old, status: Complete") in await run.events()
