@@ -130,6 +130,13 @@ def default_deployment(d: apps_pb2.Deployment) -> None:
     default_pod_spec(spec.template.spec)
 
 
+def _default_failure_policy(spec: batch_pb2.JobSpec) -> None:
+    for rule in spec.pod_failure_policy.rules:
+        for pattern in rule.on_pod_conditions:
+            if not pattern.HasField("status"):
+                pattern.status = "True"
+
+
 def default_job_spec(spec: batch_pb2.JobSpec) -> None:
     if not spec.HasField("completions") and not spec.HasField("parallelism"):
         spec.completions = 1
@@ -141,10 +148,7 @@ def default_job_spec(spec: batch_pb2.JobSpec) -> None:
         spec.completion_mode = "NonIndexed"
     if not spec.HasField("suspend"):
         spec.suspend = False
-    for rule in spec.pod_failure_policy.rules:
-        for pattern in rule.on_pod_conditions:
-            if not pattern.HasField("status"):
-                pattern.status = "True"
+    _default_failure_policy(spec)
     if not spec.HasField("pod_replacement_policy"):
         spec.pod_replacement_policy = "Failed" if spec.HasField("pod_failure_policy") else "TerminatingOrFailed"
     if not spec.HasField("manual_selector"):
@@ -168,6 +172,7 @@ def default_cron_job(cj: batch_pb2.CronJob) -> None:
         spec.successful_jobs_history_limit = 3
     if not spec.HasField("failed_jobs_history_limit"):
         spec.failed_jobs_history_limit = 1
+    _default_failure_policy(spec.job_template.spec)  # a job template gets only these and its pods' defaults
     default_pod_spec(spec.job_template.spec.template.spec)
 
 
