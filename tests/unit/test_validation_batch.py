@@ -137,6 +137,10 @@ CRON_CASES = [
     ("spec.schedule", "CRON_TZ=UTC * * * * *", "spec.schedule",
      "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"),
     ("spec.timeZone", "Mars/Olympus", "spec.timeZone", 'Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus'),
+    ("spec.timeZone", "Local", "spec.timeZone", "timeZone must be an explicit time zone as defined in "
+     "https://www.iana.org/time-zones"),
+    ("spec.timeZone", "", "spec.timeZone", "timeZone must be nil or non-empty string"),
+    ("spec.schedule", "TZ=UTC 61 * * * *", "spec.schedule", "end of range (61) above maximum (59): 61"),
     ("spec.concurrencyPolicy", "Sometimes", "spec.concurrencyPolicy",
      'Unsupported value: "Sometimes": supported values: "Allow", "Forbid", "Replace"'),
     ("spec.startingDeadlineSeconds", -5, "spec.startingDeadlineSeconds", "must be greater than or equal to 0"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from control.apiserver.validation.errors import (
     Errors,
     forbidden,
@@ -235,25 +237,38 @@ def validate_job_update(new: batch_pb2.Job, old: batch_pb2.Job) -> Errors:
 def validate_schedule(schedule: str, path: str) -> Errors:
     if not schedule:
         return [required(path)]
-    if "TZ" in schedule:
-        return [invalid(path, schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead")]
+    errs: Errors = []
+    fields = schedule.split(maxsplit=1)
+    # The parser reads a leading TZ=/CRON_TZ= itself; the API refuses it in favour of timeZone.
+    text = fields[1] if len(fields) == 2 and fields[0].startswith(("TZ=", "CRON_TZ=")) else schedule
     try:
-        cron.parse(schedule)
+        cron.parse(text)
     except cron.CronError as e:
-        return [invalid(path, schedule, str(e))]
-    return []
+        errs.append(invalid(path, schedule, str(e)))
+    if "TZ" in schedule:
+        errs.append(invalid(path, schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+    return errs
+
+
+_TZ_PART = re.compile(r"[A-Za-z._+\-0-9]+")
 
 
 def _validate_time_zone(spec: batch_pb2.CronJobSpec) -> Errors:
     if not spec.HasField("time_zone"):
         return []
-    tz = spec.time_zone
-    if tz == "" or tz == "Local" or " " in tz:
-        return [invalid("spec.timeZone", tz, "unknown time zone " + tz)]
+    tz, path = spec.time_zone, "spec.timeZone"
+    if not tz:
+        return [invalid(path, tz, "timeZone must be nil or non-empty string")]
+    for part in tz.split("/"):
+        if part in (".", "..") or part.startswith("-") or not _TZ_PART.fullmatch(part):
+            return [invalid(path, tz, f"unknown time zone {tz}")]
+    if tz.lower() == "local":
+        return [invalid(path, tz, "timeZone must be an explicit time zone as defined in "
+                                  "https://www.iana.org/time-zones")]
     try:
         cron.zone(tz)
     except cron.CronError as e:
-        return [invalid("spec.timeZone", tz, str(e))]
+        return [invalid(path, tz, str(e))]
     return []
 
 
