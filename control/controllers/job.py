@@ -88,6 +88,9 @@ class JobController(Controller):
         self.expectations = Expectations()
         self.clock = time.time  # tests may replace it
         self.backoff: dict[str, tuple[int, float]] = {}  # key -> (consecutive failures, last failure)
+        # key -> uids whose tracking finalizer this controller removed and the cache may still show:
+        # those pods are counted already (Kubernetes' finalizer-removal expectations).
+        self.finalized: dict[str, set[str]] = {}
         self.jobs.add_handler(**self.enqueue_handlers())
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -129,11 +132,14 @@ class JobController(Controller):
         if job is None:
             self.expectations.forget(key)
             self.backoff.pop(key, None)
+            self.finalized.pop(key, None)
             await self._release_orphans(key)
             return
         pods = await self._claim_pods(job)
         if jobutil.is_finished(job):
-            await self._remove_finalizers([p for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers])
+            finalized = self.finalized.get(key, set())
+            await self._remove_finalizers([p for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers
+                                           and p.metadata.uid not in finalized])
             return
         status = copy_of(job).status
         tally = await self._track_terminated(job, pods, status)
@@ -176,6 +182,9 @@ class JobController(Controller):
         """Records the pods that terminated since the last sync: their uids go to
         uncountedTerminatedPods (written first), their finalizers are removed, then they move into
         the counters. Returns what the pods say about the Job."""
+        finalized = self.finalized.setdefault(key_of(job), set())
+        finalized &= {p.metadata.uid for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers}
+        pods = [_without_finalizer(p) if p.metadata.uid in finalized else p for p in pods]
         tally = self._tally(job, pods, status)
         uncounted = status.uncounted_terminated_pods
         recorded = set(uncounted.succeeded) | set(uncounted.failed)
@@ -194,6 +203,7 @@ class JobController(Controller):
         done = [p for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers
                 and (p.metadata.uid in recorded or p in ignored or is_being_deleted(p))]
         await self._remove_finalizers(done)
+        finalized.update(p.metadata.uid for p in done)
         still_tracked = {p.metadata.uid for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers} - {
             p.metadata.uid for p in done}
         for name in ("succeeded", "failed"):
@@ -253,12 +263,8 @@ class JobController(Controller):
 
     async def _remove_finalizers(self, pods: list[Message]) -> None:
         async def remove(pod: Message) -> None:
-            updated = copy_of(pod)
-            kept = [f for f in updated.metadata.finalizers if f != FINALIZER_JOB_TRACKING]
-            del updated.metadata.finalizers[:]
-            updated.metadata.finalizers.extend(kept)
             try:
-                await self.client.update(updated)
+                await self.client.update(_without_finalizer(pod))
             except grpc.aio.AioRpcError as e:
                 if e.code() != grpc.StatusCode.NOT_FOUND:
                     raise
@@ -430,6 +436,15 @@ class JobController(Controller):
         if status == job.status:
             return job
         return await self.write_status(job, status)
+
+
+def _without_finalizer(pod: Message) -> Message:
+    """The pod as it is once the tracking finalizer this controller removed is gone."""
+    copy = copy_of(pod)
+    kept = [f for f in copy.metadata.finalizers if f != FINALIZER_JOB_TRACKING]
+    del copy.metadata.finalizers[:]
+    copy.metadata.finalizers.extend(kept)
+    return copy
 
 
 def _fill_counts(status: Message, pods: list[Message]) -> None:

@@ -241,3 +241,18 @@ async def test_pods_of_a_deleted_job_lose_their_tracking_finalizer() -> None:
             await run.client.delete("Pod", p.metadata.name, "default")
         await run.reconcile(KEY)
         assert run.client.objects("Pod") == []  # nothing held them once the finalizer went
+
+
+async def test_a_pod_is_counted_once_even_while_the_pod_cache_lags() -> None:
+    async with on_fake(JobController, job(completions=3, parallelism=1)) as run:
+        await run.reconcile(KEY)
+        [first] = pods(run.client)
+        await finish(run, first, "Succeeded")
+        await run.synced()
+        stale = run.controller.pods.store.get(f"default/{first.metadata.name}")
+        await run.reconcile(KEY)  # counted, its finalizer removed
+        # The pod watch lags behind the Job's: the cache still shows the finalizer.
+        run.controller.pods.store._put(f"default/{first.metadata.name}", stale)
+        await run.controller.reconcile(KEY)
+        j = await run.client.get("Job", "work", "default")
+        assert j.status.succeeded == 1
