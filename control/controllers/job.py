@@ -135,6 +135,7 @@ class JobController(Controller):
             self.finalized.pop(key, None)
             await self._release_orphans(key)
             return
+        job = copy_of(job)  # the cache's object stays as the watch delivered it
         pods = await self._claim_pods(job)
         if jobutil.is_finished(job):
             finalized = self.finalized.get(key, set())
@@ -155,7 +156,7 @@ class JobController(Controller):
             self._finish_or_suspend(job, status, pods, now)
         else:
             self._resume(job, status, now)
-            if self.expectations.satisfied(key):
+            if self.expectations.satisfied(key) and not is_being_deleted(job):
                 await self._manage(key, job, status, tally, active, now)
         _fill_counts(status, pods)
         await self._write(job, status)
