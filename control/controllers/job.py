@@ -367,7 +367,10 @@ class JobController(Controller):
             victims = surplus[:min(len(active) - wanted, MAX_POD_CHANGES)]
             await self._delete_pods(key, job, victims)
             return
-        count = min(wanted - len(active), MAX_POD_CHANGES)
+        # With podReplacementPolicy Failed a terminating pod is replaced only once it has failed.
+        waiting = [p for p in tally.pods if jobutil.is_terminating(p)] \
+            if job.spec.pod_replacement_policy == "Failed" else []
+        count = min(wanted - len(active) - len(waiting), MAX_POD_CHANGES)
         if count <= 0:
             return
         failures, last = self.backoff.get(key, (0, 0.0))
@@ -377,7 +380,7 @@ class JobController(Controller):
             return
         indexes: list[int | None] = [None] * count
         if is_indexed(job):
-            busy = {completion_index(p) for p in active}
+            busy = {completion_index(p) for p in [*active, *waiting]}
             free = (i for i in range(job.spec.completions)
                     if i not in tally.succeeded and i not in tally.failed_indexes and i not in busy)
             indexes = list(itertools.islice(free, count))

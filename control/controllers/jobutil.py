@@ -103,13 +103,19 @@ def backoff_delay(failures: int) -> float:
 
 
 def finished_at(pod: Message) -> float:
-    """When a terminated pod finished: its last container's end, else its last condition change."""
+    """When a terminated pod finished, as Kubernetes reads it: its Ready=False transition, else its
+    containers' last end, else when its deletion was asked for, else its creation."""
+    ready = next((c for c in pod.status.conditions if c.type == "Ready" and c.status == "False"), None)
+    if ready is not None and ready.last_transition_time.seconds:
+        return float(ready.last_transition_time.seconds)
     ends = [s.state.terminated.finished_at.seconds for s in pod.status.container_statuses
-            if s.state.HasField("terminated")]
-    ends += [c.last_transition_time.seconds for c in pod.status.conditions]
-    if pod.metadata.HasField("deletion_timestamp"):
-        ends.append(pod.metadata.deletion_timestamp.seconds)
-    return float(max(ends, default=0))
+            if s.state.HasField("terminated") and s.state.terminated.finished_at.seconds]
+    if ends:
+        return float(max(ends))
+    meta = pod.metadata
+    if meta.HasField("deletion_timestamp"):
+        return float(meta.deletion_timestamp.seconds - meta.deletion_grace_period_seconds)
+    return float(meta.creation_timestamp.seconds)
 
 
 def restarts(pods: list[Message]) -> int:

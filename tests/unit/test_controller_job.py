@@ -256,3 +256,18 @@ async def test_a_pod_is_counted_once_even_while_the_pod_cache_lags() -> None:
         await run.controller.reconcile(KEY)
         j = await run.client.get("Job", "work", "default")
         assert j.status.succeeded == 1
+
+
+@pytest.mark.parametrize(("policy", "replaced"), [("TerminatingOrFailed", True), ("Failed", False)])
+async def test_a_terminating_pod_is_replaced_at_once_unless_only_failed_pods_are(policy: str, replaced: bool) -> None:
+    async with on_fake(JobController, job(podReplacementPolicy=policy)) as run:
+        await run.reconcile(KEY)
+        [first] = pods(run.client)
+        first.spec.node_name = "n1"  # on a node, its deletion is graceful: it terminates for a while
+        await run.client.update(first)
+        await run.client.delete("Pod", first.metadata.name, "default")
+        later = time.time() + 11
+        run.controller.clock = lambda: later  # past the back-off of a failure
+        j = await settle(run, 2)
+        assert (len(pods(run.client)) == 1) == replaced
+        assert j.status.terminating == 1
