@@ -10,6 +10,7 @@ history limits and requeues itself for the next start. `clock` is injectable for
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -151,15 +152,16 @@ class CronJobController(Controller):
         spec = cj.spec
         try:
             tz = cron.zone(spec.time_zone if spec.HasField("time_zone") else None)
-        except cron.CronError:
-            self.recorder.event(cj, WARNING, "UnknownTimeZone", f"invalid timeZone: {spec.time_zone!r}")
+        except cron.CronError as e:
+            self.recorder.event(cj, WARNING, "UnknownTimeZone", f"invalid timeZone: {json.dumps(spec.time_zone)}: {e}")
             return None
         if spec.suspend:
             return None
         try:
             schedule = cron.parse(spec.schedule)
         except cron.CronError as e:
-            self.recorder.event(cj, WARNING, "UnparseableSchedule", f"unparseable schedule: {spec.schedule!r} : {e}")
+            self.recorder.event(cj, WARNING, "UnparseableSchedule",
+                                f"unparseable schedule: {json.dumps(spec.schedule)} : {e}")
             return None
         now = datetime.fromtimestamp(self.clock(), UTC)
         scheduled = self._due(cj, status, schedule, tz, now)

@@ -186,3 +186,12 @@ async def test_finished_active_job_leaves_the_active_list() -> None:
         cj = await run.client.get("CronJob", "tick", "default")
         assert list(cj.status.active) == [] and cj.status.last_successful_time.seconds == int(at_minute(0, 50))
         assert ("Normal", "SawCompletedJob", "Saw completed job: tick-old, status: Complete") in await run.events()
+
+
+async def test_a_schedule_stored_before_it_was_checked_is_reported() -> None:
+    async with on_fake(CronJobController, cronjob(schedule="61 * * * *")) as run:
+        run.controller.clock = lambda: at_minute(5)
+        await run.reconcile(KEY)
+        assert jobs(run.client) == []
+        assert ("Warning", "UnparseableSchedule",
+                'unparseable schedule: "61 * * * *" : end of range (61) above maximum (59): 61') in await run.events()
