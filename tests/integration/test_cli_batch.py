@@ -73,6 +73,8 @@ async def test_invalid_schedule_is_refused_with_the_field_path(ctl):
     bad = await ctl("create", "cronjob", "bad", "--image", "busybox:1", "--schedule", "61 * * * *")
     assert bad.code == 1
     assert 'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61' in bad.err
+    restart = await ctl("create", "cronjob", "bad", "--image", "x", "--schedule", "@daily", "--restart", "Always")
+    assert (restart.code, restart.err) == (1, "error: invalid restart policy: Always\n")
 
 
 async def test_wait_for_a_job_to_complete(ctl, client: Client, ns: str):

@@ -30,7 +30,7 @@ def register(kinds: argparse._SubParsersAction, parents: list, create: Create) -
     cj.add_argument("name")
     cj.add_argument("--image", required=True)
     cj.add_argument("--schedule", required=True)
-    cj.add_argument("--restart", default="OnFailure", choices=["OnFailure", "Never"])
+    cj.add_argument("--restart", default="OnFailure", help="job's restart policy: OnFailure or Never")
     cj.add_argument("command", nargs="*", metavar="-- COMMAND [args...]")
     cj.set_defaults(run=lambda args, ctx: create_cronjob(args, ctx, create))
 
@@ -79,6 +79,8 @@ async def _job_from_cronjob(args, ctx: Context) -> dict:
 
 
 async def create_cronjob(args, ctx: Context, create: Create) -> None:
+    if args.restart not in ("OnFailure", "Never"):
+        raise CommandError(f"invalid restart policy: {args.restart}")
     pod = _pod_spec(args.name, args.image, args.command, args.restart)
     await create(ctx, {"apiVersion": "batch/v1", "kind": "CronJob",
                        "metadata": {"name": args.name, "namespace": ctx.namespace},
