@@ -33,10 +33,6 @@ def is_finished(job: Message) -> bool:
     return any(c.type in (JOB_COMPLETE, JOB_FAILED) and c.status == CONDITION_TRUE for c in job.status.conditions)
 
 
-def has_condition(job: Message, type_: str) -> bool:
-    return any(c.type == type_ and c.status == CONDITION_TRUE for c in job.status.conditions)
-
-
 def is_indexed(job: Message) -> bool:
     return job.spec.completion_mode == "Indexed"
 
