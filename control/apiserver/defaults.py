@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from control.client.convert import int_or_string
 from control.client.kinds import RBAC_GROUP
-from skiff.v1 import apps_pb2, core_pb2, pod_pb2
+from skiff.v1 import apps_pb2, batch_pb2, core_pb2, pod_pb2
 
 DEFAULT_SCHEDULER = "default-scheduler"
 DEFAULT_GRACE_PERIOD = 30
@@ -20,6 +20,8 @@ DEFAULT_SURGE = DEFAULT_UNAVAILABLE = "25%"
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 DEFAULT_PROGRESS_DEADLINE = 600
 DEFAULT_CLIENT_IP_TIMEOUT = 10800  # three hours
+DEFAULT_BACKOFF_LIMIT = 6
+MAX_INT32 = 2**31 - 1
 
 
 def image_pull_policy(image: str) -> str:
@@ -135,6 +137,52 @@ def default_deployment(d: apps_pb2.Deployment) -> None:
     if not spec.HasField("progress_deadline_seconds"):
         spec.progress_deadline_seconds = DEFAULT_PROGRESS_DEADLINE
     default_pod_spec(spec.template.spec)
+
+
+def _default_failure_policy(spec: batch_pb2.JobSpec) -> None:
+    for rule in spec.pod_failure_policy.rules:
+        for pattern in rule.on_pod_conditions:
+            if not pattern.HasField("status"):
+                pattern.status = "True"
+
+
+def default_job_spec(spec: batch_pb2.JobSpec) -> None:
+    if not spec.HasField("completions") and not spec.HasField("parallelism"):
+        spec.completions = 1
+    if not spec.HasField("parallelism"):
+        spec.parallelism = 1
+    if not spec.HasField("backoff_limit"):
+        spec.backoff_limit = MAX_INT32 if spec.HasField("backoff_limit_per_index") else DEFAULT_BACKOFF_LIMIT
+    if not spec.HasField("completion_mode"):
+        spec.completion_mode = "NonIndexed"
+    if not spec.HasField("suspend"):
+        spec.suspend = False
+    _default_failure_policy(spec)
+    if not spec.HasField("pod_replacement_policy"):
+        spec.pod_replacement_policy = "Failed" if spec.HasField("pod_failure_policy") else "TerminatingOrFailed"
+    if not spec.HasField("manual_selector"):
+        spec.manual_selector = False
+    default_pod_spec(spec.template.spec)
+
+
+def default_job(job: batch_pb2.Job) -> None:
+    default_job_spec(job.spec)
+    if not job.metadata.labels:
+        job.metadata.labels.update(job.spec.template.metadata.labels)
+
+
+def default_cron_job(cj: batch_pb2.CronJob) -> None:
+    spec = cj.spec
+    if not spec.HasField("concurrency_policy"):
+        spec.concurrency_policy = "Allow"
+    if not spec.HasField("suspend"):
+        spec.suspend = False
+    if not spec.HasField("successful_jobs_history_limit"):
+        spec.successful_jobs_history_limit = 3
+    if not spec.HasField("failed_jobs_history_limit"):
+        spec.failed_jobs_history_limit = 1
+    _default_failure_policy(spec.job_template.spec)  # a job template gets only these and its pods' defaults
+    default_pod_spec(spec.job_template.spec.template.spec)
 
 
 def _default_service_port(port: core_pb2.ServicePort) -> None:

@@ -57,14 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """Everything after `--` is exec's command, whatever flags it has."""
+    """Everything after `--` is the command (of exec, create job, create cronjob), whatever flags it has."""
     command: list[str] = []
     if "--" in argv:
         i = argv.index("--")
         argv, command = argv[:i], argv[i + 1:]
     args = build_parser().parse_args(argv)
     if command:
-        if args.verb != "exec":
+        if not hasattr(args, "command"):
             build_parser().error(f"unexpected arguments after --: {' '.join(command)}")
         args.command = list(args.command) + command
     return args

@@ -116,10 +116,13 @@ class Kind:
             return ()
         if spec.message_type.full_name == _POD_SPEC:
             return ("spec",)
-        template = spec.message_type.fields_by_name.get("template")
-        if template is not None and template.message_type is not None and \
-                template.message_type.full_name == _POD_TEMPLATE:
+        if _is_template(spec.message_type.fields_by_name.get("template")):
             return ("spec", "template", "spec")
+        job_template = spec.message_type.fields_by_name.get("job_template")  # a CronJob's
+        if job_template is not None and job_template.message_type is not None:
+            inner = job_template.message_type.fields_by_name.get("spec")
+            if inner is not None and _is_template(inner.message_type.fields_by_name.get("template")):
+                return ("spec", "job_template", "spec", "template", "spec")
         return ()
 
     @property
@@ -154,6 +157,10 @@ class Kind:
         obj.api_version = self.api_version
         obj.kind = self.kind
         return obj
+
+
+def _is_template(field) -> bool:
+    return field is not None and field.message_type is not None and field.message_type.full_name == _POD_TEMPLATE
 
 
 def camel_plural(kind: str, plural: str) -> str:
@@ -209,6 +216,9 @@ _ALL = [
          field_selectors=("status.replicas",), aggregate_to=_EDIT, columns=printers.REPLICASET),
     Kind("Deployment", "deployments", "apps", True, "apps.Deployment", ("deploy",), _ALL_CATEGORY, scale=True,
          rollout=True, aggregate_to=_EDIT, columns=printers.DEPLOYMENT),
+    Kind("Job", "jobs", "batch", True, "batch.Job", (), _ALL_CATEGORY, aggregate_to=_EDIT, columns=printers.JOB),
+    Kind("CronJob", "cronjobs", "batch", True, "batch.CronJob", ("cj",), _ALL_CATEGORY, aggregate_to=_EDIT,
+         columns=printers.CRONJOB),
     Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False,
          columns=printers.LEASE),
     Kind("PodDisruptionBudget", "poddisruptionbudgets", "policy", True, "policy.PodDisruptionBudget", ("pdb",),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from control.client.humanize import age, is_set
+from control.client.humanize import age, human_duration, is_set
 from control.client.wellknown import (
     CONDITION_TRUE,
     LABEL_NODE_ROLE,
@@ -175,6 +175,62 @@ def _workload_wide(obj, now):
 def _replicaset_row(rs, now):
     return [rs.metadata.name, str(_replicas(rs.spec)), str(rs.status.replicas), str(rs.status.ready_replicas),
             age(rs.metadata.creation_timestamp, now)]
+
+
+# --- Jobs and CronJobs ------------------------------------------------------------------------------
+
+def _has_condition(conditions, type_: str) -> bool:
+    return any(c.type == type_ and c.status == CONDITION_TRUE for c in conditions)
+
+
+def job_status_text(job) -> str:
+    """kubectl's STATUS of a Job: its first true condition in kubectl's order, else Running."""
+    conditions = job.status.conditions
+    for type_, text in (("Complete", "Complete"), ("Failed", "Failed")):
+        if _has_condition(conditions, type_):
+            return text
+    if is_set(job.metadata.deletion_timestamp):
+        return "Terminating"
+    for type_ in ("Suspended", "FailureTarget", "SuccessCriteriaMet"):
+        if _has_condition(conditions, type_):
+            return type_
+    return "Running"
+
+
+def job_completions_text(job) -> str:
+    succeeded = job.status.succeeded
+    if job.spec.HasField("completions"):
+        return f"{succeeded}/{job.spec.completions}"
+    parallelism = job.spec.parallelism if job.spec.HasField("parallelism") else 0
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+
+
+def job_duration_text(job, now: float) -> str:
+    start = job.status.start_time
+    if not is_set(start):
+        return ""
+    end = job.status.completion_time
+    until = end.seconds + end.nanos / 1e9 if is_set(end) else now
+    return human_duration(until - start.seconds - start.nanos / 1e9)
+
+
+def _job_row(job, now):
+    return [job.metadata.name, job_status_text(job), job_completions_text(job), job_duration_text(job, now),
+            age(job.metadata.creation_timestamp, now)]
+
+
+def _cronjob_row(cj, now):
+    spec = cj.spec
+    suspend = ("True" if spec.suspend else "False") if spec.HasField("suspend") else "<unset>"
+    last = cj.status.last_schedule_time
+    return [cj.metadata.name, spec.schedule, spec.time_zone if spec.HasField("time_zone") else NONE, suspend,
+            str(len(cj.status.active)), age(last, now) if is_set(last) else NONE,
+            age(cj.metadata.creation_timestamp, now)]
+
+
+def _cronjob_wide(cj, now):
+    template = cj.spec.job_template.spec
+    return [*_containers_and_images(template.template), label_selector_text(template.selector)]
 
 
 # --- Services and endpoints -------------------------------------------------------------------------
@@ -362,6 +418,9 @@ CONFIGMAP = Columns(("NAME", "DATA", _AGE), (), _configmap_row)
 SECRET = Columns(("NAME", "TYPE", "DATA", _AGE), (), _secret_row)
 NAMESPACE = Columns(("NAME", "STATUS", _AGE), (), _namespace_row)
 EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), (), _event_row)
+JOB = Columns(("NAME", "STATUS", "COMPLETIONS", "DURATION", _AGE), _WORKLOAD_WIDE, _job_row, _workload_wide)
+CRONJOB = Columns(("NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", _AGE), _WORKLOAD_WIDE,
+                  _cronjob_row, _cronjob_wide)
 LEASE = Columns(("NAME", "HOLDER", _AGE), (), _lease_row)
 SERVICEACCOUNT = Columns(("NAME", "SECRETS", _AGE), (), _service_account_row)
 PDB = Columns(("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", _AGE), (), _pdb_row)

@@ -178,3 +178,21 @@ def remove_condition(status: Message, type_: str) -> None:
     kept = [c for c in status.conditions if c.type != type_]
     del status.conditions[:]
     status.conditions.extend(kept)
+
+
+# batch/v1: Jobs and CronJobs.
+LABEL_JOB_CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
+LABEL_JOB_NAME = "batch.kubernetes.io/job-name"
+LABEL_LEGACY_CONTROLLER_UID = "controller-uid"
+LABEL_LEGACY_JOB_NAME = "job-name"
+JOB_COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
+JOB_INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count"
+JOB_INDEX_IGNORED_FAILURE_COUNT = "batch.kubernetes.io/job-index-ignored-failure-count"
+JOB_COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
+FINALIZER_JOB_TRACKING = "batch.kubernetes.io/job-tracking"
+CRONJOB_SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+JOB_COMPLETE = "Complete"
+JOB_FAILED = "Failed"
+JOB_SUSPENDED = "Suspended"
+JOB_FAILURE_TARGET = "FailureTarget"
+JOB_SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"

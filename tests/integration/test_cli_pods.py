@@ -119,6 +119,13 @@ async def test_logs(ctl, client, agent):
             "metadata": {"labels": {"app": "busy"}}, "spec": {"containers": [{"name": "main", "image": "x"}]}}}}))
     via_deployment = await ctl("logs", "deploy/busy-deploy", "--tail", "1")
     assert (via_deployment.code, via_deployment.out) == (0, "line 5\n"), via_deployment.err
+    await client.create(from_dict({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "busy-job", "namespace": "default"},
+        "spec": {"manualSelector": True, "selector": {"matchLabels": {"app": "busy"}}, "template": {
+            "metadata": {"labels": {"app": "busy"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "x"}]}}}}))
+    via_job = await ctl("logs", "job/busy-job", "--tail", "1")
+    assert (via_job.code, via_job.out) == (0, "line 5\n"), via_job.err
     missing = await ctl("logs", "nope")
     assert missing.code == 1 and missing.err == 'Error from server (NotFound): pods "nope" not found\n'
 

@@ -1,5 +1,5 @@
-"""`skiffctl create -f FILE | namespace | deployment | configmap | secret generic | role | clusterrole |
-rolebinding | clusterrolebinding`, and `replace -f`."""
+"""`skiffctl create -f FILE | namespace | deployment | job | cronjob | configmap | secret generic | role |
+clusterrole | rolebinding | clusterrolebinding`, and `replace -f`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 
 import grpc
 
-from control.cli.commands import create_rbac
+from control.cli.commands import create_batch, create_rbac
 from control.cli.commands.apply import ApplyError, prepare
 from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error
@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     _data_flags(generic)
     generic.add_argument("--type", default="Opaque")
     generic.set_defaults(run=create_secret)
+    create_batch.register(kinds, parents, _create)
     create_rbac.register(kinds, parents, create_built)
     r = sub.add_parser("replace", parents=parents, help="Replace a resource by file name or stdin")
     r.add_argument("-f", "--filename", action="append", required=True)

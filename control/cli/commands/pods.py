@@ -71,7 +71,8 @@ async def _pod_name(ctx: Context, arg: str) -> str:
 
 def _attachable() -> str:
     """`a pod, deployment or replicaset`: the kinds with a pod spec, pods before pod templates."""
-    kinds = sorted((k for k in KINDS.values() if k.pod_spec_path), key=lambda k: (len(k.pod_spec_path), k.singular))
+    kinds = sorted((k for k in KINDS.values() if k.pod_spec_path == ("spec",) or k.has_pod_template),
+                   key=lambda k: (len(k.pod_spec_path), k.singular))
     names = [k.singular for k in kinds]
     return "a " + ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "a " + names[0]
 
