@@ -188,4 +188,5 @@ def test_api_resources_filters():
 
 def test_scale_refuses_a_kind_without_the_scale_subresource():
     _, err, failed = _run(["scale", "configmap/x", "--replicas", "2"])
-    assert failed and err == 'error: cannot scale configmaps "x": only deployments, replicasets and statefulsets scale\n'
+    assert failed and err == ('error: cannot scale configmaps "x": '
+                              'only deployments, replicasets and statefulsets scale\n')
