@@ -66,13 +66,14 @@ def revision_name(owner_name: str, hash_: str) -> str:
 
 def new_revision(owner: Message, template: pod_pb2.PodTemplateSpec, number: int,
                  collision_count: int = 0) -> apps_pb2.ControllerRevision:
-    """A ControllerRevision of owner's template, labelled like its pods, controlled by owner."""
+    """A ControllerRevision of owner's template, labelled like its pods, with owner's annotations
+    (so `rollout history` finds the change cause), controlled by owner."""
     data = patch_of(template)
     hash_ = hash_of(data, collision_count)
     labels = dict(template.metadata.labels)
     labels[LABEL_CONTROLLER_REVISION_HASH] = hash_
     meta = meta_pb2.ObjectMeta(name=revision_name(owner.metadata.name, hash_), namespace=owner.metadata.namespace,
-                               labels=labels)
+                               labels=labels, annotations=dict(owner.metadata.annotations))
     meta.owner_references.append(new_controller_ref(owner))
     return _CR.new(metadata=meta, data=data, revision=number)
 
