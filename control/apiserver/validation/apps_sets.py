@@ -14,7 +14,7 @@ from control.apiserver.validation.apps import (
 from control.apiserver.validation.errors import Errors, forbidden, immutable, invalid, not_supported, required
 from control.apiserver.validation.names import dns1123_label_errors
 from control.client.convert import int_or_string
-from skiff.v1 import apps_pb2
+from skiff.v1 import apps_pb2, pod_pb2
 
 DAEMONSET_STRATEGIES = ("RollingUpdate", "OnDelete")
 POD_MANAGEMENT_POLICIES = ("OrderedReady", "Parallel")
@@ -135,9 +135,21 @@ def _validate_sts_spec(spec: apps_pb2.StatefulSetSpec) -> Errors:
         errs += [invalid("spec.serviceName", spec.service_name, m) for m in dns1123_label_errors(spec.service_name)]
     if spec.HasField("revision_history_limit"):
         errs += nonnegative(spec.revision_history_limit, "spec.revisionHistoryLimit")
-    errs += validate_selector_and_template(spec.selector, spec.HasField("selector"), spec.template, "spec",
-                                           empty_for="statefulset", owner="StatefulSet")
+    errs += validate_selector_and_template(spec.selector, spec.HasField("selector"), _with_claim_volumes(spec),
+                                           "spec", empty_for="statefulset", owner="StatefulSet")
     return errs + _validate_claim_templates(spec)
+
+
+def _with_claim_volumes(spec: apps_pb2.StatefulSetSpec) -> pod_pb2.PodTemplateSpec:
+    """The template as its pods will have it: each claim template is a volume the containers may
+    mount (Kubernetes leaves this union unchecked and skips the pod spec; Skiff checks the union)."""
+    template = pod_pb2.PodTemplateSpec()
+    template.CopyFrom(spec.template)
+    have = {v.name for v in template.spec.volumes}
+    for claim in spec.volume_claim_templates:
+        if claim.metadata.name and claim.metadata.name not in have:
+            template.spec.volumes.add(name=claim.metadata.name).empty_dir.SetInParent()
+    return template
 
 
 def _validate_sts_status(st: apps_pb2.StatefulSetStatus) -> Errors:
