@@ -167,9 +167,7 @@ async def test_statefulset_ordered_start_scale_down_and_partitioned_update(clust
     await observed(client, 3)
 
     old_revision = (await client.get("Pod", "web-0", "default")).metadata.labels["controller-revision-hash"]
-    sts = copy_of(await client.get("StatefulSet", "web", "default"))
-    sts.spec.template.spec.containers[0].image = "busybox:2"
-    await client.update(sts)
+    await change_set(client, lambda s: setattr(s.spec.template.spec.containers[0], "image", "busybox:2"))
     deleted = []
     for expected in ("web-2", "web-1"):
         async def terminating(expected=expected) -> bool:
@@ -192,9 +190,7 @@ async def test_statefulset_ordered_start_scale_down_and_partitioned_update(clust
     assert web0.spec.containers[0].image == "busybox:1"
     assert web0.metadata.labels["controller-revision-hash"] == old_revision
 
-    sts = copy_of(await client.get("StatefulSet", "web", "default"))
-    sts.spec.replicas = 1
-    await client.update(sts)
+    await change_set(client, lambda s: setattr(s.spec, "replicas", 1))
 
     async def only_terminating(name: str) -> bool:
         pods, _ = await client.list_all("Pod", "default")
@@ -205,6 +201,20 @@ async def test_statefulset_ordered_start_scale_down_and_partitioned_update(clust
     await eventually(lambda: only_terminating("web-1"), timeout=20, what="then web-1")
     await finish_deletions(client)
     await wait_names(client, ["web-0"], "scaled down to web-0")
+
+
+async def change_set(client: Client, change) -> None:
+    """Updates the set from a fresh read, again when the controller wrote its status in between."""
+    for _ in range(5):
+        sts = copy_of(await client.get("StatefulSet", "web", "default"))
+        change(sts)
+        try:
+            await client.update(sts)
+            return
+        except grpc.aio.AioRpcError as e:
+            if e.code() != grpc.StatusCode.ABORTED:
+                raise
+    raise AssertionError("could not update the statefulset")
 
 
 async def _bound(client: Client, name: str) -> bool:
