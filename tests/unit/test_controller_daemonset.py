@@ -203,3 +203,21 @@ def test_percentages_round_up_and_both_zero_means_one_unavailable() -> None:
     assert u.surge_and_unavailable(ds, 15) == (0, 2)
     ds.spec.update_strategy.rolling_update.max_unavailable.number_value = 0
     assert u.surge_and_unavailable(ds, 15) == (0, 1)
+
+
+def test_required_node_affinity_and_the_template_node_name_choose_nodes() -> None:
+    ds = daemonset()
+    term = ds.spec.template.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution \
+        .node_selector_terms.add()
+    term.match_expressions.add(key="zone", operator="In", values=["a", "b"])
+    assert u.should_run(ds, node("n1", {"zone": "a"})) == (True, True)
+    assert u.should_run(ds, node("n2", {"zone": "c"})) == (False, False)
+    ds.spec.template.spec.node_name = "n3"
+    assert u.should_run(ds, node("n1", {"zone": "a"})) == (False, False)
+
+
+def test_host_network_pods_also_tolerate_network_unavailable() -> None:
+    ds = daemonset()
+    ds.spec.template.spec.host_network = True
+    pod = u.new_pod(ds, "n1", "abc")
+    assert ("node.kubernetes.io/network-unavailable", "NoSchedule") in {(t.key, t.effect) for t in pod.spec.tolerations}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from google.protobuf.message import Message
 
 from control.apiserver.registry import apply_defaults
@@ -9,6 +11,7 @@ from control.client.convert import from_dict
 from control.client.informer import copy_of
 from control.client.testing import on_fake
 from control.client.wellknown import LABEL_CONTROLLER_REVISION_HASH, is_being_deleted
+from control.controllers import statefulset_util as u
 from control.controllers.statefulset import StatefulSetController
 
 
@@ -45,7 +48,7 @@ async def mark_ready(client, name: str) -> None:
     pod = copy_of(await client.update(pod))
     pod.status.phase = "Running"
     del pod.status.conditions[:]
-    pod.status.conditions.add(type="Ready", status="True")
+    pod.status.conditions.add(type="Ready", status="True").last_transition_time.FromSeconds(int(time.time()))
     await client.update_status(pod)
 
 
@@ -162,3 +165,40 @@ async def test_a_failed_pod_is_recreated() -> None:
         fresh = get_pod(run.client, "web-0")
         assert fresh.metadata.uid != pod.metadata.uid and fresh.status.phase != "Failed"
         assert "RecreatingFailedPod" in {reason for _, reason, _ in await run.events()}
+
+
+async def test_min_ready_seconds_holds_the_next_ordinal_until_available() -> None:
+    sts = statefulset(replicas=2)
+    sts.spec.min_ready_seconds = 3600
+    async with on_fake(StatefulSetController, sts) as run:
+        await run.reconcile("default/web")
+        await mark_ready(run.client, "web-0")
+        await run.reconcile("default/web")
+        assert names(run.client) == ["web-0"]  # ready, but not for minReadySeconds yet
+        pod = copy_of(get_pod(run.client, "web-0"))
+        pod.status.conditions[0].last_transition_time.FromSeconds(int(time.time()) - 3601)
+        await run.client.update_status(pod)
+        await run.reconcile("default/web")
+        assert names(run.client) == ["web-0", "web-1"]
+
+
+async def test_max_unavailable_replaces_several_pods_at_once_from_the_top() -> None:
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}}
+    async with on_fake(StatefulSetController, statefulset(replicas=4, strategy=strategy)) as run:
+        await _ready_set(run, 4)
+        await _update_spec(run, lambda s: setattr(s.spec.template.spec.containers[0], "image", "busybox:2"))
+        await run.reconcile("default/web")
+        terminating = sorted(p.metadata.name for p in run.client.objects("Pod", "default") if is_being_deleted(p))
+        assert terminating == ["web-2", "web-3"]
+
+
+def test_claims_are_named_per_template_and_ordinal_and_labelled_with_the_selector() -> None:
+    sts = from_dict({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "uid": "u1"},
+                     "spec": {"selector": {"matchLabels": {"app": "web"}},
+                              "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"},
+                              "volumeClaimTemplates": [{"metadata": {"name": "www", "labels": {"tier": "data"}},
+                                                        "spec": {"accessModes": ["ReadWriteOnce"]}}]}})
+    claim = u.new_claim(sts, sts.spec.volume_claim_templates[0], 2)
+    assert (claim.kind, claim.metadata.name) == ("PersistentVolumeClaim", "www-web-2")
+    assert dict(claim.metadata.labels) == {"tier": "data", "app": "web"}
+    assert [(o.kind, o.name, o.controller) for o in claim.metadata.owner_references] == [("StatefulSet", "web", False)]
