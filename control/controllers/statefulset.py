@@ -180,6 +180,8 @@ class StatefulSetController(Controller):
         healthy = u.running_and_ready(pod) and u.running_and_available(pod, sts.spec.min_ready_seconds, now)
         if monotonic and not healthy and not first_unhealthy:
             raise _Wait
+        if sts.spec.persistent_volume_claim_retention_policy.when_scaled == "Delete":
+            await self._hand_claims_to(sts, pod)
         await self._delete_pod(sts, pod)
         if monotonic:
             raise _Wait
@@ -253,3 +255,18 @@ class StatefulSetController(Controller):
                 self.recorder.event(sts, WARNING, "FailedCreate", f"create {what} failed error: {e.details()}")
                 raise
             self.recorder.event(sts, NORMAL, "SuccessfulCreate", f"create {what} success")
+
+    async def _hand_claims_to(self, sts: Message, pod: Message) -> None:
+        """whenScaled: Delete — a scaled-down pod's claims get the pod as owner, so the garbage
+        collector removes them with it."""
+        if self.claims is None:
+            return
+        for template in sts.spec.volume_claim_templates:
+            name = u.claim_name(sts, template, u.ordinal_of(pod, sts))
+            claim = self.claims.store.get_by_name(sts.metadata.namespace, name)
+            if claim is None or any(o.uid == pod.metadata.uid for o in claim.metadata.owner_references):
+                continue
+            updated = copy_of(claim)
+            updated.metadata.owner_references.add(api_version="v1", kind="Pod", name=pod.metadata.name,
+                                                  uid=pod.metadata.uid, block_owner_deletion=True)
+            await self.client.update(updated)
