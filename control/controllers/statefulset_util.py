@@ -27,8 +27,6 @@ from skiff.v1 import apps_pb2, meta_pb2, pod_pb2
 
 LABEL_POD_INDEX = "apps.kubernetes.io/pod-index"
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
-# Claims are mounted only once pods can name them (the persistentVolumeClaim volume source).
-HAS_CLAIM_VOLUMES = "persistent_volume_claim" in pod_pb2.Volume.DESCRIPTOR.fields_by_name
 
 
 def start_ordinal(sts: Message) -> int:
@@ -75,8 +73,6 @@ def _set_identity(sts: Message, pod: Message, ordinal: int) -> None:
 
 
 def _set_storage(sts: Message, pod: Message, ordinal: int) -> None:
-    if not HAS_CLAIM_VOLUMES:
-        return
     claims = {t.metadata.name: claim_name(sts, t, ordinal) for t in sts.spec.volume_claim_templates}
     kept = [v for v in pod.spec.volumes if v.name not in claims]
     del pod.spec.volumes[:]

@@ -70,7 +70,7 @@ def validate_daemon_set(ds: apps_pb2.DaemonSet) -> Errors:
         errs += nonnegative(spec.revision_history_limit, "spec.revisionHistoryLimit")
     st = ds.status
     for field in apps_pb2.DaemonSetStatus.DESCRIPTOR.fields:
-        if field.type == field.TYPE_INT32:
+        if field.type in (field.TYPE_INT32, field.TYPE_INT64):
             errs += nonnegative(getattr(st, field.name), f"status.{field.json_name}")
     return errs
 
@@ -155,7 +155,7 @@ def _with_claim_volumes(spec: apps_pb2.StatefulSetSpec) -> pod_pb2.PodTemplateSp
 def _validate_sts_status(st: apps_pb2.StatefulSetStatus) -> Errors:
     errs: Errors = []
     for field in apps_pb2.StatefulSetStatus.DESCRIPTOR.fields:
-        if field.type == field.TYPE_INT32:
+        if field.type in (field.TYPE_INT32, field.TYPE_INT64):
             errs += nonnegative(getattr(st, field.name), f"status.{field.json_name}")
     for field, json in (("ready_replicas", "readyReplicas"), ("current_replicas", "currentReplicas"),
                         ("updated_replicas", "updatedReplicas"), ("available_replicas", "availableReplicas")):
