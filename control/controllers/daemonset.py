@@ -52,6 +52,7 @@ class DaemonSetController(Controller):
         self.nodes = ctx.informers.get("Node")
         self.revisions = ctx.informers.get("ControllerRevision")
         self.expectations = Expectations()
+        self.failed_backoff = u.FailedPodBackoff()
         self.daemonsets.add_handler(**self.enqueue_handlers())
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
         self.nodes.add_handler(self._enqueue_all, self._node_updated, self._enqueue_all)
@@ -126,6 +127,7 @@ class DaemonSetController(Controller):
                 u.plan_node(ds, node, by_node.get(node.metadata.name, []), hash_, now, plan)
             plan.delete += [p for name, ps in by_node.items() if name not in node_names
                             for p in ps if not p.spec.node_name and not is_being_deleted(p)]
+            plan.delete += self._failed_to_delete(ds, plan.failed, now)
             await self._sync_nodes(key, ds, plan, hash_)
             if self.expectations.satisfied(key) and ds.spec.update_strategy.type == "RollingUpdate":
                 await self._sync_nodes(key, ds, u.rolling_plan(ds, nodes, by_node, hash_, now), hash_)
@@ -144,6 +146,23 @@ class DaemonSetController(Controller):
             ds.status.collision_count = history.collision_count(ds) + 1
             await self.write_status(ds, ds.status)
             raise
+
+    def _failed_to_delete(self, ds: Message, failed: list[Message], now: float) -> list[Message]:
+        """Failed pods to delete now: one per node per back-off period (1 s doubling to 15 min), so a
+        pod failing at once on a node is not recreated in a hot loop."""
+        chosen = []
+        for pod in failed:
+            backoff_key = f"{ds.metadata.uid}/{u.target_node(pod)}"
+            wait = self.failed_backoff.remaining(backoff_key, now)
+            if wait > 0:
+                self.queue.add_after(key_of(ds), wait)
+                continue
+            self.failed_backoff.next(backoff_key, now)
+            self.recorder.event(ds, WARNING, "FailedDaemonPod",
+                                f"Found failed daemon pod {pod.metadata.namespace}/{pod.metadata.name} on node "
+                                f"{u.target_node(pod)}, will try to kill it")
+            chosen.append(pod)
+        return chosen
 
     async def _sync_nodes(self, key: str, ds: Message, plan: u.NodePlan, hash_: str) -> None:
         if not plan.create_on and not plan.delete:
@@ -177,10 +196,6 @@ class DaemonSetController(Controller):
 
     async def _delete(self, key: str, ds: Message, pods: list[Message], errors: list[BaseException]) -> None:
         async def delete_one(pod: Message) -> None:
-            if pod.status.phase == POD_FAILED:
-                self.recorder.event(ds, WARNING, "FailedDaemonPod",
-                                    f"Found failed daemon pod {pod.metadata.namespace}/{pod.metadata.name} on "
-                                    f"node {u.target_node(pod)}, will try to kill it")
             try:
                 await self.client.delete(_POD, pod.metadata.name, pod.metadata.namespace, uid=pod.metadata.uid)
             except grpc.aio.AioRpcError as e:

@@ -180,9 +180,32 @@ def allows_surge(ds: Message) -> bool:
 
 @dataclass
 class NodePlan:
-    """What manage() does: nodes to get a pod, pods to delete."""
+    """What manage() does: nodes to get a pod, pods to delete, failed pods to delete unless their
+    node's back-off holds them."""
     create_on: list[str] = field(default_factory=list)
     delete: list[Message] = field(default_factory=list)
+    failed: list[Message] = field(default_factory=list)
+
+
+class FailedPodBackoff:
+    """client-go's flowcontrol.Backoff as the DaemonSet controller uses it for failed pods, per
+    DaemonSet and node: 1 s, doubling to 15 min; an entry idle for twice the maximum starts over."""
+
+    def __init__(self, initial: float = 1.0, maximum: float = 900.0) -> None:
+        self.initial, self.maximum = initial, maximum
+        self._entries: dict[str, tuple[float, float]] = {}  # key -> (delay, last update)
+
+    def _entry(self, key: str, now: float) -> tuple[float, float] | None:
+        entry = self._entries.get(key)
+        return None if entry is None or now - entry[1] > 2 * self.maximum else entry
+
+    def remaining(self, key: str, now: float) -> float:
+        entry = self._entry(key, now)
+        return 0.0 if entry is None else max(0.0, entry[1] + entry[0] - now)
+
+    def next(self, key: str, now: float) -> None:
+        entry = self._entry(key, now)
+        self._entries[key] = (self.initial if entry is None else min(2 * entry[0], self.maximum), now)
 
 
 def plan_node(ds: Message, node: Message, pods: list[Message], hash_: str, now: float, plan: NodePlan) -> None:
@@ -196,7 +219,7 @@ def plan_node(ds: Message, node: Message, pods: list[Message], hash_: str, now: 
         plan.delete.extend(alive)
         return
     failed = [p for p in alive if p.status.phase == POD_FAILED]
-    plan.delete.extend(failed)
+    plan.failed.extend(failed)
     running = by_age([p for p in alive if p.status.phase != POD_FAILED])
     if len(running) <= 1:
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from google.protobuf.message import Message
 
 from control.apiserver.registry import apply_defaults
@@ -221,3 +223,39 @@ def test_host_network_pods_also_tolerate_network_unavailable() -> None:
     ds.spec.template.spec.host_network = True
     pod = u.new_pod(ds, "n1", "abc")
     assert ("node.kubernetes.io/network-unavailable", "NoSchedule") in {(t.key, t.effect) for t in pod.spec.tolerations}
+
+
+async def _fail_pods(client) -> None:
+    for pod in live(client):
+        failed = copy_of(pod)
+        failed.status.phase = "Failed"
+        await client.update_status(failed)
+
+
+async def test_failed_pods_are_replaced_with_a_back_off_per_node() -> None:
+    async with on_fake(DaemonSetController, daemonset(), node("n1")) as run:
+        await run.reconcile("default/agent")
+        await run_all(run.client)
+        await _fail_pods(run.client)
+        await run.reconcile("default/agent")  # the first failure on the node: deleted at once
+        await finish_deletions(run.client)
+        await run.reconcile("default/agent")
+        [replacement] = live(run.client)
+        assert replacement.status.phase != "Failed"
+        assert "FailedDaemonPod" in {reason for _, reason, _ in await run.events()}
+        await run_all(run.client)
+        await _fail_pods(run.client)
+        await run.reconcile("default/agent")  # failing again within the back-off: kept for now
+        assert [p.status.phase for p in live(run.client)] == ["Failed"]
+        assert run.controller.failed_backoff.remaining("uid-agent/n1", time.time()) > 0
+
+
+def test_failed_pod_back_off_doubles_to_its_maximum_and_resets_when_idle() -> None:
+    backoff = u.FailedPodBackoff(initial=1, maximum=4)
+    assert backoff.remaining("k", 100) == 0
+    for now, want in ((100, 1), (101, 2), (103, 4), (107, 4)):
+        backoff.next("k", now)
+        assert backoff.remaining("k", now) == want
+    assert backoff.remaining("k", 107 + 9) == 0
+    backoff.next("k", 120)
+    assert backoff.remaining("k", 120) == 1
