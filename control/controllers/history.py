@@ -97,10 +97,9 @@ def equal(a: Message, b: Message) -> bool:
 
 
 def find_equal(revisions: Iterable[Message], needle: Message) -> list[Message]:
-    """The revisions holding the same template as needle (same hash label, same data)."""
-    want = needle.metadata.labels.get(LABEL_CONTROLLER_REVISION_HASH)
-    return [r for r in revisions
-            if r.metadata.labels.get(LABEL_CONTROLLER_REVISION_HASH) == want and equal(r, needle)]
+    """The revisions holding the same template as needle, whatever their hash (a revision made
+    under an earlier collisionCount still holds its template)."""
+    return [r for r in revisions if equal(r, needle)]
 
 
 def owned_by(revisions: Iterable[Message], owner: Message) -> list[Message]:

@@ -183,7 +183,6 @@ def complete_rolling_update(sts: Message, status: apps_pb2.StatefulSetStatus) ->
     """Once every replica runs the update revision and is ready, it becomes the current one."""
     if sts.spec.update_strategy.type != "RollingUpdate":
         return
-    if status.updated_replicas == status.replicas == status.ready_replicas and \
-            status.replicas == replicas_of(sts):
+    if status.updated_replicas == status.replicas == status.ready_replicas:
         status.current_replicas = status.updated_replicas
         status.current_revision = status.update_revision
