@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from control.apiserver.registry import apply_defaults
 from control.client.convert import from_dict
 from control.client.informer import copy_of
+from control.client.kinds import KINDS
 from control.client.testing import on_fake
 from control.client.wellknown import LABEL_CONTROLLER_REVISION_HASH, is_being_deleted
 from control.controllers import statefulset_util as u
@@ -202,3 +203,21 @@ def test_claims_are_named_per_template_and_ordinal_and_labelled_with_the_selecto
     assert (claim.kind, claim.metadata.name) == ("PersistentVolumeClaim", "www-web-2")
     assert dict(claim.metadata.labels) == {"tier": "data", "app": "web"}
     assert [(o.kind, o.name, o.controller) for o in claim.metadata.owner_references] == [("StatefulSet", "web", False)]
+
+
+async def test_claims_come_before_the_pod_where_the_claim_kind_is_served() -> None:
+    sts = statefulset(replicas=1)
+    claim = sts.spec.volume_claim_templates.add()
+    claim.metadata.name = "www"
+    claim.spec.access_modes.append("ReadWriteOnce")
+    claim.spec.resources.requests["storage"] = "1Gi"
+    async with on_fake(StatefulSetController, sts) as run:
+        await run.reconcile("default/web")
+        pod = get_pod(run.client, "web-0")
+        [volume] = [v for v in pod.spec.volumes if v.name == "www"]
+        assert volume.persistent_volume_claim.claim_name == "www-web-0"
+        if "PersistentVolumeClaim" not in KINDS:  # until the storage kinds land: pods name claims nobody makes
+            return
+        [made] = run.client.objects("PersistentVolumeClaim", "default")
+        assert made.metadata.name == "www-web-0" and made.metadata.labels["app"] == "web"
+        assert made.metadata.creation_timestamp.ToNanoseconds() <= pod.metadata.creation_timestamp.ToNanoseconds()
