@@ -17,7 +17,9 @@ from google.protobuf.message import Message
 from control.client.convert import int_or_string
 from control.client.podutil import is_pod_available, is_pod_ready
 from control.client.wellknown import (
+    ANNOTATION_TEMPLATE_GENERATION,
     LABEL_CONTROLLER_REVISION_HASH,
+    LABEL_TEMPLATE_GENERATION,
     NO_EXECUTE,
     NO_SCHEDULE,
     POD_FAILED,
@@ -33,8 +35,6 @@ from control.client.wellknown import (
 from control.scheduler.matching import NodeTerm, first_untolerated
 from skiff.v1 import apps_pb2, meta_pb2, pod_pb2
 
-LABEL_TEMPLATE_GENERATION = "pod-template-generation"
-ANNOTATION_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 NAME_FIELD = "metadata.name"
 
 # Every daemon pod tolerates these (Kubernetes' AddOrUpdateDaemonPodTolerations).

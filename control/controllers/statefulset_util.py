@@ -16,6 +16,7 @@ from control.client.controllerref import new_controller_ref
 from control.client.podutil import is_pod_available, is_pod_ready
 from control.client.wellknown import (
     LABEL_CONTROLLER_REVISION_HASH,
+    LABEL_POD_INDEX,
     LABEL_STATEFULSET_POD_NAME,
     POD_FAILED,
     POD_PENDING,
@@ -25,7 +26,6 @@ from control.client.wellknown import (
 )
 from skiff.v1 import apps_pb2, meta_pb2, pod_pb2
 
-LABEL_POD_INDEX = "apps.kubernetes.io/pod-index"
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
 
 

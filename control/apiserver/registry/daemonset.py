@@ -10,8 +10,7 @@ from google.protobuf.message import Message
 from control.apiserver import defaults
 from control.apiserver.registry.base import Strategy
 from control.apiserver.validation import apps, apps_sets
-
-ANNOTATION_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+from control.client.wellknown import ANNOTATION_TEMPLATE_GENERATION
 
 
 class DaemonSetStrategy(Strategy):
