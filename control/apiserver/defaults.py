@@ -185,6 +185,53 @@ def default_cron_job(cj: batch_pb2.CronJob) -> None:
     default_pod_spec(spec.job_template.spec.template.spec)
 
 
+def default_daemon_set(ds: apps_pb2.DaemonSet) -> None:
+    spec = ds.spec
+    strategy = spec.update_strategy
+    if not strategy.type:
+        strategy.type = "RollingUpdate"
+    if strategy.type == "RollingUpdate":
+        ru = strategy.rolling_update
+        if int_or_string(ru.max_unavailable) is None:
+            ru.max_unavailable.number_value = 1
+        if int_or_string(ru.max_surge) is None:
+            ru.max_surge.number_value = 0
+    if not spec.HasField("revision_history_limit"):
+        spec.revision_history_limit = DEFAULT_REVISION_HISTORY_LIMIT
+    default_pod_spec(spec.template.spec)
+
+
+def default_claim_template(claim: core_pb2.PersistentVolumeClaim) -> None:
+    """What a PersistentVolumeClaim gets by default, also inside a StatefulSet's volumeClaimTemplates."""
+    claim.api_version = claim.api_version or "v1"
+    claim.kind = claim.kind or "PersistentVolumeClaim"
+    if not claim.spec.volume_mode:
+        claim.spec.volume_mode = "Filesystem"
+    if not claim.status.phase:
+        claim.status.phase = "Pending"
+
+
+def default_stateful_set(sts: apps_pb2.StatefulSet) -> None:
+    spec = sts.spec
+    if not spec.pod_management_policy:
+        spec.pod_management_policy = "OrderedReady"
+    strategy = spec.update_strategy
+    if not strategy.type:
+        strategy.type = "RollingUpdate"
+    if strategy.type == "RollingUpdate" and not strategy.rolling_update.HasField("partition"):
+        strategy.rolling_update.partition = 0
+    if not spec.HasField("replicas"):
+        spec.replicas = 1
+    if not spec.HasField("revision_history_limit"):
+        spec.revision_history_limit = DEFAULT_REVISION_HISTORY_LIMIT
+    policy = spec.persistent_volume_claim_retention_policy
+    policy.when_deleted = policy.when_deleted or "Retain"
+    policy.when_scaled = policy.when_scaled or "Retain"
+    for claim in spec.volume_claim_templates:
+        default_claim_template(claim)
+    default_pod_spec(spec.template.spec)
+
+
 def _default_service_port(port: core_pb2.ServicePort) -> None:
     port.protocol = port.protocol or "TCP"
     if int_or_string(port.target_port) in (None, 0, ""):

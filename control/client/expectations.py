@@ -41,6 +41,10 @@ class Expectations:
     def expect_deletions(self, key: str, uids: list[str]) -> None:
         self._by_key[key] = _Expected(deletes=set(uids))
 
+    def expect(self, key: str, count: int, uids: list[str]) -> None:
+        """Creations and deletions asked for in the same pass."""
+        self._by_key[key] = _Expected(adds=count, deletes=set(uids))
+
     def creation_observed(self, key: str) -> None:
         exp = self._by_key.get(key)
         if exp is not None:

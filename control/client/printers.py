@@ -233,6 +233,36 @@ def _cronjob_wide(cj, now):
     return [*_containers_and_images(template.template), label_selector_text(template.selector)]
 
 
+def _daemonset_row(ds, now):
+    s = ds.status
+    return [ds.metadata.name, str(s.desired_number_scheduled), str(s.current_number_scheduled), str(s.number_ready),
+            str(s.updated_number_scheduled), str(s.number_available),
+            _selector_text(ds.spec.template.spec.node_selector), age(ds.metadata.creation_timestamp, now)]
+
+
+def _statefulset_row(sts, now):
+    return [sts.metadata.name, f"{sts.status.ready_replicas}/{_replicas(sts.spec)}",
+            age(sts.metadata.creation_timestamp, now)]
+
+
+def _statefulset_wide(sts, now):
+    return _containers_and_images(sts.spec.template)
+
+
+def controller_text(obj) -> str:
+    """kubectl's `daemonset.apps/web` for an object's controller, `<none>` without one."""
+    ref = next((o for o in obj.metadata.owner_references if o.controller), None)
+    if ref is None:
+        return NONE
+    group = ref.api_version.rpartition("/")[0]
+    kind = f"{ref.kind}.{group}" if group else ref.kind
+    return f"{kind.lower()}/{ref.name}"
+
+
+def _controllerrevision_row(cr, now):
+    return [cr.metadata.name, controller_text(cr), str(cr.revision), age(cr.metadata.creation_timestamp, now)]
+
+
 # --- Services and endpoints -------------------------------------------------------------------------
 
 def service_ports_text(svc) -> str:
@@ -409,6 +439,10 @@ POD = Columns(("NAME", "READY", "STATUS", "RESTARTS", _AGE), ("IP", "NODE", "NOM
 DEPLOYMENT = Columns(("NAME", "READY", "UP-TO-DATE", "AVAILABLE", _AGE), _WORKLOAD_WIDE, _deployment_row,
                      _workload_wide)
 REPLICASET = Columns(("NAME", "DESIRED", "CURRENT", "READY", _AGE), _WORKLOAD_WIDE, _replicaset_row, _workload_wide)
+DAEMONSET = Columns(("NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", _AGE),
+                    _WORKLOAD_WIDE, _daemonset_row, _workload_wide)
+STATEFULSET = Columns(("NAME", "READY", _AGE), ("CONTAINERS", "IMAGES"), _statefulset_row, _statefulset_wide)
+CONTROLLERREVISION = Columns(("NAME", "CONTROLLER", "REVISION", _AGE), (), _controllerrevision_row)
 SERVICE = Columns(("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", _AGE), ("SELECTOR",), _service_row,
                   _service_wide)
 ENDPOINTS = Columns(("NAME", "ENDPOINTS", _AGE), (), _endpoints_row)

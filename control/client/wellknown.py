@@ -32,6 +32,8 @@ LABEL_METADATA_NAME = "kubernetes.io/metadata.name"
 LABEL_POD_TEMPLATE_HASH = "pod-template-hash"
 LABEL_CONTROLLER_REVISION_HASH = "controller-revision-hash"
 LABEL_STATEFULSET_POD_NAME = "statefulset.kubernetes.io/pod-name"
+LABEL_POD_INDEX = "apps.kubernetes.io/pod-index"  # a StatefulSet pod's ordinal
+LABEL_TEMPLATE_GENERATION = "pod-template-generation"  # a DaemonSet pod's template generation
 LABEL_JOB_NAME = "batch.kubernetes.io/job-name"
 LABEL_CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 
@@ -41,6 +43,7 @@ ANNOTATION_REVISION = "deployment.kubernetes.io/revision"
 ANNOTATION_REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 ANNOTATION_DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 ANNOTATION_MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+ANNOTATION_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 ANNOTATION_CHANGE_CAUSE = "kubernetes.io/change-cause"
 ANNOTATION_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 ANNOTATION_RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
 from google.protobuf.message import Message
 
 from control.client import controllerref
+from control.client.batch import slow_start_batch
 from control.client.controller import Controller, ControllerContext, option
 from control.client.controllerref import controller_ref, new_controller_ref, resolve_controller_ref
 from control.client.events import NORMAL, WARNING
@@ -209,29 +209,6 @@ def pod_from_template(rs: Message) -> pod_pb2.Pod:
     pod = _POD.new(metadata=meta)
     pod.spec.CopyFrom(template.spec)
     return pod
-
-
-async def slow_start_batch(count: int, fn: Callable[[], Awaitable[None]], initial: int = 1,
-                           errors: list[BaseException] | None = None) -> tuple[int, int]:
-    """Calls fn count times in doubling batches, stopping after a batch with errors.
-
-    Returns (successes, failures); the rest were skipped. Failures go to `errors`.
-    """
-    done = failed = 0
-    batch = min(initial, count)
-    while batch > 0:
-        results = await asyncio.gather(*(fn() for _ in range(batch)), return_exceptions=True)
-        batch_errors = [r for r in results if isinstance(r, BaseException)]
-        if errors is not None:
-            errors.extend(batch_errors)
-        failures = len(batch_errors)
-        done += batch - failures
-        failed += failures
-        if failures:
-            break
-        remaining = count - done
-        batch = min(2 * batch, remaining)
-    return done, failed
 
 
 def pods_to_delete(pods: list[Message], count: int) -> list[Message]:

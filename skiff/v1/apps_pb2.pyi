@@ -157,3 +157,296 @@ class RollingUpdateDeployment(_message.Message):
     max_surge: _struct_pb2.Value
     max_unavailable: _struct_pb2.Value
     def __init__(self, max_surge: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., max_unavailable: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class DaemonSet(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: DaemonSetSpec
+    status: DaemonSetStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[DaemonSetSpec, _Mapping]] = ..., status: _Optional[_Union[DaemonSetStatus, _Mapping]] = ...) -> None: ...
+
+class DaemonSetSpec(_message.Message):
+    __slots__ = ("min_ready_seconds", "revision_history_limit", "selector", "template", "update_strategy")
+    MIN_READY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_HISTORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    min_ready_seconds: int
+    revision_history_limit: int
+    selector: _meta_pb2.LabelSelector
+    template: _pod_pb2.PodTemplateSpec
+    update_strategy: DaemonSetUpdateStrategy
+    def __init__(self, min_ready_seconds: _Optional[int] = ..., revision_history_limit: _Optional[int] = ..., selector: _Optional[_Union[_meta_pb2.LabelSelector, _Mapping]] = ..., template: _Optional[_Union[_pod_pb2.PodTemplateSpec, _Mapping]] = ..., update_strategy: _Optional[_Union[DaemonSetUpdateStrategy, _Mapping]] = ...) -> None: ...
+
+class DaemonSetStatus(_message.Message):
+    __slots__ = ("collision_count", "conditions", "current_number_scheduled", "desired_number_scheduled", "number_available", "number_misscheduled", "number_ready", "number_unavailable", "observed_generation", "updated_number_scheduled")
+    COLLISION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_NUMBER_SCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    DESIRED_NUMBER_SCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_MISSCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_READY_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_NUMBER_SCHEDULED_FIELD_NUMBER: _ClassVar[int]
+    collision_count: int
+    conditions: _containers.RepeatedCompositeFieldContainer[DaemonSetCondition]
+    current_number_scheduled: int
+    desired_number_scheduled: int
+    number_available: int
+    number_misscheduled: int
+    number_ready: int
+    number_unavailable: int
+    observed_generation: int
+    updated_number_scheduled: int
+    def __init__(self, collision_count: _Optional[int] = ..., conditions: _Optional[_Iterable[_Union[DaemonSetCondition, _Mapping]]] = ..., current_number_scheduled: _Optional[int] = ..., desired_number_scheduled: _Optional[int] = ..., number_available: _Optional[int] = ..., number_misscheduled: _Optional[int] = ..., number_ready: _Optional[int] = ..., number_unavailable: _Optional[int] = ..., observed_generation: _Optional[int] = ..., updated_number_scheduled: _Optional[int] = ...) -> None: ...
+
+class DaemonSetUpdateStrategy(_message.Message):
+    __slots__ = ("rolling_update", "type")
+    ROLLING_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    rolling_update: RollingUpdateDaemonSet
+    type: str
+    def __init__(self, rolling_update: _Optional[_Union[RollingUpdateDaemonSet, _Mapping]] = ..., type: _Optional[str] = ...) -> None: ...
+
+class DaemonSetCondition(_message.Message):
+    __slots__ = ("last_transition_time", "message", "reason", "status", "type")
+    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    last_transition_time: _timestamp_pb2.Timestamp
+    message: str
+    reason: str
+    status: str
+    type: str
+    def __init__(self, last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class RollingUpdateDaemonSet(_message.Message):
+    __slots__ = ("max_surge", "max_unavailable")
+    MAX_SURGE_FIELD_NUMBER: _ClassVar[int]
+    MAX_UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    max_surge: _struct_pb2.Value
+    max_unavailable: _struct_pb2.Value
+    def __init__(self, max_surge: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., max_unavailable: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class StatefulSet(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: StatefulSetSpec
+    status: StatefulSetStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[StatefulSetSpec, _Mapping]] = ..., status: _Optional[_Union[StatefulSetStatus, _Mapping]] = ...) -> None: ...
+
+class StatefulSetSpec(_message.Message):
+    __slots__ = ("min_ready_seconds", "ordinals", "persistent_volume_claim_retention_policy", "pod_management_policy", "replicas", "revision_history_limit", "selector", "service_name", "template", "update_strategy", "volume_claim_templates")
+    MIN_READY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ORDINALS_FIELD_NUMBER: _ClassVar[int]
+    PERSISTENT_VOLUME_CLAIM_RETENTION_POLICY_FIELD_NUMBER: _ClassVar[int]
+    POD_MANAGEMENT_POLICY_FIELD_NUMBER: _ClassVar[int]
+    REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_HISTORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_NAME_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_CLAIM_TEMPLATES_FIELD_NUMBER: _ClassVar[int]
+    min_ready_seconds: int
+    ordinals: StatefulSetOrdinals
+    persistent_volume_claim_retention_policy: StatefulSetPersistentVolumeClaimRetentionPolicy
+    pod_management_policy: str
+    replicas: int
+    revision_history_limit: int
+    selector: _meta_pb2.LabelSelector
+    service_name: str
+    template: _pod_pb2.PodTemplateSpec
+    update_strategy: StatefulSetUpdateStrategy
+    volume_claim_templates: _containers.RepeatedCompositeFieldContainer[PersistentVolumeClaim]
+    def __init__(self, min_ready_seconds: _Optional[int] = ..., ordinals: _Optional[_Union[StatefulSetOrdinals, _Mapping]] = ..., persistent_volume_claim_retention_policy: _Optional[_Union[StatefulSetPersistentVolumeClaimRetentionPolicy, _Mapping]] = ..., pod_management_policy: _Optional[str] = ..., replicas: _Optional[int] = ..., revision_history_limit: _Optional[int] = ..., selector: _Optional[_Union[_meta_pb2.LabelSelector, _Mapping]] = ..., service_name: _Optional[str] = ..., template: _Optional[_Union[_pod_pb2.PodTemplateSpec, _Mapping]] = ..., update_strategy: _Optional[_Union[StatefulSetUpdateStrategy, _Mapping]] = ..., volume_claim_templates: _Optional[_Iterable[_Union[PersistentVolumeClaim, _Mapping]]] = ...) -> None: ...
+
+class StatefulSetStatus(_message.Message):
+    __slots__ = ("available_replicas", "collision_count", "conditions", "current_replicas", "current_revision", "observed_generation", "ready_replicas", "replicas", "update_revision", "updated_replicas")
+    AVAILABLE_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    COLLISION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_REVISION_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    READY_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    available_replicas: int
+    collision_count: int
+    conditions: _containers.RepeatedCompositeFieldContainer[StatefulSetCondition]
+    current_replicas: int
+    current_revision: str
+    observed_generation: int
+    ready_replicas: int
+    replicas: int
+    update_revision: str
+    updated_replicas: int
+    def __init__(self, available_replicas: _Optional[int] = ..., collision_count: _Optional[int] = ..., conditions: _Optional[_Iterable[_Union[StatefulSetCondition, _Mapping]]] = ..., current_replicas: _Optional[int] = ..., current_revision: _Optional[str] = ..., observed_generation: _Optional[int] = ..., ready_replicas: _Optional[int] = ..., replicas: _Optional[int] = ..., update_revision: _Optional[str] = ..., updated_replicas: _Optional[int] = ...) -> None: ...
+
+class StatefulSetOrdinals(_message.Message):
+    __slots__ = ("start",)
+    START_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    def __init__(self, start: _Optional[int] = ...) -> None: ...
+
+class StatefulSetPersistentVolumeClaimRetentionPolicy(_message.Message):
+    __slots__ = ("when_deleted", "when_scaled")
+    WHEN_DELETED_FIELD_NUMBER: _ClassVar[int]
+    WHEN_SCALED_FIELD_NUMBER: _ClassVar[int]
+    when_deleted: str
+    when_scaled: str
+    def __init__(self, when_deleted: _Optional[str] = ..., when_scaled: _Optional[str] = ...) -> None: ...
+
+class StatefulSetUpdateStrategy(_message.Message):
+    __slots__ = ("rolling_update", "type")
+    ROLLING_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    rolling_update: RollingUpdateStatefulSetStrategy
+    type: str
+    def __init__(self, rolling_update: _Optional[_Union[RollingUpdateStatefulSetStrategy, _Mapping]] = ..., type: _Optional[str] = ...) -> None: ...
+
+class PersistentVolumeClaim(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: _pod_pb2.PersistentVolumeClaimSpec
+    status: PersistentVolumeClaimStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[_pod_pb2.PersistentVolumeClaimSpec, _Mapping]] = ..., status: _Optional[_Union[PersistentVolumeClaimStatus, _Mapping]] = ...) -> None: ...
+
+class StatefulSetCondition(_message.Message):
+    __slots__ = ("last_transition_time", "message", "reason", "status", "type")
+    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    last_transition_time: _timestamp_pb2.Timestamp
+    message: str
+    reason: str
+    status: str
+    type: str
+    def __init__(self, last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class RollingUpdateStatefulSetStrategy(_message.Message):
+    __slots__ = ("max_unavailable", "partition")
+    MAX_UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    max_unavailable: _struct_pb2.Value
+    partition: int
+    def __init__(self, max_unavailable: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., partition: _Optional[int] = ...) -> None: ...
+
+class PersistentVolumeClaimStatus(_message.Message):
+    __slots__ = ("access_modes", "allocated_resource_statuses", "allocated_resources", "capacity", "conditions", "current_volume_attributes_class_name", "health_status", "modify_volume_status", "phase")
+    class AllocatedResourceStatusesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AllocatedResourcesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class CapacityEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ACCESS_MODES_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATED_RESOURCE_STATUSES_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATED_RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_STATUS_FIELD_NUMBER: _ClassVar[int]
+    MODIFY_VOLUME_STATUS_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    access_modes: _containers.RepeatedScalarFieldContainer[str]
+    allocated_resource_statuses: _containers.ScalarMap[str, str]
+    allocated_resources: _containers.ScalarMap[str, str]
+    capacity: _containers.ScalarMap[str, str]
+    conditions: _containers.RepeatedCompositeFieldContainer[PersistentVolumeClaimCondition]
+    current_volume_attributes_class_name: str
+    health_status: VolumeHealthStatus
+    modify_volume_status: ModifyVolumeStatus
+    phase: str
+    def __init__(self, access_modes: _Optional[_Iterable[str]] = ..., allocated_resource_statuses: _Optional[_Mapping[str, str]] = ..., allocated_resources: _Optional[_Mapping[str, str]] = ..., capacity: _Optional[_Mapping[str, str]] = ..., conditions: _Optional[_Iterable[_Union[PersistentVolumeClaimCondition, _Mapping]]] = ..., current_volume_attributes_class_name: _Optional[str] = ..., health_status: _Optional[_Union[VolumeHealthStatus, _Mapping]] = ..., modify_volume_status: _Optional[_Union[ModifyVolumeStatus, _Mapping]] = ..., phase: _Optional[str] = ...) -> None: ...
+
+class PersistentVolumeClaimCondition(_message.Message):
+    __slots__ = ("last_probe_time", "last_transition_time", "message", "reason", "status", "type")
+    LAST_PROBE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    last_probe_time: _timestamp_pb2.Timestamp
+    last_transition_time: _timestamp_pb2.Timestamp
+    message: str
+    reason: str
+    status: str
+    type: str
+    def __init__(self, last_probe_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class VolumeHealthStatus(_message.Message):
+    __slots__ = ("health_conditions", "last_transition_time")
+    HEALTH_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
+    health_conditions: _containers.RepeatedCompositeFieldContainer[_pod_pb2.VolumeHealthCondition]
+    last_transition_time: _timestamp_pb2.Timestamp
+    def __init__(self, health_conditions: _Optional[_Iterable[_Union[_pod_pb2.VolumeHealthCondition, _Mapping]]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ModifyVolumeStatus(_message.Message):
+    __slots__ = ("status", "target_volume_attributes_class_name")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    target_volume_attributes_class_name: str
+    def __init__(self, status: _Optional[str] = ..., target_volume_attributes_class_name: _Optional[str] = ...) -> None: ...
+
+class ControllerRevision(_message.Message):
+    __slots__ = ("api_version", "data", "kind", "metadata", "revision")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    data: _struct_pb2.Value
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    revision: int
+    def __init__(self, api_version: _Optional[str] = ..., data: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...

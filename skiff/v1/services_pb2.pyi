@@ -381,6 +381,90 @@ class CronJobWatchEvent(_message.Message):
     object: _batch_pb2.CronJob
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_batch_pb2.CronJob, _Mapping]] = ...) -> None: ...
 
+class DaemonSetRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _apps_pb2.DaemonSet
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_apps_pb2.DaemonSet, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class DaemonSetList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_apps_pb2.DaemonSet]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_apps_pb2.DaemonSet, _Mapping]]] = ...) -> None: ...
+
+class DaemonSetWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _apps_pb2.DaemonSet
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_apps_pb2.DaemonSet, _Mapping]] = ...) -> None: ...
+
+class StatefulSetRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _apps_pb2.StatefulSet
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_apps_pb2.StatefulSet, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class StatefulSetList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_apps_pb2.StatefulSet]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_apps_pb2.StatefulSet, _Mapping]]] = ...) -> None: ...
+
+class StatefulSetWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _apps_pb2.StatefulSet
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_apps_pb2.StatefulSet, _Mapping]] = ...) -> None: ...
+
+class ControllerRevisionRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _apps_pb2.ControllerRevision
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_apps_pb2.ControllerRevision, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class ControllerRevisionList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_apps_pb2.ControllerRevision]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_apps_pb2.ControllerRevision, _Mapping]]] = ...) -> None: ...
+
+class ControllerRevisionWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _apps_pb2.ControllerRevision
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_apps_pb2.ControllerRevision, _Mapping]] = ...) -> None: ...
+
 class LeaseRequest(_message.Message):
     __slots__ = ("object", "dry_run")
     OBJECT_FIELD_NUMBER: _ClassVar[int]

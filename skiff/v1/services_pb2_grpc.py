@@ -4583,6 +4583,996 @@ class CronJobs:
             _registered_method=True)
 
 
+class DaemonSetsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.DaemonSets/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.DaemonSetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.DaemonSets/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.DaemonSets/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.DaemonSetList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.DaemonSets/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.DaemonSetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.DaemonSets/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.DaemonSetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.DaemonSets/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.DaemonSets/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.DaemonSetWatchEvent.FromString,
+                _registered_method=True)
+
+
+class DaemonSetsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_DaemonSetsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.DaemonSetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.DaemonSetList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.DaemonSetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.DaemonSetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.DaemonSetWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.DaemonSets', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.DaemonSets', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class DaemonSets:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/Create',
+            skiff_dot_v1_dot_services__pb2.DaemonSetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.DaemonSetList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/Update',
+            skiff_dot_v1_dot_services__pb2.DaemonSetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.DaemonSetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.DaemonSetWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class StatefulSetsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.StatefulSets/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.StatefulSetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.StatefulSets/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.StatefulSets/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.StatefulSetList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.StatefulSets/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.StatefulSetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.StatefulSets/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.StatefulSetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.StatefulSets/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.StatefulSets/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.FromString,
+                _registered_method=True)
+
+
+class StatefulSetsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_StatefulSetsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.StatefulSetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.StatefulSetList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.StatefulSetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.StatefulSetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.StatefulSets', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.StatefulSets', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class StatefulSets:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/Create',
+            skiff_dot_v1_dot_services__pb2.StatefulSetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.StatefulSetList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/Update',
+            skiff_dot_v1_dot_services__pb2.StatefulSetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.StatefulSetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ControllerRevisionsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.ControllerRevisions/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.ControllerRevisions/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.ControllerRevisions/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.ControllerRevisions/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.ControllerRevisions/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.ControllerRevisions/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.ControllerRevisions/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionWatchEvent.FromString,
+                _registered_method=True)
+
+
+class ControllerRevisionsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ControllerRevisionsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.ControllerRevisions', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.ControllerRevisions', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ControllerRevisions:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/Create',
+            skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.ControllerRevisionList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/Update',
+            skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.ControllerRevisionRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.ControllerRevisionWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class LeasesStub:
     """Missing associated documentation comment in .proto file."""
 

@@ -72,8 +72,8 @@ def test_resource_arguments():
                                                                                           ("Deployment", "b")]
     assert [k.kind for k, _ in parse_resources(["cm,secret,ep,ns,no,rs,ev,leases"])] == [
         "ConfigMap", "Secret", "Endpoints", "Namespace", "Node", "ReplicaSet", "Event", "Lease"]
-    assert [k.kind for k, _ in parse_resources(["all"])] == ["Pod", "Service", "Deployment", "ReplicaSet",
-                                                             "CronJob", "Job"]
+    assert [k.kind for k, _ in parse_resources(["all"])] == ["Pod", "Service", "DaemonSet", "Deployment",
+        "ReplicaSet", "StatefulSet", "CronJob", "Job"]
     with pytest.raises(UnknownKindError):
         parse_resources(["gizmo"])
     with pytest.raises(CommandError):

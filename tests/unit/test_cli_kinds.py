@@ -133,14 +133,15 @@ def test_every_category_member_is_a_declared_kind():
 
 
 def test_get_all_expands_in_discovery_order():
-    assert [k.kind for k, _ in parse_resources(["all"])] == ["Pod", "Service", "Deployment", "ReplicaSet",
-                                                                "CronJob", "Job"]
+    assert [k.kind for k, _ in parse_resources(["all"])] == ["Pod", "Service", "DaemonSet", "Deployment",
+        "ReplicaSet", "StatefulSet", "CronJob", "Job"]
 
 
 def test_pod_specs_are_read_from_the_messages():
     with_specs = {k.kind: k.pod_spec_path for k in KINDS.values() if k.pod_spec_path}
     assert with_specs == {"Pod": ("spec",), "ReplicaSet": ("spec", "template", "spec"),
-                          "Deployment": ("spec", "template", "spec"), "Job": ("spec", "template", "spec"),
+                          "Deployment": ("spec", "template", "spec"), "DaemonSet": ("spec", "template", "spec"),
+                          "StatefulSet": ("spec", "template", "spec"), "Job": ("spec", "template", "spec"),
                           "CronJob": ("spec", "job_template", "spec", "template", "spec")}
 
 
@@ -172,10 +173,11 @@ def test_api_resources_wide_lists_verbs_and_categories():
 
 def test_api_resources_filters():
     out, _, _ = _run(["api-resources", "--api-group", "apps", "--no-headers", "-o", "name"])
-    assert out == "deployments.apps\nreplicasets.apps\n"
+    assert out == ("controllerrevisions.apps\ndaemonsets.apps\ndeployments.apps\nreplicasets.apps\n"
+                   "statefulsets.apps\n")
     out, _, _ = _run(["api-resources", "--categories", "all", "--no-headers"])
-    assert [line.split()[0] for line in out.splitlines()] == ["pods", "services", "deployments", "replicasets",
-                                                             "cronjobs", "jobs"]
+    assert [line.split()[0] for line in out.splitlines()] == ["pods", "services", "daemonsets", "deployments",
+        "replicasets", "statefulsets", "cronjobs", "jobs"]
     out, _, _ = _run(["api-resources", "--api-group", "", "--namespaced", "false", "-o", "name"])
     assert out == "namespaces\nnodes\n"
     out, _, _ = _run(["api-resources", "--api-group", "", "--sort-by", "kind", "-o", "name"])
@@ -187,4 +189,5 @@ def test_api_resources_filters():
 
 def test_scale_refuses_a_kind_without_the_scale_subresource():
     _, err, failed = _run(["scale", "configmap/x", "--replicas", "2"])
-    assert failed and err == 'error: cannot scale configmaps "x": only deployments and replicasets scale\n'
+    assert failed and err == ('error: cannot scale configmaps "x": '
+                              'only deployments, replicasets and statefulsets scale\n')

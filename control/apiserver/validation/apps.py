@@ -25,12 +25,14 @@ PERCENT_MSG = ("a valid percent string must be a numeric string followed by an e
                f"or '93%', regex used for validation is '{PERCENT_FMT}')")
 
 
-def _nonnegative(value: int, path: str) -> Errors:
+def nonnegative(value: int, path: str) -> Errors:
     return [invalid(path, value, NONNEGATIVE_MSG)] if value < 0 else []
 
 
-def _validate_selector_and_template(sel, has_selector: bool, template: pod_pb2.PodTemplateSpec,
-                                    path: str) -> Errors:
+def validate_selector_and_template(sel, has_selector: bool, template: pod_pb2.PodTemplateSpec,
+                                   path: str, empty_for: str = "deployment", owner: str = "ReplicaSet") -> Errors:
+    """The selector (non-empty, matching the template's labels) and an always-restarting template.
+    Kubernetes words the empty selector after `empty_for` and the deadline after `owner`."""
     errs: Errors = []
     selector = None
     if not has_selector:
@@ -38,7 +40,7 @@ def _validate_selector_and_template(sel, has_selector: bool, template: pod_pb2.P
     else:
         errs += validate_label_selector(sel, f"{path}.selector")
         if not sel.match_labels and not sel.match_expressions:
-            errs.append(invalid(f"{path}.selector", sel, "empty selector is invalid for deployment"))
+            errs.append(invalid(f"{path}.selector", sel, f"empty selector is invalid for {empty_for}"))
         try:
             selector = from_label_selector(sel)
         except SelectorError:
@@ -52,20 +54,20 @@ def _validate_selector_and_template(sel, has_selector: bool, template: pod_pb2.P
         errs.append(not_supported(f"{t}.spec.restartPolicy", template.spec.restart_policy, ["Always"]))
     if template.spec.HasField("active_deadline_seconds"):
         errs.append(forbidden(f"{t}.spec.activeDeadlineSeconds",
-                              "activeDeadlineSeconds in ReplicaSet is not Supported"))
+                              f"activeDeadlineSeconds in {owner} is not Supported"))
     return errs
 
 
 def validate_replica_set(rs: apps_pb2.ReplicaSet) -> Errors:
     spec = rs.spec
-    errs = _nonnegative(spec.replicas, "spec.replicas") + _nonnegative(spec.min_ready_seconds,
+    errs = nonnegative(spec.replicas, "spec.replicas") + nonnegative(spec.min_ready_seconds,
                                                                         "spec.minReadySeconds")
-    errs += _validate_selector_and_template(spec.selector, spec.HasField("selector"), spec.template, "spec")
+    errs += validate_selector_and_template(spec.selector, spec.HasField("selector"), spec.template, "spec")
     st = rs.status
     for field, json in (("replicas", "replicas"), ("fully_labeled_replicas", "fullyLabeledReplicas"),
                         ("ready_replicas", "readyReplicas"), ("available_replicas", "availableReplicas"),
                         ("observed_generation", "observedGeneration")):
-        errs += _nonnegative(getattr(st, field), f"status.{json}")
+        errs += nonnegative(getattr(st, field), f"status.{json}")
     for field, json in (("fully_labeled_replicas", "fullyLabeledReplicas"), ("ready_replicas", "readyReplicas"),
                         ("available_replicas", "availableReplicas")):
         if getattr(st, field) > st.replicas:
@@ -85,7 +87,7 @@ def int_or_percent(value, path: str) -> tuple[Errors, int | None, bool]:
         return [], int(v[:-1]), True
     if v is None:
         return [], None, False
-    return _nonnegative(v, path), v, False
+    return nonnegative(v, path), v, False
 
 
 def _validate_rolling_update(ru: apps_pb2.RollingUpdateDeployment, path: str) -> Errors:
@@ -118,14 +120,14 @@ def _validate_strategy(strategy: apps_pb2.DeploymentStrategy, path: str) -> Erro
 
 def validate_deployment(d: apps_pb2.Deployment) -> Errors:
     spec = d.spec
-    errs = _nonnegative(spec.replicas, "spec.replicas")
-    errs += _validate_selector_and_template(spec.selector, spec.HasField("selector"), spec.template, "spec")
+    errs = nonnegative(spec.replicas, "spec.replicas")
+    errs += validate_selector_and_template(spec.selector, spec.HasField("selector"), spec.template, "spec")
     errs += _validate_strategy(spec.strategy, "spec.strategy")
-    errs += _nonnegative(spec.min_ready_seconds, "spec.minReadySeconds")
+    errs += nonnegative(spec.min_ready_seconds, "spec.minReadySeconds")
     if spec.HasField("revision_history_limit"):
-        errs += _nonnegative(spec.revision_history_limit, "spec.revisionHistoryLimit")
+        errs += nonnegative(spec.revision_history_limit, "spec.revisionHistoryLimit")
     if spec.HasField("progress_deadline_seconds"):
-        errs += _nonnegative(spec.progress_deadline_seconds, "spec.progressDeadlineSeconds")
+        errs += nonnegative(spec.progress_deadline_seconds, "spec.progressDeadlineSeconds")
         if spec.progress_deadline_seconds <= spec.min_ready_seconds:
             errs.append(invalid("spec.progressDeadlineSeconds", spec.progress_deadline_seconds,
                                 "must be greater than minReadySeconds"))
@@ -138,7 +140,7 @@ def _validate_deployment_status(st: apps_pb2.DeploymentStatus) -> Errors:
                         ("updated_replicas", "updatedReplicas"), ("ready_replicas", "readyReplicas"),
                         ("available_replicas", "availableReplicas"),
                         ("unavailable_replicas", "unavailableReplicas"), ("collision_count", "collisionCount")):
-        errs += _nonnegative(getattr(st, field), f"status.{json}")
+        errs += nonnegative(getattr(st, field), f"status.{json}")
     for field, json in (("ready_replicas", "readyReplicas"), ("available_replicas", "availableReplicas")):
         if getattr(st, field) > st.replicas:
             errs.append(invalid(f"status.{json}", getattr(st, field), "cannot be greater than status.replicas"))

@@ -1,4 +1,5 @@
-"""`skiffctl rollout status|history|undo|restart|pause|resume deploy/NAME`."""
+"""`skiffctl rollout status|history|undo|restart|pause|resume deploy/NAME` (status, history, undo and
+restart also for daemonsets and statefulsets, whose history is in ControllerRevisions)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import UTC, datetime
 
 import grpc
 
+from control.cli.commands import rollout_revisions as revs
 from control.cli.commands.delete import parse_duration
 from control.cli.context import Context, one_resource
 from control.cli.errors import CommandError, is_code
 from control.cli.printers import to_yaml
 from control.cli.tables import render
 from control.client.convert import to_dict
-from control.client.kinds import KINDS
+from control.client.kinds import KINDS, Kind
 from control.client.wellknown import (
     ANNOTATION_CHANGE_CAUSE,
     ANNOTATION_DESIRED_REPLICAS,
@@ -32,7 +34,7 @@ _NOT_COPIED = {ANNOTATION_REVISION, ANNOTATION_REVISION_HISTORY, ANNOTATION_DESI
 
 
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
-    p = sub.add_parser("rollout", help="Manage the rollout of a Deployment")
+    p = sub.add_parser("rollout", help="Manage the rollout of a Deployment, DaemonSet or StatefulSet")
     verbs = p.add_subparsers(dest="rollout_verb", required=True)
     s = verbs.add_parser("status", parents=parents, help="Watch the rollout until it completes")
     s.add_argument("resource")
@@ -54,8 +56,12 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
         r.set_defaults(run=fn)
 
 
-def _deployment(arg: str) -> str:
-    return one_resource(arg, allowed=tuple(k.kind for k in KINDS.values() if k.rollout))[1]
+def _target(arg: str) -> tuple[Kind, str]:
+    return one_resource(arg, allowed=tuple(k.kind for k in KINDS.values() if k.rollout))
+
+
+def _progress_of(obj) -> tuple[str, bool]:
+    return status_message(obj) if obj.kind == "Deployment" else revs.status_message(obj)
 
 
 # --- status -----------------------------------------------------------------------------------------
@@ -80,9 +86,9 @@ def status_message(d) -> tuple[str, bool]:
 
 
 async def status(args, ctx: Context) -> None:
-    name = _deployment(args.resource)
+    kind, name = _target(args.resource)
     try:
-        await asyncio.wait_for(_follow(ctx, name, args.watch), args.timeout or None)
+        await asyncio.wait_for(_follow(ctx, kind, name, args.watch), args.timeout or None)
     except TimeoutError:
         raise CommandError("timed out waiting for the condition") from None
 
@@ -93,22 +99,22 @@ class _Progress:
     def __init__(self, ctx: Context) -> None:
         self.ctx, self.last = ctx, ""
 
-    def show(self, deployment) -> bool:
-        message, done = status_message(deployment)
+    def show(self, obj) -> bool:
+        message, done = _progress_of(obj)
         if message != self.last:
             self.ctx.out(message)
             self.last = message
         return done
 
 
-async def _follow(ctx: Context, name: str, watch: bool) -> None:
+async def _follow(ctx: Context, kind: Kind, name: str, watch: bool) -> None:
     progress = _Progress(ctx)
     while True:
-        d = await ctx.client.get("Deployment", name, ctx.namespace)
-        if progress.show(d) or not watch:
+        obj = await ctx.client.get(kind, name, ctx.namespace)
+        if progress.show(obj) or not watch:
             return
         try:
-            if await _watch_until_done(ctx, name, d.metadata.resource_version, progress):
+            if await _watch_until_done(ctx, kind, name, obj.metadata.resource_version, progress):
                 return
         except grpc.RpcError as e:
             # The watch fell too far behind (compacted) or the server went away: start over from a get.
@@ -117,11 +123,12 @@ async def _follow(ctx: Context, name: str, watch: bool) -> None:
             await asyncio.sleep(1)
 
 
-async def _watch_until_done(ctx: Context, name: str, resource_version: str, progress: _Progress) -> bool:
-    async for event in ctx.client.watch("Deployment", ctx.namespace, field_selector=f"metadata.name={name}",
+async def _watch_until_done(ctx: Context, kind: Kind, name: str, resource_version: str,
+                            progress: _Progress) -> bool:
+    async for event in ctx.client.watch(kind, ctx.namespace, field_selector=f"metadata.name={name}",
                                         resource_version=resource_version):
         if event.type == "DELETED":
-            raise CommandError(f'deployment "{name}" was deleted')
+            raise CommandError(f'{kind.singular} "{name}" was deleted')
         if event.type != "BOOKMARK" and progress.show(event.object):
             return True
     return False
@@ -142,8 +149,17 @@ def revision_of(rs) -> int:
         return 0
 
 
+async def _revisions_of(ctx: Context, owner) -> dict:
+    items, _ = await ctx.client.list_all("ControllerRevision", owner.metadata.namespace)
+    return revs.owned_revisions(owner, items)
+
+
 async def history(args, ctx: Context) -> None:
-    name = _deployment(args.resource)
+    kind, name = _target(args.resource)
+    if kind.kind in revs.REVISION_KINDS:
+        owner = await ctx.client.get(kind, name, ctx.namespace)
+        ctx.stdout.write(revs.history_text(kind, owner, await _revisions_of(ctx, owner), args.revision))
+        return
     d = await ctx.client.get("Deployment", name, ctx.namespace)
     by_revision = {revision_of(rs): rs for rs in await owned_replicasets(ctx, d) if revision_of(rs) > 0}
     if args.revision:
@@ -166,8 +182,30 @@ def _template_text(rs) -> str:
     return "Pod Template:\n" + "".join(f"  {line}\n" for line in to_yaml(template).splitlines())
 
 
+async def _undo_revision(args, ctx: Context, kind: Kind, name: str) -> None:
+    for attempt in range(5):
+        owner = await ctx.client.get(kind, name, ctx.namespace)
+        target = revs.rollback_target(await _revisions_of(ctx, owner), args.to_revision)
+        template = revs.template_of(target)
+        if template == owner.spec.template:
+            ctx.out(f"{kind.qualified}/{name} skipped rollback (current template already matches revision "
+                    f"{target.revision})")
+            return
+        owner.spec.template.CopyFrom(template)
+        try:
+            await ctx.client.update(owner)
+            break
+        except grpc.RpcError as e:
+            if not is_code(e, grpc.StatusCode.ABORTED) or attempt == 4:
+                raise
+    ctx.out(f"{kind.qualified}/{name} rolled back")
+
+
 async def undo(args, ctx: Context) -> None:
-    name = _deployment(args.resource)
+    kind, name = _target(args.resource)
+    if kind.kind in revs.REVISION_KINDS:
+        await _undo_revision(args, ctx, kind, name)
+        return
     for attempt in range(5):
         d = await ctx.client.get("Deployment", name, ctx.namespace)
         rs = _rollback_target(d, await owned_replicasets(ctx, d), args.to_revision)
@@ -217,10 +255,12 @@ def _copy_annotations(rs, d) -> None:
 
 # --- restart, pause, resume -------------------------------------------------------------------------
 
-async def _modify(ctx: Context, arg: str, change) -> tuple[str, bool]:
-    name = _deployment(arg)
+async def _modify(ctx: Context, arg: str, change, verb: str = "") -> tuple[str, bool]:
+    kind, name = _target(arg)
+    if verb and kind.kind != "Deployment":
+        raise CommandError(f'{kind.resource} "{name}" {verb} is not supported')
     for attempt in range(5):
-        d = await ctx.client.get("Deployment", name, ctx.namespace)
+        d = await ctx.client.get(kind, name, ctx.namespace)
         if not change(d):
             return name, False
         try:
@@ -239,7 +279,7 @@ async def restart(args, ctx: Context) -> None:
         d.spec.template.metadata.annotations[ANNOTATION_RESTARTED_AT] = stamp
         return True
     name, _ = await _modify(ctx, args.resource, change)
-    ctx.out(f"deployment.apps/{name} restarted")
+    ctx.out(f"{_target(args.resource)[0].qualified}/{name} restarted")
 
 
 async def _set_paused(args, ctx: Context, paused: bool, verb: str) -> None:
@@ -248,7 +288,7 @@ async def _set_paused(args, ctx: Context, paused: bool, verb: str) -> None:
             return False
         d.spec.paused = paused
         return True
-    name, changed = await _modify(ctx, args.resource, change)
+    name, changed = await _modify(ctx, args.resource, change, "pausing" if paused else "resuming")
     ctx.out(f"deployment.apps/{name} {verb}" if changed else f"deployment.apps/{name} already {verb}")
 
 

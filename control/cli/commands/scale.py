@@ -35,7 +35,8 @@ async def run(args, ctx: Context) -> None:
         [(k, n) for k, n in parse_resources(args.resources) if n]
     for kind, name in targets:
         if not kind.scale:
-            only = " and ".join(k.plural for k in scalable())
+            plurals = [k.plural for k in scalable()]
+            only = " and ".join(filter(None, (", ".join(plurals[:-1]), plurals[-1])))
             ctx.err(f'error: cannot scale {kind.plural} "{name}": only {only} scale')
             continue
         try:
