@@ -47,5 +47,7 @@ def is_pod_available(pod: Message, min_ready_seconds: int, now: float | None = N
         return False
     if min_ready_seconds <= 0:
         return True
-    since = cond.last_transition_time.ToNanoseconds() / 1e9 if cond.HasField("last_transition_time") else 0
-    return since + min_ready_seconds <= (time.time() if now is None else now)
+    if not cond.HasField("last_transition_time"):
+        return False  # as Kubernetes: no transition time, no proof it has been ready long enough
+    since = cond.last_transition_time.ToNanoseconds() / 1e9
+    return since + min_ready_seconds < (time.time() if now is None else now)

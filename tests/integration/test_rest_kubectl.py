@@ -111,6 +111,8 @@ def test_apply_created_unchanged_configured_and_scale(kube: Path) -> None:
     wide = run(kube, "get", "deployments", "-o", "wide").stdout.splitlines()
     assert wide[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
     assert wide[1].split()[5:] == ["app,sidecar", "nginx:2,busybox:1", "app=web"]
+    one = run(kube, "get", "deployment", "web").stdout.splitlines()  # one object: a Table too
+    assert one[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] and one[1].split()[0] == "web"
 
 
 def test_get_pods_wide_and_json(kube: Path) -> None:

@@ -91,7 +91,7 @@ class Resources:
         if sub == "scale":
             return await self.scale(req, route, caller)
         if m == "GET":
-            return await self.get(route, caller, GET_STATUS if sub else GET)
+            return await self.get(req, route, caller, GET_STATUS if sub else GET)
         if m == "PUT":
             return await self.update(req, route, caller)
         if m == "PATCH":
@@ -102,10 +102,13 @@ class Resources:
 
     # -- verbs ----------------------------------------------------------------------------------------
 
-    async def get(self, route: Route, caller, action: Action) -> Reply:
+    async def get(self, req: Request, route: Route, caller, action: Action) -> Reply:
         request = requests_pb2.GetRequest(namespace=route.namespace, name=route.name)
         obj = await self.guarded(route.kind, action, request, caller,
                                  lambda _: self.handlers(route.kind).get(route.namespace, route.name))
+        if table.wants_table(req.header("accept")):  # `kubectl get KIND NAME`: one row, the same columns
+            return Reply(200, table.table(route.kind, [obj], obj.metadata.resource_version,
+                                          req.arg("includeObject", "Metadata")))
         return Reply(200, object_doc(route.kind, obj))
 
     async def list(self, req: Request, route: Route, caller) -> Reply:
