@@ -175,24 +175,34 @@ async def job_names(client: Client, ns: str) -> list[str]:
 
 async def poke(client: Client, name: str, ns: str, value: str) -> None:
     """Any change to the CronJob brings it back to the controller (after the test moved its clock)."""
-    cj = await client.get("CronJob", name, ns)
-    cj.metadata.labels["poke"] = value
-    await client.update(cj)
+    for attempt in range(5):  # the controller writes its status meanwhile
+        cj = await client.get("CronJob", name, ns)
+        cj.metadata.labels["poke"] = value
+        try:
+            await client.update(cj)
+            return
+        except grpc.aio.AioRpcError as e:
+            if e.code() != grpc.StatusCode.ABORTED or attempt == 4:
+                raise
 
 
 @pytest.mark.parametrize("policy", ["Forbid", "Replace"])
 async def test_cronjob_starts_a_job_when_its_schedule_fires(cluster, policy: str):
     client, ns, manager = cluster
     controller = manager.controllers["cronjob"]
-    start = time.time()
-    controller.clock = lambda: start + 60  # the next minute has come
     cj = await client.create(cronjob("tick", ns, policy))
-    first_minute = (int(cj.metadata.creation_timestamp.seconds) // 60 + 1)
+    # Minutes counted from the creation itself, so that a minute boundary passing meanwhile changes nothing.
+    first_minute = int(cj.metadata.creation_timestamp.seconds) // 60 + 1
+    controller.clock = lambda: first_minute * 60 + 1  # the next minute has come
+    await poke(client, "tick", ns, "0")
     await eventually(lambda: _names_are(client, ns, [f"tick-{first_minute}"]), timeout=15, what="first job")
     created = await client.get("Job", f"tick-{first_minute}", ns)
     assert created.metadata.owner_references[0].name == "tick"
     assert created.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"].endswith("Z")
-    controller.clock = lambda: start + 120  # one more minute: the first job still runs
+    async def recorded_active() -> bool:  # the controller's status write is done before the next poke
+        return [r.name for r in (await client.get("CronJob", "tick", ns)).status.active] == [f"tick-{first_minute}"]
+    await eventually(recorded_active, timeout=15, what="the first job in status.active")
+    controller.clock = lambda: (first_minute + 1) * 60 + 1  # one more minute: the first job still runs
     await poke(client, "tick", ns, "1")
     if policy == "Forbid":
         await eventually(lambda: _event(client, ns, "JobAlreadyActive"), timeout=15, what="JobAlreadyActive")
