@@ -10,7 +10,22 @@ import sys
 import grpc
 
 from control.cli import describe
-from control.cli.commands import apply, auth, create, delete, diff, get, metadata, nodes, pods, rollout, scale, wait
+from control.cli.commands import (
+    apply,
+    auth,
+    create,
+    delete,
+    diff,
+    get,
+    metadata,
+    nodes,
+    patch,
+    pods,
+    rollout,
+    scale,
+    taint,
+    wait,
+)
 from control.cli.config import ConfigError, Overrides, resolve
 from control.cli.context import Context, make_client
 from control.cli.errors import CommandError, describe_rpc_error
@@ -18,7 +33,7 @@ from control.cli.manifests import ManifestLoadError
 from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
-_MODULES = (apply, diff, create, get, describe, delete, scale, rollout, metadata, nodes, pods, wait, auth)
+_MODULES = (apply, diff, create, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods, wait, auth)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,7 +77,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if "--" in argv:
         i = argv.index("--")
         argv, command = argv[:i], argv[i + 1:]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # Positionals after a flag (`taint nodes -l app=x key=v:NoSchedule`) belong to the verb's
+    # positional list, as in kubectl, whose flags may come anywhere.
+    positional = getattr(args, "intermixed", None)
+    if extra and positional and not any(e.startswith("-") for e in extra):
+        setattr(args, positional, list(getattr(args, positional)) + extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if command:
         if not hasattr(args, "command"):
             build_parser().error(f"unexpected arguments after --: {' '.join(command)}")
