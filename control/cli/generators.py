@@ -241,3 +241,117 @@ def kubectl_view(obj: dict) -> dict:
 def _null_timestamp(meta) -> None:
     if isinstance(meta, dict):
         meta.setdefault("creationTimestamp", None)
+
+
+# --- run and expose -----------------------------------------------------------------------------------
+
+RESTART_POLICIES = ("Always", "OnFailure", "Never")
+
+
+def key_values(text: str, what: str) -> dict[str, str]:
+    """`a=b,c=d` (kubectl's --labels and --annotations)."""
+    out: dict[str, str] = {}
+    for item in (i for i in text.split(",") if i):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CommandError(f"invalid {what} spec: {item}")
+        out[key] = value
+    return out
+
+
+def run_pod(name: str, image: str, env: list[str], port: int, labels: str, annotations: list[str],
+            restart: str, command: bool, words: list[str], pull_policy: str = "", namespace: str = "") -> dict:
+    """The Pod `kubectl run` makes: one container named after the pod, labelled `run=NAME` by default."""
+    if restart not in RESTART_POLICIES:
+        raise CommandError(f"invalid restart policy: {restart}")
+    container: dict = {"name": name, "image": image}
+    if words:
+        container["command" if command else "args"] = list(words)
+    if env:
+        container["env"] = [_env_var(e) for e in env]
+    if port > 0:
+        container["ports"] = [{"containerPort": port}]
+    if pull_policy:
+        container["imagePullPolicy"] = pull_policy
+    meta = _meta(name, namespace, key_values(labels, "label") if labels else {"run": name})
+    notes = {k: v for a in annotations for k, v in key_values(a, "annotation").items()}
+    if notes:
+        meta["annotations"] = notes
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+            "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart}}
+
+
+def _env_var(text: str) -> dict:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise CommandError(f"invalid env: {text}")
+    return {"name": key, "value": value}
+
+
+EXPOSABLE = ("Pod", "Service", "ReplicationController", "Deployment", "ReplicaSet")
+
+
+def _pod_spec(obj: dict) -> dict:
+    spec = obj.get("spec", {})
+    return spec if obj["kind"] == "Pod" else spec.get("template", {}).get("spec", {})
+
+
+def selector_of(obj: dict) -> dict[str, str]:
+    """The pods an object stands for, as a map (what a Service selects)."""
+    kind, spec = obj["kind"], obj.get("spec", {})
+    if kind == "Pod":
+        selector = obj.get("metadata", {}).get("labels", {})
+    elif kind == "Service":
+        selector = spec.get("selector", {})
+    else:
+        sel = spec.get("selector", {})
+        if sel.get("matchExpressions"):
+            raise CommandError("couldn't retrieve selectors via --selector flag or introspection: couldn't "
+                               f"convert expressions - \"{sel['matchExpressions']}\" to map-based selector format")
+        selector = sel.get("matchLabels", {})
+    if not selector:
+        raise CommandError(f"couldn't retrieve selectors via --selector flag or introspection: the {kind} has no "
+                           "selector")
+    return dict(selector)
+
+
+def ports_of(obj: dict) -> list[tuple[int, str]]:
+    """(port, protocol) an object offers: its containers' ports, or a Service's own ports."""
+    if obj["kind"] == "Service":
+        return [(p["port"], p.get("protocol", "TCP")) for p in obj.get("spec", {}).get("ports", [])]
+    return [(p["containerPort"], p.get("protocol", "TCP"))
+            for c in _pod_spec(obj).get("containers", []) for p in c.get("ports", [])]
+
+
+def expose_service(obj: dict, name: str, port: str, target_port: str, protocol: str, service_type: str,
+                   cluster_ip: str = "", external_ip: str = "", port_name: str = "", namespace: str = "") -> dict:
+    """The Service `kubectl expose` makes for an object: its selector, its labels, its ports unless --port."""
+    if obj["kind"] not in EXPOSABLE:
+        raise CommandError(f"cannot expose a {obj['kind']}")
+    introspected = ports_of(obj)
+    numbers = [p for p in port.split(",") if p] if port else [str(p) for p, _ in introspected]
+    if not numbers and cluster_ip != "None":
+        raise CommandError("couldn't find port via --port flag or introspection")
+    protocols = {str(p): proto for p, proto in introspected}
+    ports = []
+    for i, number in enumerate(numbers):
+        item: dict = {"port": _port_number(number),
+                      "protocol": protocol or protocols.get(number, "TCP")}
+        if len(numbers) > 1:
+            item["name"] = f"port-{i + 1}"
+        elif port_name:
+            item["name"] = port_name
+        item["targetPort"] = (int(target_port) if target_port.isdigit() else target_port) if target_port \
+            else item["port"]
+        ports.append(item)
+    meta = _meta(name or obj["metadata"]["name"][:63], namespace, obj.get("metadata", {}).get("labels"))
+    spec: dict = {"selector": selector_of(obj)}
+    if ports:
+        spec["ports"] = ports
+    if service_type:
+        spec["type"] = service_type
+    if cluster_ip:
+        spec["clusterIP"] = cluster_ip
+    if external_ip:
+        spec["externalIPs"] = [external_ip]
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec}

@@ -22,6 +22,7 @@ from control.cli.commands import (
     patch,
     pods,
     rollout,
+    run,
     scale,
     taint,
     wait,
@@ -33,7 +34,8 @@ from control.cli.manifests import ManifestLoadError
 from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
-_MODULES = (apply, diff, create, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods, wait, auth)
+_MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
+            wait, auth)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,9 +89,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if command:
-        if not hasattr(args, "command"):
+        target = getattr(args, "after_dashes", "command" if hasattr(args, "command") else None)
+        if target is None:
             build_parser().error(f"unexpected arguments after --: {' '.join(command)}")
-        args.command = list(args.command) + command
+        setattr(args, target, list(getattr(args, target)) + command)
     return args
 
 

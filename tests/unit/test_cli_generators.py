@@ -134,3 +134,27 @@ def test_yaml_quoting_like_go():
     text = format_dicts([cm], "yaml")
     assert 'a: "y"\n' in text and 'b: "1e3"\n' in text and "c: '@x'\n" in text and "d: plain\n" in text
     assert 'e: ""\n' in text and 'f: "true"\n' in text and "g: 'a: b'\n" in text
+
+
+def test_run_pod():
+    pod = generators.run_pod("p", "nginx", ["A=1"], 80, "", ["note=x"], "OnFailure", True, ["sleep", "1"])
+    assert pod["metadata"] == {"name": "p", "labels": {"run": "p"}, "annotations": {"note": "x"}}
+    assert pod["spec"] == {"containers": [{"name": "p", "image": "nginx", "command": ["sleep", "1"],
+                                           "env": [{"name": "A", "value": "1"}], "ports": [{"containerPort": 80}]}],
+                           "dnsPolicy": "ClusterFirst", "restartPolicy": "OnFailure"}
+    with pytest.raises(CommandError, match="invalid restart policy: Sometimes"):
+        generators.run_pod("p", "nginx", [], -1, "", [], "Sometimes", False, [])
+
+
+def test_expose_service():
+    rs = {"kind": "ReplicaSet", "metadata": {"name": "r", "labels": {"l": "1"}},
+          "spec": {"selector": {"matchLabels": {"app": "r"}}, "template": {"spec": {"containers": [
+              {"name": "c", "ports": [{"containerPort": 80}]}]}}}}
+    svc = generators.expose_service(rs, "", "", "http", "", "")
+    assert svc["metadata"] == {"name": "r", "labels": {"l": "1"}}
+    assert svc["spec"] == {"selector": {"app": "r"}, "ports": [{"port": 80, "protocol": "TCP", "targetPort": "http"}]}
+    rs["spec"]["selector"] = {"matchExpressions": [{"key": "a", "operator": "Exists"}]}
+    with pytest.raises(CommandError, match="to map-based selector format"):
+        generators.expose_service(rs, "", "", "", "", "")
+    with pytest.raises(CommandError, match="cannot expose a Node"):
+        generators.expose_service({"kind": "Node", "metadata": {"name": "n"}}, "", "80", "", "", "")
