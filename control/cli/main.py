@@ -16,6 +16,7 @@ from control.cli.commands import (
     create,
     delete,
     diff,
+    events,
     get,
     metadata,
     nodes,
@@ -35,7 +36,7 @@ from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
 _MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
-            wait, auth)
+            events, wait, auth)
 
 
 class _Parser(argparse.ArgumentParser):
