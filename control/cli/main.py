@@ -26,6 +26,7 @@ from control.cli.commands import (
     run,
     scale,
     taint,
+    version,
     wait,
 )
 from control.cli.config import ConfigError, Overrides, resolve
@@ -36,11 +37,16 @@ from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
 _MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
-            events, wait, auth)
+            events, wait, auth, version)
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors exit 1, like every other skiffctl error (argparse's default is 2)."""
+    """Usage errors exit 1, like every other skiffctl error (argparse's default is 2); flags are never
+    abbreviated (kubectl takes only whole names, and `version --client` is no `--client-key`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
