@@ -29,6 +29,9 @@ from control.cli.commands import (
     version,
     wait,
 )
+from control.cli.commands import (
+    config as config_cmd,
+)
 from control.cli.config import ConfigError, Overrides, resolve
 from control.cli.context import Context, make_client
 from control.cli.errors import CommandError, describe_rpc_error
@@ -37,7 +40,7 @@ from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
 _MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
-            events, wait, auth, version)
+            events, wait, auth, version, config_cmd)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,6 +66,7 @@ def _global_flags(suppress: bool) -> argparse.ArgumentParser:
                    default=argparse.SUPPRESS if suppress else False)
     p.add_argument("--kubeconfig", default=default, help="the client config file (default: $SKIFFCONFIG, "
                    "~/.skiff/config)")
+    p.add_argument("--context", default=default, help="the kubeconfig context to use")
     p.add_argument("--token", default=default, help="bearer token for authentication to the apiserver")
     p.add_argument("--certificate-authority", default=default, help="path to a cert file for the CA")
     p.add_argument("--client-certificate", default=default, help="path to a client certificate file for TLS")
@@ -105,6 +109,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if getattr(args, "offline", None):  # `config ...`: the file only, no server
+        return config_cmd.run_offline(args)
     try:
         config = resolve(args.server, args.namespace, _overrides(args))
     except ConfigError as e:
@@ -119,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _overrides(args: argparse.Namespace) -> Overrides:
-    return Overrides(kubeconfig=args.kubeconfig, token=args.token, certificate_authority=args.certificate_authority,
-                     client_certificate=args.client_certificate, client_key=args.client_key)
+    return Overrides(kubeconfig=args.kubeconfig, context=args.context, token=args.token,
+                     certificate_authority=args.certificate_authority, client_certificate=args.client_certificate,
+                     client_key=args.client_key)
 
 
 def _credentials_failure(err: grpc.RpcError) -> str | None:
