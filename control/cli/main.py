@@ -17,6 +17,7 @@ from control.cli.commands import (
     delete,
     diff,
     events,
+    explain,
     get,
     metadata,
     nodes,
@@ -40,7 +41,7 @@ from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
 _MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
-            events, wait, auth, version, config_cmd)
+            events, explain, wait, auth, version, config_cmd)
 
 
 class _Parser(argparse.ArgumentParser):
