@@ -22,6 +22,8 @@ _NUMBERS = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
 # Well-known messages as OpenAPI types them: a time is a string, int-or-string and raw JSON are named.
 _WELL_KNOWN = {"google.protobuf.Timestamp": "string", "google.protobuf.Value": "IntOrString",
                "google.protobuf.Struct": "Object"}
+# google.protobuf.Value holds int-or-string fields and raw JSON alike; the raw ones, by JSON name.
+_RAW_VALUES = {"fieldsV1": "FieldsV1"}
 
 
 class ExplainError(ValueError):
@@ -52,6 +54,8 @@ def _element(field: FieldDescriptor, quantity: bool) -> Node:
     message = field.message_type
     if message is None:
         return Node(None, _scalar(field, quantity))
+    if message.full_name == "google.protobuf.Value" and field.json_name in _RAW_VALUES:
+        return Node(None, _RAW_VALUES[field.json_name])
     if message.full_name in _WELL_KNOWN:
         return Node(None, _WELL_KNOWN[message.full_name])
     return Node(message, message.name)

@@ -23,7 +23,7 @@ async def test_explain(ctl):
                             "FIELD: ports <[]ContainerPort>\n\n\nDESCRIPTION:\n    <empty>\nFIELDS:\n")
     assert "  containerPort\t<integer>\n" in r.out and "  protocol\t<string>\n" in r.out
     r = await ctl("explain", "nodes", "--recursive")
-    assert r.code == 0 and "  spec\t<NodeSpec>\n    podCIDR\t<string>\n" in r.out
+    assert r.code == 0 and "\n  spec\t<NodeSpec>\n" in r.out and "\n    podCIDR\t<string>\n" in r.out
     r = await ctl("explain", "pods.spec.bogus")
     assert (r.code, r.err) == (1, 'error: field "bogus" does not exist\n')
     r = await ctl("explain", "widgets")

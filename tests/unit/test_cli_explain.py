@@ -9,13 +9,14 @@ from control.client.kinds import KINDS, lookup
 
 
 def test_field_path_layout():
-    assert explain(lookup("pod"), ["spec", "containers", "resources"]) == (
+    fields = [("containerPort", "integer"), ("hostIP", "string"), ("hostPort", "integer"), ("name", "string"),
+              ("protocol", "string")]
+    assert explain(lookup("pod"), ["spec", "containers", "ports"]) == (
         "KIND:       Pod\nVERSION:    v1\n\n"
-        "FIELD: resources <ResourceRequirements>\n\n\n"
+        "FIELD: ports <[]ContainerPort>\n\n\n"
         "DESCRIPTION:\n    <empty>\n"
-        "FIELDS:\n"
-        "  limits\t<map[string]Quantity>\n    <no description>\n\n"
-        "  requests\t<map[string]Quantity>\n    <no description>\n\n\n")
+        "FIELDS:\n" + "".join(f"  {name}\t<{hint}>\n    <no description>\n\n" for name, hint in fields) + "\n")
+    assert "  limits\t<map[string]Quantity>\n" in explain(lookup("pod"), ["spec", "containers", "resources"])
 
 
 def test_kind_header_and_type_hints():
