@@ -71,11 +71,9 @@ def service(name: str, service_type: str, tcp: list[str], cluster_ip: str = "", 
     if not tcp and cluster_ip != "None" and service_type != "ExternalName":
         raise CommandError("at least one tcp port specifier must be provided")
     labels = {"app": name}
-    spec: dict = {"type": service_type}
+    spec: dict = {"type": service_type, "selector": dict(labels)}
     if service_type == "ExternalName":
         spec["externalName"] = external_name
-    else:
-        spec["selector"] = dict(labels)
     if tcp:
         spec["ports"] = service_ports(tcp, node_port)
     if cluster_ip:

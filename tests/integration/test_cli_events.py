@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from control.client.convert import from_dict
 from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
@@ -60,6 +61,9 @@ async def test_events_table_filters(ctl, client):
     assert len(r.out.splitlines()) == 2 and "Deployment/web" in r.out
     r = await ctl("events", "--for", "pod/web", "-o", "name")
     assert r.out == "event/a\n"
+    r = await ctl("events", "--types", "Normal", "-o", "yaml")
+    listed = yaml.safe_load(r.out)
+    assert listed["kind"] == "EventList" and [e["metadata"]["name"] for e in listed["items"]] == ["a"]
     r = await ctl("events", "--types", "Error")
     assert (r.code, r.err) == (1, "error: valid --types are Normal or Warning\n")
     r = await ctl("events", "--for", "web")

@@ -192,7 +192,10 @@ def given_namespace(ctx: Context) -> str:
 
 async def create_built(args, ctx: Context) -> None:
     """A kind whose manifest args.build makes from the flags (create_rbac's)."""
-    await create_object(ctx, args, args.build(args, ctx.namespace, lambda text: ctx.stderr.write(text + "\n")))
+    data = args.build(args, given_namespace(ctx), lambda text: ctx.stderr.write(text + "\n"))
+    if not data["metadata"].get("namespace"):
+        data["metadata"].pop("namespace", None)
+    await create_object(ctx, args, data)
 
 
 async def create_namespace(args, ctx: Context) -> None:

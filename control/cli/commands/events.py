@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from control.cli.commands.get import add_output_flag
 from control.cli.context import Context, one_resource
 from control.cli.errors import CommandError
-from control.cli.printers import format_objects, is_structured
+from control.cli.printers import format_objects, is_structured, object_dict, to_json, to_yaml
 from control.cli.tables import render
 from control.client.humanize import age, is_set
 
@@ -93,10 +93,14 @@ async def run(args, ctx: Context) -> None:
         ctx.stderr.write("No events found.\n" if args.all_namespaces else
                          f"No events found in {namespace} namespace.\n")
         return
-    if is_structured(args.output):
+    if args.output in ("json", "yaml"):  # kubectl prints the EventList it read
+        data = {"apiVersion": "v1", "items": [object_dict(e) for e in events], "kind": "EventList",
+                "metadata": {}}
+        ctx.stdout.write(to_json(data) if args.output == "json" else to_yaml(data))
+    elif is_structured(args.output):
         ctx.stdout.write(format_objects(events, args.output, as_list=True))
-        return
-    ctx.stdout.write(table(events, time.time(), args.all_namespaces, not args.no_headers))
+    else:
+        ctx.stdout.write(table(events, time.time(), args.all_namespaces, not args.no_headers))
 
 
 async def _watch(ctx: Context, args, namespace: str, selector: str, types: list[str]) -> None:
