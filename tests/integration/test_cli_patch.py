@@ -54,6 +54,11 @@ async def test_patch_types(ctl, client):
                   "-p", '[{"op":"replace","path":"/spec/replicas","value":3}]', "-o", "jsonpath={.spec.replicas}")
     assert (r.code, r.out) == (0, "3")
 
+    r = await ctl("patch", "deploy", "web", "--subresource", "status", "--type", "merge",
+                  "-p", '{"status":{"observedGeneration":42}}')
+    assert (r.code, r.out) == (0, "deployment.apps/web patched\n"), r.err
+    assert (await client.get("deploy", "web", "default")).status.observed_generation == 42
+
 
 async def test_patch_errors(ctl, client):
     r = await ctl("patch", "deploy", "web", "--type", "foo", "-p", "{}")
