@@ -40,6 +40,7 @@ MERGE_KEYS: dict[str, dict[str, str]] = {
     "NamespaceStatus": {"conditions": "type"},
     "DeploymentStatus": {"conditions": "type"},
     "ReplicaSetStatus": {"conditions": "type"},
+    "PodDisruptionBudgetStatus": {"conditions": "type"},
 }
 
 
