@@ -1,6 +1,6 @@
 """Skiff's version in Kubernetes' terms (k8s.io/apimachinery's version.Info): the Kubernetes minor
 whose API and behaviour it follows, `-skiff` marking the implementation. The apiserver serves it
-(`Version.Get`, Kubernetes' GET /version), skiffctl prints it as `version`'s client and server halves,
+(`Version.Get`, and GET /version on the REST port), skiffctl prints it as `version`'s client and server halves,
 and agents report it as their kubelet version.
 
 The Go-specific fields carry their Python counterparts: goVersion is the interpreter's version,
@@ -12,8 +12,9 @@ import platform
 import sys
 from typing import Any
 
-MAJOR, MINOR = "1", "30"
-GIT_VERSION = f"v{MAJOR}.{MINOR}.0-skiff"
+# kubectl on some machines is a dispatcher choosing its release by the server's minor version.
+MAJOR, MINOR = "1", "32"
+GIT_VERSION = f"v{MAJOR}.{MINOR}.0+skiff"
 _MACHINES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 

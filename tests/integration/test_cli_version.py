@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from control.client.convert import from_dict
-from control.client.version import GIT_VERSION
+from control.client.version import GIT_VERSION, MINOR
 from tests.fixtures.skiffctl import Result, run_skiffctl, skiffctl_env
 
 
@@ -29,7 +29,7 @@ async def test_version(ctl, pki, apiserver, tmp_path):
     assert (r.code, r.out, r.err) == (0, f"Client Version: {GIT_VERSION}\nServer Version: {GIT_VERSION}\n", "")
     r = await ctl("version", "-o", "json")
     report = json.loads(r.out)
-    assert report["serverVersion"]["gitVersion"] == GIT_VERSION and report["serverVersion"]["minor"] == "30"
+    assert report["serverVersion"]["gitVersion"] == GIT_VERSION and report["serverVersion"]["minor"] == MINOR
     assert set(report["clientVersion"]) == {"major", "minor", "gitVersion", "gitCommit", "gitTreeState",
                                             "buildDate", "goVersion", "compiler", "platform"}
     r = await ctl("version", "--client", "-o", "yaml")
