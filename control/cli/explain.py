@@ -27,7 +27,11 @@ _RAW_VALUES = {"fieldsV1": "FieldsV1"}
 
 
 class ExplainError(ValueError):
-    pass
+    """A field path that does not exist; `printed` is what kubectl has already written by then."""
+
+    def __init__(self, message: str, printed: str = "") -> None:
+        super().__init__(message)
+        self.printed = printed
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def explain(kind: Kind, path: list[str], recursive: bool = False) -> str:
     for i, name in enumerate(path):
         field = _find(node.message, name)
         if field is None:
-            raise ExplainError(f'field "{name}" does not exist')
+            raise ExplainError(f'field "{name}" does not exist', head)
         node = field_node(field)
         if i == len(path) - 1:
             head += f"FIELD: {name} <{node.type_hint}>\n\n\n"

@@ -32,4 +32,5 @@ async def run(args, ctx: Context) -> None:
     try:
         ctx.stdout.write(explain(kind, path, args.recursive))
     except ExplainError as e:
+        ctx.stdout.write(e.printed)
         raise CommandError(str(e)) from None

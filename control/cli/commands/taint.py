@@ -114,7 +114,7 @@ def split_args(words: list[str]) -> tuple[list[str], list[str]]:
 
 
 def check_conflicts(add: list[Taint], remove: list[Taint]) -> None:
-    conflicts = [f'{{"{r.key}":"{r.effect}"}}' for a in add for r in remove
+    conflicts = [f"{r.key}={r.effect}" for a in add for r in remove
                  if a.key == r.key and (not r.effect or a.effect == r.effect)]
     if conflicts:
         raise CommandError("can not both modify and remove the following taint(s) in the same command: "
