@@ -143,7 +143,9 @@ def format_dicts(items: list[dict[str, Any]], output: str) -> str:
         return render_jsonpath(output.split("=", 1)[1], data)
     if output in ("", "wide") or output.startswith("custom-columns="):
         raise CommandError(f"--dry-run=client prints json, yaml, name or jsonpath, not {output!r}")
-    return to_json(data) if output == "json" else to_yaml(data)
+    if output == "json":  # Go's field order: TypeMeta (kind, apiVersion) first
+        return to_json({"kind": data["kind"], "apiVersion": data["apiVersion"], **data})
+    return to_yaml(data)
 
 
 def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_kind: bool = False,

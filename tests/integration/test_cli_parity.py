@@ -74,6 +74,10 @@ PATCHES = [
     ("patch", "deployment/X", "--type", "merge", "-p", '{"metadata":{"labels":{"tier":"fe"}}}'),
     ("patch", "deploy", "X", "--type", "json", "-p", '[{"op":"replace","path":"/spec/replicas","value":3}]'),
     ("patch", "deploy", "X", "--type", "foo", "-p", "{}"),
+    ("patch", "deploy", "X", "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"b"}]}}}}'),
+    ("patch", "deploy", "X", "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"side","$patch":"delete"}]}}}}'),
+    ("patch", "deploy", "X", "-p", '{"spec":{"replicas":2}}', "-o", "name"),
+    ("patch", "deploy", "X"),
     ("expose", "deploy", "X", "--port", "80", "--target-port", "8080"),
 ]
 
@@ -101,6 +105,14 @@ DRY_RUNS = [
     ("create", "service", "nodeport", "X", "--tcp=80:8080", "--dry-run=client", "-o", "yaml"),
     ("create", "configmap", "X", "--from-literal=a=1", "--from-literal=b=yes", "--dry-run=client", "-o", "yaml"),
     ("create", "secret", "generic", "X", "--from-literal=a=1", "--dry-run=client"),
+    ("create", "secret", "docker-registry", "X", "--docker-username=u", "--docker-password=p", "--dry-run=client",
+     "-o", "yaml"),
+    ("create", "service", "clusterip", "X", "--clusterip=None", "--dry-run=client", "-o", "yaml"),
+    ("create", "service", "clusterip", "X", "--dry-run=client", "-o", "yaml"),
+    ("create", "namespace", "X", "--dry-run=client", "-o", "json"),
+    ("run", "X", "--image=nginx", "--port=80", "--expose", "--dry-run=client", "-o", "yaml"),
+    ("run", "X", "--image=nginx", "--restart=Sometimes"),
+    ("run", "X", "--image=nginx", "--rm"),
 ]
 
 

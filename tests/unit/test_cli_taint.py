@@ -9,13 +9,12 @@ from control.cli.commands.taint import (
     TAINTED,
     UNTAINTED,
     Taint,
-    UsageError,
     check_conflicts,
     parse_taints,
     reorganize,
     split_args,
 )
-from control.cli.errors import CommandError
+from control.cli.errors import CommandError, UsageError
 
 
 def test_parse_forms():

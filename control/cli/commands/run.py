@@ -9,7 +9,7 @@ import argparse
 from control.cli import generators
 from control.cli.commands.create import create_object, given_namespace, output_flags
 from control.cli.context import Context, parse_resources
-from control.cli.errors import CommandError
+from control.cli.errors import CommandError, UsageError
 from control.client.convert import to_dict
 
 # What `run --attach/-i/-t/--rm` needs that the API does not have (exec starts a new process; attach
@@ -64,9 +64,11 @@ async def run(args, ctx: Context) -> None:
         raise CommandError('required flag(s) "image" not set')
     generators.check_name(args.name)
     if args.rm and not (args.attach or args.stdin):
-        raise CommandError("--rm should only be used for attached containers")
+        raise UsageError("--rm should only be used for attached containers", "run")
     if args.attach or args.stdin or args.tty:
         raise CommandError(ATTACH_MISSING)
+    if args.restart not in generators.RESTART_POLICIES:
+        raise UsageError(f"invalid restart policy: {args.restart}", "run")
     if args.expose and args.port <= 0:
         raise CommandError("--port must be set when exposing a service")
     pod = generators.run_pod(args.name, args.image, args.env, args.port, args.labels, args.annotations,
@@ -74,11 +76,12 @@ async def run(args, ctx: Context) -> None:
                              given_namespace(ctx))
     if args.expose:
         svc = generators.expose_service(pod, args.name, str(args.port), "", "", "", namespace=given_namespace(ctx))
+        svc["metadata"].pop("labels", None)  # run's Service selects the pod's labels but carries none
         await create_object(ctx, args, svc)
         if ctx.failed:
             return
         if args.output == "yaml":
-            ctx.stdout.write("---\n")  # kubectl's YAML printer separates the objects it prints
+            ctx.stdout.write("---\n---\n")  # what kubectl writes between the two objects
     await create_object(ctx, args, pod)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from control.cli import errors
 from control.cli.context import Context
 from control.cli.errors import CommandError, describe_rpc_error, is_code
 from control.client.convert import from_dict, to_dict
@@ -46,9 +47,8 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.set_defaults(run=taint, intermixed="args")
 
 
-class UsageError(CommandError):
-    def __str__(self) -> str:
-        return f"{self.args[0]}\nSee 'skiffctl taint -h' for help and examples"
+def UsageError(message: str) -> errors.UsageError:  # noqa: N802 - raised like the class it makes
+    return errors.UsageError(message, "taint")
 
 
 def parse_taint(spec: str) -> Taint:
