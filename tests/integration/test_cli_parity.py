@@ -79,6 +79,10 @@ PATCHES = [
     ("patch", "deploy", "X", "-p", '{"spec":{"replicas":2}}', "-o", "name"),
     ("patch", "deploy", "X"),
     ("expose", "deploy", "X", "--port", "80", "--target-port", "8080"),
+    ("expose", "svc", "X", "--name", "X-again", "--port", "81"),
+    ("expose", "deploy", "X", "--type", "NodePort", "--name", "X-np", "--dry-run=client", "-o", "yaml"),
+    ("expose", "deploy", "X", "--protocol", "UDP", "--name", "X-udp", "--dry-run=client", "-o", "yaml"),
+    ("expose", "node", "X"),
 ]
 
 
