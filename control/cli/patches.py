@@ -41,6 +41,9 @@ MERGE_KEYS: dict[str, dict[str, str]] = {
     "DeploymentStatus": {"conditions": "type"},
     "ReplicaSetStatus": {"conditions": "type"},
     "PodDisruptionBudgetStatus": {"conditions": "type"},
+    "DaemonSetStatus": {"conditions": "type"},
+    "StatefulSetStatus": {"conditions": "type"},
+    "JobStatus": {"conditions": "type"},
 }
 
 
