@@ -92,9 +92,9 @@ def _add(data: dict[str, bytes], key: str, value: bytes, kind: str, name: str) -
     data[key] = value
 
 
-def _check_key(key: str) -> None:
+def _check_key(key: str, kind: str) -> None:
     if not CONFIG_KEY.match(key):
-        raise CommandError(f'"{key}" is not a valid key name for a ConfigMap or Secret: a valid config key must '
+        raise CommandError(f'"{key}" is not a valid key name for a {kind}: a valid config key must '
                            "consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  "
                            "or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
 
@@ -142,13 +142,13 @@ def data_sources(literals: list[str], files: list[str], env_files: list[str], ki
                 if os.path.isfile(os.path.join(path, entry)) and CONFIG_KEY.match(entry):
                     _add(data, entry, _read(os.path.join(path, entry)), kind, name)
             continue
-        _check_key(key)
+        _check_key(key, kind)
         _add(data, key, _read(path), kind, name)
     for literal in literals:
         key, sep, value = literal.partition("=")
         if not sep or not key:
             raise CommandError(f"invalid literal source {literal}, expected key=value")
-        _check_key(key)
+        _check_key(key, kind)
         _add(data, key, value.encode(), kind, name)
     return data
 

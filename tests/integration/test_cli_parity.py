@@ -117,6 +117,9 @@ DRY_RUNS = [
     ("run", "X", "--image=nginx", "--port=80", "--expose", "--dry-run=client", "-o", "yaml"),
     ("run", "X", "--image=nginx", "--restart=Sometimes"),
     ("run", "X", "--image=nginx", "--rm"),
+    ("create", "configmap", "X", "--from-literal=bad key=1", "--dry-run=client"),
+    ("create", "secret", "generic", "X", "--from-literal=a=1", "--from-literal=a=2", "--dry-run=client"),
+    ("create", "configmap", "X", "--from-literal=a", "--dry-run=client"),
 ]
 
 
