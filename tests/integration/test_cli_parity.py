@@ -178,3 +178,9 @@ async def test_config_parity(both, pki, tmp_path):
             s = (s[0], sorted(s[1].splitlines()), s[2])
         assert s == k, step
     assert (tmp_path / "kname.conf").read_text() == (tmp_path / "sname.conf").read_text()
+
+
+async def test_version_parity(both):
+    k, s = await both("version", "-o", "json")
+    assert (k[0], s[0]) == (0, 0)
+    assert json.loads(s[1])["serverVersion"] == json.loads(k[1])["serverVersion"]
