@@ -19,6 +19,7 @@ import psutil
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.client import Client
+from control.client.version import GIT_VERSION
 from control.client.wellknown import (
     CONDITION_FALSE,
     CONDITION_TRUE,
@@ -36,7 +37,7 @@ LEASE_NAMESPACE = NAMESPACE_NODE_LEASE
 MAX_PODS = 110
 EVICTION_MEMORY = 100 * 2**20  # the kubelet's default memory.available<100Mi
 EVICTION_DISK_FRACTION = 0.10  # nodefs.available<10%
-AGENT_VERSION = "v1.30.0-skiff"
+AGENT_VERSION = GIT_VERSION
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 

@@ -1,8 +1,8 @@
 """The gRPC server: one service per kind, built from the kind table, plus health and reflection.
 
 Every method of a kind's service is authenticated and authorized (watches and the pod proxy too);
-health and reflection stay open: health is /healthz (open to all in Kubernetes too) and reflection
-shows only the API schema, as discovery does."""
+health, version and reflection stay open: health is /healthz and version /version (open to all in
+Kubernetes too), and reflection shows only the API schema, as discovery does."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from control.apiserver import errors, reviews
+from control.apiserver import errors, reviews, version
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
@@ -81,11 +81,12 @@ def build_server(api: ApiContext) -> tuple[grpc.aio.Server, health.HealthService
         ("grpc.max_send_message_length", 512 * 1024 * 1024),
         ("grpc.so_reuseport", 0),
     ])
-    server.add_generic_rpc_handlers([*(kind_service(k, api) for k in KINDS.values()), *reviews.review_services(api)])
+    server.add_generic_rpc_handlers([*(kind_service(k, api) for k in KINDS.values()), *reviews.review_services(api),
+                                     version.service()])
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [services_pb2.DESCRIPTOR.services_by_name[k.service].full_name for k in KINDS.values()]
-    reflection.enable_server_reflection([*names, *reviews.SERVICE_NAMES,
+    reflection.enable_server_reflection([*names, *reviews.SERVICE_NAMES, version.SERVICE_NAME,
                                          health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                                          reflection.SERVICE_NAME], server)
     for name in names:

@@ -22,6 +22,7 @@ def load_config(path: str | None = None) -> Config:
 class Overrides:
     """Command-line flags that replace the file's values (kubectl's names); None = not given."""
     kubeconfig: str | None = None
+    context: str | None = None
     server: str | None = None
     namespace: str | None = None
     token: str | None = None
@@ -33,7 +34,7 @@ class Overrides:
 def resolve(server: str | None = None, namespace: str | None = None, overrides: Overrides | None = None) -> Config:
     """The config file with the flags applied on top (paths on the command line are relative to the cwd)."""
     o = overrides or Overrides()
-    cfg = kubeconfig.load_client_config(o.kubeconfig)
+    cfg = kubeconfig.load_client_config(o.kubeconfig, o.context or "")
     given = {"server": server or o.server, "namespace": namespace or o.namespace, "token": o.token}
     for key in ("certificate_authority", "client_certificate", "client_key"):
         path = getattr(o, key)

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("resources", nargs="+", metavar="KIND [NAME...] | KIND/NAME")
     p.add_argument("-l", "--selector", default="")
     p.add_argument("--show-events", type=lambda v: v.lower() != "false", default=True)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, intermixed="resources")
 
 
 async def run(args, ctx: Context) -> None:

@@ -30,6 +30,16 @@ class CommandError(Exception):
     """An error already worded for the user; main prints it and exits 1."""
 
 
+class UsageError(CommandError):
+    """A wrong argument, which kubectl follows with where to find help."""
+
+    def __init__(self, message: str, verb: str) -> None:
+        super().__init__(message, verb)
+
+    def __str__(self) -> str:
+        return f"{self.args[0]}\nSee 'skiffctl {self.args[1]} -h' for help and examples"
+
+
 def field_violations(err: grpc.aio.AioRpcError | grpc.RpcError) -> list[tuple[str, str]]:
     """(field, description) pairs from the google.rpc.BadRequest in the rich status, if any."""
     for key, value in (err.trailing_metadata() or ()):

@@ -10,7 +10,29 @@ import sys
 import grpc
 
 from control.cli import describe
-from control.cli.commands import apply, auth, create, delete, diff, get, metadata, nodes, pods, rollout, scale, wait
+from control.cli.commands import (
+    apply,
+    auth,
+    create,
+    delete,
+    diff,
+    events,
+    explain,
+    get,
+    metadata,
+    nodes,
+    patch,
+    pods,
+    rollout,
+    run,
+    scale,
+    taint,
+    version,
+    wait,
+)
+from control.cli.commands import (
+    config as config_cmd,
+)
 from control.cli.config import ConfigError, Overrides, resolve
 from control.cli.context import Context, make_client
 from control.cli.errors import CommandError, describe_rpc_error
@@ -18,11 +40,17 @@ from control.cli.manifests import ManifestLoadError
 from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
-_MODULES = (apply, diff, create, get, describe, delete, scale, rollout, metadata, nodes, pods, wait, auth)
+_MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
+            events, explain, wait, auth, version, config_cmd)
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors exit 1, like every other skiffctl error (argparse's default is 2)."""
+    """Usage errors exit 1, like every other skiffctl error (argparse's default is 2); flags are never
+    abbreviated (kubectl takes only whole names, and `version --client` is no `--client-key`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
@@ -39,6 +67,7 @@ def _global_flags(suppress: bool) -> argparse.ArgumentParser:
                    default=argparse.SUPPRESS if suppress else False)
     p.add_argument("--kubeconfig", default=default, help="the client config file (default: $SKIFFCONFIG, "
                    "~/.skiff/config)")
+    p.add_argument("--context", default=default, help="the kubeconfig context to use")
     p.add_argument("--token", default=default, help="bearer token for authentication to the apiserver")
     p.add_argument("--certificate-authority", default=default, help="path to a cert file for the CA")
     p.add_argument("--client-certificate", default=default, help="path to a client certificate file for TLS")
@@ -62,16 +91,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if "--" in argv:
         i = argv.index("--")
         argv, command = argv[:i], argv[i + 1:]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # Positionals after a flag (`taint nodes -l app=x key=v:NoSchedule`) belong to the verb's
+    # positional list, as in kubectl, whose flags may come anywhere.
+    positional = getattr(args, "intermixed", None)
+    if extra and positional and not any(e.startswith("-") for e in extra):
+        setattr(args, positional, list(getattr(args, positional)) + extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if command:
-        if not hasattr(args, "command"):
+        target = getattr(args, "after_dashes", "command" if hasattr(args, "command") else None)
+        if target is None:
             build_parser().error(f"unexpected arguments after --: {' '.join(command)}")
-        args.command = list(args.command) + command
+        setattr(args, target, list(getattr(args, target)) + command)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if getattr(args, "offline", None):  # `config ...`: the file only, no server
+        return config_cmd.run_offline(args)
     try:
         config = resolve(args.server, args.namespace, _overrides(args))
     except ConfigError as e:
@@ -86,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _overrides(args: argparse.Namespace) -> Overrides:
-    return Overrides(kubeconfig=args.kubeconfig, token=args.token, certificate_authority=args.certificate_authority,
-                     client_certificate=args.client_certificate, client_key=args.client_key)
+    return Overrides(kubeconfig=args.kubeconfig, context=args.context, token=args.token,
+                     certificate_authority=args.certificate_authority, client_certificate=args.client_certificate,
+                     client_key=args.client_key)
 
 
 def _credentials_failure(err: grpc.RpcError) -> str | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from typing import Any
 
 import yaml
 from google.protobuf.message import Message
 
+from control.cli.errors import CommandError
 from control.cli.jsonpath import JSONPathError, evaluate, parse_template
 from control.cli.jsonpath import render as render_jsonpath
 from control.cli.tables import render
@@ -74,8 +76,20 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+_YAML11_BOOLS = {"y", "Y", "n", "N"}  # booleans to YAML 1.1 readers, which Go's YAML quotes too
+_GO_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")  # 1e3 is a number to Go
+
+
 def _str_presenter(dumper: yaml.SafeDumper, data: str):
-    style = "|" if "\n" in data else None
+    """Strings as Go's YAML writes them: literal blocks for multi-line text, double quotes where a plain
+    scalar would read back as another type, single quotes where plain style is not allowed."""
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    if not data or data in _YAML11_BOOLS or _GO_NUMBER.fullmatch(data) or \
+            dumper.resolve(yaml.ScalarNode, data, (True, False)) != "tag:yaml.org,2002:str":
+        style = '"'
+    else:
+        style = None if dumper.analyze_scalar(data).allow_block_plain else "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
@@ -117,6 +131,21 @@ def format_objects(objects: list[Message], output: str, as_list: bool) -> str:
     if output.startswith("jsonpath="):
         return render_jsonpath(output.split("=", 1)[1], data)
     return to_json(data) if output == "json" else to_yaml(data)
+
+
+def format_dicts(items: list[dict[str, Any]], output: str) -> str:
+    """json/yaml/name/jsonpath output of objects that exist only on the client (a client dry run)."""
+    if output == "name":
+        return "".join(f"{lookup(d['kind']).qualified}/{d['metadata']['name']}\n" for d in items)
+    data = items[0] if len(items) == 1 else {"apiVersion": "v1", "items": items, "kind": "List",
+                                              "metadata": {"resourceVersion": ""}}
+    if output.startswith("jsonpath="):
+        return render_jsonpath(output.split("=", 1)[1], data)
+    if output in ("", "wide") or output.startswith("custom-columns="):
+        raise CommandError(f"--dry-run=client prints json, yaml, name or jsonpath, not {output!r}")
+    if output == "json":  # Go's field order: TypeMeta (kind, apiVersion) first
+        return to_json({"kind": data["kind"], "apiVersion": data["apiVersion"], **data})
+    return to_yaml(data)
 
 
 def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_kind: bool = False,

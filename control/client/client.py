@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.kubeconfig import CHANNEL_OPTIONS, ClientConfig, load_client_config, make_channel
-from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, policy_pb2, requests_pb2, services_pb2_grpc
+from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, policy_pb2, requests_pb2, services_pb2_grpc, version_pb2
 
 
 @dataclass
@@ -134,6 +134,13 @@ class Client:
         req = node_agent_pb2.ExecRequest(namespace=namespace, name=name, container=container,
                                          command=command, timeout_seconds=timeout_seconds)
         return await self.stub("Pod").Exec(req)
+
+    async def server_version(self) -> version_pb2.VersionInfo:
+        """The apiserver's version.Info (Kubernetes' GET /version)."""
+        call = self.channel.unary_unary("/skiff.v1.Version/Get",
+                                        request_serializer=version_pb2.GetVersionRequest.SerializeToString,
+                                        response_deserializer=version_pb2.VersionInfo.FromString)
+        return await call(version_pb2.GetVersionRequest())
 
     async def node_stats(self, node_name: str) -> node_agent_pb2.StatsSummary:
         return await self.stub("Node").Stats(node_agent_pb2.StatsRequest(name=node_name))

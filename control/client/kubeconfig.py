@@ -11,6 +11,10 @@ A flat YAML mapping (Skiff's simplified kubeconfig):
     tls-server-name: kubernetes         # the name to verify in the apiserver's certificate
     insecure: true                      # plaintext, only for an apiserver run with --insecure-dev
 
+The file may instead be a Kubernetes kubeconfig (`kind: Config` with clusters, users and contexts;
+control/client/kubeconfig_doc.py): the current context, or the one asked for, gives the same keys,
+embedded `*-data` certificates included.
+
 Relative paths are relative to the file's directory. A missing file means the defaults.
 With several servers a channel connects to the first that answers and moves to another when it goes
 away (gRPC's pick_first over all their addresses); their certificates are verified for
@@ -28,6 +32,8 @@ import grpc
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+from control.client import kubeconfig_doc
 
 # Generous limits: etcd refuses values over 1.5 MiB, lists can be larger.
 CHANNEL_OPTIONS = [
@@ -65,6 +71,10 @@ class ClientConfig:
     token: str = ""
     tls_server_name: str = ""
     insecure: bool = False
+    # PEM embedded in a kubeconfig (its *-data fields), used instead of the files
+    certificate_authority_data: bytes = b""
+    client_certificate_data: bytes = b""
+    client_key_data: bytes = b""
 
     @property
     def target(self) -> str:
@@ -77,24 +87,44 @@ def config_path() -> str:
     return os.environ.get("SKIFFCONFIG") or os.path.join(os.path.expanduser("~"), ".skiff", "config")
 
 
-def load_client_config(path: str | None = None) -> ClientConfig:
-    """Reads the config file ($SKIFFCONFIG, else ~/.skiff/config); a missing file means the defaults."""
-    path = path or config_path()
+def read_config_file(path: str) -> dict | None:
+    """The file's mapping; None when it does not exist or is empty."""
     try:
         with open(path, encoding="utf-8") as f:
             data = yaml.safe_load(f)
     except FileNotFoundError:
-        return ClientConfig()
+        return None
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f'error loading config file "{path}": {e}') from None
-    if data is None:
-        return ClientConfig()
-    if not isinstance(data, dict):
+    if data is not None and not isinstance(data, dict):
         raise ConfigError(f'error loading config file "{path}": expected a mapping')
+    return data
+
+
+def load_client_config(path: str | None = None, context: str = "") -> ClientConfig:
+    """Reads the config file ($SKIFFCONFIG, else ~/.skiff/config); a missing file means the defaults.
+    `context` picks a kubeconfig context other than the current one."""
+    path = path or config_path()
+    data = read_config_file(path)
+    if data is None and not context:
+        return ClientConfig()
+    base_dir = os.path.dirname(os.path.abspath(path))
     try:
-        return config_from_mapping(data, os.path.dirname(os.path.abspath(path)))
-    except ConfigError as e:
+        if context or kubeconfig_doc.is_document(data or {}):
+            doc = kubeconfig_doc.normalized(data) if kubeconfig_doc.is_document(data or {}) else \
+                kubeconfig_doc.from_flat(data or {})
+            return _from_resolved(kubeconfig_doc.resolve(doc, base_dir, context))
+        return config_from_mapping(data, base_dir)
+    except (ConfigError, kubeconfig_doc.DocumentError) as e:
         raise ConfigError(f'error loading config file "{path}": {e}') from None
+
+
+def _from_resolved(flat: dict) -> ClientConfig:
+    """A ClientConfig from a kubeconfig context's keys (paths already absolute)."""
+    cfg = ClientConfig()
+    for key, value in flat.items():
+        setattr(cfg, key.replace("-", "_"), value)
+    return cfg
 
 
 def config_from_mapping(data: dict, base_dir: str) -> ClientConfig:
@@ -130,28 +160,29 @@ def _read(path: str, what: str) -> bytes:
         raise ConfigError(f'unable to read {what} "{path}": {e.strerror or e}') from None
 
 
-def _certificates(path: str, what: str) -> list[x509.Certificate]:
-    data = _read(path, what)
+def _certificates(path: str, what: str, embedded: bytes = b"") -> list[x509.Certificate]:
+    data = embedded or _read(path, what)
     try:
         return x509.load_pem_x509_certificates(data)
     except ValueError:
-        raise ConfigError(f'{what} "{path}": the file does not contain any valid PEM certificate') from None
+        where = f"{what}-data" if embedded else f'{what} "{path}"'
+        raise ConfigError(f"{where}: the file does not contain any valid PEM certificate") from None
 
 
-def _private_key(path: str) -> bytes:
-    data = _read(path, "client-key")
+def _private_key(path: str, embedded: bytes = b"") -> bytes:
+    data = embedded or _read(path, "client-key")
     try:
         serialization.load_pem_private_key(data, None)
     except (ValueError, TypeError):
-        raise ConfigError(f'client-key "{path}": the file does not contain a valid unencrypted PEM private key') \
-            from None
+        where = "client-key-data" if embedded else f'client-key "{path}"'
+        raise ConfigError(f"{where}: the file does not contain a valid unencrypted PEM private key") from None
     return data
 
 
 def _client_pair(config: ClientConfig) -> tuple[bytes, bytes]:
     """(key, certificate chain) PEM, checked to belong together: grpc would only fail at the handshake."""
-    certs = _certificates(config.client_certificate, "client-certificate")
-    key = _private_key(config.client_key)
+    certs = _certificates(config.client_certificate, "client-certificate", config.client_certificate_data)
+    key = _private_key(config.client_key, config.client_key_data)
     public = serialization.load_pem_private_key(key, None).public_key()
     if certs[0].public_key() != public:
         raise ConfigError(f'client-key "{config.client_key}" does not match client-certificate '
@@ -161,13 +192,16 @@ def _client_pair(config: ClientConfig) -> tuple[bytes, bytes]:
 
 def channel_credentials(config: ClientConfig) -> grpc.ChannelCredentials:
     """TLS with the config's CA (the system roots without one) and client certificate, plus its token."""
-    if bool(config.client_certificate) != bool(config.client_key):
+    if bool(config.client_certificate or config.client_certificate_data) != \
+            bool(config.client_key or config.client_key_data):
         raise ConfigError("client-certificate and client-key must be given together")
     ca = None
-    if config.certificate_authority:
+    if config.certificate_authority_data or config.certificate_authority:
         ca = b"".join(c.public_bytes(serialization.Encoding.PEM)
-                      for c in _certificates(config.certificate_authority, "certificate-authority"))
-    key, cert = _client_pair(config) if config.client_certificate else (None, None)
+                      for c in _certificates(config.certificate_authority, "certificate-authority",
+                                             config.certificate_authority_data))
+    key, cert = _client_pair(config) if config.client_certificate or config.client_certificate_data \
+        else (None, None)
     creds = grpc.ssl_channel_credentials(ca, key, cert)
     if config.token:
         creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(config.token))

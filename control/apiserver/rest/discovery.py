@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from control.apiserver.rest.routes import GROUP_VERSIONS
 from control.client.kinds import Kind
+from control.client.version import version_info
 
-# kubectl on some machines is a dispatcher choosing its release by the server's minor version.
-VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0+skiff", "gitCommit": "", "gitTreeState": "clean",
-           "buildDate": "1970-01-01T00:00:00Z", "goVersion": "python", "compiler": "skiff", "platform": "linux/amd64"}
+VERSION = version_info()  # the one the gRPC Version.Get serves too
 RESOURCE_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 SUBRESOURCE_VERBS = ["get", "patch", "update"]
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"

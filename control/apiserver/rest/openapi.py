@@ -13,6 +13,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from control.apiserver.rest.routes import GROUP_VERSIONS
 from control.client.kinds import Kind
+from control.client.version import MAJOR, MINOR
 
 _SCALARS = {
     FieldDescriptor.TYPE_STRING: {"type": "string"},
@@ -108,7 +109,7 @@ def group_version_document(group: str, version: str) -> dict | None:
     for kind in kinds.values():
         scope = "/namespaces/{namespace}" if kind.namespaced else ""
         paths[f"{prefix}{scope}/{kind.plural}/{{name}}"] = _patch_operation(kind)
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": f"v{MAJOR}.{MINOR}.0"}, "paths": paths,
             "components": {"schemas": _schemas(list(kinds.values()))}}
 
 

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("--timeout", type=parse_duration, default=0.0, help="how long to wait, e.g. 60s; 0: no limit")
     p.add_argument("--ignore-not-found", action="store_true")
     p.add_argument("--dry-run", choices=["none", "server"], default="none")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, intermixed="resources")
 
 
 def _bool(text: str) -> bool:

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
     p.add_argument("-L", "--label-columns", action="append", default=[], help="a column per label key (a,b)")
     p.add_argument("--sort-by", default="", help="a JSONPath to sort by, e.g. .metadata.creationTimestamp")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, intermixed="resources")
 
 
 def add_output_flag(p: argparse.ArgumentParser) -> None:

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
         p.add_argument("--overwrite", action="store_true")
         p.add_argument("-l", "--selector", default="")
         p.add_argument("--all", action="store_true")
-        p.set_defaults(run=label if verb == "label" else annotate)
+        p.set_defaults(run=label if verb == "label" else annotate, intermixed="args")
     s = sub.add_parser("set", help="Set specific features on objects")
     features = s.add_subparsers(dest="feature", required=True)
     image = features.add_parser("image", parents=parents, help="Update the image of a pod template")

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     e.add_argument("-c", "--container", default="")
     e.add_argument("-i", "--stdin", action="store_true", help="pass stdin to the container")
     e.add_argument("-t", "--tty", action="store_true", help="stdin is a TTY")
-    e.set_defaults(run=exec_command)
+    e.set_defaults(run=exec_command, after_dashes="command")
     t = sub.add_parser("top", parents=parents, help="Display resource (CPU/memory) usage")
     t.add_argument("what", choices=["nodes", "node", "no", "pods", "pod", "po"])
     t.add_argument("name", nargs="?")

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("--timeout", type=parse_duration, default=30.0)
     p.add_argument("-l", "--selector", default="")
     p.add_argument("--all", action="store_true")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, intermixed="resources")
 
 
 def make_check(spec: str):
