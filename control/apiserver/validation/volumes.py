@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from control.apiserver.validation.claims import validate_claim_template
 from control.apiserver.validation.containers import validate_field_ref, validate_resource_field_ref
 from control.apiserver.validation.errors import (
     Errors,
@@ -155,6 +156,12 @@ def _validate_source(volume: pod_pb2.Volume, field: str, path: str) -> Errors:
         if hp.type not in HOST_PATH_TYPES:
             errs.append(not_supported(f"{path}.type", hp.type, HOST_PATH_TYPES))
         return errs
+    if field == "persistent_volume_claim":
+        return [] if volume.persistent_volume_claim.claim_name else [required(f"{path}.claimName")]
+    if field == "ephemeral":
+        if not volume.ephemeral.HasField("volume_claim_template"):
+            return [required(f"{path}.volumeClaimTemplate")]
+        return validate_claim_template(volume.ephemeral.volume_claim_template, f"{path}.volumeClaimTemplate")
     if field == "config_map":
         return _validate_object_source(volume.config_map, "name", "name", path)
     if field == "secret":
