@@ -3,7 +3,7 @@ PersistentVolumes, claims and StorageClasses: classes, the default class, access
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from google.protobuf.message import Message
@@ -72,3 +72,46 @@ def access_modes_cover(volume_modes: Iterable[str], wanted: Iterable[str]) -> bo
 
 def claim_key(pvc: Message) -> str:
     return f"{pvc.metadata.namespace}/{pvc.metadata.name}"
+
+
+def is_prebound_to(pv: Message, pvc: Message) -> bool:
+    """A volume whose claimRef names this claim (with no uid yet, or the claim's)."""
+    ref = pv.spec.claim_ref
+    return pv.spec.HasField("claim_ref") and ref.name == pvc.metadata.name and \
+        ref.namespace == pvc.metadata.namespace and ref.uid in ("", pvc.metadata.uid)
+
+
+def mismatch(pv: Message, pvc: Message) -> str:
+    """Why a volume cannot satisfy a claim ("" when it can), in the controller's words."""
+    if volume_capacity(pv) < claim_request(pvc):
+        return "requested PV is too small"
+    if volume_class(pv) != claim_class(pvc):
+        return "storageClassName does not match"
+    if volume_mode(pv.spec) != volume_mode(pvc.spec):
+        return "incompatible volumeMode"
+    if not access_modes_cover(pv.spec.access_modes, pvc.spec.access_modes):
+        return "incompatible accessMode"
+    return ""
+
+
+def find_best_match(pvc: Message, volumes: Iterable[Message], selector_matches: Callable[[Message], bool],
+                    node_fits: Callable[[Message], bool] | None = None, delay_binding: bool = False) -> Message | None:
+    """The volume to bind a claim to: one pre-bound to it, else the smallest Available volume of its class
+    with its access modes, volume mode, enough capacity, labels its selector matches and (for the
+    scheduler) node affinity to the node. Unbound volumes of a WaitForFirstConsumer claim are left to
+    the scheduler (`delay_binding` without `node_fits`)."""
+    best = None
+    for pv in volumes:
+        if pv.metadata.HasField("deletion_timestamp") or mismatch(pv, pvc):
+            continue
+        if node_fits is not None and not node_fits(pv):
+            continue
+        if is_prebound_to(pv, pvc):
+            return pv
+        if pv.spec.HasField("claim_ref") or pv.status.phase != VOLUME_AVAILABLE:
+            continue
+        if (delay_binding and node_fits is None) or not selector_matches(pv):
+            continue
+        if best is None or volume_capacity(pv) < volume_capacity(best):
+            best = pv
+    return best
