@@ -115,3 +115,14 @@ def find_best_match(pvc: Message, volumes: Iterable[Message], selector_matches: 
         if best is None or volume_capacity(pv) < volume_capacity(best):
             best = pv
     return best
+
+
+def claims_of(pod: Message) -> list[str]:
+    """The names of the claims a pod's volumes use (an ephemeral volume's claim is `<pod>-<volume>`)."""
+    names = []
+    for volume in pod.spec.volumes:
+        if volume.HasField("persistent_volume_claim"):
+            names.append(volume.persistent_volume_claim.claim_name)
+        elif volume.HasField("ephemeral"):
+            names.append(f"{pod.metadata.name}-{volume.name}")
+    return names

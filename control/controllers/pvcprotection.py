@@ -8,18 +8,8 @@ from google.protobuf.message import Message
 
 from control.client.controller import Controller, ControllerContext
 from control.client.informer import copy_of
+from control.client.volumeutil import claims_of
 from control.client.wellknown import FINALIZER_PVC_PROTECTION, is_being_deleted, is_terminal
-
-
-def claims_of(pod: Message) -> list[str]:
-    """The names of the claims a pod's volumes use (an ephemeral volume's claim is `<pod>-<volume>`)."""
-    names = []
-    for volume in pod.spec.volumes:
-        if volume.HasField("persistent_volume_claim"):
-            names.append(volume.persistent_volume_claim.claim_name)
-        elif volume.HasField("ephemeral"):
-            names.append(f"{pod.metadata.name}-{volume.name}")
-    return names
 
 
 class PVCProtectionController(Controller):

@@ -185,3 +185,44 @@ async def test_pv_protection_keeps_a_bound_volume() -> None:
         await run.client.update_status(volume)
         await run.reconcile("v1")
         assert run.client.objects("PersistentVolume") == []
+
+
+async def test_local_path_provisions_a_volume_on_the_selected_node_and_deletes_it_when_released() -> None:
+    from control.controllers.localpath import LocalPathProvisioner, default_storage_class
+    from control.scheduler.testing import make_node
+
+    claim = pvc("data", cls="local-path", annotations={
+        "volume.kubernetes.io/storage-provisioner": "rancher.io/local-path",
+        "volume.kubernetes.io/selected-node": "node-2"})
+    async with on_fake(LocalPathProvisioner, default_storage_class(), make_node("node-2"), claim,
+                       pvc("other", cls="local-path"), local_path_root="/srv/vols") as run:
+        await run.controller.ensure_storage_class()  # already there: no error
+        await run.reconcile("default/other")
+        assert run.client.objects("PersistentVolume") == []  # no node chosen yet
+        await run.reconcile("default/data")
+        [volume] = run.client.objects("PersistentVolume")
+        uid = (await state(run)).metadata.uid
+        assert volume.metadata.name == f"pvc-{uid}"
+        assert volume.metadata.annotations["pv.kubernetes.io/provisioned-by"] == "rancher.io/local-path"
+        assert volume.spec.host_path.path == f"/srv/vols/pvc-{uid}_default_data"
+        assert volume.spec.host_path.type == "DirectoryOrCreate"
+        assert (volume.spec.claim_ref.name, volume.spec.claim_ref.uid) == ("data", uid)
+        term = volume.spec.node_affinity.required.node_selector_terms[0].match_expressions[0]
+        assert (term.key, term.operator, list(term.values)) == ("kubernetes.io/hostname", "In", ["node-2"])
+        assert (dict(volume.spec.capacity), volume.spec.persistent_volume_reclaim_policy,
+                volume.spec.storage_class_name) == ({"storage": "1Gi"}, "Delete", "local-path")
+        volume.status.phase = "Released"
+        await run.client.update_status(volume)
+        await run.reconcile(volume.metadata.name)
+        assert run.client.objects("PersistentVolume") == []
+
+
+async def test_local_path_makes_its_default_class() -> None:
+    from control.controllers.localpath import LocalPathProvisioner
+
+    async with on_fake(LocalPathProvisioner) as run:
+        await run.controller.ensure_storage_class()
+        [cls] = run.client.objects("StorageClass")
+        assert (cls.metadata.name, cls.provisioner, cls.volume_binding_mode, cls.reclaim_policy) == (
+            "local-path", "rancher.io/local-path", "WaitForFirstConsumer", "Delete")
+        assert cls.metadata.annotations["storageclass.kubernetes.io/is-default-class"] == "true"
