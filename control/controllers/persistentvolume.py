@@ -67,7 +67,7 @@ class PersistentVolumeBinder(Controller):
         self.classes = ctx.informers.get("StorageClass")
         self.volumes.add_handler(self._volume_changed, lambda _old, new: self._volume_changed(new),
                                  self._volume_changed)
-        self.claims.add_handler(**self.enqueue_handlers())
+        self.claims.add_handler(self.enqueue, lambda _old, new: self.enqueue(new), self._claim_deleted)
         self.classes.add_handler(lambda _sc: self._pending_claims(), lambda _o, _n: self._pending_claims())
 
     def _volume_changed(self, pv: Message) -> None:
@@ -75,6 +75,10 @@ class PersistentVolumeBinder(Controller):
         if pv.spec.HasField("claim_ref"):
             self.queue.add(f"{pv.spec.claim_ref.namespace}/{pv.spec.claim_ref.name}")
         self._pending_claims()
+
+    def _claim_deleted(self, pvc: Message) -> None:
+        if pvc.spec.volume_name:
+            self.queue.add(pvc.spec.volume_name)  # to be released
 
     def _pending_claims(self) -> None:
         for pvc in self.claims.store.list():

@@ -26,9 +26,17 @@ class PVCProtectionController(Controller):
         for name in claims_of(pod):
             self.queue.add(f"{pod.metadata.namespace}/{name}")
 
-    def _in_use(self, pvc: Message) -> bool:
-        return any(not is_terminal(pod) and pvc.metadata.name in claims_of(pod)
-                   for pod in self.pods.store.by_index("namespace", pvc.metadata.namespace))
+    @staticmethod
+    def _used_by(pvc: Message, pods) -> bool:
+        return any(not is_terminal(pod) and pvc.metadata.name in claims_of(pod) for pod in pods)
+
+    async def _in_use(self, pvc: Message) -> bool:
+        """The informer first; when it sees no user, the apiserver (a pod just created may not have
+        reached the informer yet), as Kubernetes' controller asks before letting a claim go."""
+        if self._used_by(pvc, self.pods.store.by_index("namespace", pvc.metadata.namespace)):
+            return True
+        pods, _ = await self.client.list_all("Pod", pvc.metadata.namespace)
+        return self._used_by(pvc, pods)
 
     async def reconcile(self, key: str) -> None:
         pvc = self.claims.store.get(key)
@@ -39,7 +47,7 @@ class PVCProtectionController(Controller):
             updated = copy_of(pvc)
             updated.metadata.finalizers.append(FINALIZER_PVC_PROTECTION)
             await self.client.update(updated)
-        elif is_being_deleted(pvc) and has and not self._in_use(pvc):
+        elif is_being_deleted(pvc) and has and not await self._in_use(pvc):
             await self.client.update(without_finalizer(pvc, FINALIZER_PVC_PROTECTION))
 
 
