@@ -81,22 +81,42 @@ def source_name(volume: pod_pb2.Volume) -> str:
 # ---- setup ----
 
 async def setup_volumes(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
-                        secrets: Mapping[str, core_pb2.Secret],
-                        allocatable: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Materializes every volume of the pod; returns volume name -> host path."""
-    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable)
+                        secrets: Mapping[str, core_pb2.Secret], allocatable: Mapping[str, str] | None = None,
+                        claimed: Mapping[str, core_pb2.PersistentVolume] | None = None) -> dict[str, str]:
+    """Materializes every volume of the pod; returns volume name -> host path. `claimed` maps each
+    persistentVolumeClaim or ephemeral volume to the PersistentVolume its claim is bound to."""
+    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable, claimed)
+
+
+def claim_name(pod: pod_pb2.Pod, volume: pod_pb2.Volume) -> str | None:
+    """The claim behind a volume: its persistentVolumeClaim, or `<pod>-<volume>` for an ephemeral one."""
+    if volume.HasField("persistent_volume_claim"):
+        return volume.persistent_volume_claim.claim_name
+    if volume.HasField("ephemeral"):
+        return f"{pod.metadata.name}-{volume.name}"
+    return None
+
+
+def _on_host_path(volume: pod_pb2.Volume, claimed: Mapping[str, core_pb2.PersistentVolume]) -> bool:
+    pv = claimed.get(volume.name)
+    return volume.HasField("host_path") or (pv is not None and pv.spec.HasField("host_path"))
 
 
 def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
-                       secrets: Mapping[str, core_pb2.Secret],
-                       allocatable: Mapping[str, str] | None = None) -> dict[str, str]:
+                       secrets: Mapping[str, core_pb2.Secret], allocatable: Mapping[str, str] | None = None,
+                       claimed: Mapping[str, core_pb2.PersistentVolume] | None = None) -> dict[str, str]:
     paths = {}
+    claimed = claimed or {}
     psc = pod.spec.security_context
     fs_group = psc.fs_group if psc.HasField("fs_group") else None
     for volume in pod.spec.volumes:
         try:
-            paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group, allocatable or {})
-            if fs_group is not None and not volume.HasField("host_path") and not (
+            if claim_name(pod, volume) is not None:
+                paths[volume.name] = _setup_claimed(claimed.get(volume.name))
+            else:
+                paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group,
+                                                   allocatable or {})
+            if fs_group is not None and not _on_host_path(volume, claimed) and not (
                     psc.fs_group_change_policy == "OnRootMismatch"
                     and root_matches(paths[volume.name], fs_group, is_api_data(volume))):
                 apply_fs_group(paths[volume.name], fs_group, read_only=is_api_data(volume))
@@ -179,6 +199,18 @@ def _object_payload(obj: core_pb2.ConfigMap | core_pb2.Secret | None, what: str,
             return {}
         raise VolumeError(f"{what} not found")
     return _payload(data(obj), items, mode, optional, what)
+
+
+def _setup_claimed(pv: core_pb2.PersistentVolume | None) -> str:
+    """A claim's volume on this node: its PersistentVolume's hostPath or local directory."""
+    if pv is None:
+        raise VolumeError("its PersistentVolumeClaim is not bound")
+    if pv.spec.HasField("host_path"):
+        return check_host_path(pv.spec.host_path.path, pv.spec.host_path.type)
+    if pv.spec.HasField("local"):
+        return check_host_path(pv.spec.local.path, "Directory")
+    raise VolumeError(f'persistentvolume "{pv.metadata.name}": unsupported volume source '
+                      "(supported: hostPath, local)")
 
 
 def _setup_empty_dir(path: str, source: pod_pb2.EmptyDirVolumeSource) -> None:
@@ -399,8 +431,10 @@ def container_mounts(pod: pod_pb2.Pod, container: pod_pb2.Container, volume_path
         sub = expand_sub_path_expr(vm.sub_path_expr, env or {}) if vm.sub_path_expr else vm.sub_path
         if sub:
             host_path = _sub_path(host_path, _clean_relative(sub, f"{field}.subPath"))
+        volume = kinds[vm.name]
+        claim_read_only = volume.HasField("persistent_volume_claim") and volume.persistent_volume_claim.read_only
         mounts.append(cri_pb.Mount(container_path=vm.mount_path, host_path=host_path,
-                                   readonly=vm.read_only or is_api_data(kinds[vm.name]),
+                                   readonly=vm.read_only or is_api_data(volume) or claim_read_only,
                                    propagation=PROPAGATION[vm.mount_propagation]))
     return mounts
 
