@@ -226,3 +226,26 @@ async def test_local_path_makes_its_default_class() -> None:
         assert (cls.metadata.name, cls.provisioner, cls.volume_binding_mode, cls.reclaim_policy) == (
             "local-path", "rancher.io/local-path", "WaitForFirstConsumer", "Delete")
         assert cls.metadata.annotations["storageclass.kubernetes.io/is-default-class"] == "true"
+
+
+async def test_ephemeral_volumes_get_claims_owned_by_their_pod() -> None:
+    from control.controllers.ephemeral import EphemeralVolumeController
+
+    eph = from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                     "spec": {"containers": [{"name": "c", "image": "busybox"}],
+                              "volumes": [{"name": "scratch", "ephemeral": {"volumeClaimTemplate": {
+                                  "metadata": {"labels": {"type": "scratch"}},
+                                  "spec": {"accessModes": ["ReadWriteOnce"],
+                                           "resources": {"requests": {"storage": "1Gi"}}}}}}]}})
+    async with on_fake(EphemeralVolumeController, eph, pvc("q-scratch")) as run:
+        await run.reconcile("default/p")
+        claim = await run.client.get("PersistentVolumeClaim", "p-scratch", "default")
+        owner = claim.metadata.owner_references[0]
+        assert (owner.kind, owner.name, owner.controller) == ("Pod", "p", True)
+        assert dict(claim.metadata.labels) == {"type": "scratch"} and claim.spec.resources.requests["storage"] == "1Gi"
+        other = await run.client.get("Pod", "p", "default")
+        other.metadata.name = "q"
+        other.metadata.uid = "other"
+        await run.client.create(other)
+        await run.reconcile("default/q")
+        assert any(r == "FailedBinding" and "(pod is not owner)" in m for _, r, m in await run.events())
