@@ -25,7 +25,7 @@ from control.client.volumeutil import (
     find_best_match,
 )
 from control.client.wellknown import ANNOTATION_BIND_COMPLETED, ANNOTATION_BOUND_BY_CONTROLLER, ANNOTATION_SELECTED_NODE
-from control.scheduler.framework import SKIP, SUCCESS, FilterPlugin, NodeInfo, Snapshot, Status, unschedulable
+from control.scheduler.framework import SKIP, SUCCESS, Code, FilterPlugin, NodeInfo, Snapshot, Status, unschedulable
 from control.scheduler.matching import NodeTerm
 from control.scheduler.podinfo import PodInfo
 from skiff.v1 import meta_pb2
@@ -44,6 +44,11 @@ class PodVolumes:
     error: Status | None = None
     bound: list[Message] = field(default_factory=list)
     to_bind: list[Message] = field(default_factory=list)
+
+
+def refused(reason: str) -> PodVolumes:
+    """A PreFilter refusal: the pod fits no node until its claims change."""
+    return PodVolumes(Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, (reason,), PLUGIN, pre_filter=True))
 
 
 def volume_fits_node(pv: Message, node: NodeInfo) -> bool:
@@ -68,20 +73,18 @@ class VolumeBinding:
         for name in names:
             pvc = self.claims.get(f"{pod.namespace}/{name}")
             if pvc is None:
-                return PodVolumes(unschedulable(PLUGIN, f'persistentvolumeclaim "{name}" not found',
-                                                unresolvable=True))
+                return refused(f'persistentvolumeclaim "{name}" not found')
             if pvc.metadata.HasField("deletion_timestamp"):
-                return PodVolumes(unschedulable(PLUGIN, f'persistentvolumeclaim "{name}" is being deleted',
-                                                unresolvable=True))
+                return refused(f'persistentvolumeclaim "{name}" is being deleted')
             if pvc.spec.volume_name:
                 pv = self.volumes.get(pvc.spec.volume_name)
                 if pv is None:
-                    return PodVolumes(unschedulable(PLUGIN, ERR_PV_NOT_EXIST, unresolvable=True))
+                    return refused(ERR_PV_NOT_EXIST)
                 state.bound.append(pv)
                 continue
             sc = self.classes.get(claim_class(pvc)) if claim_class(pvc) else None
             if sc is None or sc.volume_binding_mode != WAIT_FOR_FIRST_CONSUMER:
-                return PodVolumes(unschedulable(PLUGIN, ERR_UNBOUND_IMMEDIATE, unresolvable=True))
+                return refused(ERR_UNBOUND_IMMEDIATE)
             state.to_bind.append(pvc)
         return state
 

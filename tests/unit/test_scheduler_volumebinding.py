@@ -63,7 +63,7 @@ def bound(name: str, volume: str):
 def test_refusals_before_any_node() -> None:
     immediate = VolumeBinding(store(pvc("data", cls="fast")), store(), store(sc("fast")))
     assert fit_error(immediate, pod_with("data"), "a", "b") == \
-        "0/2 nodes are available: 2 pod has unbound immediate PersistentVolumeClaims."
+        "0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims."
     missing = VolumeBinding(store(), store(), store())
     assert 'persistentvolumeclaim "data" not found' in fit_error(missing, pod_with("data"), "a")
 
