@@ -284,7 +284,7 @@ def default_node(node: core_pb2.Node) -> None:
         node.status.allocatable.update(node.status.capacity)
 
 
-def default_claim_spec(spec: pod_pb2.PersistentVolumeClaimSpec) -> None:
+def default_claim_spec(spec: core_pb2.PersistentVolumeClaimSpec) -> None:
     if not spec.HasField("volume_mode"):
         spec.volume_mode = "Filesystem"
 

@@ -31,7 +31,7 @@ from control.client.wellknown import (
     ANNOTATION_STORAGE_PROVISIONER,
     LABEL_HOSTNAME,
 )
-from skiff.v1 import core_pb2, meta_pb2, pod_pb2, storage_pb2
+from skiff.v1 import core_pb2, meta_pb2, storage_pb2
 
 log = logging.getLogger(__name__)
 PROVISIONER = "rancher.io/local-path"
@@ -54,14 +54,14 @@ def volume_for(pvc: Message, sc: Message, node: Message | None, node_name: str, 
     meta = pvc.metadata
     name = f"pvc-{meta.uid}"
     hostname = node.metadata.labels.get(LABEL_HOSTNAME, node_name) if node is not None else node_name
-    affinity = core_pb2.VolumeNodeAffinity(required=pod_pb2.NodeSelector(node_selector_terms=[
-        pod_pb2.NodeSelectorTerm(match_expressions=[
-            pod_pb2.NodeSelectorRequirement(key=LABEL_HOSTNAME, operator="In", values=[hostname])])]))
+    affinity = core_pb2.VolumeNodeAffinity(required=core_pb2.NodeSelector(node_selector_terms=[
+        core_pb2.NodeSelectorTerm(match_expressions=[
+            core_pb2.NodeSelectorRequirement(key=LABEL_HOSTNAME, operator="In", values=[hostname])])]))
     spec = core_pb2.PersistentVolumeSpec(
         capacity={STORAGE: pvc.spec.resources.requests[STORAGE]}, access_modes=list(pvc.spec.access_modes),
         persistent_volume_reclaim_policy=sc.reclaim_policy or RECLAIM_DELETE, storage_class_name=sc.metadata.name,
         volume_mode=pvc.spec.volume_mode or "Filesystem", node_affinity=affinity,
-        host_path=pod_pb2.HostPathVolumeSource(
+        host_path=core_pb2.HostPathVolumeSource(
             path=posixpath.join(root, f"{name}_{meta.namespace}_{meta.name}"), type="DirectoryOrCreate"),
         claim_ref=meta_pb2.ObjectReference(kind="PersistentVolumeClaim", namespace=meta.namespace, name=meta.name,
                                            uid=meta.uid, api_version="v1", resource_version=meta.resource_version))

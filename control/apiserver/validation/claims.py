@@ -10,7 +10,7 @@ from control.apiserver.validation.meta import validate_label_selector, validate_
 from control.apiserver.validation.names import dns1123_subdomain_errors
 from control.apiserver.validation.resources import validate_quantity
 from control.client.quantity import canonical
-from skiff.v1 import pod_pb2
+from skiff.v1 import core_pb2, pod_pb2
 
 READ_WRITE_ONCE_POD = "ReadWriteOncePod"
 ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", READ_WRITE_ONCE_POD)
@@ -45,7 +45,7 @@ def validate_volume_mode(spec, path: str) -> Errors:
     return []
 
 
-def validate_claim_spec(spec: pod_pb2.PersistentVolumeClaimSpec, path: str) -> Errors:
+def validate_claim_spec(spec: core_pb2.PersistentVolumeClaimSpec, path: str) -> Errors:
     errs = validate_access_modes(spec.access_modes, f"{path}.accessModes", "at least 1 access mode is required")
     if spec.HasField("selector"):
         errs += validate_label_selector(spec.selector, f"{path}.selector")

@@ -27,7 +27,7 @@ from control.apiserver.validation.errors import (
 from control.apiserver.validation.names import path_no_backsteps_errors, qualified_name_errors
 from control.apiserver.validation.volumes import HOST_PATH_TYPES
 from control.client.quantity import parse_quantity
-from skiff.v1 import core_pb2, pod_pb2, storage_pb2
+from skiff.v1 import core_pb2, storage_pb2
 
 PV_RECLAIM_POLICIES = ("Delete", "Recycle", "Retain")
 CLASS_RECLAIM_POLICIES = ("Delete", "Retain")
@@ -137,7 +137,7 @@ def validate_claim(pvc: core_pb2.PersistentVolumeClaim) -> Errors:
     return validate_claim_spec(pvc.spec, "spec")
 
 
-def _storage_request(spec: pod_pb2.PersistentVolumeClaimSpec):
+def _storage_request(spec: core_pb2.PersistentVolumeClaimSpec):
     text = spec.resources.requests.get(STORAGE)
     try:
         return parse_quantity(text) if text else None
@@ -146,7 +146,7 @@ def _storage_request(spec: pod_pb2.PersistentVolumeClaimSpec):
 
 
 def validate_claim_update(new: core_pb2.PersistentVolumeClaim, old: core_pb2.PersistentVolumeClaim) -> Errors:
-    comparable = pod_pb2.PersistentVolumeClaimSpec()
+    comparable = core_pb2.PersistentVolumeClaimSpec()
     comparable.CopyFrom(new.spec)
     if not old.spec.volume_name:
         comparable.volume_name = old.spec.volume_name  # set once, by the binder
