@@ -3,7 +3,8 @@ StorageClass `local-path` (WaitForFirstConsumer, reclaim Delete), made at start 
 each claim handed to it (`volume.kubernetes.io/storage-provisioner`) with the node the scheduler
 chose (`volume.kubernetes.io/selected-node`) it creates a PersistentVolume pre-bound to the claim: a
 hostPath directory (DirectoryOrCreate, made by that node's agent) with required node affinity to
-that node. A released volume of its own with reclaim policy Delete is deleted."""
+that node. A released volume of its own with reclaim policy Delete is deleted: first its directory, by a
+helper pod on its node (control/controllers/localpath_helper.py), then the PersistentVolume."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import grpc
 from google.protobuf.message import Message
 
 from control.client.controller import Controller, ControllerContext, option
-from control.client.events import NORMAL
+from control.client.events import NORMAL, WARNING
 from control.client.kinds import KINDS
 from control.client.volumeutil import (
     RECLAIM_DELETE,
@@ -30,6 +31,16 @@ from control.client.wellknown import (
     ANNOTATION_SELECTED_NODE,
     ANNOTATION_STORAGE_PROVISIONER,
     LABEL_HOSTNAME,
+    NAMESPACE_SYSTEM,
+    POD_FAILED,
+    POD_SUCCEEDED,
+)
+from control.controllers.localpath_helper import (
+    DEFAULT_HELPER_IMAGE,
+    HELPER_LABEL,
+    SELECTED_NODE,
+    delete_helper,
+    helper_key,
 )
 from skiff.v1 import core_pb2, meta_pb2, storage_pb2
 
@@ -41,6 +52,8 @@ CLASS_NAME = "local-path"
 @dataclass(frozen=True)
 class LocalPathOptions:
     local_path_root: str = option("/var/lib/skiff/storage", "the directory on each node holding local-path volumes")
+    local_path_helper_image: str = option(DEFAULT_HELPER_IMAGE, "the image of the pods that remove a deleted "
+                                          "local-path volume's directory on its node")
 
 
 def default_storage_class() -> storage_pb2.StorageClass:
@@ -65,8 +78,8 @@ def volume_for(pvc: Message, sc: Message, node: Message | None, node_name: str, 
             path=posixpath.join(root, f"{name}_{meta.namespace}_{meta.name}"), type="DirectoryOrCreate"),
         claim_ref=meta_pb2.ObjectReference(kind="PersistentVolumeClaim", namespace=meta.namespace, name=meta.name,
                                            uid=meta.uid, api_version="v1", resource_version=meta.resource_version))
-    return KINDS["PersistentVolume"].new(
-        metadata=meta_pb2.ObjectMeta(name=name, annotations={ANNOTATION_PROVISIONED_BY: PROVISIONER}), spec=spec)
+    annotations = {ANNOTATION_PROVISIONED_BY: PROVISIONER, SELECTED_NODE: node_name}
+    return KINDS["PersistentVolume"].new(metadata=meta_pb2.ObjectMeta(name=name, annotations=annotations), spec=spec)
 
 
 class LocalPathProvisioner(Controller):
@@ -76,12 +89,20 @@ class LocalPathProvisioner(Controller):
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx, 1)
         self.root = ctx.options.local_path_root
+        self.helper_image = ctx.options.local_path_helper_image
         self.claims = ctx.informers.get("PersistentVolumeClaim")
         self.volumes = ctx.informers.get("PersistentVolume")
         self.classes = ctx.informers.get("StorageClass")
         self.nodes = ctx.informers.get("Node")
         self.claims.add_handler(**self.enqueue_handlers())
         self.volumes.add_handler(**self.enqueue_handlers())
+        self.pods = ctx.informers.get("Pod")
+        self.pods.add_handler(self._helper_changed, lambda _old, new: self._helper_changed(new), self._helper_changed)
+
+    def _helper_changed(self, pod: Message) -> None:
+        volume = pod.metadata.labels.get(HELPER_LABEL)
+        if volume and pod.metadata.namespace == NAMESPACE_SYSTEM:
+            self.queue.add(volume)
 
     async def run(self) -> None:
         await self.ensure_storage_class()
@@ -131,8 +152,33 @@ class LocalPathProvisioner(Controller):
                 pv.status.phase != VOLUME_RELEASED or pv.spec.persistent_volume_reclaim_policy != RECLAIM_DELETE or \
                 pv.metadata.HasField("deletion_timestamp"):
             return
+        if SELECTED_NODE in pv.metadata.annotations and pv.spec.HasField("host_path"):
+            if not await self._data_removed(pv):
+                return
+        await self._delete("PersistentVolume", pv.metadata.name)
+
+    async def _data_removed(self, pv: Message) -> bool:
+        """Runs the helper pod that removes the volume's directory; True once it has succeeded."""
+        helper = self.pods.store.get(helper_key(pv))
+        if helper is None:
+            try:
+                await self.client.create(delete_helper(pv, self.helper_image))
+            except grpc.aio.AioRpcError as e:
+                if e.code() != grpc.StatusCode.ALREADY_EXISTS:
+                    raise
+            return False
+        if helper.status.phase not in (POD_SUCCEEDED, POD_FAILED) or helper.metadata.HasField("deletion_timestamp"):
+            return False
+        await self._delete("Pod", helper.metadata.name, helper.metadata.namespace)
+        if helper.status.phase == POD_FAILED:
+            self.recorder.event(pv, WARNING, "VolumeFailedDelete",
+                                f"failed to delete volume {pv.metadata.name}: the helper pod failed")
+            return False
+        return True
+
+    async def _delete(self, kind: str, name: str, namespace: str = "") -> None:
         try:
-            await self.client.delete("PersistentVolume", pv.metadata.name)
+            await self.client.delete(kind, name, namespace, grace_period_seconds=0 if kind == "Pod" else None)
         except grpc.aio.AioRpcError as e:
             if e.code() != grpc.StatusCode.NOT_FOUND:
                 raise

@@ -1,6 +1,7 @@
 """A claim's data outlives its pod, on real containerd: the scheduler picks the node, the local-path
 provisioner makes the volume there, the binder binds it, the agent mounts it; a replacement pod on the
-same claim reads what the first one wrote, and deleting the claim deletes the volume (reclaim Delete)."""
+same claim reads what the first one wrote, and deleting the claim deletes the volume and its data (reclaim
+Delete, through a helper pod on the node)."""
 
 from __future__ import annotations
 
@@ -98,8 +99,9 @@ async def test_data_follows_the_claim_to_a_replacement_pod(apiserver, client, no
             await delete_and_wait(client, "reader")
 
             await client.delete("PersistentVolumeClaim", "notes", "default")
-            await eventually(lambda: volume_gone(client, volume.metadata.name), timeout=30,
+            await eventually(lambda: volume_gone(client, volume.metadata.name), timeout=60,
                              what="the volume deleted with its claim")
+            assert not os.path.exists(volume.spec.host_path.path)  # its data too, by a helper pod on the node
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

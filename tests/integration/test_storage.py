@@ -151,6 +151,15 @@ async def test_wait_for_first_consumer_provisions_on_the_scheduled_node(apiserve
         for name in ("web", "web-2"):
             await client.delete("Pod", name, "default", grace_period_seconds=0)
         await client.delete("PersistentVolumeClaim", "web-data", "default")
+        helper = f"helper-pod-delete-{volume.metadata.name}"
+
+        async def helper_on_node() -> bool:
+            return (await client.get("Pod", helper, "kube-system")).spec.node_name == node
+
+        await eventually(helper_on_node, timeout=20, what="the helper pod removing the volume's data")
+        finished = await client.get("Pod", helper, "kube-system")
+        finished.status.phase = "Succeeded"  # what the node's agent would report
+        await client.update_status(finished)
         await eventually(lambda: gone(client, "PersistentVolume", volume.metadata.name), timeout=20,
                          what="the provisioned volume deleted (reclaim Delete)")
 

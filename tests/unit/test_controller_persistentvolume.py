@@ -211,10 +211,21 @@ async def test_local_path_provisions_a_volume_on_the_selected_node_and_deletes_i
         assert (term.key, term.operator, list(term.values)) == ("kubernetes.io/hostname", "In", ["node-2"])
         assert (dict(volume.spec.capacity), volume.spec.persistent_volume_reclaim_policy,
                 volume.spec.storage_class_name) == ({"storage": "1Gi"}, "Delete", "local-path")
+        assert volume.metadata.annotations["local.path.provisioner/selected-node"] == "node-2"
         volume.status.phase = "Released"
         await run.client.update_status(volume)
         await run.reconcile(volume.metadata.name)
+        [helper] = run.client.objects("Pod", "kube-system")  # the data goes first, on its node
+        assert (helper.spec.node_name, helper.spec.restart_policy) == ("node-2", "Never")
+        assert list(helper.spec.containers[0].command) == ["rm", "-rf", f"/data/pvc-{uid}_default_data"]
+        assert helper.spec.volumes[0].host_path.path == "/srv/vols"
+        assert helper.spec.containers[0].image == "localhost:5000/busybox:1"
+        assert run.client.objects("PersistentVolume") != []
+        helper.status.phase = "Succeeded"
+        await run.client.update_status(helper)
+        await run.reconcile(volume.metadata.name)
         assert run.client.objects("PersistentVolume") == []
+        assert run.client.objects("Pod", "kube-system") == []
 
 
 async def test_local_path_makes_its_default_class() -> None:
