@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 
 from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
+from node import capacity
 from node.downwardapi import DownwardAPIError, downward_payload
 from node.runtime.env import expand
 from skiff.v1 import core_pb2, pod_pb2
@@ -109,6 +110,9 @@ def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, co
     claimed = claimed or {}
     psc = pod.spec.security_context
     fs_group = psc.fs_group if psc.HasField("fs_group") else None
+    sized = [pv.spec.host_path.path for pv in claimed.values() if capacity.is_sized(pv)]
+    if sized:
+        capacity.hold(pod_dir(root, pod.metadata.uid), sized)  # before mounting: a crash leaves no stray mount
     for volume in pod.spec.volumes:
         try:
             if claim_name(pod, volume) is not None:
@@ -206,6 +210,8 @@ def _setup_claimed(pv: core_pb2.PersistentVolume | None) -> str:
     if pv is None:
         raise VolumeError("its PersistentVolumeClaim is not bound")
     if pv.spec.HasField("host_path"):
+        if capacity.is_sized(pv):
+            capacity.ensure_mounted(pv)
         return check_host_path(pv.spec.host_path.path, pv.spec.host_path.type)
     if pv.spec.HasField("local"):
         return check_host_path(pv.spec.local.path, "Directory")
@@ -475,6 +481,7 @@ async def cleanup_volumes(root: str, uid: str) -> None:
 
 
 def cleanup_volumes_sync(root: str, uid: str) -> None:
+    capacity.release(os.path.join(root, "pods"), pod_dir(root, uid))
     base = os.path.join(pod_dir(root, uid), "volumes")
     if not os.path.isdir(base):
         return

@@ -24,14 +24,15 @@ def helper_key(pv: Message) -> str:
 
 
 def delete_helper(pv: Message, image: str) -> Message:
-    """A pod on the volume's node that removes the volume's directory."""
+    """A pod on the volume's node that removes the volume's directory (and its image, node/capacity.py)."""
     parent, base = posixpath.split(pv.spec.host_path.path.rstrip("/"))
+    remove = ["rm", "-rf", f"/data/{base}", f"/data/{base}.img"]  # the data and its filesystem image
     return from_dict({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": helper_name(pv), "namespace": NAMESPACE_SYSTEM,
                      "labels": {HELPER_LABEL: pv.metadata.name}},
         "spec": {"nodeName": pv.metadata.annotations[SELECTED_NODE], "restartPolicy": "Never",
                  "terminationGracePeriodSeconds": 1, "tolerations": [{"operator": "Exists"}],
-                 "containers": [{"name": "helper-pod", "image": image, "command": ["rm", "-rf", f"/data/{base}"],
+                 "containers": [{"name": "helper-pod", "image": image, "command": remove,
                                  "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
                  "volumes": [{"name": "data", "hostPath": {"path": parent, "type": "DirectoryOrCreate"}}]}})

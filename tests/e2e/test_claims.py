@@ -1,7 +1,8 @@
 """A claim's data outlives its pod, on real containerd: the scheduler picks the node, the local-path
 provisioner makes the volume there, the binder binds it, the agent mounts it; a replacement pod on the
-same claim reads what the first one wrote, and deleting the claim deletes the volume and its data (reclaim
-Delete, through a helper pod on the node)."""
+same claim reads what the first one wrote, the claim's size is the filesystem's (100Mi do not fit in
+64Mi), and deleting the claim deletes the volume and its data (reclaim Delete, through a helper pod on the
+node)."""
 
 from __future__ import annotations
 
@@ -96,12 +97,22 @@ async def test_data_follows_the_claim_to_a_replacement_pod(apiserver, client, no
             await client.create(claim_pod("reader", "sleep 3600"))
             reader = await wait_phase(client, "reader", "Running", timeout=60)
             assert await exec_in(cri, reader, "main", ["cat", "/data/note"]) == "written-by-writer\n"
+            # capacity is real: the 64Mi claim is a 64Mi filesystem, 100Mi do not fit
+            container = reader.status.container_statuses[0].container_id.removeprefix("containerd://")
+            full = await cri.exec_sync(container, ["dd", "if=/dev/zero", "of=/data/big", "bs=1048576",
+                                                   "count=100"], timeout=30)
+            assert full.exit_code != 0 and b"No space left on device" in full.stderr
+            assert os.path.ismount(volume.spec.host_path.path)
             await delete_and_wait(client, "reader")
+            await eventually(lambda: unmounted(volume.spec.host_path.path),
+                             what="the volume unmounted with its last pod")
 
             await client.delete("PersistentVolumeClaim", "notes", "default")
             await eventually(lambda: volume_gone(client, volume.metadata.name), timeout=60,
                              what="the volume deleted with its claim")
-            assert not os.path.exists(volume.spec.host_path.path)  # its data too, by a helper pod on the node
+            # its data and filesystem image too, by a helper pod on the node
+            assert not os.path.exists(volume.spec.host_path.path)
+            assert not os.path.exists(volume.spec.host_path.path + ".img")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -112,6 +123,10 @@ async def has_class(client: Client) -> bool:
 
 async def note_written(path: str) -> bool:
     return os.path.exists(os.path.join(path, "note"))
+
+
+async def unmounted(path: str) -> bool:
+    return not os.path.ismount(path)
 
 
 async def volume_gone(client: Client, name: str) -> bool:

@@ -217,7 +217,8 @@ async def test_local_path_provisions_a_volume_on_the_selected_node_and_deletes_i
         await run.reconcile(volume.metadata.name)
         [helper] = run.client.objects("Pod", "kube-system")  # the data goes first, on its node
         assert (helper.spec.node_name, helper.spec.restart_policy) == ("node-2", "Never")
-        assert list(helper.spec.containers[0].command) == ["rm", "-rf", f"/data/pvc-{uid}_default_data"]
+        assert list(helper.spec.containers[0].command) == ["rm", "-rf", f"/data/pvc-{uid}_default_data",
+                                                           f"/data/pvc-{uid}_default_data.img"]
         assert helper.spec.volumes[0].host_path.path == "/srv/vols"
         assert helper.spec.containers[0].image == "localhost:5000/busybox:1"
         assert run.client.objects("PersistentVolume") != []
