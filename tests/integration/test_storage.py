@@ -182,3 +182,37 @@ async def test_pending_pods_get_volume_reasons(apiserver, client):
             return "pod has unbound immediate PersistentVolumeClaims" in await reason()
 
         await eventually(unbound, timeout=10, what="the unbound-claim reason")
+
+
+async def test_get_and_describe_like_kubectl(apiserver, client, tmp_path):
+    from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
+
+    env = skiffctl_env(apiserver.target, tmp_path)
+    cls = storage_class("slow", "WaitForFirstConsumer", "example.com/slow")
+    cls.metadata.annotations["storageclass.kubernetes.io/is-default-class"] = "true"
+    await client.create(cls)
+    await client.create(pv("described", "2Gi", cls="slow"))
+    await client.create(pvc("asked", "1Gi", cls=None, namespace="default"))
+    await client.create(pod("holder", "asked"))
+    got = await run_skiffctl(env, "get", "sc")
+    assert "slow (default)   example.com/slow   Delete          WaitForFirstConsumer   false" in got.out
+    got = await run_skiffctl(env, "get", "pvc", "asked")
+    assert got.out.splitlines()[0].split() == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES",
+                                               "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"]
+    assert got.out.splitlines()[1].split()[:4] == ["asked", "Pending", "slow", "<unset>"]
+    result = await run_skiffctl(env, "describe", "pv", "described")
+    assert result.code == 0, result.err
+    described = result.out
+    for line in ("Finalizers: [kubernetes.io/pv-protection]", "StorageClass: slow",
+                 "Reclaim Policy: Retain", "Access Modes: RWO", "VolumeMode: Filesystem",
+                 "Capacity: 2Gi", "Node Affinity: <none>",
+                 "Type: HostPath (bare host directory volume)", "Path: /tmp/skiff-test/described"):
+        assert line in " ".join(described.split()), described
+    described = (await run_skiffctl(env, "describe", "pvc", "asked")).out
+    for line in ("StorageClass: slow", "Status: Pending", "Finalizers: [kubernetes.io/pvc-protection]",
+                 "Used By: holder"):
+        assert line in " ".join(described.split()), described
+    described = (await run_skiffctl(env, "describe", "sc", "slow")).out
+    for line in ("IsDefaultClass: Yes", "Provisioner: example.com/slow",
+                 "AllowVolumeExpansion: <unset>", "VolumeBindingMode: WaitForFirstConsumer"):
+        assert line in " ".join(described.split()), described
