@@ -194,7 +194,7 @@ async def test_get_and_describe_like_kubectl(apiserver, client, tmp_path):
     await client.create(pv("described", "2Gi", cls="slow"))
     await client.create(pvc("asked", "1Gi", cls=None, namespace="default"))
     await client.create(pod("holder", "asked"))
-    got = await run_skiffctl(env, "get", "sc")
+    got = await run_skiffctl(env, "get", "sc", "slow")
     assert "slow (default)   example.com/slow   Delete          WaitForFirstConsumer   false" in got.out
     got = await run_skiffctl(env, "get", "pvc", "asked")
     assert got.out.splitlines()[0].split() == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES",
