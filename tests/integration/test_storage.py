@@ -164,6 +164,27 @@ async def test_wait_for_first_consumer_provisions_on_the_scheduled_node(apiserve
                          what="the provisioned volume deleted (reclaim Delete)")
 
 
+async def test_an_ephemeral_volume_gets_a_claim_provisioned_with_its_pod(apiserver, client):
+    await client.create(make_node("e1"))
+    controllers = BINDER + ["local-path-provisioner", "ephemeral-volume"]
+    async with running_controllers(apiserver.target, controllers), running_scheduler(apiserver.target):
+        await eventually(lambda: phase_is_class(client), what="the local-path StorageClass")
+        scratch = from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "eph", "namespace": "default"},
+                             "spec": {"containers": [{"name": "c", "image": "busybox:1"}],
+                                      "volumes": [{"name": "scratch", "ephemeral": {"volumeClaimTemplate": {
+                                          "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "local-path",
+                                                   "resources": {"requests": {"storage": "16Mi"}}}}}}]}})
+        created = await client.create(scratch)
+
+        async def scheduled() -> bool:
+            return bool((await client.get("Pod", "eph", "default")).spec.node_name)
+
+        await eventually(scheduled, timeout=20, what="the pod with an ephemeral volume scheduled")
+        claim = await client.get("PersistentVolumeClaim", "eph-scratch", "default")
+        assert claim.status.phase == "Bound"
+        assert claim.metadata.owner_references[0].uid == created.metadata.uid
+
+
 async def phase_is_class(client: Client) -> bool:
     return (await client.get("StorageClass", "local-path")).provisioner == "rancher.io/local-path"
 
