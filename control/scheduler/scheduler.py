@@ -36,6 +36,7 @@ from control.scheduler.podinfo import PodInfo
 from control.scheduler.queue import QueueClosed, QueuedPod, SchedulingQueue
 from control.scheduler.scores import default_scores
 from control.scheduler.volumebinding import VolumeBinding
+from control.scheduler.volumerestrictions import VolumeRestrictions
 from skiff.v1 import core_pb2, pod_pb2
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class Scheduler:
         self.volume_binding = VolumeBinding(self.claims.store, self.volumes.store, self.classes.store)
         self.bind_timeout = bind_timeout
         self.volumes_changed = asyncio.Event()
-        self.profile = Profile(scheduler_name, default_filters() + [self.volume_binding.plugin()], default_scores())
+        storage_filters = [VolumeRestrictions(self.claims.store).plugin(), self.volume_binding.plugin()]
+        self.profile = Profile(scheduler_name, default_filters() + storage_filters, default_scores())
         self.algorithm = Algorithm(self.cache, self.profile, percentage_of_nodes_to_score)
         self.recorder = EventRecorder(client, scheduler_name)
         self.parallel_binds = parallel_binds

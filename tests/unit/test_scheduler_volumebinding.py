@@ -3,6 +3,8 @@ WaitForFirstConsumer claims (a fitting volume on the node, or a provisioner) and
 
 from __future__ import annotations
 
+import pytest
+
 from control.client.informer import Store, key_of
 from control.scheduler.algorithm import Algorithm, FitError
 from control.scheduler.cache import Cache
@@ -104,3 +106,25 @@ def test_all_bound() -> None:
     eph = make_pod("p")
     eph.spec.volumes.add(name="scratch", ephemeral=pod_pb2.EphemeralVolumeSource())
     assert not vb.all_bound(PodInfo(eph))  # its claim p-scratch does not exist yet
+
+
+def test_a_read_write_once_pod_claim_is_used_by_one_pod_at_a_time() -> None:
+    from control.scheduler.volumerestrictions import VolumeRestrictions
+
+    only = pvc("solo", modes=("ReadWriteOncePod",))
+    restrictions = VolumeRestrictions(store(only))
+    cache = Cache()
+    for n in ("a", "b"):
+        cache.add_node(make_node(n))
+    profile = Profile("default-scheduler", default_filters() + [restrictions.plugin()], default_scores())
+    assert Algorithm(cache, profile).schedule(pod_with("solo")).node_name in ("a", "b")
+    holder = pod_with("solo").pod
+    holder.metadata.name, holder.spec.node_name = "holder", "a"
+    cache.add_pod(holder)
+    with pytest.raises(FitError) as e:
+        Algorithm(cache, profile).schedule(pod_with("solo"))
+    assert str(e.value) == ("0/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name "
+                            "and ReadWriteOncePod access mode.")
+    shared = VolumeRestrictions(store(pvc("solo")))  # ReadWriteOnce: no such restriction
+    profile = Profile("default-scheduler", default_filters() + [shared.plugin()], default_scores())
+    assert Algorithm(cache, profile).schedule(pod_with("solo")).node_name in ("a", "b")
