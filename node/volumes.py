@@ -161,7 +161,7 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
         return path
     raise VolumeError(f"no volume plugin matched: {source_name(volume) or 'no volume source'} volumes "
                       "are not served by this node (supported: emptyDir, hostPath, configMap, secret, "
-                      "downwardAPI, projected)")
+                      "downwardAPI, projected, persistentVolumeClaim, ephemeral)")
 
 
 def projected_payload(pod: pod_pb2.Pod, source: pod_pb2.ProjectedVolumeSource,
