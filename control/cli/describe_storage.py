@@ -6,8 +6,8 @@ from control.cli.context import Context
 from control.cli.describe_kinds import annotations_text, describes
 from control.cli.describe_text import Section, map_text
 from control.client.convert import to_dict
-from control.client.printers import access_modes_text
 from control.client.quantity import canonical
+from control.client.storageprinters import access_modes_text
 from control.client.volumeutil import STORAGE, claim_class, claims_of, is_default_class
 from control.client.wellknown import ANNOTATION_LAST_APPLIED, is_terminal
 

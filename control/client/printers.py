@@ -15,8 +15,6 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.humanize import age, human_duration, is_set
-from control.client.quantity import canonical
-from control.client.volumeutil import claim_class, is_default_class
 from control.client.wellknown import (
     CONDITION_TRUE,
     LABEL_NODE_ROLE,
@@ -398,58 +396,6 @@ def _priority_class_row(pc, now):
             age(pc.metadata.creation_timestamp, now), pc.preemption_policy or NONE]
 
 
-# --- Storage ----------------------------------------------------------------------------------------
-
-_ACCESS_MODES = (("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"),
-                 ("ReadWriteOncePod", "RWOP"))
-_UNSET = "<unset>"
-
-
-def access_modes_text(modes) -> str:
-    """kubectl's short access modes, in its fixed order: RWO,ROX,RWX,RWOP."""
-    return ",".join(short for mode, short in _ACCESS_MODES if mode in modes)
-
-
-def _storage(resources) -> str:
-    value = resources.get("storage", "")
-    return canonical(value) if value else "0"
-
-
-def _optional_text(msg, field: str) -> str:
-    return getattr(msg, field) if msg.HasField(field) else _UNSET
-
-
-def _phase(obj) -> str:
-    return "Terminating" if is_set(obj.metadata.deletion_timestamp) else obj.status.phase
-
-
-def _pv_row(pv, now):
-    ref = pv.spec.claim_ref
-    claim = f"{ref.namespace}/{ref.name}" if pv.spec.HasField("claim_ref") else ""
-    return [pv.metadata.name, _storage(pv.spec.capacity), access_modes_text(pv.spec.access_modes),
-            pv.spec.persistent_volume_reclaim_policy, _phase(pv), claim, claim_class(pv),
-            _optional_text(pv.spec, "volume_attributes_class_name"), pv.status.reason,
-            age(pv.metadata.creation_timestamp, now)]
-
-
-def _pvc_row(pvc, now):
-    capacity, modes = "", ""
-    if pvc.spec.volume_name:
-        capacity, modes = _storage(pvc.status.capacity), access_modes_text(pvc.status.access_modes)
-    return [pvc.metadata.name, _phase(pvc), pvc.spec.volume_name, capacity, modes, claim_class(pvc),
-            _optional_text(pvc.spec, "volume_attributes_class_name"), age(pvc.metadata.creation_timestamp, now)]
-
-
-def _volume_mode_cell(obj, now):
-    return [_optional_text(obj.spec, "volume_mode")]
-
-
-def _storage_class_row(sc, now):
-    name = sc.metadata.name + (" (default)" if is_default_class(sc) else "")
-    return [name, sc.provisioner, sc.reclaim_policy or "Delete", sc.volume_binding_mode or "Immediate",
-            "true" if sc.allow_volume_expansion else "false", age(sc.metadata.creation_timestamp, now)]
-
-
 # --- RBAC -------------------------------------------------------------------------------------------
 
 def _created_at(ts: Timestamp) -> str:
@@ -515,9 +461,3 @@ PDB = Columns(("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS"
 PRIORITYCLASS = Columns(("NAME", "VALUE", "GLOBAL-DEFAULT", _AGE, "PREEMPTIONPOLICY"), (), _priority_class_row)
 ROLE = Columns(("NAME", "CREATED AT"), (), _role_row)
 BINDING = Columns(("NAME", "ROLE", _AGE), _BINDING_WIDE, _binding_row, _binding_wide)
-PERSISTENTVOLUME = Columns(("NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS",
-                            "VOLUMEATTRIBUTESCLASS", "REASON", _AGE), ("VOLUMEMODE",), _pv_row, _volume_mode_cell)
-PERSISTENTVOLUMECLAIM = Columns(("NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS",
-                                 "VOLUMEATTRIBUTESCLASS", _AGE), ("VOLUMEMODE",), _pvc_row, _volume_mode_cell)
-STORAGECLASS = Columns(("NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", _AGE),
-                       (), _storage_class_row)
