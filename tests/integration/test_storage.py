@@ -185,6 +185,31 @@ async def test_an_ephemeral_volume_gets_a_claim_provisioned_with_its_pod(apiserv
         assert claim.metadata.owner_references[0].uid == created.metadata.uid
 
 
+async def test_a_statefulsets_claim_is_provisioned_on_its_pods_node(apiserver, client):
+    await client.create(make_node("s1"))
+    controllers = BINDER + ["local-path-provisioner", "statefulset"]
+    async with running_controllers(apiserver.target, controllers), running_scheduler(apiserver.target):
+        await eventually(lambda: phase_is_class(client), what="the local-path StorageClass")
+        await client.create(from_dict({
+            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+            "spec": {"serviceName": "db", "replicas": 1, "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}},
+                                  "spec": {"containers": [{"name": "c", "image": "busybox:1",
+                                                           "volumeMounts": [{"name": "data", "mountPath": "/d"}]}]}},
+                     "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "32Mi"}}}}]}}))
+
+        async def scheduled() -> bool:
+            return bool((await client.get("Pod", "db-0", "default")).spec.node_name)
+
+        await eventually(scheduled, timeout=30, what="the StatefulSet's pod scheduled")
+        node = (await client.get("Pod", "db-0", "default")).spec.node_name
+        claim = await client.get("PersistentVolumeClaim", "data-db-0", "default")
+        assert claim.status.phase == "Bound" and claim.spec.storage_class_name == "local-path"
+        volume = await client.get("PersistentVolume", claim.spec.volume_name)
+        assert list(volume.spec.node_affinity.required.node_selector_terms[0].match_expressions[0].values) == [node]
+
+
 async def phase_is_class(client: Client) -> bool:
     return (await client.get("StorageClass", "local-path")).provisioner == "rancher.io/local-path"
 
