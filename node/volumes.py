@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 
 from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node import capacity
+from node import capacity, claims
 from node.downwardapi import DownwardAPIError, downward_payload
 from node.runtime.env import expand
 from skiff.v1 import core_pb2, pod_pb2
@@ -89,20 +89,6 @@ async def setup_volumes(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, c
     return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable, claimed)
 
 
-def claim_name(pod: pod_pb2.Pod, volume: pod_pb2.Volume) -> str | None:
-    """The claim behind a volume: its persistentVolumeClaim, or `<pod>-<volume>` for an ephemeral one."""
-    if volume.HasField("persistent_volume_claim"):
-        return volume.persistent_volume_claim.claim_name
-    if volume.HasField("ephemeral"):
-        return f"{pod.metadata.name}-{volume.name}"
-    return None
-
-
-def _on_host_path(volume: pod_pb2.Volume, claimed: Mapping[str, core_pb2.PersistentVolume]) -> bool:
-    pv = claimed.get(volume.name)
-    return volume.HasField("host_path") or (pv is not None and pv.spec.HasField("host_path"))
-
-
 def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
                        secrets: Mapping[str, core_pb2.Secret], allocatable: Mapping[str, str] | None = None,
                        claimed: Mapping[str, core_pb2.PersistentVolume] | None = None) -> dict[str, str]:
@@ -115,12 +101,12 @@ def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, co
         capacity.hold(pod_dir(root, pod.metadata.uid), sized)  # before mounting: a crash leaves no stray mount
     for volume in pod.spec.volumes:
         try:
-            if claim_name(pod, volume) is not None:
+            if claims.claim_name(pod, volume) is not None:
                 paths[volume.name] = _setup_claimed(claimed.get(volume.name))
             else:
                 paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group,
                                                    allocatable or {})
-            if fs_group is not None and not _on_host_path(volume, claimed) and not (
+            if fs_group is not None and not claims.on_host_path(volume, claimed) and not (
                     psc.fs_group_change_policy == "OnRootMismatch"
                     and root_matches(paths[volume.name], fs_group, is_api_data(volume))):
                 apply_fs_group(paths[volume.name], fs_group, read_only=is_api_data(volume))
@@ -209,14 +195,13 @@ def _setup_claimed(pv: core_pb2.PersistentVolume | None) -> str:
     """A claim's volume on this node: its PersistentVolume's hostPath or local directory."""
     if pv is None:
         raise VolumeError("its PersistentVolumeClaim is not bound")
-    if pv.spec.HasField("host_path"):
-        if capacity.is_sized(pv):
-            capacity.ensure_mounted(pv)
-        return check_host_path(pv.spec.host_path.path, pv.spec.host_path.type)
-    if pv.spec.HasField("local"):
-        return check_host_path(pv.spec.local.path, "Directory")
-    raise VolumeError(f'persistentvolume "{pv.metadata.name}": unsupported volume source '
-                      "(supported: hostPath, local)")
+    try:
+        path, kind = claims.volume_dir(pv)
+    except ValueError as e:
+        raise VolumeError(str(e)) from None
+    if capacity.is_sized(pv):
+        capacity.ensure_mounted(pv)
+    return check_host_path(path, kind)
 
 
 def _setup_empty_dir(path: str, source: pod_pb2.EmptyDirVolumeSource) -> None:

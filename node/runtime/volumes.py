@@ -10,6 +10,7 @@ from control.client.client import Client
 from control.client.events import EventRecorder
 from control.client.volumeutil import CLAIM_BOUND
 from node import volumes
+from node.claims import claim_name
 from node.downwardapi import uses_pod_metadata
 from node.objects import get_objects
 from node.podworkers import PodWorker
@@ -61,7 +62,7 @@ class VolumeManager:
         claimed = {}
         namespace = pod.metadata.namespace
         for volume in pod.spec.volumes:
-            name = volumes.claim_name(pod, volume)
+            name = claim_name(pod, volume)
             if name is None:
                 continue
             claims = await get_objects(self.client, "PersistentVolumeClaim", namespace, [name])

@@ -27,13 +27,12 @@ from control.apiserver.validation.errors import (
 from control.apiserver.validation.names import path_no_backsteps_errors, qualified_name_errors
 from control.apiserver.validation.volumes import HOST_PATH_TYPES
 from control.client.quantity import parse_quantity
+from control.client.volumeutil import BETA_STORAGE_CLASS, CLAIM_BOUND
 from skiff.v1 import core_pb2, storage_pb2
 
 PV_RECLAIM_POLICIES = ("Delete", "Recycle", "Retain")
 CLASS_RECLAIM_POLICIES = ("Delete", "Retain")
 BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
-CLAIM_BOUND = "Bound"
-BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
 # The fields of a PersistentVolumeSpec that are not its volume source.
 _NOT_SOURCES = frozenset({"access_modes", "capacity", "claim_ref", "mount_options", "node_affinity",
                           "persistent_volume_reclaim_policy", "storage_class_name", "volume_attributes_class_name",
@@ -152,7 +151,7 @@ def validate_claim_update(new: core_pb2.PersistentVolumeClaim, old: core_pb2.Per
         comparable.volume_name = old.spec.volume_name  # set once, by the binder
         if not old.spec.HasField("volume_name"):
             comparable.ClearField("volume_name")
-    if not old.spec.HasField("storage_class_name") and BETA_CLASS not in old.metadata.annotations:
+    if not old.spec.HasField("storage_class_name") and BETA_STORAGE_CLASS not in old.metadata.annotations:
         comparable.ClearField("storage_class_name")  # set once later: the retroactive default class
     if new.status.phase == CLAIM_BOUND and STORAGE in old.spec.resources.requests:
         comparable.resources.requests[STORAGE] = old.spec.resources.requests[STORAGE]
