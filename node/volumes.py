@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 
 from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
+from node import capacity, claims
 from node.downwardapi import DownwardAPIError, downward_payload
 from node.runtime.env import expand
 from skiff.v1 import core_pb2, pod_pb2
@@ -81,22 +82,31 @@ def source_name(volume: pod_pb2.Volume) -> str:
 # ---- setup ----
 
 async def setup_volumes(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
-                        secrets: Mapping[str, core_pb2.Secret],
-                        allocatable: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Materializes every volume of the pod; returns volume name -> host path."""
-    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable)
+                        secrets: Mapping[str, core_pb2.Secret], allocatable: Mapping[str, str] | None = None,
+                        claimed: Mapping[str, core_pb2.PersistentVolume] | None = None) -> dict[str, str]:
+    """Materializes every volume of the pod; returns volume name -> host path. `claimed` maps each
+    persistentVolumeClaim or ephemeral volume to the PersistentVolume its claim is bound to."""
+    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable, claimed)
 
 
 def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
-                       secrets: Mapping[str, core_pb2.Secret],
-                       allocatable: Mapping[str, str] | None = None) -> dict[str, str]:
+                       secrets: Mapping[str, core_pb2.Secret], allocatable: Mapping[str, str] | None = None,
+                       claimed: Mapping[str, core_pb2.PersistentVolume] | None = None) -> dict[str, str]:
     paths = {}
+    claimed = claimed or {}
     psc = pod.spec.security_context
     fs_group = psc.fs_group if psc.HasField("fs_group") else None
+    sized = [pv.spec.host_path.path for pv in claimed.values() if capacity.is_sized(pv)]
+    if sized:
+        capacity.hold(pod_dir(root, pod.metadata.uid), sized)  # before mounting: a crash leaves no stray mount
     for volume in pod.spec.volumes:
         try:
-            paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group, allocatable or {})
-            if fs_group is not None and not volume.HasField("host_path") and not (
+            if claims.claim_name(pod, volume) is not None:
+                paths[volume.name] = _setup_claimed(claimed.get(volume.name))
+            else:
+                paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group,
+                                                   allocatable or {})
+            if fs_group is not None and not claims.on_host_path(volume, claimed) and not (
                     psc.fs_group_change_policy == "OnRootMismatch"
                     and root_matches(paths[volume.name], fs_group, is_api_data(volume))):
                 apply_fs_group(paths[volume.name], fs_group, read_only=is_api_data(volume))
@@ -137,7 +147,7 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
         return path
     raise VolumeError(f"no volume plugin matched: {source_name(volume) or 'no volume source'} volumes "
                       "are not served by this node (supported: emptyDir, hostPath, configMap, secret, "
-                      "downwardAPI, projected)")
+                      "downwardAPI, projected, persistentVolumeClaim, ephemeral)")
 
 
 def projected_payload(pod: pod_pb2.Pod, source: pod_pb2.ProjectedVolumeSource,
@@ -179,6 +189,19 @@ def _object_payload(obj: core_pb2.ConfigMap | core_pb2.Secret | None, what: str,
             return {}
         raise VolumeError(f"{what} not found")
     return _payload(data(obj), items, mode, optional, what)
+
+
+def _setup_claimed(pv: core_pb2.PersistentVolume | None) -> str:
+    """A claim's volume on this node: its PersistentVolume's hostPath or local directory."""
+    if pv is None:
+        raise VolumeError("its PersistentVolumeClaim is not bound")
+    try:
+        path, kind = claims.volume_dir(pv)
+    except ValueError as e:
+        raise VolumeError(str(e)) from None
+    if capacity.is_sized(pv):
+        capacity.ensure_mounted(pv)
+    return check_host_path(path, kind)
 
 
 def _setup_empty_dir(path: str, source: pod_pb2.EmptyDirVolumeSource) -> None:
@@ -399,8 +422,10 @@ def container_mounts(pod: pod_pb2.Pod, container: pod_pb2.Container, volume_path
         sub = expand_sub_path_expr(vm.sub_path_expr, env or {}) if vm.sub_path_expr else vm.sub_path
         if sub:
             host_path = _sub_path(host_path, _clean_relative(sub, f"{field}.subPath"))
+        volume = kinds[vm.name]
+        claim_read_only = volume.HasField("persistent_volume_claim") and volume.persistent_volume_claim.read_only
         mounts.append(cri_pb.Mount(container_path=vm.mount_path, host_path=host_path,
-                                   readonly=vm.read_only or is_api_data(kinds[vm.name]),
+                                   readonly=vm.read_only or is_api_data(volume) or claim_read_only,
                                    propagation=PROPAGATION[vm.mount_propagation]))
     return mounts
 
@@ -441,6 +466,7 @@ async def cleanup_volumes(root: str, uid: str) -> None:
 
 
 def cleanup_volumes_sync(root: str, uid: str) -> None:
+    capacity.release(os.path.join(root, "pods"), pod_dir(root, uid))
     base = os.path.join(pod_dir(root, uid), "volumes")
     if not os.path.isdir(base):
         return

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from control.client.convert import int_or_string
 from control.client.kinds import RBAC_GROUP
-from skiff.v1 import apps_pb2, batch_pb2, core_pb2, pod_pb2
+from skiff.v1 import apps_pb2, batch_pb2, core_pb2, pod_pb2, storage_pb2
 
 DEFAULT_SCHEDULER = "default-scheduler"
 DEFAULT_GRACE_PERIOD = 30
@@ -80,6 +80,8 @@ def _default_volume(volume: pod_pb2.Volume) -> None:
     _default_downward_items(volume.downward_api.items)
     for source in volume.projected.sources:
         _default_downward_items(source.downward_api.items)
+    if volume.HasField("ephemeral") and volume.ephemeral.HasField("volume_claim_template"):
+        default_claim_spec(volume.ephemeral.volume_claim_template.spec)
 
 
 def default_pod_spec(spec: pod_pb2.PodSpec) -> None:
@@ -280,6 +282,29 @@ def default_namespace(ns: core_pb2.Namespace) -> None:
 def default_node(node: core_pb2.Node) -> None:
     if not node.status.allocatable:
         node.status.allocatable.update(node.status.capacity)
+
+
+def default_claim_spec(spec: core_pb2.PersistentVolumeClaimSpec) -> None:
+    if not spec.HasField("volume_mode"):
+        spec.volume_mode = "Filesystem"
+
+
+def default_persistent_volume(pv: core_pb2.PersistentVolume) -> None:
+    pv.spec.persistent_volume_reclaim_policy = pv.spec.persistent_volume_reclaim_policy or "Retain"
+    if not pv.spec.HasField("volume_mode"):
+        pv.spec.volume_mode = "Filesystem"
+    pv.status.phase = pv.status.phase or "Pending"
+
+
+def default_claim(pvc: core_pb2.PersistentVolumeClaim) -> None:
+    default_claim_spec(pvc.spec)
+    pvc.status.phase = pvc.status.phase or "Pending"
+
+
+def default_storage_class(sc: storage_pb2.StorageClass) -> None:
+    sc.reclaim_policy = sc.reclaim_policy or "Delete"
+    if not sc.HasField("volume_binding_mode"):
+        sc.volume_binding_mode = "Immediate"
 
 
 def default_binding(binding: Message) -> None:

@@ -162,6 +162,8 @@ class ResourceHandlers:
             new = self._prepare_update(obj, old, status_only)
             if _same(new, old):
                 return old
+            if not status_only:
+                self.rules.admit_update(new, old, self.api)
             hooks = None if status_only else self.api.hooks.get(self.kind.kind)
             claims = await hooks.before_update(new, old, dry_run) if hooks else None
             if dry_run:

@@ -20,7 +20,7 @@ from functools import cached_property
 
 from google.protobuf.message import Message
 
-from control.client import printers
+from control.client import printers, storageprinters
 from control.client.printers import Columns
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -225,6 +225,12 @@ _ALL = [
          rollout=True, aggregate_to=_EDIT, columns=printers.STATEFULSET),
     Kind("ControllerRevision", "controllerrevisions", "apps", True, "apps.ControllerRevision", aggregate_to=_VIEW,
          columns=printers.CONTROLLERREVISION, **_NO_SUBRESOURCES),
+    Kind("PersistentVolume", "persistentvolumes", "", False, "core.PersistentVolume", ("pv",),
+         columns=storageprinters.PERSISTENTVOLUME),
+    Kind("PersistentVolumeClaim", "persistentvolumeclaims", "", True, "core.PersistentVolumeClaim", ("pvc",),
+         aggregate_to=_EDIT, columns=storageprinters.PERSISTENTVOLUMECLAIM),
+    Kind("StorageClass", "storageclasses", "storage.k8s.io", False, "storage.StorageClass", ("sc",),
+         columns=storageprinters.STORAGECLASS, **_NO_SUBRESOURCES),
     Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False,
          columns=printers.LEASE),
     Kind("PodDisruptionBudget", "poddisruptionbudgets", "policy", True, "policy.PodDisruptionBudget", ("pdb",),

@@ -48,6 +48,14 @@ ANNOTATION_CHANGE_CAUSE = "kubernetes.io/change-cause"
 ANNOTATION_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 ANNOTATION_RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 ANNOTATION_DEFAULT_STORAGE_CLASS = "storageclass.kubernetes.io/is-default-class"
+ANNOTATION_BETA_DEFAULT_STORAGE_CLASS = "storageclass.beta.kubernetes.io/is-default-class"
+# The persistent-volume controller's and the scheduler's marks on volumes and claims.
+ANNOTATION_BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
+ANNOTATION_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
+ANNOTATION_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
+ANNOTATION_SELECTED_NODE = "volume.kubernetes.io/selected-node"
+ANNOTATION_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
+ANNOTATION_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
 ANNOTATION_DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
 
 # --- taints ------------------------------------------------------------------------------------------

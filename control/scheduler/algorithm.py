@@ -38,10 +38,14 @@ class FitError(Exception):
 
 
 def fit_error_message(num_all_nodes: int, statuses: dict[str, Status]) -> str:
-    """Reasons counted over nodes and sorted as strings ("<count> <reason>"), as kube-scheduler does."""
+    """Reasons counted over nodes and sorted as strings ("<count> <reason>"), as kube-scheduler does; a
+    PreFilter's refusal is named once."""
+    message = f"0/{num_all_nodes} nodes are available:"
+    pre_filter = next((s for s in statuses.values() if s.pre_filter), None)
+    if pre_filter is not None:
+        return f"{message} {', '.join(pre_filter.reasons)}."
     histogram = Counter(reason for status in statuses.values() for reason in status.reasons)
     reasons = sorted(f"{count} {reason}" for reason, count in histogram.items())
-    message = f"0/{num_all_nodes} nodes are available:"
     if reasons:
         message += f" {', '.join(reasons)}."
     return message

@@ -34,6 +34,8 @@ class Status:
     code: Code = Code.SUCCESS
     reasons: tuple[str, ...] = ()
     plugin: str = ""
+    # Found by a PreFilter for the pod as a whole: the message names it once, not per node.
+    pre_filter: bool = False
 
     @property
     def ok(self) -> bool:

@@ -51,7 +51,7 @@ class NodeTerm:
     fields: tuple[Requirement, ...]
 
     @classmethod
-    def compile(cls, term: pod_pb2.NodeSelectorTerm) -> NodeTerm:
+    def compile(cls, term: core_pb2.NodeSelectorTerm) -> NodeTerm:
         def reqs(items) -> tuple[Requirement, ...]:
             return tuple(Requirement(r.key, r.operator, frozenset(r.values)) for r in items)
         return cls(reqs(term.match_expressions), reqs(term.match_fields))

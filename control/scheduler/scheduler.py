@@ -16,6 +16,7 @@ import grpc
 from control.client.client import Client
 from control.client.events import NORMAL, WARNING, EventRecorder
 from control.client.informer import Informer
+from control.client.volumeutil import claims_of
 from control.client.wellknown import (
     CONDITION_DISRUPTION_TARGET,
     CONDITION_FALSE,
@@ -34,11 +35,14 @@ from control.scheduler.framework import Profile
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.queue import QueueClosed, QueuedPod, SchedulingQueue
 from control.scheduler.scores import default_scores
+from control.scheduler.volumebinding import VolumeBinding
+from control.scheduler.volumerestrictions import VolumeRestrictions
 from skiff.v1 import core_pb2, pod_pb2
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
+BIND_TIMEOUT = 600.0  # kube-scheduler's VolumeBinding bindTimeoutSeconds
 # Bind errors meaning the pod changed under us (bound elsewhere, deleted): the informer has the truth.
 _STALE_CODES = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED, grpc.StatusCode.NOT_FOUND,
                 grpc.StatusCode.ALREADY_EXISTS}
@@ -51,13 +55,20 @@ def pod_key(pod: pod_pb2.Pod) -> str:
 class Scheduler:
     def __init__(self, client: Client, scheduler_name: str = DEFAULT_SCHEDULER_NAME,
                  percentage_of_nodes_to_score: int = 0, parallel_binds: int = 64,
-                 queue: SchedulingQueue | None = None) -> None:
+                 queue: SchedulingQueue | None = None, bind_timeout: float = BIND_TIMEOUT) -> None:
         self.client = client
         self.scheduler_name = scheduler_name
         self.cache = Cache()
         self.queue = queue or SchedulingQueue()
         metrics.track_queue(self.queue)
-        self.profile = Profile(scheduler_name, default_filters(), default_scores())
+        self.claims = Informer(client, "PersistentVolumeClaim")
+        self.volumes = Informer(client, "PersistentVolume")
+        self.classes = Informer(client, "StorageClass")
+        self.volume_binding = VolumeBinding(self.claims.store, self.volumes.store, self.classes.store)
+        self.bind_timeout = bind_timeout
+        self.volumes_changed = asyncio.Event()
+        storage_filters = [VolumeRestrictions(self.claims.store).plugin(), self.volume_binding.plugin()]
+        self.profile = Profile(scheduler_name, default_filters() + storage_filters, default_scores())
         self.algorithm = Algorithm(self.cache, self.profile, percentage_of_nodes_to_score)
         self.recorder = EventRecorder(client, scheduler_name)
         self.parallel_binds = parallel_binds
@@ -72,6 +83,13 @@ class Scheduler:
         self.nodes.add_handler(self._on_node_add, self._on_node_update, self._on_node_delete)
         self.namespaces.add_handler(self.cache.set_namespace, self._on_namespace_update,
                                     lambda ns: self.cache.remove_namespace(ns.metadata.name))
+        for informer in (self.claims, self.volumes, self.classes):
+            informer.add_handler(self._on_storage_change, lambda _old, new: self._on_storage_change(new),
+                                 self._on_storage_change)
+
+    @property
+    def informers(self) -> tuple[Informer, ...]:
+        return self.namespaces, self.nodes, self.classes, self.volumes, self.claims, self.pods, self.budgets
 
     # Informer handlers: keep the cache and the queue current.
 
@@ -136,11 +154,16 @@ class Scheduler:
     def _on_node_delete(self, node: core_pb2.Node) -> None:
         self.cache.remove_node(node.metadata.name)
 
+    def _on_storage_change(self, _obj) -> None:
+        """A claim, volume or class changed: pods waiting on volumes may fit, or be bound, now."""
+        self.volumes_changed.set()
+        self.queue.move_all_to_active_or_backoff(lambda q: bool(claims_of(q.info.pod)))
+
     # The loop.
 
     async def run(self) -> None:
         """Runs informers and the scheduling loop until cancelled."""
-        informers = [asyncio.create_task(i.run()) for i in (self.namespaces, self.nodes, self.pods, self.budgets)]
+        informers = [asyncio.create_task(i.run()) for i in self.informers]
         try:
             await self.wait_synced()
             await self.schedule_forever()
@@ -150,7 +173,7 @@ class Scheduler:
             await asyncio.gather(*informers, return_exceptions=True)
 
     async def wait_synced(self) -> None:
-        for informer in (self.namespaces, self.nodes, self.pods, self.budgets):
+        for informer in self.informers:
             await informer.wait_synced()
 
     async def schedule_forever(self) -> None:
@@ -201,6 +224,7 @@ class Scheduler:
         started = time.monotonic() if started is None else started
         async with self._bind_slots:
             try:
+                await self._bind_volumes(queued.info, node_name)
                 await self.client.bind(meta.namespace, meta.name, node_name, uid=meta.uid)
             except grpc.aio.AioRpcError as e:
                 metrics.attempt(metrics.ERROR, self.scheduler_name, started)
@@ -212,11 +236,29 @@ class Scheduler:
                     return
                 self._failed(queued, pod, "SchedulerError", f"Binding rejected: {e.details()}")
                 return
+            except TimeoutError:
+                metrics.attempt(metrics.ERROR, self.scheduler_name, started)
+                self.cache.forget_pod(key)
+                self._failed(queued, pod, "SchedulerError", "binding volumes: context deadline exceeded")
+                return
         metrics.attempt(metrics.SCHEDULED, self.scheduler_name, started)
         self.cache.finish_binding(key)
         self.queue.done(key)
         self.scheduled += 1
         self.recorder.event(pod, NORMAL, "Scheduled", f"Successfully assigned {key} to {node_name}")
+
+    async def _bind_volumes(self, info: PodInfo, node_name: str) -> None:
+        """VolumeBinding's PreBind: writes the claims' bindings for the node, then waits until every
+        claim of the pod is bound (by the persistent-volume binder, after its provisioner)."""
+        node = self.cache.snapshot.nodes.get(node_name)
+        if node is None or not claims_of(info.pod):
+            return
+        for obj in self.volume_binding.bindings(info, node):
+            await self.client.update(obj)
+        async with asyncio.timeout(self.bind_timeout):
+            while not self.volume_binding.all_bound(info):
+                self.volumes_changed.clear()
+                await self.volumes_changed.wait()
 
     def _preempt_for(self, info: PodInfo, pod: pod_pb2.Pod, error: FitError) -> None:
         if not preemption.eligible(info, self.cache.snapshot):

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 
 from control.client.client import Client
 from control.client.events import EventRecorder
+from control.client.volumeutil import CLAIM_BOUND
 from node import volumes
+from node.claims import claim_name
 from node.downwardapi import uses_pod_metadata
 from node.objects import get_objects
 from node.podworkers import PodWorker
@@ -39,7 +41,9 @@ class VolumeManager:
         try:
             cms = await get_objects(self.client, "ConfigMap", namespace, volumes.referenced_config_maps(pod))
             secrets = await get_objects(self.client, "Secret", namespace, volumes.referenced_secrets(pod))
-            self._paths[w.uid] = await volumes.setup_volumes(self.root_dir, pod, cms, secrets, self.allocatable)
+            claimed = await self._claimed_volumes(pod)
+            self._paths[w.uid] = await volumes.setup_volumes(self.root_dir, pod, cms, secrets, self.allocatable,
+                                                             claimed)
         except volumes.VolumeError as e:
             self.recorder.event(pod, "Warning", "FailedMount", str(e))
             for c in [*pod.spec.init_containers, *pod.spec.containers]:
@@ -51,6 +55,27 @@ class VolumeManager:
         for name in [n for n, (reason, _) in w.waiting.items() if reason == "ContainerCreating"]:
             del w.waiting[name]
         return True
+
+    async def _claimed_volumes(self, pod) -> dict:
+        """volume name -> the PersistentVolume its claim is bound to (the kubelet's desired state of
+        the world for claims); a missing or unbound claim is a VolumeError naming it."""
+        claimed = {}
+        namespace = pod.metadata.namespace
+        for volume in pod.spec.volumes:
+            name = claim_name(pod, volume)
+            if name is None:
+                continue
+            claims = await get_objects(self.client, "PersistentVolumeClaim", namespace, [name])
+            pvc = claims.get(name)
+            if pvc is None:
+                raise volumes.VolumeError(f'persistentvolumeclaim "{name}" not found')
+            if pvc.status.phase != CLAIM_BOUND or not pvc.spec.volume_name:
+                raise volumes.VolumeError(f"error processing PVC {namespace}/{name}: PVC is not bound")
+            pvs = await get_objects(self.client, "PersistentVolume", "", [pvc.spec.volume_name])
+            if pvc.spec.volume_name not in pvs:
+                raise volumes.VolumeError(f'persistentvolume "{pvc.spec.volume_name}" not found')
+            claimed[volume.name] = pvs[pvc.spec.volume_name]
+        return claimed
 
     async def refresh(self, w: PodWorker) -> None:
         """configMap, secret, downwardAPI and projected volumes follow their objects, as the kubelet's

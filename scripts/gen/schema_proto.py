@@ -52,7 +52,8 @@ EXTRA_ROOTS: dict[str, tuple[str, ...]] = {
 }
 FILE_TITLES = {
     "meta": "Object metadata and the types every group shares (meta/v1, core/v1 references).",
-    "core": "core/v1: Namespace, Node, Service, Endpoints, ConfigMap, Secret, Event.",
+    "core": "core/v1: Namespace, Node, Service, Endpoints, ConfigMap, Secret, Event, PersistentVolume, "
+            "PersistentVolumeClaim.",
     "pod": "core/v1: Pod and everything a PodSpec holds.",
 }
 SCALARS = {"str": "string", "int": "int64", "bool": "bool", "float": "double", "bytes": "bytes",

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from skiff.v1 import core_pb2 as _core_pb2
 from skiff.v1 import meta_pb2 as _meta_pb2
 from skiff.v1 import pod_pb2 as _pod_pb2
 from google.protobuf.internal import containers as _containers
@@ -277,8 +278,8 @@ class StatefulSetSpec(_message.Message):
     service_name: str
     template: _pod_pb2.PodTemplateSpec
     update_strategy: StatefulSetUpdateStrategy
-    volume_claim_templates: _containers.RepeatedCompositeFieldContainer[PersistentVolumeClaim]
-    def __init__(self, min_ready_seconds: _Optional[int] = ..., ordinals: _Optional[_Union[StatefulSetOrdinals, _Mapping]] = ..., persistent_volume_claim_retention_policy: _Optional[_Union[StatefulSetPersistentVolumeClaimRetentionPolicy, _Mapping]] = ..., pod_management_policy: _Optional[str] = ..., replicas: _Optional[int] = ..., revision_history_limit: _Optional[int] = ..., selector: _Optional[_Union[_meta_pb2.LabelSelector, _Mapping]] = ..., service_name: _Optional[str] = ..., template: _Optional[_Union[_pod_pb2.PodTemplateSpec, _Mapping]] = ..., update_strategy: _Optional[_Union[StatefulSetUpdateStrategy, _Mapping]] = ..., volume_claim_templates: _Optional[_Iterable[_Union[PersistentVolumeClaim, _Mapping]]] = ...) -> None: ...
+    volume_claim_templates: _containers.RepeatedCompositeFieldContainer[_core_pb2.PersistentVolumeClaim]
+    def __init__(self, min_ready_seconds: _Optional[int] = ..., ordinals: _Optional[_Union[StatefulSetOrdinals, _Mapping]] = ..., persistent_volume_claim_retention_policy: _Optional[_Union[StatefulSetPersistentVolumeClaimRetentionPolicy, _Mapping]] = ..., pod_management_policy: _Optional[str] = ..., replicas: _Optional[int] = ..., revision_history_limit: _Optional[int] = ..., selector: _Optional[_Union[_meta_pb2.LabelSelector, _Mapping]] = ..., service_name: _Optional[str] = ..., template: _Optional[_Union[_pod_pb2.PodTemplateSpec, _Mapping]] = ..., update_strategy: _Optional[_Union[StatefulSetUpdateStrategy, _Mapping]] = ..., volume_claim_templates: _Optional[_Iterable[_Union[_core_pb2.PersistentVolumeClaim, _Mapping]]] = ...) -> None: ...
 
 class StatefulSetStatus(_message.Message):
     __slots__ = ("available_replicas", "collision_count", "conditions", "current_replicas", "current_revision", "observed_generation", "ready_replicas", "replicas", "update_revision", "updated_replicas")
@@ -326,20 +327,6 @@ class StatefulSetUpdateStrategy(_message.Message):
     type: str
     def __init__(self, rolling_update: _Optional[_Union[RollingUpdateStatefulSetStrategy, _Mapping]] = ..., type: _Optional[str] = ...) -> None: ...
 
-class PersistentVolumeClaim(_message.Message):
-    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
-    API_VERSION_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    METADATA_FIELD_NUMBER: _ClassVar[int]
-    SPEC_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    api_version: str
-    kind: str
-    metadata: _meta_pb2.ObjectMeta
-    spec: _pod_pb2.PersistentVolumeClaimSpec
-    status: PersistentVolumeClaimStatus
-    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[_pod_pb2.PersistentVolumeClaimSpec, _Mapping]] = ..., status: _Optional[_Union[PersistentVolumeClaimStatus, _Mapping]] = ...) -> None: ...
-
 class StatefulSetCondition(_message.Message):
     __slots__ = ("last_transition_time", "message", "reason", "status", "type")
     LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -361,81 +348,6 @@ class RollingUpdateStatefulSetStrategy(_message.Message):
     max_unavailable: _struct_pb2.Value
     partition: int
     def __init__(self, max_unavailable: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., partition: _Optional[int] = ...) -> None: ...
-
-class PersistentVolumeClaimStatus(_message.Message):
-    __slots__ = ("access_modes", "allocated_resource_statuses", "allocated_resources", "capacity", "conditions", "current_volume_attributes_class_name", "health_status", "modify_volume_status", "phase")
-    class AllocatedResourceStatusesEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    class AllocatedResourcesEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    class CapacityEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    ACCESS_MODES_FIELD_NUMBER: _ClassVar[int]
-    ALLOCATED_RESOURCE_STATUSES_FIELD_NUMBER: _ClassVar[int]
-    ALLOCATED_RESOURCES_FIELD_NUMBER: _ClassVar[int]
-    CAPACITY_FIELD_NUMBER: _ClassVar[int]
-    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
-    CURRENT_VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
-    HEALTH_STATUS_FIELD_NUMBER: _ClassVar[int]
-    MODIFY_VOLUME_STATUS_FIELD_NUMBER: _ClassVar[int]
-    PHASE_FIELD_NUMBER: _ClassVar[int]
-    access_modes: _containers.RepeatedScalarFieldContainer[str]
-    allocated_resource_statuses: _containers.ScalarMap[str, str]
-    allocated_resources: _containers.ScalarMap[str, str]
-    capacity: _containers.ScalarMap[str, str]
-    conditions: _containers.RepeatedCompositeFieldContainer[PersistentVolumeClaimCondition]
-    current_volume_attributes_class_name: str
-    health_status: VolumeHealthStatus
-    modify_volume_status: ModifyVolumeStatus
-    phase: str
-    def __init__(self, access_modes: _Optional[_Iterable[str]] = ..., allocated_resource_statuses: _Optional[_Mapping[str, str]] = ..., allocated_resources: _Optional[_Mapping[str, str]] = ..., capacity: _Optional[_Mapping[str, str]] = ..., conditions: _Optional[_Iterable[_Union[PersistentVolumeClaimCondition, _Mapping]]] = ..., current_volume_attributes_class_name: _Optional[str] = ..., health_status: _Optional[_Union[VolumeHealthStatus, _Mapping]] = ..., modify_volume_status: _Optional[_Union[ModifyVolumeStatus, _Mapping]] = ..., phase: _Optional[str] = ...) -> None: ...
-
-class PersistentVolumeClaimCondition(_message.Message):
-    __slots__ = ("last_probe_time", "last_transition_time", "message", "reason", "status", "type")
-    LAST_PROBE_TIME_FIELD_NUMBER: _ClassVar[int]
-    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    REASON_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    TYPE_FIELD_NUMBER: _ClassVar[int]
-    last_probe_time: _timestamp_pb2.Timestamp
-    last_transition_time: _timestamp_pb2.Timestamp
-    message: str
-    reason: str
-    status: str
-    type: str
-    def __init__(self, last_probe_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
-
-class VolumeHealthStatus(_message.Message):
-    __slots__ = ("health_conditions", "last_transition_time")
-    HEALTH_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
-    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
-    health_conditions: _containers.RepeatedCompositeFieldContainer[_pod_pb2.VolumeHealthCondition]
-    last_transition_time: _timestamp_pb2.Timestamp
-    def __init__(self, health_conditions: _Optional[_Iterable[_Union[_pod_pb2.VolumeHealthCondition, _Mapping]]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
-
-class ModifyVolumeStatus(_message.Message):
-    __slots__ = ("status", "target_volume_attributes_class_name")
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    TARGET_VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
-    status: str
-    target_volume_attributes_class_name: str
-    def __init__(self, status: _Optional[str] = ..., target_volume_attributes_class_name: _Optional[str] = ...) -> None: ...
 
 class ControllerRevision(_message.Message):
     __slots__ = ("api_version", "data", "kind", "metadata", "revision")

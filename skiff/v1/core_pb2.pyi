@@ -597,3 +597,627 @@ class EventSource(_message.Message):
     component: str
     host: str
     def __init__(self, component: _Optional[str] = ..., host: _Optional[str] = ...) -> None: ...
+
+class PersistentVolume(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: PersistentVolumeSpec
+    status: PersistentVolumeStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[PersistentVolumeSpec, _Mapping]] = ..., status: _Optional[_Union[PersistentVolumeStatus, _Mapping]] = ...) -> None: ...
+
+class PersistentVolumeSpec(_message.Message):
+    __slots__ = ("access_modes", "aws_elastic_block_store", "azure_disk", "azure_file", "capacity", "cephfs", "cinder", "claim_ref", "csi", "fc", "flex_volume", "flocker", "gce_persistent_disk", "glusterfs", "host_path", "iscsi", "local", "mount_options", "nfs", "node_affinity", "persistent_volume_reclaim_policy", "photon_persistent_disk", "portworx_volume", "quobyte", "rbd", "scale_io", "storage_class_name", "storageos", "volume_attributes_class_name", "volume_mode", "vsphere_volume")
+    class CapacityEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ACCESS_MODES_FIELD_NUMBER: _ClassVar[int]
+    AWS_ELASTIC_BLOCK_STORE_FIELD_NUMBER: _ClassVar[int]
+    AZURE_DISK_FIELD_NUMBER: _ClassVar[int]
+    AZURE_FILE_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    CEPHFS_FIELD_NUMBER: _ClassVar[int]
+    CINDER_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_REF_FIELD_NUMBER: _ClassVar[int]
+    CSI_FIELD_NUMBER: _ClassVar[int]
+    FC_FIELD_NUMBER: _ClassVar[int]
+    FLEX_VOLUME_FIELD_NUMBER: _ClassVar[int]
+    FLOCKER_FIELD_NUMBER: _ClassVar[int]
+    GCE_PERSISTENT_DISK_FIELD_NUMBER: _ClassVar[int]
+    GLUSTERFS_FIELD_NUMBER: _ClassVar[int]
+    HOST_PATH_FIELD_NUMBER: _ClassVar[int]
+    ISCSI_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_FIELD_NUMBER: _ClassVar[int]
+    MOUNT_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    NFS_FIELD_NUMBER: _ClassVar[int]
+    NODE_AFFINITY_FIELD_NUMBER: _ClassVar[int]
+    PERSISTENT_VOLUME_RECLAIM_POLICY_FIELD_NUMBER: _ClassVar[int]
+    PHOTON_PERSISTENT_DISK_FIELD_NUMBER: _ClassVar[int]
+    PORTWORX_VOLUME_FIELD_NUMBER: _ClassVar[int]
+    QUOBYTE_FIELD_NUMBER: _ClassVar[int]
+    RBD_FIELD_NUMBER: _ClassVar[int]
+    SCALE_IO_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    STORAGEOS_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_MODE_FIELD_NUMBER: _ClassVar[int]
+    VSPHERE_VOLUME_FIELD_NUMBER: _ClassVar[int]
+    access_modes: _containers.RepeatedScalarFieldContainer[str]
+    aws_elastic_block_store: AWSElasticBlockStoreVolumeSource
+    azure_disk: AzureDiskVolumeSource
+    azure_file: AzureFilePersistentVolumeSource
+    capacity: _containers.ScalarMap[str, str]
+    cephfs: CephFSPersistentVolumeSource
+    cinder: CinderPersistentVolumeSource
+    claim_ref: _meta_pb2.ObjectReference
+    csi: CSIPersistentVolumeSource
+    fc: FCVolumeSource
+    flex_volume: FlexPersistentVolumeSource
+    flocker: FlockerVolumeSource
+    gce_persistent_disk: GCEPersistentDiskVolumeSource
+    glusterfs: GlusterfsPersistentVolumeSource
+    host_path: HostPathVolumeSource
+    iscsi: ISCSIPersistentVolumeSource
+    local: LocalVolumeSource
+    mount_options: _containers.RepeatedScalarFieldContainer[str]
+    nfs: NFSVolumeSource
+    node_affinity: VolumeNodeAffinity
+    persistent_volume_reclaim_policy: str
+    photon_persistent_disk: PhotonPersistentDiskVolumeSource
+    portworx_volume: PortworxVolumeSource
+    quobyte: QuobyteVolumeSource
+    rbd: RBDPersistentVolumeSource
+    scale_io: ScaleIOPersistentVolumeSource
+    storage_class_name: str
+    storageos: StorageOSPersistentVolumeSource
+    volume_attributes_class_name: str
+    volume_mode: str
+    vsphere_volume: VsphereVirtualDiskVolumeSource
+    def __init__(self, access_modes: _Optional[_Iterable[str]] = ..., aws_elastic_block_store: _Optional[_Union[AWSElasticBlockStoreVolumeSource, _Mapping]] = ..., azure_disk: _Optional[_Union[AzureDiskVolumeSource, _Mapping]] = ..., azure_file: _Optional[_Union[AzureFilePersistentVolumeSource, _Mapping]] = ..., capacity: _Optional[_Mapping[str, str]] = ..., cephfs: _Optional[_Union[CephFSPersistentVolumeSource, _Mapping]] = ..., cinder: _Optional[_Union[CinderPersistentVolumeSource, _Mapping]] = ..., claim_ref: _Optional[_Union[_meta_pb2.ObjectReference, _Mapping]] = ..., csi: _Optional[_Union[CSIPersistentVolumeSource, _Mapping]] = ..., fc: _Optional[_Union[FCVolumeSource, _Mapping]] = ..., flex_volume: _Optional[_Union[FlexPersistentVolumeSource, _Mapping]] = ..., flocker: _Optional[_Union[FlockerVolumeSource, _Mapping]] = ..., gce_persistent_disk: _Optional[_Union[GCEPersistentDiskVolumeSource, _Mapping]] = ..., glusterfs: _Optional[_Union[GlusterfsPersistentVolumeSource, _Mapping]] = ..., host_path: _Optional[_Union[HostPathVolumeSource, _Mapping]] = ..., iscsi: _Optional[_Union[ISCSIPersistentVolumeSource, _Mapping]] = ..., local: _Optional[_Union[LocalVolumeSource, _Mapping]] = ..., mount_options: _Optional[_Iterable[str]] = ..., nfs: _Optional[_Union[NFSVolumeSource, _Mapping]] = ..., node_affinity: _Optional[_Union[VolumeNodeAffinity, _Mapping]] = ..., persistent_volume_reclaim_policy: _Optional[str] = ..., photon_persistent_disk: _Optional[_Union[PhotonPersistentDiskVolumeSource, _Mapping]] = ..., portworx_volume: _Optional[_Union[PortworxVolumeSource, _Mapping]] = ..., quobyte: _Optional[_Union[QuobyteVolumeSource, _Mapping]] = ..., rbd: _Optional[_Union[RBDPersistentVolumeSource, _Mapping]] = ..., scale_io: _Optional[_Union[ScaleIOPersistentVolumeSource, _Mapping]] = ..., storage_class_name: _Optional[str] = ..., storageos: _Optional[_Union[StorageOSPersistentVolumeSource, _Mapping]] = ..., volume_attributes_class_name: _Optional[str] = ..., volume_mode: _Optional[str] = ..., vsphere_volume: _Optional[_Union[VsphereVirtualDiskVolumeSource, _Mapping]] = ...) -> None: ...
+
+class PersistentVolumeStatus(_message.Message):
+    __slots__ = ("last_phase_transition_time", "message", "phase", "reason")
+    LAST_PHASE_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    last_phase_transition_time: _timestamp_pb2.Timestamp
+    message: str
+    phase: str
+    reason: str
+    def __init__(self, last_phase_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ..., phase: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AWSElasticBlockStoreVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "partition", "read_only", "volume_id")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    partition: int
+    read_only: bool
+    volume_id: str
+    def __init__(self, fs_type: _Optional[str] = ..., partition: _Optional[int] = ..., read_only: _Optional[bool] = ..., volume_id: _Optional[str] = ...) -> None: ...
+
+class AzureDiskVolumeSource(_message.Message):
+    __slots__ = ("caching_mode", "disk_name", "disk_uri", "fs_type", "kind", "read_only")
+    CACHING_MODE_FIELD_NUMBER: _ClassVar[int]
+    DISK_NAME_FIELD_NUMBER: _ClassVar[int]
+    DISK_URI_FIELD_NUMBER: _ClassVar[int]
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    caching_mode: str
+    disk_name: str
+    disk_uri: str
+    fs_type: str
+    kind: str
+    read_only: bool
+    def __init__(self, caching_mode: _Optional[str] = ..., disk_name: _Optional[str] = ..., disk_uri: _Optional[str] = ..., fs_type: _Optional[str] = ..., kind: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
+
+class AzureFilePersistentVolumeSource(_message.Message):
+    __slots__ = ("read_only", "secret_name", "secret_namespace", "share_name")
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_NAME_FIELD_NUMBER: _ClassVar[int]
+    SECRET_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SHARE_NAME_FIELD_NUMBER: _ClassVar[int]
+    read_only: bool
+    secret_name: str
+    secret_namespace: str
+    share_name: str
+    def __init__(self, read_only: _Optional[bool] = ..., secret_name: _Optional[str] = ..., secret_namespace: _Optional[str] = ..., share_name: _Optional[str] = ...) -> None: ...
+
+class CephFSPersistentVolumeSource(_message.Message):
+    __slots__ = ("monitors", "path", "read_only", "secret_file", "secret_ref", "user")
+    MONITORS_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FILE_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    monitors: _containers.RepeatedScalarFieldContainer[str]
+    path: str
+    read_only: bool
+    secret_file: str
+    secret_ref: SecretReference
+    user: str
+    def __init__(self, monitors: _Optional[_Iterable[str]] = ..., path: _Optional[str] = ..., read_only: _Optional[bool] = ..., secret_file: _Optional[str] = ..., secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., user: _Optional[str] = ...) -> None: ...
+
+class CinderPersistentVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "read_only", "secret_ref", "volume_id")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    read_only: bool
+    secret_ref: SecretReference
+    volume_id: str
+    def __init__(self, fs_type: _Optional[str] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., volume_id: _Optional[str] = ...) -> None: ...
+
+class CSIPersistentVolumeSource(_message.Message):
+    __slots__ = ("controller_expand_secret_ref", "controller_publish_secret_ref", "driver", "fs_type", "node_expand_secret_ref", "node_publish_secret_ref", "node_stage_secret_ref", "read_only", "volume_attributes", "volume_handle")
+    class VolumeAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CONTROLLER_EXPAND_SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    CONTROLLER_PUBLISH_SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    DRIVER_FIELD_NUMBER: _ClassVar[int]
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    NODE_EXPAND_SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    NODE_PUBLISH_SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    NODE_STAGE_SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_HANDLE_FIELD_NUMBER: _ClassVar[int]
+    controller_expand_secret_ref: SecretReference
+    controller_publish_secret_ref: SecretReference
+    driver: str
+    fs_type: str
+    node_expand_secret_ref: SecretReference
+    node_publish_secret_ref: SecretReference
+    node_stage_secret_ref: SecretReference
+    read_only: bool
+    volume_attributes: _containers.ScalarMap[str, str]
+    volume_handle: str
+    def __init__(self, controller_expand_secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., controller_publish_secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., driver: _Optional[str] = ..., fs_type: _Optional[str] = ..., node_expand_secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., node_publish_secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., node_stage_secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., read_only: _Optional[bool] = ..., volume_attributes: _Optional[_Mapping[str, str]] = ..., volume_handle: _Optional[str] = ...) -> None: ...
+
+class FCVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "lun", "read_only", "target_wwns", "wwids")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    LUN_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    TARGET_WWNS_FIELD_NUMBER: _ClassVar[int]
+    WWIDS_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    lun: int
+    read_only: bool
+    target_wwns: _containers.RepeatedScalarFieldContainer[str]
+    wwids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, fs_type: _Optional[str] = ..., lun: _Optional[int] = ..., read_only: _Optional[bool] = ..., target_wwns: _Optional[_Iterable[str]] = ..., wwids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class FlexPersistentVolumeSource(_message.Message):
+    __slots__ = ("driver", "fs_type", "options", "read_only", "secret_ref")
+    class OptionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DRIVER_FIELD_NUMBER: _ClassVar[int]
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    driver: str
+    fs_type: str
+    options: _containers.ScalarMap[str, str]
+    read_only: bool
+    secret_ref: SecretReference
+    def __init__(self, driver: _Optional[str] = ..., fs_type: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ...) -> None: ...
+
+class FlockerVolumeSource(_message.Message):
+    __slots__ = ("dataset_name", "dataset_uuid")
+    DATASET_NAME_FIELD_NUMBER: _ClassVar[int]
+    DATASET_UUID_FIELD_NUMBER: _ClassVar[int]
+    dataset_name: str
+    dataset_uuid: str
+    def __init__(self, dataset_name: _Optional[str] = ..., dataset_uuid: _Optional[str] = ...) -> None: ...
+
+class GCEPersistentDiskVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "partition", "pd_name", "read_only")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    PD_NAME_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    partition: int
+    pd_name: str
+    read_only: bool
+    def __init__(self, fs_type: _Optional[str] = ..., partition: _Optional[int] = ..., pd_name: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
+
+class GlusterfsPersistentVolumeSource(_message.Message):
+    __slots__ = ("endpoints", "endpoints_namespace", "path", "read_only")
+    ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINTS_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    endpoints: str
+    endpoints_namespace: str
+    path: str
+    read_only: bool
+    def __init__(self, endpoints: _Optional[str] = ..., endpoints_namespace: _Optional[str] = ..., path: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
+
+class HostPathVolumeSource(_message.Message):
+    __slots__ = ("path", "type")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    type: str
+    def __init__(self, path: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class ISCSIPersistentVolumeSource(_message.Message):
+    __slots__ = ("chap_auth_discovery", "chap_auth_session", "fs_type", "initiator_name", "iqn", "iscsi_interface", "lun", "portals", "read_only", "secret_ref", "target_portal")
+    CHAP_AUTH_DISCOVERY_FIELD_NUMBER: _ClassVar[int]
+    CHAP_AUTH_SESSION_FIELD_NUMBER: _ClassVar[int]
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    INITIATOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    IQN_FIELD_NUMBER: _ClassVar[int]
+    ISCSI_INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    LUN_FIELD_NUMBER: _ClassVar[int]
+    PORTALS_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    TARGET_PORTAL_FIELD_NUMBER: _ClassVar[int]
+    chap_auth_discovery: bool
+    chap_auth_session: bool
+    fs_type: str
+    initiator_name: str
+    iqn: str
+    iscsi_interface: str
+    lun: int
+    portals: _containers.RepeatedScalarFieldContainer[str]
+    read_only: bool
+    secret_ref: SecretReference
+    target_portal: str
+    def __init__(self, chap_auth_discovery: _Optional[bool] = ..., chap_auth_session: _Optional[bool] = ..., fs_type: _Optional[str] = ..., initiator_name: _Optional[str] = ..., iqn: _Optional[str] = ..., iscsi_interface: _Optional[str] = ..., lun: _Optional[int] = ..., portals: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., target_portal: _Optional[str] = ...) -> None: ...
+
+class LocalVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "path")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    path: str
+    def __init__(self, fs_type: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class NFSVolumeSource(_message.Message):
+    __slots__ = ("path", "read_only", "server")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    read_only: bool
+    server: str
+    def __init__(self, path: _Optional[str] = ..., read_only: _Optional[bool] = ..., server: _Optional[str] = ...) -> None: ...
+
+class VolumeNodeAffinity(_message.Message):
+    __slots__ = ("required",)
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    required: NodeSelector
+    def __init__(self, required: _Optional[_Union[NodeSelector, _Mapping]] = ...) -> None: ...
+
+class PhotonPersistentDiskVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "pd_id")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PD_ID_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    pd_id: str
+    def __init__(self, fs_type: _Optional[str] = ..., pd_id: _Optional[str] = ...) -> None: ...
+
+class PortworxVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "read_only", "volume_id")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    read_only: bool
+    volume_id: str
+    def __init__(self, fs_type: _Optional[str] = ..., read_only: _Optional[bool] = ..., volume_id: _Optional[str] = ...) -> None: ...
+
+class QuobyteVolumeSource(_message.Message):
+    __slots__ = ("group", "read_only", "registry", "tenant", "user", "volume")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    group: str
+    read_only: bool
+    registry: str
+    tenant: str
+    user: str
+    volume: str
+    def __init__(self, group: _Optional[str] = ..., read_only: _Optional[bool] = ..., registry: _Optional[str] = ..., tenant: _Optional[str] = ..., user: _Optional[str] = ..., volume: _Optional[str] = ...) -> None: ...
+
+class RBDPersistentVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "image", "keyring", "monitors", "pool", "read_only", "secret_ref", "user")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    KEYRING_FIELD_NUMBER: _ClassVar[int]
+    MONITORS_FIELD_NUMBER: _ClassVar[int]
+    POOL_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    image: str
+    keyring: str
+    monitors: _containers.RepeatedScalarFieldContainer[str]
+    pool: str
+    read_only: bool
+    secret_ref: SecretReference
+    user: str
+    def __init__(self, fs_type: _Optional[str] = ..., image: _Optional[str] = ..., keyring: _Optional[str] = ..., monitors: _Optional[_Iterable[str]] = ..., pool: _Optional[str] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., user: _Optional[str] = ...) -> None: ...
+
+class ScaleIOPersistentVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "gateway", "protection_domain", "read_only", "secret_ref", "ssl_enabled", "storage_mode", "storage_pool", "system", "volume_name")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    PROTECTION_DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    SSL_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_MODE_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_POOL_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_NAME_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    gateway: str
+    protection_domain: str
+    read_only: bool
+    secret_ref: SecretReference
+    ssl_enabled: bool
+    storage_mode: str
+    storage_pool: str
+    system: str
+    volume_name: str
+    def __init__(self, fs_type: _Optional[str] = ..., gateway: _Optional[str] = ..., protection_domain: _Optional[str] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[SecretReference, _Mapping]] = ..., ssl_enabled: _Optional[bool] = ..., storage_mode: _Optional[str] = ..., storage_pool: _Optional[str] = ..., system: _Optional[str] = ..., volume_name: _Optional[str] = ...) -> None: ...
+
+class StorageOSPersistentVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "read_only", "secret_ref", "volume_name", "volume_namespace")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_REF_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_NAME_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    read_only: bool
+    secret_ref: _meta_pb2.ObjectReference
+    volume_name: str
+    volume_namespace: str
+    def __init__(self, fs_type: _Optional[str] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[_meta_pb2.ObjectReference, _Mapping]] = ..., volume_name: _Optional[str] = ..., volume_namespace: _Optional[str] = ...) -> None: ...
+
+class VsphereVirtualDiskVolumeSource(_message.Message):
+    __slots__ = ("fs_type", "storage_policy_id", "storage_policy_name", "volume_path")
+    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_POLICY_NAME_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_PATH_FIELD_NUMBER: _ClassVar[int]
+    fs_type: str
+    storage_policy_id: str
+    storage_policy_name: str
+    volume_path: str
+    def __init__(self, fs_type: _Optional[str] = ..., storage_policy_id: _Optional[str] = ..., storage_policy_name: _Optional[str] = ..., volume_path: _Optional[str] = ...) -> None: ...
+
+class SecretReference(_message.Message):
+    __slots__ = ("name", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class NodeSelector(_message.Message):
+    __slots__ = ("node_selector_terms",)
+    NODE_SELECTOR_TERMS_FIELD_NUMBER: _ClassVar[int]
+    node_selector_terms: _containers.RepeatedCompositeFieldContainer[NodeSelectorTerm]
+    def __init__(self, node_selector_terms: _Optional[_Iterable[_Union[NodeSelectorTerm, _Mapping]]] = ...) -> None: ...
+
+class NodeSelectorTerm(_message.Message):
+    __slots__ = ("match_expressions", "match_fields")
+    MATCH_EXPRESSIONS_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    match_expressions: _containers.RepeatedCompositeFieldContainer[NodeSelectorRequirement]
+    match_fields: _containers.RepeatedCompositeFieldContainer[NodeSelectorRequirement]
+    def __init__(self, match_expressions: _Optional[_Iterable[_Union[NodeSelectorRequirement, _Mapping]]] = ..., match_fields: _Optional[_Iterable[_Union[NodeSelectorRequirement, _Mapping]]] = ...) -> None: ...
+
+class NodeSelectorRequirement(_message.Message):
+    __slots__ = ("key", "operator", "values")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    operator: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key: _Optional[str] = ..., operator: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PersistentVolumeClaim(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: PersistentVolumeClaimSpec
+    status: PersistentVolumeClaimStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[PersistentVolumeClaimSpec, _Mapping]] = ..., status: _Optional[_Union[PersistentVolumeClaimStatus, _Mapping]] = ...) -> None: ...
+
+class PersistentVolumeClaimSpec(_message.Message):
+    __slots__ = ("access_modes", "data_source", "data_source_ref", "resources", "selector", "storage_class_name", "volume_attributes_class_name", "volume_mode", "volume_name")
+    ACCESS_MODES_FIELD_NUMBER: _ClassVar[int]
+    DATA_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    DATA_SOURCE_REF_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_MODE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_NAME_FIELD_NUMBER: _ClassVar[int]
+    access_modes: _containers.RepeatedScalarFieldContainer[str]
+    data_source: TypedLocalObjectReference
+    data_source_ref: TypedObjectReference
+    resources: VolumeResourceRequirements
+    selector: _meta_pb2.LabelSelector
+    storage_class_name: str
+    volume_attributes_class_name: str
+    volume_mode: str
+    volume_name: str
+    def __init__(self, access_modes: _Optional[_Iterable[str]] = ..., data_source: _Optional[_Union[TypedLocalObjectReference, _Mapping]] = ..., data_source_ref: _Optional[_Union[TypedObjectReference, _Mapping]] = ..., resources: _Optional[_Union[VolumeResourceRequirements, _Mapping]] = ..., selector: _Optional[_Union[_meta_pb2.LabelSelector, _Mapping]] = ..., storage_class_name: _Optional[str] = ..., volume_attributes_class_name: _Optional[str] = ..., volume_mode: _Optional[str] = ..., volume_name: _Optional[str] = ...) -> None: ...
+
+class PersistentVolumeClaimStatus(_message.Message):
+    __slots__ = ("access_modes", "allocated_resource_statuses", "allocated_resources", "capacity", "conditions", "current_volume_attributes_class_name", "health_status", "modify_volume_status", "phase")
+    class AllocatedResourceStatusesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AllocatedResourcesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class CapacityEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ACCESS_MODES_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATED_RESOURCE_STATUSES_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATED_RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_STATUS_FIELD_NUMBER: _ClassVar[int]
+    MODIFY_VOLUME_STATUS_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    access_modes: _containers.RepeatedScalarFieldContainer[str]
+    allocated_resource_statuses: _containers.ScalarMap[str, str]
+    allocated_resources: _containers.ScalarMap[str, str]
+    capacity: _containers.ScalarMap[str, str]
+    conditions: _containers.RepeatedCompositeFieldContainer[PersistentVolumeClaimCondition]
+    current_volume_attributes_class_name: str
+    health_status: VolumeHealthStatus
+    modify_volume_status: ModifyVolumeStatus
+    phase: str
+    def __init__(self, access_modes: _Optional[_Iterable[str]] = ..., allocated_resource_statuses: _Optional[_Mapping[str, str]] = ..., allocated_resources: _Optional[_Mapping[str, str]] = ..., capacity: _Optional[_Mapping[str, str]] = ..., conditions: _Optional[_Iterable[_Union[PersistentVolumeClaimCondition, _Mapping]]] = ..., current_volume_attributes_class_name: _Optional[str] = ..., health_status: _Optional[_Union[VolumeHealthStatus, _Mapping]] = ..., modify_volume_status: _Optional[_Union[ModifyVolumeStatus, _Mapping]] = ..., phase: _Optional[str] = ...) -> None: ...
+
+class TypedLocalObjectReference(_message.Message):
+    __slots__ = ("api_group", "kind", "name")
+    API_GROUP_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    api_group: str
+    kind: str
+    name: str
+    def __init__(self, api_group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class TypedObjectReference(_message.Message):
+    __slots__ = ("api_group", "kind", "name", "namespace")
+    API_GROUP_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    api_group: str
+    kind: str
+    name: str
+    namespace: str
+    def __init__(self, api_group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class VolumeResourceRequirements(_message.Message):
+    __slots__ = ("limits", "requests")
+    class LimitsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class RequestsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    limits: _containers.ScalarMap[str, str]
+    requests: _containers.ScalarMap[str, str]
+    def __init__(self, limits: _Optional[_Mapping[str, str]] = ..., requests: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class PersistentVolumeClaimCondition(_message.Message):
+    __slots__ = ("last_probe_time", "last_transition_time", "message", "reason", "status", "type")
+    LAST_PROBE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    last_probe_time: _timestamp_pb2.Timestamp
+    last_transition_time: _timestamp_pb2.Timestamp
+    message: str
+    reason: str
+    status: str
+    type: str
+    def __init__(self, last_probe_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class VolumeHealthStatus(_message.Message):
+    __slots__ = ("health_conditions", "last_transition_time")
+    HEALTH_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
+    health_conditions: _containers.RepeatedCompositeFieldContainer[VolumeHealthCondition]
+    last_transition_time: _timestamp_pb2.Timestamp
+    def __init__(self, health_conditions: _Optional[_Iterable[_Union[VolumeHealthCondition, _Mapping]]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ModifyVolumeStatus(_message.Message):
+    __slots__ = ("status", "target_volume_attributes_class_name")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    target_volume_attributes_class_name: str
+    def __init__(self, status: _Optional[str] = ..., target_volume_attributes_class_name: _Optional[str] = ...) -> None: ...
+
+class VolumeHealthCondition(_message.Message):
+    __slots__ = ("message", "reason", "status")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    message: str
+    reason: str
+    status: str
+    def __init__(self, message: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from skiff.v1 import core_pb2 as _core_pb2
 from skiff.v1 import meta_pb2 as _meta_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -485,8 +486,8 @@ class Volume(_message.Message):
     SECRET_FIELD_NUMBER: _ClassVar[int]
     STORAGEOS_FIELD_NUMBER: _ClassVar[int]
     VSPHERE_VOLUME_FIELD_NUMBER: _ClassVar[int]
-    aws_elastic_block_store: AWSElasticBlockStoreVolumeSource
-    azure_disk: AzureDiskVolumeSource
+    aws_elastic_block_store: _core_pb2.AWSElasticBlockStoreVolumeSource
+    azure_disk: _core_pb2.AzureDiskVolumeSource
     azure_file: AzureFileVolumeSource
     cephfs: CephFSVolumeSource
     cinder: CinderVolumeSource
@@ -495,28 +496,28 @@ class Volume(_message.Message):
     downward_api: DownwardAPIVolumeSource
     empty_dir: EmptyDirVolumeSource
     ephemeral: EphemeralVolumeSource
-    fc: FCVolumeSource
+    fc: _core_pb2.FCVolumeSource
     flex_volume: FlexVolumeSource
-    flocker: FlockerVolumeSource
-    gce_persistent_disk: GCEPersistentDiskVolumeSource
+    flocker: _core_pb2.FlockerVolumeSource
+    gce_persistent_disk: _core_pb2.GCEPersistentDiskVolumeSource
     git_repo: GitRepoVolumeSource
     glusterfs: GlusterfsVolumeSource
-    host_path: HostPathVolumeSource
+    host_path: _core_pb2.HostPathVolumeSource
     image: ImageVolumeSource
     iscsi: ISCSIVolumeSource
     name: str
-    nfs: NFSVolumeSource
+    nfs: _core_pb2.NFSVolumeSource
     persistent_volume_claim: PersistentVolumeClaimVolumeSource
-    photon_persistent_disk: PhotonPersistentDiskVolumeSource
-    portworx_volume: PortworxVolumeSource
+    photon_persistent_disk: _core_pb2.PhotonPersistentDiskVolumeSource
+    portworx_volume: _core_pb2.PortworxVolumeSource
     projected: ProjectedVolumeSource
-    quobyte: QuobyteVolumeSource
+    quobyte: _core_pb2.QuobyteVolumeSource
     rbd: RBDVolumeSource
     scale_io: ScaleIOVolumeSource
     secret: SecretVolumeSource
     storageos: StorageOSVolumeSource
-    vsphere_volume: VsphereVirtualDiskVolumeSource
-    def __init__(self, aws_elastic_block_store: _Optional[_Union[AWSElasticBlockStoreVolumeSource, _Mapping]] = ..., azure_disk: _Optional[_Union[AzureDiskVolumeSource, _Mapping]] = ..., azure_file: _Optional[_Union[AzureFileVolumeSource, _Mapping]] = ..., cephfs: _Optional[_Union[CephFSVolumeSource, _Mapping]] = ..., cinder: _Optional[_Union[CinderVolumeSource, _Mapping]] = ..., config_map: _Optional[_Union[ConfigMapVolumeSource, _Mapping]] = ..., csi: _Optional[_Union[CSIVolumeSource, _Mapping]] = ..., downward_api: _Optional[_Union[DownwardAPIVolumeSource, _Mapping]] = ..., empty_dir: _Optional[_Union[EmptyDirVolumeSource, _Mapping]] = ..., ephemeral: _Optional[_Union[EphemeralVolumeSource, _Mapping]] = ..., fc: _Optional[_Union[FCVolumeSource, _Mapping]] = ..., flex_volume: _Optional[_Union[FlexVolumeSource, _Mapping]] = ..., flocker: _Optional[_Union[FlockerVolumeSource, _Mapping]] = ..., gce_persistent_disk: _Optional[_Union[GCEPersistentDiskVolumeSource, _Mapping]] = ..., git_repo: _Optional[_Union[GitRepoVolumeSource, _Mapping]] = ..., glusterfs: _Optional[_Union[GlusterfsVolumeSource, _Mapping]] = ..., host_path: _Optional[_Union[HostPathVolumeSource, _Mapping]] = ..., image: _Optional[_Union[ImageVolumeSource, _Mapping]] = ..., iscsi: _Optional[_Union[ISCSIVolumeSource, _Mapping]] = ..., name: _Optional[str] = ..., nfs: _Optional[_Union[NFSVolumeSource, _Mapping]] = ..., persistent_volume_claim: _Optional[_Union[PersistentVolumeClaimVolumeSource, _Mapping]] = ..., photon_persistent_disk: _Optional[_Union[PhotonPersistentDiskVolumeSource, _Mapping]] = ..., portworx_volume: _Optional[_Union[PortworxVolumeSource, _Mapping]] = ..., projected: _Optional[_Union[ProjectedVolumeSource, _Mapping]] = ..., quobyte: _Optional[_Union[QuobyteVolumeSource, _Mapping]] = ..., rbd: _Optional[_Union[RBDVolumeSource, _Mapping]] = ..., scale_io: _Optional[_Union[ScaleIOVolumeSource, _Mapping]] = ..., secret: _Optional[_Union[SecretVolumeSource, _Mapping]] = ..., storageos: _Optional[_Union[StorageOSVolumeSource, _Mapping]] = ..., vsphere_volume: _Optional[_Union[VsphereVirtualDiskVolumeSource, _Mapping]] = ...) -> None: ...
+    vsphere_volume: _core_pb2.VsphereVirtualDiskVolumeSource
+    def __init__(self, aws_elastic_block_store: _Optional[_Union[_core_pb2.AWSElasticBlockStoreVolumeSource, _Mapping]] = ..., azure_disk: _Optional[_Union[_core_pb2.AzureDiskVolumeSource, _Mapping]] = ..., azure_file: _Optional[_Union[AzureFileVolumeSource, _Mapping]] = ..., cephfs: _Optional[_Union[CephFSVolumeSource, _Mapping]] = ..., cinder: _Optional[_Union[CinderVolumeSource, _Mapping]] = ..., config_map: _Optional[_Union[ConfigMapVolumeSource, _Mapping]] = ..., csi: _Optional[_Union[CSIVolumeSource, _Mapping]] = ..., downward_api: _Optional[_Union[DownwardAPIVolumeSource, _Mapping]] = ..., empty_dir: _Optional[_Union[EmptyDirVolumeSource, _Mapping]] = ..., ephemeral: _Optional[_Union[EphemeralVolumeSource, _Mapping]] = ..., fc: _Optional[_Union[_core_pb2.FCVolumeSource, _Mapping]] = ..., flex_volume: _Optional[_Union[FlexVolumeSource, _Mapping]] = ..., flocker: _Optional[_Union[_core_pb2.FlockerVolumeSource, _Mapping]] = ..., gce_persistent_disk: _Optional[_Union[_core_pb2.GCEPersistentDiskVolumeSource, _Mapping]] = ..., git_repo: _Optional[_Union[GitRepoVolumeSource, _Mapping]] = ..., glusterfs: _Optional[_Union[GlusterfsVolumeSource, _Mapping]] = ..., host_path: _Optional[_Union[_core_pb2.HostPathVolumeSource, _Mapping]] = ..., image: _Optional[_Union[ImageVolumeSource, _Mapping]] = ..., iscsi: _Optional[_Union[ISCSIVolumeSource, _Mapping]] = ..., name: _Optional[str] = ..., nfs: _Optional[_Union[_core_pb2.NFSVolumeSource, _Mapping]] = ..., persistent_volume_claim: _Optional[_Union[PersistentVolumeClaimVolumeSource, _Mapping]] = ..., photon_persistent_disk: _Optional[_Union[_core_pb2.PhotonPersistentDiskVolumeSource, _Mapping]] = ..., portworx_volume: _Optional[_Union[_core_pb2.PortworxVolumeSource, _Mapping]] = ..., projected: _Optional[_Union[ProjectedVolumeSource, _Mapping]] = ..., quobyte: _Optional[_Union[_core_pb2.QuobyteVolumeSource, _Mapping]] = ..., rbd: _Optional[_Union[RBDVolumeSource, _Mapping]] = ..., scale_io: _Optional[_Union[ScaleIOVolumeSource, _Mapping]] = ..., secret: _Optional[_Union[SecretVolumeSource, _Mapping]] = ..., storageos: _Optional[_Union[StorageOSVolumeSource, _Mapping]] = ..., vsphere_volume: _Optional[_Union[_core_pb2.VsphereVirtualDiskVolumeSource, _Mapping]] = ...) -> None: ...
 
 class PodCondition(_message.Message):
     __slots__ = ("last_probe_time", "last_transition_time", "message", "observed_generation", "reason", "status", "type")
@@ -622,18 +623,18 @@ class PodVolumeHealth(_message.Message):
     HEALTH_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     LAST_TRANSITION_TIME_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
-    health_conditions: _containers.RepeatedCompositeFieldContainer[VolumeHealthCondition]
+    health_conditions: _containers.RepeatedCompositeFieldContainer[_core_pb2.VolumeHealthCondition]
     last_transition_time: _timestamp_pb2.Timestamp
     name: str
-    def __init__(self, health_conditions: _Optional[_Iterable[_Union[VolumeHealthCondition, _Mapping]]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., name: _Optional[str] = ...) -> None: ...
+    def __init__(self, health_conditions: _Optional[_Iterable[_Union[_core_pb2.VolumeHealthCondition, _Mapping]]] = ..., last_transition_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., name: _Optional[str] = ...) -> None: ...
 
 class NodeAffinity(_message.Message):
     __slots__ = ("preferred_during_scheduling_ignored_during_execution", "required_during_scheduling_ignored_during_execution")
     PREFERRED_DURING_SCHEDULING_IGNORED_DURING_EXECUTION_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_DURING_SCHEDULING_IGNORED_DURING_EXECUTION_FIELD_NUMBER: _ClassVar[int]
     preferred_during_scheduling_ignored_during_execution: _containers.RepeatedCompositeFieldContainer[PreferredSchedulingTerm]
-    required_during_scheduling_ignored_during_execution: NodeSelector
-    def __init__(self, preferred_during_scheduling_ignored_during_execution: _Optional[_Iterable[_Union[PreferredSchedulingTerm, _Mapping]]] = ..., required_during_scheduling_ignored_during_execution: _Optional[_Union[NodeSelector, _Mapping]] = ...) -> None: ...
+    required_during_scheduling_ignored_during_execution: _core_pb2.NodeSelector
+    def __init__(self, preferred_during_scheduling_ignored_during_execution: _Optional[_Iterable[_Union[PreferredSchedulingTerm, _Mapping]]] = ..., required_during_scheduling_ignored_during_execution: _Optional[_Union[_core_pb2.NodeSelector, _Mapping]] = ...) -> None: ...
 
 class PodAffinity(_message.Message):
     __slots__ = ("preferred_during_scheduling_ignored_during_execution", "required_during_scheduling_ignored_during_execution")
@@ -855,34 +856,6 @@ class WindowsSecurityContextOptions(_message.Message):
     run_as_user_name: str
     def __init__(self, gmsa_credential_spec: _Optional[str] = ..., gmsa_credential_spec_name: _Optional[str] = ..., host_process: _Optional[bool] = ..., run_as_user_name: _Optional[str] = ...) -> None: ...
 
-class AWSElasticBlockStoreVolumeSource(_message.Message):
-    __slots__ = ("fs_type", "partition", "read_only", "volume_id")
-    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
-    PARTITION_FIELD_NUMBER: _ClassVar[int]
-    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
-    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
-    fs_type: str
-    partition: int
-    read_only: bool
-    volume_id: str
-    def __init__(self, fs_type: _Optional[str] = ..., partition: _Optional[int] = ..., read_only: _Optional[bool] = ..., volume_id: _Optional[str] = ...) -> None: ...
-
-class AzureDiskVolumeSource(_message.Message):
-    __slots__ = ("caching_mode", "disk_name", "disk_uri", "fs_type", "kind", "read_only")
-    CACHING_MODE_FIELD_NUMBER: _ClassVar[int]
-    DISK_NAME_FIELD_NUMBER: _ClassVar[int]
-    DISK_URI_FIELD_NUMBER: _ClassVar[int]
-    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
-    caching_mode: str
-    disk_name: str
-    disk_uri: str
-    fs_type: str
-    kind: str
-    read_only: bool
-    def __init__(self, caching_mode: _Optional[str] = ..., disk_name: _Optional[str] = ..., disk_uri: _Optional[str] = ..., fs_type: _Optional[str] = ..., kind: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
-
 class AzureFileVolumeSource(_message.Message):
     __slots__ = ("read_only", "secret_name", "share_name")
     READ_ONLY_FIELD_NUMBER: _ClassVar[int]
@@ -982,20 +955,6 @@ class EphemeralVolumeSource(_message.Message):
     volume_claim_template: PersistentVolumeClaimTemplate
     def __init__(self, volume_claim_template: _Optional[_Union[PersistentVolumeClaimTemplate, _Mapping]] = ...) -> None: ...
 
-class FCVolumeSource(_message.Message):
-    __slots__ = ("fs_type", "lun", "read_only", "target_wwns", "wwids")
-    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
-    LUN_FIELD_NUMBER: _ClassVar[int]
-    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
-    TARGET_WWNS_FIELD_NUMBER: _ClassVar[int]
-    WWIDS_FIELD_NUMBER: _ClassVar[int]
-    fs_type: str
-    lun: int
-    read_only: bool
-    target_wwns: _containers.RepeatedScalarFieldContainer[str]
-    wwids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, fs_type: _Optional[str] = ..., lun: _Optional[int] = ..., read_only: _Optional[bool] = ..., target_wwns: _Optional[_Iterable[str]] = ..., wwids: _Optional[_Iterable[str]] = ...) -> None: ...
-
 class FlexVolumeSource(_message.Message):
     __slots__ = ("driver", "fs_type", "options", "read_only", "secret_ref")
     class OptionsEntry(_message.Message):
@@ -1017,26 +976,6 @@ class FlexVolumeSource(_message.Message):
     secret_ref: _meta_pb2.LocalObjectReference
     def __init__(self, driver: _Optional[str] = ..., fs_type: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[_meta_pb2.LocalObjectReference, _Mapping]] = ...) -> None: ...
 
-class FlockerVolumeSource(_message.Message):
-    __slots__ = ("dataset_name", "dataset_uuid")
-    DATASET_NAME_FIELD_NUMBER: _ClassVar[int]
-    DATASET_UUID_FIELD_NUMBER: _ClassVar[int]
-    dataset_name: str
-    dataset_uuid: str
-    def __init__(self, dataset_name: _Optional[str] = ..., dataset_uuid: _Optional[str] = ...) -> None: ...
-
-class GCEPersistentDiskVolumeSource(_message.Message):
-    __slots__ = ("fs_type", "partition", "pd_name", "read_only")
-    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
-    PARTITION_FIELD_NUMBER: _ClassVar[int]
-    PD_NAME_FIELD_NUMBER: _ClassVar[int]
-    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
-    fs_type: str
-    partition: int
-    pd_name: str
-    read_only: bool
-    def __init__(self, fs_type: _Optional[str] = ..., partition: _Optional[int] = ..., pd_name: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
-
 class GitRepoVolumeSource(_message.Message):
     __slots__ = ("directory", "repository", "revision")
     DIRECTORY_FIELD_NUMBER: _ClassVar[int]
@@ -1056,14 +995,6 @@ class GlusterfsVolumeSource(_message.Message):
     path: str
     read_only: bool
     def __init__(self, endpoints: _Optional[str] = ..., path: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
-
-class HostPathVolumeSource(_message.Message):
-    __slots__ = ("path", "type")
-    PATH_FIELD_NUMBER: _ClassVar[int]
-    TYPE_FIELD_NUMBER: _ClassVar[int]
-    path: str
-    type: str
-    def __init__(self, path: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
 
 class ImageVolumeSource(_message.Message):
     __slots__ = ("pull_policy", "reference")
@@ -1099,16 +1030,6 @@ class ISCSIVolumeSource(_message.Message):
     target_portal: str
     def __init__(self, chap_auth_discovery: _Optional[bool] = ..., chap_auth_session: _Optional[bool] = ..., fs_type: _Optional[str] = ..., initiator_name: _Optional[str] = ..., iqn: _Optional[str] = ..., iscsi_interface: _Optional[str] = ..., lun: _Optional[int] = ..., portals: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[_meta_pb2.LocalObjectReference, _Mapping]] = ..., target_portal: _Optional[str] = ...) -> None: ...
 
-class NFSVolumeSource(_message.Message):
-    __slots__ = ("path", "read_only", "server")
-    PATH_FIELD_NUMBER: _ClassVar[int]
-    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
-    SERVER_FIELD_NUMBER: _ClassVar[int]
-    path: str
-    read_only: bool
-    server: str
-    def __init__(self, path: _Optional[str] = ..., read_only: _Optional[bool] = ..., server: _Optional[str] = ...) -> None: ...
-
 class PersistentVolumeClaimVolumeSource(_message.Message):
     __slots__ = ("claim_name", "read_only")
     CLAIM_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -1116,24 +1037,6 @@ class PersistentVolumeClaimVolumeSource(_message.Message):
     claim_name: str
     read_only: bool
     def __init__(self, claim_name: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
-
-class PhotonPersistentDiskVolumeSource(_message.Message):
-    __slots__ = ("fs_type", "pd_id")
-    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
-    PD_ID_FIELD_NUMBER: _ClassVar[int]
-    fs_type: str
-    pd_id: str
-    def __init__(self, fs_type: _Optional[str] = ..., pd_id: _Optional[str] = ...) -> None: ...
-
-class PortworxVolumeSource(_message.Message):
-    __slots__ = ("fs_type", "read_only", "volume_id")
-    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
-    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
-    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
-    fs_type: str
-    read_only: bool
-    volume_id: str
-    def __init__(self, fs_type: _Optional[str] = ..., read_only: _Optional[bool] = ..., volume_id: _Optional[str] = ...) -> None: ...
 
 class ProjectedVolumeSource(_message.Message):
     __slots__ = ("default_mode", "default_user", "sources")
@@ -1144,22 +1047,6 @@ class ProjectedVolumeSource(_message.Message):
     default_user: int
     sources: _containers.RepeatedCompositeFieldContainer[VolumeProjection]
     def __init__(self, default_mode: _Optional[int] = ..., default_user: _Optional[int] = ..., sources: _Optional[_Iterable[_Union[VolumeProjection, _Mapping]]] = ...) -> None: ...
-
-class QuobyteVolumeSource(_message.Message):
-    __slots__ = ("group", "read_only", "registry", "tenant", "user", "volume")
-    GROUP_FIELD_NUMBER: _ClassVar[int]
-    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
-    REGISTRY_FIELD_NUMBER: _ClassVar[int]
-    TENANT_FIELD_NUMBER: _ClassVar[int]
-    USER_FIELD_NUMBER: _ClassVar[int]
-    VOLUME_FIELD_NUMBER: _ClassVar[int]
-    group: str
-    read_only: bool
-    registry: str
-    tenant: str
-    user: str
-    volume: str
-    def __init__(self, group: _Optional[str] = ..., read_only: _Optional[bool] = ..., registry: _Optional[str] = ..., tenant: _Optional[str] = ..., user: _Optional[str] = ..., volume: _Optional[str] = ...) -> None: ...
 
 class RBDVolumeSource(_message.Message):
     __slots__ = ("fs_type", "image", "keyring", "monitors", "pool", "read_only", "secret_ref", "user")
@@ -1233,18 +1120,6 @@ class StorageOSVolumeSource(_message.Message):
     volume_namespace: str
     def __init__(self, fs_type: _Optional[str] = ..., read_only: _Optional[bool] = ..., secret_ref: _Optional[_Union[_meta_pb2.LocalObjectReference, _Mapping]] = ..., volume_name: _Optional[str] = ..., volume_namespace: _Optional[str] = ...) -> None: ...
 
-class VsphereVirtualDiskVolumeSource(_message.Message):
-    __slots__ = ("fs_type", "storage_policy_id", "storage_policy_name", "volume_path")
-    FS_TYPE_FIELD_NUMBER: _ClassVar[int]
-    STORAGE_POLICY_ID_FIELD_NUMBER: _ClassVar[int]
-    STORAGE_POLICY_NAME_FIELD_NUMBER: _ClassVar[int]
-    VOLUME_PATH_FIELD_NUMBER: _ClassVar[int]
-    fs_type: str
-    storage_policy_id: str
-    storage_policy_name: str
-    volume_path: str
-    def __init__(self, fs_type: _Optional[str] = ..., storage_policy_id: _Optional[str] = ..., storage_policy_name: _Optional[str] = ..., volume_path: _Optional[str] = ...) -> None: ...
-
 class ResourceStatus(_message.Message):
     __slots__ = ("name", "resources")
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -1311,29 +1186,13 @@ class NodeAllocatableOverheadResources(_message.Message):
     per_pod: str
     def __init__(self, name: _Optional[str] = ..., per_container: _Optional[str] = ..., per_pod: _Optional[str] = ...) -> None: ...
 
-class VolumeHealthCondition(_message.Message):
-    __slots__ = ("message", "reason", "status")
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    REASON_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    message: str
-    reason: str
-    status: str
-    def __init__(self, message: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
-
 class PreferredSchedulingTerm(_message.Message):
     __slots__ = ("preference", "weight")
     PREFERENCE_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
-    preference: NodeSelectorTerm
+    preference: _core_pb2.NodeSelectorTerm
     weight: int
-    def __init__(self, preference: _Optional[_Union[NodeSelectorTerm, _Mapping]] = ..., weight: _Optional[int] = ...) -> None: ...
-
-class NodeSelector(_message.Message):
-    __slots__ = ("node_selector_terms",)
-    NODE_SELECTOR_TERMS_FIELD_NUMBER: _ClassVar[int]
-    node_selector_terms: _containers.RepeatedCompositeFieldContainer[NodeSelectorTerm]
-    def __init__(self, node_selector_terms: _Optional[_Iterable[_Union[NodeSelectorTerm, _Mapping]]] = ...) -> None: ...
+    def __init__(self, preference: _Optional[_Union[_core_pb2.NodeSelectorTerm, _Mapping]] = ..., weight: _Optional[int] = ...) -> None: ...
 
 class WeightedPodAffinityTerm(_message.Message):
     __slots__ = ("pod_affinity_term", "weight")
@@ -1488,8 +1347,8 @@ class PersistentVolumeClaimTemplate(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     metadata: _meta_pb2.ObjectMeta
-    spec: PersistentVolumeClaimSpec
-    def __init__(self, metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[PersistentVolumeClaimSpec, _Mapping]] = ...) -> None: ...
+    spec: _core_pb2.PersistentVolumeClaimSpec
+    def __init__(self, metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[_core_pb2.PersistentVolumeClaimSpec, _Mapping]] = ...) -> None: ...
 
 class VolumeProjection(_message.Message):
     __slots__ = ("cluster_trust_bundle", "config_map", "downward_api", "pod_certificate", "secret", "service_account_token")
@@ -1565,14 +1424,6 @@ class VolumeStatus(_message.Message):
     image: ImageVolumeStatus
     def __init__(self, image: _Optional[_Union[ImageVolumeStatus, _Mapping]] = ...) -> None: ...
 
-class NodeSelectorTerm(_message.Message):
-    __slots__ = ("match_expressions", "match_fields")
-    MATCH_EXPRESSIONS_FIELD_NUMBER: _ClassVar[int]
-    MATCH_FIELDS_FIELD_NUMBER: _ClassVar[int]
-    match_expressions: _containers.RepeatedCompositeFieldContainer[NodeSelectorRequirement]
-    match_fields: _containers.RepeatedCompositeFieldContainer[NodeSelectorRequirement]
-    def __init__(self, match_expressions: _Optional[_Iterable[_Union[NodeSelectorRequirement, _Mapping]]] = ..., match_fields: _Optional[_Iterable[_Union[NodeSelectorRequirement, _Mapping]]] = ...) -> None: ...
-
 class ConfigMapKeySelector(_message.Message):
     __slots__ = ("key", "name", "optional")
     KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1636,28 +1487,6 @@ class HTTPHeader(_message.Message):
     name: str
     value: str
     def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-
-class PersistentVolumeClaimSpec(_message.Message):
-    __slots__ = ("access_modes", "data_source", "data_source_ref", "resources", "selector", "storage_class_name", "volume_attributes_class_name", "volume_mode", "volume_name")
-    ACCESS_MODES_FIELD_NUMBER: _ClassVar[int]
-    DATA_SOURCE_FIELD_NUMBER: _ClassVar[int]
-    DATA_SOURCE_REF_FIELD_NUMBER: _ClassVar[int]
-    RESOURCES_FIELD_NUMBER: _ClassVar[int]
-    SELECTOR_FIELD_NUMBER: _ClassVar[int]
-    STORAGE_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
-    VOLUME_ATTRIBUTES_CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
-    VOLUME_MODE_FIELD_NUMBER: _ClassVar[int]
-    VOLUME_NAME_FIELD_NUMBER: _ClassVar[int]
-    access_modes: _containers.RepeatedScalarFieldContainer[str]
-    data_source: TypedLocalObjectReference
-    data_source_ref: TypedObjectReference
-    resources: VolumeResourceRequirements
-    selector: _meta_pb2.LabelSelector
-    storage_class_name: str
-    volume_attributes_class_name: str
-    volume_mode: str
-    volume_name: str
-    def __init__(self, access_modes: _Optional[_Iterable[str]] = ..., data_source: _Optional[_Union[TypedLocalObjectReference, _Mapping]] = ..., data_source_ref: _Optional[_Union[TypedObjectReference, _Mapping]] = ..., resources: _Optional[_Union[VolumeResourceRequirements, _Mapping]] = ..., selector: _Optional[_Union[_meta_pb2.LabelSelector, _Mapping]] = ..., storage_class_name: _Optional[str] = ..., volume_attributes_class_name: _Optional[str] = ..., volume_mode: _Optional[str] = ..., volume_name: _Optional[str] = ...) -> None: ...
 
 class ClusterTrustBundleProjection(_message.Message):
     __slots__ = ("label_selector", "name", "optional", "path", "signer_name", "user")
@@ -1745,60 +1574,6 @@ class ImageVolumeStatus(_message.Message):
     IMAGE_REF_FIELD_NUMBER: _ClassVar[int]
     image_ref: str
     def __init__(self, image_ref: _Optional[str] = ...) -> None: ...
-
-class NodeSelectorRequirement(_message.Message):
-    __slots__ = ("key", "operator", "values")
-    KEY_FIELD_NUMBER: _ClassVar[int]
-    OPERATOR_FIELD_NUMBER: _ClassVar[int]
-    VALUES_FIELD_NUMBER: _ClassVar[int]
-    key: str
-    operator: str
-    values: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, key: _Optional[str] = ..., operator: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
-
-class TypedLocalObjectReference(_message.Message):
-    __slots__ = ("api_group", "kind", "name")
-    API_GROUP_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    api_group: str
-    kind: str
-    name: str
-    def __init__(self, api_group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
-
-class TypedObjectReference(_message.Message):
-    __slots__ = ("api_group", "kind", "name", "namespace")
-    API_GROUP_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
-    api_group: str
-    kind: str
-    name: str
-    namespace: str
-    def __init__(self, api_group: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
-
-class VolumeResourceRequirements(_message.Message):
-    __slots__ = ("limits", "requests")
-    class LimitsEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    class RequestsEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    LIMITS_FIELD_NUMBER: _ClassVar[int]
-    REQUESTS_FIELD_NUMBER: _ClassVar[int]
-    limits: _containers.ScalarMap[str, str]
-    requests: _containers.ScalarMap[str, str]
-    def __init__(self, limits: _Optional[_Mapping[str, str]] = ..., requests: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Binding(_message.Message):
     __slots__ = ("api_version", "kind", "metadata", "target")

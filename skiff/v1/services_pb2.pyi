@@ -9,6 +9,7 @@ from skiff.v1 import policy_pb2 as _policy_pb2
 from skiff.v1 import rbac_pb2 as _rbac_pb2
 from skiff.v1 import requests_pb2 as _requests_pb2
 from skiff.v1 import scheduling_pb2 as _scheduling_pb2
+from skiff.v1 import storage_pb2 as _storage_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -464,6 +465,90 @@ class ControllerRevisionWatchEvent(_message.Message):
     type: str
     object: _apps_pb2.ControllerRevision
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_apps_pb2.ControllerRevision, _Mapping]] = ...) -> None: ...
+
+class PersistentVolumeRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _core_pb2.PersistentVolume
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_core_pb2.PersistentVolume, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class PersistentVolumeList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_core_pb2.PersistentVolume]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_core_pb2.PersistentVolume, _Mapping]]] = ...) -> None: ...
+
+class PersistentVolumeWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _core_pb2.PersistentVolume
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_core_pb2.PersistentVolume, _Mapping]] = ...) -> None: ...
+
+class PersistentVolumeClaimRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _core_pb2.PersistentVolumeClaim
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_core_pb2.PersistentVolumeClaim, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class PersistentVolumeClaimList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_core_pb2.PersistentVolumeClaim]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_core_pb2.PersistentVolumeClaim, _Mapping]]] = ...) -> None: ...
+
+class PersistentVolumeClaimWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _core_pb2.PersistentVolumeClaim
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_core_pb2.PersistentVolumeClaim, _Mapping]] = ...) -> None: ...
+
+class StorageClassRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _storage_pb2.StorageClass
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_storage_pb2.StorageClass, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class StorageClassList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_storage_pb2.StorageClass]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_storage_pb2.StorageClass, _Mapping]]] = ...) -> None: ...
+
+class StorageClassWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _storage_pb2.StorageClass
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_storage_pb2.StorageClass, _Mapping]] = ...) -> None: ...
 
 class LeaseRequest(_message.Message):
     __slots__ = ("object", "dry_run")

@@ -10,14 +10,18 @@ from the second case to the first by themselves.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from control.client.kinds import for_object
 from tests.fixtures.examples import EXAMPLES, WAVE2, corpus_files, documents, ids, require_corpus, unserved
+from tests.fixtures.pki import session_pki
+from tests.fixtures.procs import stop
 from tests.fixtures.skiffctl import ROOT, skiffctl_env
 
 WAVE2_FILES = corpus_files(WAVE2)
@@ -48,8 +52,23 @@ def _verdicts(stdout: str) -> list[tuple[str, str]]:
     return [tuple(line.split(" ", 1)) for line in stdout.splitlines()]
 
 
+@pytest.fixture(scope="module")
+def protection_controllers(apiserver):
+    """Deleting a claim or a volume waits for its protection finalizer, which these controllers remove,
+    as in a cluster."""
+    log = tempfile.NamedTemporaryFile(prefix="skiff-cm-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "control.controllers.main",
+                             "--kubeconfig", session_pki().controller_manager_config, "--apiserver", apiserver.target,
+                             "--controllers", "pv-protection,pvc-protection"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    yield proc
+    stop(proc)
+    log.close()
+    os.unlink(log.name)
+
+
 @pytest.fixture
-def env(apiserver, tmp_path):
+def env(apiserver, tmp_path, protection_controllers):
     return skiffctl_env(apiserver.target, tmp_path)
 
 

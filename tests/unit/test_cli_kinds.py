@@ -179,7 +179,7 @@ def test_api_resources_filters():
     assert [line.split()[0] for line in out.splitlines()] == ["pods", "services", "daemonsets", "deployments",
         "replicasets", "statefulsets", "cronjobs", "jobs"]
     out, _, _ = _run(["api-resources", "--api-group", "", "--namespaced", "false", "-o", "name"])
-    assert out == "namespaces\nnodes\n"
+    assert out == "namespaces\nnodes\npersistentvolumes\n"
     out, _, _ = _run(["api-resources", "--api-group", "", "--sort-by", "kind", "-o", "name"])
     assert out.splitlines()[:3] == ["configmaps", "endpoints", "events"]
     out, _, _ = _run(["api-resources", "--verbs", "get,watch", "--sort-by", "name", "-o", "name"])

@@ -8,7 +8,7 @@ from control.scheduler import filters
 from control.scheduler.framework import SKIP, Code, NodeInfo, Snapshot
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.testing import make_node, make_pod
-from skiff.v1 import pod_pb2
+from skiff.v1 import core_pb2, pod_pb2
 
 
 def node_info(*pods, **kw) -> NodeInfo:
@@ -26,14 +26,14 @@ def tol(key="", operator="", value="", effect="") -> pod_pb2.Toleration:
     return pod_pb2.Toleration(key=key, operator=operator, value=value, effect=effect)
 
 
-def required(*terms: pod_pb2.NodeSelectorTerm) -> pod_pb2.Affinity:
+def required(*terms: core_pb2.NodeSelectorTerm) -> pod_pb2.Affinity:
     return pod_pb2.Affinity(node_affinity=pod_pb2.NodeAffinity(
-        required_during_scheduling_ignored_during_execution=pod_pb2.NodeSelector(node_selector_terms=terms)))
+        required_during_scheduling_ignored_during_execution=core_pb2.NodeSelector(node_selector_terms=terms)))
 
 
-def expr(key, op, *values) -> pod_pb2.NodeSelectorTerm:
-    return pod_pb2.NodeSelectorTerm(match_expressions=[
-        pod_pb2.NodeSelectorRequirement(key=key, operator=op, values=values)])
+def expr(key, op, *values) -> core_pb2.NodeSelectorTerm:
+    return core_pb2.NodeSelectorTerm(match_expressions=[
+        core_pb2.NodeSelectorRequirement(key=key, operator=op, values=values)])
 
 
 def test_node_ready():
@@ -99,11 +99,11 @@ def test_node_selector():
     (expr("cores", "Lt", "17"), True),
     (expr("cores", "Lt", "16"), False),
     (expr("zone", "Gt", "1"), False),  # not an integer: no match
-    (pod_pb2.NodeSelectorTerm(match_fields=[pod_pb2.NodeSelectorRequirement(
+    (core_pb2.NodeSelectorTerm(match_fields=[core_pb2.NodeSelectorRequirement(
         key="metadata.name", operator="In", values=["n1"])]), True),
-    (pod_pb2.NodeSelectorTerm(match_fields=[pod_pb2.NodeSelectorRequirement(
+    (core_pb2.NodeSelectorTerm(match_fields=[core_pb2.NodeSelectorRequirement(
         key="metadata.name", operator="NotIn", values=["n1"])]), False),
-    (pod_pb2.NodeSelectorTerm(), False),  # an empty term matches nothing
+    (core_pb2.NodeSelectorTerm(), False),  # an empty term matches nothing
 ])
 def test_required_node_affinity_operators(term, ok):
     node = node_info(labels={"zone": "a", "cores": "16"})

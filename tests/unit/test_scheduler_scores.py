@@ -6,7 +6,7 @@ from control.scheduler import scores
 from control.scheduler.framework import SKIP, NodeInfo, Snapshot, default_normalize, reverse_normalize
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.testing import make_node, make_pod
-from skiff.v1 import pod_pb2
+from skiff.v1 import core_pb2, pod_pb2
 
 
 def node_info(*pods, **kw) -> NodeInfo:
@@ -47,8 +47,8 @@ def test_balanced_allocation():
 
 def test_preferred_node_affinity():
     def pref(weight, key, value):
-        return pod_pb2.PreferredSchedulingTerm(weight=weight, preference=pod_pb2.NodeSelectorTerm(
-            match_expressions=[pod_pb2.NodeSelectorRequirement(key=key, operator="In", values=[value])]))
+        return pod_pb2.PreferredSchedulingTerm(weight=weight, preference=core_pb2.NodeSelectorTerm(
+            match_expressions=[core_pb2.NodeSelectorRequirement(key=key, operator="In", values=[value])]))
     aff = pod_pb2.Affinity(node_affinity=pod_pb2.NodeAffinity(
         preferred_during_scheduling_ignored_during_execution=[pref(10, "zone", "a"), pref(30, "disk", "ssd")]))
     pod = PodInfo(make_pod("p", affinity=aff))

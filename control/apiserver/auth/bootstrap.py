@@ -38,6 +38,7 @@ CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "patch", "update"]
 CORE, COORDINATION = "", "coordination.k8s.io"
+STORAGE = "storage.k8s.io"
 
 
 def rule(verbs: list[str], groups: list[str], resources: list[str], names: tuple[str, ...] = ()) -> rbac_pb2.PolicyRule:
@@ -108,6 +109,9 @@ def _scheduler_rules() -> list[rbac_pb2.PolicyRule]:
         rule(["delete", *READ], [CORE], ["pods"]),
         rule(["create"], [CORE], ["pods/binding"]),
         rule(["patch", "update"], [CORE], ["pods/status"]),
+        # Kubernetes' system:volume-scheduler: VolumeBinding reads classes, binds claims and volumes.
+        rule([*READ, "patch", "update"], [CORE], ["persistentvolumeclaims", "persistentvolumes"]),
+        rule(READ, [STORAGE], ["storageclasses"]),
     ]
 
 
@@ -126,6 +130,9 @@ def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
         *_rules(["delete", "deletecollection", "patch", "update"], list(KINDS.values()),
                 lambda k: [k.plural] if k.kind != "Node" else []),
         rule(["patch", "update"], [CORE], ["nodes"]),
+        # The local provisioner creates volumes and, at start, its StorageClass.
+        rule(["create"], [CORE], ["persistentvolumes"]),
+        rule(["create"], [STORAGE], ["storageclasses"]),
         *_rules(["update", "patch"], list(KINDS.values()), lambda k: [f"{k.plural}/status"] if k.has_status else []),
     ]
 

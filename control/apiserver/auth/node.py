@@ -1,7 +1,8 @@
 """Kubernetes' Node authorizer: what a kubelet (user system:node:<name> in system:nodes) may do.
 
-Secrets and ConfigMaps only by name, and only those a pod bound to the node references (the
-relationship graph, read from the pod watch cache). Everything else by the static node rules,
+Secrets, ConfigMaps and PersistentVolumeClaims only by name, and only those a pod bound to the node
+references, and PersistentVolumes bound to those claims (the relationship graph, read from the
+watch cache). Everything else by the static node rules,
 which are what skiff-agent and its network daemon call: their own Node and Lease (narrowed to
 their own by NodeRestriction), their pods and pod status, events, and the services and
 endpoints the node's proxy and DNS follow. No opinion for anyone who is not a node.
@@ -14,9 +15,11 @@ from collections.abc import Iterator
 from control.apiserver.auth.attributes import Attributes, Decision, Verdict
 from control.apiserver.watchcache import WatchCache
 from control.client.kinds import KINDS
+from control.client.volumeutil import claims_of
 from skiff.v1 import pod_pb2
 
 POD = KINDS["Pod"]
+CLAIM = KINDS["PersistentVolumeClaim"]
 COORDINATION = "coordination.k8s.io"
 
 # (api group, resource incl. /subresource) -> verbs
@@ -30,7 +33,8 @@ NODE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("", "events"): frozenset({"create", "update", "patch"}),
     (COORDINATION, "leases"): frozenset({"get", "create", "update", "patch", "delete"}),
 }
-GRAPH_RESOURCES = {("", "secrets"): "secret", ("", "configmaps"): "configmap"}
+GRAPH_RESOURCES = {("", "secrets"): "secret", ("", "configmaps"): "configmap",
+                   ("", "persistentvolumeclaims"): "pvc", ("", "persistentvolumes"): "pv"}
 
 ALLOWED = Verdict(Decision.ALLOW)
 
@@ -70,7 +74,7 @@ def _containers(pod: pod_pb2.Pod) -> Iterator:
     yield from pod.spec.containers
 
 
-REFERENCES = {"secret": pod_secrets, "configmap": pod_config_maps}
+REFERENCES = {"secret": pod_secrets, "configmap": pod_config_maps, "pvc": claims_of}
 BY_NODE = "spec.nodeName"
 
 
@@ -105,6 +109,18 @@ class NodeAuthorizer:
         return Verdict(Decision.NO_OPINION, f"no relationship found between node '{node}' and this object")
 
     def _referenced(self, node: str, graph_type: str, namespace: str, name: str) -> bool:
+        if graph_type == "pv":
+            return self._volume_referenced(node, name)
         references = REFERENCES[graph_type]
         return any(pod.metadata.namespace == namespace and name in references(pod)
                    for pod in self.cache[POD].by_index(BY_NODE, node))
+
+    def _volume_referenced(self, node: str, name: str) -> bool:
+        """A volume bound to a claim that a pod on the node uses."""
+        claims = self.cache[CLAIM]
+        for pod in self.cache[POD].by_index(BY_NODE, node):
+            for claim_name in claims_of(pod):
+                claim = claims.get(pod.metadata.namespace, claim_name)
+                if claim is not None and claim.spec.volume_name == name:
+                    return True
+        return False

@@ -66,6 +66,9 @@ class Strategy:
     def admit(self, obj: Message, api: ApiContext) -> None:
         """Mutating admission on create (the built-in plugins that apply to this kind)."""
 
+    def admit_update(self, new: Message, old: Message, api: ApiContext) -> None:
+        """Admission on update (raises ApiError to refuse), after validation."""
+
     def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan | None:
         """A kind's own deletion (graceful pods, terminating namespaces); None for the common rule."""
         return None

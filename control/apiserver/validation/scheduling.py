@@ -17,14 +17,14 @@ from control.apiserver.validation.errors import (
 from control.apiserver.validation.meta import validate_label_selector
 from control.apiserver.validation.names import dns1123_label_errors, label_value_errors, qualified_name_errors
 from control.client.wellknown import NO_EXECUTE, TAINT_EFFECTS
-from skiff.v1 import pod_pb2
+from skiff.v1 import core_pb2, pod_pb2
 
 TOLERATION_OPERATORS = ("Equal", "Exists", "Lt", "Gt")
 WEIGHT_MSG = "must be in the range 1-100"
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-def _validate_requirement(rq: pod_pb2.NodeSelectorRequirement, path: str) -> Errors:
+def _validate_requirement(rq: core_pb2.NodeSelectorRequirement, path: str) -> Errors:
     errs: Errors = []
     if rq.operator in ("In", "NotIn"):
         if not rq.values:
@@ -42,7 +42,7 @@ def _validate_requirement(rq: pod_pb2.NodeSelectorRequirement, path: str) -> Err
     return errs + invalids(f"{path}.key", rq.key, qualified_name_errors(rq.key))
 
 
-def _validate_field_requirement(rq: pod_pb2.NodeSelectorRequirement, path: str) -> Errors:
+def _validate_field_requirement(rq: core_pb2.NodeSelectorRequirement, path: str) -> Errors:
     errs: Errors = []
     if rq.operator in ("In", "NotIn"):
         if len(rq.values) != 1:
@@ -55,7 +55,7 @@ def _validate_field_requirement(rq: pod_pb2.NodeSelectorRequirement, path: str) 
     return errs
 
 
-def validate_node_selector_term(term: pod_pb2.NodeSelectorTerm, path: str) -> Errors:
+def validate_node_selector_term(term: core_pb2.NodeSelectorTerm, path: str) -> Errors:
     errs: Errors = []
     for i, rq in enumerate(term.match_expressions):
         errs += _validate_requirement(rq, f"{path}.matchExpressions[{i}]")

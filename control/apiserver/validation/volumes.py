@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from control.apiserver.validation.claims import validate_claim_template
 from control.apiserver.validation.containers import validate_field_ref, validate_resource_field_ref
 from control.apiserver.validation.errors import (
     Errors,
@@ -20,7 +21,7 @@ from control.apiserver.validation.names import (
     relative_path_errors,
 )
 from control.apiserver.validation.resources import validate_quantity
-from skiff.v1 import pod_pb2
+from skiff.v1 import core_pb2, pod_pb2
 
 # Every volume source Kubernetes has counts for "exactly one": the ones the node cannot serve are
 # refused there (FailedMount), not here, as a kubelet without the plugin does.
@@ -155,6 +156,12 @@ def _validate_source(volume: pod_pb2.Volume, field: str, path: str) -> Errors:
         if hp.type not in HOST_PATH_TYPES:
             errs.append(not_supported(f"{path}.type", hp.type, HOST_PATH_TYPES))
         return errs
+    if field == "persistent_volume_claim":
+        return [] if volume.persistent_volume_claim.claim_name else [required(f"{path}.claimName")]
+    if field == "ephemeral":
+        if not volume.ephemeral.HasField("volume_claim_template"):
+            return [required(f"{path}.volumeClaimTemplate")]
+        return validate_claim_template(volume.ephemeral.volume_claim_template, f"{path}.volumeClaimTemplate")
     if field == "config_map":
         return _validate_object_source(volume.config_map, "name", "name", path)
     if field == "secret":
@@ -171,7 +178,7 @@ def _validate_required(source, fields: tuple[str, ...], path: str) -> Errors:
     by_name = source.DESCRIPTOR.fields_by_name
     errs = [required(f"{path}.{by_name[f].json_name}") for f in fields
             if not (source.HasField(f) if by_name[f].message_type else getattr(source, f))]
-    if isinstance(source, pod_pb2.NFSVolumeSource) and source.path and not source.path.startswith("/"):
+    if isinstance(source, core_pb2.NFSVolumeSource) and source.path and not source.path.startswith("/"):
         errs.append(invalid(f"{path}.path", source.path, "must be an absolute path"))
     if isinstance(source, pod_pb2.ISCSIVolumeSource) and not 0 <= source.lun <= 255:
         errs.append(invalid(f"{path}.lun", source.lun, "must be between 0 and 255, inclusive"))
