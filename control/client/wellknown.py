@@ -58,6 +58,9 @@ ANNOTATION_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
 ANNOTATION_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
 ANNOTATION_DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
 
+ANNOTATION_DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
+ANNOTATION_INGRESS_CLASS = "kubernetes.io/ingress.class"  # the deprecated way to name a class
+
 # --- taints ------------------------------------------------------------------------------------------
 
 TAINT_NOT_READY = "node.kubernetes.io/not-ready"

@@ -3,6 +3,7 @@ from skiff.v1 import batch_pb2 as _batch_pb2
 from skiff.v1 import coordination_pb2 as _coordination_pb2
 from skiff.v1 import core_pb2 as _core_pb2
 from skiff.v1 import meta_pb2 as _meta_pb2
+from skiff.v1 import networking_pb2 as _networking_pb2
 from skiff.v1 import node_agent_pb2 as _node_agent_pb2
 from skiff.v1 import pod_pb2 as _pod_pb2
 from skiff.v1 import policy_pb2 as _policy_pb2
@@ -577,6 +578,90 @@ class LeaseWatchEvent(_message.Message):
     type: str
     object: _coordination_pb2.Lease
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_coordination_pb2.Lease, _Mapping]] = ...) -> None: ...
+
+class IngressRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _networking_pb2.Ingress
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_networking_pb2.Ingress, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class IngressList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_networking_pb2.Ingress]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_networking_pb2.Ingress, _Mapping]]] = ...) -> None: ...
+
+class IngressWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _networking_pb2.Ingress
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_networking_pb2.Ingress, _Mapping]] = ...) -> None: ...
+
+class IngressClassRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _networking_pb2.IngressClass
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_networking_pb2.IngressClass, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class IngressClassList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_networking_pb2.IngressClass]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_networking_pb2.IngressClass, _Mapping]]] = ...) -> None: ...
+
+class IngressClassWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _networking_pb2.IngressClass
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_networking_pb2.IngressClass, _Mapping]] = ...) -> None: ...
+
+class NetworkPolicyRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _networking_pb2.NetworkPolicy
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_networking_pb2.NetworkPolicy, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class NetworkPolicyList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_networking_pb2.NetworkPolicy]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_networking_pb2.NetworkPolicy, _Mapping]]] = ...) -> None: ...
+
+class NetworkPolicyWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _networking_pb2.NetworkPolicy
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_networking_pb2.NetworkPolicy, _Mapping]] = ...) -> None: ...
 
 class PodDisruptionBudgetRequest(_message.Message):
     __slots__ = ("object", "dry_run")

@@ -7,6 +7,7 @@ from skiff.v1 import apps_pb2 as skiff_dot_v1_dot_apps__pb2
 from skiff.v1 import batch_pb2 as skiff_dot_v1_dot_batch__pb2
 from skiff.v1 import coordination_pb2 as skiff_dot_v1_dot_coordination__pb2
 from skiff.v1 import core_pb2 as skiff_dot_v1_dot_core__pb2
+from skiff.v1 import networking_pb2 as skiff_dot_v1_dot_networking__pb2
 from skiff.v1 import node_agent_pb2 as skiff_dot_v1_dot_node__agent__pb2
 from skiff.v1 import pod_pb2 as skiff_dot_v1_dot_pod__pb2
 from skiff.v1 import policy_pb2 as skiff_dot_v1_dot_policy__pb2
@@ -6883,6 +6884,996 @@ class Leases:
             '/skiff.v1.Leases/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class IngressesStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.Ingresses/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.IngressRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.Ingresses/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.Ingresses/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.IngressList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.Ingresses/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.IngressRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.Ingresses/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.IngressRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.Ingresses/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.Ingresses/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.IngressWatchEvent.FromString,
+                _registered_method=True)
+
+
+class IngressesServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_IngressesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.IngressRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.Ingress.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.Ingress.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.IngressList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.IngressRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.Ingress.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.IngressRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.Ingress.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.Ingress.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.IngressWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.Ingresses', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.Ingresses', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Ingresses:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Ingresses/Create',
+            skiff_dot_v1_dot_services__pb2.IngressRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Ingresses/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Ingresses/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.IngressList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Ingresses/Update',
+            skiff_dot_v1_dot_services__pb2.IngressRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Ingresses/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.IngressRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Ingresses/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.Ingresses/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.IngressWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class IngressClassesStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.IngressClasses/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.IngressClassRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.IngressClasses/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.IngressClasses/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.IngressClassList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.IngressClasses/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.IngressClassRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.IngressClasses/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.IngressClassRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.IngressClasses/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.IngressClasses/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.IngressClassWatchEvent.FromString,
+                _registered_method=True)
+
+
+class IngressClassesServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_IngressClassesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.IngressClassRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.IngressClass.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.IngressClass.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.IngressClassList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.IngressClassRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.IngressClass.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.IngressClassRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.IngressClass.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.IngressClass.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.IngressClassWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.IngressClasses', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.IngressClasses', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class IngressClasses:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/Create',
+            skiff_dot_v1_dot_services__pb2.IngressClassRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.IngressClassList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/Update',
+            skiff_dot_v1_dot_services__pb2.IngressClassRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.IngressClassRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.IngressClassWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class NetworkPoliciesStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.NetworkPolicies/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.NetworkPolicies/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.NetworkPolicies/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.NetworkPolicies/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.NetworkPolicies/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.NetworkPolicies/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.NetworkPolicies/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyWatchEvent.FromString,
+                _registered_method=True)
+
+
+class NetworkPoliciesServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_NetworkPoliciesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.NetworkPolicies', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.NetworkPolicies', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class NetworkPolicies:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/Create',
+            skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.NetworkPolicyList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/Update',
+            skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.NetworkPolicyRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.NetworkPolicyWatchEvent.FromString,
             options,
             channel_credentials,
             insecure,
