@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from control.client.convert import int_or_string
 from control.client.kinds import RBAC_GROUP
-from skiff.v1 import apps_pb2, batch_pb2, core_pb2, pod_pb2, storage_pb2
+from skiff.v1 import apps_pb2, autoscaling_pb2, batch_pb2, core_pb2, pod_pb2, storage_pb2
 
 DEFAULT_SCHEDULER = "default-scheduler"
 DEFAULT_GRACE_PERIOD = 30
@@ -314,3 +314,33 @@ def default_binding(binding: Message) -> None:
     for subject in binding.subjects:
         if not subject.api_group and subject.kind in ("User", "Group"):
             subject.api_group = RBAC_GROUP
+
+
+DEFAULT_CPU_UTILIZATION = 80
+
+
+def _default_scaling_rules(rules: autoscaling_pb2.HPAScalingRules, up: bool) -> None:
+    # Only scaleUp has a default window: scaleDown's comes from the controller's
+    # --horizontal-pod-autoscaler-downscale-stabilization, as in Kubernetes.
+    if up and not rules.HasField("stabilization_window_seconds"):
+        rules.stabilization_window_seconds = 0
+    if not rules.HasField("select_policy"):
+        rules.select_policy = "Max"
+    if not rules.policies:
+        defaults = [("Pods", 4, 15), ("Percent", 100, 15)] if up else [("Percent", 100, 15)]
+        for kind, value, period in defaults:
+            rules.policies.add(type=kind, value=value, period_seconds=period)
+
+
+def default_horizontal_pod_autoscaler(hpa: autoscaling_pb2.HorizontalPodAutoscaler) -> None:
+    spec = hpa.spec
+    if not spec.HasField("min_replicas"):
+        spec.min_replicas = 1
+    if not spec.metrics:
+        m = spec.metrics.add(type="Resource")
+        m.resource.name = "cpu"
+        m.resource.target.type = "Utilization"
+        m.resource.target.average_utilization = DEFAULT_CPU_UTILIZATION
+    if spec.HasField("behavior"):
+        _default_scaling_rules(spec.behavior.scale_up, True)
+        _default_scaling_rules(spec.behavior.scale_down, False)

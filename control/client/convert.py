@@ -15,6 +15,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from control.client.conversion import to_served_version
 from control.client.kinds import Kind, for_object
 from control.client.wellknown import QUANTITY_FIELDS  # manifests may write a quantity as a number: `cpu: 1`
 
@@ -48,6 +49,7 @@ def from_dict(data: Any, kind: Kind | None = None, ignore_unknown: bool = False)
     an error unless `ignore_unknown` (the apiserver's fieldValidation=Ignore)."""
     if not isinstance(data, dict):
         raise ManifestError(f"an object must be a mapping, not {type(data).__name__}")
+    data = to_served_version(data)
     if kind is None:
         api_version, kind_name = data.get("apiVersion", ""), data.get("kind", "")
         if not kind_name:

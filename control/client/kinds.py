@@ -20,7 +20,7 @@ from functools import cached_property
 
 from google.protobuf.message import Message
 
-from control.client import printers, storageprinters
+from control.client import hpatext, printers, storageprinters
 from control.client.printers import Columns
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -67,10 +67,16 @@ class Kind:
     version: str = "v1"
     service_name: str = ""  # only where the derived name would clash with a message
     aliases: tuple[str, ...] = field(default=())
+    # Older versions of the group whose manifests are accepted and converted (control/client/conversion.py).
+    old_versions: tuple[str, ...] = ()
 
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def old_api_versions(self) -> tuple[str, ...]:
+        return tuple(f"{self.group}/{v}" if self.group else v for v in self.old_versions)
 
     @property
     def singular(self) -> str:
@@ -251,6 +257,9 @@ _ALL = [
          columns=printers.BINDING, **_NO_SUBRESOURCES),
     Kind("ClusterRoleBinding", "clusterrolebindings", RBAC_GROUP, False, "rbac.ClusterRoleBinding",
          columns=printers.BINDING, **_NO_SUBRESOURCES),
+    Kind("HorizontalPodAutoscaler", "horizontalpodautoscalers", "autoscaling", True,
+         "autoscaling.HorizontalPodAutoscaler", ("hpa",), _ALL_CATEGORY, version="v2", old_versions=("v1",),
+         aggregate_to=_EDIT, columns=hpatext.COLUMNS),
 ]
 
 KINDS: dict[str, Kind] = {k.kind: k for k in _ALL}
@@ -289,7 +298,7 @@ def for_object(api_version: str, kind: str) -> Kind:
     k = KINDS.get(kind)
     if k is None:
         raise UnknownKindError(f'no matches for kind "{kind}" in version "{api_version}"')
-    if api_version and api_version != k.api_version:
+    if api_version and api_version != k.api_version and api_version not in k.old_api_versions:
         raise UnknownKindError(f'no matches for kind "{kind}" in version "{api_version}"')
     return k
 

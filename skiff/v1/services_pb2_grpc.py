@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from skiff.v1 import apps_pb2 as skiff_dot_v1_dot_apps__pb2
+from skiff.v1 import autoscaling_pb2 as skiff_dot_v1_dot_autoscaling__pb2
 from skiff.v1 import batch_pb2 as skiff_dot_v1_dot_batch__pb2
 from skiff.v1 import coordination_pb2 as skiff_dot_v1_dot_coordination__pb2
 from skiff.v1 import core_pb2 as skiff_dot_v1_dot_core__pb2
@@ -9854,6 +9855,336 @@ class ClusterRoleBindings:
             '/skiff.v1.ClusterRoleBindings/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ClusterRoleBindingWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class HorizontalPodAutoscalersStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.HorizontalPodAutoscalers/Create',
+                request_serializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/skiff.v1.HorizontalPodAutoscalers/Get',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/skiff.v1.HorizontalPodAutoscalers/List',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerList.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/skiff.v1.HorizontalPodAutoscalers/Update',
+                request_serializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+                _registered_method=True)
+        self.UpdateStatus = channel.unary_unary(
+                '/skiff.v1.HorizontalPodAutoscalers/UpdateStatus',
+                request_serializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+                _registered_method=True)
+        self.Delete = channel.unary_unary(
+                '/skiff.v1.HorizontalPodAutoscalers/Delete',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+                _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/skiff.v1.HorizontalPodAutoscalers/Watch',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerWatchEvent.FromString,
+                _registered_method=True)
+
+
+class HorizontalPodAutoscalersServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Delete(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Watch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_HorizontalPodAutoscalersServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ListRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerList.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.SerializeToString,
+            ),
+            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStatus,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.SerializeToString,
+            ),
+            'Delete': grpc.unary_unary_rpc_method_handler(
+                    servicer.Delete,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.DeleteRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerWatchEvent.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.HorizontalPodAutoscalers', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.HorizontalPodAutoscalers', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class HorizontalPodAutoscalers:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/Create',
+            skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/Get',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/List',
+            skiff_dot_v1_dot_requests__pb2.ListRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/Update',
+            skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/UpdateStatus',
+            skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Delete(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/Delete',
+            skiff_dot_v1_dot_requests__pb2.DeleteRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/Watch',
+            skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
+            skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerWatchEvent.FromString,
             options,
             channel_credentials,
             insecure,

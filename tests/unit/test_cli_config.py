@@ -73,7 +73,7 @@ def test_resource_arguments():
     assert [k.kind for k, _ in parse_resources(["cm,secret,ep,ns,no,rs,ev,leases"])] == [
         "ConfigMap", "Secret", "Endpoints", "Namespace", "Node", "ReplicaSet", "Event", "Lease"]
     assert [k.kind for k, _ in parse_resources(["all"])] == ["Pod", "Service", "DaemonSet", "Deployment",
-        "ReplicaSet", "StatefulSet", "CronJob", "Job"]
+        "ReplicaSet", "StatefulSet", "HorizontalPodAutoscaler", "CronJob", "Job"]
     with pytest.raises(UnknownKindError):
         parse_resources(["gizmo"])
     with pytest.raises(CommandError):

@@ -134,7 +134,7 @@ def test_every_category_member_is_a_declared_kind():
 
 def test_get_all_expands_in_discovery_order():
     assert [k.kind for k, _ in parse_resources(["all"])] == ["Pod", "Service", "DaemonSet", "Deployment",
-        "ReplicaSet", "StatefulSet", "CronJob", "Job"]
+        "ReplicaSet", "StatefulSet", "HorizontalPodAutoscaler", "CronJob", "Job"]
 
 
 def test_pod_specs_are_read_from_the_messages():
@@ -177,7 +177,7 @@ def test_api_resources_filters():
                    "statefulsets.apps\n")
     out, _, _ = _run(["api-resources", "--categories", "all", "--no-headers"])
     assert [line.split()[0] for line in out.splitlines()] == ["pods", "services", "daemonsets", "deployments",
-        "replicasets", "statefulsets", "cronjobs", "jobs"]
+        "replicasets", "statefulsets", "horizontalpodautoscalers", "cronjobs", "jobs"]
     out, _, _ = _run(["api-resources", "--api-group", "", "--namespaced", "false", "-o", "name"])
     assert out == "namespaces\nnodes\npersistentvolumes\n"
     out, _, _ = _run(["api-resources", "--api-group", "", "--sort-by", "kind", "-o", "name"])

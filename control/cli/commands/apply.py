@@ -12,6 +12,7 @@ from control.cli.errors import describe_rpc_error, is_code
 from control.cli.manifests import Document, load_paths, mapping_not_found
 from control.cli.merge import normalize_secret, previous_applied, three_way, with_last_applied
 from control.cli.schema import shape_errors
+from control.client.conversion import to_served_version
 from control.client.convert import ManifestError, from_dict, to_dict
 from control.client.kinds import Kind, UnknownKindError, for_object
 from control.client.wellknown import ANNOTATION_LAST_APPLIED
@@ -58,7 +59,7 @@ async def apply_document(ctx: Context, doc: Document, dry_run: str) -> None:
 
 def prepare(ctx: Context, doc: Document) -> tuple[Kind, dict]:
     """The document's kind and its canonical form (namespace filled in, stringData folded)."""
-    data = doc.data
+    data = to_served_version(doc.data)
     if not isinstance(data, dict):
         raise ApplyError(f'error: error validating "{doc.source}": an object must be a mapping')
     try:
