@@ -38,6 +38,11 @@ class NodeCPU:
     def __init__(self) -> None:
         self._last = (time.monotonic(), _busy_seconds(psutil.cpu_times()))
 
+    @staticmethod
+    def cumulative() -> tuple[int, int]:
+        """(busy CPU time in ns since boot, now in Unix ns)."""
+        return int(_busy_seconds(psutil.cpu_times()) * 1e9), time.time_ns()
+
     def usage_nano_cores(self) -> int:
         now, busy = time.monotonic(), _busy_seconds(psutil.cpu_times())
         last_time, last_busy = self._last
@@ -63,9 +68,11 @@ class StatsProvider:
     async def summary(self) -> na_pb.StatsSummary:
         stats = await self._container_stats()
         working_set, capacity = memory_working_set()
+        busy_ns, now_ns = self.node_cpu.cumulative()
         summary = na_pb.StatsSummary(node_name=self.node_name, cpu_usage_nano_cores=self.node_cpu.usage_nano_cores(),
                                      memory_working_set_bytes=working_set, memory_capacity_bytes=capacity,
-                                     cpu_count=psutil.cpu_count() or 1)
+                                     cpu_count=psutil.cpu_count() or 1, cpu_usage_core_nano_seconds=busy_ns,
+                                     cpu_timestamp_ns=now_ns)
         pods: dict[tuple[str, str], na_pb.PodStats] = {}
         for s, nano_cores in stats:
             labels = s.attributes.labels
@@ -76,7 +83,9 @@ class StatsProvider:
             memory = s.memory.working_set_bytes.value
             pod.containers.append(na_pb.ContainerStats(
                 name=labels.get(CONTAINER_NAME_LABEL, s.attributes.metadata.name),
-                cpu_usage_nano_cores=nano_cores, memory_working_set_bytes=memory))
+                cpu_usage_nano_cores=nano_cores, memory_working_set_bytes=memory,
+                cpu_usage_core_nano_seconds=s.cpu.usage_core_nano_seconds.value, cpu_timestamp_ns=s.cpu.timestamp,
+                id=s.attributes.id))
             pod.cpu_usage_nano_cores += nano_cores
             pod.memory_working_set_bytes += memory
         summary.pods.extend(sorted(pods.values(), key=lambda p: (p.namespace, p.name)))

@@ -48,3 +48,4 @@ class ApiContext:
     authenticator: object = None
     authorizer: object = None
     audit: object = None
+    resource_metrics: object = None  # resourcemetrics.MetricsStore when --metric-resolution is on

@@ -22,6 +22,7 @@ from control.apiserver.handlers import create_unless_exists
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.apiserver.priority import ensure_system_priority_classes
 from control.apiserver.registry import load_all
+from control.apiserver.resourcemetrics import Collector
 from control.apiserver.rest.server import RestServer, rest_context
 from control.apiserver.server import build_server
 from control.apiserver.storage import EtcdTLS, Storage, StorageError
@@ -66,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="apiserver processes sharing --listen (and --rest-port) with SO_REUSEPORT; default: cores")
     p.add_argument(WORKER_FLAG, type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--metric-resolution", type=duration, default=15.0,
+                   help="how often node agents are scraped for the resource metrics API (metrics.k8s.io; 0: off)")
     add_metrics_flag(p, "127.0.0.1:8080")
     _add_security_flags(p)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -186,6 +189,8 @@ async def serve(args: argparse.Namespace, argv: list[str]) -> None:
                      admission=AdmissionOptions(args.default_not_ready_toleration_seconds,
                                                 args.default_unreachable_toleration_seconds))
     api.agents = AgentProxy(api, _kubelet_tls(args))
+    collector = Collector(api, args.metric_resolution) if args.metric_resolution > 0 else None
+    api.resource_metrics = collector.store if collector is not None else None
     front = _secure(api, args)
     for name, strategy in load_all().items():
         hooks = strategy.hooks(api, args)
@@ -215,6 +220,7 @@ async def serve(args: argparse.Namespace, argv: list[str]) -> None:
     metrics_server = serve_metrics(args.metrics_bind_address) if first else None
     compactor = (asyncio.create_task(compact_periodically(storage, args.etcd_compaction_interval))
                  if args.etcd_compaction_interval > 0 and first else None)
+    scraper = asyncio.create_task(collector.run()) if collector is not None else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -228,6 +234,8 @@ async def serve(args: argparse.Namespace, argv: list[str]) -> None:
         compactor.cancel()
     if rest is not None:
         await rest.close()
+    if scraper:
+        scraper.cancel()
     if front is not None:
         await front.close()
     await server.stop(grace=1)

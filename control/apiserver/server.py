@@ -10,7 +10,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from control.apiserver import errors, reviews, version
+from control.apiserver import errors, metricsapi, reviews, version
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
@@ -83,10 +83,14 @@ def build_server(api: ApiContext) -> tuple[grpc.aio.Server, health.HealthService
     ])
     server.add_generic_rpc_handlers([*(kind_service(k, api) for k in KINDS.values()), *reviews.review_services(api),
                                      version.service()])
+    extra = [*reviews.SERVICE_NAMES, version.SERVICE_NAME]
+    if api.resource_metrics is not None:
+        server.add_generic_rpc_handlers(metricsapi.metrics_services(api, api.resource_metrics))
+        extra += metricsapi.SERVICE_NAMES
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [services_pb2.DESCRIPTOR.services_by_name[k.service].full_name for k in KINDS.values()]
-    reflection.enable_server_reflection([*names, *reviews.SERVICE_NAMES, version.SERVICE_NAME,
+    reflection.enable_server_reflection([*names, *extra,
                                          health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                                          reflection.SERVICE_NAME], server)
     for name in names:

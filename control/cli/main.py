@@ -27,6 +27,7 @@ from control.cli.commands import (
     run,
     scale,
     taint,
+    top,
     version,
     wait,
 )
@@ -41,7 +42,7 @@ from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
 _MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
-            events, explain, wait, auth, version, config_cmd)
+            top, events, explain, wait, auth, version, config_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,7 +10,17 @@ from google.protobuf.message import Message
 
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.kubeconfig import CHANNEL_OPTIONS, ClientConfig, load_client_config, make_channel
-from skiff.v1 import meta_pb2, node_agent_pb2, pod_pb2, policy_pb2, requests_pb2, services_pb2_grpc, version_pb2
+from skiff.v1 import (
+    meta_pb2,
+    metrics_pb2,
+    metrics_pb2_grpc,
+    node_agent_pb2,
+    pod_pb2,
+    policy_pb2,
+    requests_pb2,
+    services_pb2_grpc,
+    version_pb2,
+)
 
 
 @dataclass
@@ -144,6 +154,28 @@ class Client:
 
     async def node_stats(self, node_name: str) -> node_agent_pb2.StatsSummary:
         return await self.stub("Node").Stats(node_agent_pb2.StatsRequest(name=node_name))
+
+    # --- metrics.k8s.io/v1beta1 ----------------------------------------------------------------
+
+    def _metrics_stubs(self):
+        if "metrics" not in self._stubs:
+            self._stubs["metrics"] = (metrics_pb2_grpc.NodeMetricsServiceStub(self.channel),
+                                      metrics_pb2_grpc.PodMetricsServiceStub(self.channel))
+        return self._stubs["metrics"]
+
+    async def get_node_metrics(self, name: str) -> metrics_pb2.NodeMetrics:
+        return await self._metrics_stubs()[0].Get(requests_pb2.GetRequest(name=name))
+
+    async def list_node_metrics(self, label_selector: str = "") -> list[metrics_pb2.NodeMetrics]:
+        page = await self._metrics_stubs()[0].List(requests_pb2.ListRequest(label_selector=label_selector))
+        return list(page.items)
+
+    async def get_pod_metrics(self, namespace: str, name: str) -> metrics_pb2.PodMetrics:
+        return await self._metrics_stubs()[1].Get(requests_pb2.GetRequest(namespace=namespace, name=name))
+
+    async def list_pod_metrics(self, namespace: str = "", label_selector: str = "") -> list[metrics_pb2.PodMetrics]:
+        request = requests_pb2.ListRequest(namespace=namespace, label_selector=label_selector)
+        return list((await self._metrics_stubs()[1].List(request)).items)
 
 
 __all__ = ["Client", "WatchEvent", "CHANNEL_OPTIONS", "services_pb2_grpc"]

@@ -91,6 +91,9 @@ class FakeClient:
         self._revision = 0
         self._kind_revision: dict[str, int] = {}
         self.actions: list[tuple[str, str, str]] = []  # (verb, kind, key), like client-go's fake Actions()
+        # metrics.k8s.io, set by tests: PodMetrics by (namespace, name), NodeMetrics by name.
+        self.pod_metrics: dict[tuple[str, str], Message] = {}
+        self.node_metrics: dict[str, Message] = {}
         for obj in objects:
             self.add(obj)
 
@@ -246,6 +249,25 @@ class FakeClient:
                     yield WatchEvent(type_, copy_of(obj))
         finally:
             self._watchers.remove(watcher)
+
+    async def list_pod_metrics(self, namespace: str = "", label_selector: str = "") -> list[Message]:
+        labels = parse_selector(label_selector)
+        return [copy_of(m) for (ns, _), m in sorted(self.pod_metrics.items())
+                if (not namespace or ns == namespace) and labels.matches(m.metadata.labels)]
+
+    async def get_pod_metrics(self, namespace: str, name: str) -> Message:
+        if (namespace, name) not in self.pod_metrics:
+            raise api_error(grpc.StatusCode.NOT_FOUND, f'podmetrics.metrics.k8s.io "{namespace}/{name}" not found')
+        return copy_of(self.pod_metrics[(namespace, name)])
+
+    async def list_node_metrics(self, label_selector: str = "") -> list[Message]:
+        labels = parse_selector(label_selector)
+        return [copy_of(m) for _, m in sorted(self.node_metrics.items()) if labels.matches(m.metadata.labels)]
+
+    async def get_node_metrics(self, name: str) -> Message:
+        if name not in self.node_metrics:
+            raise api_error(grpc.StatusCode.NOT_FOUND, f'nodemetrics.metrics.k8s.io "{name}" not found')
+        return copy_of(self.node_metrics[name])
 
     async def close(self) -> None:
         pass

@@ -85,14 +85,20 @@ class StatsRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ContainerStats(_message.Message):
-    __slots__ = ("name", "cpu_usage_nano_cores", "memory_working_set_bytes")
+    __slots__ = ("name", "cpu_usage_nano_cores", "memory_working_set_bytes", "cpu_usage_core_nano_seconds", "cpu_timestamp_ns", "id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CPU_USAGE_NANO_CORES_FIELD_NUMBER: _ClassVar[int]
     MEMORY_WORKING_SET_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CPU_USAGE_CORE_NANO_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CPU_TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     cpu_usage_nano_cores: int
     memory_working_set_bytes: int
-    def __init__(self, name: _Optional[str] = ..., cpu_usage_nano_cores: _Optional[int] = ..., memory_working_set_bytes: _Optional[int] = ...) -> None: ...
+    cpu_usage_core_nano_seconds: int
+    cpu_timestamp_ns: int
+    id: str
+    def __init__(self, name: _Optional[str] = ..., cpu_usage_nano_cores: _Optional[int] = ..., memory_working_set_bytes: _Optional[int] = ..., cpu_usage_core_nano_seconds: _Optional[int] = ..., cpu_timestamp_ns: _Optional[int] = ..., id: _Optional[str] = ...) -> None: ...
 
 class PodStats(_message.Message):
     __slots__ = ("namespace", "name", "cpu_usage_nano_cores", "memory_working_set_bytes", "containers")
@@ -109,17 +115,21 @@ class PodStats(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., cpu_usage_nano_cores: _Optional[int] = ..., memory_working_set_bytes: _Optional[int] = ..., containers: _Optional[_Iterable[_Union[ContainerStats, _Mapping]]] = ...) -> None: ...
 
 class StatsSummary(_message.Message):
-    __slots__ = ("node_name", "cpu_usage_nano_cores", "memory_working_set_bytes", "memory_capacity_bytes", "cpu_count", "pods")
+    __slots__ = ("node_name", "cpu_usage_nano_cores", "memory_working_set_bytes", "memory_capacity_bytes", "cpu_count", "pods", "cpu_usage_core_nano_seconds", "cpu_timestamp_ns")
     NODE_NAME_FIELD_NUMBER: _ClassVar[int]
     CPU_USAGE_NANO_CORES_FIELD_NUMBER: _ClassVar[int]
     MEMORY_WORKING_SET_BYTES_FIELD_NUMBER: _ClassVar[int]
     MEMORY_CAPACITY_BYTES_FIELD_NUMBER: _ClassVar[int]
     CPU_COUNT_FIELD_NUMBER: _ClassVar[int]
     PODS_FIELD_NUMBER: _ClassVar[int]
+    CPU_USAGE_CORE_NANO_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CPU_TIMESTAMP_NS_FIELD_NUMBER: _ClassVar[int]
     node_name: str
     cpu_usage_nano_cores: int
     memory_working_set_bytes: int
     memory_capacity_bytes: int
     cpu_count: int
     pods: _containers.RepeatedCompositeFieldContainer[PodStats]
-    def __init__(self, node_name: _Optional[str] = ..., cpu_usage_nano_cores: _Optional[int] = ..., memory_working_set_bytes: _Optional[int] = ..., memory_capacity_bytes: _Optional[int] = ..., cpu_count: _Optional[int] = ..., pods: _Optional[_Iterable[_Union[PodStats, _Mapping]]] = ...) -> None: ...
+    cpu_usage_core_nano_seconds: int
+    cpu_timestamp_ns: int
+    def __init__(self, node_name: _Optional[str] = ..., cpu_usage_nano_cores: _Optional[int] = ..., memory_working_set_bytes: _Optional[int] = ..., memory_capacity_bytes: _Optional[int] = ..., cpu_count: _Optional[int] = ..., pods: _Optional[_Iterable[_Union[PodStats, _Mapping]]] = ..., cpu_usage_core_nano_seconds: _Optional[int] = ..., cpu_timestamp_ns: _Optional[int] = ...) -> None: ...

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 import grpc
 import pytest
 
-from control.client.convert import from_dict
+from control.client.convert import from_dict, to_dict
+from control.client.quantity import parse_quantity
 from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
+from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import free_port
 from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
@@ -26,6 +29,7 @@ LOG_LINES = [f"line {i}\n".encode() for i in range(1, 6)]
 class StandInAgent(node_agent_pb2_grpc.NodeAgentServicer):
     def __init__(self) -> None:
         self.log_requests: list[node_agent_pb2.LogsRequest] = []
+        self.started = time.time_ns() // 1000 * 1000
 
     async def Logs(self, request, context):
         self.log_requests.append(request)
@@ -52,11 +56,16 @@ class StandInAgent(node_agent_pb2_grpc.NodeAgentServicer):
         yield node_agent_pb2.ExecOutput(exit_code=0)
 
     async def Stats(self, request, context):
+        # Cumulative CPU time growing at 250m for the node and 12m for the container.
+        now = time.time_ns() // 1000 * 1000  # whole microseconds: the rates come out exact
+        elapsed = now - self.started
+        container = node_agent_pb2.ContainerStats(
+            name="main", id="c1", memory_working_set_bytes=64 * 2**20, cpu_usage_core_nano_seconds=elapsed * 12 // 1000,
+            cpu_timestamp_ns=now)
         return node_agent_pb2.StatsSummary(
-            node_name=request.name, cpu_usage_nano_cores=250_000_000, memory_working_set_bytes=512 * 2**20,
-            memory_capacity_bytes=2048 * 2**20, cpu_count=2,
-            pods=[node_agent_pb2.PodStats(namespace="default", name="busy", cpu_usage_nano_cores=12_000_000,
-                                          memory_working_set_bytes=64 * 2**20)])
+            node_name=request.name, memory_working_set_bytes=512 * 2**20, memory_capacity_bytes=2048 * 2**20,
+            cpu_count=2, cpu_usage_core_nano_seconds=elapsed // 4, cpu_timestamp_ns=now,
+            pods=[node_agent_pb2.PodStats(namespace="default", name="busy", containers=[container])])
 
 
 
@@ -91,6 +100,13 @@ async def agent(client):
     await client.delete("po", "busy", "default", grace_period_seconds=0)
     await client.delete("no", name)
     await server.stop(None)
+
+
+@pytest.fixture(scope="module")
+def apiserver(etcd):
+    server = start_apiserver(etcd, ["--metric-resolution", "0.3s"])  # resource metrics within a second
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -155,11 +171,50 @@ async def test_interactive_exec_ends_when_the_command_does(env, agent):
             await proc.wait()
 
 
+async def _until_measured(ctl, *args: str) -> Result:
+    deadline = time.monotonic() + 20
+    while True:
+        result = await ctl(*args)
+        if result.code == 0 or time.monotonic() > deadline:
+            return result
+        assert result.err in ("error: metrics not available yet\n",) or "not found" in result.err, result.err
+        await asyncio.sleep(0.2)
+
+
 async def test_top(ctl, agent):
     _, node = agent
-    nodes = await ctl("top", "node", node)
+    nodes = await _until_measured(ctl, "top", "node", node)
     assert nodes.code == 0, nodes.err
     assert nodes.out.splitlines()[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
     assert nodes.out.splitlines()[1].split() == [node, "250m", "12%", "512Mi", "25%"]
-    pods = await ctl("top", "pods")
-    assert pods.out.splitlines() == ["NAME   CPU(cores)   MEMORY(bytes)", "busy   12m          64Mi"]
+    pods = await _until_measured(ctl, "top", "pods")
+    assert pods.out.splitlines() == ["NAME   CPU(cores)   MEMORY(bytes)", "busy   12m          64Mi"], pods.err
+    containers = await ctl("top", "pods", "--containers", "-l", "app=busy")
+    assert containers.out.splitlines() == ["POD    NAME   CPU(cores)   MEMORY(bytes)",
+                                           "busy   main   12m          64Mi"]
+    everywhere = await ctl("top", "pods", "-A", "--sort-by=memory", "--no-headers")
+    assert everywhere.out.split() == ["default", "busy", "12m", "64Mi"]
+    none = await ctl("top", "pods", "-l", "app=nothing")
+    assert (none.code, none.err) == (0, "No resources found in default namespace.\n")
+    missing = await ctl("top", "pod", "nope")
+    assert (missing.code, missing.err) == (1, 'Error from server (NotFound): podmetrics.metrics.k8s.io "default/nope" '
+                                              'not found\n')
+
+
+async def test_metrics_api(client, agent):
+    _, node = agent
+    deadline = time.monotonic() + 20
+    while not [m for m in await client.list_node_metrics() if m.metadata.name == node]:
+        assert time.monotonic() < deadline, "no node metrics"
+        await asyncio.sleep(0.2)
+    [pod] = await client.list_pod_metrics("default", "app=busy")
+    d = to_dict(pod)
+    assert (d["apiVersion"], d["kind"], d["metadata"]["name"], d["metadata"]["labels"]) == (
+        "metrics.k8s.io/v1beta1", "PodMetrics", "busy", {"app": "busy"})
+    assert [c["name"] for c in d["containers"]] == ["main"] and d["containers"][0]["usage"]["memory"] == "64Mi"
+    assert d["window"].endswith("s") and 0.1 < float(d["window"][:-1]) < 5
+    cpu = parse_quantity(d["containers"][0]["usage"]["cpu"])
+    assert 0.0119 < cpu <= 0.0121, cpu
+    node_metrics = to_dict(await client.get_node_metrics(node))
+    assert node_metrics["kind"] == "NodeMetrics" and node_metrics["usage"]["memory"] == "512Mi"
+    assert 0.249 < parse_quantity(node_metrics["usage"]["cpu"]) <= 0.251

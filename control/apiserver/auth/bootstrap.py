@@ -39,6 +39,8 @@ READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "patch", "update"]
 CORE, COORDINATION = "", "coordination.k8s.io"
 STORAGE = "storage.k8s.io"
+METRICS_GROUP = "metrics.k8s.io"
+METRICS_READER = "system:aggregated-metrics-reader"
 
 
 def rule(verbs: list[str], groups: list[str], resources: list[str], names: tuple[str, ...] = ()) -> rbac_pb2.PolicyRule:
@@ -82,8 +84,13 @@ def _writable(kind: Kind) -> list[str]:
     return [kind.plural, *([f"{kind.plural}/scale"] if kind.scale else []), *_exec_like(kind)]
 
 
+def _metrics_rules() -> list[rbac_pb2.PolicyRule]:
+    """The resource metrics API (metrics.k8s.io), which metrics-server's reader role aggregates to view."""
+    return [rule(READ, [METRICS_GROUP], ["pods", "nodes"])]
+
+
 def _view_rules() -> list[rbac_pb2.PolicyRule]:
-    return _rules(READ, _aggregated_to("view"), _readable)
+    return _rules(READ, _aggregated_to("view"), _readable) + _metrics_rules()
 
 
 def _edit_rules() -> list[rbac_pb2.PolicyRule]:
@@ -164,6 +171,7 @@ def cluster_roles() -> list[rbac_pb2.ClusterRole]:
         _cluster_role("admin", _admin_rules()),
         _cluster_role("edit", _edit_rules()),
         _cluster_role("view", _view_rules()),
+        _cluster_role(METRICS_READER, _metrics_rules()),
         _cluster_role(SCHEDULER_USER, _scheduler_rules()),
         _cluster_role(CONTROLLER_MANAGER_USER, _controller_manager_rules()),
     ]

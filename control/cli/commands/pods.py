@@ -1,4 +1,4 @@
-"""`skiffctl logs`, `exec` and `top`: calls the apiserver proxies to the node agent."""
+"""`skiffctl logs` and `exec`: calls the apiserver proxies to the node agent."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ import sys
 import termios
 import tty
 
-import grpc
-
 from control.cli.context import Context
-from control.cli.errors import CommandError, describe_rpc_error
-from control.cli.tables import render
-from control.client.humanize import cpu_millicores, memory_mebibytes, parse_quantity
+from control.cli.errors import CommandError
 from control.client.kinds import KINDS, lookup
 from control.client.printers import selector_string
 from control.client.wellknown import POD_RUNNING
@@ -39,12 +35,6 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     e.add_argument("-i", "--stdin", action="store_true", help="pass stdin to the container")
     e.add_argument("-t", "--tty", action="store_true", help="stdin is a TTY")
     e.set_defaults(run=exec_command, after_dashes="command")
-    t = sub.add_parser("top", parents=parents, help="Display resource (CPU/memory) usage")
-    t.add_argument("what", choices=["nodes", "node", "no", "pods", "pod", "po"])
-    t.add_argument("name", nargs="?")
-    t.add_argument("-l", "--selector", default="")
-    t.add_argument("--no-headers", action="store_true")
-    t.set_defaults(run=top)
 
 
 async def _pod_name(ctx: Context, arg: str) -> str:
@@ -187,77 +177,3 @@ async def _pump_stdin(queue: asyncio.Queue) -> None:
     finally:
         loop.remove_reader(fd)
         os.set_blocking(fd, was_blocking)
-
-
-# --- top --------------------------------------------------------------------------------------------
-
-async def top(args, ctx: Context) -> None:
-    if args.what in ("nodes", "node", "no"):
-        await _top_nodes(ctx, args)
-    else:
-        await _top_pods(ctx, args)
-
-
-async def _node_stats(ctx: Context, names: list[str]) -> dict[str, node_agent_pb2.StatsSummary]:
-    results = await asyncio.gather(*(ctx.client.node_stats(n) for n in names), return_exceptions=True)
-    stats = {}
-    for name, result in zip(names, results, strict=True):
-        if isinstance(result, grpc.RpcError):
-            ctx.err(describe_rpc_error(result, ctx.client.target, "Node", name))
-        elif isinstance(result, BaseException):
-            raise result
-        else:
-            stats[name] = result
-    return stats
-
-
-def _percent(used: float, total: float) -> str:
-    return f"{int(used * 100 / total)}%" if total > 0 else "<unknown>"
-
-
-async def _top_nodes(ctx: Context, args) -> None:
-    if args.name:
-        nodes = [await ctx.client.get("Node", args.name)]
-    else:
-        nodes, _ = await ctx.client.list_all("Node", label_selector=args.selector)
-    stats = await _node_stats(ctx, [n.metadata.name for n in nodes])
-    rows = [] if args.no_headers else [["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]]
-    for node in nodes:
-        s = stats.get(node.metadata.name)
-        if s is None:
-            continue
-        cpu_total = _allocatable(node, "cpu") or float(s.cpu_count)
-        mem_total = _allocatable(node, "memory") or float(s.memory_capacity_bytes)
-        rows.append([node.metadata.name, cpu_millicores(s.cpu_usage_nano_cores),
-                     _percent(s.cpu_usage_nano_cores / 1e9, cpu_total),
-                     memory_mebibytes(s.memory_working_set_bytes),
-                     _percent(s.memory_working_set_bytes, mem_total)])
-    ctx.stdout.write(render(rows))
-
-
-def _allocatable(node, resource: str) -> float:
-    text = node.status.allocatable.get(resource) or node.status.capacity.get(resource)
-    try:
-        return parse_quantity(text) if text else 0.0
-    except ValueError:
-        return 0.0
-
-
-async def _top_pods(ctx: Context, args) -> None:
-    namespace = "" if args.all_namespaces else ctx.namespace
-    if args.name:
-        pods = [await ctx.client.get("Pod", args.name, namespace)]
-    else:
-        pods, _ = await ctx.client.list_all("Pod", namespace, label_selector=args.selector)
-    wanted = {(p.metadata.namespace, p.metadata.name) for p in pods}
-    stats = await _node_stats(ctx, sorted({p.spec.node_name for p in pods if p.spec.node_name}))
-    found = [ps for s in stats.values() for ps in s.pods if (ps.namespace, ps.name) in wanted]
-    if not found:
-        ctx.stderr.write(f"No resources found in {namespace} namespace.\n" if namespace else "No resources found\n")
-        return
-    header = (["NAMESPACE"] if args.all_namespaces else []) + ["NAME", "CPU(cores)", "MEMORY(bytes)"]
-    rows = [] if args.no_headers else [header]
-    for ps in sorted(found, key=lambda p: (p.namespace, p.name)):
-        row = [ps.name, cpu_millicores(ps.cpu_usage_nano_cores), memory_mebibytes(ps.memory_working_set_bytes)]
-        rows.append(([ps.namespace] if args.all_namespaces else []) + row)
-    ctx.stdout.write(render(rows))
