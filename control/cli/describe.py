@@ -10,7 +10,10 @@ from google.protobuf.message import Message
 
 import control.cli.describe_apps  # noqa: F401 - registers the apps describers
 import control.cli.describe_storage  # noqa: F401 - registers the storage describers
-from control.cli import describe_batch  # noqa: F401 - registers the Job and CronJob describers
+from control.cli import (
+    describe_batch,  # noqa: F401 - registers the Job and CronJob describers
+    describe_hpa,  # noqa: F401 - registers the HorizontalPodAutoscaler describer
+)
 from control.cli.context import Context, parse_resources
 from control.cli.describe_kinds import describer_for
 from control.cli.describe_text import Section, render_section

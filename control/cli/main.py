@@ -13,6 +13,7 @@ from control.cli import describe
 from control.cli.commands import (
     apply,
     auth,
+    autoscale,
     create,
     delete,
     diff,
@@ -41,8 +42,8 @@ from control.cli.manifests import ManifestLoadError
 from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
-_MODULES = (apply, diff, create, run, get, describe, delete, scale, rollout, metadata, patch, nodes, taint, pods,
-            top, events, explain, wait, auth, version, config_cmd)
+_MODULES = (apply, diff, create, run, get, describe, delete, scale, autoscale, rollout, metadata, patch, nodes, taint,
+            pods, top, events, explain, wait, auth, version, config_cmd)
 
 
 class _Parser(argparse.ArgumentParser):
