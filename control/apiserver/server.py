@@ -27,6 +27,7 @@ from control.apiserver.rpc import (
     identity,
     parser,
 )
+from control.apiserver.scale import scale_methods
 from control.client.kinds import KINDS, Kind
 from skiff.v1 import requests_pb2, services_pb2
 
@@ -72,6 +73,8 @@ def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
                                                       parser(requests_pb2.WatchRequest), identity),
     }
     methods.update(strategy_for(kind).rpc_methods(api, guard))
+    if kind.scale:
+        methods.update(scale_methods(handlers, guard))
     return grpc.method_handlers_generic_handler(kind.full_service_name, methods)
 
 

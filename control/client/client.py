@@ -155,6 +155,13 @@ class Client:
     async def node_stats(self, node_name: str) -> node_agent_pb2.StatsSummary:
         return await self.stub("Node").Stats(node_agent_pb2.StatsRequest(name=node_name))
 
+    async def get_scale(self, kind: Kind | str, name: str, namespace: str = "") -> Message:
+        """The scale subresource (autoscaling/v1 Scale) of a kind with `scale`."""
+        return await self.stub(kind).GetScale(requests_pb2.GetRequest(namespace=namespace, name=name))
+
+    async def update_scale(self, kind: Kind | str, scale: Message) -> Message:
+        return await self.stub(kind).UpdateScale(scale)
+
     # --- metrics.k8s.io/v1beta1 ----------------------------------------------------------------
 
     def _metrics_stubs(self):

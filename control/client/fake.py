@@ -36,6 +36,7 @@ from control.client.client import WatchEvent
 from control.client.informer import copy_of, key_of
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.podutil import deletion_grace
+from control.client.printers import selector_string
 from control.client.selectors import SelectorError, parse_field_selector, parse_selector
 from control.client.wellknown import (
     FINALIZER_FOREGROUND,
@@ -43,7 +44,7 @@ from control.client.wellknown import (
     FINALIZER_ORPHAN,
     NAMESPACE_DEFAULT,
 )
-from skiff.v1 import meta_pb2
+from skiff.v1 import autoscaling_pb2, meta_pb2
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _MODIFIED = "the object has been modified; please apply your changes to the latest version and try again"
@@ -78,6 +79,16 @@ class _Watcher:
     kind: str
     namespace: str
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+
+def _scale_of(obj: Message) -> Message:
+    scale = autoscaling_pb2.Scale(api_version="autoscaling/v1", kind="Scale")
+    for name in ("name", "namespace", "uid", "resource_version"):
+        setattr(scale.metadata, name, getattr(obj.metadata, name))
+    scale.spec.replicas = obj.spec.replicas if obj.spec.HasField("replicas") else 1
+    scale.status.replicas = obj.status.replicas
+    scale.status.selector = selector_string(obj.spec.selector)
+    return scale
 
 
 class FakeClient:
@@ -249,6 +260,20 @@ class FakeClient:
                     yield WatchEvent(type_, copy_of(obj))
         finally:
             self._watchers.remove(watcher)
+
+    async def get_scale(self, kind: Kind | str, name: str, namespace: str = "") -> Message:
+        k = _kind(kind)
+        if not k.scale:
+            raise api_error(grpc.StatusCode.NOT_FOUND, "the server could not find the requested resource")
+        return _scale_of(self._stored(k, name, namespace))
+
+    async def update_scale(self, kind: Kind | str, scale: Message) -> Message:
+        k = _kind(kind)
+        obj = copy_of(self._stored(k, scale.metadata.name, scale.metadata.namespace))
+        if scale.metadata.resource_version:
+            obj.metadata.resource_version = scale.metadata.resource_version
+        obj.spec.replicas = scale.spec.replicas
+        return _scale_of(await self.update(obj))
 
     async def list_pod_metrics(self, namespace: str = "", label_selector: str = "") -> list[Message]:
         labels = parse_selector(label_selector)

@@ -113,6 +113,11 @@ class Kind:
     def verbs(self) -> tuple[str, ...]:
         return COMMON_VERBS
 
+    @property
+    def served_rpcs(self) -> tuple[Rpc, ...]:
+        """The kind's own RPCs and, with the scale subresource, GetScale and UpdateScale."""
+        return self.rpcs + (SCALE_RPCS if self.scale else ())
+
     @cached_property
     def pod_spec_path(self) -> tuple[str, ...]:
         """Where the kind's PodSpec lives, read from its message: ("spec",) for a Pod,
@@ -182,6 +187,11 @@ def _module(name: str):
 
 
 _ALL_CATEGORY = ("all",)
+# The scale subresource (autoscaling/v1 Scale), served by every kind with `scale`.
+SCALE_RPCS = (
+    Rpc("GetScale", "GetRequest", "Scale", "get", "scale"),
+    Rpc("UpdateScale", "Scale", "Scale", "update", "scale"),
+)
 _POD_RPCS = (
     Rpc("Bind", "Binding", "Pod", "create", "binding", for_users=False),
     Rpc("Evict", "Eviction", "Eviction", "create", "eviction"),

@@ -23,7 +23,6 @@ from control.client.controller import Controller, ControllerContext, option
 from control.client.events import NORMAL, WARNING
 from control.client.informer import copy_of
 from control.client.kinds import KINDS, Kind
-from control.client.printers import selector_string
 from control.client.selectors import parse_selector
 from control.controllers import hpanormalize as hn
 from control.controllers.hpametrics import SCALING_ACTIVE, MetricFailure, MetricsContext, metric_proposal
@@ -106,10 +105,11 @@ class HorizontalPodAutoscalerController(Controller):
         await self._sync(key, hpa)
 
     async def _target(self, hpa, status, now: float) -> tuple[Kind, Message] | None:
+        """The target's kind and its scale subresource (autoscaling/v1 Scale)."""
         ref = hpa.spec.scale_target_ref
         try:
             kind = scalable_kind(ref)
-            return kind, await self.client.get(kind, ref.name, hpa.metadata.namespace)
+            return kind, await self.client.get_scale(kind, ref.name, hpa.metadata.namespace)
         except (LookupError, grpc.aio.AioRpcError) as e:
             error = e.details() if isinstance(e, grpc.aio.AioRpcError) else str(e)
             self.recorder.event(hpa, WARNING, "FailedGetScale", error)
@@ -124,10 +124,10 @@ class HorizontalPodAutoscalerController(Controller):
         if target is None:
             await self._write(hpa, status)
             return
-        kind, obj = target
+        kind, scale = target
         set_condition(status, ABLE_TO_SCALE, "True", "SucceededGetScale",
                       "the HPA controller was able to get the target's current scale", now)
-        current = obj.spec.replicas if obj.spec.HasField("replicas") else 1
+        current = scale.spec.replicas
         spec = hpa.spec
         minimum = spec.min_replicas if spec.HasField("min_replicas") else 1
         desired, reason, metrics = current, "", list(status.current_metrics)
@@ -139,14 +139,13 @@ class HorizontalPodAutoscalerController(Controller):
         elif current < minimum:
             desired, reason = minimum, "Current number of replicas below Spec.MinReplicas"
         else:
-            computed = await self._from_metrics(key, hpa, obj, status, current, minimum, now)
+            computed = await self._from_metrics(key, hpa, scale.status.selector, status, current, minimum, now)
             if computed is None:
                 status.current_replicas = current
                 await self._write(hpa, status)
                 return
             desired, reason, metrics = computed
-        rescaled = desired != current and await self._rescale(key, hpa, kind, obj, current, desired, reason,
-                                                             status, now)
+        rescaled = desired != current and await self._rescale(key, hpa, kind, scale, desired, reason, status, now)
         status.current_replicas, status.desired_replicas = current, desired
         del status.current_metrics[:]
         status.current_metrics.extend(metrics)
@@ -154,9 +153,8 @@ class HorizontalPodAutoscalerController(Controller):
             status.last_scale_time.FromNanoseconds(int(now * 1e9))
         await self._write(hpa, status)
 
-    async def _from_metrics(self, key: str, hpa, obj, status, current: int, minimum: int,
+    async def _from_metrics(self, key: str, hpa, selector: str, status, current: int, minimum: int,
                             now: float) -> tuple[int, str, list] | None:
-        selector = selector_string(obj.spec.selector) if obj.spec.HasField("selector") else ""
         if not selector:
             self.recorder.event(hpa, WARNING, "SelectorRequired", "selector is required")
             set_condition(status, SCALING_ACTIVE, "False", "InvalidSelector",
@@ -217,12 +215,12 @@ class HorizontalPodAutoscalerController(Controller):
                       f"the HPA was able to successfully calculate a replica count from {best_name}", now)
         return best, best_name, statuses
 
-    async def _rescale(self, key: str, hpa, kind: Kind, obj, current: int, desired: int, reason: str,
-                       status, now: float) -> bool:
-        updated = copy_of(obj)
+    async def _rescale(self, key: str, hpa, kind: Kind, scale, desired: int, reason: str, status,
+                       now: float) -> bool:
+        current, updated = scale.spec.replicas, copy_of(scale)
         updated.spec.replicas = desired
         try:
-            await self.client.update(updated)
+            await self.client.update_scale(kind, updated)
         except grpc.aio.AioRpcError as e:
             self.recorder.event(hpa, WARNING, "FailedRescale",
                                 f"New size: {desired}; reason: {reason}; error: {e.details()}")
@@ -233,7 +231,7 @@ class HorizontalPodAutoscalerController(Controller):
                       f"the HPA controller was able to update the target scale to {desired}", now)
         self.recorder.event(hpa, NORMAL, "SuccessfulRescale", f"New size: {desired}; reason: {reason}")
         self.histories.setdefault(key, hn.History()).record_scale(behavior_of(hpa.spec), current, desired, now)
-        log.info("%s: %s %s scaled from %d to %d (%s)", key, kind.kind, obj.metadata.name, current, desired, reason)
+        log.info("%s: %s %s scaled from %d to %d (%s)", key, kind.kind, scale.metadata.name, current, desired, reason)
         return True
 
     async def _write(self, hpa, status) -> None:

@@ -49,6 +49,7 @@ EXTRA_ROOTS: dict[str, tuple[str, ...]] = {
     "pod": ("V1Binding", "V1PodTemplate"),
     "authz": ("V1SelfSubjectAccessReview", "V1SelfSubjectReview"),
     "policy": ("V1Eviction",),
+    "autoscaling": ("V1Scale",),  # the scale subresource of every kind with `scale`
 }
 FILE_TITLES = {
     "meta": "Object metadata and the types every group shares (meta/v1, core/v1 references).",

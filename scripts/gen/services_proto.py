@@ -54,7 +54,7 @@ def service(kind: Kind) -> str:
              Rpc("List", "ListRequest", f"{k}List", "list", ""), Rpc("Update", f"{k}Request", m, "update", ""),
              Rpc("UpdateStatus", f"{k}Request", m, "update", "status"), Rpc("Delete", "DeleteRequest", m, "delete", ""),
              Rpc("Watch", "WatchRequest", f"{k}WatchEvent", "watch", "", server_streaming=True))
-    body = "".join(_rpc(r) for r in (*verbs, *kind.rpcs))
+    body = "".join(_rpc(r) for r in (*verbs, *kind.served_rpcs))
     return f"service {kind.service} {{\n{body}}}\n"
 
 

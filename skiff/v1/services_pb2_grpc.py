@@ -3310,6 +3310,16 @@ class ReplicaSetsStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ReplicaSetWatchEvent.FromString,
                 _registered_method=True)
+        self.GetScale = channel.unary_unary(
+                '/skiff.v1.ReplicaSets/GetScale',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                _registered_method=True)
+        self.UpdateScale = channel.unary_unary(
+                '/skiff.v1.ReplicaSets/UpdateScale',
+                request_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                _registered_method=True)
 
 
 class ReplicaSetsServicer:
@@ -3357,6 +3367,18 @@ class ReplicaSetsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetScale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateScale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReplicaSetsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -3394,6 +3416,16 @@ def add_ReplicaSetsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ReplicaSetWatchEvent.SerializeToString,
+            ),
+            'GetScale': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScale,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+            ),
+            'UpdateScale': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateScale,
+                    request_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3595,6 +3627,60 @@ class ReplicaSets:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def GetScale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ReplicaSets/GetScale',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateScale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ReplicaSets/UpdateScale',
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class DeploymentsStub:
     """Missing associated documentation comment in .proto file."""
@@ -3639,6 +3725,16 @@ class DeploymentsStub:
                 '/skiff.v1.Deployments/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.FromString,
+                _registered_method=True)
+        self.GetScale = channel.unary_unary(
+                '/skiff.v1.Deployments/GetScale',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                _registered_method=True)
+        self.UpdateScale = channel.unary_unary(
+                '/skiff.v1.Deployments/UpdateScale',
+                request_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
                 _registered_method=True)
 
 
@@ -3687,6 +3783,18 @@ class DeploymentsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetScale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateScale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeploymentsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -3724,6 +3832,16 @@ def add_DeploymentsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.SerializeToString,
+            ),
+            'GetScale': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScale,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+            ),
+            'UpdateScale': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateScale,
+                    request_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3915,6 +4033,60 @@ class Deployments:
             '/skiff.v1.Deployments/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Deployments/GetScale',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateScale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Deployments/UpdateScale',
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
             options,
             channel_credentials,
             insecure,
@@ -4960,6 +5132,16 @@ class StatefulSetsStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.FromString,
                 _registered_method=True)
+        self.GetScale = channel.unary_unary(
+                '/skiff.v1.StatefulSets/GetScale',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                _registered_method=True)
+        self.UpdateScale = channel.unary_unary(
+                '/skiff.v1.StatefulSets/UpdateScale',
+                request_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                _registered_method=True)
 
 
 class StatefulSetsServicer:
@@ -5007,6 +5189,18 @@ class StatefulSetsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetScale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateScale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StatefulSetsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -5044,6 +5238,16 @@ def add_StatefulSetsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.SerializeToString,
+            ),
+            'GetScale': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScale,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+            ),
+            'UpdateScale': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateScale,
+                    request_deserializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -5235,6 +5439,60 @@ class StatefulSets:
             '/skiff.v1.StatefulSets/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/GetScale',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateScale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/UpdateScale',
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.Scale.FromString,
             options,
             channel_credentials,
             insecure,
