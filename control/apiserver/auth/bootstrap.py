@@ -140,6 +140,8 @@ def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
         # The local provisioner creates volumes and, at start, its StorageClass.
         rule(["create"], [CORE], ["persistentvolumes"]),
         rule(["create"], [STORAGE], ["storageclasses"]),
+        # The autoscaler scales any kind through its scale subresource.
+        rule(["get", "update"], ["*"], ["*/scale"]),
         *_rules(["update", "patch"], list(KINDS.values()), lambda k: [f"{k.plural}/status"] if k.has_status else []),
     ]
 
