@@ -130,7 +130,7 @@ class HorizontalPodAutoscalerController(Controller):
         current = scale.spec.replicas
         spec = hpa.spec
         minimum = spec.min_replicas if spec.HasField("min_replicas") else 1
-        desired, reason, metrics = current, "", list(status.current_metrics)
+        desired, reason, metrics = current, "", []
         if current == 0 and minimum != 0:
             set_condition(status, SCALING_ACTIVE, "False", "ScalingDisabled",
                           "scaling is disabled since the replica count of the target is zero", now)

@@ -192,3 +192,16 @@ async def test_behavior_policies_limit_each_period() -> None:
         assert (await run.client.get("Deployment", "web", "default")).spec.replicas == 3  # one pod per minute
         await reconcile(run, NOW + 61)
         assert (await run.client.get("Deployment", "web", "default")).spec.replicas == 2
+
+
+async def test_container_resource_average_value() -> None:
+    metrics = [{"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": "c", "target": {"type": "AverageValue", "averageValue": "50m"}}}]
+    async with on_fake(HorizontalPodAutoscalerController, deployment(2), pod("a"), pod("b"), hpa(metrics)) as run:
+        usage(run.client, a="100m", b="100m")
+        got = await reconcile(run)
+        assert (await run.client.get("Deployment", "web", "default")).spec.replicas == 4
+        assert to_dict(got)["status"]["currentMetrics"] == [{"type": "ContainerResource", "containerResource": {
+            "name": "cpu", "container": "c", "current": {"averageValue": "100m"}}}]
+        assert ("Normal", "SuccessfulRescale", "New size: 4; reason: cpu container resource above target") \
+            in await run.events()
