@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from control.client.component import duration
 from control.client.convert import from_dict, to_dict
 from control.client.quantity import parse_quantity
 from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
@@ -212,7 +213,7 @@ async def test_metrics_api(client, agent):
     assert (d["apiVersion"], d["kind"], d["metadata"]["name"], d["metadata"]["labels"]) == (
         "metrics.k8s.io/v1beta1", "PodMetrics", "busy", {"app": "busy"})
     assert [c["name"] for c in d["containers"]] == ["main"] and d["containers"][0]["usage"]["memory"] == "64Mi"
-    assert d["window"].endswith("s") and 0.1 < float(d["window"][:-1]) < 5
+    assert 0.1 < duration(d["window"]) < 5, d["window"]
     cpu = parse_quantity(d["containers"][0]["usage"]["cpu"])
     assert 0.0119 < cpu <= 0.0121, cpu
     node_metrics = to_dict(await client.get_node_metrics(node))
