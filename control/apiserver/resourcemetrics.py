@@ -163,5 +163,8 @@ class Collector:
     async def run(self) -> None:
         while True:
             started = time.monotonic()
-            await self.scrape_once()
+            try:
+                await self.scrape_once()
+            except Exception:  # noqa: BLE001 - a failed round must not end the collector
+                log.exception("resource metrics scrape failed")
             await asyncio.sleep(max(0.0, self.resolution - (time.monotonic() - started)))
