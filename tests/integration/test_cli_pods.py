@@ -19,9 +19,9 @@ from control.client.component import duration
 from control.client.convert import from_dict, to_dict
 from control.client.quantity import parse_quantity
 from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
-from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import free_port
+from tests.fixtures.rest import kubectl, start_rest_apiserver, write_kubeconfig
 from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
 LOG_LINES = [f"line {i}\n".encode() for i in range(1, 6)]
@@ -104,10 +104,15 @@ async def agent(client):
 
 
 @pytest.fixture(scope="module")
-def apiserver(etcd):
-    server = start_apiserver(etcd, ["--metric-resolution", "0.3s"])  # resource metrics within a second
+def rest(etcd):
+    server = start_rest_apiserver(etcd, ["--metric-resolution", "0.3s"])  # resource metrics within a second
     yield server
-    server.stop()
+    server.apiserver.stop()
+
+
+@pytest.fixture(scope="module")
+def apiserver(rest):
+    return rest.apiserver
 
 
 @pytest.fixture
@@ -219,3 +224,23 @@ async def test_metrics_api(client, agent):
     node_metrics = to_dict(await client.get_node_metrics(node))
     assert node_metrics["kind"] == "NodeMetrics" and node_metrics["usage"]["memory"] == "512Mi"
     assert 0.249 < parse_quantity(node_metrics["usage"]["cpu"]) <= 0.251
+
+
+async def test_kubectl_top_through_the_rest_port(rest, client, agent, pki, tmp_path):
+    """The machine's kubectl finds metrics.k8s.io by discovery and reads it over REST."""
+    _, node = agent
+    kube = write_kubeconfig(tmp_path / "config", pki, rest.url)
+    deadline = time.monotonic() + 20
+    while True:
+        nodes = await asyncio.to_thread(kubectl, kube, "top", "node", node)
+        if nodes.returncode == 0 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    assert nodes.returncode == 0, nodes.stderr
+    assert nodes.stdout.splitlines()[1].split()[:2] == [node, "250m"], nodes.stdout
+    pods = await asyncio.to_thread(kubectl, kube, "top", "pods", "--containers")
+    assert pods.returncode == 0, pods.stderr
+    assert pods.stdout.splitlines()[1].split() == ["busy", "main", "12m", "64Mi"], pods.stdout
+    missing = await asyncio.to_thread(kubectl, kube, "top", "pod", "nope")
+    assert missing.returncode == 1 and 'podmetrics.metrics.k8s.io "default/nope" not found' in missing.stderr, \
+        missing.stderr

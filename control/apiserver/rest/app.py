@@ -9,7 +9,7 @@ import traceback
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
-from control.apiserver.rest import discovery, openapi, status
+from control.apiserver.rest import discovery, metrics, openapi, status
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.resources import Resources
 from control.apiserver.rest.routes import GROUP_VERSIONS, resolve, split_group_version
@@ -53,6 +53,8 @@ class RestApp:
             if req.path not in OPEN_PATHS and self.api.authenticator is not None:
                 self.api.authenticator.authenticate(caller)
             gv, parts = split_group_version(req.path)
+            if gv == metrics.GROUP_VERSION and parts and metrics.served(self.api):
+                return _json(*await metrics.serve(self.api, req, parts, caller))
             route = resolve(gv, parts) if gv else None
             if route is None:
                 return self._non_resource(req, gv, parts)
@@ -80,10 +82,23 @@ class RestApp:
         if path == "/version":
             return _json(200, discovery.VERSION)
         aggregated = _wants_aggregated(req.header("accept"))
+        with_metrics = metrics.served(self.api)
         if path in ("/api", "/apis"):
             if aggregated:
-                return _json(200, discovery.aggregated(legacy=path == "/api"), discovery.AGGREGATED)
-            return _json(200, discovery.api_versions() if path == "/api" else discovery.api_group_list())
+                doc = discovery.aggregated(legacy=path == "/api")
+                if path == "/apis" and with_metrics:
+                    doc["items"].append(metrics.aggregated_item())
+                return _json(200, doc, discovery.AGGREGATED)
+            if path == "/api":
+                return _json(200, discovery.api_versions())
+            doc = discovery.api_group_list()
+            if with_metrics:
+                doc["groups"].append(metrics.group_doc())
+            return _json(200, doc)
+        if with_metrics and gv == metrics.GROUP_VERSION and not parts:
+            return _json(200, metrics.resource_list())
+        if with_metrics and path == f"/apis/{metrics.GROUP}":
+            return _json(200, {"kind": "APIGroup", "apiVersion": "v1", **metrics.group_doc()})
         if path == "/openapi/v3":
             return _json(200, openapi.root())
         if path.startswith("/openapi/v3/"):
