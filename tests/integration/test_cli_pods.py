@@ -244,3 +244,13 @@ async def test_kubectl_top_through_the_rest_port(rest, client, agent, pki, tmp_p
     missing = await asyncio.to_thread(kubectl, kube, "top", "pod", "nope")
     assert missing.returncode == 1 and 'podmetrics.metrics.k8s.io "default/nope" not found' in missing.stderr, \
         missing.stderr
+    await client.create(from_dict({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                                   "metadata": {"name": "busy", "namespace": "default"},
+                                   "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                                               "name": "busy"}, "maxReplicas": 3}}))
+    hpas = await asyncio.to_thread(kubectl, kube, "get", "hpa")
+    assert hpas.returncode == 0, hpas.stderr
+    assert [line.split()[:6] for line in hpas.stdout.splitlines()] == [
+        ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS"],
+        ["busy", "Deployment/busy", "cpu:", "<unknown>/80%", "1", "3"]], hpas.stdout
+    await client.delete("hpa", "busy", "default")
