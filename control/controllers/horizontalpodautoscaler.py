@@ -23,10 +23,11 @@ from control.client.controller import Controller, ControllerContext, option
 from control.client.events import NORMAL, WARNING
 from control.client.informer import copy_of
 from control.client.kinds import KINDS, Kind
+from control.client.quantity import parse_quantity
 from control.client.selectors import parse_selector
 from control.controllers import hpanormalize as hn
 from control.controllers.hpametrics import SCALING_ACTIVE, MetricFailure, MetricsContext, metric_proposal
-from control.controllers.replicacalculator import Timing
+from control.controllers.replicacalculator import Timing, Tolerance
 from skiff.v1 import autoscaling_pb2
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,15 @@ def behavior_of(spec) -> hn.Behavior | None:
 
     return hn.Behavior(rules(spec.behavior.scale_up, hn.DEFAULT_SCALE_UP),
                        rules(spec.behavior.scale_down, hn.DEFAULT_SCALE_DOWN))
+
+
+def tolerance_of(spec, default: float) -> Tolerance:
+    """Each direction's `tolerance` from behavior, else the controller's --horizontal-pod-autoscaler-tolerance."""
+    def one(rules) -> float:
+        return float(parse_quantity(rules.tolerance)) if rules.HasField("tolerance") else default
+    if not spec.HasField("behavior"):
+        return Tolerance(default, default)
+    return Tolerance(one(spec.behavior.scale_down), one(spec.behavior.scale_up))
 
 
 class HorizontalPodAutoscalerController(Controller):
@@ -189,7 +199,7 @@ class HorizontalPodAutoscalerController(Controller):
         ctx = MetricsContext(self.client.list_pod_metrics, pods, namespace, selector,
                              Timing(now, o.horizontal_pod_autoscaler_cpu_initialization_period,
                                     o.horizontal_pod_autoscaler_initial_readiness_delay),
-                             o.horizontal_pod_autoscaler_tolerance)
+                             tolerance_of(hpa.spec, o.horizontal_pod_autoscaler_tolerance))
         statuses = [autoscaling_pb2.MetricStatus() for _ in hpa.spec.metrics]
         best, best_name, failures = 0, "", []
         for i, spec in enumerate(hpa.spec.metrics):

@@ -110,7 +110,7 @@ class MetricsContext:
     namespace: str
     selector: str
     timing: rc.Timing
-    tolerance: float
+    tolerance: rc.Tolerance
 
 
 async def _usage(ctx: MetricsContext, resource: str, container: str) -> dict[str, rc.PodMetric]:

@@ -1,7 +1,8 @@
 """The HorizontalPodAutoscaler's replica count for one resource metric (Kubernetes' replica calculator).
 
 Pure: pods and their metrics come in as plain values, times as seconds. The rules are Kubernetes':
-- desired = ceil(usage ratio × ready pods), unchanged while |1 − ratio| <= tolerance (0.1);
+- desired = ceil(usage ratio × ready pods), unchanged while the ratio is within the tolerance of 1
+  (0.1 each way, or behavior's per-direction `tolerance`);
 - pods being deleted or Failed are ignored; Pending pods count as unready;
 - for cpu, a pod counts as unready while it has no Ready condition or start time, while it is in its
   first `cpu_initialization_period` (5 min) and either not Ready or its sample predates one metric
@@ -57,6 +58,21 @@ class Groups:
     unready: set[str] = field(default_factory=set)
     missing: set[str] = field(default_factory=set)
     ignored: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far the usage ratio may sit below (down) or above (up) 1 with nothing done; 0.1 each by
+    default, per direction from behavior's scaleDown/scaleUp `tolerance`."""
+    down: float = 0.1
+    up: float = 0.1
+
+    def within(self, ratio: float) -> bool:
+        return 1.0 - self.down <= ratio <= 1.0 + self.up
+
+
+def _tolerance(t: float | Tolerance) -> Tolerance:
+    return t if isinstance(t, Tolerance) else Tolerance(t, t)
 
 
 @dataclass(frozen=True)
@@ -123,8 +139,8 @@ def _usable(pods: list[PodInfo], metrics: dict[str, PodMetric], resource: str,
     return g, kept
 
 
-def _settle(current: int, ratio: float, new_ratio: float, count: int, tolerance: float) -> int:
-    if abs(1.0 - new_ratio) <= tolerance or (ratio < 1.0 < new_ratio) or (ratio > 1.0 > new_ratio):
+def _settle(current: int, ratio: float, new_ratio: float, count: int, tolerance: Tolerance) -> int:
+    if tolerance.within(new_ratio) or (ratio < 1.0 < new_ratio) or (ratio > 1.0 > new_ratio):
         return current
     proposed = math.ceil(new_ratio * count)
     if (new_ratio < 1.0 and proposed > current) or (new_ratio > 1.0 and proposed < current):
@@ -134,7 +150,7 @@ def _settle(current: int, ratio: float, new_ratio: float, count: int, tolerance:
 
 def utilization_replicas(current: int, target_utilization: int, pods: list[PodInfo],
                          metrics: dict[str, PodMetric], resource: str, t: Timing,
-                         tolerance: float = 0.1) -> Recommendation:
+                         tolerance: float | Tolerance = 0.1) -> Recommendation:
     """A Utilization target: percent of the pods' requests."""
     g, kept = _usable(pods, metrics, resource, t)
     requests = {p.name: p.request for p in pods}
@@ -142,7 +158,7 @@ def utilization_replicas(current: int, target_utilization: int, pods: list[PodIn
     stamp = _timestamp(kept)
     scale_up_with_unready = bool(g.unready) and ratio > 1.0
     if not scale_up_with_unready and not g.missing:
-        if abs(1.0 - ratio) <= tolerance:
+        if _tolerance(tolerance).within(ratio):
             return Recommendation(current, utilization, average, stamp)
         return Recommendation(math.ceil(ratio * g.ready), utilization, average, stamp)
     if ratio < 1.0:
@@ -153,19 +169,20 @@ def utilization_replicas(current: int, target_utilization: int, pods: list[PodIn
     if scale_up_with_unready:
         kept.update({n: PodMetric(0) for n in g.unready})
     new_ratio, _, _ = utilization_ratio(kept, requests, target_utilization)
-    return Recommendation(_settle(current, ratio, new_ratio, len(kept), tolerance), utilization, average, stamp)
+    replicas = _settle(current, ratio, new_ratio, len(kept), _tolerance(tolerance))
+    return Recommendation(replicas, utilization, average, stamp)
 
 
 def average_value_replicas(current: int, target_milli: int, pods: list[PodInfo],
                            metrics: dict[str, PodMetric], resource: str, t: Timing,
-                           tolerance: float = 0.1) -> Recommendation:
+                           tolerance: float | Tolerance = 0.1) -> Recommendation:
     """An AverageValue target: milli-units per pod."""
     g, kept = _usable(pods, metrics, resource, t)
     ratio, average = usage_ratio(kept, target_milli)
     stamp = _timestamp(kept)
     scale_up_with_unready = bool(g.unready) and ratio > 1.0
     if not scale_up_with_unready and not g.missing:
-        if abs(1.0 - ratio) <= tolerance:
+        if _tolerance(tolerance).within(ratio):
             return Recommendation(current, None, average, stamp)
         return Recommendation(math.ceil(ratio * g.ready), None, average, stamp)
     if ratio < 1.0:
@@ -175,7 +192,8 @@ def average_value_replicas(current: int, target_milli: int, pods: list[PodInfo],
     if scale_up_with_unready:
         kept.update({n: PodMetric(0) for n in g.unready})
     new_ratio, _ = usage_ratio(kept, target_milli)
-    return Recommendation(_settle(current, ratio, new_ratio, len(kept), tolerance), None, average, stamp)
+    return Recommendation(_settle(current, ratio, new_ratio, len(kept), _tolerance(tolerance)), None, average,
+                          stamp)
 
 
 def _timestamp(metrics: dict[str, PodMetric]) -> float:

@@ -205,3 +205,13 @@ async def test_container_resource_average_value() -> None:
             "name": "cpu", "container": "c", "current": {"averageValue": "100m"}}}]
         assert ("Normal", "SuccessfulRescale", "New size: 4; reason: cpu container resource above target") \
             in await run.events()
+
+
+async def test_behavior_tolerance_per_direction() -> None:
+    behavior = {"scaleUp": {"tolerance": "0.5", "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}}
+    async with on_fake(HorizontalPodAutoscalerController, deployment(2), pod("a"), pod("b"),
+                       hpa(behavior=behavior)) as run:
+        usage(run.client, a="70m", b="70m")  # ratio 1.4: within an upward tolerance of 0.5
+        got = await reconcile(run)
+        assert (await run.client.get("Deployment", "web", "default")).spec.replicas == 2
+        assert got.status.desired_replicas == 2

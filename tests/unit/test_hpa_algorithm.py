@@ -219,3 +219,15 @@ def test_scale_up_stabilization_window_keeps_the_lowest_recent_recommendation():
 def test_max_replicas_bounds_a_behavior_scale_up():
     out = hn.normalize(hn.History(), 2, 20, 1, 5, hn.Behavior(), NOW)
     assert (out.replicas, out.limit[0]) == (5, "TooManyReplicas")
+
+
+def test_per_direction_tolerance():
+    three, ten = ["a", "b", "c"], [f"p{i}" for i in range(10)]
+    # ratio 1.2: outside the default 0.1, inside an upward tolerance of 0.25
+    assert rc.utilization_replicas(3, 50, pods(*three), metrics(a=600, b=600, c=600), "cpu", T).replicas == 4
+    wide_up = rc.Tolerance(down=0.1, up=0.25)
+    assert rc.utilization_replicas(3, 50, pods(*three), metrics(a=600, b=600, c=600), "cpu", T, wide_up).replicas == 3
+    # ratio 0.9: within the default tolerance (both ends count), outside a downward one of 0.01
+    at_90 = metrics(**{n: 450 for n in ten})
+    assert rc.utilization_replicas(10, 50, pods(*ten), at_90, "cpu", T).replicas == 10
+    assert rc.utilization_replicas(10, 50, pods(*ten), at_90, "cpu", T, rc.Tolerance(0.01, 0.1)).replicas == 9

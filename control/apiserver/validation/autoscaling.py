@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from control.apiserver.validation.errors import Errors, forbidden, invalid, not_supported, required
 from control.apiserver.validation.resources import validate_quantity
+from control.client.quantity import parse_quantity
 from skiff.v1 import autoscaling_pb2
 
 METRIC_SOURCE_TYPES = ("ContainerResource", "External", "Object", "Pods", "Resource")
@@ -155,6 +156,14 @@ def _validate_policy(policy, path: str) -> Errors:
     return errs
 
 
+def _tolerance_errors(text: str, path: str) -> Errors:
+    try:
+        value = parse_quantity(text)
+    except ValueError as e:
+        return [invalid(path, text, str(e))]
+    return [invalid(path, text, "must be greater than or equal to zero")] if value < 0 else []
+
+
 def validate_scaling_rules(rules, path: str) -> Errors:
     errs: Errors = []
     if rules.HasField("stabilization_window_seconds"):
@@ -164,6 +173,8 @@ def validate_scaling_rules(rules, path: str) -> Errors:
         if window > MAX_STABILIZATION_WINDOW_SECONDS:
             errs.append(invalid(f"{path}.stabilizationWindowSeconds", window,
                                 f"must be less than or equal to {MAX_STABILIZATION_WINDOW_SECONDS}"))
+    if rules.HasField("tolerance"):
+        errs += _tolerance_errors(rules.tolerance, f"{path}.tolerance")
     if rules.HasField("select_policy") and rules.select_policy not in SELECT_POLICIES:
         errs.append(not_supported(f"{path}.selectPolicy", rules.select_policy, SELECT_POLICIES))
     if not rules.policies:
@@ -188,8 +199,8 @@ def _validate_behavior(spec, path: str) -> Errors:
 def validate_horizontal_pod_autoscaler(hpa: autoscaling_pb2.HorizontalPodAutoscaler) -> Errors:
     spec, path = hpa.spec, "spec"
     errs: Errors = []
-    if spec.HasField("min_replicas") and spec.min_replicas < 1 and \
-            not any(m.type in ("Object", "External") for m in spec.metrics):
+    # The lower bound is 1: scaling to zero is Kubernetes' HPAScaleToZero feature, off by default.
+    if spec.HasField("min_replicas") and spec.min_replicas < 1:
         errs.append(invalid(f"{path}.minReplicas", spec.min_replicas, "must be greater than or equal to 1"))
     if spec.max_replicas < 1:
         errs.append(invalid(f"{path}.maxReplicas", spec.max_replicas, "must be greater than 0"))
