@@ -48,14 +48,14 @@ async def run(args, ctx: Context) -> None:
 
 
 async def _scale(ctx: Context, kind, name: str, replicas: int, current: int) -> None:
+    # Through the scale subresource, as kubectl: `update` on `<plural>/scale` is all it needs.
     for attempt in range(_RETRIES):
-        obj = await ctx.client.get(kind, name, ctx.namespace_for(kind))
-        have = obj.spec.replicas if obj.spec.HasField("replicas") else 1
-        if current >= 0 and have != current:
-            raise CommandError(f"Expected replicas to be {current}, was {have}")
-        obj.spec.replicas = replicas
+        scale = await ctx.client.get_scale(kind, name, ctx.namespace_for(kind))
+        if current >= 0 and scale.spec.replicas != current:
+            raise CommandError(f"Expected replicas to be {current}, was {scale.spec.replicas}")
+        scale.spec.replicas = replicas
         try:
-            await ctx.client.update(obj)
+            await ctx.client.update_scale(kind, scale)
             return
         except grpc.RpcError as e:
             if not is_code(e, grpc.StatusCode.ABORTED) or attempt == _RETRIES - 1:
