@@ -314,3 +314,16 @@ def default_binding(binding: Message) -> None:
     for subject in binding.subjects:
         if not subject.api_group and subject.kind in ("User", "Group"):
             subject.api_group = RBAC_GROUP
+
+
+def default_limit_range(lr: core_pb2.LimitRange) -> None:
+    """Container items: a default limit from max, a default request from the default limit, else
+    from min."""
+    for item in lr.spec.limits:
+        if item.type != "Container":
+            continue
+        for target, sources in ((item.default, (item.max,)), (item.default_request, (item.default, item.min))):
+            for source in sources:
+                for name, value in source.items():
+                    if name not in target:
+                        target[name] = value
