@@ -116,9 +116,10 @@ def _max(a: ResourceList, b: ResourceList) -> ResourceList:
     return result
 
 
-def _pod_total(spec: Message, field: str) -> ResourceList:
+def _pod_total(spec: Message, field: str, overhead: bool) -> ResourceList:
     """The pod's effective requests or limits: its containers and sidecars summed, at least as much
-    as any init container needs with the sidecars started before it, plus the pod's overhead."""
+    as any init container needs with the sidecars started before it, plus the pod's overhead
+    (which LimitRanger leaves out)."""
     total: ResourceList = {}
     for c in spec.containers:
         total = add(total, _container_list(getattr(c.resources, field)))
@@ -132,15 +133,16 @@ def _pod_total(spec: Message, field: str) -> ResourceList:
             init_peak = _max(init_peak, sidecars)
         else:
             init_peak = _max(init_peak, add(own, sidecars))
-    return add(_max(total, init_peak), parse_list(spec.overhead))
+    total = _max(total, init_peak)
+    return add(total, parse_list(spec.overhead)) if overhead else total
 
 
-def pod_requests(pod: Message) -> ResourceList:
-    return _pod_total(pod.spec, "requests")
+def pod_requests(pod: Message, overhead: bool = True) -> ResourceList:
+    return _pod_total(pod.spec, "requests", overhead)
 
 
-def pod_limits(pod: Message) -> ResourceList:
-    return _pod_total(pod.spec, "limits")
+def pod_limits(pod: Message, overhead: bool = True) -> ResourceList:
+    return _pod_total(pod.spec, "limits", overhead)
 
 
 def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList:

@@ -63,8 +63,13 @@ class Strategy:
     def prepare_for_update(self, new: Message, old: Message) -> None:
         """What the server keeps from the stored object on update, beyond metadata and status."""
 
-    def admit(self, obj: Message, api: ApiContext) -> None:
-        """Mutating admission on create (the built-in plugins that apply to this kind)."""
+    async def admit(self, obj: Message, api: ApiContext) -> None:
+        """Mutating admission on create (the built-in plugins that apply to this kind), before the
+        object is validated."""
+
+    async def validate_admission(self, obj: Message, old: Message | None, api: ApiContext) -> None:
+        """Validating admission on create (old is None) and update, after the object is valid;
+        raises ApiError (Forbidden). ResourceQuota, which applies to every kind, comes after it."""
 
     def admit_update(self, new: Message, old: Message, api: ApiContext) -> None:
         """Admission on update (raises ApiError to refuse), after validation."""

@@ -1,0 +1,188 @@
+"""LimitRange and ResourceQuota admission against a real apiserver and etcd, with the
+resource-quota controller running in-process where the test needs status.used kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+
+from control.client.convert import from_dict
+from tests.fixtures.controllers import running_controllers
+from tests.fixtures.procs import eventually
+
+
+def _pod(name: str, namespace: str, resources: dict | None = None, **spec) -> object:
+    container = {"name": "app", "image": "busybox:1"}
+    if resources is not None:
+        container["resources"] = resources
+    return from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+                      "spec": {"containers": [container], **spec}})
+
+
+async def _namespace(client, name: str) -> str:
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+    return name
+
+
+async def _quota(client, namespace: str, hard: dict, name: str = "quota", **spec) -> None:
+    await client.create(from_dict({"apiVersion": "v1", "kind": "ResourceQuota",
+                                   "metadata": {"name": name, "namespace": namespace},
+                                   "spec": {"hard": hard, **spec}}))
+
+
+async def _used(client, namespace: str, name: str = "quota") -> dict[str, str]:
+    return dict((await client.get("ResourceQuota", name, namespace)).status.used)
+
+
+async def _wait_used(client, namespace: str, expected: dict[str, str], name: str = "quota") -> None:
+    async def check() -> bool:
+        return await _used(client, namespace, name) == expected
+    await eventually(check, timeout=15, what=f"status.used of {namespace}/{name} to be {expected}")
+
+
+async def _refused(coro) -> str:
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await coro
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED, e.value.details()
+    return e.value.details()
+
+
+async def test_limit_range_defaults_requests_and_limits(client):
+    ns = await _namespace(client, "lr-defaults")
+    await client.create(from_dict({"apiVersion": "v1", "kind": "LimitRange",
+                                   "metadata": {"name": "defaults", "namespace": ns},
+                                   "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"},
+                                                        "defaultRequest": {"memory": "64Mi"},
+                                                        "max": {"memory": "1Gi"}}]}}))
+    stored = await client.get("LimitRange", "defaults", ns)
+    item = stored.spec.limits[0]
+    # Kubernetes' defaults for Container items: default from max, defaultRequest from default.
+    assert dict(item.default) == {"cpu": "500m", "memory": "1Gi"}
+    assert dict(item.default_request) == {"cpu": "500m", "memory": "64Mi"}
+    pod = await client.create(_pod("web", ns))
+    res = pod.spec.containers[0].resources
+    assert dict(res.limits) == {"cpu": "500m", "memory": "1Gi"}
+    assert dict(res.requests) == {"cpu": "500m", "memory": "64Mi"}
+    assert pod.metadata.annotations["kubernetes.io/limit-ranger"] == (
+        "LimitRanger plugin set: cpu, memory request for container app; cpu, memory limit for container app")
+    assert pod.status.qos_class == "Burstable"
+    # What the pod states itself is kept; a limit alone also gives the request.
+    own = await client.create(_pod("own", ns, {"limits": {"cpu": "200m", "memory": "128Mi"}}))
+    assert dict(own.spec.containers[0].resources.requests) == {"cpu": "200m", "memory": "128Mi"}
+    assert own.status.qos_class == "Guaranteed"
+
+
+async def test_limit_range_max_min_and_ratio_refused(client):
+    ns = await _namespace(client, "lr-bounds")
+    await client.create(from_dict({"apiVersion": "v1", "kind": "LimitRange",
+                                   "metadata": {"name": "bounds", "namespace": ns},
+                                   "spec": {"limits": [{"type": "Container", "max": {"cpu": "1"},
+                                                        "min": {"cpu": "100m"},
+                                                        "maxLimitRequestRatio": {"cpu": "4"}}]}}))
+    message = await _refused(client.create(_pod("big", ns, {"limits": {"cpu": "2"}})))
+    assert message == 'pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2'
+    message = await _refused(client.create(_pod("tiny", ns, {"requests": {"cpu": "50m"}, "limits": {"cpu": "1"}})))
+    assert message == ('pods "tiny" is forbidden: [minimum cpu usage per Container is 100m, but request is 50m, '
+                       'cpu max limit to request ratio per Container is 4, but provided ratio is 20.000000]')
+    ok = await client.create(_pod("fits", ns))  # defaults: limit 1 (from max), request 1
+    assert dict(ok.spec.containers[0].resources.limits) == {"cpu": "1"}
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await client.get("Pod", "big", ns)
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_quota_enforced_once_counted(client):
+    """As in Kubernetes, a quota applies once its status.hard is set (by the controller); one whose
+    status names a hard resource without its usage refuses what it covers."""
+    ns = await _namespace(client, "rq-unknown")
+    await _quota(client, ns, {"pods": "1"})
+    await client.create(_pod("early", ns))
+    q = await client.get("ResourceQuota", "quota", ns)
+    q.status.hard["pods"] = "1"
+    await client.update_status(q)
+    message = await _refused(client.create(_pod("late", ns)))
+    assert message == 'pods "late" is forbidden: status unknown for quota: quota, resources: pods'
+    await client.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap",  # not covered by the quota
+                                   "metadata": {"name": "free", "namespace": ns}}))
+
+
+async def test_quota_counts_pods_refuses_one_too_many_and_frees_on_delete(apiserver, client):
+    ns = await _namespace(client, "rq-pods")
+    async with running_controllers(apiserver.target, ["resourcequota"]):
+        await _quota(client, ns, {"pods": "2", "count/configmaps": "5"})
+        await _wait_used(client, ns, {"pods": "0", "count/configmaps": "0"})
+        await client.create(_pod("p1", ns))
+        await client.create(_pod("p2", ns))
+        assert await _used(client, ns) == {"pods": "2", "count/configmaps": "0"}
+        message = await _refused(client.create(_pod("p3", ns)))
+        assert message == ('pods "p3" is forbidden: exceeded quota: quota, requested: pods=1, used: pods=2, '
+                           'limited: pods=2')
+        await client.delete("Pod", "p1", ns)
+        await _wait_used(client, ns, {"pods": "1", "count/configmaps": "0"})
+        await client.create(_pod("p3", ns))
+        # A finished pod no longer counts.
+        p2 = await client.get("Pod", "p2", ns)
+        p2.status.phase = "Succeeded"
+        await client.update_status(p2)
+        await _wait_used(client, ns, {"pods": "1", "count/configmaps": "0"})
+        listed = await client.list("ResourceQuota", ns)
+        assert [q.metadata.name for q in listed.items] == ["quota"]
+
+
+async def test_concurrent_creates_never_overshoot(apiserver, client):
+    ns = await _namespace(client, "rq-race")
+    async with running_controllers(apiserver.target, ["resourcequota"]):
+        await _quota(client, ns, {"pods": "5"})
+        await _wait_used(client, ns, {"pods": "0"})
+        results = await asyncio.gather(*(client.create(_pod(f"r{i}", ns)) for i in range(20)),
+                                       return_exceptions=True)
+        created = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+        assert len(created) == 5 and len(refused) == 15, results
+        assert all(r.code() == grpc.StatusCode.PERMISSION_DENIED and "exceeded quota: quota" in r.details()
+                   for r in refused)
+        assert len((await client.list("Pod", ns)).items) == 5
+        assert await _used(client, ns) == {"pods": "5"}
+
+
+async def test_compute_quota_requires_values_and_sums_them(apiserver, client):
+    ns = await _namespace(client, "rq-compute")
+    async with running_controllers(apiserver.target, ["resourcequota"]):
+        await _quota(client, ns, {"requests.cpu": "1", "limits.memory": "1Gi", "pods": "10"}, name="compute")
+        await _wait_used(client, ns, {"requests.cpu": "0", "limits.memory": "0", "pods": "0"}, "compute")
+        message = await _refused(client.create(_pod("bare", ns, {"requests": {"cpu": "100m"}})))
+        assert message == 'pods "bare" is forbidden: failed quota: compute: must specify limits.memory for: app'
+        ok = {"requests": {"cpu": "400m"}, "limits": {"memory": "256Mi"}}
+        await client.create(_pod("a", ns, ok))
+        await client.create(_pod("b", ns, ok))
+        assert await _used(client, ns, "compute") == {"requests.cpu": "800m", "limits.memory": "512Mi", "pods": "2"}
+        message = await _refused(client.create(_pod("c", ns, ok)))
+        assert message == ('pods "c" is forbidden: exceeded quota: compute, requested: requests.cpu=400m, '
+                           'used: requests.cpu=800m, limited: requests.cpu=1')
+
+
+async def test_scoped_quota_and_object_counts(apiserver, client):
+    ns = await _namespace(client, "rq-scopes")
+    async with running_controllers(apiserver.target, ["resourcequota"]):
+        await _quota(client, ns, {"pods": "1"}, name="best-effort", scopes=["BestEffort"])
+        await _quota(client, ns, {"services": "1", "services.nodeports": "1", "count/secrets": "1"}, name="objects")
+        await _wait_used(client, ns, {"pods": "0"}, "best-effort")
+        await _wait_used(client, ns, {"services": "0", "services.nodeports": "0", "count/secrets": "0"}, "objects")
+        await client.create(_pod("be", ns))
+        await _refused(client.create(_pod("be2", ns)))
+        await client.create(_pod("burstable", ns, {"requests": {"cpu": "10m"}}))  # not BestEffort: not covered
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "np", "namespace": ns},
+               "spec": {"type": "NodePort", "ports": [{"port": 80}, {"port": 81, "name": "b"}]}}
+        for p in svc["spec"]["ports"]:
+            p.setdefault("name", "a")
+        message = await _refused(client.create(from_dict(svc)))
+        assert message == ('services "np" is forbidden: exceeded quota: objects, requested: services.nodeports=2, '
+                           'used: services.nodeports=0, limited: services.nodeports=1')
+        await client.create(from_dict({**svc, "spec": {"ports": [{"port": 80}]}}))
+        secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s1", "namespace": ns}}
+        await client.create(from_dict(secret))
+        message = await _refused(client.create(from_dict({**secret, "metadata": {"name": "s2", "namespace": ns}})))
+        assert message == ('secrets "s2" is forbidden: exceeded quota: objects, requested: count/secrets=1, '
+                           'used: count/secrets=1, limited: count/secrets=1')
