@@ -116,7 +116,11 @@ def _rename(e):
 
 
 def _shown(item: core_pb2.LimitRangeItem, field: str, name: str) -> str:
-    return canonical(getattr(item, field)[name])
+    text = getattr(item, field)[name]
+    try:
+        return canonical(text)
+    except ValueError:  # reported where the quantity is parsed
+        return text
 
 
 def _item_key_errors(item, name: str, q: Mapping[str, dict[str, Decimal]], path: str) -> Errors:
