@@ -11,6 +11,7 @@ import pytest
 from control.client.convert import from_dict
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.procs import eventually
+from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
 
 
 def _pod(name: str, namespace: str, resources: dict | None = None, **spec) -> object:
@@ -186,3 +187,46 @@ async def test_scoped_quota_and_object_counts(apiserver, client):
         message = await _refused(client.create(from_dict({**secret, "metadata": {"name": "s2", "namespace": ns}})))
         assert message == ('secrets "s2" is forbidden: exceeded quota: objects, requested: count/secrets=1, '
                            'used: count/secrets=1, limited: count/secrets=1')
+
+
+async def test_skiffctl_gets_describes_and_reports_refusals(apiserver, client, tmp_path):
+    ns = await _namespace(client, "rq-cli")
+    env = skiffctl_env(apiserver.target, tmp_path, namespace=ns)
+    manifest = """
+apiVersion: v1
+kind: LimitRange
+metadata: {name: cpu-bounds}
+spec:
+  limits:
+  - type: Container
+    max: {cpu: "1"}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: compute}
+spec:
+  hard: {pods: "1", requests.cpu: "1", limits.cpu: "2"}
+"""
+    applied = await run_skiffctl(env, "apply", "-f", "-", stdin=manifest)
+    assert applied.code == 0, applied.err
+    assert applied.out.splitlines() == ["limitrange/cpu-bounds created", "resourcequota/compute created"]
+    async with running_controllers(apiserver.target, ["resourcequota"]):
+        await _wait_used(client, ns, {"pods": "0", "requests.cpu": "0", "limits.cpu": "0"}, "compute")
+        await client.create(_pod("one", ns))  # LimitRanger's default (the max) satisfies the quota
+        await _wait_used(client, ns, {"pods": "1", "requests.cpu": "1", "limits.cpu": "1"}, "compute")
+        got = await run_skiffctl(env, "get", "quota")
+        assert got.out.splitlines()[0].split() == ["NAME", "AGE", "REQUEST", "LIMIT"]
+        assert got.out.splitlines()[1].split()[2:] == ["pods:", "1/1,", "requests.cpu:", "1/1", "limits.cpu:", "1/2"]
+        limits = await run_skiffctl(env, "get", "limits")
+        assert limits.out.splitlines()[0].split() == ["NAME", "CREATED", "AT"]
+        described = await run_skiffctl(env, "describe", "quota", "compute")
+        assert described.out.splitlines()[2:] == ["Resource      Used  Hard", "--------      ----  ----",
+                                                  "limits.cpu    1     2", "pods          1     1",
+                                                  "requests.cpu  1     1"]
+        refused = await run_skiffctl(env, "apply", "-f", "-", stdin="apiVersion: v1\nkind: Pod\nmetadata: {name: two}\n"
+                                     "spec: {containers: [{name: app, image: busybox:1}]}\n")
+        assert refused.code == 1
+        assert refused.err.startswith("Error from server (Forbidden): ")
+        assert refused.err.strip().endswith(
+            'pods "two" is forbidden: exceeded quota: compute, requested: pods=1,requests.cpu=1, '
+            'used: pods=1,requests.cpu=1, limited: pods=1,requests.cpu=1')
