@@ -129,10 +129,9 @@ class ResourceHandlers:
     async def _charged_create(self, obj: Message, generate: bool, claims: Claims | None, dry_run: bool) -> Message:
         """The create, charged to the namespace's ResourceQuotas in its own transaction."""
         quotas = self.api.quota
-        if not quotas.has_quotas(obj.metadata.namespace):
-            charge = await quotas.charge(self.kind, obj)
-            if not charge.charged:
-                return obj if dry_run else self._written(await self._create_with_name_retries(obj, generate, claims))
+        charge = await quotas.charge(self.kind, obj)
+        if not charge.charged:
+            return obj if dry_run else self._written(await self._create_with_name_retries(obj, generate, claims))
         async with quotas.serialized(obj.metadata.namespace):
             for attempt in range(QUOTA_ATTEMPTS):
                 charge = await quotas.charge(self.kind, obj, fresh=attempt > 0)

@@ -76,9 +76,6 @@ class QuotaAdmission:
         async with self._locks.setdefault(namespace, asyncio.Lock()):
             yield
 
-    def has_quotas(self, namespace: str) -> bool:
-        return bool(self._cache().by_index(_NAMESPACE_INDEX, namespace))
-
     async def charge(self, kind: Kind, obj: Message, old: Message | None = None, fresh: bool = False) -> Charge:
         """Checks the write against the namespace's quotas; the quotas it is charged to, or
         Forbidden in Kubernetes' words."""

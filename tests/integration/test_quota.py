@@ -8,8 +8,11 @@ import asyncio
 import grpc
 import pytest
 
+from control.client.client import Client
 from control.client.convert import from_dict
+from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.controllers import running_controllers
+from tests.fixtures.etcd import start_etcd
 from tests.fixtures.procs import eventually
 from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
 
@@ -230,3 +233,39 @@ spec:
         assert refused.err.strip().endswith(
             'pods "two" is forbidden: exceeded quota: compute, requested: pods=1,requests.cpu=1, '
             'used: pods=1,requests.cpu=1, limited: pods=1,requests.cpu=1')
+
+
+async def test_two_apiservers_never_overshoot_together():
+    """Charges land in the object's own etcd transaction, guarded by the quota's revision: two
+    apiservers taking creates at once still store exactly the quota, Services' NodePort claims
+    included."""
+    etcd = start_etcd()
+    servers = []
+    try:
+        servers = [start_apiserver(etcd), start_apiserver(etcd)]
+        async with Client(servers[0].target) as first, Client(servers[1].target) as second, \
+                running_controllers(servers[0].target, ["resourcequota"]):
+            ns = await _namespace(first, "rq-pair")
+            await _quota(first, ns, {"pods": "5", "services": "3"})
+            await _wait_used(second, ns, {"pods": "0", "services": "0"})
+            clients = [first, second]
+            pods = await asyncio.gather(*(clients[i % 2].create(_pod(f"p{i}", ns)) for i in range(24)),
+                                        return_exceptions=True)
+            svc = {"apiVersion": "v1", "kind": "Service",
+                   "spec": {"type": "NodePort", "ports": [{"port": 80}], "selector": {"app": "x"}}}
+            services = await asyncio.gather(*(clients[i % 2].create(from_dict(
+                {**svc, "metadata": {"name": f"s{i}", "namespace": ns}})) for i in range(8)), return_exceptions=True)
+            for results, count in ((pods, 5), (services, 3)):
+                made = [r for r in results if not isinstance(r, BaseException)]
+                failed = [r for r in results if isinstance(r, BaseException)]
+                assert len(made) == count, results
+                assert all(isinstance(r, grpc.aio.AioRpcError) and r.code() == grpc.StatusCode.PERMISSION_DENIED
+                           for r in failed), failed
+            made_services = [r for r in services if not isinstance(r, BaseException)]
+            assert len({s.spec.ports[0].node_port for s in made_services}) == 3
+            assert len((await first.list("Pod", ns)).items) == 5
+            assert await _used(second, ns) == {"pods": "5", "services": "3"}
+    finally:
+        for s in servers:
+            s.stop()
+        etcd.stop()
