@@ -39,7 +39,6 @@ _NAMESPACE_INDEX = "namespace"
 class Charge:
     """The quotas one write is charged to, as guarded writes for its transaction."""
     claims: Claims | None
-    quota_kind: Kind
 
     @property
     def charged(self) -> bool:
@@ -80,12 +79,12 @@ class QuotaAdmission:
         """Checks the write against the namespace's quotas; the quotas it is charged to, or
         Forbidden in Kubernetes' words."""
         if not kind.namespaced or (old is not None and kind.kind not in UPDATE_CHARGED):
-            return Charge(None, self.kind)
+            return Charge(None)
         quotas = await self.quotas(obj.metadata.namespace, fresh)
         if not quotas:
-            return Charge(None, self.kind)
+            return Charge(None)
         writes = dict(self._write(q) for q in evaluate(kind, obj, old, quotas))
-        return Charge(Claims(writes=writes) if writes else None, self.kind)
+        return Charge(Claims(writes=writes) if writes else None)
 
     def _write(self, q: Message) -> tuple[str, tuple[int, bytes]]:
         revision = int(q.metadata.resource_version)

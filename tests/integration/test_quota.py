@@ -269,3 +269,23 @@ async def test_two_apiservers_never_overshoot_together():
         for s in servers:
             s.stop()
         etcd.stop()
+
+
+async def test_a_replicaset_stops_at_the_quota_with_failed_create_events(apiserver, client):
+    ns = await _namespace(client, "rq-rs")
+    async with running_controllers(apiserver.target, ["replicaset", "resourcequota"]):
+        await _quota(client, ns, {"pods": "2"})
+        await _wait_used(client, ns, {"pods": "0"})
+        await client.create(from_dict({
+            "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web", "namespace": ns},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "app", "image": "busybox:1"}]}}}}))
+
+        async def refused_event() -> bool:
+            events = (await client.list("Event", ns)).items
+            return any(e.reason == "FailedCreate" and e.message.startswith('Error creating: pods "web-')
+                       and e.message.endswith("is forbidden: exceeded quota: quota, requested: pods=1, "
+                                              "used: pods=2, limited: pods=2") for e in events)
+        await eventually(refused_event, timeout=15, what="a FailedCreate event naming the quota")
+        assert len((await client.list("Pod", ns)).items) == 2
