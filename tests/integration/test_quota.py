@@ -4,9 +4,13 @@ resource-quota controller running in-process where the test needs status.used ke
 from __future__ import annotations
 
 import asyncio
+import json
 
 import grpc
 import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.rest import ApiException
 
 from control.client.client import Client
 from control.client.convert import from_dict
@@ -14,6 +18,7 @@ from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.etcd import start_etcd
 from tests.fixtures.procs import eventually
+from tests.fixtures.rest import start_rest_apiserver, write_kubeconfig
 from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
 
 
@@ -289,3 +294,33 @@ async def test_a_replicaset_stops_at_the_quota_with_failed_create_events(apiserv
                                               "used: pods=2, limited: pods=2") for e in events)
         await eventually(refused_event, timeout=15, what="a FailedCreate event naming the quota")
         assert len((await client.list("Pod", ns)).items) == 2
+
+
+async def test_kubernetes_client_sees_a_403_with_the_quota_message(pki, tmp_path):
+    """Through the REST API, the refusal is a Status of 403 Forbidden, as kube-apiserver answers."""
+    etcd = start_etcd()
+    rest = None
+    try:
+        rest = start_rest_apiserver(etcd)
+        async with Client(rest.apiserver.target) as grpc_client, \
+                running_controllers(rest.apiserver.target, ["resourcequota"]):
+            ns = await _namespace(grpc_client, "rq-rest")
+            api = k8s_config.new_client_from_config(
+                config_file=str(write_kubeconfig(tmp_path / "config", pki, rest.url)))
+            core = k8s.CoreV1Api(api)
+            core.create_namespaced_resource_quota(ns, {"metadata": {"name": "quota"}, "spec": {"hard": {"pods": "0"}}})
+            await _wait_used(grpc_client, ns, {"pods": "0"})
+            body = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "busybox:1"}]}}
+            with pytest.raises(ApiException) as e:
+                await asyncio.to_thread(core.create_namespaced_pod, ns, body)
+            status = json.loads(e.value.body)
+            assert (e.value.status, status["reason"]) == (403, "Forbidden")
+            assert status["message"] == ('pods "web" is forbidden: exceeded quota: quota, requested: pods=1, '
+                                         'used: pods=0, limited: pods=0')
+            listed = core.list_namespaced_resource_quota(ns)
+            assert [(q.metadata.name, q.status.used) for q in listed.items] == [("quota", {"pods": "0"})]
+            api.close()
+    finally:
+        if rest is not None:
+            rest.apiserver.stop()
+        etcd.stop()
