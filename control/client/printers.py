@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.humanize import age, human_duration, is_set
+from control.client.quantity import canonical
 from control.client.wellknown import (
     CONDITION_TRUE,
     LABEL_NODE_ROLE,
@@ -420,6 +421,13 @@ def _created_at(ts: Timestamp) -> str:
     return ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ") if is_set(ts) else ""
 
 
+def _quantity(text: str) -> str:
+    try:
+        return canonical(text)
+    except ValueError:
+        return text
+
+
 def _limitrange_row(lr, now):
     return [lr.metadata.name, _created_at(lr.metadata.creation_timestamp)]
 
@@ -429,8 +437,8 @@ def _quota_row(q, now):
     `limits.*` go to LIMIT, the rest to REQUEST."""
     request, limit = [], []
     for name in sorted(q.status.hard):
-        cell = f"{name}: {q.status.used.get(name, '0')}/{q.status.hard[name]}"
-        (limit if name.split(".")[0] == "limits" and "." in name else request).append(cell)
+        cell = f"{name}: {_quantity(q.status.used.get(name, '0'))}/{_quantity(q.status.hard[name])}"
+        (limit if name.startswith("limits.") else request).append(cell)
     return [q.metadata.name, age(q.metadata.creation_timestamp, now), ", ".join(request), ", ".join(limit)]
 
 

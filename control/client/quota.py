@@ -155,12 +155,12 @@ def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList
     for res, value in requests.items():
         if res.startswith(_HUGEPAGES):
             result[res] = result[f"requests.{res}"] = value
-        elif _is_extended(res):
+        elif is_extended(res):
             result[f"requests.{res}"] = value
     return result
 
 
-def _is_extended(name: str) -> bool:
+def is_extended(name: str) -> bool:
     return "/" in name and "kubernetes.io/" not in name and not name.startswith("requests.")
 
 
@@ -246,7 +246,7 @@ def _kind_counts(kind: Kind, name: str) -> bool:
         return True
     if kind.kind == "Pod":
         return name in POD_COMPUTE or name.startswith((_HUGEPAGES, "requests." + _HUGEPAGES)) or (
-            name.startswith("requests.") and _is_extended(name[len("requests."):]))
+            name.startswith("requests.") and is_extended(name[len("requests."):]))
     if kind.kind == "Service":
         return name in SERVICE_RESOURCES
     if kind.kind == "PersistentVolumeClaim":

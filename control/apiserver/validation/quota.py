@@ -63,10 +63,13 @@ def _limit_resource_errors(limit_type: str, name: str, path: str) -> Errors:
     return _resource_name_errors(name, path)
 
 
+_JSON_NAMES = {"default_request": "defaultRequest", "max_limit_request_ratio": "maxLimitRequestRatio"}
+
+
 def _quantities(item: core_pb2.LimitRangeItem, field: str, path: str, errs: Errors) -> dict[str, Decimal]:
     values: dict[str, Decimal] = {}
     for name, text in getattr(item, field).items():
-        p = f"{path}.{field}[{name}]"
+        p = f"{path}.{_JSON_NAMES.get(field, field)}[{name}]"
         errs += _limit_resource_errors(item.type, name, p)
         try:
             values[name] = parse_quantity(text)
@@ -94,8 +97,7 @@ def _validate_item(item: core_pb2.LimitRangeItem, path: str) -> Errors:
     if item.type == "Pod":
         for f in ("default", "default_request"):
             if getattr(item, f):
-                name = "defaultRequest" if f == "default_request" else f
-                errs.append(forbidden(f"{path}.{name}", "may not be specified when `type` is 'Pod'"))
+                errs.append(forbidden(f"{path}.{_JSON_NAMES.get(f, f)}", "may not be specified when `type` is 'Pod'"))
         q["default"], q["default_request"] = {}, {}
     else:
         q["default"] = _quantities(item, "default", path, errs)
@@ -106,13 +108,7 @@ def _validate_item(item: core_pb2.LimitRangeItem, path: str) -> Errors:
     q["ratio"] = _quantities(item, "max_limit_request_ratio", path, errs)
     for name in sorted(set().union(*(v.keys() for v in q.values()))):
         errs += _item_key_errors(item, name, q, path)
-    return [_rename(e) for e in errs]
-
-
-def _rename(e):
-    e.field = e.field.replace(".default_request[", ".defaultRequest[").replace(
-        ".max_limit_request_ratio[", ".maxLimitRequestRatio[")
-    return e
+    return errs
 
 
 def _shown(item: core_pb2.LimitRangeItem, field: str, name: str) -> str:
@@ -169,7 +165,7 @@ def _ratio_errors(ratio: Decimal | None, lo: Decimal | None, hi: Decimal | None,
 
 
 def _overcommit_allowed(name: str) -> bool:
-    return not name.startswith("hugepages-") and not quota._is_extended(name)
+    return not name.startswith("hugepages-") and not quota.is_extended(name)
 
 
 # --- ResourceQuota ----------------------------------------------------------------------------------
@@ -182,7 +178,7 @@ def _quota_name_errors(name: str, path: str) -> Errors:
 
 
 def _is_integer_resource(name: str) -> bool:
-    return name in INTEGER_RESOURCES or quota._is_extended(name)
+    return name in INTEGER_RESOURCES or quota.is_extended(name)
 
 
 def _quota_value_errors(name: str, text: str, path: str) -> Errors:
