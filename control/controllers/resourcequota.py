@@ -8,7 +8,8 @@ behind the quota would count less than admission has charged and let creates ove
 status is written at the resourceVersion the quota was read at, so a charge made meanwhile makes
 the write fail and the quota is counted again. A quota is recounted when it changes, when an
 object of a kind with a name of its own in quotas (pods, services, configmaps, ...) is deleted or
-a pod finishes, and every --resource-quota-sync-period.
+a pod finishes (and any kind a quota counts as `count/<resource>`, once a quota does), and every
+--resource-quota-sync-period.
 """
 
 from __future__ import annotations
@@ -45,12 +46,28 @@ class ResourceQuotaController(Controller):
         options: ResourceQuotaOptions = ctx.options
         super().__init__(ctx, options.concurrent_resource_quota_syncs)
         self.period = options.resource_quota_sync_period
+        self.informers = ctx.informers
+        self.watched: set[str] = set()
         self.quotas = ctx.informers.get("ResourceQuota")
-        self.quotas.add_handler(**self.enqueue_handlers())
+        self.quotas.add_handler(on_add=self._quota_changed, on_update=lambda _old, new: self._quota_changed(new),
+                                on_delete=self.enqueue)
         for kind in quota.LEGACY_COUNT:
             if kind in KINDS and kind != "ResourceQuota":
-                ctx.informers.get(kind).add_handler(
-                    on_update=lambda old, new, k=kind: self._updated(k, old, new), on_delete=self._enqueue_namespace)
+                self._watch(kind)
+
+    def _watch(self, kind: str) -> None:
+        """Recount the namespace's quotas when an object of the kind goes or frees usage (Kubernetes'
+        quota monitor): the legacy-named kinds from the start, any other once a quota counts it."""
+        if kind in self.watched:
+            return
+        self.watched.add(kind)
+        self.informers.get(kind).add_handler(on_update=lambda old, new: self._updated(kind, old, new),
+                                             on_delete=self._enqueue_namespace)
+
+    def _quota_changed(self, q: Message) -> None:
+        for kind in quota.kinds_counted(q.spec.hard):
+            self._watch(kind.kind)
+        self.enqueue(q)
 
     def _enqueue_namespace(self, obj: Message) -> None:
         for q in self.quotas.store.by_index(_NAMESPACE_INDEX, obj.metadata.namespace):

@@ -95,3 +95,19 @@ async def test_a_stale_quota_is_not_overwritten() -> None:
         run.controller.quotas.store._put("team/q", stale)
         await run.controller.reconcile("team/q")
         assert (await status(run, "q"))[1] == {"pods": "2"}
+
+
+async def test_a_kind_counted_by_name_is_watched_once_a_quota_counts_it() -> None:
+    rs = from_dict({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web", "namespace": "team"},
+                    "spec": {"selector": {"matchLabels": {"a": "b"}},
+                             "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": []}}}})
+    async with on_fake(ResourceQuotaController, quota("q", {"count/replicasets.apps": "3"}), rs) as run:
+        await run.reconcile("team/q")
+        assert (await status(run, "q"))[1] == {"count/replicasets.apps": "1"}
+        assert "ReplicaSet" in run.controller.watched
+        run.forget_queued()
+        await run.client.delete("ReplicaSet", "web", "team")
+        await run.synced()
+        assert run.queued() == {"team/q"}
+        await run.reconcile("team/q")
+        assert (await status(run, "q"))[1] == {"count/replicasets.apps": "0"}
