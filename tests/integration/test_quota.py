@@ -18,7 +18,7 @@ from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.etcd import start_etcd
 from tests.fixtures.procs import eventually
-from tests.fixtures.rest import start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import kubectl, start_rest_apiserver, write_kubeconfig
 from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
 
 
@@ -296,8 +296,9 @@ async def test_a_replicaset_stops_at_the_quota_with_failed_create_events(apiserv
         assert len((await client.list("Pod", ns)).items) == 2
 
 
-async def test_kubernetes_client_sees_a_403_with_the_quota_message(pki, tmp_path):
-    """Through the REST API, the refusal is a Status of 403 Forbidden, as kube-apiserver answers."""
+async def test_kubernetes_client_and_kubectl_see_quotas_as_kube_apiserver_serves_them(pki, tmp_path):
+    """Through the REST API, a refusal is a Status of 403 Forbidden with the quota's message, and the
+    machine's kubectl creates, lists, describes and is refused as against kube-apiserver."""
     etcd = start_etcd()
     rest = None
     try:
@@ -320,7 +321,31 @@ async def test_kubernetes_client_sees_a_403_with_the_quota_message(pki, tmp_path
             listed = core.list_namespaced_resource_quota(ns)
             assert [(q.metadata.name, q.status.used) for q in listed.items] == [("quota", {"pods": "0"})]
             api.close()
+            (tmp_path / "kubectl").mkdir()
+            await _kubectl_quota(write_kubeconfig(tmp_path / "kubectl" / "config", pki, rest.url), grpc_client, ns)
     finally:
         if rest is not None:
             rest.apiserver.stop()
         etcd.stop()
+
+
+async def _kubectl_quota(config, grpc_client, ns: str) -> None:
+    def run(*args: str, input: str | None = None):
+        return asyncio.to_thread(kubectl, config, *args, "-n", ns, input=input)
+    created = await run("create", "-f", "-", input="apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: small}\n"
+                                                  "spec: {hard: {pods: '1', limits.memory: 1Gi}}\n")
+    assert (created.returncode, created.stdout.strip()) == (0, "resourcequota/small created"), created.stderr
+    await _wait_used(grpc_client, ns, {"pods": "0", "limits.memory": "0"}, "small")
+    table = (await run("get", "quota")).stdout.splitlines()
+    assert table[0].split() == ["NAME", "AGE", "REQUEST", "LIMIT"]
+    assert [line.split()[2:] for line in table[1:]] == [["pods:", "0/0"],
+                                                        ["pods:", "0/1", "limits.memory:", "0/1Gi"]]
+    described = (await run("describe", "quota", "small")).stdout.splitlines()
+    assert described == ["Name:          small", f"Namespace:     {ns}", "Resource       Used  Hard",
+                         "--------       ----  ----", "limits.memory  0     1Gi", "pods           0     1"]
+    refused = await run("create", "-f", "-", input="apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+                        "  containers: [{name: app, image: busybox:1, resources: {limits: {memory: 64Mi}}}]\n")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ('Error from server (Forbidden): error when creating "STDIN": pods "web" is '
+                                      'forbidden: exceeded quota: '
+                                      'quota, requested: pods=1, used: pods=0, limited: pods=0')

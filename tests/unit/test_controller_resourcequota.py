@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from control.client.convert import from_dict
 from control.client.testing import on_fake
 from control.controllers.resourcequota import ResourceQuotaController
@@ -111,3 +113,15 @@ async def test_a_kind_counted_by_name_is_watched_once_a_quota_counts_it() -> Non
         assert run.queued() == {"team/q"}
         await run.reconcile("team/q")
         assert (await status(run, "q"))[1] == {"count/replicasets.apps": "0"}
+
+
+async def test_every_quota_is_recounted_each_sync_period() -> None:
+    async with on_fake(ResourceQuotaController, quota("a", {"pods": "1"}), quota("b", {"pods": "1"}, "other"),
+                       resource_quota_sync_period=0.05) as run:
+        run.forget_queued()
+        ticker = asyncio.create_task(run.controller._resync())
+        try:
+            async with asyncio.timeout(5):
+                assert {await run.controller.queue.get() for _ in range(2)} == {"team/a", "other/b"}
+        finally:
+            ticker.cancel()
