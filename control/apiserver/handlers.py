@@ -11,7 +11,7 @@ import logging
 
 from google.protobuf.message import Message
 
-from control.apiserver import errors, strategy
+from control.apiserver import errors, limitranger, strategy
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import plan_deletion
 from control.apiserver.registry import apply_defaults, strategy_for, validate
@@ -80,6 +80,12 @@ class ResourceHandlers:
         if violations:
             raise errors.invalid(self.kind.kind, obj.metadata.name or obj.metadata.generate_name, violations)
 
+    async def _validate_admission(self, obj: Message, old: Message | None) -> None:
+        """Validating admission before the write: the kind's own plugins, then LimitRanger
+        (ResourceQuota follows, charged in the write itself)."""
+        await self.rules.validate_admission(obj, old, self.api)
+        await limitranger.validate(self.kind, obj, old, self.api)
+
     def _written(self, obj: Message) -> Message:
         self.cache.note_write(int(obj.metadata.resource_version))
         return obj
@@ -107,7 +113,7 @@ class ResourceHandlers:
             meta.name = strategy.generated_name(meta.generate_name)
         self._validate(obj)
         await self.require_namespace(meta.namespace, meta.name)
-        await self.rules.validate_admission(obj, None, self.api)
+        await self._validate_admission(obj, None)
         hooks = self.api.hooks.get(self.kind.kind)
         if not hooks:
             return await self._charged_create(obj, generate, None, dry_run)
@@ -196,7 +202,7 @@ class ResourceHandlers:
             charge = None
             if not status_only:
                 self.rules.admit_update(new, old, self.api)
-                await self.rules.validate_admission(new, old, self.api)
+                await self._validate_admission(new, old)
                 charge = await self.api.quota.charge(self.kind, new, old, fresh=stale_quota)
             hooks = None if status_only else self.api.hooks.get(self.kind.kind)
             claims = await hooks.before_update(new, old, dry_run) if hooks else None

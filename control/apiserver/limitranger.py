@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 
 from control.apiserver import errors
 from control.client import quota
+from control.client.kinds import Kind
 from control.client.quantity import canonical, parse_quantity
 
 ANNOTATION = "kubernetes.io/limit-ranger"
@@ -179,13 +180,14 @@ async def admit_pod(pod: Message, api) -> None:
     default_pod(pod, await limit_ranges(api, pod.metadata.namespace))
 
 
-async def validate_pod(pod: Message, api) -> None:
-    found = pod_violations(pod, await limit_ranges(api, pod.metadata.namespace))
+async def validate(kind: Kind, obj: Message, old: Message | None, api) -> None:
+    """The validating half, for every write the apiserver admits: pods on create (their containers'
+    resources cannot change afterwards), persistentvolumeclaims on create and update."""
+    if kind.kind == "Pod" and old is None:
+        found = pod_violations(obj, await limit_ranges(api, obj.metadata.namespace))
+    elif kind.kind == "PersistentVolumeClaim":
+        found = claim_violations(obj, await limit_ranges(api, obj.metadata.namespace))
+    else:
+        return
     if found:
-        raise forbidden("pods", pod, found)
-
-
-async def validate_claim(claim: Message, api) -> None:
-    found = claim_violations(claim, await limit_ranges(api, claim.metadata.namespace))
-    if found:
-        raise forbidden("persistentvolumeclaims", claim, found)
+        raise forbidden(kind.resource, obj, found)

@@ -4,6 +4,7 @@ quota admission's arithmetic and messages, printing and describing."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 
@@ -222,3 +223,16 @@ def test_columns_and_describe_as_kubectl() -> None:
         "Type        Resource  Min  Max  Default Request  Default Limit  Max Limit/Request Ratio\n"
         "----        --------  ---  ---  ---------------  -------------  -----------------------\n"
         "Container   memory    -    -    256Mi            512Mi          -\n")
+
+
+def test_claims_are_bounded_by_their_storage_request() -> None:
+    def claim(storage: str | None) -> SimpleNamespace:
+        requests = {"storage": storage} if storage else {}
+        return SimpleNamespace(spec=SimpleNamespace(resources=SimpleNamespace(requests=requests)))
+    ranges = [lr({"type": "PersistentVolumeClaim", "min": {"storage": "1Gi"}, "max": {"storage": "2Gi"}})]
+    assert limitranger.claim_violations(claim("1536Mi"), ranges) == []
+    assert limitranger.claim_violations(claim("3Gi"), ranges) == [
+        "maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 3Gi"]
+    assert limitranger.claim_violations(claim(None), ranges) == [
+        "minimum storage usage per PersistentVolumeClaim is 1Gi.  No request is specified",
+        "maximum storage usage per PersistentVolumeClaim is 2Gi.  No request is specified"]

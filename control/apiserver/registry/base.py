@@ -69,7 +69,8 @@ class Strategy:
 
     async def validate_admission(self, obj: Message, old: Message | None, api: ApiContext) -> None:
         """Validating admission on create (old is None) and update, after the object is valid;
-        raises ApiError (Forbidden). ResourceQuota, which applies to every kind, comes after it."""
+        raises ApiError (Forbidden). LimitRanger and ResourceQuota, which the apiserver applies by kind
+        (control/apiserver/limitranger.py, quotaadmission.py), come after it."""
 
     def admit_update(self, new: Message, old: Message, api: ApiContext) -> None:
         """Admission on update (raises ApiError to refuse), after validation."""

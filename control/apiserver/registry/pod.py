@@ -1,5 +1,5 @@
-"""Pods (v1): Pending with their QoS class on create; LimitRanger's defaults and bounds and the
-default not-ready/unreachable tolerations (admission); graceful deletion of pods on a node (the
+"""Pods (v1): Pending with their QoS class on create; LimitRanger's defaults and the default
+not-ready/unreachable tolerations (admission); graceful deletion of pods on a node (the
 agent stops them and deletes them with grace 0); Bind (pods/binding) and Logs / Exec / ExecStream
 proxied to the node's agent."""
 
@@ -57,10 +57,6 @@ class PodStrategy(Strategy):
         admission.add_default_tolerations(obj, api.admission)
         admission.set_service_account(obj)
         priority.admit_pod(obj, api)
-
-    async def validate_admission(self, obj: Message, old: Message | None, api: ApiContext) -> None:
-        if old is None:  # containers' resources cannot change on update
-            await limitranger.validate_pod(obj, api)
 
     def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:
         pod_grace = deletion_grace(obj, grace)
