@@ -29,8 +29,12 @@ async def limit_ranges(api, namespace: str) -> list[Message]:
     """The namespace's LimitRanges, from the watch cache once it has this apiserver's writes."""
     cache = api.cache.caches["LimitRange"]
     cache.add_index(_NAMESPACE_INDEX, lambda o: o.metadata.namespace)
-    await cache.wait_fresh()
-    return sorted(cache.by_index(_NAMESPACE_INDEX, namespace), key=lambda o: o.metadata.name)
+    try:
+        await cache.wait_fresh()
+        items = cache.by_index(_NAMESPACE_INDEX, namespace)
+    except TimeoutError:  # the cache is behind: a consistent read from etcd instead
+        items, _ = await api.storage.list(cache.kind, namespace)
+    return sorted(items, key=lambda o: o.metadata.name)
 
 
 # --- mutating ---------------------------------------------------------------------------------------

@@ -62,12 +62,14 @@ class QuotaAdmission:
     async def quotas(self, namespace: str, fresh: bool = False) -> list[Message]:
         """The namespace's quotas: from the watch cache (with this apiserver's own writes), or
         read from etcd after a charge found the cache stale."""
-        if fresh:
-            items, _ = await self.api.storage.list(self.kind, namespace)
-        else:
+        items = None
+        if not fresh:
             cache = self._cache()
-            await cache.wait_fresh()
-            items = cache.by_index(_NAMESPACE_INDEX, namespace)
+            with contextlib.suppress(TimeoutError):  # the cache is behind: read etcd instead
+                await cache.wait_fresh()
+                items = cache.by_index(_NAMESPACE_INDEX, namespace)
+        if items is None:
+            items, _ = await self.api.storage.list(self.kind, namespace)
         return sorted(items, key=lambda q: q.metadata.name)
 
     @contextlib.asynccontextmanager
@@ -78,7 +80,8 @@ class QuotaAdmission:
     async def charge(self, kind: Kind, obj: Message, old: Message | None = None, fresh: bool = False) -> Charge:
         """Checks the write against the namespace's quotas; the quotas it is charged to, or
         Forbidden in Kubernetes' words."""
-        if not kind.namespaced or (old is not None and kind.kind not in UPDATE_CHARGED):
+        if not kind.namespaced or (old is not None and (kind.kind not in UPDATE_CHARGED or
+                                                        obj.metadata.HasField("deletion_timestamp"))):
             return Charge(None)
         quotas = await self.quotas(obj.metadata.namespace, fresh)
         if not quotas:
