@@ -225,6 +225,12 @@ spec:
         got = await run_skiffctl(env, "get", "quota")
         assert got.out.splitlines()[0].split() == ["NAME", "AGE", "REQUEST", "LIMIT"]
         assert got.out.splitlines()[1].split()[2:] == ["pods:", "1/1,", "requests.cpu:", "1/1", "limits.cpu:", "1/2"]
+        made = await run_skiffctl(env, "create", "quota", "best-effort", "--hard=pods=3", "--scopes=BestEffort")
+        assert (made.code, made.out.strip()) == (0, "resourcequota/best-effort created"), made.err
+        stored = await client.get("ResourceQuota", "best-effort", ns)
+        assert (dict(stored.spec.hard), list(stored.spec.scopes)) == ({"pods": "3"}, ["BestEffort"])
+        bad = await run_skiffctl(env, "create", "quota", "bad", "--hard=pods")
+        assert (bad.code, bad.err.strip()) == (1, "error: Invalid argument syntax pods, expected <resource>=<value>")
         limits = await run_skiffctl(env, "get", "limits")
         assert limits.out.splitlines()[0].split() == ["NAME", "CREATED", "AT"]
         described = await run_skiffctl(env, "describe", "quota", "compute")
