@@ -39,14 +39,13 @@ async def limit_ranges(api, namespace: str) -> list[Message]:
 
 # --- mutating ---------------------------------------------------------------------------------------
 
-def _container_defaults(ranges: list[Message]) -> tuple[dict[str, str], dict[str, str]]:
+def _container_defaults(lr: Message) -> tuple[dict[str, str], dict[str, str]]:
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
-    for lr in ranges:
-        for item in lr.spec.limits:
-            if item.type == "Container":
-                requests.update(item.default_request)
-                limits.update(item.default)
+    for item in lr.spec.limits:
+        if item.type == "Container":
+            requests.update(item.default_request)
+            limits.update(item.default)
     return requests, limits
 
 
@@ -67,16 +66,17 @@ def _merge(container: Message, requests: Mapping[str, str], limits: Mapping[str,
 
 
 def default_pod(pod: Message, ranges: list[Message]) -> None:
-    requests, limits = _container_defaults(ranges)
-    if not requests and not limits:
-        return
-    notes: list[str] = []
-    for c in pod.spec.containers:
-        notes += _merge(c, requests, limits, "container")
-    for c in pod.spec.init_containers:
-        notes += _merge(c, requests, limits, "init container")
-    if notes:
-        pod.metadata.annotations[ANNOTATION] = "LimitRanger plugin set: " + "; ".join(notes)
+    """Each LimitRange in turn fills what the containers still lack (so the first one named wins),
+    and the annotation tells what the last one that set anything set."""
+    for lr in ranges:
+        requests, limits = _container_defaults(lr)
+        notes: list[str] = []
+        for c in pod.spec.containers:
+            notes += _merge(c, requests, limits, "container")
+        for c in pod.spec.init_containers:
+            notes += _merge(c, requests, limits, "init container")
+        if notes:
+            pod.metadata.annotations[ANNOTATION] = "LimitRanger plugin set: " + "; ".join(notes)
 
 
 # --- validating -------------------------------------------------------------------------------------

@@ -236,3 +236,11 @@ def test_claims_are_bounded_by_their_storage_request() -> None:
     assert limitranger.claim_violations(claim(None), ranges) == [
         "minimum storage usage per PersistentVolumeClaim is 1Gi.  No request is specified",
         "maximum storage usage per PersistentVolumeClaim is 2Gi.  No request is specified"]
+
+
+def test_several_limit_ranges_fill_defaults_in_turn() -> None:
+    p = pod({"name": "app"})
+    limitranger.default_pod(p, [lr({"type": "Container", "default": {"cpu": "1"}}, name="a"),
+                                lr({"type": "Container", "default": {"cpu": "2", "memory": "1Gi"}}, name="b")])
+    assert dict(p.spec.containers[0].resources.limits) == {"cpu": "1", "memory": "1Gi"}
+    assert p.metadata.annotations[limitranger.ANNOTATION] == "LimitRanger plugin set: memory limit for container app"
