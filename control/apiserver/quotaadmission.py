@@ -91,7 +91,7 @@ class QuotaAdmission:
 
     def _write(self, q: Message) -> tuple[str, tuple[int, bytes]]:
         revision = int(q.metadata.resource_version)
-        q.metadata.resource_version = ""
+        q.metadata.ClearField("resource_version")
         key = object_key(self.kind, q.metadata.namespace, q.metadata.name)
         return key, (revision, self.api.storage.encode(self.kind, q))
 
