@@ -246,6 +246,33 @@ spec:
             'used: pods=1,requests.cpu=1, limited: pods=1,requests.cpu=1')
 
 
+async def _no_overshoot(clients: list[Client], target: str) -> None:
+    """24 pod creates against `pods: 5` and 8 NodePort Services against `services: 3`, spread over
+    the clients at once: exactly the quota is stored, the rest refused."""
+    async with running_controllers(target, ["resourcequota"]):
+        first = clients[0]
+        ns = await _namespace(first, "rq-race")
+        await _quota(first, ns, {"pods": "5", "services": "3"})
+        await _wait_used(clients[-1], ns, {"pods": "0", "services": "0"})
+        n = len(clients)
+        pods = await asyncio.gather(*(clients[i % n].create(_pod(f"p{i}", ns)) for i in range(24)),
+                                    return_exceptions=True)
+        svc = {"apiVersion": "v1", "kind": "Service",
+               "spec": {"type": "NodePort", "ports": [{"port": 80}], "selector": {"app": "x"}}}
+        services = await asyncio.gather(*(clients[i % n].create(from_dict(
+            {**svc, "metadata": {"name": f"s{i}", "namespace": ns}})) for i in range(8)), return_exceptions=True)
+        for results, count in ((pods, 5), (services, 3)):
+            made = [r for r in results if not isinstance(r, BaseException)]
+            failed = [r for r in results if isinstance(r, BaseException)]
+            assert len(made) == count, results
+            assert all(isinstance(r, grpc.aio.AioRpcError) and r.code() == grpc.StatusCode.PERMISSION_DENIED
+                       for r in failed), failed
+        made_services = [r for r in services if not isinstance(r, BaseException)]
+        assert len({s.spec.ports[0].node_port for s in made_services}) == 3
+        assert len((await first.list("Pod", ns)).items) == 5
+        assert await _used(clients[-1], ns) == {"pods": "5", "services": "3"}
+
+
 async def test_two_apiservers_never_overshoot_together():
     """Charges land in the object's own etcd transaction, guarded by the quota's revision: two
     apiservers taking creates at once still store exactly the quota, Services' NodePort claims
@@ -254,31 +281,29 @@ async def test_two_apiservers_never_overshoot_together():
     servers = []
     try:
         servers = [start_apiserver(etcd), start_apiserver(etcd)]
-        async with Client(servers[0].target) as first, Client(servers[1].target) as second, \
-                running_controllers(servers[0].target, ["resourcequota"]):
-            ns = await _namespace(first, "rq-pair")
-            await _quota(first, ns, {"pods": "5", "services": "3"})
-            await _wait_used(second, ns, {"pods": "0", "services": "0"})
-            clients = [first, second]
-            pods = await asyncio.gather(*(clients[i % 2].create(_pod(f"p{i}", ns)) for i in range(24)),
-                                        return_exceptions=True)
-            svc = {"apiVersion": "v1", "kind": "Service",
-                   "spec": {"type": "NodePort", "ports": [{"port": 80}], "selector": {"app": "x"}}}
-            services = await asyncio.gather(*(clients[i % 2].create(from_dict(
-                {**svc, "metadata": {"name": f"s{i}", "namespace": ns}})) for i in range(8)), return_exceptions=True)
-            for results, count in ((pods, 5), (services, 3)):
-                made = [r for r in results if not isinstance(r, BaseException)]
-                failed = [r for r in results if isinstance(r, BaseException)]
-                assert len(made) == count, results
-                assert all(isinstance(r, grpc.aio.AioRpcError) and r.code() == grpc.StatusCode.PERMISSION_DENIED
-                           for r in failed), failed
-            made_services = [r for r in services if not isinstance(r, BaseException)]
-            assert len({s.spec.ports[0].node_port for s in made_services}) == 3
-            assert len((await first.list("Pod", ns)).items) == 5
-            assert await _used(second, ns) == {"pods": "5", "services": "3"}
+        async with Client(servers[0].target) as first, Client(servers[1].target) as second:
+            await _no_overshoot([first, second], servers[0].target)
     finally:
         for s in servers:
             s.stop()
+        etcd.stop()
+
+
+async def test_apiserver_workers_never_overshoot_together():
+    """The same with one apiserver of three worker processes, a connection per client."""
+    etcd = start_etcd()
+    server = None
+    try:
+        server = start_apiserver(etcd, ["--workers", "3"])
+        clients = [Client(server.target) for _ in range(6)]
+        try:
+            await _no_overshoot(clients, server.target)
+        finally:
+            for c in clients:
+                await c.close()
+    finally:
+        if server is not None:
+            server.stop()
         etcd.stop()
 
 
