@@ -197,6 +197,24 @@ async def test_scoped_quota_and_object_counts(apiserver, client):
                            'used: count/secrets=1, limited: count/secrets=1')
 
 
+async def test_priority_class_scope_follows_the_pods_class(apiserver, client):
+    ns = await _namespace(client, "rq-priority")
+    await client.create(from_dict({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                                   "metadata": {"name": "high"}, "value": 1000}))
+    async with running_controllers(apiserver.target, ["resourcequota"]):
+        await _quota(client, ns, {"pods": "1", "cpu": "1"}, name="pods-high",
+                     scopeSelector={"matchExpressions": [{"operator": "In", "scopeName": "PriorityClass",
+                                                          "values": ["high"]}]})
+        await _wait_used(client, ns, {"pods": "0", "cpu": "0"}, "pods-high")
+        sized = {"requests": {"cpu": "500m"}}
+        await client.create(_pod("h1", ns, sized, priorityClassName="high"))
+        message = await _refused(client.create(_pod("h2", ns, sized, priorityClassName="high")))
+        assert message == ('pods "h2" is forbidden: exceeded quota: pods-high, requested: pods=1, used: pods=1, '
+                           'limited: pods=1')
+        await client.create(_pod("plain", ns))  # no class: not in the scope, and needs no cpu request
+        assert await _used(client, ns, "pods-high") == {"pods": "1", "cpu": "500m"}
+
+
 async def test_skiffctl_gets_describes_and_reports_refusals(apiserver, client, tmp_path):
     ns = await _namespace(client, "rq-cli")
     env = skiffctl_env(apiserver.target, tmp_path, namespace=ns)
