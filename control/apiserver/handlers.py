@@ -81,9 +81,8 @@ class ResourceHandlers:
             raise errors.invalid(self.kind.kind, obj.metadata.name or obj.metadata.generate_name, violations)
 
     async def _validate_admission(self, obj: Message, old: Message | None) -> None:
-        """Validating admission before the write: the kind's own plugins, then LimitRanger
-        (ResourceQuota follows, charged in the write itself)."""
-        await self.rules.validate_admission(obj, old, self.api)
+        """Validating admission before the write: LimitRanger (ResourceQuota follows, charged in the
+        write itself)."""
         await limitranger.validate(self.kind, obj, old, self.api)
 
     def _written(self, obj: Message) -> Message:

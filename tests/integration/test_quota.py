@@ -398,3 +398,38 @@ async def _kubectl_quota(config, grpc_client, ns: str) -> None:
     assert refused.stderr.strip() == ('Error from server (Forbidden): error when creating "STDIN": pods "web" is '
                                       'forbidden: exceeded quota: '
                                       'quota, requested: pods=1, used: pods=0, limited: pods=0')
+
+
+def _claim(name: str, ns: str, storage: str, **spec) -> object:
+    return from_dict({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": ns},
+                      "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}},
+                               **spec}})
+
+
+async def test_claims_are_bounded_and_charged_by_their_storage(apiserver, client):
+    ns = await _namespace(client, "rq-claims")
+    await client.create(from_dict({"apiVersion": "v1", "kind": "LimitRange",
+                                   "metadata": {"name": "storagelimits", "namespace": ns},
+                                   "spec": {"limits": [{"type": "PersistentVolumeClaim", "max": {"storage": "2Gi"},
+                                                        "min": {"storage": "1Gi"}}]}}))
+    message = await _refused(client.create(_claim("huge", ns, "3Gi", storageClassName="gold")))
+    assert message == ('persistentvolumeclaims "huge" is forbidden: maximum storage usage per PersistentVolumeClaim '
+                       'is 2Gi, but request is 3Gi')
+    async with running_controllers(apiserver.target, ["resourcequota"]):
+        hard = {"requests.storage": "3Gi", "persistentvolumeclaims": "5",
+                "gold.storageclass.storage.k8s.io/persistentvolumeclaims": "1"}
+        await _quota(client, ns, hard, name="storage")
+        await _wait_used(client, ns, dict.fromkeys(hard, "0"), "storage")
+        await client.create(_claim("a", ns, "2Gi", storageClassName="gold"))
+        message = await _refused(client.create(_claim("b", ns, "1Gi", storageClassName="gold")))
+        assert message == ('persistentvolumeclaims "b" is forbidden: exceeded quota: storage, requested: '
+                           'gold.storageclass.storage.k8s.io/persistentvolumeclaims=1, '
+                           'used: gold.storageclass.storage.k8s.io/persistentvolumeclaims=1, '
+                           'limited: gold.storageclass.storage.k8s.io/persistentvolumeclaims=1')
+        message = await _refused(client.create(_claim("c", ns, "1536Mi", storageClassName="silver")))
+        assert message == ('persistentvolumeclaims "c" is forbidden: exceeded quota: storage, requested: '
+                           'requests.storage=1536Mi, used: requests.storage=2Gi, limited: requests.storage=3Gi')
+        await client.create(_claim("d", ns, "1Gi", storageClassName="silver"))
+        assert await _used(client, ns, "storage") == {
+            "requests.storage": "3Gi", "persistentvolumeclaims": "2",
+            "gold.storageclass.storage.k8s.io/persistentvolumeclaims": "1"}

@@ -67,11 +67,6 @@ class Strategy:
         """Mutating admission on create (the built-in plugins that apply to this kind), before the
         object is validated."""
 
-    async def validate_admission(self, obj: Message, old: Message | None, api: ApiContext) -> None:
-        """Validating admission on create (old is None) and update, after the object is valid;
-        raises ApiError (Forbidden). LimitRanger and ResourceQuota, which the apiserver applies by kind
-        (control/apiserver/limitranger.py, quotaadmission.py), come after it."""
-
     def admit_update(self, new: Message, old: Message, api: ApiContext) -> None:
         """Admission on update (raises ApiError to refuse), after validation."""
 
