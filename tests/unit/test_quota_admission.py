@@ -4,13 +4,14 @@ quota admission's arithmetic and messages, printing and describing."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from types import SimpleNamespace
 
 import pytest
 
 from control.apiserver import errors, limitranger
 from control.apiserver.quotaadmission import evaluate
-from control.apiserver.registry import apply_defaults, validate
+from control.apiserver.registry import apply_defaults, load_all, validate
 from control.cli.describe_quota import limit_range, resource_quota
 from control.cli.describe_text import render_section
 from control.client import quota
@@ -244,3 +245,9 @@ def test_several_limit_ranges_fill_defaults_in_turn() -> None:
                                 lr({"type": "Container", "default": {"cpu": "2", "memory": "1Gi"}}, name="b")])
     assert dict(p.spec.containers[0].resources.limits) == {"cpu": "1", "memory": "1Gi"}
     assert p.metadata.annotations[limitranger.ANNOTATION] == "LimitRanger plugin set: memory limit for container app"
+
+
+def test_every_kinds_admission_is_async() -> None:
+    """The apiserver awaits each kind's mutating admission (LimitRanger reads the watch cache)."""
+    sync = [name for name, s in load_all().items() if not inspect.iscoroutinefunction(s.admit)]
+    assert sync == [], f"registry strategies with a plain `def admit`: {sync}"
