@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from google.protobuf.message import Message
 
 from control.apiserver.admission import AdmissionOptions
+from control.apiserver.quotaadmission import QuotaAdmission
 from control.apiserver.storage import Claims, Storage
 from control.apiserver.watchcache import WatchCache
 
@@ -49,3 +50,7 @@ class ApiContext:
     authorizer: object = None
     audit: object = None
     resource_metrics: object = None  # resourcemetrics.MetricsStore when --metric-resolution is on
+    quota: QuotaAdmission = field(init=False)  # ResourceQuota admission, charging the namespace's quotas
+
+    def __post_init__(self) -> None:
+        self.quota = QuotaAdmission(self)

@@ -344,3 +344,16 @@ def default_horizontal_pod_autoscaler(hpa: autoscaling_pb2.HorizontalPodAutoscal
     if spec.HasField("behavior"):
         _default_scaling_rules(spec.behavior.scale_up, True)
         _default_scaling_rules(spec.behavior.scale_down, False)
+
+
+def default_limit_range(lr: core_pb2.LimitRange) -> None:
+    """Container items: a default limit from max, a default request from the default limit, else
+    from min."""
+    for item in lr.spec.limits:
+        if item.type != "Container":
+            continue
+        for target, sources in ((item.default, (item.max,)), (item.default_request, (item.default, item.min))):
+            for source in sources:
+                for name, value in source.items():
+                    if name not in target:
+                        target[name] = value

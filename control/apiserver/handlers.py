@@ -11,11 +11,18 @@ import logging
 
 from google.protobuf.message import Message
 
-from control.apiserver import errors, strategy
+from control.apiserver import errors, limitranger, strategy
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import plan_deletion
 from control.apiserver.registry import apply_defaults, strategy_for, validate
-from control.apiserver.storage import Claims, ClaimTakenError, ConflictError, NotFoundError, TooLargeError
+from control.apiserver.storage import (
+    Claims,
+    ClaimTakenError,
+    ConflictError,
+    NotFoundError,
+    StaleWriteError,
+    TooLargeError,
+)
 from control.client.kinds import KINDS, Kind
 from skiff.v1 import meta_pb2, requests_pb2
 
@@ -24,6 +31,8 @@ log = logging.getLogger(__name__)
 GENERATE_NAME_ATTEMPTS = 8
 # Picks of an allocated value (a ClusterIP) another apiserver claimed first before giving up.
 CLAIM_ATTEMPTS = 8
+# Charges of a create computed again after another writer changed a quota first.
+QUOTA_ATTEMPTS = 16
 
 
 class ResourceHandlers:
@@ -71,6 +80,11 @@ class ResourceHandlers:
         if violations:
             raise errors.invalid(self.kind.kind, obj.metadata.name or obj.metadata.generate_name, violations)
 
+    async def _validate_admission(self, obj: Message, old: Message | None) -> None:
+        """Validating admission before the write: LimitRanger (ResourceQuota follows, charged in the
+        write itself)."""
+        await limitranger.validate(self.kind, obj, old, self.api)
+
     def _written(self, obj: Message) -> Message:
         self.cache.note_write(int(obj.metadata.resource_version))
         return obj
@@ -89,25 +103,25 @@ class ResourceHandlers:
             raise errors.invalid(self.kind.kind, "", [errors.FieldViolation(
                 field="metadata.name", description="Required value: name or generateName is required")])
         apply_defaults(obj)
+        # Mutating admission sees the object before the server's own fields, as in Kubernetes.
+        await self.rules.admit(obj, self.api)
         strategy.prepare_for_create(self.kind, obj)
         self.rules.prepare_for_create(obj)
-        self.rules.admit(obj, self.api)
         generate = not meta.name
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)
         self._validate(obj)
         await self.require_namespace(meta.namespace, meta.name)
+        await self._validate_admission(obj, None)
         hooks = self.api.hooks.get(self.kind.kind)
         if not hooks:
-            return obj if dry_run else self._written(await self._create_with_name_retries(obj, generate, None))
+            return await self._charged_create(obj, generate, None, dry_run)
         unallocated = obj.__class__()
         unallocated.CopyFrom(obj)
         for _ in range(CLAIM_ATTEMPTS):
             claims = await hooks.before_create(obj, dry_run)
-            if dry_run:
-                return obj
             try:
-                return self._written(await self._create_with_name_retries(obj, generate, claims))
+                return await self._charged_create(obj, generate, claims, dry_run)
             except ClaimTakenError as e:
                 await hooks.after_failed_create(obj)
                 await hooks.claim_taken(e.key)
@@ -117,11 +131,32 @@ class ResourceHandlers:
                 raise
         raise errors.ApiError(errors.grpc.StatusCode.UNAVAILABLE, "allocation raced with other writers; try again")
 
+    async def _charged_create(self, obj: Message, generate: bool, claims: Claims | None, dry_run: bool) -> Message:
+        """The create, charged to the namespace's ResourceQuotas in its own transaction."""
+        quotas = self.api.quota
+        charge = await quotas.charge(self.kind, obj)
+        if not charge.charged:
+            return obj if dry_run else self._written(await self._create_with_name_retries(obj, generate, claims))
+        async with quotas.serialized(obj.metadata.namespace):
+            for attempt in range(QUOTA_ATTEMPTS):
+                charge = await quotas.charge(self.kind, obj, fresh=attempt > 0)
+                if dry_run:
+                    return obj
+                try:
+                    created = await self._create_with_name_retries(
+                        obj, generate, charge.claims.merged(claims) if charge.claims else claims)
+                except StaleWriteError:
+                    continue
+                if charge.charged:
+                    quotas.charged(int(created.metadata.resource_version))
+                return self._written(created)
+        raise errors.unavailable("resource quota updates raced with other writers; try again")
+
     async def _create_with_name_retries(self, obj: Message, generate: bool, claims: Claims | None) -> Message:
         for _ in range(GENERATE_NAME_ATTEMPTS):
             try:
                 return await self.api.storage.create(self.kind, obj, claims)
-            except ClaimTakenError:
+            except (ClaimTakenError, StaleWriteError):
                 raise
             except ConflictError:
                 if not generate:
@@ -155,6 +190,7 @@ class ResourceHandlers:
             raise errors.invalid(self.kind.kind, "", [errors.FieldViolation(
                 field="metadata.name", description="Required value: name is required")])
         requested_rv = meta.resource_version
+        stale_quota = False
         while True:
             old = await self._stored(meta.namespace, meta.name)
             if requested_rv and requested_rv != old.metadata.resource_version:
@@ -162,19 +198,30 @@ class ResourceHandlers:
             new = self._prepare_update(obj, old, status_only)
             if _same(new, old):
                 return old
+            charge = None
             if not status_only:
                 self.rules.admit_update(new, old, self.api)
+                await self._validate_admission(new, old)
+                charge = await self.api.quota.charge(self.kind, new, old, fresh=stale_quota)
             hooks = None if status_only else self.api.hooks.get(self.kind.kind)
             claims = await hooks.before_update(new, old, dry_run) if hooks else None
+            if charge is not None and charge.claims:
+                claims = charge.claims.merged(claims)
             if dry_run:
                 return new
             try:
-                return self._written(await self._write_update(new, old, claims))
+                written = self._written(await self._write_update(new, old, claims))
+                if charge is not None and charge.charged:
+                    self.api.quota.charged(int(written.metadata.resource_version))
+                return written
             except ConflictError as e:
                 if hooks:
                     await hooks.after_failed_update(new, old)
                 if isinstance(e, ClaimTakenError):
                     await hooks.claim_taken(e.key)
+                    continue
+                if isinstance(e, StaleWriteError):
+                    stale_quota = True
                     continue
                 if requested_rv:
                     raise errors.conflict(self.kind.plural, meta.name) from None

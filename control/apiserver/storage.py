@@ -51,27 +51,49 @@ class ClaimTakenError(ConflictError):
         self.key = key
 
 
+class StaleWriteError(ConflictError):
+    """A guarded write's key changed since the revision it was based on (e.g. a ResourceQuota)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"modified: {key}")
+        self.key = key
+
+
 @dataclass
 class Claims:
     """Keys written in the same etcd transaction as an object, so that what the object holds (a
     Service's ClusterIP, its NodePorts) is taken and given back atomically with it, whichever
-    apiserver writes: `take` must not exist yet (key -> value), `release` is removed."""
+    apiserver writes: `take` must not exist yet (key -> value), `release` is removed. `writes` are
+    other objects updated with it, each only if still at the revision it was read at (key ->
+    (mod revision, encoded object)): the charge of a ResourceQuota for the object created."""
     take: dict[str, str] = field(default_factory=dict)
     release: list[str] = field(default_factory=list)
+    writes: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+
+    def merged(self, other: Claims | None) -> Claims:
+        if other is None:
+            return self
+        return Claims({**self.take, **other.take}, [*self.release, *other.release], {**self.writes, **other.writes})
 
     def compares(self) -> list[rpc.Compare]:
-        return [rpc.Compare(key=k.encode(), target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
-                            create_revision=0) for k in self.take]
+        absent = [rpc.Compare(key=k.encode(), target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
+                              create_revision=0) for k in self.take]
+        return absent + [rpc.Compare(key=k.encode(), target=rpc.Compare.MOD, result=rpc.Compare.EQUAL,
+                                     mod_revision=rev) for k, (rev, _) in self.writes.items()]
 
     def ops(self) -> list[rpc.RequestOp]:
         puts = [rpc.RequestOp(request_put=rpc.PutRequest(key=k.encode(), value=v.encode()))
                 for k, v in self.take.items()]
+        puts += [rpc.RequestOp(request_put=rpc.PutRequest(key=k.encode(), value=value))
+                 for k, (_, value) in self.writes.items()]
         return puts + [rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=k.encode()))
                        for k in self.release]
 
     def reads(self) -> list[rpc.RequestOp]:
-        """Run when the transaction fails: which wanted claims exist already."""
-        return [rpc.RequestOp(request_range=rpc.RangeRequest(key=k.encode(), count_only=True)) for k in self.take]
+        """Run when the transaction fails: which wanted claims exist already, where the guarded
+        writes' keys are now."""
+        return [rpc.RequestOp(request_range=rpc.RangeRequest(key=k.encode(), count_only=True)) for k in self.take] + [
+            rpc.RequestOp(request_range=rpc.RangeRequest(key=k.encode(), keys_only=True)) for k in self.writes]
 
 
 
@@ -291,9 +313,14 @@ class Storage:
         resp = await self.kv.Txn(txn)
         if resp.succeeded:
             return resp
-        for key, read in zip(claims.take, resp.responses, strict=True):
+        reads = iter(resp.responses)
+        for key, read in zip(claims.take, reads, strict=False):
             if read.response_range.count:
                 raise ClaimTakenError(key)
+        for (key, (revision, _)), read in zip(claims.writes.items(), reads, strict=True):
+            now = read.response_range.kvs[0].mod_revision if read.response_range.kvs else 0
+            if now != revision:
+                raise StaleWriteError(key)
         raise ConflictError(conflict)
 
     async def claim(self, key: str, value: str) -> None:

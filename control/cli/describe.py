@@ -9,6 +9,7 @@ import grpc
 from google.protobuf.message import Message
 
 import control.cli.describe_apps  # noqa: F401 - registers the apps describers
+import control.cli.describe_quota  # noqa: F401 - registers the LimitRange and ResourceQuota describers
 import control.cli.describe_storage  # noqa: F401 - registers the storage describers
 from control.cli import (
     describe_batch,  # noqa: F401 - registers the Job and CronJob describers

@@ -214,6 +214,7 @@ _EMPTY_STRUCTS = {
     "Deployment": ("spec.strategy", "status"),
     "Pod": ("status",),
     "Namespace": ("spec", "status"),
+    "ResourceQuota": ("status",),
     "Service": ("status.loadBalancer",),
 }
 

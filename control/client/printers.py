@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.humanize import age, human_duration, is_set
+from control.client.quantity import canonical
 from control.client.wellknown import (
     CONDITION_TRUE,
     LABEL_NODE_ROLE,
@@ -420,6 +421,27 @@ def _created_at(ts: Timestamp) -> str:
     return ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ") if is_set(ts) else ""
 
 
+def _quantity(text: str) -> str:
+    try:
+        return canonical(text)
+    except ValueError:
+        return text
+
+
+def _limitrange_row(lr, now):
+    return [lr.metadata.name, _created_at(lr.metadata.creation_timestamp)]
+
+
+def _quota_row(q, now):
+    """kubectl's REQUEST and LIMIT: `resource: used/hard` for every hard resource, sorted by name;
+    `limits.*` go to LIMIT, the rest to REQUEST."""
+    request, limit = [], []
+    for name in sorted(q.status.hard):
+        cell = f"{name}: {_quantity(q.status.used.get(name, '0'))}/{_quantity(q.status.hard[name])}"
+        (limit if name.startswith("limits.") else request).append(cell)
+    return [q.metadata.name, age(q.metadata.creation_timestamp, now), ", ".join(request), ", ".join(limit)]
+
+
 def _role_row(role, now):
     return [role.metadata.name, _created_at(role.metadata.creation_timestamp)]
 
@@ -480,5 +502,7 @@ INGRESSCLASS = Columns(("NAME", "CONTROLLER", "PARAMETERS", _AGE), (), _ingress_
 NETWORKPOLICY = Columns(("NAME", "POD-SELECTOR", _AGE), (), _network_policy_row)
 PDB = Columns(("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", _AGE), (), _pdb_row)
 PRIORITYCLASS = Columns(("NAME", "VALUE", "GLOBAL-DEFAULT", _AGE, "PREEMPTIONPOLICY"), (), _priority_class_row)
+LIMITRANGE = Columns(("NAME", "CREATED AT"), (), _limitrange_row)
+RESOURCEQUOTA = Columns(("NAME", _AGE, "REQUEST", "LIMIT"), (), _quota_row)
 ROLE = Columns(("NAME", "CREATED AT"), (), _role_row)
 BINDING = Columns(("NAME", "ROLE", _AGE), _BINDING_WIDE, _binding_row, _binding_wide)

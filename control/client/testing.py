@@ -40,7 +40,9 @@ class FakeRun:
             while not all(int(i.resource_version or 0) >= self.client.kind_revision(i.kind)
                           for i in self.informers.all()):
                 self.changed.clear()
-                await self.changed.wait()
+                # Informers a controller starts later have no handler setting `changed`: look again soon.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), 0.05)
 
     async def reconcile(self, key: str) -> None:
         await self.synced()

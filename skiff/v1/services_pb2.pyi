@@ -552,6 +552,62 @@ class StorageClassWatchEvent(_message.Message):
     object: _storage_pb2.StorageClass
     def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_storage_pb2.StorageClass, _Mapping]] = ...) -> None: ...
 
+class LimitRangeRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _core_pb2.LimitRange
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_core_pb2.LimitRange, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class LimitRangeList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_core_pb2.LimitRange]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_core_pb2.LimitRange, _Mapping]]] = ...) -> None: ...
+
+class LimitRangeWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _core_pb2.LimitRange
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_core_pb2.LimitRange, _Mapping]] = ...) -> None: ...
+
+class ResourceQuotaRequest(_message.Message):
+    __slots__ = ("object", "dry_run")
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    object: _core_pb2.ResourceQuota
+    dry_run: bool
+    def __init__(self, object: _Optional[_Union[_core_pb2.ResourceQuota, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class ResourceQuotaList(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "items")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ListMeta
+    items: _containers.RepeatedCompositeFieldContainer[_core_pb2.ResourceQuota]
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ListMeta, _Mapping]] = ..., items: _Optional[_Iterable[_Union[_core_pb2.ResourceQuota, _Mapping]]] = ...) -> None: ...
+
+class ResourceQuotaWatchEvent(_message.Message):
+    __slots__ = ("type", "object")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    object: _core_pb2.ResourceQuota
+    def __init__(self, type: _Optional[str] = ..., object: _Optional[_Union[_core_pb2.ResourceQuota, _Mapping]] = ...) -> None: ...
+
 class LeaseRequest(_message.Message):
     __slots__ = ("object", "dry_run")
     OBJECT_FIELD_NUMBER: _ClassVar[int]

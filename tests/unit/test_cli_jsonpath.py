@@ -29,7 +29,7 @@ DATA = {"kind": "List", "items": [
      "a=True\nb=False\n"),
     ("name: {.items[1].metadata.name}!", "name: b!"),
     ("{.items[5].metadata.name}{.missing.field}", ""),
-    ("{.items[1].metadata}", '{"name": "b"}'),
+    ("{.items[1].metadata}", '{"name":"b"}'),
     ("{$.kind}", "List"),
 ])
 def test_templates(template, text):

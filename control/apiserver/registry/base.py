@@ -63,8 +63,9 @@ class Strategy:
     def prepare_for_update(self, new: Message, old: Message) -> None:
         """What the server keeps from the stored object on update, beyond metadata and status."""
 
-    def admit(self, obj: Message, api: ApiContext) -> None:
-        """Mutating admission on create (the built-in plugins that apply to this kind)."""
+    async def admit(self, obj: Message, api: ApiContext) -> None:
+        """Mutating admission on create (the built-in plugins that apply to this kind), before the
+        object is validated."""
 
     def admit_update(self, new: Message, old: Message, api: ApiContext) -> None:
         """Admission on update (raises ApiError to refuse), after validation."""

@@ -17,7 +17,7 @@ from control.client.wellknown import ANNOTATION_DEFAULT_INGRESS_CLASS, ANNOTATIO
 
 
 class IngressStrategy(Strategy):
-    def admit(self, obj: Message, api: ApiContext) -> None:
+    async def admit(self, obj: Message, api: ApiContext) -> None:
         if obj.spec.ingress_class_name or ANNOTATION_INGRESS_CLASS in obj.metadata.annotations:
             return
         classes = [c for c in api.cache[KINDS["IngressClass"]].snapshot()[0]

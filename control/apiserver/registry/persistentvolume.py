@@ -26,7 +26,7 @@ class PersistentVolumeStrategy(Strategy):
         obj.status.phase = VOLUME_PENDING
         obj.status.last_phase_transition_time.CopyFrom(now())
 
-    def admit(self, obj: Message, api: ApiContext) -> None:
+    async def admit(self, obj: Message, api: ApiContext) -> None:
         add_finalizer(obj, FINALIZER_PV_PROTECTION)
 
 

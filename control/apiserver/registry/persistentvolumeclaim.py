@@ -37,7 +37,7 @@ class ClaimStrategy(Strategy):
         obj.ClearField("status")
         obj.status.phase = CLAIM_PENDING
 
-    def admit(self, obj: Message, api: ApiContext) -> None:
+    async def admit(self, obj: Message, api: ApiContext) -> None:
         set_default_class(obj, list(_classes(api).values()))
         add_finalizer(obj, FINALIZER_PVC_PROTECTION)
 

@@ -1,13 +1,14 @@
-"""Pods (v1): Pending with their QoS class on create; the default not-ready/unreachable
-tolerations (admission); graceful deletion of pods on a node (the agent stops them and deletes
-them with grace 0); Bind (pods/binding) and Logs / Exec / ExecStream proxied to the node's agent."""
+"""Pods (v1): Pending with their QoS class on create; LimitRanger's defaults and the default
+not-ready/unreachable tolerations (admission); graceful deletion of pods on a node (the
+agent stops them and deletes them with grace 0); Bind (pods/binding) and Logs / Exec / ExecStream
+proxied to the node's agent."""
 
 from __future__ import annotations
 
 import grpc
 from google.protobuf.message import Message
 
-from control.apiserver import admission, defaults, eviction, pods, priority
+from control.apiserver import admission, defaults, eviction, limitranger, pods, priority
 from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import DeletionPlan, mark
@@ -51,7 +52,8 @@ class PodStrategy(Strategy):
         obj.status.phase = POD_PENDING
         obj.status.qos_class = qos_class(obj)
 
-    def admit(self, obj: Message, api: ApiContext) -> None:
+    async def admit(self, obj: Message, api: ApiContext) -> None:
+        await limitranger.admit_pod(obj, api)
         admission.add_default_tolerations(obj, api.admission)
         admission.set_service_account(obj)
         priority.admit_pod(obj, api)

@@ -17,7 +17,7 @@ def _default(pc: Message) -> None:
 
 
 class PriorityClassStrategy(Strategy):
-    def admit(self, obj: Message, api: ApiContext) -> None:
+    async def admit(self, obj: Message, api: ApiContext) -> None:
         priority.admit_priority_class(obj, api)
 
 

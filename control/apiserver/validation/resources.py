@@ -39,6 +39,9 @@ def _validate_name(name: str, path: str) -> Errors:
     return errs
 
 
+validate_container_resource_name = _validate_name
+
+
 def _validate_list(resources: Mapping[str, str], path: str) -> tuple[Errors, dict[str, Decimal]]:
     errs: Errors = []
     values: dict[str, Decimal] = {}
