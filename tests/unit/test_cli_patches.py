@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from control.cli.patches import PatchError, json_patch, merge_patch, strategic_merge
 from control.client.kinds import lookup
+from control.client.patches import PatchError, json_patch, merge_patch, strategic_merge
 
 POD = lookup("Pod").message.DESCRIPTOR
 DEPLOYMENT = lookup("Deployment").message.DESCRIPTOR

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from control.apiserver.rest.patch import PatchError, apply_patch, json_patch, merge_patch, strategic_merge
+from control.apiserver.rest.patch import PatchError, apply_patch
+from control.client.kinds import KINDS
+from control.client.patches import json_patch, merge_patch, strategic_merge
+
+POD_TYPE = KINDS["Pod"].message.DESCRIPTOR
 
 POD = {"metadata": {"name": "p", "labels": {"a": "1", "b": "2"}, "finalizers": ["x"]},
        "spec": {"containers": [{"name": "app", "image": "app:1", "ports": [{"containerPort": 80, "name": "http"}],
@@ -51,7 +55,7 @@ def test_strategic_merge_by_keys_and_directives() -> None:
                                       "ports": [{"containerPort": 80, "name": "web"}]},
                                      {"name": "new", "image": "new:1"}],
                       "tolerations": [{"key": "other"}]}}
-    out = strategic_merge(POD, patch)
+    out = strategic_merge(POD, patch, POD_TYPE)
     by_name = {c["name"]: c for c in out["spec"]["containers"]}
     assert [c["name"] for c in out["spec"]["containers"]][:2] == ["side", "app"]
     assert by_name["app"]["image"] == "app:2" and by_name["side"]["image"] == "side:1" and "new" in by_name
@@ -64,11 +68,11 @@ def test_strategic_merge_by_keys_and_directives() -> None:
 def test_strategic_delete_replace_and_primitive_list_directives() -> None:
     out = strategic_merge(POD, {"spec": {"containers": [{"name": "side", "$patch": "delete"}]},
                                 "$deleteFromPrimitiveList/x": [], "metadata": {
-                                    "$deleteFromPrimitiveList/finalizers": ["x"]}})
+                                    "$deleteFromPrimitiveList/finalizers": ["x"]}}, POD_TYPE)
     assert [c["name"] for c in out["spec"]["containers"]] == ["app"] and out["metadata"]["finalizers"] == []
-    replaced = strategic_merge(POD, {"metadata": {"labels": {"$patch": "replace", "only": "1"}}})
+    replaced = strategic_merge(POD, {"metadata": {"labels": {"$patch": "replace", "only": "1"}}}, POD_TYPE)
     assert replaced["metadata"]["labels"] == {"only": "1"}
-    retained = strategic_merge(POD, {"spec": {"$retainKeys": ["containers"], "containers": []}})
+    retained = strategic_merge(POD, {"spec": {"$retainKeys": ["containers"], "containers": []}}, POD_TYPE)
     assert set(retained["spec"]) == {"containers"}
 
 

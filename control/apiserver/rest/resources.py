@@ -177,7 +177,8 @@ class Resources:
         for _ in range(PATCH_ATTEMPTS):
             current = await self.handlers(route.kind).get(route.namespace, route.name)
             try:
-                patched = patches.apply_patch(content_type, object_doc(route.kind, current), body)
+                patched = patches.apply_patch(content_type, object_doc(route.kind, current), body,
+                                              route.kind.message.DESCRIPTOR)
             except patches.PatchError as e:
                 raise errors.bad_request(str(e)) from None
             pinned = bool(patched.get("metadata", {}).get("resourceVersion")) and \

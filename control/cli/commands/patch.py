@@ -13,10 +13,10 @@ import yaml
 from control.cli.commands.get import add_output_flag
 from control.cli.context import Context, parse_resources
 from control.cli.errors import CommandError, describe_rpc_error, is_code
-from control.cli.patches import PatchError, apply_patch
 from control.cli.printers import format_objects
 from control.client.convert import ManifestError, from_dict, to_dict
 from control.client.kinds import Kind
+from control.client.patches import PatchError, apply_patch
 
 PATCH_TYPES = ("json", "merge", "strategic")
 _RETRIES = 5

@@ -1,5 +1,6 @@
-"""The three patch types of `kubectl patch`: strategic merge (Kubernetes' own, with its merge keys and
-`$patch` directives), JSON merge patch (RFC 7386) and JSON patch (RFC 6902), applied to plain dicts.
+"""The three patch types of `kubectl patch` and of the REST PATCH verb: strategic merge (Kubernetes'
+own, with its merge keys and `$patch` directives), JSON merge patch (RFC 7386) and JSON patch
+(RFC 6902), applied to plain dicts.
 
 Strategic merge follows apimachinery's strategicpatch: maps merge key by key and `null` deletes; a
 list merges element by element where Kubernetes declares a merge key (containers by name, ports by
