@@ -5,10 +5,12 @@ httpd) in another; requests come from a third, so nothing leaves the namespaces 
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hashlib
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -20,7 +22,7 @@ from cryptography.x509.oid import NameOID
 from control.client.client import Client
 from control.client.convert import from_dict
 from tests.fixtures.etcd import start_etcd
-from tests.fixtures.netns import NetLab, start_apiserver_unix
+from tests.fixtures.netns import NetLab, ns_argv, start_apiserver_unix
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually
 
@@ -160,3 +162,54 @@ async def test_routes_by_host_and_path_with_tls(ingress_lab):
         return request(lab, outside.netns, "shop.test", edge.ip, 443, "/app/", tls=True).get("cert") == new_fingerprint
     await eventually(rotated, timeout=30, what="the rotated certificate served")
     assert os.path.exists(state / "nginx.conf")
+
+
+STEADY = """
+import http.client, json, sys, time
+ip, host, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+ok, failed, seen, end = 0, [], {}, time.monotonic() + seconds
+while time.monotonic() < end:
+    try:
+        conn = http.client.HTTPConnection(ip, 80, timeout=3)
+        conn.request("GET", "/", headers={"Host": host})
+        r = conn.getresponse(); body = r.read().decode().strip(); conn.close()
+        if r.status == 200:
+            ok += 1; seen[body] = seen.get(body, 0) + 1
+        else:
+            failed.append(r.status)
+    except OSError as e:
+        failed.append(repr(e))
+print(json.dumps({"ok": ok, "failed": failed, "seen": seen}))
+"""
+
+
+async def test_endpoints_change_under_steady_requests_without_a_failure(ingress_lab):
+    lab, client, edge, backends, outside, _state = ingress_lab
+    backend(lab, backends.netns, "old", 8091, ["/"])
+    backend(lab, backends.netns, "new", 8092, ["/"])
+    await service(client, "web", backends.ip, 8091)
+    await client.create(from_dict({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                                   "metadata": {"name": "skiff"}, "spec": {"controller": CONTROLLER}}))
+    await client.create(from_dict({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
+        "spec": {"ingressClassName": "skiff", "rules": [{"host": "web.test", "http": {"paths": [
+            {"path": "/", "pathType": "Prefix",
+             "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]}}))
+
+    async def served() -> bool:
+        return request(lab, outside.netns, "web.test", edge.ip, 80)["body"] == "old"
+    await eventually(served, timeout=30, what="nginx serving web.test")
+    steady = subprocess.Popen(ns_argv(outside.netns, ["python3", "-c", STEADY, edge.ip, "web.test", "8"]),
+                              stdout=subprocess.PIPE, text=True)
+    lab.procs.append(steady)
+    ep = await client.get("Endpoints", "web", "default")
+    ep.subsets[0].ports[0].port = 8092  # the new pod takes over (same address, other port)
+    await client.update(ep)
+
+    async def switched() -> bool:
+        return request(lab, outside.netns, "web.test", edge.ip, 80)["body"] == "new"
+    await eventually(switched, timeout=8, what="traffic on the new endpoint")
+    out, _ = await asyncio.to_thread(steady.communicate, timeout=30)
+    result = json.loads(out)
+    assert result["failed"] == [] and result["ok"] > 20, result
+    assert set(result["seen"]) == {"old", "new"}, result
