@@ -175,6 +175,8 @@ while time.monotonic() < end:
         r = conn.getresponse(); body = r.read().decode().strip(); conn.close()
         if r.status == 200:
             ok += 1; seen[body] = seen.get(body, 0) + 1
+            if ok == 1:
+                print("first answer", flush=True)
         else:
             failed.append(r.status)
     except OSError as e:
@@ -202,6 +204,7 @@ async def test_endpoints_change_under_steady_requests_without_a_failure(ingress_
     steady = subprocess.Popen(ns_argv(outside.netns, ["python3", "-c", STEADY, edge.ip, "web.test", "8"]),
                               stdout=subprocess.PIPE, text=True)
     lab.procs.append(steady)
+    assert await asyncio.to_thread(steady.stdout.readline) == "first answer\n"  # traffic flows: now switch
     ep = await client.get("Endpoints", "web", "default")
     ep.subsets[0].ports[0].port = 8092  # the new pod takes over (same address, other port)
     await client.update(ep)
@@ -210,6 +213,6 @@ async def test_endpoints_change_under_steady_requests_without_a_failure(ingress_
         return request(lab, outside.netns, "web.test", edge.ip, 80)["body"] == "new"
     await eventually(switched, timeout=8, what="traffic on the new endpoint")
     out, _ = await asyncio.to_thread(steady.communicate, timeout=30)
-    result = json.loads(out)
+    result = json.loads(out.strip().splitlines()[-1])
     assert result["failed"] == [] and result["ok"] > 20, result
     assert set(result["seen"]) == {"old", "new"}, result
