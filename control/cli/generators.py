@@ -216,6 +216,7 @@ _EMPTY_STRUCTS = {
     "Namespace": ("spec", "status"),
     "ResourceQuota": ("status",),
     "Service": ("status.loadBalancer",),
+    "Ingress": ("status.loadBalancer",),
 }
 
 

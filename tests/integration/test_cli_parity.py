@@ -120,6 +120,11 @@ DRY_RUNS = [
     ("create", "configmap", "X", "--from-literal=bad key=1", "--dry-run=client"),
     ("create", "secret", "generic", "X", "--from-literal=a=1", "--from-literal=a=2", "--dry-run=client"),
     ("create", "configmap", "X", "--from-literal=a", "--dry-run=client"),
+    ("create", "ingress", "X", "--class=nginx", "--rule=shop.test/app*=web:80,tls=shop-tls",
+     "--rule=shop.test/exact=api:http", "--rule=/=root:8080", "--default-backend=def:80", "--annotation=a=b",
+     "--dry-run=client", "-o", "yaml"),
+    ("create", "ingress", "X", "--rule=shop.test=web:80", "--dry-run=client"),
+    ("create", "ingress", "X", "--dry-run=client"),
 ]
 
 

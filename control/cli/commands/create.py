@@ -10,7 +10,7 @@ import json
 import grpc
 
 from control.cli import generators
-from control.cli.commands import create_batch, create_quota, create_rbac
+from control.cli.commands import create_batch, create_ingress, create_quota, create_rbac
 from control.cli.commands.apply import ApplyError, prepare
 from control.cli.commands.get import add_output_flag
 from control.cli.context import Context
@@ -51,6 +51,8 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
         output_flags(kinds.choices[name])
     create_quota.register(kinds, parents, create_built)
     output_flags(kinds.choices["quota"])
+    create_ingress.register(kinds, parents, create_built)
+    output_flags(kinds.choices["ingress"])
     r = sub.add_parser("replace", parents=parents, help="Replace a resource by file name or stdin")
     r.add_argument("-f", "--filename", action="append", required=True)
     r.add_argument("-R", "--recursive", action="store_true")
