@@ -1,6 +1,7 @@
 """The autoscaling pipeline end to end on real containers: an agent on containerd runs a Deployment
 whose pod spins a busy loop; the apiserver's collector scrapes the agent's stats into the resource
-metrics API; the HorizontalPodAutoscaler controller reads them and scales the Deployment up.
+metrics API; the HorizontalPodAutoscaler controller reads them and scales the Deployment up, and
+back down once the load is gone.
 skiffctl creates the autoscaler (`autoscale`) and reads it back (`get hpa`, `describe`, `top`)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 import shutil
 import time
 
+import grpc
 import pytest
 
 from control.client.client import Client
@@ -94,5 +96,31 @@ async def test_busy_loop_scales_its_deployment_up(apiserver, client: Client, nod
             "(percentage of request) above target" in described.out, described.out
         top = await run_skiffctl(env, "top", "pods", "-l", "app=spin")
         assert top.code == 0 and top.out.startswith("NAME"), top.err
+
+        # The load goes (the pods are replaced by idle ones): after the scale-down window, back to 1.
+        def short_window(hpa) -> None:
+            hpa.spec.behavior.scale_down.stabilization_window_seconds = 5
+        await changed(client, "HorizontalPodAutoscaler", short_window)
+
+        def idle(d) -> None:
+            d.spec.template.spec.containers[0].command[:] = ["/bin/sh", "-c", "sleep 3600"]
+        await changed(client, "Deployment", idle)
+
+        async def scaled_down() -> bool:
+            return (await client.get("Deployment", "spin", "default")).spec.replicas == 1
+        await eventually(scaled_down, timeout=180, interval=0.5, what="the Deployment scaled back to 1")
         await client.delete("HorizontalPodAutoscaler", "spin", "default")
         await client.delete("Deployment", "spin", "default")
+
+
+async def changed(client: Client, kind: str, change) -> None:
+    """Applies change to the object named spin, again on a conflict (the autoscaler writes too)."""
+    for attempt in range(10):
+        obj = await client.get(kind, "spin", "default")
+        change(obj)
+        try:
+            await client.update(obj)
+            return
+        except grpc.aio.AioRpcError as e:
+            if e.code() != grpc.StatusCode.ABORTED or attempt == 9:
+                raise
