@@ -23,18 +23,17 @@ import posixpath
 import shutil
 import stat
 import subprocess
-import time
 from collections.abc import Callable, Mapping
 
 from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node import capacity, claims
+from node.atomicwriter import write_atomic
 from node.downwardapi import DownwardAPIError, downward_payload
 from node.runtime.env import expand
 from skiff.v1 import core_pb2, pod_pb2
 
 DEFAULT_MODE = 0o644
-DATA_DIR_NAME = "..data"
 EMPTY_DIR_MODE = 0o777
 PROPAGATION = {"": cri_pb.PROPAGATION_PRIVATE, "None": cri_pb.PROPAGATION_PRIVATE,
                "HostToContainer": cri_pb.PROPAGATION_HOST_TO_CONTAINER,
@@ -337,71 +336,6 @@ def _clean_relative(path: str, field: str) -> str:
     if not path or path.startswith("/") or ".." in path.split("/"):
         raise VolumeError(f"{field}: Invalid value: {path!r}: must be a relative path without '..'")
     return posixpath.normpath(path)
-
-
-# ---- the atomic writer ----
-
-def write_atomic(target: str, payload: Mapping[str, tuple[bytes, int]]) -> bool:
-    """Makes target show exactly payload, switching versions with one rename; False when nothing changed."""
-    data_link = os.path.join(target, DATA_DIR_NAME)
-    old = os.readlink(data_link) if os.path.islink(data_link) else None
-    if old is not None and _matches(os.path.join(target, old), payload):
-        _sync_user_links(target, payload)
-        return False
-    version = _new_version_dir(target, payload)
-    tmp_link = os.path.join(target, "..data_tmp")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp_link)
-    os.symlink(version, tmp_link)
-    os.rename(tmp_link, data_link)
-    _sync_user_links(target, payload)
-    if old is not None:
-        shutil.rmtree(os.path.join(target, old), ignore_errors=True)
-    return True
-
-
-def _new_version_dir(target: str, payload: Mapping[str, tuple[bytes, int]]) -> str:
-    stamp = time.strftime("%Y_%m_%d_%H_%M_%S", time.gmtime()) + f".{time.time_ns() % 10**9:09d}"
-    name = f"..{stamp}"
-    path = os.path.join(target, name)
-    os.mkdir(path, 0o755)
-    for rel, (content, mode) in payload.items():
-        file = os.path.join(path, rel)
-        os.makedirs(os.path.dirname(file), mode=0o755, exist_ok=True)
-        with open(file, "wb") as f:
-            f.write(content)
-        os.chmod(file, mode)
-    return name
-
-
-def _matches(version_dir: str, payload: Mapping[str, tuple[bytes, int]]) -> bool:
-    present = set()
-    for dirpath, _dirs, files in os.walk(version_dir):
-        present.update(os.path.relpath(os.path.join(dirpath, f), version_dir) for f in files)
-    if present != set(payload):
-        return False
-    for rel, (content, mode) in payload.items():
-        file = os.path.join(version_dir, rel)
-        if stat.S_IMODE(os.stat(file).st_mode) != mode:
-            return False
-        with open(file, "rb") as f:
-            if f.read() != content:
-                return False
-    return True
-
-
-def _sync_user_links(target: str, payload: Mapping[str, tuple[bytes, int]]) -> None:
-    """One symlink per top-level name into ..data; stale ones from an older version go."""
-    wanted = {rel.split("/", 1)[0] for rel in payload}
-    for name in os.listdir(target):
-        if not name.startswith("..") and name not in wanted:
-            path = os.path.join(target, name)
-            if os.path.islink(path):
-                os.unlink(path)
-    for name in wanted:
-        path = os.path.join(target, name)
-        if not os.path.islink(path):
-            os.symlink(os.path.join(DATA_DIR_NAME, name), path)
 
 
 # ---- mounts into containers ----

@@ -20,7 +20,7 @@ from functools import cached_property
 
 from google.protobuf.message import Message
 
-from control.client import hpatext, printers, storageprinters
+from control.client import hpatext, networkprinters, printers, storageprinters
 from control.client.printers import Columns
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -254,11 +254,11 @@ _ALL = [
     Kind("Lease", "leases", "coordination.k8s.io", True, "coordination.Lease", has_status=False,
          columns=printers.LEASE),
     Kind("Ingress", "ingresses", "networking.k8s.io", True, "networking.Ingress", ("ing",), aggregate_to=_EDIT,
-         columns=printers.INGRESS),
+         columns=networkprinters.INGRESS),
     Kind("IngressClass", "ingressclasses", "networking.k8s.io", False, "networking.IngressClass",
-         columns=printers.INGRESSCLASS, **_NO_SUBRESOURCES),
+         columns=networkprinters.INGRESSCLASS, **_NO_SUBRESOURCES),
     Kind("NetworkPolicy", "networkpolicies", "networking.k8s.io", True, "networking.NetworkPolicy", ("netpol",),
-         aggregate_to=_EDIT, columns=printers.NETWORKPOLICY, has_status=False),
+         aggregate_to=_EDIT, columns=networkprinters.NETWORKPOLICY, has_status=False),
     Kind("PodDisruptionBudget", "poddisruptionbudgets", "policy", True, "policy.PodDisruptionBudget", ("pdb",),
          aggregate_to=_EDIT, columns=printers.PDB),
     Kind("PriorityClass", "priorityclasses", "scheduling.k8s.io", False, "scheduling.PriorityClass", ("pc",),

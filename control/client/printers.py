@@ -385,24 +385,6 @@ def _service_account_row(sa, now):
     return [sa.metadata.name, str(len(sa.secrets)), age(sa.metadata.creation_timestamp, now)]
 
 
-def _ingress_row(ing, now):
-    hosts = [r.host for r in ing.spec.rules if r.host]
-    addresses = [i.ip or i.hostname for i in ing.status.load_balancer.ingress]
-    return [ing.metadata.name, ing.spec.ingress_class_name or NONE, ",".join(hosts) or "*",
-            ",".join(addresses), "80, 443" if ing.spec.tls else "80", age(ing.metadata.creation_timestamp, now)]
-
-
-def _ingress_class_row(ic, now):
-    params = ic.spec.parameters
-    shown = f"{params.api_group + '/' if params.api_group else ''}{params.kind}/{params.name}" \
-        if ic.spec.HasField("parameters") else NONE
-    return [ic.metadata.name, ic.spec.controller, shown, age(ic.metadata.creation_timestamp, now)]
-
-
-def _network_policy_row(np, now):
-    return [np.metadata.name, label_selector_text(np.spec.pod_selector), age(np.metadata.creation_timestamp, now)]
-
-
 def _pdb_row(pdb, now):
     spec = pdb.spec
     return [pdb.metadata.name, _int_or_string_text(spec, "min_available"),
@@ -497,9 +479,6 @@ CRONJOB = Columns(("NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SC
                   _cronjob_row, _cronjob_wide)
 LEASE = Columns(("NAME", "HOLDER", _AGE), (), _lease_row)
 SERVICEACCOUNT = Columns(("NAME", "SECRETS", _AGE), (), _service_account_row)
-INGRESS = Columns(("NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", _AGE), (), _ingress_row)
-INGRESSCLASS = Columns(("NAME", "CONTROLLER", "PARAMETERS", _AGE), (), _ingress_class_row)
-NETWORKPOLICY = Columns(("NAME", "POD-SELECTOR", _AGE), (), _network_policy_row)
 PDB = Columns(("NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", _AGE), (), _pdb_row)
 PRIORITYCLASS = Columns(("NAME", "VALUE", "GLOBAL-DEFAULT", _AGE, "PREEMPTIONPOLICY"), (), _priority_class_row)
 LIMITRANGE = Columns(("NAME", "CREATED AT"), (), _limitrange_row)

@@ -26,9 +26,6 @@ from tests.fixtures.controllers import running_controllers
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
-                                reason="needs root and containerd")
-
 SUBNET = "10.124.0.0/24"
 
 

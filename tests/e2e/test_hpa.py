@@ -6,7 +6,6 @@ skiffctl creates the autoscaler (`autoscale`) and reads it back (`get hpa`, `des
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
@@ -23,9 +22,6 @@ from tests.fixtures.controllers import running_controllers
 from tests.fixtures.images import BUSYBOX
 from tests.fixtures.procs import eventually
 from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
-
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
-                                reason="needs root and containerd")
 
 CONTROLLERS = ["deployment", "replicaset", "horizontalpodautoscaling"]
 OPTIONS = {"horizontal_pod_autoscaler_sync_period": 1.0}

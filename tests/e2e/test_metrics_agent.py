@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
@@ -13,9 +12,6 @@ from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.metrics import Scrape, scrape
 from tests.fixtures.procs import eventually, free_port
-
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
-                                reason="needs root and containerd")
 
 
 @pytest.fixture(scope="module")

@@ -37,9 +37,6 @@ from tests.fixtures.containerd import (
 )
 from tests.fixtures.procs import eventually
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
-                                reason="needs root and containerd")
-
 SUBNET = "10.124.0.0/24"
 CAP_CHOWN, CAP_NET_RAW = 0, 13
 
