@@ -15,9 +15,10 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from control.client.conversion import to_served_version
+from control.client.conversion import ConversionError, convert, to_served_version
 from control.client.kinds import Kind, for_object
 from control.client.wellknown import QUANTITY_FIELDS  # manifests may write a quantity as a number: `cpu: 1`
+from skiff.v1 import options_pb2
 
 
 class ManifestError(ValueError):
@@ -49,7 +50,10 @@ def from_dict(data: Any, kind: Kind | None = None, ignore_unknown: bool = False)
     an error unless `ignore_unknown` (the apiserver's fieldValidation=Ignore)."""
     if not isinstance(data, dict):
         raise ManifestError(f"an object must be a mapping, not {type(data).__name__}")
-    data = to_served_version(data)
+    try:  # into the stored version, or the older version's view asked for
+        data = to_served_version(data) if kind is None or not kind.stored_version else convert(data, kind.api_version)
+    except ConversionError as e:
+        raise ManifestError(str(e)) from None
     if kind is None:
         api_version, kind_name = data.get("apiVersion", ""), data.get("kind", "")
         if not kind_name:
@@ -62,6 +66,7 @@ def from_dict(data: Any, kind: Kind | None = None, ignore_unknown: bool = False)
         json_format.ParseDict(_coerce_quantities(data), msg, ignore_unknown_fields=ignore_unknown)
     except json_format.ParseError as e:
         raise ManifestError(_readable_parse_error(str(e), kind)) from None
+    _unset_required_zeros(msg)
     if not msg.api_version:
         msg.api_version = kind.api_version
     if not msg.kind:
@@ -79,6 +84,8 @@ _INT64_TYPES = (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDe
                 FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64)
 _JSON_VALUES = ("google.protobuf.Value", "google.protobuf.ListValue", "google.protobuf.Struct")
 _INT, _VALUE = "int", "value"
+_ZERO = {FieldDescriptor.CPPTYPE_STRING: "", FieldDescriptor.CPPTYPE_BOOL: False,
+         FieldDescriptor.CPPTYPE_DOUBLE: 0.0, FieldDescriptor.CPPTYPE_FLOAT: 0.0}
 
 
 def _ints_from_values(value: Any) -> Any:
@@ -90,6 +97,49 @@ def _ints_from_values(value: Any) -> Any:
     if isinstance(value, list):
         return [_ints_from_values(v) for v in value]
     return value
+
+
+@cache
+def _zeros(descriptor: Descriptor) -> dict[str, Any]:
+    """JSON name -> zero value of the scalars Kubernetes requires: its JSON always has them (Go prints
+    a field without omitempty), and strict clients such as the Python client's models refuse an object
+    without them."""
+    return {f.json_name: _ZERO.get(f.cpp_type, 0) for f in descriptor.fields
+            if f.message_type is None and not f.is_repeated and f.GetOptions().Extensions[options_pb2.required]}
+
+
+@cache
+def _required_walk(descriptor: Descriptor) -> tuple[tuple[str, ...], tuple[FieldDescriptor, ...]]:
+    """(required scalars, message fields whose types hold some) of a message type."""
+    scalars = tuple(f.name for f in descriptor.fields if f.json_name in _zeros(descriptor))
+    nested = tuple(f for f in descriptor.fields if f.message_type is not None and _holds_required(f.message_type))
+    return scalars, nested
+
+
+@cache
+def _holds_required(descriptor: Descriptor, _seen: frozenset = frozenset()) -> bool:
+    if _zeros(descriptor):
+        return True
+    seen = _seen | {descriptor.full_name}
+    return any(_holds_required(f.message_type, seen) for f in descriptor.fields
+               if f.message_type is not None and f.message_type.full_name not in seen)
+
+
+def _unset_required_zeros(msg: Message) -> None:
+    """A required scalar's zero value reads as unset, as Kubernetes' non-pointer fields cannot tell them
+    apart; so an object printed with its zeros (to_dict) parses back equal."""
+    scalars, nested = _required_walk(msg.DESCRIPTOR)
+    for name in scalars:
+        if msg.HasField(name) and not getattr(msg, name):
+            msg.ClearField(name)
+    for field in nested:
+        value = getattr(msg, field.name)
+        if field.message_type.GetOptions().map_entry:
+            values = value.values() if field.message_type.fields_by_name["value"].message_type else ()
+        else:
+            values = value if field.is_repeated else ([value] if msg.HasField(field.name) else ())
+        for item in values:
+            _unset_required_zeros(item)
 
 
 @cache
@@ -120,7 +170,7 @@ def _value_action(field: FieldDescriptor) -> Any:
         return _VALUE
     if field.message_type.full_name.startswith("google.protobuf."):
         return None
-    return field.message_type if _plan(field.message_type) else None
+    return field.message_type if _plan(field.message_type) or _zeros(field.message_type) else None
 
 
 def _fix(value: Any, action: Any) -> Any:
@@ -139,7 +189,15 @@ def _fix_message(data: dict[str, Any], descriptor: Descriptor) -> dict[str, Any]
     for name, action in _plan(descriptor).items():
         if name in data:
             data[name] = _fix(data[name], action)
+    for name, zero in _zeros(descriptor).items():
+        data.setdefault(name, zero)
     return data
+
+
+def with_required(data: dict[str, Any], descriptor: Descriptor) -> dict[str, Any]:
+    """Kubernetes' JSON of `descriptor`'s type (e.g. converted from another version) with the zero
+    values of the scalars it requires filled in, as to_dict gives them."""
+    return _fix_message(data, descriptor)
 
 
 def to_dict(msg: Message) -> dict[str, Any]:

@@ -15,7 +15,7 @@ This module imports no generated code at import time, so the proto generator can
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from google.protobuf.message import Message
@@ -69,6 +69,8 @@ class Kind:
     aliases: tuple[str, ...] = field(default=())
     # Older versions of the group whose manifests are accepted and converted (control/client/conversion.py).
     old_versions: tuple[str, ...] = ()
+    # Set only on an older version's view (`at_version`): the version objects are stored in.
+    stored_version: str = ""
 
     @property
     def api_version(self) -> str:
@@ -77,6 +79,22 @@ class Kind:
     @property
     def old_api_versions(self) -> tuple[str, ...]:
         return tuple(f"{self.group}/{v}" if self.group else v for v in self.old_versions)
+
+    def at_version(self, version: str) -> Kind:
+        """The kind as one of its `old_versions` shows it over REST: that version's messages (generated
+        in `<file>_<version>.proto`), converted to and from the stored version at the edges
+        (control/client/conversion.py). Handlers, storage and RBAC stay the stored kind's."""
+        if version == self.version:
+            return self
+        if version not in self.old_versions:
+            raise ValueError(f"{self.kind} is not served in version {version}")
+        return replace(self, version=version, proto=f"{self.proto_file}_{version}.{self.message_name}",
+                       old_versions=(), stored_version=self.version)
+
+    @property
+    def stored(self) -> Kind:
+        """The version objects are stored in (the kind itself unless it is an older version's view)."""
+        return KINDS[self.kind] if self.stored_version else self
 
     @property
     def singular(self) -> str:
@@ -143,6 +161,11 @@ class Kind:
     @cached_property
     def message(self) -> type[Message]:
         return getattr(_module(f"{self.proto_file}_pb2"), self.message_name)
+
+    @property
+    def versions(self) -> tuple[Kind, ...]:
+        """The stored version first, then the older ones served beside it."""
+        return (self, *(self.at_version(v) for v in self.old_versions))
 
     @cached_property
     def request_message(self) -> type[Message]:

@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
+from skiff.v1 import options_pb2 as skiff_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16skiff/v1/storage.proto\x12\x08skiff.v1\x1a\x13skiff/v1/meta.proto\"\xa0\x05\n\x0cStorageClass\x12\x39\n\x16\x61llow_volume_expansion\x18\x01 \x01(\x08H\x00R\x14\x61llowVolumeExpansion\x88\x01\x01\x12M\n\x12\x61llowed_topologies\x18\x02 \x03(\x0b\x32\x1e.skiff.v1.TopologySelectorTermR\x11\x61llowedTopologies\x12$\n\x0b\x61pi_version\x18\x03 \x01(\tH\x01R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x04 \x01(\tH\x02R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x05 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12#\n\rmount_options\x18\x06 \x03(\tR\x0cmountOptions\x12\x46\n\nparameters\x18\x07 \x03(\x0b\x32&.skiff.v1.StorageClass.ParametersEntryR\nparameters\x12%\n\x0bprovisioner\x18\x08 \x01(\tH\x03R\x0bprovisioner\x88\x01\x01\x12*\n\x0ereclaim_policy\x18\t \x01(\tH\x04R\rreclaimPolicy\x88\x01\x01\x12\x33\n\x13volume_binding_mode\x18\n \x01(\tH\x05R\x11volumeBindingMode\x88\x01\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x19\n\x17_allow_volume_expansionB\x0e\n\x0c_api_versionB\x07\n\x05_kindB\x0e\n\x0c_provisionerB\x11\n\x0f_reclaim_policyB\x16\n\x14_volume_binding_mode\"z\n\x14TopologySelectorTerm\x12\x62\n\x17match_label_expressions\x18\x01 \x03(\x0b\x32*.skiff.v1.TopologySelectorLabelRequirementR\x15matchLabelExpressions\"Y\n TopologySelectorLabelRequirement\x12\x15\n\x03key\x18\x01 \x01(\tH\x00R\x03key\x88\x01\x01\x12\x16\n\x06values\x18\x02 \x03(\tR\x06valuesB\x06\n\x04_keyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16skiff/v1/storage.proto\x12\x08skiff.v1\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\xa6\x05\n\x0cStorageClass\x12\x39\n\x16\x61llow_volume_expansion\x18\x01 \x01(\x08H\x00R\x14\x61llowVolumeExpansion\x88\x01\x01\x12M\n\x12\x61llowed_topologies\x18\x02 \x03(\x0b\x32\x1e.skiff.v1.TopologySelectorTermR\x11\x61llowedTopologies\x12$\n\x0b\x61pi_version\x18\x03 \x01(\tH\x01R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x04 \x01(\tH\x02R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x05 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12#\n\rmount_options\x18\x06 \x03(\tR\x0cmountOptions\x12\x46\n\nparameters\x18\x07 \x03(\x0b\x32&.skiff.v1.StorageClass.ParametersEntryR\nparameters\x12+\n\x0bprovisioner\x18\x08 \x01(\tB\x04\x88\xb5\x18\x01H\x03R\x0bprovisioner\x88\x01\x01\x12*\n\x0ereclaim_policy\x18\t \x01(\tH\x04R\rreclaimPolicy\x88\x01\x01\x12\x33\n\x13volume_binding_mode\x18\n \x01(\tH\x05R\x11volumeBindingMode\x88\x01\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x19\n\x17_allow_volume_expansionB\x0e\n\x0c_api_versionB\x07\n\x05_kindB\x0e\n\x0c_provisionerB\x11\n\x0f_reclaim_policyB\x16\n\x14_volume_binding_mode\"z\n\x14TopologySelectorTerm\x12\x62\n\x17match_label_expressions\x18\x01 \x03(\x0b\x32*.skiff.v1.TopologySelectorLabelRequirementR\x15matchLabelExpressions\"e\n TopologySelectorLabelRequirement\x12\x1b\n\x03key\x18\x01 \x01(\tB\x04\x88\xb5\x18\x01H\x00R\x03key\x88\x01\x01\x12\x1c\n\x06values\x18\x02 \x03(\tB\x04\x88\xb5\x18\x01R\x06valuesB\x06\n\x04_keyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +35,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STORAGECLASS_PARAMETERSENTRY']._loaded_options = None
   _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_STORAGECLASS']._serialized_start=58
-  _globals['_STORAGECLASS']._serialized_end=730
-  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_start=570
-  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_end=619
-  _globals['_TOPOLOGYSELECTORTERM']._serialized_start=732
-  _globals['_TOPOLOGYSELECTORTERM']._serialized_end=854
-  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT']._serialized_start=856
-  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT']._serialized_end=945
+  _globals['_STORAGECLASS'].fields_by_name['provisioner']._loaded_options = None
+  _globals['_STORAGECLASS'].fields_by_name['provisioner']._serialized_options = b'\210\265\030\001'
+  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT'].fields_by_name['key']._loaded_options = None
+  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT'].fields_by_name['key']._serialized_options = b'\210\265\030\001'
+  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT'].fields_by_name['values']._loaded_options = None
+  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT'].fields_by_name['values']._serialized_options = b'\210\265\030\001'
+  _globals['_STORAGECLASS']._serialized_start=82
+  _globals['_STORAGECLASS']._serialized_end=760
+  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_start=600
+  _globals['_STORAGECLASS_PARAMETERSENTRY']._serialized_end=649
+  _globals['_TOPOLOGYSELECTORTERM']._serialized_start=762
+  _globals['_TOPOLOGYSELECTORTERM']._serialized_end=884
+  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT']._serialized_start=886
+  _globals['_TOPOLOGYSELECTORLABELREQUIREMENT']._serialized_end=987
 # @@protoc_insertion_point(module_scope)

@@ -38,8 +38,8 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
         raise errors.bad_request(f"{cannot}: strict decoding error: {listed}")
     if validation != "Ignore":
         warnings += [f'unknown field "{p}"' for p in unknown]
-    try:
-        obj = from_dict(doc, kind, ignore_unknown=True)
+    try:  # an older version's body is converted to the stored version first
+        obj = from_dict({**doc, "apiVersion": kind.api_version, "kind": kind.kind}, kind.stored, ignore_unknown=True)
     except ManifestError as e:
         raise errors.bad_request(f"{cannot}: {str(e).splitlines()[0]}") from None
     _check_target(obj, route)

@@ -1,20 +1,28 @@
-"""Objects as Kubernetes' JSON: the kind's apiVersion and kind set, empty metadata strings left out,
-and the autoscaling/v1 Scale of a kind with the scale subresource."""
+"""Objects as Kubernetes' JSON: the kind's apiVersion and kind set (converted to an older version the
+client asked for), empty metadata strings left out, and the autoscaling/v1 Scale of a kind with the
+scale subresource."""
 
 from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from control.client.convert import to_dict
+from control.client.conversion import convert
+from control.client.convert import to_dict, with_required
 from control.client.kinds import Kind
 from control.client.printers import selector_string
 
 
 def object_doc(kind: Kind, obj: Message) -> dict:
-    doc = clean(to_dict(obj))
-    doc["apiVersion"] = kind.api_version
+    """The stored object as `kind`'s version shows it (converted for an older version's view)."""
+    return versioned(kind, clean(to_dict(obj)))
+
+
+def versioned(kind: Kind, doc: dict) -> dict:
+    doc["apiVersion"] = kind.stored.api_version
     doc["kind"] = kind.kind
-    return doc
+    if not kind.stored_version:
+        return doc
+    return with_required(convert(doc, kind.api_version), kind.message.DESCRIPTOR)
 
 
 def clean(doc: dict) -> dict:

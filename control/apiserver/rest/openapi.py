@@ -14,6 +14,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from control.apiserver.rest.routes import GROUP_VERSIONS
 from control.client.kinds import Kind
 from control.client.version import MAJOR, MINOR
+from skiff.v1 import options_pb2
 
 _SCALARS = {
     FieldDescriptor.TYPE_STRING: {"type": "string"},
@@ -61,7 +62,11 @@ def _field_schema(field: FieldDescriptor, found: dict[str, Descriptor]) -> dict:
 
 def _message_schema(descriptor: Descriptor, found: dict[str, Descriptor]) -> dict:
     props = {f.json_name: _field_schema(f, found) for f in descriptor.fields}
-    return {"type": "object", "description": "", "properties": dict(sorted(props.items()))}
+    schema = {"type": "object", "description": "", "properties": dict(sorted(props.items()))}
+    required = sorted(f.json_name for f in descriptor.fields if f.GetOptions().Extensions[options_pb2.required])
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def _schemas(kinds: list[Kind]) -> dict[str, dict]:

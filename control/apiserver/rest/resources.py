@@ -19,7 +19,7 @@ from control.apiserver.listing import Lister
 from control.apiserver.rest import patch as patches
 from control.apiserver.rest import status, table
 from control.apiserver.rest.bodies import parse_object
-from control.apiserver.rest.encode import clean, object_doc, scale_doc
+from control.apiserver.rest.encode import clean, object_doc, scale_doc, versioned
 from control.apiserver.rest.http import Request
 from control.apiserver.rest.routes import Route
 from control.apiserver.rest.status import RestError
@@ -54,11 +54,13 @@ class Resources:
         self._listers: dict[str, Lister] = {}
 
     def handlers(self, kind: Kind) -> ResourceHandlers:
+        kind = kind.stored  # an older version's view reads and writes the stored version
         if kind.kind not in self._handlers:
             self._handlers[kind.kind] = ResourceHandlers(kind, self.api)
         return self._handlers[kind.kind]
 
     def lister(self, kind: Kind) -> Lister:
+        kind = kind.stored
         if kind.kind not in self._listers:
             self._listers[kind.kind] = Lister(kind, self.api)
         return self._listers[kind.kind]
@@ -66,6 +68,7 @@ class Resources:
     async def guarded(self, kind: Kind, action: Action, request: Message, caller,
                       fn: Callable[[Call], Awaitable]):
         """Authorizes, runs fn and audits its outcome, as rpc.Guarded does for gRPC."""
+        kind = kind.stored
         call = self.gate.begin(kind, action, request)
         try:
             await self.gate.admit(call, kind, action, request, caller)
@@ -122,11 +125,7 @@ class Resources:
             return Reply(200, table.table(route.kind, list(result.items), result.metadata.resource_version,
                                           req.arg("includeObject", "Metadata"), result.metadata.continue_))
         doc = to_dict(result)
-        doc.setdefault("items", [])
-        for item in doc["items"]:
-            clean(item)
-            item.setdefault("apiVersion", route.kind.api_version)
-            item.setdefault("kind", route.kind.kind)
+        doc["items"] = [versioned(route.kind, clean(item)) for item in doc.get("items", [])]
         return Reply(200, doc)
 
     async def create(self, req: Request, route: Route, caller) -> Reply:
@@ -146,7 +145,7 @@ class Resources:
     async def _write(self, route: Route, obj: Message, dry_run: bool, caller, call: Call | None = None) -> Message:
         status_only = route.subresource == "status"
         if call is not None:  # a PATCH, authorized already: the object checks of the write remain
-            await self.gate.admit_object(call, route.kind, obj)
+            await self.gate.admit_object(call, route.kind.stored, obj)
             return await self.handlers(route.kind).update(obj, dry_run, status_only)
         request = route.kind.request_message(object=obj, dry_run=dry_run)
         return await self.guarded(route.kind, UPDATE_STATUS if status_only else UPDATE, request, caller,

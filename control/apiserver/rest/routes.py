@@ -19,10 +19,15 @@ class Route:
 
 
 def group_versions() -> dict[tuple[str, str], dict[str, Kind]]:
-    """(group, version) -> plural -> kind, in the kind table's order."""
+    """(group, version) -> plural -> kind as that version shows it: the stored versions in the kind
+    table's order, then the older versions served beside them (so a group's preferred version comes
+    first)."""
     table: dict[tuple[str, str], dict[str, Kind]] = {}
     for kind in KINDS.values():
         table.setdefault((kind.group, kind.version), {})[kind.plural] = kind
+    for kind in KINDS.values():
+        for view in kind.versions[1:]:
+            table.setdefault((view.group, view.version), {})[view.plural] = view
     return table
 
 
