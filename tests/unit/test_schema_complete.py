@@ -67,7 +67,7 @@ def differences(want: Any, got: Any, path: str = "") -> list[str]:
     return [] if want == got else [f"{path}: sent {want!r}, got {got!r}"]
 
 
-@pytest.mark.parametrize("kind", list(KINDS.values()), ids=lambda k: k.kind)
+@pytest.mark.parametrize("kind", [v for k in KINDS.values() for v in k.versions], ids=lambda k: f"{k.kind}.{k.version}")
 def test_every_upstream_field_is_accepted_and_returned(kind: Kind) -> None:
     obj = full_object(kind)
     try:

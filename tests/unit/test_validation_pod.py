@@ -211,6 +211,17 @@ CP = "spec.containers[0]"
     ("spec.securityContext", {"runAsUser": -1}, "spec.securityContext.runAsUser",
      "must be between 0 and 2147483647, inclusive"),
     ("spec.imagePullSecrets", [{}], "spec.imagePullSecrets[0].name", "Required value"),
+    ("spec.os", {"name": "plan9"}, "spec.os.name", 'Unsupported value: "plan9": supported values: "linux", "windows"'),
+    ("spec.os", {}, "spec.os.name", "Required value"),
+    ("spec.runtimeClassName", "Kata_1", "spec.runtimeClassName", "a lowercase RFC 1123 subdomain"),
+    ("spec.readinessGates", [{"conditionType": "bad type"}], "spec.readinessGates[0].conditionType",
+     "name part must consist of"),
+    ("spec.readinessGates", [{}], "spec.readinessGates[0].conditionType", "Required value"),
+    ("spec.hostAliases", [{"ip": "not-an-ip", "hostnames": ["a"]}], "spec.hostAliases[0].ip",
+     "must be a valid IP address"),
+    ("spec.hostAliases", [{"hostnames": ["a"]}], "spec.hostAliases[0].ip", "Required value"),
+    ("spec.hostAliases", [{"ip": "10.0.0.1", "hostnames": ["Bad_Host"]}], "spec.hostAliases[0].hostnames[0]",
+     "a lowercase RFC 1123 subdomain"),
     # tolerations
     ("spec.tolerations.0.operator", "Exists", "spec.tolerations[0].operator",
      "value must be empty when `operator` is 'Exists'"),
@@ -286,6 +297,22 @@ def test_affinity_terms_and_weights() -> None:
     assert_violation(pod_affinity, f"{p}.topologyKey", "Required value: can not be empty")
     assert_violation(pod_affinity, f"{p}.labelSelector.matchExpressions[0].values",
                      "must be specified when `operator` is 'In' or 'NotIn'")
+
+
+def test_pod_affinity_match_and_mismatch_label_keys() -> None:
+    p = "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"
+
+    def term(**extra) -> dict:
+        return patched(POD, "spec.affinity", {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "zone", **extra}]}})
+    selector = {"labelSelector": {"matchLabels": {"app": "web"}}}
+    assert_violation(term(matchLabelKeys=["pod-template-hash"]), f"{p}.matchLabelKeys",
+                     "must not be specified when labelSelector is not set")
+    assert_violation(term(**selector, matchLabelKeys=["a"], mismatchLabelKeys=["a"]), f"{p}.mismatchLabelKeys[0]",
+                     "exists in both matchLabelKeys and mismatchLabelKeys")
+    assert_violation(term(**selector, mismatchLabelKeys=["bad key"]), f"{p}.mismatchLabelKeys[0]",
+                     "name part must consist of")
+    assert not violations(term(**selector, matchLabelKeys=["pod-template-hash"], mismatchLabelKeys=["tenant"]))
 
 
 def test_host_network_ports() -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from control.apiserver.validation.containers import validate_containers
 from control.apiserver.validation.errors import Errors, enum, forbidden, invalid, invalids, required
 from control.apiserver.validation.meta import validate_labels, validate_template_meta
-from control.apiserver.validation.names import dns1123_label_errors, dns1123_subdomain_errors, ip_errors
+from control.apiserver.validation.names import (
+    dns1123_label_errors,
+    dns1123_subdomain_errors,
+    ip_errors,
+    qualified_name_errors,
+)
 from control.apiserver.validation.scheduling import (
     validate_affinity,
     validate_tolerations,
@@ -18,6 +23,7 @@ from skiff.v1 import pod_pb2
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")
+OS_NAMES = ("linux", "windows")
 MAX_DNS_NAMESERVERS = 3
 MAX_DNS_SEARCH_PATHS = 32
 POD_UPDATE_MSG = (
@@ -68,6 +74,39 @@ def _validate_names(spec: pod_pb2.PodSpec, path: str) -> Errors:
     return errs
 
 
+def _validate_host_aliases(spec: pod_pb2.PodSpec, path: str) -> Errors:
+    errs: Errors = []
+    for i, alias in enumerate(spec.host_aliases):
+        p = f"{path}.hostAliases[{i}]"
+        if not alias.ip:
+            errs.append(required(f"{p}.ip"))
+        else:
+            errs += invalids(f"{p}.ip", alias.ip, ip_errors(alias.ip))
+        for j, hostname in enumerate(alias.hostnames):
+            errs += invalids(f"{p}.hostnames[{j}]", hostname, dns1123_subdomain_errors(hostname))
+    return errs
+
+
+def _validate_node_facing(spec: pod_pb2.PodSpec, path: str) -> Errors:
+    """The pod's OS, runtime class and readiness gates."""
+    errs: Errors = []
+    if spec.HasField("os"):
+        if not spec.os.name:
+            errs.append(required(f"{path}.os.name"))
+        else:
+            errs += enum(f"{path}.os.name", spec.os.name, OS_NAMES)
+    if spec.runtime_class_name:
+        errs += invalids(f"{path}.runtimeClassName", spec.runtime_class_name,
+                         dns1123_subdomain_errors(spec.runtime_class_name))
+    for i, gate in enumerate(spec.readiness_gates):
+        p = f"{path}.readinessGates[{i}].conditionType"
+        if not gate.condition_type:
+            errs.append(required(p))
+        else:
+            errs += invalids(p, gate.condition_type, qualified_name_errors(gate.condition_type))
+    return errs
+
+
 def validate_pod_spec(spec: pod_pb2.PodSpec, path: str = "spec") -> Errors:
     errs, volumes = validate_volumes(spec.volumes, f"{path}.volumes")
     errs += validate_containers(spec, volumes, path)
@@ -75,6 +114,7 @@ def validate_pod_spec(spec: pod_pb2.PodSpec, path: str = "spec") -> Errors:
     errs += _validate_dns(spec, path)
     errs += validate_labels(spec.node_selector, f"{path}.nodeSelector")
     errs += _validate_names(spec, path)
+    errs += _validate_host_aliases(spec, path) + _validate_node_facing(spec, path)
     errs += validate_pod_security_context(spec, path)
     errs += validate_tolerations(spec.tolerations, f"{path}.tolerations")
     if spec.HasField("affinity"):

@@ -90,6 +90,22 @@ def _validate_pod_affinity_term(term: pod_pb2.PodAffinityTerm, path: str) -> Err
         errs.append(required(f"{path}.topologyKey", "can not be empty"))
     else:
         errs += invalids(f"{path}.topologyKey", term.topology_key, qualified_name_errors(term.topology_key))
+    return errs + _validate_affinity_label_keys(term, path)
+
+
+def _validate_affinity_label_keys(term: pod_pb2.PodAffinityTerm, path: str) -> Errors:
+    errs: Errors = []
+    for field, json in (("match_label_keys", "matchLabelKeys"), ("mismatch_label_keys", "mismatchLabelKeys")):
+        keys = getattr(term, field)
+        if keys and not term.HasField("label_selector"):
+            errs.append(forbidden(f"{path}.{json}", "must not be specified when labelSelector is not set"))
+        for i, key in enumerate(keys):
+            errs += invalids(f"{path}.{json}[{i}]", key, qualified_name_errors(key))
+    both = set(term.match_label_keys)
+    for i, key in enumerate(term.mismatch_label_keys):
+        if key in both:
+            errs.append(invalid(f"{path}.mismatchLabelKeys[{i}]", key, "exists in both matchLabelKeys and "
+                                "mismatchLabelKeys"))
     return errs
 
 
