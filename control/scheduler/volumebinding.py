@@ -58,6 +58,14 @@ def volume_fits_node(pv: Message, node: NodeInfo) -> bool:
     return any(NodeTerm.compile(t).matches(node.labels, node.name) for t in terms)
 
 
+def topology_allowed(terms, labels) -> bool:
+    """A StorageClass's allowedTopologies: no terms allow every node, else some term's expressions all
+    hold (the node has the key with one of the values)."""
+    if not terms:
+        return True
+    return any(all(labels.get(e.key) in e.values for e in term.match_label_expressions) for term in terms)
+
+
 class VolumeBinding:
     def __init__(self, claims: Store, volumes: Store, classes: Store) -> None:
         self.claims, self.volumes, self.classes = claims, volumes, classes
@@ -94,7 +102,7 @@ class VolumeBinding:
         if not all(volume_fits_node(pv, node) for pv in state.bound):
             return unschedulable(PLUGIN, ERR_NODE_CONFLICT, unresolvable=True)
         for pvc in state.to_bind:
-            if self.static_match(pvc, node) is None and not self._provisionable(pvc):
+            if self.static_match(pvc, node) is None and not self._provisionable(pvc, node):
                 return unschedulable(PLUGIN, ERR_BIND_CONFLICT)
         return SUCCESS
 
@@ -103,9 +111,12 @@ class VolumeBinding:
         return find_best_match(pvc, self.volumes.list(), lambda v: selector.matches(v.metadata.labels),
                                node_fits=lambda v: volume_fits_node(v, node), delay_binding=True)
 
-    def _provisionable(self, pvc: Message) -> bool:
+    def _provisionable(self, pvc: Message, node: NodeInfo) -> bool:
+        """A provisioner can make the claim's volume on this node: its class has one and allows the
+        node's topology."""
         sc = self.classes.get(claim_class(pvc))
-        return sc is not None and sc.provisioner != NO_PROVISIONER
+        return sc is not None and sc.provisioner != NO_PROVISIONER and \
+            topology_allowed(sc.allowed_topologies, node.labels)
 
     def bindings(self, pod: PodInfo, node: NodeInfo) -> list[Message]:
         """The writes that bind the pod's unbound claims on this node (PreBind): volumes given a claimRef,

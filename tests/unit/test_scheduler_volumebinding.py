@@ -100,6 +100,23 @@ def test_wait_for_first_consumer_static_volumes_and_provisioning() -> None:
     assert write.metadata.annotations["volume.kubernetes.io/selected-node"] == "a"
 
 
+def test_provisioning_only_where_the_class_allows_the_topology() -> None:
+    zoned = sc("zoned", "WaitForFirstConsumer", provisioner="rancher.io/local-path")
+    term = zoned.allowed_topologies.add()
+    term.match_label_expressions.add(key="topology.kubernetes.io/zone", values=["east", "north"])
+    vb = VolumeBinding(store(pvc("data", cls="zoned")), store(), store(zoned))
+    cache = Cache()
+    for name, zone in (("a", "west"), ("b", "east")):
+        cache.add_node(make_node(name, labels={"topology.kubernetes.io/zone": zone}))
+    algorithm = Algorithm(cache, Profile("default-scheduler", default_filters() + [vb.plugin()], default_scores()))
+    assert algorithm.schedule(pod_with("data")).node_name == "b"
+    west_only = Cache()
+    west_only.add_node(make_node("a", labels={"topology.kubernetes.io/zone": "west"}))
+    with pytest.raises(FitError, match="didn't find available persistent volumes to bind"):
+        Algorithm(west_only, Profile("default-scheduler", default_filters() + [vb.plugin()],
+                                     default_scores())).schedule(pod_with("data"))
+
+
 def test_all_bound() -> None:
     vb = VolumeBinding(store(bound("data", "v1")), store(pv("v1", phase="Bound")), store())
     assert vb.all_bound(pod_with("data"))

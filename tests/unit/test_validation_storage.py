@@ -126,6 +126,22 @@ def test_pod_claim_and_ephemeral_sources():
     assert any(d == "Forbidden: may not specify more than 1 volume type" for _, d in both), both
 
 
+def test_allowed_topologies():
+    zone = "topology.kubernetes.io/zone"
+    ok = patched(SC, "allowedTopologies", [{"matchLabelExpressions": [{"key": zone, "values": ["a", "b"]}]}])
+    assert violations(ok) == []
+    p = "allowedTopologies[0].matchLabelExpressions[0]"
+    assert_violation(patched(SC, "allowedTopologies", [{"matchLabelExpressions": [{"key": zone}]}]),
+                     f"{p}.values", "Required value: must specify as least one value")
+    def terms(key: str, *values: str) -> dict:
+        return patched(SC, "allowedTopologies", [{"matchLabelExpressions": [{"key": key, "values": list(values)}]}])
+    assert_violation(terms(zone, "a", "a"), f"{p}.values[1]", 'Duplicate value: "a"')
+    assert_violation(terms("bad key", "a"), f"{p}.key", "name part must consist of")
+    term = {"matchLabelExpressions": [{"key": zone, "values": ["a"]}]}
+    assert_violation(patched(SC, "allowedTopologies", [term, term]), "allowedTopologies[1].matchLabelExpressions",
+                     "Duplicate value")
+
+
 def _table(kind: str, obj: dict, wide: bool = False) -> list[list[str]]:
     text = format_table(kind, [defaulted(obj)], wide, False)
     return [line.split() for line in text.splitlines()]

@@ -17,6 +17,7 @@ from control.apiserver.validation.claims import (
 )
 from control.apiserver.validation.errors import (
     Errors,
+    duplicate,
     forbidden,
     immutable,
     invalid,
@@ -179,6 +180,26 @@ def validate_storage_class(sc: storage_pb2.StorageClass) -> Errors:
         errs.append(required("volumeBindingMode"))
     elif sc.volume_binding_mode not in BINDING_MODES:
         errs.append(not_supported("volumeBindingMode", sc.volume_binding_mode, BINDING_MODES))
+    return errs + _validate_allowed_topologies(sc.allowed_topologies, "allowedTopologies")
+
+
+def _validate_allowed_topologies(terms, path: str) -> Errors:
+    errs: Errors = []
+    seen: list[dict[str, frozenset[str]]] = []
+    for i, term in enumerate(terms):
+        expressions: dict[str, frozenset[str]] = {}
+        for j, rq in enumerate(term.match_label_expressions):
+            p = f"{path}[{i}].matchLabelExpressions[{j}]"
+            if not rq.values:
+                errs.append(required(f"{p}.values", "must specify as least one value"))
+            errs += [duplicate(f"{p}.values[{k}]", v) for k, v in enumerate(rq.values) if v in rq.values[:k]]
+            errs += invalids(f"{p}.key", rq.key, qualified_name_errors(rq.key))
+            if rq.key in expressions:
+                errs.append(duplicate(f"{p}.key", rq.key))
+            expressions[rq.key] = frozenset(rq.values)
+        if expressions in seen:
+            errs.append(duplicate(f"{path}[{i}].matchLabelExpressions", ""))
+        seen.append(expressions)
     return errs
 
 
