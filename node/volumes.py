@@ -200,6 +200,7 @@ def _setup_claimed(pv: core_pb2.PersistentVolume | None) -> str:
         raise VolumeError(str(e)) from None
     if capacity.is_sized(pv):
         capacity.ensure_mounted(pv)
+        capacity.grow(pv)  # an expanded claim's volume: its filesystem follows the raised capacity
     return check_host_path(path, kind)
 
 

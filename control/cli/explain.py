@@ -13,6 +13,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from control.client.kinds import Kind
 from control.client.wellknown import QUANTITY_FIELDS
+from skiff.v1 import options_pb2
 
 _INTEGERS = {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
              FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64,
@@ -92,7 +93,8 @@ def _field_list(message: Descriptor, level: int, recursive: bool, seen: tuple[st
     pad = "  " * level
     for name, field in _fields(message):
         node = field_node(field)
-        out.append(f"{pad}{name}\t<{node.type_hint}>\n")
+        required = " -required-" if field.GetOptions().Extensions[options_pb2.required] else ""
+        out.append(f"{pad}{name}\t<{node.type_hint}>{required}\n")
         if not recursive:
             out.append(f"{pad}  <no description>\n\n")
         elif node.message is not None and node.message.full_name not in seen:

@@ -297,6 +297,8 @@ class PersistentVolumeBinder(Controller):
         if pv is not None:
             del status.access_modes[:]
             status.access_modes.extend(pv.spec.access_modes)
+        if pv is not None and pvc.status.phase != phase:
+            # Only as the claim becomes Bound: later the node reports what an expanded filesystem holds.
             status.capacity.clear()
             status.capacity.update(pv.spec.capacity)
         if status == pvc.status:

@@ -14,6 +14,7 @@ from node.claims import claim_name
 from node.downwardapi import uses_pod_metadata
 from node.objects import get_objects
 from node.podworkers import PodWorker
+from node.runtime.expansion import finish_resizes
 from skiff.v1 import pod_pb2
 
 VOLUME_REFRESH_PERIOD = 10.0
@@ -41,7 +42,8 @@ class VolumeManager:
         try:
             cms = await get_objects(self.client, "ConfigMap", namespace, volumes.referenced_config_maps(pod))
             secrets = await get_objects(self.client, "Secret", namespace, volumes.referenced_secrets(pod))
-            claimed = await self._claimed_volumes(pod)
+            claims = await self._claimed_volumes(pod)
+            claimed = {name: pv for name, (_, pv) in claims.items()}
             self._paths[w.uid] = await volumes.setup_volumes(self.root_dir, pod, cms, secrets, self.allocatable,
                                                              claimed)
         except volumes.VolumeError as e:
@@ -54,11 +56,12 @@ class VolumeManager:
         self._metadata[w.uid] = _metadata(pod)
         for name in [n for n, (reason, _) in w.waiting.items() if reason == "ContainerCreating"]:
             del w.waiting[name]
+        await finish_resizes(self.client, self.recorder, pod, claims)
         return True
 
-    async def _claimed_volumes(self, pod) -> dict:
-        """volume name -> the PersistentVolume its claim is bound to (the kubelet's desired state of
-        the world for claims); a missing or unbound claim is a VolumeError naming it."""
+    async def _claimed_volumes(self, pod) -> dict[str, tuple]:
+        """volume name -> (its claim, the PersistentVolume the claim is bound to) (the kubelet's desired
+        state of the world for claims); a missing or unbound claim is a VolumeError naming it."""
         claimed = {}
         namespace = pod.metadata.namespace
         for volume in pod.spec.volumes:
@@ -74,16 +77,16 @@ class VolumeManager:
             pvs = await get_objects(self.client, "PersistentVolume", "", [pvc.spec.volume_name])
             if pvc.spec.volume_name not in pvs:
                 raise volumes.VolumeError(f'persistentvolume "{pvc.spec.volume_name}" not found')
-            claimed[volume.name] = pvs[pvc.spec.volume_name]
+            claimed[volume.name] = (pvc, pvs[pvc.spec.volume_name])
         return claimed
 
     async def refresh(self, w: PodWorker) -> None:
-        """configMap, secret, downwardAPI and projected volumes follow their objects, as the kubelet's
-        periodic sync does; a change of the pod's labels or annotations rewrites its downward-API files
-        at once."""
+        """configMap, secret, downwardAPI and projected volumes follow their objects and claims their
+        volumes' capacity, as the kubelet's periodic sync does; a change of the pod's labels or
+        annotations rewrites its downward-API files at once."""
         pod = w.pod
-        if not any(volumes.is_api_data(v) for v in pod.spec.volumes):
-            return
+        if not any(volumes.is_api_data(v) or claim_name(pod, v) is not None for v in pod.spec.volumes):
+            return  # claims are refreshed too: an expanded claim's filesystem grows while the pod runs
         stale = uses_pod_metadata(pod) and self._metadata.get(w.uid) != _metadata(pod)
         if stale or time.monotonic() - self._synced.get(w.uid, 0.0) >= VOLUME_REFRESH_PERIOD:
             await self.setup(w)

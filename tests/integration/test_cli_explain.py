@@ -21,7 +21,7 @@ async def test_explain(ctl):
     assert r.code == 0, r.err
     assert r.out.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\n"
                             "FIELD: ports <[]ContainerPort>\n\n\nDESCRIPTION:\n    <empty>\nFIELDS:\n")
-    assert "  containerPort\t<integer>\n" in r.out and "  protocol\t<string>\n" in r.out
+    assert "  containerPort\t<integer> -required-\n" in r.out and "  protocol\t<string>\n" in r.out
     r = await ctl("explain", "nodes", "--recursive")
     assert r.code == 0 and "\n  spec\t<NodeSpec>\n" in r.out and "\n    podCIDR\t<string>\n" in r.out
     r = await ctl("explain", "pods.spec.bogus")

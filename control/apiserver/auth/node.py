@@ -34,7 +34,11 @@ NODE_RULES: dict[tuple[str, str], frozenset[str]] = {
     (COORDINATION, "leases"): frozenset({"get", "create", "update", "patch", "delete"}),
 }
 GRAPH_RESOURCES = {("", "secrets"): "secret", ("", "configmaps"): "configmap",
-                   ("", "persistentvolumeclaims"): "pvc", ("", "persistentvolumes"): "pv"}
+                   ("", "persistentvolumeclaims"): "pvc", ("", "persistentvolumes"): "pv",
+                   ("", "persistentvolumeclaims/status"): "pvc"}
+# Beyond get: a node records an expanded claim's new capacity (the kubelet's NodeExpandVolume).
+GRAPH_VERBS = {("", "persistentvolumeclaims/status"): frozenset({"get", "update", "patch"})}
+GET_ONLY = frozenset({"get"})
 
 ALLOWED = Verdict(Decision.ALLOW)
 
@@ -96,13 +100,13 @@ class NodeAuthorizer:
         resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
         graph_type = GRAPH_RESOURCES.get((attrs.api_group, resource))
         if graph_type:
-            return self._graph(node, graph_type, attrs)
+            return self._graph(node, graph_type, attrs, GRAPH_VERBS.get((attrs.api_group, resource), GET_ONLY))
         if attrs.verb in NODE_RULES.get((attrs.api_group, resource), ()):
             return ALLOWED
         return Verdict(Decision.NO_OPINION)
 
-    def _graph(self, node: str, graph_type: str, attrs: Attributes) -> Verdict:
-        if attrs.verb != "get" or not attrs.name:
+    def _graph(self, node: str, graph_type: str, attrs: Attributes, verbs: frozenset[str]) -> Verdict:
+        if attrs.verb not in verbs or not attrs.name:
             return Verdict(Decision.NO_OPINION, "can only get individual resources of this type")
         if self._referenced(node, graph_type, attrs.namespace, attrs.name):
             return ALLOWED
