@@ -330,6 +330,9 @@ def _json_body(req: Request):
         raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
 
 
+request_body = _json_body  # a request's body as a JSON document, whatever its media type
+
+
 def _not_allowed(method: str) -> errors.ApiError:
     return errors.ApiError(grpc.StatusCode.UNIMPLEMENTED, f"the server does not allow this method on the requested "
                           f"resource ({method})")

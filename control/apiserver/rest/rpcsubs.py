@@ -25,7 +25,8 @@ HANDLERS: dict[str, tuple[type[Message], Callable[[ApiContext, Message], Awaitab
     "binding": (pod_pb2.Binding, pods.bind),
     "eviction": (policy_pb2.Eviction, eviction.evict),
 }
-_BODY_KINDS = {"binding": ("Binding",), "eviction": ("Eviction",)}
+# subresource -> the (group, version, kind) of its body, as discovery names it
+BODY_KINDS = {"binding": ("", "v1", "Binding"), "eviction": ("policy", "v1", "Eviction")}
 
 
 def _target(message: Message) -> tuple[str, str]:
@@ -46,7 +47,7 @@ def parse(body, message_type: type[Message], route: Route) -> Message:
     name = message_type.DESCRIPTOR.name
     if not isinstance(body, dict):
         raise errors.bad_request("the request body must be a JSON object")
-    if body.get("kind", name) not in _BODY_KINDS[route.subresource]:
+    if body.get("kind", name) != BODY_KINDS[route.subresource][2]:
         raise errors.bad_request(f"the kind in the data ({body.get('kind')}) does not match the expected kind "
                                  f"({name})")
     message = message_type()
