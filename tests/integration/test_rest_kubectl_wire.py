@@ -214,3 +214,38 @@ def test_delete_all_selectors_and_deletecollection(kube: Path, admin: Http) -> N
     code, _, doc = admin.request("DELETE", "/api/v1/namespaces/sweep/configmaps?dryRun=All")
     assert (code, [i["metadata"]["name"] for i in doc["items"]]) == (200, ["kept"])
     assert [i["metadata"]["name"] for i in get_json(kube, "configmaps", "-n", "sweep")["items"]] == ["kept"]
+
+
+def test_more_generators_int_or_string_and_nested_messages(kube: Path) -> None:
+    run(kube, "create", "service", "clusterip", "gen-svc", "--tcp=80:8080")
+    port = get_json(kube, "service", "gen-svc")["spec"]["ports"][0]
+    assert (port["port"], port["targetPort"], port["protocol"]) == (80, 8080, "TCP")
+    run(kube, "create", "service", "nodeport", "gen-np", "--tcp=8443:https")
+    assert get_json(kube, "service", "gen-np")["spec"]["ports"][0]["targetPort"] == "https"
+    run(kube, "create", "poddisruptionbudget", "gen-pdb", "--selector=app=x", "--min-available=50%")
+    assert get_json(kube, "pdb", "gen-pdb")["spec"]["minAvailable"] == "50%"
+    run(kube, "create", "cronjob", "gen-cron", "--image=busybox:1", "--schedule=*/5 * * * *", "--", "date")
+    cron = get_json(kube, "cronjob", "gen-cron")
+    assert cron["spec"]["schedule"] == "*/5 * * * *"
+    assert cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"] == ["date"]
+    run(kube, "create", "role", "gen-role", "--verb=get,list", "--resource=pods,deployments.apps")
+    rules = get_json(kube, "role", "gen-role")["rules"]
+    assert {(tuple(r["apiGroups"]), tuple(r["resources"])) for r in rules} == {(("",), ("pods",)),
+                                                                               (("apps",), ("deployments",))}
+    run(kube, "create", "rolebinding", "gen-rb", "--role=gen-role", "--user=jane", "--serviceaccount=default:sa")
+    subjects = get_json(kube, "rolebinding", "gen-rb")["subjects"]
+    assert [(s["kind"], s["name"]) for s in subjects] == [("User", "jane"), ("ServiceAccount", "sa")]
+    run(kube, "create", "priorityclass", "gen-pc", "--value=1000", "--description=high", "--preemption-policy=Never")
+    pc = get_json(kube, "priorityclass", "gen-pc")
+    assert (pc["value"], pc["description"], pc["preemptionPolicy"], pc.get("globalDefault", False)) == \
+        (1000, "high", "Never", False)
+    run(kube, "create", "ingress", "gen-ing", "--rule=example.com/api*=gen-svc:80")
+    path = get_json(kube, "ingress", "gen-ing")["spec"]["rules"][0]["http"]["paths"][0]
+    assert (path["path"], path["pathType"], path["backend"]["service"]["port"]["number"]) == ("/api", "Prefix", 80)
+    run(kube, "create", "serviceaccount", "gen-sa")
+    run(kube, "create", "secret", "docker-registry", "gen-reg", "--docker-server=r.example", "--docker-username=u",
+        "--docker-password=p")
+    secret = get_json(kube, "secret", "gen-reg")
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    auths = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]
+    assert auths["r.example"]["username"] == "u"
