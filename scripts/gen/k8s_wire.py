@@ -33,6 +33,7 @@ EXTRA_ROOTS = (("", "v1", "Binding"), ("policy", "v1", "Eviction"), ("autoscalin
                ("authorization.k8s.io", "v1", "SelfSubjectAccessReview"),
                ("authorization.k8s.io", "v1", "SubjectAccessReview"),
                ("authorization.k8s.io", "v1", "LocalSubjectAccessReview"),
+               ("authorization.k8s.io", "v1", "SelfSubjectRulesReview"),
                ("authentication.k8s.io", "v1", "SelfSubjectReview"),
                ("authentication.k8s.io", "v1", "TokenReview"))
 META_ROOTS = ("io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", "io.k8s.apimachinery.pkg.apis.meta.v1.Status",

@@ -105,6 +105,14 @@ def test_auth_can_i_and_whoami(kube: Path, rest: RestServer, pki: Pki, admin: Ht
     assert kubectl(alice, "auth", "can-i", "list", "pods").stdout.strip() == "yes"
     assert kubectl(alice, "auth", "can-i", "list", "pods", "-n", "kube-system").stdout.strip() == "no"
     assert run(kube, "auth", "can-i", "get", "/healthz").stdout.strip() == "yes"
+    listed = kubectl(alice, "auth", "can-i", "--list")
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line[line.rindex("["):].strip() for line in listed.stdout.splitlines()[1:]}
+    assert rows["pods"] == "[get list watch]" and rows["selfsubjectreviews.authentication.k8s.io"] == "[create]"
+    assert "secrets" not in rows  # view does not read secrets
+    assert kubectl(alice, "auth", "can-i", "--list", "-n", "kube-system").stdout.count("pods ") == 0
+    admin_rows = run(kube, "auth", "can-i", "--list").stdout.splitlines()
+    assert admin_rows[1].split() == ["*.*", "[]", "[]", "[*]"]
     who = kubectl(alice, "auth", "whoami", "-o", "json")
     assert who.returncode == 0, who.stderr
     user = json.loads(who.stdout)["status"]["userInfo"]

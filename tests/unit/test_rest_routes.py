@@ -64,7 +64,7 @@ def test_review_apis_and_pod_subresources_in_discovery() -> None:
     authz = discovery.resource_list("authorization.k8s.io", "v1")["resources"]
     assert {(r["name"], r["namespaced"], tuple(r["verbs"])) for r in authz} == {
         ("selfsubjectaccessreviews", False, ("create",)), ("subjectaccessreviews", False, ("create",)),
-        ("localsubjectaccessreviews", True, ("create",))}
+        ("localsubjectaccessreviews", True, ("create",)), ("selfsubjectrulesreviews", False, ("create",))}
     assert [r["kind"] for r in discovery.resource_list("authentication.k8s.io", "v1")["resources"]] == \
         ["SelfSubjectReview"]
     pods = {r["name"]: r for r in discovery.resource_list("", "v1")["resources"]}

@@ -1,10 +1,11 @@
 """The review APIs over REST: create-only resources that are never stored, answered in their status.
 
 authorization.k8s.io/v1: SelfSubjectAccessReview (`kubectl auth can-i`: may I?), SubjectAccessReview
-(may this user?) and the namespaced LocalSubjectAccessReview; authentication.k8s.io/v1:
-SelfSubjectReview (`kubectl auth whoami`). Asking about oneself needs only to be authenticated (as
-Kubernetes' system:basic-user grants everyone); asking about others is authorized as `create` on the
-review's resource. Discovery lists them beside the kind table's resources."""
+(may this user?), the namespaced LocalSubjectAccessReview and SelfSubjectRulesReview (`kubectl auth
+can-i --list`: what may I do here?); authentication.k8s.io/v1: SelfSubjectReview (`kubectl auth
+whoami`). Asking about oneself needs only to be authenticated (as Kubernetes' system:basic-user grants
+everyone); asking about others is authorized as `create` on the review's resource. Discovery lists
+them beside the kind table's resources."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from google.protobuf import json_format
 from control.apiserver import errors, reviews
 from control.apiserver.auth.attributes import Attributes, Decision
 from control.apiserver.auth.gate import forbidden
-from control.apiserver.auth.user import UserInfo
+from control.apiserver.auth.rbac import RuleResolver
+from control.apiserver.auth.user import SYSTEM_MASTERS, UserInfo
 from control.apiserver.context import ApiContext
 from control.apiserver.validation.errors import Errors, invalid
 from control.client.convert import to_dict
@@ -113,6 +115,28 @@ def local_access(api: ApiContext, user: UserInfo | None, body: dict, namespace: 
     return subject_access(api, user, body, namespace, "LocalSubjectAccessReview", extra)
 
 
+def self_rules(api: ApiContext, user: UserInfo | None, body: dict, _namespace: str) -> dict:
+    """What the caller may do in spec.namespace: the rules of every binding of theirs, as RBAC's resolver
+    lists them (unmerged, in the bindings' order); `incomplete` when some authorizer cannot list them."""
+    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+    namespace = spec.get("namespace") if isinstance(spec.get("namespace"), str) else ""
+    if user is None or SYSTEM_MASTERS in user.groups:  # authorization off, or the privileged group
+        return {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": False}
+    rules, problems = RuleResolver(api.cache).rules_for(user, namespace)
+    status: dict = {
+        "resourceRules": [{k: v for k, v in to_dict(r).items() if k != "nonResourceURLs"}
+                          for r in rules if r.resources],
+        "nonResourceRules": [{"verbs": list(r.verbs), "nonResourceURLs": list(r.non_resource_urls)}
+                             for r in rules if r.non_resource_urls],
+        "incomplete": bool(problems) or user.node_name is not None}
+    if problems:
+        status["evaluationError"] = ", ".join(problems)
+    elif user.node_name is not None:
+        status["evaluationError"] = "node authorizer does not support user rule resolution"
+    return status
+
+
 def self_subject(_api: ApiContext, user: UserInfo | None, _body: dict, _namespace: str) -> dict:
     return to_dict(reviews.self_review(user).status)
 
@@ -121,6 +145,7 @@ REVIEWS = (
     Review(AUTHORIZATION, "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, False, self_access),
     Review(AUTHORIZATION, "v1", "subjectaccessreviews", "SubjectAccessReview", False, True, subject_access),
     Review(AUTHORIZATION, "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview", True, True, local_access),
+    Review(AUTHORIZATION, "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False, False, self_rules),
     Review(AUTHENTICATION, "v1", "selfsubjectreviews", "SelfSubjectReview", False, False, self_subject),
 )
 
