@@ -10,6 +10,8 @@ import struct
 
 import pytest
 from google.protobuf.descriptor import Descriptor
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from control.apiserver.rest import k8sproto
 from control.apiserver.rest.k8sproto import MAGIC, WireError, decode, go_duration, message_for, table
@@ -209,3 +211,29 @@ def test_scalar_types_in_the_table_are_known() -> None:
         for name, (_, type_, _) in entries.items():
             for part in type_.removeprefix("map:").split(":"):
                 assert part in known or part in table(), (message, name, part)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=200), st.sampled_from(["ConfigMap", "Pod", "Deployment", "ControllerRevision"]))
+def test_any_bytes_are_an_object_or_a_wire_error(raw: bytes, kind: str) -> None:
+    api_version = "apps/v1" if kind in ("Deployment", "ControllerRevision") else "v1"
+    try:
+        doc = decode(envelope(api_version, kind, raw))
+    except WireError:
+        return
+    assert doc["kind"] == kind
+
+
+def test_objects_nested_without_end_are_refused() -> None:
+    raw = b""
+    for _ in range(400):
+        raw = ln(2, ln(1, envelope("apps/v1", "ControllerRevision", raw)))
+    with pytest.raises(WireError, match="too deeply"):
+        decode(envelope("apps/v1", "ControllerRevision", raw))
+
+
+def test_wrong_wire_types_are_refused() -> None:
+    with pytest.raises(WireError, match="wrong wire type"):
+        decode(envelope("v1", "ConfigMap", vi(1, 5)))  # metadata as a varint
+    with pytest.raises(WireError, match="wrong wire type"):
+        decode(envelope("v1", "ConfigMap", ln(4, b"x")))  # immutable, a bool, length-delimited

@@ -24,6 +24,8 @@ TABLE_FILE = Path(__file__).with_name("k8swire.json")
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 _NUMERIC = {"int32", "int64", "uint32", "uint64", "bool", "double", "float"}
+_WIRE = {"int32": VARINT, "int64": VARINT, "uint32": VARINT, "uint64": VARINT, "bool": VARINT, "double": FIXED64,
+         "float": FIXED32}
 
 
 class WireError(ValueError):
@@ -54,6 +56,13 @@ def message_for(api_version: str, kind: str) -> str:
 
 def decode(body: bytes) -> dict:
     """An Unknown-wrapped object as Kubernetes' JSON, its apiVersion and kind from the wrapper."""
+    try:
+        return _decode(body)
+    except RecursionError:  # objects embedded in objects without end
+        raise WireError("the body nests objects too deeply") from None
+
+
+def _decode(body: bytes) -> dict:
     if not body.startswith(MAGIC):
         raise WireError("the body does not start with Kubernetes' protobuf magic number")
     unknown = _scalars(body[len(MAGIC):])
@@ -134,13 +143,22 @@ def _zero(value) -> bool:
 
 def _map_entry(data: bytes, type_: str):
     _, key_type, value_type = type_.split(":", 2)
-    key, value = _value(LENGTH, b"", key_type), None
+    key, value = _default(key_type), None
     for number, wire, raw in fields(data):
         if number == 1:
             key = _value(wire, raw, key_type)
         elif number == 2:
             value = _value(wire, raw, value_type)
-    return key, value if value is not None else _value(LENGTH, b"", value_type)
+    if not isinstance(key, str):
+        raise WireError("a map key is not a string")
+    return key, value if value is not None else _default(value_type)
+
+
+def _default(type_: str):
+    """A map entry's missing key or value: the type's zero."""
+    if type_ in _WIRE:
+        return 0.0 if type_ in ("double", "float") else False if type_ == "bool" else 0
+    return "" if type_ in ("string", "bytes") else to_json(b"", type_)
 
 
 def _repeated(wire: int, value, type_: str) -> list:
@@ -159,6 +177,8 @@ def _repeated(wire: int, value, type_: str) -> list:
 
 
 def _value(wire: int, value, type_: str):
+    if wire != _WIRE.get(type_, LENGTH):
+        raise WireError(f"a field of type {type_.rsplit('.', 1)[-1]} has the wrong wire type {wire}")
     if type_ == "string":
         return _text(value)
     if type_ == "bytes":
@@ -173,19 +193,21 @@ def _value(wire: int, value, type_: str):
         return struct.unpack("<d", value)[0]
     if type_ == "float":
         return struct.unpack("<f", value)[0]
-    if wire != LENGTH:
-        raise WireError(f"field of type {type_} is not length-delimited")
     return to_json(value, type_)
 
 
-def _text(value: bytes) -> str:
+def _text(value) -> str:
+    if not isinstance(value, bytes):
+        raise WireError("a string field has the wrong wire type")
     try:
         return value.decode()
     except UnicodeDecodeError:
         raise WireError("a string field is not valid UTF-8") from None
 
 
-def _signed(value: int, bits: int) -> int:
+def _signed(value, bits: int) -> int:
+    if not isinstance(value, int):
+        raise WireError("an integer field has the wrong wire type")
     value &= (1 << 64) - 1
     if value >= 1 << 63:
         value -= 1 << 64
@@ -205,7 +227,10 @@ def _time(data: bytes, micro: bool = False):
     seconds, nanos = _signed(f.get(1, 0), 64), _signed(f.get(2, 0), 32)
     if seconds == 0 and nanos == 0:
         return None
-    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
+    except (OverflowError, OSError, ValueError):
+        raise WireError("a time is out of range") from None
     if micro:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -240,6 +265,8 @@ def _int_or_string(data: bytes):
     f = _scalars(data)
     if f.get(1, 0) == 1:
         return _text(f.get(3, b""))
+    if f.get(1, 0) != 0:
+        raise WireError("an int-or-string has an unknown type")
     return _signed(f.get(2, 0), 32)
 
 
@@ -249,10 +276,12 @@ def _quantity(data: bytes) -> str:
 
 def _raw_json(data: bytes):
     raw = _scalars(data).get(1, b"")
+    if not isinstance(raw, bytes):
+        raise WireError("an embedded object has the wrong wire type")
     if not raw:
         return None
     if raw.startswith(MAGIC):
-        return decode(raw)
+        return _decode(raw)
     try:
         return json.loads(raw)
     except ValueError:
