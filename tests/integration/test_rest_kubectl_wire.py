@@ -2,7 +2,7 @@
 deployment|namespace|quota|job`), which send Kubernetes' protobuf; `auth can-i` and `auth whoami` (the
 review APIs, also protobuf); `drain` (cordon, then pods/eviction, refused with 429 while a
 PodDisruptionBudget allows nothing); `delete --all` and `-l`; and raw HTTPS for pods/binding,
-deletecollection and SubjectAccessReview."""
+deletecollection and SubjectAccessReview; the official Python client's delete_collection and eviction."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
 from tests.fixtures.pki import Pki
 from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
@@ -257,3 +259,23 @@ def test_more_generators_int_or_string_and_nested_messages(kube: Path) -> None:
     assert secret["type"] == "kubernetes.io/dockerconfigjson"
     auths = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]
     assert auths["r.example"]["username"] == "u"
+
+
+def test_python_client_delete_collection_and_eviction(rest: RestServer, pki: Pki, kube: Path, admin: Http) -> None:
+    path = write_kubeconfig(kube.parent / "pyclient", pki, rest.url)
+    api = k8s_config.new_client_from_config(config_file=str(path))
+    try:
+        core = k8s.CoreV1Api(api)
+        core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name="pycoll")))
+        for name in ("x", "y"):
+            core.create_namespaced_config_map("pycoll", k8s.V1ConfigMap(
+                metadata=k8s.V1ObjectMeta(name=name, labels={"set": "one"}), data={"k": name}))
+        core.delete_collection_namespaced_config_map("pycoll", label_selector="set=one",
+                                                     body=k8s.V1DeleteOptions(propagation_policy="Background"))
+        assert core.list_namespaced_config_map("pycoll", label_selector="set=one").items == []
+        _pod(admin, "evictee", namespace="pycoll")
+        core.create_namespaced_pod_eviction("evictee", "pycoll", k8s.V1Eviction(
+            metadata=k8s.V1ObjectMeta(name="evictee", namespace="pycoll")))
+        assert core.list_namespaced_pod("pycoll").items == []
+    finally:
+        api.close()
