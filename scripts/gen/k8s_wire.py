@@ -130,7 +130,9 @@ def load(repo: str, rev: str, prefix: str) -> tuple[dict, dict]:
 
 
 def roots() -> list[str]:
-    found = {(k.group, k.version, k.kind) for k in KINDS.values()} | set(EXTRA_ROOTS)
+    """Every kind of the table and its list (answers may be protobuf too), and the extra bodies."""
+    found = {(k.group, k.version, name) for k in KINDS.values() for name in (k.kind, f"{k.kind}List")}
+    found |= set(EXTRA_ROOTS)
     return sorted(f"io.k8s.api.{group_dir(g)}.{v}.{kind}" for g, v, kind in found) + list(META_ROOTS)
 
 

@@ -7,7 +7,9 @@ deletecollection and SubjectAccessReview; the official Python client's delete_co
 from __future__ import annotations
 
 import base64
+import http.client
 import json
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from control.apiserver.rest.k8sencode import encode, message_of
+from control.apiserver.rest.k8sproto import decode
 from tests.fixtures.pki import Pki
 from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
 from tests.integration.test_rest_client import Http
@@ -52,7 +56,8 @@ def get_json(kube: Path, *args: str) -> dict:
 def test_generators_send_protobuf_and_create(kube: Path) -> None:
     created = run(kube, "create", "configmap", "gen-cm", "--from-literal=a=1", "--from-literal=b=two", "-v=8")
     assert created.stdout.strip() == "configmap/gen-cm created"
-    assert "Content-Type: application/vnd.kubernetes.protobuf" in created.stderr  # not JSON: the transcoder ran
+    # the body and the answer both in protobuf, not JSON: the transcoders ran both ways
+    assert created.stderr.count("Content-Type: application/vnd.kubernetes.protobuf") >= 2, created.stderr
     assert get_json(kube, "configmap", "gen-cm")["data"] == {"a": "1", "b": "two"}
     run(kube, "create", "secret", "generic", "gen-secret", "--from-literal=token=s3cret")
     secret = get_json(kube, "secret", "gen-secret")
@@ -279,3 +284,22 @@ def test_python_client_delete_collection_and_eviction(rest: RestServer, pki: Pki
         assert core.list_namespaced_pod("pycoll").items == []
     finally:
         api.close()
+
+
+def test_protobuf_answers_read_back_as_the_json_ones(rest: RestServer, pki: Pki, admin: Http) -> None:
+    assert admin.request("POST", "/api/v1/namespaces/default/configmaps",
+                         {"metadata": {"name": "wire", "labels": {"a": "b"}}, "data": {"k": "v"}})[0] == 201
+    ctx = ssl.create_default_context(cafile=pki.ca)
+    ctx.load_cert_chain(pki.file("admin.crt"), pki.file("admin.key"))
+    for path in ("/api/v1/namespaces/default/configmaps/wire", "/api/v1/namespaces/default/configmaps"):
+        conn = http.client.HTTPSConnection("127.0.0.1", rest.port, context=ctx, timeout=20)
+        conn.request("GET", path, headers={"Accept": "application/vnd.kubernetes.protobuf, application/json"})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        assert (resp.status, resp.getheader("Content-Type")) == (200, "application/vnd.kubernetes.protobuf")
+        as_json = admin.request("GET", path)[2]
+        assert decode(body) == decode(encode(as_json, message_of(as_json)))
+    code, headers, doc = admin.request("GET", "/api/v1/namespaces/default/configmaps/absent",
+                                       headers={"Accept": "application/vnd.kubernetes.protobuf"})
+    assert (code, headers["Content-Type"], doc["reason"]) == (404, "application/json", "NotFound")

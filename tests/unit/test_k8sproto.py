@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 
 import pytest
@@ -13,10 +14,11 @@ from google.protobuf.descriptor import Descriptor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from control.apiserver.rest import k8sproto
+from control.apiserver.rest import k8sencode, k8sproto
 from control.apiserver.rest.k8sproto import MAGIC, WireError, decode, go_duration, message_for, table
 from control.client.convert import from_dict
 from control.client.kinds import KINDS, Kind
+from tests.unit.test_schema_complete import differences, full_object
 
 # An object's TypeMeta is carried by the Unknown envelope (or left out when embedded), not by its message.
 TYPE_META = ("apiVersion", "kind")
@@ -237,3 +239,54 @@ def test_wrong_wire_types_are_refused() -> None:
         decode(envelope("v1", "ConfigMap", vi(1, 5)))  # metadata as a varint
     with pytest.raises(WireError, match="wrong wire type"):
         decode(envelope("v1", "ConfigMap", ln(4, b"x")))  # immutable, a bool, length-delimited
+
+
+# Read-back differences that are Kubernetes' too: MicroTime keeps microseconds, and an object embedded in
+# another (a StatefulSet's claim templates) has no TypeMeta on the wire.
+EXPECTED = re.compile(r"^.*: sent '(.*)Z', got '\1\.000000Z'$|^\..+\.(apiVersion|kind): missing after a round trip$")
+
+
+def conform(doc, message: str):
+    """The sample with the values the client's models type as `object` where the table has a message left out
+    (their JSON is whatever the object is; the sample's "x" is no object)."""
+    entries = {name: entry for name, entry in flattened(message).items()}
+    out = {}
+    for name, value in doc.items():
+        entry = entries.get(name)
+        target = entry[1].split(":")[-1] if entry else ""
+        if entry is None or target not in table() or target in k8sproto.SPECIAL:
+            out[name] = value
+        elif entry[1].startswith("map:"):
+            out[name] = {k: conform(v, target) for k, v in value.items() if isinstance(v, dict)}
+        elif isinstance(value, list):
+            out[name] = [conform(v, target) for v in value if isinstance(v, dict)]
+        elif isinstance(value, dict):
+            out[name] = conform(value, target)
+    return out
+
+
+@pytest.mark.parametrize("kind", list(KINDS.values()), ids=lambda k: k.kind)
+def test_answers_encode_every_field_and_read_back_equal(kind: Kind) -> None:
+    doc = conform(full_object(kind), upstream(kind))
+    encoded = k8sencode.encode(doc, k8sencode.message_of(doc))
+    problems = [p for p in differences(doc, decode(encoded)) if not _newer_than_table(p) and not EXPECTED.match(p)]
+    assert not problems, f"{kind.kind}:\n" + "\n".join(problems)
+    listed = {"apiVersion": kind.api_version, "kind": f"{kind.kind}List", "metadata": {"resourceVersion": "5"},
+              "items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b"}}]}
+    assert decode(k8sencode.encode(listed, k8sencode.message_of(listed))) == listed
+
+
+def _newer_than_table(problem: str) -> bool:
+    return any(problem.startswith("." + gap.split(": ")[1]) for gap in NEWER_THAN_TABLE)
+
+
+def test_protobuf_answers_only_for_a_client_that_prefers_them() -> None:
+    assert k8sencode.prefers_protobuf("application/vnd.kubernetes.protobuf, */*")
+    assert not k8sencode.prefers_protobuf("application/json, application/vnd.kubernetes.protobuf")
+    assert k8sencode.message_of({"apiVersion": "v1", "kind": "Status"}) is None
+    assert k8sencode.message_of({"apiVersion": "v1", "kind": "PodList"}) == "io.k8s.api.core.v1.PodList"
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}, "eventTime": "2024-01-02T03:04:05.123456Z",
+             "count": 0, "series": {"lastObservedTime": "2024-01-02T03:04:06.000001Z", "count": 2}}
+    back = decode(k8sencode.encode(event, "io.k8s.api.core.v1.Event"))
+    assert (back["eventTime"], back["series"]) == (event["eventTime"], event["series"])
+    assert "count" not in back  # a non-pointer zero reads back as unset

@@ -9,7 +9,7 @@ import traceback
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
-from control.apiserver.rest import discovery, metrics, openapi, reviewapi, status
+from control.apiserver.rest import discovery, k8sencode, metrics, openapi, reviewapi, status
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.resources import Resources, request_body
 from control.apiserver.rest.routes import resolve, split_group_version
@@ -63,7 +63,7 @@ class RestApp:
             reply = await self.resources.serve(req, route, caller)
             if reply.stream is not None:
                 return Response(reply.code, content_type="application/json", stream=reply.stream)
-            response = _json(reply.code, reply.doc)
+            response = _answer(req, reply.code, reply.doc)
             response.headers += [("Warning", _warning(w)) for w in reply.warnings]
             return response
         except errors.ApiError as e:
@@ -112,6 +112,16 @@ class RestApp:
             doc = discovery.api_group(path.split("/")[2])
             return _json(200, doc) if doc else _json(*status.not_found_path())
         return _json(*status.not_found_path())
+
+
+def _answer(req: Request, code: int, doc: dict) -> Response:
+    """An object or list in Kubernetes' protobuf when the client prefers it, else JSON."""
+    if k8sencode.prefers_protobuf(req.header("accept")) and (message := k8sencode.message_of(doc)):
+        try:
+            return Response(code, k8sencode.encode(doc, message), k8sencode.MEDIA_TYPE)
+        except (k8sencode.EncodeError, ValueError, TypeError, AttributeError) as e:  # never worse than JSON
+            log.warning("answering %s in JSON: %s does not encode: %s", req.path, message, e)
+    return _json(code, doc)
 
 
 def _warning(text: str) -> str:

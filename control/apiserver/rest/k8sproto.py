@@ -78,6 +78,8 @@ def _decode(body: bytes) -> dict:
 
 def fields(data: bytes):
     """(number, wire type, value) for each field: an int for varints and fixed, bytes for the rest."""
+    if not isinstance(data, bytes):
+        raise WireError("an embedded message has the wrong wire type")
     pos, end = 0, len(data)
     while pos < end:
         key, pos = _varint(data, pos)
