@@ -226,6 +226,8 @@ def test_delete_all_selectors_and_deletecollection(kube: Path, admin: Http) -> N
     run(kube, "delete", "pods", "--all", "-n", "sweep")
     assert get_json(kube, "pods", "-n", "sweep")["items"] == []
     assert admin.request("POST", "/api/v1/namespaces/sweep/configmaps", {"metadata": {"name": "kept"}})[0] == 201
+    assert admin.request("DELETE", "/api/v1/configmaps")[0] == 405  # not across namespaces
+    assert admin.request("DELETE", "/api/v1/namespaces")[0] == 405  # namespaces have no deletecollection
     code, _, doc = admin.request("DELETE", "/api/v1/namespaces/sweep/configmaps?dryRun=All")
     assert (code, [i["metadata"]["name"] for i in doc["items"]]) == (200, ["kept"])
     assert [i["metadata"]["name"] for i in get_json(kube, "configmaps", "-n", "sweep")["items"]] == ["kept"]

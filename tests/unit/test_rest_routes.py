@@ -70,6 +70,7 @@ def test_review_apis_and_pod_subresources_in_discovery() -> None:
     pods = {r["name"]: r for r in discovery.resource_list("", "v1")["resources"]}
     assert (pods["pods/eviction"]["group"], pods["pods/eviction"]["kind"]) == ("policy", "Eviction")
     assert pods["pods/binding"]["verbs"] == ["create"] and "deletecollection" in pods["pods"]["verbs"]
+    assert "deletecollection" not in pods["namespaces"]["verbs"]  # as in Kubernetes
     agg = {i["metadata"]["name"]: i for i in discovery.aggregated(legacy=False)["items"]}
     assert agg["authentication.k8s.io"]["versions"][0]["resources"][0]["resource"] == "selfsubjectreviews"
     authz_path = "/apis/authorization.k8s.io/v1/namespaces/a/"

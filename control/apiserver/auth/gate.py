@@ -65,7 +65,7 @@ class Gate:
         authz_name = "" if action.verb == "create" and not action.subresource else name
         if kind.kind == "Namespace":
             namespace = authz_name  # as Kubernetes: a named namespace is authorized within itself
-        elif kind.namespaced and action.verb not in ("list", "watch", "deletecollection"):
+        elif kind.namespaced and action.verb not in ("list", "watch"):
             namespace = namespace or "default"
         elif not kind.namespaced:
             namespace = ""

@@ -15,6 +15,10 @@ SUBRESOURCE_VERBS = ["get", "patch", "update"]
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 
+def _verbs(kind: Kind) -> list[str]:
+    return RESOURCE_VERBS if kind.delete_collection else [v for v in RESOURCE_VERBS if v != "deletecollection"]
+
+
 def _gv(group: str, version: str) -> str:
     return f"{group}/{version}" if group else version
 
@@ -59,7 +63,7 @@ def api_group(name: str) -> dict | None:
 
 def _resource(kind: Kind) -> dict:
     doc = {"name": kind.plural, "singularName": kind.singular, "namespaced": kind.namespaced, "kind": kind.kind,
-           "verbs": RESOURCE_VERBS}
+           "verbs": _verbs(kind)}
     if kind.short_names:
         doc["shortNames"] = list(kind.short_names)
     if kind.categories:
@@ -107,7 +111,7 @@ def resource_list(group: str, version: str) -> dict | None:
 def _aggregated_resource(kind: Kind) -> dict:
     doc = {"resource": kind.plural, "singularResource": kind.singular,
            "responseKind": {"group": kind.group, "version": kind.version, "kind": kind.kind},
-           "scope": "Namespaced" if kind.namespaced else "Cluster", "verbs": RESOURCE_VERBS}
+           "scope": "Namespaced" if kind.namespaced else "Cluster", "verbs": _verbs(kind)}
     if kind.short_names:
         doc["shortNames"] = list(kind.short_names)
     if kind.categories:

@@ -88,6 +88,8 @@ class Resources:
         if m == "POST" and not route.name:
             return await self.create(req, route, caller)
         if m == "DELETE" and not route.name:
+            if not route.kind.delete_collection or route.kind.namespaced and not route.namespace:
+                raise _not_allowed(m)  # no deletecollection across namespaces, as in Kubernetes
             doc = await delete_collection(self, req, route, caller, delete_request(req, route))
             return Reply(200, doc)
         if not route.name:
