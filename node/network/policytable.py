@@ -1,0 +1,272 @@
+"""The node's NetworkPolicy table (`table inet skiff-netpol`): the desired state and its nft text.
+
+Layout:
+
+- `forward` (filter hook, priority filter): replies of allowed connections pass (`ct state
+  established,related`), so does a pod reaching itself (`self`); a new connection from a pod in
+  `egress-isolated` goes through `egress-check`, one to a pod in `ingress-isolated` through
+  `ingress-check` (both, when both ends are isolated pods of this node). Service DNAT happened
+  before (prerouting), so the addresses are the pods'.
+- `ingress-check` / `egress-check` jump to the chain of every policy of their direction, then drop
+  what no policy marked as allowed. The node's own traffic to its pods does not cross `forward`
+  (it leaves through output) and `ingress-check` lets local sources through besides.
+- `pol-<ns>/<name>-in|eg`: returns at once for packets of pods the policy does not select
+  (`@pol-...-targets`); then one rule per peer match x port match marks the packet allowed.
+- Sets keyed by pod address: the targets, the pod peers of each rule, the named ports of each
+  rule (`address . protocol . port`), the isolated pods. A pod is only set elements.
+
+`PolicyState` keeps the desired chains and sets up to date incrementally (one policy, pod or
+namespace at a time) and records what changed, so a change becomes one small `nft -f` transaction
+(`take_diff`); `take_full` replaces the whole table in one transaction, at start. Both record
+what was sent, so changes made while nft runs stay pending for the next transaction.
+`render` is the whole computation as one pure function.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+
+from node.network.policyrules import (
+    EGRESS,
+    FORWARD,
+    GLOBAL_SETS,
+    INGRESS,
+    PodView,
+    Policy,
+    Tables,
+    check_chain,
+    contributions,
+    pod_globals,
+    policy_tables,
+)
+
+TABLE = "inet skiff-netpol"
+CHECK_CHAINS = {INGRESS: "ingress-check", EGRESS: "egress-check"}
+Contribution = dict[str, list[str]]
+
+
+class PolicyState:
+    """The desired table for one node, kept current one object at a time."""
+
+    def __init__(self, node_name: str) -> None:
+        self.node_name = node_name
+        self.policies: dict[str, Policy] = {}
+        self.pods: dict[str, PodView] = {}
+        self.namespaces: dict[str, Mapping[str, str]] = {}
+        self._by_namespace: dict[str, set[str]] = {}  # namespace -> pod keys
+        self._tables: dict[str, Tables] = {}
+        self._contrib: dict[str, dict[str, Contribution]] = {}  # pod key -> policy key ("" global) -> ...
+        self.chains: dict[str, tuple[str, ...]] = {"forward": FORWARD}
+        self.sets: dict[str, str] = dict(GLOBAL_SETS)
+        self.elements: dict[str, Counter[str]] = {name: Counter() for name in GLOBAL_SETS}
+        self.touched_chains: set[str] = set()
+        self.touched_sets: set[str] = set()
+        self._refresh_checks()
+
+    # -- changes -----------------------------------------------------------------------------------
+    def set_policy(self, key: str, policy: Policy | None) -> None:
+        old = self.policies.pop(key, None)
+        if old is not None:
+            for contrib in self._contrib.values():
+                self._remove(contrib.pop(key, {}))
+            self._drop_tables(self._tables.pop(key))
+        if policy is not None:
+            self.policies[key] = policy
+            tables = policy_tables(policy)
+            self._tables[key] = tables
+            self._add_tables(tables)
+            for pod_key, pod in self.pods.items():
+                self._contribute(pod_key, key, contributions(policy, pod, self._ns(pod), self.node_name))
+        if old is None or policy is None or (old.ingress is None) != (policy.ingress is None) \
+                or (old.egress is None) != (policy.egress is None):
+            self._refresh_checks()
+
+    def set_pod(self, key: str, pod: PodView | None) -> None:
+        for contrib in self._contrib.pop(key, {}).values():
+            self._remove(contrib)
+        old = self.pods.pop(key, None)
+        if old is not None:
+            self._by_namespace.get(old.namespace, set()).discard(key)
+        if pod is None:
+            return
+        self.pods[key] = pod
+        self._by_namespace.setdefault(pod.namespace, set()).add(key)
+        ns = self._ns(pod)
+        self._contribute(key, "", pod_globals(pod, self.node_name))
+        for policy_key, policy in self.policies.items():
+            self._contribute(key, policy_key, contributions(policy, pod, ns, self.node_name))
+
+    def set_namespace(self, name: str, labels: Mapping[str, str] | None) -> None:
+        labels = dict(labels or {})
+        if self.namespaces.get(name) == labels:
+            return
+        self.namespaces[name] = labels
+        for key in list(self._by_namespace.get(name, ())):
+            self.set_pod(key, self.pods[key])
+
+    def _ns(self, pod: PodView) -> Mapping[str, str]:
+        return self.namespaces.get(pod.namespace, {})
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+    def _contribute(self, pod_key: str, policy_key: str, contrib: Contribution) -> None:
+        if not contrib:
+            return
+        self._contrib.setdefault(pod_key, {})[policy_key] = contrib
+        for name, elems in contrib.items():
+            self.elements[name].update(elems)
+            self.touched_sets.add(name)
+
+    def _remove(self, contrib: Contribution) -> None:
+        for name, elems in contrib.items():
+            counter = self.elements.get(name)
+            if counter is None:
+                continue
+            counter.subtract(elems)
+            for e in elems:
+                if counter[e] <= 0:
+                    del counter[e]
+            self.touched_sets.add(name)
+
+    def _add_tables(self, tables: Tables) -> None:
+        self.chains.update(tables.chains)
+        self.touched_chains.update(tables.chains)
+        for name, kind in tables.sets.items():
+            self.sets[name] = kind
+            self.elements.setdefault(name, Counter())
+            self.touched_sets.add(name)
+
+    def _drop_tables(self, tables: Tables) -> None:
+        for name in tables.chains:
+            self.chains.pop(name, None)
+            self.touched_chains.add(name)
+        for name in tables.sets:
+            self.sets.pop(name, None)
+            self.elements.pop(name, None)
+            self.touched_sets.add(name)
+
+    def _refresh_checks(self) -> None:
+        for direction, chain in CHECK_CHAINS.items():
+            keys = [k for k, p in self.policies.items() if p.rules(direction) is not None]
+            rules = check_chain(direction, keys)
+            if self.chains.get(chain) != rules:
+                self.chains[chain] = rules
+                self.touched_chains.add(chain)
+
+    def live(self, name: str) -> set[str]:
+        return set(self.elements.get(name, ()))
+
+
+class Applied:
+    """What the kernel's table holds, as far as this process knows."""
+
+    def __init__(self) -> None:
+        self.chains: dict[str, tuple[str, ...]] = {}
+        self.sets: dict[str, str] = {}
+        self.elements: dict[str, set[str]] = {}
+
+
+def _set_block(name: str, kind: str, elements: Iterable[str]) -> str:
+    body = ", ".join(sorted(elements))
+    return f"set {name} {{ type {kind};" + (f" elements = {{ {body} }};" if body else "") + " }"
+
+
+def full_transaction(state: PolicyState) -> str:
+    """The whole table, replacing whatever is there, in one transaction."""
+    lines = [f"add table {TABLE}", f"delete table {TABLE}", f"table {TABLE} {{"]
+    lines += [_set_block(n, kind, state.live(n)) for n, kind in sorted(state.sets.items())]
+    for chain, rules in state.chains.items():
+        lines.append(f"chain {chain} {{")
+        lines.extend(rules)
+        lines.append("}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def diff_transaction(state: PolicyState, applied: Applied) -> str:
+    """What changed since `applied`, ordered so that every reference exists when it is made."""
+    q = f"{TABLE} "
+    new_sets = sorted(n for n in state.touched_sets if n in state.sets and n not in applied.sets)
+    gone_sets = sorted(n for n in state.touched_sets if n not in state.sets and n in applied.sets)
+    new_chains = [c for c in state.touched_chains if c in state.chains and c not in applied.chains]
+    gone_chains = [c for c in state.touched_chains if c not in state.chains and c in applied.chains]
+    lines = [f"add {_set_block(n, state.sets[n], state.live(n)).replace('set ', 'set ' + q, 1)}"
+             for n in new_sets]
+    lines += [f"add chain {q}{c}" for c in new_chains]
+    for name in sorted(state.touched_sets):
+        if name in state.sets and name in applied.sets:
+            lines += _element_changes(name, applied.elements.get(name, set()), state.live(name))
+    for chain in sorted(state.touched_chains):
+        rules = state.chains.get(chain)
+        if rules is None or applied.chains.get(chain) == rules:
+            continue
+        if chain in applied.chains:
+            lines.append(f"flush chain {q}{chain}")
+        lines += [f"add rule {q}{chain} {r}" for r in rules]
+    lines += [f"flush chain {q}{c}" for c in gone_chains]
+    lines += [f"delete chain {q}{c}" for c in gone_chains]
+    lines += [f"delete set {q}{n}" for n in gone_sets]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _element_changes(name: str, old: set[str], new: set[str]) -> list[str]:
+    lines = []
+    if old - new:
+        lines.append(f"delete element {TABLE} {name} {{ {', '.join(sorted(old - new))} }}")
+    if new - old:
+        lines.append(f"add element {TABLE} {name} {{ {', '.join(sorted(new - old))} }}")
+    return lines
+
+
+def take_full(state: PolicyState, applied: Applied) -> tuple[str, Callable[[], None]]:
+    """The full transaction and what to record once nft committed it; later changes stay pending."""
+    text = full_transaction(state)
+    chains, sets = dict(state.chains), dict(state.sets)
+    elements = {n: state.live(n) for n in sets}
+    state.touched_chains.clear()
+    state.touched_sets.clear()
+
+    def commit() -> None:
+        applied.chains, applied.sets, applied.elements = chains, sets, elements
+    return text, commit
+
+
+def take_diff(state: PolicyState, applied: Applied) -> tuple[str, Callable[[], None]]:
+    """The incremental transaction and what to record once nft committed it."""
+    text = diff_transaction(state, applied)
+    chains = {c: state.chains.get(c) for c in state.touched_chains}
+    sets = {n: (state.sets[n], state.live(n)) if n in state.sets else None for n in state.touched_sets}
+    state.touched_chains.clear()
+    state.touched_sets.clear()
+
+    def commit() -> None:
+        for chain, rules in chains.items():
+            if rules is None:
+                applied.chains.pop(chain, None)
+            else:
+                applied.chains[chain] = rules
+        for name, value in sets.items():
+            if value is None:
+                applied.sets.pop(name, None)
+                applied.elements.pop(name, None)
+            else:
+                applied.sets[name], applied.elements[name] = value
+    return text, commit
+
+
+def build(policies: Iterable[Policy], pods: Iterable[PodView], namespaces: Mapping[str, Mapping[str, str]],
+          node_name: str) -> PolicyState:
+    state = PolicyState(node_name)
+    for name, labels in namespaces.items():
+        state.set_namespace(name, labels)
+    for pod in pods:
+        state.set_pod(pod.key, pod)
+    for policy in policies:
+        state.set_policy(policy.key, policy)
+    return state
+
+
+def render(policies: Iterable[Policy], pods: Iterable[PodView], namespaces: Mapping[str, Mapping[str, str]],
+           node_name: str) -> str:
+    """Policies + pods + namespaces -> the whole table as one `nft -f` transaction."""
+    return full_transaction(build(policies, pods, namespaces, node_name))
