@@ -1,0 +1,221 @@
+"""NetworkPolicy -> the node's `inet skiff-netpol` table: pure rendering, a table of cases.
+
+Each case gives policies, pods and namespace labels and checks the policy chains and the set
+elements they produce; the kernel's view of the same text is checked in tests/e2e.
+"""
+
+from __future__ import annotations
+
+from random import Random
+
+import pytest
+from google.protobuf import json_format
+
+from node.network.policyrules import ALLOW, PodView, compile_policy, pod_view
+from node.network.policytable import Applied, PolicyState, build, render, take_diff, take_full
+from skiff.v1 import networking_pb2, pod_pb2
+
+NODE = "node-a"
+NAMESPACES = {"default": {"kubernetes.io/metadata.name": "default"},
+              "prod": {"kubernetes.io/metadata.name": "prod", "team": "web"},
+              "dev": {"kubernetes.io/metadata.name": "dev", "team": "web", "stage": "dev"}}
+PODS = [
+    PodView("default", "db", "10.244.1.10", NODE, {"role": "db"}, frozenset({("http", "tcp", 8080)})),
+    PodView("default", "db2", "10.244.1.11", NODE, {"role": "db"}, frozenset({("http", "tcp", 9090)})),
+    PodView("default", "web", "10.244.1.20", NODE, {"role": "web"}),
+    PodView("default", "remote-db", "10.244.2.10", "node-b", {"role": "db"}),
+    PodView("prod", "web", "10.244.2.20", "node-b", {"role": "web"}, frozenset({("http", "tcp", 8000)})),
+    PodView("dev", "api", "10.244.2.30", "node-b", {"role": "api"}),
+]
+
+
+def policy(spec: dict, name: str = "p", namespace: str = "default") -> networking_pb2.NetworkPolicy:
+    return json_format.ParseDict({"metadata": {"name": name, "namespace": namespace}, "spec": spec},
+                                 networking_pb2.NetworkPolicy())
+
+
+def state_of(*specs: dict) -> PolicyState:
+    policies = [compile_policy(policy(s, f"p{i}")) for i, s in enumerate(specs)]
+    return build(policies, PODS, NAMESPACES, NODE)
+
+
+def allow(*matches: str) -> str:
+    return " ".join([*matches, ALLOW])
+
+
+DB = {"matchLabels": {"role": "db"}}
+CASES = {
+    "deny all ingress: local selected pods isolated, no allow rule": (
+        {"podSelector": {}, "policyTypes": ["Ingress"]},
+        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",)},
+        {"pol-default/p0-targets": {"10.244.1.10", "10.244.1.11", "10.244.1.20"},
+         "ingress-isolated": {"10.244.1.10", "10.244.1.11", "10.244.1.20"}, "egress-isolated": set()}),
+    "selected by labels, only this node's pods; other pods stay open": (
+        {"podSelector": DB, "policyTypes": ["Ingress"], "ingress": [{}]},
+        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return", allow())},
+        {"pol-default/p0-targets": {"10.244.1.10", "10.244.1.11"},
+         "ingress-isolated": {"10.244.1.10", "10.244.1.11"}}),
+    "podSelector peer: the policy's own namespace only": (
+        {"podSelector": DB, "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "web"}}}]}]},
+        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
+                               allow("ip saddr @pol-default/p0-in-0-peers"))},
+        {"pol-default/p0-in-0-peers": {"10.244.1.20"}}),
+    "namespaceSelector peer: every pod of the matching namespaces": (
+        {"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "web"}}}]}]},
+        {}, {"pol-default/p0-in-0-peers": {"10.244.2.20", "10.244.2.30"}}),
+    "both in one peer: the pods matching one in the namespaces matching the other": (
+        {"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "web"}},
+                                                   "podSelector": {"matchLabels": {"role": "web"}}}]}]},
+        {}, {"pol-default/p0-in-0-peers": {"10.244.2.20"}}),
+    "two peers are ORed": (
+        {"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"stage": "dev"}}},
+                                                  {"podSelector": {"matchLabels": {"role": "web"}}}]}]},
+        {}, {"pol-default/p0-in-0-peers": {"10.244.2.30", "10.244.1.20"}}),
+    "ipBlock with except": (
+        {"podSelector": DB, "ingress": [{"from": [{"ipBlock": {"cidr": "172.17.0.0/16",
+                                                               "except": ["172.17.1.0/24"]}}]}]},
+        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
+                               allow("ip saddr 172.17.0.0/16 ip saddr != { 172.17.1.0/24 }"))}, {}),
+    "ports by number, range and protocol; peers x ports": (
+        {"podSelector": DB, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                                         "ports": [{"port": 80}, {"protocol": "TCP", "port": 32000, "endPort": 32768},
+                                                   {"protocol": "UDP"}]}]},
+        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
+                               allow("ip saddr 10.0.0.0/8", "meta l4proto tcp th dport 80"),
+                               allow("ip saddr 10.0.0.0/8", "meta l4proto tcp th dport 32000-32768"),
+                               allow("ip saddr 10.0.0.0/8", "meta l4proto udp"))}, {}),
+    "ingress named port: resolved on each selected pod": (
+        {"podSelector": DB, "ingress": [{"ports": [{"port": "http"}]}]},
+        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
+                               allow("ip daddr . meta l4proto . th dport @pol-default/p0-in-0-ports"))},
+        {"pol-default/p0-in-0-ports": {"10.244.1.10 . tcp . 8080", "10.244.1.11 . tcp . 9090"}}),
+    "egress named port: resolved on the destination pods, cluster-wide": (
+        {"podSelector": DB, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": "http"}]}]},
+        {"pol-default/p0-eg": ("ip saddr != @pol-default/p0-targets return",
+                               allow("ip daddr . meta l4proto . th dport @pol-default/p0-eg-0-ports"))},
+        {"pol-default/p0-eg-0-ports": {"10.244.1.10 . tcp . 8080", "10.244.1.11 . tcp . 9090",
+                                       "10.244.2.20 . tcp . 8000"},
+         "egress-isolated": {"10.244.1.10", "10.244.1.11"}, "ingress-isolated": set()}),
+    "egress to pods and an ipBlock": (
+        {"podSelector": DB, "policyTypes": ["Egress"],
+         "egress": [{"to": [{"podSelector": {"matchLabels": {"role": "web"}}}, {"ipBlock": {"cidr": "8.8.8.8/32"}}],
+                     "ports": [{"protocol": "UDP", "port": 53}]}]},
+        {"pol-default/p0-eg": ("ip saddr != @pol-default/p0-targets return",
+                               allow("ip daddr @pol-default/p0-eg-0-peers", "meta l4proto udp th dport 53"),
+                               allow("ip daddr 8.8.8.8/32", "meta l4proto udp th dport 53"))},
+        {"pol-default/p0-eg-0-peers": {"10.244.1.20"}}),
+    "policyTypes from the rules when not given": (
+        {"podSelector": DB, "egress": [{}]},
+        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",),
+         "pol-default/p0-eg": ("ip saddr != @pol-default/p0-targets return", allow())}, {}),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_policy_rendering(name):
+    spec, chains, sets = CASES[name]
+    state = state_of(spec)
+    for chain, rules in chains.items():
+        assert state.chains[chain] == rules, chain
+    for set_name, elements in sets.items():
+        assert state.live(set_name) == elements, set_name
+
+
+def test_policies_are_a_union_and_each_direction_checks_all_of_its_own():
+    state = state_of({"podSelector": DB, "ingress": [{}]}, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    assert state.chains["ingress-check"] == (
+        "fib saddr type local return", "jump pol-default/p0-in", "jump pol-default/p1-in",
+        "meta mark & 0x20000 == 0 drop", "meta mark set meta mark & 0xfffdffff")
+    assert state.chains["egress-check"][0] == "jump pol-default/p1-eg"
+    assert state.live("ingress-isolated") == {"10.244.1.10", "10.244.1.11", "10.244.1.20"}
+    assert state.live("self") == {"10.244.1.10 . 10.244.1.10", "10.244.1.11 . 10.244.1.11",
+                                  "10.244.1.20 . 10.244.1.20"}
+
+
+def test_full_text_replaces_the_table_in_one_transaction():
+    text = render([compile_policy(policy({"podSelector": DB}))], PODS, NAMESPACES, NODE)
+    lines = text.splitlines()
+    assert lines[:3] == ["add table inet skiff-netpol", "delete table inet skiff-netpol", "table inet skiff-netpol {"]
+    assert "set pol-default/p-targets { type ipv4_addr; elements = { 10.244.1.10, 10.244.1.11 }; }" in lines
+    assert "type filter hook forward priority filter; policy accept;" in lines
+    assert "ct state established,related accept" in lines
+
+
+def _pod(**kw) -> pod_pb2.Pod:
+    ports = [{"name": "http", "containerPort": 80}, {"name": "dns", "containerPort": 53, "protocol": "UDP"}]
+    pod = json_format.ParseDict({"metadata": {"name": "x", "namespace": "default", "labels": {"a": "b"}},
+                                 "spec": {"nodeName": NODE, "containers": [{"name": "c", "ports": ports}]},
+                                 "status": {"phase": "Running", "podIP": "10.244.1.5",
+                                            "podIPs": [{"ip": "fd00::5"}, {"ip": "10.244.1.5"}]}}, pod_pb2.Pod())
+    for path, value in kw.items():
+        target, field = (pod.spec, path[5:]) if path.startswith("spec_") else (pod.status, path[7:])
+        setattr(target, field, value)
+    return pod
+
+
+def test_pod_view_takes_the_ipv4_address_and_named_ports_and_skips_what_policies_ignore():
+    view = pod_view(_pod())
+    assert view.ip == "10.244.1.5" and view.port_named("dns", "udp") == 53 and view.port_named("dns", "tcp") == 0
+    assert pod_view(_pod(spec_host_network=True)) is None
+    assert pod_view(_pod(status_phase="Succeeded")) is None
+    bare = _pod()
+    bare.status.ClearField("pod_ips")
+    bare.status.pod_ip = ""
+    assert pod_view(bare) is None
+
+
+def _snapshot(state: PolicyState) -> tuple:
+    return dict(state.chains), {n: (k, state.live(n)) for n, k in state.sets.items()}
+
+
+def _applied(applied: Applied) -> tuple:
+    return dict(applied.chains), {n: (k, applied.elements[n]) for n, k in applied.sets.items()}
+
+
+def test_incremental_changes_converge_to_what_a_fresh_render_gives():
+    rng = Random(7)
+    specs = [{"podSelector": DB, "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "web"}}}],
+                                              "ports": [{"port": "http"}]}]},
+             {"podSelector": {}, "policyTypes": ["Egress"],
+              "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"team": "web"}}}]}]},
+             {"podSelector": {"matchLabels": {"role": "web"}}, "ingress": [{"ports": [{"port": 80}]}]}]
+    pods, namespaces, policies = {p.key: p for p in PODS}, {k: dict(v) for k, v in NAMESPACES.items()}, {}
+    state, applied = PolicyState(NODE), Applied()
+    for n, labels in namespaces.items():
+        state.set_namespace(n, labels)
+    for p in PODS:
+        state.set_pod(p.key, p)
+    _text, commit = take_full(state, applied)
+    commit()
+    for _ in range(300):
+        what = rng.choice(["policy", "pod", "namespace"])
+        if what == "policy":
+            i = rng.randrange(len(specs))
+            key = f"default/p{i}"
+            compiled = None if key in policies and rng.random() < 0.5 else compile_policy(policy(specs[i], f"p{i}"))
+            policies.pop(key, None)
+            if compiled is not None:
+                policies[key] = compiled
+            state.set_policy(key, compiled)
+        elif what == "pod":
+            base = rng.choice(PODS)
+            ip = f"10.244.{rng.choice([1, 2])}.{rng.randrange(10, 14)}"
+            new = None if rng.random() < 0.3 else PodView(base.namespace, base.name, ip, rng.choice([NODE, "node-b"]),
+                                                          {"role": rng.choice(["db", "web"])}, base.ports)
+            pods.pop(base.key, None)
+            if new is not None:
+                pods[base.key] = new
+            state.set_pod(base.key, new)
+        else:
+            ns = rng.choice(list(namespaces))
+            namespaces[ns] = {"team": rng.choice(["web", "ops"])}
+            state.set_namespace(ns, namespaces[ns])
+        if rng.random() < 0.5:
+            _text, commit = take_diff(state, applied)
+            commit()
+    _text, commit = take_diff(state, applied)
+    commit()
+    fresh = build(policies.values(), pods.values(), namespaces, NODE)
+    assert _snapshot(state) == _snapshot(fresh)
+    assert _applied(applied) == _snapshot(fresh)
+    assert take_diff(state, applied)[0] == ""
