@@ -8,9 +8,11 @@ pod of the matching namespaces, both together the pods matching one in the names
 the other; an ipBlock is its CIDR minus its `except` list; a named port is resolved per pod from
 its containers' ports (for ingress the selected pod's, for egress the destination's).
 
-Everything here is pure. A policy's chains and set declarations (`policy_tables`) depend only on
-the policy; the elements of its sets come from pods (`contributions`), keyed by pod address, so a
-pod appearing, changing labels or address is a change of set elements only.
+Everything here is pure. A policy's chains (`policy_tables`) depend only on the policy; they match
+sets of pod addresses (`Selection`): a policy's targets, a rule's pod peers, a rule's named ports.
+Policies selecting the same pods share one set (named by a hash of what it selects), and its
+elements come from pods, keyed by pod address, so a pod appearing, changing labels or address is a
+change of set elements only.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import hashlib
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from control.client.selectors import IN, Requirement, Selector, SelectorError, from_label_selector
+from control.client.selectors import EVERYTHING, IN, Requirement, Selector, SelectorError, from_label_selector
 from skiff.v1 import networking_pb2, pod_pb2
 
 PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
@@ -165,7 +168,86 @@ def pod_view(pod: pod_pb2.Pod) -> PodView | None:
                    dict(pod.metadata.labels), ports)
 
 
-# -- names ---------------------------------------------------------------------------------------
+# -- selections: the sets, shared by every policy rule that selects the same pods ---------------
+
+@dataclass(frozen=True)
+class PodSet:
+    """Pods in `namespace` (or, if None, in the namespaces `namespaces` selects) matching `pods`."""
+
+    namespace: str | None
+    namespaces: Selector | None
+    pods: Selector
+    local: bool = False  # only this node's pods
+
+    def matches(self, pod: PodView, ns_labels: Mapping[str, str], node_name: str) -> bool:
+        if self.local and pod.node != node_name:
+            return False
+        if self.namespace is not None:
+            if pod.namespace != self.namespace:
+                return False
+        elif self.namespaces is None or not self.namespaces.matches(ns_labels):
+            return False
+        return self.pods.matches(pod.labels)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One nft set: the addresses of the pods of `members` (t: a policy's targets, p: a rule's pod
+    peers), or (n) `address . protocol . port` of their named `ports`, members None being every pod."""
+
+    kind: str
+    members: tuple[PodSet, ...] | None
+    ports: tuple[tuple[str, str], ...] = ()  # (name, protocol)
+
+    @cached_property
+    def name(self) -> str:
+        return f"{self.kind}-{hashlib.sha256(repr(self).encode()).hexdigest()[:16]}"
+
+    @property
+    def element_type(self) -> str:
+        return PORT_KEY if self.kind == "n" else IPV4
+
+    @cached_property
+    def namespace(self) -> str | None:
+        """The one namespace all members are in, or None when pods of any namespace may belong."""
+        if not self.members:
+            return None
+        found = {m.namespace for m in self.members}
+        return found.pop() if len(found) == 1 else None
+
+    def elements(self, pod: PodView, ns_labels: Mapping[str, str], node_name: str) -> list[str]:
+        if self.members is not None and not any(m.matches(pod, ns_labels, node_name) for m in self.members):
+            return []
+        if self.kind != "n":
+            return [pod.ip]
+        out = []
+        for name, protocol in self.ports:
+            number = pod.port_named(name, protocol)
+            if number:
+                out.append(f"{pod.ip} . {protocol} . {number}")
+        return out
+
+
+def targets_of(policy: Policy) -> Selection:
+    return Selection("t", (PodSet(policy.namespace, None, policy.targets, local=True),))
+
+
+def _pod_peers(policy: Policy, rule: Rule) -> Selection | None:
+    members = tuple(dict.fromkeys(
+        PodSet(policy.namespace if p.namespaces is None else None, p.namespaces, p.pods or EVERYTHING)
+        for p in rule.peers if p.is_pod_peer))
+    return Selection("p", members) if members else None
+
+
+def _named(policy: Policy, direction: str, rule: Rule) -> Selection | None:
+    ports = tuple(dict.fromkeys((p.name, p.protocol) for p in rule.named_ports))
+    if not ports:
+        return None
+    # Ingress: the selected pod's own ports; egress: those of the destination, any pod.
+    return Selection("n", targets_of(policy).members if direction == INGRESS else None, ports)
+
+
+# -- a policy's chains ---------------------------------------------------------------------------
 
 def policy_id(key: str) -> str:
     if len(key) <= MAX_NAME:
@@ -177,33 +259,18 @@ def chain_name(key: str, direction: str) -> str:
     return f"pol-{policy_id(key)}-{direction}"
 
 
-def targets_set(key: str) -> str:
-    return f"pol-{policy_id(key)}-targets"
-
-
-def peers_set(key: str, direction: str, index: int) -> str:
-    return f"pol-{policy_id(key)}-{direction}-{index}-peers"
-
-
-def ports_set(key: str, direction: str, index: int) -> str:
-    return f"pol-{policy_id(key)}-{direction}-{index}-ports"
-
-
-# -- a policy's chains and sets ------------------------------------------------------------------
-
 @dataclass
 class Tables:
     chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    sets: dict[str, str] = field(default_factory=dict)  # name -> element type
+    selections: set[Selection] = field(default_factory=set)
+    isolates: dict[str, Selection] = field(default_factory=dict)  # direction -> the pods it isolates
 
 
-def _peer_matches(policy: Policy, direction: str, index: int, rule: Rule) -> list[str]:
+def _peer_matches(direction: str, rule: Rule, peers: Selection | None) -> list[str]:
     if not rule.peers:
         return [""]
     addr = "saddr" if direction == INGRESS else "daddr"
-    out = []
-    if any(p.is_pod_peer for p in rule.peers):
-        out.append(f"ip {addr} @{peers_set(policy.key, direction, index)}")
+    out = [f"ip {addr} @{peers.name}"] if peers is not None else []
     for p in rule.peers:
         if p.is_pod_peer:
             continue
@@ -215,7 +282,7 @@ def _peer_matches(policy: Policy, direction: str, index: int, rule: Rule) -> lis
     return out
 
 
-def _port_matches(policy: Policy, direction: str, index: int, rule: Rule) -> list[str]:
+def _port_matches(rule: Rule, named: Selection | None) -> list[str]:
     if not rule.ports:
         return [""]
     out = []
@@ -226,8 +293,8 @@ def _port_matches(policy: Policy, direction: str, index: int, rule: Rule) -> lis
         if p.port:
             match += f" th dport {p.port}-{p.end_port}" if p.end_port > p.port else f" th dport {p.port}"
         out.append(match)
-    if rule.named_ports:
-        out.append(f"ip daddr . meta l4proto . th dport @{ports_set(policy.key, direction, index)}")
+    if named is not None:
+        out.append(f"ip daddr . meta l4proto . th dport @{named.name}")
     return list(dict.fromkeys(out))
 
 
@@ -235,21 +302,20 @@ def _direction_tables(policy: Policy, direction: str, tables: Tables) -> None:
     rules = policy.rules(direction)
     if rules is None:
         return
-    target = "daddr" if direction == INGRESS else "saddr"
-    body = [f"ip {target} != @{targets_set(policy.key)} return"]
-    for i, rule in enumerate(rules):
-        if any(p.is_pod_peer for p in rule.peers):
-            tables.sets[peers_set(policy.key, direction, i)] = IPV4
-        if rule.named_ports:
-            tables.sets[ports_set(policy.key, direction, i)] = PORT_KEY
-        for peer in _peer_matches(policy, direction, i, rule):
-            for port in _port_matches(policy, direction, i, rule):
+    targets = targets_of(policy)
+    tables.isolates[direction] = targets
+    body = [f"ip {'daddr' if direction == INGRESS else 'saddr'} != @{targets.name} return"]
+    for rule in rules:
+        peers, named = _pod_peers(policy, rule), _named(policy, direction, rule)
+        tables.selections.update(s for s in (peers, named) if s is not None)
+        for peer in _peer_matches(direction, rule, peers):
+            for port in _port_matches(rule, named):
                 body.append(" ".join(m for m in (peer, port, ALLOW) if m))
     tables.chains[chain_name(policy.key, direction)] = tuple(dict.fromkeys(body))
 
 
 def policy_tables(policy: Policy) -> Tables:
-    tables = Tables(sets={targets_set(policy.key): IPV4})
+    tables = Tables(selections={targets_of(policy)})
     _direction_tables(policy, INGRESS, tables)
     _direction_tables(policy, EGRESS, tables)
     return tables
@@ -270,52 +336,3 @@ FORWARD = (
     f"ip saddr @{EGRESS_ISOLATED} jump egress-check",
     f"ip daddr @{INGRESS_ISOLATED} jump ingress-check",
 )
-
-
-# -- what one pod adds to the sets ---------------------------------------------------------------
-
-def _peer_selects(peer: Peer, policy_ns: str, pod: PodView, ns_labels: Mapping[str, str]) -> bool:
-    if not peer.is_pod_peer:
-        return False
-    if peer.namespaces is None:
-        in_namespace = pod.namespace == policy_ns
-    else:
-        in_namespace = peer.namespaces.matches(ns_labels)
-    return in_namespace and (peer.pods is None or peer.pods.matches(pod.labels))
-
-
-def _named_elements(rule: Rule, pod: PodView) -> list[str]:
-    out = []
-    for p in rule.named_ports:
-        number = pod.port_named(p.name, p.protocol)
-        if number:
-            out.append(f"{pod.ip} . {p.protocol} . {number}")
-    return out
-
-
-def contributions(policy: Policy, pod: PodView, ns_labels: Mapping[str, str],
-                  node_name: str) -> dict[str, list[str]]:
-    """Set name -> the elements this pod puts into this policy's sets (and the isolation sets)."""
-    out: dict[str, list[str]] = {}
-    target = (pod.node == node_name and pod.namespace == policy.namespace
-              and policy.targets.matches(pod.labels))
-    if target:
-        out[targets_set(policy.key)] = [pod.ip]
-        if policy.ingress is not None:
-            out[INGRESS_ISOLATED] = [pod.ip]
-        if policy.egress is not None:
-            out[EGRESS_ISOLATED] = [pod.ip]
-    for direction in (INGRESS, EGRESS):
-        for i, rule in enumerate(policy.rules(direction) or ()):
-            if any(_peer_selects(p, policy.namespace, pod, ns_labels) for p in rule.peers):
-                out[peers_set(policy.key, direction, i)] = [pod.ip]
-            # Ingress: the selected pod's own ports; egress: any destination pod's.
-            if rule.named_ports and (target or direction == EGRESS):
-                named = _named_elements(rule, pod)
-                if named:
-                    out[ports_set(policy.key, direction, i)] = named
-    return out
-
-
-def pod_globals(pod: PodView, node_name: str) -> dict[str, list[str]]:
-    return {SELF: [f"{pod.ip} . {pod.ip}"]} if pod.node == node_name else {}

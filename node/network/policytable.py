@@ -11,9 +11,10 @@ Layout:
   what no policy marked as allowed. The node's own traffic to its pods does not cross `forward`
   (it leaves through output) and `ingress-check` lets local sources through besides.
 - `pol-<ns>/<name>-in|eg`: returns at once for packets of pods the policy does not select
-  (`@pol-...-targets`); then one rule per peer match x port match marks the packet allowed.
-- Sets keyed by pod address: the targets, the pod peers of each rule, the named ports of each
-  rule (`address . protocol . port`), the isolated pods. A pod is only set elements.
+  (`@t-<hash>`); then one rule per peer match x port match marks the packet allowed.
+- Sets keyed by pod address, shared by all rules selecting the same pods: targets (`t-`), pod
+  peers (`p-`), named ports (`n-`, `address . protocol . port`); the isolated pods. A pod is only
+  set elements.
 
 `PolicyState` keeps the desired chains and sets up to date incrementally (one policy, pod or
 namespace at a time) and records what changed, so a change becomes one small `nft -f` transaction
@@ -29,21 +30,23 @@ from collections.abc import Callable, Iterable, Mapping
 
 from node.network.policyrules import (
     EGRESS,
+    EGRESS_ISOLATED,
     FORWARD,
     GLOBAL_SETS,
     INGRESS,
+    INGRESS_ISOLATED,
+    SELF,
     PodView,
     Policy,
+    Selection,
     Tables,
     check_chain,
-    contributions,
-    pod_globals,
     policy_tables,
 )
 
 TABLE = "inet skiff-netpol"
 CHECK_CHAINS = {INGRESS: "ingress-check", EGRESS: "egress-check"}
-Contribution = dict[str, list[str]]
+Contribution = dict[str, list[str]]  # set name -> elements
 
 
 class PolicyState:
@@ -54,98 +57,149 @@ class PolicyState:
         self.policies: dict[str, Policy] = {}
         self.pods: dict[str, PodView] = {}
         self.namespaces: dict[str, Mapping[str, str]] = {}
-        self._by_namespace: dict[str, set[str]] = {}  # namespace -> pod keys
+        self._pods_by_ns: dict[str, set[str]] = {}
         self._tables: dict[str, Tables] = {}
-        self._contrib: dict[str, dict[str, Contribution]] = {}  # pod key -> policy key ("" global) -> ...
+        self._refs: Counter[Selection] = Counter()  # policies using each selection
+        self._selections: dict[str, Selection] = {}  # set name -> selection
+        self._by_ns: dict[str | None, set[Selection]] = {}  # namespace (None: any) -> selections
+        self._isolating = {INGRESS: Counter(), EGRESS: Counter()}  # target selection -> policies
+        self._members: dict[str, set[str]] = {}  # set name -> keys of the pods with elements in it
+        self._contrib: dict[str, Contribution] = {}  # pod key -> set name -> its elements
         self.chains: dict[str, tuple[str, ...]] = {"forward": FORWARD}
         self.sets: dict[str, str] = dict(GLOBAL_SETS)
         self.elements: dict[str, Counter[str]] = {name: Counter() for name in GLOBAL_SETS}
         self.touched_chains: set[str] = set()
         self.touched_sets: set[str] = set()
-        self._refresh_checks()
+        self._checks_stale = True  # the check chains list every policy: rebuilt once per transaction
 
     # -- changes -----------------------------------------------------------------------------------
     def set_policy(self, key: str, policy: Policy | None) -> None:
-        old = self.policies.pop(key, None)
-        if old is not None:
-            for contrib in self._contrib.values():
-                self._remove(contrib.pop(key, {}))
-            self._drop_tables(self._tables.pop(key))
+        old = self._tables.pop(key, None)
+        self.policies.pop(key, None)
+        new = policy_tables(policy) if policy is not None else Tables()
         if policy is not None:
             self.policies[key] = policy
-            tables = policy_tables(policy)
-            self._tables[key] = tables
-            self._add_tables(tables)
-            for pod_key, pod in self.pods.items():
-                self._contribute(pod_key, key, contributions(policy, pod, self._ns(pod), self.node_name))
-        if old is None or policy is None or (old.ingress is None) != (policy.ingress is None) \
-                or (old.egress is None) != (policy.egress is None):
-            self._refresh_checks()
+            self._tables[key] = new
+        for sel in new.selections:  # the new ones first, so shared sets stay in place
+            self._ref(sel)
+        flipped = self._isolate(new, +1) | (self._isolate(old, -1) if old is not None else set())
+        affected = {k for sel in flipped for k in self._members.get(sel.name, ())}
+        if old is not None:
+            for sel in old.selections:
+                self._unref(sel)
+            for chain in old.chains.keys() - new.chains.keys():
+                self.chains.pop(chain, None)
+                self.touched_chains.add(chain)
+        for chain, rules in new.chains.items():
+            if self.chains.get(chain) != rules:
+                self.chains[chain] = rules
+                self.touched_chains.add(chain)
+        for pod_key in affected:
+            self._refresh_isolation(pod_key)
+        if old is None or policy is None or old.isolates.keys() != new.isolates.keys():
+            self._checks_stale = True
 
     def set_pod(self, key: str, pod: PodView | None) -> None:
-        for contrib in self._contrib.pop(key, {}).values():
-            self._remove(contrib)
+        for name, elems in self._contrib.pop(key, {}).items():
+            self._members.get(name, set()).discard(key)
+            self._remove(name, elems)
         old = self.pods.pop(key, None)
         if old is not None:
-            self._by_namespace.get(old.namespace, set()).discard(key)
+            self._pods_by_ns.get(old.namespace, set()).discard(key)
         if pod is None:
             return
         self.pods[key] = pod
-        self._by_namespace.setdefault(pod.namespace, set()).add(key)
-        ns = self._ns(pod)
-        self._contribute(key, "", pod_globals(pod, self.node_name))
-        for policy_key, policy in self.policies.items():
-            self._contribute(key, policy_key, contributions(policy, pod, ns, self.node_name))
+        self._pods_by_ns.setdefault(pod.namespace, set()).add(key)
+        if pod.node == self.node_name:
+            self._add(key, SELF, [f"{pod.ip} . {pod.ip}"])
+        ns = self.namespaces.get(pod.namespace, {})
+        for sel in [*self._by_ns.get(pod.namespace, ()), *self._by_ns.get(None, ())]:
+            self._add(key, sel.name, sel.elements(pod, ns, self.node_name))
+        self._refresh_isolation(key)
 
     def set_namespace(self, name: str, labels: Mapping[str, str] | None) -> None:
         labels = dict(labels or {})
         if self.namespaces.get(name) == labels:
             return
         self.namespaces[name] = labels
-        for key in list(self._by_namespace.get(name, ())):
+        for key in list(self._pods_by_ns.get(name, ())):
             self.set_pod(key, self.pods[key])
 
-    def _ns(self, pod: PodView) -> Mapping[str, str]:
-        return self.namespaces.get(pod.namespace, {})
-
     # -- bookkeeping -------------------------------------------------------------------------------
-    def _contribute(self, pod_key: str, policy_key: str, contrib: Contribution) -> None:
-        if not contrib:
+    def _ref(self, sel: Selection) -> None:
+        self._refs[sel] += 1
+        if self._refs[sel] > 1:
             return
-        self._contrib.setdefault(pod_key, {})[policy_key] = contrib
-        for name, elems in contrib.items():
-            self.elements[name].update(elems)
-            self.touched_sets.add(name)
+        name, scope = sel.name, sel.namespace
+        self._selections[name] = sel
+        self._by_ns.setdefault(scope, set()).add(sel)
+        self.sets[name], self.elements[name] = sel.element_type, Counter()
+        self.touched_sets.add(name)
+        keys = self._pods_by_ns.get(scope, set()) if scope is not None else self.pods.keys()
+        for key in keys:
+            pod = self.pods[key]
+            self._add(key, name, sel.elements(pod, self.namespaces.get(pod.namespace, {}), self.node_name))
 
-    def _remove(self, contrib: Contribution) -> None:
-        for name, elems in contrib.items():
-            counter = self.elements.get(name)
-            if counter is None:
+    def _unref(self, sel: Selection) -> None:
+        self._refs[sel] -= 1
+        if self._refs[sel] > 0:
+            return
+        del self._refs[sel]
+        name = sel.name
+        self._by_ns[sel.namespace].discard(sel)
+        del self._selections[name], self.sets[name], self.elements[name]
+        for key in self._members.pop(name, set()):
+            self._contrib[key].pop(name, None)
+        self.touched_sets.add(name)
+
+    def _isolate(self, tables: Tables, delta: int) -> set[Selection]:
+        """Counts the policies isolating each target selection; returns those that started or stopped."""
+        flipped = set()
+        for direction, sel in tables.isolates.items():
+            counter = self._isolating[direction]
+            before = counter[sel] > 0
+            counter[sel] += delta
+            if counter[sel] <= 0:
+                del counter[sel]
+            if before != (counter[sel] > 0):
+                flipped.add(sel)
+        return flipped
+
+    def _refresh_isolation(self, key: str) -> None:
+        pod, contrib = self.pods[key], self._contrib.get(key, {})
+        for direction, set_name in ((INGRESS, INGRESS_ISOLATED), (EGRESS, EGRESS_ISOLATED)):
+            isolated = any(self._isolating[direction][self._selections[n]] > 0
+                           for n in contrib if n.startswith("t-"))
+            if isolated == (set_name in contrib):
                 continue
-            counter.subtract(elems)
-            for e in elems:
-                if counter[e] <= 0:
-                    del counter[e]
-            self.touched_sets.add(name)
+            if isolated:
+                self._add(key, set_name, [pod.ip])
+            else:
+                self._remove(set_name, contrib.pop(set_name))
 
-    def _add_tables(self, tables: Tables) -> None:
-        self.chains.update(tables.chains)
-        self.touched_chains.update(tables.chains)
-        for name, kind in tables.sets.items():
-            self.sets[name] = kind
-            self.elements.setdefault(name, Counter())
-            self.touched_sets.add(name)
+    def _add(self, key: str, name: str, elems: list[str]) -> None:
+        if not elems:
+            return
+        self._contrib.setdefault(key, {})[name] = elems
+        if name in self._selections:
+            self._members.setdefault(name, set()).add(key)
+        self.elements[name].update(elems)
+        self.touched_sets.add(name)
 
-    def _drop_tables(self, tables: Tables) -> None:
-        for name in tables.chains:
-            self.chains.pop(name, None)
-            self.touched_chains.add(name)
-        for name in tables.sets:
-            self.sets.pop(name, None)
-            self.elements.pop(name, None)
-            self.touched_sets.add(name)
+    def _remove(self, name: str, elems: list[str]) -> None:
+        counter = self.elements.get(name)
+        if counter is None:
+            return
+        counter.subtract(elems)
+        for e in elems:
+            if counter[e] <= 0:
+                del counter[e]
+        self.touched_sets.add(name)
 
-    def _refresh_checks(self) -> None:
+    def refresh_checks(self) -> None:
+        if not self._checks_stale:
+            return
+        self._checks_stale = False
         for direction, chain in CHECK_CHAINS.items():
             keys = [k for k, p in self.policies.items() if p.rules(direction) is not None]
             rules = check_chain(direction, keys)
@@ -173,6 +227,7 @@ def _set_block(name: str, kind: str, elements: Iterable[str]) -> str:
 
 def full_transaction(state: PolicyState) -> str:
     """The whole table, replacing whatever is there, in one transaction."""
+    state.refresh_checks()
     lines = [f"add table {TABLE}", f"delete table {TABLE}", f"table {TABLE} {{"]
     lines += [_set_block(n, kind, state.live(n)) for n, kind in sorted(state.sets.items())]
     for chain, rules in state.chains.items():
@@ -220,6 +275,7 @@ def _element_changes(name: str, old: set[str], new: set[str]) -> list[str]:
 
 def take_full(state: PolicyState, applied: Applied) -> tuple[str, Callable[[], None]]:
     """The full transaction and what to record once nft committed it; later changes stay pending."""
+    state.refresh_checks()
     text = full_transaction(state)
     chains, sets = dict(state.chains), dict(state.sets)
     elements = {n: state.live(n) for n in sets}
@@ -233,6 +289,7 @@ def take_full(state: PolicyState, applied: Applied) -> tuple[str, Callable[[], N
 
 def take_diff(state: PolicyState, applied: Applied) -> tuple[str, Callable[[], None]]:
     """The incremental transaction and what to record once nft committed it."""
+    state.refresh_checks()
     text = diff_transaction(state, applied)
     chains = {c: state.chains.get(c) for c in state.touched_chains}
     sets = {n: (state.sets[n], state.live(n)) if n in state.sets else None for n in state.touched_sets}
@@ -263,6 +320,7 @@ def build(policies: Iterable[Policy], pods: Iterable[PodView], namespaces: Mappi
         state.set_pod(pod.key, pod)
     for policy in policies:
         state.set_policy(policy.key, policy)
+    state.refresh_checks()
     return state
 
 

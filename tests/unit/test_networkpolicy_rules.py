@@ -6,12 +6,13 @@ elements they produce; the kernel's view of the same text is checked in tests/e2
 
 from __future__ import annotations
 
+import re
 from random import Random
 
 import pytest
 from google.protobuf import json_format
 
-from node.network.policyrules import ALLOW, PodView, compile_policy, pod_view
+from node.network.policyrules import ALLOW, GLOBAL_SETS, PodView, compile_policy, pod_view
 from node.network.policytable import Applied, PolicyState, build, render, take_diff, take_full
 from skiff.v1 import networking_pb2, pod_pb2
 
@@ -47,78 +48,102 @@ DB = {"matchLabels": {"role": "db"}}
 CASES = {
     "deny all ingress: local selected pods isolated, no allow rule": (
         {"podSelector": {}, "policyTypes": ["Ingress"]},
-        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",)},
-        {"pol-default/p0-targets": {"10.244.1.10", "10.244.1.11", "10.244.1.20"},
+        {"pol-default/p0-in": ("ip daddr != @T return",)},
+        {"T": {"10.244.1.10", "10.244.1.11", "10.244.1.20"},
          "ingress-isolated": {"10.244.1.10", "10.244.1.11", "10.244.1.20"}, "egress-isolated": set()}),
     "selected by labels, only this node's pods; other pods stay open": (
         {"podSelector": DB, "policyTypes": ["Ingress"], "ingress": [{}]},
-        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return", allow())},
-        {"pol-default/p0-targets": {"10.244.1.10", "10.244.1.11"},
+        {"pol-default/p0-in": ("ip daddr != @T return", allow())},
+        {"T": {"10.244.1.10", "10.244.1.11"},
          "ingress-isolated": {"10.244.1.10", "10.244.1.11"}}),
     "podSelector peer: the policy's own namespace only": (
         {"podSelector": DB, "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "web"}}}]}]},
-        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
-                               allow("ip saddr @pol-default/p0-in-0-peers"))},
-        {"pol-default/p0-in-0-peers": {"10.244.1.20"}}),
+        {"pol-default/p0-in": ("ip daddr != @T return",
+                               allow("ip saddr @P"))},
+        {"P": {"10.244.1.20"}}),
     "namespaceSelector peer: every pod of the matching namespaces": (
         {"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "web"}}}]}]},
-        {}, {"pol-default/p0-in-0-peers": {"10.244.2.20", "10.244.2.30"}}),
+        {}, {"P": {"10.244.2.20", "10.244.2.30"}}),
     "both in one peer: the pods matching one in the namespaces matching the other": (
         {"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "web"}},
                                                    "podSelector": {"matchLabels": {"role": "web"}}}]}]},
-        {}, {"pol-default/p0-in-0-peers": {"10.244.2.20"}}),
+        {}, {"P": {"10.244.2.20"}}),
     "two peers are ORed": (
         {"podSelector": DB, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"stage": "dev"}}},
                                                   {"podSelector": {"matchLabels": {"role": "web"}}}]}]},
-        {}, {"pol-default/p0-in-0-peers": {"10.244.2.30", "10.244.1.20"}}),
+        {}, {"P": {"10.244.2.30", "10.244.1.20"}}),
     "ipBlock with except": (
         {"podSelector": DB, "ingress": [{"from": [{"ipBlock": {"cidr": "172.17.0.0/16",
                                                                "except": ["172.17.1.0/24"]}}]}]},
-        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
+        {"pol-default/p0-in": ("ip daddr != @T return",
                                allow("ip saddr 172.17.0.0/16 ip saddr != { 172.17.1.0/24 }"))}, {}),
     "ports by number, range and protocol; peers x ports": (
         {"podSelector": DB, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
                                          "ports": [{"port": 80}, {"protocol": "TCP", "port": 32000, "endPort": 32768},
                                                    {"protocol": "UDP"}]}]},
-        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
+        {"pol-default/p0-in": ("ip daddr != @T return",
                                allow("ip saddr 10.0.0.0/8", "meta l4proto tcp th dport 80"),
                                allow("ip saddr 10.0.0.0/8", "meta l4proto tcp th dport 32000-32768"),
                                allow("ip saddr 10.0.0.0/8", "meta l4proto udp"))}, {}),
     "ingress named port: resolved on each selected pod": (
         {"podSelector": DB, "ingress": [{"ports": [{"port": "http"}]}]},
-        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",
-                               allow("ip daddr . meta l4proto . th dport @pol-default/p0-in-0-ports"))},
-        {"pol-default/p0-in-0-ports": {"10.244.1.10 . tcp . 8080", "10.244.1.11 . tcp . 9090"}}),
+        {"pol-default/p0-in": ("ip daddr != @T return",
+                               allow("ip daddr . meta l4proto . th dport @N"))},
+        {"N": {"10.244.1.10 . tcp . 8080", "10.244.1.11 . tcp . 9090"}}),
     "egress named port: resolved on the destination pods, cluster-wide": (
         {"podSelector": DB, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": "http"}]}]},
-        {"pol-default/p0-eg": ("ip saddr != @pol-default/p0-targets return",
-                               allow("ip daddr . meta l4proto . th dport @pol-default/p0-eg-0-ports"))},
-        {"pol-default/p0-eg-0-ports": {"10.244.1.10 . tcp . 8080", "10.244.1.11 . tcp . 9090",
+        {"pol-default/p0-eg": ("ip saddr != @T return",
+                               allow("ip daddr . meta l4proto . th dport @N"))},
+        {"N": {"10.244.1.10 . tcp . 8080", "10.244.1.11 . tcp . 9090",
                                        "10.244.2.20 . tcp . 8000"},
          "egress-isolated": {"10.244.1.10", "10.244.1.11"}, "ingress-isolated": set()}),
     "egress to pods and an ipBlock": (
         {"podSelector": DB, "policyTypes": ["Egress"],
          "egress": [{"to": [{"podSelector": {"matchLabels": {"role": "web"}}}, {"ipBlock": {"cidr": "8.8.8.8/32"}}],
                      "ports": [{"protocol": "UDP", "port": 53}]}]},
-        {"pol-default/p0-eg": ("ip saddr != @pol-default/p0-targets return",
-                               allow("ip daddr @pol-default/p0-eg-0-peers", "meta l4proto udp th dport 53"),
+        {"pol-default/p0-eg": ("ip saddr != @T return",
+                               allow("ip daddr @P", "meta l4proto udp th dport 53"),
                                allow("ip daddr 8.8.8.8/32", "meta l4proto udp th dport 53"))},
-        {"pol-default/p0-eg-0-peers": {"10.244.1.20"}}),
+        {"P": {"10.244.1.20"}}),
     "policyTypes from the rules when not given": (
         {"podSelector": DB, "egress": [{}]},
-        {"pol-default/p0-in": ("ip daddr != @pol-default/p0-targets return",),
-         "pol-default/p0-eg": ("ip saddr != @pol-default/p0-targets return", allow())}, {}),
+        {"pol-default/p0-in": ("ip daddr != @T return",),
+         "pol-default/p0-eg": ("ip saddr != @T return", allow())}, {}),
 }
+
+
+def placeholders(state: PolicyState) -> dict[str, str]:
+    """T, P, N -> the name of the one targets, pod-peers, named-ports set the policies use."""
+    used = {m for rules in state.chains.values() for r in rules for m in re.findall(r"@([tpn]-[0-9a-f]+)", r)}
+    found = {}
+    for name in used:
+        assert name[0].upper() not in found, f"several {name[0]} sets: the case needs one"
+        found[name[0].upper()] = name
+    return found
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_policy_rendering(name):
     spec, chains, sets = CASES[name]
     state = state_of(spec)
+    names = placeholders(state)
     for chain, rules in chains.items():
-        assert state.chains[chain] == rules, chain
+        actual = tuple(re.sub(r"@([tpn])-[0-9a-f]+", lambda m: "@" + m.group(1).upper(), r)
+                       for r in state.chains[chain])
+        assert actual == rules, chain
     for set_name, elements in sets.items():
-        assert state.live(set_name) == elements, set_name
+        assert state.live(names.get(set_name, set_name)) == elements, set_name
+    assert set(state.sets) == {*GLOBAL_SETS, *names.values()}
+
+
+def test_policies_selecting_the_same_pods_share_sets():
+    same = {"podSelector": DB, "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "web"}}}]}]}
+    state = state_of(same, same)
+    assert len(state.sets) == len(GLOBAL_SETS) + 2  # one targets set, one peers set
+    state.set_policy("default/p0", None)
+    assert len(state.sets) == len(GLOBAL_SETS) + 2 and state.live("ingress-isolated") == {"10.244.1.10", "10.244.1.11"}
+    state.set_policy("default/p1", None)
+    assert set(state.sets) == set(GLOBAL_SETS) and state.live("ingress-isolated") == set()
 
 
 def test_policies_are_a_union_and_each_direction_checks_all_of_its_own():
@@ -136,7 +161,8 @@ def test_full_text_replaces_the_table_in_one_transaction():
     text = render([compile_policy(policy({"podSelector": DB}))], PODS, NAMESPACES, NODE)
     lines = text.splitlines()
     assert lines[:3] == ["add table inet skiff-netpol", "delete table inet skiff-netpol", "table inet skiff-netpol {"]
-    assert "set pol-default/p-targets { type ipv4_addr; elements = { 10.244.1.10, 10.244.1.11 }; }" in lines
+    targets = placeholders(build([compile_policy(policy({"podSelector": DB}))], PODS, NAMESPACES, NODE))["T"]
+    assert f"set {targets} {{ type ipv4_addr; elements = {{ 10.244.1.10, 10.244.1.11 }}; }}" in lines
     assert "type filter hook forward priority filter; policy accept;" in lines
     assert "ct state established,related accept" in lines
 
@@ -165,6 +191,7 @@ def test_pod_view_takes_the_ipv4_address_and_named_ports_and_skips_what_policies
 
 
 def _snapshot(state: PolicyState) -> tuple:
+    state.refresh_checks()
     return dict(state.chains), {n: (k, state.live(n)) for n, k in state.sets.items()}
 
 
