@@ -32,10 +32,12 @@ ALLOW = f"meta mark set meta mark | {ALLOW_MARK:#x} return"
 INGRESS, EGRESS = "in", "eg"
 IPV4 = "ipv4_addr"
 PORT_KEY = "ipv4_addr . inet_proto . inet_service"
-# Sets shared by all policies: local pods isolated per direction, and the `ip . ip` of each local
-# pod, since a pod reaching itself (through a Service VIP) cannot be blocked.
+# Maps and sets shared by all policies: local pods isolated per direction (address -> the check
+# chain of the pod's namespace), and the `ip . ip` of each local pod, since a pod reaching itself
+# (through a Service VIP) cannot be blocked.
 INGRESS_ISOLATED, EGRESS_ISOLATED, SELF = "ingress-isolated", "egress-isolated", "self"
-GLOBAL_SETS = {INGRESS_ISOLATED: IPV4, EGRESS_ISOLATED: IPV4, SELF: "ipv4_addr . ipv4_addr"}
+GLOBAL_SETS = {INGRESS_ISOLATED: "ipv4_addr : verdict", EGRESS_ISOLATED: "ipv4_addr : verdict",
+               SELF: "ipv4_addr . ipv4_addr"}
 NOTHING = Selector((Requirement("", IN, ()),))  # `in ()` of no key: matches no labels
 MAX_NAME = 200  # nft names are at most 255 bytes; leaves room for the suffixes
 
@@ -321,8 +323,16 @@ def policy_tables(policy: Policy) -> Tables:
     return tables
 
 
+def check_chain_name(direction: str, namespace: str) -> str:
+    return f"{direction}-{namespace}"
+
+
+def isolation_element(direction: str, pod: PodView) -> str:
+    return f"{pod.ip} : jump {check_chain_name(direction, pod.namespace)}"
+
+
 def check_chain(direction: str, policy_keys: list[str]) -> tuple[str, ...]:
-    """Runs every policy chain of a direction; nothing marked the packet allowed: dropped."""
+    """Runs every policy chain of a direction in one namespace; what none allowed is dropped."""
     head = ["fib saddr type local return"] if direction == INGRESS else []  # the node reaches its pods
     jumps = [f"jump {chain_name(k, direction)}" for k in sorted(policy_keys)]
     return (*head, *jumps, f"meta mark & {ALLOW_MARK:#x} == 0 drop",
@@ -333,6 +343,6 @@ FORWARD = (
     "type filter hook forward priority filter; policy accept;",
     "ct state established,related accept",
     f"ip saddr . ip daddr @{SELF} accept",
-    f"ip saddr @{EGRESS_ISOLATED} jump egress-check",
-    f"ip daddr @{INGRESS_ISOLATED} jump ingress-check",
+    f"ip saddr vmap @{EGRESS_ISOLATED}",
+    f"ip daddr vmap @{INGRESS_ISOLATED}",
 )

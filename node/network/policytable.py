@@ -4,12 +4,13 @@ Layout:
 
 - `forward` (filter hook, priority filter): replies of allowed connections pass (`ct state
   established,related`), so does a pod reaching itself (`self`); a new connection from a pod in
-  `egress-isolated` goes through `egress-check`, one to a pod in `ingress-isolated` through
-  `ingress-check` (both, when both ends are isolated pods of this node). Service DNAT happened
-  before (prerouting), so the addresses are the pods'.
-- `ingress-check` / `egress-check` jump to the chain of every policy of their direction, then drop
-  what no policy marked as allowed. The node's own traffic to its pods does not cross `forward`
-  (it leaves through output) and `ingress-check` lets local sources through besides.
+  the `egress-isolated` map goes through the `eg-<namespace>` chain the map gives for it, one to a
+  pod in `ingress-isolated` through `in-<namespace>` (both, when both ends are isolated pods of
+  this node). Service DNAT happened before (prerouting), so the addresses are the pods'.
+- `in-<namespace>` / `eg-<namespace>` jump to the chain of every policy of that namespace and
+  direction (a policy selects pods of its own namespace only), then drop what no policy marked as
+  allowed. The node's own traffic to its pods does not cross `forward` (it leaves through
+  output) and `in-` chains let local sources through besides.
 - `pol-<ns>/<name>-in|eg`: returns at once for packets of pods the policy does not select
   (`@t-<hash>`); then one rule per peer match x port match marks the packet allowed.
 - Sets keyed by pod address, shared by all rules selecting the same pods: targets (`t-`), pod
@@ -41,11 +42,12 @@ from node.network.policyrules import (
     Selection,
     Tables,
     check_chain,
+    check_chain_name,
+    isolation_element,
     policy_tables,
 )
 
 TABLE = "inet skiff-netpol"
-CHECK_CHAINS = {INGRESS: "ingress-check", EGRESS: "egress-check"}
 Contribution = dict[str, list[str]]  # set name -> elements
 
 
@@ -55,6 +57,7 @@ class PolicyState:
     def __init__(self, node_name: str) -> None:
         self.node_name = node_name
         self.policies: dict[str, Policy] = {}
+        self._policies_by_ns: dict[str, set[str]] = {}
         self.pods: dict[str, PodView] = {}
         self.namespaces: dict[str, Mapping[str, str]] = {}
         self._pods_by_ns: dict[str, set[str]] = {}
@@ -70,15 +73,18 @@ class PolicyState:
         self.elements: dict[str, Counter[str]] = {name: Counter() for name in GLOBAL_SETS}
         self.touched_chains: set[str] = set()
         self.touched_sets: set[str] = set()
-        self._checks_stale = True  # the check chains list every policy: rebuilt once per transaction
+        self._checks_stale: set[str] = set()  # namespaces whose check chains are rebuilt before a transaction
 
     # -- changes -----------------------------------------------------------------------------------
     def set_policy(self, key: str, policy: Policy | None) -> None:
         old = self._tables.pop(key, None)
         self.policies.pop(key, None)
+        namespace = key.split("/", 1)[0]
+        self._policies_by_ns.setdefault(namespace, set()).discard(key)
         new = policy_tables(policy) if policy is not None else Tables()
         if policy is not None:
             self.policies[key] = policy
+            self._policies_by_ns[namespace].add(key)
             self._tables[key] = new
         for sel in new.selections:  # the new ones first, so shared sets stay in place
             self._ref(sel)
@@ -97,7 +103,7 @@ class PolicyState:
         for pod_key in affected:
             self._refresh_isolation(pod_key)
         if old is None or policy is None or old.isolates.keys() != new.isolates.keys():
-            self._checks_stale = True
+            self._checks_stale.add(namespace)
 
     def set_pod(self, key: str, pod: PodView | None) -> None:
         for name, elems in self._contrib.pop(key, {}).items():
@@ -173,7 +179,7 @@ class PolicyState:
             if isolated == (set_name in contrib):
                 continue
             if isolated:
-                self._add(key, set_name, [pod.ip])
+                self._add(key, set_name, [isolation_element(direction, pod)])
             else:
                 self._remove(set_name, contrib.pop(set_name))
 
@@ -197,18 +203,31 @@ class PolicyState:
         self.touched_sets.add(name)
 
     def refresh_checks(self) -> None:
-        if not self._checks_stale:
-            return
-        self._checks_stale = False
-        for direction, chain in CHECK_CHAINS.items():
-            keys = [k for k, p in self.policies.items() if p.rules(direction) is not None]
-            rules = check_chain(direction, keys)
-            if self.chains.get(chain) != rules:
-                self.chains[chain] = rules
-                self.touched_chains.add(chain)
+        """The check chain of each namespace and direction lists that namespace's policies."""
+        for namespace in self._checks_stale:
+            keys = self._policies_by_ns.get(namespace, set())
+            for direction in (INGRESS, EGRESS):
+                chain = check_chain_name(direction, namespace)
+                mine = [k for k in keys if self.policies[k].rules(direction) is not None]
+                rules = check_chain(direction, mine) if mine else None
+                if self.chains.get(chain) != rules:
+                    if rules is None:
+                        del self.chains[chain]
+                    else:
+                        self.chains[chain] = rules
+                    self.touched_chains.add(chain)
+        self._checks_stale.clear()
 
     def live(self, name: str) -> set[str]:
-        return set(self.elements.get(name, ()))
+        elements = self.elements.get(name, ())
+        if " : " not in self.sets.get(name, ""):
+            return set(elements)
+        # A map holds one value per key: two pods briefly sharing an address (one going, one coming,
+        # in another namespace) get one of them, the same one every time.
+        by_key: dict[str, str] = {}
+        for e in sorted(elements):
+            by_key.setdefault(e.split(" : ", 1)[0], e)
+        return set(by_key.values())
 
 
 class Applied:
@@ -222,7 +241,8 @@ class Applied:
 
 def _set_block(name: str, kind: str, elements: Iterable[str]) -> str:
     body = ", ".join(sorted(elements))
-    return f"set {name} {{ type {kind};" + (f" elements = {{ {body} }};" if body else "") + " }"
+    return (f"{'map' if ' : ' in kind else 'set'} {name} {{ type {kind};"
+            + (f" elements = {{ {body} }};" if body else "") + " }")
 
 
 def full_transaction(state: PolicyState) -> str:
@@ -245,8 +265,7 @@ def diff_transaction(state: PolicyState, applied: Applied) -> str:
     gone_sets = sorted(n for n in state.touched_sets if n not in state.sets and n in applied.sets)
     new_chains = [c for c in state.touched_chains if c in state.chains and c not in applied.chains]
     gone_chains = [c for c in state.touched_chains if c not in state.chains and c in applied.chains]
-    lines = [f"add {_set_block(n, state.sets[n], state.live(n)).replace('set ', 'set ' + q, 1)}"
-             for n in new_sets]
+    lines = [f"add {_set_block(n, state.sets[n], state.live(n)).replace(' ', ' ' + q, 1)}" for n in new_sets]
     lines += [f"add chain {q}{c}" for c in new_chains]
     for name in sorted(state.touched_sets):
         if name in state.sets and name in applied.sets:
@@ -266,8 +285,9 @@ def diff_transaction(state: PolicyState, applied: Applied) -> str:
 
 def _element_changes(name: str, old: set[str], new: set[str]) -> list[str]:
     lines = []
-    if old - new:
-        lines.append(f"delete element {TABLE} {name} {{ {', '.join(sorted(old - new))} }}")
+    if old - new:  # a map's element is deleted by its key alone
+        keys = sorted(e.split(" : ", 1)[0] for e in old - new)
+        lines.append(f"delete element {TABLE} {name} {{ {', '.join(keys)} }}")
     if new - old:
         lines.append(f"add element {TABLE} {name} {{ {', '.join(sorted(new - old))} }}")
     return lines

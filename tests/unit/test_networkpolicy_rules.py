@@ -112,6 +112,11 @@ CASES = {
 }
 
 
+def keys(state: PolicyState, name: str) -> set[str]:
+    """A set's elements, or a map's keys."""
+    return {e.split(" : ")[0] for e in state.live(name)}
+
+
 def placeholders(state: PolicyState) -> dict[str, str]:
     """T, P, N -> the name of the one targets, pod-peers, named-ports set the policies use."""
     used = {m for rules in state.chains.values() for r in rules for m in re.findall(r"@([tpn]-[0-9a-f]+)", r)}
@@ -132,7 +137,7 @@ def test_policy_rendering(name):
                        for r in state.chains[chain])
         assert actual == rules, chain
     for set_name, elements in sets.items():
-        assert state.live(names.get(set_name, set_name)) == elements, set_name
+        assert keys(state, names.get(set_name, set_name)) == elements, set_name
     assert set(state.sets) == {*GLOBAL_SETS, *names.values()}
 
 
@@ -141,18 +146,21 @@ def test_policies_selecting_the_same_pods_share_sets():
     state = state_of(same, same)
     assert len(state.sets) == len(GLOBAL_SETS) + 2  # one targets set, one peers set
     state.set_policy("default/p0", None)
-    assert len(state.sets) == len(GLOBAL_SETS) + 2 and state.live("ingress-isolated") == {"10.244.1.10", "10.244.1.11"}
+    assert len(state.sets) == len(GLOBAL_SETS) + 2 and keys(state, "ingress-isolated") == {"10.244.1.10", "10.244.1.11"}
     state.set_policy("default/p1", None)
+    state.refresh_checks()
     assert set(state.sets) == set(GLOBAL_SETS) and state.live("ingress-isolated") == set()
+    assert "in-default" not in state.chains
 
 
 def test_policies_are_a_union_and_each_direction_checks_all_of_its_own():
     state = state_of({"podSelector": DB, "ingress": [{}]}, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
-    assert state.chains["ingress-check"] == (
+    assert state.chains["in-default"] == (
         "fib saddr type local return", "jump pol-default/p0-in", "jump pol-default/p1-in",
         "meta mark & 0x20000 == 0 drop", "meta mark set meta mark & 0xfffdffff")
-    assert state.chains["egress-check"][0] == "jump pol-default/p1-eg"
-    assert state.live("ingress-isolated") == {"10.244.1.10", "10.244.1.11", "10.244.1.20"}
+    assert state.chains["eg-default"][0] == "jump pol-default/p1-eg"
+    assert state.live("ingress-isolated") == {f"10.244.1.{i} : jump in-default" for i in (10, 11, 20)}
+    assert state.live("egress-isolated") == {f"10.244.1.{i} : jump eg-default" for i in (10, 11, 20)}
     assert state.live("self") == {"10.244.1.10 . 10.244.1.10", "10.244.1.11 . 10.244.1.11",
                                   "10.244.1.20 . 10.244.1.20"}
 
@@ -165,6 +173,8 @@ def test_full_text_replaces_the_table_in_one_transaction():
     assert f"set {targets} {{ type ipv4_addr; elements = {{ 10.244.1.10, 10.244.1.11 }}; }}" in lines
     assert "type filter hook forward priority filter; policy accept;" in lines
     assert "ct state established,related accept" in lines
+    assert "map ingress-isolated { type ipv4_addr : verdict; elements = { 10.244.1.10 : jump in-default, " \
+           "10.244.1.11 : jump in-default }; }" in lines
 
 
 def _pod(**kw) -> pod_pb2.Pod:
