@@ -49,8 +49,10 @@ class PolicyEnforcer:
     # Informer handlers: update the desired state, wake the loop.
     def on_policy(self, np, new=None) -> None:
         np = new if new is not None else np
-        self.state.set_policy(_key(np), compile_policy(np))
-        self._changed()
+        compiled = compile_policy(np)
+        if self.state.policies.get(_key(np)) != compiled:  # not for metadata-only updates
+            self.state.set_policy(_key(np), compiled)
+            self._changed()
 
     def on_policy_deleted(self, np) -> None:
         self.state.set_policy(_key(np), None)

@@ -6,12 +6,16 @@ elements they produce; the kernel's view of the same text is checked in tests/e2
 
 from __future__ import annotations
 
+import asyncio
 import re
 from random import Random
 
 import pytest
 from google.protobuf import json_format
 
+from control.client.informer import copy_of
+from node.network.networkpolicy import PolicyEnforcer
+from node.network.nftables import NftError
 from node.network.policyrules import ALLOW, GLOBAL_SETS, PodView, compile_policy, pod_view
 from node.network.policytable import Applied, PolicyState, build, render, take_diff, take_full
 from skiff.v1 import networking_pb2, pod_pb2
@@ -256,3 +260,57 @@ def test_incremental_changes_converge_to_what_a_fresh_render_gives():
     assert _snapshot(state) == _snapshot(fresh)
     assert _applied(applied) == _snapshot(fresh)
     assert take_diff(state, applied)[0] == ""
+
+
+class RecordingNft:
+    def __init__(self) -> None:
+        self.applied: list[str] = []
+        self.fail_next = False
+
+    async def apply(self, text: str) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise NftError("nft -f - failed: boom")
+        self.applied.append(text)
+
+
+def _api_pod(name: str, ip: str, labels: dict) -> pod_pb2.Pod:
+    return json_format.ParseDict({"metadata": {"name": name, "namespace": "default", "labels": labels},
+                                  "spec": {"nodeName": NODE}, "status": {"phase": "Running", "podIP": ip}},
+                                 pod_pb2.Pod())
+
+
+async def test_enforcer_replaces_the_table_first_then_sends_only_changes():
+    nft = RecordingNft()
+    enforcer = PolicyEnforcer(nft, NODE)
+    enforcer.on_pod(_api_pod("db", "10.244.1.10", {"role": "db"}))
+    np = policy({"podSelector": DB})
+    enforcer.on_policy(np)
+    await enforcer.sync()
+    assert nft.applied[0].startswith("add table inet skiff-netpol\ndelete table inet skiff-netpol\n")
+    assert enforcer.synced.is_set()
+    relabeled = copy_of(np)
+    relabeled.metadata.labels["x"] = "y"
+    enforcer.on_policy(np, relabeled)  # metadata only: nothing to do
+    assert enforcer.synced.is_set()
+    enforcer.on_pod(_api_pod("db", "10.244.1.10", {"role": "db"}), _api_pod("db", "10.244.1.99", {"role": "db"}))
+    await enforcer.sync()
+    assert "delete element inet skiff-netpol ingress-isolated { 10.244.1.10 }" in nft.applied[1]
+    assert "add element inet skiff-netpol ingress-isolated { 10.244.1.99 : jump in-default }" in nft.applied[1]
+    assert "table inet skiff-netpol {" not in nft.applied[1]
+
+
+async def test_enforcer_retries_a_failed_change_as_a_full_replacement():
+    nft = RecordingNft()
+    enforcer = PolicyEnforcer(nft, NODE)
+    enforcer.retry_interval = 0.01
+    await enforcer.sync()
+    nft.fail_next = True
+    enforcer.on_policy(policy({"podSelector": DB}))
+    runner = asyncio.create_task(enforcer.run())
+    try:
+        await asyncio.wait_for(enforcer.synced.wait(), 5)
+    finally:
+        runner.cancel()
+    assert len(nft.applied) == 2 and nft.applied[1].startswith("add table inet skiff-netpol\ndelete table")
+    assert "chain pol-default/p-in {" in nft.applied[1]
