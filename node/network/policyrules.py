@@ -276,10 +276,13 @@ def _peer_matches(direction: str, rule: Rule, peers: Selection | None) -> list[s
     for p in rule.peers:
         if p.is_pod_peer:
             continue
-        family = "ip6" if ipaddress.ip_network(p.cidr, strict=False).version == 6 else "ip"
-        match = f"{family} {addr} {p.cidr}"
+        cidr = ipaddress.ip_network(p.cidr, strict=False)  # nft wants host bits clear
+        family = "ip6" if cidr.version == 6 else "ip"
+        match = f"{family} {addr} {cidr}"
         if p.excepts:
-            match += f" {family} {addr} != {{ {', '.join(p.excepts)} }}"
+            nets = ipaddress.collapse_addresses(ipaddress.ip_network(e, strict=False) for e in p.excepts)
+            excepts = ", ".join(str(n) for n in nets)  # overlapping intervals would fail the transaction
+            match += f" {family} {addr} != {{ {excepts} }}"
         out.append(match)
     return out
 

@@ -81,6 +81,11 @@ CASES = {
                                                                "except": ["172.17.1.0/24"]}}]}]},
         {"pol-default/p0-in": ("ip daddr != @T return",
                                allow("ip saddr 172.17.0.0/16 ip saddr != { 172.17.1.0/24 }"))}, {}),
+    "ipBlock normalized for nft: host bits cleared, overlapping excepts merged": (
+        {"podSelector": DB, "ingress": [{"from": [{"ipBlock": {"cidr": "172.17.3.4/16", "except": [
+            "172.17.1.0/24", "172.17.1.128/25", "172.17.0.0/24"]}}]}]},
+        {"pol-default/p0-in": ("ip daddr != @T return",
+                               allow("ip saddr 172.17.0.0/16 ip saddr != { 172.17.0.0/23 }"))}, {}),
     "ports by number, range and protocol; peers x ports": (
         {"podSelector": DB, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
                                          "ports": [{"port": 80}, {"protocol": "TCP", "port": 32000, "endPort": 32768},
