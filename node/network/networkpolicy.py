@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from control.client.client import Client
 from control.client.informer import Informer
+from node.network.libnft import LibNft
 from node.network.nftables import Nft, NftError
 from node.network.policyrules import compile_policy, pod_view
 from node.network.policytable import (
@@ -34,7 +35,7 @@ def _key(obj) -> str:
 
 
 class PolicyEnforcer:
-    def __init__(self, nft: Nft, node_name: str) -> None:
+    def __init__(self, nft: Nft | LibNft, node_name: str) -> None:
         self.nft = nft
         self.state = PolicyState(node_name)
         self.applied = Applied()
@@ -117,18 +118,24 @@ class PolicyEnforcer:
             self._wake.set()
 
 
-async def run_policy_enforcer(client: Client, node_name: str, nft: Nft | None = None) -> None:
-    """Watches NetworkPolicies, Pods and Namespaces and enforces the policies for this node's pods."""
+async def run_policy_enforcer(client: Client, node_name: str, nft: Nft | LibNft | None = None) -> None:
+    """Watches NetworkPolicies, Pods and Namespaces and enforces the policies for this node's pods
+    (through libnftables in this process unless given an `nft`)."""
     informers = [Informer(client, k) for k in ("NetworkPolicy", "Pod", "Namespace")]
-    enforcer = PolicyEnforcer(nft or Nft(), node_name)
+    own = LibNft() if nft is None else None
+    enforcer = PolicyEnforcer(nft or own, node_name)
     policies, pods, namespaces = informers
     namespaces.add_handler(enforcer.on_namespace, enforcer.on_namespace, enforcer.on_namespace_deleted)
     pods.add_handler(enforcer.on_pod, enforcer.on_pod, enforcer.on_pod_deleted)
     policies.add_handler(enforcer.on_policy, enforcer.on_policy, enforcer.on_policy_deleted)
-    async with asyncio.TaskGroup() as tg:
-        for informer in informers:
-            tg.create_task(informer.run())
-        for informer in informers:
-            await informer.wait_synced()
-        log.info("network policy: caches synced, replacing table %s", TABLE)
-        tg.create_task(enforcer.run())
+    try:
+        async with asyncio.TaskGroup() as tg:
+            for informer in informers:
+                tg.create_task(informer.run())
+            for informer in informers:
+                await informer.wait_synced()
+            log.info("network policy: caches synced, replacing table %s", TABLE)
+            tg.create_task(enforcer.run())
+    finally:
+        if own is not None:
+            own.close()

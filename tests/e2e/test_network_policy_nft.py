@@ -15,6 +15,8 @@ from random import Random
 import pytest
 from google.protobuf import json_format
 
+from node.network.libnft import LibNft
+from node.network.nftables import NftError
 from node.network.policyrules import PodView, compile_policy
 from node.network.policytable import TABLE, Applied, PolicyState, build, take_diff, take_full
 from skiff.v1 import networking_pb2
@@ -114,3 +116,19 @@ def test_incremental_transactions_match_a_full_load(netns):
     text, _commit = take_full(build(policies.values(), pods.values(), namespaces, NODE), Applied())
     nft(fresh, "-f", "-", stdin=text)
     assert policies and listing(incremental) == listing(fresh)
+
+
+async def test_libnftables_applies_a_transaction_atomically_in_a_namespace(netns):
+    ns = netns()
+    lib = LibNft(ns)
+    try:
+        await lib.apply(f"add table {TABLE}\nadd set {TABLE} s {{ type ipv4_addr; }}\n")
+        await lib.apply(f"add element {TABLE} s {{ 10.0.0.1 }}\n")
+        with pytest.raises(NftError, match="No such file or directory"):
+            # One bad command: the whole transaction is refused, the element before it not added.
+            await lib.apply(f"add element {TABLE} s {{ 10.0.0.2 }}\nadd element {TABLE} nosuchset {{ 10.0.0.3 }}\n")
+    finally:
+        lib.close()
+    listed = nft(ns, "list", "set", *TABLE.split(), "s")
+    assert "10.0.0.1" in listed and "10.0.0.2" not in listed
+    assert subprocess.run(["nft", "list", "set", *TABLE.split(), "s"], capture_output=True).returncode != 0  # not here
