@@ -18,8 +18,9 @@ from google.protobuf import json_format
 from node.network.libnft import LibNft
 from node.network.nftables import NftError
 from node.network.policyrules import PodView, compile_policy
-from node.network.policytable import TABLE, Applied, PolicyState, build, take_diff, take_full
+from node.network.policytable import TABLE, Applied, PolicyState, build, render, take_diff, take_full
 from skiff.v1 import networking_pb2
+from tests.fixtures.examples import WAVE2, corpus_files, documents, require_corpus
 
 NODE = "node-a"
 
@@ -132,3 +133,21 @@ async def test_libnftables_applies_a_transaction_atomically_in_a_namespace(netns
     listed = nft(ns, "list", "set", *TABLE.split(), "s")
     assert "10.0.0.1" in listed and "10.0.0.2" not in listed
     assert subprocess.run(["nft", "list", "set", *TABLE.split(), "s"], capture_output=True).returncode != 0  # not here
+
+
+EXAMPLE_PODS = [PodView("default", "db", "10.244.1.10", NODE, {"role": "db"}, frozenset({("http", "tcp", 6379)})),
+                PodView("default", "fe", "10.244.2.10", "node-b", {"role": "frontend"})]
+
+
+@pytest.mark.parametrize("path", [p for p in corpus_files(WAVE2) if "networkpolicy" in p.name], ids=lambda p: p.name)
+def test_upstream_examples_load_into_the_kernel(path, netns):
+    docs = [d for d in documents(require_corpus(path)) if d.get("kind") == "NetworkPolicy"]
+    assert docs, f"{path.name} holds no NetworkPolicy"
+    for d in docs:
+        d.setdefault("metadata", {}).setdefault("namespace", "default")  # as skiffctl would give it
+    policies = [compile_policy(json_format.ParseDict(d, networking_pb2.NetworkPolicy(), ignore_unknown_fields=True))
+                for d in docs]
+    ns = netns()
+    nft(ns, "-f", "-", stdin=render(policies, EXAMPLE_PODS, {"default": {}}, NODE))
+    listed = nft(ns, "list", "table", *TABLE.split())
+    assert all(f"chain pol-default/{p.name}-" in listed for p in policies)
