@@ -6,11 +6,12 @@ In a network namespace of its own:
    its one atomic transaction is committed (rendering + nft) — `initial_sync_s`;
 2. baseline: the very same ruleset text loaded with one `nft -f` into an empty namespace —
    `nft_baseline_s` (what nft and the kernel cost alone);
-3. change latency: with all of that enforced, NetworkPolicies are updated through a real
-   apiserver (real etcd) — their allowed port and peer selector change each time; latency runs
-   from the start of the Update call until the enforcer's transaction holding that change has
-   been committed by nft (the rule is live) — p50/p99 over --changes updates; and the enforcer's
-   own part, from its informer handing it the change to nft having committed it.
+3. change latency: with all of that enforced, NetworkPolicies are changed through a real
+   apiserver (real etcd), each in turn updated twice (allowed port and peer selectors change),
+   deleted and created again; latency runs from the start of the call until the enforcer's
+   transaction holding that change has been committed (the rule is live) — p50/p99 over
+   --changes changes; and the enforcer's own part, from its informer handing it the change to
+   the transaction committed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -143,30 +145,46 @@ async def change_latencies(enforcer: PolicyEnforcer, args) -> tuple[list[float],
         etcd.stop()
 
 
+OPS = ("update", "update", "delete", "create")  # each watched policy in turn goes through these
+
+
+async def _change(client: Client, op: str, i: int, n: int, args) -> Callable[[PolicyEnforcer, Informer], bool]:
+    """Makes one change; returns the condition under which the enforcer has it."""
+    name, key = f"np-{i}", f"ns-0/np-{i}"
+    if op == "delete":
+        await client.delete("NetworkPolicy", name, "ns-0")
+        return lambda enforcer, _informer: key not in enforcer.state.policies
+    desired = policy(i + n + 1, args.namespaces, port=81 + n % 1000)
+    desired.metadata.name, desired.metadata.namespace = name, "ns-0"
+    if op == "create":
+        await client.create(desired)
+        return lambda enforcer, _informer: key in enforcer.state.policies
+    current = await client.get("NetworkPolicy", name, "ns-0")
+    desired.metadata.resource_version = current.metadata.resource_version
+    rv = int((await client.update(desired)).metadata.resource_version)
+    return lambda _enforcer, informer: int(informer.resource_version or 0) >= rv
+
+
 async def _measure(client: Client, enforcer: PolicyEnforcer, informer: Informer,
                    args) -> tuple[list[float], list[float]]:
-    """Update -> enforced, and the enforcer's own part: its handler called -> enforced."""
+    """Change -> enforced, and the enforcer's own part: its handler called -> enforced."""
     committed = asyncio.Event()
     enforcer.on_synced = lambda _t: committed.set()
-    seen: dict[str, float] = {}  # resourceVersion -> when the enforcer's handler got it
-    informer.add_handler(None, lambda _old, new: seen.setdefault(new.metadata.resource_version,
-                                                                  time.perf_counter()))
+    seen: list[float] = []  # when the enforcer's handler got the change in flight
+    note = lambda *_: seen.append(time.perf_counter())  # noqa: E731
+    informer.add_handler(note, note, note)
     latencies, own = [], []
     for n in range(args.changes):
-        i = (n % args.watched) * args.namespaces
-        current = await client.get("NetworkPolicy", f"np-{i}", "ns-0")
-        desired = policy(i + n + 1, args.namespaces, port=81 + n % 1000)
-        desired.metadata.name, desired.metadata.namespace = f"np-{i}", "ns-0"
-        desired.metadata.resource_version = current.metadata.resource_version
+        op, i = OPS[n % len(OPS)], (n // len(OPS) % args.watched) * args.namespaces
+        seen.clear()
         start = time.perf_counter()
-        updated = await client.update(desired)
-        while int(informer.resource_version or 0) < int(updated.metadata.resource_version) or \
-                enforcer.applied_generation < enforcer.generation:
+        arrived = await _change(client, op, i, n, args)
+        while not arrived(enforcer, informer) or enforcer.applied_generation < enforcer.generation:
             committed.clear()
             await committed.wait()
         done = time.perf_counter()
         latencies.append(done - start)
-        own.append(done - seen[updated.metadata.resource_version])
+        own.append(done - seen[0])
     enforcer.on_synced = None
     return latencies, own
 
