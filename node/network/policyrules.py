@@ -217,6 +217,13 @@ class Selection:
         found = {m.namespace for m in self.members}
         return found.pop() if len(found) == 1 else None
 
+    def may_include(self, namespace: str, ns_labels: Mapping[str, str]) -> bool:
+        """Whether pods of this namespace can belong (to skip whole namespaces)."""
+        if self.members is None:
+            return True
+        return any(m.namespace == namespace if m.namespace is not None
+                   else m.namespaces is not None and m.namespaces.matches(ns_labels) for m in self.members)
+
     def elements(self, pod: PodView, ns_labels: Mapping[str, str], node_name: str) -> list[str]:
         if self.members is not None and not any(m.matches(pod, ns_labels, node_name) for m in self.members):
             return []
@@ -264,8 +271,8 @@ def chain_name(key: str, direction: str) -> str:
 @dataclass
 class Tables:
     chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    selections: set[Selection] = field(default_factory=set)
-    isolates: dict[str, Selection] = field(default_factory=dict)  # direction -> the pods it isolates
+    selections: dict[str, Selection] = field(default_factory=dict)  # by set name
+    isolates: dict[str, str] = field(default_factory=dict)  # direction -> the targets set it isolates
 
 
 def _peer_matches(direction: str, rule: Rule, peers: Selection | None) -> list[str]:
@@ -308,11 +315,11 @@ def _direction_tables(policy: Policy, direction: str, tables: Tables) -> None:
     if rules is None:
         return
     targets = targets_of(policy)
-    tables.isolates[direction] = targets
+    tables.isolates[direction] = targets.name
     body = [f"ip {'daddr' if direction == INGRESS else 'saddr'} != @{targets.name} return"]
     for rule in rules:
         peers, named = _pod_peers(policy, rule), _named(policy, direction, rule)
-        tables.selections.update(s for s in (peers, named) if s is not None)
+        tables.selections.update((s.name, s) for s in (peers, named) if s is not None)
         for peer in _peer_matches(direction, rule, peers):
             for port in _port_matches(rule, named):
                 body.append(" ".join(m for m in (peer, port, ALLOW) if m))
@@ -320,7 +327,8 @@ def _direction_tables(policy: Policy, direction: str, tables: Tables) -> None:
 
 
 def policy_tables(policy: Policy) -> Tables:
-    tables = Tables(selections={targets_of(policy)})
+    targets = targets_of(policy)
+    tables = Tables(selections={targets.name: targets})
     _direction_tables(policy, INGRESS, tables)
     _direction_tables(policy, EGRESS, tables)
     return tables

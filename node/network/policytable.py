@@ -62,10 +62,11 @@ class PolicyState:
         self.namespaces: dict[str, Mapping[str, str]] = {}
         self._pods_by_ns: dict[str, set[str]] = {}
         self._tables: dict[str, Tables] = {}
-        self._refs: Counter[Selection] = Counter()  # policies using each selection
-        self._selections: dict[str, Selection] = {}  # set name -> selection
-        self._by_ns: dict[str | None, set[Selection]] = {}  # namespace (None: any) -> selections
-        self._isolating = {INGRESS: Counter(), EGRESS: Counter()}  # target selection -> policies
+        # Selections by set name (cheaper to hash than the selection itself).
+        self._refs: Counter[str] = Counter()  # policies using each selection
+        self._selections: dict[str, Selection] = {}
+        self._by_ns: dict[str | None, dict[str, Selection]] = {}  # namespace (None: any) -> selections
+        self._isolating: dict[str, Counter[str]] = {INGRESS: Counter(), EGRESS: Counter()}  # targets -> policies
         self._members: dict[str, set[str]] = {}  # set name -> keys of the pods with elements in it
         self._contrib: dict[str, Contribution] = {}  # pod key -> set name -> its elements
         self.chains: dict[str, tuple[str, ...]] = {"forward": FORWARD}
@@ -86,12 +87,12 @@ class PolicyState:
             self.policies[key] = policy
             self._policies_by_ns[namespace].add(key)
             self._tables[key] = new
-        for sel in new.selections:  # the new ones first, so shared sets stay in place
+        for sel in new.selections.values():  # the new ones first, so shared sets stay in place
             self._ref(sel)
         flipped = self._isolate(new, +1) | (self._isolate(old, -1) if old is not None else set())
-        affected = {k for sel in flipped for k in self._members.get(sel.name, ())}
+        affected = {k for name in flipped for k in self._members.get(name, ())}
         if old is not None:
-            for sel in old.selections:
+            for sel in old.selections.values():
                 self._unref(sel)
             for chain in old.chains.keys() - new.chains.keys():
                 self.chains.pop(chain, None)
@@ -119,7 +120,7 @@ class PolicyState:
         if pod.node == self.node_name:
             self._add(key, SELF, [f"{pod.ip} . {pod.ip}"])
         ns = self.namespaces.get(pod.namespace, {})
-        for sel in [*self._by_ns.get(pod.namespace, ()), *self._by_ns.get(None, ())]:
+        for sel in [*self._by_ns.get(pod.namespace, {}).values(), *self._by_ns.get(None, {}).values()]:
             self._add(key, sel.name, sel.elements(pod, ns, self.node_name))
         self._refresh_isolation(key)
 
@@ -133,49 +134,50 @@ class PolicyState:
 
     # -- bookkeeping -------------------------------------------------------------------------------
     def _ref(self, sel: Selection) -> None:
-        self._refs[sel] += 1
-        if self._refs[sel] > 1:
-            return
         name, scope = sel.name, sel.namespace
+        self._refs[name] += 1
+        if self._refs[name] > 1:
+            return
         self._selections[name] = sel
-        self._by_ns.setdefault(scope, set()).add(sel)
+        self._by_ns.setdefault(scope, {})[name] = sel
         self.sets[name], self.elements[name] = sel.element_type, Counter()
         self.touched_sets.add(name)
-        keys = self._pods_by_ns.get(scope, set()) if scope is not None else self.pods.keys()
-        for key in keys:
-            pod = self.pods[key]
-            self._add(key, name, sel.elements(pod, self.namespaces.get(pod.namespace, {}), self.node_name))
+        for namespace in [scope] if scope is not None else list(self._pods_by_ns):
+            labels = self.namespaces.get(namespace, {})
+            if not sel.may_include(namespace, labels):
+                continue
+            for key in self._pods_by_ns.get(namespace, ()):
+                self._add(key, name, sel.elements(self.pods[key], labels, self.node_name))
 
     def _unref(self, sel: Selection) -> None:
-        self._refs[sel] -= 1
-        if self._refs[sel] > 0:
-            return
-        del self._refs[sel]
         name = sel.name
-        self._by_ns[sel.namespace].discard(sel)
+        self._refs[name] -= 1
+        if self._refs[name] > 0:
+            return
+        del self._refs[name]
+        del self._by_ns[sel.namespace][name]
         del self._selections[name], self.sets[name], self.elements[name]
         for key in self._members.pop(name, set()):
             self._contrib[key].pop(name, None)
         self.touched_sets.add(name)
 
-    def _isolate(self, tables: Tables, delta: int) -> set[Selection]:
-        """Counts the policies isolating each target selection; returns those that started or stopped."""
+    def _isolate(self, tables: Tables, delta: int) -> set[str]:
+        """Counts the policies isolating each targets set; returns those that started or stopped."""
         flipped = set()
-        for direction, sel in tables.isolates.items():
+        for direction, name in tables.isolates.items():
             counter = self._isolating[direction]
-            before = counter[sel] > 0
-            counter[sel] += delta
-            if counter[sel] <= 0:
-                del counter[sel]
-            if before != (counter[sel] > 0):
-                flipped.add(sel)
+            before = counter[name] > 0
+            counter[name] += delta
+            if counter[name] <= 0:
+                del counter[name]
+            if before != (counter[name] > 0):
+                flipped.add(name)
         return flipped
 
     def _refresh_isolation(self, key: str) -> None:
         pod, contrib = self.pods[key], self._contrib.get(key, {})
         for direction, set_name in ((INGRESS, INGRESS_ISOLATED), (EGRESS, EGRESS_ISOLATED)):
-            isolated = any(self._isolating[direction][self._selections[n]] > 0
-                           for n in contrib if n.startswith("t-"))
+            isolated = any(self._isolating[direction][n] > 0 for n in contrib if n.startswith("t-"))
             if isolated == (set_name in contrib):
                 continue
             if isolated:
