@@ -261,7 +261,7 @@ def _named(policy: Policy, direction: str, rule: Rule) -> Selection | None:
 def policy_id(key: str) -> str:
     if len(key) <= MAX_NAME:
         return key
-    return f"{key[:MAX_NAME - 13]}~{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    return f"{key[:MAX_NAME - 13]}_{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
 def chain_name(key: str, direction: str) -> str:

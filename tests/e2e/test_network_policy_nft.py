@@ -151,3 +151,16 @@ def test_upstream_examples_load_into_the_kernel(path, netns):
     nft(ns, "-f", "-", stdin=render(policies, EXAMPLE_PODS, {"default": {}}, NODE))
     listed = nft(ns, "list", "table", *TABLE.split())
     assert all(f"chain pol-default/{p.name}-" in listed for p in policies)
+
+
+def test_any_valid_names_make_valid_chains(netns):
+    """Namespaces may start with a digit, names hold dots and run to 253 characters."""
+    names = [("allow.web-1", "1abc"), ("9x", "a-b"), ("x" * 253, "n" * 63)]
+    policies = [compile_policy(json_format.ParseDict(
+        {"metadata": {"name": name, "namespace": ns}, "spec": {"podSelector": {}, "egress": [{}]}},
+        networking_pb2.NetworkPolicy())) for name, ns in names]
+    pods = [PodView(ns, "p", f"10.244.1.{i + 2}", NODE, {}) for i, (_name, ns) in enumerate(names)]
+    ns = netns()
+    nft(ns, "-f", "-", stdin=render(policies, pods, {}, NODE))
+    listed = nft(ns, "list", "table", *TABLE.split())
+    assert "chain pol-1abc/allow.web-1-in {" in listed and "chain in-" + "n" * 63 + " {" in listed
