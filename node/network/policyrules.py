@@ -322,6 +322,8 @@ def _direction_tables(policy: Policy, direction: str, tables: Tables) -> None:
         tables.selections.update((s.name, s) for s in (peers, named) if s is not None)
         for peer in _peer_matches(direction, rule, peers):
             for port in _port_matches(rule, named):
+                if peer.startswith("ip6 ") and port.startswith("ip "):
+                    continue  # named ports are of (IPv4) pods: nothing to match for an IPv6 block
                 body.append(" ".join(m for m in (peer, port, ALLOW) if m))
     tables.chains[chain_name(policy.key, direction)] = tuple(dict.fromkeys(body))
 

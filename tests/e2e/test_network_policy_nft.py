@@ -164,3 +164,20 @@ def test_any_valid_names_make_valid_chains(netns):
     nft(ns, "-f", "-", stdin=render(policies, pods, {}, NODE))
     listed = nft(ns, "list", "table", *TABLE.split())
     assert "chain pol-1abc/allow.web-1-in {" in listed and "chain in-" + "n" * 63 + " {" in listed
+
+
+def test_every_peer_and_port_form_loads(netns):
+    """Whole-space and IPv6 blocks with excepts, SCTP, UDP ranges, protocol only, named UDP ports."""
+    spec = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "192.168.0.0/16"]}},
+                                  {"ipBlock": {"cidr": "2001:db8::/32", "except": ["2001:db8:1::/48"]}}],
+                         "ports": [{"protocol": "SCTP", "port": 5000}, {"protocol": "UDP", "port": 53, "endPort": 54},
+                                   {"protocol": "SCTP"}, {"port": "dns", "protocol": "UDP"}]}],
+            "egress": [{"to": [{"ipBlock": {"cidr": "::/0"}}]}]}
+    np = json_format.ParseDict({"metadata": {"name": "all", "namespace": "d"}, "spec": spec},
+                               networking_pb2.NetworkPolicy())
+    pods = [PodView("d", "p", "10.244.1.2", NODE, {}, frozenset({("dns", "udp", 53)}))]
+    ns = netns()
+    nft(ns, "-f", "-", stdin=render([compile_policy(np)], pods, {}, NODE))
+    chain = nft(ns, "list", "chain", *TABLE.split(), "pol-d/all-in")
+    assert "udp dport 53-54" in chain and "ip6 saddr 2001:db8::/32" in chain and "sctp dport 5000" in chain
