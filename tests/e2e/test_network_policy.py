@@ -99,7 +99,7 @@ def connects(cluster: Cluster, src: str, dst: str, port: int = 8080) -> bool:
     return cluster.lab.connect_error(cluster.pods[src].netns, cluster.pods[dst].ip, port) == "OK"
 
 
-async def reach(cluster: Cluster, allowed: dict[tuple[str, str, int], bool], timeout: float = 20) -> None:
+async def reach(cluster: Cluster, allowed: dict[tuple[str, str, int], bool], timeout: float = 30) -> None:
     """Waits until each (source, destination, port) connects exactly when it is allowed to."""
     async def check() -> bool:
         results = await asyncio.gather(*(asyncio.to_thread(connects, cluster, s, d, p) for s, d, p in allowed))
