@@ -122,7 +122,13 @@ async def run_policy_enforcer(client: Client, node_name: str, nft: Nft | LibNft 
     """Watches NetworkPolicies, Pods and Namespaces and enforces the policies for this node's pods
     (through libnftables in this process unless given an `nft`)."""
     informers = [Informer(client, k) for k in ("NetworkPolicy", "Pod", "Namespace")]
-    own = LibNft() if nft is None else None
+    own = None
+    if nft is None:
+        try:
+            own = LibNft()
+        except OSError as e:  # no libnftables: the nft command does the same, a process per change
+            log.warning("network policy: libnftables unavailable (%s), running nft", e)
+            nft = Nft()
     enforcer = PolicyEnforcer(nft or own, node_name)
     policies, pods, namespaces = informers
     namespaces.add_handler(enforcer.on_namespace, enforcer.on_namespace, enforcer.on_namespace_deleted)
