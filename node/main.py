@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--node-lease-duration", type=int, default=40)
     p.add_argument("--enable-network", action=argparse.BooleanOptionalAction, default=True,
                    help="run the pod network, service proxy and node DNS (node.network)")
+    p.add_argument("--enable-network-policy", action=argparse.BooleanOptionalAction, default=True,
+                   help="enforce NetworkPolicies for this node's pods (with --enable-network)")
     p.add_argument("--cni-conf-dir", default="/etc/cni/net.d")
     p.add_argument("--cluster-cidr", default="10.244.0.0/16")
     p.add_argument("--service-cidr", default="10.96.0.0/12")
@@ -125,7 +127,8 @@ async def network_task(args: argparse.Namespace, client: Client, node_name: str,
     options = NetworkOptions(cni_conf_dir=args.cni_conf_dir, cni_data_dir=os.path.join(args.root_dir, "cni-networks"),
                              cluster_cidr=args.cluster_cidr,
                              service_cidr=args.service_cidr, cluster_dns=args.cluster_dns.split(",")[0],
-                             cluster_domain=args.cluster_domain, node_ip=node_ip)
+                             cluster_domain=args.cluster_domain, node_ip=node_ip,
+                             enable_network_policy=args.enable_network_policy)
     while True:
         try:
             await run_node_network(client, node_name, options)

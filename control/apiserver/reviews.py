@@ -40,11 +40,13 @@ def validate_spec(spec: authz_pb2.SelfSubjectAccessReviewSpec) -> Errors:
     return [] if attrs.verb else [required(f"{path}.verb")]
 
 
-def access_review(api: ApiContext, user: UserInfo | None,
-                  review: authz_pb2.SelfSubjectAccessReview) -> authz_pb2.SelfSubjectAccessReview:
-    violations = validate_spec(review.spec)
+def access_review(api: ApiContext, user: UserInfo | None, review: authz_pb2.SelfSubjectAccessReview,
+                  kind: str = "SelfSubjectAccessReview", extra: Errors = ()) -> authz_pb2.SelfSubjectAccessReview:
+    """What the authorizer says of user doing what the review's spec names; kind and extra serve the other
+    access reviews (SubjectAccessReview: the user comes from the spec) with their own checks."""
+    violations = validate_spec(review.spec) + list(extra)
     if violations:
-        raise errors.invalid("SelfSubjectAccessReview", review.metadata.name, violations)
+        raise errors.invalid(kind, review.metadata.name, violations)
     out = authz_pb2.SelfSubjectAccessReview(api_version="authorization.k8s.io/v1", kind="SelfSubjectAccessReview",
                                             metadata=review.metadata, spec=review.spec)
     if user is None:  # --insecure-dev: authorization is off, everything is allowed

@@ -69,6 +69,7 @@ class Kind:
     aliases: tuple[str, ...] = field(default=())
     # Older versions of the group whose manifests are accepted and converted (control/client/conversion.py).
     old_versions: tuple[str, ...] = ()
+    delete_collection: bool = True  # REST's `deletecollection` (DELETE on the collection); Namespaces have none
     # Set only on an older version's view (`at_version`): the version objects are stored in.
     stored_version: str = ""
 
@@ -234,7 +235,7 @@ _VIEW, _EDIT, _ADMIN = ("view",), ("view", "edit"), ("admin",)
 
 _ALL = [
     Kind("Namespace", "namespaces", "", False, "core.Namespace", ("ns",), field_selectors=("status.phase",),
-         aggregate_to=_VIEW, columns=printers.NAMESPACE),
+         aggregate_to=_VIEW, columns=printers.NAMESPACE, delete_collection=False),
     Kind("Node", "nodes", "", False, "core.Node", ("no",), field_selectors=("spec.unschedulable",),
          rpcs=(Rpc("Stats", "StatsRequest", "StatsSummary", "get", "stats"),), columns=printers.NODE),
     Kind("Pod", "pods", "", True, "pod.Pod", ("po",), _ALL_CATEGORY, rpcs=_POD_RPCS, aggregate_to=_EDIT,

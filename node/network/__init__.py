@@ -1,9 +1,10 @@
-"""Node networking: pod network (CNI + host-gw routes), service proxy, cluster DNS.
+"""Node networking: pod network (CNI + host-gw routes), service proxy, NetworkPolicy, cluster DNS.
 
 `run_node_network` is what the agent runs (inside its node's network
 namespace) next to its pod sync loop: it watches Nodes, Services and
 Endpoints through informers and keeps the CNI config, the routes to other
-nodes' pod CIDRs, the `ip skiff` nftables table and the DNS server current.
+nodes' pod CIDRs, the `ip skiff` nftables table and the DNS server current;
+the policy enforcer (`networkpolicy.py`) keeps the `inet skiff-netpol` table.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from control.client.client import Client
 from control.client.informer import Informer
 from node.network import cni
 from node.network.dns import ClusterDNS, DNSServer
+from node.network.networkpolicy import run_policy_enforcer
 from node.network.nftables import Nft, NodeConfig
 from node.network.proxy import ServiceProxy
 from node.network.routes import RouteManager, desired_routes, internal_ip
@@ -36,6 +38,7 @@ class NetworkOptions:
     bridge: str = "cni0"
     dns_port: int = 53
     enable_dns: bool = True
+    enable_network_policy: bool = True
 
     def dns_address(self) -> str:
         return self.cluster_dns or str(ipaddress.ip_network(self.service_cidr).network_address + 10)
@@ -108,6 +111,8 @@ async def run_node_network(client: Client, node_name: str, options: NetworkOptio
         for informer in (nodes, services, endpoints):
             tg.create_task(informer.run())
         tg.create_task(node_net.run())
+        if options.enable_network_policy:
+            tg.create_task(run_policy_enforcer(client, node_name))
         node_ip = await node_net.node_ip
         dns_ip = options.dns_address() if options.enable_dns else ""
         proxy = ServiceProxy(Nft(), NodeConfig(options.cluster_cidr, dns_ip, node_ip if dns_ip else "", node_name))

@@ -1,7 +1,7 @@
 """`python -m node.network`: node networking on its own, without the kubelet.
 
 Runs what `skiff-agent --enable-network` runs (CNI config, host-gw routes,
-service proxy, cluster DNS) for one node; useful to test the network layer
+service proxy, NetworkPolicy, cluster DNS) for one node; useful to test the network layer
 and on nodes where something else runs the pods. Run it inside the node's
 network namespace.
 """
@@ -33,13 +33,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Netwo
     p.add_argument("--cluster-domain", default=d.cluster_domain)
     p.add_argument("--dns-port", type=int, default=d.dns_port)
     p.add_argument("--no-dns", action="store_true", help="don't serve cluster DNS on this node")
+    p.add_argument("--no-network-policy", action="store_true", help="don't enforce NetworkPolicies")
     add_metrics_flag(p, "127.0.0.1:10249")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     opts = NetworkOptions(cni_conf_dir=a.cni_conf_dir, cni_data_dir=a.cni_data_dir, cluster_cidr=a.cluster_cidr,
                           service_cidr=a.service_cidr, cluster_dns=a.cluster_dns,
                           cluster_domain=a.cluster_domain, node_ip=a.node_ip, dns_port=a.dns_port,
-                          enable_dns=not a.no_dns)
+                          enable_dns=not a.no_dns, enable_network_policy=not a.no_network_policy)
     return a, opts
 
 

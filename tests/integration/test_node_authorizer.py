@@ -126,9 +126,10 @@ async def test_node_cannot_list_or_watch_secrets_and_configmaps(cluster) -> None
 
 async def test_node_reads_what_an_agent_follows(cluster) -> None:
     ns, x, _y, nodes = cluster
-    for kind in ("pods", "services", "endpoints"):
+    for kind in ("pods", "services", "endpoints", "networkpolicies"):
         assert await _code(nodes[x].list(kind, ns)) == C.OK, kind
     assert await _code(nodes[x].list("nodes")) == C.OK
+    assert await _code(nodes[x].list("namespaces")) == C.OK
     assert await _code(nodes[x].list("deployments", ns)) == C.PERMISSION_DENIED
     assert await _code(nodes[x].list("roles", ns)) == C.PERMISSION_DENIED
 

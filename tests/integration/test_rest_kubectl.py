@@ -70,7 +70,7 @@ def test_version_and_api_resources(kube: Path) -> None:
     assert deployments == ["deployments", "deploy", "apps/v1", "true", "Deployment"]
     assert any(line.split()[:2] == ["pods", "po"] for line in lines)
     wide = run(kube, "api-resources", "-o", "wide").stdout
-    assert "create,delete,get,list,patch,update,watch" in wide
+    assert "create,delete,deletecollection,get,list,patch,update,watch" in wide
 
 
 def test_create_get_label_delete(kube: Path) -> None:

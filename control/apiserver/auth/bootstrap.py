@@ -5,8 +5,9 @@ to the group system:masters; the user-facing `admin`, `edit` and `view` to
 grant in a namespace with a RoleBinding, written out from each kind's
 `aggregate_to` in the kind table (Skiff has no aggregation controller); `system:kube-scheduler` and
 `system:kube-controller-manager` bound to those users, holding what
-control/scheduler and control/controllers do. Nodes are authorized by the Node
-authorizer, so nothing binds system:nodes.
+control/scheduler and control/controllers do; `system:basic-user` bound to every authenticated user
+(asking about oneself: the self reviews). Nodes are authorized by the Node authorizer, so nothing binds
+system:nodes.
 
 At every start `ensure_bootstrap_policy` creates what is missing and, for
 objects still annotated `rbac.authorization.kubernetes.io/autoupdate: "true"`,
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from google.protobuf.message import Message
 
 from control.apiserver import errors
-from control.apiserver.auth.user import SYSTEM_MASTERS
+from control.apiserver.auth.user import AUTHENTICATED, SYSTEM_MASTERS
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.client.kinds import KINDS, RBAC_GROUP, Kind
@@ -34,6 +35,7 @@ BOOTSTRAP_LABEL = ("kubernetes.io/bootstrapping", "rbac-defaults")
 AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
 SCHEDULER_USER = "system:kube-scheduler"
 CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
+BASIC_USER = "system:basic-user"
 
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "patch", "update"]
@@ -146,6 +148,12 @@ def _controller_manager_rules() -> list[rbac_pb2.PolicyRule]:
     ]
 
 
+def _basic_user_rules() -> list[rbac_pb2.PolicyRule]:
+    """Kubernetes' system:basic-user: every authenticated user may ask about themselves."""
+    return [rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
+            rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"])]
+
+
 def _cluster_role(name: str, rules: list[rbac_pb2.PolicyRule]) -> rbac_pb2.ClusterRole:
     role = KINDS["ClusterRole"].new(rules=rules)
     _bootstrap_meta(role, name)
@@ -176,6 +184,7 @@ def cluster_roles() -> list[rbac_pb2.ClusterRole]:
         _cluster_role(METRICS_READER, _metrics_rules()),
         _cluster_role(SCHEDULER_USER, _scheduler_rules()),
         _cluster_role(CONTROLLER_MANAGER_USER, _controller_manager_rules()),
+        _cluster_role(BASIC_USER, _basic_user_rules()),
     ]
 
 
@@ -184,6 +193,7 @@ def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
         _binding("cluster-admin", "cluster-admin", "Group", SYSTEM_MASTERS),
         _binding(SCHEDULER_USER, SCHEDULER_USER, "User", SCHEDULER_USER),
         _binding(CONTROLLER_MANAGER_USER, CONTROLLER_MANAGER_USER, "User", CONTROLLER_MANAGER_USER),
+        _binding(BASIC_USER, BASIC_USER, "Group", AUTHENTICATED),
     ]
 
 

@@ -4,8 +4,9 @@ Secrets, ConfigMaps and PersistentVolumeClaims only by name, and only those a po
 references, and PersistentVolumes bound to those claims (the relationship graph, read from the
 watch cache). Everything else by the static node rules,
 which are what skiff-agent and its network daemon call: their own Node and Lease (narrowed to
-their own by NodeRestriction), their pods and pod status, events, and the services and
-endpoints the node's proxy and DNS follow. No opinion for anyone who is not a node.
+their own by NodeRestriction), their pods and pod status, events, the services and endpoints
+the node's proxy and DNS follow, and the namespaces and network policies its policy enforcer
+follows. No opinion for anyone who is not a node.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ NODE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("", "pods/status"): frozenset({"update", "patch"}),
     ("", "services"): frozenset({"get", "list", "watch"}),
     ("", "endpoints"): frozenset({"get", "list", "watch"}),
+    # The node's NetworkPolicy enforcer (what a network plugin's own account reads elsewhere).
+    ("", "namespaces"): frozenset({"get", "list", "watch"}),
+    ("networking.k8s.io", "networkpolicies"): frozenset({"get", "list", "watch"}),
     ("", "events"): frozenset({"create", "update", "patch"}),
     (COORDINATION, "leases"): frozenset({"get", "create", "update", "patch", "delete"}),
 }

@@ -9,10 +9,10 @@ import traceback
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
-from control.apiserver.rest import discovery, metrics, openapi, status
+from control.apiserver.rest import discovery, k8sencode, metrics, openapi, reviewapi, status
 from control.apiserver.rest.http import Connection, Request, Response
-from control.apiserver.rest.resources import Resources
-from control.apiserver.rest.routes import GROUP_VERSIONS, resolve, split_group_version
+from control.apiserver.rest.resources import Resources, request_body
+from control.apiserver.rest.routes import resolve, split_group_version
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +48,22 @@ class RestApp:
 
     async def handle(self, req: Request, conn: Connection, peer_key: str) -> Response:
         caller = Caller(peer_key, req.header("authorization"))
-        route = None
+        route = user = None
         try:
             if req.path not in OPEN_PATHS and self.api.authenticator is not None:
-                self.api.authenticator.authenticate(caller)
+                user = self.api.authenticator.authenticate(caller)
             gv, parts = split_group_version(req.path)
             if gv == metrics.GROUP_VERSION and parts and metrics.served(self.api):
                 return _json(*await metrics.serve(self.api, req, parts, caller))
+            if review := reviewapi.find(gv, parts):
+                return _json(201, reviewapi.serve(self.api, *review, req.method, user, request_body(req)))
             route = resolve(gv, parts) if gv else None
             if route is None:
                 return self._non_resource(req, gv, parts)
             reply = await self.resources.serve(req, route, caller)
             if reply.stream is not None:
                 return Response(reply.code, content_type="application/json", stream=reply.stream)
-            response = _json(reply.code, reply.doc)
+            response = _answer(req, reply.code, reply.doc)
             response.headers += [("Warning", _warning(w)) for w in reply.warnings]
             return response
         except errors.ApiError as e:
@@ -104,12 +106,22 @@ class RestApp:
         if path.startswith("/openapi/v3/"):
             doc = openapi.for_path(path)
             return _json(200, doc) if doc else _json(*status.not_found_path())
-        if gv is not None and not parts and gv in GROUP_VERSIONS:
-            return _json(200, discovery.resource_list(*gv))
+        if gv is not None and not parts and (doc := discovery.resource_list(*gv)):
+            return _json(200, doc)
         if path.startswith("/apis/") and len(path.split("/")) == 3:
             doc = discovery.api_group(path.split("/")[2])
             return _json(200, doc) if doc else _json(*status.not_found_path())
         return _json(*status.not_found_path())
+
+
+def _answer(req: Request, code: int, doc: dict) -> Response:
+    """An object or list in Kubernetes' protobuf when the client prefers it, else JSON."""
+    if k8sencode.prefers_protobuf(req.header("accept")) and (message := k8sencode.message_of(doc)):
+        try:
+            return Response(code, k8sencode.encode(doc, message), k8sencode.MEDIA_TYPE)
+        except (k8sencode.EncodeError, ValueError, TypeError, AttributeError) as e:  # never worse than JSON
+            log.warning("answering %s in JSON: %s does not encode: %s", req.path, message, e)
+    return _json(code, doc)
 
 
 def _warning(text: str) -> str:

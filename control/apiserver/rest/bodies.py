@@ -32,6 +32,13 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
                                  kind.api_version else f"the kind in the data ({doc.get('kind')}) does not match "
                                  f"the expected kind ({kind.kind})")
     cannot = f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}'
+    try:  # the common case first: a body with no unknown field parses strictly, and needs no shape walk
+        obj = from_dict(doc, kind)
+    except ManifestError:
+        obj = None
+    if obj is not None:
+        _check_target(obj, route)
+        return obj
     unknown = unknown_fields(doc, route)
     if unknown and validation == "Strict":
         listed = ", ".join(f'unknown field "{p}"' for p in unknown)

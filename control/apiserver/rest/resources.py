@@ -16,12 +16,13 @@ from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
+from control.apiserver.rest import k8sproto, rpcsubs, status, table
 from control.apiserver.rest import patch as patches
-from control.apiserver.rest import status, table
 from control.apiserver.rest.bodies import parse_object
+from control.apiserver.rest.collection import delete_collection
 from control.apiserver.rest.encode import clean, object_doc, scale_doc, versioned
 from control.apiserver.rest.http import Request
-from control.apiserver.rest.routes import Route
+from control.apiserver.rest.routes import RPC_SUBRESOURCES, Route
 from control.apiserver.rest.status import RestError
 from control.apiserver.rest.watch import watch_stream
 from control.apiserver.rpc import CREATE, DELETE, GET, LIST, UPDATE, UPDATE_STATUS, WATCH, request_target
@@ -89,8 +90,17 @@ class Resources:
             return await self.list(req, route, caller)
         if m == "POST" and not route.name:
             return await self.create(req, route, caller)
+        if m == "DELETE" and not route.name:
+            if not route.kind.delete_collection or route.kind.namespaced and not route.namespace:
+                raise _not_allowed(m)  # no deletecollection across namespaces, as in Kubernetes
+            doc = await delete_collection(self, req, route, caller, delete_request(req, route))
+            return Reply(200, doc)
         if not route.name:
             raise _not_allowed(m)
+        if sub in RPC_SUBRESOURCES:
+            if m != "POST":
+                raise _not_allowed(m)
+            return Reply(201, await rpcsubs.serve(self.api, self.guarded, route, caller, _json_body(req)))
         if sub == "scale":
             return await self.scale(req, route, caller)
         if m == "GET":
@@ -302,6 +312,11 @@ def _int_arg(req: Request, name: str) -> int:
 
 def _json_body(req: Request):
     content_type = req.header("content-type").split(";")[0].strip()
+    if content_type == k8sproto.MEDIA_TYPE:
+        try:
+            return k8sproto.decode(req.body)
+        except k8sproto.WireError as e:
+            raise errors.bad_request(f"the request body is not valid in Kubernetes' protobuf encoding: {e}") from None
     if content_type.startswith("application/vnd.kubernetes.protobuf") or content_type.endswith("cbor"):
         raise RestError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted '
                         f'media types include: application/json, application/yaml (got "{content_type}")')
@@ -314,6 +329,9 @@ def _json_body(req: Request):
         return json.loads(req.body or b"null")
     except ValueError as e:
         raise errors.bad_request(f"the request body is not valid JSON: {e}") from None
+
+
+request_body = _json_body  # a request's body as a JSON document, whatever its media type
 
 
 def _not_allowed(method: str) -> errors.ApiError:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from control.client.kinds import KINDS, Kind
+from control.client.kinds import KINDS, Kind, Rpc
 
 SUBRESOURCES = ("status", "scale")
+# Subresources served over REST through a kind's own RPCs (the kind table's `rpcs`): POST only.
+RPC_SUBRESOURCES = ("binding", "eviction")
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,14 @@ def _route(kind: Kind, namespace: str, rest: list[str]) -> Route | None:
         return None
     name = rest[0] if rest else ""
     sub = rest[1] if len(rest) == 2 else ""
-    if sub and sub not in SUBRESOURCES:
+    if sub and sub not in SUBRESOURCES and not (sub in RPC_SUBRESOURCES and rpc_of(kind, sub)):
         return None
     if sub == "status" and not kind.has_status or sub == "scale" and not kind.scale:
         return None
     if not kind.namespaced and namespace:
         return None
     return Route(kind, namespace, name, sub)
+
+
+def rpc_of(kind: Kind, subresource: str) -> Rpc | None:
+    return next((r for r in kind.rpcs if r.subresource == subresource), None)

@@ -74,6 +74,8 @@ def from_error(err: errors.ApiError, kind: Kind | None = None, name: str = "") -
         details["causes"] = [_cause(v) for v in err.violations]
     elif err.code is grpc.StatusCode.INVALID_ARGUMENT:
         details = {}
+    elif err.code is grpc.StatusCode.RESOURCE_EXHAUSTED and err.violations:  # an eviction a budget refuses
+        details = {"causes": [{"reason": v.field, "message": v.description} for v in err.violations]}
     return code, status(code, reason, err.message, details or None)
 
 
