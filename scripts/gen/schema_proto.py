@@ -130,7 +130,9 @@ def fields_of(model: str) -> list[Field]:
     found = []
     for attribute, type_text in cls.openapi_types.items():
         label, proto_type, ref = parse_type(type_text)
-        required = attribute in required_attributes(cls)
+        # Scalars and lists only: the client's newest models also require some objects (a Deployment's
+        # spec) that the served version's OpenAPI does not.
+        required = attribute in required_attributes(cls) and (ref is None or label == "repeated")
         found.append(Field(field_name(attribute), cls.attribute_map[attribute], label, proto_type, ref, required))
     return found
 

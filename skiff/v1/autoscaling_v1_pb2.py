@@ -27,19 +27,15 @@ from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
 from skiff.v1 import options_pb2 as skiff_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dskiff/v1/autoscaling_v1.proto\x12\x14skiff.autoscaling.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\xbd\x02\n\x17HorizontalPodAutoscaler\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12K\n\x04spec\x18\x04 \x01(\x0b\x32\x31.skiff.autoscaling.v1.HorizontalPodAutoscalerSpecB\x04\x88\xb5\x18\x01R\x04spec\x12K\n\x06status\x18\x05 \x01(\x0b\x32\x33.skiff.autoscaling.v1.HorizontalPodAutoscalerStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xee\x02\n\x1bHorizontalPodAutoscalerSpec\x12,\n\x0cmax_replicas\x18\x01 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x00R\x0bmaxReplicas\x88\x01\x01\x12&\n\x0cmin_replicas\x18\x02 \x01(\x03H\x01R\x0bminReplicas\x88\x01\x01\x12\x61\n\x10scale_target_ref\x18\x03 \x01(\x0b\x32\x31.skiff.autoscaling.v1.CrossVersionObjectReferenceB\x04\x88\xb5\x18\x01R\x0escaleTargetRef\x12N\n!target_cpu_utilization_percentage\x18\x04 \x01(\x03H\x02R\x1etargetCPUUtilizationPercentage\x88\x01\x01\x42\x0f\n\r_max_replicasB\x0f\n\r_min_replicasB$\n\"_target_cpu_utilization_percentage\"\xc0\x03\n\x1dHorizontalPodAutoscalerStatus\x12P\n\"current_cpu_utilization_percentage\x18\x01 \x01(\x03H\x00R\x1f\x63urrentCPUUtilizationPercentage\x88\x01\x01\x12\x34\n\x10\x63urrent_replicas\x18\x02 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x01R\x0f\x63urrentReplicas\x88\x01\x01\x12\x34\n\x10\x64\x65sired_replicas\x18\x03 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x02R\x0f\x64\x65siredReplicas\x88\x01\x01\x12\x42\n\x0flast_scale_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rlastScaleTime\x12\x34\n\x13observed_generation\x18\x05 \x01(\x03H\x03R\x12observedGeneration\x88\x01\x01\x42%\n#_current_cpu_utilization_percentageB\x13\n\x11_current_replicasB\x13\n\x11_desired_replicasB\x16\n\x14_observed_generation\"\xa3\x01\n\x1b\x43rossVersionObjectReference\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x1d\n\x04kind\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x04kind\x88\x01\x01\x12\x1d\n\x04name\x18\x03 \x01(\tB\x04\x88\xb5\x18\x01H\x02R\x04name\x88\x01\x01\x42\x0e\n\x0c_api_versionB\x07\n\x05_kindB\x07\n\x05_nameb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dskiff/v1/autoscaling_v1.proto\x12\x14skiff.autoscaling.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\xb7\x02\n\x17HorizontalPodAutoscaler\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x45\n\x04spec\x18\x04 \x01(\x0b\x32\x31.skiff.autoscaling.v1.HorizontalPodAutoscalerSpecR\x04spec\x12K\n\x06status\x18\x05 \x01(\x0b\x32\x33.skiff.autoscaling.v1.HorizontalPodAutoscalerStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xe8\x02\n\x1bHorizontalPodAutoscalerSpec\x12,\n\x0cmax_replicas\x18\x01 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x00R\x0bmaxReplicas\x88\x01\x01\x12&\n\x0cmin_replicas\x18\x02 \x01(\x03H\x01R\x0bminReplicas\x88\x01\x01\x12[\n\x10scale_target_ref\x18\x03 \x01(\x0b\x32\x31.skiff.autoscaling.v1.CrossVersionObjectReferenceR\x0escaleTargetRef\x12N\n!target_cpu_utilization_percentage\x18\x04 \x01(\x03H\x02R\x1etargetCPUUtilizationPercentage\x88\x01\x01\x42\x0f\n\r_max_replicasB\x0f\n\r_min_replicasB$\n\"_target_cpu_utilization_percentage\"\xc0\x03\n\x1dHorizontalPodAutoscalerStatus\x12P\n\"current_cpu_utilization_percentage\x18\x01 \x01(\x03H\x00R\x1f\x63urrentCPUUtilizationPercentage\x88\x01\x01\x12\x34\n\x10\x63urrent_replicas\x18\x02 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x01R\x0f\x63urrentReplicas\x88\x01\x01\x12\x34\n\x10\x64\x65sired_replicas\x18\x03 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x02R\x0f\x64\x65siredReplicas\x88\x01\x01\x12\x42\n\x0flast_scale_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rlastScaleTime\x12\x34\n\x13observed_generation\x18\x05 \x01(\x03H\x03R\x12observedGeneration\x88\x01\x01\x42%\n#_current_cpu_utilization_percentageB\x13\n\x11_current_replicasB\x13\n\x11_desired_replicasB\x16\n\x14_observed_generation\"\xa3\x01\n\x1b\x43rossVersionObjectReference\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x1d\n\x04kind\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x04kind\x88\x01\x01\x12\x1d\n\x04name\x18\x03 \x01(\tB\x04\x88\xb5\x18\x01H\x02R\x04name\x88\x01\x01\x42\x0e\n\x0c_api_versionB\x07\n\x05_kindB\x07\n\x05_nameb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'skiff.v1.autoscaling_v1_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_HORIZONTALPODAUTOSCALER'].fields_by_name['spec']._loaded_options = None
-  _globals['_HORIZONTALPODAUTOSCALER'].fields_by_name['spec']._serialized_options = b'\210\265\030\001'
   _globals['_HORIZONTALPODAUTOSCALERSPEC'].fields_by_name['max_replicas']._loaded_options = None
   _globals['_HORIZONTALPODAUTOSCALERSPEC'].fields_by_name['max_replicas']._serialized_options = b'\210\265\030\001'
-  _globals['_HORIZONTALPODAUTOSCALERSPEC'].fields_by_name['scale_target_ref']._loaded_options = None
-  _globals['_HORIZONTALPODAUTOSCALERSPEC'].fields_by_name['scale_target_ref']._serialized_options = b'\210\265\030\001'
   _globals['_HORIZONTALPODAUTOSCALERSTATUS'].fields_by_name['current_replicas']._loaded_options = None
   _globals['_HORIZONTALPODAUTOSCALERSTATUS'].fields_by_name['current_replicas']._serialized_options = b'\210\265\030\001'
   _globals['_HORIZONTALPODAUTOSCALERSTATUS'].fields_by_name['desired_replicas']._loaded_options = None
@@ -49,11 +45,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CROSSVERSIONOBJECTREFERENCE'].fields_by_name['name']._loaded_options = None
   _globals['_CROSSVERSIONOBJECTREFERENCE'].fields_by_name['name']._serialized_options = b'\210\265\030\001'
   _globals['_HORIZONTALPODAUTOSCALER']._serialized_start=134
-  _globals['_HORIZONTALPODAUTOSCALER']._serialized_end=451
-  _globals['_HORIZONTALPODAUTOSCALERSPEC']._serialized_start=454
-  _globals['_HORIZONTALPODAUTOSCALERSPEC']._serialized_end=820
-  _globals['_HORIZONTALPODAUTOSCALERSTATUS']._serialized_start=823
-  _globals['_HORIZONTALPODAUTOSCALERSTATUS']._serialized_end=1271
-  _globals['_CROSSVERSIONOBJECTREFERENCE']._serialized_start=1274
-  _globals['_CROSSVERSIONOBJECTREFERENCE']._serialized_end=1437
+  _globals['_HORIZONTALPODAUTOSCALER']._serialized_end=445
+  _globals['_HORIZONTALPODAUTOSCALERSPEC']._serialized_start=448
+  _globals['_HORIZONTALPODAUTOSCALERSPEC']._serialized_end=808
+  _globals['_HORIZONTALPODAUTOSCALERSTATUS']._serialized_start=811
+  _globals['_HORIZONTALPODAUTOSCALERSTATUS']._serialized_end=1259
+  _globals['_CROSSVERSIONOBJECTREFERENCE']._serialized_start=1262
+  _globals['_CROSSVERSIONOBJECTREFERENCE']._serialized_end=1425
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
 from skiff.v1 import options_pb2 as skiff_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13skiff/v1/rbac.proto\x12\x08skiff.v1\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\xbc\x01\n\x04Role\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12*\n\x05rules\x18\x04 \x03(\x0b\x32\x14.skiff.v1.PolicyRuleR\x05rulesB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xb8\x01\n\nPolicyRule\x12\x1d\n\napi_groups\x18\x02 \x03(\tR\tapiGroups\x12*\n\x11non_resource_urls\x18\x05 \x03(\tR\x0fnonResourceURLs\x12%\n\x0eresource_names\x18\x04 \x03(\tR\rresourceNames\x12\x1c\n\tresources\x18\x03 \x03(\tR\tresources\x12\x1a\n\x05verbs\x18\x01 \x03(\tB\x04\x88\xb5\x18\x01R\x05verbs\"\x89\x02\n\x0b\x43lusterRole\x12\x44\n\x10\x61ggregation_rule\x18\x05 \x01(\x0b\x32\x19.skiff.v1.AggregationRuleR\x0f\x61ggregationRule\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12*\n\x05rules\x18\x04 \x03(\x0b\x32\x14.skiff.v1.PolicyRuleR\x05rulesB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"`\n\x0f\x41ggregationRule\x12M\n\x16\x63luster_role_selectors\x18\x01 \x03(\x0b\x32\x17.skiff.v1.LabelSelectorR\x14\x63lusterRoleSelectors\"\xfa\x01\n\x0bRoleBinding\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x32\n\x08role_ref\x18\x05 \x01(\x0b\x32\x11.skiff.v1.RoleRefB\x04\x88\xb5\x18\x01R\x07roleRef\x12-\n\x08subjects\x18\x04 \x03(\x0b\x32\x11.skiff.v1.SubjectR\x08subjectsB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\x89\x01\n\x07RoleRef\x12 \n\tapi_group\x18\x01 \x01(\tH\x00R\x08\x61piGroup\x88\x01\x01\x12\x1d\n\x04kind\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x04kind\x88\x01\x01\x12\x1d\n\x04name\x18\x03 \x01(\tB\x04\x88\xb5\x18\x01H\x02R\x04name\x88\x01\x01\x42\x0c\n\n_api_groupB\x07\n\x05_kindB\x07\n\x05_name\"\xba\x01\n\x07Subject\x12 \n\tapi_group\x18\x02 \x01(\tH\x00R\x08\x61piGroup\x88\x01\x01\x12\x1d\n\x04kind\x18\x01 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x04kind\x88\x01\x01\x12\x1d\n\x04name\x18\x03 \x01(\tB\x04\x88\xb5\x18\x01H\x02R\x04name\x88\x01\x01\x12!\n\tnamespace\x18\x04 \x01(\tH\x03R\tnamespace\x88\x01\x01\x42\x0c\n\n_api_groupB\x07\n\x05_kindB\x07\n\x05_nameB\x0c\n\n_namespace\"\x81\x02\n\x12\x43lusterRoleBinding\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x32\n\x08role_ref\x18\x05 \x01(\x0b\x32\x11.skiff.v1.RoleRefB\x04\x88\xb5\x18\x01R\x07roleRef\x12-\n\x08subjects\x18\x04 \x03(\x0b\x32\x11.skiff.v1.SubjectR\x08subjectsB\x0e\n\x0c_api_versionB\x07\n\x05_kindb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13skiff/v1/rbac.proto\x12\x08skiff.v1\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\xbc\x01\n\x04Role\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12*\n\x05rules\x18\x04 \x03(\x0b\x32\x14.skiff.v1.PolicyRuleR\x05rulesB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xb8\x01\n\nPolicyRule\x12\x1d\n\napi_groups\x18\x02 \x03(\tR\tapiGroups\x12*\n\x11non_resource_urls\x18\x05 \x03(\tR\x0fnonResourceURLs\x12%\n\x0eresource_names\x18\x04 \x03(\tR\rresourceNames\x12\x1c\n\tresources\x18\x03 \x03(\tR\tresources\x12\x1a\n\x05verbs\x18\x01 \x03(\tB\x04\x88\xb5\x18\x01R\x05verbs\"\x89\x02\n\x0b\x43lusterRole\x12\x44\n\x10\x61ggregation_rule\x18\x05 \x01(\x0b\x32\x19.skiff.v1.AggregationRuleR\x0f\x61ggregationRule\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12*\n\x05rules\x18\x04 \x03(\x0b\x32\x14.skiff.v1.PolicyRuleR\x05rulesB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"`\n\x0f\x41ggregationRule\x12M\n\x16\x63luster_role_selectors\x18\x01 \x03(\x0b\x32\x17.skiff.v1.LabelSelectorR\x14\x63lusterRoleSelectors\"\xf4\x01\n\x0bRoleBinding\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12,\n\x08role_ref\x18\x05 \x01(\x0b\x32\x11.skiff.v1.RoleRefR\x07roleRef\x12-\n\x08subjects\x18\x04 \x03(\x0b\x32\x11.skiff.v1.SubjectR\x08subjectsB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\x89\x01\n\x07RoleRef\x12 \n\tapi_group\x18\x01 \x01(\tH\x00R\x08\x61piGroup\x88\x01\x01\x12\x1d\n\x04kind\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x04kind\x88\x01\x01\x12\x1d\n\x04name\x18\x03 \x01(\tB\x04\x88\xb5\x18\x01H\x02R\x04name\x88\x01\x01\x42\x0c\n\n_api_groupB\x07\n\x05_kindB\x07\n\x05_name\"\xba\x01\n\x07Subject\x12 \n\tapi_group\x18\x02 \x01(\tH\x00R\x08\x61piGroup\x88\x01\x01\x12\x1d\n\x04kind\x18\x01 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x04kind\x88\x01\x01\x12\x1d\n\x04name\x18\x03 \x01(\tB\x04\x88\xb5\x18\x01H\x02R\x04name\x88\x01\x01\x12!\n\tnamespace\x18\x04 \x01(\tH\x03R\tnamespace\x88\x01\x01\x42\x0c\n\n_api_groupB\x07\n\x05_kindB\x07\n\x05_nameB\x0c\n\n_namespace\"\xfb\x01\n\x12\x43lusterRoleBinding\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12,\n\x08role_ref\x18\x05 \x01(\x0b\x32\x11.skiff.v1.RoleRefR\x07roleRef\x12-\n\x08subjects\x18\x04 \x03(\x0b\x32\x11.skiff.v1.SubjectR\x08subjectsB\x0e\n\x0c_api_versionB\x07\n\x05_kindb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_POLICYRULE'].fields_by_name['verbs']._loaded_options = None
   _globals['_POLICYRULE'].fields_by_name['verbs']._serialized_options = b'\210\265\030\001'
-  _globals['_ROLEBINDING'].fields_by_name['role_ref']._loaded_options = None
-  _globals['_ROLEBINDING'].fields_by_name['role_ref']._serialized_options = b'\210\265\030\001'
   _globals['_ROLEREF'].fields_by_name['kind']._loaded_options = None
   _globals['_ROLEREF'].fields_by_name['kind']._serialized_options = b'\210\265\030\001'
   _globals['_ROLEREF'].fields_by_name['name']._loaded_options = None
@@ -45,8 +43,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBJECT'].fields_by_name['kind']._serialized_options = b'\210\265\030\001'
   _globals['_SUBJECT'].fields_by_name['name']._loaded_options = None
   _globals['_SUBJECT'].fields_by_name['name']._serialized_options = b'\210\265\030\001'
-  _globals['_CLUSTERROLEBINDING'].fields_by_name['role_ref']._loaded_options = None
-  _globals['_CLUSTERROLEBINDING'].fields_by_name['role_ref']._serialized_options = b'\210\265\030\001'
   _globals['_ROLE']._serialized_start=79
   _globals['_ROLE']._serialized_end=267
   _globals['_POLICYRULE']._serialized_start=270
@@ -56,11 +52,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AGGREGATIONRULE']._serialized_start=724
   _globals['_AGGREGATIONRULE']._serialized_end=820
   _globals['_ROLEBINDING']._serialized_start=823
-  _globals['_ROLEBINDING']._serialized_end=1073
-  _globals['_ROLEREF']._serialized_start=1076
-  _globals['_ROLEREF']._serialized_end=1213
-  _globals['_SUBJECT']._serialized_start=1216
-  _globals['_SUBJECT']._serialized_end=1402
-  _globals['_CLUSTERROLEBINDING']._serialized_start=1405
-  _globals['_CLUSTERROLEBINDING']._serialized_end=1662
+  _globals['_ROLEBINDING']._serialized_end=1067
+  _globals['_ROLEREF']._serialized_start=1070
+  _globals['_ROLEREF']._serialized_end=1207
+  _globals['_SUBJECT']._serialized_start=1210
+  _globals['_SUBJECT']._serialized_end=1396
+  _globals['_CLUSTERROLEBINDING']._serialized_start=1399
+  _globals['_CLUSTERROLEBINDING']._serialized_end=1650
 # @@protoc_insertion_point(module_scope)

@@ -9,13 +9,13 @@ from control.client.kinds import KINDS, lookup
 
 
 def test_field_path_layout():
-    fields = [("containerPort", "integer"), ("hostIP", "string"), ("hostPort", "integer"), ("name", "string"),
-              ("protocol", "string")]
+    fields = [("containerPort", "<integer> -required-"), ("hostIP", "<string>"), ("hostPort", "<integer>"),
+              ("name", "<string>"), ("protocol", "<string>")]
     assert explain(lookup("pod"), ["spec", "containers", "ports"]) == (
         "KIND:       Pod\nVERSION:    v1\n\n"
         "FIELD: ports <[]ContainerPort>\n\n\n"
         "DESCRIPTION:\n    <empty>\n"
-        "FIELDS:\n" + "".join(f"  {name}\t<{hint}>\n    <no description>\n\n" for name, hint in fields) + "\n")
+        "FIELDS:\n" + "".join(f"  {name}\t{hint}\n    <no description>\n\n" for name, hint in fields) + "\n")
     assert "  limits\t<map[string]Quantity>\n" in explain(lookup("pod"), ["spec", "containers", "resources"])
 
 
@@ -25,7 +25,7 @@ def test_kind_header_and_type_hints():
                            "FIELDS:\n  apiVersion\t<string>\n")
     assert "  metadata\t<ObjectMeta>\n" in text and "  spec\t<DeploymentSpec>\n" in text
     spec = explain(lookup("pod"), ["spec"])
-    for line in ("  containers\t<[]Container>\n", "  nodeSelector\t<map[string]string>\n",
+    for line in ("  containers\t<[]Container> -required-\n", "  nodeSelector\t<map[string]string>\n",
                  "  hostNetwork\t<boolean>\n", "  terminationGracePeriodSeconds\t<integer>\n"):
         assert line in spec
     assert "FIELD: creationTimestamp <string>\n" in explain(lookup("cm"), ["metadata", "creationTimestamp"])
@@ -38,7 +38,7 @@ def test_fields_sorted_and_recursive():
     lines = text.split("FIELDS:\n", 1)[1].splitlines()
     top = [line.split("\t")[0].strip() for line in lines if line.startswith("  ") and not line.startswith("   ")]
     assert top == sorted(top) and "name" in top and "ports" in top
-    assert "  ports\t<[]ContainerPort>\n    containerPort\t<integer>\n" in text
+    assert "  ports\t<[]ContainerPort>\n    containerPort\t<integer> -required-\n" in text
     assert "<no description>" not in text
 
 

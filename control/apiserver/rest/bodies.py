@@ -32,8 +32,10 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
                                  kind.api_version else f"the kind in the data ({doc.get('kind')}) does not match "
                                  f"the expected kind ({kind.kind})")
     cannot = f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}'
+    # An older version's body is converted to the stored version first.
+    typed = {**doc, "apiVersion": kind.api_version, "kind": kind.kind}
     try:  # the common case first: a body with no unknown field parses strictly, and needs no shape walk
-        obj = from_dict(doc, kind)
+        obj = from_dict(typed, kind.stored)
     except ManifestError:
         obj = None
     if obj is not None:
@@ -45,8 +47,8 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
         raise errors.bad_request(f"{cannot}: strict decoding error: {listed}")
     if validation != "Ignore":
         warnings += [f'unknown field "{p}"' for p in unknown]
-    try:  # an older version's body is converted to the stored version first
-        obj = from_dict({**doc, "apiVersion": kind.api_version, "kind": kind.kind}, kind.stored, ignore_unknown=True)
+    try:
+        obj = from_dict(typed, kind.stored, ignore_unknown=True)
     except ManifestError as e:
         raise errors.bad_request(f"{cannot}: {str(e).splitlines()[0]}") from None
     _check_target(obj, route)
