@@ -40,6 +40,12 @@ def _wants_cluster_ip(svc: core_pb2.Service) -> bool:
     return svc.spec.type != "ExternalName" and svc.spec.cluster_ip != "None"
 
 
+def allocates_node_ports(svc: core_pb2.Service) -> bool:
+    """`allocateLoadBalancerNodePorts: false`: a LoadBalancer gets only the nodePorts it names."""
+    return not (svc.spec.type == "LoadBalancer" and svc.spec.HasField("allocate_load_balancer_node_ports")
+                and not svc.spec.allocate_load_balancer_node_ports)
+
+
 def held(svc: core_pb2.Service) -> Held:
     ips = {svc.spec.cluster_ip} if svc.spec.cluster_ip and svc.spec.cluster_ip != "None" else set()
     ports = {p.node_port for p in svc.spec.ports if p.node_port}
@@ -159,6 +165,8 @@ class ServiceAllocations(KindHooks):
                             f"'{svc.spec.type}'", f"spec.ports[{i}].nodePort")
                     continue
                 if port.node_port and port.node_port in old_ports:
+                    continue
+                if not port.node_port and not allocates_node_ports(svc):
                     continue
                 got = self._call(self.node_ports.allocate, port.node_port or None, f"spec.ports[{i}].nodePort")
                 ports.add(got)

@@ -11,6 +11,7 @@ failed incremental transaction falls back to such a full sync.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections import Counter
@@ -81,6 +82,7 @@ def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
     external_local = node_ports and svc.spec.external_traffic_policy == "Local"
     internal_local = svc.spec.internal_traffic_policy == "Local"
     timeout = _affinity_timeout(svc)
+    lb_ips, ranges = _load_balancer(svc)
     out = []
     for port in svc.spec.ports:
         protocol = PROTOCOLS.get(port.protocol or "TCP")
@@ -93,8 +95,33 @@ def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
             node_port=port.node_port if node_ports else 0, affinity_timeout=timeout,
             endpoints=tuple((ip, p) for ip, p, _ in found),
             local_endpoints=tuple((ip, p) for ip, p, n in found if node_name and n == node_name),
-            external_local=external_local, internal_local=internal_local))
+            external_local=external_local, internal_local=internal_local,
+            load_balancer_ips=lb_ips, source_ranges=ranges))
     return out
+
+
+def _load_balancer(svc: core_pb2.Service) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Service's IPv4 load balancer addresses and the source ranges allowed to reach them."""
+    if svc.spec.type != "LoadBalancer":
+        return (), ()
+    ips = tuple(sorted({i.ip for i in svc.status.load_balancer.ingress if _ipv4(i.ip)}))
+    ranges = tuple(str(ipaddress.ip_network(r.strip(), strict=False))
+                   for r in svc.spec.load_balancer_source_ranges if _ipv4_net(r.strip()))
+    return ips, ranges
+
+
+def _ipv4(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).version == 4
+    except ValueError:
+        return False
+
+
+def _ipv4_net(cidr: str) -> bool:
+    try:
+        return ipaddress.ip_network(cidr, strict=False).version == 4
+    except ValueError:
+        return False
 
 
 class ServiceProxy:

@@ -30,9 +30,19 @@ def keep_allocations(new: Message, old: Message) -> None:
             port.node_port = old_ports.get((port.port, port.protocol or "TCP"), 0)
 
 
+def drop_type_dependent_fields(new: Message, old: Message) -> None:
+    """Fields only a LoadBalancer has go when it stops being one, unless the update sets them anew."""
+    if new.spec.type == "LoadBalancer" or old.spec.type != "LoadBalancer":
+        return
+    for name in ("allocate_load_balancer_node_ports", "load_balancer_class"):
+        if new.spec.HasField(name) and getattr(new.spec, name) == getattr(old.spec, name):
+            new.spec.ClearField(name)
+
+
 class ServiceStrategy(Strategy):
     def prepare_for_update(self, new: Message, old: Message) -> None:
         keep_allocations(new, old)
+        drop_type_dependent_fields(new, old)
 
     def hooks(self, api: ApiContext, options: argparse.Namespace) -> KindHooks:
         return ServiceAllocations(api.storage, ClusterIPAllocator(options.service_cluster_ip_range),
