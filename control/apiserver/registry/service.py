@@ -31,10 +31,13 @@ def keep_allocations(new: Message, old: Message) -> None:
 
 
 def drop_type_dependent_fields(new: Message, old: Message) -> None:
-    """Fields only a LoadBalancer has go when it stops being one, unless the update sets them anew."""
-    if new.spec.type == "LoadBalancer" or old.spec.type != "LoadBalancer":
-        return
-    for name in ("allocate_load_balancer_node_ports", "load_balancer_class"):
+    """Fields of a type the Service leaves go with it, unless the update sets them anew."""
+    dropped: list[str] = []
+    if old.spec.type in NODE_PORT_TYPES and new.spec.type not in NODE_PORT_TYPES:
+        dropped += ["external_traffic_policy", "health_check_node_port"]
+    if old.spec.type == "LoadBalancer" and new.spec.type != "LoadBalancer":
+        dropped += ["allocate_load_balancer_node_ports", "load_balancer_class"]
+    for name in dropped:
         if new.spec.HasField(name) and getattr(new.spec, name) == getattr(old.spec, name):
             new.spec.ClearField(name)
 
