@@ -298,6 +298,7 @@ def test_load_balancer_address_answers_from_the_host(cluster) -> None:
     ip = address()
     assert ip.startswith("172.31.250.2"), ip  # the lab's pool, 172.31.250.200-250
     assert ip in skiffctl("get", "service", "web-lb")  # EXTERNAL-IP
+    assert "LoadBalancer Ingress:" in skiffctl("describe", "service", "web-lb")
     url = f"http://{ip}:8080/"
     wait_for(lambda: _answer(url).startswith("Hostname: web-"), timeout=30, interval=0.5,
              what=f"{url} from the host")
