@@ -1,9 +1,9 @@
 """Benchmark: requests through the ingress controller's nginx against the same client straight to the pod.
 
 Three network namespaces on a bridge (tests/fixtures/netns.NetLab): `edge` runs skiff-ingress-controller
-with its nginx on :80 (a real apiserver and etcd behind it), `backends` is the pod (busybox httpd, as
-the lab's whoami), `outside` the client. The client (a small asyncio load generator, one new
-connection per request as busybox httpd closes each) runs with the same concurrency for the same
+with its nginx on :80 (a real apiserver and etcd behind it), `backends` is the pod (a one-worker
+nginx by default, or busybox httpd as the lab's whoami), `outside` the client. The client (a small
+asyncio load generator, one new connection per request) runs with the same concurrency for the same
 time against the pod's address and against the Ingress, alternating rounds so both see the same
 machine load. Figures: requests/s of each, `ingress_ratio` = ingress/direct, p99 latency through
 the ingress.
@@ -64,6 +64,36 @@ print(json.dumps({"ok": len(latencies), "errors": errors, "seconds": elapsed, "l
 """
 
 
+POD_NGINX = """daemon off;
+worker_processes 1;
+pid {state}/pod-nginx.pid;
+error_log {state}/pod-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {state}/pod-tmp;
+  proxy_temp_path {state}/pod-tmp;
+  fastcgi_temp_path {state}/pod-tmp;
+  uwsgi_temp_path {state}/pod-tmp;
+  scgi_temp_path {state}/pod-tmp;
+  server {{ listen {ip}:{port}; location / {{ return 200 "pod\\n"; }} }}
+}}
+"""
+
+
+def serve_pod(lab: NetLab, netns: str, ip: str, server: str, state: str) -> None:
+    """The pod's server: busybox httpd (as the lab's whoami image) or a one-worker nginx."""
+    if server == "busybox":
+        lab.serve_http_in(netns, "pod", BACKEND_PORT)
+        return
+    os.makedirs(os.path.join(state, "pod-tmp"), exist_ok=True)
+    conf = os.path.join(state, "pod-nginx.conf")
+    with open(conf, "w") as f:
+        f.write(POD_NGINX.format(state=state, ip=ip, port=BACKEND_PORT))
+    lab.spawn_in(netns, ["/usr/sbin/nginx", "-c", conf, "-e", os.path.join(state, "pod-error.log")],
+                 log_name="pod-nginx.log")
+
+
 def load(lab: NetLab, netns: str, ip: str, port: int, seconds: float, concurrency: int) -> dict:
     out = lab.run_in(netns, [sys.executable, "-c", LOAD, ip, str(port), HOST, str(seconds), str(concurrency)],
                      timeout=seconds + 60)
@@ -106,7 +136,7 @@ async def run(args: argparse.Namespace) -> dict:
     state = tempfile.mkdtemp(prefix="skiff-bench-ingress-")
     try:
         edge, backends, outside = lab.add_node("edge"), lab.add_node("backends"), lab.add_node("outside")
-        lab.serve_http_in(backends.netns, "pod", BACKEND_PORT)
+        serve_pod(lab, backends.netns, backends.ip, args.pod_server, state)
         config = session_pki().write_config(os.path.join(state, "admin-config"), server.target)
         lab.spawn_in(edge.netns, [sys.executable, "-m", "control.ingress.main", "--kubeconfig", str(config),
                                   "--apiserver", server.target, "--controller-class", CONTROLLER,
@@ -145,6 +175,8 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="length of each round")
     p.add_argument("--rounds", type=int, default=3, help="rounds of each, alternating")
     p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--pod-server", choices=("nginx", "busybox"), default="nginx",
+                   help="what the pod runs: a one-worker nginx, or busybox httpd (one process per request)")
     args = p.parse_args()
     use_session_admin()
     load_before = os.getloadavg()[0]
@@ -157,7 +189,8 @@ def main() -> None:
     print(json.dumps({"ingress_per_s": round(ingress[0], 1), "direct_per_s": round(direct[0], 1),
                       "ingress_ratio": round(ingress[0] / direct[0], 3) if direct[0] else 0.0,
                       "ingress_p99_ms": round(ingress[2], 2), "direct_p99_ms": round(direct[2], 2),
-                      "concurrency": args.concurrency, "errors": ingress[3] + direct[3]}))
+                      "concurrency": args.concurrency, "pod_server": args.pod_server,
+                      "errors": ingress[3] + direct[3]}))
 
 
 if __name__ == "__main__":
