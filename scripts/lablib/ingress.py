@@ -4,7 +4,9 @@ ClusterRole of its own, with a default IngressClass."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 
 from lablib import procs
@@ -100,10 +102,26 @@ def start(node: Node, nodes: list[Node]) -> None:
     argv = [os.path.join(VENV_BIN, "skiff-ingress-controller"),
             "--kubeconfig", os.path.join(pki_dir(), f"{STEM}.conf"), "--apiserver", APISERVER,
             "--controller-class", CONTROLLER_CLASS, "--address", node.ip, "--http-port", "80",
-            "--https-port", "443", "--state-dir", os.path.join(node.state_dir, "ingress"),
+            "--https-port", "443", "--state-dir", _state_dir(node),
             *(a for n in nodes for a in ("--publish-address", n.ip))]
     procs.start(process_name(node), argv, netns=node.netns)
 
 
+def _state_dir(node: Node) -> str:
+    return os.path.join(node.state_dir, "ingress")
+
+
 def stop(node: Node) -> None:
+    """Stops the controller, which stops its nginx; an nginx left by a controller that was killed
+    (its pid file in the state directory) goes too."""
     procs.stop(process_name(node))
+    try:
+        with open(os.path.join(_state_dir(node), "nginx.pid")) as f:
+            pid = int(f.read().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            ours = b"nginx: master" in f.read()
+    except (OSError, ValueError):
+        return
+    if ours:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
