@@ -119,7 +119,8 @@ def stop(node: Node) -> None:
         with open(os.path.join(_state_dir(node), "nginx.pid")) as f:
             pid = int(f.read().strip())
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            ours = b"nginx: master" in f.read()
+            cmdline = f.read()
+        ours = b"nginx: master" in cmdline and _state_dir(node).encode() in cmdline
     except (OSError, ValueError):
         return
     if ours:
