@@ -331,6 +331,8 @@ async def service(ctx: Context, svc) -> Section:
     s.add("Session Affinity", spec.session_affinity or "None")
     if spec.type in ("NodePort", "LoadBalancer"):
         s.add("External Traffic Policy", spec.external_traffic_policy or "Cluster")
+    if spec.health_check_node_port:
+        s.add("HealthCheck NodePort", str(spec.health_check_node_port))
     if spec.load_balancer_source_ranges:
         s.add("LoadBalancer Source Ranges", ",".join(spec.load_balancer_source_ranges))
     return s

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from node.network import metrics
+from node.network.healthcheck import HealthCheck, ServiceHealthServer
 from node.network.nftables import (
     DEFAULT_AFFINITY_TIMEOUT,
     MAX_ENDPOINTS,
@@ -124,6 +125,20 @@ def _ipv4_net(cidr: str) -> bool:
         return False
 
 
+def health_checks(services: dict[str, core_pb2.Service], endpoints: dict[str, core_pb2.Endpoints],
+                  node_name: str) -> dict[int, HealthCheck]:
+    """healthCheckNodePort -> this node's count of ready endpoints, for LoadBalancers with policy Local."""
+    checks = {}
+    for key, svc in services.items():
+        if not svc.spec.health_check_node_port or svc.spec.type != "LoadBalancer" \
+                or svc.spec.external_traffic_policy != "Local":
+            continue
+        eps = endpoints.get(key)
+        local = {a.ip for s in (eps.subsets if eps else []) for a in s.addresses if a.node_name == node_name}
+        checks[svc.spec.health_check_node_port] = HealthCheck(svc.metadata.namespace, svc.metadata.name, len(local))
+    return checks
+
+
 class ServiceProxy:
     def __init__(self, nft: Nft, config: NodeConfig) -> None:
         self.nft = nft
@@ -139,6 +154,7 @@ class ServiceProxy:
         self.synced = asyncio.Event()  # set after each successful sync with nothing left to do
         self.on_synced: Callable[[set[str]], None] | None = None  # benchmarks observe applied keys
         self.retry_interval = 1.0
+        self.health: ServiceHealthServer | None = None  # answers healthCheckNodePorts when set
 
     # Informer handlers: record and mark dirty, nothing else.
     def on_service(self, svc: core_pb2.Service, new: core_pb2.Service | None = None) -> None:
@@ -201,6 +217,8 @@ class ServiceProxy:
         except BaseException:
             self._dirty |= dirty
             raise
+        if self.health is not None and (full or dirty):
+            await self.health.update(health_checks(self.services, self.endpoints, self.config.node_name))
         if self.on_synced is not None:
             self.on_synced(dirty)
         if not self._dirty:

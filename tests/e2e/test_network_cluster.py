@@ -281,6 +281,16 @@ async def test_load_balancer_address_answers_from_the_host(cluster, client_unix)
         await _set_source_ranges(client_unix, "front", ["10.250.0.1/32"])
         await eventually(lambda: _balanced(lab, lab.bridge_ns, url), timeout=15, what="the host allowed again")
 
+        # externalTrafficPolicy Local: each node's health check port says whether it has an endpoint.
+        local = await create_lb(client_unix, "local", external_traffic_policy="Local")
+        eps = endpoints_msg("local", [pods["a1"].ip])
+        eps.subsets[0].addresses[0].node_name = "node-a"
+        await client_unix.create(eps)
+        hc = local.spec.health_check_node_port
+        await eventually(lambda: _health(lab, a.ip, hc, '"localEndpoints": 1'), timeout=15, what="node-a healthy")
+        await eventually(lambda: _health(lab, b.ip, hc, "503"), timeout=15, what="node-b unavailable")
+        await client_unix.delete("Service", "local", "default")
+
         # Deleted: the address goes back to the pool and to the next Service asking.
         await client_unix.delete("Service", "front", "default")
         await create_lb(client_unix, "next")
@@ -288,6 +298,15 @@ async def test_load_balancer_address_answers_from_the_host(cluster, client_unix)
                          what="the freed address reused")
         for name in ("bare", "next"):
             await client_unix.delete("Service", name, "default")
+
+
+async def _health(lab: NetLab, ip: str, port: int, fragment: str) -> bool:
+    code = ("import urllib.request, urllib.error, sys\n"
+            f"try: r = urllib.request.urlopen('http://{ip}:{port}/', timeout=2); print(r.status, r.read().decode())\n"
+            "except urllib.error.HTTPError as e: print(e.code, e.read().decode())\n"
+            "except OSError as e: print('error', e)")
+    out = await asyncio.to_thread(lab.run_in, lab.bridge_ns, ["python3", "-c", code], check=False)
+    return fragment in out.stdout
 
 
 async def _is(value, expected: str) -> bool:

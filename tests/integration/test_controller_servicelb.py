@@ -97,6 +97,16 @@ async def test_no_node_ports_when_not_wanted_and_other_classes_left_alone(apiser
         theirs = await client.create(lb("theirs", ns, loadBalancerClass="example.com/lb"))
         assert theirs.spec.ports[0].node_port  # allocated by default
         await eventually(address_is(client, ns, "bare", ["192.0.2.20"]), timeout=10, what="bare's address")
+        # externalTrafficPolicy Local gets a healthCheckNodePort, given back when the policy changes.
+        local = await client.create(lb("local", ns, externalTrafficPolicy="Local"))
+        hc = local.spec.health_check_node_port
+        assert hc and hc != local.spec.ports[0].node_port
+        local.spec.external_traffic_policy = "Cluster"
+        assert not (await client.update(local)).spec.HasField("health_check_node_port")
+        taker = await client.create(from_dict({"apiVersion": "v1", "kind": "Service",
+                                               "metadata": {"name": "taker", "namespace": ns},
+                                               "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": hc}]}}))
+        assert taker.spec.ports[0].node_port == hc
         # The other class's Service is never touched: no address, no event.
         events = (await client.list("Event", ns)).items
         assert not [e for e in events if e.involved_object.name == "theirs"]

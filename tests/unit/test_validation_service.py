@@ -122,6 +122,10 @@ def test_load_balancer_fields() -> None:
                      "name part must consist of alphanumeric characters")
     assert_violation(patched(lb, "spec.loadBalancerSourceRanges", ["10.0.0.0/33"]),
                      "spec.loadBalancerSourceRanges[0]", "must be a list of IP ranges")
+    assert_violation(patched(lb, "spec.healthCheckNodePort", 32000), "spec.healthCheckNodePort",
+                     "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'")
+    assert violations(patched(patched(lb, "spec.externalTrafficPolicy", "Local"),
+                              "spec.healthCheckNodePort", 32000)) == []
     old = patched(lb, "spec.loadBalancerClass", "example.com/lb")
     assert_violation(patched(lb, "spec.loadBalancerClass", "example.com/other"), "spec.loadBalancerClass",
                      "may not change once set", old=old)

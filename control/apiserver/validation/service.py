@@ -181,6 +181,9 @@ def _validate_load_balancer(spec: core_pb2.ServiceSpec) -> Errors:
             errs.append(forbidden("spec.loadBalancerClass", only_lb))
         errs += invalids("spec.loadBalancerClass", spec.load_balancer_class,
                          qualified_name_errors(spec.load_balancer_class))
+    if spec.health_check_node_port and not (lb and spec.external_traffic_policy == "Local"):
+        errs.append(invalid("spec.healthCheckNodePort", spec.health_check_node_port,
+                            "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))
     if spec.load_balancer_source_ranges and not lb:
         errs.append(forbidden("spec.loadBalancerSourceRanges", only_lb))
     for i, cidr in enumerate(spec.load_balancer_source_ranges):
