@@ -30,8 +30,9 @@ Layout, after kube-proxy's nftables mode:
   ports with no ready endpoint, from filter chains before NAT.
 - LoadBalancer addresses (status.loadBalancer.ingress) are keys of `services`
   like ClusterIPs, drawn by `pick-external-N` (masquerade, then `dnat-stage`)
-  or, for externalTrafficPolicy Local, by `pick-N` over this node's endpoints;
-  any node routed the address answers, as with ServiceLB. Ports with
+  or, for externalTrafficPolicy Local, by an `lb-local-` chain (outside
+  clients to this node's endpoints, pods and the node to any); any node
+  routed the address answers, as with ServiceLB. Ports with
   loadBalancerSourceRanges have a `fw-` chain, reached through the `firewall`
   map from a filter chain before DNAT, that drops other sources.
 
@@ -86,6 +87,7 @@ class ServicePortRules:
     internal_local: bool = False
     load_balancer_ips: tuple[str, ...] = ()  # status.loadBalancer.ingress, answered as NodePorts are
     source_ranges: tuple[str, ...] = ()  # loadBalancerSourceRanges: the only clients of those addresses
+    cluster_cidr: str = ""  # pods: with policy Local their traffic to a LB address may go to any endpoint
 
     @property
     def id(self) -> str:
@@ -171,15 +173,31 @@ def _lb_keys(sp: ServicePortRules) -> list[str]:
 
 
 def _render_load_balancer(sp: ServicePortRules, rs: Ruleset) -> None:
-    eps = sp.local_endpoints if sp.external_local else sp.endpoints
+    if sp.external_local:
+        _render_load_balancer_local(sp, rs)
+        return
+    n = len(sp.endpoints)
+    rs.picks.add(n)
     for key in _lb_keys(sp):
-        if not eps:  # policy Local and no endpoint here: drop, as for the NodePort
-            rs.elements["no-endpoint-services"][key] = "drop"
-            continue
-        rs.picks.add(len(eps))
-        pick = "pick" if sp.external_local else "pick-external"  # Local: no masquerade, the client is seen
-        rs.elements["services"][key] = f"goto {pick}-{len(eps)}"
-        for i, (ip, port) in enumerate(eps):
+        rs.elements["services"][key] = f"goto pick-external-{n}"
+        for i, (ip, port) in enumerate(sp.endpoints):
+            rs.elements["backends"][f"{key} . {i}"] = f"{ip} . {port}"
+
+
+def _render_load_balancer_local(sp: ServicePortRules, rs: Ruleset) -> None:
+    """Policy Local, as kube-proxy: clients outside the cluster reach only this node's endpoints and
+    are seen unmasqueraded (none here: dropped); pods and the node itself reach any endpoint.
+    Backends 0..N-1 are all endpoints, N..N+L-1 the local ones."""
+    n, local = len(sp.endpoints), len(sp.local_endpoints)
+    draw_any = f"ct mark set numgen random mod {n} goto dnat-stage"
+    rules = [f"ip saddr {sp.cluster_cidr} {draw_any}"] if sp.cluster_cidr else []
+    rules += ["fib saddr type local jump mark-for-masquerade", f"fib saddr type local {draw_any}"]
+    rules.append(f"ct mark set numgen random mod {local} offset {n} goto dnat-stage" if local else "drop")
+    chain = f"lb-local-{sp.id}"
+    rs.chains[chain] = tuple(rules)
+    for key in _lb_keys(sp):
+        rs.elements["services"][key] = f"goto {chain}"
+        for i, (ip, port) in enumerate(sp.endpoints + sp.local_endpoints):
             rs.elements["backends"][f"{key} . {i}"] = f"{ip} . {port}"
 
 

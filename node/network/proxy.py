@@ -75,7 +75,7 @@ def _endpoints_for(port: core_pb2.ServicePort,
 
 
 def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
-                  node_name: str = "") -> list[ServicePortRules]:
+                  node_name: str = "", cluster_cidr: str = "") -> list[ServicePortRules]:
     """The Service's ports with their ready endpoints (`node_name`: this node, for the Local policies)."""
     if not has_cluster_ip(svc):
         return []
@@ -97,7 +97,7 @@ def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
             endpoints=tuple((ip, p) for ip, p, _ in found),
             local_endpoints=tuple((ip, p) for ip, p, n in found if node_name and n == node_name),
             external_local=external_local, internal_local=internal_local,
-            load_balancer_ips=lb_ips, source_ranges=ranges))
+            load_balancer_ips=lb_ips, source_ranges=ranges, cluster_cidr=cluster_cidr if lb_ips else ""))
     return out
 
 
@@ -231,7 +231,7 @@ class ServiceProxy:
             # The node's own resolver answers on the cluster DNS address (as NodeLocal DNSCache
             # does); a kube-dns Service holding that address must not shadow or reject it.
             return Ruleset()
-        return render(service_ports(svc, self.endpoints.get(key), self.config.node_name))
+        return render(service_ports(svc, self.endpoints.get(key), self.config.node_name, self.config.cluster_cidr))
 
     async def _full_sync(self) -> None:
         start = time.monotonic()

@@ -54,11 +54,20 @@ def test_load_balancer_addresses_are_served_as_node_ports_are():
     rs = render_port(sp(node_port=30080, load_balancer_ips=(lb,)))
     assert rs.elements["services"][f"{lb} . tcp . 80"] == "goto pick-external-2"  # masqueraded
     assert rs.elements["backends"][f"{lb} . tcp . 80 . 1"] == "10.244.2.2 . 8080"
-    local = render_port(sp(load_balancer_ips=(lb,), local_endpoints=(("10.244.2.2", 8080),), external_local=True))
-    assert local.elements["services"][f"{lb} . tcp . 80"] == "goto pick-1"  # client address kept
-    assert local.elements["backends"][f"{lb} . tcp . 80 . 0"] == "10.244.2.2 . 8080"
+    local = render_port(sp(load_balancer_ips=(lb,), local_endpoints=(("10.244.2.2", 8080),), external_local=True,
+                           cluster_cidr="10.244.0.0/16"))
+    chain = "lb-local-default/web/tcp/http"
+    assert local.elements["services"][f"{lb} . tcp . 80"] == f"goto {chain}"
+    # Backends: every endpoint first (for pods and the node), then the local ones (for outside clients).
+    assert [local.elements["backends"][f"{lb} . tcp . 80 . {i}"] for i in range(3)] == [
+        "10.244.1.2 . 8080", "10.244.2.2 . 8080", "10.244.2.2 . 8080"]
+    assert local.chains[chain] == (
+        "ip saddr 10.244.0.0/16 ct mark set numgen random mod 2 goto dnat-stage",
+        "fib saddr type local jump mark-for-masquerade",
+        "fib saddr type local ct mark set numgen random mod 2 goto dnat-stage",
+        "ct mark set numgen random mod 1 offset 2 goto dnat-stage")  # no masquerade: the client is seen
     none_here = render_port(sp(load_balancer_ips=(lb,), local_endpoints=(), external_local=True))
-    assert none_here.elements["no-endpoint-services"] == {f"{lb} . tcp . 80": "drop"}
+    assert none_here.chains[chain][-1] == "drop" and not none_here.elements["no-endpoint-services"]
     no_eps = render_port(sp(eps=(), load_balancer_ips=(lb,)))
     assert no_eps.elements["no-endpoint-services"][f"{lb} . tcp . 80"] == "goto reject-chain"
     sticky = render_port(sp(load_balancer_ips=(lb,), affinity_timeout=60))
