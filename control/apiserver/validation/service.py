@@ -198,10 +198,15 @@ def _validate_load_balancer(spec: core_pb2.ServiceSpec) -> Errors:
 def validate_service_update(new: core_pb2.Service, old: core_pb2.Service) -> Errors:
     """A ClusterIP stays once allocated, unless the service turns into an ExternalName one; a
     LoadBalancer's class stays while it is one."""
+    errs: Errors = []
     if (old.spec.type == new.spec.type == "LoadBalancer"
             and old.spec.load_balancer_class != new.spec.load_balancer_class):
-        return [invalid("spec.loadBalancerClass", new.spec.load_balancer_class or None,
-                        "may not change once set")]
+        errs.append(invalid("spec.loadBalancerClass", new.spec.load_balancer_class or None,
+                            "may not change once set"))
+    return errs + _validate_cluster_ip_update(new, old)
+
+
+def _validate_cluster_ip_update(new: core_pb2.Service, old: core_pb2.Service) -> Errors:
     if new.spec.type == "ExternalName" or not old.spec.cluster_ip or old.spec.type == "ExternalName":
         return []
     if new.spec.cluster_ip != old.spec.cluster_ip:
