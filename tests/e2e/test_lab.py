@@ -158,9 +158,15 @@ def _host_snapshot() -> dict[str, set[str]]:
     links = {re.sub(r"@\S+", "", line.split()[0]) for line in lines("ip", "-br", "link")}
     return {"netns": {n for n in netns if re.fullmatch(r"node-\d+", n)},
             "links": {n for n in links if n.startswith(("skiff-lab", "sklab-", "veth", "cni"))},
-            "nft": lines("nft", "list", "tables"), "routes": lines("ip", "route", "show", "table", "all"),
+            "nft": lines("nft", "list", "tables"),
+            "routes": {r for r in lines("ip", "route", "show", "table", "all") if _lab_route(r)},
             "mounts": {m for m in mounts if "skiff-lab" in m or re.search(r"/netns/node-\d+$", m)},
             "procs": procs}
+
+
+def _lab_route(route: str) -> bool:
+    """Routes the lab could leave: on its links or to its ranges (not other VMs' or tests' on a shared host)."""
+    return bool(re.search(r"skiff-lab|sklab-|\b(172\.31\.250\.|10\.244\.|10\.(9[6-9]|10[0-9]|11[01])\.)", route))
 
 
 def _remove_leftover_lab() -> None:
