@@ -43,6 +43,7 @@ CORE, COORDINATION = "", "coordination.k8s.io"
 STORAGE = "storage.k8s.io"
 METRICS_GROUP = "metrics.k8s.io"
 METRICS_READER = "system:aggregated-metrics-reader"
+AUTH_DELEGATOR = "system:auth-delegator"
 
 
 def rule(verbs: list[str], groups: list[str], resources: list[str], names: tuple[str, ...] = ()) -> rbac_pb2.PolicyRule:
@@ -182,6 +183,9 @@ def cluster_roles() -> list[rbac_pb2.ClusterRole]:
         _cluster_role("edit", _edit_rules()),
         _cluster_role("view", _view_rules()),
         _cluster_role(METRICS_READER, _metrics_rules()),
+        # Who may ask whether a token authenticates and what a user may do (webhook authenticators).
+        _cluster_role(AUTH_DELEGATOR, [rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
+                                       rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])]),
         _cluster_role(SCHEDULER_USER, _scheduler_rules()),
         _cluster_role(CONTROLLER_MANAGER_USER, _controller_manager_rules()),
         _cluster_role(BASIC_USER, _basic_user_rules()),
