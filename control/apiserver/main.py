@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 
-from control.apiserver import admission, metrics
+from control.apiserver import admission, kubernetesservice, metrics
 from control.apiserver.admission import AdmissionOptions
 from control.apiserver.auth import jwt
 from control.apiserver.auth.audit import AuditLog
@@ -21,6 +21,7 @@ from control.apiserver.auth.tlsfront import BACKEND_HOST, TLSFront, server_conte
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
 from control.apiserver.handlers import create_unless_exists
+from control.apiserver.kubernetesservice import KubernetesService
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.apiserver.priority import ensure_system_priority_classes
 from control.apiserver.registry import load_all
@@ -52,6 +53,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--encryption-key-file", required=True,
                    help="file holding a base64-encoded 32-byte AES-GCM key for Secrets at rest")
     p.add_argument("--service-cluster-ip-range", default="10.96.0.0/12")
+    p.add_argument("--advertise-address", default="",
+                   help="the address listed in the kubernetes Service's Endpoints (default: --listen's host)")
+    p.add_argument("--endpoint-reconciler-type", default="lease", choices=("lease", "none"),
+                   help="lease: every apiserver lists itself in the kubernetes Endpoints; none: nobody does")
+    p.add_argument("--endpoint-reconciler-ttl", type=duration, default=15.0,
+                   help="how long an apiserver stays listed after its last renewal (renewed every TTL*2/3)")
     p.add_argument("--service-node-port-range", default="30000-32767")
     p.add_argument("--watch-cache-window", type=int, default=20000,
                    help="events kept per kind for watches that resume from a resourceVersion")
@@ -208,6 +215,22 @@ def service_account_tokens(args: argparse.Namespace, api: ApiContext) -> Service
     return ServiceAccountTokens(options, api.cache)
 
 
+def kubernetes_service(api: ApiContext, args: argparse.Namespace) -> KubernetesService | None:
+    """The `kubernetes` Service and this apiserver in its Endpoints, when it serves REST at an address pods
+    can reach."""
+    if args.endpoint_reconciler_type == "none" or not args.rest_port or args.worker_index != 0:
+        return None
+    address = args.advertise_address or ("" if args.listen.startswith("unix:") else args.listen.rpartition(":")[0])
+    address = address.strip("[]")
+    if not kubernetesservice.advertisable(address):
+        log.info("not publishing the kubernetes Service's endpoint: no --advertise-address pods can reach "
+                 "(have %r)", address)
+        return None
+    ttl = max(1, round(args.endpoint_reconciler_ttl))
+    return KubernetesService(api, address, args.rest_port,
+                             kubernetesservice.first_address(args.service_cluster_ip_range), ttl, ttl * 2 / 3)
+
+
 async def start_rest(api: ApiContext, args: argparse.Namespace, front: TLSFront | None) -> RestServer | None:
     if not args.rest_port:
         return None
@@ -267,11 +290,16 @@ async def serve(args: argparse.Namespace, argv: list[str]) -> None:
     compactor = (asyncio.create_task(compact_periodically(storage, args.etcd_compaction_interval))
                  if args.etcd_compaction_interval > 0 and first else None)
     scraper = asyncio.create_task(collector.run()) if collector is not None else None
+    published = kubernetes_service(api, args)
+    publisher = asyncio.create_task(published.run()) if published is not None else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if publisher is not None:
+        publisher.cancel()
+        await published.stop()
     if workers is not None:
         await workers.stop()
     if metrics_server is not None:

@@ -199,12 +199,26 @@ CLUSTER_CLIENTS = {
 }
 
 
+def make_service_account_keys(outdir: str) -> list[str]:
+    """sa.key signs ServiceAccount tokens, sa.pub checks them (kubeadm's names); every apiserver of the
+    cluster gets both, so a token any of them issued authenticates at all of them."""
+    key_path, pub_path = os.path.join(outdir, "sa.key"), os.path.join(outdir, "sa.pub")
+    if not os.path.exists(pub_path):
+        key = ec.generate_private_key(ec.SECP256R1())
+        write_file(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()), 0o600)
+        write_file(pub_path, key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+    return [key_path, pub_path]
+
+
 def make_cluster(outdir: str, server: str, ips: list[str] = (), dns: list[str] = (), nodes: list[str] = (),
                  tls_server_name: str = "kubernetes", days: int = DEFAULT_DAYS) -> list[str]:
     """Everything a cluster needs; tls-server-name lets clients reach the apiserver by any address."""
     written = [os.path.join(outdir, "ca.crt")]
     make_ca(outdir, days)
     written.append(make_apiserver(outdir, ips, dns, days))
+    written.extend(make_service_account_keys(outdir))
     for stem, (cn, groups, conf) in CLUSTER_CLIENTS.items():
         written.append(make_client(outdir, stem, cn, list(groups), days))
         if conf:
