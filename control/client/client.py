@@ -135,7 +135,8 @@ class Client:
             request.spec.expiration_seconds = expiration_seconds
         if bound is not None:
             ref = request.spec.bound_object_ref
-            ref.api_version, ref.kind, ref.name, ref.uid = "v1", bound.kind, bound.metadata.name, bound.metadata.uid
+            ref.api_version, ref.kind = "v1", bound.kind or bound.DESCRIPTOR.name
+            ref.name, ref.uid = bound.metadata.name, bound.metadata.uid
         return await self.stub("ServiceAccount").CreateToken(request)
 
     async def evict(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> Message:
