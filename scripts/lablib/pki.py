@@ -26,6 +26,7 @@ MASTERS = "system:masters"
 NODES = "system:nodes"
 APISERVER_DNS = ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
                  "kubernetes.default.svc.cluster.local", "localhost")
+KUBERNETES_SERVICE_IP = "10.96.0.1"
 SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 
@@ -138,7 +139,8 @@ def make_leaf(outdir: str, stem: str, ca: CA, who: Identity, usages: list[x509.O
 
 def make_apiserver(outdir: str, ips: list[str] = (), dns: list[str] = (), days: int = DEFAULT_DAYS) -> str:
     ca = make_ca(outdir, days)
-    alt = sans(["127.0.0.1", *ips], [*APISERVER_DNS, *dns])
+    # The kubernetes Service's ClusterIP (the default range's first address): in-cluster clients dial it.
+    alt = sans(["127.0.0.1", KUBERNETES_SERVICE_IP, *ips], [*APISERVER_DNS, *dns])
     return make_leaf(outdir, "apiserver", ca, Identity("kube-apiserver"), [SERVER_AUTH], alt, days)
 
 
