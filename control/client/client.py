@@ -127,14 +127,16 @@ class Client:
     async def create_token(self, namespace: str, name: str, audiences: list[str] | None = None,
                            expiration_seconds: int | None = None, bound: Message | None = None) -> Message:
         """The serviceaccounts/token subresource: a TokenRequest for ServiceAccount name, optionally bound
-        to a Pod or Secret (`bound`); the token is in status.token."""
+        to a Pod or Secret (`bound`: the object or a BoundObjectReference); the token is in status.token."""
         request = authz_pb2.TokenRequest(api_version="authentication.k8s.io/v1", kind="TokenRequest",
                                          metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace))
         request.spec.audiences.extend(audiences or [])
         if expiration_seconds is not None:
             request.spec.expiration_seconds = expiration_seconds
-        if bound is not None:
-            ref = request.spec.bound_object_ref
+        ref = request.spec.bound_object_ref
+        if isinstance(bound, authz_pb2.BoundObjectReference):
+            ref.CopyFrom(bound)
+        elif bound is not None:
             ref.api_version, ref.kind = "v1", bound.kind or bound.DESCRIPTOR.name
             ref.name, ref.uid = bound.metadata.name, bound.metadata.uid
         return await self.stub("ServiceAccount").CreateToken(request)

@@ -26,6 +26,7 @@ from tests.fixtures.controllers import running_controllers
 from tests.fixtures.pki import SA_ISSUER, Pki, session_pki
 from tests.fixtures.procs import eventually
 from tests.fixtures.rest import kubectl_binary, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
 
 NS = "sa-tokens"
 
@@ -288,3 +289,22 @@ async def test_the_kubernetes_service_lists_the_live_apiservers(server, admin, e
     finally:
         second.apiserver.stop()
     await eventually(lambda: addresses(["192.0.2.10"]), timeout=30, what="the dead apiserver gone")
+
+
+async def test_skiffctl_create_serviceaccount_and_token(server, admin, pki, tmp_path) -> None:
+    await _setup(admin, pki)
+    env = skiffctl_env(server.apiserver.target, tmp_path, namespace=NS)
+    made = await run_skiffctl(env, "create", "serviceaccount", "deployer")
+    assert (made.code, made.out.strip()) == (0, "serviceaccount/deployer created"), made.err
+    token = await run_skiffctl(env, "create", "token", "deployer", "--audience", "vault", "--duration", "20m")
+    assert token.code == 0, token.err
+    _, body = token.out.strip().split(".")[:2]
+    found = json.loads(jwt.unb64url(body))
+    assert (found["sub"], found["aud"], found["exp"] - found["iat"]) == \
+        (f"system:serviceaccount:{NS}:deployer", ["vault"], 1200)
+    short = await run_skiffctl(env, "create", "token", "deployer", "--duration", "5m")
+    assert short.code == 1
+    assert "may not specify a duration less than 10 minutes" in short.err
+    half = await run_skiffctl(env, "create", "token", "deployer", "--bound-object-name", "x")
+    assert (half.code, half.err.strip()) == (1, "error: --bound-object-name can only be set if "
+                                                "--bound-object-kind is provided")
