@@ -69,9 +69,7 @@ def access_review(api: ApiContext, user: UserInfo | None, review: authz_pb2.Self
 def self_review(user: UserInfo | None) -> authz_pb2.SelfSubjectReview:
     user = user or ANONYMOUS
     out = authz_pb2.SelfSubjectReview(api_version="authentication.k8s.io/v1", kind="SelfSubjectReview")
-    out.status.user_info.username = user.name
-    out.status.user_info.uid = user.uid
-    out.status.user_info.groups.extend(user.groups)
+    user.fill(out.status.user_info)
     return out
 
 

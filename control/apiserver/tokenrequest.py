@@ -122,8 +122,7 @@ def review(api: ApiContext, review_in: authz_pb2.TokenReview) -> authz_pb2.Token
         out.status.error = "[invalid bearer token, token lookup failed]"
         return out
     out.status.authenticated = True
-    out.status.user.username, out.status.user.uid = user.name, user.uid
-    out.status.user.groups.extend(user.groups)
+    user.fill(out.status.user)
     out.status.audiences.extend(audiences)
     return out
 

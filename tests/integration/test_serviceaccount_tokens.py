@@ -15,6 +15,7 @@ import urllib.request
 import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
+from google.protobuf import struct_pb2
 
 from control.apiserver.auth import jwt
 from control.apiserver.auth.serviceaccount import claims
@@ -135,6 +136,8 @@ async def test_token_request_authenticates_as_the_account_until_its_pod_goes(ser
         assert review.status.user_info.username == user
         assert list(review.status.user_info.groups) == ["system:serviceaccounts", f"system:serviceaccounts:{NS}",
                                                          "system:authenticated"]
+        assert list(review.status.user_info.extra["authentication.kubernetes.io/pod-name"].values) == \
+            [struct_pb2.Value(string_value="bound")]
         assert await _grpc_code(sa.list("Pod", NS)) == grpc.StatusCode.PERMISSION_DENIED
     code, doc = _rest(server, f"/api/v1/namespaces/{NS}/pods", token)
     assert code == 403 and doc["message"].startswith(f'pods is forbidden: User "{user}" cannot list')

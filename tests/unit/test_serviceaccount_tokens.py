@@ -116,6 +116,10 @@ def test_a_valid_token_authenticates_as_the_service_account() -> None:
     assert (user.name, user.uid) == ("system:serviceaccount:team:builder", "sa-uid")
     assert user.groups == ("system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated")
     assert audiences == [ISSUER]
+    extra = dict(user.extra)
+    assert extra.pop("authentication.kubernetes.io/credential-id")[0].startswith("JTI=")
+    assert extra == {"authentication.kubernetes.io/pod-name": ("web",),
+                     "authentication.kubernetes.io/pod-uid": ("pod-uid",)}
 
 
 @pytest.mark.parametrize("case, message", [

@@ -58,8 +58,15 @@ def split_username(user: str) -> tuple[str, str] | None:
     return (namespace, name) if sep and namespace and name and ":" not in name else None
 
 
-def user_info(namespace: str, name: str, uid: str) -> UserInfo:
-    return UserInfo(username(namespace, name), (ALL_SA_GROUP, f"{ALL_SA_GROUP}:{namespace}", AUTHENTICATED), uid)
+EXTRA_PREFIX = "authentication.kubernetes.io/"
+
+
+def user_info(namespace: str, name: str, uid: str, extra: dict[str, str] | None = None) -> UserInfo:
+    """The account's user; `extra` (credential-id, pod-name, pod-uid, node-name, node-uid) as Kubernetes
+    puts it in user.Info's Extra under authentication.kubernetes.io/."""
+    pairs = tuple((EXTRA_PREFIX + k, (v,)) for k, v in (extra or {}).items() if v)
+    return UserInfo(username(namespace, name), (ALL_SA_GROUP, f"{ALL_SA_GROUP}:{namespace}", AUTHENTICATED), uid,
+                    pairs)
 
 
 def _ref(obj: Message) -> dict:
@@ -132,13 +139,16 @@ class ServiceAccountTokens:
         if not isinstance(namespace, str) or not isinstance(sa_ref, dict) or not sa_ref.get("name"):
             raise TokenInvalid("token names no service account")
         sa = self._current("ServiceAccount", namespace, sa_ref, "service account")
+        extra = {"credential-id": f"JTI={found['jti']}" if isinstance(found.get("jti"), str) else ""}
         for key, kind, what in (("pod", "Pod", "pod"), ("secret", "Secret", "secret"), ("node", "Node", "node")):
             ref = private.get(key)
             if ref is not None:
                 self._current(kind, "" if kind == "Node" else namespace, ref, what)
+                if key != "secret":
+                    extra[f"{key}-name"], extra[f"{key}-uid"] = ref["name"], ref.get("uid", "")
         if found.get("sub") != username(namespace, sa_ref["name"]):
             raise TokenInvalid("token subject does not match its service account")
-        return user_info(namespace, sa.metadata.name, sa.metadata.uid)
+        return user_info(namespace, sa.metadata.name, sa.metadata.uid, extra)
 
     def _current(self, kind: str, namespace: str, ref, what: str) -> Message:
         if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
