@@ -16,6 +16,9 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
 from google.protobuf import struct_pb2
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.rest import ApiException
 
 from control.apiserver.auth import jwt
 from control.apiserver.auth.serviceaccount import claims
@@ -311,3 +314,22 @@ async def test_skiffctl_create_serviceaccount_and_token(server, admin, pki, tmp_
     half = await run_skiffctl(env, "create", "token", "deployer", "--bound-object-name", "x")
     assert (half.code, half.err.strip()) == (1, "error: --bound-object-name can only be set if "
                                                 "--bound-object-kind is provided")
+
+
+async def test_the_official_python_client_requests_and_reviews_tokens(server, admin, pki, tmp_path) -> None:
+    await _setup(admin, pki)
+    path = write_kubeconfig(tmp_path / "config", pki, server.url, namespace=NS)
+    api = k8s_config.new_client_from_config(config_file=str(path))
+    try:
+        body = k8s.AuthenticationV1TokenRequest(spec=k8s.V1TokenRequestSpec(audiences=["vault"],
+                                                                             expiration_seconds=900))
+        answer = k8s.CoreV1Api(api).create_namespaced_service_account_token("builder", NS, body)
+        assert answer.spec.expiration_seconds == 900 and answer.status.token
+        review = k8s.AuthenticationV1Api(api).create_token_review(k8s.V1TokenReview(
+            spec=k8s.V1TokenReviewSpec(token=answer.status.token, audiences=["vault"])))
+        assert review.status.authenticated and review.status.user.username == f"system:serviceaccount:{NS}:builder"
+        with pytest.raises(ApiException) as missing:
+            k8s.CoreV1Api(api).create_namespaced_service_account_token("nobody", NS, body)
+        assert missing.value.status == 404
+    finally:
+        api.close()
