@@ -333,3 +333,17 @@ async def test_the_official_python_client_requests_and_reviews_tokens(server, ad
         assert missing.value.status == 404
     finally:
         api.close()
+
+
+async def test_issuer_discovery_for_service_accounts_only(server, admin, pki) -> None:
+    await _setup(admin, pki)
+    token = (await admin.create_token(NS, "builder")).status.token
+    code, doc = _rest(server, "/.well-known/openid-configuration", token)
+    assert code == 200 and doc["issuer"] == SA_ISSUER
+    assert doc["jwks_uri"] == f"{SA_ISSUER}/openid/v1/jwks"
+    assert doc["id_token_signing_alg_values_supported"] == ["ES256"]
+    code, keys = _rest(server, "/openid/v1/jwks", token)
+    public = jwt.load_public_keys(pki.file("sa.pub"))[0]
+    assert code == 200 and [k["kid"] for k in keys["keys"]] == [jwt.key_id(public)]
+    code, doc = _rest(server, "/openid/v1/jwks", pki.tokens["alice"])
+    assert code == 403 and doc["message"] == 'forbidden: User "alice" cannot get path "/openid/v1/jwks"'

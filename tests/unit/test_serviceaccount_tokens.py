@@ -225,3 +225,20 @@ def test_the_kubernetes_service_and_its_endpoints() -> None:
     assert [a for a in ("127.0.0.1", "0.0.0.0", "", "172.31.250.1", "::1") if kubernetesservice.advertisable(a)] == \
         ["172.31.250.1"]
 
+
+
+@pytest.mark.parametrize("key", [ec.generate_private_key(ec.SECP256R1()),
+                                 rsa.generate_private_key(public_exponent=65537, key_size=2048)],
+                         ids=["ES256", "RS256"])
+def test_a_jwk_rebuilds_the_verifying_key(key) -> None:
+    """What an external verifier does with /openid/v1/jwks: rebuild the key, check a token."""
+    doc = jwt.jwk(key.public_key())
+    assert doc["kid"] == jwt.key_id(key.public_key()) and doc["use"] == "sig"
+    if doc["kty"] == "EC":
+        rebuilt = ec.EllipticCurvePublicNumbers(int.from_bytes(jwt.unb64url(doc["x"]), "big"),
+                                                int.from_bytes(jwt.unb64url(doc["y"]), "big"),
+                                                ec.SECP256R1()).public_key()
+    else:
+        rebuilt = rsa.RSAPublicNumbers(int.from_bytes(jwt.unb64url(doc["e"]), "big"),
+                                       int.from_bytes(jwt.unb64url(doc["n"]), "big")).public_key()
+    assert jwt.verify(jwt.sign({"sub": "x"}, key), [rebuilt]) == {"sub": "x"}

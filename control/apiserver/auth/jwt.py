@@ -88,6 +88,19 @@ def load_public_keys(path: str) -> list[PublicKey]:
     return keys
 
 
+def jwk(key: PublicKey) -> dict:
+    """The key as a JSON Web Key (RFC 7517), as kube-apiserver's /openid/v1/jwks lists it."""
+    alg, kid = algorithm(key), key_id(key)
+    if alg == "ES256":
+        numbers = key.public_numbers()
+        return {"use": "sig", "kty": "EC", "kid": kid, "crv": "P-256", "alg": alg,
+                "x": b64url(numbers.x.to_bytes(32, "big")), "y": b64url(numbers.y.to_bytes(32, "big"))}
+    numbers = key.public_numbers()
+    n = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
+    e = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
+    return {"use": "sig", "kty": "RSA", "kid": kid, "alg": alg, "n": b64url(n), "e": b64url(e)}
+
+
 def sign(claims: dict, key: PrivateKey) -> str:
     alg = algorithm(key)
     header = {"alg": alg, "kid": key_id(key.public_key())}
