@@ -253,7 +253,14 @@ async def test_rest_token_subresource_and_kubectl_with_the_token(server, admin, 
                        "spec": {"expirationSeconds": 1200}})
     assert code == 201 and doc["kind"] == "TokenRequest" and doc["spec"]["expirationSeconds"] == 1200
     assert _rest(server, f"/api/v1/namespaces/{NS}/pods", doc["status"]["token"])[0] == 200
-    # kubectl with the account's token (`kubectl create token` itself sends a protobuf body, not served yet)
+    # kubectl create token (a TokenRequest in Kubernetes' protobuf), then kubectl with the account's token
+    admin_config = write_kubeconfig(tmp_path / "admin-kubeconfig", pki, server.url, namespace=NS)
+    made = subprocess.run([kubectl_binary(), "--kubeconfig", str(admin_config), "create", "token", "builder",
+                           "--duration", "15m", "--audience", "vault"], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    found = json.loads(jwt.unb64url(made.stdout.strip().split(".")[1]))
+    assert (found["sub"], found["aud"], found["exp"] - found["iat"]) == \
+        (f"system:serviceaccount:{NS}:builder", ["vault"], 900)
     config = write_kubeconfig(tmp_path / "kubeconfig", pki, server.url, cert=None, token=doc["status"]["token"],
                               namespace=NS)
     result = subprocess.run([kubectl_binary(), "--kubeconfig", str(config), "get", "serviceaccounts", "-o", "name"],
