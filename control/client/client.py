@@ -11,6 +11,7 @@ from google.protobuf.message import Message
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.kubeconfig import CHANNEL_OPTIONS, ClientConfig, load_client_config, make_channel
 from skiff.v1 import (
+    authz_pb2,
     meta_pb2,
     metrics_pb2,
     metrics_pb2_grpc,
@@ -122,6 +123,23 @@ class Client:
                                   metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, uid=uid),
                                   target=meta_pb2.ObjectReference(kind="Node", name=node_name))
         return await self.stub("Pod").Bind(binding)
+
+    async def create_token(self, namespace: str, name: str, audiences: list[str] | None = None,
+                           expiration_seconds: int | None = None, bound: Message | None = None) -> Message:
+        """The serviceaccounts/token subresource: a TokenRequest for ServiceAccount name, optionally bound
+        to a Pod or Secret (`bound`: the object or a BoundObjectReference); the token is in status.token."""
+        request = authz_pb2.TokenRequest(api_version="authentication.k8s.io/v1", kind="TokenRequest",
+                                         metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace))
+        request.spec.audiences.extend(audiences or [])
+        if expiration_seconds is not None:
+            request.spec.expiration_seconds = expiration_seconds
+        ref = request.spec.bound_object_ref
+        if isinstance(bound, authz_pb2.BoundObjectReference):
+            ref.CopyFrom(bound)
+        elif bound is not None:
+            ref.api_version, ref.kind = "v1", bound.kind or bound.DESCRIPTOR.name
+            ref.name, ref.uid = bound.metadata.name, bound.metadata.uid
+        return await self.stub("ServiceAccount").CreateToken(request)
 
     async def evict(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> Message:
         """The pods/eviction subresource: a deletion that PodDisruptionBudgets may refuse (429)."""

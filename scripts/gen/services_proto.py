@@ -31,7 +31,7 @@ package skiff.v1;
 """
 
 # Files that declare the messages the kinds' own RPCs use.
-EXTRA_IMPORTS = ("meta", "node_agent", "requests")
+EXTRA_IMPORTS = ("authz", "meta", "node_agent", "requests")
 
 
 def messages(kind: Kind) -> str:

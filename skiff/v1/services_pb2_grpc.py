@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from skiff.v1 import apps_pb2 as skiff_dot_v1_dot_apps__pb2
+from skiff.v1 import authz_pb2 as skiff_dot_v1_dot_authz__pb2
 from skiff.v1 import autoscaling_pb2 as skiff_dot_v1_dot_autoscaling__pb2
 from skiff.v1 import batch_pb2 as skiff_dot_v1_dot_batch__pb2
 from skiff.v1 import coordination_pb2 as skiff_dot_v1_dot_coordination__pb2
@@ -2650,6 +2651,11 @@ class ServiceAccountsStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ServiceAccountWatchEvent.FromString,
                 _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/skiff.v1.ServiceAccounts/CreateToken',
+                request_serializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.FromString,
+                _registered_method=True)
 
 
 class ServiceAccountsServicer:
@@ -2697,6 +2703,12 @@ class ServiceAccountsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ServiceAccountsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2734,6 +2746,11 @@ def add_ServiceAccountsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ServiceAccountWatchEvent.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2925,6 +2942,33 @@ class ServiceAccounts:
             '/skiff.v1.ServiceAccounts/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.ServiceAccountWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ServiceAccounts/CreateToken',
+            skiff_dot_v1_dot_authz__pb2.TokenRequest.SerializeToString,
+            skiff_dot_v1_dot_authz__pb2.TokenRequest.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,7 +16,7 @@ from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
-from control.apiserver.rest import k8sproto, rpcsubs, status, table
+from control.apiserver.rest import k8sproto, rpcsubs, status, table, tokens
 from control.apiserver.rest import patch as patches
 from control.apiserver.rest.bodies import parse_object
 from control.apiserver.rest.collection import delete_collection
@@ -97,6 +97,8 @@ class Resources:
         if sub in RPC_SUBRESOURCES:
             if m != "POST":
                 raise _not_allowed(m)
+            if sub == "token":  # answered with the TokenRequest itself, not a Status
+                return Reply(*await tokens.create_token(self, _json_body(req), route, caller))
             return Reply(201, await rpcsubs.serve(self.api, self.guarded, route, caller, _json_body(req)))
         if sub == "scale":
             return await self.scale(req, route, caller)
