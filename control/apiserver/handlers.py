@@ -12,6 +12,7 @@ import logging
 from google.protobuf.message import Message
 
 from control.apiserver import errors, limitranger, strategy
+from control.apiserver.apply import tracking
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import plan_deletion
 from control.apiserver.registry import apply_defaults, strategy_for, validate
@@ -110,6 +111,7 @@ class ResourceHandlers:
         generate = not meta.name
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)
+        tracking.track(self.kind, None, obj)
         self._validate(obj)
         await self.require_namespace(meta.namespace, meta.name)
         await self._validate_admission(obj, None)
@@ -237,6 +239,7 @@ class ResourceHandlers:
             apply_defaults(new)
             strategy.prepare_for_update(self.kind, new, old)
             self.rules.prepare_for_update(new, old)
+        tracking.track(self.kind, old, new, "status" if status_only else "")
         self._validate(new, old)
         return new
 

@@ -12,6 +12,7 @@ import grpc
 from grpc_status import rpc_status
 
 from control.apiserver import errors, metrics
+from control.apiserver.apply import tracking
 from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.client.kinds import Kind
@@ -84,7 +85,8 @@ class Guarded:
             call = self.gate.begin(self.kind, action, request)
             try:
                 await self.gate.admit(call, self.kind, action, request, context)
-                result = await fn(request)
+                with tracking.writing(tracking.Writer(tracking.manager_for("", user_agent(context)))):
+                    result = await fn(request)
             except errors.ApiError as e:
                 await self._fail(call, action, context, e, info, started)
             except (grpc.aio.AbortError, grpc.aio.UsageError):
@@ -175,6 +177,10 @@ class Guarded:
             self.gate.end(call, grpc.StatusCode.OK, action, context)
             metrics.observe(info, grpc.StatusCode.OK, started)
         return handler
+
+
+def user_agent(context: grpc.aio.ServicerContext) -> str:
+    return next((v for k, v in context.invocation_metadata() or () if k == "user-agent"), "")
 
 
 async def chain(first, rest: AsyncIterator) -> AsyncIterator:

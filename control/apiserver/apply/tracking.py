@@ -1,0 +1,89 @@
+"""Who is writing (the request's field manager) and the managedFields every write records.
+
+The gRPC and REST fronts set WRITER for the request; the handlers call `track` on each create and
+update, so every write records an Update entry for its manager. An apply sets its own managedFields
+(`applied`), which the handlers keep.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+
+from google.protobuf.message import Message
+
+from control.apiserver.apply import managedfields, typed
+from control.apiserver.apply.managedfields import Managers, Scope
+from control.client.convert import to_dict
+from control.client.kinds import Kind
+
+BEFORE_FIRST_APPLY = "before-first-apply"
+MAX_MANAGER = 128
+
+
+@dataclass(frozen=True)
+class Writer:
+    manager: str
+    applied: bool = False
+
+
+WRITER: ContextVar[Writer | None] = ContextVar("skiff_field_writer", default=None)
+
+
+def manager_for(field_manager: str, user_agent: str) -> str:
+    """The fieldManager given, else the user agent's product (`kubectl/v1.32.0 (linux/amd64) ...` ->
+    `kubectl`), as kube-apiserver names a writer."""
+    return field_manager or (user_agent or "").split("/")[0].split(" ")[0][:MAX_MANAGER]
+
+
+@contextmanager
+def writing(writer: Writer):
+    token = WRITER.set(writer)
+    try:
+        yield
+    finally:
+        WRITER.reset(token)
+
+
+@cache
+def scope(kind: Kind, subresource: str = "") -> Scope:
+    return Scope(typed.root(kind.message.DESCRIPTOR), kind.api_version, subresource, kind.has_status)
+
+
+def current(kind: Kind, obj: Message | None) -> Managers:
+    """The managers of a stored object; one that has none (written before fields were tracked) is
+    owned by `before-first-apply`, as Kubernetes does on the first apply."""
+    if obj is None:
+        return {}
+    managers = managedfields.decode(obj.metadata.managed_fields)
+    if managers:
+        return managers
+    s = scope(kind)
+    fields = frozenset(s.owned(typed.field_set(to_dict(obj), s.node)))
+    if not fields:
+        return {}
+    entry = managedfields.Entry(BEFORE_FIRST_APPLY, managedfields.UPDATE, kind.api_version, "", fields)
+    return {entry.key: entry}
+
+
+def track(kind: Kind, old: Message | None, new: Message, subresource: str = "") -> None:
+    """Sets new.metadata.managedFields for a write of `new` over `old` (None: a create)."""
+    writer = WRITER.get()
+    given = list(new.metadata.managed_fields)
+    stored = list(old.metadata.managed_fields) if old is not None else []
+    if writer is None or writer.applied:
+        if not given:
+            new.metadata.managed_fields.extend(stored)
+        return
+    # managedFields a client changed are taken as given (`[{}]` clears them); else the stored ones hold
+    entries = given if given and given != stored else stored
+    managers = managedfields.decode(entries)
+    try:
+        managers = managedfields.update(to_dict(old) if old is not None else {}, to_dict(new), managers,
+                                        writer.manager, scope(kind, subresource))
+    except typed.FieldError:
+        pass  # an object the schema cannot place keeps the managers it had, as UpdateNoErrors does
+    del new.metadata.managed_fields[:]
+    new.metadata.managed_fields.extend(managedfields.encode(managers))
