@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
 from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.skiffctl import skiffctl_env
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment
@@ -161,3 +163,22 @@ def test_apply_needs_a_field_manager_and_refuses_force_elsewhere(rest: RestServe
         core.patch_namespaced_config_map("py", "default", {"data": {"k": "x"}}, force=True)
     assert e.value.status == 422 and "force: Forbidden: may not be specified for non-apply patch" in e.value.body
     api.close()
+
+
+def test_grpc_writes_are_owned_by_their_program(rest: RestServer, kube: Path, tmp_path) -> None:
+    """skiffctl writes over gRPC as manager `skiffctl` (its user agent); kubectl's apply then conflicts with
+    it, and skiffctl hides managedFields unless asked, as kubectl does."""
+    env = skiffctl_env(rest.apiserver.target, tmp_path)
+    skiffctl = str(Path(sys.executable).parent / "skiffctl")
+    created = subprocess.run([skiffctl, "apply", "-f", "-"], input=manifest(replicas=1, name="native"), env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    obj = get(kube, "deployment", "native")
+    assert ("skiffctl", "Update") in managers(obj)
+    conflict = run(kube, "apply", "--server-side", "-f", "-", input=manifest(replicas=2, name="native"), ok=False)
+    assert 'conflict with "skiffctl" using apps/v1: .spec.replicas' in conflict.stderr
+    plain = subprocess.run([skiffctl, "get", "deploy", "native", "-o", "yaml"], env=env, capture_output=True,
+                           text=True, timeout=60)
+    shown = subprocess.run([skiffctl, "get", "deploy", "native", "-o", "yaml", "--show-managed-fields"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert "managedFields" not in plain.stdout and "manager: skiffctl" in shown.stdout
