@@ -55,13 +55,16 @@ def test_install_upgrade_list_uninstall(kube: Path, api, ssa: bool) -> None:
     release, chart = f"greet-{'ssa' if ssa else 'csa'}", str(HERE / "chart")
     flag = "true" if ssa else "false"
     installed = helm(kube, "install", release, chart, json.dumps({"greeting": "hi"}), flag)
-    assert installed.get("status") == "deployed" or installed
+    assert installed["name"] == release, installed
     apps, core = k8s.AppsV1Api(api), k8s.CoreV1Api(api)
     assert apps.read_namespaced_deployment(release, "default").spec.replicas == 1
     assert core.read_namespaced_config_map(f"{release}-greeting", "default").data == {"greeting": "hi"}
     assert core.read_namespaced_service(release, "default").spec.ports[0].port == 80
     secrets = core.list_namespaced_secret("default", label_selector=f"owner=helm,name={release}").items
     assert [s.type for s in secrets] == ["helm.sh/release.v1"]
+    deployment = apps.read_namespaced_deployment(release, "default")
+    owners = {(e.manager, e.operation) for e in deployment.metadata.managed_fields}
+    assert ("helm", "Apply" if ssa else "Update") in owners
 
     helm(kube, "upgrade", release, chart, json.dumps({"greeting": "bye", "replicaCount": 2}), flag)
     assert apps.read_namespaced_deployment(release, "default").spec.replicas == 2
@@ -70,4 +73,8 @@ def test_install_upgrade_list_uninstall(kube: Path, api, ssa: bool) -> None:
     assert release in json.dumps(listed)
 
     helm(kube, "uninstall", release)
-    assert not core.list_namespaced_config_map("default", label_selector=f"app.kubernetes.io/instance={release}").items
+    selector = f"app.kubernetes.io/instance={release}"
+    assert not core.list_namespaced_config_map("default", label_selector=selector).items
+    assert not core.list_namespaced_service("default", label_selector=selector).items
+    assert not apps.list_namespaced_deployment("default", label_selector=selector).items
+    assert release not in json.dumps(helm(kube, "list"))
