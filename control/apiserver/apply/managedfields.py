@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
@@ -175,6 +176,17 @@ def _now(now: int | None) -> int:
 
 # --- metadata.managedFields -----------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
+def _decoded(fields_v1: bytes) -> frozenset[Path]:
+    value = struct_pb2.Value.FromString(fields_v1)
+    return frozenset(fieldpath.decode(json_format.MessageToDict(value)))
+
+
+@lru_cache(maxsize=4096)
+def _encoded(fields: frozenset[Path]) -> bytes:
+    return json_format.ParseDict(fieldpath.encode(fields), struct_pb2.Value()).SerializeToString(deterministic=True)
+
+
 def decode(entries) -> Managers:
     """Managers from ManagedFieldsEntry messages (entries without a manager or fields are dropped,
     as Kubernetes resets managedFields given as `[{}]`)."""
@@ -182,7 +194,7 @@ def decode(entries) -> Managers:
     for e in entries:
         if not e.manager or e.fields_type not in ("", FIELDS_V1):
             continue
-        fields = frozenset(fieldpath.decode(json_format.MessageToDict(e.fields_v1)))
+        fields = _decoded(e.fields_v1.SerializeToString(deterministic=True))
         entry = Entry(e.manager, e.operation or UPDATE, e.api_version, e.subresource, fields,
                       e.time.seconds if e.HasField("time") else None)
         previous = out.get(entry.key)
@@ -202,6 +214,6 @@ def encode(managers: Managers) -> list[meta_pb2.ManagedFieldsEntry]:
             entry.subresource = e.subresource
         if e.time is not None:
             entry.time.CopyFrom(timestamp_pb2.Timestamp(seconds=e.time))
-        entry.fields_v1.CopyFrom(json_format.ParseDict(fieldpath.encode(e.fields), struct_pb2.Value()))
+        entry.fields_v1.ParseFromString(_encoded(e.fields))
         out.append(entry)
     return out

@@ -80,10 +80,39 @@ def track(kind: Kind, old: Message | None, new: Message, subresource: str = "") 
     # managedFields a client changed are taken as given (`[{}]` clears them); else the stored ones hold
     entries = given if given and given != stored else stored
     managers = managedfields.decode(entries)
+    where = scope(kind, subresource)
     try:
-        managers = managedfields.update(to_dict(old) if old is not None else {}, to_dict(new), managers,
-                                        writer.manager, scope(kind, subresource))
+        managers = managedfields.update(*_owned_docs(old, new, where), managers, writer.manager, where)
     except typed.FieldError:
         pass  # an object the schema cannot place keeps the managers it had, as UpdateNoErrors does
     del new.metadata.managed_fields[:]
     new.metadata.managed_fields.extend(managedfields.encode(managers))
+
+
+
+def _owned_docs(old: Message | None, new: Message, where: Scope) -> tuple[dict, dict]:
+    """Both objects as JSON with only what the write can own (not managedFields; not status, or only
+    status) and, of that, only the top-level fields that differ: the rest cannot change ownership."""
+    a, b = _owned(old, where), _owned(new, where)
+    if a is None:
+        return {}, to_dict(b)
+    for field in b.DESCRIPTOR.fields:
+        if getattr(a, field.name) == getattr(b, field.name):
+            a.ClearField(field.name)
+            b.ClearField(field.name)
+    return to_dict(a), to_dict(b)
+
+
+def _owned(obj: Message | None, where: Scope) -> Message | None:
+    if obj is None:
+        return None
+    copy = obj.__class__()
+    if where.subresource == "status":
+        if obj.HasField("status"):
+            copy.status.CopyFrom(obj.status)
+        return copy
+    copy.CopyFrom(obj)
+    del copy.metadata.managed_fields[:]
+    if where.has_status:
+        copy.ClearField("status")
+    return copy

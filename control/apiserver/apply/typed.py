@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -57,9 +58,7 @@ class Node:
         if self.shape == MAP:
             return self.values or Node(LEAF)
         if self.shape == STRUCT and self.message is not None:
-            f = _field(self.message, name)
-            if f is not None:
-                return _field_node(self.message, f)
+            return _struct_child(self.message, name)
         return Node(LEAF)
 
     def item(self) -> Node:
@@ -69,6 +68,12 @@ class Node:
 
 def root(message: Descriptor) -> Node:
     return Node(STRUCT, message)
+
+
+@lru_cache(maxsize=8192)  # bounded: names come from requests too
+def _struct_child(message: Descriptor, name: str) -> Node:
+    f = _field(message, name)
+    return _field_node(message, f) if f is not None else Node(LEAF)
 
 
 def _field(message: Descriptor, name: str) -> FieldDescriptor | None:
@@ -182,6 +187,8 @@ def compare(old: dict, new: dict, node: Node) -> Comparison:
 
 
 def _compare(old: Any, new: Any, node: Node, path: Path, c: Comparison) -> None:
+    if old is not _MISSING and old == new:  # most of an update is unchanged: no walk below
+        return
     if node.shape in (STRUCT, MAP) and _both(old, new, dict):
         o, n = _or(old, {}), _or(new, {})
         if not o and not n:
