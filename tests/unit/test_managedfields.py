@@ -191,3 +191,16 @@ def test_managed_fields_entries_round_trip_in_kubernetes_order() -> None:
     assert [e.operation for e in encoded] == ["Apply", "Update"]
     assert encoded[0].fields_type == "FieldsV1" and encoded[0].time.seconds == T + 9
     assert managedfields.decode(encoded) == {u.key: u, a.key: a}
+
+
+def test_update_entries_beyond_ten_merge_into_ancient_changes() -> None:
+    managers: managedfields.Managers = {}
+    doc: dict = {"data": {}}
+    for i in range(12):
+        new = {"data": {**doc["data"], f"k{i}": "v"}}
+        managers = managedfields.update(doc, new, managers, f"writer-{i}", CM_SCOPE, now=T + i)
+        doc = new
+    assert len(managers) == 10
+    ancient = managers[("ancient-changes", UPDATE, "v1", "")]
+    assert ancient.fields == {("f:data", "f:k0"), ("f:data", "f:k1"), ("f:data", "f:k2")} and ancient.time == T + 2
+    assert ("writer-3", UPDATE, "v1", "") in managers and ("writer-2", UPDATE, "v1", "") not in managers

@@ -23,6 +23,9 @@ from control.apiserver.apply.typed import Node
 from skiff.v1 import meta_pb2
 
 APPLY, UPDATE = "Apply", "Update"
+# At most this many Update entries; the oldest beyond it merge into one (fieldmanager's capManagers).
+MAX_UPDATE_MANAGERS = 10
+ANCIENT_CHANGES = "ancient-changes"
 FIELDS_V1 = "FieldsV1"
 # The manager an Update is computed under before its fields join its real manager's (fieldmanager's).
 _CURRENT = ("current-operation", UPDATE, "", "")
@@ -140,7 +143,19 @@ def update(live: dict, new: dict, managers: Managers, manager: str, scope: Scope
     previous = managers.get(key)
     fields = (previous.fields if previous else frozenset()) | changed
     managers[key] = Entry(manager, UPDATE, scope.api_version, scope.subresource, frozenset(fields), _now(now))
-    return managers
+    return _capped(managers)
+
+
+def _capped(managers: Managers) -> Managers:
+    updates = sorted((e for e in managers.values() if e.operation == UPDATE), key=lambda e: (e.time or 0, e.manager))
+    if len(updates) <= MAX_UPDATE_MANAGERS:
+        return managers
+    oldest = updates[:len(updates) - MAX_UPDATE_MANAGERS + 1]
+    bucket = Entry(ANCIENT_CHANGES, UPDATE, oldest[-1].api_version, "", frozenset(), oldest[-1].time)
+    oldest += [managers[bucket.key]] if bucket.key in managers and managers[bucket.key] not in oldest else []
+    out = {k: e for k, e in managers.items() if e not in oldest}
+    out[bucket.key] = replace(bucket, fields=frozenset().union(*(e.fields for e in oldest)))
+    return out
 
 
 def _take(live: dict, new: dict, managers: Managers, taker: Key, force: bool,
