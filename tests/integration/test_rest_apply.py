@@ -182,3 +182,19 @@ def test_grpc_writes_are_owned_by_their_program(rest: RestServer, kube: Path, tm
     shown = subprocess.run([skiffctl, "get", "deploy", "native", "-o", "yaml", "--show-managed-fields"], env=env,
                            capture_output=True, text=True, timeout=60)
     assert "managedFields" not in plain.stdout and "manager: skiffctl" in shown.stdout
+
+
+def test_apply_to_status_owns_status_fields(kube: Path) -> None:
+    run(kube, "apply", "--server-side", "-f", "-", input=manifest(name="stat"))
+    status = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: stat}\n"
+              "status:\n  conditions: [{type: Progressing, status: 'True', reason: Tested}]\n")
+    out = run(kube, "apply", "--server-side", "--subresource=status", "--field-manager=checker", "-f", "-",
+              input=status)
+    assert "serverside-applied" in out.stdout
+    obj = get(kube, "deployment", "stat")
+    assert obj["status"]["conditions"][0]["reason"] == "Tested"
+    entry = next(e for e in obj["metadata"]["managedFields"] if e["manager"] == "checker")
+    assert entry["operation"] == "Apply" and entry["subresource"] == "status"
+    assert entry["fieldsV1"] == {"f:status": {"f:conditions": {'k:{"type":"Progressing"}': {
+        ".": {}, "f:reason": {}, "f:status": {}, "f:type": {}}}}}
+    assert managers(obj)[("kubectl", "Apply")]["fieldsV1"]["f:spec"]  # the object's applier keeps its fields

@@ -2,7 +2,7 @@
 
 The gRPC and REST fronts set WRITER for the request; the handlers call `track` on each create and
 update, so every write records an Update entry for its manager. An apply sets its own managedFields
-(`applied`), which the handlers keep.
+(`applied`), which the write takes as they are.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ MAX_MANAGER = 128
 @dataclass(frozen=True)
 class Writer:
     manager: str
-    applied: bool = False
+    applied: tuple | None = None  # an apply's managedFields (ManagedFieldsEntry), which the write takes
 
 
 WRITER: ContextVar[Writer | None] = ContextVar("skiff_field_writer", default=None)
@@ -73,7 +73,11 @@ def track(kind: Kind, old: Message | None, new: Message, subresource: str = "") 
     writer = WRITER.get()
     given = list(new.metadata.managed_fields)
     stored = list(old.metadata.managed_fields) if old is not None else []
-    if writer is None or writer.applied:
+    if writer is not None and writer.applied is not None:
+        del new.metadata.managed_fields[:]
+        new.metadata.managed_fields.extend(writer.applied)
+        return
+    if writer is None:
         if not given:
             new.metadata.managed_fields.extend(stored)
         return

@@ -98,10 +98,9 @@ async def apply(target: Target, req: Request, route: Route, manager: str, force:
             raise errors.bad_request(f"failed to create typed patch object: {e}") from None
         warnings.clear()
         obj = parse_object(merged, route, req.arg("fieldValidation"), warnings)
-        del obj.metadata.managed_fields[:]
-        obj.metadata.managed_fields.extend(managedfields.encode(managers))
+        entries = tuple(managedfields.encode(managers))
         pinned = (config.get("metadata") or {}).get("resourceVersion")
-        with tracking.writing(tracking.Writer(manager, applied=True)):
+        with tracking.writing(tracking.Writer(manager, applied=entries)):
             if current is None:
                 obj.metadata.ClearField("resource_version")
                 try:
