@@ -170,7 +170,7 @@ def test_grpc_writes_are_owned_by_their_program(rest: RestServer, kube: Path, tm
     it, and skiffctl hides managedFields unless asked, as kubectl does."""
     env = skiffctl_env(rest.apiserver.target, tmp_path)
     skiffctl = str(Path(sys.executable).parent / "skiffctl")
-    created = subprocess.run([skiffctl, "apply", "-f", "-"], input=manifest(replicas=1, name="native"), env=env,
+    created = subprocess.run([skiffctl, "create", "-f", "-"], input=manifest(replicas=1, name="native"), env=env,
                              capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
     obj = get(kube, "deployment", "native")
@@ -198,3 +198,20 @@ def test_apply_to_status_owns_status_fields(kube: Path) -> None:
     assert entry["fieldsV1"] == {"f:status": {"f:conditions": {'k:{"type":"Progressing"}': {
         ".": {}, "f:reason": {}, "f:status": {}, "f:type": {}}}}}
     assert managers(obj)[("kubectl", "Apply")]["fieldsV1"]["f:spec"]  # the object's applier keeps its fields
+
+
+def test_kubectl_moves_from_client_side_to_server_side_apply(kube: Path) -> None:
+    run(kube, "apply", "-f", "-", input=manifest(name="moved"))  # client-side: kubectl-client-side-apply
+    assert ("kubectl-client-side-apply", "Update") in managers(get(kube, "deployment", "moved"))
+    # as Kubernetes documents, the move takes the fields over without conflicts
+    out = run(kube, "apply", "--server-side", "-f", "-", input=manifest(replicas=3, name="moved"))
+    assert out.stderr == ""  # kubectl's own migration of the managers and its re-apply went through
+    moved = get(kube, "deployment", "moved")
+    assert moved["spec"]["replicas"] == 3
+    last = json.loads(moved["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert last["spec"]["replicas"] == 3  # the annotation follows, for a later client-side apply
+    assert ("kubectl", "Apply") in managers(moved)
+    # another manager gets no such pass
+    other = run(kube, "apply", "--server-side", "--field-manager=ci", "-f", "-",
+                input=manifest(replicas=4, name="moved"), ok=False)
+    assert other.returncode == 1 and 'conflict with "kubectl": .spec.replicas' in other.stderr

@@ -3,9 +3,11 @@ merge, FieldsV1, and the Apply and Update operations with their conflicts."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from control.apiserver.apply import fieldpath, managedfields, typed
+from control.apiserver.apply import fieldpath, lastapplied, managedfields, typed
 from control.apiserver.apply.managedfields import APPLY, UPDATE, ConflictError, Entry, Scope
 from control.client.kinds import KINDS
 
@@ -204,3 +206,23 @@ def test_update_entries_beyond_ten_merge_into_ancient_changes() -> None:
     ancient = managers[("ancient-changes", UPDATE, "v1", "")]
     assert ancient.fields == {("f:data", "f:k0"), ("f:data", "f:k1"), ("f:data", "f:k2")} and ancient.time == T + 2
     assert ("writer-3", UPDATE, "v1", "") in managers and ("writer-2", UPDATE, "v1", "") not in managers
+
+
+def test_kubectl_takes_over_what_it_applied_client_side() -> None:
+    live = deployment()
+    live["metadata"]["annotations"] = {lastapplied.ANNOTATION: json.dumps(deployment())}
+    assert ("f:spec", "f:replicas") in lastapplied.allowed_conflicts("kubectl", live, SCOPE.node)
+    assert lastapplied.allowed_conflicts("other", live, SCOPE.node) == set()
+    config = deployment(replicas=5)
+    synced = lastapplied.synced("kubectl", live, typed.merge(live, config, SCOPE.node), config)
+    text = synced["metadata"]["annotations"][lastapplied.ANNOTATION]
+    assert text.endswith("\n") and json.loads(text) == config
+    assert lastapplied.synced("kubectl", deployment(), deployment(), config) == deployment()  # no annotation
+
+
+def test_a_map_owned_whole_before_stays_while_one_of_its_keys_is_applied() -> None:
+    labels = ("f:metadata", "f:labels")
+    before = Entry("kubectl", APPLY, "apps/v1", "", frozenset({labels, labels + ("f:app",), labels + ("f:tier",)}), T)
+    out, after = managedfields.apply(deployment(), deployment(), {before.key: before}, "kubectl", False, SCOPE)
+    assert out["metadata"]["labels"] == {"app": "web"}  # tier is gone, the map and app stay
+    assert labels not in after[before.key].fields

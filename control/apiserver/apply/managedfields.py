@@ -125,7 +125,7 @@ def apply(live: dict, config: dict, managers: Managers, manager: str, force: boo
     managers[key] = Entry(manager, APPLY, scope.api_version, scope.subresource, applied,
                           last.time if last else None)
     if last is not None:
-        merged = typed.remove(merged, _unowned(last.fields - applied, managers, key), scope.node)
+        merged = typed.remove(merged, _unowned(last.fields - applied, managers), scope.node)
     managers, _ = _take(live, merged, managers, key, force, scope)
     entry = managers[key]
     if merged != live or entry.time is None:
@@ -176,13 +176,13 @@ def _take(live: dict, new: dict, managers: Managers, taker: Key, force: bool,
     return out, changed
 
 
-def _unowned(gone: frozenset[Path], managers: Managers, applier: Key) -> set[Path]:
-    """The fields an applier stopped applying that no other manager owns (nor anything below)."""
-    others: set[Path] = set()
-    for k, entry in managers.items():
-        if k != applier:
-            others |= entry.fields
-    return {p for p in gone if not fieldpath.with_descendants(others, p)}
+def _unowned(gone: frozenset[Path], managers: Managers) -> set[Path]:
+    """The fields an applier stopped applying that no manager owns now, nor anything below them (a map
+    the applier owned as a whole stays while it applies one of its keys)."""
+    owned: set[Path] = set()
+    for entry in managers.values():
+        owned |= entry.fields
+    return {p for p in gone if not fieldpath.with_descendants(owned, p)}
 
 
 def _now(now: int | None) -> int:

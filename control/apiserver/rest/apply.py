@@ -12,7 +12,7 @@ import yaml
 from google.protobuf.message import Message
 
 from control.apiserver import errors
-from control.apiserver.apply import managedfields, tracking, typed
+from control.apiserver.apply import lastapplied, managedfields, tracking, typed
 from control.apiserver.rest.bodies import parse_object
 from control.apiserver.rest.encode import object_doc
 from control.apiserver.rest.http import Request
@@ -90,12 +90,12 @@ async def apply(target: Target, req: Request, route: Route, manager: str, force:
             current = None
         live = object_doc(route.kind, current) if current is not None else {}
         try:
-            merged, managers = managedfields.apply(live, config, tracking.current(route.kind, current), manager,
-                                                   force, scope)
+            merged, managers = _apply(live, config, tracking.current(route.kind, current), manager, force, scope)
         except managedfields.ConflictError as e:
             raise errors.ApplyConflict(e.message, e.causes()) from None
         except typed.FieldError as e:
             raise errors.bad_request(f"failed to create typed patch object: {e}") from None
+        merged = lastapplied.synced(manager, live, merged, config)
         warnings.clear()
         obj = parse_object(merged, route, req.arg("fieldValidation"), warnings)
         entries = tuple(managedfields.encode(managers))
@@ -117,3 +117,19 @@ async def apply(target: Target, req: Request, route: Route, manager: str, force:
                 if e.code is not grpc.StatusCode.ABORTED or pinned:
                     raise
     raise errors.conflict(route.kind.resource, route.name)
+
+
+def _apply(live: dict, config: dict, managers: managedfields.Managers, manager: str, force: bool,
+           scope: managedfields.Scope) -> tuple[dict, managedfields.Managers]:
+    """The apply; kubectl's conflicts on fields it applied client-side are taken over (lastapplied)."""
+    try:
+        return managedfields.apply(live, config, managers, manager, force, scope)
+    except managedfields.ConflictError as e:
+        allowed = lastapplied.allowed_conflicts(manager, live, scope.node)
+        remaining = {}
+        for key, path in e.conflicts:
+            if path not in allowed:
+                remaining.setdefault(key, set()).add(path)
+        if remaining:
+            raise managedfields.ConflictError(remaining) from None
+        return managedfields.apply(live, config, managers, manager, True, scope)
