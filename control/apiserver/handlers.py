@@ -111,8 +111,8 @@ class ResourceHandlers:
         generate = not meta.name
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)
-        tracking.track(self.kind, None, obj)
         self._validate(obj)
+        tracking.track(self.kind, None, obj)
         await self.require_namespace(meta.namespace, meta.name)
         await self._validate_admission(obj, None)
         hooks = self.api.hooks.get(self.kind.kind)
@@ -239,8 +239,8 @@ class ResourceHandlers:
             apply_defaults(new)
             strategy.prepare_for_update(self.kind, new, old)
             self.rules.prepare_for_update(new, old)
-        tracking.track(self.kind, old, new, "status" if status_only else "")
         self._validate(new, old)
+        tracking.track(self.kind, old, new, "status" if status_only else "")
         return new
 
     async def _write_update(self, new: Message, old: Message, claims: Claims | None) -> Message:

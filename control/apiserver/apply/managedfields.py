@@ -193,8 +193,10 @@ def _now(now: int | None) -> int:
 
 @lru_cache(maxsize=4096)
 def _decoded(fields_v1: bytes) -> frozenset[Path]:
-    value = struct_pb2.Value.FromString(fields_v1)
-    return frozenset(fieldpath.decode(json_format.MessageToDict(value)))
+    try:
+        return frozenset(fieldpath.decode(json_format.MessageToDict(struct_pb2.Value.FromString(fields_v1))))
+    except json_format.Error:  # managedFields a client sent that no one could have written
+        return frozenset()
 
 
 @lru_cache(maxsize=4096)

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from control.apiserver.apply import managedfields, typed
@@ -87,7 +88,7 @@ def track(kind: Kind, old: Message | None, new: Message, subresource: str = "") 
     where = scope(kind, subresource)
     try:
         managers = managedfields.update(*_owned_docs(old, new, where), managers, writer.manager, where)
-    except typed.FieldError:
+    except (typed.FieldError, json_format.Error):
         pass  # an object the schema cannot place keeps the managers it had, as UpdateNoErrors does
     del new.metadata.managed_fields[:]
     new.metadata.managed_fields.extend(managedfields.encode(managers))
