@@ -7,6 +7,7 @@ import logging
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 
 import grpc
 from grpc_status import rpc_status
@@ -18,6 +19,8 @@ from control.apiserver.context import ApiContext
 from control.client.kinds import Kind
 
 log = logging.getLogger(__name__)
+# The call being served, for handlers whose write needs checks of its own (an Apply that creates).
+CURRENT_CALL: ContextVar[Call | None] = ContextVar("skiff_current_call", default=None)
 
 
 def identity(data: bytes) -> bytes:
@@ -85,8 +88,12 @@ class Guarded:
             call = self.gate.begin(self.kind, action, request)
             try:
                 await self.gate.admit(call, self.kind, action, request, context)
-                with tracking.writing(tracking.Writer(tracking.manager_for("", user_agent(context)))):
-                    result = await fn(request)
+                token = CURRENT_CALL.set(call)
+                try:
+                    with tracking.writing(tracking.Writer(tracking.manager_for("", user_agent(context)))):
+                        result = await fn(request)
+                finally:
+                    CURRENT_CALL.reset(token)
             except errors.ApiError as e:
                 await self._fail(call, action, context, e, info, started)
             except (grpc.aio.AbortError, grpc.aio.UsageError):

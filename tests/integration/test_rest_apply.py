@@ -1,6 +1,6 @@
 """Server-side apply with the machine's real kubectl and the official Python client: create, unchanged
 re-apply, change, conflicts with other managers (kubectl's message and exit code), --force-conflicts,
-removal of a field dropped from the manifest, managedFields of every write."""
+removal of a field dropped from the manifest, managedFields of every write; skiffctl's over gRPC."""
 
 from __future__ import annotations
 
@@ -215,3 +215,26 @@ def test_kubectl_moves_from_client_side_to_server_side_apply(kube: Path) -> None
     other = run(kube, "apply", "--server-side", "--field-manager=ci", "-f", "-",
                 input=manifest(replicas=4, name="moved"), ok=False)
     assert other.returncode == 1 and 'conflict with "kubectl": .spec.replicas' in other.stderr
+
+
+def test_skiffctl_applies_server_side_over_grpc(rest: RestServer, kube: Path, tmp_path) -> None:
+    env = skiffctl_env(rest.apiserver.target, tmp_path)
+    skiffctl = str(Path(sys.executable).parent / "skiffctl")
+
+    def ctl(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([skiffctl, *args], input=input, env=env, capture_output=True, text=True, timeout=60)
+    first = ctl("apply", "--server-side", "-f", "-", input=manifest(name="grpc-ssa"))
+    assert (first.returncode, first.stdout) == (0, "deployment.apps/grpc-ssa serverside-applied\n"), first.stderr
+    entry = managers(get(kube, "deployment", "grpc-ssa"))[("skiffctl", "Apply")]
+    assert entry["fieldsV1"]["f:spec"]["f:replicas"] == {}
+    # kubectl's own apply of another value conflicts with skiffctl's, and the reverse over gRPC too
+    run(kube, "apply", "--server-side", "--force-conflicts", "-f", "-", input=manifest(replicas=6, name="grpc-ssa"))
+    clash = ctl("apply", "--server-side", "-f", "-", input=manifest(replicas=2, name="grpc-ssa"))
+    assert clash.returncode == 1
+    assert clash.stderr.startswith('error: Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas\n')
+    forced = ctl("apply", "--server-side", "--force-conflicts", "-f", "-", input=manifest(replicas=2, name="grpc-ssa"))
+    assert forced.returncode == 0, forced.stderr
+    assert get(kube, "deployment", "grpc-ssa")["spec"]["replicas"] == 2
+    dry = ctl("apply", "--server-side", "--dry-run=server", "-f", "-", input=manifest(replicas=7, name="grpc-ssa"))
+    assert dry.stdout == "deployment.apps/grpc-ssa serverside-applied (server dry run)\n"
+    assert get(kube, "deployment", "grpc-ssa")["spec"]["replicas"] == 2

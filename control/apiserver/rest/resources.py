@@ -185,8 +185,7 @@ class Resources:
         warnings: list[str] = []
         if content_type == applying.APPLY:
             async def run_apply(call: Call) -> tuple[Message, bool]:
-                return await applying.apply(self._apply_target(route, req, call), req, route, manager, force,
-                                            warnings)
+                return await applying.apply(self._apply_target(route, req, call, warnings), req, manager, force)
             written, created = await self.guarded(route.kind, action, request, caller, run_apply)
             return Reply(201 if created else 200, object_doc(route.kind, written), warnings=warnings)
         body = _json_body(req)
@@ -196,7 +195,7 @@ class Resources:
         patched = await self.guarded(route.kind, action, request, caller, run)
         return Reply(200, object_doc(route.kind, patched), warnings=warnings)
 
-    def _apply_target(self, route: Route, req: Request, call: Call) -> applying.Target:
+    def _apply_target(self, route: Route, req: Request, call: Call, warnings: list[str]) -> applying.Target:
         handlers, dry_run = self.handlers(route.kind), _dry_run(req)
 
         async def create(obj: Message) -> Message:
@@ -205,7 +204,8 @@ class Resources:
 
         async def update(obj: Message) -> Message:
             return await self._write(route, obj, dry_run, None, call)
-        return applying.Target(lambda: handlers.get(route.namespace, route.name), create, update)
+        return applying.Target(route.kind, route.name, lambda: handlers.get(route.namespace, route.name), create,
+                               update, applying.decoder(req, route, warnings), route.subresource)
 
     async def _patch(self, route: Route, content_type: str, body, caller, call: Call, req: Request,
                      warnings: list[str]) -> Message:
