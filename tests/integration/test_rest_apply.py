@@ -238,3 +238,16 @@ def test_skiffctl_applies_server_side_over_grpc(rest: RestServer, kube: Path, tm
     dry = ctl("apply", "--server-side", "--dry-run=server", "-f", "-", input=manifest(replicas=7, name="grpc-ssa"))
     assert dry.stdout == "deployment.apps/grpc-ssa serverside-applied (server dry run)\n"
     assert get(kube, "deployment", "grpc-ssa")["spec"]["replicas"] == 2
+
+
+def test_diff_and_dry_run_server_side(kube: Path) -> None:
+    run(kube, "apply", "--server-side", "-f", "-", input=manifest(name="dry"))
+    before = get(kube, "deployment", "dry")["metadata"]["resourceVersion"]
+    same = run(kube, "diff", "--server-side", "-f", "-", input=manifest(name="dry"), ok=False)
+    assert (same.returncode, same.stdout) == (0, "")
+    changed = run(kube, "diff", "--server-side", "-f", "-", input=manifest(replicas=9, name="dry"), ok=False)
+    assert changed.returncode == 1 and "+  replicas: 9" in changed.stdout
+    dry = run(kube, "apply", "--server-side", "--dry-run=server", "-f", "-", input=manifest(replicas=9, name="dry"))
+    assert dry.stdout.strip() == "deployment.apps/dry serverside-applied (server dry run)"
+    after = get(kube, "deployment", "dry")
+    assert after["metadata"]["resourceVersion"] == before and after["spec"]["replicas"] == 2
