@@ -191,7 +191,7 @@ def _now(now: int | None) -> int:
 
 # --- metadata.managedFields -----------------------------------------------------------------------
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _decoded(fields_v1: bytes) -> frozenset[Path]:
     try:
         return frozenset(fieldpath.decode(json_format.MessageToDict(struct_pb2.Value.FromString(fields_v1))))
@@ -199,7 +199,7 @@ def _decoded(fields_v1: bytes) -> frozenset[Path]:
         return frozenset()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _encoded(fields: frozenset[Path]) -> bytes:
     return json_format.ParseDict(fieldpath.encode(fields), struct_pb2.Value()).SerializeToString(deterministic=True)
 
