@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -66,6 +67,15 @@ class Client:
     async def update(self, obj: Message, dry_run: bool = False) -> Message:
         k = kind_of(obj)
         return await self.stub(k).Update(k.request_message(object=obj, dry_run=dry_run))
+
+    async def apply(self, kind: Kind | str, config: dict, field_manager: str, force: bool = False,
+                    dry_run: bool = False) -> Message:
+        """Server-side apply of a configuration (an object's JSON) as field_manager."""
+        meta = config.get("metadata") or {}
+        request = requests_pb2.ApplyRequest(namespace=meta.get("namespace", ""), name=meta.get("name", ""),
+                                            configuration=json.dumps(config).encode(), field_manager=field_manager,
+                                            force=force, dry_run=dry_run)
+        return await self.stub(kind).Apply(request)
 
     async def update_status(self, obj: Message) -> Message:
         k = kind_of(obj)

@@ -106,6 +106,18 @@ class Gate:
         if kind.kind in RBAC_KINDS and kind.group == RBAC_GROUP:
             await self._check_escalation(kind, attrs.user, obj, attrs)
 
+    async def admit_create(self, call: Call, kind: Kind, obj: Message) -> None:
+        """A PATCH that creates its object (a server-side apply) needs `create` too, as in Kubernetes."""
+        if not self.enabled:
+            return
+        attrs = replace(call.attrs, verb="create")
+        verdict = self.api.authorizer.authorize(attrs)
+        if verdict.decision is not Decision.ALLOW:
+            raise forbidden(attrs, verdict.reason)
+        await self.restriction.admit(attrs, obj)
+        if kind.kind in RBAC_KINDS and kind.group == RBAC_GROUP:
+            await self._check_escalation(kind, attrs.user, obj, attrs)
+
     async def _check_escalation(self, kind: Kind, user: UserInfo, obj: Message, attrs: Attributes) -> None:
         old = None
         if attrs.verb == "update":
