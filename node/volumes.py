@@ -31,6 +31,7 @@ from node import capacity, claims
 from node.atomicwriter import write_atomic
 from node.downwardapi import DownwardAPIError, downward_payload
 from node.runtime.env import expand
+from node.tokens import token_key
 from skiff.v1 import core_pb2, pod_pb2
 
 DEFAULT_MODE = 0o644
@@ -82,15 +83,18 @@ def source_name(volume: pod_pb2.Volume) -> str:
 
 async def setup_volumes(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
                         secrets: Mapping[str, core_pb2.Secret], allocatable: Mapping[str, str] | None = None,
-                        claimed: Mapping[str, core_pb2.PersistentVolume] | None = None) -> dict[str, str]:
+                        claimed: Mapping[str, core_pb2.PersistentVolume] | None = None,
+                        tokens: Mapping[tuple[str, int], str] | None = None) -> dict[str, str]:
     """Materializes every volume of the pod; returns volume name -> host path. `claimed` maps each
-    persistentVolumeClaim or ephemeral volume to the PersistentVolume its claim is bound to."""
-    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable, claimed)
+    persistentVolumeClaim or ephemeral volume to the PersistentVolume its claim is bound to; `tokens`
+    each serviceAccountToken projection's (audience, expirationSeconds) to its current token."""
+    return await asyncio.to_thread(setup_volumes_sync, root, pod, config_maps, secrets, allocatable, claimed, tokens)
 
 
 def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, core_pb2.ConfigMap],
                        secrets: Mapping[str, core_pb2.Secret], allocatable: Mapping[str, str] | None = None,
-                       claimed: Mapping[str, core_pb2.PersistentVolume] | None = None) -> dict[str, str]:
+                       claimed: Mapping[str, core_pb2.PersistentVolume] | None = None,
+                       tokens: Mapping[tuple[str, int], str] | None = None) -> dict[str, str]:
     paths = {}
     claimed = claimed or {}
     psc = pod.spec.security_context
@@ -104,7 +108,7 @@ def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, co
                 paths[volume.name] = _setup_claimed(claimed.get(volume.name))
             else:
                 paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group,
-                                                   allocatable or {})
+                                                   allocatable or {}, tokens or {})
             if fs_group is not None and not claims.on_host_path(volume, claimed) and not (
                     psc.fs_group_change_policy == "OnRootMismatch"
                     and root_matches(paths[volume.name], fs_group, is_api_data(volume))):
@@ -116,7 +120,8 @@ def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, co
 
 def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
                   config_maps: Mapping[str, core_pb2.ConfigMap], secrets: Mapping[str, core_pb2.Secret],
-                  fs_group: int | None, allocatable: Mapping[str, str]) -> str:
+                  fs_group: int | None, allocatable: Mapping[str, str],
+                  tokens: Mapping[tuple[str, int], str]) -> str:
     path = volume_path(root, pod.metadata.uid, volume.name)
     if volume.HasField("host_path"):
         return check_host_path(volume.host_path.path, volume.host_path.type)
@@ -141,7 +146,7 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
         return path
     if volume.HasField("projected"):
         _setup_dir(path, tmpfs=True)
-        payload = projected_payload(pod, volume.projected, config_maps, secrets, allocatable)
+        payload = projected_payload(pod, volume.projected, config_maps, secrets, allocatable, tokens)
         write_atomic(path, _group_readable(payload, fs_group))
         return path
     raise VolumeError(f"no volume plugin matched: {source_name(volume) or 'no volume source'} volumes "
@@ -151,7 +156,8 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
 
 def projected_payload(pod: pod_pb2.Pod, source: pod_pb2.ProjectedVolumeSource,
                       config_maps: Mapping[str, core_pb2.ConfigMap], secrets: Mapping[str, core_pb2.Secret],
-                      allocatable: Mapping[str, str]) -> dict[str, tuple[bytes, int]]:
+                      allocatable: Mapping[str, str],
+                      tokens: Mapping[tuple[str, int], str] | None = None) -> dict[str, tuple[bytes, int]]:
     """Every source's files in one directory; a later source's file wins a path clash."""
     mode = _mode(source)
     payload: dict[str, tuple[bytes, int]] = {}
@@ -168,6 +174,13 @@ def projected_payload(pod: pod_pb2.Pod, source: pod_pb2.ProjectedVolumeSource,
                                            lambda o: dict(o.data), sec.items, mode))
         elif s.HasField("downward_api"):
             payload.update(downward_payload(pod, s.downward_api.items, mode, allocatable, _clean_relative))
+        elif s.HasField("service_account_token"):
+            token = (tokens or {}).get(token_key(s.service_account_token))
+            if token is None:
+                raise VolumeError(f"sources[{i}]: no token for service account "
+                                  f'"{pod.spec.service_account_name}"')
+            payload[_clean_relative(s.service_account_token.path, f"sources[{i}].serviceAccountToken.path")] = \
+                (token.encode(), mode)
         else:
             kind = next((f.json_name for f, _ in s.ListFields()), "an empty source")
             raise VolumeError(f"sources[{i}]: {kind} projections are not supported on this node")

@@ -14,11 +14,32 @@ from google.protobuf.message import Message
 
 from control.client.wellknown import NO_EXECUTE, TAINT_NOT_READY, TAINT_UNREACHABLE
 
+# The built-in admission plugins that can be turned off (--disable-admission-plugins), in
+# kube-apiserver's names.
+PLUGINS = ("ServiceAccount", "DefaultTolerationSeconds", "LimitRanger", "Priority")
+
+
+class PluginError(ValueError):
+    pass
+
+
+def parse_plugins(text: str) -> frozenset[str]:
+    names = frozenset(n.strip() for n in text.split(",") if n.strip())
+    unknown = sorted(names - set(PLUGINS))
+    if unknown:
+        raise PluginError(f"--disable-admission-plugins: unknown or not optional here: {', '.join(unknown)} "
+                          f"(these can be turned off: {', '.join(PLUGINS)})")
+    return names
+
 
 @dataclass
 class AdmissionOptions:
     default_not_ready_toleration_seconds: int = 300
     default_unreachable_toleration_seconds: int = 300
+    disabled: frozenset[str] = frozenset()
+
+    def enabled(self, plugin: str) -> bool:
+        return plugin not in self.disabled
 
 
 def _tolerates_key(pod: Message, key: str) -> bool:

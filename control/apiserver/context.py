@@ -49,6 +49,7 @@ class ApiContext:
     authenticator: object = None
     authorizer: object = None
     audit: object = None
+    service_account_tokens: object = None  # auth.serviceaccount.ServiceAccountTokens with the token flags
     resource_metrics: object = None  # resourcemetrics.MetricsStore when --metric-resolution is on
     quota: QuotaAdmission = field(init=False)  # ResourceQuota admission, charging the namespace's quotas
 

@@ -258,6 +258,8 @@ def default_service(svc: core_pb2.Service) -> None:
     spec.internal_traffic_policy = spec.internal_traffic_policy or "Cluster"
     if spec.type in ("NodePort", "LoadBalancer"):
         spec.external_traffic_policy = spec.external_traffic_policy or "Cluster"
+    if spec.type == "LoadBalancer" and not spec.HasField("allocate_load_balancer_node_ports"):
+        spec.allocate_load_balancer_node_ports = True
 
 
 def default_endpoints(ep: core_pb2.Endpoints) -> None:

@@ -43,6 +43,14 @@ def conflict(resource: str, name: str, why: str | None = None) -> ApiError:
     return ApiError(grpc.StatusCode.ABORTED, f'Operation cannot be fulfilled on {resource} "{name}": {why}')
 
 
+class ApplyConflict(ApiError):
+    """A server-side apply refused for fields other managers own: 409 Conflict whose causes name them."""
+
+    def __init__(self, message: str, causes: list[dict]) -> None:
+        super().__init__(grpc.StatusCode.ABORTED, message)
+        self.causes = causes
+
+
 def invalid(kind: str, name: str, violations: list[FieldViolation]) -> ApiError:
     details = ", ".join(f"{v.field}: {v.description}" if v.field else v.description for v in violations)
     if len(violations) > 1:

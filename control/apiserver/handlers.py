@@ -12,6 +12,7 @@ import logging
 from google.protobuf.message import Message
 
 from control.apiserver import errors, limitranger, strategy
+from control.apiserver.apply import tracking
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import plan_deletion
 from control.apiserver.registry import apply_defaults, strategy_for, validate
@@ -111,6 +112,7 @@ class ResourceHandlers:
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)
         self._validate(obj)
+        tracking.track(self.kind, None, obj)
         await self.require_namespace(meta.namespace, meta.name)
         await self._validate_admission(obj, None)
         hooks = self.api.hooks.get(self.kind.kind)
@@ -238,6 +240,7 @@ class ResourceHandlers:
             strategy.prepare_for_update(self.kind, new, old)
             self.rules.prepare_for_update(new, old)
         self._validate(new, old)
+        tracking.track(self.kind, old, new, "status" if status_only else "")
         return new
 
     async def _write_update(self, new: Message, old: Message, claims: Claims | None) -> Message:

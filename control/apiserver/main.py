@@ -9,16 +9,19 @@ import os
 import signal
 import sys
 
-from control.apiserver import metrics
+from control.apiserver import admission, kubernetesservice, metrics
 from control.apiserver.admission import AdmissionOptions
+from control.apiserver.auth import jwt
 from control.apiserver.auth.audit import AuditLog
 from control.apiserver.auth.authn import Authenticator, TokenFileError, load_token_file
 from control.apiserver.auth.authorize import AuthorizationModeError, build_authorizer, parse_modes
 from control.apiserver.auth.bootstrap import ensure_bootstrap_policy
+from control.apiserver.auth.serviceaccount import ServiceAccountTokens, TokenOptions
 from control.apiserver.auth.tlsfront import BACKEND_HOST, TLSFront, server_context
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
 from control.apiserver.handlers import create_unless_exists
+from control.apiserver.kubernetesservice import KubernetesService
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.apiserver.priority import ensure_system_priority_classes
 from control.apiserver.registry import load_all
@@ -50,6 +53,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--encryption-key-file", required=True,
                    help="file holding a base64-encoded 32-byte AES-GCM key for Secrets at rest")
     p.add_argument("--service-cluster-ip-range", default="10.96.0.0/12")
+    p.add_argument("--advertise-address", default="",
+                   help="the address listed in the kubernetes Service's Endpoints (default: --listen's host)")
+    p.add_argument("--endpoint-reconciler-type", default="lease", choices=("lease", "none"),
+                   help="lease: every apiserver lists itself in the kubernetes Endpoints; none: nobody does")
+    p.add_argument("--endpoint-reconciler-ttl", type=duration, default=15.0,
+                   help="how long an apiserver stays listed after its last renewal (renewed every TTL*2/3)")
     p.add_argument("--service-node-port-range", default="30000-32767")
     p.add_argument("--watch-cache-window", type=int, default=20000,
                    help="events kept per kind for watches that resume from a resourceVersion")
@@ -88,8 +97,26 @@ def _add_security_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kubelet-client-certificate", default="", help="client certificate for node agents")
     p.add_argument("--kubelet-client-key", default="", help="key of --kubelet-client-certificate")
     p.add_argument("--kubelet-certificate-authority", default="", help="CA that signed the agents' certificates")
+    _add_service_account_flags(p)
     p.add_argument("--insecure-dev", action="store_true",
                    help="plaintext, no authentication, no authorization, no audit: development only")
+
+
+def _add_service_account_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--service-account-issuer", action="append", default=[],
+                   help="the `iss` of ServiceAccount tokens; repeat to also accept older issuers (the first issues)")
+    p.add_argument("--service-account-signing-key-file", default="",
+                   help="PEM private key (EC P-256: ES256, or RSA: RS256) signing ServiceAccount tokens")
+    p.add_argument("--service-account-key-file", action="append", default=[],
+                   help="PEM file of public (or private) keys that verify ServiceAccount tokens; repeatable")
+    p.add_argument("--api-audiences", default="",
+                   help="comma-separated audiences of the API; tokens must name one (default: the issuers)")
+    p.add_argument("--service-account-max-token-expiration", type=duration, default=0.0,
+                   help="the longest lifetime of a requested token (Go duration; 0: no limit)")
+    p.add_argument("--service-account-extend-token-expiration", default="true", choices=("true", "false"),
+                   help="pod-bound tokens of the admission's default lifetime (3607 s) live a year, for old clients")
+    p.add_argument("--disable-admission-plugins", default="",
+                   help=f"comma-separated admission plugins to turn off: {', '.join(admission.PLUGINS)}")
 
 
 class ConfigError(Exception):
@@ -111,6 +138,8 @@ def check_security_flags(args: argparse.Namespace) -> None:
     if not args.client_ca_file and not args.token_auth_file:
         log.warning("neither --client-ca-file nor --token-auth-file: nobody can authenticate")
     parse_modes(args.authorization_mode)
+    if args.service_account_signing_key_file and not args.service_account_issuer:
+        raise ConfigError("--service-account-issuer is required with --service-account-signing-key-file")
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     if args.workers > 1 and (args.listen.startswith("unix:") or args.listen.endswith(":0")):
@@ -157,10 +186,49 @@ def _secure(api: ApiContext, args: argparse.Namespace) -> TLSFront | None:
     except ValueError as e:
         raise ConfigError(str(e)) from None
     tokens = load_token_file(args.token_auth_file) if args.token_auth_file else {}
-    api.authenticator = Authenticator(bool(args.client_ca_file), tokens, front)
+    api.service_account_tokens = service_account_tokens(args, api)
+    api.authenticator = Authenticator(bool(args.client_ca_file), tokens, front, api.service_account_tokens)
     api.authorizer = build_authorizer(api, parse_modes(args.authorization_mode))
     api.audit = AuditLog(args.audit_log_path) if args.audit_log_path else None
     return front
+
+
+def service_account_tokens(args: argparse.Namespace, api: ApiContext) -> ServiceAccountTokens | None:
+    """Issuing needs an issuer and the signing key; checking needs an issuer and the keys."""
+    if not args.service_account_issuer:
+        return None
+    try:
+        signing = jwt.load_signing_key(args.service_account_signing_key_file) \
+            if args.service_account_signing_key_file else None
+        keys = [k for path in args.service_account_key_file for k in jwt.load_public_keys(path)]
+    except jwt.KeyFileError as e:
+        raise ConfigError(str(e)) from None
+    if signing is not None:
+        keys.append(signing.public_key())
+    if not keys:
+        raise ConfigError("--service-account-key-file or --service-account-signing-key-file is required with "
+                          "--service-account-issuer")
+    audiences = [a.strip() for a in args.api_audiences.split(",") if a.strip()]
+    options = TokenOptions(list(args.service_account_issuer), signing, keys, audiences,
+                           int(args.service_account_max_token_expiration),
+                           args.service_account_extend_token_expiration == "true")
+    return ServiceAccountTokens(options, api.cache)
+
+
+def kubernetes_service(api: ApiContext, args: argparse.Namespace) -> KubernetesService | None:
+    """The `kubernetes` Service and this apiserver in its Endpoints, when it serves REST at an address pods
+    can reach."""
+    if args.endpoint_reconciler_type == "none" or not args.rest_port or args.worker_index != 0:
+        return None
+    address = args.advertise_address or ("" if args.listen.startswith("unix:") else args.listen.rpartition(":")[0])
+    address = address.strip("[]")
+    if not kubernetesservice.advertisable(address):
+        log.info("not publishing the kubernetes Service's endpoint: no --advertise-address pods can reach "
+                 "(have %r)", address)
+        return None
+    ttl = max(1, round(args.endpoint_reconciler_ttl))
+    return KubernetesService(api, address, args.rest_port,
+                             kubernetesservice.first_address(args.service_cluster_ip_range), ttl, ttl * 2 / 3)
 
 
 async def start_rest(api: ApiContext, args: argparse.Namespace, front: TLSFront | None) -> RestServer | None:
@@ -187,7 +255,8 @@ async def serve(args: argparse.Namespace, argv: list[str]) -> None:
     metrics.track_watch_cache(cache)
     api = ApiContext(storage, cache, bookmark_interval=args.bookmark_interval,
                      admission=AdmissionOptions(args.default_not_ready_toleration_seconds,
-                                                args.default_unreachable_toleration_seconds))
+                                                args.default_unreachable_toleration_seconds,
+                                                admission.parse_plugins(args.disable_admission_plugins)))
     api.agents = AgentProxy(api, _kubelet_tls(args))
     collector = Collector(api, args.metric_resolution) if args.metric_resolution > 0 else None
     api.resource_metrics = collector.store if collector is not None else None
@@ -221,11 +290,16 @@ async def serve(args: argparse.Namespace, argv: list[str]) -> None:
     compactor = (asyncio.create_task(compact_periodically(storage, args.etcd_compaction_interval))
                  if args.etcd_compaction_interval > 0 and first else None)
     scraper = asyncio.create_task(collector.run()) if collector is not None else None
+    published = kubernetes_service(api, args)
+    publisher = asyncio.create_task(published.run()) if published is not None else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if publisher is not None:
+        publisher.cancel()
+        await published.stop()
     if workers is not None:
         await workers.stop()
     if metrics_server is not None:
@@ -254,7 +328,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         check_security_flags(args)
         asyncio.run(serve(args, argv))
-    except (ConfigError, AuthorizationModeError, TokenFileError, EncryptionError, StorageError) as e:
+    except (ConfigError, AuthorizationModeError, TokenFileError, EncryptionError, StorageError,
+            admission.PluginError) as e:
         raise SystemExit(f"skiff-apiserver: {e}") from None
     except OSError as e:  # unreadable certificates, keys, token or audit files
         raise SystemExit(f"skiff-apiserver: {e}") from None

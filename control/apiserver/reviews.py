@@ -1,5 +1,6 @@
 """SelfSubjectAccessReview (authorization.k8s.io/v1) and SelfSubjectReview (authentication.k8s.io/v1):
-the caller asks what it may do, or who it is. Create-only and never stored. Both need an authenticated
+the caller asks what it may do, or who it is; TokenReview (authentication.k8s.io/v1): whether a token
+authenticates, authorized as `create` on tokenreviews. Create-only and never stored. Both need an authenticated
 caller but no authorization: everyone may ask about themselves (Kubernetes' system:basic-user)."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 from grpc_status import rpc_status
 
-from control.apiserver import errors, metrics
+from control.apiserver import errors, metrics, tokenrequest
 from control.apiserver.auth.attributes import Attributes, Decision
-from control.apiserver.auth.gate import ANONYMOUS, Gate
+from control.apiserver.auth.gate import ANONYMOUS, Gate, forbidden
 from control.apiserver.auth.user import UserInfo
 from control.apiserver.context import ApiContext
 from control.apiserver.validation.errors import Errors, invalid, required
@@ -21,7 +22,8 @@ from skiff.v1 import authz_pb2, reviews_pb2
 
 SSAR_SERVICE = reviews_pb2.DESCRIPTOR.services_by_name["SelfSubjectAccessReviews"].full_name
 SSR_SERVICE = reviews_pb2.DESCRIPTOR.services_by_name["SelfSubjectReviews"].full_name
-SERVICE_NAMES = (SSAR_SERVICE, SSR_SERVICE)
+TOKEN_REVIEW_SERVICE = reviews_pb2.DESCRIPTOR.services_by_name["TokenReviews"].full_name
+SERVICE_NAMES = (SSAR_SERVICE, SSR_SERVICE, TOKEN_REVIEW_SERVICE)
 
 
 def validate_spec(spec: authz_pb2.SelfSubjectAccessReviewSpec) -> Errors:
@@ -67,10 +69,18 @@ def access_review(api: ApiContext, user: UserInfo | None, review: authz_pb2.Self
 def self_review(user: UserInfo | None) -> authz_pb2.SelfSubjectReview:
     user = user or ANONYMOUS
     out = authz_pb2.SelfSubjectReview(api_version="authentication.k8s.io/v1", kind="SelfSubjectReview")
-    out.status.user_info.username = user.name
-    out.status.user_info.uid = user.uid
-    out.status.user_info.groups.extend(user.groups)
+    user.fill(out.status.user_info)
     return out
+
+
+def token_review(api: ApiContext, user: UserInfo | None, review: authz_pb2.TokenReview) -> authz_pb2.TokenReview:
+    """Unlike the self reviews, asking about a token needs `create` on tokenreviews (system:auth-delegator)."""
+    if user is not None:
+        attrs = Attributes(user, "create", "authentication.k8s.io", "tokenreviews")
+        verdict = api.authorizer.authorize(attrs)
+        if verdict.decision is not Decision.ALLOW:
+            raise forbidden(attrs, verdict.reason)
+    return tokenrequest.review(api, review)
 
 
 def _unary(gate: Gate, message_type, answer: Callable[[UserInfo | None, Message], Message],
@@ -102,5 +112,8 @@ def review_services(api: ApiContext) -> list[grpc.GenericRpcHandler]:
                   _create("authorization.k8s.io", "selfsubjectaccessreviews"))
     ssr = _unary(gate, authz_pb2.SelfSubjectReview, lambda user, _r: self_review(user),
                  _create("authentication.k8s.io", "selfsubjectreviews"))
+    tokens = _unary(gate, authz_pb2.TokenReview, lambda user, r: token_review(api, user, r),
+                    _create("authentication.k8s.io", "tokenreviews"))
     return [grpc.method_handlers_generic_handler(SSAR_SERVICE, {"Create": ssar}),
-            grpc.method_handlers_generic_handler(SSR_SERVICE, {"Create": ssr})]
+            grpc.method_handlers_generic_handler(SSR_SERVICE, {"Create": ssr}),
+            grpc.method_handlers_generic_handler(TOKEN_REVIEW_SERVICE, {"Create": tokens})]

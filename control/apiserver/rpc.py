@@ -7,16 +7,20 @@ import logging
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 
 import grpc
 from grpc_status import rpc_status
 
 from control.apiserver import errors, metrics
+from control.apiserver.apply import tracking
 from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.client.kinds import Kind
 
 log = logging.getLogger(__name__)
+# The call being served, for handlers whose write needs checks of its own (an Apply that creates).
+CURRENT_CALL: ContextVar[Call | None] = ContextVar("skiff_current_call", default=None)
 
 
 def identity(data: bytes) -> bytes:
@@ -84,7 +88,12 @@ class Guarded:
             call = self.gate.begin(self.kind, action, request)
             try:
                 await self.gate.admit(call, self.kind, action, request, context)
-                result = await fn(request)
+                token = CURRENT_CALL.set(call)
+                try:
+                    with tracking.writing(tracking.Writer(tracking.manager_for("", user_agent(context)))):
+                        result = await fn(request)
+                finally:
+                    CURRENT_CALL.reset(token)
             except errors.ApiError as e:
                 await self._fail(call, action, context, e, info, started)
             except (grpc.aio.AbortError, grpc.aio.UsageError):
@@ -175,6 +184,10 @@ class Guarded:
             self.gate.end(call, grpc.StatusCode.OK, action, context)
             metrics.observe(info, grpc.StatusCode.OK, started)
         return handler
+
+
+def user_agent(context: grpc.aio.ServicerContext) -> str:
+    return next((v for k, v in context.invocation_metadata() or () if k == "user-agent"), "")
 
 
 async def chain(first, rest: AsyncIterator) -> AsyncIterator:

@@ -11,6 +11,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from control.apiserver import errors, metricsapi, reviews, version
+from control.apiserver.applyrpc import APPLY, apply_handler
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
@@ -71,6 +72,7 @@ def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
         # Watch events are serialized once in the cache and shared by every watcher.
         "Watch": grpc.unary_stream_rpc_method_handler(guard.streaming(lister.watch, WATCH),
                                                       parser(requests_pb2.WatchRequest), identity),
+        "Apply": method(apply_handler(handlers, guard.gate), APPLY, requests_pb2.ApplyRequest, obj.SerializeToString),
     }
     methods.update(strategy_for(kind).rpc_methods(api, guard))
     if kind.scale:

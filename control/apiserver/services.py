@@ -40,9 +40,21 @@ def _wants_cluster_ip(svc: core_pb2.Service) -> bool:
     return svc.spec.type != "ExternalName" and svc.spec.cluster_ip != "None"
 
 
+def allocates_node_ports(svc: core_pb2.Service) -> bool:
+    """`allocateLoadBalancerNodePorts: false`: a LoadBalancer gets only the nodePorts it names."""
+    return not (svc.spec.type == "LoadBalancer" and svc.spec.HasField("allocate_load_balancer_node_ports")
+                and not svc.spec.allocate_load_balancer_node_ports)
+
+
+def needs_health_check_port(svc: core_pb2.Service) -> bool:
+    return svc.spec.type == "LoadBalancer" and svc.spec.external_traffic_policy == "Local"
+
+
 def held(svc: core_pb2.Service) -> Held:
     ips = {svc.spec.cluster_ip} if svc.spec.cluster_ip and svc.spec.cluster_ip != "None" else set()
     ports = {p.node_port for p in svc.spec.ports if p.node_port}
+    if svc.spec.health_check_node_port:
+        ports.add(svc.spec.health_check_node_port)
     return ips, ports
 
 
@@ -160,9 +172,16 @@ class ServiceAllocations(KindHooks):
                     continue
                 if port.node_port and port.node_port in old_ports:
                     continue
+                if not port.node_port and not allocates_node_ports(svc):
+                    continue
                 got = self._call(self.node_ports.allocate, port.node_port or None, f"spec.ports[{i}].nodePort")
                 ports.add(got)
                 port.node_port = got
+            hc = svc.spec.health_check_node_port
+            if needs_health_check_port(svc) and not (hc and hc in old_ports):
+                got = self._call(self.node_ports.allocate, hc or None, "spec.healthCheckNodePort")
+                ports.add(got)
+                svc.spec.health_check_node_port = got
         except BaseException:
             self._release(ips, ports)
             raise

@@ -41,7 +41,9 @@ def prepare_for_update(kind: Kind, new: Message, old: Message) -> None:
     """Update changes spec and metadata; status and server-owned metadata stay."""
     _keep_server_metadata(new, old)
     if kind.has_status:
-        new.status.CopyFrom(old.status)
+        new.ClearField("status")
+        if old.HasField("status"):  # an empty status stays absent, so an unchanged write is a no-op
+            new.status.CopyFrom(old.status)
     if kind.has_spec and spec_bytes(new) != spec_bytes(old):
         new.metadata.generation = old.metadata.generation + 1
     else:

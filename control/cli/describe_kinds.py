@@ -316,6 +316,10 @@ async def service(ctx: Context, svc) -> Section:
     s.add("Selector", ",".join(f"{k}={v}" for k, v in sorted(spec.selector.items())) or "<none>")
     s.add("Type", spec.type or "ClusterIP")
     s.add("IP", spec.cluster_ip or "<none>")
+    lb = [f"{i.ip} ({i.ip_mode})" if i.ip and i.ip_mode else i.ip or i.hostname
+          for i in svc.status.load_balancer.ingress]
+    if lb:
+        s.add("LoadBalancer Ingress", ", ".join(lb))
     endpoints = await _endpoints_text(ctx, svc)
     for p in spec.ports:
         s.add("Port", f"{p.name or '<unset>'}  {p.port}/{p.protocol or 'TCP'}")
@@ -325,6 +329,12 @@ async def service(ctx: Context, svc) -> Section:
             s.add("NodePort", f"{p.name or '<unset>'}  {p.node_port}/{p.protocol or 'TCP'}")
         s.add("Endpoints", endpoints)
     s.add("Session Affinity", spec.session_affinity or "None")
+    if spec.type in ("NodePort", "LoadBalancer"):
+        s.add("External Traffic Policy", spec.external_traffic_policy or "Cluster")
+    if spec.health_check_node_port:
+        s.add("HealthCheck NodePort", str(spec.health_check_node_port))
+    if spec.load_balancer_source_ranges:
+        s.add("LoadBalancer Source Ranges", ",".join(spec.load_balancer_source_ranges))
     return s
 
 

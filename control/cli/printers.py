@@ -121,13 +121,17 @@ def object_name(obj: Message) -> str:
     return f"{kind_of(obj).qualified}/{obj.metadata.name}"
 
 
-def format_objects(objects: list[Message], output: str, as_list: bool) -> str:
-    """json/yaml/name output; a single object prints bare unless as_list."""
+def format_objects(objects: list[Message], output: str, as_list: bool, managed_fields: bool = False) -> str:
+    """json/yaml/name output; a single object prints bare unless as_list. metadata.managedFields is left
+    out unless asked for (kubectl's --show-managed-fields)."""
     if output == "name":
         return "".join(object_name(o) + "\n" for o in objects)
     if output.startswith("custom-columns="):
         return custom_columns(output.split("=", 1)[1], objects)
     data = list_dict(objects) if as_list else object_dict(objects[0])
+    if not managed_fields:
+        for item in data["items"] if as_list else [data]:
+            item.get("metadata", {}).pop("managedFields", None)
     if output.startswith("jsonpath="):
         return render_jsonpath(output.split("=", 1)[1], data)
     return to_json(data) if output == "json" else to_yaml(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from google.protobuf.message import Message
 from control.client.kinds import Kind, kind_of, lookup
 from control.client.kubeconfig import CHANNEL_OPTIONS, ClientConfig, load_client_config, make_channel
 from skiff.v1 import (
+    authz_pb2,
     meta_pb2,
     metrics_pb2,
     metrics_pb2_grpc,
@@ -65,6 +67,15 @@ class Client:
     async def update(self, obj: Message, dry_run: bool = False) -> Message:
         k = kind_of(obj)
         return await self.stub(k).Update(k.request_message(object=obj, dry_run=dry_run))
+
+    async def apply(self, kind: Kind | str, config: dict, field_manager: str, force: bool = False,
+                    dry_run: bool = False) -> Message:
+        """Server-side apply of a configuration (an object's JSON) as field_manager."""
+        meta = config.get("metadata") or {}
+        request = requests_pb2.ApplyRequest(namespace=meta.get("namespace", ""), name=meta.get("name", ""),
+                                            configuration=json.dumps(config).encode(), field_manager=field_manager,
+                                            force=force, dry_run=dry_run)
+        return await self.stub(kind).Apply(request)
 
     async def update_status(self, obj: Message) -> Message:
         k = kind_of(obj)
@@ -122,6 +133,23 @@ class Client:
                                   metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, uid=uid),
                                   target=meta_pb2.ObjectReference(kind="Node", name=node_name))
         return await self.stub("Pod").Bind(binding)
+
+    async def create_token(self, namespace: str, name: str, audiences: list[str] | None = None,
+                           expiration_seconds: int | None = None, bound: Message | None = None) -> Message:
+        """The serviceaccounts/token subresource: a TokenRequest for ServiceAccount name, optionally bound
+        to a Pod or Secret (`bound`: the object or a BoundObjectReference); the token is in status.token."""
+        request = authz_pb2.TokenRequest(api_version="authentication.k8s.io/v1", kind="TokenRequest",
+                                         metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace))
+        request.spec.audiences.extend(audiences or [])
+        if expiration_seconds is not None:
+            request.spec.expiration_seconds = expiration_seconds
+        ref = request.spec.bound_object_ref
+        if isinstance(bound, authz_pb2.BoundObjectReference):
+            ref.CopyFrom(bound)
+        elif bound is not None:
+            ref.api_version, ref.kind = "v1", bound.kind or bound.DESCRIPTOR.name
+            ref.name, ref.uid = bound.metadata.name, bound.metadata.uid
+        return await self.stub("ServiceAccount").CreateToken(request)
 
     async def evict(self, namespace: str, name: str, grace_period_seconds: int | None = None) -> Message:
         """The pods/eviction subresource: a deletion that PodDisruptionBudgets may refuse (429)."""

@@ -249,6 +249,7 @@ _ALL = [
     Kind("Secret", "secrets", "", True, "core.Secret", field_selectors=("type",), aggregate_to=("edit",),
          columns=printers.SECRET, **_NO_SUBRESOURCES),
     Kind("ServiceAccount", "serviceaccounts", "", True, "core.ServiceAccount", ("sa",), aggregate_to=_EDIT,
+         rpcs=(Rpc("CreateToken", "TokenRequest", "TokenRequest", "create", "token"),),
          columns=printers.SERVICEACCOUNT, **_NO_SUBRESOURCES),
     Kind("Event", "events", "", True, "core.Event", ("ev",), field_selectors=_EVENT_FIELDS, aggregate_to=_VIEW,
          columns=printers.EVENT, **_NO_SUBRESOURCES),

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 from dataclasses import dataclass
 
 import grpc
@@ -34,6 +35,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from control.client import kubeconfig_doc
+from control.client.version import GIT_VERSION
 
 # Generous limits: etcd refuses values over 1.5 MiB, lists can be larger.
 CHANNEL_OPTIONS = [
@@ -208,10 +210,20 @@ def channel_credentials(config: ClientConfig) -> grpc.ChannelCredentials:
     return creds
 
 
+def user_agent() -> str:
+    """`<program>/<version> (<os>/<arch>)`, as client-go's default user agent: the apiserver names the
+    field manager of a write after the program."""
+    program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if not program or program.endswith(".py") or program.startswith("-"):
+        program = "skiff"
+    return f"{program}/{GIT_VERSION} ({sys.platform}/{os.uname().machine})"
+
+
 def make_channel(target: str, config: ClientConfig, options: list[tuple[str, object]] | None = None
                  ) -> grpc.aio.Channel:
     """A channel to the apiserver at target with the config's credentials; plaintext only when insecure."""
     opts = list(CHANNEL_OPTIONS if options is None else options)
+    opts.append(("grpc.primary_user_agent", user_agent()))
     server_name = config.tls_server_name
     if "," in target:
         target = failover_target(target)

@@ -18,6 +18,7 @@ from control.client.client import Client
 from control.client.informer import Informer
 from node.network import cni
 from node.network.dns import ClusterDNS, DNSServer
+from node.network.healthcheck import ServiceHealthServer
 from node.network.networkpolicy import run_policy_enforcer
 from node.network.nftables import Nft, NodeConfig
 from node.network.proxy import ServiceProxy
@@ -116,6 +117,7 @@ async def run_node_network(client: Client, node_name: str, options: NetworkOptio
         node_ip = await node_net.node_ip
         dns_ip = options.dns_address() if options.enable_dns else ""
         proxy = ServiceProxy(Nft(), NodeConfig(options.cluster_cidr, dns_ip, node_ip if dns_ip else "", node_name))
+        proxy.health = ServiceHealthServer()
         services.add_handler(proxy.on_service, proxy.on_service, proxy.on_service_deleted)
         endpoints.add_handler(proxy.on_endpoints, proxy.on_endpoints, proxy.on_endpoints_deleted)
         await services.wait_synced()

@@ -28,6 +28,13 @@ Layout, after kube-proxy's nftables mode:
   masqueraded, like everything marked 0x4000 (NodePort traffic).
 - `no-endpoint-services` / `no-endpoint-nodeports` reject new connections to
   ports with no ready endpoint, from filter chains before NAT.
+- LoadBalancer addresses (status.loadBalancer.ingress) are keys of `services`
+  like ClusterIPs, drawn by `pick-external-N` (masquerade, then `dnat-stage`)
+  or, for externalTrafficPolicy Local, by an `lb-local-` chain (outside
+  clients to this node's endpoints, pods and the node to any); any node
+  routed the address answers, as with ServiceLB. Ports with
+  loadBalancerSourceRanges have a `fw-` chain, reached through the `firewall`
+  map from a filter chain before DNAT, that drops other sources.
 
 Everything below `Ruleset` is pure text; `Nft` runs `nft -f -` so a whole
 change is one atomic transaction.
@@ -50,6 +57,7 @@ PROTOCOLS = ("tcp", "udp", "sctp")
 MAPS = {
     "services": "type ipv4_addr . inet_proto . inet_service : verdict;",
     "nodeports": "type inet_proto . inet_service : verdict;",
+    "firewall": "type ipv4_addr . inet_proto . inet_service : verdict;",
     "no-endpoint-services": "type ipv4_addr . inet_proto . inet_service : verdict;",
     "no-endpoint-nodeports": "type inet_proto . inet_service : verdict;",
     "hairpin": "type ipv4_addr . ipv4_addr;",
@@ -77,6 +85,9 @@ class ServicePortRules:
     # see the client's address). internalTrafficPolicy Local: only local endpoints serve the ClusterIP.
     external_local: bool = False
     internal_local: bool = False
+    load_balancer_ips: tuple[str, ...] = ()  # status.loadBalancer.ingress, answered as NodePorts are
+    source_ranges: tuple[str, ...] = ()  # loadBalancerSourceRanges: the only clients of those addresses
+    cluster_cidr: str = ""  # pods: with policy Local their traffic to a LB address may go to any endpoint
 
     @property
     def id(self) -> str:
@@ -113,10 +124,13 @@ class Ruleset:
 def render_port(sp: ServicePortRules) -> Ruleset:
     rs = Ruleset()
     proto, key = sp.protocol, f"{sp.cluster_ip} . {sp.protocol} . {sp.port}"
+    _render_firewall(sp, rs)
     if not sp.endpoints:
         rs.elements["no-endpoint-services"][key] = "goto reject-chain"
         if sp.node_port:
             rs.elements["no-endpoint-nodeports"][f"{proto} . {sp.node_port}"] = "goto reject-chain"
+        for lb in _lb_keys(sp):
+            rs.elements["no-endpoint-services"][lb] = "goto reject-chain"
         return rs
     if sp.affinity_timeout:
         _render_affinity(sp, rs, key)
@@ -124,6 +138,7 @@ def render_port(sp: ServicePortRules) -> Ruleset:
         _render_cluster_ip(sp, rs, key)
         if sp.node_port:
             _render_node_port(sp, rs)
+        _render_load_balancer(sp, rs)
     for ip, _ in sp.endpoints:
         rs.elements["hairpin"][f"{ip} . {ip}"] = ""
     return rs
@@ -153,22 +168,68 @@ def _render_node_port(sp: ServicePortRules, rs: Ruleset) -> None:
         rs.elements["nodeport-backends"][f"{port} . {i}"] = f"{ip} . {target}"
 
 
+def _lb_keys(sp: ServicePortRules) -> list[str]:
+    return [f"{ip} . {sp.protocol} . {sp.port}" for ip in sp.load_balancer_ips]
+
+
+def _render_load_balancer(sp: ServicePortRules, rs: Ruleset) -> None:
+    if sp.external_local:
+        _render_load_balancer_local(sp, rs)
+        return
+    n = len(sp.endpoints)
+    rs.picks.add(n)
+    for key in _lb_keys(sp):
+        rs.elements["services"][key] = f"goto pick-external-{n}"
+        for i, (ip, port) in enumerate(sp.endpoints):
+            rs.elements["backends"][f"{key} . {i}"] = f"{ip} . {port}"
+
+
+def _render_load_balancer_local(sp: ServicePortRules, rs: Ruleset) -> None:
+    """Policy Local, as kube-proxy: clients outside the cluster reach only this node's endpoints and
+    are seen unmasqueraded (none here: dropped); pods and the node itself reach any endpoint.
+    Backends 0..N-1 are all endpoints, N..N+L-1 the local ones."""
+    n, local = len(sp.endpoints), len(sp.local_endpoints)
+    draw_any = f"ct mark set numgen random mod {n} goto dnat-stage"
+    rules = [f"ip saddr {sp.cluster_cidr} {draw_any}"] if sp.cluster_cidr else []
+    rules += ["fib saddr type local jump mark-for-masquerade", f"fib saddr type local {draw_any}"]
+    rules.append(f"ct mark set numgen random mod {local} offset {n} goto dnat-stage" if local else "drop")
+    chain = f"lb-local-{sp.id}"
+    rs.chains[chain] = tuple(rules)
+    for key in _lb_keys(sp):
+        rs.elements["services"][key] = f"goto {chain}"
+        for i, (ip, port) in enumerate(sp.endpoints + sp.local_endpoints):
+            rs.elements["backends"][f"{key} . {i}"] = f"{ip} . {port}"
+
+
+def _render_firewall(sp: ServicePortRules, rs: Ruleset) -> None:
+    if not (sp.source_ranges and sp.load_balancer_ips):
+        return
+    chain = f"fw-{sp.id}"
+    rs.chains[chain] = (f"ip saddr {{ {', '.join(sp.source_ranges)} }} return", "drop")
+    for key in _lb_keys(sp):
+        rs.elements["firewall"][key] = f"goto {chain}"
+
+
 def pick_chains(n: int) -> dict[str, tuple[str, ...]]:
     """The shared chains that draw one of n endpoints."""
     draw = f"ct mark set numgen random mod {n}"
     return {f"pick-{n}": (f"{draw} goto dnat-stage",),
             f"pick-nodeport-{n}": ("jump mark-for-masquerade", f"{draw} goto dnat-nodeport"),
-            f"pick-local-{n}": (f"{draw} goto dnat-nodeport",)}
+            f"pick-local-{n}": (f"{draw} goto dnat-nodeport",),
+            f"pick-external-{n}": ("jump mark-for-masquerade", f"{draw} goto dnat-stage")}
 
 
 def _render_affinity(sp: ServicePortRules, rs: Ruleset, key: str) -> None:
     chain = f"svc-{sp.id}"
     rs.chains[chain] = _affinity_chains(sp, rs)
     rs.elements["services"][key] = f"goto {chain}"
-    if sp.node_port:
+    if sp.node_port or sp.load_balancer_ips:
         ext = f"ext-{sp.id}"
         rs.chains[ext] = ("jump mark-for-masquerade", f"goto {chain}")
-        rs.elements["nodeports"][f"{sp.protocol} . {sp.node_port}"] = f"goto {ext}"
+        if sp.node_port:
+            rs.elements["nodeports"][f"{sp.protocol} . {sp.node_port}"] = f"goto {ext}"
+        for lb in _lb_keys(sp):
+            rs.elements["services"][lb] = f"goto {ext}"
 
 
 def _pick(n: int, i: int) -> str:
@@ -209,6 +270,7 @@ def skeleton(cfg: NodeConfig) -> list[str]:
         "prerouting": "type nat hook prerouting priority dstnat; policy accept;",
         "output": "type nat hook output priority -100; policy accept;",  # dstnat: nft names it for prerouting only
         "postrouting": "type nat hook postrouting priority srcnat; policy accept;",
+        "filter-prerouting": "type filter hook prerouting priority -110; policy accept;",
         "filter-input": "type filter hook input priority -110; policy accept;",
         "filter-forward": "type filter hook forward priority -110; policy accept;",
         "filter-output": "type filter hook output priority -110; policy accept;",
@@ -239,9 +301,11 @@ def _static_rules(cfg: NodeConfig) -> list[str]:
             f"meta mark & {MASQ_MARK} == {MASQ_MARK} meta mark set meta mark xor {MASQ_MARK} masquerade",
             "ct status dnat ip saddr . ip daddr @hairpin masquerade",
         ] + _cluster_masquerade(cfg),
+        "filter-prerouting": ["ip daddr . meta l4proto . th dport vmap @firewall"],
         "filter-input": ["ct state new jump endpoints-check"],
         "filter-forward": ["ct state new jump endpoints-check"],
-        "filter-output": ["ct state new jump endpoints-check"],
+        "filter-output": ["ip daddr . meta l4proto . th dport vmap @firewall",
+                          "ct state new jump endpoints-check"],
         "endpoints-check": [
             "ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
             "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports",

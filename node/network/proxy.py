@@ -11,12 +11,14 @@ failed incremental transaction falls back to such a full sync.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable
 
 from node.network import metrics
+from node.network.healthcheck import HealthCheck, ServiceHealthServer
 from node.network.nftables import (
     DEFAULT_AFFINITY_TIMEOUT,
     MAX_ENDPOINTS,
@@ -73,7 +75,7 @@ def _endpoints_for(port: core_pb2.ServicePort,
 
 
 def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
-                  node_name: str = "") -> list[ServicePortRules]:
+                  node_name: str = "", cluster_cidr: str = "") -> list[ServicePortRules]:
     """The Service's ports with their ready endpoints (`node_name`: this node, for the Local policies)."""
     if not has_cluster_ip(svc):
         return []
@@ -81,6 +83,7 @@ def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
     external_local = node_ports and svc.spec.external_traffic_policy == "Local"
     internal_local = svc.spec.internal_traffic_policy == "Local"
     timeout = _affinity_timeout(svc)
+    lb_ips, ranges = _load_balancer(svc)
     out = []
     for port in svc.spec.ports:
         protocol = PROTOCOLS.get(port.protocol or "TCP")
@@ -93,8 +96,47 @@ def service_ports(svc: core_pb2.Service, eps: core_pb2.Endpoints | None,
             node_port=port.node_port if node_ports else 0, affinity_timeout=timeout,
             endpoints=tuple((ip, p) for ip, p, _ in found),
             local_endpoints=tuple((ip, p) for ip, p, n in found if node_name and n == node_name),
-            external_local=external_local, internal_local=internal_local))
+            external_local=external_local, internal_local=internal_local,
+            load_balancer_ips=lb_ips, source_ranges=ranges, cluster_cidr=cluster_cidr if lb_ips else ""))
     return out
+
+
+def _load_balancer(svc: core_pb2.Service) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Service's IPv4 load balancer addresses and the source ranges allowed to reach them."""
+    if svc.spec.type != "LoadBalancer":
+        return (), ()
+    ips = tuple(sorted({i.ip for i in svc.status.load_balancer.ingress if _ipv4(i.ip)}))
+    ranges = tuple(str(ipaddress.ip_network(r.strip(), strict=False))
+                   for r in svc.spec.load_balancer_source_ranges if _ipv4_net(r.strip()))
+    return ips, ranges
+
+
+def _ipv4(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).version == 4
+    except ValueError:
+        return False
+
+
+def _ipv4_net(cidr: str) -> bool:
+    try:
+        return ipaddress.ip_network(cidr, strict=False).version == 4
+    except ValueError:
+        return False
+
+
+def health_checks(services: dict[str, core_pb2.Service], endpoints: dict[str, core_pb2.Endpoints],
+                  node_name: str) -> dict[int, HealthCheck]:
+    """healthCheckNodePort -> this node's count of ready endpoints, for LoadBalancers with policy Local."""
+    checks = {}
+    for key, svc in services.items():
+        if not svc.spec.health_check_node_port or svc.spec.type != "LoadBalancer" \
+                or svc.spec.external_traffic_policy != "Local":
+            continue
+        eps = endpoints.get(key)
+        local = {a.ip for s in (eps.subsets if eps else []) for a in s.addresses if a.node_name == node_name}
+        checks[svc.spec.health_check_node_port] = HealthCheck(svc.metadata.namespace, svc.metadata.name, len(local))
+    return checks
 
 
 class ServiceProxy:
@@ -112,6 +154,7 @@ class ServiceProxy:
         self.synced = asyncio.Event()  # set after each successful sync with nothing left to do
         self.on_synced: Callable[[set[str]], None] | None = None  # benchmarks observe applied keys
         self.retry_interval = 1.0
+        self.health: ServiceHealthServer | None = None  # answers healthCheckNodePorts when set
 
     # Informer handlers: record and mark dirty, nothing else.
     def on_service(self, svc: core_pb2.Service, new: core_pb2.Service | None = None) -> None:
@@ -174,6 +217,8 @@ class ServiceProxy:
         except BaseException:
             self._dirty |= dirty
             raise
+        if self.health is not None and (full or dirty):
+            await self.health.update(health_checks(self.services, self.endpoints, self.config.node_name))
         if self.on_synced is not None:
             self.on_synced(dirty)
         if not self._dirty:
@@ -186,7 +231,7 @@ class ServiceProxy:
             # The node's own resolver answers on the cluster DNS address (as NodeLocal DNSCache
             # does); a kube-dns Service holding that address must not shadow or reject it.
             return Ruleset()
-        return render(service_ports(svc, self.endpoints.get(key), self.config.node_name))
+        return render(service_ports(svc, self.endpoints.get(key), self.config.node_name, self.config.cluster_cidr))
 
     async def _full_sync(self) -> None:
         start = time.monotonic()

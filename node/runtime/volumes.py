@@ -15,6 +15,7 @@ from node.downwardapi import uses_pod_metadata
 from node.objects import get_objects
 from node.podworkers import PodWorker
 from node.runtime.expansion import finish_resizes
+from node.tokens import TokenError, TokenManager, token_key, token_sources
 from skiff.v1 import pod_pb2
 
 VOLUME_REFRESH_PERIOD = 10.0
@@ -30,6 +31,7 @@ class VolumeManager:
         self._paths: dict[str, dict[str, str]] = {}  # pod uid -> volume name -> host path
         self._synced: dict[str, float] = {}
         self._metadata: dict[str, tuple] = {}  # pod uid -> the labels and annotations its files show
+        self.tokens = TokenManager(client)
 
     def paths(self, uid: str) -> dict[str, str] | None:
         """volume name -> host path once the pod's volumes are set up."""
@@ -44,9 +46,10 @@ class VolumeManager:
             secrets = await get_objects(self.client, "Secret", namespace, volumes.referenced_secrets(pod))
             claims = await self._claimed_volumes(pod)
             claimed = {name: pv for name, (_, pv) in claims.items()}
+            tokens = await self._tokens(pod)
             self._paths[w.uid] = await volumes.setup_volumes(self.root_dir, pod, cms, secrets, self.allocatable,
-                                                             claimed)
-        except volumes.VolumeError as e:
+                                                             claimed, tokens)
+        except (volumes.VolumeError, TokenError) as e:
             self.recorder.event(pod, "Warning", "FailedMount", str(e))
             for c in [*pod.spec.init_containers, *pod.spec.containers]:
                 w.waiting[c.name] = ("ContainerCreating", str(e))
@@ -58,6 +61,14 @@ class VolumeManager:
             del w.waiting[name]
         await finish_resizes(self.client, self.recorder, pod, claims)
         return True
+
+    async def _tokens(self, pod) -> dict[tuple[str, int], str]:
+        """Each serviceAccountToken projection's current token, renewed when due."""
+        found = {}
+        for source in token_sources(pod):
+            audience, seconds = token_key(source)
+            found[(audience, seconds)] = await self.tokens.token(pod, audience, seconds)
+        return found
 
     async def _claimed_volumes(self, pod) -> dict[str, tuple]:
         """volume name -> (its claim, the PersistentVolume the claim is bound to) (the kubelet's desired
@@ -96,6 +107,7 @@ class VolumeManager:
         self._paths.pop(uid, None)
         self._synced.pop(uid, None)
         self._metadata.pop(uid, None)
+        self.tokens.forget(uid)
         await volumes.cleanup_volumes(self.root_dir, uid)
 
 

@@ -35,7 +35,8 @@ EXTRA_ROOTS = (("", "v1", "Binding"), ("policy", "v1", "Eviction"), ("autoscalin
                ("authorization.k8s.io", "v1", "LocalSubjectAccessReview"),
                ("authorization.k8s.io", "v1", "SelfSubjectRulesReview"),
                ("authentication.k8s.io", "v1", "SelfSubjectReview"),
-               ("authentication.k8s.io", "v1", "TokenReview"))
+               ("authentication.k8s.io", "v1", "TokenReview"),
+               ("authentication.k8s.io", "v1", "TokenRequest"))
 META_ROOTS = ("io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
               "io.k8s.apimachinery.pkg.runtime.Unknown")
 _MESSAGE = re.compile(r"^message (\w+) \{$")

@@ -53,7 +53,7 @@ META_ROOTS = ("V1ObjectMeta", "V1ListMeta", "V1LabelSelector", "V1ObjectReferenc
 # Messages some RPC or component uses that are not kinds of the table (file -> models).
 EXTRA_ROOTS: dict[str, tuple[str, ...]] = {
     "pod": ("V1Binding", "V1PodTemplate"),
-    "authz": ("V1SelfSubjectAccessReview", "V1SelfSubjectReview"),
+    "authz": ("V1SelfSubjectAccessReview", "V1SelfSubjectReview", "AuthenticationV1TokenRequest", "V1TokenReview"),
     "policy": ("V1Eviction",),
     "autoscaling": ("V1Scale",),  # the scale subresource of every kind with `scale`
 }

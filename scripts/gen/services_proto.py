@@ -25,13 +25,14 @@ HEADER = """\
 // Watch streams <Kind>WatchEvent: type ADDED, MODIFIED, DELETED or BOOKMARK
 // (a bookmark carries only metadata.resourceVersion). A watch that falls too far
 // behind ends with RESOURCE_EXHAUSTED; one from a compacted revision fails OUT_OF_RANGE.
+// Apply is server-side apply (authorized as patch, and as create when it creates).
 syntax = "proto3";
 
 package skiff.v1;
 """
 
 # Files that declare the messages the kinds' own RPCs use.
-EXTRA_IMPORTS = ("meta", "node_agent", "requests")
+EXTRA_IMPORTS = ("authz", "meta", "node_agent", "requests")
 
 
 def messages(kind: Kind) -> str:
@@ -53,7 +54,8 @@ def service(kind: Kind) -> str:
     verbs = (Rpc("Create", f"{k}Request", m, "create", ""), Rpc("Get", "GetRequest", m, "get", ""),
              Rpc("List", "ListRequest", f"{k}List", "list", ""), Rpc("Update", f"{k}Request", m, "update", ""),
              Rpc("UpdateStatus", f"{k}Request", m, "update", "status"), Rpc("Delete", "DeleteRequest", m, "delete", ""),
-             Rpc("Watch", "WatchRequest", f"{k}WatchEvent", "watch", "", server_streaming=True))
+             Rpc("Watch", "WatchRequest", f"{k}WatchEvent", "watch", "", server_streaming=True),
+             Rpc("Apply", "ApplyRequest", m, "patch", ""))
     body = "".join(_rpc(r) for r in (*verbs, *kind.served_rpcs))
     return f"service {kind.service} {{\n{body}}}\n"
 

@@ -11,7 +11,7 @@ import socket
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from lablib import host, procs, registry
+from lablib import host, ingress, procs, registry
 from lablib.config import (
     APISERVER,
     APISERVER_PORT,
@@ -20,6 +20,7 @@ from lablib.config import (
     ETCD_CLIENT_PORT,
     ETCD_PEER_PORT,
     HOST_IP,
+    LB_POOL,
     NODE_MONITOR_GRACE_PERIOD,
     POD_CIDR,
     REGISTRY_PORT,
@@ -111,7 +112,7 @@ def control_plane_up() -> None:
             "--etcd-client-port", str(ETCD_CLIENT_PORT), "--etcd-peer-port", str(ETCD_PEER_PORT),
             "--service-cidr", SERVICE_CIDR, "--cluster-cidr", POD_CIDR,
             "--node-monitor-grace-period", NODE_MONITOR_GRACE_PERIOD,
-            "--default-toleration-seconds", str(DEFAULT_TOLERATION_SECONDS))
+            "--default-toleration-seconds", str(DEFAULT_TOLERATION_SECONDS), "--loadbalancer-ip-range", LB_POOL)
     units = os.path.join(etc, "units")
     _start_unit("etcd", os.path.join(units, "etcd.service"))
     procs.must_wait(lambda: _port_open("127.0.0.1", ETCD_CLIENT_PORT), 20, "etcd", log="etcd")
@@ -197,6 +198,7 @@ def prepare_nodes(nodes: list[Node]) -> None:
 def stop_node(node: Node) -> None:
     """Like a node losing power: agent and containers gone, the node unreachable."""
     procs.stop(f"{node.name}-agent", sig=signal.SIGKILL)
+    ingress.stop(node)
     _remove_pods(node)
     _stop_containerd(node)
     host.set_node_link(node, up=False)
@@ -230,6 +232,7 @@ def _stop_containerd(node: Node) -> None:
 
 def remove_node(node: Node) -> None:
     procs.stop(f"{node.name}-agent")
+    ingress.stop(node)
     netns_paths = _remove_pods(node)
     _stop_containerd(node)
     for path in netns_paths:

@@ -19,6 +19,11 @@ POD_CIDR = "10.244.0.0/16"
 SERVICE_CIDR = "10.96.0.0/12"
 CLUSTER_DNS = "10.96.0.10"
 LAB_RANGES = (str(NODE_SUBNET), POD_CIDR, SERVICE_CIDR)
+# LoadBalancer Services' addresses: on the lab bridge, routed by the host to the nodes (LB_ROUTE).
+LB_POOL = "172.31.250.200-172.31.250.250"
+LB_ROUTE = "172.31.250.192/26"
+INGRESS_USER = "skiff-ingress-controller"
+INGRESS_CLASS = "nginx"
 NFT_TABLE = "skiff_lab_guard"  # inet family
 
 APISERVER_PORT = 6443

@@ -10,7 +10,7 @@ import time
 
 from control.client.client import Client
 from control.client.kubeconfig import load_client_config
-from lablib.config import APISERVER, VENV_BIN, Node, admin_config
+from lablib.config import APISERVER, NODE_SUBNET, VENV_BIN, Node, admin_config
 
 DEMO = """apiVersion: apps/v1
 kind: Deployment
@@ -158,6 +158,10 @@ def next_steps(cluster_ip: str, manifest: str) -> str:
   .venv/bin/skiffctl get pods -o wide
   sudo scripts/lab exec node-1 -- wget -qO- http://{cluster_ip}      # the Service, from a node
   .venv/bin/skiffctl scale deployment/whoami --replicas 5
+  .venv/bin/skiffctl create ingress whoami --rule 'whoami.lab.test/*=whoami:80'
+      curl -H 'Host: whoami.lab.test' http://{NODE_SUBNET.network_address + 11}/   # nginx on every node's :80/:443
+  .venv/bin/skiffctl expose deployment whoami --name whoami-lb --type LoadBalancer --port 80
+      curl http://$(.venv/bin/skiffctl get svc whoami-lb -o jsonpath='{{.status.loadBalancer.ingress[0].ip}}')/
   a rolling update: change the pod template in {manifest} (an env var, say),
       .venv/bin/skiffctl apply -f {manifest} && .venv/bin/skiffctl rollout status deployment/whoami
   sudo scripts/lab stop-node node-2   # its pods come back elsewhere after ~50 s (grace 20 s + toleration 30 s)

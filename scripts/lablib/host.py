@@ -5,7 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 
-from lablib.config import BRIDGE, HOST_IP, LAB_RANGES, NFT_TABLE, NODE_SUBNET, REGISTRY_PORT, SERVICE_CIDR, Node
+from lablib.config import (
+    BRIDGE,
+    HOST_IP,
+    LAB_RANGES,
+    LB_ROUTE,
+    NFT_TABLE,
+    NODE_SUBNET,
+    REGISTRY_PORT,
+    SERVICE_CIDR,
+    Node,
+)
 
 
 def run(*argv: str, check: bool = True, netns: str | None = None) -> subprocess.CompletedProcess:
@@ -64,6 +74,14 @@ def remove_node_network(node: Node) -> None:
         run("ip", "link", "del", node.veth)
     if netns_exists(node.netns):
         run("ip", "netns", "delete", node.netns)
+
+
+def route_load_balancers(nodes: list[Node]) -> None:
+    """The LoadBalancer pool is routed to every node (one path per flow), as ServiceLB answers on any node."""
+    if not nodes:
+        return
+    hops = [a for n in nodes for a in ("nexthop", "via", n.ip, "dev", BRIDGE)]
+    run("ip", "route", "replace", LB_ROUTE, *hops)
 
 
 def guard_ruleset() -> str:

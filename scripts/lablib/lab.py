@@ -12,13 +12,15 @@ import sys
 import threading
 import time
 
-from lablib import cluster, demo, host, procs, registry
+from lablib import cluster, demo, host, ingress, procs, registry
 from lablib.config import (
     APISERVER,
     BRIDGE,
     CONFIG_MARKER,
     HOST_IP,
+    INGRESS_CLASS,
     LAB_RANGES,
+    LB_POOL,
     MAX_NODES,
     NFT_TABLE,
     STATE_DIR,
@@ -145,6 +147,7 @@ def up(count: int, with_demo: bool = True) -> int:
     host.apply_guard()
     _step("cluster PKI: CA, apiserver, admin, scheduler, controller-manager and node certificates")
     cluster.make_pki(sorted(set(cluster.recorded_nodes()) | set(nodes), key=lambda n: n.index))
+    ingress.make_credentials()
     archives = registry.build_images()
     _step("registry localhost:5000 with busybox:1, whoami:1, pause:1 (in the background)")
     pushing = _in_background(_start_registry, archives)
@@ -161,6 +164,12 @@ def up(count: int, with_demo: bool = True) -> int:
     for node in nodes:
         cluster.start_agent(node)
     write_client_config()
+    _step(f"ingress: skiff-ingress-controller and nginx on every node's :80 and :443, IngressClass "
+          f"{INGRESS_CLASS} (default); LoadBalancer pool {LB_POOL} routed to the nodes")
+    demo.skiffctl("apply", "-f", "-", stdin=ingress.MANIFEST)
+    for node in nodes:
+        ingress.start(node, nodes)
+    host.route_load_balancers(nodes)
     asyncio.run(demo.wait_for_nodes(nodes))
     _join(pushing)
     if not with_demo:
@@ -256,6 +265,7 @@ def stop_node(name: str) -> int:
 def start_node(name: str) -> int:
     node = _known_node(name)
     cluster.start_node_processes(node)
+    ingress.start(node, cluster.recorded_nodes())
     print(f"{node.name} started")
     return 0
 

@@ -26,6 +26,7 @@ MASTERS = "system:masters"
 NODES = "system:nodes"
 APISERVER_DNS = ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
                  "kubernetes.default.svc.cluster.local", "localhost")
+KUBERNETES_SERVICE_IP = "10.96.0.1"
 SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 
@@ -138,7 +139,8 @@ def make_leaf(outdir: str, stem: str, ca: CA, who: Identity, usages: list[x509.O
 
 def make_apiserver(outdir: str, ips: list[str] = (), dns: list[str] = (), days: int = DEFAULT_DAYS) -> str:
     ca = make_ca(outdir, days)
-    alt = sans(["127.0.0.1", *ips], [*APISERVER_DNS, *dns])
+    # The kubernetes Service's ClusterIP (the default range's first address): in-cluster clients dial it.
+    alt = sans(["127.0.0.1", KUBERNETES_SERVICE_IP, *ips], [*APISERVER_DNS, *dns])
     return make_leaf(outdir, "apiserver", ca, Identity("kube-apiserver"), [SERVER_AUTH], alt, days)
 
 
@@ -199,12 +201,26 @@ CLUSTER_CLIENTS = {
 }
 
 
+def make_service_account_keys(outdir: str) -> list[str]:
+    """sa.key signs ServiceAccount tokens, sa.pub checks them (kubeadm's names); every apiserver of the
+    cluster gets both, so a token any of them issued authenticates at all of them."""
+    key_path, pub_path = os.path.join(outdir, "sa.key"), os.path.join(outdir, "sa.pub")
+    if not os.path.exists(pub_path):
+        key = ec.generate_private_key(ec.SECP256R1())
+        write_file(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()), 0o600)
+        write_file(pub_path, key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+    return [key_path, pub_path]
+
+
 def make_cluster(outdir: str, server: str, ips: list[str] = (), dns: list[str] = (), nodes: list[str] = (),
                  tls_server_name: str = "kubernetes", days: int = DEFAULT_DAYS) -> list[str]:
     """Everything a cluster needs; tls-server-name lets clients reach the apiserver by any address."""
     written = [os.path.join(outdir, "ca.crt")]
     make_ca(outdir, days)
     written.append(make_apiserver(outdir, ips, dns, days))
+    written.extend(make_service_account_keys(outdir))
     for stem, (cn, groups, conf) in CLUSTER_CLIENTS.items():
         written.append(make_client(outdir, stem, cn, list(groups), days))
         if conf:

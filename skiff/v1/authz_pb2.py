@@ -23,11 +23,12 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
 from skiff.v1 import options_pb2 as skiff_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14skiff/v1/authz.proto\x12\x08skiff.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\x9b\x02\n\x17SelfSubjectAccessReview\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x39\n\x04spec\x18\x04 \x01(\x0b\x32%.skiff.v1.SelfSubjectAccessReviewSpecR\x04spec\x12;\n\x06status\x18\x05 \x01(\x0b\x32#.skiff.v1.SubjectAccessReviewStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xc5\x01\n\x1bSelfSubjectAccessReviewSpec\x12W\n\x17non_resource_attributes\x18\x02 \x01(\x0b\x32\x1f.skiff.v1.NonResourceAttributesR\x15nonResourceAttributes\x12M\n\x13resource_attributes\x18\x01 \x01(\x0b\x32\x1c.skiff.v1.ResourceAttributesR\x12resourceAttributes\"\xe1\x01\n\x19SubjectAccessReviewStatus\x12#\n\x07\x61llowed\x18\x01 \x01(\x08\x42\x04\x88\xb5\x18\x01H\x00R\x07\x61llowed\x88\x01\x01\x12\x1b\n\x06\x64\x65nied\x18\x02 \x01(\x08H\x01R\x06\x64\x65nied\x88\x01\x01\x12.\n\x10\x65valuation_error\x18\x04 \x01(\tH\x02R\x0f\x65valuationError\x88\x01\x01\x12\x1b\n\x06reason\x18\x03 \x01(\tH\x03R\x06reason\x88\x01\x01\x42\n\n\x08_allowedB\t\n\x07_deniedB\x13\n\x11_evaluation_errorB\t\n\x07_reason\"[\n\x15NonResourceAttributes\x12\x17\n\x04path\x18\x01 \x01(\tH\x00R\x04path\x88\x01\x01\x12\x17\n\x04verb\x18\x02 \x01(\tH\x01R\x04verb\x88\x01\x01\x42\x07\n\x05_pathB\x07\n\x05_verb\"\xd2\x03\n\x12ResourceAttributes\x12H\n\x0e\x66ield_selector\x18\x08 \x01(\x0b\x32!.skiff.v1.FieldSelectorAttributesR\rfieldSelector\x12\x19\n\x05group\x18\x03 \x01(\tH\x00R\x05group\x88\x01\x01\x12H\n\x0elabel_selector\x18\t \x01(\x0b\x32!.skiff.v1.LabelSelectorAttributesR\rlabelSelector\x12\x17\n\x04name\x18\x07 \x01(\tH\x01R\x04name\x88\x01\x01\x12!\n\tnamespace\x18\x01 \x01(\tH\x02R\tnamespace\x88\x01\x01\x12\x1f\n\x08resource\x18\x05 \x01(\tH\x03R\x08resource\x88\x01\x01\x12%\n\x0bsubresource\x18\x06 \x01(\tH\x04R\x0bsubresource\x88\x01\x01\x12\x17\n\x04verb\x18\x02 \x01(\tH\x05R\x04verb\x88\x01\x01\x12\x1d\n\x07version\x18\x04 \x01(\tH\x06R\x07version\x88\x01\x01\x42\x08\n\x06_groupB\x07\n\x05_nameB\x0c\n\n_namespaceB\x0b\n\t_resourceB\x0e\n\x0c_subresourceB\x07\n\x05_verbB\n\n\x08_version\"\x9a\x01\n\x17\x46ieldSelectorAttributes\x12&\n\x0craw_selector\x18\x01 \x01(\tH\x00R\x0brawSelector\x88\x01\x01\x12\x46\n\x0crequirements\x18\x02 \x03(\x0b\x32\".skiff.v1.FieldSelectorRequirementR\x0crequirementsB\x0f\n\r_raw_selector\"\x9a\x01\n\x17LabelSelectorAttributes\x12&\n\x0craw_selector\x18\x01 \x01(\tH\x00R\x0brawSelector\x88\x01\x01\x12\x46\n\x0crequirements\x18\x02 \x03(\x0b\x32\".skiff.v1.LabelSelectorRequirementR\x0crequirementsB\x0f\n\r_raw_selector\"\x8b\x01\n\x18\x46ieldSelectorRequirement\x12\x1b\n\x03key\x18\x01 \x01(\tB\x04\x88\xb5\x18\x01H\x00R\x03key\x88\x01\x01\x12%\n\x08operator\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x08operator\x88\x01\x01\x12\x16\n\x06values\x18\x03 \x03(\tR\x06valuesB\x06\n\x04_keyB\x0b\n\t_operator\"\xd8\x01\n\x11SelfSubjectReview\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x39\n\x06status\x18\x04 \x01(\x0b\x32!.skiff.v1.SelfSubjectReviewStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"J\n\x17SelfSubjectReviewStatus\x12/\n\tuser_info\x18\x01 \x01(\x0b\x32\x12.skiff.v1.UserInfoR\x08userInfo\"\xee\x01\n\x08UserInfo\x12\x33\n\x05\x65xtra\x18\x04 \x03(\x0b\x32\x1d.skiff.v1.UserInfo.ExtraEntryR\x05\x65xtra\x12\x16\n\x06groups\x18\x03 \x03(\tR\x06groups\x12\x15\n\x03uid\x18\x02 \x01(\tH\x00R\x03uid\x88\x01\x01\x12\x1f\n\x08username\x18\x01 \x01(\tH\x01R\x08username\x88\x01\x01\x1aH\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.ListValue:\x02\x38\x01\x42\x06\n\x04_uidB\x0b\n\t_usernameb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14skiff/v1/authz.proto\x12\x08skiff.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\x9b\x02\n\x17SelfSubjectAccessReview\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x39\n\x04spec\x18\x04 \x01(\x0b\x32%.skiff.v1.SelfSubjectAccessReviewSpecR\x04spec\x12;\n\x06status\x18\x05 \x01(\x0b\x32#.skiff.v1.SubjectAccessReviewStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xc5\x01\n\x1bSelfSubjectAccessReviewSpec\x12W\n\x17non_resource_attributes\x18\x02 \x01(\x0b\x32\x1f.skiff.v1.NonResourceAttributesR\x15nonResourceAttributes\x12M\n\x13resource_attributes\x18\x01 \x01(\x0b\x32\x1c.skiff.v1.ResourceAttributesR\x12resourceAttributes\"\xe1\x01\n\x19SubjectAccessReviewStatus\x12#\n\x07\x61llowed\x18\x01 \x01(\x08\x42\x04\x88\xb5\x18\x01H\x00R\x07\x61llowed\x88\x01\x01\x12\x1b\n\x06\x64\x65nied\x18\x02 \x01(\x08H\x01R\x06\x64\x65nied\x88\x01\x01\x12.\n\x10\x65valuation_error\x18\x04 \x01(\tH\x02R\x0f\x65valuationError\x88\x01\x01\x12\x1b\n\x06reason\x18\x03 \x01(\tH\x03R\x06reason\x88\x01\x01\x42\n\n\x08_allowedB\t\n\x07_deniedB\x13\n\x11_evaluation_errorB\t\n\x07_reason\"[\n\x15NonResourceAttributes\x12\x17\n\x04path\x18\x01 \x01(\tH\x00R\x04path\x88\x01\x01\x12\x17\n\x04verb\x18\x02 \x01(\tH\x01R\x04verb\x88\x01\x01\x42\x07\n\x05_pathB\x07\n\x05_verb\"\xd2\x03\n\x12ResourceAttributes\x12H\n\x0e\x66ield_selector\x18\x08 \x01(\x0b\x32!.skiff.v1.FieldSelectorAttributesR\rfieldSelector\x12\x19\n\x05group\x18\x03 \x01(\tH\x00R\x05group\x88\x01\x01\x12H\n\x0elabel_selector\x18\t \x01(\x0b\x32!.skiff.v1.LabelSelectorAttributesR\rlabelSelector\x12\x17\n\x04name\x18\x07 \x01(\tH\x01R\x04name\x88\x01\x01\x12!\n\tnamespace\x18\x01 \x01(\tH\x02R\tnamespace\x88\x01\x01\x12\x1f\n\x08resource\x18\x05 \x01(\tH\x03R\x08resource\x88\x01\x01\x12%\n\x0bsubresource\x18\x06 \x01(\tH\x04R\x0bsubresource\x88\x01\x01\x12\x17\n\x04verb\x18\x02 \x01(\tH\x05R\x04verb\x88\x01\x01\x12\x1d\n\x07version\x18\x04 \x01(\tH\x06R\x07version\x88\x01\x01\x42\x08\n\x06_groupB\x07\n\x05_nameB\x0c\n\n_namespaceB\x0b\n\t_resourceB\x0e\n\x0c_subresourceB\x07\n\x05_verbB\n\n\x08_version\"\x9a\x01\n\x17\x46ieldSelectorAttributes\x12&\n\x0craw_selector\x18\x01 \x01(\tH\x00R\x0brawSelector\x88\x01\x01\x12\x46\n\x0crequirements\x18\x02 \x03(\x0b\x32\".skiff.v1.FieldSelectorRequirementR\x0crequirementsB\x0f\n\r_raw_selector\"\x9a\x01\n\x17LabelSelectorAttributes\x12&\n\x0craw_selector\x18\x01 \x01(\tH\x00R\x0brawSelector\x88\x01\x01\x12\x46\n\x0crequirements\x18\x02 \x03(\x0b\x32\".skiff.v1.LabelSelectorRequirementR\x0crequirementsB\x0f\n\r_raw_selector\"\x8b\x01\n\x18\x46ieldSelectorRequirement\x12\x1b\n\x03key\x18\x01 \x01(\tB\x04\x88\xb5\x18\x01H\x00R\x03key\x88\x01\x01\x12%\n\x08operator\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01H\x01R\x08operator\x88\x01\x01\x12\x16\n\x06values\x18\x03 \x03(\tR\x06valuesB\x06\n\x04_keyB\x0b\n\t_operator\"\xd8\x01\n\x11SelfSubjectReview\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x39\n\x06status\x18\x04 \x01(\x0b\x32!.skiff.v1.SelfSubjectReviewStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"J\n\x17SelfSubjectReviewStatus\x12/\n\tuser_info\x18\x01 \x01(\x0b\x32\x12.skiff.v1.UserInfoR\x08userInfo\"\xee\x01\n\x08UserInfo\x12\x33\n\x05\x65xtra\x18\x04 \x03(\x0b\x32\x1d.skiff.v1.UserInfo.ExtraEntryR\x05\x65xtra\x12\x16\n\x06groups\x18\x03 \x03(\tR\x06groups\x12\x15\n\x03uid\x18\x02 \x01(\tH\x00R\x03uid\x88\x01\x01\x12\x1f\n\x08username\x18\x01 \x01(\tH\x01R\x08username\x88\x01\x01\x1aH\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.ListValue:\x02\x38\x01\x42\x06\n\x04_uidB\x0b\n\t_username\"\xfe\x01\n\x0cTokenRequest\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12.\n\x04spec\x18\x04 \x01(\x0b\x32\x1a.skiff.v1.TokenRequestSpecR\x04spec\x12\x34\n\x06status\x18\x05 \x01(\x0b\x32\x1c.skiff.v1.TokenRequestStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xe8\x02\n\x10TokenRequestSpec\x12P\n\x0c\x61ttestations\x18\x01 \x03(\x0b\x32,.skiff.v1.TokenRequestSpec.AttestationsEntryR\x0c\x61ttestations\x12\x1c\n\taudiences\x18\x02 \x03(\tR\taudiences\x12H\n\x10\x62ound_object_ref\x18\x03 \x01(\x0b\x32\x1e.skiff.v1.BoundObjectReferenceR\x0e\x62oundObjectRef\x12\x32\n\x12\x65xpiration_seconds\x18\x04 \x01(\x03H\x00R\x11\x65xpirationSeconds\x88\x01\x01\x1aO\n\x11\x41ttestationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.ListValue:\x02\x38\x01\x42\x15\n\x13_expiration_seconds\"\x88\x01\n\x12TokenRequestStatus\x12M\n\x14\x65xpiration_timestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x13\x65xpirationTimestamp\x12\x19\n\x05token\x18\x02 \x01(\tH\x00R\x05token\x88\x01\x01\x42\x08\n\x06_token\"\xaf\x01\n\x14\x42oundObjectReference\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x17\n\x04name\x18\x03 \x01(\tH\x02R\x04name\x88\x01\x01\x12\x15\n\x03uid\x18\x04 \x01(\tH\x03R\x03uid\x88\x01\x01\x42\x0e\n\x0c_api_versionB\x07\n\x05_kindB\x07\n\x05_nameB\x06\n\x04_uid\"\xfb\x01\n\x0bTokenReview\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12-\n\x04spec\x18\x04 \x01(\x0b\x32\x19.skiff.v1.TokenReviewSpecR\x04spec\x12\x33\n\x06status\x18\x05 \x01(\x0b\x32\x1b.skiff.v1.TokenReviewStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"Z\n\x0fTokenReviewSpec\x12\x1c\n\taudiences\x18\x01 \x03(\tR\taudiences\x12\x1f\n\x05token\x18\x02 \x01(\tB\x04\x88\xb5\x18\x01H\x00R\x05token\x88\x01\x01\x42\x08\n\x06_token\"\xbb\x01\n\x11TokenReviewStatus\x12\x1c\n\taudiences\x18\x01 \x03(\tR\taudiences\x12)\n\rauthenticated\x18\x02 \x01(\x08H\x00R\rauthenticated\x88\x01\x01\x12\x19\n\x05\x65rror\x18\x03 \x01(\tH\x01R\x05\x65rror\x88\x01\x01\x12&\n\x04user\x18\x04 \x01(\x0b\x32\x12.skiff.v1.UserInfoR\x04userB\x10\n\x0e_authenticatedB\x08\n\x06_errorb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,28 +43,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FIELDSELECTORREQUIREMENT'].fields_by_name['operator']._serialized_options = b'\210\265\030\001'
   _globals['_USERINFO_EXTRAENTRY']._loaded_options = None
   _globals['_USERINFO_EXTRAENTRY']._serialized_options = b'8\001'
-  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_start=110
-  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_end=393
-  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_start=396
-  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_end=593
-  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_start=596
-  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_end=821
-  _globals['_NONRESOURCEATTRIBUTES']._serialized_start=823
-  _globals['_NONRESOURCEATTRIBUTES']._serialized_end=914
-  _globals['_RESOURCEATTRIBUTES']._serialized_start=917
-  _globals['_RESOURCEATTRIBUTES']._serialized_end=1383
-  _globals['_FIELDSELECTORATTRIBUTES']._serialized_start=1386
-  _globals['_FIELDSELECTORATTRIBUTES']._serialized_end=1540
-  _globals['_LABELSELECTORATTRIBUTES']._serialized_start=1543
-  _globals['_LABELSELECTORATTRIBUTES']._serialized_end=1697
-  _globals['_FIELDSELECTORREQUIREMENT']._serialized_start=1700
-  _globals['_FIELDSELECTORREQUIREMENT']._serialized_end=1839
-  _globals['_SELFSUBJECTREVIEW']._serialized_start=1842
-  _globals['_SELFSUBJECTREVIEW']._serialized_end=2058
-  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_start=2060
-  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_end=2134
-  _globals['_USERINFO']._serialized_start=2137
-  _globals['_USERINFO']._serialized_end=2375
-  _globals['_USERINFO_EXTRAENTRY']._serialized_start=2282
-  _globals['_USERINFO_EXTRAENTRY']._serialized_end=2354
+  _globals['_TOKENREQUESTSPEC_ATTESTATIONSENTRY']._loaded_options = None
+  _globals['_TOKENREQUESTSPEC_ATTESTATIONSENTRY']._serialized_options = b'8\001'
+  _globals['_TOKENREVIEWSPEC'].fields_by_name['token']._loaded_options = None
+  _globals['_TOKENREVIEWSPEC'].fields_by_name['token']._serialized_options = b'\210\265\030\001'
+  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_start=143
+  _globals['_SELFSUBJECTACCESSREVIEW']._serialized_end=426
+  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_start=429
+  _globals['_SELFSUBJECTACCESSREVIEWSPEC']._serialized_end=626
+  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_start=629
+  _globals['_SUBJECTACCESSREVIEWSTATUS']._serialized_end=854
+  _globals['_NONRESOURCEATTRIBUTES']._serialized_start=856
+  _globals['_NONRESOURCEATTRIBUTES']._serialized_end=947
+  _globals['_RESOURCEATTRIBUTES']._serialized_start=950
+  _globals['_RESOURCEATTRIBUTES']._serialized_end=1416
+  _globals['_FIELDSELECTORATTRIBUTES']._serialized_start=1419
+  _globals['_FIELDSELECTORATTRIBUTES']._serialized_end=1573
+  _globals['_LABELSELECTORATTRIBUTES']._serialized_start=1576
+  _globals['_LABELSELECTORATTRIBUTES']._serialized_end=1730
+  _globals['_FIELDSELECTORREQUIREMENT']._serialized_start=1733
+  _globals['_FIELDSELECTORREQUIREMENT']._serialized_end=1872
+  _globals['_SELFSUBJECTREVIEW']._serialized_start=1875
+  _globals['_SELFSUBJECTREVIEW']._serialized_end=2091
+  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_start=2093
+  _globals['_SELFSUBJECTREVIEWSTATUS']._serialized_end=2167
+  _globals['_USERINFO']._serialized_start=2170
+  _globals['_USERINFO']._serialized_end=2408
+  _globals['_USERINFO_EXTRAENTRY']._serialized_start=2315
+  _globals['_USERINFO_EXTRAENTRY']._serialized_end=2387
+  _globals['_TOKENREQUEST']._serialized_start=2411
+  _globals['_TOKENREQUEST']._serialized_end=2665
+  _globals['_TOKENREQUESTSPEC']._serialized_start=2668
+  _globals['_TOKENREQUESTSPEC']._serialized_end=3028
+  _globals['_TOKENREQUESTSPEC_ATTESTATIONSENTRY']._serialized_start=2926
+  _globals['_TOKENREQUESTSPEC_ATTESTATIONSENTRY']._serialized_end=3005
+  _globals['_TOKENREQUESTSTATUS']._serialized_start=3031
+  _globals['_TOKENREQUESTSTATUS']._serialized_end=3167
+  _globals['_BOUNDOBJECTREFERENCE']._serialized_start=3170
+  _globals['_BOUNDOBJECTREFERENCE']._serialized_end=3345
+  _globals['_TOKENREVIEW']._serialized_start=3348
+  _globals['_TOKENREVIEW']._serialized_end=3599
+  _globals['_TOKENREVIEWSPEC']._serialized_start=3601
+  _globals['_TOKENREVIEWSPEC']._serialized_end=3691
+  _globals['_TOKENREVIEWSTATUS']._serialized_start=3694
+  _globals['_TOKENREVIEWSTATUS']._serialized_end=3881
 # @@protoc_insertion_point(module_scope)

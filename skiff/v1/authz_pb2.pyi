@@ -1,4 +1,7 @@
+import datetime
+
 from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from skiff.v1 import meta_pb2 as _meta_pb2
 from skiff.v1 import options_pb2 as _options_pb2
 from google.protobuf.internal import containers as _containers
@@ -135,3 +138,90 @@ class UserInfo(_message.Message):
     uid: str
     username: str
     def __init__(self, extra: _Optional[_Mapping[str, _struct_pb2.ListValue]] = ..., groups: _Optional[_Iterable[str]] = ..., uid: _Optional[str] = ..., username: _Optional[str] = ...) -> None: ...
+
+class TokenRequest(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: TokenRequestSpec
+    status: TokenRequestStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[TokenRequestSpec, _Mapping]] = ..., status: _Optional[_Union[TokenRequestStatus, _Mapping]] = ...) -> None: ...
+
+class TokenRequestSpec(_message.Message):
+    __slots__ = ("attestations", "audiences", "bound_object_ref", "expiration_seconds")
+    class AttestationsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _struct_pb2.ListValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ...) -> None: ...
+    ATTESTATIONS_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCES_FIELD_NUMBER: _ClassVar[int]
+    BOUND_OBJECT_REF_FIELD_NUMBER: _ClassVar[int]
+    EXPIRATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    attestations: _containers.MessageMap[str, _struct_pb2.ListValue]
+    audiences: _containers.RepeatedScalarFieldContainer[str]
+    bound_object_ref: BoundObjectReference
+    expiration_seconds: int
+    def __init__(self, attestations: _Optional[_Mapping[str, _struct_pb2.ListValue]] = ..., audiences: _Optional[_Iterable[str]] = ..., bound_object_ref: _Optional[_Union[BoundObjectReference, _Mapping]] = ..., expiration_seconds: _Optional[int] = ...) -> None: ...
+
+class TokenRequestStatus(_message.Message):
+    __slots__ = ("expiration_timestamp", "token")
+    EXPIRATION_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    expiration_timestamp: _timestamp_pb2.Timestamp
+    token: str
+    def __init__(self, expiration_timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., token: _Optional[str] = ...) -> None: ...
+
+class BoundObjectReference(_message.Message):
+    __slots__ = ("api_version", "kind", "name", "uid")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., name: _Optional[str] = ..., uid: _Optional[str] = ...) -> None: ...
+
+class TokenReview(_message.Message):
+    __slots__ = ("api_version", "kind", "metadata", "spec", "status")
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    api_version: str
+    kind: str
+    metadata: _meta_pb2.ObjectMeta
+    spec: TokenReviewSpec
+    status: TokenReviewStatus
+    def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_meta_pb2.ObjectMeta, _Mapping]] = ..., spec: _Optional[_Union[TokenReviewSpec, _Mapping]] = ..., status: _Optional[_Union[TokenReviewStatus, _Mapping]] = ...) -> None: ...
+
+class TokenReviewSpec(_message.Message):
+    __slots__ = ("audiences", "token")
+    AUDIENCES_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    audiences: _containers.RepeatedScalarFieldContainer[str]
+    token: str
+    def __init__(self, audiences: _Optional[_Iterable[str]] = ..., token: _Optional[str] = ...) -> None: ...
+
+class TokenReviewStatus(_message.Message):
+    __slots__ = ("audiences", "authenticated", "error", "user")
+    AUDIENCES_FIELD_NUMBER: _ClassVar[int]
+    AUTHENTICATED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    audiences: _containers.RepeatedScalarFieldContainer[str]
+    authenticated: bool
+    error: str
+    user: UserInfo
+    def __init__(self, audiences: _Optional[_Iterable[str]] = ..., authenticated: _Optional[bool] = ..., error: _Optional[str] = ..., user: _Optional[_Union[UserInfo, _Mapping]] = ...) -> None: ...

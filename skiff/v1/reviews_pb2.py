@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from skiff.v1 import authz_pb2 as skiff_dot_v1_dot_authz__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16skiff/v1/reviews.proto\x12\x08skiff.v1\x1a\x14skiff/v1/authz.proto2j\n\x18SelfSubjectAccessReviews\x12N\n\x06\x43reate\x12!.skiff.v1.SelfSubjectAccessReview\x1a!.skiff.v1.SelfSubjectAccessReview2X\n\x12SelfSubjectReviews\x12\x42\n\x06\x43reate\x12\x1b.skiff.v1.SelfSubjectReview\x1a\x1b.skiff.v1.SelfSubjectReviewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16skiff/v1/reviews.proto\x12\x08skiff.v1\x1a\x14skiff/v1/authz.proto2j\n\x18SelfSubjectAccessReviews\x12N\n\x06\x43reate\x12!.skiff.v1.SelfSubjectAccessReview\x1a!.skiff.v1.SelfSubjectAccessReview2X\n\x12SelfSubjectReviews\x12\x42\n\x06\x43reate\x12\x1b.skiff.v1.SelfSubjectReview\x1a\x1b.skiff.v1.SelfSubjectReview2F\n\x0cTokenReviews\x12\x36\n\x06\x43reate\x12\x15.skiff.v1.TokenReview\x1a\x15.skiff.v1.TokenReviewb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SELFSUBJECTACCESSREVIEWS']._serialized_end=164
   _globals['_SELFSUBJECTREVIEWS']._serialized_start=166
   _globals['_SELFSUBJECTREVIEWS']._serialized_end=254
+  _globals['_TOKENREVIEWS']._serialized_start=256
+  _globals['_TOKENREVIEWS']._serialized_end=326
 # @@protoc_insertion_point(module_scope)

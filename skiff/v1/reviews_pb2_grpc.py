@@ -167,3 +167,75 @@ class SelfSubjectReviews:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class TokenReviewsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/skiff.v1.TokenReviews/Create',
+                request_serializer=skiff_dot_v1_dot_authz__pb2.TokenReview.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_authz__pb2.TokenReview.FromString,
+                _registered_method=True)
+
+
+class TokenReviewsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_TokenReviewsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=skiff_dot_v1_dot_authz__pb2.TokenReview.FromString,
+                    response_serializer=skiff_dot_v1_dot_authz__pb2.TokenReview.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'skiff.v1.TokenReviews', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('skiff.v1.TokenReviews', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class TokenReviews:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.TokenReviews/Create',
+            skiff_dot_v1_dot_authz__pb2.TokenReview.SerializeToString,
+            skiff_dot_v1_dot_authz__pb2.TokenReview.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -1,4 +1,5 @@
 from skiff.v1 import apps_pb2 as _apps_pb2
+from skiff.v1 import authz_pb2 as _authz_pb2
 from skiff.v1 import autoscaling_pb2 as _autoscaling_pb2
 from skiff.v1 import batch_pb2 as _batch_pb2
 from skiff.v1 import coordination_pb2 as _coordination_pb2

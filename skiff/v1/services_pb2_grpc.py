@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from skiff.v1 import apps_pb2 as skiff_dot_v1_dot_apps__pb2
+from skiff.v1 import authz_pb2 as skiff_dot_v1_dot_authz__pb2
 from skiff.v1 import autoscaling_pb2 as skiff_dot_v1_dot_autoscaling__pb2
 from skiff.v1 import batch_pb2 as skiff_dot_v1_dot_batch__pb2
 from skiff.v1 import coordination_pb2 as skiff_dot_v1_dot_coordination__pb2
@@ -82,6 +83,11 @@ class NamespacesStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.NamespaceWatchEvent.FromString,
                 _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Namespaces/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.Namespace.FromString,
+                _registered_method=True)
 
 
 class NamespacesServicer:
@@ -129,6 +135,12 @@ class NamespacesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NamespacesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +178,11 @@ def add_NamespacesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.NamespaceWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.Namespace.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -367,6 +384,33 @@ class Namespaces:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Namespaces/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.Namespace.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class NodesStub:
     """Missing associated documentation comment in .proto file."""
@@ -411,6 +455,11 @@ class NodesStub:
                 '/skiff.v1.Nodes/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.NodeWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Nodes/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.Node.FromString,
                 _registered_method=True)
         self.Stats = channel.unary_unary(
                 '/skiff.v1.Nodes/Stats',
@@ -464,6 +513,12 @@ class NodesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Stats(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -507,6 +562,11 @@ def add_NodesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.NodeWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.Node.SerializeToString,
             ),
             'Stats': grpc.unary_unary_rpc_method_handler(
                     servicer.Stats,
@@ -714,6 +774,33 @@ class Nodes:
             _registered_method=True)
 
     @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Nodes/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.Node.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def Stats(request,
             target,
             options=(),
@@ -784,6 +871,11 @@ class PodsStub:
                 '/skiff.v1.Pods/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.PodWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Pods/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
                 _registered_method=True)
         self.Bind = channel.unary_unary(
                 '/skiff.v1.Pods/Bind',
@@ -857,6 +949,12 @@ class PodsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Bind(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -924,6 +1022,11 @@ def add_PodsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.PodWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
             ),
             'Bind': grpc.unary_unary_rpc_method_handler(
                     servicer.Bind,
@@ -1151,6 +1254,33 @@ class Pods:
             _registered_method=True)
 
     @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Pods/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def Bind(request,
             target,
             options=(),
@@ -1330,6 +1460,11 @@ class ServicesStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ServiceWatchEvent.FromString,
                 _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Services/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.Service.FromString,
+                _registered_method=True)
 
 
 class ServicesServicer:
@@ -1377,6 +1512,12 @@ class ServicesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ServicesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1414,6 +1555,11 @@ def add_ServicesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ServiceWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.Service.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1615,6 +1761,33 @@ class Services:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Services/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.Service.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class EndpointsServiceStub:
     """Missing associated documentation comment in .proto file."""
@@ -1659,6 +1832,11 @@ class EndpointsServiceStub:
                 '/skiff.v1.EndpointsService/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.EndpointsWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.EndpointsService/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.Endpoints.FromString,
                 _registered_method=True)
 
 
@@ -1707,6 +1885,12 @@ class EndpointsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EndpointsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1744,6 +1928,11 @@ def add_EndpointsServiceServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.EndpointsWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.Endpoints.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1945,6 +2134,33 @@ class EndpointsService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.EndpointsService/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.Endpoints.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class ConfigMapsStub:
     """Missing associated documentation comment in .proto file."""
@@ -1989,6 +2205,11 @@ class ConfigMapsStub:
                 '/skiff.v1.ConfigMaps/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ConfigMapWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.ConfigMaps/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.ConfigMap.FromString,
                 _registered_method=True)
 
 
@@ -2037,6 +2258,12 @@ class ConfigMapsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfigMapsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2074,6 +2301,11 @@ def add_ConfigMapsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ConfigMapWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.ConfigMap.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2275,6 +2507,33 @@ class ConfigMaps:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ConfigMaps/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.ConfigMap.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class SecretsStub:
     """Missing associated documentation comment in .proto file."""
@@ -2319,6 +2578,11 @@ class SecretsStub:
                 '/skiff.v1.Secrets/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.SecretWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Secrets/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.Secret.FromString,
                 _registered_method=True)
 
 
@@ -2367,6 +2631,12 @@ class SecretsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SecretsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2404,6 +2674,11 @@ def add_SecretsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.SecretWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.Secret.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2605,6 +2880,33 @@ class Secrets:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Secrets/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.Secret.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class ServiceAccountsStub:
     """Missing associated documentation comment in .proto file."""
@@ -2649,6 +2951,16 @@ class ServiceAccountsStub:
                 '/skiff.v1.ServiceAccounts/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ServiceAccountWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.ServiceAccounts/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+                _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/skiff.v1.ServiceAccounts/CreateToken',
+                request_serializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.FromString,
                 _registered_method=True)
 
 
@@ -2697,6 +3009,18 @@ class ServiceAccountsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ServiceAccountsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2734,6 +3058,16 @@ def add_ServiceAccountsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ServiceAccountWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.ServiceAccount.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_authz__pb2.TokenRequest.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2935,6 +3269,60 @@ class ServiceAccounts:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ServiceAccounts/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.ServiceAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ServiceAccounts/CreateToken',
+            skiff_dot_v1_dot_authz__pb2.TokenRequest.SerializeToString,
+            skiff_dot_v1_dot_authz__pb2.TokenRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class EventsStub:
     """Missing associated documentation comment in .proto file."""
@@ -2979,6 +3367,11 @@ class EventsStub:
                 '/skiff.v1.Events/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.EventWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Events/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.Event.FromString,
                 _registered_method=True)
 
 
@@ -3027,6 +3420,12 @@ class EventsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -3064,6 +3463,11 @@ def add_EventsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.EventWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.Event.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3265,6 +3669,33 @@ class Events:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Events/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class ReplicaSetsStub:
     """Missing associated documentation comment in .proto file."""
@@ -3309,6 +3740,11 @@ class ReplicaSetsStub:
                 '/skiff.v1.ReplicaSets/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ReplicaSetWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.ReplicaSets/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.ReplicaSet.FromString,
                 _registered_method=True)
         self.GetScale = channel.unary_unary(
                 '/skiff.v1.ReplicaSets/GetScale',
@@ -3367,6 +3803,12 @@ class ReplicaSetsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetScale(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -3416,6 +3858,11 @@ def add_ReplicaSetsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ReplicaSetWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.ReplicaSet.SerializeToString,
             ),
             'GetScale': grpc.unary_unary_rpc_method_handler(
                     servicer.GetScale,
@@ -3628,6 +4075,33 @@ class ReplicaSets:
             _registered_method=True)
 
     @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ReplicaSets/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.ReplicaSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetScale(request,
             target,
             options=(),
@@ -3726,6 +4200,11 @@ class DeploymentsStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.FromString,
                 _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Deployments/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.Deployment.FromString,
+                _registered_method=True)
         self.GetScale = channel.unary_unary(
                 '/skiff.v1.Deployments/GetScale',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
@@ -3783,6 +4262,12 @@ class DeploymentsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetScale(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -3832,6 +4317,11 @@ def add_DeploymentsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.DeploymentWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.Deployment.SerializeToString,
             ),
             'GetScale': grpc.unary_unary_rpc_method_handler(
                     servicer.GetScale,
@@ -4044,6 +4534,33 @@ class Deployments:
             _registered_method=True)
 
     @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Deployments/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.Deployment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetScale(request,
             target,
             options=(),
@@ -4142,6 +4659,11 @@ class JobsStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.JobWatchEvent.FromString,
                 _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Jobs/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_batch__pb2.Job.FromString,
+                _registered_method=True)
 
 
 class JobsServicer:
@@ -4189,6 +4711,12 @@ class JobsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -4226,6 +4754,11 @@ def add_JobsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.JobWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_batch__pb2.Job.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -4427,6 +4960,33 @@ class Jobs:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Jobs/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_batch__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class CronJobsStub:
     """Missing associated documentation comment in .proto file."""
@@ -4471,6 +5031,11 @@ class CronJobsStub:
                 '/skiff.v1.CronJobs/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.CronJobWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.CronJobs/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_batch__pb2.CronJob.FromString,
                 _registered_method=True)
 
 
@@ -4519,6 +5084,12 @@ class CronJobsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CronJobsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -4556,6 +5127,11 @@ def add_CronJobsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.CronJobWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_batch__pb2.CronJob.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -4757,6 +5333,33 @@ class CronJobs:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.CronJobs/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_batch__pb2.CronJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class DaemonSetsStub:
     """Missing associated documentation comment in .proto file."""
@@ -4801,6 +5404,11 @@ class DaemonSetsStub:
                 '/skiff.v1.DaemonSets/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.DaemonSetWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.DaemonSets/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
                 _registered_method=True)
 
 
@@ -4849,6 +5457,12 @@ class DaemonSetsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DaemonSetsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -4886,6 +5500,11 @@ def add_DaemonSetsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.DaemonSetWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.DaemonSet.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -5087,6 +5706,33 @@ class DaemonSets:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.DaemonSets/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.DaemonSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class StatefulSetsStub:
     """Missing associated documentation comment in .proto file."""
@@ -5131,6 +5777,11 @@ class StatefulSetsStub:
                 '/skiff.v1.StatefulSets/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.StatefulSets/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
                 _registered_method=True)
         self.GetScale = channel.unary_unary(
                 '/skiff.v1.StatefulSets/GetScale',
@@ -5189,6 +5840,12 @@ class StatefulSetsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetScale(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -5238,6 +5895,11 @@ def add_StatefulSetsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.StatefulSetWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.StatefulSet.SerializeToString,
             ),
             'GetScale': grpc.unary_unary_rpc_method_handler(
                     servicer.GetScale,
@@ -5450,6 +6112,33 @@ class StatefulSets:
             _registered_method=True)
 
     @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StatefulSets/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.StatefulSet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetScale(request,
             target,
             options=(),
@@ -5548,6 +6237,11 @@ class ControllerRevisionsStub:
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionWatchEvent.FromString,
                 _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.ControllerRevisions/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+                _registered_method=True)
 
 
 class ControllerRevisionsServicer:
@@ -5595,6 +6289,12 @@ class ControllerRevisionsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControllerRevisionsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -5632,6 +6332,11 @@ def add_ControllerRevisionsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ControllerRevisionWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_apps__pb2.ControllerRevision.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -5833,6 +6538,33 @@ class ControllerRevisions:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ControllerRevisions/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_apps__pb2.ControllerRevision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class PersistentVolumesStub:
     """Missing associated documentation comment in .proto file."""
@@ -5877,6 +6609,11 @@ class PersistentVolumesStub:
                 '/skiff.v1.PersistentVolumes/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.PersistentVolumeWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.PersistentVolumes/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.PersistentVolume.FromString,
                 _registered_method=True)
 
 
@@ -5925,6 +6662,12 @@ class PersistentVolumesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PersistentVolumesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -5962,6 +6705,11 @@ def add_PersistentVolumesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.PersistentVolumeWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.PersistentVolume.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -6163,6 +6911,33 @@ class PersistentVolumes:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PersistentVolumes/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.PersistentVolume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class PersistentVolumeClaimsStub:
     """Missing associated documentation comment in .proto file."""
@@ -6207,6 +6982,11 @@ class PersistentVolumeClaimsStub:
                 '/skiff.v1.PersistentVolumeClaims/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.PersistentVolumeClaimWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.PersistentVolumeClaims/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
                 _registered_method=True)
 
 
@@ -6255,6 +7035,12 @@ class PersistentVolumeClaimsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PersistentVolumeClaimsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -6292,6 +7078,11 @@ def add_PersistentVolumeClaimsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.PersistentVolumeClaimWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.PersistentVolumeClaim.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -6493,6 +7284,33 @@ class PersistentVolumeClaims:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PersistentVolumeClaims/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.PersistentVolumeClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class StorageClassesStub:
     """Missing associated documentation comment in .proto file."""
@@ -6537,6 +7355,11 @@ class StorageClassesStub:
                 '/skiff.v1.StorageClasses/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.StorageClassWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.StorageClasses/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_storage__pb2.StorageClass.FromString,
                 _registered_method=True)
 
 
@@ -6585,6 +7408,12 @@ class StorageClassesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StorageClassesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -6622,6 +7451,11 @@ def add_StorageClassesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.StorageClassWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_storage__pb2.StorageClass.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -6823,6 +7657,33 @@ class StorageClasses:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.StorageClasses/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_storage__pb2.StorageClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class LimitRangesStub:
     """Missing associated documentation comment in .proto file."""
@@ -6867,6 +7728,11 @@ class LimitRangesStub:
                 '/skiff.v1.LimitRanges/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.LimitRangeWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.LimitRanges/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.LimitRange.FromString,
                 _registered_method=True)
 
 
@@ -6915,6 +7781,12 @@ class LimitRangesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LimitRangesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -6952,6 +7824,11 @@ def add_LimitRangesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.LimitRangeWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.LimitRange.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -7153,6 +8030,33 @@ class LimitRanges:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.LimitRanges/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.LimitRange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class ResourceQuotasStub:
     """Missing associated documentation comment in .proto file."""
@@ -7197,6 +8101,11 @@ class ResourceQuotasStub:
                 '/skiff.v1.ResourceQuotas/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ResourceQuotaWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.ResourceQuotas/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_core__pb2.ResourceQuota.FromString,
                 _registered_method=True)
 
 
@@ -7245,6 +8154,12 @@ class ResourceQuotasServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ResourceQuotasServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -7282,6 +8197,11 @@ def add_ResourceQuotasServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ResourceQuotaWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_core__pb2.ResourceQuota.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -7483,6 +8403,33 @@ class ResourceQuotas:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ResourceQuotas/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_core__pb2.ResourceQuota.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class LeasesStub:
     """Missing associated documentation comment in .proto file."""
@@ -7527,6 +8474,11 @@ class LeasesStub:
                 '/skiff.v1.Leases/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Leases/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_coordination__pb2.Lease.FromString,
                 _registered_method=True)
 
 
@@ -7575,6 +8527,12 @@ class LeasesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LeasesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -7612,6 +8570,11 @@ def add_LeasesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.LeaseWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_coordination__pb2.Lease.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -7813,6 +8776,33 @@ class Leases:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Leases/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_coordination__pb2.Lease.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class IngressesStub:
     """Missing associated documentation comment in .proto file."""
@@ -7857,6 +8847,11 @@ class IngressesStub:
                 '/skiff.v1.Ingresses/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.IngressWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Ingresses/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
                 _registered_method=True)
 
 
@@ -7905,6 +8900,12 @@ class IngressesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngressesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -7942,6 +8943,11 @@ def add_IngressesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.IngressWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.Ingress.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -8143,6 +9149,33 @@ class Ingresses:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Ingresses/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.Ingress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class IngressClassesStub:
     """Missing associated documentation comment in .proto file."""
@@ -8187,6 +9220,11 @@ class IngressClassesStub:
                 '/skiff.v1.IngressClasses/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.IngressClassWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.IngressClasses/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
                 _registered_method=True)
 
 
@@ -8235,6 +9273,12 @@ class IngressClassesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngressClassesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -8272,6 +9316,11 @@ def add_IngressClassesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.IngressClassWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.IngressClass.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -8473,6 +9522,33 @@ class IngressClasses:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.IngressClasses/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.IngressClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class NetworkPoliciesStub:
     """Missing associated documentation comment in .proto file."""
@@ -8517,6 +9593,11 @@ class NetworkPoliciesStub:
                 '/skiff.v1.NetworkPolicies/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.NetworkPolicies/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
                 _registered_method=True)
 
 
@@ -8565,6 +9646,12 @@ class NetworkPoliciesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NetworkPoliciesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -8602,6 +9689,11 @@ def add_NetworkPoliciesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.NetworkPolicyWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_networking__pb2.NetworkPolicy.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -8803,6 +9895,33 @@ class NetworkPolicies:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.NetworkPolicies/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_networking__pb2.NetworkPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class PodDisruptionBudgetsStub:
     """Missing associated documentation comment in .proto file."""
@@ -8847,6 +9966,11 @@ class PodDisruptionBudgetsStub:
                 '/skiff.v1.PodDisruptionBudgets/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.PodDisruptionBudgets/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
                 _registered_method=True)
 
 
@@ -8895,6 +10019,12 @@ class PodDisruptionBudgetsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodDisruptionBudgetsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -8932,6 +10062,11 @@ def add_PodDisruptionBudgetsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.PodDisruptionBudgetWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -9133,6 +10268,33 @@ class PodDisruptionBudgets:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PodDisruptionBudgets/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_policy__pb2.PodDisruptionBudget.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class PriorityClassesStub:
     """Missing associated documentation comment in .proto file."""
@@ -9177,6 +10339,11 @@ class PriorityClassesStub:
                 '/skiff.v1.PriorityClasses/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.PriorityClassWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.PriorityClasses/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
                 _registered_method=True)
 
 
@@ -9225,6 +10392,12 @@ class PriorityClassesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PriorityClassesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -9262,6 +10435,11 @@ def add_PriorityClassesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.PriorityClassWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_scheduling__pb2.PriorityClass.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -9463,6 +10641,33 @@ class PriorityClasses:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.PriorityClasses/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_scheduling__pb2.PriorityClass.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class RolesStub:
     """Missing associated documentation comment in .proto file."""
@@ -9507,6 +10712,11 @@ class RolesStub:
                 '/skiff.v1.Roles/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.RoleWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.Roles/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_rbac__pb2.Role.FromString,
                 _registered_method=True)
 
 
@@ -9555,6 +10765,12 @@ class RolesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RolesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -9592,6 +10808,11 @@ def add_RolesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.RoleWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_rbac__pb2.Role.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -9793,6 +11014,33 @@ class Roles:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Roles/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_rbac__pb2.Role.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class ClusterRolesStub:
     """Missing associated documentation comment in .proto file."""
@@ -9837,6 +11085,11 @@ class ClusterRolesStub:
                 '/skiff.v1.ClusterRoles/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ClusterRoleWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.ClusterRoles/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_rbac__pb2.ClusterRole.FromString,
                 _registered_method=True)
 
 
@@ -9885,6 +11138,12 @@ class ClusterRolesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClusterRolesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -9922,6 +11181,11 @@ def add_ClusterRolesServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ClusterRoleWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_rbac__pb2.ClusterRole.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -10123,6 +11387,33 @@ class ClusterRoles:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ClusterRoles/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_rbac__pb2.ClusterRole.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class RoleBindingsStub:
     """Missing associated documentation comment in .proto file."""
@@ -10167,6 +11458,11 @@ class RoleBindingsStub:
                 '/skiff.v1.RoleBindings/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.RoleBindingWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.RoleBindings/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_rbac__pb2.RoleBinding.FromString,
                 _registered_method=True)
 
 
@@ -10215,6 +11511,12 @@ class RoleBindingsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RoleBindingsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -10252,6 +11554,11 @@ def add_RoleBindingsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.RoleBindingWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_rbac__pb2.RoleBinding.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -10453,6 +11760,33 @@ class RoleBindings:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.RoleBindings/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_rbac__pb2.RoleBinding.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class ClusterRoleBindingsStub:
     """Missing associated documentation comment in .proto file."""
@@ -10497,6 +11831,11 @@ class ClusterRoleBindingsStub:
                 '/skiff.v1.ClusterRoleBindings/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.ClusterRoleBindingWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.ClusterRoleBindings/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.FromString,
                 _registered_method=True)
 
 
@@ -10545,6 +11884,12 @@ class ClusterRoleBindingsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClusterRoleBindingsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -10582,6 +11927,11 @@ def add_ClusterRoleBindingsServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.ClusterRoleBindingWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -10783,6 +12133,33 @@ class ClusterRoleBindings:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.ClusterRoleBindings/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_rbac__pb2.ClusterRoleBinding.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class HorizontalPodAutoscalersStub:
     """Missing associated documentation comment in .proto file."""
@@ -10827,6 +12204,11 @@ class HorizontalPodAutoscalersStub:
                 '/skiff.v1.HorizontalPodAutoscalers/Watch',
                 request_serializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerWatchEvent.FromString,
+                _registered_method=True)
+        self.Apply = channel.unary_unary(
+                '/skiff.v1.HorizontalPodAutoscalers/Apply',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
                 _registered_method=True)
 
 
@@ -10875,6 +12257,12 @@ class HorizontalPodAutoscalersServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Apply(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_HorizontalPodAutoscalersServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -10912,6 +12300,11 @@ def add_HorizontalPodAutoscalersServicer_to_server(servicer, server):
                     servicer.Watch,
                     request_deserializer=skiff_dot_v1_dot_requests__pb2.WatchRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerWatchEvent.SerializeToString,
+            ),
+            'Apply': grpc.unary_unary_rpc_method_handler(
+                    servicer.Apply,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.ApplyRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -11103,6 +12496,33 @@ class HorizontalPodAutoscalers:
             '/skiff.v1.HorizontalPodAutoscalers/Watch',
             skiff_dot_v1_dot_requests__pb2.WatchRequest.SerializeToString,
             skiff_dot_v1_dot_services__pb2.HorizontalPodAutoscalerWatchEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Apply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.HorizontalPodAutoscalers/Apply',
+            skiff_dot_v1_dot_requests__pb2.ApplyRequest.SerializeToString,
+            skiff_dot_v1_dot_autoscaling__pb2.HorizontalPodAutoscaler.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,10 +6,16 @@ The tests run in order and share one lab (module scope); the last one takes it d
 
 from __future__ import annotations
 
+import base64
+import datetime
+import hashlib
+import http.client
 import importlib
 import json
 import os
 import re
+import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -17,6 +23,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.fixtures.containerd import in_netns
 from tests.fixtures.procs import wait_for
@@ -148,9 +158,15 @@ def _host_snapshot() -> dict[str, set[str]]:
     links = {re.sub(r"@\S+", "", line.split()[0]) for line in lines("ip", "-br", "link")}
     return {"netns": {n for n in netns if re.fullmatch(r"node-\d+", n)},
             "links": {n for n in links if n.startswith(("skiff-lab", "sklab-", "veth", "cni"))},
-            "nft": lines("nft", "list", "tables"), "routes": lines("ip", "route", "show", "table", "all"),
+            "nft": lines("nft", "list", "tables"),
+            "routes": {r for r in lines("ip", "route", "show", "table", "all") if _lab_route(r)},
             "mounts": {m for m in mounts if "skiff-lab" in m or re.search(r"/netns/node-\d+$", m)},
             "procs": procs}
+
+
+def _lab_route(route: str) -> bool:
+    """Routes the lab could leave: on its links or to its ranges (not other VMs' or tests' on a shared host)."""
+    return bool(re.search(r"skiff-lab|sklab-|\b(172\.31\.250\.|10\.244\.|10\.(9[6-9]|10[0-9]|11[01])\.)", route))
 
 
 def _remove_leftover_lab() -> None:
@@ -254,6 +270,116 @@ def test_scale(cluster) -> None:
     skiffctl("scale", "deployment/web", "--replicas", "4")
     wait_for(lambda: len(endpoint_ips()) == 4, timeout=90, interval=0.5, what="4 endpoints after scaling")
     assert {p["spec"]["nodeName"] for p in ready_pods()} == set(NODES), "pods spread over both nodes"
+
+
+LB_SERVICE = """apiVersion: v1
+kind: Service
+metadata: {name: web-lb, namespace: default}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{name: http, port: 8080, targetPort: http}]
+"""
+
+INGRESS = """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  tls: [{hosts: [secure.lab.test], secretName: web-tls}]
+  rules:
+  - host: plain.lab.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}]}
+  - host: secure.lab.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+"""
+
+
+def test_load_balancer_address_answers_from_the_host(cluster) -> None:
+    skiffctl("apply", "-f", "-", stdin=LB_SERVICE)
+
+    def address() -> str:
+        ingress = get_json("service", "web-lb").get("status", {}).get("loadBalancer", {}).get("ingress", [])
+        return ingress[0].get("ip", "") if ingress else ""
+    wait_for(address, timeout=30, interval=0.5, what="web-lb's load balancer address")
+    ip = address()
+    assert ip.startswith("172.31.250.2"), ip  # the lab's pool, 172.31.250.200-250
+    assert ip in skiffctl("get", "service", "web-lb")  # EXTERNAL-IP
+    assert "LoadBalancer Ingress:" in skiffctl("describe", "service", "web-lb")
+    url = f"http://{ip}:8080/"
+    wait_for(lambda: _answer(url).startswith("Hostname: web-"), timeout=30, interval=0.5,
+             what=f"{url} from the host")
+    skiffctl("delete", "service", "web-lb")
+
+
+def _answer(url: str, host: str = "") -> str:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:
+            return response.read().decode()
+    except OSError as e:
+        return f"error {e}"
+
+
+def _tls_secret() -> tuple[str, str]:
+    """A kubernetes.io/tls Secret manifest for secure.lab.test and its certificate's SHA-256."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "secure.lab.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("secure.lab.test")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    manifest = json.dumps({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                           "metadata": {"name": "web-tls", "namespace": "default"},
+                           "data": {"tls.crt": base64.b64encode(pem).decode(),
+                                    "tls.key": base64.b64encode(key_pem).decode()}})
+    return manifest, hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def _https(ip: str, host: str) -> tuple[str, str]:
+    """(body, SHA-256 of the certificate served) of GET / on ip:443 with SNI and Host `host`."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    try:
+        sock = ctx.wrap_socket(socket.create_connection((ip, 443), timeout=3), server_hostname=host)
+        cert = hashlib.sha256(sock.getpeercert(binary_form=True)).hexdigest()
+        conn = http.client.HTTPConnection(ip, 443, timeout=3)
+        conn.sock = sock
+        conn.request("GET", "/", headers={"Host": host})
+        return conn.getresponse().read().decode(), cert
+    except OSError as e:
+        return f"error {e}", ""
+
+
+def test_ingress_answers_on_every_node_over_http_and_tls(cluster) -> None:
+    classes = get_json("ingressclass")["items"]
+    assert [c["metadata"]["name"] for c in classes if c["metadata"].get("annotations", {}).get(
+        "ingressclass.kubernetes.io/is-default-class") == "true"] == ["nginx"]
+    secret, fingerprint = _tls_secret()
+    skiffctl("apply", "-f", "-", stdin=secret)
+    skiffctl("apply", "-f", "-", stdin=INGRESS)
+    node_ips = ["172.31.250.11", "172.31.250.12"]
+    for ip in node_ips:
+        wait_for(lambda ip=ip: _answer(f"http://{ip}/", "plain.lab.test").startswith("Hostname: web-"),
+                 timeout=60, interval=0.5, what=f"the Ingress on {ip}:80 from the host")
+    wait_for(lambda: _https(node_ips[0], "secure.lab.test")[1] == fingerprint, timeout=30, interval=0.5,
+             what="the Secret's certificate on :443")
+    body, _ = _https(node_ips[1], "secure.lab.test")
+    assert body.startswith("Hostname: web-"), body
+    ingress = get_json("ingress", "web")
+    assert ingress["spec"]["ingressClassName"] == "nginx"  # the default class
+    wait_for(lambda: sorted(i["ip"] for i in get_json("ingress", "web").get("status", {}).get(
+        "loadBalancer", {}).get("ingress", [])) == node_ips, timeout=30, interval=0.5, what="the Ingress's status")
+    # The controller runs as a user of its own, whose ClusterRole reads but cannot write Secrets.
+    cmdline = Path(f"/proc/{_pid_of('node-1-ingress')}/cmdline").read_text().replace("\0", " ")
+    assert "ingress-controller.conf" in cmdline, cmdline
+    role = get_json("clusterrole", "skiff-ingress-controller")
+    verbs = {v for rule in role["rules"] if "secrets" in rule.get("resources", []) for v in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}
 
 
 def test_rolling_update_serves_every_request(cluster) -> None:

@@ -21,6 +21,7 @@ import pytest
 from control.client.client import Client
 from node.network.routes import RouteManager
 from skiff.v1 import core_pb2, meta_pb2
+from tests.fixtures.controllers import running_controllers
 from tests.fixtures.netns import NetLab, network_agent_argv, start_apiserver_unix
 from tests.fixtures.procs import eventually
 from tests.fixtures.traffic import Traffic
@@ -226,3 +227,98 @@ async def client_unix(cluster):
     c = Client(cluster.target)
     yield c
     await c.close()
+
+
+LB_POOL = "10.250.0.200-10.250.0.201"
+
+
+async def create_lb(client: Client, name: str, **spec) -> core_pb2.Service:
+    svc = core_pb2.Service(api_version="v1", kind="Service",
+                           metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
+    svc.spec.type = "LoadBalancer"
+    svc.spec.ports.add(name="http", protocol="TCP", port=80)
+    for field, value in spec.items():
+        if isinstance(value, list):
+            getattr(svc.spec, field).extend(value)
+        else:
+            setattr(svc.spec, field, value)
+    return await client.create(svc)
+
+
+async def lb_address(client: Client, name: str) -> str:
+    svc = await client.get("Service", name, "default")
+    return ",".join(i.ip for i in svc.status.load_balancer.ingress)
+
+
+async def test_load_balancer_address_answers_from_the_host(cluster, client_unix):
+    """The service controller gives the Service an address of its pool; the host (the lab's bridge
+    namespace) routes the pool to both nodes, and each node's proxy answers for it."""
+    lab, pods = cluster.lab, cluster.pods
+    a, b = lab.nodes["node-a"], lab.nodes["node-b"]
+    lab.run_in(lab.bridge_ns, ["ip", "route", "replace", "10.250.0.200/31",
+                               "nexthop", "via", a.ip, "nexthop", "via", b.ip])
+    async with running_controllers(cluster.target, ["service"], {"loadbalancer_ip_range": LB_POOL}):
+        svc = await create_lb(client_unix, "front")
+        assert svc.spec.allocate_load_balancer_node_ports and svc.spec.ports[0].node_port  # the default
+        await set_endpoints(client_unix, "front", [pods["a1"].ip, pods["b1"].ip])
+        await eventually(lambda: _is(lb_address(client_unix, "front"), "10.250.0.200"), timeout=15,
+                         what="front's address")
+        url = "http://10.250.0.200/"
+        await eventually(lambda: _balanced(lab, lab.bridge_ns, url), timeout=15, what="the address from the host")
+
+        bare = await create_lb(client_unix, "bare", allocate_load_balancer_node_ports=False)
+        assert bare.spec.ports[0].node_port == 0
+        await set_endpoints(client_unix, "bare", [pods["b1"].ip])
+        await eventually(lambda: _is(lb_address(client_unix, "bare"), "10.250.0.201"), timeout=15,
+                         what="bare's address")
+        await eventually(lambda: _only(lab, lab.bridge_ns, "http://10.250.0.201/", "b1"), timeout=15,
+                         what="an address without nodePorts")
+
+        # loadBalancerSourceRanges: the host is not in the range, so its packets are dropped ...
+        await _set_source_ranges(client_unix, "front", ["10.99.0.0/16"])
+        await eventually(lambda: _refused(lab, "10.250.0.200"), timeout=15, what="the source range enforced")
+        # ... until it is.
+        await _set_source_ranges(client_unix, "front", ["10.250.0.1/32"])
+        await eventually(lambda: _balanced(lab, lab.bridge_ns, url), timeout=15, what="the host allowed again")
+
+        # externalTrafficPolicy Local: each node's health check port says whether it has an endpoint.
+        local = await create_lb(client_unix, "local", external_traffic_policy="Local")
+        eps = endpoints_msg("local", [pods["a1"].ip])
+        eps.subsets[0].addresses[0].node_name = "node-a"
+        await client_unix.create(eps)
+        hc = local.spec.health_check_node_port
+        await eventually(lambda: _health(lab, a.ip, hc, '"localEndpoints": 1'), timeout=15, what="node-a healthy")
+        await eventually(lambda: _health(lab, b.ip, hc, "503"), timeout=15, what="node-b unavailable")
+        await client_unix.delete("Service", "local", "default")
+
+        # Deleted: the address goes back to the pool and to the next Service asking.
+        await client_unix.delete("Service", "front", "default")
+        await create_lb(client_unix, "next")
+        await eventually(lambda: _is(lb_address(client_unix, "next"), "10.250.0.200"), timeout=15,
+                         what="the freed address reused")
+        for name in ("bare", "next"):
+            await client_unix.delete("Service", name, "default")
+
+
+async def _health(lab: NetLab, ip: str, port: int, fragment: str) -> bool:
+    code = ("import urllib.request, urllib.error, sys\n"
+            f"try: r = urllib.request.urlopen('http://{ip}:{port}/', timeout=2); print(r.status, r.read().decode())\n"
+            "except urllib.error.HTTPError as e: print(e.code, e.read().decode())\n"
+            "except OSError as e: print('error', e)")
+    out = await asyncio.to_thread(lab.run_in, lab.bridge_ns, ["python3", "-c", code], check=False)
+    return fragment in out.stdout
+
+
+async def _is(value, expected: str) -> bool:
+    return await value == expected
+
+
+async def _refused(lab: NetLab, ip: str) -> bool:
+    return await asyncio.to_thread(lab.http_get, lab.bridge_ns, f"http://{ip}/", 1) is None
+
+
+async def _set_source_ranges(client: Client, name: str, ranges: list[str]) -> None:
+    svc = await client.get("Service", name, "default")
+    del svc.spec.load_balancer_source_ranges[:]
+    svc.spec.load_balancer_source_ranges.extend(ranges)
+    await client.update(svc)

@@ -175,6 +175,26 @@ async def test_external_traffic_policy_local_keeps_the_client_address(lab, proxi
     assert lab.http_get(lab.bridge_ns, f"http://{b.ip}:30081/") == "b1"
 
 
+async def test_load_balancer_address_with_policy_local_keeps_the_client_address(lab, proxies):
+    a1, b1 = lab.pods["a1"], lab.pods["b1"]
+    a = lab.nodes["node-a"]
+    lb = "10.250.0.210"
+    svc = service("lb-local", "10.96.0.55", node_port=30082, policy="Local")
+    svc.spec.type = "LoadBalancer"
+    svc.status.load_balancer.ingress.add(ip=lb)
+    lab.run_in(lab.bridge_ns, ["ip", "route", "replace", f"{lb}/32", "via", a.ip])
+    await feed(proxies, svc, endpoints("lb-local", [a1.ip, b1.ip], nodes={a1.ip: "node-a", b1.ip: "node-b"}))
+    # The host's route leads to node-a, which answers only from its own pod, unmasqueraded.
+    assert set(await answers(lab, lab.bridge_ns, f"http://{lb}/", 6)) == {"a1"}
+    assert lab.http_get(lab.bridge_ns, f"http://{lb}/cgi-bin/remote") == lab.gateway
+    # Pods reach any endpoint through the address, as kube-proxy short-circuits in-cluster traffic.
+    assert set(await answers(lab, lab.pods["a2"].netns, f"http://{lb}/", 12)) == {"a1", "b1"}
+    # A node routed the address but without an endpoint drops outside clients.
+    lab.run_in(lab.bridge_ns, ["ip", "route", "replace", f"{lb}/32", "via", lab.nodes["node-b"].ip])
+    await feed(proxies, endpoints("lb-local", [a1.ip], nodes={a1.ip: "node-a"}))
+    assert lab.http_get(lab.bridge_ns, f"http://{lb}/", timeout=1) is None
+
+
 async def test_internal_traffic_policy_local_stays_on_the_node(lab, proxies):
     a1, a2, b1 = lab.pods["a1"], lab.pods["a2"], lab.pods["b1"]
     await feed(proxies, service("near", "10.96.0.54", internal_policy="Local"),

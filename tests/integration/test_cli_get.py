@@ -91,15 +91,17 @@ async def test_get_all_namespaces_and_selectors(ctl, pods):
 
 
 async def test_get_json_round_trips_and_yaml(ctl, client, pods):
-    one = await ctl("get", "po", "get-a", "-o", "json")
+    one = await ctl("get", "po", "get-a", "-o", "json", "--show-managed-fields")
     data = json.loads(one.out)
     assert list(data)[:5] == ["apiVersion", "kind", "metadata", "spec", "status"]
     assert from_dict(data) == await client.get("po", "get-a", "default")
+    assert data["metadata"]["managedFields"]  # who wrote what; left out unless asked for, as by kubectl
+    assert "managedFields" not in json.loads((await ctl("get", "po", "get-a", "-o", "json")).out)["metadata"]
     many = json.loads((await ctl("get", "po", "-o", "json")).out)
     assert many["kind"] == "List" and many["apiVersion"] == "v1"
     assert many["metadata"] == {"resourceVersion": ""}
     assert sorted(i["metadata"]["name"] for i in many["items"]) == ["get-a", "get-b"]
-    as_yaml = yaml.safe_load((await ctl("get", "po", "get-b", "-o", "yaml")).out)
+    as_yaml = yaml.safe_load((await ctl("get", "po", "get-b", "-o", "yaml", "--show-managed-fields")).out)
     assert as_yaml["kind"] == "Pod" and as_yaml["status"]["phase"] == "Pending"
     assert from_dict(as_yaml) == await client.get("po", "get-b", "default")
     ip = await ctl("get", "po", "get-a", "-o", "jsonpath={.status.podIP}")

@@ -1,4 +1,5 @@
-"""ServiceAccounts: the controller keeps `default` in every namespace; pods run as one."""
+"""ServiceAccounts: the controller keeps `default` in every namespace (pods running as one, and their
+tokens: test_serviceaccount_tokens.py)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,3 @@ async def test_default_service_account_is_kept_in_every_namespace(apiserver, cli
         await eventually(recreated, timeout=10, what="default ServiceAccount recreated")
         await client.delete("Namespace", "sa-team", "")
 
-
-async def test_pods_run_as_default_unless_named(client):
-    plain = await client.create(from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sa-plain"},
-                                           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}))
-    assert (plain.spec.service_account_name, plain.spec.service_account) == ("default", "default")
-    named = await client.create(from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sa-named"},
-                                           "spec": {"serviceAccountName": "builder",
-                                                    "containers": [{"name": "c", "image": "busybox"}]}}))
-    assert (named.spec.service_account_name, named.spec.service_account) == ("builder", "builder")
-    for name in ("sa-plain", "sa-named"):
-        await client.delete("Pod", name, "default", grace_period_seconds=0)

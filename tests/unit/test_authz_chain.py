@@ -23,6 +23,7 @@ from control.apiserver.auth.user import AUTHENTICATED, UserInfo
 from control.apiserver.watchcache import CacheEvent, KindCache
 from control.client.convert import from_dict
 from control.client.kinds import KINDS
+from skiff.v1 import authz_pb2
 
 ALICE = UserInfo("alice", ("dev", AUTHENTICATED))
 ADMIN = UserInfo("admin", ("system:masters", AUTHENTICATED))
@@ -229,3 +230,49 @@ def test_node_restriction_keeps_cluster_owned_node_fields() -> None:
         "node-restriction.kubernetes.io/pool": "a"}}})
     assert "set the following labels: node-restriction.kubernetes.io/pool" in denied(
         attrs(n1, "create", "nodes", ""), fresh)
+
+
+
+# -- ServiceAccount tokens for nodes ------------------------------------------------------------------
+
+def _as_account(p, account: str, uid: str):
+    p.spec.service_account_name, p.metadata.uid = account, uid
+    return p
+
+
+TOKEN_PODS = [_as_account(pod("a", "n1"), "builder", "uid-a"), _as_account(pod("b", "n2"), "other", "uid-b")]
+
+
+def test_a_node_may_ask_tokens_only_for_accounts_its_pods_use() -> None:
+    n = NodeAuthorizer(FakeCache(Pod=FakeKindCache(TOKEN_PODS)))
+
+    def decision(node: str, name: str, verb: str = "create"):
+        return n.authorize(attrs(node_user(node), verb, "serviceaccounts", "default", name, sub="token")).decision
+    assert decision("n1", "builder") is Decision.ALLOW
+    assert decision("n2", "other") is Decision.ALLOW
+    assert decision("n2", "builder") is Decision.NO_OPINION
+    assert decision("n1", "other") is Decision.NO_OPINION
+    assert decision("n1", "builder", "get") is Decision.NO_OPINION
+
+
+def test_node_restriction_binds_node_tokens_to_its_pods() -> None:
+    api = FakeApi()
+    api.cache = FakeCache(Pod=FakeKindCache(TOKEN_PODS))
+
+    def request(name: str, uid: str, kind: str = "Pod") -> authz_pb2.TokenRequest:
+        r = authz_pb2.TokenRequest()
+        r.spec.bound_object_ref.kind, r.spec.bound_object_ref.name, r.spec.bound_object_ref.uid = kind, name, uid
+        return r
+
+    def refused(r: authz_pb2.TokenRequest) -> str:
+        with pytest.raises(errors.ApiError) as info:
+            asyncio.run(NodeRestriction(api).admit(token, r))
+        return info.value.message
+    token = attrs(node_user("n1"), "create", "serviceaccounts", "default", "builder", sub="token")
+    asyncio.run(NodeRestriction(api).admit(token, request("a", "uid-a")))
+    assert refused(authz_pb2.TokenRequest()) == \
+        'serviceaccounts "builder" is forbidden: node requested token not bound to a pod'
+    assert "without a uid" in refused(request("a", ""))
+    assert "scheduled on a different node" in refused(request("b", "uid-b"))
+    assert "another uid" in refused(request("a", "uid-old"))
+    assert "not bound to a pod" in refused(request("s", "u", kind="Secret"))

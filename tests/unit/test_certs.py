@@ -86,7 +86,7 @@ def test_ca_and_apiserver_serving_cert(cluster):
     dns, ips = sans(api)
     assert dns == {"kubernetes", "kubernetes.default", "kubernetes.default.svc",
                    "kubernetes.default.svc.cluster.local", "localhost", "api.example"}
-    assert ips == {"127.0.0.1", "10.0.0.1"}
+    assert ips == {"127.0.0.1", "10.96.0.1", "10.0.0.1"}  # 10.96.0.1: the kubernetes Service
 
 
 def test_node_cert_serves_and_authenticates(cluster):

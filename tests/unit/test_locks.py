@@ -81,3 +81,13 @@ def test_npm_dependencies_are_exact_and_match_the_package_lock() -> None:
     for path, package in lock["packages"].items():
         if path:
             assert package.get("integrity"), f"package-lock.json: {path} has no integrity hash"
+
+
+def test_helm_lock_pins_requirements_helm_in_and_is_what_the_helm_venv_runs() -> None:
+    pins = _pins("helm.lock")
+    wanted = [line for line in (ROOT / "requirements" / "helm.in").read_text().splitlines()
+              if line and not line.startswith("#")]
+    _assert_locked(wanted, pins, "helm.lock")
+    site = [str(p) for p in ROOT.glob(".venv-helm/lib/python*/site-packages")]
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions(path=site)}
+    assert {name: installed.get(name) for name in pins} == pins, "run scripts/install-deps (.venv-helm)"

@@ -34,7 +34,8 @@ def test_service_ports_share_pick_chains_and_dnat_through_backends():
     assert pick_chains(4) == {
         "pick-4": ("ct mark set numgen random mod 4 goto dnat-stage",),
         "pick-nodeport-4": ("jump mark-for-masquerade", "ct mark set numgen random mod 4 goto dnat-nodeport"),
-        "pick-local-4": ("ct mark set numgen random mod 4 goto dnat-nodeport",)}
+        "pick-local-4": ("ct mark set numgen random mod 4 goto dnat-nodeport",),
+        "pick-external-4": ("jump mark-for-masquerade", "ct mark set numgen random mod 4 goto dnat-stage")}
 
 
 def test_external_traffic_policy_local_serves_node_ports_from_local_endpoints_only():
@@ -46,6 +47,54 @@ def test_external_traffic_policy_local_serves_node_ports_from_local_endpoints_on
     none_here = render_port(sp(node_port=30080, local_endpoints=(), external_local=True))
     assert none_here.elements["no-endpoint-nodeports"] == {"tcp . 30080": "drop"}
     assert not none_here.elements["nodeports"]
+
+
+def test_load_balancer_addresses_are_served_as_node_ports_are():
+    lb = "172.31.250.200"
+    rs = render_port(sp(node_port=30080, load_balancer_ips=(lb,)))
+    assert rs.elements["services"][f"{lb} . tcp . 80"] == "goto pick-external-2"  # masqueraded
+    assert rs.elements["backends"][f"{lb} . tcp . 80 . 1"] == "10.244.2.2 . 8080"
+    local = render_port(sp(load_balancer_ips=(lb,), local_endpoints=(("10.244.2.2", 8080),), external_local=True,
+                           cluster_cidr="10.244.0.0/16"))
+    chain = "lb-local-default/web/tcp/http"
+    assert local.elements["services"][f"{lb} . tcp . 80"] == f"goto {chain}"
+    # Backends: every endpoint first (for pods and the node), then the local ones (for outside clients).
+    assert [local.elements["backends"][f"{lb} . tcp . 80 . {i}"] for i in range(3)] == [
+        "10.244.1.2 . 8080", "10.244.2.2 . 8080", "10.244.2.2 . 8080"]
+    assert local.chains[chain] == (
+        "ip saddr 10.244.0.0/16 ct mark set numgen random mod 2 goto dnat-stage",
+        "fib saddr type local jump mark-for-masquerade",
+        "fib saddr type local ct mark set numgen random mod 2 goto dnat-stage",
+        "ct mark set numgen random mod 1 offset 2 goto dnat-stage")  # no masquerade: the client is seen
+    none_here = render_port(sp(load_balancer_ips=(lb,), local_endpoints=(), external_local=True))
+    assert none_here.chains[chain][-1] == "drop" and not none_here.elements["no-endpoint-services"]
+    no_eps = render_port(sp(eps=(), load_balancer_ips=(lb,)))
+    assert no_eps.elements["no-endpoint-services"][f"{lb} . tcp . 80"] == "goto reject-chain"
+    sticky = render_port(sp(load_balancer_ips=(lb,), affinity_timeout=60))
+    assert sticky.elements["services"][f"{lb} . tcp . 80"] == "goto ext-default/web/tcp/http"
+
+
+def test_load_balancer_source_ranges_drop_other_clients_before_dnat():
+    lb = "172.31.250.200"
+    rs = render_port(sp(load_balancer_ips=(lb,), source_ranges=("10.1.0.0/16", "192.168.0.1/32")))
+    assert rs.elements["firewall"] == {f"{lb} . tcp . 80": "goto fw-default/web/tcp/http"}
+    assert rs.chains["fw-default/web/tcp/http"] == ("ip saddr { 10.1.0.0/16, 192.168.0.1/32 } return", "drop")
+    assert not render_port(sp(source_ranges=("10.1.0.0/16",))).chains  # no address yet: nothing to guard
+    full = full_transaction(NodeConfig(), [rs])
+    assert "add rule ip skiff filter-prerouting ip daddr . meta l4proto . th dport vmap @firewall" in full
+
+
+def test_service_ports_take_load_balancer_addresses_from_the_status():
+    svc = core_pb2.Service(metadata=meta_pb2.ObjectMeta(name="lb", namespace="default"))
+    svc.spec.type, svc.spec.cluster_ip = "LoadBalancer", "10.96.0.9"
+    svc.spec.ports.add(name="http", protocol="TCP", port=80, node_port=30001)
+    svc.spec.load_balancer_source_ranges.extend(["10.1.2.3/16 ", "fd00::/64"])
+    svc.status.load_balancer.ingress.add(ip="172.31.250.201")
+    svc.status.load_balancer.ingress.add(hostname="lb.example.com")
+    (port,) = service_ports(svc, None)
+    assert port.load_balancer_ips == ("172.31.250.201",) and port.source_ranges == ("10.1.0.0/16",)
+    svc.spec.type = "NodePort"
+    assert service_ports(svc, None)[0].load_balancer_ips == ()
 
 
 def test_internal_traffic_policy_local_serves_the_cluster_ip_from_local_endpoints_only():

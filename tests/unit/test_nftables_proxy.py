@@ -1,9 +1,12 @@
 """ServiceProxy's bookkeeping: which transactions it emits (nft itself is exercised in e2e)."""
 
+import json
+
 import pytest
 
+from node.network.healthcheck import HealthCheck, response
 from node.network.nftables import NftError, NodeConfig
-from node.network.proxy import ServiceProxy
+from node.network.proxy import ServiceProxy, health_checks
 from skiff.v1 import core_pb2, meta_pb2
 
 
@@ -98,3 +101,24 @@ async def test_service_on_the_cluster_dns_address_is_left_to_the_node_resolver()
     assert "dnat to 10.250.0.2:53" in text and "10.96.0.11 . tcp . 80" in text
     assert "10.96.0.10 . tcp . 80" not in text
 
+
+
+def test_health_checks_count_this_nodes_endpoints_of_local_load_balancers():
+    def svc(name: str, policy: str, port: int) -> core_pb2.Service:
+        s = core_pb2.Service(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
+        s.spec.type, s.spec.external_traffic_policy, s.spec.health_check_node_port = "LoadBalancer", policy, port
+        return s
+    eps = core_pb2.Endpoints(metadata=meta_pb2.ObjectMeta(name="lb", namespace="default"))
+    subset = eps.subsets.add()
+    subset.addresses.add(ip="10.244.1.2", node_name="a")
+    subset.addresses.add(ip="10.244.2.2", node_name="b")
+    subset.not_ready_addresses.add(ip="10.244.1.3", node_name="a")
+    services = {"default/lb": svc("lb", "Local", 32000), "default/idle": svc("idle", "Local", 32001),
+                "default/cluster": svc("cluster", "Cluster", 0)}
+    checks = health_checks(services, {"default/lb": eps}, "a")
+    assert checks == {32000: HealthCheck("default", "lb", 1), 32001: HealthCheck("default", "idle", 0)}
+    ok, unavailable = response(checks[32000]).decode(), response(checks[32001]).decode()
+    assert ok.startswith("HTTP/1.1 200 OK\r\n") and "X-Load-Balancing-Endpoint-Weight: 1\r\n" in ok
+    assert json.loads(ok.split("\r\n\r\n", 1)[1]) == {"service": {"namespace": "default", "name": "lb"},
+                                                       "localEndpoints": 1, "serviceProxyHealthy": True}
+    assert unavailable.startswith("HTTP/1.1 503 Service Unavailable\r\n")

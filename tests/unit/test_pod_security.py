@@ -197,14 +197,20 @@ def test_downward_api_fields_and_resources():
     assert payload == {"cfg/k": (b"v", 0o600), "cpu": (b"500", 0o600), "name": (b"web", 0o400)}
 
 
-def test_unserved_sources_and_token_projections_fail_the_mount(tmp_path):
+def test_unserved_sources_fail_the_mount_and_token_projections_take_the_fetched_token(tmp_path):
     nfs = pod({"volumes": [{"name": "share", "nfs": {"server": "s", "path": "/x"}}]})
     with pytest.raises(volumes.VolumeError, match='volume "share": no volume plugin matched: nfs'):
         volumes.setup_volumes_sync(str(tmp_path), nfs, {}, {})
     token = pod({"volumes": [{"name": "tok", "projected": {"sources": [
-        {"serviceAccountToken": {"path": "token"}}]}}]})
-    with pytest.raises(volumes.VolumeError, match="serviceAccountToken projections are not supported"):
-        volumes.projected_payload(token, token.spec.volumes[0].projected, {}, {}, {})
+        {"serviceAccountToken": {"path": "token", "audience": "vault", "expirationSeconds": 600}}]}}]})
+    projected = token.spec.volumes[0].projected
+    payload = volumes.projected_payload(token, projected, {}, {}, {}, {("vault", 600): "jwt"})
+    assert payload == {"token": (b"jwt", 0o644)}
+    with pytest.raises(volumes.VolumeError, match="no token for service account"):
+        volumes.projected_payload(token, projected, {}, {}, {}, {})
+    bundle = pod({"volumes": [{"name": "b", "projected": {"sources": [{"clusterTrustBundle": {"path": "x"}}]}}]})
+    with pytest.raises(volumes.VolumeError, match="clusterTrustBundle projections are not supported"):
+        volumes.projected_payload(bundle, bundle.spec.volumes[0].projected, {}, {}, {})
 
 
 def test_sub_path_expr_expands_env_and_refuses_missing_values(tmp_path):

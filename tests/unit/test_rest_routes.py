@@ -66,10 +66,13 @@ def test_review_apis_and_pod_subresources_in_discovery() -> None:
         ("selfsubjectaccessreviews", False, ("create",)), ("subjectaccessreviews", False, ("create",)),
         ("localsubjectaccessreviews", True, ("create",)), ("selfsubjectrulesreviews", False, ("create",))}
     assert [r["kind"] for r in discovery.resource_list("authentication.k8s.io", "v1")["resources"]] == \
-        ["SelfSubjectReview"]
+        ["SelfSubjectReview", "TokenReview"]
     pods = {r["name"]: r for r in discovery.resource_list("", "v1")["resources"]}
     assert (pods["pods/eviction"]["group"], pods["pods/eviction"]["kind"]) == ("policy", "Eviction")
     assert pods["pods/binding"]["verbs"] == ["create"] and "deletecollection" in pods["pods"]["verbs"]
+    token = pods["serviceaccounts/token"]
+    assert (token["group"], token["version"], token["kind"], token["verbs"]) == \
+        ("authentication.k8s.io", "v1", "TokenRequest", ["create"])
     assert "deletecollection" not in pods["namespaces"]["verbs"]  # as in Kubernetes
     agg = {i["metadata"]["name"]: i for i in discovery.aggregated(legacy=False)["items"]}
     assert agg["authentication.k8s.io"]["versions"][0]["resources"][0]["resource"] == "selfsubjectreviews"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from control.apiserver.registry import apply_defaults
+from control.apiserver.services import allocates_node_ports
+from control.client.convert import from_dict
 from tests.fixtures.validation import assert_violation, patched, violations
 
 SVC = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
@@ -103,6 +106,41 @@ def test_type_dependent_rules() -> None:
     affinity = patched(SVC, "spec.sessionAffinity", "ClientIP")
     assert_violation(patched(affinity, "spec.sessionAffinityConfig", {"clientIP": {"timeoutSeconds": 86401}}),
                      "spec.sessionAffinityConfig.clientIP.timeoutSeconds", "must be greater than 0 and less than 86400")
+
+
+def test_load_balancer_fields() -> None:
+    lb = patched(SVC, "spec.type", "LoadBalancer")
+    assert violations(patched(patched(lb, "spec.loadBalancerClass", "example.com/lb"),
+                              "spec.loadBalancerSourceRanges", ["10.0.0.0/8"])) == []
+    only_lb = "may only be used when `type` is 'LoadBalancer'"
+    assert_violation(patched(SVC, "spec.loadBalancerClass", "example.com/lb"), "spec.loadBalancerClass", only_lb)
+    assert_violation(patched(SVC, "spec.allocateLoadBalancerNodePorts", False),
+                     "spec.allocateLoadBalancerNodePorts", only_lb)
+    assert_violation(patched(SVC, "spec.loadBalancerSourceRanges", ["10.0.0.0/8"]),
+                     "spec.loadBalancerSourceRanges", only_lb)
+    assert_violation(patched(lb, "spec.loadBalancerClass", "bad class"), "spec.loadBalancerClass",
+                     "name part must consist of alphanumeric characters")
+    assert_violation(patched(lb, "spec.loadBalancerSourceRanges", ["10.0.0.0/33"]),
+                     "spec.loadBalancerSourceRanges[0]", "must be a list of IP ranges")
+    assert_violation(patched(lb, "spec.healthCheckNodePort", 32000), "spec.healthCheckNodePort",
+                     "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'")
+    assert violations(patched(patched(lb, "spec.externalTrafficPolicy", "Local"),
+                              "spec.healthCheckNodePort", 32000)) == []
+    old = patched(lb, "spec.loadBalancerClass", "example.com/lb")
+    assert_violation(patched(lb, "spec.loadBalancerClass", "example.com/other"), "spec.loadBalancerClass",
+                     "may not change once set", old=old)
+    assert violations(SVC, old=old) == []  # no longer a LoadBalancer: the class may go
+
+
+def test_load_balancers_allocate_node_ports_unless_told_not_to() -> None:
+    lb = from_dict(patched(SVC, "spec.type", "LoadBalancer"))
+    apply_defaults(lb)
+    assert lb.spec.allocate_load_balancer_node_ports and allocates_node_ports(lb)
+    lb.spec.allocate_load_balancer_node_ports = False
+    assert not allocates_node_ports(lb)
+    plain = from_dict(SVC)
+    apply_defaults(plain)
+    assert not plain.spec.HasField("allocate_load_balancer_node_ports")
 
 
 def test_cluster_ip_is_immutable_once_set() -> None:

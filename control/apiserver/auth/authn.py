@@ -1,7 +1,9 @@
-"""Authentication, as kube-apiserver's union of x509 client certificates and a static token file.
+"""Authentication, as kube-apiserver's union of x509 client certificates, a static token file and
+ServiceAccount tokens.
 
 A verified client certificate wins (CN = user, every O = a group); otherwise an
-`authorization: Bearer <token>` header is looked up in the --token-auth-file. Every
+`authorization: Bearer <token>` header is looked up in the --token-auth-file, then checked as a
+bound ServiceAccount token (auth/serviceaccount.py). Every
 authenticated user is also in system:authenticated. Nothing (or a bad token) is 401.
 """
 
@@ -15,6 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from control.apiserver import errors
+from control.apiserver.auth.serviceaccount import ServiceAccountTokens, TokenInvalid
 from control.apiserver.auth.tlsfront import TLSFront
 from control.apiserver.auth.user import AUTHENTICATED, UserInfo
 
@@ -63,10 +66,11 @@ def user_from_certificate(cert: x509.Certificate) -> UserInfo | None:
 
 class Authenticator:
     def __init__(self, client_ca_present: bool, tokens: dict[str, UserInfo] | None = None,
-                 front: TLSFront | None = None) -> None:
+                 front: TLSFront | None = None, service_accounts: ServiceAccountTokens | None = None) -> None:
         self.client_ca_present = client_ca_present
         self.tokens = tokens or {}
         self.front = front
+        self.service_accounts = service_accounts
         self._certs: dict[bytes, UserInfo | None] = {}
 
     def authenticate(self, context: grpc.aio.ServicerContext) -> UserInfo:
@@ -108,11 +112,21 @@ class Authenticator:
             return None
         if not isinstance(header, str) or header[:len(BEARER)].lower() != BEARER:
             raise errors.unauthorized()
-        presented = header[len(BEARER):].strip()
-        user = self.tokens.get(presented)
+        user = self.token_user(header[len(BEARER):].strip())
         if user is None:
             raise errors.unauthorized()
         return user
+
+    def token_user(self, token: str) -> UserInfo | None:
+        """The static token's user, else the ServiceAccount token's (while it is valid), else None."""
+        user = self.tokens.get(token)
+        if user is not None or self.service_accounts is None:
+            return user
+        try:
+            found = self.service_accounts.authenticate(token)
+        except TokenInvalid:
+            return None
+        return found[0] if found else None
 
 
 def _ip_of(peer: str) -> str:

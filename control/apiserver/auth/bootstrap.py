@@ -43,6 +43,8 @@ CORE, COORDINATION = "", "coordination.k8s.io"
 STORAGE = "storage.k8s.io"
 METRICS_GROUP = "metrics.k8s.io"
 METRICS_READER = "system:aggregated-metrics-reader"
+AUTH_DELEGATOR = "system:auth-delegator"
+ISSUER_DISCOVERY = "system:service-account-issuer-discovery"
 
 
 def rule(verbs: list[str], groups: list[str], resources: list[str], names: tuple[str, ...] = ()) -> rbac_pb2.PolicyRule:
@@ -182,6 +184,12 @@ def cluster_roles() -> list[rbac_pb2.ClusterRole]:
         _cluster_role("edit", _edit_rules()),
         _cluster_role("view", _view_rules()),
         _cluster_role(METRICS_READER, _metrics_rules()),
+        # Who may ask whether a token authenticates and what a user may do (webhook authenticators).
+        _cluster_role(AUTH_DELEGATOR, [rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
+                                       rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])]),
+        _cluster_role(ISSUER_DISCOVERY, [rbac_pb2.PolicyRule(verbs=["get"], non_resource_urls=[
+            "/.well-known/openid-configuration", "/.well-known/openid-configuration/",
+            "/openid/v1/jwks", "/openid/v1/jwks/"])]),
         _cluster_role(SCHEDULER_USER, _scheduler_rules()),
         _cluster_role(CONTROLLER_MANAGER_USER, _controller_manager_rules()),
         _cluster_role(BASIC_USER, _basic_user_rules()),
@@ -191,6 +199,7 @@ def cluster_roles() -> list[rbac_pb2.ClusterRole]:
 def cluster_role_bindings() -> list[rbac_pb2.ClusterRoleBinding]:
     return [
         _binding("cluster-admin", "cluster-admin", "Group", SYSTEM_MASTERS),
+        _binding(ISSUER_DISCOVERY, ISSUER_DISCOVERY, "Group", "system:serviceaccounts"),
         _binding(SCHEDULER_USER, SCHEDULER_USER, "User", SCHEDULER_USER),
         _binding(CONTROLLER_MANAGER_USER, CONTROLLER_MANAGER_USER, "User", CONTROLLER_MANAGER_USER),
         _binding(BASIC_USER, BASIC_USER, "Group", AUTHENTICATED),

@@ -1,7 +1,8 @@
 """Kubernetes' Node authorizer: what a kubelet (user system:node:<name> in system:nodes) may do.
 
 Secrets, ConfigMaps and PersistentVolumeClaims only by name, and only those a pod bound to the node
-references, and PersistentVolumes bound to those claims (the relationship graph, read from the
+references, PersistentVolumes bound to those claims, and tokens (serviceaccounts/token) of the
+ServiceAccounts its pods run as (the relationship graph, read from the
 watch cache). Everything else by the static node rules,
 which are what skiff-agent and its network daemon call: their own Node and Lease (narrowed to
 their own by NodeRestriction), their pods and pod status, events, the services and endpoints
@@ -102,12 +103,23 @@ class NodeAuthorizer:
                 return Verdict(Decision.NO_OPINION, "unknown node for user " f'"{attrs.user.name}"')
             return Verdict(Decision.NO_OPINION)
         resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+        if (attrs.api_group, resource) == ("", "serviceaccounts/token"):
+            return self._token(node, attrs)
         graph_type = GRAPH_RESOURCES.get((attrs.api_group, resource))
         if graph_type:
             return self._graph(node, graph_type, attrs, GRAPH_VERBS.get((attrs.api_group, resource), GET_ONLY))
         if attrs.verb in NODE_RULES.get((attrs.api_group, resource), ()):
             return ALLOWED
         return Verdict(Decision.NO_OPINION)
+
+    def _token(self, node: str, attrs: Attributes) -> Verdict:
+        """Tokens for the ServiceAccounts pods on the node run as (NodeRestriction checks the binding)."""
+        if attrs.verb != "create" or not attrs.name:
+            return Verdict(Decision.NO_OPINION, "can only create tokens for individual service accounts")
+        if any(pod.metadata.namespace == attrs.namespace and pod.spec.service_account_name == attrs.name
+               for pod in self.cache[POD].by_index(BY_NODE, node)):
+            return ALLOWED
+        return Verdict(Decision.NO_OPINION, f"no relationship found between node '{node}' and this object")
 
     def _graph(self, node: str, graph_type: str, attrs: Attributes, verbs: frozenset[str]) -> Verdict:
         if attrs.verb not in verbs or not attrs.name:

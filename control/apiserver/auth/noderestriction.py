@@ -2,7 +2,8 @@
 
 Its own Node (create, update, status, delete; but not its taints, pod CIDRs or labels under
 node-restriction.kubernetes.io/, which the cluster's admins set), its own Lease kube-node-lease/<name>, the status
-and deletion of pods bound to it (by the stored spec.nodeName), and events. It may not create
+and deletion of pods bound to it (by the stored spec.nodeName), events, and ServiceAccount tokens
+bound to its pods. It may not create
 pods (there are no mirror pods here). Other users pass untouched.
 """
 
@@ -53,6 +54,8 @@ class NodeRestriction:
             self._lease(attrs, node, name)
         elif key == ("", "pods"):
             await self._pod(attrs, node, name)
+        elif key == ("", "serviceaccounts") and attrs.subresource == "token":
+            await self._token(attrs, node, obj)
 
     async def _own_node(self, attrs: Attributes, node: str, obj: Message) -> None:
         """Labels under node-restriction.kubernetes.io/, taints and pod CIDRs are the cluster's to set."""
@@ -81,6 +84,22 @@ class NodeRestriction:
         if name != node:
             raise _forbidden(attrs, name, f'node "{node}" can only access node lease with the same name '
                                           "as the requesting node")
+
+    async def _token(self, attrs: Attributes, node: str, request: Message | None) -> None:
+        """A node asks only for tokens bound to a pod (by uid) that is bound to it."""
+        ref = request.spec.bound_object_ref if request is not None else None
+        if ref is None or ref.kind != "Pod":
+            raise _forbidden(attrs, attrs.name, "node requested token not bound to a pod")
+        if not ref.uid:
+            raise _forbidden(attrs, attrs.name, "node requested token with a pod binding without a uid")
+        cache = self.api.cache[POD]
+        await cache.wait_fresh()
+        pod = cache.get(attrs.namespace, ref.name)
+        if pod is None or pod.metadata.uid != ref.uid:
+            raise _forbidden(attrs, attrs.name, "node requested token bound to a pod that does not exist "
+                                                 "or has another uid")
+        if pod.spec.node_name != node:
+            raise _forbidden(attrs, attrs.name, "node requested token bound to a pod scheduled on a different node")
 
     async def _pod(self, attrs: Attributes, node: str, name: str) -> None:
         if attrs.verb == "create" and not attrs.subresource:

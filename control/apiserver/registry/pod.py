@@ -8,7 +8,7 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from control.apiserver import admission, defaults, eviction, limitranger, pods, priority
+from control.apiserver import admission, defaults, eviction, limitranger, pods, priority, saadmission
 from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import DeletionPlan, mark
@@ -53,10 +53,15 @@ class PodStrategy(Strategy):
         obj.status.qos_class = qos_class(obj)
 
     async def admit(self, obj: Message, api: ApiContext) -> None:
-        await limitranger.admit_pod(obj, api)
-        admission.add_default_tolerations(obj, api.admission)
-        admission.set_service_account(obj)
-        priority.admit_pod(obj, api)
+        enabled = api.admission.enabled
+        if enabled("LimitRanger"):
+            await limitranger.admit_pod(obj, api)
+        if enabled("DefaultTolerationSeconds"):
+            admission.add_default_tolerations(obj, api.admission)
+        if enabled("ServiceAccount"):
+            await saadmission.admit_pod(obj, api)
+        if enabled("Priority"):
+            priority.admit_pod(obj, api)
 
     def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:
         pod_grace = deletion_grace(obj, grace)

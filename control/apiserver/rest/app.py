@@ -9,7 +9,7 @@ import traceback
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
-from control.apiserver.rest import discovery, k8sencode, metrics, openapi, reviewapi, status
+from control.apiserver.rest import discovery, k8sencode, metrics, oidc, openapi, reviewapi, status
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.resources import Resources, request_body
 from control.apiserver.rest.routes import resolve, split_group_version
@@ -55,6 +55,8 @@ class RestApp:
             gv, parts = split_group_version(req.path)
             if gv == metrics.GROUP_VERSION and parts and metrics.served(self.api):
                 return _json(*await metrics.serve(self.api, req, parts, caller))
+            if req.method == "GET" and oidc.served(self.api, req.path):
+                return _json(*oidc.serve(self.api, req.path, caller))
             if review := reviewapi.find(gv, parts):
                 return _json(201, reviewapi.serve(self.api, *review, req.method, user, request_body(req)))
             route = resolve(gv, parts) if gv else None

@@ -12,11 +12,13 @@ import yaml
 from google.protobuf.message import Message
 
 from control.apiserver import errors
+from control.apiserver.apply import tracking
 from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
-from control.apiserver.rest import k8sproto, rpcsubs, status, table
+from control.apiserver.rest import apply as applying
+from control.apiserver.rest import k8sproto, rpcsubs, status, table, tokens
 from control.apiserver.rest import patch as patches
 from control.apiserver.rest.bodies import parse_object
 from control.apiserver.rest.collection import delete_collection
@@ -83,6 +85,11 @@ class Resources:
     # -- dispatch -------------------------------------------------------------------------------------
 
     async def serve(self, req: Request, route: Route, caller) -> Reply:
+        writer = tracking.Writer(tracking.manager_for(req.arg("fieldManager"), req.header("user-agent")))
+        with tracking.writing(writer):
+            return await self._serve(req, route, caller)
+
+    async def _serve(self, req: Request, route: Route, caller) -> Reply:
         m, sub = req.method, route.subresource
         if m == "GET" and not route.name:
             if req.arg("watch") in ("true", "1"):
@@ -100,6 +107,8 @@ class Resources:
         if sub in RPC_SUBRESOURCES:
             if m != "POST":
                 raise _not_allowed(m)
+            if sub == "token":  # answered with the TokenRequest itself, not a Status
+                return Reply(*await tokens.create_token(self, _json_body(req), route, caller))
             return Reply(201, await rpcsubs.serve(self.api, self.guarded, route, caller, _json_body(req)))
         if sub == "scale":
             return await self.scale(req, route, caller)
@@ -171,15 +180,33 @@ class Resources:
 
     async def patch(self, req: Request, route: Route, caller) -> Reply:
         content_type = _patch_type(req)
-        body = _json_body(req)
+        manager, force = applying.options(req, content_type)
         action = PATCH_STATUS if route.subresource == "status" else PATCH
         request = requests_pb2.GetRequest(namespace=route.namespace, name=route.name)
         warnings: list[str] = []
+        if content_type == applying.APPLY:
+            async def run_apply(call: Call) -> tuple[Message, bool]:
+                return await applying.apply(self._apply_target(route, req, call, warnings), req, manager, force)
+            written, created = await self.guarded(route.kind, action, request, caller, run_apply)
+            return Reply(201 if created else 200, object_doc(route.kind, written), warnings=warnings)
+        body = _json_body(req)
 
         async def run(call: Call) -> Message:
             return await self._patch(route, content_type, body, caller, call, req, warnings)
         patched = await self.guarded(route.kind, action, request, caller, run)
         return Reply(200, object_doc(route.kind, patched), warnings=warnings)
+
+    def _apply_target(self, route: Route, req: Request, call: Call, warnings: list[str]) -> applying.Target:
+        handlers, dry_run = self.handlers(route.kind), _dry_run(req)
+
+        async def create(obj: Message) -> Message:
+            await self.gate.admit_create(call, route.kind, obj)
+            return await handlers.create(obj, dry_run)
+
+        async def update(obj: Message) -> Message:
+            return await self._write(route, obj, dry_run, None, call)
+        return applying.Target(route.kind, route.name, lambda: handlers.get(route.namespace, route.name), create,
+                               update, applying.decoder(req, route, warnings), route.subresource)
 
     async def _patch(self, route: Route, content_type: str, body, caller, call: Call, req: Request,
                      warnings: list[str]) -> Message:
@@ -287,8 +314,9 @@ def delete_request(req: Request, route: Route) -> requests_pb2.DeleteRequest:
 
 def _patch_type(req: Request) -> str:
     content_type = req.header("content-type").split(";")[0].strip()
-    if content_type not in (patches.JSON_PATCH, patches.MERGE_PATCH, patches.STRATEGIC):
-        supported = ", ".join((patches.JSON_PATCH, patches.MERGE_PATCH, patches.STRATEGIC))
+    known = (patches.JSON_PATCH, patches.MERGE_PATCH, patches.STRATEGIC, applying.APPLY)
+    if content_type not in known:
+        supported = ", ".join(known)
         raise RestError(415, "UnsupportedMediaType", f'the server does not support the patch type "{content_type}" '
                         f"yet; supported: {supported}")
     return content_type

@@ -3,9 +3,9 @@
 authorization.k8s.io/v1: SelfSubjectAccessReview (`kubectl auth can-i`: may I?), SubjectAccessReview
 (may this user?), the namespaced LocalSubjectAccessReview and SelfSubjectRulesReview (`kubectl auth
 can-i --list`: what may I do here?); authentication.k8s.io/v1: SelfSubjectReview (`kubectl auth
-whoami`). Asking about oneself needs only to be authenticated (as Kubernetes' system:basic-user grants
-everyone); asking about others is authorized as `create` on the review's resource. Discovery lists
-them beside the kind table's resources."""
+whoami`) and TokenReview (does this token authenticate?). Asking about oneself needs only to be
+authenticated (as Kubernetes' system:basic-user grants everyone); asking about others is authorized
+as `create` on the review's resource. Discovery lists them beside the kind table's resources."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf import json_format
 
-from control.apiserver import errors, reviews
+from control.apiserver import errors, reviews, tokenrequest
 from control.apiserver.auth.attributes import Attributes, Decision
 from control.apiserver.auth.gate import forbidden
 from control.apiserver.auth.rbac import RuleResolver
@@ -141,12 +141,24 @@ def self_subject(_api: ApiContext, user: UserInfo | None, _body: dict, _namespac
     return to_dict(reviews.self_review(user).status)
 
 
+def token(api: ApiContext, _user: UserInfo | None, body: dict, _namespace: str) -> dict:
+    """Whether spec.token authenticates, as whom, for which of spec.audiences (tokenrequest.review)."""
+    review = authz_pb2.TokenReview()
+    try:
+        json_format.ParseDict({"spec": body.get("spec") or {}, "metadata": _meta(body)}, review,
+                              ignore_unknown_fields=True)
+    except json_format.ParseError as e:
+        raise errors.bad_request(f'TokenReview in version "v1" cannot be handled as a TokenReview: {e}') from None
+    return to_dict(tokenrequest.review(api, review).status) or {"user": {}}
+
+
 REVIEWS = (
     Review(AUTHORIZATION, "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, False, self_access),
     Review(AUTHORIZATION, "v1", "subjectaccessreviews", "SubjectAccessReview", False, True, subject_access),
     Review(AUTHORIZATION, "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview", True, True, local_access),
     Review(AUTHORIZATION, "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False, False, self_rules),
     Review(AUTHENTICATION, "v1", "selfsubjectreviews", "SelfSubjectReview", False, False, self_subject),
+    Review(AUTHENTICATION, "v1", "tokenreviews", "TokenReview", False, True, token),
 )
 
 

@@ -9,7 +9,7 @@ from control.client.kinds import KINDS, Kind, Rpc
 
 SUBRESOURCES = ("status", "scale")
 # Subresources served over REST through a kind's own RPCs (the kind table's `rpcs`): POST only.
-RPC_SUBRESOURCES = ("binding", "eviction")
+RPC_SUBRESOURCES = ("binding", "eviction", "token")
 
 
 @dataclass(frozen=True)

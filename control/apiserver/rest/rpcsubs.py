@@ -26,7 +26,8 @@ HANDLERS: dict[str, tuple[type[Message], Callable[[ApiContext, Message], Awaitab
     "eviction": (policy_pb2.Eviction, eviction.evict),
 }
 # subresource -> the (group, version, kind) of its body, as discovery names it
-BODY_KINDS = {"binding": ("", "v1", "Binding"), "eviction": ("policy", "v1", "Eviction")}
+BODY_KINDS = {"binding": ("", "v1", "Binding"), "eviction": ("policy", "v1", "Eviction"),
+              "token": ("authentication.k8s.io", "v1", "TokenRequest")}  # served by tokens.py
 
 
 def _target(message: Message) -> tuple[str, str]:

@@ -60,6 +60,8 @@ def not_found_path() -> tuple[int, dict]:
 
 
 def from_error(err: errors.ApiError, kind: Kind | None = None, name: str = "") -> tuple[int, dict]:
+    if isinstance(err, errors.ApplyConflict):
+        return 409, status(409, "Conflict", err.message, {"causes": err.causes})
     code, reason = _BY_CODE.get(err.code, (500, "InternalError"))
     details: dict = {}
     if kind is not None:

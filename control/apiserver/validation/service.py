@@ -165,11 +165,48 @@ def validate_service(svc: core_pb2.Service) -> Errors:
         if spec.type != "LoadBalancer":
             errs.append(forbidden("spec.loadBalancerIP", "may only be used when `type` is 'LoadBalancer'"))
         errs += invalids("spec.loadBalancerIP", spec.load_balancer_ip, ip_errors(spec.load_balancer_ip))
+    return errs + _validate_load_balancer(spec)
+
+
+def _validate_load_balancer(spec: core_pb2.ServiceSpec) -> Errors:
+    lb = spec.type == "LoadBalancer"
+    errs: Errors = []
+    only_lb = "may only be used when `type` is 'LoadBalancer'"
+    if lb and not spec.HasField("allocate_load_balancer_node_ports"):
+        errs.append(required("spec.allocateLoadBalancerNodePorts"))
+    elif not lb and spec.HasField("allocate_load_balancer_node_ports"):
+        errs.append(forbidden("spec.allocateLoadBalancerNodePorts", only_lb))
+    if spec.HasField("load_balancer_class"):
+        if not lb:
+            errs.append(forbidden("spec.loadBalancerClass", only_lb))
+        errs += invalids("spec.loadBalancerClass", spec.load_balancer_class,
+                         qualified_name_errors(spec.load_balancer_class))
+    if spec.health_check_node_port and not (lb and spec.external_traffic_policy == "Local"):
+        errs.append(invalid("spec.healthCheckNodePort", spec.health_check_node_port,
+                            "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))
+    if spec.load_balancer_source_ranges and not lb:
+        errs.append(forbidden("spec.loadBalancerSourceRanges", only_lb))
+    for i, cidr in enumerate(spec.load_balancer_source_ranges):
+        try:
+            ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError:
+            errs.append(invalid(f"spec.loadBalancerSourceRanges[{i}]", cidr,
+                                "must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 "))
     return errs
 
 
 def validate_service_update(new: core_pb2.Service, old: core_pb2.Service) -> Errors:
-    """A ClusterIP stays once allocated, unless the service turns into an ExternalName one."""
+    """A ClusterIP stays once allocated, unless the service turns into an ExternalName one; a
+    LoadBalancer's class stays while it is one."""
+    errs: Errors = []
+    if (old.spec.type == new.spec.type == "LoadBalancer"
+            and old.spec.load_balancer_class != new.spec.load_balancer_class):
+        errs.append(invalid("spec.loadBalancerClass", new.spec.load_balancer_class or None,
+                            "may not change once set"))
+    return errs + _validate_cluster_ip_update(new, old)
+
+
+def _validate_cluster_ip_update(new: core_pb2.Service, old: core_pb2.Service) -> Errors:
     if new.spec.type == "ExternalName" or not old.spec.cluster_ip or old.spec.type == "ExternalName":
         return []
     if new.spec.cluster_ip != old.spec.cluster_ip:

@@ -18,6 +18,9 @@ from control.client.kinds import Kind, UnknownKindError, for_object
 from control.client.wellknown import ANNOTATION_LAST_APPLIED
 
 _CONFLICT_RETRIES = 5
+SERVER_SIDE_MANAGER = "skiffctl"
+CONFLICT_ADVICE = ("These fields have other managers: re-run with --force-conflicts to take them, leave them out "
+                   "of the manifest to keep their managers, or apply their current values to share them.")
 
 
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
@@ -25,13 +28,48 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("-f", "--filename", action="append", required=True, help="file, directory or - for stdin")
     p.add_argument("-R", "--recursive", action="store_true", help="process directories recursively")
     p.add_argument("--dry-run", choices=["none", "server", "client"], default="none", nargs="?", const="client")
+    p.add_argument("--server-side", action="store_true",
+                   help="apply on the server, which tracks who owns each field (metadata.managedFields)")
+    p.add_argument("--force-conflicts", action="store_true",
+                   help="with --server-side, take the fields other managers own instead of failing")
+    p.add_argument("--field-manager", default=SERVER_SIDE_MANAGER, help="with --server-side, the manager's name")
     p.set_defaults(run=run)
 
 
 async def run(args, ctx: Context) -> None:
     documents = load_paths(args.filename, args.recursive)
+    if args.force_conflicts and not args.server_side:
+        ctx.err("error: --force-conflicts only works with --server-side")
+        return
     for doc in documents:
-        await apply_document(ctx, doc, args.dry_run)
+        if args.server_side:
+            await apply_server_side(ctx, doc, args)
+        else:
+            await apply_document(ctx, doc, args.dry_run)
+
+
+async def apply_server_side(ctx: Context, doc: Document, args) -> None:
+    """`--server-side`: the manifest goes to the server's Apply as it is; conflicts come back as
+    kubectl prints them."""
+    if args.dry_run == "client":
+        ctx.err("error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)")
+        return
+    try:
+        kind, manifest = prepare(ctx, doc)
+    except ApplyError as e:
+        ctx.err(str(e))
+        return
+    name = manifest["metadata"]["name"]
+    try:
+        await ctx.client.apply(kind, manifest, args.field_manager, args.force_conflicts, args.dry_run == "server")
+    except grpc.RpcError as e:
+        if is_code(e, grpc.StatusCode.ABORTED) and (e.details() or "").startswith("Apply failed"):
+            ctx.err(f"error: {e.details()}\n{CONFLICT_ADVICE}")
+        else:
+            ctx.err(describe_rpc_error(e, ctx.client.target, kind.kind, name))
+        return
+    suffix = " (server dry run)" if args.dry_run == "server" else ""
+    ctx.out(f"{kind.qualified}/{name} serverside-applied{suffix}")
 
 
 class ApplyError(Exception):

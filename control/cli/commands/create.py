@@ -1,6 +1,6 @@
 """`skiffctl create -f FILE | namespace | deployment | job | cronjob | configmap |
 secret generic|tls|docker-registry | service clusterip|nodeport|loadbalancer|externalname | role | clusterrole |
-rolebinding | clusterrolebinding`, and `replace -f`."""
+rolebinding | clusterrolebinding | serviceaccount | token`, and `replace -f`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 import grpc
 
 from control.cli import generators
-from control.cli.commands import create_batch, create_ingress, create_quota, create_rbac
+from control.cli.commands import create_batch, create_ingress, create_quota, create_rbac, create_token
 from control.cli.commands.apply import ApplyError, prepare
 from control.cli.commands.get import add_output_flag
 from control.cli.context import Context
@@ -53,6 +53,8 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     output_flags(kinds.choices["quota"])
     create_ingress.register(kinds, parents, create_built)
     output_flags(kinds.choices["ingress"])
+    create_token.register(kinds, parents, create_built)
+    output_flags(kinds.choices["serviceaccount"])
     r = sub.add_parser("replace", parents=parents, help="Replace a resource by file name or stdin")
     r.add_argument("-f", "--filename", action="append", required=True)
     r.add_argument("-R", "--recursive", action="store_true")

@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("--watch-only", action="store_true", help="watch for changes without listing first")
     p.add_argument("--no-headers", action="store_true")
     p.add_argument("--show-kind", action="store_true")
+    p.add_argument("--show-managed-fields", action="store_true",
+                   help="keep metadata.managedFields in json and yaml output")
     p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
     p.add_argument("-L", "--label-columns", action="append", default=[], help="a column per label key (a,b)")
     p.add_argument("--sort-by", default="", help="a JSONPath to sort by, e.g. .metadata.creationTimestamp")
@@ -76,7 +78,8 @@ def _print_named(ctx: Context, args, objects: list[Message]) -> None:
     if args.sort_by:
         objects = sort_objects(objects, args.sort_by)
     if is_structured(args.output):
-        ctx.stdout.write(format_objects(objects, args.output, as_list=len(objects) > 1))
+        ctx.stdout.write(format_objects(objects, args.output, as_list=len(objects) > 1,
+                                        managed_fields=args.show_managed_fields))
         return
     _print_tables(ctx, args, objects)
 
@@ -128,13 +131,13 @@ async def _list_kinds(ctx: Context, args, kinds: list[Kind]) -> None:
     if args.sort_by:
         objects = sort_objects(objects, args.sort_by)
     if args.output in ("json", "yaml") or args.output.startswith("jsonpath="):
-        ctx.stdout.write(format_objects(objects, args.output, as_list=True))
+        ctx.stdout.write(format_objects(objects, args.output, as_list=True, managed_fields=args.show_managed_fields))
         return
     if not objects:
         ctx.stderr.write(_no_resources(ctx, kinds[0], args.all_namespaces))
         return
     if is_structured(args.output):
-        ctx.stdout.write(format_objects(objects, args.output, as_list=True))
+        ctx.stdout.write(format_objects(objects, args.output, as_list=True, managed_fields=args.show_managed_fields))
         return
     _print_tables(ctx, args, objects)
 
@@ -213,7 +216,7 @@ def _print_watch(ctx: Context, args, kind: Kind, objects: list[Message], header:
         return
     if is_structured(args.output):
         for obj in objects:
-            text = format_objects([obj], args.output, as_list=False)
+            text = format_objects([obj], args.output, as_list=False, managed_fields=args.show_managed_fields)
             ctx.stdout.write(text if args.output != "yaml" else "---\n" + text)
     else:
         wide, labels = args.output == "wide", _label_columns(args)
