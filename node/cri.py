@@ -19,6 +19,7 @@ import grpc
 
 from cri.runtime.v1 import api_pb2 as pb
 from cri.runtime.v1 import api_pb2_grpc as pb_grpc
+from node.netns import open_connection, peer_netns
 
 # Labels set on every sandbox and container, the kubelet's names; the default log/exec lookup uses them.
 POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
@@ -85,6 +86,16 @@ class CRI:
             ("grpc.max_receive_message_length", 16 * 1024 * 1024)])
         self.runtime = pb_grpc.RuntimeServiceStub(self.channel)
         self.images = pb_grpc.ImageServiceStub(self.channel)
+        self._streaming_netns: str | None | bool = False  # not looked up yet
+
+    def streaming_netns(self) -> str | None:
+        """Where the runtime's streaming server listens: its own network namespace (None: ours)."""
+        if self._streaming_netns is False:
+            try:
+                self._streaming_netns = peer_netns(self.endpoint.removeprefix("unix://"))
+            except OSError:
+                self._streaming_netns = None
+        return self._streaming_netns
 
     async def close(self) -> None:
         await self.channel.close()
@@ -221,7 +232,7 @@ class CRI:
         """An interactive exec (stdin, stdout, stderr) over the runtime's streaming server."""
         url = await self.exec_url(container_id, cmd, stdin=True, tty=tty)
         try:
-            return await ExecSession.connect(url, tty=tty)
+            return await ExecSession.connect(url, tty=tty, netns=self.streaming_netns())
         except (OSError, ValueError) as e:
             raise CRIError("Exec", None, f"streaming connection to {url}: {e}") from None
 
@@ -230,7 +241,7 @@ class CRI:
         request = pb.AttachRequest(container_id=container_id, stdin=stdin, tty=tty, stdout=True, stderr=not tty)
         url = (await self._call(self.runtime, "Attach", request)).url
         try:
-            return await ExecSession.connect(url, tty=tty, stdin=stdin)
+            return await ExecSession.connect(url, tty=tty, stdin=stdin, netns=self.streaming_netns())
         except (OSError, ValueError) as e:
             raise CRIError("Attach", None, f"streaming connection to {url}: {e}") from None
 
@@ -304,9 +315,9 @@ class ExecSession:
         self.streams = {name: 1 + 2 * i for i, name in enumerate(names)}  # client streams have odd ids
 
     @classmethod
-    async def connect(cls, url: str, tty: bool = False, stdin: bool = True) -> ExecSession:
+    async def connect(cls, url: str, tty: bool = False, stdin: bool = True, netns: str | None = None) -> ExecSession:
         u = urllib.parse.urlsplit(url)
-        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
+        reader, writer = await open_connection(netns, u.hostname or "127.0.0.1", u.port or 80)
         target = u.path + (f"?{u.query}" if u.query else "")
         writer.write((f"POST {target} HTTP/1.1\r\nHost: {u.netloc}\r\nConnection: Upgrade\r\n"
                       f"Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n"

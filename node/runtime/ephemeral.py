@@ -3,26 +3,17 @@ never probed; with targetContainerName they join that container's process namesp
 
 from __future__ import annotations
 
+from google.protobuf import json_format
+
 from cri.runtime.v1 import api_pb2 as cri_pb
 from skiff.v1 import pod_pb2
-
-_SHARED = [f.name for f in pod_pb2.EphemeralContainer.DESCRIPTOR.fields
-           if f.name in pod_pb2.Container.DESCRIPTOR.fields_by_name]
 
 
 def as_container(e: pod_pb2.EphemeralContainer) -> pod_pb2.Container:
     """The container the runtime runs for an ephemeral container (their common fields)."""
-    c = pod_pb2.Container()
-    for name in _SHARED:
-        field = pod_pb2.Container.DESCRIPTOR.fields_by_name[name]
-        if field.label == field.LABEL_REPEATED:
-            getattr(c, name).extend(getattr(e, name))
-        elif field.message_type is not None:
-            if e.HasField(name):
-                getattr(c, name).CopyFrom(getattr(e, name))
-        elif e.HasField(name):
-            setattr(c, name, getattr(e, name))
-    return c
+    fields = json_format.MessageToDict(e)
+    fields.pop("targetContainerName", None)
+    return json_format.ParseDict(fields, pod_pb2.Container(), ignore_unknown_fields=True)
 
 
 def target_pid_namespace(config: cri_pb.ContainerConfig, target_id: str) -> None:
