@@ -12,7 +12,8 @@ from control.apiserver.context import ApiContext
 from control.apiserver.rest import discovery, k8sencode, metrics, oidc, openapi, reviewapi, status
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.resources import Resources, request_body
-from control.apiserver.rest.routes import resolve, split_group_version
+from control.apiserver.rest.routes import STREAMING, resolve, split_group_version
+from control.apiserver.rest.streams import Streams
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class RestApp:
     def __init__(self, api: ApiContext) -> None:
         self.api = api
         self.resources = Resources(api)
+        self.streams = Streams(api, self.resources.guarded)
 
     async def handle(self, req: Request, conn: Connection, peer_key: str) -> Response:
         caller = Caller(peer_key, req.header("authorization"))
@@ -62,6 +64,8 @@ class RestApp:
             route = resolve(gv, parts) if gv else None
             if route is None:
                 return self._non_resource(req, gv, parts)
+            if route.subresource in STREAMING:
+                return await self.streams.serve(req, route, caller)
             reply = await self.resources.serve(req, route, caller)
             if reply.stream is not None:
                 return Response(reply.code, content_type="application/json", stream=reply.stream)

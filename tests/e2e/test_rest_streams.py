@@ -1,0 +1,133 @@
+"""The pod streaming subresources over REST on real containers, with the machine's real kubectl (logs,
+logs -f, exec with exit codes and stdin, attach) and the official Python client (exec, port-forward over
+WebSocket)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from control.client.client import Client
+from tests.fixtures.agent import busybox, pod_manifest, start_agent, wait_phase, wait_ready
+from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
+from tests.fixtures.images import WHOAMI
+from tests.fixtures.pki import Pki
+from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
+                                reason="needs root and containerd")
+
+
+@pytest.fixture(scope="module")
+def rest(etcd) -> RestServer:
+    server = start_rest_apiserver(etcd)
+    yield server
+    server.apiserver.stop()
+
+
+@pytest.fixture(scope="module")
+def node(rest: RestServer):
+    netns = create_netns("skrs")
+    ctrd = agent = None
+    try:
+        ctrd = start_containerd(netns=netns)
+        write_cni_conflist(ctrd.cni_conf_dir, "10.125.0.0/24", bridge="skrs0")
+        agent = start_agent(rest.apiserver, ctrd)
+        yield agent
+    finally:
+        if agent is not None:
+            agent.stop()
+            print(agent.log_tail())
+        if ctrd is not None:
+            ctrd.stop()
+        if agent is not None:
+            unmount_under(agent.root_dir)
+            shutil.rmtree(agent.root_dir, ignore_errors=True)
+        delete_netns(netns)
+
+
+@pytest.fixture(scope="module")
+def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
+    kubectl_binary()
+    return write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config", pki, rest.url)
+
+
+@pytest.fixture
+async def rest_client(rest: RestServer) -> Client:
+    c = Client(rest.apiserver.target)
+    yield c
+    await c.close()
+
+
+def _kubectl(kube: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    return kubectl(kube, *args, input=input, timeout=90)
+
+
+async def test_kubectl_logs_and_logs_follow(rest_client: Client, node, kube: Path) -> None:
+    await rest_client.create(pod_manifest("counter", node.node_name, [
+        busybox("c", "for i in 1 2 3; do echo line $i; done; read x; echo after $x", stdin=True, stdinOnce=True)],
+        restartPolicy="Never"))
+    await wait_ready(rest_client, "counter")
+    logs = _kubectl(kube, "logs", "counter")
+    assert logs.returncode == 0 and logs.stdout == "line 1\nline 2\nline 3\n", logs.stderr
+    tail = _kubectl(kube, "logs", "counter", "--tail=1", "--timestamps")
+    assert tail.returncode == 0 and tail.stdout.endswith("Z line 3\n") and tail.stdout.count("\n") == 1, tail
+    follower = subprocess.Popen([kubectl_binary(), "logs", "-f", "counter", "-c", "c"], env={
+        **os.environ, "KUBECONFIG": str(kube), "HOME": str(kube.parent)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert [follower.stdout.readline() for _ in range(3)] == ["line 1\n", "line 2\n", "line 3\n"]
+        attach = _kubectl(kube, "attach", "counter", "-i", "-c", "c", input="now\n")  # -f is still streaming
+        assert attach.returncode == 0, attach.stderr
+        assert follower.stdout.readline() == "after now\n"
+        assert follower.stdout.read() == ""  # the container exited: so does logs -f
+        assert follower.wait(timeout=60) == 0
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+    missing = _kubectl(kube, "logs", "counter", "-c", "nope")
+    assert missing.returncode == 1
+    assert missing.stderr == "error: container nope is not valid for pod counter\n"
+
+
+async def test_kubectl_exec_exit_codes_and_stdin(rest_client: Client, node, kube: Path) -> None:
+    await rest_client.create(pod_manifest("shell", node.node_name, [busybox("c", "sleep 3600")]))
+    await wait_ready(rest_client, "shell")
+    ok = _kubectl(kube, "exec", "shell", "--", "sh", "-c", "echo out; echo err >&2")
+    assert (ok.returncode, ok.stdout, ok.stderr) == (0, "out\n", "err\n")
+    failed = _kubectl(kube, "exec", "shell", "--", "sh", "-c", "exit 3")
+    assert failed.returncode == 3 and failed.stderr == "command terminated with exit code 3\n"
+    piped = _kubectl(kube, "exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z; exit 4", input="hello\n")
+    assert piped.returncode == 4 and piped.stdout == "HELLO\n"
+    missing = _kubectl(kube, "exec", "nosuchpod", "--", "true")
+    assert missing.returncode == 1 and missing.stderr == 'Error from server (NotFound): pods "nosuchpod" not found\n'
+
+
+async def test_python_client_exec_and_port_forward(rest_client: Client, node, rest: RestServer, pki: Pki,
+                                                  tmp_path: Path) -> None:
+    from kubernetes import client as kclient
+    from kubernetes import config as kconfig
+    from kubernetes.stream import portforward, stream
+
+    await rest_client.create(pod_manifest("pyweb", node.node_name, [{"name": "web", "image": WHOAMI}]))
+    await wait_phase(rest_client, "pyweb", "Running")
+    await wait_ready(rest_client, "pyweb")
+    api = kclient.CoreV1Api(kconfig.new_client_from_config(str(write_kubeconfig(tmp_path / "kc", pki, rest.url))))
+    out = stream(api.connect_get_namespaced_pod_exec, "pyweb", "default", command=["sh", "-c", "echo $HOSTNAME"],
+                 stderr=True, stdin=False, stdout=True, tty=False)
+    assert out == "pyweb\n"
+    forward = portforward(api.connect_get_namespaced_pod_portforward, "pyweb", "default", ports="80")
+    sock = forward.socket(80)
+    sock.setblocking(True)
+    sock.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    sock.close()
+    assert b"200 OK" in received and b"Hostname: pyweb" in received
+    assert forward.error(80) is None
+    forward.close()
