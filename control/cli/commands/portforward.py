@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 from control.cli.commands.pods import pod_for, pod_name
 from control.cli.context import Context
 from control.cli.errors import CommandError
+from control.client.convert import int_or_string
 from control.client.kinds import lookup
 from control.client.wellknown import POD_RUNNING
 from skiff.v1 import node_agent_pb2
@@ -78,10 +79,10 @@ def _service_target(svc: Message, pod: Message, port: str) -> int:
     """A Service port translated to the pod's port, as kubectl does (a named targetPort by the pod's ports)."""
     for p in svc.spec.ports:
         if port in (str(p.port), p.name):
-            target = p.target_port
-            if target.HasField("string_value") and target.string_value:
-                return _container_port(pod, target.string_value)
-            return target.int_value or p.port
+            target = int_or_string(p.target_port) if p.HasField("target_port") else None
+            if isinstance(target, str) and not target.isdigit():
+                return _container_port(pod, target)
+            return int(target) if target else p.port
     raise CommandError(f"Service {svc.metadata.name} does not have a service port {port}")
 
 
