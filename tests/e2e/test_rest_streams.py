@@ -5,7 +5,10 @@ WebSocket)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -131,3 +134,37 @@ async def test_python_client_exec_and_port_forward(rest_client: Client, node, re
     assert b"200 OK" in received and b"Hostname: pyweb" in received
     assert forward.error(80) is None
     forward.close()
+
+
+async def test_kubectl_port_forward(rest_client: Client, node, kube: Path) -> None:
+    await rest_client.create(pod_manifest("kweb", node.node_name, [{"name": "web", "image": WHOAMI}]))
+    await wait_ready(rest_client, "kweb")
+    proc = subprocess.Popen([kubectl_binary(), "port-forward", "pod/kweb", ":80"], env={
+        **os.environ, "KUBECONFIG": str(kube), "HOME": str(kube.parent)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        found = re.fullmatch(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80\n", line)
+        assert found, (line, proc.stderr.read() if proc.poll() is not None else "")
+        port = int(found.group(1))
+        held = socket.create_connection(("127.0.0.1", port), timeout=15)  # stays open while another is served
+        held.sendall(b"GET / HTTP/1.0\r\n")
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as second:
+            second.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+            assert b"Hostname: kweb" in _read_all(second)
+        held.sendall(b"Host: x\r\n\r\n")
+        assert b"Hostname: kweb" in _read_all(held)
+        held.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=15)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    assert code == 0, err
+    assert out == f"Forwarding from [::1]:{port} -> 80\n" + f"Handling connection for {port}\n" * 2
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data

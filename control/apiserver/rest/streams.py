@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from control.apiserver import errors
 from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
-from control.apiserver.rest import status
+from control.apiserver.rest import spdy, status
 from control.apiserver.rest.http import Request, Response
 from control.apiserver.rest.routes import Route
 from control.apiserver.rest.websocket import (
@@ -121,6 +121,8 @@ class Streams:
     # -- the protocol switch --------------------------------------------------------------------------
 
     async def _switch(self, req: Request, route: Route) -> Response:
+        if route.subresource == "portforward" and (spdy_switch := await self._spdy(req, route)) is not None:
+            return spdy_switch
         if not is_upgrade(req):
             raise errors.bad_request("Upgrade request required")
         supported = PORTFORWARD_PROTOCOLS if route.subresource == "portforward" else CHANNEL_PROTOCOLS
@@ -151,6 +153,20 @@ class Streams:
         async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await ChannelSession(WebSocket(reader, writer), v5, list(start.command)).run(relay, first, stdin)
         return session
+
+    async def _spdy(self, req: Request, route: Route) -> Response | None:
+        """kubectl's port forwarding: SPDY tunneled in a WebSocket, or on the connection upgraded to SPDY/3.1."""
+        tunneled = is_upgrade(req) and spdy.TUNNELED in offered_protocols(req)
+        direct = req.header("upgrade").lower() == "spdy/3.1" and \
+            spdy.PROTOCOL in [p.strip() for p in req.header("x-stream-protocol-version").split(",")]
+        if not tunneled and not direct:
+            return None
+        await self._pod(route)
+        run = spdy.session(self.api, route.namespace, route.name, tunneled)
+        if tunneled:
+            return Response(101, upgrade=run, headers=handshake_headers(req, spdy.TUNNELED))
+        return Response(101, upgrade=run, headers=[("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1"),
+                                                   ("X-Stream-Protocol-Version", spdy.PROTOCOL)])
 
     def _portforward_session(self, req: Request, route: Route):
         ports = []
