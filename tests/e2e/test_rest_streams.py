@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from control.client.client import Client
-from tests.fixtures.agent import busybox, pod_manifest, start_agent, wait_phase, wait_ready
+from tests.fixtures.agent import busybox, get_pod, pod_manifest, start_agent, wait_phase, wait_ready
 from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
-from tests.fixtures.images import WHOAMI
+from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.pki import Pki
+from tests.fixtures.procs import eventually
 from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
@@ -168,3 +169,32 @@ def _read_all(sock: socket.socket) -> bytes:
     while chunk := sock.recv(65536):
         data += chunk
     return data
+
+
+TARGETING = ('Targeting container "app". If you don\'t see processes from this container it may be because the '
+             "container runtime doesn't support this feature.\n")
+LEGACY_WARNING = ('--profile=legacy is deprecated and will be removed in the future. It is recommended to explicitly '
+                  'specify a profile, for example "--profile=general".\n')
+
+
+async def test_kubectl_debug_adds_an_ephemeral_container(rest_client: Client, node, kube: Path) -> None:
+    await rest_client.create(pod_manifest("target", node.node_name, [busybox("app", "exec sleep 3600")]))
+    await wait_ready(rest_client, "target")
+    debug = _kubectl(kube, "debug", "target", f"--image={BUSYBOX}", "--target=app", "-c", "dbg", "--",
+                     "ps", "-o", "pid,args")
+    assert debug.returncode == 0, debug.stderr
+    assert debug.stdout == TARGETING
+    assert debug.stderr == LEGACY_WARNING
+    named = _kubectl(kube, "debug", "target", f"--image={BUSYBOX}", "--profile=legacy", "--", "true")
+    assert named.returncode == 0, named.stderr
+    assert re.fullmatch(r"Defaulting debug container name to debugger-[a-z0-9]{5}\.\n", named.stdout), named
+    assert named.stderr == LEGACY_WARNING
+
+    async def finished():
+        statuses = (await get_pod(rest_client, "target")).status.ephemeral_container_statuses
+        return bool(statuses) and statuses[0].state.HasField("terminated")
+    await eventually(finished, timeout=30, what="the ephemeral container's terminated status")
+    logs = _kubectl(kube, "logs", "target", "-c", "dbg")
+    assert logs.returncode == 0 and re.search(r"^\s*1 sleep 3600$", logs.stdout, re.M), logs
+    shown = _kubectl(kube, "get", "pod", "target", "-o", "jsonpath={.spec.ephemeralContainers[0].targetContainerName}")
+    assert shown.stdout == "app"

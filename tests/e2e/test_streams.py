@@ -183,7 +183,8 @@ async def test_debug_with_an_ephemeral_container_targeting_a_process(client: Cli
     result = await run_skiffctl(env, "debug", "pod/app", f"--image={BUSYBOX}", "--target=app", "-c", "dbg",
                                 "--", "ps", "-o", "pid,args")
     assert result.code == 0, result.err
-    assert result.err.startswith('Targeting container "app". If you don\'t see processes from this container')
+    assert result.out.startswith('Targeting container "app". If you don\'t see processes from this container')
+    assert result.err.startswith("--profile=legacy is deprecated")
     pod = await get_pod(client, "app")
     assert [c.name for c in pod.spec.ephemeral_containers] == ["dbg"]
     assert pod.spec.ephemeral_containers[0].target_container_name == "app"

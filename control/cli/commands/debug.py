@@ -19,6 +19,8 @@ from control.client.kinds import KINDS, lookup
 from skiff.v1 import pod_pb2, requests_pb2, services_pb2
 
 POD = KINDS["Pod"]
+LEGACY_DEPRECATED = ("--profile=legacy is deprecated and will be removed in the future. It is recommended to "
+                     'explicitly specify a profile, for example "--profile=general".')
 _ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' random name suffix alphabet
 
 
@@ -66,6 +68,7 @@ async def debug(args, ctx: Context) -> None:
         raise CommandError("--image is required")
     if args.tty and not args.stdin:
         raise CommandError("-i/--stdin is required for containers with -t/--tty=true")
+    ctx.warn(LEGACY_DEPRECATED)
     kind_name, _, name = args.target.rpartition("/")
     kind = lookup(kind_name) if kind_name else POD
     if kind.kind == "Node":
@@ -80,12 +83,12 @@ async def _debug_pod(args, ctx: Context, name: str) -> None:
     stub = ctx.client.stub("Pod")
     pod = await stub.GetEphemeralContainers(_get(ctx, name))
     if args.target_container:
-        ctx.warn(f'Targeting container "{args.target_container}". If you don\'t see processes from this container '
-                 "it may be because the container runtime doesn't support this feature.")
+        ctx.out(f'Targeting container "{args.target_container}". If you don\'t see processes from this container '
+                "it may be because the container runtime doesn't support this feature.")
     container = args.container
     if not container:
         container = f"debugger-{_suffix()}"
-        ctx.warn(f"Defaulting debug container name to {container}.")
+        ctx.out(f"Defaulting debug container name to {container}.")
     spec = _container(args, container)
     if args.target_container:
         spec["targetContainerName"] = args.target_container
