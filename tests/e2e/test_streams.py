@@ -201,3 +201,24 @@ async def test_debug_with_an_ephemeral_container_targeting_a_process(client: Cli
     again = await run_skiffctl(env, "debug", "pod/app", f"--image={BUSYBOX}", "-c", "dbg")
     assert again.code == 1 and 'Duplicate value: "dbg"' in again.err
     await delete_and_wait(client, "app")
+
+
+async def test_debug_node_runs_a_pod_with_the_hosts_namespaces(client: Client, node_env, env):
+    result = await run_skiffctl(env, "debug", f"node/{node_env.node_name}", f"--image={BUSYBOX}", "--",
+                                "sh", "-c", "test -d /host/proc/1 && echo host root at /host")
+    assert result.code == 0, result.err
+    found = re.fullmatch(rf"Creating debugging pod (node-debugger-{node_env.node_name}-[a-z0-9]{{5}}) with container "
+                         rf"debugger on node {node_env.node_name}\.\n", result.out)
+    assert found, result.out
+    name = found.group(1)
+    pod = await get_pod(client, name)
+    spec = pod.spec
+    assert (spec.host_network, spec.host_pid, spec.host_ipc, spec.restart_policy) == (True, True, True, "Never")
+    assert spec.volumes[0].host_path.path == "/" and spec.containers[0].volume_mounts[0].mount_path == "/host"
+
+    async def succeeded():
+        return (await get_pod(client, name)).status.phase == "Succeeded"
+    await eventually(succeeded, timeout=60, what="the node debugging pod to finish")
+    logs = await run_skiffctl(env, "logs", name)
+    assert logs.out == "host root at /host\n"
+    await delete_and_wait(client, name)

@@ -190,3 +190,18 @@ def test_durations() -> None:
     assert parse_duration("1m0s") == 60 and parse_duration("1h2m3s") == 3723 and parse_duration("500ms") == 0.5
     with pytest.raises(CommandError):
         parse_duration("5")
+
+
+def _granted(role: str, verb: str) -> set[str]:
+    from control.apiserver.auth.bootstrap import cluster_roles
+    rules = next(r for r in cluster_roles() if r.metadata.name == role).rules
+    return {res for rule in rules if verb in rule.verbs and "" in rule.api_groups for res in rule.resources}
+
+
+def test_default_roles_grant_the_streams_but_not_ephemeral_containers() -> None:
+    for verb in ("create", "get"):
+        assert {"pods/exec", "pods/attach", "pods/portforward"} <= _granted("edit", verb)
+    assert "pods/log" in _granted("view", "get") and "pods/attach" not in _granted("view", "get")
+    for role in ("view", "edit", "admin"):
+        assert not any(r.startswith("pods/ephemeralcontainers") for verb in ("get", "update", "patch")
+                       for r in _granted(role, verb))
