@@ -8,7 +8,17 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from control.apiserver import admission, defaults, ephemeral, eviction, limitranger, pods, priority, saadmission
+from control.apiserver import (
+    admission,
+    defaults,
+    ephemeral,
+    errors,
+    eviction,
+    limitranger,
+    pods,
+    priority,
+    saadmission,
+)
 from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import DeletionPlan, mark
@@ -53,6 +63,9 @@ class PodStrategy(Strategy):
         obj.status.qos_class = qos_class(obj)
 
     async def admit(self, obj: Message, api: ApiContext) -> None:
+        if obj.spec.ephemeral_containers:  # only pods/ephemeralcontainers adds them, to a pod that exists
+            raise errors.invalid("Pod", obj.metadata.name or obj.metadata.generate_name, [errors.FieldViolation(
+                field="spec.ephemeralContainers", description="Forbidden: cannot be set on create")])
         enabled = api.admission.enabled
         if enabled("LimitRanger"):
             await limitranger.admit_pod(obj, api)

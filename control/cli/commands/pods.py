@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import stat
 import sys
 import termios
@@ -134,6 +135,8 @@ async def stream_session(ctx: Context, method: str, first: node_agent_pb2.ExecIn
     queue: asyncio.Queue[node_agent_pb2.ExecInput | None] = asyncio.Queue()
     await queue.put(first)
     restore = _raw_terminal() if first.tty and stdin else None
+    if restore is not None:
+        _follow_terminal_size(queue)
     reader = asyncio.create_task(_pump_stdin(queue) if stdin else asyncio.Event().wait())
 
     async def inputs():
@@ -149,8 +152,22 @@ async def stream_session(ctx: Context, method: str, first: node_agent_pb2.ExecIn
     finally:
         reader.cancel()
         if restore is not None:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGWINCH)
             restore()
     return code
+
+
+def _follow_terminal_size(queue: asyncio.Queue) -> None:
+    """The terminal's size now and after every SIGWINCH, as the TTY's resize messages."""
+    def send() -> None:
+        try:
+            size = os.get_terminal_size(sys.stdout.fileno())
+        except OSError:
+            return
+        queue.put_nowait(node_agent_pb2.ExecInput(resize=node_agent_pb2.TerminalSize(width=size.columns,
+                                                                                     height=size.lines)))
+    send()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGWINCH, send)
 
 
 def _raw_terminal():
