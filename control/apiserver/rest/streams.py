@@ -10,6 +10,7 @@ Status answers; once switched, a failure is the Status on the error channel."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import struct
 from collections.abc import AsyncIterator, Callable
@@ -227,13 +228,15 @@ class ChannelSession:
                 yield item
         code = 0
         try:
-            async for out in relay(requests()):
-                if out.stdout:
-                    await self.ws.send(bytes([STDOUT]) + out.stdout)
-                if out.stderr:
-                    await self.ws.send(bytes([STDERR]) + out.stderr)
-                if out.HasField("exit_code"):
-                    code = out.exit_code
+            # aclosing: a client gone mid-session ends the agent's call at once, not when collected
+            async with contextlib.aclosing(relay(requests())) as outputs:
+                async for out in outputs:
+                    if out.stdout:
+                        await self.ws.send(bytes([STDOUT]) + out.stdout)
+                    if out.stderr:
+                        await self.ws.send(bytes([STDERR]) + out.stderr)
+                    if out.HasField("exit_code"):
+                        code = out.exit_code
         except errors.ApiError as e:
             return failure_status(e)
         return exit_status(code, self.command)
