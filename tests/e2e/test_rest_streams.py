@@ -198,3 +198,14 @@ async def test_kubectl_debug_adds_an_ephemeral_container(rest_client: Client, no
     assert logs.returncode == 0 and re.search(r"^\s*1 sleep 3600$", logs.stdout, re.M), logs
     shown = _kubectl(kube, "get", "pod", "target", "-o", "jsonpath={.spec.ephemeralContainers[0].targetContainerName}")
     assert shown.stdout == "app"
+
+
+async def test_kubectl_cp_both_ways(rest_client: Client, node, kube: Path, tmp_path: Path) -> None:
+    await rest_client.create(pod_manifest("box", node.node_name, [busybox("c", "sleep 3600")]))
+    await wait_ready(rest_client, "box")
+    (tmp_path / "in.txt").write_text("into the pod\n")
+    copied = _kubectl(kube, "cp", str(tmp_path / "in.txt"), "box:/tmp/in.txt")
+    assert copied.returncode == 0, copied.stderr
+    back = _kubectl(kube, "cp", "box:/tmp/in.txt", str(tmp_path / "out.txt"))
+    assert back.returncode == 0, back.stderr
+    assert (tmp_path / "out.txt").read_text() == "into the pod\n"
