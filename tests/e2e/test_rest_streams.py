@@ -20,6 +20,7 @@ from tests.fixtures.containerd import create_netns, delete_netns, start_containe
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.pki import Pki
 from tests.fixtures.procs import eventually
+from tests.fixtures.pty import Terminal
 from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
@@ -209,3 +210,16 @@ async def test_kubectl_cp_both_ways(rest_client: Client, node, kube: Path, tmp_p
     back = _kubectl(kube, "cp", "box:/tmp/in.txt", str(tmp_path / "out.txt"))
     assert back.returncode == 0, back.stderr
     assert (tmp_path / "out.txt").read_text() == "into the pod\n"
+
+
+async def test_kubectl_exec_with_a_terminal(rest_client: Client, node, kube: Path) -> None:
+    await rest_client.create(pod_manifest("tty", node.node_name, [busybox("c", "sleep 3600")]))
+    await wait_ready(rest_client, "tty")
+    env = {**os.environ, "KUBECONFIG": str(kube), "HOME": str(kube.parent)}
+    term = Terminal([kubectl_binary(), "exec", "-it", "tty", "--", "sh"], env)
+    term.type(b"stty size; echo $((6 * 7))\r")
+    await term.expect(b"42")
+    assert b"\r\n40 100\r\n" in term.output  # the terminal's size, sent on the resize channel
+    term.type(b"exit 5\r")
+    assert await term.wait() == 5
+    assert b"command terminated with exit code 5" in term.output

@@ -21,6 +21,7 @@ from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.procs import eventually
+from tests.fixtures.pty import Terminal
 from tests.fixtures.skiffctl import ROOT, run_skiffctl, skiffctl_env
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
@@ -222,3 +223,21 @@ async def test_debug_node_runs_a_pod_with_the_hosts_namespaces(client: Client, n
     logs = await run_skiffctl(env, "logs", name)
     assert logs.out == "host root at /host\n"
     await delete_and_wait(client, name)
+
+
+async def test_attach_with_a_terminal(client: Client, node_env, env):
+    await client.create(pod_manifest("term", node_env.node_name, [
+        busybox("c", "exec sh", stdin=True, stdinOnce=True, tty=True)], restartPolicy="Never"))
+    await wait_ready(client, "term")
+    term = Terminal([sys.executable, "-m", "control.cli.main", "attach", "-it", "term"], env, cwd=ROOT)
+    await term.expect(b"If you don't see a command prompt, try pressing enter.")
+    term.type(b"stty size; echo $((6 * 7))\r")
+    await term.expect(b"42")
+    assert b"\r\n40 100\r\n" in term.output  # the terminal's size reached the container's TTY
+    term.type(b"exit 3\r")
+    assert await term.wait() == 0  # attach ends with the container, whatever its code
+
+    async def exited():
+        return (await get_pod(client, "term")).status.container_statuses[0].state.terminated.exit_code == 3
+    await eventually(exited, timeout=30, what="the shell's exit code 3 in the pod's status")
+    await delete_and_wait(client, "term")
