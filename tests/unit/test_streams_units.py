@@ -205,3 +205,11 @@ def test_default_roles_grant_the_streams_but_not_ephemeral_containers() -> None:
     for role in ("view", "edit", "admin"):
         assert not any(r.startswith("pods/ephemeralcontainers") for verb in ("get", "update", "patch")
                        for r in _granted(role, verb))
+
+
+def test_pod_templates_cannot_carry_ephemeral_containers() -> None:
+    from control.apiserver.validation.pod import validate_pod_template
+    template = pod_pb2.PodTemplateSpec(spec=_spec(ephemeralContainers=[{"name": "d", "image": "busybox"}]))
+    template.metadata.labels["app"] = "x"
+    assert [f"{v.field}: {v.description}" for v in validate_pod_template(template, "spec.template")] == [
+        "spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template"]
