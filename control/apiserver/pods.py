@@ -130,7 +130,7 @@ class AgentProxy:
         if pod is None:
             raise errors.not_found("pods", name)
         if not pod.spec.node_name:
-            raise errors.bad_request(f'pod "{name}" is not scheduled to a node yet')
+            raise errors.bad_request(f"pod {name} does not have a host assigned")
         return self._stub(await self._node(pod.spec.node_name))
 
     async def logs(self, request: node_agent_pb2.LogsRequest) -> AsyncIterator[node_agent_pb2.LogChunk]:

@@ -167,7 +167,7 @@ async def test_run_interactive_with_rm_returns_the_exit_code(client: Client, nod
     result = await run
     assert result.code == 3, result.err
     assert result.out == 'got hi\npod "once" deleted\n'
-    assert result.err == "pod default/once terminated (Error)\n"
+    assert result.err == "If you don't see a command prompt, try pressing enter.\npod default/once terminated (Error)\n"
 
     async def gone():
         try:

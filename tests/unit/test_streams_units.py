@@ -126,11 +126,11 @@ def test_streaming_routes_only_where_the_kind_serves_them() -> None:
 
 def test_port_forward_port_specs() -> None:
     assert portforward.parse_ports(["8080:80", "5000", ":http"]) == [
-        portforward.PortPair(8080, "80"), portforward.PortPair(5000, "5000"), portforward.PortPair(0, "http")]
+        portforward.PortPair("8080", "80"), portforward.PortPair("5000", "5000"), portforward.PortPair("", "http")]
     with pytest.raises(CommandError, match="TYPE/NAME and list of ports are required"):
         portforward.parse_ports([])
     with pytest.raises(CommandError, match="Error parsing local port 'x'"):
-        portforward.parse_ports(["x:80"])
+        portforward.check_local_ports(portforward.parse_ports(["x:80"]))
 
 
 def test_port_forward_resolves_a_service_port_through_the_pod() -> None:

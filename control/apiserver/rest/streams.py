@@ -124,6 +124,10 @@ class Streams:
     async def _switch(self, req: Request, route: Route) -> Response:
         if route.subresource == "portforward" and (spdy_switch := await self._spdy(req, route)) is not None:
             return spdy_switch
+        if route.subresource == "portforward":
+            await self._pod(route)
+        else:
+            await self._container(route, req.arg("container"))
         if not is_upgrade(req):
             raise errors.bad_request("Upgrade request required")
         supported = PORTFORWARD_PROTOCOLS if route.subresource == "portforward" else CHANNEL_PROTOCOLS
@@ -133,7 +137,6 @@ class Streams:
             raise errors.bad_request(f"requested protocol(s) are not supported: {offered}; "
                                      f"supports {list(supported)}")
         if route.subresource == "portforward":
-            await self._pod(route)
             session = self._portforward_session(req, route)
         else:
             session = await self._channel_session(req, route, protocol == CHANNEL_PROTOCOLS[0])

@@ -78,7 +78,7 @@ def running_or_done(pod: Message) -> bool:
 
 
 async def attach_to(ctx: Context, pod: str, container: str, stdin: bool, tty: bool, quiet: bool = False) -> int:
-    if stdin and tty and not quiet:
+    if not quiet:  # kubectl 1.32 prints it whatever -i and -t say
         ctx.warn(PROMPT_HINT)
     start = node_agent_pb2.ExecRequest(namespace=ctx.namespace, name=pod, container=container)
     first = node_agent_pb2.ExecInput(start=start, tty=tty, stdin_open=stdin)
@@ -98,8 +98,11 @@ def default_container(pod: Message, given: str, ctx: Context) -> str:
 
 async def attach(args, ctx: Context) -> None:
     name = await pod_name(ctx, args.pod)
-    pod = await wait_for(ctx, name, running_or_done, parse_duration(args.pod_running_timeout), "Running")
+    pod = await ctx.client.get("Pod", name, ctx.namespace)
     if pod.status.phase in (POD_SUCCEEDED, POD_FAILED):
         raise CommandError(f"cannot attach a container in a completed pod; current phase is {pod.status.phase}")
     container = default_container(pod, args.container, ctx)
+    every = [c.name for c in (*pod.spec.containers, *pod.spec.init_containers, *pod.spec.ephemeral_containers)]
+    if container not in every:
+        raise CommandError(f"cannot attach to the container: container {container} not found in pod {name}")
     await attach_to(ctx, name, container, args.stdin, args.tty, args.quiet)

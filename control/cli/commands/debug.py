@@ -65,7 +65,7 @@ def _container(args, name: str) -> dict:
 
 async def debug(args, ctx: Context) -> None:
     if not args.image:
-        raise CommandError("--image is required")
+        raise CommandError("you must specify --image when not using --copy-to.")
     if args.tty and not args.stdin:
         raise CommandError("-i/--stdin is required for containers with -t/--tty=true")
     ctx.warn(LEGACY_DEPRECATED)

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 
 from control.cli.commands.pods import pod_for, pod_name
 from control.cli.context import Context
-from control.cli.errors import CommandError
+from control.cli.errors import CommandError, UsageError
 from control.client.convert import int_or_string
 from control.client.kinds import lookup
 from control.client.wellknown import POD_RUNNING
@@ -37,13 +37,13 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
 
 @dataclass(frozen=True)
 class PortPair:
-    local: int
+    local: str  # "" or "0": any free port
     remote: str  # a number, or a container port's name (a Service's port for svc/NAME)
 
 
 def parse_ports(specs: list[str]) -> list[PortPair]:
     if not specs:
-        raise CommandError("TYPE/NAME and list of ports are required for port-forward")
+        raise UsageError("TYPE/NAME and list of ports are required for port-forward", "port-forward")
     pairs = []
     for spec in specs:
         local, sep, remote = spec.partition(":")
@@ -51,11 +51,15 @@ def parse_ports(specs: list[str]) -> list[PortPair]:
             local, remote = spec, spec
         if not remote:
             raise CommandError(f"remote port must be > 0 and < 65536: {spec}")
-        if local and not (local.isdigit() and 0 <= int(local) < 65536):
-            raise CommandError(f"Error parsing local port '{local}': invalid port")
-        if local == "" or local.isdigit():
-            pairs.append(PortPair(int(local or 0), remote))
+        pairs.append(PortPair(local, remote))
     return pairs
+
+
+def check_local_ports(pairs: list[PortPair]) -> None:
+    """kubectl reads the local ports only once the pod is found running."""
+    for p in pairs:
+        if p.local and not (p.local.isdigit() and 0 <= int(p.local) < 65536):
+            raise CommandError(f"Error parsing local port '{p.local}': invalid port")
 
 
 def _addresses(address: str) -> list[str]:
@@ -100,7 +104,7 @@ async def _resolve(ctx: Context, target: str, pairs: list[PortPair]) -> tuple[Me
     for r in remotes:
         if not 0 < r < 65536:
             raise CommandError(f"remote port must be > 0 and < 65536: {r}")
-    return pod, [(p.local, r) for p, r in zip(pairs, remotes, strict=True)]
+    return pod, [(int(p.local or 0) if p.local.isdigit() else 0, r) for p, r in zip(pairs, remotes, strict=True)]
 
 
 class Forwarder:
@@ -155,6 +159,7 @@ class Forwarder:
 async def port_forward(args, ctx: Context) -> None:
     pairs = parse_ports(args.ports)
     pod, ports = await _resolve(ctx, args.target, pairs)
+    check_local_ports(pairs)
     forwarder = Forwarder(ctx, pod)
     servers: list[asyncio.Server] = []
     for local, remote in ports:

@@ -64,7 +64,7 @@ async def run(args, ctx: Context) -> None:
     if args.rm and not attached:
         raise UsageError("--rm should only be used for attached containers", "run")
     if args.tty and not args.stdin:
-        raise CommandError("-i/--stdin is required for containers with -t/--tty=true")
+        raise UsageError("-i/--stdin is required for containers with -t/--tty=true", "run")
     if attached and args.expose:
         raise CommandError("--expose and --attach cannot be used together")
     if args.restart not in generators.RESTART_POLICIES:
