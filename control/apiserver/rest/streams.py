@@ -184,7 +184,7 @@ class Streams:
 
         async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             ws = WebSocket(reader, writer)
-            await PortForwardSession(ws, self.api, route.namespace, route.name, ports).run()
+            await ChannelPortForward(ws, self.api, route.namespace, route.name, ports).run()
         return session
 
 
@@ -263,7 +263,7 @@ class ChannelSession:
             await self.inputs.put(None)
 
 
-class PortForwardSession:
+class ChannelPortForward:
     """portforward.k8s.io: port i's data on channel 2i and its errors on 2i+1; each channel's first message
     from the server is the port (uint16, little-endian). One connection to each port for the socket's life."""
 
