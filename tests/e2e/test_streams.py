@@ -241,3 +241,18 @@ async def test_attach_with_a_terminal(client: Client, node_env, env):
         return (await get_pod(client, "term")).status.container_statuses[0].state.terminated.exit_code == 3
     await eventually(exited, timeout=30, what="the shell's exit code 3 in the pod's status")
     await delete_and_wait(client, "term")
+
+
+async def test_debug_interactively_at_a_terminal(client: Client, node_env, env):
+    await client.create(pod_manifest("app2", node_env.node_name, [busybox("app", "exec sleep 3600")]))
+    await wait_ready(client, "app2")
+    term = Terminal([sys.executable, "-m", "control.cli.main", "debug", "pod/app2", "-it", f"--image={BUSYBOX}",
+                     "--target=app", "-c", "shell"], env, cwd=ROOT)
+    await term.expect(b"If you don't see a command prompt, try pressing enter.")
+    term.type(b"ps -o pid,args | grep -c 'sleep 360[0]'\r")
+    await term.expect(b"\r\n1\r\n")  # the target's process, seen from the debugging shell
+    term.type(b"exit\r")
+    assert await term.wait() == 0
+    ephemeral = (await get_pod(client, "app2")).spec.ephemeral_containers[0]
+    assert (ephemeral.name, ephemeral.stdin, ephemeral.tty) == ("shell", True, True)
+    await delete_and_wait(client, "app2")
