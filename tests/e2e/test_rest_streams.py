@@ -79,6 +79,15 @@ async def test_kubectl_logs_and_logs_follow(rest_client: Client, node, kube: Pat
     await wait_ready(rest_client, "counter")
     logs = _kubectl(kube, "logs", "counter")
     assert logs.returncode == 0 and logs.stdout == "line 1\nline 2\nline 3\n", logs.stderr
+    limited = _kubectl(kube, "logs", "counter", "--limit-bytes=9")
+    assert limited.returncode == 0 and limited.stdout == "line 1\nli", limited.stderr
+    for since in ("--since=1h", "--since-time=2020-01-01T00:00:00Z"):
+        recent = _kubectl(kube, "logs", "counter", since)
+        assert recent.returncode == 0 and recent.stdout == "line 1\nline 2\nline 3\n", (since, recent.stderr)
+    just_now = _kubectl(kube, "logs", "counter", "--since=1s")
+    assert just_now.returncode == 0 and just_now.stdout == "", just_now
+    future = _kubectl(kube, "logs", "counter", "--since-time=2999-01-01T00:00:00Z")
+    assert future.returncode == 0 and future.stdout == "", future.stderr
     tail = _kubectl(kube, "logs", "counter", "--tail=1", "--timestamps")
     assert tail.returncode == 0 and tail.stdout.endswith("Z line 3\n") and tail.stdout.count("\n") == 1, tail
     follower = subprocess.Popen([kubectl_binary(), "logs", "-f", "counter", "-c", "c"], env={

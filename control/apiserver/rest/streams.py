@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
+import math
 import struct
 from collections.abc import AsyncIterator, Callable
 
@@ -56,6 +58,15 @@ def _int(req: Request, name: str) -> int | None:
         return int(text)
     except ValueError:
         raise errors.bad_request(f"{name}: Invalid value: \"{text}\": must be an integer") from None
+
+
+def _seconds_since(text: str) -> int:
+    """sinceTime (RFC 3339) as the whole seconds since then (not positive: it is still to come)."""
+    try:
+        then = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.bad_request(f'sinceTime: Invalid value: "{text}": must be an RFC3339 time') from None
+    return math.ceil((datetime.datetime.now(datetime.UTC) - then).total_seconds())
 
 
 class Streams:
@@ -105,17 +116,30 @@ class Streams:
             value = _int(req, name)
             if value is not None:
                 setattr(request, field, value)
+        limit = _int(req, "limitBytes")
+        if req.arg("sinceTime") and not request.HasField("since_seconds"):
+            seconds = _seconds_since(req.arg("sinceTime"))
+            if seconds <= 0:
+                limit = 0  # a time still to come: nothing written since
+            request.since_seconds = max(1, seconds)
         action = Action("get", request_target, "log")
 
         async def opened(_call) -> Response:
             request.container = await self._container(route, req.arg("container"))
-            return Response(200, content_type="text/plain", stream=self._log_chunks(request))
+            return Response(200, content_type="text/plain", stream=self._log_chunks(request, limit))
         return await self.guarded(POD, action, request, caller, opened)
 
-    async def _log_chunks(self, request: na.LogsRequest) -> AsyncIterator[bytes]:
+    async def _log_chunks(self, request: na.LogsRequest, limit: int | None) -> AsyncIterator[bytes]:
+        if limit is not None and limit <= 0:
+            return
         try:
             async for chunk in self.api.agents.logs(request):
-                yield chunk.data
+                data = chunk.data if limit is None else chunk.data[:limit]
+                yield data
+                if limit is not None:
+                    limit -= len(data)
+                    if limit <= 0:
+                        return
         except errors.ApiError:
             return  # the body already started: the stream just ends
 
