@@ -120,7 +120,7 @@ def test_streaming_routes_only_where_the_kind_serves_them() -> None:
     assert route("/api/v1/namespaces/ns/pods/web/exec").subresource == "exec"
     assert route("/api/v1/namespaces/ns/pods/web/portforward").subresource == "portforward"
     assert route("/api/v1/namespaces/ns/services/web/exec") is None
-    assert route("/api/v1/namespaces/ns/pods/web/binding") is None
+    assert route("/api/v1/namespaces/ns/pods/web/proxy") is None
     assert ("", "v1") in GROUP_VERSIONS
 
 
