@@ -29,6 +29,7 @@ from node.podstatus import ContainerView
 from node.podworkers import PodWorker, PodWorkers
 from node.probermanager import ProberManager
 from node.runtime import security
+from node.runtime.ephemeral import as_container
 from node.runtime.kill import grace_period
 from node.runtime.manager import RuntimeManager
 from node.runtime.state import PodRuntime
@@ -140,20 +141,30 @@ class Agent:
         return True
 
     def views(self, w: PodWorker, runtime: PodRuntime) -> tuple[list[ContainerView], list[ContainerView]]:
-        sandbox = runtime.sandbox
-
-        def view(spec: pod_pb2.Container) -> ContainerView:
-            pairs = runtime.of(spec.name)
-            # Containers of an older sandbox are history: they count for lastState, not for state.
-            current = [s for c, s in pairs if sandbox is not None and c.pod_sandbox_id == sandbox.id]
-            older = [s for c, s in pairs if sandbox is None or c.pod_sandbox_id != sandbox.id]
-            reason, message = w.waiting.get(spec.name, ("", ""))
-            ready, started = self.runtime.probe_state(spec, current[0].id if current else "")
-            return ContainerView(spec=spec, attempts=current + older, waiting_reason=reason,
-                                 waiting_message=message, ready=ready, started=started,
-                                 termination_messages=self.runtime.termination_messages(w, spec, current))
         pod = w.pod
-        return [view(c) for c in pod.spec.init_containers], [view(c) for c in pod.spec.containers]
+        return ([self._view(w, runtime, c) for c in pod.spec.init_containers],
+                [self._view(w, runtime, c) for c in pod.spec.containers])
+
+    def _view(self, w: PodWorker, runtime: PodRuntime, spec: pod_pb2.Container) -> ContainerView:
+        sandbox = runtime.sandbox
+        pairs = runtime.of(spec.name)
+        # Containers of an older sandbox are history: they count for lastState, not for state.
+        current = [s for c, s in pairs if sandbox is not None and c.pod_sandbox_id == sandbox.id]
+        older = [s for c, s in pairs if sandbox is None or c.pod_sandbox_id != sandbox.id]
+        reason, message = w.waiting.get(spec.name, ("", ""))
+        ready, started = self.runtime.probe_state(spec, current[0].id if current else "")
+        return ContainerView(spec=spec, attempts=current + older, waiting_reason=reason,
+                             waiting_message=message, ready=ready, started=started,
+                             termination_messages=self.runtime.termination_messages(w, spec, current))
+
+    def ephemeral_statuses(self, w: PodWorker, runtime: PodRuntime) -> list[pod_pb2.ContainerStatus]:
+        """As the kubelet reports them: never ready, never started by a probe."""
+        out = []
+        for e in w.pod.spec.ephemeral_containers:
+            status = podstatus.container_status(self._view(w, runtime, as_container(e)), self.runtime_name)
+            status.ready = False
+            out.append(status)
+        return out
 
     async def _report(self, w: PodWorker, runtime: PodRuntime, terminal: bool = False,
                       reason: tuple[str, str] | None = None) -> pod_pb2.PodStatus:
@@ -161,6 +172,7 @@ class Agent:
         pod_ip = await self.runtime.pod_ip(w.pod, runtime) or w.pod.status.pod_ip
         status = podstatus.pod_status(w.pod, init, regular, pod_ip=pod_ip, host_ip=self.config.node_ip,
                                       runtime=self.runtime_name, terminal=terminal)
+        status.ephemeral_container_statuses.extend(self.ephemeral_statuses(w, runtime))
         if reason is not None:
             status.phase, status.reason, status.message = POD_FAILED, *reason
         if not terminal and status.phase in TERMINAL_PHASES:

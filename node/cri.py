@@ -19,6 +19,7 @@ import grpc
 
 from cri.runtime.v1 import api_pb2 as pb
 from cri.runtime.v1 import api_pb2_grpc as pb_grpc
+from node.netns import open_connection, peer_netns
 
 # Labels set on every sandbox and container, the kubelet's names; the default log/exec lookup uses them.
 POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
@@ -85,6 +86,16 @@ class CRI:
             ("grpc.max_receive_message_length", 16 * 1024 * 1024)])
         self.runtime = pb_grpc.RuntimeServiceStub(self.channel)
         self.images = pb_grpc.ImageServiceStub(self.channel)
+        self._streaming_netns: str | None | bool = False  # not looked up yet
+
+    def streaming_netns(self) -> str | None:
+        """Where the runtime's streaming server listens: its own network namespace (None: ours)."""
+        if self._streaming_netns is False:
+            try:
+                self._streaming_netns = peer_netns(self.endpoint.removeprefix("unix://"))
+            except OSError:
+                self._streaming_netns = None
+        return self._streaming_netns
 
     async def close(self) -> None:
         await self.channel.close()
@@ -137,6 +148,15 @@ class CRI:
     async def pod_sandbox_status(self, sandbox_id: str) -> pb.PodSandboxStatus:
         request = pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id)
         return (await self._call(self.runtime, "PodSandboxStatus", request)).status
+
+    async def sandbox_pid(self, sandbox_id: str) -> int:
+        """The pid of the sandbox's pause process (from the runtime's verbose status), 0 when unknown."""
+        request = pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id, verbose=True)
+        info = (await self._call(self.runtime, "PodSandboxStatus", request)).info.get("info", "")
+        try:
+            return int(json.loads(info).get("pid", 0)) if info else 0
+        except (ValueError, TypeError, AttributeError):
+            return 0
 
     async def list_pod_sandboxes(self, labels: Mapping[str, str] | None = None,
                                  state: int | None = None, sandbox_id: str = "") -> list[pb.PodSandbox]:
@@ -212,9 +232,18 @@ class CRI:
         """An interactive exec (stdin, stdout, stderr) over the runtime's streaming server."""
         url = await self.exec_url(container_id, cmd, stdin=True, tty=tty)
         try:
-            return await ExecSession.connect(url, tty=tty)
+            return await ExecSession.connect(url, tty=tty, netns=self.streaming_netns())
         except (OSError, ValueError) as e:
             raise CRIError("Exec", None, f"streaming connection to {url}: {e}") from None
+
+    async def attach_stream(self, container_id: str, *, stdin: bool, tty: bool) -> ExecSession:
+        """Joins the container's own process (its stdin when asked, its output) over the streaming server."""
+        request = pb.AttachRequest(container_id=container_id, stdin=stdin, tty=tty, stdout=True, stderr=not tty)
+        url = (await self._call(self.runtime, "Attach", request)).url
+        try:
+            return await ExecSession.connect(url, tty=tty, stdin=stdin, netns=self.streaming_netns())
+        except (OSError, ValueError) as e:
+            raise CRIError("Attach", None, f"streaming connection to {url}: {e}") from None
 
     # ---- stats ----
 
@@ -276,18 +305,19 @@ class ExecSession:
     ("stdout"|"stderr", bytes) until the command ends; then exit_code is set (-1 and `error`
     when the command could not run)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tty: bool) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tty: bool,
+                 stdin: bool = True) -> None:
         self.reader, self.writer = reader, writer
         self.exit_code: int | None = None
         self.error = ""
         self._compress = zlib.compressobj()
-        names = ["error", "stdin", "stdout"] + (["resize"] if tty else ["stderr"])
+        names = ["error"] + (["stdin"] if stdin else []) + ["stdout"] + (["resize"] if tty else ["stderr"])
         self.streams = {name: 1 + 2 * i for i, name in enumerate(names)}  # client streams have odd ids
 
     @classmethod
-    async def connect(cls, url: str, tty: bool = False) -> ExecSession:
+    async def connect(cls, url: str, tty: bool = False, stdin: bool = True, netns: str | None = None) -> ExecSession:
         u = urllib.parse.urlsplit(url)
-        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
+        reader, writer = await open_connection(netns, u.hostname or "127.0.0.1", u.port or 80)
         target = u.path + (f"?{u.query}" if u.query else "")
         writer.write((f"POST {target} HTTP/1.1\r\nHost: {u.netloc}\r\nConnection: Upgrade\r\n"
                       f"Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n"
@@ -297,7 +327,7 @@ class ExecSession:
         if not head.startswith(b"HTTP/1.1 101"):
             writer.close()
             raise ValueError(f"no SPDY upgrade: {head.splitlines()[0].decode(errors='replace')}")
-        session = cls(reader, writer, tty)
+        session = cls(reader, writer, tty, stdin)
         for name, stream_id in session.streams.items():
             session._syn_stream(stream_id, {"streamtype": name})
         await writer.drain()
@@ -310,13 +340,22 @@ class ExecSession:
         self.writer.close()
 
     async def write_stdin(self, data: bytes) -> None:
+        if "stdin" not in self.streams:
+            return
         for i in range(0, len(data), _MAX_DATA_FRAME):
             self._data(self.streams["stdin"], data[i:i + _MAX_DATA_FRAME])
         await self.writer.drain()
 
     async def close_stdin(self) -> None:
-        self._data(self.streams["stdin"], b"", fin=True)
-        await self.writer.drain()
+        if "stdin" in self.streams:
+            self._data(self.streams["stdin"], b"", fin=True)
+            await self.writer.drain()
+
+    async def resize(self, width: int, height: int) -> None:
+        """A TTY's new size, as remotecommand's resize stream carries it."""
+        if "resize" in self.streams:
+            self._data(self.streams["resize"], json.dumps({"Width": width, "Height": height}).encode())
+            await self.writer.drain()
 
     async def output(self) -> AsyncIterator[tuple[str, bytes]]:
         names = {stream_id: name for name, stream_id in self.streams.items()}

@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from cri.runtime.v1 import api_pb2 as cri_pb
+from node import portforward
 from node.cri import (
     CONTAINER_NAME_LABEL,
     CRI,
@@ -282,18 +283,76 @@ class NodeAgentServicer(na_grpc.NodeAgentServicer):
         except CRIError as e:
             await context.abort(grpc.StatusCode.UNKNOWN, str(e))
         async with session:
-            pump = asyncio.create_task(_pump_stdin(first, request_iterator, session))
-            try:
-                async for stream, data in session.output():
-                    yield na_pb.ExecOutput(**{stream: data})
-            finally:
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await pump
+            async for out in _serve_session(first, request_iterator, session):
+                yield out
         if session.exit_code is None or session.exit_code < 0:
             # the command never ran (not found, not executable) or the runtime dropped the session
             await context.abort(grpc.StatusCode.UNKNOWN, session.error or "exec session ended without an exit status")
         yield na_pb.ExecOutput(exit_code=session.exit_code)
+
+    async def Attach(self, request_iterator: AsyncIterator[na_pb.ExecInput],  # noqa: N802
+                     context: grpc.aio.ServicerContext) -> AsyncIterator[na_pb.ExecOutput]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.HasField("start"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "start: Required value: the first message "
+                                "of an attach stream names the pod and container")
+        start = first.start
+        ref = await self._find(context, start.namespace, start.name, start.container)
+        if not await self._running(ref.container_id):
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                f"container {start.container or ref.container_id[:12]} is not running")
+        try:
+            session = await self.cri.attach_stream(ref.container_id, stdin=first.stdin_open, tty=first.tty)
+        except CRIError as e:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(e))
+        async with session:
+            async for out in _serve_session(first, request_iterator, session):
+                yield out
+        if session.exit_code is not None and session.exit_code < 0:
+            await context.abort(grpc.StatusCode.UNKNOWN, session.error or "attach session broke")
+        yield na_pb.ExecOutput(exit_code=session.exit_code or 0)
+
+    async def PortForward(self, request_iterator: AsyncIterator[na_pb.PortForwardInput],  # noqa: N802
+                          context: grpc.aio.ServicerContext) -> AsyncIterator[na_pb.PortForwardOutput]:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or not first.HasField("start"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "start: Required value: the first message "
+                                "of a port-forward stream names the pod and port")
+        start = first.start
+        if not 0 < start.port < 65536:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"invalid port {start.port}: must be between 1 and 65535, inclusive")
+        netns = await self._pod_netns(context, start.namespace or "default", start.name)
+        try:
+            reader, writer = await portforward.connect(netns, start.port)
+        except (portforward.ForwardError, OSError) as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                f"error forwarding port {start.port} to pod {start.name}: {e}")
+        pump = asyncio.create_task(portforward.pump_in(_chain(first, request_iterator), writer))
+        try:
+            async for data in portforward.read_out(reader):
+                yield na_pb.PortForwardOutput(data=data)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
+            writer.close()
+
+    async def _pod_netns(self, context: grpc.aio.ServicerContext, namespace: str, pod: str) -> str:
+        """The network namespace of the pod's ready sandbox (/proc/PID/ns/net of its pause process)."""
+        try:
+            sandboxes = await self.cri.list_pod_sandboxes(
+                labels={POD_NAMESPACE_LABEL: namespace, POD_NAME_LABEL: pod}, state=cri_pb.SANDBOX_READY)
+            pid = await self.cri.sandbox_pid(sandboxes[0].id) if sandboxes else 0
+        except CRIError as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+        if not sandboxes:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f'pods "{pod}" not found')
+        if not pid:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"the sandbox of pod {pod} has no process")
+        return f"/proc/{pid}/ns/net"
 
     async def Stats(self, request: na_pb.StatsRequest,  # noqa: N802 - gRPC method name
                     context: grpc.aio.ServicerContext) -> na_pb.StatsSummary:
@@ -304,17 +363,34 @@ class NodeAgentServicer(na_grpc.NodeAgentServicer):
         raise AssertionError("unreachable")
 
 
+async def _chain(first, rest: AsyncIterator) -> AsyncIterator:
+    yield first
+    async for message in rest:
+        yield message
+
+
+async def _serve_session(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInput],
+                         session: ExecSession) -> AsyncIterator[na_pb.ExecOutput]:
+    """The session's output while its input is pumped in."""
+    pump = asyncio.create_task(_pump_stdin(first, rest, session))
+    try:
+        async for stream, data in session.output():
+            yield na_pb.ExecOutput(**{stream: data})
+    finally:
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pump
+
+
 async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInput], session: ExecSession) -> None:
-    """Forwards stdin; close_stdin, or the client ending its side of the stream, is the command's EOF.
+    """Forwards stdin and terminal resizes; close_stdin, or the client ending its side of the stream,
+    is the command's EOF.
 
     Not with a TTY: there EOF is typed in-band (^D), and closing the console's input makes the
     runtime drop its output."""
-    async def messages() -> AsyncIterator[na_pb.ExecInput]:
-        yield first
-        async for message in rest:
-            yield message
-
-    async for message in messages():
+    async for message in _chain(first, rest):
+        if message.HasField("resize"):
+            await session.resize(message.resize.width, message.resize.height)
         if message.stdin:
             await session.write_stdin(message.stdin)
         if message.close_stdin:

@@ -93,7 +93,7 @@ def default_pod_spec(spec: pod_pb2.PodSpec) -> None:
     spec.security_context.SetInParent()
     for volume in spec.volumes:
         _default_volume(volume)
-    for c in (*spec.init_containers, *spec.containers):
+    for c in (*spec.init_containers, *spec.containers, *spec.ephemeral_containers):
         _default_container(c, spec.host_network)
 
 

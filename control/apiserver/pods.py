@@ -130,7 +130,7 @@ class AgentProxy:
         if pod is None:
             raise errors.not_found("pods", name)
         if not pod.spec.node_name:
-            raise errors.bad_request(f'pod "{name}" is not scheduled to a node yet')
+            raise errors.bad_request(f"pod {name} does not have a host assigned")
         return self._stub(await self._node(pod.spec.node_name))
 
     async def logs(self, request: node_agent_pb2.LogsRequest) -> AsyncIterator[node_agent_pb2.LogChunk]:
@@ -149,18 +149,33 @@ class AgentProxy:
 
     async def exec_stream(self, requests: AsyncIterator[node_agent_pb2.ExecInput]
                           ) -> AsyncIterator[node_agent_pb2.ExecOutput]:
+        async for out in self._stream("ExecStream", requests):
+            yield out
+
+    async def attach(self, requests: AsyncIterator[node_agent_pb2.ExecInput]
+                     ) -> AsyncIterator[node_agent_pb2.ExecOutput]:
+        async for out in self._stream("Attach", requests):
+            yield out
+
+    async def port_forward(self, requests: AsyncIterator[node_agent_pb2.PortForwardInput]
+                           ) -> AsyncIterator[node_agent_pb2.PortForwardOutput]:
+        async for out in self._stream("PortForward", requests):
+            yield out
+
+    async def _stream(self, method: str, requests: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        """A bidirectional call relayed to the pod's agent; the first message's `start` names the pod."""
         first = await anext(aiter(requests), None)
         if first is None or not first.HasField("start"):
-            raise errors.bad_request("the first ExecInput must carry start", "start")
+            raise errors.bad_request(f"the first {type(first).__name__} must carry start", "start")
         first.start.namespace = first.start.namespace or "default"
         stub = await self._pod_agent(first.start.namespace, first.start.name)
 
-        async def forward() -> AsyncIterator[node_agent_pb2.ExecInput]:
+        async def forward() -> AsyncIterator[Message]:
             yield first
             async for item in requests:
                 yield item
 
-        async for out in _relay(stub.ExecStream(forward())):
+        async for out in _relay(getattr(stub, method)(forward())):
             yield out
 
     async def stats(self, request: node_agent_pb2.StatsRequest) -> node_agent_pb2.StatsSummary:

@@ -155,14 +155,16 @@ class Guarded:
                 metrics.observe(info, code, started)
         return handler
 
-    def exec_stream(self, proxy, action: Action) -> Callable:
-        """ExecStream: the first ExecInput names the pod; nothing is proxied before it is authorized."""
+    def exec_stream(self, relay: Callable[[AsyncIterator], AsyncIterator], action: Action,
+                    first_name: str = "ExecInput") -> Callable:
+        """A bidirectional stream (exec, attach, port-forward): the first message's `start` names the pod;
+        nothing is relayed before it is authorized."""
         async def handler(requests, context):
             first = await anext(aiter(requests), None)
             if isinstance(first, _Malformed):
                 await self._malformed(context, first)
             if first is None or not first.HasField("start"):
-                await _abort(context, errors.bad_request("the first ExecInput must carry start", "start"))
+                await _abort(context, errors.bad_request(f"the first {first_name} must carry start", "start"))
             started, info = time.monotonic(), self._info(action, first.start)
             call = self.gate.begin(self.kind, action, first.start)
             running = None
@@ -170,7 +172,7 @@ class Guarded:
                 await self.gate.admit(call, self.kind, action, first.start, context)
                 running = metrics.longrunning(info)
                 running.inc()
-                async for out in proxy.exec_stream(chain(first, requests)):
+                async for out in relay(chain(first, requests)):
                     yield out
             except errors.ApiError as e:
                 await self._fail(call, action, context, e, info, started)

@@ -12,9 +12,12 @@ import grpc
 from control.cli import describe
 from control.cli.commands import (
     apply,
+    attach,
     auth,
     autoscale,
+    cp,
     create,
+    debug,
     delete,
     diff,
     events,
@@ -24,6 +27,7 @@ from control.cli.commands import (
     nodes,
     patch,
     pods,
+    portforward,
     rollout,
     run,
     scale,
@@ -43,7 +47,7 @@ from control.client.convert import ManifestError
 from control.client.kinds import UnknownKindError
 
 _MODULES = (apply, diff, create, run, get, describe, delete, scale, autoscale, rollout, metadata, patch, nodes, taint,
-            pods, top, events, explain, wait, auth, version, config_cmd)
+            pods, attach, portforward, cp, debug, top, events, explain, wait, auth, version, config_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

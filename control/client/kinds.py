@@ -222,6 +222,12 @@ _POD_RPCS = (
     Rpc("Logs", "LogsRequest", "LogChunk", "get", "log", server_streaming=True),
     Rpc("Exec", "ExecRequest", "ExecResponse", "create", "exec"),
     Rpc("ExecStream", "ExecInput", "ExecOutput", "create", "exec", client_streaming=True, server_streaming=True),
+    Rpc("Attach", "ExecInput", "ExecOutput", "create", "attach", client_streaming=True, server_streaming=True),
+    Rpc("PortForward", "PortForwardInput", "PortForwardOutput", "create", "portforward", client_streaming=True,
+        server_streaming=True),
+    # Not in the default user-facing roles, as in Kubernetes: an ephemeral container bypasses the pod's admission.
+    Rpc("GetEphemeralContainers", "GetRequest", "Pod", "get", "ephemeralcontainers", for_users=False),
+    Rpc("UpdateEphemeralContainers", "PodRequest", "Pod", "update", "ephemeralcontainers", for_users=False),
 )
 _POD_FIELDS = ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
                "spec.hostNetwork", "status.phase", "status.podIP")

@@ -24,6 +24,7 @@ from node.probermanager import ProberManager
 from node.runtime import security
 from node.runtime.config import container_config, etc_hosts
 from node.runtime.env import ContainerConfigError, EnvContext, container_env
+from node.runtime.ephemeral import target_pid_namespace
 from node.runtime.hooks import run_hook
 from node.runtime.kill import DEFAULT_GRACE, MIN_STOP_TIMEOUT
 from node.runtime.sandbox import Sandboxes
@@ -48,12 +49,13 @@ class ContainerStarter:
         self.terminations = TerminationMessages(functools.partial(volumes.pod_dir, config.root_dir))
 
     async def start(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox, spec: pod_pb2.Container,
-                    init: bool, pod_ip: str, attempt: int | None = None) -> bool:
-        """Creates and starts one attempt of the container; True if the runtime changed."""
+                    init: bool, pod_ip: str, attempt: int | None = None, target_id: str = "") -> bool:
+        """Creates and starts one attempt of the container; True if the runtime changed. With target_id it
+        shares that container's process namespace (an ephemeral container's target)."""
         pod = w.pod
         if attempt is None:
             attempt = max((podstatus.restart_count(s) + 1 for _, s in runtime.of(spec.name)), default=0)
-        container_id = await self._create(w, sandbox, spec, init, attempt)
+        container_id = await self._create(w, sandbox, spec, init, attempt, target_id)
         if container_id is None:
             return False
         w.waiting.pop(spec.name, None)
@@ -76,7 +78,7 @@ class ContainerStarter:
         return True
 
     async def _create(self, w: PodWorker, sandbox: cri_pb.PodSandbox, spec: pod_pb2.Container, init: bool,
-                      attempt: int) -> str | None:
+                      attempt: int, target_id: str = "") -> str | None:
         """The new container's id, or None with the container left waiting and a retry scheduled."""
         pod = w.pod
         sandbox_config = self.sandboxes.sandbox_config(pod, sandbox.metadata.attempt)
@@ -88,6 +90,8 @@ class ContainerStarter:
             if refusal:
                 raise ContainerConfigError(refusal)
             config = await self._container_config(w, spec, sandbox, attempt, image, init, user)
+            if target_id:
+                target_pid_namespace(config, target_id)
             return await self.cri.create_container(sandbox.id, config, sandbox_config)
         except ImagePullError as e:
             w.waiting[spec.name] = (e.reason, e.message)

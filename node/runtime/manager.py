@@ -25,6 +25,7 @@ from node.podworkers import PodWorker
 from node.probermanager import ProberManager
 from node.runtime.config import HASH_ANNOTATION, container_hash
 from node.runtime.containers import ContainerStarter
+from node.runtime.ephemeral import as_container
 from node.runtime.kill import ContainerKiller, container_spec, grace_period
 from node.runtime.sandbox import Sandboxes
 from node.runtime.state import PodRuntime, RuntimeState
@@ -95,9 +96,24 @@ class RuntimeManager:
                 return changed
         for spec in pod.spec.containers:
             changed |= await self._sync_container(w, runtime, sandbox, spec, False, pod_ip)
+        for ephemeral in pod.spec.ephemeral_containers:
+            changed |= await self._sync_ephemeral(w, runtime, sandbox, ephemeral, pod_ip)
         if finished:
             changed |= await self._stop_sidecars(w, runtime, pod_ip)
         return changed
+
+    async def _sync_ephemeral(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox,
+                              ephemeral: pod_pb2.EphemeralContainer, pod_ip: str) -> bool:
+        """Starts an ephemeral container once; whatever becomes of it, it is never restarted."""
+        if runtime.of(ephemeral.name):
+            return False
+        target_id = ""
+        if ephemeral.target_container_name:
+            current = runtime.current(ephemeral.target_container_name, sandbox)
+            if not current or current[0].state != cri_pb.CONTAINER_RUNNING:
+                return False  # the target's process namespace exists only while it runs
+            target_id = current[0].id
+        return await self.starter.start(w, runtime, sandbox, as_container(ephemeral), False, pod_ip, 0, target_id)
 
     def _regular_done(self, pod: pod_pb2.Pod, runtime: PodRuntime, sandbox: cri_pb.PodSandbox) -> bool:
         """Every regular container exited and its restart policy keeps it down."""

@@ -49,6 +49,16 @@ class NodeAgentStub:
                 request_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
                 _registered_method=True)
+        self.Attach = channel.stream_stream(
+                '/skiff.v1.NodeAgent/Attach',
+                request_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
+                _registered_method=True)
+        self.PortForward = channel.stream_stream(
+                '/skiff.v1.NodeAgent/PortForward',
+                request_serializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardInput.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardOutput.FromString,
+                _registered_method=True)
         self.Stats = channel.unary_unary(
                 '/skiff.v1.NodeAgent/Stats',
                 request_serializer=skiff_dot_v1_dot_node__agent__pb2.StatsRequest.SerializeToString,
@@ -77,6 +87,18 @@ class NodeAgentServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Attach(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PortForward(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Stats(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -100,6 +122,16 @@ def add_NodeAgentServicer_to_server(servicer, server):
                     servicer.ExecStream,
                     request_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.FromString,
                     response_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.SerializeToString,
+            ),
+            'Attach': grpc.stream_stream_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.FromString,
+                    response_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.SerializeToString,
+            ),
+            'PortForward': grpc.stream_stream_rpc_method_handler(
+                    servicer.PortForward,
+                    request_deserializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardInput.FromString,
+                    response_serializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardOutput.SerializeToString,
             ),
             'Stats': grpc.unary_unary_rpc_method_handler(
                     servicer.Stats,
@@ -188,6 +220,60 @@ class NodeAgent:
             '/skiff.v1.NodeAgent/ExecStream',
             skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
             skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Attach(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/skiff.v1.NodeAgent/Attach',
+            skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
+            skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PortForward(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/skiff.v1.NodeAgent/PortForward',
+            skiff_dot_v1_dot_node__agent__pb2.PortForwardInput.SerializeToString,
+            skiff_dot_v1_dot_node__agent__pb2.PortForwardOutput.FromString,
             options,
             channel_credentials,
             insecure,

@@ -902,6 +902,26 @@ class PodsStub:
                 request_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
                 _registered_method=True)
+        self.Attach = channel.stream_stream(
+                '/skiff.v1.Pods/Attach',
+                request_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
+                _registered_method=True)
+        self.PortForward = channel.stream_stream(
+                '/skiff.v1.Pods/PortForward',
+                request_serializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardInput.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardOutput.FromString,
+                _registered_method=True)
+        self.GetEphemeralContainers = channel.unary_unary(
+                '/skiff.v1.Pods/GetEphemeralContainers',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+                _registered_method=True)
+        self.UpdateEphemeralContainers = channel.unary_unary(
+                '/skiff.v1.Pods/UpdateEphemeralContainers',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PodRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+                _registered_method=True)
 
 
 class PodsServicer:
@@ -985,6 +1005,30 @@ class PodsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Attach(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PortForward(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEphemeralContainers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateEphemeralContainers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1052,6 +1096,26 @@ def add_PodsServicer_to_server(servicer, server):
                     servicer.ExecStream,
                     request_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.FromString,
                     response_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.SerializeToString,
+            ),
+            'Attach': grpc.stream_stream_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=skiff_dot_v1_dot_node__agent__pb2.ExecInput.FromString,
+                    response_serializer=skiff_dot_v1_dot_node__agent__pb2.ExecOutput.SerializeToString,
+            ),
+            'PortForward': grpc.stream_stream_rpc_method_handler(
+                    servicer.PortForward,
+                    request_deserializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardInput.FromString,
+                    response_serializer=skiff_dot_v1_dot_node__agent__pb2.PortForwardOutput.SerializeToString,
+            ),
+            'GetEphemeralContainers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEphemeralContainers,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
+            ),
+            'UpdateEphemeralContainers': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEphemeralContainers,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PodRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1405,6 +1469,114 @@ class Pods:
             '/skiff.v1.Pods/ExecStream',
             skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
             skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Attach(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/skiff.v1.Pods/Attach',
+            skiff_dot_v1_dot_node__agent__pb2.ExecInput.SerializeToString,
+            skiff_dot_v1_dot_node__agent__pb2.ExecOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PortForward(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/skiff.v1.Pods/PortForward',
+            skiff_dot_v1_dot_node__agent__pb2.PortForwardInput.SerializeToString,
+            skiff_dot_v1_dot_node__agent__pb2.PortForwardOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEphemeralContainers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Pods/GetEphemeralContainers',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEphemeralContainers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Pods/UpdateEphemeralContainers',
+            skiff_dot_v1_dot_services__pb2.PodRequest.SerializeToString,
+            skiff_dot_v1_dot_pod__pb2.Pod.FromString,
             options,
             channel_credentials,
             insecure,

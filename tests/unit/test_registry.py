@@ -27,9 +27,9 @@ def test_every_registry_module_belongs_to_a_kind() -> None:
 
 @pytest.mark.parametrize("kind", KIND_LIST, ids=lambda k: k.kind)
 def test_the_kinds_own_rpcs_have_handlers(kind: Kind) -> None:
-    agents = SimpleNamespace(stats=None, exec=None, logs=None, exec_stream=None)
+    agents = SimpleNamespace(stats=None, exec=None, logs=None, exec_stream=None, attach=None, port_forward=None)
     guard = SimpleNamespace(unary=lambda fn, action: fn, streaming=lambda fn, action: fn,
-                            exec_stream=lambda proxy, action: proxy)
+                            exec_stream=lambda relay, action, first_name="": relay)
     methods = strategy_for(kind).rpc_methods(SimpleNamespace(agents=agents), guard)
     assert set(methods) == {r.name for r in kind.rpcs}
 

@@ -8,17 +8,27 @@ from __future__ import annotations
 import grpc
 from google.protobuf.message import Message
 
-from control.apiserver import admission, defaults, eviction, limitranger, pods, priority, saadmission
+from control.apiserver import (
+    admission,
+    defaults,
+    ephemeral,
+    errors,
+    eviction,
+    limitranger,
+    pods,
+    priority,
+    saadmission,
+)
 from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
 from control.apiserver.deletion import DeletionPlan, mark
 from control.apiserver.registry.base import Strategy
-from control.apiserver.rpc import Guarded, parser, request_target
+from control.apiserver.rpc import Guarded, object_target, parser, request_target
 from control.apiserver.validation import pod
 from control.client.kinds import KINDS
 from control.client.podutil import deletion_grace
 from control.client.wellknown import POD_PENDING
-from skiff.v1 import node_agent_pb2, pod_pb2, policy_pb2
+from skiff.v1 import node_agent_pb2, pod_pb2, policy_pb2, requests_pb2, services_pb2
 
 _RPCS = {r.name: r for r in KINDS["Pod"].rpcs}
 
@@ -41,9 +51,9 @@ def _binding_target(binding: Message) -> tuple[str, str]:
     return binding.metadata.namespace, binding.metadata.name
 
 
-def _action(name: str, target=request_target) -> Action:
+def _action(name: str, target=request_target, carries_object: bool = False) -> Action:
     rpc = _RPCS[name]
-    return Action(rpc.verb, target, rpc.subresource, mutating=rpc.verb != "get")
+    return Action(rpc.verb, target, rpc.subresource, mutating=rpc.verb != "get", carries_object=carries_object)
 
 
 class PodStrategy(Strategy):
@@ -53,6 +63,9 @@ class PodStrategy(Strategy):
         obj.status.qos_class = qos_class(obj)
 
     async def admit(self, obj: Message, api: ApiContext) -> None:
+        if obj.spec.ephemeral_containers:  # only pods/ephemeralcontainers adds them, to a pod that exists
+            raise errors.invalid("Pod", obj.metadata.name or obj.metadata.generate_name, [errors.FieldViolation(
+                field="spec.ephemeralContainers", description="Forbidden: cannot be set on create")])
         enabled = api.admission.enabled
         if enabled("LimitRanger"):
             await limitranger.admit_pod(obj, api)
@@ -85,6 +98,12 @@ class PodStrategy(Strategy):
             async for chunk in proxy.logs(r):
                 yield chunk
 
+        async def get_ephemeral(r):
+            return await ephemeral.get(api, r)
+
+        async def update_ephemeral(r):
+            return await ephemeral.update(api, r)
+
         return {
             "Bind": grpc.unary_unary_rpc_method_handler(
                 guard.unary(bind, _action("Bind", _binding_target)), parser(pod_pb2.Binding),
@@ -99,8 +118,20 @@ class PodStrategy(Strategy):
                 guard.unary(proxy.exec, _action("Exec")), parser(node_agent_pb2.ExecRequest),
                 node_agent_pb2.ExecResponse.SerializeToString),
             "ExecStream": grpc.stream_stream_rpc_method_handler(
-                guard.exec_stream(proxy, _action("ExecStream")), parser(node_agent_pb2.ExecInput),
+                guard.exec_stream(proxy.exec_stream, _action("ExecStream")), parser(node_agent_pb2.ExecInput),
                 node_agent_pb2.ExecOutput.SerializeToString),
+            "Attach": grpc.stream_stream_rpc_method_handler(
+                guard.exec_stream(proxy.attach, _action("Attach")), parser(node_agent_pb2.ExecInput),
+                node_agent_pb2.ExecOutput.SerializeToString),
+            "PortForward": grpc.stream_stream_rpc_method_handler(
+                guard.exec_stream(proxy.port_forward, _action("PortForward"), "PortForwardInput"),
+                parser(node_agent_pb2.PortForwardInput), node_agent_pb2.PortForwardOutput.SerializeToString),
+            "GetEphemeralContainers": grpc.unary_unary_rpc_method_handler(
+                guard.unary(get_ephemeral, _action("GetEphemeralContainers")), parser(requests_pb2.GetRequest),
+                pod_pb2.Pod.SerializeToString),
+            "UpdateEphemeralContainers": grpc.unary_unary_rpc_method_handler(
+                guard.unary(update_ephemeral, _action("UpdateEphemeralContainers", object_target, True)),
+                parser(services_pb2.PodRequest), pod_pb2.Pod.SerializeToString),
         }
 
 

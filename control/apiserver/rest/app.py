@@ -10,9 +10,12 @@ import traceback
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
 from control.apiserver.rest import discovery, k8sencode, metrics, oidc, openapi, reviewapi, status
+from control.apiserver.rest.ephemeral import SUBRESOURCE as EPHEMERAL
+from control.apiserver.rest.ephemeral import EphemeralContainers
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.resources import Resources, request_body
-from control.apiserver.rest.routes import resolve, split_group_version
+from control.apiserver.rest.routes import STREAMING, resolve, split_group_version
+from control.apiserver.rest.streams import Streams
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ class RestApp:
     def __init__(self, api: ApiContext) -> None:
         self.api = api
         self.resources = Resources(api)
+        self.streams = Streams(api, self.resources.guarded)
+        self.ephemeral = EphemeralContainers(api, self.resources)
 
     async def handle(self, req: Request, conn: Connection, peer_key: str) -> Response:
         caller = Caller(peer_key, req.header("authorization"))
@@ -62,7 +67,12 @@ class RestApp:
             route = resolve(gv, parts) if gv else None
             if route is None:
                 return self._non_resource(req, gv, parts)
-            reply = await self.resources.serve(req, route, caller)
+            if route.subresource in STREAMING:
+                return await self.streams.serve(req, route, caller)
+            if route.subresource == EPHEMERAL:
+                reply = await self.ephemeral.serve(req, route, caller)
+            else:
+                reply = await self.resources.serve(req, route, caller)
             if reply.stream is not None:
                 return Response(reply.code, content_type="application/json", stream=reply.stream)
             response = _answer(req, reply.code, reply.doc)

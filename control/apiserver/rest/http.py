@@ -51,6 +51,8 @@ class Response:
     content_type: str = "application/json"
     headers: list[tuple[str, str]] = field(default_factory=list)
     stream: AsyncIterator[bytes] | None = None  # chunks of a chunked response, each flushed as sent
+    # A protocol switch (101, WebSocket): after the headers it owns the connection until it ends.
+    upgrade: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]] | None = None
 
 
 Handler = Callable[[Request, "Connection"], Awaitable[Response]]
@@ -84,6 +86,8 @@ class Connection:
 
     async def send(self, response: Response, keep_alive: bool = True) -> bool:
         """Writes the response; False when the connection is gone or must close."""
+        if response.upgrade is not None:
+            return await self._switch(response)
         lines = [f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'Unknown')}",
                  f"Content-Type: {response.content_type}", "Cache-Control: no-cache, private"]
         lines += [f"{k}: {v}" for k, v in response.headers]
@@ -101,6 +105,16 @@ class Connection:
         except (ConnectionError, OSError):
             return False
         return True
+
+    async def _switch(self, response: Response) -> bool:
+        lines = [f"HTTP/1.1 {response.status} Switching Protocols", *(f"{k}: {v}" for k, v in response.headers)]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        try:
+            await self.writer.drain()
+            await response.upgrade(self.reader, self.writer)
+        except (ConnectionError, OSError):
+            pass
+        return False
 
     async def _stream(self, chunks: AsyncIterator[bytes]) -> bool:
         """Sends chunks until the stream ends or the client goes away (then the stream is closed at once,

@@ -10,6 +10,9 @@ from control.client.kinds import KINDS, Kind, Rpc
 SUBRESOURCES = ("status", "scale")
 # Subresources served over REST through a kind's own RPCs (the kind table's `rpcs`): POST only.
 RPC_SUBRESOURCES = ("binding", "eviction", "token")
+# Served by control/apiserver/rest/streams.py where the kind has the RPC behind them (pods).
+STREAMING = ("log", "exec", "attach", "portforward")
+OWN_SUBRESOURCES = (*STREAMING, "ephemeralcontainers")  # the kind's RPCs' subresources served over REST
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ def _route(kind: Kind, namespace: str, rest: list[str]) -> Route | None:
         return None
     name = rest[0] if rest else ""
     sub = rest[1] if len(rest) == 2 else ""
-    if sub and sub not in SUBRESOURCES and not (sub in RPC_SUBRESOURCES and rpc_of(kind, sub)):
+    if sub and sub not in SUBRESOURCES and not (sub in RPC_SUBRESOURCES and rpc_of(kind, sub)) \
+            and sub not in rpc_subresources(kind):
         return None
     if sub == "status" and not kind.has_status or sub == "scale" and not kind.scale:
         return None
@@ -74,3 +78,8 @@ def _route(kind: Kind, namespace: str, rest: list[str]) -> Route | None:
 
 def rpc_of(kind: Kind, subresource: str) -> Rpc | None:
     return next((r for r in kind.rpcs if r.subresource == subresource), None)
+
+
+def rpc_subresources(kind: Kind) -> tuple[str, ...]:
+    return tuple(r.subresource for r in kind.rpcs if r.subresource in OWN_SUBRESOURCES)
+

@@ -130,8 +130,11 @@ def validate_pod_spec(spec: pod_pb2.PodSpec, path: str = "spec") -> Errors:
 
 
 def validate_pod_template(template: pod_pb2.PodTemplateSpec, path: str) -> Errors:
-    return validate_template_meta(template.metadata, f"{path}.metadata") + validate_pod_spec(
+    errs = validate_template_meta(template.metadata, f"{path}.metadata") + validate_pod_spec(
         template.spec, f"{path}.spec")
+    if template.spec.ephemeral_containers:
+        errs.append(forbidden(f"{path}.spec.ephemeralContainers", "ephemeral containers not allowed in pod template"))
+    return errs
 
 
 def _validate_status(status: pod_pb2.PodStatus) -> Errors:

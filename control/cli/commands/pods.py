@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import stat
 import sys
 import termios
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     e.set_defaults(run=exec_command, after_dashes="command")
 
 
-async def _pod_name(ctx: Context, arg: str) -> str:
+async def pod_name(ctx: Context, arg: str) -> str:
     """A pod's name; for a kind with a pod template (`deploy/NAME`, `rs/NAME`), one of its pods (as
     kubectl picks one)."""
     kind_name, _, name = arg.rpartition("/")
@@ -49,11 +50,19 @@ async def _pod_name(ctx: Context, arg: str) -> str:
     if not kind.has_pod_template:
         raise CommandError(f"cannot attach to {kind.plural}: choose {_attachable()}")
     owner = await ctx.client.get(kind, name, ctx.namespace)
-    selector = selector_string(owner.spec.selector)
+    return await pod_for(ctx, selector_string(owner.spec.selector), f"{kind.qualified}/{name}")
+
+
+async def pod_for(ctx: Context, selector, what: str) -> str:
+    """One pod selected (a running one first, the oldest), as kubectl picks for a workload or Service."""
+    if not isinstance(selector, str):
+        selector = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    if not selector:
+        raise CommandError(f"cannot attach to {what}: it has no selector")
     pods, _ = await ctx.client.list_all("Pod", ctx.namespace, label_selector=selector)
     running = sorted(pods, key=lambda p: (p.status.phase != POD_RUNNING, p.metadata.creation_timestamp.seconds))
     if not running:
-        raise CommandError(f"no pods found for {kind.qualified}/{name}")
+        raise CommandError(f"no pods found for {what}")
     if len(running) > 1:
         ctx.stderr.write(f"Found {len(running)} pods, using pod/{running[0].metadata.name}\n")
     return running[0].metadata.name
@@ -68,7 +77,7 @@ def _attachable() -> str:
 
 
 async def logs(args, ctx: Context) -> None:
-    name = await _pod_name(ctx, args.pod)
+    name = await pod_name(ctx, args.pod)
     req = node_agent_pb2.LogsRequest(namespace=ctx.namespace, name=name,
                                      container=args.container or args.container_arg or "",
                                      follow=args.follow, previous=args.previous, timestamps=args.timestamps)
@@ -90,7 +99,7 @@ async def logs(args, ctx: Context) -> None:
 async def exec_command(args, ctx: Context) -> None:
     if not args.command:
         raise CommandError("you must specify at least one command for the container")
-    name = await _pod_name(ctx, args.pod)
+    name = await pod_name(ctx, args.pod)
     start = node_agent_pb2.ExecRequest(namespace=ctx.namespace, name=name, container=args.container,
                                        command=args.command)
     code = await (_exec_stream(ctx, start, args.tty) if args.stdin else _exec_once(ctx, start))
@@ -117,11 +126,18 @@ def _write(ctx: Context, stdout: bytes, stderr: bytes) -> None:
 
 
 async def _exec_stream(ctx: Context, start: node_agent_pb2.ExecRequest, tty: bool) -> int:
-    """Interactive exec over Pods.ExecStream: stdin goes up as it is read, output comes down."""
+    return await stream_session(ctx, "ExecStream", node_agent_pb2.ExecInput(start=start, tty=tty))
+
+
+async def stream_session(ctx: Context, method: str, first: node_agent_pb2.ExecInput, stdin: bool = True) -> int:
+    """An interactive session over Pods.ExecStream or Pods.Attach: stdin goes up as it is read (when
+    stdin), output comes down; the remote exit code."""
     queue: asyncio.Queue[node_agent_pb2.ExecInput | None] = asyncio.Queue()
-    await queue.put(node_agent_pb2.ExecInput(start=start, tty=tty))
-    restore = _raw_terminal() if tty else None
-    reader = asyncio.create_task(_pump_stdin(queue))
+    await queue.put(first)
+    restore = _raw_terminal() if first.tty and stdin else None
+    if restore is not None:
+        _follow_terminal_size(queue)
+    reader = asyncio.create_task(_pump_stdin(queue) if stdin else asyncio.Event().wait())
 
     async def inputs():
         while (item := await queue.get()) is not None:
@@ -129,15 +145,29 @@ async def _exec_stream(ctx: Context, start: node_agent_pb2.ExecRequest, tty: boo
 
     code = 0
     try:
-        async for out in ctx.client.stub("Pod").ExecStream(inputs()):
+        async for out in getattr(ctx.client.stub("Pod"), method)(inputs()):
             _write(ctx, out.stdout, out.stderr)
             if out.HasField("exit_code"):
                 code = out.exit_code
     finally:
         reader.cancel()
         if restore is not None:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGWINCH)
             restore()
     return code
+
+
+def _follow_terminal_size(queue: asyncio.Queue) -> None:
+    """The terminal's size now and after every SIGWINCH, as the TTY's resize messages."""
+    def send() -> None:
+        try:
+            size = os.get_terminal_size(sys.stdout.fileno())
+        except OSError:
+            return
+        queue.put_nowait(node_agent_pb2.ExecInput(resize=node_agent_pb2.TerminalSize(width=size.columns,
+                                                                                     height=size.lines)))
+    send()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGWINCH, send)
 
 
 def _raw_terminal():

@@ -8,15 +8,10 @@ import argparse
 
 from control.cli import generators
 from control.cli.commands.create import create_object, given_namespace, output_flags
+from control.cli.commands.runattach import run_attached
 from control.cli.context import Context, parse_resources
 from control.cli.errors import CommandError, UsageError
 from control.client.convert import to_dict
-
-# What `run --attach/-i/-t/--rm` needs that the API does not have (exec starts a new process; attach
-# joins the container's own one).
-ATTACH_MISSING = ("attaching to the pod's container (--attach, -i/--stdin, -t/--tty, --rm) is not supported: the "
-                  "API has no pods/attach (Pods.Attach) call yet; run the pod, then use 'skiffctl exec -it POD -- sh' "
-                  "or 'skiffctl logs -f POD'")
 
 
 def register(sub: argparse._SubParsersAction, parents: list) -> None:
@@ -39,6 +34,8 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     r.add_argument("-i", "--stdin", action="store_true")
     r.add_argument("-t", "--tty", action="store_true")
     r.add_argument("--rm", action="store_true")
+    r.add_argument("-q", "--quiet", action="store_true")
+    r.add_argument("--pod-running-timeout", default="1m0s")
     output_flags(r)
     r.set_defaults(run=run, after_dashes="command")
     e = sub.add_parser("expose", parents=parents, help="Take a resource and expose it as a new Kubernetes service",
@@ -63,10 +60,13 @@ async def run(args, ctx: Context) -> None:
     if not args.image:
         raise CommandError('required flag(s) "image" not set')
     generators.check_name(args.name)
-    if args.rm and not (args.attach or args.stdin):
+    attached = args.attach or args.stdin
+    if args.rm and not attached:
         raise UsageError("--rm should only be used for attached containers", "run")
-    if args.attach or args.stdin or args.tty:
-        raise CommandError(ATTACH_MISSING)
+    if args.tty and not args.stdin:
+        raise UsageError("-i/--stdin is required for containers with -t/--tty=true", "run")
+    if attached and args.expose:
+        raise CommandError("--expose and --attach cannot be used together")
     if args.restart not in generators.RESTART_POLICIES:
         raise UsageError(f"invalid restart policy: {args.restart}", "run")
     if args.expose and args.port <= 0:
@@ -74,6 +74,11 @@ async def run(args, ctx: Context) -> None:
     pod = generators.run_pod(args.name, args.image, args.env, args.port, args.labels, args.annotations,
                              args.restart, args.as_command, args.command, args.image_pull_policy,
                              given_namespace(ctx))
+    if attached and getattr(args, "dry_run", "none") == "none":
+        if args.stdin:
+            pod["spec"]["containers"][0].update({"stdin": True, "stdinOnce": True, "tty": args.tty})
+        await run_attached(ctx, args, pod)
+        return
     if args.expose:
         svc = generators.expose_service(pod, args.name, str(args.port), "", "", "", namespace=given_namespace(ctx))
         svc["metadata"].pop("labels", None)  # run's Service selects the pod's labels but carries none

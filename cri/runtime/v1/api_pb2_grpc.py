@@ -114,6 +114,16 @@ class RuntimeServiceStub:
                 request_serializer=cri_dot_runtime_dot_v1_dot_api__pb2.ExecRequest.SerializeToString,
                 response_deserializer=cri_dot_runtime_dot_v1_dot_api__pb2.ExecResponse.FromString,
                 _registered_method=True)
+        self.Attach = channel.unary_unary(
+                '/runtime.v1.RuntimeService/Attach',
+                request_serializer=cri_dot_runtime_dot_v1_dot_api__pb2.AttachRequest.SerializeToString,
+                response_deserializer=cri_dot_runtime_dot_v1_dot_api__pb2.AttachResponse.FromString,
+                _registered_method=True)
+        self.PortForward = channel.unary_unary(
+                '/runtime.v1.RuntimeService/PortForward',
+                request_serializer=cri_dot_runtime_dot_v1_dot_api__pb2.PortForwardRequest.SerializeToString,
+                response_deserializer=cri_dot_runtime_dot_v1_dot_api__pb2.PortForwardResponse.FromString,
+                _registered_method=True)
         self.ContainerStats = channel.unary_unary(
                 '/runtime.v1.RuntimeService/ContainerStats',
                 request_serializer=cri_dot_runtime_dot_v1_dot_api__pb2.ContainerStatsRequest.SerializeToString,
@@ -235,6 +245,18 @@ class RuntimeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Attach(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PortForward(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ContainerStats(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -341,6 +363,16 @@ def add_RuntimeServiceServicer_to_server(servicer, server):
                     servicer.Exec,
                     request_deserializer=cri_dot_runtime_dot_v1_dot_api__pb2.ExecRequest.FromString,
                     response_serializer=cri_dot_runtime_dot_v1_dot_api__pb2.ExecResponse.SerializeToString,
+            ),
+            'Attach': grpc.unary_unary_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=cri_dot_runtime_dot_v1_dot_api__pb2.AttachRequest.FromString,
+                    response_serializer=cri_dot_runtime_dot_v1_dot_api__pb2.AttachResponse.SerializeToString,
+            ),
+            'PortForward': grpc.unary_unary_rpc_method_handler(
+                    servicer.PortForward,
+                    request_deserializer=cri_dot_runtime_dot_v1_dot_api__pb2.PortForwardRequest.FromString,
+                    response_serializer=cri_dot_runtime_dot_v1_dot_api__pb2.PortForwardResponse.SerializeToString,
             ),
             'ContainerStats': grpc.unary_unary_rpc_method_handler(
                     servicer.ContainerStats,
@@ -795,6 +827,60 @@ class RuntimeService:
             '/runtime.v1.RuntimeService/Exec',
             cri_dot_runtime_dot_v1_dot_api__pb2.ExecRequest.SerializeToString,
             cri_dot_runtime_dot_v1_dot_api__pb2.ExecResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Attach(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runtime.v1.RuntimeService/Attach',
+            cri_dot_runtime_dot_v1_dot_api__pb2.AttachRequest.SerializeToString,
+            cri_dot_runtime_dot_v1_dot_api__pb2.AttachResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PortForward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runtime.v1.RuntimeService/PortForward',
+            cri_dot_runtime_dot_v1_dot_api__pb2.PortForwardRequest.SerializeToString,
+            cri_dot_runtime_dot_v1_dot_api__pb2.PortForwardResponse.FromString,
             options,
             channel_credentials,
             insecure,
