@@ -69,6 +69,10 @@ def _decode_token(token: str) -> tuple[int, str]:
         raise errors.bad_request("continue: Invalid value: the continue token is malformed", "continue") from None
 
 
+# kube-apiserver waits up to 3 s for its cache before it reads the list from etcd instead.
+CONSISTENT_WAIT = 3.0
+
+
 class Lister:
     def __init__(self, kind: Kind, api: ApiContext) -> None:
         self.kind = kind
@@ -82,7 +86,7 @@ class Lister:
         result = self.kind.list_message(api_version=self.kind.api_version, kind=f"{self.kind.kind}List")
         if request.limit == 0 and not request.continue_token:
             try:
-                await self.cache.wait_fresh()
+                await self._consistent()
                 items, revision = self.cache.snapshot()
             except TimeoutError:  # the cache is behind: a consistent read from etcd instead
                 items, revision = await self.api.storage.list(self.kind, request.namespace
@@ -92,6 +96,13 @@ class Lister:
             result.metadata.resource_version = str(revision)
             return result
         return await self._page(request, matches, result)
+
+    async def _consistent(self) -> None:
+        """Kubernetes' consistent read from the cache: etcd's current revision (a quorum read), then
+        the cache caught up to it, so a list never misses a write any client saw acknowledged, by
+        whichever apiserver. TimeoutError when the cache does not catch up in time."""
+        revision = await self.api.storage.current_revision()
+        await self.cache.wait_fresh(max(revision, self.cache.written_revision), timeout=CONSISTENT_WAIT)
 
     async def _page(self, request: requests_pb2.ListRequest, matches: Filter, result: Message) -> Message:
         revision, start = (0, "") if not request.continue_token else _decode_token(request.continue_token)
@@ -140,8 +151,15 @@ class Lister:
             self.cache.unsubscribe(watcher)
 
     async def _watch_start(self, resource_version: str) -> int | None:
-        if resource_version in ("", "0"):
+        if resource_version == "0":  # "any": this apiserver's own writes are enough
             await self.cache.wait_fresh()
+            return None
+        if resource_version == "":
+            try:
+                await self._consistent()
+            except TimeoutError:
+                raise errors.ApiError(errors.grpc.StatusCode.UNAVAILABLE,
+                                      f"the watch cache of {self.kind.plural} is behind etcd; retry") from None
             return None
         try:
             since = int(resource_version)

@@ -20,6 +20,7 @@ from control.apiserver.auth.serviceaccount import ServiceAccountTokens, TokenOpt
 from control.apiserver.auth.tlsfront import BACKEND_HOST, TLSFront, server_context
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
+from control.apiserver.etcdclient import EtcdTLS
 from control.apiserver.handlers import create_unless_exists
 from control.apiserver.kubernetesservice import KubernetesService
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
@@ -28,7 +29,7 @@ from control.apiserver.registry import load_all
 from control.apiserver.resourcemetrics import Collector
 from control.apiserver.rest.server import RestServer, rest_context
 from control.apiserver.server import build_server
-from control.apiserver.storage import EtcdTLS, Storage, StorageError
+from control.apiserver.storage import Storage, StorageError
 from control.apiserver.watchcache import WatchCache
 from control.apiserver.workers import WORKER_FLAG, Workers
 from control.client.component import duration

@@ -11,15 +11,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
-import aetcd
-import aetcd.watcher
 import grpc
 from aetcd import rpc
 from google.protobuf.message import Message
 
 from control.apiserver.encryption import Transformer
+from control.apiserver.etcdclient import EtcdCluster, EtcdTLS
 from control.apiserver.etcdleases import LeaseManager
 from control.apiserver.metrics import etcd_timed
 from control.client.kinds import Kind
@@ -124,44 +122,6 @@ class RawEvent:
     obj: Message | None  # None for DELETE
 
 
-@dataclass
-class EtcdTLS:
-    """kube-apiserver's --etcd-cafile / --etcd-certfile / --etcd-keyfile."""
-
-    cafile: str
-    certfile: str = ""
-    keyfile: str = ""
-
-    def credentials(self) -> grpc.ChannelCredentials:
-        def read(path: str) -> bytes | None:
-            if not path:
-                return None
-            with open(path, "rb") as f:
-                return f.read()
-        return grpc.ssl_channel_credentials(read(self.cafile), read(self.keyfile), read(self.certfile))
-
-
-class _TLSEtcdClient(aetcd.Client):
-    """aetcd speaks plaintext only; this opens its channel with TLS and sets up the same stubs."""
-
-    def __init__(self, *args, tls: EtcdTLS, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._tls = tls
-
-    async def connect(self) -> None:
-        if self._connected.is_set():
-            return
-        self.channel = grpc.aio.secure_channel(f"{self._host}:{self._port}", self._tls.credentials(),
-                                               options=list(self._options.items()))
-        self.kvstub = rpc.KVStub(self.channel)
-        self.clusterstub = rpc.ClusterStub(self.channel)
-        self.leasestub = rpc.LeaseStub(self.channel)
-        self.maintenancestub = rpc.MaintenanceStub(self.channel)
-        self._watcher = aetcd.watcher.Watcher(rpc.WatchStub(self.channel), timeout=self._timeout,
-                                              metadata=self.metadata)
-        self._connected.set()
-
-
 class Storage:
     def __init__(self, etcd_servers: list[str], transformers: dict[str, Transformer] | None = None,
                  tls: EtcdTLS | None = None, ttls: dict[str, int] | None = None) -> None:
@@ -169,46 +129,32 @@ class Storage:
         self.transformers = transformers or {}
         self.tls = tls
         self.ttls = ttls or {}  # resource (plural) -> seconds an object lives after its last write
-        self.etcd: aetcd.Client | None = None
+        self.etcd: EtcdCluster | None = None
         self.leases = LeaseManager(self._grant_lease)
 
     async def connect(self) -> None:
-        last: Exception | None = None
-        for url in self.servers:
-            parsed = urlparse(url if "://" in url else f"http://{url}")
-            options = {"grpc.max_receive_message_length": 512 * 1024 * 1024}
-            host, port = parsed.hostname or "127.0.0.1", parsed.port or 2379
-            client = (_TLSEtcdClient(host=host, port=port, options=options, tls=self.tls) if self.tls
-                      else aetcd.Client(host=host, port=port, options=options))
-            try:
-                await client.connect()
-                await self._kv(client).Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True))
-                self.etcd = client
-                return
-            except Exception as e:  # noqa: BLE001 - try the next endpoint
-                last = e
-                await client.close()
-        raise StorageError(f"cannot reach etcd at {', '.join(self.servers)}: {last}")
+        cluster = EtcdCluster(self.servers, self.tls)
+        try:
+            await cluster.connect()
+        except ConnectionError as e:
+            raise StorageError(str(e)) from None
+        self.etcd = cluster
 
     async def close(self) -> None:
         if self.etcd:
             await self.etcd.close()
 
     async def _grant_lease(self, ttl: int) -> int:
-        return (await self.etcd.leasestub.LeaseGrant(rpc.LeaseGrantRequest(TTL=ttl))).ID
+        return (await self.etcd.lease.LeaseGrant(rpc.LeaseGrantRequest(TTL=ttl))).ID
 
     async def _put(self, kind: Kind, key: bytes, value: bytes) -> rpc.RequestOp:
         ttl = self.ttls.get(kind.plural)
         lease = await self.leases.lease_for(ttl) if ttl else 0
         return rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value, lease=lease))
 
-    @staticmethod
-    def _kv(client: aetcd.Client):
-        return client.kvstub
-
     @property
     def kv(self):
-        return self.etcd.kvstub
+        return self.etcd.kv
 
     # -- encoding ---------------------------------------------------------
 
@@ -399,7 +345,9 @@ class EtcdWatch:
             yield request
 
     async def __aiter__(self) -> AsyncIterator[RawEvent]:
-        call = rpc.WatchStub(self.storage.etcd.channel).Watch(self._requests())
+        etcd = self.storage.etcd
+        member = etcd.current
+        call = rpc.WatchStub(etcd.channel).Watch(self._requests())
         try:
             async for resp in call:
                 if resp.compact_revision:
@@ -416,6 +364,8 @@ class EtcdWatch:
                 if not resp.events and not resp.created:
                     yield RawEvent("PROGRESS", "", resp.header.revision, None)
         except grpc.aio.AioRpcError as e:
+            if e.code() == grpc.StatusCode.UNAVAILABLE:
+                etcd.failed(member)
             raise StorageError(f"etcd watch of {self.kind.plural}: {e.code().name}: {e.details()}") from None
         finally:
             self.requests.put_nowait(None)

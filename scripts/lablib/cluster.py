@@ -65,6 +65,9 @@ def _start_unit(name: str, unit_path: str, netns: str | None = None) -> None:
     procs.start(name, command_line(unit_path), netns=netns)
 
 
+start_unit = _start_unit  # for the members of an HA control plane (lablib.controlplanes)
+
+
 def _record_nodes(nodes: list[Node]) -> None:
     with open(os.path.join(STATE_DIR, "lab.json"), "w") as f:
         json.dump({"nodes": sorted(n.index for n in nodes)}, f)

@@ -170,15 +170,35 @@ def make_etcd(outdir: str, ips: list[str] = (), dns: list[str] = (), days: int =
                       days=days)]
 
 
-def make_kubeconfig(outdir: str, stem: str, server: str, user_cert: str | None = None, token: str | None = None,
-                    tls_server_name: str | None = None) -> str:
+def etcd_member_stem(member: str) -> str:
+    return f"etcd-{member}"
+
+
+def make_etcd_member(outdir: str, member: str, ips: list[str] = (), dns: list[str] = (),
+                     days: int = DEFAULT_DAYS) -> list[str]:
+    """etcd-MEMBER.crt/.key: one member's serving and peer certificate (server and client auth: a member
+    is its peers' client), with the member's own addresses; and the apiserver's etcd client cert."""
+    if not member:
+        raise PkiError("member name must not be empty")
+    ca = make_ca(outdir, days)
+    alt = sans(["127.0.0.1", *ips], ["localhost", *dns])
+    return [make_leaf(outdir, etcd_member_stem(member), ca, Identity(member), [SERVER_AUTH, CLIENT_AUTH], alt, days),
+            make_leaf(outdir, "apiserver-etcd-client", ca, Identity("apiserver-etcd-client"), [CLIENT_AUTH],
+                      days=days)]
+
+
+def make_kubeconfig(outdir: str, stem: str, server: str | list[str], user_cert: str | None = None,
+                    token: str | None = None, tls_server_name: str | None = None) -> str:
     """STEM.conf in the client config format, paths relative to outdir (where the file lives)."""
     path = os.path.join(outdir, f"{stem}.conf")
     if os.path.exists(path):
         return path
-    if not server:
+    servers = [server] if isinstance(server, str) else list(server)
+    if not servers or not all(servers):
         raise PkiError("--server: must not be empty")
-    doc: dict[str, str] = {"server": server, "certificate-authority": "ca.crt"}
+    # One server as a string (as before), several as the list every Skiff client fails over between.
+    doc: dict[str, object] = {"server": servers[0] if len(servers) == 1 else servers,
+                              "certificate-authority": "ca.crt"}
     if user_cert:
         for ext, key in (("crt", "client-certificate"), ("key", "client-key")):
             if not os.path.exists(os.path.join(outdir, f"{user_cert}.{ext}")):
@@ -214,7 +234,7 @@ def make_service_account_keys(outdir: str) -> list[str]:
     return [key_path, pub_path]
 
 
-def make_cluster(outdir: str, server: str, ips: list[str] = (), dns: list[str] = (), nodes: list[str] = (),
+def make_cluster(outdir: str, server: str | list[str], ips: list[str] = (), dns: list[str] = (), nodes: list[str] = (),
                  tls_server_name: str = "kubernetes", days: int = DEFAULT_DAYS) -> list[str]:
     """Everything a cluster needs; tls-server-name lets clients reach the apiserver by any address."""
     written = [os.path.join(outdir, "ca.crt")]

@@ -133,3 +133,15 @@ async def test_a_client_of_both_fails_over_when_one_goes_away(pair):
     finally:
         await client.close()
         first.restart()
+
+
+async def test_a_list_on_one_apiserver_has_every_write_acknowledged_by_the_other(clients):
+    """Kubernetes' consistent list from the cache: b's cache waits for etcd's current revision."""
+    a, b = clients
+    missing = []
+    for i in range(40):
+        await a.create(from_dict({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"listed-{i}"}}))
+        listed = await b.list("cm", "default")
+        if f"listed-{i}" not in {o.metadata.name for o in listed.items}:
+            missing.append(i)
+    assert not missing, f"lists on b missed writes acknowledged by a: {missing}"

@@ -1,0 +1,72 @@
+"""A list is a consistent read, as kube-apiserver's from its cache: it never misses a write etcd has
+acknowledged (through any apiserver), whether the cache catches up or the list falls back to etcd."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from control.apiserver import listing
+from control.apiserver.listing import Lister
+from control.apiserver.watchcache import CacheEvent, KindCache
+from control.client.convert import from_dict
+from control.client.kinds import KINDS
+from skiff.v1 import requests_pb2
+
+KIND = KINDS["ConfigMap"]
+
+
+def cm(name: str, revision: int):
+    obj = from_dict({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}})
+    obj.metadata.resource_version = str(revision)
+    return obj
+
+
+class Etcd:
+    """etcd as another apiserver left it: `b` written at revision 10, which this cache has not seen."""
+
+    async def current_revision(self) -> int:
+        return 10
+
+    async def list(self, kind, namespace: str = ""):
+        return [cm("a", 5), cm("b", 10)], 10
+
+
+class LaggingWatch:
+    """The cache's etcd watch: asked for progress, it delivers the missed event (or nothing)."""
+
+    def __init__(self, cache: KindCache, delivers: bool) -> None:
+        self.cache, self.delivers = cache, delivers
+
+    def request_progress(self) -> None:
+        if self.delivers:
+            asyncio.get_running_loop().call_later(0.05, self.cache._apply, CacheEvent("ADDED", 10, cm("b", 10)))
+            asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(self.cache._advance(10)))
+
+
+class Api:
+    def __init__(self, cache: KindCache) -> None:
+        self.storage = cache.storage
+        self.cache = {KIND: cache}
+
+
+def lister(delivers: bool) -> Lister:
+    cache = KindCache(KIND, Etcd())
+    cache._apply(CacheEvent("ADDED", 5, cm("a", 5)))
+    cache.revision = 5
+    cache._watch = LaggingWatch(cache, delivers)
+    return Lister(KIND, Api(cache))
+
+
+async def test_a_list_waits_for_the_cache_to_reach_etcds_revision():
+    result = await lister(delivers=True).list(requests_pb2.ListRequest(namespace="default"))
+    assert [o.metadata.name for o in result.items] == ["a", "b"]
+    assert result.metadata.resource_version == "10"
+
+
+async def test_a_cache_that_does_not_catch_up_is_bypassed(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(listing, "CONSISTENT_WAIT", 0.2)
+    result = await lister(delivers=False).list(requests_pb2.ListRequest(namespace="default"))
+    assert [o.metadata.name for o in result.items] == ["a", "b"]
+    assert result.metadata.resource_version == "10"
