@@ -33,6 +33,7 @@ from lablib.config import (
     control_plane_dirs,
     pki_dir,
 )
+from lablib.controlplanes import apiserver_target
 from lablib.units import command_line, expand, read_unit, unit_environment
 
 CONTROL_PLANE_UNITS = ("etcd", "skiff-apiserver", "skiff-scheduler", "skiff-controller-manager")
@@ -93,12 +94,15 @@ def recorded_nodes() -> list[Node]:
 
 # ---- control plane ----
 
-def make_pki(nodes: list[Node]) -> None:
+def make_pki(nodes: list[Node], servers: list[str] = (APISERVER,)) -> None:
     """The cluster CA and every certificate and kubeconfig, before anything that needs them starts.
-    Existing files are kept, so the CA of a running lab survives `up` again and new nodes join it."""
+    Existing files are kept, so the CA of a running lab survives `up` again and new nodes join it.
+    The kubeconfigs list every apiserver in `servers`."""
     os.makedirs(pki_dir(), mode=0o700, exist_ok=True)
     node_args = [a for n in nodes for a in ("--node", n.name)]
-    _python_script("certs", pki_dir(), "cluster", "--server", APISERVER, "--ip", HOST_IP, *node_args)
+    server_args = [a for s in servers for a in ("--server", s)]
+    ips = [a for s in servers for a in ("--ip", s.rsplit(":", 1)[0])]
+    _python_script("certs", pki_dir(), "cluster", *server_args, "--ip", HOST_IP, *ips, *node_args)
 
 
 def _python_script(name: str, *args: str) -> None:
@@ -161,7 +165,7 @@ def prepare_node(node: Node, images_dir: str) -> None:
     """Everything of a node but its agent, which needs the apiserver: this overlaps the control plane's start."""
     host.ensure_node_network(node)
     _script("install-node", "--no-systemd", "--skip-deps", "--config-dir", node.config_dir,
-            "--state-dir", node.state_dir, "--images-dir", images_dir, "--apiserver", APISERVER,
+            "--state-dir", node.state_dir, "--images-dir", images_dir, "--apiserver", apiserver_target(),
             "--kubeconfig", os.path.join(pki_dir(), f"node-{node.name}.conf"),
             "--node-name", node.name, "--node-ip", node.ip, "--cluster-dns", CLUSTER_DNS,
             "--registry-mirror", f"http://{HOST_IP}:{REGISTRY_PORT}", "--no-build-images",

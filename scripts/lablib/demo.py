@@ -10,7 +10,8 @@ import time
 
 from control.client.client import Client
 from control.client.kubeconfig import load_client_config
-from lablib.config import APISERVER, NODE_SUBNET, VENV_BIN, Node, admin_config
+from lablib.config import NODE_SUBNET, VENV_BIN, Node, admin_config
+from lablib.controlplanes import apiserver_target
 
 DEMO = """apiVersion: apps/v1
 kind: Deployment
@@ -49,11 +50,11 @@ spec:
 
 def admin_client() -> Client:
     """The lab's admin, whatever ~/.skiff/config or $SKIFFCONFIG say."""
-    return Client(APISERVER, config=load_client_config(admin_config()))
+    return Client(apiserver_target(), config=load_client_config(admin_config()))
 
 
 def skiffctl(*args: str, stdin: str | None = None, check: bool = True) -> str:
-    result = subprocess.run([os.path.join(VENV_BIN, "skiffctl"), "--server", APISERVER, *args],
+    result = subprocess.run([os.path.join(VENV_BIN, "skiffctl"), "--server", apiserver_target(), *args],
                             input=stdin, capture_output=True, text=True, timeout=60,
                             env={**os.environ, "SKIFFCONFIG": admin_config()})
     if check and result.returncode != 0:

@@ -11,7 +11,6 @@ import subprocess
 
 from lablib import procs
 from lablib.config import (
-    APISERVER,
     INGRESS_CLASS,
     INGRESS_USER,
     ROOT,
@@ -19,6 +18,7 @@ from lablib.config import (
     Node,
     pki_dir,
 )
+from lablib.controlplanes import apiserver_target, apiservers
 
 CONTROLLER_CLASS = "k8s.io/ingress-nginx"
 STEM = "ingress-controller"
@@ -91,7 +91,8 @@ def make_credentials() -> None:
     """The controller's client certificate (user skiff-ingress-controller, no group) and kubeconfig."""
     if not os.path.exists(os.path.join(pki_dir(), f"{STEM}.crt")):
         _certs("client", STEM, "--cn", INGRESS_USER)
-    _certs("kubeconfig", STEM, "--server", APISERVER, "--user-cert", STEM, "--tls-server-name", "kubernetes")
+    servers = [a for server in apiservers() for a in ("--server", server)]
+    _certs("kubeconfig", STEM, *servers, "--user-cert", STEM, "--tls-server-name", "kubernetes")
 
 
 def process_name(node: Node) -> str:
@@ -100,7 +101,7 @@ def process_name(node: Node) -> str:
 
 def start(node: Node, nodes: list[Node]) -> None:
     argv = [os.path.join(VENV_BIN, "skiff-ingress-controller"),
-            "--kubeconfig", os.path.join(pki_dir(), f"{STEM}.conf"), "--apiserver", APISERVER,
+            "--kubeconfig", os.path.join(pki_dir(), f"{STEM}.conf"), "--apiserver", apiserver_target(),
             "--controller-class", CONTROLLER_CLASS, "--address", node.ip, "--http-port", "80",
             "--https-port", "443", "--state-dir", _state_dir(node),
             *(a for n in nodes for a in ("--publish-address", n.ip))]

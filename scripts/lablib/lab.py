@@ -1,4 +1,4 @@
-"""scripts/lab's commands: up, down, status, exec, stop-node, start-node."""
+"""scripts/lab's commands: up, down, status, exec, stop-node, start-node, kill-control-plane, start-control-plane."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import sys
 import threading
 import time
 
-from lablib import cluster, demo, host, ingress, procs, registry
+from lablib import cluster, controlplanes, cpstatus, demo, host, ingress, procs, registry
 from lablib.config import (
-    APISERVER,
     BRIDGE,
     CONFIG_MARKER,
     HOST_IP,
@@ -61,7 +60,9 @@ _CREDENTIALS = (("lab-ca.crt", "ca.crt", 0o644), ("lab-admin.crt", "admin.crt", 
 
 
 def _client_config_text() -> str:
-    return (f"{CONFIG_MARKER}; removed by scripts/lab down\nserver: {APISERVER}\n"
+    servers = controlplanes.apiservers()
+    server = servers[0] if len(servers) == 1 else f"[{', '.join(servers)}]"
+    return (f"{CONFIG_MARKER}; removed by scripts/lab down\nserver: {server}\n"
             "certificate-authority: lab-ca.crt\nclient-certificate: lab-admin.crt\nclient-key: lab-admin.key\n"
             "tls-server-name: kubernetes\n")
 
@@ -137,24 +138,41 @@ def _start_registry(archives: dict[str, str]) -> None:
     registry.push_images(archives)
 
 
-def up(count: int, with_demo: bool = True) -> int:
+def _check_control_planes(wanted: int) -> None:
+    """The control plane's shape is set when the lab is made: its PKI and etcd cluster depend on it."""
+    have = controlplanes.count()
+    made = os.path.exists(os.path.join(STATE_DIR, "lab.json"))
+    if made and have != wanted:
+        raise RuntimeError(f"this lab runs {have} control plane(s); run scripts/lab down first to change it "
+                           f"to --control-planes {wanted}")
+
+
+def up(count: int, with_demo: bool = True, control_planes: int = 1) -> int:
     started = _T0
     nodes = [Node(i) for i in range(1, count + 1)]
+    _check_control_planes(control_planes)
     os.makedirs(STATE_DIR, exist_ok=True)
+    controlplanes.record(control_planes)
     _step(f"network: bridge {BRIDGE} ({HOST_IP}), nftables guard table inet {NFT_TABLE} "
           f"keeping {', '.join(LAB_RANGES)} on the bridge")
     host.ensure_bridge()
     host.apply_guard()
     _step("cluster PKI: CA, apiserver, admin, scheduler, controller-manager and node certificates")
-    cluster.make_pki(sorted(set(cluster.recorded_nodes()) | set(nodes), key=lambda n: n.index))
+    cluster.make_pki(sorted(set(cluster.recorded_nodes()) | set(nodes), key=lambda n: n.index),
+                     controlplanes.apiservers())
     ingress.make_credentials()
     archives = registry.build_images()
     _step("registry localhost:5000 with busybox:1, whoami:1, pause:1 (in the background)")
     pushing = _in_background(_start_registry, archives)
     _step(f"nodes: {', '.join(n.name for n in nodes)}: namespace and containerd each (in the background)")
     preparing = _in_background(cluster.prepare_nodes, nodes)
-    _step("control plane: etcd, skiff-apiserver, skiff-scheduler, skiff-controller-manager")
-    cluster.control_plane_up()
+    if control_planes > 1:
+        _step(f"control plane: {control_planes} members (cp-1 … cp-{control_planes}), each etcd (one cluster, "
+              "peer and client TLS), skiff-apiserver, skiff-scheduler, skiff-controller-manager")
+        controlplanes.up(control_planes)
+    else:
+        _step("control plane: etcd, skiff-apiserver, skiff-scheduler, skiff-controller-manager")
+        cluster.control_plane_up()
     _join(preparing)
     for extra in [n for n in cluster.recorded_nodes() if n.index > count]:
         _step(f"removing {extra.name} (--nodes {count})")
@@ -206,6 +224,7 @@ def down() -> int:
         _step(f"removing {node.name}")
         cluster.remove_node(node)
     _step("stopping the control plane and the registry")
+    controlplanes.down()
     cluster.control_plane_down()
     for name in procs.names():
         procs.stop(name)
@@ -231,8 +250,26 @@ def status() -> int:
     for node in cluster.recorded_nodes():
         net = "ok" if host.netns_exists(node.netns) else "MISSING"
         print(f"{node.name}: {node.ip}  namespace {node.netns} {net}")
+    if controlplanes.members():
+        print()
+        cpstatus.print_control_planes()
     print()
     demo.print_state()
+    return 0
+
+
+def kill_control_plane(text: str) -> int:
+    member = controlplanes.member_named(text)
+    pids = controlplanes.kill(member)
+    print(f"{member.name} killed (SIGKILL of {len(pids)} processes: etcd, apiserver, scheduler, controller "
+          f"manager); sudo scripts/lab start-control-plane {member.index} brings it back")
+    return 0
+
+
+def start_control_plane(text: str) -> int:
+    member = controlplanes.member_named(text)
+    controlplanes.start(member)
+    print(f"{member.name} started: its etcd member rejoins with its data")
     return 0
 
 
@@ -276,6 +313,9 @@ def parser() -> argparse.ArgumentParser:
     up_p = sub.add_parser("up", help="install what is missing, start the cluster and the demo")
     up_p.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
     up_p.add_argument("--no-demo", action="store_true", help="don't deploy the whoami demo")
+    up_p.add_argument("--control-planes", type=int, default=1,
+                      help="control-plane members, each etcd + apiserver + scheduler + controller manager "
+                           "in a namespace of its own (default 1: on the host)")
     sub.add_parser("down", help="remove everything the lab made")
     sub.add_parser("status", help="processes, nodes and cluster state")
     sub.add_parser("kubeconfig", help="print the path of the admin's kubeconfig for kubectl")
@@ -284,6 +324,9 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
     for verb in ("stop-node", "start-node"):
         sub.add_parser(verb).add_argument("node")
+    for verb, text in (("kill-control-plane", "SIGKILL every process of member N, as a crash"),
+                       ("start-control-plane", "start member N again (its etcd member rejoins)")):
+        sub.add_parser(verb, help=text).add_argument("member", metavar="N")
     return p
 
 
@@ -293,7 +336,9 @@ def main(argv: list[str]) -> int:
         if args.command == "up":
             if not 1 <= args.nodes <= MAX_NODES:
                 raise SystemExit(f"--nodes: must be between 1 and {MAX_NODES}")
-            return up(args.nodes, with_demo=not args.no_demo)
+            if not 1 <= args.control_planes <= controlplanes.MAX_CONTROL_PLANES:
+                raise SystemExit(f"--control-planes: must be between 1 and {controlplanes.MAX_CONTROL_PLANES}")
+            return up(args.nodes, with_demo=not args.no_demo, control_planes=args.control_planes)
         if args.command == "down":
             return down()
         if args.command == "status":
@@ -305,6 +350,10 @@ def main(argv: list[str]) -> int:
             return exec_in(args.node, cmd)
         if args.command == "stop-node":
             return stop_node(args.node)
+        if args.command == "kill-control-plane":
+            return kill_control_plane(args.member)
+        if args.command == "start-control-plane":
+            return start_control_plane(args.member)
         return start_node(args.node)
     except (RuntimeError, ValueError) as e:
         print(f"scripts/lab {args.command}: {e}", file=sys.stderr)
