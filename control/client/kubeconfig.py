@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import random
 import socket
 import sys
 from dataclasses import dataclass
@@ -248,9 +249,12 @@ def failover_target(servers: str) -> str:
         for ip in _addresses(host):
             family = ipaddress.ip_address(ip).version
             addresses.append((family, f"[{ip}]:{port}" if family == 6 else f"{ip}:{port}"))
-    # One target holds one family: IPv4 where any server has it.
+    # One target holds one family: IPv4 where any server has it. The order is shuffled so that clients
+    # spread over the apiservers (pick_first takes the first that answers), as behind a load balancer.
     family = min(f for f, _ in addresses)
-    return f"ipv{family}:" + ",".join(a for f, a in addresses if f == family)
+    chosen = [a for f, a in addresses if f == family]
+    random.shuffle(chosen)
+    return f"ipv{family}:" + ",".join(chosen)
 
 
 def _addresses(host: str) -> list[str]:

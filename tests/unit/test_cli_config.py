@@ -58,8 +58,15 @@ def test_several_servers(tmp_path):
     assert load_config(str(path)).target == "10.0.0.1:6443,10.0.0.2:6443"
     path.write_text("server: 10.0.0.1:6443, 10.0.0.2:6443\n")
     assert load_config(str(path)).target == "10.0.0.1:6443,10.0.0.2:6443"
-    assert failover_target("10.0.0.1:6443,[::1]:6443,10.0.0.2:1") == "ipv4:10.0.0.1:6443,10.0.0.2:1"
-    assert failover_target("[::1]:6443,[::2]:6443") == "ipv6:[::1]:6443,[::2]:6443"
+    def addresses(target: str) -> tuple[str, set[str]]:
+        scheme, _, rest = target.partition(":")
+        return scheme, set(rest.split(","))
+    assert addresses(failover_target("10.0.0.1:6443,[::1]:6443,10.0.0.2:1")) == (
+        "ipv4", {"10.0.0.1:6443", "10.0.0.2:1"})
+    assert addresses(failover_target("[::1]:6443,[::2]:6443")) == ("ipv6", {"[::1]:6443", "[::2]:6443"})
+    # Clients spread over the servers: each shuffles the order pick_first tries them in.
+    firsts = {failover_target(",".join(f"10.0.0.{i}:6443" for i in range(1, 4))).split(",")[0] for _ in range(60)}
+    assert len(firsts) == 3
     with pytest.raises(ConfigError, match="expected HOST:PORT"):
         failover_target("10.0.0.1,10.0.0.2:1")
 
