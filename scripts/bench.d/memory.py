@@ -1,0 +1,172 @@
+"""Benchmark: resident memory of the control plane (apiserver + scheduler + controller manager) holding
+1,000 pods on 100 hollow nodes, and what each further 1,000 pods add.
+
+The production topology: etcd, skiff-apiserver with its default --workers (every worker process counted),
+skiff-scheduler and skiff-controller-manager (every controller) as their own processes, TLS and RBAC on.
+Hollow nodes are Node objects kept Ready by the bench itself (it renews each node's Lease every 10 s, as
+a kubelet does); there are no agents. The pods come from a Deployment (the controller manager makes
+them) and the scheduler binds them; RSS is read once every pod is bound and the processes settled.
+Same-run baseline: the same processes with the nodes and no pods.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from control.client.client import Client
+from control.client.convert import from_dict
+from control.client.kinds import KINDS
+from control.scheduler.testing import make_node
+from skiff.v1 import coordination_pb2, meta_pb2
+from tests.fixtures.apiserver import start_apiserver
+from tests.fixtures.etcd import start_etcd
+from tests.fixtures.pki import session_pki, use_session_admin
+from tests.fixtures.procs import stop
+
+NODE_LEASE_NAMESPACE = "kube-node-lease"
+
+
+def spawn(module: str, config: str, target: str, log_path: str, extra: list[str] = ()) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", module, "--kubeconfig", config, "--apiserver", target,
+                             "-v", "0", *extra], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+
+
+def rss_mb(pid: int) -> float:
+    """A process and its children (the apiserver's workers), in MiB."""
+    proc = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
+
+
+async def heartbeat(client: Client, nodes: int) -> None:
+    """Renews every hollow node's Lease every 10 s, as each node's kubelet would."""
+    lease_kind = KINDS["Lease"]
+    while True:
+        now = Timestamp()
+        now.GetCurrentTime()
+        for i in range(nodes):
+            name = f"hollow-{i:03}"
+            lease = lease_kind.new(metadata=meta_pb2.ObjectMeta(name=name, namespace=NODE_LEASE_NAMESPACE),
+                                   spec=coordination_pb2.LeaseSpec(holder_identity=name, lease_duration_seconds=40,
+                                                                   renew_time=now))
+            try:
+                current = await client.get("Lease", name, NODE_LEASE_NAMESPACE)
+                current.spec.renew_time.CopyFrom(now)
+                await client.update(current)
+            except Exception:  # noqa: BLE001 - first beat: create it
+                await client.create(lease)
+        await asyncio.sleep(10)
+
+
+def deployment(replicas: int):
+    return from_dict({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "mem", "namespace": "bench"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "mem"}},
+                 "template": {"metadata": {"labels": {"app": "mem"}},
+                              "spec": {"containers": [{"name": "c", "image": "busybox",
+                                                       "resources": {"requests": {"cpu": "10m",
+                                                                                  "memory": "16Mi"}}}]}}}})
+
+
+async def bound_pods(client: Client) -> int:
+    items, _ = await client.list_all("Pod", "bench")
+    return sum(1 for p in items if p.spec.node_name)
+
+
+async def scale_and_wait(client: Client, replicas: int, timeout: float) -> float:
+    started = time.monotonic()
+    d = await client.get("Deployment", "mem", "bench")
+    d.spec.replicas = replicas
+    await client.update(d)
+    while (bound := await bound_pods(client)) < replicas:
+        if time.monotonic() - started > timeout:
+            raise SystemExit(f"only {bound}/{replicas} pods bound within {timeout}s")
+        await asyncio.sleep(1)
+    return time.monotonic() - started
+
+
+async def settled(pids: dict[str, int], seconds: float) -> dict[str, float]:
+    """RSS of each component after `seconds` of quiet (the work queues drain, caches fill)."""
+    await asyncio.sleep(seconds)
+    return {name: rss_mb(pid) for name, pid in pids.items()}
+
+
+async def run(args: argparse.Namespace, target: str, pids: dict[str, int]) -> list[tuple[int, dict, float]]:
+    async with Client(target) as client:
+        await client.create(KINDS["Namespace"].new(metadata=meta_pb2.ObjectMeta(name="bench")))
+        for i in range(args.nodes):
+            await client.create(make_node(f"hollow-{i:03}", cpu="32", memory="256Gi", pods="250"))
+        beats = asyncio.create_task(heartbeat(client, args.nodes))
+        try:
+            await client.create(deployment(0))
+            rows = [(0, await settled(pids, args.settle), 0.0)]
+            for step in range(1, args.steps + 1):
+                replicas = step * args.pods
+                took = await scale_and_wait(client, replicas, args.timeout)
+                rows.append((replicas, await settled(pids, args.settle), took))
+            return rows
+        finally:
+            beats.cancel()
+            await asyncio.gather(beats, return_exceptions=True)
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--nodes", type=int, default=100)
+    p.add_argument("--pods", type=int, default=1000, help="pods per step")
+    p.add_argument("--steps", type=int, default=3, help="steps of --pods pods (the first gives rss_mb_1k_pods)")
+    p.add_argument("--settle", type=float, default=10, help="seconds of quiet before each reading")
+    p.add_argument("--timeout", type=float, default=600)
+    args = p.parse_args()
+    use_session_admin()
+    workdir = tempfile.mkdtemp(prefix="skiff-bench-memory-")
+    workers = os.cpu_count() or 1
+    etcd = start_etcd()
+    server = start_apiserver(etcd, ["--workers", str(workers)])
+    pki = session_pki()
+    procs = {"scheduler": spawn("control.scheduler.main", pki.scheduler_config, server.target,
+                                os.path.join(workdir, "scheduler.log")),
+             "controller-manager": spawn("control.controllers.main", pki.controller_manager_config, server.target,
+                                         os.path.join(workdir, "controller-manager.log"))}
+    pids = {"apiserver": server.proc.pid, **{k: v.pid for k, v in procs.items()}}
+    try:
+        rows = await run(args, server.target, pids)
+    finally:
+        for proc in procs.values():
+            stop(proc)
+        server.stop()
+        etcd.stop()
+    report(args, workers, rows)
+
+
+def report(args: argparse.Namespace, workers: int, rows: list[tuple[int, dict, float]]) -> None:
+    print(f"production topology: skiff-apiserver --workers {workers} (the default: one per core), "
+          f"skiff-scheduler, skiff-controller-manager; {args.nodes} hollow nodes")
+    names = list(rows[0][1])
+    print(f"{'pods':>6} " + " ".join(f"{n + ' MiB':>22}" for n in names) + f" {'total MiB':>10} {'bound in s':>11}")
+    for pods, rss, took in rows:
+        print(f"{pods:>6} " + " ".join(f"{rss[n]:>22.1f}" for n in names) + f" {sum(rss.values()):>10.1f} "
+              f"{took:>11.1f}")
+    totals = [sum(r[1].values()) for r in rows]
+    first = totals[1]
+    more = (totals[-1] - first) / (len(totals) - 2) if len(totals) > 2 else 0.0
+    figures = {"rss_mb_1k_pods": round(first, 1), "rss_mb_per_1k_more": round(more * 1000 / args.pods, 1),
+               "rss_mb_no_pods": round(totals[0], 1), "apiserver_workers": workers,
+               **{f"rss_mb_1k_pods_{n.replace('-', '_')}": round(rows[1][1][n], 1) for n in names},
+               "machine": f"{platform.machine()} {os.cpu_count()} cpu, load {os.getloadavg()[0]:.1f}",
+               "goal_rss_mb_1k_pods": 250}
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
