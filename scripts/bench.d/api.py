@@ -153,6 +153,14 @@ async def bench_watch(target: str, watchers: int, updates: int, rate: float) -> 
     return [last_seen[k] - sent[k] for k in sent]
 
 
+def topology_line(workers: int) -> str:
+    default = os.cpu_count() or 1
+    shape = ("the production topology" if workers == default
+             else f"NOT the production topology (that is --workers {default})")
+    return (f"topology: {shape}: skiff-apiserver --workers {workers} (default: one per core) behind one "
+            "address, TLS, client certificates, RBAC and audit on; one etcd member")
+
+
 async def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--creates", type=int, default=5000)
@@ -163,6 +171,8 @@ async def main() -> None:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="apiserver worker processes (production default: the number of cores)")
     args = p.parse_args()
+    topology = topology_line(args.workers)
+    print(topology, flush=True)
     use_session_admin()
     etcd = start_etcd()
     server = start_apiserver(etcd, ["--watcher-queue", "20000", "--workers", str(args.workers)])
@@ -183,6 +193,7 @@ async def main() -> None:
         "watch_p50_ms": round(statistics.median(watch_lat) * 1000, 2),
         "watch_p99_ms": round(pct(watch_lat, 99) * 1000, 2),
         "workers": args.workers,
+        "production_topology": args.workers == (os.cpu_count() or 1),
     }
     print(f"{'figure':<18}{'value':>12}")
     for k, v in figures.items():
@@ -190,6 +201,7 @@ async def main() -> None:
     print(f"({args.creates} creates, {args.clients} concurrent clients; {args.watchers} watchers, "
           f"{args.updates} updates at {args.update_rate}/s; apiserver with {args.workers} worker(s), "
           f"the clients in this process)")
+    print(topology)
     print(json.dumps(figures))
 
 
