@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -191,9 +192,10 @@ def test_node_env_pins_the_node_ip(rendered: dict[str, Path]) -> None:
     assert 'host."http://192.168.56.1:5000"' in (hosts / "hosts.toml").read_text()
 
 
-def _vagrant(tmp_path: Path, workers: str) -> subprocess.CompletedProcess:
+def _vagrant(tmp_path: Path, workers: str, control_planes: str = "1") -> subprocess.CompletedProcess:
     _require_tool("vagrant", "scripts/install-deps installs Debian's")
     env = {**os.environ, "VAGRANT_HOME": str(tmp_path / "home"), "SKIFF_WORKERS": workers,
+           "SKIFF_CONTROL_PLANES": control_planes,
            "VAGRANT_DOTFILE_PATH": str(tmp_path / "dot"), "VAGRANT_CHECKPOINT_DISABLE": "1"}
     return _run("vagrant", "validate", "--ignore-provider", cwd=ROOT / "vagrant", env=env)
 
@@ -203,6 +205,28 @@ def test_vagrantfile_validates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for machine in ("control-plane", "node-1", "node-2", "node-3"):
         assert f"{machine}:" in result.stdout
+
+
+def test_vagrantfile_makes_three_control_plane_members(tmp_path: Path) -> None:
+    result = _vagrant(tmp_path, "2", control_planes="3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for machine in ("control-plane", "control-plane-2", "control-plane-3", "node-1", "node-2"):
+        assert f"{machine}:" in result.stdout
+    even = _vagrant(tmp_path, "2", control_planes="2")
+    assert even.returncode != 0 and "SKIFF_CONTROL_PLANES" in even.stdout + even.stderr
+
+
+def test_vagrant_pki_for_three_members_lists_every_apiserver(tmp_path: Path) -> None:
+    _require_tool("ruby", "vagrant brings it")
+    runner = tmp_path / "run.rb"
+    runner.write_text("module Vagrant\n  def self.configure(_version); end\nend\nload ARGV[0]\nmake_skiff_pki\n")
+    env = {**os.environ, "SKIFF_PKI_DIR": str(tmp_path / "pki"), "SKIFF_WORKERS": "1", "SKIFF_CONTROL_PLANES": "3"}
+    result = _run("ruby", str(runner), str(ROOT / "vagrant" / "Vagrantfile"), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = load_client_config(str(tmp_path / "pki" / "node-1" / "node-node-1.conf"))
+    assert config.server == "192.168.56.10:6443,192.168.56.9:6443,192.168.56.8:6443"
+    key = tmp_path / "pki" / "cluster" / "encryption.key"
+    assert len(base64.b64decode(key.read_text())) == 32 and oct(key.stat().st_mode & 0o777) == "0o600"
 
 
 def test_vagrantfile_rejects_a_bad_worker_count(tmp_path: Path) -> None:

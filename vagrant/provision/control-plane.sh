@@ -9,6 +9,8 @@ cd "${SKIFF_REPO:?}"
 install -d -m 700 /etc/skiff /etc/skiff/pki
 cp -p /var/lib/skiff-bootstrap/* /etc/skiff/pki/
 chown -R root:root /etc/skiff/pki
+# Every member of an HA control plane encrypts Secrets with the one key the host made.
+[ ! -f /etc/skiff/pki/encryption.key ] || install -m 600 /etc/skiff/pki/encryption.key /etc/skiff/encryption.key
 scripts/install-control-plane --advertise-address "${ADVERTISE_ADDRESS:?}" --etcd-tls
 # The vagrant user's skiffctl: the admin (system:masters); paths are relative to ~/.skiff.
 install -d -o vagrant -g vagrant /home/vagrant/.skiff
@@ -16,13 +18,15 @@ install -m 644 -o vagrant -g vagrant /etc/skiff/pki/ca.crt /home/vagrant/.skiff/
 install -m 644 -o vagrant -g vagrant /etc/skiff/pki/admin.crt /home/vagrant/.skiff/admin.crt
 install -m 600 -o vagrant -g vagrant /etc/skiff/pki/admin.key /home/vagrant/.skiff/admin.key
 cat >/home/vagrant/.skiff/config <<CONFIG
-server: ${ADVERTISE_ADDRESS}:6443
+server: [${APISERVERS:-${ADVERTISE_ADDRESS}:6443}]
 certificate-authority: ca.crt
 client-certificate: admin.crt
 client-key: admin.key
 CONFIG
 chown vagrant:vagrant /home/vagrant/.skiff/config
 ln -sf "$SKIFF_REPO/.venv/bin/skiffctl" /usr/local/bin/skiffctl
+# The lab's registry (and what follows) lives on the first member only.
+[ "${SKIFF_REGISTRY:-1}" = 1 ] || exit 0
 
 registry_answers() { (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; }
 # Debian's default config asks for htpasswd logins; the lab's registry is open on the lab network only.
