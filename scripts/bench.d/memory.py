@@ -42,10 +42,12 @@ def spawn(module: str, config: str, target: str, log_path: str, extra: list[str]
                              "-v", "0", *extra], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
 
 
-def rss_mb(pid: int) -> float:
-    """A process and its children (the apiserver's workers), in MiB."""
+def memory_mb(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process and its children (the apiserver's workers), in MiB. PSS counts a page
+    shared by n processes (the Python runtime, gRPC's and OpenSSL's libraries) as 1/n in each."""
     proc = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
+    infos = [p.memory_full_info() for p in [proc, *proc.children(recursive=True)]]
+    return sum(i.rss for i in infos) / 2**20, sum(i.pss for i in infos) / 2**20
 
 
 async def heartbeat(client: Client, nodes: int) -> None:
@@ -95,10 +97,10 @@ async def scale_and_wait(client: Client, replicas: int, timeout: float) -> float
     return time.monotonic() - started
 
 
-async def settled(pids: dict[str, int], seconds: float) -> dict[str, float]:
-    """RSS of each component after `seconds` of quiet (the work queues drain, caches fill)."""
+async def settled(pids: dict[str, int], seconds: float) -> dict[str, tuple[float, float]]:
+    """RSS and PSS of each component after `seconds` of quiet (the work queues drain, caches fill)."""
     await asyncio.sleep(seconds)
-    return {name: rss_mb(pid) for name, pid in pids.items()}
+    return {name: memory_mb(pid) for name, pid in pids.items()}
 
 
 async def run(args: argparse.Namespace, target: str, pids: dict[str, int]) -> list[tuple[int, dict, float]]:
@@ -153,16 +155,20 @@ def report(args: argparse.Namespace, workers: int, rows: list[tuple[int, dict, f
     print(f"production topology: skiff-apiserver --workers {workers} (the default: one per core), "
           f"skiff-scheduler, skiff-controller-manager; {args.nodes} hollow nodes")
     names = list(rows[0][1])
-    print(f"{'pods':>6} " + " ".join(f"{n + ' MiB':>22}" for n in names) + f" {'total MiB':>10} {'bound in s':>11}")
-    for pods, rss, took in rows:
-        print(f"{pods:>6} " + " ".join(f"{rss[n]:>22.1f}" for n in names) + f" {sum(rss.values()):>10.1f} "
-              f"{took:>11.1f}")
-    totals = [sum(r[1].values()) for r in rows]
-    first = totals[1]
-    more = (totals[-1] - first) / (len(totals) - 2) if len(totals) > 2 else 0.0
-    figures = {"rss_mb_1k_pods": round(first, 1), "rss_mb_per_1k_more": round(more * 1000 / args.pods, 1),
-               "rss_mb_no_pods": round(totals[0], 1), "apiserver_workers": workers,
-               **{f"rss_mb_1k_pods_{n.replace('-', '_')}": round(rows[1][1][n], 1) for n in names},
+    print(f"{'pods':>6} " + " ".join(f"{n + ' RSS MiB':>22}" for n in names) + f" {'total MiB':>10} {'bound in s':>11}")
+    for pods, mem, took in rows:
+        print(f"{pods:>6} " + " ".join(f"{mem[n][0]:>22.1f}" for n in names) +
+              f" {sum(m[0] for m in mem.values()):>10.1f} {took:>11.1f}   (PSS total "
+              f"{sum(m[1] for m in mem.values()):.1f})")
+    rss = [sum(m[0] for m in r[1].values()) for r in rows]
+    pss = [sum(m[1] for m in r[1].values()) for r in rows]
+
+    def per_step(totals: list[float]) -> float:
+        return (totals[-1] - totals[1]) / (len(totals) - 2) * 1000 / args.pods if len(totals) > 2 else 0.0
+    figures = {"rss_mb_1k_pods": round(rss[1], 1), "rss_mb_per_1k_more": round(per_step(rss), 1),
+               "rss_mb_no_pods": round(rss[0], 1), "pss_mb_1k_pods": round(pss[1], 1),
+               "pss_mb_per_1k_more": round(per_step(pss), 1), "apiserver_workers": workers,
+               **{f"rss_mb_1k_pods_{n.replace('-', '_')}": round(rows[1][1][n][0], 1) for n in names},
                "machine": f"{platform.machine()} {os.cpu_count()} cpu, load {os.getloadavg()[0]:.1f}",
                "goal_rss_mb_1k_pods": 250}
     print(json.dumps(figures))
