@@ -38,8 +38,11 @@ NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 
 def spawn(module: str, config: str, target: str, log_path: str, extra: list[str] = ()) -> subprocess.Popen:
+    # No metrics port (the defaults may be taken on a shared machine); one process of each, so no
+    # leader election, which a heavily loaded machine can make a component lose (it then exits).
     return subprocess.Popen([sys.executable, "-m", module, "--kubeconfig", config, "--apiserver", target,
-                             "-v", "0", *extra], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+                             "-v", "0", "--metrics-bind-address", "0", "--leader-elect=false", *extra],
+                            stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -85,12 +88,19 @@ async def bound_pods(client: Client) -> int:
     return sum(1 for p in items if p.spec.node_name)
 
 
-async def scale_and_wait(client: Client, replicas: int, timeout: float) -> float:
+def check_running(procs: dict[str, subprocess.Popen], workdir: str) -> None:
+    for name, proc in procs.items():
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} exited ({proc.returncode}); see {workdir}/{name}.log")
+
+
+async def scale_and_wait(client: Client, replicas: int, timeout: float, alive) -> float:
     started = time.monotonic()
     d = await client.get("Deployment", "mem", "bench")
     d.spec.replicas = replicas
     await client.update(d)
     while (bound := await bound_pods(client)) < replicas:
+        alive()
         if time.monotonic() - started > timeout:
             raise SystemExit(f"only {bound}/{replicas} pods bound within {timeout}s")
         await asyncio.sleep(1)
@@ -103,7 +113,7 @@ async def settled(pids: dict[str, int], seconds: float) -> dict[str, tuple[float
     return {name: memory_mb(pid) for name, pid in pids.items()}
 
 
-async def run(args: argparse.Namespace, target: str, pids: dict[str, int]) -> list[tuple[int, dict, float]]:
+async def run(args: argparse.Namespace, target: str, pids: dict[str, int], alive) -> list[tuple[int, dict, float]]:
     async with Client(target) as client:
         await client.create(KINDS["Namespace"].new(metadata=meta_pb2.ObjectMeta(name="bench")))
         for i in range(args.nodes):
@@ -114,7 +124,7 @@ async def run(args: argparse.Namespace, target: str, pids: dict[str, int]) -> li
             rows = [(0, await settled(pids, args.settle), 0.0)]
             for step in range(1, args.steps + 1):
                 replicas = step * args.pods
-                took = await scale_and_wait(client, replicas, args.timeout)
+                took = await scale_and_wait(client, replicas, args.timeout, alive)
                 rows.append((replicas, await settled(pids, args.settle), took))
             return rows
         finally:
@@ -142,7 +152,7 @@ async def main() -> None:
                                          os.path.join(workdir, "controller-manager.log"))}
     pids = {"apiserver": server.proc.pid, **{k: v.pid for k, v in procs.items()}}
     try:
-        rows = await run(args, server.target, pids)
+        rows = await run(args, server.target, pids, lambda: check_running(procs, workdir))
     finally:
         for proc in procs.values():
             stop(proc)

@@ -313,9 +313,9 @@ def parser() -> argparse.ArgumentParser:
     up_p = sub.add_parser("up", help="install what is missing, start the cluster and the demo")
     up_p.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
     up_p.add_argument("--no-demo", action="store_true", help="don't deploy the whoami demo")
-    up_p.add_argument("--control-planes", type=int, default=1,
+    up_p.add_argument("--control-planes", type=int, default=None,
                       help="control-plane members, each etcd + apiserver + scheduler + controller manager "
-                           "in a namespace of its own (default 1: on the host)")
+                           "in a namespace of its own (default: what the lab has, else 1: on the host)")
     sub.add_parser("down", help="remove everything the lab made")
     sub.add_parser("status", help="processes, nodes and cluster state")
     sub.add_parser("kubeconfig", help="print the path of the admin's kubeconfig for kubectl")
@@ -336,6 +336,8 @@ def main(argv: list[str]) -> int:
         if args.command == "up":
             if not 1 <= args.nodes <= MAX_NODES:
                 raise SystemExit(f"--nodes: must be between 1 and {MAX_NODES}")
+            if args.control_planes is None:
+                args.control_planes = controlplanes.count()
             if not 1 <= args.control_planes <= controlplanes.MAX_CONTROL_PLANES:
                 raise SystemExit(f"--control-planes: must be between 1 and {controlplanes.MAX_CONTROL_PLANES}")
             return up(args.nodes, with_demo=not args.no_demo, control_planes=args.control_planes)
