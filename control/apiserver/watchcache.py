@@ -134,14 +134,25 @@ class KindCache:
                     await self._advance(raw.revision)
             except asyncio.CancelledError:
                 raise
-            except (CompactedError, StorageError, Exception) as e:  # noqa: BLE001 - relist and go on
-                log.warning("watch cache for %s: %s; relisting", self.kind.plural, e)
-                await asyncio.sleep(backoff)
+            except StorageError as e:
+                if isinstance(e, CompactedError):
+                    await self._relist_after(e, backoff)
+                else:  # the stream broke (an etcd member went away): watch again from where it stopped
+                    log.warning("watch cache for %s: %s; watching again from %d", self.kind.plural, e,
+                                self.revision + 1)
+                    await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5)
-                try:
-                    await self._relist()
-                except Exception as e2:  # noqa: BLE001
-                    log.warning("relist of %s failed: %s", self.kind.plural, e2)
+            except Exception as e:  # noqa: BLE001 - relist and go on
+                await self._relist_after(e, backoff)
+                backoff = min(backoff * 2, 5)
+
+    async def _relist_after(self, e: Exception, backoff: float) -> None:
+        log.warning("watch cache for %s: %s; relisting", self.kind.plural, e)
+        await asyncio.sleep(backoff)
+        try:
+            await self._relist()
+        except Exception as e2:  # noqa: BLE001
+            log.warning("relist of %s failed: %s", self.kind.plural, e2)
 
     def _key_of_storage_key(self, key: str) -> str:
         # /registry/<plural>/<namespace>/<name>, or /registry/<plural>/<name>

@@ -100,9 +100,10 @@ async def test_a_watch_goes_on_across_a_member_crash(cluster):
     async with Client(api.target) as client:
         seen: set[str] = set()
 
+        since = (await client.list("cm", "default")).metadata.resource_version
+
         async def watch() -> None:
-            async for event in client.watch("cm", "default", resource_version=str(
-                    (await client.list("cm", "default")).metadata.resource_version)):
+            async for event in client.watch("cm", "default", resource_version=since):
                 if event.object.metadata.name.startswith("x-"):
                     seen.add(event.object.metadata.name)
 
