@@ -50,7 +50,8 @@ def ha_lab():
         lab("up", "--control-planes", "3", "--nodes", "2", "--no-demo", timeout=300)
         yield
     finally:
-        subprocess.run([LAB, "down"], capture_output=True, timeout=120, env=LAB_ENV)
+        if os.path.exists(STATE):
+            subprocess.run([LAB, "down"], capture_output=True, timeout=120, env=LAB_ENV)
 
 
 @dataclass
@@ -243,3 +244,21 @@ async def test_the_control_plane_survives_members_crashing_one_at_a_time(ha_lab)
         assert len(replicasets) == 1, "the Deployment made its ReplicaSet twice"
         print(f"\n{len(writer.acks)} writes acknowledged ({len(writer.configmaps)} ConfigMaps, "
               f"{len(writer.services)} Services); {len(writer.errors)} retried errors")
+
+
+def test_down_removes_every_member(ha_lab):
+    lab("down")
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+    assert not [n for n in namespaces.split() if n.startswith("cp-")], namespaces
+    assert "sklab-cp-" not in links, links
+    assert not os.path.exists(STATE)
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if f"{STATE}/control-planes/" in argv:
+            left.append(f"{pid}: {argv[:100]}")
+    assert not left, f"members' processes left: {left}"
