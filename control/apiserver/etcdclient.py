@@ -26,8 +26,9 @@ FAILOVER_SECONDS = 5.0
 _OPTIONS = {"grpc.max_receive_message_length": 512 * 1024 * 1024,
             # A dead member is found again quickly once it is back.
             "grpc.initial_reconnect_backoff_ms": 200, "grpc.max_reconnect_backoff_ms": 2000}
-# Repeating these on another member is harmless whatever happened to the first attempt.
-_IDEMPOTENT = frozenset({"Range", "Compact", "LeaseGrant", "LeaseKeepAlive", "Status", "MemberList"})
+# Repeating these on another member is harmless whatever happened to the first attempt (a second
+# grant leaves a lease nothing uses, which expires; a second compaction of a revision is refused).
+_IDEMPOTENT = frozenset({"Range", "Compact", "LeaseGrant"})
 
 
 @dataclass
