@@ -139,10 +139,12 @@ async def main() -> None:
     p.add_argument("--steps", type=int, default=3, help="steps of --pods pods (the first gives rss_mb_1k_pods)")
     p.add_argument("--settle", type=float, default=10, help="seconds of quiet before each reading")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="apiserver worker processes (production default: the number of cores)")
     args = p.parse_args()
     use_session_admin()
     workdir = tempfile.mkdtemp(prefix="skiff-bench-memory-")
-    workers = os.cpu_count() or 1
+    workers = args.workers
     etcd = start_etcd()
     server = start_apiserver(etcd, ["--workers", str(workers)])
     pki = session_pki()
@@ -162,7 +164,9 @@ async def main() -> None:
 
 
 def report(args: argparse.Namespace, workers: int, rows: list[tuple[int, dict, float]]) -> None:
-    print(f"production topology: skiff-apiserver --workers {workers} (the default: one per core), "
+    default = os.cpu_count() or 1
+    shape = "production topology" if workers == default else f"NOT the production topology (--workers {default})"
+    print(f"{shape}: skiff-apiserver --workers {workers} (the default: one per core), "
           f"skiff-scheduler, skiff-controller-manager; {args.nodes} hollow nodes")
     names = list(rows[0][1])
     print(f"{'pods':>6} " + " ".join(f"{n + ' RSS MiB':>22}" for n in names) + f" {'total MiB':>10} {'bound in s':>11}")
