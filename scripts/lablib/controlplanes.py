@@ -23,6 +23,7 @@ from lablib.config import (
     DEFAULT_TOLERATION_SECONDS,
     ETCD_CLIENT_PORT,
     ETCD_PEER_PORT,
+    LB_POOL,
     NODE_MONITOR_GRACE_PERIOD,
     NODE_SUBNET,
     POD_CIDR,
@@ -170,7 +171,7 @@ def install(member: Member, all_members: list[Member]) -> None:
          "--apiservers", ",".join(m.apiserver for m in all_members),
          "--service-cidr", SERVICE_CIDR, "--cluster-cidr", POD_CIDR,
          "--node-monitor-grace-period", NODE_MONITOR_GRACE_PERIOD,
-         "--default-toleration-seconds", str(DEFAULT_TOLERATION_SECONDS)],
+         "--default-toleration-seconds", str(DEFAULT_TOLERATION_SECONDS), "--loadbalancer-ip-range", LB_POOL],
         capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"scripts/install-control-plane for {member.name} failed:\n{result.stderr.strip()}")
