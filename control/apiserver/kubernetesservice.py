@@ -118,7 +118,7 @@ class KubernetesService:
             await self.services.update(current, dry_run=False)
 
     async def renew_lease(self) -> None:
-        lease = (await self.api.storage.etcd.leasestub.LeaseGrant(rpc.LeaseGrantRequest(TTL=self.ttl))).ID
+        lease = await self.api.storage.grant_lease(self.ttl)
         await self.api.storage.kv.Put(rpc.PutRequest(key=self.lease_key, value=self.address.encode(), lease=lease))
 
     async def live_addresses(self) -> list[str]:

@@ -130,7 +130,7 @@ class Storage:
         self.tls = tls
         self.ttls = ttls or {}  # resource (plural) -> seconds an object lives after its last write
         self.etcd: EtcdCluster | None = None
-        self.leases = LeaseManager(self._grant_lease)
+        self.leases = LeaseManager(self.grant_lease)
 
     async def connect(self) -> None:
         cluster = EtcdCluster(self.servers, self.tls)
@@ -144,7 +144,8 @@ class Storage:
         if self.etcd:
             await self.etcd.close()
 
-    async def _grant_lease(self, ttl: int) -> int:
+    async def grant_lease(self, ttl: int) -> int:
+        """A new etcd lease of ttl seconds (keys written under it go when it expires)."""
         return (await self.etcd.lease.LeaseGrant(rpc.LeaseGrantRequest(TTL=ttl))).ID
 
     async def _put(self, kind: Kind, key: bytes, value: bytes) -> rpc.RequestOp:
