@@ -2,7 +2,8 @@
 (ConfigMaps with content, NodePort Services), a Deployment scaled while members crash. SIGKILL of the member
 leading the scheduler, it rejoins, then SIGKILL of the member leading now. Clients resume within 10 s, every
 acknowledged write is there with its content, the Deployment converges, leases are handed over within the
-lease duration, no pod is made twice, no ClusterIP or NodePort is handed out twice.
+lease duration, no pod is made twice, no ClusterIP or NodePort is handed out twice, and the `kubernetes`
+Service's Endpoints list the live apiservers.
 
 Uses the lab (fixed names): run it alone (`flock /work/lab.lock ...` where engineers share a machine).
 """
@@ -114,6 +115,10 @@ async def _value(value):
     return value
 
 
+async def _value_of(reading, expected) -> bool:
+    return await reading == expected
+
+
 async def _until(check, timeout: float, what: str, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     last = None
@@ -138,6 +143,16 @@ def member_of(identity: str, process: str) -> int:
         if log.exists() and f"{identity}: became leader" in log.read_text(errors="replace"):
             return n
     raise AssertionError(f"no member's {process} log says it became leader as {identity}")
+
+
+async def apiserver_endpoints(client: Client) -> set[str]:
+    """The addresses in the `kubernetes` Service's Endpoints: the live apiservers."""
+    endpoints = await client.get("Endpoints", "kubernetes", "default")
+    return {a.ip for s in endpoints.subsets for a in s.addresses}
+
+
+def member_ip(member: int) -> str:
+    return f"172.31.250.{1 + member}"
 
 
 async def deployment_converged(client: Client, replicas: int) -> bool:
@@ -181,6 +196,10 @@ async def crash(client: Client, writer: Writer, member: int, replicas: int) -> s
         # A standby takes over once the lease it last saw renewed has run out, at its next try.
         assert handed <= LEASE_SECONDS + RETRY_SECONDS + 1, f"{lease} handed over after {handed:.1f}s"
     await _until(lambda: deployment_converged(client, replicas), 60, f"the Deployment at {replicas} replicas")
+
+    async def dropped() -> bool:
+        return member_ip(member) not in await apiserver_endpoints(client)
+    await _until(dropped, 30, f"member {member}'s apiserver out of the kubernetes Endpoints")
     return led
 
 
@@ -192,6 +211,10 @@ async def rejoin(client: Client, member: int) -> None:
         line = next(x for x in status.splitlines() if x.startswith(f"cp-{member} "))
         return "healthy" in line and "answers" in line and "NO ANSWER" not in line
     await _until(lambda: asyncio.to_thread(healthy), 30, f"member {member} back in the cluster")
+
+    async def listed() -> bool:
+        return member_ip(member) in await apiserver_endpoints(client)
+    await _until(listed, 30, f"member {member}'s apiserver back in the kubernetes Endpoints")
 
 
 async def test_the_control_plane_survives_members_crashing_one_at_a_time(ha_lab):
@@ -205,6 +228,9 @@ async def test_the_control_plane_survives_members_crashing_one_at_a_time(ha_lab)
                                            "containers": [{"name": "c", "image": "localhost:5000/busybox:1",
                                                            "command": ["sleep", "3600"]}]}}}}))
         await _until(lambda: deployment_converged(client, 2), 90, "the Deployment at 2 replicas")
+        all_members = {member_ip(n) for n in (1, 2, 3)}
+        await _until(lambda: _value_of(apiserver_endpoints(client), all_members), 30,
+                     "every apiserver in the kubernetes Endpoints")
         writer = Writer(client)
         writing = asyncio.create_task(writer.run())
         handed: set[str] = set()
