@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -42,16 +43,20 @@ MAX_NODES = 99
 
 
 @dataclass(frozen=True)
-class Node:
+class LabHost:
+    """A member of the lab on its bridge: a network namespace of its own, with an address and directories."""
     index: int
+    PREFIX: ClassVar[str] = ""
+    IP_OFFSET: ClassVar[int] = 0  # its address: the subnet's + IP_OFFSET + index
+    GROUP: ClassVar[str] = ""  # its directory: STATE_DIR/GROUP/name
 
     @property
     def name(self) -> str:
-        return f"node-{self.index}"
+        return f"{self.PREFIX}-{self.index}"
 
     @property
     def ip(self) -> str:
-        return str(NODE_SUBNET.network_address + 10 + self.index)
+        return str(NODE_SUBNET.network_address + self.IP_OFFSET + self.index)
 
     @property
     def netns(self) -> str:
@@ -63,7 +68,7 @@ class Node:
 
     @property
     def dir(self) -> str:
-        return os.path.join(STATE_DIR, "nodes", self.name)
+        return os.path.join(STATE_DIR, self.GROUP, self.name)
 
     @property
     def config_dir(self) -> str:
@@ -72,6 +77,13 @@ class Node:
     @property
     def state_dir(self) -> str:
         return os.path.join(self.dir, "var")
+
+
+@dataclass(frozen=True)
+class Node(LabHost):
+    PREFIX: ClassVar[str] = "node"
+    IP_OFFSET: ClassVar[int] = 10
+    GROUP: ClassVar[str] = "nodes"
 
 
 def node_named(name: str) -> Node:

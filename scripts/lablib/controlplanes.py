@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 from dataclasses import dataclass
+from typing import ClassVar
 
 from lablib import host, procs
 from lablib.config import (
@@ -31,7 +32,7 @@ from lablib.config import (
     ROOT,
     SERVICE_CIDR,
     STATE_DIR,
-    VETH_PREFIX,
+    LabHost,
     control_plane_dirs,
     pki_dir,
 )
@@ -42,36 +43,10 @@ _CONFIG = os.path.join(STATE_DIR, "control-planes.json")
 
 
 @dataclass(frozen=True)
-class Member:
-    index: int
-
-    @property
-    def name(self) -> str:
-        return f"cp-{self.index}"
-
-    @property
-    def ip(self) -> str:
-        return str(NODE_SUBNET.network_address + 1 + self.index)
-
-    @property
-    def netns(self) -> str:
-        return self.name
-
-    @property
-    def veth(self) -> str:
-        return f"{VETH_PREFIX}{self.name}"
-
-    @property
-    def dir(self) -> str:
-        return os.path.join(STATE_DIR, "control-planes", self.name)
-
-    @property
-    def config_dir(self) -> str:
-        return os.path.join(self.dir, "etc")
-
-    @property
-    def state_dir(self) -> str:
-        return os.path.join(self.dir, "var")
+class Member(LabHost):
+    PREFIX: ClassVar[str] = "cp"
+    IP_OFFSET: ClassVar[int] = 1
+    GROUP: ClassVar[str] = "control-planes"
 
     @property
     def apiserver(self) -> str:
