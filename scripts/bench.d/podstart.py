@@ -66,14 +66,15 @@ def pod(name: str):
 class RunningWatch:
     """Records when each pod is first seen Running."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, label_selector: str = "bench=podstart") -> None:
         self.client = client
+        self.label_selector = label_selector
         self.running: dict[str, float] = {}
         self.events: dict[str, asyncio.Event] = {}
         self.task: asyncio.Task | None = None
 
     async def _run(self) -> None:
-        async for event in self.client.watch("Pod", "default", label_selector="bench=podstart"):
+        async for event in self.client.watch("Pod", "default", label_selector=self.label_selector):
             p = event.object
             if p.status.phase == "Running" and p.metadata.name not in self.running:
                 self.running[p.metadata.name] = time.perf_counter()
