@@ -14,9 +14,10 @@ chown -R root:root /etc/skiff/pki
 # Every member of an HA control plane encrypts Secrets with the one key the host made.
 [ ! -f /etc/skiff/pki/encryption.key ] || install -m 600 /etc/skiff/pki/encryption.key /etc/skiff/encryption.key
 step install-control-plane
-# One control plane: no leader election, whose 10 s renew deadline an emulated VM misses while the
-# controllers start (the controller manager then exits and restarts, over and over).
-scripts/install-control-plane --advertise-address "${ADVERTISE_ADDRESS:?}" --etcd-tls --leader-elect false
+# LEADER_ELECT (from the Vagrantfile): false for a single control plane, whose leader election's 10 s
+# renew deadline an emulated VM misses while the controllers start (the controller manager then exits
+# and restarts, over and over); members of an HA control plane keep it.
+scripts/install-control-plane --advertise-address "${ADVERTISE_ADDRESS:?}" --etcd-tls --leader-elect "${LEADER_ELECT:-true}"
 # The vagrant user's skiffctl: the admin (system:masters); paths are relative to ~/.skiff.
 install -d -o vagrant -g vagrant /home/vagrant/.skiff
 install -m 644 -o vagrant -g vagrant /etc/skiff/pki/ca.crt /home/vagrant/.skiff/ca.crt
