@@ -16,10 +16,12 @@ def claim_name(pod: pod_pb2.Pod, volume: pod_pb2.Volume) -> str | None:
     return None
 
 
-def on_host_path(volume: pod_pb2.Volume, claimed: Mapping[str, core_pb2.PersistentVolume]) -> bool:
-    """A hostPath volume, or a claim whose volume is one (fsGroup leaves both alone, as the kubelet)."""
+def unmanaged(volume: pod_pb2.Volume, claimed: Mapping[str, core_pb2.PersistentVolume]) -> bool:
+    """A hostPath or nfs volume, or a claim whose volume is one: fsGroup leaves their ownership alone, as the
+    kubelet's plugins for them do."""
     pv = claimed.get(volume.name)
-    return volume.HasField("host_path") or (pv is not None and pv.spec.HasField("host_path"))
+    return volume.HasField("host_path") or volume.HasField("nfs") or (
+        pv is not None and (pv.spec.HasField("host_path") or pv.spec.HasField("nfs")))
 
 
 def volume_dir(pv: core_pb2.PersistentVolume) -> tuple[str, str]:
@@ -28,4 +30,5 @@ def volume_dir(pv: core_pb2.PersistentVolume) -> tuple[str, str]:
         return pv.spec.host_path.path, pv.spec.host_path.type
     if pv.spec.HasField("local"):
         return pv.spec.local.path, "Directory"
-    raise ValueError(f'persistentvolume "{pv.metadata.name}": unsupported volume source (supported: hostPath, local)')
+    raise ValueError(f'persistentvolume "{pv.metadata.name}": unsupported volume source '
+                     '(supported: hostPath, local, nfs)')

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 
 from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
-from node import capacity, claims
+from node import capacity, claims, nfs
 from node.atomicwriter import write_atomic
 from node.downwardapi import DownwardAPIError, downward_payload
 from node.runtime.env import expand
@@ -105,11 +105,11 @@ def setup_volumes_sync(root: str, pod: pod_pb2.Pod, config_maps: Mapping[str, co
     for volume in pod.spec.volumes:
         try:
             if claims.claim_name(pod, volume) is not None:
-                paths[volume.name] = _setup_claimed(claimed.get(volume.name))
+                paths[volume.name] = _setup_claimed(root, pod, volume, claimed.get(volume.name))
             else:
                 paths[volume.name] = _setup_volume(root, pod, volume, config_maps, secrets, fs_group,
                                                    allocatable or {}, tokens or {})
-            if fs_group is not None and not claims.on_host_path(volume, claimed) and not (
+            if fs_group is not None and not claims.unmanaged(volume, claimed) and not (
                     psc.fs_group_change_policy == "OnRootMismatch"
                     and root_matches(paths[volume.name], fs_group, is_api_data(volume))):
                 apply_fs_group(paths[volume.name], fs_group, read_only=is_api_data(volume))
@@ -128,6 +128,8 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
     if volume.HasField("empty_dir"):
         _setup_empty_dir(path, volume.empty_dir)
         return path
+    if volume.HasField("nfs"):
+        return nfs.mount(nfs.inline(volume.nfs), path, is_mount_point)
     if volume.HasField("config_map"):
         source = volume.config_map
         _setup_dir(path, tmpfs=False)
@@ -150,7 +152,7 @@ def _setup_volume(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
         write_atomic(path, _group_readable(payload, fs_group))
         return path
     raise VolumeError(f"no volume plugin matched: {source_name(volume) or 'no volume source'} volumes "
-                      "are not served by this node (supported: emptyDir, hostPath, configMap, secret, "
+                      "are not served by this node (supported: emptyDir, hostPath, nfs, configMap, secret, "
                       "downwardAPI, projected, persistentVolumeClaim, ephemeral)")
 
 
@@ -203,10 +205,16 @@ def _object_payload(obj: core_pb2.ConfigMap | core_pb2.Secret | None, what: str,
     return _payload(data(obj), items, mode, optional, what)
 
 
-def _setup_claimed(pv: core_pb2.PersistentVolume | None) -> str:
-    """A claim's volume on this node: its PersistentVolume's hostPath or local directory."""
+def _setup_claimed(root: str, pod: pod_pb2.Pod, volume: pod_pb2.Volume,
+                   pv: core_pb2.PersistentVolume | None) -> str:
+    """A claim's volume on this node: its PersistentVolume's hostPath or local directory, or its NFS export
+    mounted in the pod's volume directory."""
     if pv is None:
         raise VolumeError("its PersistentVolumeClaim is not bound")
+    if pv.spec.HasField("nfs"):
+        read_only = volume.HasField("persistent_volume_claim") and volume.persistent_volume_claim.read_only
+        return nfs.mount(nfs.persistent(pv, read_only), volume_path(root, pod.metadata.uid, volume.name),
+                         is_mount_point)
     try:
         path, kind = claims.volume_dir(pv)
     except ValueError as e:

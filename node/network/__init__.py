@@ -115,6 +115,7 @@ async def run_node_network(client: Client, node_name: str, options: NetworkOptio
         if options.enable_network_policy:
             tg.create_task(run_policy_enforcer(client, node_name))
         node_ip = await node_net.node_ip
+        await node_net.routes.ensure_service_route(options.service_cidr, node_ip)
         dns_ip = options.dns_address() if options.enable_dns else ""
         proxy = ServiceProxy(Nft(), NodeConfig(options.cluster_cidr, dns_ip, node_ip if dns_ip else "", node_name))
         proxy.health = ServiceHealthServer()

@@ -1,4 +1,5 @@
-"""host-gw routing: a route to every other node's podCIDR via its InternalIP.
+"""host-gw routing: a route to every other node's podCIDR via its InternalIP; and, on a node with no
+route for Service VIPs (no default route: an isolated lab), one for the service CIDR on the node IP's link.
 
 Routes are tagged with their own `proto` number so a restarted agent finds
 (and prunes) exactly the routes it owns and no others.
@@ -7,10 +8,12 @@ Routes are tagged with their own `proto` number so a restarted agent finds
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import logging
 
 from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
 
 from skiff.v1 import core_pb2
 
@@ -61,7 +64,7 @@ class RouteManager:
         found = {}
         for route in ipr.get_routes(family=2, table=254, proto=RTPROT_SKIFF):
             dst = route.get_attr("RTA_DST")
-            if dst is not None:
+            if dst is not None and route.get_attr("RTA_GATEWAY"):  # the service CIDR's route has none
                 found[f"{dst}/{route['dst_len']}"] = route.get_attr("RTA_GATEWAY") or ""
         return found
 
@@ -79,3 +82,27 @@ class RouteManager:
                     log.info("route to %s via %s", dst, gateway)
                 except Exception as e:  # noqa: BLE001 - e.g. a gateway not on a connected network
                     log.error("cannot route %s via %s: %s", dst, gateway, e)
+
+    async def ensure_service_route(self, service_cidr: str, node_ip: str) -> bool:
+        """The proxy DNATs a VIP after the routing decision, so the VIP needs a route; where the node has
+        none (no default route), the service CIDR goes on the node IP's link, sourced from the node IP.
+        True when it added the route."""
+        async with self._lock:
+            return await asyncio.to_thread(self._ensure_service_route, service_cidr, node_ip)
+
+    def _ensure_service_route(self, service_cidr: str, node_ip: str) -> bool:
+        network = ipaddress.ip_network(service_cidr, strict=False)
+        with self._ipr() as ipr:
+            try:
+                ipr.route("get", dst=str(network.network_address + 1))
+                return False
+            except NetlinkError as e:
+                if e.code != errno.ENETUNREACH:
+                    raise
+            links = [a["index"] for a in ipr.get_addr(family=2) if a.get_attr("IFA_ADDRESS") == node_ip]
+            if not links:
+                log.error("no route for Services (%s), and no link holds the node IP %s", network, node_ip)
+                return False
+            ipr.route("replace", dst=str(network), oif=links[0], prefsrc=node_ip, scope=253, proto=RTPROT_SKIFF)
+            log.info("route to the service CIDR %s on the node IP's link (the node has no default route)", network)
+            return True

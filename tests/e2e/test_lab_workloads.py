@@ -1,4 +1,5 @@
-"""The workload controllers end to end in the local lab, on real nodes: a StatefulSet's ordered start,
+"""The workload controllers end to end in the local lab, on real nodes (and the real kubectl and Python
+client through the lab's kubeconfig): a StatefulSet's ordered start,
 stable DNS names and data surviving a deleted pod; a DaemonSet on every node, one started later
 included; an Indexed Job; a failing Job stopping at its backoff limit; a CronJob creating a Job on
 schedule; `drain` held by a PodDisruptionBudget until a replacement is Ready.
@@ -8,13 +9,17 @@ The tests run in order and share one lab (module scope), taken down at the end, 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
 import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
 from tests.e2e.test_lab import ADMIN_ENV, SERVER, SKIFFCTL, _remove_leftover_lab, get_json, lab, skiffctl
 from tests.fixtures.procs import wait_for
+from tests.fixtures.rest import kubectl_binary
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -179,6 +184,30 @@ def test_statefulset_starts_in_order_with_stable_names_and_data(cluster) -> None
     wait_for(back, timeout=120, interval=0.5, what="db-0 recreated and Ready")
     assert skiffctl("exec", "db-0", "--", "cat", "/data/note").strip() == "kept"
     assert skiffctl("exec", "db-0", "--", "hostname").strip() == "db-0"
+
+
+def test_kubectl_and_the_python_client_drive_the_lab(cluster) -> None:
+    """The lab's standard kubeconfig (`scripts/lab kubeconfig`) serves the real kubectl and the
+    official Python client over the REST port."""
+    path = lab("kubeconfig").stdout.strip()
+    env = {**os.environ, "KUBECONFIG": path}
+
+    def kubectl(*args: str) -> str:
+        result = subprocess.run([kubectl_binary(), *args], capture_output=True, text=True, timeout=60, env=env)
+        assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
+        return result.stdout
+    nodes = kubectl("get", "nodes", "-o", "name").split()
+    assert nodes == ["node/node-1", "node/node-2"]
+    assert "db-0" in kubectl("get", "pods", "-l", "app=db", "-o", "wide")
+    assert kubectl("exec", "db-0", "--", "hostname").strip() == "db-0"
+    kubectl("create", "configmap", "from-kubectl", "--from-literal=a=b")
+    assert "from-kubectl" in skiffctl("get", "configmaps")
+    client = k8s_config.new_client_from_config(config_file=path)
+    try:
+        pods = k8s.CoreV1Api(client).list_namespaced_pod("default", label_selector="app=db")
+        assert sorted(p.metadata.name for p in pods.items) == ["db-0", "db-1"]
+    finally:
+        client.close()
 
 
 def test_jobs_and_cronjob(cluster) -> None:

@@ -67,6 +67,58 @@ spec:
 """
 
 
+NFS = """apiVersion: v1
+kind: PersistentVolume
+metadata: {name: lab-nfs}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteMany]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: ""
+  mountOptions: [nfsvers=4.2]
+  nfs: {server: %(server)s, path: /srv/nfs}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: lab-nfs, namespace: default}
+spec:
+  accessModes: [ReadWriteMany]
+  storageClassName: ""
+  volumeName: lab-nfs
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nfs-writer, namespace: default}
+spec:
+  nodeSelector: {kubernetes.io/hostname: node-1}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: writer
+    image: localhost:5000/busybox:1
+    command: [sh, -c, "echo written-by-$(hostname) >/data/hello && exec sleep 3600"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: lab-nfs}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nfs-reader, namespace: default}
+spec:
+  nodeSelector: {kubernetes.io/hostname: node-2}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: reader
+    image: localhost:5000/busybox:1
+    command: [sleep, "3600"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    nfs: {server: %(server)s, path: /srv/nfs, readOnly: true}
+"""
+
+
 class Lab:
     def __init__(self, workdir: Path, box: str) -> None:
         self.workdir = workdir
@@ -99,9 +151,12 @@ class Lab:
             raise AssertionError(f"{vm}: {command}: rc={result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
 
+    def run_skiffctl(self, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([SKIFFCTL, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
+                              env={**self.env, "SKIFFCONFIG": str(self.pki / "cluster" / "admin.conf")})
+
     def skiffctl(self, *args: str, stdin: str | None = None, timeout: float = 60) -> str:
-        result = subprocess.run([SKIFFCTL, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
-                                env={**self.env, "SKIFFCONFIG": str(self.pki / "cluster" / "admin.conf")})
+        result = self.run_skiffctl(*args, stdin=stdin, timeout=timeout)
         if result.returncode != 0:
             raise AssertionError(f"skiffctl {' '.join(args)}: {result.stderr}")
         return result.stdout
@@ -220,6 +275,27 @@ def test_logs_and_exec_through_the_apiserver(lab: Lab) -> None:
     lab.skiffctl("exec", pod, "--", "sh", "-c", "echo to-the-log >/proc/1/fd/1", timeout=120)
     wait_for(lambda: "to-the-log" in lab.skiffctl("logs", pod, timeout=120), timeout=60, interval=2,
              what="the line in the pod's log")
+
+
+def _phase(lab: Lab, pod: str) -> str:
+    return lab.get("pod", pod).get("status", {}).get("phase", "")
+
+
+def test_nfs_volume_written_on_one_worker_read_on_the_other(lab: Lab) -> None:
+    lab.skiffctl("apply", "-f", "-", stdin=NFS % {"server": CONTROL_PLANE_IP})
+    for pod in ("nfs-writer", "nfs-reader"):
+        wait_for(lambda p=pod: _phase(lab, p) == "Running", timeout=300, interval=2, what=f"{pod} Running")
+    assert lab.get("pvc", "lab-nfs")["status"]["phase"] == "Bound"
+    # The export on the control plane holds what the pod on node-1 wrote through its claim.
+    wait_for(lambda: lab.ssh("control-plane", "cat /srv/nfs/hello", check=False).stdout == "written-by-nfs-writer\n",
+             timeout=60, interval=2, what="the file on the NFS server")
+    assert lab.skiffctl("exec", "nfs-reader", "--", "cat", "/data/hello", timeout=120) == "written-by-nfs-writer\n"
+    denied = lab.run_skiffctl("exec", "nfs-reader", "--", "touch", "/data/nope", timeout=120)
+    assert denied.returncode != 0 and "Read-only file system" in denied.stderr + denied.stdout, denied
+    assert "nfs" in lab.ssh("node-1", "findmnt -t nfs,nfs4 -n -o FSTYPE").stdout
+    lab.skiffctl("delete", "pod", "nfs-writer", "nfs-reader", "--wait=true", timeout=180)
+    for vm in WORKERS:  # the agents unmounted the volumes with their pods
+        assert lab.ssh(vm, "findmnt -t nfs,nfs4 -n", check=False).stdout == "", vm
 
 
 def _agent_pid(lab: Lab, vm: str) -> int:

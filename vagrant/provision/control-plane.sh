@@ -2,16 +2,22 @@
 # Vagrant provisioning of the control-plane VM (systemd units from scripts/install-control-plane).
 # The cluster PKI made on the host (see the Vagrantfile) arrives in /var/lib/skiff-bootstrap; the
 # install script keeps those files and makes only what is missing (etcd's certificates).
-# It also runs the lab's image registry: Debian's docker-registry on port 5000 with the images
+# It also serves NFS_EXPORT (/srv/nfs) over NFS to NFS_CLIENTS (the lab network), the NAS behind the
+# lab's nfs volumes, and runs the lab's image registry: Debian's docker-registry on port 5000 with the images
 # scripts/build-images makes, which the workers' containerd pull (their --registry-mirror).
 set -euo pipefail
 cd "${SKIFF_REPO:?}"
+step() { echo "provision: $* (at ${SECONDS}s)"; }
 install -d -m 700 /etc/skiff /etc/skiff/pki
 cp -p /var/lib/skiff-bootstrap/* /etc/skiff/pki/
 chown -R root:root /etc/skiff/pki
 # Every member of an HA control plane encrypts Secrets with the one key the host made.
 [ ! -f /etc/skiff/pki/encryption.key ] || install -m 600 /etc/skiff/pki/encryption.key /etc/skiff/encryption.key
-scripts/install-control-plane --advertise-address "${ADVERTISE_ADDRESS:?}" --etcd-tls
+step install-control-plane
+# LEADER_ELECT (from the Vagrantfile): false for a single control plane, whose leader election's 10 s
+# renew deadline an emulated VM misses while the controllers start (the controller manager then exits
+# and restarts, over and over); members of an HA control plane keep it.
+scripts/install-control-plane --advertise-address "${ADVERTISE_ADDRESS:?}" --etcd-tls --leader-elect "${LEADER_ELECT:-true}"
 # The vagrant user's skiffctl: the admin (system:masters); paths are relative to ~/.skiff.
 install -d -o vagrant -g vagrant /home/vagrant/.skiff
 install -m 644 -o vagrant -g vagrant /etc/skiff/pki/ca.crt /home/vagrant/.skiff/ca.crt
@@ -28,6 +34,7 @@ ln -sf "$SKIFF_REPO/.venv/bin/skiffctl" /usr/local/bin/skiffctl
 # The lab's registry (and what follows) lives on the first member only.
 [ "${SKIFF_REGISTRY:-1}" = 1 ] || exit 0
 
+step registry
 registry_answers() { (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; }
 # Debian's default config asks for htpasswd logins; the lab's registry is open on the lab network only.
 cat >/etc/docker/registry/config.yml <<'CONFIG'
@@ -46,9 +53,22 @@ systemctl enable --quiet docker-registry
 systemctl restart docker-registry
 for _ in $(seq 150); do registry_answers && break; sleep 0.2; done
 registry_answers || { echo "provision: the registry does not answer on port 5000" >&2; exit 1; }
+step images
 images=/var/lib/skiff/images
 mkdir -p "$images"
 .venv/bin/python scripts/build-images "$images" >/dev/null
 for image in busybox:1 whoami:1 pause:1; do
   skopeo copy --quiet --dest-tls-verify=false "oci-archive:$images/${image%%:*}.tar" "docker://localhost:5000/$image"
 done
+step nfs
+# The lab's NAS: pods write as root, so root is not squashed (on the lab network only).
+install -d -m 777 "${NFS_EXPORT:=/srv/nfs}"
+missing=$(dpkg-query -W -f='${db:Status-Abbrev}' nfs-kernel-server 2>/dev/null | grep -q '^ii' || echo yes)
+[ -z "$missing" ] || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+  --no-install-recommends nfs-kernel-server; }
+install -d /etc/exports.d
+echo "$NFS_EXPORT ${NFS_CLIENTS:?}(rw,sync,no_subtree_check,no_root_squash)" >/etc/exports.d/skiff.exports
+systemctl enable --quiet nfs-server
+systemctl restart nfs-server
+exportfs -ra
+step provisioned
