@@ -198,9 +198,10 @@ def test_downward_api_fields_and_resources():
 
 
 def test_unserved_sources_fail_the_mount_and_token_projections_take_the_fetched_token(tmp_path):
-    nfs = pod({"volumes": [{"name": "share", "nfs": {"server": "s", "path": "/x"}}]})
-    with pytest.raises(volumes.VolumeError, match='volume "share": no volume plugin matched: nfs'):
-        volumes.setup_volumes_sync(str(tmp_path), nfs, {}, {})
+    iscsi = pod({"volumes": [{"name": "share", "iscsi": {"targetPortal": "10.0.0.1:3260", "iqn": "iqn.2001-04.x:y",
+                                                          "lun": 0}}]})
+    with pytest.raises(volumes.VolumeError, match='volume "share": no volume plugin matched: iscsi'):
+        volumes.setup_volumes_sync(str(tmp_path), iscsi, {}, {})
     token = pod({"volumes": [{"name": "tok", "projected": {"sources": [
         {"serviceAccountToken": {"path": "token", "audience": "vault", "expirationSeconds": 600}}]}}]})
     projected = token.spec.volumes[0].projected
