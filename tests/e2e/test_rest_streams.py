@@ -224,9 +224,20 @@ async def test_kubectl_exec_with_a_terminal(rest_client: Client, node, kube: Pat
     await wait_ready(rest_client, "tty")
     env = {**os.environ, "KUBECONFIG": str(kube), "HOME": str(kube.parent)}
     term = Terminal([kubectl_binary(), "exec", "-it", "tty", "--", "sh"], env)
-    term.type(b"stty size; echo $((6 * 7))\r")
+    await term.expect(b"# ")  # the shell's prompt
+    # The terminal's size travels on the resize channel beside stdin, so the shell may read a first
+    # command before it lands (as with kubectl against a kubelet): asked again until it shows.
+    for _ in range(30):
+        term.type(b"stty size\r")
+        try:
+            await term.expect(b"\r\n40 100\r\n", timeout=1)
+            break
+        except AssertionError:
+            continue
+    else:
+        raise AssertionError(f"the terminal's size never reached the TTY: {term.output!r}")
+    term.type(b"echo $((6 * 7))\r")
     await term.expect(b"42")
-    assert b"\r\n40 100\r\n" in term.output  # the terminal's size, sent on the resize channel
     term.type(b"exit 5\r")
     assert await term.wait() == 5
     assert b"command terminated with exit code 5" in term.output
