@@ -16,15 +16,24 @@ import pytest
 
 from control.client.client import Client
 from tests.fixtures.agent import busybox, get_pod, pod_manifest, start_agent, wait_phase, wait_ready
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
+from tests.fixtures.containerd import (
+    create_netns,
+    delete_netns,
+    require_root_and_containerd,
+    start_containerd,
+    unmount_under,
+    write_cni_conflist,
+)
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.pki import Pki
 from tests.fixtures.procs import eventually
 from tests.fixtures.pty import Terminal
 from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
-                                reason="needs root and containerd")
+
+@pytest.fixture(scope="module", autouse=True)
+def _root_and_containerd() -> None:
+    require_root_and_containerd()
 
 
 @pytest.fixture(scope="module")

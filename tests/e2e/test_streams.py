@@ -5,7 +5,6 @@ stdin, run -i --rm, and an ephemeral busybox debugging a running pod with --targ
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import signal
@@ -18,14 +17,23 @@ from control.client.client import Client
 from control.client.convert import from_dict
 from tests.fixtures.agent import busybox, delete_and_wait, get_pod, pod_manifest, start_agent, wait_ready
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
+from tests.fixtures.containerd import (
+    create_netns,
+    delete_netns,
+    require_root_and_containerd,
+    start_containerd,
+    unmount_under,
+    write_cni_conflist,
+)
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.procs import eventually
 from tests.fixtures.pty import Terminal
 from tests.fixtures.skiffctl import ROOT, run_skiffctl, skiffctl_env
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
-                                reason="needs root and containerd")
+
+@pytest.fixture(scope="module", autouse=True)
+def _root_and_containerd() -> None:
+    require_root_and_containerd()
 
 
 @pytest.fixture(scope="module")
