@@ -138,7 +138,7 @@ class Algorithm:
         totals = [0] * len(feasible)
         memoized = []
         for plugin in self.profile.scores:
-            state = plugin.pre_score(pod, snapshot) if plugin.pre_score else None
+            state = plugin.pre_score(pod, snapshot, feasible) if plugin.pre_score else None
             if state is SKIP:
                 continue
             if plugin.memo_key is not None and plugin.normalize is None:

@@ -121,7 +121,11 @@ class Cache:
         state = self._pods.get(key)
         if state is not None:
             if _same_placement(state, pod):
+                was_terminating = state.info.terminating
                 state.info.pod = pod  # confirmed or a status change: the node's totals stay right
+                node = self._infos.get(state.node_name)
+                if node is not None and was_terminating != state.info.terminating:
+                    node.pod_changed()  # terminating pods no longer count for topology spread
                 state.assumed, state.deadline = False, None
                 return
             self._remove(key)

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from control.client.selectors import Selector
 from control.client.wellknown import LABEL_HOSTNAME, NODE_READY, SCHEDULING_EFFECTS, condition_is_true
 from control.scheduler.podinfo import PodInfo, Resources
+from control.scheduler.spreadselector import NoWorkloads, Workloads
 from skiff.v1 import core_pb2
 
 MAX_NODE_SCORE = 100
@@ -54,7 +56,7 @@ class NodeInfo:
     """A node plus the aggregate of the pods bound (or assumed) to it."""
 
     __slots__ = ("node", "name", "labels", "taints", "ready", "unschedulable", "allocatable",
-                 "requested", "non_zero_requested", "pods", "used_ports", "owner_counts",
+                 "requested", "non_zero_requested", "pods", "used_ports", "match_counts",
                  "pods_with_affinity", "pods_with_required_anti_affinity", "generation", "admits_all",
                  "score_memo")
 
@@ -71,7 +73,8 @@ class NodeInfo:
         self.pods: dict[str, PodInfo] = {}
         # (ip, protocol, port) triples taken by pods on this node.
         self.used_ports: set[tuple[str, str, int]] = set()
-        self.owner_counts: dict[str, int] = {}
+        # Pods matching a (namespace, selector), by the selector's key: kept until the node changes.
+        self.match_counts: dict[str, int] = {}
         self.pods_with_affinity: dict[str, PodInfo] = {}
         self.pods_with_required_anti_affinity: dict[str, PodInfo] = {}
         self.generation = 0
@@ -96,6 +99,19 @@ class NodeInfo:
     def _changed(self) -> None:
         self.generation += 1
         self.score_memo.clear()
+        self.match_counts.clear()
+
+    pod_changed = _changed  # a bound pod changed in place (e.g. it started terminating)
+
+    def count_matching(self, key: str, namespace: str, selector: Selector) -> int:
+        """Pods in `namespace` that `selector` matches, terminating ones left out (kube-scheduler's
+        countPodsMatchSelector); `key` names (namespace, selector) for the memo."""
+        count = self.match_counts.get(key)
+        if count is None:
+            count = self.match_counts[key] = sum(
+                1 for p in self.pods.values()
+                if p.namespace == namespace and not p.terminating and selector.matches(p.labels))
+        return count
 
     def topology_value(self, key: str) -> str | None:
         """The node's value for a topology key; the hostname falls back to the node name."""
@@ -109,8 +125,6 @@ class NodeInfo:
         self.requested.add(pod.requests)
         self.non_zero_requested.add(pod.non_zero_requests)
         self.used_ports.update(pod.host_ports)
-        if pod.owner_uid:
-            self.owner_counts[pod.owner_uid] = self.owner_counts.get(pod.owner_uid, 0) + 1
         if pod.has_affinity:
             self.pods_with_affinity[pod.key] = pod
         if pod.required_anti_affinity:
@@ -126,12 +140,6 @@ class NodeInfo:
         for port in pod.host_ports:
             if not any(port in other.host_ports for other in self.pods.values()):
                 self.used_ports.discard(port)
-        if pod.owner_uid:
-            left = self.owner_counts.get(pod.owner_uid, 1) - 1
-            if left:
-                self.owner_counts[pod.owner_uid] = left
-            else:
-                self.owner_counts.pop(pod.owner_uid, None)
         self.pods_with_affinity.pop(key, None)
         self.pods_with_required_anti_affinity.pop(key, None)
         self._changed()
@@ -152,11 +160,15 @@ class Snapshot:
         self.affinity_nodes: set[str] = set()
         self.anti_affinity_nodes: set[str] = set()
         self.prefer_no_schedule_nodes: set[str] = set()  # nodes with PreferNoSchedule taints
+        # Services and controllers, for the default topology spread constraints' selector.
+        self.workloads: Workloads = NoWorkloads()
 
 
 SKIP = object()  # returned by a pre-filter / pre-score: don't run this plugin for this pod
 
 PreFn = Callable[[PodInfo, Snapshot], Any]
+# PreScore also sees the nodes that passed the filters (kube-scheduler's filteredNodes).
+PreScoreFn = Callable[[PodInfo, Snapshot, list[NodeInfo]], Any]
 FilterFn = Callable[[PodInfo, NodeInfo, Any], Status]
 ScoreFn = Callable[[PodInfo, NodeInfo, Any], int]
 NormalizeFn = Callable[[list[int]], None]
@@ -177,7 +189,7 @@ class ScorePlugin:
     name: str
     score: ScoreFn
     weight: int = 1
-    pre_score: PreFn | None = None
+    pre_score: PreScoreFn | None = None
     normalize: NormalizeFn | None = None
     # For scores that depend only on the node's state and this key of the pod (e.g.
     # its cpu and memory requests) and need no normalizing: their weighted sum is

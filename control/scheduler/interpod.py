@@ -127,7 +127,7 @@ def _score_existing(pod: PodInfo, other: PodInfo, node: NodeInfo, ns_labels, sco
             _count_terms(scores, (term,), node, -term.weight)
 
 
-def pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
+def pre_score(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo] | None = None) -> Any:
     has_preferred = bool(pod.preferred_affinity or pod.preferred_anti_affinity)
     if not has_preferred and not snapshot.affinity_nodes:
         return SKIP

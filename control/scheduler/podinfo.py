@@ -131,18 +131,11 @@ def host_ports(spec: pod_pb2.PodSpec) -> frozenset[tuple[str, str, int]]:
     return frozenset(ports)
 
 
-def controller_uid(pod: pod_pb2.Pod) -> str:
-    for ref in pod.metadata.owner_references:
-        if ref.controller:
-            return ref.uid
-    return ""
-
-
 class PodInfo:
     """Immutable facts about one pod, derived from its spec once."""
 
     __slots__ = ("pod", "key", "namespace", "name", "uid", "labels", "requests", "non_zero_requests",
-                 "host_ports", "owner_uid", "tolerations", "node_selector", "required_node_terms",
+                 "host_ports", "tolerations", "node_selector", "required_node_terms",
                  "preferred_node_terms", "required_affinity", "required_anti_affinity",
                  "preferred_affinity", "preferred_anti_affinity", "priority")
 
@@ -155,7 +148,6 @@ class PodInfo:
         self.requests = pod_requests(spec)
         self.non_zero_requests = pod_requests(spec, non_zero=True)
         self.host_ports = host_ports(spec)
-        self.owner_uid = controller_uid(pod)
         self.tolerations = list(spec.tolerations)
         self.node_selector = dict(spec.node_selector)
         self.priority = spec.priority if spec.HasField("priority") else 0
@@ -182,6 +174,10 @@ class PodInfo:
                                         for t in pa.preferred_during_scheduling_ignored_during_execution)
         preferred_anti = anti.preferred_during_scheduling_ignored_during_execution
         self.preferred_anti_affinity = tuple(WeightedAffinityTerm(t, ns) for t in preferred_anti)
+
+    @property
+    def terminating(self) -> bool:
+        return self.pod.metadata.HasField("deletion_timestamp")
 
     @property
     def has_affinity(self) -> bool:

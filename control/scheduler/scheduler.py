@@ -35,6 +35,7 @@ from control.scheduler.framework import Profile
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.queue import QueueClosed, QueuedPod, SchedulingQueue
 from control.scheduler.scores import default_scores
+from control.scheduler.spreadselector import StoreWorkloads
 from control.scheduler.volumebinding import VolumeBinding
 from control.scheduler.volumerestrictions import VolumeRestrictions
 from skiff.v1 import core_pb2, pod_pb2
@@ -76,6 +77,11 @@ class Scheduler:
         self.nodes = Informer(client, "Node")
         self.namespaces = Informer(client, "Namespace")
         self.budgets = Informer(client, "PodDisruptionBudget")  # read by preemption
+        # Read by PodTopologySpread's default constraints (the pods a Service or controller selects).
+        self.services = Informer(client, "Service")
+        self.workload_controllers = {kind: Informer(client, kind) for kind in ("ReplicaSet", "StatefulSet")}
+        self.cache.snapshot.workloads = StoreWorkloads(
+            self.services.store, {kind: i.store for kind, i in self.workload_controllers.items()})
         self._tasks: set[asyncio.Task] = set()
         self._bind_slots: asyncio.Semaphore | None = None
         self.scheduled = 0
@@ -89,7 +95,8 @@ class Scheduler:
 
     @property
     def informers(self) -> tuple[Informer, ...]:
-        return self.namespaces, self.nodes, self.classes, self.volumes, self.claims, self.pods, self.budgets
+        return (self.namespaces, self.nodes, self.classes, self.volumes, self.claims, self.services,
+                *self.workload_controllers.values(), self.pods, self.budgets)
 
     # Informer handlers: keep the cache and the queue current.
 

@@ -56,7 +56,7 @@ def balanced_allocation(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
     return int((1 - abs(cpu_share - memory_share) / 2) * MAX_NODE_SCORE)
 
 
-def node_affinity_pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
+def node_affinity_pre_score(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo] | None = None) -> Any:
     return SKIP if not pod.preferred_node_terms else None
 
 
@@ -65,7 +65,7 @@ def node_affinity(pod: PodInfo, node: NodeInfo, state: Any = None) -> int:
     return sum(weight for weight, term in pod.preferred_node_terms if term.matches(node.labels, node.name))
 
 
-def taint_toleration_pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
+def taint_toleration_pre_score(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo] | None = None) -> Any:
     if not snapshot.prefer_no_schedule_nodes:
         return SKIP  # every node would score the same
     return [t for t in pod.tolerations if t.effect in ("", PREFER_NO_SCHEDULE)]

@@ -6,6 +6,8 @@ on it, which is all the scheduler looks at (kube-scheduler's perf tests do the s
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
+
 from control.client.kinds import KINDS
 from control.client.wellknown import CONDITION_TRUE, LABEL_HOSTNAME, NODE_READY
 from skiff.v1 import core_pb2, meta_pb2, pod_pb2
@@ -44,3 +46,38 @@ def make_pod(name: str, namespace: str = "default", cpu: str = "", memory: str =
     if affinity is not None:
         spec.affinity.CopyFrom(affinity)
     return KINDS["Pod"].new(metadata=meta, spec=spec)
+
+
+def make_service(name: str, selector: dict[str, str], namespace: str = "default") -> core_pb2.Service:
+    return KINDS["Service"].new(metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace),
+                                spec=core_pb2.ServiceSpec(selector=selector, ports=[core_pb2.ServicePort(port=80)]))
+
+
+def make_controller(kind: str, name: str, match_labels: dict[str, str], namespace: str = "default") -> Message:
+    """A ReplicaSet or StatefulSet (only its selector and template labels matter to the scheduler)."""
+    obj = KINDS[kind].new(metadata=meta_pb2.ObjectMeta(name=name, namespace=namespace, uid=f"uid-{name}"))
+    obj.spec.selector.match_labels.update(match_labels)
+    obj.spec.template.metadata.labels.update(match_labels)
+    obj.spec.template.spec.containers.add(name="c", image="busybox")
+    return obj
+
+
+def owned_by(pod: pod_pb2.Pod, owner: Message) -> pod_pb2.Pod:
+    pod.metadata.owner_references.append(meta_pb2.OwnerReference(
+        api_version=owner.api_version, kind=owner.kind, name=owner.metadata.name, uid=owner.metadata.uid,
+        controller=True))
+    return pod
+
+
+class ListedWorkloads:
+    """The default spread selector's view from plain lists (the scheduler reads informer stores)."""
+
+    def __init__(self, services: list[core_pb2.Service] = (), controllers: list[Message] = ()) -> None:
+        self._services = list(services)
+        self._controllers = {(c.kind, c.metadata.namespace, c.metadata.name): c for c in controllers}
+
+    def services(self, namespace: str) -> list[core_pb2.Service]:
+        return [s for s in self._services if s.metadata.namespace == namespace]
+
+    def controller(self, namespace: str, kind: str, name: str) -> Message | None:
+        return self._controllers.get((kind, namespace, name))

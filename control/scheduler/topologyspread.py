@@ -1,20 +1,20 @@
 """PodTopologySpread: spread matching pods evenly over topology domains (zones, nodes, ...).
 
 A constraint counts, per value of `topologyKey`, the pods in the pod's namespace that its
-`labelSelector` (plus `matchLabelKeys` taken from the pod's labels) selects, over the nodes that
-are eligible: they carry every constraint's key, and (by the node inclusion policies) match the
-pod's node selector and affinity (`nodeAffinityPolicy: Honor`, the default) and, only when asked
-(`nodeTaintsPolicy: Honor`), have no taint the pod doesn't tolerate.
+`labelSelector` (plus `matchLabelKeys` taken from the pod's labels) selects, terminating pods left
+out, over the nodes that are eligible: they carry every constraint's key, and (by the node
+inclusion policies) match the pod's node selector and affinity (`nodeAffinityPolicy: Honor`, the
+default) and, only when asked (`nodeTaintsPolicy: Honor`), have no taint the pod doesn't tolerate.
 
 - Filter (`whenUnsatisfiable: DoNotSchedule`): placing the pod on a node must keep
   `count(domain) + self - min(count over domains) <= maxSkew`; with fewer domains than
   `minDomains`, the minimum is 0.
 - Score (`ScheduleAnyway`): fewer matching pods in the node's domains scores higher, each
-  constraint weighted by log(number of domains + 2), as kube-scheduler does.
+  constraint weighted by log(number of domains among the feasible nodes + 2), as kube-scheduler does.
 
-A pod with no constraints gets kube-scheduler's default constraints (ScheduleAnyway, maxSkew 3 by
-hostname and 5 by zone). Kubernetes selects the pods of the same Services, ReplicaSets and
-StatefulSets for them; here they select the pods of the same controller.
+A pod with no constraints gets kube-scheduler's system defaults (ScheduleAnyway, maxSkew 3 by
+hostname and 5 by zone) over the pods its default selector picks (see spreadselector.py); with
+those, a node lacking the zone label is still scored by hostname.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from control.client.selectors import Selector, from_label_selector
+from control.client.selectors import EQUALS, Requirement, Selector, from_label_selector
 from control.client.wellknown import LABEL_HOSTNAME, LABEL_ZONE, SCHEDULING_EFFECTS
 from control.scheduler.framework import (
     MAX_NODE_SCORE,
@@ -38,13 +38,14 @@ from control.scheduler.framework import (
 )
 from control.scheduler.matching import first_untolerated
 from control.scheduler.podinfo import PodInfo
+from control.scheduler.spreadselector import default_selector
 
 PLUGIN = "PodTopologySpread"
 DO_NOT_SCHEDULE, SCHEDULE_ANYWAY = "DoNotSchedule", "ScheduleAnyway"
 HONOR, IGNORE = "Honor", "Ignore"
 ERR_MISMATCH = "node(s) didn't match pod topology spread constraints"
 ERR_MISSING_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)"
-# kube-scheduler's system default constraints.
+# kube-scheduler's system default constraints: (topologyKey, maxSkew), ScheduleAnyway.
 DEFAULT_CONSTRAINTS = ((LABEL_HOSTNAME, 3), (LABEL_ZONE, 5))
 
 
@@ -53,71 +54,56 @@ class Constraint:
     max_skew: int
     topology_key: str
     when_unsatisfiable: str
-    selector: Selector | None  # None: the pods of the same controller (default constraints)
+    selector: Selector | None  # None: no labelSelector, which selects no pod
     min_domains: int
     node_affinity_policy: str
     node_taints_policy: str
+    memo_key: str = field(default="", compare=False)
 
-    def selects(self, pod: PodInfo, other: PodInfo) -> bool:
-        if other.namespace != pod.namespace:
-            return False
+    def matches(self, pod: PodInfo) -> bool:
+        return self.selector is not None and self.selector.matches(pod.labels)
+
+    def count(self, pod: PodInfo, node: NodeInfo) -> int:
+        """Matching pods of the pod's namespace on the node."""
         if self.selector is None:
-            return bool(pod.owner_uid) and other.owner_uid == pod.owner_uid
-        return self.selector.matches(other.labels)
+            return 0
+        return node.count_matching(self.memo_key, pod.namespace, self.selector)
 
 
-def constraints_of(pod: PodInfo) -> tuple[list[Constraint], bool]:
+def _constraint(max_skew: int, key: str, when: str, selector: Selector | None, namespace: str,
+                min_domains: int = 1, affinity_policy: str = HONOR, taints_policy: str = IGNORE) -> Constraint:
+    memo_key = f"{namespace}\x00{selector}" if selector is not None else ""
+    return Constraint(max_skew, key, when, selector, min_domains, affinity_policy, taints_policy, memo_key)
+
+
+def constraints_of(pod: PodInfo, snapshot: Snapshot) -> tuple[list[Constraint], bool]:
     """The pod's constraints, and whether they are the system defaults."""
     declared = pod.pod.spec.topology_spread_constraints
     if declared:
-        return [_compile(c, pod.labels) for c in declared], False
-    if not pod.owner_uid:
+        return [_compile(c, pod) for c in declared], False
+    selector = default_selector(pod.pod, snapshot.workloads)
+    if selector.empty:
         return [], True
-    return [Constraint(skew, key, SCHEDULE_ANYWAY, None, 1, HONOR, IGNORE) for key, skew in DEFAULT_CONSTRAINTS], True
+    return [_constraint(skew, key, SCHEDULE_ANYWAY, selector, pod.namespace) for key, skew in DEFAULT_CONSTRAINTS], True
 
 
-def _compile(c: Any, labels: Mapping[str, str]) -> Constraint:
+def _compile(c: Any, pod: PodInfo) -> Constraint:
     selector = None
     if c.HasField("label_selector"):
-        sel = type(c.label_selector)()
-        sel.CopyFrom(c.label_selector)
-        for key in c.match_label_keys:
-            if key in labels:
-                sel.match_labels[key] = labels[key]
-        selector = from_label_selector(sel)
-    return Constraint(c.max_skew, c.topology_key, c.when_unsatisfiable or DO_NOT_SCHEDULE, selector,
-                      c.min_domains if c.HasField("min_domains") else 1,
-                      c.node_affinity_policy or HONOR, c.node_taints_policy or IGNORE)
+        selector = from_label_selector(c.label_selector)
+    selector = _with_label_keys(selector, c.match_label_keys, pod.labels)
+    return _constraint(c.max_skew, c.topology_key, c.when_unsatisfiable or DO_NOT_SCHEDULE, selector, pod.namespace,
+                       c.min_domains if c.HasField("min_domains") else 1,
+                       c.node_affinity_policy or HONOR, c.node_taints_policy or IGNORE)
 
 
-class SpreadState:
-    """Per cycle: matching pods per (constraint, domain) over the eligible nodes."""
-
-    def __init__(self, pod: PodInfo, constraints: list[Constraint], snapshot: Snapshot,
-                 require_all_keys: bool) -> None:
-        self.constraints = constraints
-        self.counts: list[Counter[str]] = [Counter() for _ in constraints]
-        self.self_match = [int(c.selector is not None and c.selector.matches(pod.labels)) for c in constraints]
-        for node in snapshot.nodes.values():
-            if require_all_keys and not has_keys(node, constraints):
-                continue
-            for i, c in enumerate(constraints):
-                value = node.topology_value(c.topology_key)
-                if value is None or not _eligible(pod, node, c):
-                    continue
-                self.counts[i][value] += _matching_pods(pod, node, c)
-
-    def min_count(self, i: int) -> int:
-        counts = self.counts[i]
-        if len(counts) < self.constraints[i].min_domains or not counts:
-            return 0
-        return min(counts.values())
-
-
-def _matching_pods(pod: PodInfo, node: NodeInfo, c: Constraint) -> int:
-    if c.selector is None:  # same controller: the node keeps that count
-        return node.owner_counts.get(pod.owner_uid, 0)
-    return sum(1 for other in node.pods.values() if c.selects(pod, other))
+def _with_label_keys(selector: Selector | None, keys: Any, labels: Mapping[str, str]) -> Selector | None:
+    """matchLabelKeys: the pod's values for those keys join the selector (alone, without one)."""
+    extra = [Requirement(key, EQUALS, (labels[key],)) for key in keys if key in labels]
+    if not extra:
+        return selector
+    merged = extra + list(selector.requirements if selector is not None else ())
+    return Selector(tuple(sorted(merged, key=lambda r: r.key)))
 
 
 def has_keys(node: NodeInfo, constraints: list[Constraint]) -> bool:
@@ -139,12 +125,37 @@ def _matches_node_affinity(pod: PodInfo, node: NodeInfo) -> bool:
     return terms is None or any(t.matches(node.labels, node.name) for t in terms)
 
 
+# --- Filter ---------------------------------------------------------------------------------------
+
+class SpreadState:
+    """Per cycle: matching pods per (constraint, domain) over the eligible nodes of the cluster."""
+
+    def __init__(self, pod: PodInfo, constraints: list[Constraint], snapshot: Snapshot) -> None:
+        self.constraints = constraints
+        self.counts: list[Counter[str]] = [Counter() for _ in constraints]
+        self.self_match = [int(c.matches(pod)) for c in constraints]
+        for node in snapshot.nodes.values():
+            if not has_keys(node, constraints):
+                continue
+            for i, c in enumerate(constraints):
+                if _eligible(pod, node, c):
+                    self.counts[i][node.topology_value(c.topology_key)] += c.count(pod, node)
+
+    def min_count(self, i: int) -> int:
+        counts = self.counts[i]
+        if len(counts) < self.constraints[i].min_domains or not counts:
+            return 0
+        return min(counts.values())
+
+
 def pre_filter(pod: PodInfo, snapshot: Snapshot) -> Any:
-    constraints, _ = constraints_of(pod)
+    if not pod.pod.spec.topology_spread_constraints:
+        return SKIP  # the system defaults are ScheduleAnyway only
+    constraints, _ = constraints_of(pod, snapshot)
     hard = [c for c in constraints if c.when_unsatisfiable == DO_NOT_SCHEDULE]
     if not hard:
         return SKIP
-    return SpreadState(pod, hard, snapshot, require_all_keys=True)
+    return SpreadState(pod, hard, snapshot)
 
 
 def filter_spread(pod: PodInfo, node: NodeInfo, state: SpreadState) -> Status:
@@ -158,34 +169,73 @@ def filter_spread(pod: PodInfo, node: NodeInfo, state: SpreadState) -> Status:
     return SUCCESS
 
 
-class ScoreState(SpreadState):
+# --- Score ----------------------------------------------------------------------------------------
+
+class ScoreState:
+    """Per cycle, as kube-scheduler's PreScore: the domains of the feasible nodes, each counting the
+    matching pods on every eligible node of the cluster (hostname domains are counted while scoring),
+    and each constraint's weight log(domains + 2)."""
+
     def __init__(self, pod: PodInfo, constraints: list[Constraint], snapshot: Snapshot,
-                 require_all_keys: bool) -> None:
-        super().__init__(pod, constraints, snapshot, require_all_keys)
-        self.require_all_keys = require_all_keys
-        self.weights = [math.log(len(counts) + 2) for counts in self.counts]
+                 feasible: list[NodeInfo], require_all_keys: bool) -> None:
+        self.constraints = constraints
+        self.ignored: set[str] = set()
+        # Without require_all_keys (system defaults) a node lacking a key is in the domain "".
+        self.counts: list[dict[str, int]] = [{} for _ in constraints]
+        for node in feasible:
+            if require_all_keys and not has_keys(node, constraints):
+                self.ignored.add(node.name)
+                continue
+            for i, c in enumerate(constraints):
+                if c.topology_key != LABEL_HOSTNAME:
+                    self.counts[i].setdefault(node.labels.get(c.topology_key, ""), 0)
+        scored = len(feasible) - len(self.ignored)
+        self.weights = [math.log((scored if c.topology_key == LABEL_HOSTNAME else len(self.counts[i])) + 2)
+                        for i, c in enumerate(constraints)]
+        self._count_domains(pod, snapshot, require_all_keys)
+
+    def _count_domains(self, pod: PodInfo, snapshot: Snapshot, require_all_keys: bool) -> None:
+        zoned = [(i, c) for i, c in enumerate(self.constraints) if c.topology_key != LABEL_HOSTNAME]
+        if not zoned:
+            return
+        for node in snapshot.nodes.values():
+            if require_all_keys and not has_keys(node, self.constraints):
+                continue
+            for i, c in zoned:
+                counts = self.counts[i]
+                value = node.labels.get(c.topology_key, "")
+                if value in counts and _eligible(pod, node, c):
+                    counts[value] += c.count(pod, node)
 
 
-def pre_score(pod: PodInfo, snapshot: Snapshot) -> Any:
-    constraints, defaulted = constraints_of(pod)
+def pre_score(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo] | None = None) -> Any:
+    constraints, defaulted = constraints_of(pod, snapshot)
     soft = [c for c in constraints if c.when_unsatisfiable == SCHEDULE_ANYWAY]
-    if not soft:
+    if not soft or not snapshot.nodes:
         return SKIP
-    return ScoreState(pod, soft, snapshot, require_all_keys=not defaulted)
+    nodes = list(snapshot.nodes.values()) if feasible is None else feasible
+    return ScoreState(pod, soft, snapshot, nodes, require_all_keys=not defaulted)
 
 
 IGNORED = -1  # a node without the constraints' keys: scores 0 after normalizing
 
 
 def score(pod: PodInfo, node: NodeInfo, state: ScoreState) -> int:
-    if state.require_all_keys and not has_keys(node, state.constraints):
+    if node.name in state.ignored:
         return IGNORED
     total = 0.0
     for i, c in enumerate(state.constraints):
-        value = node.topology_value(c.topology_key)
-        if value is not None:
-            total += state.counts[i][value] * state.weights[i] + (c.max_skew - 1)
-    return round(total)
+        if c.topology_key == LABEL_HOSTNAME:
+            if node.topology_value(LABEL_HOSTNAME) is None:
+                continue
+            count = c.count(pod, node)
+        else:
+            value = node.labels.get(c.topology_key)
+            if value is None:
+                continue
+            count = state.counts[i][value]
+        total += count * state.weights[i] + (c.max_skew - 1)
+    return math.floor(total + 0.5)  # Go's math.Round: halves away from zero
 
 
 def normalize(scores: list[int]) -> None:
@@ -202,4 +252,3 @@ def normalize(scores: list[int]) -> None:
             scores[i] = MAX_NODE_SCORE
         else:
             scores[i] = MAX_NODE_SCORE * (top + bottom - s) // top
-

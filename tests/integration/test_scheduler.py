@@ -17,7 +17,7 @@ from control.client.kinds import KINDS
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.queue import QueuedPod
 from control.scheduler.scheduler import Scheduler
-from control.scheduler.testing import make_node, make_pod
+from control.scheduler.testing import make_controller, make_node, make_pod, make_service, owned_by
 from skiff.v1 import meta_pb2, pod_pb2
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually, stop
@@ -213,6 +213,54 @@ async def test_topology_spread_keeps_zones_within_max_skew(scheduler, client):
         p = await client.get("Pod", "z-blocked", "default")
         return any("didn't match pod topology spread constraints" in c.message for c in p.status.conditions)
     await eventually(rejected, what="topology spread rejection")
+
+
+async def _stored(informer, key: str) -> bool:
+    return key in informer.store
+
+
+async def _placements(client: Client, names: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in names:
+        node = await wait_bound(client, name)
+        counts[node] = counts.get(node, 0) + 1
+    return counts
+
+
+async def test_default_constraints_spread_a_services_pods_over_zones(scheduler, client):
+    zone = "topology.kubernetes.io/zone"
+    for name, value in (("a1", "a"), ("a2", "a"), ("a3", "a"), ("b1", "b")):
+        await client.create(make_node(name, labels={zone: value}))
+    await client.create(make_service("web", {"app": "web"}))
+    try:
+        await eventually(lambda: _stored(scheduler.services, "default/web"), what="Service seen")
+        names = [f"web-{i}" for i in range(12)]
+        for name in names:
+            await create_pod(client, name, labels={"app": "web"})
+        counts = await _placements(client, names)
+        # The zone constraint (maxSkew 5) favours the lone node of zone b: 4 pods there, 8 over the three
+        # nodes of zone a. Without default spreading, resource scores alone put 3 on every node.
+        assert counts["b1"] == 4 and sorted(counts[n] for n in ("a1", "a2", "a3")) == [2, 3, 3]
+    finally:
+        await client.delete("Service", "web", "default")
+
+
+async def test_default_constraints_spread_a_replica_sets_pods_against_free_capacity(scheduler, client):
+    await client.create(make_node("big", cpu="64", memory="256Gi"))
+    await client.create(make_node("small", cpu="4", memory="32Gi"))
+    rs = await client.create(make_controller("ReplicaSet", "web-5d9f", {"app": "web", "pod-template-hash": "5d9f"}))
+    try:
+        await eventually(lambda: _stored(scheduler.workload_controllers["ReplicaSet"], "default/web-5d9f"),
+                         what="ReplicaSet seen")
+        names = [f"web-5d9f-{i}" for i in range(10)]
+        for name in names:
+            pod = owned_by(make_pod(name, labels={"app": "web", "pod-template-hash": "5d9f"}), rs)
+            pod.metadata.uid = ""
+            await client.create(pod)
+        # Resource scores alone would put 9 of 10 on the big node; the hostname constraint evens them out.
+        assert await _placements(client, names) == {"big": 5, "small": 5}
+    finally:
+        await client.delete("ReplicaSet", "web-5d9f", "default")
 
 
 async def test_a_higher_priority_pod_preempts_the_lowest(scheduler, client):

@@ -4,21 +4,39 @@ from __future__ import annotations
 
 import pytest
 
+from control.client.selectors import parse_selector
 from control.scheduler.cache import Cache
 from control.scheduler.podinfo import PodInfo
 from control.scheduler.testing import make_node, make_pod
+
+WEB = parse_selector("app=web")
 
 
 def test_bound_pods_add_up_on_their_node():
     cache = Cache()
     cache.add_node(make_node("n1"))
-    cache.add_pod(make_pod("a", cpu="1", memory="1Gi", node_name="n1", owner_uid="rs"))
-    cache.add_pod(make_pod("b", cpu="500m", node_name="n1", owner_uid="rs"))
+    cache.add_pod(make_pod("a", cpu="1", memory="1Gi", node_name="n1", labels={"app": "web"}))
+    cache.add_pod(make_pod("b", cpu="500m", node_name="n1", labels={"app": "web"}))
     node = cache.snapshot.nodes["n1"]
     assert node.requested.milli_cpu == 1500 and node.requested.memory == 2**30 and node.requested.pods == 2
-    assert node.owner_counts == {"rs": 2}
+    assert node.count_matching("web", "default", WEB) == 2
     cache.remove_pod("default/a")
-    assert node.requested.milli_cpu == 500 and node.requested.pods == 1 and node.owner_counts == {"rs": 1}
+    assert node.requested.milli_cpu == 500 and node.requested.pods == 1
+    assert node.count_matching("web", "default", WEB) == 1
+
+
+def test_a_terminating_pod_no_longer_counts_as_matching():
+    cache = Cache()
+    cache.add_node(make_node("n1"))
+    cache.add_pod(make_pod("a", node_name="n1", labels={"app": "web"}))
+    node = cache.snapshot.nodes["n1"]
+    assert node.count_matching("web", "default", WEB) == 1
+    assert node.count_matching("web-other", "other", WEB) == 0
+    deleting = make_pod("a", node_name="n1", labels={"app": "web"})
+    deleting.metadata.deletion_timestamp.seconds = 1
+    cache.update_pod(deleting)
+    assert node.count_matching("web", "default", WEB) == 0
+    assert node.requested.pods == 1  # it still holds its resources until it is gone
 
 
 def test_update_replaces_the_old_version():

@@ -69,9 +69,9 @@ def test_resources_add_subtract_round_trip():
     assert r == Resources(100, 200, scalar={"x": 1, "y": 0})
 
 
-def test_pod_info_owner_and_bound_copy():
+def test_pod_info_bound_copy():
     info = PodInfo(make_pod("p", owner_uid="rs1", cpu="1"))
-    assert info.owner_uid == "rs1"
+    assert not info.terminating
     bound = info.bound_to("n1")
     assert bound.pod.spec.node_name == "n1" and info.pod.spec.node_name == ""
     assert bound.requests is info.requests and bound.key == "default/p"

@@ -117,6 +117,9 @@ def _scheduler_rules() -> list[rbac_pb2.PolicyRule]:
         rule(["get", "update"], [COORDINATION], ["leases"], ("kube-scheduler",)),
         rule(READ, [CORE], ["nodes", "namespaces"]),
         rule(READ, ["policy"], ["poddisruptionbudgets"]),
+        # PodTopologySpread's default selector.
+        rule(READ, [CORE], ["services"]),
+        rule(READ, ["apps"], ["replicasets", "statefulsets"]),
         rule(["delete", *READ], [CORE], ["pods"]),
         rule(["create"], [CORE], ["pods/binding"]),
         rule(["patch", "update"], [CORE], ["pods/status"]),
