@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 import grpc
@@ -143,21 +144,27 @@ class JobController(Controller):
                                            and p.metadata.uid not in finalized])
             return
         status = copy_of(job).status
-        tally = await self._track_terminated(job, pods, status)
-        if tally is None:
+        recorded = await self._record_terminated(job, pods, status)
+        if recorded is None:
             return  # the status write lost a race; requeued
+        tally, done = recorded
         self._record_backoff(key, tally)
         now = self.clock()
         self._check_failure(job, status, tally, now)
         self._check_success(job, status, tally)
         active = [p for p in pods if is_active(p)]
+        # The terminated pods are recorded in uncountedTerminatedPods: their finalizers go while pods
+        # are created or deleted, and they move into the counters once the finalizers are gone.
         if self._finishing(status) or job.spec.suspend:
-            await self._delete_pods(key, job, active)
+            await _together(self._delete_pods(key, job, active), self._remove_finalizers(done))
+            self._flush_uncounted(job, tally.pods, status, done)
             self._finish_or_suspend(job, status, pods, now)
         else:
             self._resume(job, status, now)
-            if self.expectations.satisfied(key) and not is_being_deleted(job):
-                await self._manage(key, job, status, tally, active, now)
+            manage = self.expectations.satisfied(key) and not is_being_deleted(job)
+            await _together(self._manage(key, job, status, tally, active, now) if manage else None,
+                            self._remove_finalizers(done))
+            self._flush_uncounted(job, tally.pods, status, done)
         _fill_counts(status, pods)
         await self._write(job, status)
 
@@ -179,10 +186,11 @@ class JobController(Controller):
 
     # --- counting terminated pods -------------------------------------------------------------
 
-    async def _track_terminated(self, job: Message, pods: list[Message], status: Message) -> Tally | None:
+    async def _record_terminated(self, job: Message, pods: list[Message],
+                                 status: Message) -> tuple[Tally, list[Message]] | None:
         """Records the pods that terminated since the last sync: their uids go to
-        uncountedTerminatedPods (written first), their finalizers are removed, then they move into
-        the counters. Returns what the pods say about the Job."""
+        uncountedTerminatedPods, written before any of their finalizers is removed. Returns what the
+        pods say about the Job and the pods whose finalizer may go now."""
         finalized = self.finalized.setdefault(key_of(job), set())
         finalized &= {p.metadata.uid for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers}
         pods = [_without_finalizer(p) if p.metadata.uid in finalized else p for p in pods]
@@ -203,8 +211,13 @@ class JobController(Controller):
         recorded = set(uncounted.succeeded) | set(uncounted.failed)
         done = [p for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers
                 and (p.metadata.uid in recorded or p in ignored or is_being_deleted(p))]
-        await self._remove_finalizers(done)
-        finalized.update(p.metadata.uid for p in done)
+        return tally, done
+
+    def _flush_uncounted(self, job: Message, pods: list[Message], status: Message, done: list[Message]) -> None:
+        """Moves the uids of pods whose finalizer is gone from uncountedTerminatedPods to the counters
+        (`pods` as _record_terminated saw them, without the finalizers already removed)."""
+        uncounted = status.uncounted_terminated_pods
+        self.finalized.setdefault(key_of(job), set()).update(p.metadata.uid for p in done)
         still_tracked = {p.metadata.uid for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers} - {
             p.metadata.uid for p in done}
         for name in ("succeeded", "failed"):
@@ -213,7 +226,6 @@ class JobController(Controller):
             kept = [u for u in getattr(uncounted, name) if u in still_tracked]
             del getattr(uncounted, name)[:]
             getattr(uncounted, name).extend(kept)
-        return tally
 
     def _tally(self, job: Message, pods: list[Message], status: Message) -> Tally:
         tally = Tally(pods)
@@ -286,7 +298,8 @@ class JobController(Controller):
         if failure is None and spec.HasField("backoff_limit_per_index"):
             if spec.HasField("max_failed_indexes") and len(tally.failed_indexes) > spec.max_failed_indexes:
                 failure = ("MaxFailedIndexesExceeded", MAX_FAILED_INDEXES_MSG)
-        elif failure is None and (status.failed > spec.backoff_limit or self._past_limit_on_failure(job, tally)):
+        elif failure is None and (failed_total(status) > spec.backoff_limit
+                                  or self._past_limit_on_failure(job, tally)):
             failure = ("BackoffLimitExceeded", BACKOFF_LIMIT_MSG)
         if failure is None and spec.HasField("active_deadline_seconds") and status.HasField("start_time") \
                 and not spec.suspend and now - status.start_time.seconds >= spec.active_deadline_seconds:
@@ -317,9 +330,9 @@ class JobController(Controller):
                     return
                 reached = ("CompletionsReached", COMPLETIONS_MSG)
         elif spec.HasField("completions"):
-            if status.succeeded >= spec.completions:
+            if succeeded_total(status) >= spec.completions:
                 reached = ("CompletionsReached", COMPLETIONS_MSG)
-        elif status.succeeded > 0 and not any(is_active(p) for p in tally.pods):
+        elif succeeded_total(status) > 0 and not any(is_active(p) for p in tally.pods):
             reached = ("CompletionsReached", COMPLETIONS_MSG)
         if reached is not None:
             set_condition(status, JOB_SUCCESS_CRITERIA_MET, CONDITION_TRUE, *reached, when=_ts(self.clock()))
@@ -392,8 +405,8 @@ class JobController(Controller):
         if is_indexed(job):
             return min(spec.parallelism, spec.completions - len(tally.succeeded) - len(tally.failed_indexes))
         if not spec.HasField("completions"):
-            return 0 if status.succeeded > 0 else spec.parallelism
-        return max(0, min(spec.parallelism, spec.completions - status.succeeded))
+            return 0 if succeeded_total(status) > 0 else spec.parallelism
+        return max(0, min(spec.parallelism, spec.completions - succeeded_total(status)))
 
     async def _create_pods(self, key: str, job: Message, indexes: list[int | None], tally: Tally) -> None:
         if not indexes:
@@ -460,6 +473,23 @@ def _fill_counts(status: Message, pods: list[Message]) -> None:
     for name in ("active", "succeeded", "failed"):  # omitted when zero, as Kubernetes' omitempty counters
         if not getattr(status, name):
             status.ClearField(name)
+
+
+def succeeded_total(status: Message) -> int:
+    """Succeeded pods, counted or still in uncountedTerminatedPods (as Kubernetes' syncJob counts)."""
+    return status.succeeded + len(status.uncounted_terminated_pods.succeeded)
+
+
+def failed_total(status: Message) -> int:
+    return status.failed + len(status.uncounted_terminated_pods.failed)
+
+
+async def _together(*calls: Awaitable[None] | None) -> None:
+    """Awaits the calls concurrently, each to its end, then raises the first error."""
+    results = await asyncio.gather(*(c for c in calls if c is not None), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def has_true(status: Message, type_: str) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 
+import grpc
 import pytest
 from google.protobuf.message import Message
 
 from control.apiserver.defaults import default_job
 from control.apiserver.registry.job import generate_selector
 from control.client.convert import from_dict
+from control.client.fake import api_error
 from control.client.printers import job_completions_text, job_status_text
 from control.client.testing import on_fake
 from control.client.wellknown import (
@@ -271,3 +273,33 @@ async def test_a_terminating_pod_is_replaced_at_once_unless_only_failed_pods_are
         j = await settle(run, 2)
         assert (len(pods(run.client)) == 1) == replaced
         assert j.status.terminating == 1
+
+
+async def test_replacements_are_created_while_finalizers_go_counting_uncounted_successes() -> None:
+    async with on_fake(JobController, job(completions=3, parallelism=2)) as run:
+        await run.reconcile(KEY)
+        first, second = pods(run.client)
+        for pod in (first, second):
+            await finish(run, pod, "Succeeded")
+        await run.synced()
+        update = run.client.update
+
+        async def refuse_second(obj: Message, dry_run: bool = False) -> Message:
+            if obj.metadata.name == second.metadata.name:
+                raise api_error(grpc.StatusCode.UNAVAILABLE, "etcd is away")
+            return await update(obj, dry_run)
+        run.client.update = refuse_second
+        with pytest.raises(grpc.aio.AioRpcError):
+            await run.controller.reconcile(KEY)
+        # Both successes are recorded (uncountedTerminatedPods): one pod is left to run, not two.
+        j = await run.client.get("Job", "work", "default")
+        assert sorted(j.status.uncounted_terminated_pods.succeeded) == sorted([first.metadata.uid, second.metadata.uid])
+        assert len(pods(run.client)) == 3
+        run.client.update = update
+        j = await settle(run, 2)
+        assert j.status.succeeded == 2 and not j.status.uncounted_terminated_pods.succeeded
+        assert len(pods(run.client)) == 3
+        [third] = [p for p in pods(run.client) if p.metadata.name not in (first.metadata.name, second.metadata.name)]
+        await finish(run, third, "Succeeded")
+        j = await settle(run)
+        assert j.status.succeeded == 3 and condition(j, "Complete") == ("True", "CompletionsReached")
