@@ -14,6 +14,7 @@ import control.cli.describe_storage  # noqa: F401 - registers the storage descri
 from control.cli import (
     describe_batch,  # noqa: F401 - registers the Job and CronJob describers
     describe_hpa,  # noqa: F401 - registers the HorizontalPodAutoscaler describer
+    describe_policy,  # noqa: F401 - registers the PodDisruptionBudget and PriorityClass describers
 )
 from control.cli.context import Context, parse_resources
 from control.cli.describe_kinds import describer_for
