@@ -29,8 +29,8 @@ def node_with(name: str, *pods: PodInfo, cpu: str = "2") -> NodeInfo:
 
 def test_the_fewest_lowest_victims_are_chosen_and_others_reprieved():
     node = node_with("n", prioritized("low", 1), prioritized("mid", 5))
-    victims = preemption.victims_on(prioritized("high", 10), node, fits)
-    assert [v.name for v in victims] == ["low"]  # removing "low" frees 1 cpu; "mid" is reprieved
+    victims, violations = preemption.victims_on(prioritized("high", 10), node, fits)
+    assert [v.name for v in victims] == ["low"] and violations == 0  # removing "low" frees 1 cpu; "mid" stays
 
 
 def test_equal_or_higher_priority_pods_are_never_victims():
@@ -67,6 +67,32 @@ def test_budgets_steer_the_choice():
     statuses = {n: unschedulable("NodeResourcesFit", "Insufficient cpu") for n in ("a", "b")}
     chosen = preemption.select_candidate(prioritized("high", 10), snapshot, statuses, fits, [budget])
     assert chosen.node_name == "b"  # a's victim is cheaper but its budget allows no disruption
+
+
+def web_budget(allowed: int, disrupted: tuple[str, ...] = ()) -> object:
+    return from_dict({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                      "metadata": {"name": "web", "namespace": "default"},
+                      "spec": {"selector": {"matchLabels": {"app": "web"}}},
+                      "status": {"disruptionsAllowed": allowed,
+                                 "disruptedPods": {n: "2026-01-01T00:00:00Z" for n in disrupted}}})
+
+
+def test_pods_a_budget_protects_are_reprieved_first():
+    # Either pod alone frees enough; the lower-priority one would be the victim, but its budget is spent.
+    node = node_with("n", prioritized("guarded", 1, labels={"app": "web"}), prioritized("plain", 5), cpu="2")
+    victims, violations = preemption.victims_on(prioritized("high", 10), node, fits, [web_budget(0)])
+    assert [v.name for v in victims] == ["plain"] and violations == 0
+    victims, violations = preemption.victims_on(prioritized("high", 10), node, fits, [web_budget(1)])
+    assert [v.name for v in victims] == ["guarded"] and violations == 0
+
+
+def test_budget_charges_skip_pods_already_disrupted_and_empty_selectors():
+    pods = [prioritized(f"w{i}", 1, labels={"app": "web"}) for i in range(3)]
+    violating, others = preemption.split_by_budget(pods, [web_budget(1, disrupted=("w0",))])
+    assert [p.name for p in violating] == ["w2"] and [p.name for p in others] == ["w0", "w1"]
+    everything = web_budget(0)
+    everything.spec.ClearField("selector")
+    assert preemption.split_by_budget(pods, [everything]) == ([], pods)
 
 
 def test_never_policy_and_a_pending_nomination_are_not_eligible():
