@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from google.protobuf.message import Message
 
 from control.apiserver.registry import apply_defaults
 from control.client.convert import from_dict
 from control.client.informer import copy_of
-from control.client.kinds import KINDS
 from control.client.testing import on_fake
 from control.client.wellknown import LABEL_CONTROLLER_REVISION_HASH, is_being_deleted
 from control.controllers import statefulset_util as u
@@ -205,19 +205,38 @@ def test_claims_are_named_per_template_and_ordinal_and_labelled_with_the_selecto
     assert [(o.kind, o.name, o.controller) for o in claim.metadata.owner_references] == [("StatefulSet", "web", False)]
 
 
-async def test_claims_come_before_the_pod_where_the_claim_kind_is_served() -> None:
-    sts = statefulset(replicas=1)
+def with_claim_template(sts: Message) -> Message:
     claim = sts.spec.volume_claim_templates.add()
     claim.metadata.name = "www"
     claim.spec.access_modes.append("ReadWriteOnce")
     claim.spec.resources.requests["storage"] = "1Gi"
-    async with on_fake(StatefulSetController, sts) as run:
+    return sts
+
+
+async def test_claims_come_before_the_pod() -> None:
+    async with on_fake(StatefulSetController, with_claim_template(statefulset(replicas=1))) as run:
         await run.reconcile("default/web")
         pod = get_pod(run.client, "web-0")
         [volume] = [v for v in pod.spec.volumes if v.name == "www"]
         assert volume.persistent_volume_claim.claim_name == "www-web-0"
-        if "PersistentVolumeClaim" not in KINDS:  # until the storage kinds land: pods name claims nobody makes
-            return
         [made] = run.client.objects("PersistentVolumeClaim", "default")
         assert made.metadata.name == "www-web-0" and made.metadata.labels["app"] == "web"
         assert made.metadata.creation_timestamp.ToNanoseconds() <= pod.metadata.creation_timestamp.ToNanoseconds()
+
+
+@pytest.mark.parametrize("when_scaled", ["Retain", "Delete"])
+async def test_scale_down_keeps_claims_unless_when_scaled_is_delete(when_scaled: str) -> None:
+    sts = with_claim_template(statefulset(replicas=2, policy="Parallel"))
+    sts.spec.persistent_volume_claim_retention_policy.when_scaled = when_scaled
+    async with on_fake(StatefulSetController, sts) as run:
+        await run.reconcile("default/web")
+        await run.synced()
+        gone = get_pod(run.client, "web-1")
+        await _update_spec(run, lambda s: setattr(s.spec, "replicas", 1))
+        await run.reconcile("default/web")
+        assert names(run.client) == ["web-0"]
+        claims = {c.metadata.name: c for c in run.client.objects("PersistentVolumeClaim", "default")}
+        assert set(claims) == {"www-web-0", "www-web-1"}  # the garbage collector, not this controller, deletes
+        owners = [(o.kind, o.uid) for o in claims["www-web-1"].metadata.owner_references]
+        assert (("Pod", gone.metadata.uid) in owners) == (when_scaled == "Delete")
+        assert not any(o.kind == "Pod" for o in claims["www-web-0"].metadata.owner_references)
