@@ -118,6 +118,12 @@ def _eligible(pod: PodInfo, node: NodeInfo, c: Constraint) -> bool:
     return True
 
 
+def _may_exclude(pod: PodInfo, c: Constraint) -> bool:
+    """Whether the node inclusion policies can leave any node out for this pod."""
+    honors_affinity = c.node_affinity_policy == HONOR and (pod.node_selector or pod.required_node_terms is not None)
+    return bool(honors_affinity) or c.node_taints_policy == HONOR
+
+
 def _matches_node_affinity(pod: PodInfo, node: NodeInfo) -> bool:
     if any(node.labels.get(key) != value for key, value in pod.node_selector.items()):
         return False
@@ -193,19 +199,24 @@ class ScoreState:
         self.weights = [math.log((scored if c.topology_key == LABEL_HOSTNAME else len(self.counts[i])) + 2)
                         for i, c in enumerate(constraints)]
         self._count_domains(pod, snapshot, require_all_keys)
+        self.terms = [(c, None if c.topology_key == LABEL_HOSTNAME else self.counts[i], self.weights[i])
+                      for i, c in enumerate(constraints)]
 
     def _count_domains(self, pod: PodInfo, snapshot: Snapshot, require_all_keys: bool) -> None:
-        zoned = [(i, c) for i, c in enumerate(self.constraints) if c.topology_key != LABEL_HOSTNAME]
+        zoned = [(self.counts[i], c, _may_exclude(pod, c)) for i, c in enumerate(self.constraints)
+                 if c.topology_key != LABEL_HOSTNAME]
         if not zoned:
             return
         for node in snapshot.nodes.values():
             if require_all_keys and not has_keys(node, self.constraints):
                 continue
-            for i, c in zoned:
-                counts = self.counts[i]
-                value = node.labels.get(c.topology_key, "")
-                if value in counts and _eligible(pod, node, c):
-                    counts[value] += c.count(pod, node)
+            labels = node.labels
+            for counts, c, check in zoned:
+                # The "" domain (nodes without the key) only weighs; no node scores by its count.
+                value = labels.get(c.topology_key)
+                if value is not None and value in counts and (not check or _eligible(pod, node, c)):
+                    count = node.match_counts.get(c.memo_key)
+                    counts[value] += count if count is not None else c.count(pod, node)
 
 
 def pre_score(pod: PodInfo, snapshot: Snapshot, feasible: list[NodeInfo] | None = None) -> Any:
@@ -224,17 +235,17 @@ def score(pod: PodInfo, node: NodeInfo, state: ScoreState) -> int:
     if node.name in state.ignored:
         return IGNORED
     total = 0.0
-    for i, c in enumerate(state.constraints):
-        if c.topology_key == LABEL_HOSTNAME:
-            if node.topology_value(LABEL_HOSTNAME) is None:
-                continue
-            count = c.count(pod, node)
+    for c, counts, weight in state.terms:
+        if counts is None:  # by hostname: this node's own pods (every node has a hostname)
+            count = node.match_counts.get(c.memo_key)
+            if count is None:
+                count = c.count(pod, node)
         else:
             value = node.labels.get(c.topology_key)
             if value is None:
                 continue
-            count = state.counts[i][value]
-        total += count * state.weights[i] + (c.max_skew - 1)
+            count = counts[value]
+        total += count * weight + (c.max_skew - 1)
     return math.floor(total + 0.5)  # Go's math.Round: halves away from zero
 
 
