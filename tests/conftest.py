@@ -13,6 +13,8 @@ from tests.fixtures.apiserver import ApiServer, start_apiserver
 from tests.fixtures.etcd import Etcd, start_etcd
 from tests.fixtures.pki import Pki, session_pki
 
+pytest_plugins = ["tests.fixtures.scratch"]
+
 # The Vagrant lab test boots three VMs under emulation; it runs on request:
 # SKIFF_VM_TESTS=1 sudo -E scripts/test tests/vm. On the shared 2-core CI machines `vagrant up` alone
 # takes 20+ minutes (its last run hit the 25-minute timeout), so CI does not run it yet.
