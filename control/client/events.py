@@ -62,7 +62,9 @@ class EventRecorder:
         self.max_pending = max_pending
         self._queues: list[asyncio.Queue] = []
         self._tasks: list[asyncio.Task] = []
-        self._recent: OrderedDict[tuple, core_pb2.Event] = OrderedDict()
+        # The last write of each recent event, serialized without managedFields: a parsed Event is ~10
+        # times its wire size, and thousands are remembered (client-go's correlator keeps 4096 too).
+        self._recent: OrderedDict[tuple, bytes] = OrderedDict()
         self._dropped = 0
         self._last_drop_warning = 0.0
 
@@ -130,10 +132,9 @@ class EventRecorder:
         created = await self.client.create(self._new_event(ref, type_, reason, message, when))
         self._remember(key, created)
 
-    async def _bump(self, key: tuple, previous: core_pb2.Event, when: Timestamp) -> bool:
-        event = core_pb2.Event()
-        event.CopyFrom(previous)
-        event.count = previous.count + 1
+    async def _bump(self, key: tuple, previous: bytes, when: Timestamp) -> bool:
+        event = core_pb2.Event.FromString(previous)
+        event.count += 1
         event.last_timestamp.CopyFrom(when)
         try:
             updated = await self.client.update(event)
@@ -157,7 +158,8 @@ class EventRecorder:
                           reporting_component=self.component, reporting_instance=self.host)
 
     def _remember(self, key: tuple, event: core_pb2.Event) -> None:
-        self._recent[key] = event
+        event.metadata.ClearField("managed_fields")
+        self._recent[key] = event.SerializeToString()
         self._recent.move_to_end(key)
         while len(self._recent) > _CACHE_SIZE:
             self._recent.popitem(last=False)

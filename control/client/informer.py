@@ -8,7 +8,9 @@ lists again, replacing the store and firing handlers for the differences; when
 the apiserver is unreachable it retries with exponential back-off.
 
 Objects in the store and those passed to handlers are shared: treat them as
-read-only. Copy before mutating (`copy_of(obj)`).
+read-only. Copy before mutating (`copy_of(obj)`). A `transform` (client-go's SetTransform) changes
+each object before it is stored; `strip_managed_fields` is the one kube-controller-manager and
+kube-scheduler use, to keep their caches small.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ IndexFunc = Callable[[Message], list[str]]
 AddFunc = Callable[[Message], None]
 UpdateFunc = Callable[[Message, Message], None]
 DeleteFunc = Callable[[Message], None]
+Transform = Callable[[Message], Message]
 
 # Codes after which the apiserver is worth asking again from the last revision.
 _RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -48,6 +51,14 @@ def copy_of(obj: Message) -> Message:
     clone = type(obj)()
     clone.CopyFrom(obj)
     return clone
+
+
+def strip_managed_fields(obj: Message) -> Message:
+    """The object without metadata.managedFields, which no controller reads and which make up about
+    half of a parsed object's memory. The result is a message of its own: one parsed from a list or a
+    watch event keeps the memory of the whole response alive for as long as any part of it lives."""
+    obj.metadata.ClearField("managed_fields")
+    return copy_of(obj)
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -145,8 +156,9 @@ class Informer:
     def __init__(self, client: Client, kind: Kind | str, namespace: str = "", label_selector: str = "",
                  field_selector: str = "", indexers: dict[str, IndexFunc] | None = None,
                  page_size: int = 500, initial_backoff: float = 0.1, max_backoff: float = 5.0,
-                 resync_period: float = 0) -> None:
+                 resync_period: float = 0, transform: Transform | None = None) -> None:
         self.client = client
+        self.transform = transform
         self.kind = kind if isinstance(kind, Kind) else lookup(kind)
         self.namespace = namespace
         self.label_selector = label_selector
@@ -226,7 +238,7 @@ class Informer:
     async def _list(self) -> None:
         items, resource_version = await self.client.list_all(
             self.kind, self.namespace, self.label_selector, self.field_selector, self.page_size)
-        self._replace(items)
+        self._replace(map(self.transform, items) if self.transform else items)
         self.resource_version = resource_version
         self._synced.set()
 
@@ -236,7 +248,8 @@ class Informer:
                                              self.field_selector, self.resource_version,
                                              allow_bookmarks=True):
             self._events += 1
-            self._apply(event.type, event.object)
+            obj = event.object
+            self._apply(event.type, self.transform(obj) if self.transform and event.type != "BOOKMARK" else obj)
 
     def _apply(self, event_type: str, obj: Message) -> None:
         if obj.metadata.resource_version:

@@ -39,6 +39,7 @@ import control.controllers
 from control.client.client import Client
 from control.client.controller import Controller, ControllerContext, SharedInformers, build_options
 from control.client.events import EventRecorder
+from control.client.informer import strip_managed_fields
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class ControllerManager:
 
     async def run(self) -> None:
         """Runs until cancelled (e.g. when leadership is lost)."""
-        informers = SharedInformers(self.client, **self.informer_options)
+        # As kube-controller-manager: no informer keeps managedFields, which no controller reads.
+        informers = SharedInformers(self.client, **{"transform": strip_managed_fields, **self.informer_options})
         recorders = []
         try:
             for name in self.names:

@@ -15,7 +15,7 @@ import grpc
 
 from control.client.client import Client
 from control.client.events import NORMAL, WARNING, EventRecorder
-from control.client.informer import Informer
+from control.client.informer import Informer, strip_managed_fields
 from control.client.volumeutil import claims_of
 from control.client.wellknown import (
     CONDITION_DISRUPTION_TARGET,
@@ -49,6 +49,11 @@ _STALE_CODES = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ABORTED, gr
                 grpc.StatusCode.ALREADY_EXISTS}
 
 
+def _informer(client: Client, kind: str) -> Informer:
+    # As kube-scheduler: cached objects without managedFields, which scheduling never reads.
+    return Informer(client, kind, transform=strip_managed_fields)
+
+
 def pod_key(pod: pod_pb2.Pod) -> str:
     return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
@@ -62,9 +67,9 @@ class Scheduler:
         self.cache = Cache()
         self.queue = queue or SchedulingQueue()
         metrics.track_queue(self.queue)
-        self.claims = Informer(client, "PersistentVolumeClaim")
-        self.volumes = Informer(client, "PersistentVolume")
-        self.classes = Informer(client, "StorageClass")
+        self.claims = _informer(client, "PersistentVolumeClaim")
+        self.volumes = _informer(client, "PersistentVolume")
+        self.classes = _informer(client, "StorageClass")
         self.volume_binding = VolumeBinding(self.claims.store, self.volumes.store, self.classes.store)
         self.bind_timeout = bind_timeout
         self.volumes_changed = asyncio.Event()
@@ -73,13 +78,13 @@ class Scheduler:
         self.algorithm = Algorithm(self.cache, self.profile, percentage_of_nodes_to_score)
         self.recorder = EventRecorder(client, scheduler_name)
         self.parallel_binds = parallel_binds
-        self.pods = Informer(client, "Pod")
-        self.nodes = Informer(client, "Node")
-        self.namespaces = Informer(client, "Namespace")
-        self.budgets = Informer(client, "PodDisruptionBudget")  # read by preemption
+        self.pods = _informer(client, "Pod")
+        self.nodes = _informer(client, "Node")
+        self.namespaces = _informer(client, "Namespace")
+        self.budgets = _informer(client, "PodDisruptionBudget")  # read by preemption
         # Read by PodTopologySpread's default constraints (the pods a Service or controller selects).
-        self.services = Informer(client, "Service")
-        self.workload_controllers = {kind: Informer(client, kind) for kind in ("ReplicaSet", "StatefulSet")}
+        self.services = _informer(client, "Service")
+        self.workload_controllers = {kind: _informer(client, kind) for kind in ("ReplicaSet", "StatefulSet")}
         self.cache.snapshot.workloads = StoreWorkloads(
             self.services.store, {kind: i.store for kind, i in self.workload_controllers.items()})
         self._tasks: set[asyncio.Task] = set()

@@ -14,7 +14,7 @@ import pytest
 from control.client.client import CHANNEL_OPTIONS, Client
 from control.client.convert import from_dict
 from control.client.events import EventRecorder
-from control.client.informer import Informer, key_of, split_key
+from control.client.informer import Informer, key_of, split_key, strip_managed_fields
 from control.client.kubeconfig import load_client_config, make_channel
 from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.procs import eventually
@@ -125,6 +125,26 @@ async def test_list_then_watch_keeps_store_and_fires_handlers(client):
         assert informer.store.get_by_name(ns, "cm-0").metadata.labels["touched"] == "yes"
         assert informer.store.get(f"{ns}/cm-1") is None
         assert len(informer.store.by_index("namespace", ns)) == 5
+
+
+async def test_transform_strips_managed_fields_from_listed_and_watched_objects(client):
+    ns = await new_namespace(client)
+    await client.create(configmap("listed", ns, app="x"))  # a label: a field the writer manages
+    stripped = Informer(client, "ConfigMap", namespace=ns, transform=strip_managed_fields)
+    plain = Informer(client, "ConfigMap", namespace=ns)
+    async with running(stripped), running(plain):
+        await client.create(configmap("watched", ns, app="x"))
+
+        async def both_have() -> bool:
+            key = f"{ns}/watched"
+            return stripped.store.get(key) is not None and plain.store.get(key) is not None
+        await eventually(both_have, what="the watched ConfigMap in both stores")
+        for name in ("listed", "watched"):
+            assert plain.store.get(f"{ns}/{name}").metadata.managed_fields, "the server tracks fields"
+            kept = stripped.store.get(f"{ns}/{name}")
+            assert not kept.metadata.managed_fields
+            assert kept.metadata.resource_version == plain.store.get(f"{ns}/{name}").metadata.resource_version
+        assert stripped.store.get(f"{ns}/watched").metadata.labels["app"] == "x"
 
 
 async def test_pod_node_name_index_and_custom_indexer(client):
