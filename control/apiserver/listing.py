@@ -19,6 +19,7 @@ from control.apiserver import errors
 from control.apiserver.context import ApiContext
 from control.apiserver.storage import CompactedError, object_key
 from control.apiserver.watchcache import CacheEvent
+from control.apiserver.wire import watch_event
 from control.client.kinds import Kind
 from control.client.selectors import SelectorError, parse_field_selector, parse_selector
 from skiff.v1 import requests_pb2
@@ -37,6 +38,10 @@ class Filter:
         if self.namespace and obj.metadata.namespace != self.namespace:
             return False
         return self.labels.matches(obj.metadata.labels) and self.fields.matches(obj)
+
+    @property
+    def everything(self) -> bool:
+        return not self.namespace and self.labels.empty and self.fields.empty
 
 
 def make_filter(kind: Kind, namespace: str, label_selector: str, field_selector: str) -> Filter:
@@ -142,7 +147,7 @@ class Lister:
         message = self.kind.watch_event_message
         try:
             for event in backlog:
-                data = _wire_for(event, matches, message)
+                data = self._wire_for(event, matches, message)
                 if data:
                     yield data
             async for data in self._stream(watcher, matches, message, request.allow_watch_bookmarks):
@@ -192,30 +197,31 @@ class Lister:
                     errors.grpc.StatusCode.RESOURCE_EXHAUSTED,
                     f"watch of {self.kind.plural} fell more than {self.cache.watcher_capacity} events behind "
                     "and was closed; list again and watch from the new resourceVersion")
-            data = _wire_for(event, matches, message)
+            data = self._wire_for(event, matches, message)
             if data:
                 yield data
+
+    def _wire_for(self, event: CacheEvent, matches: Filter, message) -> bytes | None:
+        """The event as this watcher must see it: objects entering or leaving its selection
+        arrive as ADDED or DELETED, as Kubernetes' filtered watches do."""
+        if matches.everything:
+            return event.wire(event.type, message)
+        now_in = matches(self.cache.parse(event.data))
+        if event.type in ("ADDED", "DELETED"):
+            return event.wire(event.type, message) if now_in else None
+        was_in = event.old_data is not None and matches(self.cache.parse(event.old_data))
+        if now_in and was_in:
+            return event.wire("MODIFIED", message)
+        if now_in:
+            return event.wire("ADDED", message)
+        if was_in:  # its previous state, at the event's revision, as kube-apiserver's cacher sends it
+            return watch_event(message, "DELETED", self.cache.at(event.old_data, event.revision))
+        return None
 
     def _bookmark(self, message) -> bytes:
         obj = self.kind.new()
         obj.metadata.resource_version = str(self.cache.revision)
         return message(type="BOOKMARK", object=obj).SerializeToString()
-
-
-def _wire_for(event: CacheEvent, matches: Filter, message) -> bytes | None:
-    """The event as this watcher must see it: objects entering or leaving its selection
-    arrive as ADDED or DELETED, as Kubernetes' filtered watches do."""
-    now_in = matches(event.obj)
-    if event.type in ("ADDED", "DELETED"):
-        return event.wire(event.type, message) if now_in else None
-    was_in = event.old is not None and matches(event.old)
-    if now_in and was_in:
-        return event.wire("MODIFIED", message)
-    if now_in:
-        return event.wire("ADDED", message)
-    if was_in:
-        return event.wire("DELETED", message)
-    return None
 
 
 def _sort_key(obj: Message) -> tuple[str, str]:

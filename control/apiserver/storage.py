@@ -119,7 +119,7 @@ class RawEvent:
     type: str  # PUT or DELETE
     key: str
     revision: int
-    obj: Message | None  # None for DELETE
+    value: bytes | None  # the serialized object without resourceVersion (decrypted); None for DELETE
 
 
 class Storage:
@@ -164,12 +164,14 @@ class Storage:
         transformer = self.transformers.get(kind.plural)
         return transformer.encrypt(data) if transformer else data
 
-    def decode(self, kind: Kind, value: bytes, revision: int) -> Message:
+    def plaintext(self, kind: Kind, value: bytes) -> bytes:
+        """The serialized object of a stored value (decrypted), without its resourceVersion."""
         transformer = self.transformers.get(kind.plural)
-        if transformer:
-            value = transformer.decrypt(value)
+        return transformer.decrypt(value) if transformer else value
+
+    def decode(self, kind: Kind, value: bytes, revision: int) -> Message:
         obj = kind.message()
-        obj.ParseFromString(value)
+        obj.ParseFromString(self.plaintext(kind, value))
         obj.metadata.resource_version = str(revision)
         return obj
 
@@ -194,6 +196,14 @@ class Storage:
         prefix = resource_prefix(kind, namespace).encode()
         resp = await self.kv.Range(rpc.RangeRequest(key=prefix, range_end=prefix_end(prefix)))
         return [self.decode(kind, kv.value, kv.mod_revision) for kv in resp.kvs], resp.header.revision
+
+    @etcd_timed("list")
+    async def list_raw(self, kind: Kind) -> tuple[list[tuple[str, int, bytes]], int]:
+        """Every object of a kind as (key, mod revision, plaintext), and the revision of the list."""
+        prefix = resource_prefix(kind).encode()
+        resp = await self.kv.Range(rpc.RangeRequest(key=prefix, range_end=prefix_end(prefix)))
+        return ([(kv.key.decode(), kv.mod_revision, self.plaintext(kind, kv.value)) for kv in resp.kvs],
+                resp.header.revision)
 
     @etcd_timed("list")
     async def list_page(self, kind: Kind, namespace: str, start_key: str, revision: int,
@@ -359,7 +369,7 @@ class EtcdWatch:
                     kv = ev.kv
                     if ev.type == rpc.Event.PUT:
                         yield RawEvent("PUT", kv.key.decode(), kv.mod_revision,
-                                       self.storage.decode(self.kind, kv.value, kv.mod_revision))
+                                       self.storage.plaintext(self.kind, kv.value))
                     else:
                         yield RawEvent("DELETE", kv.key.decode(), kv.mod_revision, None)
                 if not resp.events and not resp.created:

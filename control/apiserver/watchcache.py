@@ -6,6 +6,11 @@ RESOURCE_EXHAUSTED instead of holding up the others (Kubernetes terminates
 slow watchers the same way). Lists and gets are served from the cache once it
 has caught up with this apiserver's own latest write, so a client always
 reads its writes.
+
+Objects are kept serialized, as etcd holds them (a parsed message takes about ten
+times the memory), and parsed when a read needs them: the most recently parsed ones
+stay parsed, so the objects read on every request (roles, namespaces) and those a
+selective watch looks at while an event fans out are parsed once.
 """
 
 from __future__ import annotations
@@ -19,27 +24,37 @@ from dataclasses import dataclass, field
 from google.protobuf.message import Message
 
 from control.apiserver.storage import CompactedError, Storage, StorageError
+from control.apiserver.wire import at_revision, metadata_field, watch_event
 from control.client.kinds import Kind
 
 log = logging.getLogger(__name__)
 
 Filter = Callable[[Message], bool]
 
+# Per kind: parsed objects kept, and the newest events, which keep their serialized WatchEvents.
+KEPT = 256
 
-@dataclass
+
+@dataclass(slots=True)
 class CacheEvent:
     type: str  # ADDED, MODIFIED, DELETED
     revision: int
-    obj: Message
-    old: Message | None = None
-    _wire: dict[str, bytes] = field(default_factory=dict)
+    data: bytes  # the object as served (serialized, its resourceVersion set)
+    old_data: bytes | None = None
+    _wire: dict[str, bytes] | None = field(default=None)
+
+    @classmethod
+    def of(cls, type_: str, revision: int, obj: Message, old: Message | None = None) -> CacheEvent:
+        return cls(type_, revision, obj.SerializeToString(), None if old is None else old.SerializeToString())
 
     def wire(self, event_type: str, message_type) -> bytes:
-        """The serialized WatchEvent, built once and shared by every watcher."""
-        data = self._wire.get(event_type)
+        """The serialized WatchEvent; while the event is among the newest, built once and shared by
+        every watcher."""
+        data = self._wire.get(event_type) if self._wire is not None else None
         if data is None:
-            data = message_type(type=event_type, object=self.obj).SerializeToString()
-            self._wire[event_type] = data
+            data = watch_event(message_type, event_type, self.data)
+            if self._wire is not None:
+                self._wire[event_type] = data
         return data
 
 
@@ -69,7 +84,7 @@ class KindCache:
                  watcher_capacity: int = 10000) -> None:
         self.kind = kind
         self.storage = storage
-        self.objects: dict[str, Message] = {}
+        self.objects: dict[str, bytes] = {}  # key -> the serialized object
         self.events: collections.deque[CacheEvent] = collections.deque(maxlen=window)
         self.revision = 0  # the newest event applied
         # The newest revision etcd has reported progress to. Kept apart from `revision`:
@@ -83,8 +98,13 @@ class KindCache:
         self._task: asyncio.Task | None = None
         self._watch = None  # the live etcd watch, to ask it for progress
         self.ready = asyncio.Event()
+        self._metadata_field = metadata_field(kind)
+        self._parsed: collections.OrderedDict[bytes, Message] = collections.OrderedDict()
+        # The newest events keep their serialized WatchEvents for the watchers they are fanned out to.
+        self._hot: collections.deque[CacheEvent] = collections.deque(maxlen=KEPT)
         self._index_funcs: dict[str, Callable[[Message], str]] = {}
-        self._indices: dict[str, dict[str, dict[str, Message]]] = {}  # index -> value -> key -> object
+        self._indices: dict[str, dict[str, set[str]]] = {}  # index -> value -> keys
+        self._indexed: dict[str, dict[str, str]] = {}  # index -> key -> value
 
     async def start(self) -> None:
         await self._relist()
@@ -95,18 +115,33 @@ class KindCache:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    def parse(self, data: bytes) -> Message:
+        """The object of serialized `data`, shared: callers must not change it."""
+        obj = self._parsed.get(data)
+        if obj is not None:
+            self._parsed.move_to_end(data)
+            return obj
+        obj = self._parsed[data] = self.kind.message.FromString(data)
+        if len(self._parsed) > KEPT:
+            self._parsed.popitem(last=False)
+        return obj
+
+    def at(self, data: bytes, revision: int) -> bytes:
+        """Serialized object `data` with its resourceVersion set to `revision`."""
+        return at_revision(self._metadata_field, data, revision)
+
     async def _relist(self) -> None:
-        items, revision = await self.storage.list(self.kind)
-        fresh = {self._key(o): o for o in items}
+        items, revision = await self.storage.list_raw(self.kind)
+        fresh = {self._key_of_storage_key(key): (rev, value) for key, rev, value in items}
         for key, old in list(self.objects.items()):
             if key not in fresh:
-                self._apply(CacheEvent("DELETED", revision, old))
-        for key, obj in fresh.items():
-            old = self.objects.get(key)
+                self._apply(CacheEvent("DELETED", revision, self.at(old, revision), old), key)
+        for key, (rev, value) in fresh.items():
+            old, data = self.objects.get(key), self.at(value, rev)
             if old is None:
-                self._apply(CacheEvent("ADDED", int(obj.metadata.resource_version), obj))
-            elif old.metadata.resource_version != obj.metadata.resource_version:
-                self._apply(CacheEvent("MODIFIED", int(obj.metadata.resource_version), obj, old))
+                self._apply(CacheEvent("ADDED", rev, data), key)
+            elif old != data:
+                self._apply(CacheEvent("MODIFIED", rev, data, old), key)
         await self._advance(revision)
         if not self.ready.is_set():
             self.oldest_revision = revision
@@ -123,14 +158,13 @@ class KindCache:
                         self.progress_revision = max(self.progress_revision, raw.revision)
                         await self._notify()
                         continue
-                    old = self.objects.get(self._key_of_storage_key(raw.key))
+                    key = self._key_of_storage_key(raw.key)
+                    old = self.objects.get(key)
                     if raw.type == "PUT":
-                        self._apply(CacheEvent("MODIFIED" if old else "ADDED", raw.revision, raw.obj, old))
-                    elif old is not None:
-                        gone = old.__class__()
-                        gone.CopyFrom(old)
-                        gone.metadata.resource_version = str(raw.revision)
-                        self._apply(CacheEvent("DELETED", raw.revision, gone, old))
+                        data = self.at(raw.value, raw.revision)
+                        self._apply(CacheEvent("MODIFIED" if old else "ADDED", raw.revision, data, old), key)
+                    elif old is not None:  # its last state, at the revision of its deletion
+                        self._apply(CacheEvent("DELETED", raw.revision, self.at(old, raw.revision), old), key)
                     await self._advance(raw.revision)
             except asyncio.CancelledError:
                 raise
@@ -159,21 +193,23 @@ class KindCache:
         parts = key.split("/")
         return f"{parts[3]}/{parts[4]}" if self.kind.namespaced else f"/{parts[3]}"
 
-    @staticmethod
-    def _key(obj: Message) -> str:
-        return f"{obj.metadata.namespace}/{obj.metadata.name}"
-
-    def _apply(self, event: CacheEvent) -> None:
-        key = self._key(event.obj)
-        previous = self.objects.get(key)
+    def _apply(self, event: CacheEvent, key: str | None = None) -> None:
+        if key is None:
+            meta = self.parse(event.data).metadata
+            key = f"{meta.namespace}/{meta.name}"
         if event.type == "DELETED":
             self.objects.pop(key, None)
         else:
-            self.objects[key] = event.obj
-        self._reindex(key, previous, None if event.type == "DELETED" else event.obj)
+            self.objects[key] = event.data
+        if self._index_funcs:
+            self._reindex(key, None if event.type == "DELETED" else self.parse(event.data))
         if len(self.events) == self.events.maxlen:
             self.oldest_revision = self.events[0].revision
         self.events.append(event)
+        if len(self._hot) == self._hot.maxlen:
+            self._hot[0]._wire = None
+        event._wire = {}
+        self._hot.append(event)
         for watcher in list(self.watchers):
             watcher.offer(event)
 
@@ -218,33 +254,41 @@ class KindCache:
                     continue
 
     def get(self, namespace: str, name: str) -> Message | None:
-        return self.objects.get(f"{namespace}/{name}")
+        data = self.objects.get(f"{namespace}/{name}")
+        return None if data is None else self.parse(data)
 
     def add_index(self, name: str, index_value: Callable[[Message], str]) -> None:
         """Keeps the objects grouped by index_value (client-go's Indexer), e.g. pods by spec.nodeName."""
         if name in self._index_funcs:
             return
         self._index_funcs[name] = index_value
-        self._indices[name] = {}
-        for key, obj in self.objects.items():
-            self._indices[name].setdefault(index_value(obj), {})[key] = obj
+        self._indices[name], self._indexed[name] = {}, {}
+        for key, data in self.objects.items():
+            self._index_one(name, key, index_value(self.kind.message.FromString(data)))
 
     def by_index(self, name: str, value: str) -> list[Message]:
-        return list(self._indices[name].get(value, {}).values())
+        return [self.parse(self.objects[key]) for key in self._indices[name].get(value, ())]
 
-    def _reindex(self, key: str, old: Message | None, new: Message | None) -> None:
+    def _index_one(self, name: str, key: str, value: str) -> None:
+        self._indices[name].setdefault(value, set()).add(key)
+        self._indexed[name][key] = value
+
+    def _reindex(self, key: str, new: Message | None) -> None:
         for name, index_value in self._index_funcs.items():
-            index = self._indices[name]
-            if old is not None:
-                bucket = index.get(index_value(old), {})
-                bucket.pop(key, None)
+            index, indexed = self._indices[name], self._indexed[name]
+            old_value = indexed.pop(key, None)
+            if old_value is not None:
+                bucket = index[old_value]
+                bucket.discard(key)
                 if not bucket:
-                    index.pop(index_value(old), None)
+                    del index[old_value]
             if new is not None:
-                index.setdefault(index_value(new), {})[key] = new
+                self._index_one(name, key, index_value(new))
 
     def snapshot(self) -> tuple[list[Message], int]:
-        return list(self.objects.values()), self.revision
+        """Every object (parsed for the caller, unshared) and the revision they are at."""
+        parse = self.kind.message.FromString
+        return [parse(data) for data in self.objects.values()], self.revision
 
     def subscribe(self, matches: Filter, since: int | None) -> tuple[Watcher, list[CacheEvent]]:
         """A new watcher and the events it must see first.
@@ -254,7 +298,7 @@ class KindCache:
         """
         watcher = Watcher(matches, self.watcher_capacity)
         if since is None:
-            backlog = [CacheEvent("ADDED", self.revision, o) for o in self.objects.values()]
+            backlog = [CacheEvent("ADDED", self.revision, data) for data in self.objects.values()]
         else:
             if since < self.oldest_revision:
                 raise CompactedError(str(since))

@@ -117,6 +117,9 @@ async def test_selector_watch_sees_objects_leave_and_enter(client):
     moved = await client.update(created)
     ev = await next_event(stream)
     assert (ev.type, ev.object.metadata.name) == ("DELETED", "mover")
+    # As kube-apiserver's cacher: the state it was selected in, at the revision it left
+    assert ev.object.metadata.labels["app"] == "in"
+    assert ev.object.metadata.resource_version == moved.metadata.resource_version
     moved.metadata.labels["app"] = "in"
     await client.update(moved)
     ev = await next_event(stream)

@@ -22,7 +22,7 @@ from control.apiserver.auth.noderestriction import NodeRestriction
 from control.apiserver.auth.user import AUTHENTICATED, UserInfo
 from control.apiserver.watchcache import CacheEvent, KindCache
 from control.client.convert import from_dict
-from control.client.kinds import KINDS
+from control.client.kinds import KINDS, kind_of
 from skiff.v1 import authz_pb2
 
 ALICE = UserInfo("alice", ("dev", AUTHENTICATED))
@@ -97,9 +97,9 @@ class FakeKindCache(KindCache):
     """A real kind cache (objects, indices) fed through its own event path, without etcd."""
 
     def __init__(self, objects=()) -> None:
-        super().__init__(KINDS["Pod"], storage=None)
+        super().__init__(kind_of(objects[0]) if objects else KINDS["Pod"], storage=None)
         for o in objects:
-            self._apply(CacheEvent("ADDED", 1, o))
+            self._apply(CacheEvent.of("ADDED", 1, o))
 
     async def wait_fresh(self, revision: int | None = None, timeout: float = 10.0) -> None:
         return None

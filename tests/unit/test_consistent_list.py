@@ -41,7 +41,7 @@ class LaggingWatch:
 
     def request_progress(self) -> None:
         if self.delivers:
-            asyncio.get_running_loop().call_later(0.05, self.cache._apply, CacheEvent("ADDED", 10, cm("b", 10)))
+            asyncio.get_running_loop().call_later(0.05, self.cache._apply, CacheEvent.of("ADDED", 10, cm("b", 10)))
             asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(self.cache._advance(10)))
 
 
@@ -53,7 +53,7 @@ class Api:
 
 def lister(delivers: bool) -> Lister:
     cache = KindCache(KIND, Etcd())
-    cache._apply(CacheEvent("ADDED", 5, cm("a", 5)))
+    cache._apply(CacheEvent.of("ADDED", 5, cm("a", 5)))
     cache.revision = 5
     cache._watch = LaggingWatch(cache, delivers)
     return Lister(KIND, Api(cache))

@@ -31,13 +31,13 @@ class Cache:
         msg.metadata.resource_version = str(self.revision)
         kc = self.cache[KINDS[msg.kind]]
         old = kc.get(msg.metadata.namespace, msg.metadata.name)
-        kc._apply(CacheEvent("MODIFIED" if old else "ADDED", self.revision, msg, old))
+        kc._apply(CacheEvent.of("MODIFIED" if old else "ADDED", self.revision, msg, old))
         kc.revision = self.revision
 
     def delete(self, kind: str, name: str, namespace: str = "") -> None:
         kc = self.cache[KINDS[kind]]
         self.revision += 1
-        kc._apply(CacheEvent("DELETED", self.revision, kc.get(namespace, name)))
+        kc._apply(CacheEvent.of("DELETED", self.revision, kc.get(namespace, name)))
         kc.revision = self.revision
 
 

@@ -18,16 +18,16 @@ def names(cache: KindCache, node: str) -> list[str]:
 
 def test_index_built_from_existing_objects_and_kept_through_events():
     cache = KindCache(KINDS["Pod"], storage=None)
-    cache._apply(CacheEvent("ADDED", 1, pod("a", "n1")))
+    cache._apply(CacheEvent.of("ADDED", 1, pod("a", "n1")))
     cache.add_index("node", lambda p: p.spec.node_name)
-    cache._apply(CacheEvent("ADDED", 2, pod("b", "n1")))
-    cache._apply(CacheEvent("ADDED", 3, pod("c", "")))
+    cache._apply(CacheEvent.of("ADDED", 2, pod("b", "n1")))
+    cache._apply(CacheEvent.of("ADDED", 3, pod("c", "")))
     assert names(cache, "n1") == ["a", "b"] and names(cache, "") == ["c"]
 
-    cache._apply(CacheEvent("MODIFIED", 4, pod("c", "n2"), pod("c", "")))  # bound
-    cache._apply(CacheEvent("MODIFIED", 5, pod("a", "n2"), pod("a", "n1")))
+    cache._apply(CacheEvent.of("MODIFIED", 4, pod("c", "n2"), pod("c", "")))  # bound
+    cache._apply(CacheEvent.of("MODIFIED", 5, pod("a", "n2"), pod("a", "n1")))
     assert names(cache, "n1") == ["b"] and names(cache, "n2") == ["a", "c"] and names(cache, "") == []
 
-    cache._apply(CacheEvent("DELETED", 6, pod("b", "n1")))
+    cache._apply(CacheEvent.of("DELETED", 6, pod("b", "n1")))
     assert names(cache, "n1") == [] and names(cache, "nowhere") == []
     assert sorted(cache.objects) == ["default/a", "default/c"]

@@ -193,7 +193,7 @@ def _index(cache: WatchCache) -> _Index:
     if index is None or index.version != version:
         index = _Index(version)
         for kind in (CLUSTER_ROLE_BINDING, ROLE_BINDING):
-            for binding in cache[kind].objects.values():
+            for binding in cache[kind].snapshot()[0]:
                 index.add(binding)
         _INDEXES[cache] = index
     return index
