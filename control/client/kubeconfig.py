@@ -23,17 +23,19 @@ away (gRPC's pick_first over all their addresses); their certificates are verifi
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import random
+import re
 import socket
+import ssl
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import grpc
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from control.client import kubeconfig_doc
 from control.client.version import GIT_VERSION
@@ -163,34 +165,50 @@ def _read(path: str, what: str) -> bytes:
         raise ConfigError(f'unable to read {what} "{path}": {e.strerror or e}') from None
 
 
-def _certificates(path: str, what: str, embedded: bytes = b"") -> list[x509.Certificate]:
+# Credentials are checked with the ssl module, which every process loads anyway: `cryptography`
+# would cost each client ~10 MiB of memory for three checks.
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----", re.DOTALL)
+
+
+def _certificates(path: str, what: str, embedded: bytes = b"") -> bytes:
+    """The PEM certificates of a file (or of its embedded data), each checked to parse."""
     data = embedded or _read(path, what)
+    pem = b"\n".join(_PEM_CERTIFICATE.findall(data)) + b"\n"
     try:
-        return x509.load_pem_x509_certificates(data)
-    except ValueError:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem.decode("ascii"))
+    except (ssl.SSLError, UnicodeDecodeError):
         where = f"{what}-data" if embedded else f'{what} "{path}"'
         raise ConfigError(f"{where}: the file does not contain any valid PEM certificate") from None
+    return pem
 
 
-def _private_key(path: str, embedded: bytes = b"") -> bytes:
-    data = embedded or _read(path, "client-key")
+@contextlib.contextmanager
+def _in_memory_file(data: bytes) -> Iterator[str]:
+    """A path to `data` that never touches a disk (the ssl module reads keys from files only)."""
+    fd = os.memfd_create("skiff-credential", os.MFD_CLOEXEC)
     try:
-        serialization.load_pem_private_key(data, None)
-    except (ValueError, TypeError):
-        where = "client-key-data" if embedded else f'client-key "{path}"'
-        raise ConfigError(f"{where}: the file does not contain a valid unencrypted PEM private key") from None
-    return data
+        with open(fd, "wb", closefd=False) as f:
+            f.write(data)
+        yield f"/proc/self/fd/{fd}"
+    finally:
+        os.close(fd)
 
 
 def _client_pair(config: ClientConfig) -> tuple[bytes, bytes]:
     """(key, certificate chain) PEM, checked to belong together: grpc would only fail at the handshake."""
     certs = _certificates(config.client_certificate, "client-certificate", config.client_certificate_data)
-    key = _private_key(config.client_key, config.client_key_data)
-    public = serialization.load_pem_private_key(key, None).public_key()
-    if certs[0].public_key() != public:
-        raise ConfigError(f'client-key "{config.client_key}" does not match client-certificate '
-                          f'"{config.client_certificate}"')
-    return key, b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+    key = config.client_key_data or _read(config.client_key, "client-key")
+    try:
+        with _in_memory_file(certs) as cert_path, _in_memory_file(key) as key_path:
+            # An empty passphrase: an encrypted key fails here instead of asking on the terminal.
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert_path, key_path, password=lambda: b"")
+    except ssl.SSLError as e:
+        if e.reason == "KEY_VALUES_MISMATCH":
+            raise ConfigError(f'client-key "{config.client_key}" does not match client-certificate '
+                              f'"{config.client_certificate}"') from None
+        where = "client-key-data" if config.client_key_data else f'client-key "{config.client_key}"'
+        raise ConfigError(f"{where}: the file does not contain a valid unencrypted PEM private key") from None
+    return key, certs
 
 
 def channel_credentials(config: ClientConfig) -> grpc.ChannelCredentials:
@@ -200,9 +218,7 @@ def channel_credentials(config: ClientConfig) -> grpc.ChannelCredentials:
         raise ConfigError("client-certificate and client-key must be given together")
     ca = None
     if config.certificate_authority_data or config.certificate_authority:
-        ca = b"".join(c.public_bytes(serialization.Encoding.PEM)
-                      for c in _certificates(config.certificate_authority, "certificate-authority",
-                                             config.certificate_authority_data))
+        ca = _certificates(config.certificate_authority, "certificate-authority", config.certificate_authority_data)
     key, cert = _client_pair(config) if config.client_certificate or config.client_certificate_data \
         else (None, None)
     creds = grpc.ssl_channel_credentials(ca, key, cert)

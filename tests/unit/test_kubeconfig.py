@@ -119,3 +119,29 @@ def test_components_read_kubeconfig_and_apiserver_overrides(tmp_path, monkeypatc
     bad = write(tmp_path, "sever: x\n")
     with pytest.raises(SystemExit, match="--kubeconfig: .*unknown key 'sever'"):
         client_config(agent_args(["--kubeconfig", bad]))
+
+
+def test_embedded_credentials_are_checked(pki_dir):
+    alice_crt, alice_key, bob_key = ((pki_dir / n).read_bytes() for n in ("alice.crt", "alice.key", "bob.key"))
+    ca = (pki_dir / "ca.crt").read_bytes()
+    assert channel_credentials(ClientConfig(certificate_authority_data=b"junk before\n" + ca,
+                                            client_certificate_data=alice_crt, client_key_data=alice_key))
+    with pytest.raises(ConfigError, match="does not match client-certificate"):
+        channel_credentials(ClientConfig(client_certificate_data=alice_crt, client_key_data=bob_key))
+    with pytest.raises(ConfigError, match="client-key-data: the file does not contain a valid unencrypted PEM"):
+        channel_credentials(ClientConfig(client_certificate_data=alice_crt, client_key_data=alice_crt))
+    with pytest.raises(ConfigError, match="client-certificate-data: the file does not contain any valid PEM"):
+        channel_credentials(ClientConfig(client_certificate_data=alice_key, client_key_data=alice_key))
+    broken = ca.replace(b"\n", b"\n!", 3)  # a PEM block whose contents do not parse
+    with pytest.raises(ConfigError, match="certificate-authority-data: the file does not contain any valid PEM"):
+        channel_credentials(ClientConfig(certificate_authority_data=broken))
+
+
+def test_encrypted_client_key_is_refused_without_asking_for_a_passphrase(pki_dir):
+    from cryptography.hazmat.primitives import serialization
+    key = serialization.load_pem_private_key((pki_dir / "alice.key").read_bytes(), None)
+    encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.BestAvailableEncryption(b"secret"))
+    with pytest.raises(ConfigError, match="does not contain a valid unencrypted PEM private key"):
+        channel_credentials(ClientConfig(client_certificate_data=(pki_dir / "alice.crt").read_bytes(),
+                                         client_key_data=encrypted))
