@@ -65,7 +65,7 @@ def kind_service(kind: Kind, api: ApiContext) -> grpc.GenericRpcHandler:
     methods = {
         "Create": method(create, CREATE, req, obj.SerializeToString),
         "Get": method(get, GET, requests_pb2.GetRequest, obj.SerializeToString),
-        "List": method(lister.list, LIST, requests_pb2.ListRequest, kind.list_message.SerializeToString),
+        "List": method(lister.list_serialized, LIST, requests_pb2.ListRequest, identity),
         "Update": method(update, UPDATE, req, obj.SerializeToString),
         "UpdateStatus": method(update_status, UPDATE_STATUS, req, obj.SerializeToString),
         "Delete": method(delete, DELETE, requests_pb2.DeleteRequest, obj.SerializeToString),

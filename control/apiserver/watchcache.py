@@ -285,6 +285,10 @@ class KindCache:
             if new is not None:
                 self._index_one(name, key, index_value(new))
 
+    def serialized(self) -> tuple[list[tuple[str, bytes]], int]:
+        """Every object as (key, serialized object), and the revision they are at."""
+        return list(self.objects.items()), self.revision
+
     def snapshot(self) -> tuple[list[Message], int]:
         """Every object (parsed for the caller, unshared) and the revision they are at."""
         parse = self.kind.message.FromString

@@ -50,6 +50,17 @@ def at_revision(metadata_number: int, data: bytes, revision: int) -> bytes:
     return data + field(metadata_number, field(_RESOURCE_VERSION, str(revision).encode()))
 
 
+@cache
+def _items_field(list_type: type[Message]) -> int:
+    return list_type.DESCRIPTOR.fields_by_name["items"].number
+
+
+def list_of(head: Message, items: list[bytes]) -> bytes:
+    """A serialized <Kind>List: `head` (apiVersion, kind, metadata) followed by the serialized items."""
+    number = _items_field(type(head))
+    return head.SerializeToString() + b"".join(field(number, data) for data in items)
+
+
 def watch_event(message_type: type[Message], event_type: str, data: bytes) -> bytes:
     """A serialized <Kind>WatchEvent of `event_type` carrying the serialized object `data`."""
     type_number, object_number = _event_fields(message_type)

@@ -135,7 +135,7 @@ class PodInfo:
     """Immutable facts about one pod, derived from its spec once."""
 
     __slots__ = ("pod", "key", "namespace", "name", "uid", "labels", "requests", "non_zero_requests",
-                 "host_ports", "tolerations", "node_selector", "required_node_terms",
+                 "host_ports", "node_selector", "required_node_terms",
                  "preferred_node_terms", "required_affinity", "required_anti_affinity",
                  "preferred_affinity", "preferred_anti_affinity", "priority")
 
@@ -148,7 +148,6 @@ class PodInfo:
         self.requests = pod_requests(spec)
         self.non_zero_requests = pod_requests(spec, non_zero=True)
         self.host_ports = host_ports(spec)
-        self.tolerations = list(spec.tolerations)
         self.node_selector = dict(spec.node_selector)
         self.priority = spec.priority if spec.HasField("priority") else 0
         self._compile_node_affinity(spec.affinity.node_affinity)
@@ -178,6 +177,12 @@ class PodInfo:
     @property
     def terminating(self) -> bool:
         return self.pod.metadata.HasField("deletion_timestamp")
+
+    @property
+    def tolerations(self):
+        # Read from the pod each time: a kept list of them would keep the memory of every earlier
+        # version of the pod (the one scheduled, before it was bound) alive with it.
+        return self.pod.spec.tolerations
 
     @property
     def has_affinity(self) -> bool:

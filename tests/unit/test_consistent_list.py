@@ -70,3 +70,39 @@ async def test_a_cache_that_does_not_catch_up_is_bypassed(monkeypatch: pytest.Mo
     result = await lister(delivers=False).list(requests_pb2.ListRequest(namespace="default"))
     assert [o.metadata.name for o in result.items] == ["a", "b"]
     assert result.metadata.resource_version == "10"
+
+
+async def test_a_serialized_list_is_the_list_and_waits_as_it_does(monkeypatch: pytest.MonkeyPatch):
+    decode = KIND.list_message.FromString
+    result = decode(await lister(delivers=True).list_serialized(requests_pb2.ListRequest(namespace="default")))
+    assert [o.metadata.name for o in result.items] == ["a", "b"] and result.metadata.resource_version == "10"
+    monkeypatch.setattr(listing, "CONSISTENT_WAIT", 0.2)
+    result = decode(await lister(delivers=False).list_serialized(requests_pb2.ListRequest(namespace="default")))
+    assert [o.metadata.name for o in result.items] == ["a", "b"]
+
+
+class Current:
+    async def current_revision(self) -> int:
+        return 0
+
+
+@pytest.mark.parametrize("namespace,labels,fields", [
+    ("", "", ""), ("b", "", ""), ("", "tier=web", ""), ("a", "tier", "metadata.name!=x2"), ("b-c", "", ""),
+    ("", "", "metadata.namespace=a")])
+async def test_serialized_lists_select_and_order_as_parsed_ones(namespace, labels, fields):
+    cache = KindCache(KIND, Current())
+    revision = 0
+    for ns in ("b", "a", "b-c", "a-b"):  # keys "a-b/…" sort before "a/…", namespaces do not
+        for name, tier in (("x2", "web"), ("x1", "db"), ("x10", "")):
+            revision += 1
+            obj = from_dict({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+                "name": name, "namespace": ns, "labels": {"tier": tier} if tier else {}}})
+            obj.metadata.resource_version = str(revision)
+            cache._apply(CacheEvent.of("ADDED", revision, obj))
+    request = requests_pb2.ListRequest(namespace=namespace, label_selector=labels, field_selector=fields)
+    lister = Lister(KIND, Api(cache))
+    parsed = await lister.list(request)
+    serialized = KIND.list_message.FromString(await lister.list_serialized(request))
+    assert serialized == parsed
+    assert [(o.metadata.namespace, o.metadata.name) for o in parsed.items] == \
+        sorted((o.metadata.namespace, o.metadata.name) for o in parsed.items)
