@@ -27,7 +27,6 @@ from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.apiserver.priority import ensure_system_priority_classes
 from control.apiserver.registry import load_all
 from control.apiserver.resourcemetrics import Collector
-from control.apiserver.rest.server import RestServer, rest_context
 from control.apiserver.server import build_server
 from control.apiserver.storage import Storage, StorageError
 from control.apiserver.watchcache import WatchCache
@@ -232,9 +231,12 @@ def kubernetes_service(api: ApiContext, args: argparse.Namespace) -> KubernetesS
                              kubernetesservice.first_address(args.service_cluster_ip_range), ttl, ttl * 2 / 3)
 
 
-async def start_rest(api: ApiContext, args: argparse.Namespace, front: TLSFront | None) -> RestServer | None:
+async def start_rest(api: ApiContext, args: argparse.Namespace, front: TLSFront | None):
     if not args.rest_port:
         return None
+    # Imported only when served: the REST API's modules (routes, OpenAPI, JSON and YAML, tables, patches)
+    # are ~100 modules and ~4 MiB a worker would otherwise carry for nothing.
+    from control.apiserver.rest.server import RestServer, rest_context
     host = args.listen.rpartition(":")[0] if not args.listen.startswith("unix:") else "127.0.0.1"
     context = None if front is None else rest_context(args.tls_cert_file, args.tls_private_key_file,
                                                       args.client_ca_file or None)
