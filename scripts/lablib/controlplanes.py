@@ -24,6 +24,7 @@ from lablib.config import (
     DEFAULT_TOLERATION_SECONDS,
     ETCD_CLIENT_PORT,
     ETCD_PEER_PORT,
+    HOST_IP,
     LB_POOL,
     NODE_MONITOR_GRACE_PERIOD,
     NODE_SUBNET,
@@ -32,6 +33,7 @@ from lablib.config import (
     ROOT,
     SERVICE_CIDR,
     STATE_DIR,
+    VENV_BIN,
     LabHost,
     control_plane_dirs,
     pki_dir,
@@ -39,6 +41,7 @@ from lablib.config import (
 
 MAX_CONTROL_PLANES = 7  # addresses .2 … .8, below the nodes' .11 …
 UNITS = ("etcd", "skiff-apiserver", "skiff-scheduler", "skiff-controller-manager")
+LOAD_BALANCER = "apiserver-lb"  # the lab process: HOST_IP's API ports, forwarded to every live member
 _CONFIG = os.path.join(STATE_DIR, "control-planes.json")
 
 
@@ -181,17 +184,35 @@ def up(n: int) -> list[Member]:
                         log=m.process("skiff-apiserver"))
     for m in found:
         start(m, ("skiff-scheduler", "skiff-controller-manager"))
+    start_load_balancer(found)
     _copy_admin_files(found[0])
     return found
 
 
+def start_load_balancer(found: list[Member]) -> None:
+    """The control plane's one address for clients that take a single server (kubectl): the host's
+    address on the bridge, where the single-host lab's apiserver answers (lablib/apiproxy.py)."""
+    routes = [f"{HOST_IP}:{port}=" + ",".join(f"{m.ip}:{port}" for m in found) for port in (APISERVER_PORT, REST_PORT)]
+    script = os.path.join(ROOT, "scripts", "lablib", "apiproxy.py")
+    procs.start(LOAD_BALANCER, [os.path.join(VENV_BIN, "python"), script, *(f"--listen={r}" for r in routes)])
+    procs.must_wait(lambda: port_open(HOST_IP, REST_PORT), 10, "the apiservers' load balancer", log=LOAD_BALANCER)
+
+
 def _copy_admin_files(member: Member) -> None:
-    """skiffctl's and kubectl's admin configs where the single-host lab keeps them (they name every member)."""
+    """skiffctl's and kubectl's admin configs where the single-host lab keeps them: skiffctl's names every
+    member, kubectl's (one server) the load balancer in front of them."""
     etc = control_plane_dirs()[0]
     for name in ("skiffctl.yaml", "admin.kubeconfig"):
         source = os.path.join(member.config_dir, name)
-        if os.path.exists(source):
-            shutil.copy2(source, os.path.join(etc, name))
+        if not os.path.exists(source):
+            continue
+        with open(source) as f:
+            text = f.read()
+        if name == "admin.kubeconfig":
+            text = text.replace(f"https://{member.ip}:{REST_PORT}", f"https://{HOST_IP}:{REST_PORT}")
+        fd = os.open(os.path.join(etc, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
 
 
 def port_open(ip: str, port: int) -> bool:

@@ -3,7 +3,8 @@
 leading the scheduler, it rejoins, then SIGKILL of the member leading now. Clients resume within 10 s, every
 acknowledged write is there with its content, the Deployment converges, leases are handed over within the
 lease duration, no pod is made twice, no ClusterIP or NodePort is handed out twice, and the `kubernetes`
-Service's Endpoints list the live apiservers.
+Service's Endpoints list the live apiservers. kubectl, through the one address `scripts/lab kubeconfig` names
+(the lab's load balancer), and skiffctl, through its config listing every member, answer after each crash.
 
 Uses the lab (fixed names): run it alone (`flock /work/lab.lock ...` where engineers share a machine).
 """
@@ -23,11 +24,14 @@ import pytest
 from control.client.client import Client
 from control.client.convert import from_dict
 from control.client.kubeconfig import load_client_config
+from tests.fixtures.rest import kubectl
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = str(ROOT / "scripts" / "lab")
 STATE = "/var/lib/skiff-lab"
 LAB_ADMIN = f"{STATE}/control-plane/etc/skiffctl.yaml"
+SKIFFCTL = str(ROOT / ".venv" / "bin" / "skiffctl")
+HOST_IP = "172.31.250.1"
 LAB_ENV = {k: v for k, v in os.environ.items() if k != "SKIFFCONFIG"}
 RESUME_SECONDS = 10
 LEASE_SECONDS, RETRY_SECONDS = 15, 2  # the components' defaults (kube-scheduler's)
@@ -186,6 +190,7 @@ async def crash(client: Client, writer: Writer, member: int, replicas: int) -> s
     await _until(lambda: _value(writer.gap_after(killed_at) < float("inf")), RESUME_SECONDS + 5,
                  f"writes after member {member} crashed")
     assert writer.gap_after(killed_at) < RESUME_SECONDS, f"writes resumed {writer.gap_after(killed_at):.1f}s later"
+    await asyncio.to_thread(cli_users_answer, killed_at)
     await scale(client, replicas)
     for lease in led:
         async def moved(lease=lease):
@@ -201,6 +206,24 @@ async def crash(client: Client, writer: Writer, member: int, replicas: int) -> s
         return member_ip(member) not in await apiserver_endpoints(client)
     await _until(dropped, 30, f"member {member}'s apiserver out of the kubernetes Endpoints")
     return led
+
+
+def cli_users_answer(since: float) -> None:
+    """kubectl with the lab's kubeconfig (one server: the load balancer on the host, which takes the
+    apiservers in turn) and skiffctl with the lab's config answer, several times each, within the resume
+    time of a crash."""
+    config = Path(lab("kubeconfig").stdout.strip())
+    assert f"https://{HOST_IP}:6444" in config.read_text(), "kubectl's config names one member, not all"
+    answers = 0
+    while answers < 6:
+        listed = kubectl(config, "get", "configmaps", "-o", "name", "--request-timeout=5s", timeout=30,
+                         cache_dir=config.parent / "kubectl-cache")
+        skiffctl = subprocess.run([SKIFFCTL, "get", "configmaps", "-o", "name"], capture_output=True, text=True,
+                                  timeout=30, env={**LAB_ENV, "SKIFFCONFIG": LAB_ADMIN})
+        ok = listed.returncode == 0 and "configmap/" in listed.stdout and skiffctl.returncode == 0
+        answers = answers + 1 if ok else 0
+        assert ok or time.monotonic() - since < RESUME_SECONDS, \
+            f"kubectl: {listed.stderr.strip()[-300:]}; skiffctl: {skiffctl.stderr.strip()[-300:]}"
 
 
 async def rejoin(client: Client, member: int) -> None:
