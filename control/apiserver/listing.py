@@ -39,9 +39,6 @@ class Filter:
             return False
         return self.labels.matches(obj.metadata.labels) and self.fields.matches(obj)
 
-    @property
-    def everything(self) -> bool:
-        return not self.namespace and self.labels.empty and self.fields.empty
 
 
 def make_filter(kind: Kind, namespace: str, label_selector: str, field_selector: str) -> Filter:
@@ -227,8 +224,9 @@ class Lister:
     def _wire_for(self, event: CacheEvent, matches: Filter, message) -> bytes | None:
         """The event as this watcher must see it: objects entering or leaving its selection
         arrive as ADDED or DELETED, as Kubernetes' filtered watches do."""
-        if matches.everything:
-            return event.wire(event.type, message)
+        if matches.labels.empty and matches.fields.empty:  # by namespace at most: the key tells
+            inside = not matches.namespace or event.key.startswith(f"{matches.namespace}/")
+            return event.wire(event.type, message) if inside else None
         now_in = matches(self.cache.parse(event.data))
         if event.type in ("ADDED", "DELETED"):
             return event.wire(event.type, message) if now_in else None

@@ -31,8 +31,10 @@ log = logging.getLogger(__name__)
 
 Filter = Callable[[Message], bool]
 
-# Per kind: parsed objects kept, and the newest events, which keep their serialized WatchEvents.
-KEPT = 256
+KEPT = 256  # parsed objects kept per kind
+# Per kind, the newest events keep their serialized WatchEvents, shared by every watcher they reach
+# (a watcher that falls further behind gets its own copy of each).
+HOT_EVENTS = 1024
 
 
 @dataclass(slots=True)
@@ -41,6 +43,7 @@ class CacheEvent:
     revision: int
     data: bytes  # the object as served (serialized, its resourceVersion set)
     old_data: bytes | None = None
+    key: str = ""  # namespace/name (set when applied)
     _wire: dict[str, bytes] | None = field(default=None)
 
     @classmethod
@@ -101,7 +104,7 @@ class KindCache:
         self._metadata_field = metadata_field(kind)
         self._parsed: collections.OrderedDict[bytes, Message] = collections.OrderedDict()
         # The newest events keep their serialized WatchEvents for the watchers they are fanned out to.
-        self._hot: collections.deque[CacheEvent] = collections.deque(maxlen=KEPT)
+        self._hot: collections.deque[CacheEvent] = collections.deque(maxlen=HOT_EVENTS)
         self._index_funcs: dict[str, Callable[[Message], str]] = {}
         self._indices: dict[str, dict[str, set[str]]] = {}  # index -> value -> keys
         self._indexed: dict[str, dict[str, str]] = {}  # index -> key -> value
@@ -197,6 +200,7 @@ class KindCache:
         if key is None:
             meta = self.parse(event.data).metadata
             key = f"{meta.namespace}/{meta.name}"
+        event.key = key
         if event.type == "DELETED":
             self.objects.pop(key, None)
         else:
@@ -302,7 +306,7 @@ class KindCache:
         """
         watcher = Watcher(matches, self.watcher_capacity)
         if since is None:
-            backlog = [CacheEvent("ADDED", self.revision, data) for data in self.objects.values()]
+            backlog = [CacheEvent("ADDED", self.revision, data, key=key) for key, data in self.objects.items()]
         else:
             if since < self.oldest_revision:
                 raise CompactedError(str(since))

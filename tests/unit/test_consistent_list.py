@@ -106,3 +106,22 @@ async def test_serialized_lists_select_and_order_as_parsed_ones(namespace, label
     assert serialized == parsed
     assert [(o.metadata.namespace, o.metadata.name) for o in parsed.items] == \
         sorted((o.metadata.namespace, o.metadata.name) for o in parsed.items)
+
+
+def test_a_namespaced_watch_takes_its_namespace_from_the_key_and_selectors_from_the_object():
+    cache = KindCache(KIND, Current())
+    lister = Lister(KIND, Api(cache))
+    for revision, ns in enumerate(("a", "a-b", "ab", "b"), start=1):
+        obj = from_dict({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": "x", "namespace": ns, "labels": {"ns": ns}}})
+        cache._apply(CacheEvent.of("ADDED", revision, obj))
+    message = KIND.watch_event_message
+
+    def seen(namespace: str, labels: str = "") -> list[str]:
+        matches = listing.make_filter(KIND, namespace, labels, "")
+        sent = [lister._wire_for(e, matches, message) for e in cache.events]
+        return [message.FromString(d).object.metadata.namespace for d in sent if d]
+    assert seen("a") == ["a"]
+    assert seen("") == ["a", "a-b", "ab", "b"]
+    assert seen("", "ns in (ab,b)") == ["ab", "b"]
+    assert seen("a-b", "ns=a-b") == ["a-b"]

@@ -44,6 +44,7 @@ def test_watch_event_parses_as_the_message_would_serialize() -> None:
 
 def test_cache_keeps_bytes_and_a_bounded_set_of_parsed_objects(monkeypatch) -> None:
     monkeypatch.setattr(watchcache, "KEPT", 4)
+    monkeypatch.setattr(watchcache, "HOT_EVENTS", 4)
     cache = KindCache(POD, storage=None)
     for i in range(10):
         cache._apply(CacheEvent.of("ADDED", i + 1, pod(f"p{i}", str(i + 1))))
