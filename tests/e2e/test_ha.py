@@ -190,7 +190,8 @@ async def crash(client: Client, writer: Writer, member: int, replicas: int) -> s
     await _until(lambda: _value(writer.gap_after(killed_at) < float("inf")), RESUME_SECONDS + 5,
                  f"writes after member {member} crashed")
     assert writer.gap_after(killed_at) < RESUME_SECONDS, f"writes resumed {writer.gap_after(killed_at):.1f}s later"
-    await asyncio.to_thread(cli_users_answer, killed_at)
+    # Alongside the rest, so the leases' hand-over is timed as it happens.
+    cli_users = asyncio.create_task(asyncio.to_thread(cli_users_answer, killed_at))
     await scale(client, replicas)
     for lease in led:
         async def moved(lease=lease):
@@ -205,6 +206,7 @@ async def crash(client: Client, writer: Writer, member: int, replicas: int) -> s
     async def dropped() -> bool:
         return member_ip(member) not in await apiserver_endpoints(client)
     await _until(dropped, 30, f"member {member}'s apiserver out of the kubernetes Endpoints")
+    await cli_users
     return led
 
 

@@ -12,10 +12,13 @@ PACKAGES = ("skiff", "cri")
 
 
 def _generated(tree: Path) -> set[str]:
-    """Paths (relative to tree) of generated modules: *_pb2*.py(i) and package __init__ files."""
+    """Paths (relative to tree) of generated modules: *_pb2*.py(i) and package __init__ files (not their
+    bytecode, which scripts/install-deps compiles and git ignores)."""
     found: set[str] = set()
     for package in PACKAGES:
         for path in (tree / package).rglob("*"):
+            if "__pycache__" in path.parts:
+                continue
             if path.is_file() and ("_pb2" in path.name or path.name == "__init__.py"):
                 found.add(str(path.relative_to(tree)))
     return found
