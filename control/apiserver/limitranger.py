@@ -153,8 +153,8 @@ def pod_violations(pod: Message, ranges: list[Message]) -> list[str]:
                 for c in (*pod.spec.containers, *pod.spec.init_containers):
                     found += _check("Container", item, c.resources.requests, c.resources.limits)
             elif item.type == "Pod":
-                requests = quota.render(quota.pod_requests(pod, overhead=False))
-                limits = quota.render(quota.pod_limits(pod, overhead=False))
+                requests = quota.render(quota.pod_requests(pod, overhead=False, hugepages=False))
+                limits = quota.render(quota.pod_limits(pod, overhead=False, hugepages=False))
                 found += _check("Pod", item, requests, limits)
     return found
 

@@ -37,6 +37,8 @@ POD_COMPUTE = ("cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.m
 # A pod under a quota of these must state them in every container (Kubernetes keeps this rule
 # for compatibility only for cpu and memory).
 POD_REQUIRED = ("cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
+# What `spec.resources` may set for the whole pod (besides hugepages-*).
+POD_LEVEL = ("cpu", "memory")
 SERVICE_RESOURCES = ("services", "services.nodeports", "services.loadbalancers")
 STORAGE_CLASS_SUFFIX = ".storageclass.storage.k8s.io/"
 _HUGEPAGES = "hugepages-"
@@ -116,10 +118,23 @@ def _max(a: ResourceList, b: ResourceList) -> ResourceList:
     return result
 
 
-def _pod_total(spec: Message, field: str, overhead: bool) -> ResourceList:
+def is_pod_level_resource(name: str, hugepages: bool = True) -> bool:
+    """What `spec.resources` may set for the whole pod: cpu, memory and (for quota and the
+    scheduler, not LimitRanger) hugepages."""
+    return name in POD_LEVEL or (hugepages and name.startswith(_HUGEPAGES))
+
+
+def pod_level(spec: Message, field: str, hugepages: bool = True) -> ResourceList:
+    """The pod-level requests or limits (`spec.resources`) of the resources they may set."""
+    values = getattr(spec.resources, field)
+    return parse_list({k: v for k, v in values.items() if is_pod_level_resource(k, hugepages)})
+
+
+def _pod_total(spec: Message, field: str, overhead: bool, hugepages: bool = True) -> ResourceList:
     """The pod's effective requests or limits: its containers and sidecars summed, at least as much
-    as any init container needs with the sidecars started before it, plus the pod's overhead
-    (which LimitRanger leaves out)."""
+    as any init container needs with the sidecars started before it; a pod-level value
+    (`spec.resources`) replaces that sum for its resource; plus the pod's overhead (which
+    LimitRanger leaves out; limits get it only where they are set)."""
     total: ResourceList = {}
     for c in spec.containers:
         total = add(total, _container_list(getattr(c.resources, field)))
@@ -134,15 +149,25 @@ def _pod_total(spec: Message, field: str, overhead: bool) -> ResourceList:
         else:
             init_peak = _max(init_peak, add(own, sidecars))
     total = _max(total, init_peak)
-    return add(total, parse_list(spec.overhead)) if overhead else total
+    total.update(pod_level(spec, field, hugepages))
+    if not overhead:
+        return total
+    extra = parse_list(spec.overhead)
+    if field == "limits":
+        extra = {k: v for k, v in extra.items() if k in total and total[k].value}
+    return add(total, extra)
 
 
-def pod_requests(pod: Message, overhead: bool = True) -> ResourceList:
-    return _pod_total(pod.spec, "requests", overhead)
+def pod_requests(pod: Message, overhead: bool = True, hugepages: bool = True) -> ResourceList:
+    return _pod_total(pod.spec, "requests", overhead, hugepages)
 
 
-def pod_limits(pod: Message, overhead: bool = True) -> ResourceList:
-    return _pod_total(pod.spec, "limits", overhead)
+def pod_limits(pod: Message, overhead: bool = True, hugepages: bool = True) -> ResourceList:
+    return _pod_total(pod.spec, "limits", overhead, hugepages)
+
+
+def has_pod_level_resources(pod: Message) -> bool:
+    return bool(pod_level(pod.spec, "requests") or pod_level(pod.spec, "limits"))
 
 
 def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList:
@@ -177,13 +202,18 @@ def pod_counts(pod: Message, now: float | None = None) -> bool:
 
 
 def is_best_effort(pod: Message) -> bool:
+    if has_pod_level_resources(pod):
+        return False
     return not any(c.resources.requests or c.resources.limits
                    for c in (*pod.spec.init_containers, *pod.spec.containers))
 
 
 def missing_constraints(pod: Message, hard: Iterable[str]) -> str:
     """Kubernetes' `must specify limits.cpu for: web; ...` for the containers that do not state a
-    cpu or memory value the quota limits; "" when every container does."""
+    cpu or memory value the quota limits; "" when every container does, or when the pod states
+    its resources at pod level (then containers need not)."""
+    if has_pod_level_resources(pod):
+        return ""
     required = set(hard) & set(POD_REQUIRED)
     missing: dict[str, set[str]] = {}
     for c in (*pod.spec.containers, *pod.spec.init_containers):
