@@ -15,6 +15,7 @@ import pytest
 from control.client.client import Client
 from control.client.convert import from_dict
 from node.cri import CRI
+from node.runtime import userns
 from node.runtime.security import host_apparmor_enabled
 from tests.fixtures.agent import (
     busybox,
@@ -217,3 +218,29 @@ async def test_refusals_on_the_node(client: Client, node_env):
         await delete_and_wait(client, "apparmor")
     for name in ("nonroot", "unsafe-sysctl", "nfs"):
         await delete_and_wait(client, name)
+
+
+async def test_host_users_false_as_the_runtime_allows(client: Client, node_env, cri: CRI):
+    """A pod with its own user namespace: where the runtime reports it can make one, root inside is
+    a range of unprivileged host IDs; where it cannot (containerd before 2.0), the pod never gets a
+    sandbox and carries the kubelet's event."""
+    agent, _ = node_env
+    await client.create(pod_manifest("userns", agent.node_name, [busybox("c", "sleep 3600")], hostUsers=False))
+    if await userns.handler_supports(cri):
+        pod = await wait_ready(client, "userns")
+        uid_map = (await exec_in(cri, pod, "c", ["cat", "/proc/self/uid_map"])).split()
+        assert uid_map[0] == "0" and int(uid_map[1]) >= userns.FIRST_ID and uid_map[2] == str(userns.LENGTH), uid_map
+    else:
+        async def refused():
+            events, _ = await client.list_all("Event", "default")
+            return [e for e in events if e.involved_object.name == "userns" and e.reason == "FailedCreatePodSandBox"]
+        await eventually(refused, timeout=30, what="FailedCreatePodSandBox for hostUsers: false")
+        events = await refused()
+        assert events[0].type == "Warning"
+        assert events[0].message == ("Failed to create pod sandbox: can't set `spec.hostUsers: false`, "
+                                     "runtime does not support user namespaces")
+        pod = await get_pod(client, "userns")
+        assert pod.status.phase == "Pending"
+        sandboxes = await cri.list_pod_sandboxes()
+        assert not [s for s in sandboxes if s.metadata.uid == pod.metadata.uid]
+    await delete_and_wait(client, "userns")
