@@ -39,7 +39,7 @@ from tests.fixtures.containerd import (
 from tests.fixtures.procs import eventually
 
 SUBNET = "10.124.0.0/24"
-CAP_CHOWN, CAP_NET_RAW = 0, 13
+CAP_CHOWN, CAP_NET_ADMIN, CAP_NET_RAW = 0, 12, 13
 
 
 @pytest.fixture(scope="module")
@@ -244,3 +244,28 @@ async def test_host_users_false_as_the_runtime_allows(client: Client, node_env, 
         sandboxes = await cri.list_pod_sandboxes()
         assert not [s for s in sandboxes if s.metadata.uid == pod.metadata.uid]
     await delete_and_wait(client, "userns")
+
+
+async def test_service_links_dns_policies_and_added_capabilities(client: Client, node_env, cri: CRI):
+    """enableServiceLinks: false, dnsPolicy Default and ClusterFirstWithHostNet, capabilities.add."""
+    agent, _ = node_env
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Service",
+                                   "metadata": {"name": "linked", "namespace": "default"},
+                                   "spec": {"selector": {"app": "none"}, "ports": [{"port": 8080}]}}))
+    await client.create(pod_manifest("nolinks", agent.node_name, [busybox("c", "sleep 3600", securityContext={
+        "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]}})], enableServiceLinks=False, dnsPolicy="Default"))
+    await client.create(pod_manifest("hostdns", agent.node_name, [busybox("c", "sleep 3600")], hostNetwork=True,
+                                     dnsPolicy="ClusterFirstWithHostNet"))
+    pod = await wait_ready(client, "nolinks")
+    environ = await exec_in(cri, pod, "c", ["env"])
+    assert "LINKED_SERVICE_HOST" not in environ and "LINKED_PORT" not in environ, environ
+    resolv = await exec_in(cri, pod, "c", ["cat", "/etc/resolv.conf"])
+    assert "10.96.0.10" not in resolv and "svc.cluster.local" not in resolv, resolv  # the node's resolver
+    caps = cap_bits(await exec_in(cri, pod, "c", ["cat", "/proc/self/status"]), "CapEff")
+    assert caps == 1 << CAP_NET_ADMIN, hex(caps)  # ALL dropped, NET_ADMIN added
+    hostdns = await wait_ready(client, "hostdns")
+    resolv = await exec_in(cri, hostdns, "c", ["cat", "/etc/resolv.conf"])
+    assert "nameserver 10.96.0.10" in resolv and "search default.svc.cluster.local" in resolv, resolv
+    for name in ("nolinks", "hostdns"):
+        await delete_and_wait(client, name)
+    await client.delete("Service", "linked", "default")
