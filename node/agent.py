@@ -155,7 +155,8 @@ class Agent:
         ready, started = self.runtime.probe_state(spec, current[0].id if current else "")
         return ContainerView(spec=spec, attempts=current + older, waiting_reason=reason,
                              waiting_message=message, ready=ready, started=started,
-                             termination_messages=self.runtime.termination_messages(w, spec, current))
+                             termination_messages=self.runtime.termination_messages(w, spec, current),
+                             resources=self.runtime.applied_resources(current[0] if current else None))
 
     def ephemeral_statuses(self, w: PodWorker, runtime: PodRuntime) -> list[pod_pb2.ContainerStatus]:
         """As the kubelet reports them: never ready, never started by a probe."""

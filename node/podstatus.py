@@ -42,6 +42,7 @@ class ContainerView:
     ready: bool = False  # readiness probe result (True when there is no readiness probe)
     started: bool = False  # startup probe result (True when there is no startup probe)
     termination_messages: dict[str, str] = field(default_factory=dict)  # container id -> message
+    resources: dict | None = None  # what the latest container runs with ({"requests": …, "limits": …})
 
     @property
     def latest(self) -> cri_pb.ContainerStatus | None:
@@ -122,6 +123,12 @@ def container_status(view: ContainerView, runtime: str = "containerd",
     running = latest.state == cri_pb.CONTAINER_RUNNING
     out.ready = running and view.ready and view.started
     out.started = running and view.started
+    if running and view.resources is not None:
+        # As the kubelet: the cpu and memory the runtime enforces, and every request it admitted.
+        for field in ("requests", "limits"):
+            values = view.resources.get(field, {})
+            getattr(out.resources, field).update({k: v for k, v in values.items() if k in ("cpu", "memory")})
+        out.allocated_resources.update(view.resources.get("requests", {}))
     return out
 
 

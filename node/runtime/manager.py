@@ -19,7 +19,7 @@ from cri.runtime.v1 import api_pb2 as cri_pb
 from node import podstatus, volumes
 from node.backoff import Backoff
 from node.config import AgentConfig
-from node.cri import CRI
+from node.cri import CRI, CRIError
 from node.images import ImageManager
 from node.podworkers import PodWorker
 from node.probermanager import ProberManager
@@ -27,6 +27,7 @@ from node.runtime.config import HASH_ANNOTATION, container_hash
 from node.runtime.containers import ContainerStarter
 from node.runtime.ephemeral import as_container
 from node.runtime.kill import ContainerKiller, container_spec, grace_period
+from node.runtime.resize import RESTART, Resizer
 from node.runtime.sandbox import Sandboxes
 from node.runtime.state import PodRuntime, RuntimeState
 from node.runtime.volumes import VolumeManager
@@ -48,6 +49,7 @@ class RuntimeManager:
         self.sandboxes = Sandboxes(cri, config, recorder, self.volumes)
         self.starter = ContainerStarter(cri, client, config, recorder, images, self.sandboxes, self.volumes, probers)
         self.killer = ContainerKiller(cri, recorder, probers)
+        self.resizer = Resizer(cri, config.memory_capacity)
 
     async def pod_state(self, uid: str) -> PodRuntime:
         runtime = await self.state.pod(uid)
@@ -164,6 +166,8 @@ class RuntimeManager:
                                     f"Container {spec.name} definition changed, will be restarted")
                 await self.killer.kill(w, spec, latest.id, time.monotonic() + grace_period(w.pod), pod_ip)
                 return True
+            if await self._resize(w, spec, latest, pod_ip):
+                return True
             self.probers.add_container(w.pod, spec, latest, pod_ip)
             return False
         if latest.state == cri_pb.CONTAINER_EXITED and should_restart(w.pod, spec, latest, init):
@@ -173,6 +177,24 @@ class RuntimeManager:
             await self.cri.remove_container(latest.id)
             return True
         return False
+
+    async def _resize(self, w: PodWorker, spec: pod_pb2.Container, latest: cri_pb.ContainerStatus,
+                      pod_ip: str) -> bool:
+        """New resources for a running container: in place, or by a restart its resizePolicy asks."""
+        try:
+            action = await self.resizer.sync(w.pod, spec, latest)
+        except CRIError as e:
+            log.warning("pod %s: resizing container %s failed: %s", w.pod.metadata.name, spec.name, e)
+            w.sync_soon(5.0)
+            return False
+        if action != RESTART:
+            return False
+        self.recorder.event(w.pod, "Normal", "Killing", f"Container {spec.name} resize requires restart")
+        await self.killer.kill(w, spec, latest.id, time.monotonic() + grace_period(w.pod), pod_ip)
+        return True
+
+    def applied_resources(self, status: cri_pb.ContainerStatus | None) -> dict | None:
+        return self.resizer.applied(status) if status is not None else None
 
     async def _restart(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox,
                        spec: pod_pb2.Container, latest: cri_pb.ContainerStatus, init: bool, pod_ip: str) -> bool:

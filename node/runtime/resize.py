@@ -1,0 +1,68 @@
+"""In-place resize on the node (the kubelet's resize of running containers): a running container
+whose spec resources differ from those it runs with gets them through CRI UpdateContainerResources,
+without a restart, unless the container's resizePolicy asks a restart for a resource that changed.
+
+What a container runs with is recorded in an annotation when it is created and, after a resize, in
+memory (CRI annotations are fixed); an agent restarted after a resize applies the spec again, which
+changes nothing. The container's status reports these values (`resources`, `allocatedResources`)."""
+
+from __future__ import annotations
+
+import json
+
+from cri.runtime.v1 import api_pb2 as cri_pb
+from node.cri import CRI
+from node.runtime.resources import linux_resources
+from skiff.v1 import pod_pb2
+
+RESOURCES_ANNOTATION = "skiff.io/container-resources"
+RESTART_CONTAINER = "RestartContainer"
+NO_CHANGE, UPDATED, RESTART = "", "updated", "restart"
+
+
+def resources_doc(container: pod_pb2.Container) -> dict[str, dict[str, str]]:
+    res = container.resources
+    return {"requests": dict(res.requests), "limits": dict(res.limits)}
+
+
+def _changed(new: dict, old: dict) -> set[str]:
+    names = set()
+    for field in ("requests", "limits"):
+        a, b = new.get(field, {}), old.get(field, {})
+        names |= {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    return names
+
+
+def needs_restart(container: pod_pb2.Container, changed: set[str]) -> bool:
+    return any(p.resource_name in changed and p.restart_policy == RESTART_CONTAINER for p in container.resize_policy)
+
+
+class Resizer:
+    def __init__(self, cri: CRI, memory_capacity: int = 0) -> None:
+        self.cri = cri
+        self.memory_capacity = memory_capacity
+        self._applied: dict[str, dict] = {}  # container id -> the resources it runs with, after a resize
+
+    def applied(self, status: cri_pb.ContainerStatus) -> dict | None:
+        if status.id in self._applied:
+            return self._applied[status.id]
+        text = status.annotations.get(RESOURCES_ANNOTATION)
+        return json.loads(text) if text else None
+
+    async def sync(self, pod: pod_pb2.Pod, spec: pod_pb2.Container, status: cri_pb.ContainerStatus) -> str:
+        """NO_CHANGE, UPDATED (the runtime has the spec's resources now) or RESTART (its policy asks)."""
+        want, have = resources_doc(spec), self.applied(status)
+        if have is None:  # created before resources were recorded: the spec is what it got
+            self._applied[status.id] = want
+            return NO_CHANGE
+        changed = _changed(want, have)
+        if not changed:
+            return NO_CHANGE
+        if needs_restart(spec, changed):
+            return RESTART
+        await self.cri.update_container_resources(status.id, linux_resources(pod, spec, self.memory_capacity))
+        self._applied[status.id] = want
+        return UPDATED
+
+    def forget(self, container_id: str) -> None:
+        self._applied.pop(container_id, None)

@@ -1,0 +1,100 @@
+"""In-place pod resize on a real node (containerd, runc, cgroups): a resize through pods/resize reaches
+the running container's cgroup without a restart and shows in its status; a resource whose
+resizePolicy is RestartContainer restarts the container with the new values."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from control.client.client import Client
+from node.cri import CRI
+from skiff.v1 import requests_pb2, services_pb2
+from tests.fixtures.agent import busybox, delete_and_wait, exec_in, get_pod, pod_manifest, start_agent, wait_ready
+from tests.fixtures.apiserver import ApiServer
+from tests.fixtures.containerd import (
+    create_netns,
+    delete_netns,
+    start_containerd,
+    unmount_under,
+    write_cni_conflist,
+)
+from tests.fixtures.procs import eventually
+
+MEMORY_LIMIT = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+CPU_QUOTA = "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"
+RESOURCES = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
+
+
+@pytest.fixture(scope="module")
+def node_env(apiserver: ApiServer):
+    netns = create_netns("skrz")
+    ctrd = agent = None
+    try:
+        ctrd = start_containerd(netns=netns)
+        write_cni_conflist(ctrd.cni_conf_dir, "10.124.0.0/24", bridge="skrz0")
+        agent = start_agent(apiserver, ctrd)
+        yield agent, ctrd
+    finally:
+        if agent is not None:
+            agent.stop()
+            print(agent.log_tail())
+        if ctrd is not None:
+            ctrd.stop()
+        if agent is not None:
+            unmount_under(agent.root_dir)
+            shutil.rmtree(agent.root_dir, ignore_errors=True)
+        delete_netns(netns)
+
+
+@pytest.fixture
+async def cri(node_env):
+    c = CRI(node_env[1].address)
+    yield c
+    await c.close()
+
+
+async def _resize(client: Client, name: str, limits: dict[str, str]) -> None:
+    stub = client.stub("Pod")
+    pod = await stub.GetResize(requests_pb2.GetRequest(namespace="default", name=name))
+    pod.spec.containers[0].resources.limits.update(limits)
+    await stub.UpdateResize(services_pb2.PodRequest(object=pod))
+
+
+async def _status_limits(client: Client, name: str, expected: dict[str, str]) -> object:
+    async def shown():
+        statuses = (await get_pod(client, name)).status.container_statuses
+        return statuses and dict(statuses[0].resources.limits) == expected
+    await eventually(shown, timeout=30, interval=0.5, what=f"status.containerStatuses[0].resources of {name}")
+    return await get_pod(client, name)
+
+
+async def test_resize_in_place_and_by_restart(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    await client.create(pod_manifest("grow", agent.node_name, [busybox("c", "sleep 3600", resources=RESOURCES)]))
+    pod = await wait_ready(client, "grow")
+    assert int(await exec_in(cri, pod, "c", ["cat", MEMORY_LIMIT])) == 64 * 2**20
+    await _status_limits(client, "grow", RESOURCES["limits"])
+    await _resize(client, "grow", {"cpu": "500m", "memory": "128Mi"})
+    pod = await _status_limits(client, "grow", {"cpu": "500m", "memory": "128Mi"})
+    assert int(await exec_in(cri, pod, "c", ["cat", MEMORY_LIMIT])) == 128 * 2**20
+    assert int(await exec_in(cri, pod, "c", ["cat", CPU_QUOTA])) == 50_000
+    status = pod.status.container_statuses[0]
+    assert status.restart_count == 0 and status.state.HasField("running")
+    assert dict(status.allocated_resources) == RESOURCES["requests"]
+
+    policy = [{"resourceName": "memory", "restartPolicy": "RestartContainer"}]
+    await client.create(pod_manifest("restart", agent.node_name, [busybox(
+        "c", "sleep 3600", resources=RESOURCES, resizePolicy=policy)]))
+    await wait_ready(client, "restart")
+    await _resize(client, "restart", {"memory": "96Mi"})
+
+    async def restarted():
+        statuses = (await get_pod(client, "restart")).status.container_statuses
+        return statuses[0].restart_count == 1 and statuses[0].state.HasField("running")
+    await eventually(restarted, timeout=30, interval=0.5, what="the container restarted by its resizePolicy")
+    pod = await _status_limits(client, "restart", {"cpu": "200m", "memory": "96Mi"})
+    assert int(await exec_in(cri, pod, "c", ["cat", MEMORY_LIMIT])) == 96 * 2**20
+    for name in ("grow", "restart"):
+        await delete_and_wait(client, name)
