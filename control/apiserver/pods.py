@@ -12,22 +12,13 @@ from control.apiserver import errors
 from control.apiserver.context import ApiContext
 from control.apiserver.storage import ConflictError, NotFoundError
 from control.apiserver.strategy import now
+from control.client import podutil
 from control.client.kinds import KINDS
 from skiff.v1 import meta_pb2, node_agent_pb2, node_agent_pb2_grpc, pod_pb2
 
 
 def qos_class(p: Message) -> str:
-    containers = list(p.spec.init_containers) + list(p.spec.containers)
-    if not any(c.resources.requests or c.resources.limits for c in containers):
-        return "BestEffort"
-    for c in containers:
-        limits = c.resources.limits
-        if "cpu" not in limits or "memory" not in limits:
-            return "Burstable"
-        for res in ("cpu", "memory"):
-            if res in c.resources.requests and c.resources.requests[res] != limits[res]:
-                return "Burstable"
-    return "Guaranteed"
+    return podutil.qos_class(p)
 
 
 POD = KINDS["Pod"]

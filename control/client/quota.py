@@ -130,7 +130,8 @@ def pod_level(spec: Message, field: str, hugepages: bool = True) -> ResourceList
     return parse_list({k: v for k, v in values.items() if is_pod_level_resource(k, hugepages)})
 
 
-def _pod_total(spec: Message, field: str, overhead: bool, hugepages: bool = True) -> ResourceList:
+def _pod_total(spec: Message, field: str, overhead: bool, hugepages: bool = True,
+               pod_level_values: bool = True) -> ResourceList:
     """The pod's effective requests or limits: its containers and sidecars summed, at least as much
     as any init container needs with the sidecars started before it; a pod-level value
     (`spec.resources`) replaces that sum for its resource; plus the pod's overhead (which
@@ -149,7 +150,8 @@ def _pod_total(spec: Message, field: str, overhead: bool, hugepages: bool = True
         else:
             init_peak = _max(init_peak, add(own, sidecars))
     total = _max(total, init_peak)
-    total.update(pod_level(spec, field, hugepages))
+    if pod_level_values:
+        total.update(pod_level(spec, field, hugepages))
     if not overhead:
         return total
     extra = parse_list(spec.overhead)
@@ -164,6 +166,11 @@ def pod_requests(pod: Message, overhead: bool = True, hugepages: bool = True) ->
 
 def pod_limits(pod: Message, overhead: bool = True, hugepages: bool = True) -> ResourceList:
     return _pod_total(pod.spec, "limits", overhead, hugepages)
+
+
+def aggregate_container_requests(spec: Message) -> ResourceList:
+    """The containers' effective requests alone (no pod-level values, no overhead)."""
+    return _pod_total(spec, "requests", overhead=False, pod_level_values=False)
 
 
 def has_pod_level_resources(pod: Message) -> bool:

@@ -98,3 +98,14 @@ async def test_resize_in_place_and_by_restart(client: Client, node_env, cri: CRI
     assert int(await exec_in(cri, pod, "c", ["cat", MEMORY_LIMIT])) == 96 * 2**20
     for name in ("grow", "restart"):
         await delete_and_wait(client, name)
+
+
+async def test_pod_level_limits_bound_containers_without_their_own(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    await client.create(pod_manifest("podlevel", agent.node_name, [busybox("c", "sleep 3600")],
+                                     resources={"limits": {"cpu": "300m", "memory": "48Mi"}}))
+    pod = await wait_ready(client, "podlevel")
+    assert int(await exec_in(cri, pod, "c", ["cat", MEMORY_LIMIT])) == 48 * 2**20
+    assert int(await exec_in(cri, pod, "c", ["cat", CPU_QUOTA])) == 30_000
+    assert pod.status.qos_class == "Guaranteed"
+    await delete_and_wait(client, "podlevel")

@@ -11,6 +11,7 @@ from cri.runtime.v1 import api_pb2 as cri_pb
 from node import podstatus
 from node.runtime.config import container_config, container_hash
 from node.runtime.resize import NO_CHANGE, RESOURCES_ANNOTATION, RESTART, UPDATED, Resizer
+from node.runtime.resources import linux_resources
 
 SMALL = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
 BIG = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
@@ -66,3 +67,13 @@ def test_a_resource_whose_policy_asks_a_restart() -> None:
     assert asyncio.run(Resizer(cri).sync(cpu_only, cpu_only.spec.containers[0], status)) == UPDATED
     memory = pod(BIG, resizePolicy=policy)
     assert asyncio.run(Resizer(cri).sync(memory, memory.spec.containers[0], status)) == RESTART
+
+
+def test_pod_level_limits_reach_containers_without_their_own() -> None:
+    p = from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "ns", "uid": "u"},
+                   "spec": {"resources": {"limits": {"cpu": "1", "memory": "256Mi"}},
+                            "containers": [{"name": "a", "image": "i"},
+                                           {"name": "b", "image": "i", "resources": {"limits": {"memory": "64Mi"}}}]}})
+    a, b = (linux_resources(p, c) for c in p.spec.containers)
+    assert (a.cpu_quota, a.memory_limit_in_bytes) == (100_000, 256 * 2**20)
+    assert (b.cpu_quota, b.memory_limit_in_bytes) == (100_000, 64 * 2**20)

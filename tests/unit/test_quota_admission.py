@@ -281,3 +281,25 @@ def test_every_kinds_admission_is_async() -> None:
     """The apiserver awaits each kind's mutating admission (LimitRanger reads the watch cache)."""
     sync = [name for name, s in load_all().items() if not inspect.iscoroutinefunction(s.admit)]
     assert sync == [], f"registry strategies with a plain `def admit`: {sync}"
+
+
+def test_pod_level_requests_default_and_decide_the_qos_class() -> None:
+    from control.apiserver.defaults import default_pod
+    from control.client.podutil import qos_class
+    only_limits = pod({"name": "a"}, resources={"limits": {"cpu": "1", "memory": "1Gi", "hugepages-2Mi": "2Mi"}})
+    default_pod(only_limits)
+    assert dict(only_limits.spec.resources.requests) == {"cpu": "1", "memory": "1Gi", "hugepages-2Mi": "2Mi"}
+    assert qos_class(only_limits) == "Guaranteed"
+    with_requests = pod({"name": "a", "resources": {"requests": {"cpu": "200m"}}},
+                        resources={"limits": {"cpu": "1", "memory": "1Gi"}})
+    default_pod(with_requests)
+    assert dict(with_requests.spec.resources.requests) == {"cpu": "200m", "memory": "1Gi"}
+    assert qos_class(with_requests) == "Burstable"
+    # a container's missing request is its limit; quantities compare by value
+    assert qos_class(pod({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1000Mi"},
+                                                     "requests": {"cpu": "1000m"}}})) == "Guaranteed"
+    assert qos_class(pod({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"},
+                                                     "requests": {"cpu": "500m"}}})) == "Burstable"
+    assert qos_class(pod({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"},
+                                                     "requests": {"cpu": "1000m", "memory": "1Gi"}}})) == "Guaranteed"
+    assert qos_class(pod({"name": "a"})) == "BestEffort"
