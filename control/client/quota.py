@@ -173,6 +173,10 @@ def aggregate_container_requests(spec: Message) -> ResourceList:
     return _pod_total(spec, "requests", overhead=False, pod_level_values=False)
 
 
+def aggregate_container_limits(spec: Message) -> ResourceList:
+    return _pod_total(spec, "limits", overhead=False, pod_level_values=False)
+
+
 def has_pod_level_resources(pod: Message) -> bool:
     return bool(pod_level(pod.spec, "requests") or pod_level(pod.spec, "limits"))
 

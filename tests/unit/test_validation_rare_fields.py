@@ -118,3 +118,28 @@ def test_node_config_source_is_dropped_as_kubernetes_drops_it() -> None:
     kept = from_dict(patched(NODE, "spec", {**NODE["spec"], "configSource": config}))
     node_strategy.prepare_for_update(kept, kept)
     assert kept.spec.HasField("config_source")
+
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
+       "spec": {"containers": [{"name": "a", "image": "busybox",
+                                "resources": {"requests": {"cpu": "500m"}, "limits": {"memory": "1Gi"}}},
+                               {"name": "b", "image": "busybox", "resources": {"requests": {"cpu": "700m"}}}]}}
+
+
+@pytest.mark.parametrize("resources, field, fragment", [
+    ({"limits": {"ephemeral-storage": "1Gi", "cpu": "2"}}, "spec.resources.limits[ephemeral-storage]",
+     'Unsupported value: "ephemeral-storage": supported values: "cpu", "hugepages-", "memory"'),
+    ({"requests": {"cpu": "1"}, "limits": {"cpu": "2", "memory": "2Gi"}}, "spec.resources.requests[cpu]",
+     'Invalid value: "1": must be greater than or equal to aggregate container requests of 1200m'),
+    ({"requests": {"cpu": "3"}, "limits": {"cpu": "2", "memory": "2Gi"}}, "spec.resources.requests[cpu]",
+     "must be less than or equal to cpu limit of 2"),
+    ({"limits": {"cpu": "2", "memory": "512Mi"}}, "spec.resources.containers[0][memory].limits",
+     'Invalid value: "1Gi": must be less than or equal to pod limits of 512Mi'),
+])
+def test_pod_level_resources(resources: dict, field: str, fragment: str) -> None:
+    assert_violation(patched(POD, "spec", {**POD["spec"], "resources": resources}), field, fragment)
+
+
+def test_pod_level_resources_that_cover_the_containers_are_valid() -> None:
+    covering = {"limits": {"cpu": "2", "memory": "2Gi"}}
+    assert violations(patched(POD, "spec", {**POD["spec"], "resources": covering})) == []
