@@ -143,3 +143,12 @@ def test_pod_level_resources(resources: dict, field: str, fragment: str) -> None
 def test_pod_level_resources_that_cover_the_containers_are_valid() -> None:
     covering = {"limits": {"cpu": "2", "memory": "2Gi"}}
     assert violations(patched(POD, "spec", {**POD["spec"], "resources": covering})) == []
+
+
+def test_node_provider_id_is_set_once_and_external_id_never_changes() -> None:
+    with_id = patched(NODE, "spec", {**NODE["spec"], "providerID": "kind://docker/a"})
+    assert violations(with_id, old=NODE) == []  # from "" to a value
+    assert_violation(patched(NODE, "spec", {**NODE["spec"], "providerID": "kind://docker/b"}), "spec.providerID",
+                     'Forbidden: node updates may not change providerID except from "" to valid', old=with_id)
+    assert_violation(patched(NODE, "spec", {**NODE["spec"], "externalID": "x"}), "spec.externalID",
+                     "Forbidden: may not be updated", old=NODE)

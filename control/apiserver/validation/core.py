@@ -198,6 +198,11 @@ def validate_node_update(new: core_pb2.Node, old: core_pb2.Node) -> Errors:
     if old.spec.pod_cidrs and list(new.spec.pod_cidrs) != list(old.spec.pod_cidrs):
         errs.append(forbidden("spec.podCIDRs", "node updates may not change podCIDR except from \"\" to "
                               "valid"))
+    if old.spec.provider_id and new.spec.provider_id != old.spec.provider_id:
+        errs.append(forbidden("spec.providerID", "node updates may not change providerID except from \"\" to "
+                              "valid"))
+    if new.spec.external_id != old.spec.external_id:
+        errs.append(forbidden("spec.externalID", "may not be updated"))
     return errs
 
 
