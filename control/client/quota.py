@@ -130,19 +130,32 @@ def pod_level(spec: Message, field: str, hugepages: bool = True) -> ResourceList
     return parse_list({k: v for k, v in values.items() if is_pod_level_resource(k, hugepages)})
 
 
+def _running_with(status: Message | None, field: str) -> dict[str, dict[str, str]]:
+    """Container name -> the requests or limits it runs with (status.containerStatuses[].resources)."""
+    if status is None:
+        return {}
+    return {cs.name: dict(getattr(cs.resources, field))
+            for cs in (*status.container_statuses, *status.init_container_statuses)}
+
+
 def _pod_total(spec: Message, field: str, overhead: bool, hugepages: bool = True,
-               pod_level_values: bool = True) -> ResourceList:
+               pod_level_values: bool = True, status: Message | None = None) -> ResourceList:
     """The pod's effective requests or limits: its containers and sidecars summed, at least as much
     as any init container needs with the sidecars started before it; a pod-level value
     (`spec.resources`) replaces that sum for its resource; plus the pod's overhead (which
-    LimitRanger leaves out; limits get it only where they are set)."""
+    LimitRanger leaves out; limits get it only where they are set). With the pod's status, each
+    container counts the larger of its spec and what it runs with (a resize not yet applied)."""
+    running = _running_with(status, field)
+
+    def own_of(c: Message) -> ResourceList:
+        return _max(_container_list(getattr(c.resources, field)), _container_list(running.get(c.name, {})))
     total: ResourceList = {}
     for c in spec.containers:
-        total = add(total, _container_list(getattr(c.resources, field)))
+        total = add(total, own_of(c))
     sidecars: ResourceList = {}
     init_peak: ResourceList = {}
     for c in spec.init_containers:
-        own = _container_list(getattr(c.resources, field))
+        own = own_of(c)
         if c.restart_policy == "Always":
             sidecars = add(sidecars, own)
             total = add(total, own)
@@ -160,12 +173,13 @@ def _pod_total(spec: Message, field: str, overhead: bool, hugepages: bool = True
     return add(total, extra)
 
 
-def pod_requests(pod: Message, overhead: bool = True, hugepages: bool = True) -> ResourceList:
-    return _pod_total(pod.spec, "requests", overhead, hugepages)
+def pod_requests(pod: Message, overhead: bool = True, hugepages: bool = True,
+                 use_status: bool = False) -> ResourceList:
+    return _pod_total(pod.spec, "requests", overhead, hugepages, status=pod.status if use_status else None)
 
 
-def pod_limits(pod: Message, overhead: bool = True, hugepages: bool = True) -> ResourceList:
-    return _pod_total(pod.spec, "limits", overhead, hugepages)
+def pod_limits(pod: Message, overhead: bool = True, hugepages: bool = True, use_status: bool = False) -> ResourceList:
+    return _pod_total(pod.spec, "limits", overhead, hugepages, status=pod.status if use_status else None)
 
 
 def aggregate_container_requests(spec: Message) -> ResourceList:
@@ -241,7 +255,8 @@ def usage(kind: Kind, obj: Message, now: float | None = None) -> ResourceList:
     result: ResourceList = {count_name(kind): ONE}
     if kind.kind == "Pod":
         if pod_counts(obj, now):
-            result.update(_compute_usage(pod_requests(obj), pod_limits(obj)))
+            # As Kubernetes with in-place resize: the larger of the spec and what the containers run with.
+            result.update(_compute_usage(pod_requests(obj, use_status=True), pod_limits(obj, use_status=True)))
     elif kind.kind == "Service":
         result.update(_service_usage(obj))
     elif kind.kind == "PersistentVolumeClaim":

@@ -89,3 +89,12 @@ def test_quota_is_charged_what_the_resize_adds() -> None:
                                'used: requests.cpu=300m, limited: requests.cpu=500m')
     smaller = with_resources(old, pod({**BURSTABLE, "requests": {"cpu": "50m", "memory": "64Mi"}}).spec)
     assert evaluate(KINDS["Pod"], smaller, old, [full]) == []  # a shrink is never refused; the controller recounts
+
+
+def test_quota_counts_the_larger_of_the_spec_and_what_runs_until_the_node_applies_it() -> None:
+    from control.client import quota
+    shrunk = pod({"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}})
+    shrunk.status.container_statuses.add(name="app", resources=BURSTABLE)  # still running with 100m
+    assert quota.render(quota.usage(KINDS["Pod"], shrunk))["requests.cpu"] == "100m"
+    shrunk.status.container_statuses[0].resources.requests["cpu"] = "50m"  # the node applied it
+    assert quota.render(quota.usage(KINDS["Pod"], shrunk))["requests.cpu"] == "50m"
