@@ -172,7 +172,7 @@ class Agent:
         init, regular = self.views(w, runtime)
         pod_ip = await self.runtime.pod_ip(w.pod, runtime) or w.pod.status.pod_ip
         status = podstatus.pod_status(w.pod, init, regular, pod_ip=pod_ip, host_ip=self.config.node_ip,
-                                      runtime=self.runtime_name, terminal=terminal)
+                                      runtime=self.runtime_name, terminal=terminal, resize_pending=w.resize_pending)
         status.ephemeral_container_statuses.extend(self.ephemeral_statuses(w, runtime))
         if reason is not None:
             status.phase, status.reason, status.message = POD_FAILED, *reason

@@ -29,6 +29,8 @@ from node.runtime.config import RESTART_COUNT_ANNOTATION
 from node.runtime.resources import qos_class
 from skiff.v1 import pod_pb2
 
+POD_RESIZE_PENDING = "PodResizePending"
+
 
 @dataclass
 class ContainerView:
@@ -232,8 +234,9 @@ def _keep_transition_times(new: list[pod_pb2.PodCondition], old: Sequence[pod_pb
 
 def pod_status(pod: pod_pb2.Pod, init: Sequence[ContainerView], regular: Sequence[ContainerView], *,
                pod_ip: str = "", host_ip: str = "", runtime: str = "containerd",
-               now: datetime | None = None, terminal: bool = False) -> pod_pb2.PodStatus:
-    """The status to write for pod, given views in spec order."""
+               now: datetime | None = None, terminal: bool = False,
+               resize_pending: tuple[str, str] | None = None) -> pod_pb2.PodStatus:
+    """The status to write for pod, given views in spec order (and a resize the node holds back)."""
     init_statuses = [container_status(v, runtime, "PodInitializing") for v in init]
     for st in init_statuses:
         # As the kubelet's prober manager: an init container that completed counts as ready.
@@ -248,6 +251,10 @@ def pod_status(pod: pod_pb2.Pod, init: Sequence[ContainerView], regular: Sequenc
     conditions = [c for c in old.conditions if c.type == POD_SCHEDULED] or [
         pod_pb2.PodCondition(type=POD_SCHEDULED, status=CONDITION_TRUE)]
     own = pod_conditions(pod.spec, init_statuses, statuses, phase)
+    if resize_pending is not None:
+        reason, message = resize_pending
+        own.append(pod_pb2.PodCondition(type=POD_RESIZE_PENDING, status=CONDITION_TRUE, reason=reason,
+                                        message=message))
     _keep_transition_times(own, old.conditions, stamp)
     out = pod_pb2.PodStatus(phase=phase, conditions=[*conditions, *own], host_ip=host_ip, pod_ip=pod_ip,
                             init_container_statuses=init_statuses, container_statuses=statuses,

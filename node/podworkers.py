@@ -36,6 +36,7 @@ class PodWorker:
     task: asyncio.Task | None = None
     first_seen: float = field(default_factory=time.monotonic)  # for kubelet_pod_start_duration_seconds
     start_observed: bool = False
+    resize_pending: tuple[str, str] | None = None  # (reason, message) of a resize the node cannot take
 
     def sync_soon(self, delay: float) -> None:
         at = time.monotonic() + delay

@@ -27,7 +27,7 @@ from node.runtime.config import HASH_ANNOTATION, container_hash
 from node.runtime.containers import ContainerStarter
 from node.runtime.ephemeral import as_container
 from node.runtime.kill import ContainerKiller, container_spec, grace_period
-from node.runtime.resize import RESTART, Resizer
+from node.runtime.resize import INFEASIBLE, RESTART, Resizer, infeasible
 from node.runtime.sandbox import Sandboxes
 from node.runtime.state import PodRuntime, RuntimeState
 from node.runtime.volumes import VolumeManager
@@ -82,6 +82,7 @@ class RuntimeManager:
         pod_ip = await self.sandboxes.pod_ip(pod, sandbox) or pod.status.pod_ip
         if await self._kill_unhealthy(w, runtime, pod_ip):
             return True
+        w.resize_pending = None  # set again below while a resize cannot be taken
         changed = False
         # As the kubelet: once a regular container exists, initialization is over and only
         # sidecars (restartable init containers) are still looked after.
@@ -180,7 +181,11 @@ class RuntimeManager:
 
     async def _resize(self, w: PodWorker, spec: pod_pb2.Container, latest: cri_pb.ContainerStatus,
                       pod_ip: str) -> bool:
-        """New resources for a running container: in place, or by a restart its resizePolicy asks."""
+        """New resources for a running container: in place, or by a restart its resizePolicy asks; none
+        while the pod's requests exceed what the node has (PodResizePending Infeasible)."""
+        if self.resizer.wanted(spec, latest) and (refusal := infeasible(w.pod, self.config.allocatable)):
+            w.resize_pending = (INFEASIBLE, refusal)
+            return False
         try:
             action = await self.resizer.sync(w.pod, spec, latest)
         except CRIError as e:

@@ -9,7 +9,10 @@ changes nothing. The container's status reports these values (`resources`, `allo
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
+from control.client import quota
+from control.client.quantity import parse_quantity
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node.cri import CRI
 from node.runtime.resources import linux_resources
@@ -35,6 +38,22 @@ def _changed(new: dict, old: dict) -> set[str]:
 
 def needs_restart(container: pod_pb2.Container, changed: set[str]) -> bool:
     return any(p.resource_name in changed and p.restart_policy == RESTART_CONTAINER for p in container.resize_policy)
+
+
+INFEASIBLE = "Infeasible"
+
+
+def infeasible(pod: pod_pb2.Pod, allocatable: Mapping[str, str]) -> str | None:
+    """The kubelet's message when the pod's requests, resized, exceed what the node has at all."""
+    requests = quota.pod_requests(pod)
+    for name, unit in (("memory", 1), ("cpu", 1000)):  # the kubelet checks memory first; cpu in millis
+        if name not in allocatable:
+            continue
+        want = int(requests[name].value * unit) if name in requests else 0
+        have = int(parse_quantity(allocatable[name]) * unit)
+        if want > have:
+            return f"Node didn't have enough capacity: {name}, requested: {want}, capacity: {have}"
+    return None
 
 
 class Resizer:
@@ -63,6 +82,11 @@ class Resizer:
         await self.cri.update_container_resources(status.id, linux_resources(pod, spec, self.memory_capacity))
         self._applied[status.id] = want
         return UPDATED
+
+    def wanted(self, spec: pod_pb2.Container, status: cri_pb.ContainerStatus) -> bool:
+        """Whether the spec asks the running container for other resources than it has."""
+        have = self.applied(status)
+        return have is not None and bool(_changed(resources_doc(spec), have))
 
     def forget(self, container_id: str) -> None:
         self._applied.pop(container_id, None)

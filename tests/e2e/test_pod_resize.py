@@ -109,3 +109,35 @@ async def test_pod_level_limits_bound_containers_without_their_own(client: Clien
     assert int(await exec_in(cri, pod, "c", ["cat", CPU_QUOTA])) == 30_000
     assert pod.status.qos_class == "Guaranteed"
     await delete_and_wait(client, "podlevel")
+
+
+async def test_a_resize_beyond_the_node_stays_pending_infeasible(client: Client, node_env, cri: CRI):
+    agent, _ = node_env
+    await client.create(pod_manifest("toobig", agent.node_name, [busybox("c", "sleep 3600", resources=RESOURCES)]))
+    await wait_ready(client, "toobig")
+    stub = client.stub("Pod")
+    pod = await stub.GetResize(requests_pb2.GetRequest(namespace="default", name="toobig"))
+    pod.spec.containers[0].resources.requests["memory"] = "100Ti"
+    pod.spec.containers[0].resources.limits["memory"] = "100Ti"
+    await stub.UpdateResize(services_pb2.PodRequest(object=pod))
+
+    async def pending():
+        conditions = (await get_pod(client, "toobig")).status.conditions
+        return [c for c in conditions if c.type == "PodResizePending"]
+    await eventually(pending, timeout=30, interval=0.5, what="PodResizePending on the pod")
+    [condition] = await pending()
+    assert condition.status == "True" and condition.reason == "Infeasible"
+    assert condition.message.startswith("Node didn't have enough capacity: memory, requested: 109951162777600, "
+                                        "capacity: "), condition.message
+    pod = await get_pod(client, "toobig")
+    assert dict(pod.status.container_statuses[0].resources.limits) == RESOURCES["limits"]  # not applied
+    assert int(await exec_in(cri, pod, "c", ["cat", MEMORY_LIMIT])) == 64 * 2**20
+    pod = await stub.GetResize(requests_pb2.GetRequest(namespace="default", name="toobig"))
+    pod.spec.containers[0].resources.requests["memory"] = "32Mi"
+    pod.spec.containers[0].resources.limits["memory"] = "64Mi"
+    await stub.UpdateResize(services_pb2.PodRequest(object=pod))
+
+    async def cleared():
+        return not await pending()
+    await eventually(cleared, timeout=30, interval=0.5, what="PodResizePending gone once the resize fits")
+    await delete_and_wait(client, "toobig")

@@ -77,3 +77,18 @@ def test_pod_level_limits_reach_containers_without_their_own() -> None:
     a, b = (linux_resources(p, c) for c in p.spec.containers)
     assert (a.cpu_quota, a.memory_limit_in_bytes) == (100_000, 256 * 2**20)
     assert (b.cpu_quota, b.memory_limit_in_bytes) == (100_000, 64 * 2**20)
+
+
+def test_a_resize_beyond_the_node_is_infeasible_in_the_kubelets_words() -> None:
+    from node.runtime.resize import infeasible
+    allocatable = {"cpu": "2", "memory": "4Gi"}
+    assert infeasible(pod(BIG), allocatable) is None
+    huge = pod({"requests": {"cpu": "3", "memory": "8Gi"}, "limits": {"cpu": "3", "memory": "8Gi"}})
+    assert infeasible(huge, allocatable) == (
+        "Node didn't have enough capacity: memory, requested: 8589934592, capacity: 4294967296")
+    cpu = pod({"requests": {"cpu": "2500m", "memory": "64Mi"}, "limits": {"cpu": "3", "memory": "64Mi"}})
+    assert infeasible(cpu, allocatable) == "Node didn't have enough capacity: cpu, requested: 2500, capacity: 2000"
+    view = podstatus.ContainerView(spec=huge.spec.containers[0])
+    status = podstatus.pod_status(huge, [], [view], resize_pending=("Infeasible", "no room"))
+    [pending] = [c for c in status.conditions if c.type == "PodResizePending"]
+    assert (pending.status, pending.reason, pending.message) == ("True", "Infeasible", "no room")
