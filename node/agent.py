@@ -51,6 +51,7 @@ class Agent:
         self.runtime = RuntimeManager(cri, client, config, self.recorder, images or ImageManager(cri), self.probers)
         self.status = StatusManager(client)
         self.workers = PodWorkers(self.sync, on_done=self.runtime.forget_pod)
+        self.runtime.node_pods = lambda: [w.pod for w in self.workers.active()]
         self.pleg = PLEG(cri, self.runtime.state, config.relist_period, wake=self.workers.wake,
                          is_orphan=self._is_orphan, remove_orphan=self._remove_orphan)
 

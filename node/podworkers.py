@@ -76,6 +76,10 @@ class PodWorkers:
             worker.deleted = True
             worker.wake.set()
 
+    def active(self) -> list[PodWorker]:
+        """The pods this node runs or is starting: neither finished nor deleted."""
+        return [w for w in self._workers.values() if not w.terminal and not w.deleted]
+
     def wake(self, uid: str) -> None:
         worker = self._workers.get(uid)
         if worker is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable
 
 from control.client.client import Client
 from control.client.events import EventRecorder
@@ -27,13 +28,14 @@ from node.runtime.config import HASH_ANNOTATION, container_hash
 from node.runtime.containers import ContainerStarter
 from node.runtime.ephemeral import as_container
 from node.runtime.kill import ContainerKiller, container_spec, grace_period
-from node.runtime.resize import INFEASIBLE, RESTART, Resizer, infeasible
+from node.runtime.resize import DEFERRED, INFEASIBLE, RESTART, Resizer, deferred, infeasible
 from node.runtime.sandbox import Sandboxes
 from node.runtime.state import PodRuntime, RuntimeState
 from node.runtime.volumes import VolumeManager
 from skiff.v1 import pod_pb2
 
 log = logging.getLogger(__name__)
+DEFERRED_RETRY = 5.0  # seconds between tries of a resize the node's other pods leave no room for
 
 
 class RuntimeManager:
@@ -50,6 +52,7 @@ class RuntimeManager:
         self.starter = ContainerStarter(cri, client, config, recorder, images, self.sandboxes, self.volumes, probers)
         self.killer = ContainerKiller(cri, recorder, probers)
         self.resizer = Resizer(cri, config.memory_capacity)
+        self.node_pods: Callable[[], list[pod_pb2.Pod]] = list  # the agent's active pods, set by the agent
 
     async def pod_state(self, uid: str) -> PodRuntime:
         runtime = await self.state.pod(uid)
@@ -183,9 +186,15 @@ class RuntimeManager:
                       pod_ip: str) -> bool:
         """New resources for a running container: in place, or by a restart its resizePolicy asks; none
         while the pod's requests exceed what the node has (PodResizePending Infeasible)."""
-        if self.resizer.wanted(spec, latest) and (refusal := infeasible(w.pod, self.config.allocatable)):
-            w.resize_pending = (INFEASIBLE, refusal)
-            return False
+        if self.resizer.wanted(spec, latest):
+            allocatable = self.config.allocatable
+            if refusal := infeasible(w.pod, allocatable):
+                w.resize_pending = (INFEASIBLE, refusal)
+                return False
+            if refusal := deferred(w.pod, self.node_pods(), allocatable):
+                w.resize_pending = (DEFERRED, refusal)
+                w.sync_soon(DEFERRED_RETRY)  # as the kubelet, tried again as other pods leave
+                return False
         try:
             action = await self.resizer.sync(w.pod, spec, latest)
         except CRIError as e:

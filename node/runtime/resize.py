@@ -9,7 +9,7 @@ changes nothing. The container's status reports these values (`resources`, `allo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from control.client import quota
 from control.client.quantity import parse_quantity
@@ -40,7 +40,13 @@ def needs_restart(container: pod_pb2.Container, changed: set[str]) -> bool:
     return any(p.resource_name in changed and p.restart_policy == RESTART_CONTAINER for p in container.resize_policy)
 
 
-INFEASIBLE = "Infeasible"
+INFEASIBLE, DEFERRED = "Infeasible", "Deferred"
+# cpu in millis and memory in bytes, in the order the kubelet's fit check reports them
+_UNITS = (("cpu", 1000), ("memory", 1))
+
+
+def _amount(values: quota.ResourceList, name: str, unit: int) -> int:
+    return int(values[name].value * unit) if name in values else 0
 
 
 def infeasible(pod: pod_pb2.Pod, allocatable: Mapping[str, str]) -> str | None:
@@ -53,6 +59,24 @@ def infeasible(pod: pod_pb2.Pod, allocatable: Mapping[str, str]) -> str | None:
         have = int(parse_quantity(allocatable[name]) * unit)
         if want > have:
             return f"Node didn't have enough capacity: {name}, requested: {want}, capacity: {have}"
+    return None
+
+
+def deferred(pod: pod_pb2.Pod, others: Iterable[pod_pb2.Pod], allocatable: Mapping[str, str]) -> str | None:
+    """The kubelet's message when the resized pod and the node's other pods do not fit together
+    (each other pod counts the larger of its spec and what it runs with)."""
+    requests = quota.pod_requests(pod)
+    used: quota.ResourceList = {}
+    for other in others:
+        if other.metadata.uid != pod.metadata.uid:
+            used = quota.add(used, quota.pod_requests(other, use_status=True))
+    for name, unit in _UNITS:
+        if name not in allocatable:
+            continue
+        want, taken = _amount(requests, name, unit), _amount(used, name, unit)
+        have = int(parse_quantity(allocatable[name]) * unit)
+        if want + taken > have:
+            return f"Node didn't have enough resource: {name}, requested: {want}, used: {taken}, capacity: {have}"
     return None
 
 

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from control.client.client import Client
+from control.client.quantity import cpu_millis
 from node.cri import CRI
 from skiff.v1 import requests_pb2, services_pb2
 from tests.fixtures.agent import busybox, delete_and_wait, exec_in, get_pod, pod_manifest, start_agent, wait_ready
@@ -24,6 +25,7 @@ from tests.fixtures.procs import eventually
 
 MEMORY_LIMIT = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
 CPU_QUOTA = "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"
+CPU_SHARES = "/sys/fs/cgroup/cpu/cpu.shares"
 RESOURCES = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
 
 
@@ -141,3 +143,44 @@ async def test_a_resize_beyond_the_node_stays_pending_infeasible(client: Client,
         return not await pending()
     await eventually(cleared, timeout=30, interval=0.5, what="PodResizePending gone once the resize fits")
     await delete_and_wait(client, "toobig")
+
+
+async def test_a_resize_other_pods_leave_no_room_for_is_deferred_until_they_go(client: Client, node_env,
+                                                                              cri: CRI):
+    agent, _ = node_env
+
+    async def registered():
+        return [n for n in (await client.list("Node", "")).items
+                if n.metadata.name == agent.node_name and "cpu" in n.status.allocatable]
+    await eventually(registered, timeout=30, what="the node registered")
+    cpu = cpu_millis((await registered())[0].status.allocatable["cpu"])
+    big = {"requests": {"cpu": f"{cpu - 300}m", "memory": "32Mi"}, "limits": {"cpu": f"{cpu - 300}m",
+                                                                               "memory": "64Mi"}}
+    await client.create(pod_manifest("neighbour", agent.node_name, [busybox("c", "sleep 3600", resources=big)]))
+    await client.create(pod_manifest("waits", agent.node_name, [busybox("c", "sleep 3600", resources=RESOURCES)]))
+    await wait_ready(client, "neighbour")
+    await wait_ready(client, "waits")
+    await _resize(client, "waits", {"cpu": "500m"})
+    stub = client.stub("Pod")
+    pod = await stub.GetResize(requests_pb2.GetRequest(namespace="default", name="waits"))
+    pod.spec.containers[0].resources.requests["cpu"] = "500m"
+    await stub.UpdateResize(services_pb2.PodRequest(object=pod))
+
+    async def pending():
+        conditions = (await get_pod(client, "waits")).status.conditions
+        return [c for c in conditions if c.type == "PodResizePending"]
+    await eventually(pending, timeout=30, interval=0.5, what="PodResizePending Deferred")
+    [condition] = await pending()
+    assert (condition.reason, condition.message) == (
+        "Deferred", f"Node didn't have enough resource: cpu, requested: 500, used: {cpu - 300}, capacity: {cpu}")
+    shares = int(await exec_in(cri, await get_pod(client, "waits"), "c", ["cat", CPU_SHARES]))
+    assert shares == 102  # still the 100m it was started with
+    await delete_and_wait(client, "neighbour")
+
+    async def applied():
+        pod = await get_pod(client, "waits")
+        return pod.status.container_statuses[0].resources.requests["cpu"] == "500m" and not [
+            c for c in pod.status.conditions if c.type == "PodResizePending"]
+    await eventually(applied, timeout=30, interval=0.5, what="the deferred resize applied once the room is free")
+    assert int(await exec_in(cri, await get_pod(client, "waits"), "c", ["cat", CPU_SHARES])) == 512
+    await delete_and_wait(client, "waits")

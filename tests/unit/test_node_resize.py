@@ -92,3 +92,15 @@ def test_a_resize_beyond_the_node_is_infeasible_in_the_kubelets_words() -> None:
     status = podstatus.pod_status(huge, [], [view], resize_pending=("Infeasible", "no room"))
     [pending] = [c for c in status.conditions if c.type == "PodResizePending"]
     assert (pending.status, pending.reason, pending.message) == ("True", "Infeasible", "no room")
+
+
+def test_a_resize_the_other_pods_leave_no_room_for_is_deferred() -> None:
+    from node.runtime.resize import deferred
+    allocatable = {"cpu": "2", "memory": "4Gi"}
+    grown = pod({"requests": {"cpu": "1", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "64Mi"}})
+    neighbour = pod({"requests": {"cpu": "900m", "memory": "64Mi"}, "limits": {"cpu": "900m", "memory": "64Mi"}})
+    neighbour.metadata.uid = "other"
+    assert deferred(grown, [grown, neighbour], allocatable) is None
+    neighbour.status.container_statuses.add(name="app", resources={"requests": {"cpu": "1500m"}})  # runs larger
+    assert deferred(grown, [grown, neighbour], allocatable) == (
+        "Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000")
