@@ -51,6 +51,7 @@ class Agent:
         self.runtime = RuntimeManager(cri, client, config, self.recorder, images or ImageManager(cri), self.probers)
         self.status = StatusManager(client)
         self.workers = PodWorkers(self.sync, on_done=self.runtime.forget_pod)
+        self.runtime.node_pods = lambda: [w.pod for w in self.workers.active()]
         self.pleg = PLEG(cri, self.runtime.state, config.relist_period, wake=self.workers.wake,
                          is_orphan=self._is_orphan, remove_orphan=self._remove_orphan)
 
@@ -155,7 +156,8 @@ class Agent:
         ready, started = self.runtime.probe_state(spec, current[0].id if current else "")
         return ContainerView(spec=spec, attempts=current + older, waiting_reason=reason,
                              waiting_message=message, ready=ready, started=started,
-                             termination_messages=self.runtime.termination_messages(w, spec, current))
+                             termination_messages=self.runtime.termination_messages(w, spec, current),
+                             resources=self.runtime.applied_resources(current[0] if current else None))
 
     def ephemeral_statuses(self, w: PodWorker, runtime: PodRuntime) -> list[pod_pb2.ContainerStatus]:
         """As the kubelet reports them: never ready, never started by a probe."""
@@ -171,7 +173,7 @@ class Agent:
         init, regular = self.views(w, runtime)
         pod_ip = await self.runtime.pod_ip(w.pod, runtime) or w.pod.status.pod_ip
         status = podstatus.pod_status(w.pod, init, regular, pod_ip=pod_ip, host_ip=self.config.node_ip,
-                                      runtime=self.runtime_name, terminal=terminal)
+                                      runtime=self.runtime_name, terminal=terminal, resize_pending=w.resize_pending)
         status.ephemeral_container_statuses.extend(self.ephemeral_statuses(w, runtime))
         if reason is not None:
             status.phase, status.reason, status.message = POD_FAILED, *reason

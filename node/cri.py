@@ -120,6 +120,10 @@ class CRI:
     async def status(self) -> pb.RuntimeStatus:
         return (await self._call(self.runtime, "Status", pb.StatusRequest())).status
 
+    async def runtime_handlers(self) -> list[pb.RuntimeHandler]:
+        """The runtime's handlers and their features ("" is the default; none from older runtimes)."""
+        return list((await self._call(self.runtime, "Status", pb.StatusRequest())).runtime_handlers)
+
     async def ready(self) -> bool:
         """RuntimeReady and NetworkReady both true."""
         conditions = {c.type: c.status for c in (await self.status()).conditions}

@@ -29,6 +29,8 @@ from node.runtime.config import RESTART_COUNT_ANNOTATION
 from node.runtime.resources import qos_class
 from skiff.v1 import pod_pb2
 
+POD_RESIZE_PENDING = "PodResizePending"
+
 
 @dataclass
 class ContainerView:
@@ -42,6 +44,7 @@ class ContainerView:
     ready: bool = False  # readiness probe result (True when there is no readiness probe)
     started: bool = False  # startup probe result (True when there is no startup probe)
     termination_messages: dict[str, str] = field(default_factory=dict)  # container id -> message
+    resources: dict | None = None  # what the latest container runs with ({"requests": …, "limits": …})
 
     @property
     def latest(self) -> cri_pb.ContainerStatus | None:
@@ -122,6 +125,12 @@ def container_status(view: ContainerView, runtime: str = "containerd",
     running = latest.state == cri_pb.CONTAINER_RUNNING
     out.ready = running and view.ready and view.started
     out.started = running and view.started
+    if running and view.resources is not None:
+        # As the kubelet: the cpu and memory the runtime enforces, and every request it admitted.
+        for field in ("requests", "limits"):
+            values = view.resources.get(field, {})
+            getattr(out.resources, field).update({k: v for k, v in values.items() if k in ("cpu", "memory")})
+        out.allocated_resources.update(view.resources.get("requests", {}))
     return out
 
 
@@ -225,8 +234,9 @@ def _keep_transition_times(new: list[pod_pb2.PodCondition], old: Sequence[pod_pb
 
 def pod_status(pod: pod_pb2.Pod, init: Sequence[ContainerView], regular: Sequence[ContainerView], *,
                pod_ip: str = "", host_ip: str = "", runtime: str = "containerd",
-               now: datetime | None = None, terminal: bool = False) -> pod_pb2.PodStatus:
-    """The status to write for pod, given views in spec order."""
+               now: datetime | None = None, terminal: bool = False,
+               resize_pending: tuple[str, str] | None = None) -> pod_pb2.PodStatus:
+    """The status to write for pod, given views in spec order (and a resize the node holds back)."""
     init_statuses = [container_status(v, runtime, "PodInitializing") for v in init]
     for st in init_statuses:
         # As the kubelet's prober manager: an init container that completed counts as ready.
@@ -241,6 +251,10 @@ def pod_status(pod: pod_pb2.Pod, init: Sequence[ContainerView], regular: Sequenc
     conditions = [c for c in old.conditions if c.type == POD_SCHEDULED] or [
         pod_pb2.PodCondition(type=POD_SCHEDULED, status=CONDITION_TRUE)]
     own = pod_conditions(pod.spec, init_statuses, statuses, phase)
+    if resize_pending is not None:
+        reason, message = resize_pending
+        own.append(pod_pb2.PodCondition(type=POD_RESIZE_PENDING, status=CONDITION_TRUE, reason=reason,
+                                        message=message))
     _keep_transition_times(own, old.conditions, stamp)
     out = pod_pb2.PodStatus(phase=phase, conditions=[*conditions, *own], host_ip=host_ip, pod_ip=pod_ip,
                             init_container_statuses=init_statuses, container_statuses=statuses,

@@ -36,6 +36,7 @@ class PodWorker:
     task: asyncio.Task | None = None
     first_seen: float = field(default_factory=time.monotonic)  # for kubelet_pod_start_duration_seconds
     start_observed: bool = False
+    resize_pending: tuple[str, str] | None = None  # (reason, message) of a resize the node cannot take
 
     def sync_soon(self, delay: float) -> None:
         at = time.monotonic() + delay
@@ -74,6 +75,10 @@ class PodWorkers:
         if worker is not None:
             worker.deleted = True
             worker.wake.set()
+
+    def active(self) -> list[PodWorker]:
+        """The pods this node runs or is starting: neither finished nor deleted."""
+        return [w for w in self._workers.values() if not w.terminal and not w.deleted]
 
     def wake(self, uid: str) -> None:
         worker = self._workers.get(uid)

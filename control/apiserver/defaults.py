@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
+from control.client import quota
 from control.client.convert import int_or_string
 from control.client.kinds import RBAC_GROUP
 from skiff.v1 import apps_pb2, autoscaling_pb2, batch_pb2, core_pb2, pod_pb2, storage_pb2
@@ -110,6 +111,21 @@ def default_pod(pod: pod_pb2.Pod) -> None:
         pod.spec.enable_service_links = True
     for c in (*pod.spec.init_containers, *pod.spec.containers):
         _default_requests_from_limits(c)
+    _default_pod_level_requests(pod.spec)
+
+
+def _default_pod_level_requests(spec: pod_pb2.PodSpec) -> None:
+    """With pod-level limits, each pod-level request not given is the containers' effective request
+    for it (hugepages excepted), else the pod-level limit, as Kubernetes defaults them."""
+    if not spec.resources.limits:
+        return
+    requests = spec.resources.requests
+    for name, value in quota.render(quota.aggregate_container_requests(spec)).items():
+        if name not in requests and quota.is_pod_level_resource(name) and not name.startswith("hugepages-"):
+            requests[name] = value
+    for name, limit in spec.resources.limits.items():
+        if name not in requests and quota.is_pod_level_resource(name):
+            requests[name] = limit
 
 
 def default_replica_set(rs: apps_pb2.ReplicaSet) -> None:

@@ -137,25 +137,43 @@ def ratio_constraint(limit_type: str, name: str, enforced: str, request: Mapping
     return None
 
 
-def _check(limit_type: str, item: Message, request: Mapping[str, str], limit: Mapping[str, str]) -> list[str]:
-    found = [min_constraint(limit_type, k, v, request, limit) for k, v in sorted(item.min.items())]
-    found += [max_constraint(limit_type, k, v, request, limit) for k, v in sorted(item.max.items())]
-    found += [ratio_constraint(limit_type, k, v, request, limit)
-              for k, v in sorted(item.max_limit_request_ratio.items())]
+Values = Mapping[str, str]
+
+
+def _check(limit_type: str, item: Message, request: Values, limit: Values,
+           before: tuple[Values, Values] | None = None) -> list[str]:
+    """The item's bounds on one container's (or the pod's) values; with `before`, the stored
+    values, a resource whose request and limit are both unchanged is not checked again."""
+    def bounds(values) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in sorted(values.items()) if before is None or
+                request.get(k) != before[0].get(k) or limit.get(k) != before[1].get(k)]
+    found = [min_constraint(limit_type, k, v, request, limit) for k, v in bounds(item.min)]
+    found += [max_constraint(limit_type, k, v, request, limit) for k, v in bounds(item.max)]
+    found += [ratio_constraint(limit_type, k, v, request, limit) for k, v in bounds(item.max_limit_request_ratio)]
     return [f for f in found if f]
 
 
-def pod_violations(pod: Message, ranges: list[Message]) -> list[str]:
+def _pod_totals(pod: Message) -> tuple[dict[str, str], dict[str, str]]:
+    return (quota.render(quota.pod_requests(pod, overhead=False, hugepages=False)),
+            quota.render(quota.pod_limits(pod, overhead=False, hugepages=False)))
+
+
+def pod_violations(pod: Message, ranges: list[Message], old: Message | None = None) -> list[str]:
+    """The pod against the namespace's LimitRanges. On a resize (old is the stored pod) a value a
+    container or the pod already holds is valid as stored: only what changed is checked."""
     found: list[str] = []
+    containers = (*pod.spec.containers, *pod.spec.init_containers)
+    olds = (*old.spec.containers, *old.spec.init_containers) if old is not None else ()
     for lr in ranges:
         for item in lr.spec.limits:
             if item.type == "Container":
-                for c in (*pod.spec.containers, *pod.spec.init_containers):
-                    found += _check("Container", item, c.resources.requests, c.resources.limits)
+                for i, c in enumerate(containers):
+                    res = c.resources
+                    before = (olds[i].resources.requests, olds[i].resources.limits) if i < len(olds) else None
+                    found += _check("Container", item, res.requests, res.limits, before)
             elif item.type == "Pod":
-                requests = quota.render(quota.pod_requests(pod, overhead=False))
-                limits = quota.render(quota.pod_limits(pod, overhead=False))
-                found += _check("Pod", item, requests, limits)
+                requests, limits = _pod_totals(pod)
+                found += _check("Pod", item, requests, limits, _pod_totals(old) if old is not None else None)
     return found
 
 
@@ -182,6 +200,13 @@ def forbidden(resource: str, obj: Message, violations: list[str]) -> errors.ApiE
 
 async def admit_pod(pod: Message, api) -> None:
     default_pod(pod, await limit_ranges(api, pod.metadata.namespace))
+
+
+async def validate_resize(pod: Message, old: Message, api) -> None:
+    """pods/resize: the changed values against the namespace's LimitRanges."""
+    found = pod_violations(pod, await limit_ranges(api, pod.metadata.namespace), old)
+    if found:
+        raise forbidden("pods", pod, found)
 
 
 async def validate(kind: Kind, obj: Message, old: Message | None, api) -> None:

@@ -12,8 +12,14 @@ from control.apiserver import errors
 from control.apiserver.context import ApiContext
 from control.apiserver.storage import ConflictError, NotFoundError
 from control.apiserver.strategy import now
+from control.client import podutil
 from control.client.kinds import KINDS
 from skiff.v1 import meta_pb2, node_agent_pb2, node_agent_pb2_grpc, pod_pb2
+
+
+def qos_class(p: Message) -> str:
+    return podutil.qos_class(p)
+
 
 POD = KINDS["Pod"]
 NODE = KINDS["Node"]

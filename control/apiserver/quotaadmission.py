@@ -77,10 +77,12 @@ class QuotaAdmission:
         async with self._locks.setdefault(namespace, asyncio.Lock()):
             yield
 
-    async def charge(self, kind: Kind, obj: Message, old: Message | None = None, fresh: bool = False) -> Charge:
+    async def charge(self, kind: Kind, obj: Message, old: Message | None = None, fresh: bool = False,
+                     subresource: str = "") -> Charge:
         """Checks the write against the namespace's quotas; the quotas it is charged to, or
-        Forbidden in Kubernetes' words."""
-        if not kind.namespaced or (old is not None and (kind.kind not in UPDATE_CHARGED or
+        Forbidden in Kubernetes' words. A pod is charged on create and on its resize."""
+        charged_update = kind.kind in UPDATE_CHARGED or (kind.kind, subresource) == ("Pod", "resize")
+        if not kind.namespaced or (old is not None and (not charged_update or
                                                         obj.metadata.HasField("deletion_timestamp"))):
             return Charge(None)
         quotas = await self.quotas(obj.metadata.namespace, fresh)

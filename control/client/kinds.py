@@ -228,6 +228,9 @@ _POD_RPCS = (
     # Not in the default user-facing roles, as in Kubernetes: an ephemeral container bypasses the pod's admission.
     Rpc("GetEphemeralContainers", "GetRequest", "Pod", "get", "ephemeralcontainers", for_users=False),
     Rpc("UpdateEphemeralContainers", "PodRequest", "Pod", "update", "ephemeralcontainers", for_users=False),
+    # In-place resize: only the containers' cpu and memory change (control/apiserver/resize.py).
+    Rpc("GetResize", "GetRequest", "Pod", "get", "resize"),
+    Rpc("UpdateResize", "PodRequest", "Pod", "update", "resize"),
 )
 _POD_FIELDS = ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
                "spec.hostNetwork", "status.phase", "status.podIP")

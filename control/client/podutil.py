@@ -1,5 +1,5 @@
-"""What controllers and the apiserver ask of a pod (Kubernetes' podutil): active, ready, available,
-and how long its deletion may take."""
+"""What controllers, the apiserver and the node ask of a pod (Kubernetes' podutil): active, ready,
+available, how long its deletion may take, and its QoS class."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 
 from google.protobuf.message import Message
 
+from control.client.quantity import parse_quantity
 from control.client.wellknown import CONDITION_TRUE, POD_READY, get_condition, is_being_deleted, is_terminal
 
 DEFAULT_POD_GRACE = 30  # seconds, when the pod names none
@@ -51,3 +52,40 @@ def is_pod_available(pod: Message, min_ready_seconds: int, now: float | None = N
         return False  # as Kubernetes: no transition time, no proof it has been ready long enough
     since = cond.last_transition_time.ToNanoseconds() / 1e9
     return since + min_ready_seconds < (time.time() if now is None else now)
+
+
+QOS_RESOURCES = ("cpu", "memory")
+
+
+def _sum_positive(into: dict, values) -> set[str]:
+    found = set()
+    for name, text in values.items():
+        if name in QOS_RESOURCES and (q := parse_quantity(text)) > 0:
+            into[name] = into.get(name, 0) + q
+            found.add(name)
+    return found
+
+
+def qos_class(pod: Message) -> str:
+    """Kubernetes' ComputePodQOS: from the pod-level resources when the pod states any, else from its
+    containers (requests taken from limits where unset); Guaranteed when cpu and memory limits are
+    set everywhere and the requests equal them, BestEffort when nothing is stated."""
+    requests: dict = {}
+    limits: dict = {}
+    guaranteed = True
+    level = pod.spec.resources
+    if level.requests or level.limits:
+        _sum_positive(requests, level.requests)
+        if level.limits and not set(QOS_RESOURCES) <= _sum_positive(limits, level.limits):
+            guaranteed = False
+    else:
+        for c in (*pod.spec.init_containers, *pod.spec.containers):
+            _sum_positive(requests, {**c.resources.limits, **c.resources.requests})
+            if not set(QOS_RESOURCES) <= _sum_positive(limits, c.resources.limits):
+                guaranteed = False
+    if not requests and not limits:
+        return "BestEffort"
+    if guaranteed and all(limits.get(name) == req for name, req in requests.items()) and len(requests) == len(limits):
+        return "Guaranteed"
+    return "Burstable"
+

@@ -37,6 +37,8 @@ POD_COMPUTE = ("cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.m
 # A pod under a quota of these must state them in every container (Kubernetes keeps this rule
 # for compatibility only for cpu and memory).
 POD_REQUIRED = ("cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
+# What `spec.resources` may set for the whole pod (besides hugepages-*).
+POD_LEVEL = ("cpu", "memory")
 SERVICE_RESOURCES = ("services", "services.nodeports", "services.loadbalancers")
 STORAGE_CLASS_SUFFIX = ".storageclass.storage.k8s.io/"
 _HUGEPAGES = "hugepages-"
@@ -116,17 +118,44 @@ def _max(a: ResourceList, b: ResourceList) -> ResourceList:
     return result
 
 
-def _pod_total(spec: Message, field: str, overhead: bool) -> ResourceList:
+def is_pod_level_resource(name: str, hugepages: bool = True) -> bool:
+    """What `spec.resources` may set for the whole pod: cpu, memory and (for quota and the
+    scheduler, not LimitRanger) hugepages."""
+    return name in POD_LEVEL or (hugepages and name.startswith(_HUGEPAGES))
+
+
+def pod_level(spec: Message, field: str, hugepages: bool = True) -> ResourceList:
+    """The pod-level requests or limits (`spec.resources`) of the resources they may set."""
+    values = getattr(spec.resources, field)
+    return parse_list({k: v for k, v in values.items() if is_pod_level_resource(k, hugepages)})
+
+
+def _running_with(status: Message | None, field: str) -> dict[str, dict[str, str]]:
+    """Container name -> the requests or limits it runs with (status.containerStatuses[].resources)."""
+    if status is None:
+        return {}
+    return {cs.name: dict(getattr(cs.resources, field))
+            for cs in (*status.container_statuses, *status.init_container_statuses)}
+
+
+def _pod_total(spec: Message, field: str, overhead: bool, hugepages: bool = True,
+               pod_level_values: bool = True, status: Message | None = None) -> ResourceList:
     """The pod's effective requests or limits: its containers and sidecars summed, at least as much
-    as any init container needs with the sidecars started before it, plus the pod's overhead
-    (which LimitRanger leaves out)."""
+    as any init container needs with the sidecars started before it; a pod-level value
+    (`spec.resources`) replaces that sum for its resource; plus the pod's overhead (which
+    LimitRanger leaves out; limits get it only where they are set). With the pod's status, each
+    container counts the larger of its spec and what it runs with (a resize not yet applied)."""
+    running = _running_with(status, field)
+
+    def own_of(c: Message) -> ResourceList:
+        return _max(_container_list(getattr(c.resources, field)), _container_list(running.get(c.name, {})))
     total: ResourceList = {}
     for c in spec.containers:
-        total = add(total, _container_list(getattr(c.resources, field)))
+        total = add(total, own_of(c))
     sidecars: ResourceList = {}
     init_peak: ResourceList = {}
     for c in spec.init_containers:
-        own = _container_list(getattr(c.resources, field))
+        own = own_of(c)
         if c.restart_policy == "Always":
             sidecars = add(sidecars, own)
             total = add(total, own)
@@ -134,15 +163,36 @@ def _pod_total(spec: Message, field: str, overhead: bool) -> ResourceList:
         else:
             init_peak = _max(init_peak, add(own, sidecars))
     total = _max(total, init_peak)
-    return add(total, parse_list(spec.overhead)) if overhead else total
+    if pod_level_values:
+        total.update(pod_level(spec, field, hugepages))
+    if not overhead:
+        return total
+    extra = parse_list(spec.overhead)
+    if field == "limits":
+        extra = {k: v for k, v in extra.items() if k in total and total[k].value}
+    return add(total, extra)
 
 
-def pod_requests(pod: Message, overhead: bool = True) -> ResourceList:
-    return _pod_total(pod.spec, "requests", overhead)
+def pod_requests(pod: Message, overhead: bool = True, hugepages: bool = True,
+                 use_status: bool = False) -> ResourceList:
+    return _pod_total(pod.spec, "requests", overhead, hugepages, status=pod.status if use_status else None)
 
 
-def pod_limits(pod: Message, overhead: bool = True) -> ResourceList:
-    return _pod_total(pod.spec, "limits", overhead)
+def pod_limits(pod: Message, overhead: bool = True, hugepages: bool = True, use_status: bool = False) -> ResourceList:
+    return _pod_total(pod.spec, "limits", overhead, hugepages, status=pod.status if use_status else None)
+
+
+def aggregate_container_requests(spec: Message) -> ResourceList:
+    """The containers' effective requests alone (no pod-level values, no overhead)."""
+    return _pod_total(spec, "requests", overhead=False, pod_level_values=False)
+
+
+def aggregate_container_limits(spec: Message) -> ResourceList:
+    return _pod_total(spec, "limits", overhead=False, pod_level_values=False)
+
+
+def has_pod_level_resources(pod: Message) -> bool:
+    return bool(pod_level(pod.spec, "requests") or pod_level(pod.spec, "limits"))
 
 
 def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList:
@@ -177,13 +227,18 @@ def pod_counts(pod: Message, now: float | None = None) -> bool:
 
 
 def is_best_effort(pod: Message) -> bool:
+    if has_pod_level_resources(pod):
+        return False
     return not any(c.resources.requests or c.resources.limits
                    for c in (*pod.spec.init_containers, *pod.spec.containers))
 
 
 def missing_constraints(pod: Message, hard: Iterable[str]) -> str:
     """Kubernetes' `must specify limits.cpu for: web; ...` for the containers that do not state a
-    cpu or memory value the quota limits; "" when every container does."""
+    cpu or memory value the quota limits; "" when every container does, or when the pod states
+    its resources at pod level (then containers need not)."""
+    if has_pod_level_resources(pod):
+        return ""
     required = set(hard) & set(POD_REQUIRED)
     missing: dict[str, set[str]] = {}
     for c in (*pod.spec.containers, *pod.spec.init_containers):
@@ -200,7 +255,8 @@ def usage(kind: Kind, obj: Message, now: float | None = None) -> ResourceList:
     result: ResourceList = {count_name(kind): ONE}
     if kind.kind == "Pod":
         if pod_counts(obj, now):
-            result.update(_compute_usage(pod_requests(obj), pod_limits(obj)))
+            # As Kubernetes with in-place resize: the larger of the spec and what the containers run with.
+            result.update(_compute_usage(pod_requests(obj, use_status=True), pod_limits(obj, use_status=True)))
     elif kind.kind == "Service":
         result.update(_service_usage(obj))
     elif kind.kind == "PersistentVolumeClaim":

@@ -8,11 +8,13 @@ Everything here is a function of its arguments: the runtime manager fetches what
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node.cri import CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL
 from node.runtime.env import expand
+from node.runtime.resize import RESOURCES_ANNOTATION, resources_doc
 from node.runtime.resources import linux_resources
 from node.runtime.security import (
     ImageUser,
@@ -43,7 +45,8 @@ def container_config(pod: pod_pb2.Pod, container: pod_pb2.Container, *, attempt:
     lookup = dict(env).get
     annotations = {RESTART_COUNT_ANNOTATION: str(attempt), HASH_ANNOTATION: container_hash(container),
                    TERMINATION_MESSAGE_PATH_ANNOTATION: termination_message_path(container),
-                   TERMINATION_MESSAGE_POLICY_ANNOTATION: container.termination_message_policy or "File"}
+                   TERMINATION_MESSAGE_POLICY_ANNOTATION: container.termination_message_policy or "File",
+                   RESOURCES_ANNOTATION: json.dumps(resources_doc(container), sort_keys=True)}
     if init:
         annotations[INIT_CONTAINER_ANNOTATION] = "true"
     return cri_pb.ContainerConfig(
@@ -64,8 +67,12 @@ def container_config(pod: pod_pb2.Pod, container: pod_pb2.Container, *, attempt:
 
 
 def container_hash(container: pod_pb2.Container) -> str:
-    """Identifies a container's definition: a running container whose spec changed gets restarted."""
-    return hashlib.sha256(container.SerializeToString(deterministic=True)).hexdigest()[:16]
+    """Identifies a container's definition: a running container whose spec changed gets restarted.
+    Its resources are left out, as the kubelet leaves them out: they change in place (resize)."""
+    definition = pod_pb2.Container()
+    definition.CopyFrom(container)
+    definition.ClearField("resources")
+    return hashlib.sha256(definition.SerializeToString(deterministic=True)).hexdigest()[:16]
 
 
 def termination_message_path(container: pod_pb2.Container) -> str:

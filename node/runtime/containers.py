@@ -92,6 +92,9 @@ class ContainerStarter:
             config = await self._container_config(w, spec, sandbox, attempt, image, init, user)
             if target_id:
                 target_pid_namespace(config, target_id)
+            # The containers share the sandbox's user namespace, as the kubelet asks for it.
+            pod_userns = sandbox_config.linux.security_context.namespace_options.userns_options
+            config.linux.security_context.namespace_options.userns_options.CopyFrom(pod_userns)
             return await self.cri.create_container(sandbox.id, config, sandbox_config)
         except ImagePullError as e:
             w.waiting[spec.name] = (e.reason, e.message)

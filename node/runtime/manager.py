@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable
 
 from control.client.client import Client
 from control.client.events import EventRecorder
@@ -19,7 +20,7 @@ from cri.runtime.v1 import api_pb2 as cri_pb
 from node import podstatus, volumes
 from node.backoff import Backoff
 from node.config import AgentConfig
-from node.cri import CRI
+from node.cri import CRI, CRIError
 from node.images import ImageManager
 from node.podworkers import PodWorker
 from node.probermanager import ProberManager
@@ -27,12 +28,14 @@ from node.runtime.config import HASH_ANNOTATION, container_hash
 from node.runtime.containers import ContainerStarter
 from node.runtime.ephemeral import as_container
 from node.runtime.kill import ContainerKiller, container_spec, grace_period
+from node.runtime.resize import DEFERRED, INFEASIBLE, RESTART, Resizer, deferred, infeasible
 from node.runtime.sandbox import Sandboxes
 from node.runtime.state import PodRuntime, RuntimeState
 from node.runtime.volumes import VolumeManager
 from skiff.v1 import pod_pb2
 
 log = logging.getLogger(__name__)
+DEFERRED_RETRY = 5.0  # seconds between tries of a resize the node's other pods leave no room for
 
 
 class RuntimeManager:
@@ -48,6 +51,8 @@ class RuntimeManager:
         self.sandboxes = Sandboxes(cri, config, recorder, self.volumes)
         self.starter = ContainerStarter(cri, client, config, recorder, images, self.sandboxes, self.volumes, probers)
         self.killer = ContainerKiller(cri, recorder, probers)
+        self.resizer = Resizer(cri, config.memory_capacity)
+        self.node_pods: Callable[[], list[pod_pb2.Pod]] = list  # the agent's active pods, set by the agent
 
     async def pod_state(self, uid: str) -> PodRuntime:
         runtime = await self.state.pod(uid)
@@ -80,6 +85,7 @@ class RuntimeManager:
         pod_ip = await self.sandboxes.pod_ip(pod, sandbox) or pod.status.pod_ip
         if await self._kill_unhealthy(w, runtime, pod_ip):
             return True
+        w.resize_pending = None  # set again below while a resize cannot be taken
         changed = False
         # As the kubelet: once a regular container exists, initialization is over and only
         # sidecars (restartable init containers) are still looked after.
@@ -164,6 +170,8 @@ class RuntimeManager:
                                     f"Container {spec.name} definition changed, will be restarted")
                 await self.killer.kill(w, spec, latest.id, time.monotonic() + grace_period(w.pod), pod_ip)
                 return True
+            if await self._resize(w, spec, latest, pod_ip):
+                return True
             self.probers.add_container(w.pod, spec, latest, pod_ip)
             return False
         if latest.state == cri_pb.CONTAINER_EXITED and should_restart(w.pod, spec, latest, init):
@@ -173,6 +181,34 @@ class RuntimeManager:
             await self.cri.remove_container(latest.id)
             return True
         return False
+
+    async def _resize(self, w: PodWorker, spec: pod_pb2.Container, latest: cri_pb.ContainerStatus,
+                      pod_ip: str) -> bool:
+        """New resources for a running container: in place, or by a restart its resizePolicy asks; none
+        while the pod's requests exceed what the node has (PodResizePending Infeasible)."""
+        if self.resizer.wanted(spec, latest):
+            allocatable = self.config.allocatable
+            if refusal := infeasible(w.pod, allocatable):
+                w.resize_pending = (INFEASIBLE, refusal)
+                return False
+            if refusal := deferred(w.pod, self.node_pods(), allocatable):
+                w.resize_pending = (DEFERRED, refusal)
+                w.sync_soon(DEFERRED_RETRY)  # as the kubelet, tried again as other pods leave
+                return False
+        try:
+            action = await self.resizer.sync(w.pod, spec, latest)
+        except CRIError as e:
+            log.warning("pod %s: resizing container %s failed: %s", w.pod.metadata.name, spec.name, e)
+            w.sync_soon(5.0)
+            return False
+        if action != RESTART:
+            return False
+        self.recorder.event(w.pod, "Normal", "Killing", f"Container {spec.name} resize requires restart")
+        await self.killer.kill(w, spec, latest.id, time.monotonic() + grace_period(w.pod), pod_ip)
+        return True
+
+    def applied_resources(self, status: cri_pb.ContainerStatus | None) -> dict | None:
+        return self.resizer.applied(status) if status is not None else None
 
     async def _restart(self, w: PodWorker, runtime: PodRuntime, sandbox: cri_pb.PodSandbox,
                        spec: pod_pb2.Container, latest: cri_pb.ContainerStatus, init: bool, pod_ip: str) -> bool:

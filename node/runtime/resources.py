@@ -3,7 +3,8 @@ QoS class, CPU shares and quota, memory limit, OOM score adjustment."""
 
 from __future__ import annotations
 
-from control.client.quantity import bytes_of, cpu_millis, parse_quantity
+from control.client import podutil
+from control.client.quantity import bytes_of, cpu_millis
 from cri.runtime.v1 import api_pb2 as cri_pb
 from skiff.v1 import pod_pb2
 
@@ -27,18 +28,7 @@ def effective_requests(container: pod_pb2.Container) -> dict[str, str]:
 
 
 def qos_class(pod: pod_pb2.Pod) -> str:
-    containers = [*pod.spec.init_containers, *pod.spec.containers]
-    seen_any, guaranteed = False, True
-    for c in containers:
-        requests, limits = effective_requests(c), c.resources.limits
-        for res in ("cpu", "memory"):
-            if res in requests or res in limits:
-                seen_any = True
-            if res not in limits or parse_quantity(requests.get(res, "0")) != parse_quantity(limits[res]):
-                guaranteed = False
-    if not seen_any:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
+    return podutil.qos_class(pod)
 
 
 def cpu_shares(milli: int) -> int:
@@ -63,9 +53,19 @@ def oom_score_adj(pod: pod_pb2.Pod, container: pod_pb2.Container, memory_capacit
     return min(999, max(2, 1000 - 1000 * request // memory_capacity))
 
 
+def effective_limits(pod: pod_pb2.Pod, container: pod_pb2.Container) -> dict[str, str]:
+    """The container's limits; a cpu or memory limit it lacks comes from the pod-level limit
+    (spec.resources), as the kubelet sets it."""
+    limits = dict(container.resources.limits)
+    for res in ("cpu", "memory"):
+        if res not in limits and res in pod.spec.resources.limits:
+            limits[res] = pod.spec.resources.limits[res]
+    return limits
+
+
 def linux_resources(pod: pod_pb2.Pod, container: pod_pb2.Container,
                     memory_capacity: int = 0) -> cri_pb.LinuxContainerResources:
-    requests, limits = effective_requests(container), container.resources.limits
+    requests, limits = effective_requests(container), effective_limits(pod, container)
     res = cri_pb.LinuxContainerResources(
         cpu_shares=cpu_shares(milli_cpu(requests["cpu"]) if "cpu" in requests else 0),
         oom_score_adj=oom_score_adj(pod, container, memory_capacity))

@@ -10,8 +10,9 @@ from cri.runtime.v1 import api_pb2 as cri_pb
 from node.config import AgentConfig
 from node.cri import CRI, CRIError
 from node.podworkers import PodWorker
+from node.registration import MAX_PODS
 from node.runtime import config as runtime_config
-from node.runtime import dns, security
+from node.runtime import dns, userns
 from node.runtime.state import PodRuntime
 from node.runtime.volumes import VolumeManager
 from skiff.v1 import pod_pb2
@@ -25,6 +26,7 @@ class Sandboxes:
         self.volumes = volumes
         self.host_resolv = dns.ResolvConf()
         self._ips: dict[str, str] = {}  # sandbox id -> its IP, the one pod-IP cache
+        self.user_namespaces = userns.UserNamespaces(config.root_dir, MAX_PODS)
 
     def load_resolv_conf(self) -> None:
         """The node's resolver, for pods with dnsPolicy Default."""
@@ -41,10 +43,14 @@ class Sandboxes:
     def sandbox_config(self, pod: pod_pb2.Pod, attempt: int) -> cri_pb.PodSandboxConfig:
         c = self.config
         dns_config = dns.pod_dns_config(pod, c.cluster_dns, c.cluster_domain, self.host_resolv)
-        return runtime_config.sandbox_config(pod, attempt=attempt, log_directory=self.log_dir(pod), dns=dns_config,
-                                             node_hostname=c.hostname or c.node_name,
-                                             seccomp_root=c.security.seccomp_root,
-                                             cluster_domain=c.cluster_domain)
+        config = runtime_config.sandbox_config(pod, attempt=attempt, log_directory=self.log_dir(pod),
+                                               dns=dns_config, node_hostname=c.hostname or c.node_name,
+                                               seccomp_root=c.security.seccomp_root,
+                                               cluster_domain=c.cluster_domain)
+        if userns.wants_user_namespace(pod):
+            options = config.linux.security_context.namespace_options.userns_options
+            options.CopyFrom(self.user_namespaces.options(pod.metadata.uid))
+        return config
 
     async def ensure(self, w: PodWorker, runtime: PodRuntime) -> cri_pb.PodSandbox | None:
         """The pod's ready sandbox, created (after its volumes) when there is none; None when it cannot be."""
@@ -55,10 +61,10 @@ class Sandboxes:
             return None  # the kubelet does not bring a Never pod back once its containers ran
         if not await self.volumes.setup(w):
             return None
-        if pod.spec.HasField("host_users") and not pod.spec.host_users:
-            # containerd 1.6 has no user namespaces for pods: the sandbox cannot be made (retried).
+        if userns.wants_user_namespace(pod) and not await userns.handler_supports(self.cri):
+            # As the kubelet: no sandbox while the runtime cannot make user namespaces (retried).
             self.recorder.event(pod, "Warning", "FailedCreatePodSandBox",
-                                f"Failed to create pod sandbox: {security.USERNS_UNSUPPORTED}")
+                                f"Failed to create pod sandbox: {userns.UNSUPPORTED}")
             w.sync_soon(10.0)
             return None
         attempt = sandbox.metadata.attempt + 1 if sandbox is not None else 0

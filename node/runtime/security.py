@@ -47,9 +47,6 @@ class NodeSecurity:
     strict_supplemental_groups: bool = False  # the runtime honours SupplementalGroupsPolicy Strict
 
 
-USERNS_UNSUPPORTED = "user namespaces (hostUsers: false) are not supported by this node's container runtime"
-
-
 def host_apparmor_enabled() -> bool:
     """The kernel's AppArmor switch, as the kubelet checks it."""
     try:

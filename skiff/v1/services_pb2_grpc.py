@@ -922,6 +922,16 @@ class PodsStub:
                 request_serializer=skiff_dot_v1_dot_services__pb2.PodRequest.SerializeToString,
                 response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
                 _registered_method=True)
+        self.GetResize = channel.unary_unary(
+                '/skiff.v1.Pods/GetResize',
+                request_serializer=skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+                _registered_method=True)
+        self.UpdateResize = channel.unary_unary(
+                '/skiff.v1.Pods/UpdateResize',
+                request_serializer=skiff_dot_v1_dot_services__pb2.PodRequest.SerializeToString,
+                response_deserializer=skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+                _registered_method=True)
 
 
 class PodsServicer:
@@ -1029,6 +1039,18 @@ class PodsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetResize(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateResize(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1114,6 +1136,16 @@ def add_PodsServicer_to_server(servicer, server):
             ),
             'UpdateEphemeralContainers': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateEphemeralContainers,
+                    request_deserializer=skiff_dot_v1_dot_services__pb2.PodRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
+            ),
+            'GetResize': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResize,
+                    request_deserializer=skiff_dot_v1_dot_requests__pb2.GetRequest.FromString,
+                    response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
+            ),
+            'UpdateResize': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateResize,
                     request_deserializer=skiff_dot_v1_dot_services__pb2.PodRequest.FromString,
                     response_serializer=skiff_dot_v1_dot_pod__pb2.Pod.SerializeToString,
             ),
@@ -1575,6 +1607,60 @@ class Pods:
             request,
             target,
             '/skiff.v1.Pods/UpdateEphemeralContainers',
+            skiff_dot_v1_dot_services__pb2.PodRequest.SerializeToString,
+            skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Pods/GetResize',
+            skiff_dot_v1_dot_requests__pb2.GetRequest.SerializeToString,
+            skiff_dot_v1_dot_pod__pb2.Pod.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateResize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/skiff.v1.Pods/UpdateResize',
             skiff_dot_v1_dot_services__pb2.PodRequest.SerializeToString,
             skiff_dot_v1_dot_pod__pb2.Pod.FromString,
             options,

@@ -15,6 +15,7 @@ import pytest
 from control.client.client import Client
 from control.client.convert import from_dict
 from node.cri import CRI
+from node.runtime import userns
 from node.runtime.security import host_apparmor_enabled
 from tests.fixtures.agent import (
     busybox,
@@ -38,7 +39,7 @@ from tests.fixtures.containerd import (
 from tests.fixtures.procs import eventually
 
 SUBNET = "10.124.0.0/24"
-CAP_CHOWN, CAP_NET_RAW = 0, 13
+CAP_CHOWN, CAP_NET_ADMIN, CAP_NET_RAW = 0, 12, 13
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +218,54 @@ async def test_refusals_on_the_node(client: Client, node_env):
         await delete_and_wait(client, "apparmor")
     for name in ("nonroot", "unsafe-sysctl", "nfs"):
         await delete_and_wait(client, name)
+
+
+async def test_host_users_false_as_the_runtime_allows(client: Client, node_env, cri: CRI):
+    """A pod with its own user namespace: where the runtime reports it can make one, root inside is
+    a range of unprivileged host IDs; where it cannot (containerd before 2.0), the pod never gets a
+    sandbox and carries the kubelet's event."""
+    agent, _ = node_env
+    await client.create(pod_manifest("userns", agent.node_name, [busybox("c", "sleep 3600")], hostUsers=False))
+    if await userns.handler_supports(cri):
+        pod = await wait_ready(client, "userns")
+        uid_map = (await exec_in(cri, pod, "c", ["cat", "/proc/self/uid_map"])).split()
+        assert uid_map[0] == "0" and int(uid_map[1]) >= userns.FIRST_ID and uid_map[2] == str(userns.LENGTH), uid_map
+    else:
+        async def refused():
+            events, _ = await client.list_all("Event", "default")
+            return [e for e in events if e.involved_object.name == "userns" and e.reason == "FailedCreatePodSandBox"]
+        await eventually(refused, timeout=30, what="FailedCreatePodSandBox for hostUsers: false")
+        events = await refused()
+        assert events[0].type == "Warning"
+        assert events[0].message == ("Failed to create pod sandbox: can't set `spec.hostUsers: false`, "
+                                     "runtime does not support user namespaces")
+        pod = await get_pod(client, "userns")
+        assert pod.status.phase == "Pending"
+        sandboxes = await cri.list_pod_sandboxes()
+        assert not [s for s in sandboxes if s.metadata.uid == pod.metadata.uid]
+    await delete_and_wait(client, "userns")
+
+
+async def test_service_links_dns_policies_and_added_capabilities(client: Client, node_env, cri: CRI):
+    """enableServiceLinks: false, dnsPolicy Default and ClusterFirstWithHostNet, capabilities.add."""
+    agent, _ = node_env
+    await client.create(from_dict({"apiVersion": "v1", "kind": "Service",
+                                   "metadata": {"name": "linked", "namespace": "default"},
+                                   "spec": {"selector": {"app": "none"}, "ports": [{"port": 8080}]}}))
+    await client.create(pod_manifest("nolinks", agent.node_name, [busybox("c", "sleep 3600", securityContext={
+        "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]}})], enableServiceLinks=False, dnsPolicy="Default"))
+    await client.create(pod_manifest("hostdns", agent.node_name, [busybox("c", "sleep 3600")], hostNetwork=True,
+                                     dnsPolicy="ClusterFirstWithHostNet"))
+    pod = await wait_ready(client, "nolinks")
+    environ = await exec_in(cri, pod, "c", ["env"])
+    assert "LINKED_SERVICE_HOST" not in environ and "LINKED_PORT" not in environ, environ
+    resolv = await exec_in(cri, pod, "c", ["cat", "/etc/resolv.conf"])
+    assert "10.96.0.10" not in resolv and "svc.cluster.local" not in resolv, resolv  # the node's resolver
+    caps = cap_bits(await exec_in(cri, pod, "c", ["cat", "/proc/self/status"]), "CapEff")
+    assert caps == 1 << CAP_NET_ADMIN, hex(caps)  # ALL dropped, NET_ADMIN added
+    hostdns = await wait_ready(client, "hostdns")
+    resolv = await exec_in(cri, hostdns, "c", ["cat", "/etc/resolv.conf"])
+    assert "nameserver 10.96.0.10" in resolv and "search default.svc.cluster.local" in resolv, resolv
+    for name in ("nolinks", "hostdns"):
+        await delete_and_wait(client, name)
+    await client.delete("Service", "linked", "default")

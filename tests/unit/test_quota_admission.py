@@ -151,6 +151,36 @@ def test_pod_totals_count_init_containers_and_sidecars() -> None:
     assert quota.render(quota.pod_requests(p)) == {"cpu": "3100m"}
 
 
+def test_pod_level_resources_replace_the_containers_sum() -> None:
+    p = pod({"name": "a", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1"}}},
+            {"name": "b", "resources": {"requests": {"cpu": "1"}}},
+            resources={"requests": {"cpu": "1500m", "hugepages-2Mi": "2Mi"}, "limits": {"memory": "2Gi"}},
+            overhead={"cpu": "100m", "memory": "10Mi"})
+    assert quota.render(quota.pod_requests(p, overhead=False)) == {"cpu": "1500m", "memory": "1Gi",
+                                                                   "hugepages-2Mi": "2Mi"}
+    assert quota.render(quota.pod_requests(p)) == {"cpu": "1600m", "memory": "1034Mi", "hugepages-2Mi": "2Mi"}
+    # overhead goes only on the limits that are set
+    assert quota.render(quota.pod_limits(p)) == {"cpu": "1100m", "memory": "2058Mi"}
+    # LimitRanger counts cpu and memory at pod level, not hugepages
+    ranges = [lr({"type": "Pod", "max": {"cpu": "1200m", "memory": "2Gi"}})]
+    assert limitranger.pod_violations(p, ranges) == ["maximum cpu usage per Pod is 1200m, but request is 1500m"]
+
+
+def test_quota_counts_pod_level_resources_and_needs_no_container_values() -> None:
+    p = pod({"name": "a"}, {"name": "b"}, name="x",
+            resources={"requests": {"cpu": "2", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "1Gi"}})
+    q = rq({"requests.cpu": "4", "limits.memory": "4Gi"}, {"requests.cpu": "1", "limits.memory": "0"})
+    [charged] = evaluate(KINDS["Pod"], p, None, [q])
+    assert dict(charged.status.used) == {"requests.cpu": "3", "limits.memory": "1Gi"}
+    small = rq({"requests.cpu": "2"}, {"requests.cpu": "1"})
+    assert _refusal(lambda: evaluate(KINDS["Pod"], p, None, [small])) == (
+        'pods "x" is forbidden: exceeded quota: q, requested: requests.cpu=2, used: requests.cpu=1, '
+        'limited: requests.cpu=2')
+    best_effort = rq({"pods": "5"}, {"pods": "0"}, scopes=["BestEffort"])
+    assert evaluate(KINDS["Pod"], p, None, [best_effort]) == []
+    assert quota.is_best_effort(pod({"name": "a"})) and not quota.is_best_effort(p)
+
+
 # --- ResourceQuota admission ------------------------------------------------------------------------
 
 def _refusal(fn) -> str:
@@ -251,3 +281,25 @@ def test_every_kinds_admission_is_async() -> None:
     """The apiserver awaits each kind's mutating admission (LimitRanger reads the watch cache)."""
     sync = [name for name, s in load_all().items() if not inspect.iscoroutinefunction(s.admit)]
     assert sync == [], f"registry strategies with a plain `def admit`: {sync}"
+
+
+def test_pod_level_requests_default_and_decide_the_qos_class() -> None:
+    from control.apiserver.defaults import default_pod
+    from control.client.podutil import qos_class
+    only_limits = pod({"name": "a"}, resources={"limits": {"cpu": "1", "memory": "1Gi", "hugepages-2Mi": "2Mi"}})
+    default_pod(only_limits)
+    assert dict(only_limits.spec.resources.requests) == {"cpu": "1", "memory": "1Gi", "hugepages-2Mi": "2Mi"}
+    assert qos_class(only_limits) == "Guaranteed"
+    with_requests = pod({"name": "a", "resources": {"requests": {"cpu": "200m"}}},
+                        resources={"limits": {"cpu": "1", "memory": "1Gi"}})
+    default_pod(with_requests)
+    assert dict(with_requests.spec.resources.requests) == {"cpu": "200m", "memory": "1Gi"}
+    assert qos_class(with_requests) == "Burstable"
+    # a container's missing request is its limit; quantities compare by value
+    assert qos_class(pod({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1000Mi"},
+                                                     "requests": {"cpu": "1000m"}}})) == "Guaranteed"
+    assert qos_class(pod({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"},
+                                                     "requests": {"cpu": "500m"}}})) == "Burstable"
+    assert qos_class(pod({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"},
+                                                     "requests": {"cpu": "1000m", "memory": "1Gi"}}})) == "Guaranteed"
+    assert qos_class(pod({"name": "a"})) == "BestEffort"

@@ -24,7 +24,16 @@ def _node_target(request: Message) -> tuple[str, str]:
 
 class NodeStrategy(Strategy):
     def prepare_for_create(self, obj: Message) -> None:
-        """Nodes may set their status on create (the agent registers with its capacity)."""
+        """Nodes may set their status on create (the agent registers with its capacity), but not the
+        retired dynamic kubelet config: spec.configSource and status.config are dropped, as
+        Kubernetes drops them."""
+        obj.spec.ClearField("config_source")
+        obj.status.ClearField("config")
+
+    def prepare_for_update(self, new: Message, old: Message) -> None:
+        """spec.configSource is kept only on a node that already had one."""
+        if not old.spec.HasField("config_source"):
+            new.spec.ClearField("config_source")
 
     def rpc_methods(self, api: ApiContext, guard: Guarded) -> dict[str, grpc.RpcMethodHandler]:
         action = Action(_STATS.verb, _node_target, _STATS.subresource)

@@ -32,10 +32,40 @@ def set_default_class(pvc: Message, classes: list[Message]) -> None:
         pvc.spec.storage_class_name = chosen.metadata.name
 
 
+# The data sources dataSource may name by itself; any other needs dataSourceRef (KEP 1495).
+LEGACY_DATA_SOURCES = (("", "PersistentVolumeClaim"), ("snapshot.storage.k8s.io", "VolumeSnapshot"))
+
+
+def normalize_data_sources(spec: Message, old: Message | None) -> None:
+    """Kubernetes' handling of dataSource and dataSourceRef on create and update: a namespace in
+    dataSourceRef is dropped (cross-namespace sources are an alpha feature, off), a dataSource given
+    alone that dataSource never allowed is dropped (as if no source was asked for), and then each
+    of the two fills the other."""
+    if spec.HasField("data_source_ref") and not (old is not None and old.data_source_ref.namespace):
+        spec.data_source_ref.ClearField("namespace")
+    if spec.HasField("data_source") and not spec.HasField("data_source_ref") and not (
+            old is not None and old.HasField("data_source")):
+        if (spec.data_source.api_group, spec.data_source.kind) not in LEGACY_DATA_SOURCES:
+            spec.ClearField("data_source")
+    source, ref = spec.data_source, spec.data_source_ref
+    if spec.HasField("data_source") and not spec.HasField("data_source_ref"):
+        ref.kind, ref.name = source.kind, source.name
+        if source.HasField("api_group"):
+            ref.api_group = source.api_group
+    elif spec.HasField("data_source_ref") and not spec.HasField("data_source") and not ref.namespace:
+        source.kind, source.name = ref.kind, ref.name
+        if ref.HasField("api_group"):
+            source.api_group = ref.api_group
+
+
 class ClaimStrategy(Strategy):
     def prepare_for_create(self, obj: Message) -> None:
         obj.ClearField("status")
         obj.status.phase = CLAIM_PENDING
+        normalize_data_sources(obj.spec, None)
+
+    def prepare_for_update(self, new: Message, old: Message) -> None:
+        normalize_data_sources(new.spec, old.spec)
 
     async def admit(self, obj: Message, api: ApiContext) -> None:
         set_default_class(obj, list(_classes(api).values()))

@@ -17,6 +17,7 @@ from control.apiserver import (
     limitranger,
     pods,
     priority,
+    resize,
     saadmission,
 )
 from control.apiserver.auth.gate import Action
@@ -33,20 +34,6 @@ from skiff.v1 import node_agent_pb2, pod_pb2, policy_pb2, requests_pb2, services
 _RPCS = {r.name: r for r in KINDS["Pod"].rpcs}
 
 
-def qos_class(p: Message) -> str:
-    containers = list(p.spec.init_containers) + list(p.spec.containers)
-    if not any(c.resources.requests or c.resources.limits for c in containers):
-        return "BestEffort"
-    for c in containers:
-        limits = c.resources.limits
-        if "cpu" not in limits or "memory" not in limits:
-            return "Burstable"
-        for res in ("cpu", "memory"):
-            if res in c.resources.requests and c.resources.requests[res] != limits[res]:
-                return "Burstable"
-    return "Guaranteed"
-
-
 def _binding_target(binding: Message) -> tuple[str, str]:
     return binding.metadata.namespace, binding.metadata.name
 
@@ -60,7 +47,7 @@ class PodStrategy(Strategy):
     def prepare_for_create(self, obj: Message) -> None:
         obj.ClearField("status")
         obj.status.phase = POD_PENDING
-        obj.status.qos_class = qos_class(obj)
+        obj.status.qos_class = pods.qos_class(obj)
 
     async def admit(self, obj: Message, api: ApiContext) -> None:
         if obj.spec.ephemeral_containers:  # only pods/ephemeralcontainers adds them, to a pod that exists
@@ -104,6 +91,12 @@ class PodStrategy(Strategy):
         async def update_ephemeral(r):
             return await ephemeral.update(api, r)
 
+        async def get_resize(r):
+            return await resize.get(api, r)
+
+        async def update_resize(r):
+            return await resize.update(api, r)
+
         return {
             "Bind": grpc.unary_unary_rpc_method_handler(
                 guard.unary(bind, _action("Bind", _binding_target)), parser(pod_pb2.Binding),
@@ -131,6 +124,12 @@ class PodStrategy(Strategy):
                 pod_pb2.Pod.SerializeToString),
             "UpdateEphemeralContainers": grpc.unary_unary_rpc_method_handler(
                 guard.unary(update_ephemeral, _action("UpdateEphemeralContainers", object_target, True)),
+                parser(services_pb2.PodRequest), pod_pb2.Pod.SerializeToString),
+            "GetResize": grpc.unary_unary_rpc_method_handler(
+                guard.unary(get_resize, _action("GetResize")), parser(requests_pb2.GetRequest),
+                pod_pb2.Pod.SerializeToString),
+            "UpdateResize": grpc.unary_unary_rpc_method_handler(
+                guard.unary(update_resize, _action("UpdateResize", object_target, True)),
                 parser(services_pb2.PodRequest), pod_pb2.Pod.SerializeToString),
         }
 

@@ -10,9 +10,8 @@ import traceback
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
 from control.apiserver.rest import discovery, k8sencode, metrics, oidc, openapi, reviewapi, status
-from control.apiserver.rest.ephemeral import SUBRESOURCE as EPHEMERAL
-from control.apiserver.rest.ephemeral import EphemeralContainers
 from control.apiserver.rest.http import Connection, Request, Response
+from control.apiserver.rest.podwrites import WRITERS, PodSubresource
 from control.apiserver.rest.resources import Resources, request_body
 from control.apiserver.rest.routes import STREAMING, resolve, split_group_version
 from control.apiserver.rest.streams import Streams
@@ -49,7 +48,7 @@ class RestApp:
         self.api = api
         self.resources = Resources(api)
         self.streams = Streams(api, self.resources.guarded)
-        self.ephemeral = EphemeralContainers(api, self.resources)
+        self.pod_writers = {name: PodSubresource(api, self.resources, name) for name in WRITERS}
 
     async def handle(self, req: Request, conn: Connection, peer_key: str) -> Response:
         caller = Caller(peer_key, req.header("authorization"))
@@ -69,8 +68,8 @@ class RestApp:
                 return self._non_resource(req, gv, parts)
             if route.subresource in STREAMING:
                 return await self.streams.serve(req, route, caller)
-            if route.subresource == EPHEMERAL:
-                reply = await self.ephemeral.serve(req, route, caller)
+            if route.subresource in self.pod_writers:
+                reply = await self.pod_writers[route.subresource].serve(req, route, caller)
             else:
                 reply = await self.resources.serve(req, route, caller)
             if reply.stream is not None:

@@ -12,7 +12,7 @@ SUBRESOURCES = ("status", "scale")
 RPC_SUBRESOURCES = ("binding", "eviction", "token")
 # Served by control/apiserver/rest/streams.py where the kind has the RPC behind them (pods).
 STREAMING = ("log", "exec", "attach", "portforward")
-OWN_SUBRESOURCES = (*STREAMING, "ephemeralcontainers")  # the kind's RPCs' subresources served over REST
+OWN_SUBRESOURCES = (*STREAMING, "ephemeralcontainers", "resize")  # the kind's RPCs' subresources served over REST
 
 
 @dataclass(frozen=True)

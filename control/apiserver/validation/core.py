@@ -10,11 +10,12 @@ from control.apiserver.validation.errors import (
     immutable,
     invalid,
     invalids,
+    not_supported,
     required,
     too_long,
 )
 from control.apiserver.validation.meta import validate_finalizers
-from control.apiserver.validation.names import cidr_errors, config_key_errors, ip_errors
+from control.apiserver.validation.names import cidr_errors, config_key_errors, ip_errors, qualified_name_errors
 from control.apiserver.validation.resources import validate_quantity
 from control.apiserver.validation.scheduling import validate_taints
 from skiff.v1 import coordination_pb2, core_pb2
@@ -28,7 +29,9 @@ REQUIRED_SECRET_KEYS = {
     "kubernetes.io/ssh-auth": ("ssh-privatekey",),
     "kubernetes.io/tls": ("tls.crt", "tls.key"),
 }
-EVENT_TYPES = ("Normal", "Warning")
+EVENT_FIELD_LIMIT = 128  # reportingInstance, action and reason of an Event with eventTime
+EVENT_NOTE_LIMIT = 1024
+LEASE_STRATEGIES = ("OldestEmulationVersion",)
 
 
 def _validate_keys(data, path: str) -> tuple[Errors, int]:
@@ -106,26 +109,35 @@ def validate_secret_update(new: core_pb2.Secret, old: core_pb2.Secret) -> Errors
     return errs + _validate_immutable_data(new, old, (("data", "data"),))
 
 
-def validate_event(ev: core_pb2.Event) -> Errors:
-    obj = ev.involved_object
+def _validate_new_style_event(ev: core_pb2.Event) -> Errors:
+    """What an Event with eventTime (written by the events.k8s.io-style recorders) must carry."""
     errs: Errors = []
-    if not ev.HasField("involved_object"):
-        return [required("involvedObject")]
-    if not obj.kind:
-        errs.append(required("involvedObject.kind"))
-    if not obj.name:
-        errs.append(required("involvedObject.name"))
-    namespace = ev.metadata.namespace
-    # A cluster-scoped object's events live in "default" (or nowhere, for old clients).
-    if obj.namespace and namespace and obj.namespace != namespace:
-        errs.append(invalid("involvedObject.namespace", obj.namespace, "does not match event.namespace"))
-    if not obj.namespace and namespace not in ("", "default"):
-        errs.append(invalid("involvedObject.namespace", obj.namespace, "does not match event.namespace"))
-    if ev.type and ev.type not in EVENT_TYPES:
-        errs.append(invalid("type", ev.type, "has invalid value, must be one of Normal or Warning"))
-    if ev.count < 0:
-        errs.append(invalid("count", ev.count, "must be greater than or equal to 0"))
+    if not ev.involved_object.namespace and ev.metadata.namespace not in ("default", "kube-system"):
+        errs.append(invalid("involvedObject.namespace", "", "does not match event.namespace"))
+    # Kubernetes names the internal field in these paths (reportingController, JSON reportingComponent).
+    if not ev.reporting_component:
+        errs.append(required("reportingController"))
+    errs += invalids("reportingController", ev.reporting_component, qualified_name_errors(ev.reporting_component))
+    for value, path, limit in ((ev.reporting_instance, "reportingInstance", EVENT_FIELD_LIMIT),
+                               (ev.action, "action", EVENT_FIELD_LIMIT), (ev.reason, "reason", EVENT_FIELD_LIMIT)):
+        if not value:
+            errs.append(required(path))
+        if len(value) > limit:
+            errs.append(invalid(path, "", f"can have at most {limit} characters"))
+    if len(ev.message) > EVENT_NOTE_LIMIT:
+        errs.append(invalid("message", "", f"can have at most {EVENT_NOTE_LIMIT} characters"))
     return errs
+
+
+def validate_event(ev: core_pb2.Event) -> Errors:
+    """Kubernetes' validation of core/v1 Events (its legacy rules: the v1 API checks no more)."""
+    obj, namespace = ev.involved_object, ev.metadata.namespace
+    if ev.HasField("event_time"):
+        return _validate_new_style_event(ev)
+    # A cluster-scoped object's events live in "default" (or nowhere, for old clients).
+    if obj.namespace and obj.namespace != namespace or not obj.namespace and namespace not in ("", "default"):
+        return [invalid("involvedObject.namespace", obj.namespace, "does not match event.namespace")]
+    return []
 
 
 def validate_lease(lease: coordination_pb2.Lease) -> Errors:
@@ -136,7 +148,19 @@ def validate_lease(lease: coordination_pb2.Lease) -> Errors:
     if spec.HasField("lease_transitions") and spec.lease_transitions < 0:
         errs.append(invalid("spec.leaseTransitions", spec.lease_transitions,
                             "must be greater than or equal to 0"))
+    if spec.HasField("strategy"):
+        errs += validate_lease_strategy(spec.strategy, "spec.strategy")
+    if spec.preferred_holder and not spec.strategy:
+        errs.append(forbidden("spec.preferredHolder", "may only be specified if `strategy` is defined"))
     return errs
+
+
+def validate_lease_strategy(strategy: str, path: str) -> Errors:
+    """A Kubernetes-defined strategy, or a prefixed (qualified) name of one's own. Kubernetes reports
+    it under `<path>.strategy`."""
+    if "/" not in strategy:
+        return [] if strategy in LEASE_STRATEGIES else [not_supported(f"{path}.strategy", strategy, LEASE_STRATEGIES)]
+    return invalids(f"{path}.strategy", strategy, qualified_name_errors(strategy))
 
 
 def _validate_node_spec(spec: core_pb2.NodeSpec) -> Errors:
@@ -174,6 +198,11 @@ def validate_node_update(new: core_pb2.Node, old: core_pb2.Node) -> Errors:
     if old.spec.pod_cidrs and list(new.spec.pod_cidrs) != list(old.spec.pod_cidrs):
         errs.append(forbidden("spec.podCIDRs", "node updates may not change podCIDR except from \"\" to "
                               "valid"))
+    if old.spec.provider_id and new.spec.provider_id != old.spec.provider_id:
+        errs.append(forbidden("spec.providerID", "node updates may not change providerID except from \"\" to "
+                              "valid"))
+    if new.spec.external_id != old.spec.external_id:
+        errs.append(forbidden("spec.externalID", "may not be updated"))
     return errs
 
 

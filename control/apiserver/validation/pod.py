@@ -11,6 +11,7 @@ from control.apiserver.validation.names import (
     ip_errors,
     qualified_name_errors,
 )
+from control.apiserver.validation.resources import validate_pod_resources
 from control.apiserver.validation.scheduling import (
     validate_affinity,
     validate_tolerations,
@@ -116,6 +117,7 @@ def validate_pod_spec(spec: pod_pb2.PodSpec, path: str = "spec") -> Errors:
     errs += _validate_names(spec, path)
     errs += _validate_host_aliases(spec, path) + _validate_node_facing(spec, path)
     errs += validate_pod_security_context(spec, path)
+    errs += validate_pod_resources(spec, path)
     errs += validate_tolerations(spec.tolerations, f"{path}.tolerations")
     if spec.HasField("affinity"):
         errs += validate_affinity(spec.affinity, f"{path}.affinity")
