@@ -68,6 +68,24 @@ def test_file_is_private_appended_and_reopened_after_rotation(tmp_path: Path) ->
     log.close()
 
 
+def test_a_log_that_cannot_be_written_never_fails_the_request(tmp_path: Path, caplog) -> None:
+    directory = tmp_path / "gone"
+    directory.mkdir()
+    path = directory / "audit.log"
+    log = AuditLog(str(path))
+    a = Attributes(ALICE, "delete", "", "pods", "", "d", "p")
+    os.remove(path)
+    directory.rmdir()
+    log.record(a, "p", grpc.StatusCode.OK, "", utcnow())
+    log.record(a, "q", grpc.StatusCode.OK, "", utcnow())
+    assert [r.levelname for r in caplog.records] == ["ERROR"]
+    directory.mkdir()
+    log.record(a, "r", grpc.StatusCode.OK, "", utcnow())
+    assert [e["objectRef"]["name"] for e in lines(path)] == ["r"]
+    assert [r.levelname for r in caplog.records] == ["ERROR", "WARNING"]
+    log.close()
+
+
 def test_fresh_file_is_0600(tmp_path: Path) -> None:
     old = os.umask(0)
     try:

@@ -3,12 +3,15 @@
 Metadata means who did what to which object and how it ended, never request or response
 bodies, so a Secret's data never reaches the log. Denied and failed attempts are logged too.
 Lines are appended with a single write to a file opened O_APPEND (0600); when the file is
-moved away (log rotation) the next line goes to a new file at the path.
+moved away (log rotation) the next line goes to a new file at the path. A log that cannot be
+written (its directory removed, a full disk) is reported in the apiserver's log, never to the
+client: the request it records has already been served, as with kube-apiserver's log backend.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import threading
@@ -18,6 +21,8 @@ from datetime import UTC, datetime
 import grpc
 
 from control.apiserver.auth.attributes import Attributes
+
+log = logging.getLogger("skiff.audit")
 
 ANONYMOUS = {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
 
@@ -85,6 +90,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._fd = -1
         self._inode = None
+        self._failing = False
         self._open()
 
     def _open(self) -> None:
@@ -101,6 +107,19 @@ class AuditLog:
         except FileNotFoundError:
             pass
         self._open()
+
+    def _write(self, line: bytes) -> None:
+        try:
+            self._reopen_if_moved()
+            os.write(self._fd, line)
+        except OSError as err:
+            if not self._failing:
+                log.error("audit log %s cannot be written, events are lost until it can: %s", self.path, err)
+            self._failing = True
+            return
+        if self._failing:
+            log.warning("audit log %s is written again", self.path)
+        self._failing = False
 
     def event(self, attrs: Attributes, name: str, code: grpc.StatusCode, source_ip: str,
               received: datetime, authenticated: bool = True, reason: str = "") -> dict:
@@ -128,8 +147,7 @@ class AuditLog:
                received: datetime, authenticated: bool = True, reason: str = "") -> None:
         line = _ENCODER.encode(self.event(attrs, name, code, source_ip, received, authenticated, reason)) + "\n"
         with self._lock:
-            self._reopen_if_moved()
-            os.write(self._fd, line.encode())
+            self._write(line.encode())
 
     def close(self) -> None:
         with self._lock:
