@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.procs import wait_for
-from tests.vm import libvirt_host
+from tests.vm import from_host, libvirt_host
 
 ROOT = Path(__file__).resolve().parents[2]
 VAGRANT_DIR = ROOT / "vagrant"
@@ -116,6 +116,27 @@ spec:
   volumes:
   - name: data
     nfs: {server: %(server)s, path: /srv/nfs, readOnly: true}
+"""
+
+INGRESS_HOST = "whoami.lab.test"
+INGRESS = """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: whoami, namespace: default}
+spec:
+  tls: [{hosts: [whoami.lab.test], secretName: whoami-tls}]
+  rules:
+  - host: whoami.lab.test
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: whoami, port: {name: http}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: whoami-lb, namespace: default}
+spec:
+  type: LoadBalancer
+  selector: {app: whoami}
+  ports: [{name: http, port: 80, targetPort: http}]
 """
 
 
@@ -275,6 +296,29 @@ def test_logs_and_exec_through_the_apiserver(lab: Lab) -> None:
     lab.skiffctl("exec", pod, "--", "sh", "-c", "echo to-the-log >/proc/1/fd/1", timeout=120)
     wait_for(lambda: "to-the-log" in lab.skiffctl("logs", pod, timeout=120), timeout=60, interval=2,
              what="the line in the pod's log")
+
+
+def test_ingress_and_load_balancer_answer_from_the_host(lab: Lab) -> None:
+    ca, cert, key = from_host.serving_cert(lab.workdir / "tls", INGRESS_HOST)
+    lab.skiffctl("create", "secret", "tls", "whoami-tls", "--cert", str(cert), "--key", str(key))
+    lab.skiffctl("apply", "-f", "-", stdin=INGRESS)
+    for ip in WORKERS.values():  # every worker's ingress controller, on ports 80 and 443
+        wait_for(lambda i=ip: "Hostname: whoami-" in from_host.get(i, 443, INGRESS_HOST, cafile=ca)[2],
+                 timeout=180, interval=2, what=f"https://{INGRESS_HOST} on {ip} from the host")
+        status, location, _ = from_host.get(ip, 80, INGRESS_HOST)
+        assert (status, location) == (308, f"https://{INGRESS_HOST}/"), (status, location)
+    assert from_host.get(WORKERS["node-1"], 80, "unknown.lab.test")[0] == 404  # the default backend
+    wait_for(lambda: sorted(i["ip"] for i in lab.get("ingress", "whoami")["status"].get("loadBalancer", {})
+                            .get("ingress", [])) == sorted(WORKERS.values()),
+             timeout=120, interval=2, what="the Ingress's status listing the workers")
+
+    def lb_ip() -> str:
+        return next((i["ip"] for i in lab.get("service", "whoami-lb")["status"].get("loadBalancer", {})
+                     .get("ingress", [])), "")
+    wait_for(lambda: lb_ip() != "", timeout=60, interval=2, what="whoami-lb's load balancer address")
+    assert lb_ip().startswith(f"{NETWORK}.2"), lb_ip()  # the lab's pool, .200-.250
+    wait_for(lambda: "Hostname: whoami-" in from_host.get(lb_ip())[2], timeout=120, interval=2,
+             what=f"the LoadBalancer {lb_ip()} from the host")
 
 
 def _phase(lab: Lab, pod: str) -> str:

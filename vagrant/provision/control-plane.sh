@@ -4,7 +4,8 @@
 # install script keeps those files and makes only what is missing (etcd's certificates).
 # It also serves NFS_EXPORT (/srv/nfs) over NFS to NFS_CLIENTS (the lab network), the NAS behind the
 # lab's nfs volumes, and runs the lab's image registry: Debian's docker-registry on port 5000 with the images
-# scripts/build-images makes, which the workers' containerd pull (their --registry-mirror).
+# scripts/build-images makes (provision/registry-images.sh), which the workers' containerd pull (their
+# --registry-mirror).
 set -euo pipefail
 cd "${SKIFF_REPO:?}"
 step() { echo "provision: $* (at ${SECONDS}s)"; }
@@ -35,31 +36,13 @@ ln -sf "$SKIFF_REPO/.venv/bin/skiffctl" /usr/local/bin/skiffctl
 [ "${SKIFF_REGISTRY:-1}" = 1 ] || exit 0
 
 step registry
-registry_answers() { (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; }
-# Debian's default config asks for htpasswd logins; the lab's registry is open on the lab network only.
-cat >/etc/docker/registry/config.yml <<'CONFIG'
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: /var/lib/docker-registry
-  delete:
-    enabled: true
-http:
-  addr: :5000
-CONFIG
+# The offline box holds the config and the images already (scripts/build-box); a public box gets them here.
+changed=$(cmp -s vagrant/provision/registry.yml /etc/docker/registry/config.yml || echo yes)
+install -m 644 vagrant/provision/registry.yml /etc/docker/registry/config.yml
 systemctl enable --quiet docker-registry
-systemctl restart docker-registry
-for _ in $(seq 150); do registry_answers && break; sleep 0.2; done
-registry_answers || { echo "provision: the registry does not answer on port 5000" >&2; exit 1; }
+if [ -n "$changed" ]; then systemctl restart docker-registry; else systemctl start docker-registry; fi
 step images
-images=/var/lib/skiff/images
-mkdir -p "$images"
-.venv/bin/python scripts/build-images "$images" >/dev/null
-for image in busybox:1 whoami:1 pause:1; do
-  skopeo copy --quiet --dest-tls-verify=false "oci-archive:$images/${image%%:*}.tar" "docker://localhost:5000/$image"
-done
+vagrant/provision/registry-images.sh "$SKIFF_REPO"
 step nfs
 # The lab's NAS: pods write as root, so root is not squashed (on the lab network only).
 install -d -m 777 "${NFS_EXPORT:=/srv/nfs}"
@@ -71,4 +54,9 @@ echo "$NFS_EXPORT ${NFS_CLIENTS:?}(rw,sync,no_subtree_check,no_root_squash)" >/e
 systemctl enable --quiet nfs-server
 systemctl restart nfs-server
 exportfs -ra
+step ingress
+# The workers' ingress controllers' RBAC and the default IngressClass, those scripts/lab applies.
+manifest=$(PYTHONPATH=scripts .venv/bin/python -c 'from lablib.ingress import MANIFEST; print(MANIFEST)')
+for _ in $(seq 90); do skiffctl apply -f - <<<"$manifest" >/dev/null 2>&1 && break; sleep 2; done
+skiffctl apply -f - <<<"$manifest" >/dev/null
 step provisioned
