@@ -217,8 +217,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     daemons = libvirt_host.start_daemons()
     lab = Lab(tmp_path_factory.mktemp("vagrant-lab"), "")
     lab.daemons, lab.host_before = daemons, host_before
+    started = time.monotonic()
     try:
-        started = time.monotonic()
         lab.env["SKIFF_BOX"] = _build_box()
         lab.times["build-box"] = time.monotonic() - started
         lab.before = libvirt_host.snapshot()
@@ -230,6 +230,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         lab.vagrant("destroy", "-f", timeout=300, check=False)
         libvirt_host.stop_daemons(lab.daemons)
         libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - host_before.chains)
+        lab.times["whole test"] = time.monotonic() - started
         print("\nVagrant lab timings (s):", {k: round(v) for k, v in lab.times.items()})
 
 

@@ -54,9 +54,4 @@ echo "$NFS_EXPORT ${NFS_CLIENTS:?}(rw,sync,no_subtree_check,no_root_squash)" >/e
 systemctl enable --quiet nfs-server
 systemctl restart nfs-server
 exportfs -ra
-step ingress
-# The workers' ingress controllers' RBAC and the default IngressClass, those scripts/lab applies.
-manifest=$(PYTHONPATH=scripts .venv/bin/python -c 'from lablib.ingress import MANIFEST; print(MANIFEST)')
-for _ in $(seq 90); do skiffctl apply -f - <<<"$manifest" >/dev/null 2>&1 && break; sleep 2; done
-skiffctl apply -f - <<<"$manifest" >/dev/null
 step provisioned
