@@ -9,8 +9,10 @@ also on failure). The timings are printed for the README (run with -s).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -157,8 +159,18 @@ class Lab:
         self.host_before = libvirt_host.HostSnapshot()
 
     def vagrant(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(["vagrant", *args], cwd=VAGRANT_DIR, env=self.env, capture_output=True,
-                                text=True, timeout=timeout)
+        # In a session of its own: a timeout ends Vagrant's rsync and ssh children too, not Vagrant alone.
+        with subprocess.Popen(["vagrant", *args], cwd=VAGRANT_DIR, env=self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                out, err = proc.communicate()
+                raise AssertionError(f"vagrant {' '.join(args)}: no end after {timeout:.0f} s\n{out[-3000:]}\n"
+                                     f"{err[-3000:]}") from None
+        result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         if check and result.returncode != 0:
             raise AssertionError(f"vagrant {' '.join(args)}: {result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         return result
