@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from tests.fixtures.procs import wait_for
 
 DAEMONS = {"virtlogd": "/run/virtlogd.pid", "libvirtd": "/run/libvirtd.pid"}
+# Where the CPU has no hardware virtualisation but /dev/kvm exists (a nested machine), libvirtd's probe of
+# qemu may find KVM while its check of /dev/kvm for the qemu user does not, and then it throws its
+# capabilities away and probes qemu again at every lookup (minutes of a `vagrant up`). It runs with an
+# inaccessible file over /dev/kvm in a mount namespace of its own: KVM is unusable for both, as it is.
+NO_KVM = "/run/skiff-no-kvm"
 SOCKET = "/run/libvirt/libvirt-sock"
 TOOLS = ("vagrant", "virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img", "debootstrap", "sfdisk")
 
@@ -36,12 +41,27 @@ def _running(pidfile: str) -> int | None:
         return None
 
 
+def _hardware_virtualisation() -> bool:
+    with open("/proc/cpuinfo") as f:
+        return re.search(r"\b(vmx|svm)\b", f.read()) is not None
+
+
+def _command(name: str) -> list[str]:
+    if name != "libvirtd" or not os.path.exists("/dev/kvm") or _hardware_virtualisation():
+        return [name, "-d"]
+    with open(NO_KVM, "w"):
+        pass
+    os.chmod(NO_KVM, 0)
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            f'mount --bind {NO_KVM} /dev/kvm && exec "$0" -d', name]
+
+
 def start_daemons() -> list[str]:
     """Starts virtlogd and libvirtd unless they run; returns the ones this call started."""
     started = []
     for name, pidfile in DAEMONS.items():
         if _running(pidfile) is None:
-            subprocess.run([name, "-d"], check=True, capture_output=True, timeout=30)
+            subprocess.run(_command(name), check=True, capture_output=True, timeout=30)
             wait_for(lambda p=pidfile: _running(p) is not None, timeout=30, what=f"{name} to start")
             started.append(name)
     wait_for(lambda: virsh("version").returncode == 0, timeout=60, interval=0.5, what="libvirtd to answer")

@@ -240,8 +240,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         yield lab
     finally:
         lab.vagrant("destroy", "-f", timeout=300, check=False)
-        libvirt_host.stop_daemons(lab.daemons)
-        libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - host_before.chains)
+        if lab.daemons:  # a libvirtd that ran before the test keeps its chains (it would fail without them)
+            libvirt_host.stop_daemons(lab.daemons)
+            libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - host_before.chains)
         lab.times["whole test"] = time.monotonic() - started
         print("\nVagrant lab timings (s):", {k: round(v) for k, v in lab.times.items()})
 
@@ -416,6 +417,8 @@ def test_destroy_leaves_nothing_behind(lab: Lab) -> None:
     assert after.networks - before.networks == set()
     box_images = {v for v in after.volumes if "_vagrant_box_image_" in v}  # Vagrant's cache of the box
     assert after.volumes - before.volumes - box_images == set()
+    if not lab.daemons:
+        return  # libvirtd ran before the test and goes on running, with its chains
     libvirt_host.stop_daemons(lab.daemons)
     libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - lab.host_before.chains)
     host = libvirt_host.snapshot_host()
