@@ -4,7 +4,9 @@ processes)."""
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -14,11 +16,7 @@ from dataclasses import dataclass, field
 from tests.fixtures.procs import wait_for
 
 DAEMONS = {"virtlogd": "/run/virtlogd.pid", "libvirtd": "/run/libvirtd.pid"}
-# Where the CPU has no hardware virtualisation but /dev/kvm exists (a nested machine), libvirtd's probe of
-# qemu may find KVM while its check of /dev/kvm for the qemu user does not, and then it throws its
-# capabilities away and probes qemu again at every lookup (minutes of a `vagrant up`). It runs with an
-# inaccessible file over /dev/kvm in a mount namespace of its own: KVM is unusable for both, as it is.
-NO_KVM = "/run/skiff-no-kvm"
+QEMU_USER = "libvirt-qemu"
 SOCKET = "/run/libvirt/libvirt-sock"
 TOOLS = ("vagrant", "virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img", "debootstrap", "sfdisk")
 
@@ -41,27 +39,26 @@ def _running(pidfile: str) -> int | None:
         return None
 
 
-def _hardware_virtualisation() -> bool:
-    with open("/proc/cpuinfo") as f:
-        return re.search(r"\b(vmx|svm)\b", f.read()) is not None
-
-
-def _command(name: str) -> list[str]:
-    if name != "libvirtd" or not os.path.exists("/dev/kvm") or _hardware_virtualisation():
-        return [name, "-d"]
-    with open(NO_KVM, "w"):
-        pass
-    os.chmod(NO_KVM, 0)
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-            f'mount --bind {NO_KVM} /dev/kvm && exec "$0" -d', name]
+def allow_kvm_device() -> None:
+    """Puts libvirt's qemu user in the group of /dev/kvm where that is not its own (a container's foreign
+    gid). libvirtd's probe of qemu finds KVM, its check of /dev/kvm for that user would not, and then it
+    throws the capabilities away and probes qemu again at every lookup: minutes of every `vagrant up`."""
+    try:
+        gid = os.stat("/dev/kvm").st_gid
+        user = pwd.getpwnam(QEMU_USER)
+    except (OSError, KeyError):
+        return
+    if gid != user.pw_gid and user.pw_name not in grp.getgrgid(gid).gr_mem:
+        subprocess.run(["usermod", "--append", "--groups", str(gid), QEMU_USER], check=True, capture_output=True)
 
 
 def start_daemons() -> list[str]:
     """Starts virtlogd and libvirtd unless they run; returns the ones this call started."""
+    allow_kvm_device()
     started = []
     for name, pidfile in DAEMONS.items():
         if _running(pidfile) is None:
-            subprocess.run(_command(name), check=True, capture_output=True, timeout=30)
+            subprocess.run([name, "-d"], check=True, capture_output=True, timeout=30)
             wait_for(lambda p=pidfile: _running(p) is not None, timeout=30, what=f"{name} to start")
             started.append(name)
     wait_for(lambda: virsh("version").returncode == 0, timeout=60, interval=0.5, what="libvirtd to answer")
