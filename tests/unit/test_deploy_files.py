@@ -27,10 +27,12 @@ from lablib.units import command_line, undefined_variables  # noqa: E402
 UNITS = sorted(p.stem for p in (ROOT / "scripts" / "systemd").glob("*.service"))
 SHELL_SCRIPTS = ["scripts/install-deps", "scripts/test", "scripts/install-control-plane",
                  "scripts/install-node", "scripts/gen-proto", "scripts/lock", ".ci/run",
-                 "vagrant/provision/control-plane.sh", "vagrant/provision/node.sh"]
+                 "vagrant/provision/control-plane.sh", "vagrant/provision/node.sh",
+                 "vagrant/provision/registry-images.sh", "scripts/build-box"]
 # Which module serves each console script, to tell "not written yet" from "wrong flags".
 MODULES = {"skiff-apiserver": "control.apiserver.main", "skiff-scheduler": "control.scheduler.main",
-           "skiff-controller-manager": "control.controllers.main", "skiff-agent": "node.main"}
+           "skiff-controller-manager": "control.controllers.main", "skiff-agent": "node.main",
+           "skiff-ingress-controller": "control.ingress.main"}
 
 
 def _run(*argv: str, **kwargs) -> subprocess.CompletedProcess:
@@ -49,7 +51,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                 "--config-dir", str(base / "node-etc"), "--state-dir", str(base / "node-var"),
                 "--apiserver", "192.168.56.10:6443", "--node-ip", "192.168.56.11", "--node-name", "node-1",
                 "--kubeconfig", str(base / "cp-etc" / "pki" / "node-node-1.conf"),
-                "--registry-mirror", "http://192.168.56.1:5000")
+                "--registry-mirror", "http://192.168.56.1:5000",
+                "--ingress-kubeconfig", str(base / "cp-etc" / "pki" / "node-node-1.conf"),
+                "--ingress-publish-address", "192.168.56.11", "--ingress-publish-address", "192.168.56.12")
     assert node.returncode == 0, node.stderr
     units = list((base / "cp-etc" / "units").glob("*.service")) + list((base / "node-etc" / "units").glob("*.service"))
     return {p.stem: p for p in units}
@@ -85,7 +89,7 @@ def test_help_flags_are_whole_tokens() -> None:
 
 def test_install_scripts_render_every_unit(rendered: dict[str, Path]) -> None:
     assert sorted(rendered) == UNITS
-    assert len(UNITS) == 6
+    assert len(UNITS) == 7
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -192,6 +196,15 @@ def test_node_env_pins_the_node_ip(rendered: dict[str, Path]) -> None:
     assert 'host."http://192.168.56.1:5000"' in (hosts / "hosts.toml").read_text()
 
 
+def test_ingress_controller_unit_serves_the_node_address(rendered: dict[str, Path]) -> None:
+    argv = command_line(str(rendered["skiff-ingress-controller"]))
+    assert argv[argv.index("--address") + 1] == "192.168.56.11"
+    assert (argv[argv.index("--http-port") + 1], argv[argv.index("--https-port") + 1]) == ("80", "443")
+    published = [argv[i + 1] for i, a in enumerate(argv) if a == "--publish-address"]
+    assert published == ["192.168.56.11", "192.168.56.12"]
+    assert argv[argv.index("--controller-class") + 1] == "k8s.io/ingress-nginx"
+
+
 def _vagrant(tmp_path: Path, workers: str, control_planes: str = "1") -> subprocess.CompletedProcess:
     _require_tool("vagrant", "scripts/install-deps installs Debian's")
     env = {**os.environ, "VAGRANT_HOME": str(tmp_path / "home"), "SKIFF_WORKERS": workers,
@@ -291,7 +304,12 @@ def test_vagrant_pki_gives_each_worker_only_its_own_credentials(tmp_path: Path) 
     for node in ("node-1", "node-2"):
         bundle = tmp_path / "pki" / node
         assert sorted(p.name for p in bundle.iterdir()) == sorted(
-            ["ca.crt", f"node-{node}.crt", f"node-{node}.key", f"node-{node}.conf"])
+            ["ca.crt", f"node-{node}.crt", f"node-{node}.key", f"node-{node}.conf",
+             "ingress-controller.crt", "ingress-controller.key", "ingress-controller.conf"])
+        ingress = load_client_config(str(bundle / "ingress-controller.conf"))
+        cert = x509.load_pem_x509_certificate(Path(ingress.client_certificate).read_bytes())
+        assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "skiff-ingress-controller"
+        assert not cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)  # no group
         config = load_client_config(str(bundle / f"node-{node}.conf"))
         assert config.server == "192.168.56.10:6443"
         cert = x509.load_pem_x509_certificate(Path(config.client_certificate).read_bytes())
