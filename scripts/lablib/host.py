@@ -85,7 +85,10 @@ def route_load_balancers(nodes: list[Node]) -> None:
 
 
 def guard_ruleset() -> str:
-    """Lab ranges stay on the lab bridge; the registry and the host's lab address serve only the lab."""
+    """Lab ranges stay on the lab bridge; the registry and the host's lab address serve only the lab.
+    Where bridged frames pass the host's forward hook (br_netfilter), traffic between machines on one
+    of libvirt's bridges (the Vagrant lab uses the same pod and service ranges) stays on the host and
+    passes."""
     ranges = ", ".join(LAB_RANGES)
     return f"""table inet {NFT_TABLE} {{}}
 delete table inet {NFT_TABLE}
@@ -100,6 +103,7 @@ table inet {NFT_TABLE} {{
   chain forward {{
     type filter hook forward priority 0; policy accept;
     iifname "{BRIDGE}" oifname "{BRIDGE}" accept
+    iifname "virbr*" oifname "virbr*" accept
     ip daddr @lab_ranges drop
     ip saddr @lab_ranges drop
   }}
