@@ -38,10 +38,13 @@ from tests.fixtures.containerd import (
     write_cni_conflist,
 )
 from tests.fixtures.images import BUSYBOX, WHOAMI
-from tests.fixtures.procs import eventually
+from tests.fixtures.procs import eventually, require_host
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd"),
-                                reason="needs root and containerd")
+
+@pytest.fixture(scope="module", autouse=True)
+def _host_has_what_it_needs() -> None:
+    require_host("containerd")
+
 
 SUBNET = "10.123.0.0/24"
 

@@ -11,9 +11,12 @@ from node.cri import CRI, POD_UID_LABEL
 from tests.fixtures.agent import busybox, get_pod, pod_manifest, start_agent, wait_ready
 from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
-from tests.fixtures.procs import eventually
+from tests.fixtures.procs import eventually, require_host
 
-pytestmark = pytest.mark.skipif(not shutil.which("containerd"), reason="needs containerd")
+
+@pytest.fixture(scope="module", autouse=True)
+def _host_has_what_it_needs() -> None:
+    require_host("containerd")
 
 
 @pytest.fixture(scope="module")

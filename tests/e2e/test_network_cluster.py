@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import time
 
@@ -23,11 +22,14 @@ from node.network.routes import RouteManager
 from skiff.v1 import core_pb2, meta_pb2
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.netns import NetLab, network_agent_argv, start_apiserver_unix
-from tests.fixtures.procs import eventually
+from tests.fixtures.procs import eventually, require_host
 from tests.fixtures.traffic import Traffic
 
-pytestmark = pytest.mark.skipif(not shutil.which("nft") or not shutil.which("busybox"),
-                                reason="needs nft and busybox")
+
+@pytest.fixture(scope="module", autouse=True)
+def _host_has_what_it_needs() -> None:
+    require_host("nft", "busybox")
+
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DNS_VIP = "10.96.0.10"

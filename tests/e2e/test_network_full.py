@@ -28,11 +28,14 @@ from tests.fixtures.containerd import start_containerd
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.netns import NetLab, start_apiserver_unix
 from tests.fixtures.pki import session_pki
-from tests.fixtures.procs import eventually, stop
+from tests.fixtures.procs import eventually, require_host, stop
 from tests.fixtures.traffic import Traffic
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("containerd") or not shutil.which("nft"),
-                                reason="needs root, containerd and nft")
+
+@pytest.fixture(scope="module", autouse=True)
+def _host_has_what_it_needs() -> None:
+    require_host("containerd", "nft")
+
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

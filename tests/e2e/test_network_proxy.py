@@ -9,7 +9,6 @@ apiserver-driven path is in test_network_cluster.py).
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 
 import pytest
@@ -20,10 +19,13 @@ from node.network.proxy import ServiceProxy
 from node.network.routes import RouteManager, desired_routes
 from skiff.v1 import core_pb2, meta_pb2
 from tests.fixtures.netns import NetLab
-from tests.fixtures.procs import eventually
+from tests.fixtures.procs import eventually, require_host
 
-pytestmark = pytest.mark.skipif(not shutil.which("nft") or not shutil.which("busybox"),
-                                reason="needs nft and busybox")
+
+@pytest.fixture(scope="module", autouse=True)
+def _host_has_what_it_needs() -> None:
+    require_host("nft", "busybox")
+
 
 VIP = "10.96.0.50"
 
