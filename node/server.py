@@ -38,6 +38,7 @@ from skiff.v1 import node_agent_pb2_grpc as na_grpc
 FOLLOW_POLL = 0.1  # seconds between looks at a followed log file
 RUNNING_CHECK = 1.0  # seconds between checks whether a followed container still runs
 READ_CHUNK = 64 * 1024
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -113,14 +114,25 @@ def parse_log_line(line: bytes) -> LogRecord | None:
     return LogRecord(parts[0].decode(), parts[1].decode(), tag == b"P", parts[3])
 
 
-def parse_timestamp(text: str) -> datetime.datetime:
-    """RFC3339Nano (nine fraction digits, Z or an offset) to an aware datetime, to the microsecond."""
+def timestamp_ns(text: str) -> int:
+    """RFC3339Nano to Unix nanoseconds with every digit kept, so `since` is compared as the kubelet does."""
     date, sep, rest = text.partition(".")
-    if sep:
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        fraction, zone = rest[:digits], rest[digits:]
-        text = f"{date}.{(fraction + '000000')[:6]}{zone}"
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    digits = len(rest) - len(rest.lstrip("0123456789")) if sep else 0
+    fraction, zone = rest[:digits], rest[digits:]
+    whole = datetime.datetime.fromisoformat((date + zone if sep else date).replace("Z", "+00:00"))
+    return (whole - EPOCH) // datetime.timedelta(seconds=1) * 10**9 + int((fraction + "000000000")[:9])
+
+
+def since_ns(request: na_pb.LogsRequest, now: datetime.datetime) -> int | None:
+    """The instant before which lines are left out, as the kubelet takes it: sinceSeconds back from the
+    agent's own clock (the one the runtime stamps lines with), or sinceTime when that is later."""
+    since = None
+    if request.HasField("since_seconds"):
+        since = (now - EPOCH) // datetime.timedelta(microseconds=1) * 1000 - request.since_seconds * 10**9
+    if request.HasField("since_time"):
+        at = request.since_time.ToNanoseconds()
+        since = at if since is None else max(since, at)
+    return since
 
 
 def format_record(record: LogRecord, timestamps: bool) -> bytes:
@@ -155,10 +167,7 @@ class LogReader:
 
     def __init__(self, request: na_pb.LogsRequest, now: Callable[[], datetime.datetime] | None = None) -> None:
         self.request = request
-        self.since: datetime.datetime | None = None
-        if request.HasField("since_seconds"):
-            clock = now or (lambda: datetime.datetime.now(datetime.UTC))
-            self.since = clock() - datetime.timedelta(seconds=request.since_seconds)
+        self.since = since_ns(request, (now or (lambda: datetime.datetime.now(datetime.UTC)))())
 
     def render(self, lines: list[bytes]) -> bytes:
         out = []
@@ -166,7 +175,7 @@ class LogReader:
             record = parse_log_line(line)
             if record is None:
                 continue
-            if self.since is not None and parse_timestamp(record.timestamp) < self.since:
+            if self.since is not None and timestamp_ns(record.timestamp) < self.since:
                 continue
             out.append(format_record(record, self.request.timestamps))
         return b"".join(out)

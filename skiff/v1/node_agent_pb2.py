@@ -22,43 +22,44 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19skiff/v1/node_agent.proto\x12\x08skiff.v1\"\xcd\x01\n\x0bLogsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tcontainer\x18\x03 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x04 \x01(\x08\x12\x17\n\ntail_lines\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x08previous\x18\x06 \x01(\x08\x12\x12\n\ntimestamps\x18\x07 \x01(\x08\x12\x1a\n\rsince_seconds\x18\x08 \x01(\x05H\x01\x88\x01\x01\x42\r\n\x0b_tail_linesB\x10\n\x0e_since_seconds\"\x18\n\x08LogChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"k\n\x0b\x45xecRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tcontainer\x18\x03 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x04 \x03(\t\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x05\"A\n\x0c\x45xecResponse\x12\x0e\n\x06stdout\x18\x01 \x01(\x0c\x12\x0e\n\x06stderr\x18\x02 \x01(\x0c\x12\x11\n\texit_code\x18\x03 \x01(\x05\"\x9e\x01\n\tExecInput\x12$\n\x05start\x18\x01 \x01(\x0b\x32\x15.skiff.v1.ExecRequest\x12\r\n\x05stdin\x18\x02 \x01(\x0c\x12\x13\n\x0b\x63lose_stdin\x18\x03 \x01(\x08\x12\x0b\n\x03tty\x18\x04 \x01(\x08\x12\x12\n\nstdin_open\x18\x05 \x01(\x08\x12&\n\x06resize\x18\x06 \x01(\x0b\x32\x16.skiff.v1.TerminalSize\"-\n\x0cTerminalSize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"R\n\nExecOutput\x12\x0e\n\x06stdout\x18\x01 \x01(\x0c\x12\x0e\n\x06stderr\x18\x02 \x01(\x0c\x12\x16\n\texit_code\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x0c\n\n_exit_code\"C\n\x12PortForwardRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\"\\\n\x10PortForwardInput\x12+\n\x05start\x18\x01 \x01(\x0b\x32\x1c.skiff.v1.PortForwardRequest\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\r\n\x05\x63lose\x18\x03 \x01(\x08\"!\n\x11PortForwardOutput\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\x1c\n\x0cStatsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x0e\x43ontainerStats\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x14\x63pu_usage_nano_cores\x18\x02 \x01(\x04\x12 \n\x18memory_working_set_bytes\x18\x03 \x01(\x04\x12#\n\x1b\x63pu_usage_core_nano_seconds\x18\x04 \x01(\x04\x12\x18\n\x10\x63pu_timestamp_ns\x18\x05 \x01(\x03\x12\n\n\x02id\x18\x06 \x01(\t\"\x99\x01\n\x08PodStats\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1c\n\x14\x63pu_usage_nano_cores\x18\x03 \x01(\x04\x12 \n\x18memory_working_set_bytes\x18\x04 \x01(\x04\x12,\n\ncontainers\x18\x05 \x03(\x0b\x32\x18.skiff.v1.ContainerStats\"\xf4\x01\n\x0cStatsSummary\x12\x11\n\tnode_name\x18\x01 \x01(\t\x12\x1c\n\x14\x63pu_usage_nano_cores\x18\x02 \x01(\x04\x12 \n\x18memory_working_set_bytes\x18\x03 \x01(\x04\x12\x1d\n\x15memory_capacity_bytes\x18\x04 \x01(\x04\x12\x11\n\tcpu_count\x18\x05 \x01(\r\x12 \n\x04pods\x18\x06 \x03(\x0b\x32\x12.skiff.v1.PodStats\x12#\n\x1b\x63pu_usage_core_nano_seconds\x18\x07 \x01(\x04\x12\x18\n\x10\x63pu_timestamp_ns\x18\x08 \x01(\x03\x32\xf2\x02\n\tNodeAgent\x12\x33\n\x04Logs\x12\x15.skiff.v1.LogsRequest\x1a\x12.skiff.v1.LogChunk0\x01\x12\x35\n\x04\x45xec\x12\x15.skiff.v1.ExecRequest\x1a\x16.skiff.v1.ExecResponse\x12;\n\nExecStream\x12\x13.skiff.v1.ExecInput\x1a\x14.skiff.v1.ExecOutput(\x01\x30\x01\x12\x37\n\x06\x41ttach\x12\x13.skiff.v1.ExecInput\x1a\x14.skiff.v1.ExecOutput(\x01\x30\x01\x12J\n\x0bPortForward\x12\x1a.skiff.v1.PortForwardInput\x1a\x1b.skiff.v1.PortForwardOutput(\x01\x30\x01\x12\x37\n\x05Stats\x12\x16.skiff.v1.StatsRequest\x1a\x16.skiff.v1.StatsSummaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19skiff/v1/node_agent.proto\x12\x08skiff.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n\x0bLogsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tcontainer\x18\x03 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x04 \x01(\x08\x12\x17\n\ntail_lines\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x10\n\x08previous\x18\x06 \x01(\x08\x12\x12\n\ntimestamps\x18\x07 \x01(\x08\x12\x1a\n\rsince_seconds\x18\x08 \x01(\x05H\x01\x88\x01\x01\x12.\n\nsince_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\r\n\x0b_tail_linesB\x10\n\x0e_since_seconds\"\x18\n\x08LogChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"k\n\x0b\x45xecRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tcontainer\x18\x03 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x04 \x03(\t\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x05\"A\n\x0c\x45xecResponse\x12\x0e\n\x06stdout\x18\x01 \x01(\x0c\x12\x0e\n\x06stderr\x18\x02 \x01(\x0c\x12\x11\n\texit_code\x18\x03 \x01(\x05\"\x9e\x01\n\tExecInput\x12$\n\x05start\x18\x01 \x01(\x0b\x32\x15.skiff.v1.ExecRequest\x12\r\n\x05stdin\x18\x02 \x01(\x0c\x12\x13\n\x0b\x63lose_stdin\x18\x03 \x01(\x08\x12\x0b\n\x03tty\x18\x04 \x01(\x08\x12\x12\n\nstdin_open\x18\x05 \x01(\x08\x12&\n\x06resize\x18\x06 \x01(\x0b\x32\x16.skiff.v1.TerminalSize\"-\n\x0cTerminalSize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"R\n\nExecOutput\x12\x0e\n\x06stdout\x18\x01 \x01(\x0c\x12\x0e\n\x06stderr\x18\x02 \x01(\x0c\x12\x16\n\texit_code\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x0c\n\n_exit_code\"C\n\x12PortForwardRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\"\\\n\x10PortForwardInput\x12+\n\x05start\x18\x01 \x01(\x0b\x32\x1c.skiff.v1.PortForwardRequest\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\r\n\x05\x63lose\x18\x03 \x01(\x08\"!\n\x11PortForwardOutput\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\x1c\n\x0cStatsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x0e\x43ontainerStats\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x14\x63pu_usage_nano_cores\x18\x02 \x01(\x04\x12 \n\x18memory_working_set_bytes\x18\x03 \x01(\x04\x12#\n\x1b\x63pu_usage_core_nano_seconds\x18\x04 \x01(\x04\x12\x18\n\x10\x63pu_timestamp_ns\x18\x05 \x01(\x03\x12\n\n\x02id\x18\x06 \x01(\t\"\x99\x01\n\x08PodStats\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1c\n\x14\x63pu_usage_nano_cores\x18\x03 \x01(\x04\x12 \n\x18memory_working_set_bytes\x18\x04 \x01(\x04\x12,\n\ncontainers\x18\x05 \x03(\x0b\x32\x18.skiff.v1.ContainerStats\"\xf4\x01\n\x0cStatsSummary\x12\x11\n\tnode_name\x18\x01 \x01(\t\x12\x1c\n\x14\x63pu_usage_nano_cores\x18\x02 \x01(\x04\x12 \n\x18memory_working_set_bytes\x18\x03 \x01(\x04\x12\x1d\n\x15memory_capacity_bytes\x18\x04 \x01(\x04\x12\x11\n\tcpu_count\x18\x05 \x01(\r\x12 \n\x04pods\x18\x06 \x03(\x0b\x32\x12.skiff.v1.PodStats\x12#\n\x1b\x63pu_usage_core_nano_seconds\x18\x07 \x01(\x04\x12\x18\n\x10\x63pu_timestamp_ns\x18\x08 \x01(\x03\x32\xf2\x02\n\tNodeAgent\x12\x33\n\x04Logs\x12\x15.skiff.v1.LogsRequest\x1a\x12.skiff.v1.LogChunk0\x01\x12\x35\n\x04\x45xec\x12\x15.skiff.v1.ExecRequest\x1a\x16.skiff.v1.ExecResponse\x12;\n\nExecStream\x12\x13.skiff.v1.ExecInput\x1a\x14.skiff.v1.ExecOutput(\x01\x30\x01\x12\x37\n\x06\x41ttach\x12\x13.skiff.v1.ExecInput\x1a\x14.skiff.v1.ExecOutput(\x01\x30\x01\x12J\n\x0bPortForward\x12\x1a.skiff.v1.PortForwardInput\x1a\x1b.skiff.v1.PortForwardOutput(\x01\x30\x01\x12\x37\n\x05Stats\x12\x16.skiff.v1.StatsRequest\x1a\x16.skiff.v1.StatsSummaryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'skiff.v1.node_agent_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LOGSREQUEST']._serialized_start=40
-  _globals['_LOGSREQUEST']._serialized_end=245
-  _globals['_LOGCHUNK']._serialized_start=247
-  _globals['_LOGCHUNK']._serialized_end=271
-  _globals['_EXECREQUEST']._serialized_start=273
-  _globals['_EXECREQUEST']._serialized_end=380
-  _globals['_EXECRESPONSE']._serialized_start=382
-  _globals['_EXECRESPONSE']._serialized_end=447
-  _globals['_EXECINPUT']._serialized_start=450
-  _globals['_EXECINPUT']._serialized_end=608
-  _globals['_TERMINALSIZE']._serialized_start=610
-  _globals['_TERMINALSIZE']._serialized_end=655
-  _globals['_EXECOUTPUT']._serialized_start=657
-  _globals['_EXECOUTPUT']._serialized_end=739
-  _globals['_PORTFORWARDREQUEST']._serialized_start=741
-  _globals['_PORTFORWARDREQUEST']._serialized_end=808
-  _globals['_PORTFORWARDINPUT']._serialized_start=810
-  _globals['_PORTFORWARDINPUT']._serialized_end=902
-  _globals['_PORTFORWARDOUTPUT']._serialized_start=904
-  _globals['_PORTFORWARDOUTPUT']._serialized_end=937
-  _globals['_STATSREQUEST']._serialized_start=939
-  _globals['_STATSREQUEST']._serialized_end=967
-  _globals['_CONTAINERSTATS']._serialized_start=970
-  _globals['_CONTAINERSTATS']._serialized_end=1139
-  _globals['_PODSTATS']._serialized_start=1142
-  _globals['_PODSTATS']._serialized_end=1295
-  _globals['_STATSSUMMARY']._serialized_start=1298
-  _globals['_STATSSUMMARY']._serialized_end=1542
-  _globals['_NODEAGENT']._serialized_start=1545
-  _globals['_NODEAGENT']._serialized_end=1915
+  _globals['_LOGSREQUEST']._serialized_start=73
+  _globals['_LOGSREQUEST']._serialized_end=326
+  _globals['_LOGCHUNK']._serialized_start=328
+  _globals['_LOGCHUNK']._serialized_end=352
+  _globals['_EXECREQUEST']._serialized_start=354
+  _globals['_EXECREQUEST']._serialized_end=461
+  _globals['_EXECRESPONSE']._serialized_start=463
+  _globals['_EXECRESPONSE']._serialized_end=528
+  _globals['_EXECINPUT']._serialized_start=531
+  _globals['_EXECINPUT']._serialized_end=689
+  _globals['_TERMINALSIZE']._serialized_start=691
+  _globals['_TERMINALSIZE']._serialized_end=736
+  _globals['_EXECOUTPUT']._serialized_start=738
+  _globals['_EXECOUTPUT']._serialized_end=820
+  _globals['_PORTFORWARDREQUEST']._serialized_start=822
+  _globals['_PORTFORWARDREQUEST']._serialized_end=889
+  _globals['_PORTFORWARDINPUT']._serialized_start=891
+  _globals['_PORTFORWARDINPUT']._serialized_end=983
+  _globals['_PORTFORWARDOUTPUT']._serialized_start=985
+  _globals['_PORTFORWARDOUTPUT']._serialized_end=1018
+  _globals['_STATSREQUEST']._serialized_start=1020
+  _globals['_STATSREQUEST']._serialized_end=1048
+  _globals['_CONTAINERSTATS']._serialized_start=1051
+  _globals['_CONTAINERSTATS']._serialized_end=1220
+  _globals['_PODSTATS']._serialized_start=1223
+  _globals['_PODSTATS']._serialized_end=1376
+  _globals['_STATSSUMMARY']._serialized_start=1379
+  _globals['_STATSSUMMARY']._serialized_end=1623
+  _globals['_NODEAGENT']._serialized_start=1626
+  _globals['_NODEAGENT']._serialized_end=1996
 # @@protoc_insertion_point(module_scope)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import hashlib
 import os
 import time
@@ -14,12 +13,9 @@ import pytest
 from node.cri import CRI
 from node.server import (
     ContainerRef,
-    LogReader,
     NodeAgentServicer,
-    parse_log_line,
-    parse_timestamp,
     serve,
-    tail_offset,
+    timestamp_ns,
 )
 from node.stats import StatsProvider
 from skiff.v1 import node_agent_pb2 as na_pb
@@ -72,45 +68,6 @@ async def log_has(agent: Agent, name: str, text: bytes) -> bool:
     return text in await agent.logs(name=name)
 
 
-# ---- log format ----
-
-def test_parse_log_lines() -> None:
-    r = parse_log_line(b"2026-11-23T18:40:00.123456789Z stdout F hello world")
-    assert (r.stream, r.partial, r.content) == ("stdout", False, b"hello world")
-    assert parse_log_line(b"2026-11-23T18:40:00.1Z stderr P part").partial
-    assert parse_log_line(b"2026-11-23T18:40:00.1Z stdout F").content == b""
-    assert parse_log_line(b"garbage") is None
-    ts = parse_timestamp("2026-11-23T18:40:00.123456789+01:00")
-    assert ts == datetime.datetime(2026, 11, 23, 17, 40, 0, 123456, tzinfo=datetime.UTC)
-
-
-def test_log_reader_tail_partial_and_since() -> None:
-    data = (b"2026-11-23T10:00:00.000000001Z stdout F old\n"
-            b"2026-11-23T10:00:10.000000000Z stdout P par\n"
-            b"2026-11-23T10:00:10.000000001Z stdout F tial\n"
-            b"2026-11-23T10:00:11Z stderr F last\n"
-            b"2026-11-23T10:00:12Z stdout F unterminat")
-    rendered, rest = LogReader(na_pb.LogsRequest()).initial(data)
-    assert (rendered, rest) == (b"old\npartial\nlast\n", b"2026-11-23T10:00:12Z stdout F unterminat")
-    assert LogReader(na_pb.LogsRequest(tail_lines=1)).initial(data)[0] == b"last\n"
-    assert LogReader(na_pb.LogsRequest(tail_lines=0)).initial(data)[0] == b""
-    stamped = LogReader(na_pb.LogsRequest(tail_lines=1, timestamps=True)).initial(data)[0]
-    assert stamped == b"2026-11-23T10:00:11Z last\n"
-    now = datetime.datetime(2026, 11, 23, 10, 0, 15, tzinfo=datetime.UTC)
-    assert LogReader(na_pb.LogsRequest(since_seconds=6), now=lambda: now).initial(data)[0] == b"partial\nlast\n"
-
-
-def test_tail_offset_reads_backwards(tmp_path) -> None:
-    lines = [b"2026-11-23T10:00:00Z stdout F line%d\n" % i for i in range(300)]
-    path = tmp_path / "log"
-    path.write_bytes(b"".join(lines) + b"2026-11-23T10:00:01Z stdout F unterminated")
-    with open(path, "rb") as f:
-        for n in (0, 1, 7, 299, 300, 1000):
-            f.seek(tail_offset(f, n, block=50))
-            rendered, _ = LogReader(na_pb.LogsRequest(tail_lines=n)).initial(f.read())
-            assert rendered == b"".join(b"line%d\n" % i for i in range(max(0, 300 - n), 300)), n
-
-
 # ---- Logs ----
 
 async def test_logs_tail_and_timestamps(agent: Agent) -> None:
@@ -122,7 +79,7 @@ async def test_logs_tail_and_timestamps(agent: Agent) -> None:
     assert len(stamped) == 3
     for line in stamped:
         ts, _ = line.split(b" ", 1)
-        assert abs(parse_timestamp(ts.decode()).timestamp() - time.time()) < 60
+        assert abs(timestamp_ns(ts.decode()) / 1e9 - time.time()) < 60
     assert len((await agent.logs(name="logger", since_seconds=3600)).splitlines()) == 3
 
 

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime
 import json
-import math
 import struct
 from collections.abc import AsyncIterator, Callable
 
@@ -60,13 +59,28 @@ def _int(req: Request, name: str) -> int | None:
         raise errors.bad_request(f"{name}: Invalid value: \"{text}\": must be an integer") from None
 
 
-def _seconds_since(text: str) -> int:
-    """sinceTime (RFC 3339) as the whole seconds since then (not positive: it is still to come)."""
+def _since_time(text: str) -> datetime.datetime:
+    """sinceTime (RFC 3339, with its zone): the agent compares it with its own log timestamps."""
     try:
         then = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise errors.bad_request(f'sinceTime: Invalid value: "{text}": must be an RFC3339 time') from None
-    return math.ceil((datetime.datetime.now(datetime.UTC) - then).total_seconds())
+        then = None
+    if then is None or then.tzinfo is None:
+        raise errors.bad_request(f'sinceTime: Invalid value: "{text}": must be an RFC3339 time')
+    return then
+
+
+def log_request(req: Request, route: Route) -> na.LogsRequest:
+    """PodLogOptions from the query, for the agent; sinceTime stays the instant it names."""
+    request = na.LogsRequest(namespace=route.namespace, name=route.name, follow=_flag(req, "follow"),
+                             previous=_flag(req, "previous"), timestamps=_flag(req, "timestamps"))
+    for name, field in (("tailLines", "tail_lines"), ("sinceSeconds", "since_seconds")):
+        value = _int(req, name)
+        if value is not None:
+            setattr(request, field, value)
+    if req.arg("sinceTime") and not request.HasField("since_seconds"):
+        request.since_time.FromDatetime(_since_time(req.arg("sinceTime")))
+    return request
 
 
 class Streams:
@@ -110,18 +124,8 @@ class Streams:
     # -- log ------------------------------------------------------------------------------------------
 
     async def _log(self, req: Request, route: Route, caller) -> Response:
-        request = na.LogsRequest(namespace=route.namespace, name=route.name, follow=_flag(req, "follow"),
-                                 previous=_flag(req, "previous"), timestamps=_flag(req, "timestamps"))
-        for name, field in (("tailLines", "tail_lines"), ("sinceSeconds", "since_seconds")):
-            value = _int(req, name)
-            if value is not None:
-                setattr(request, field, value)
+        request = log_request(req, route)
         limit = _int(req, "limitBytes")
-        if req.arg("sinceTime") and not request.HasField("since_seconds"):
-            seconds = _seconds_since(req.arg("sinceTime"))
-            if seconds <= 0:
-                limit = 0  # a time still to come: nothing written since
-            request.since_seconds = max(1, seconds)
         action = Action("get", request_target, "log")
 
         async def opened(_call) -> Response:
