@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from control.client.kinds import KINDS
@@ -40,103 +41,64 @@ def _drop_empty(doc: dict) -> dict:
 
 # -- one metric: v2 <-> v1's annotation shape --------------------------------------------------------
 
-def _spec_metric_to_v1(metric: dict) -> dict:
+# Per metric type, (v1 field, v2 path in the source). `{v}` is "target" in the spec, "current" in the
+# status: v1 names the value `targetAverageValue` / `currentAverageValue` where v2 nests it in
+# `target` / `current`.
+_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Resource": (("name", "name"), ("container", "container"),
+                 ("{v}AverageUtilization", "{v}.averageUtilization"), ("{v}AverageValue", "{v}.averageValue")),
+    "Pods": (("metricName", "metric.name"), ("selector", "metric.selector"),
+             ("{v}AverageValue", "{v}.averageValue")),
+    "Object": (("target", "describedObject"), ("metricName", "metric.name"), ("selector", "metric.selector"),
+               ("{v}Value", "{v}.value"), ("averageValue", "{v}.averageValue")),
+    "External": (("metricName", "metric.name"), ("metricSelector", "metric.selector"),
+                 ("{v}Value", "{v}.value"), ("{v}AverageValue", "{v}.averageValue")),
+}
+_FIELDS["ContainerResource"] = _FIELDS["Resource"]
+# A v2 spec target's type, from the first of its values present.
+_TARGET_TYPES = (("averageUtilization", "Utilization"), ("averageValue", "AverageValue"), ("value", "Value"))
+
+
+def _get(doc: Any, path: str) -> Any:
+    for key in path.split("."):
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc
+
+
+def _put(doc: dict, path: str, value: Any) -> None:
+    """Sets a nested value, making the dicts on the way even when the value is None (left out)."""
+    *parents, leaf = path.split(".")
+    for key in parents:
+        doc = doc.setdefault(key, {})
+    if value is not None:
+        doc[leaf] = value
+
+
+def _typed_target(target: dict) -> dict:
+    return next(({"type": kind, key: target[key]} for key, kind in _TARGET_TYPES if key in target),
+                {"type": "Value"})
+
+
+def _metric_to_v1(metric: dict, value: str) -> dict:
     kind = metric.get("type", "")
-    source = metric.get(_SOURCES.get(kind, ""), {}) or {}
-    target = source.get("target", {}) or {}
-    inner = source.get("metric", {}) or {}
-    if kind in ("Resource", "ContainerResource"):
-        out = {"name": source.get("name"), "container": source.get("container"),
-               "targetAverageUtilization": target.get("averageUtilization"),
-               "targetAverageValue": target.get("averageValue")}
-    elif kind == "Pods":
-        out = {"metricName": inner.get("name"), "selector": inner.get("selector"),
-               "targetAverageValue": target.get("averageValue")}
-    elif kind == "Object":
-        out = {"target": source.get("describedObject"), "metricName": inner.get("name"),
-               "selector": inner.get("selector"), "targetValue": target.get("value"),
-               "averageValue": target.get("averageValue")}
-    elif kind == "External":
-        out = {"metricName": inner.get("name"), "metricSelector": inner.get("selector"),
-               "targetValue": target.get("value"), "targetAverageValue": target.get("averageValue")}
-    else:
+    if kind not in _FIELDS:
         return metric
+    source = metric.get(_SOURCES[kind], {}) or {}
+    out = {v1.format(v=value): _get(source, v2.format(v=value)) for v1, v2 in _FIELDS[kind]}
     return {"type": kind, _SOURCES[kind]: _drop_empty(out)}
 
 
-def _target(utilization: Any = None, average: Any = None, value: Any = None) -> dict:
-    if utilization is not None:
-        return {"type": "Utilization", "averageUtilization": utilization}
-    if average is not None:
-        return {"type": "AverageValue", "averageValue": average}
-    return _drop_empty({"type": "Value", "value": value})
-
-
-def _spec_metric_from_v1(metric: dict) -> dict:
+def _metric_from_v1(metric: dict, value: str) -> dict:
     kind = metric.get("type", "")
-    source = metric.get(_SOURCES.get(kind, ""), {}) or {}
-    if kind in ("Resource", "ContainerResource"):
-        out = {"name": source.get("name"), "container": source.get("container"),
-               "target": _target(source.get("targetAverageUtilization"), source.get("targetAverageValue"))}
-    elif kind == "Pods":
-        out = {"metric": _drop_empty({"name": source.get("metricName"), "selector": source.get("selector")}),
-               "target": _target(average=source.get("targetAverageValue"))}
-    elif kind == "Object":
-        out = {"describedObject": source.get("target"),
-               "metric": _drop_empty({"name": source.get("metricName"), "selector": source.get("selector")}),
-               "target": _target(average=source.get("averageValue"), value=source.get("targetValue"))}
-    elif kind == "External":
-        out = {"metric": _drop_empty({"name": source.get("metricName"), "selector": source.get("metricSelector")}),
-               "target": _target(average=source.get("targetAverageValue"), value=source.get("targetValue"))}
-    else:
+    if kind not in _FIELDS:
         return metric
-    return {"type": kind, _SOURCES[kind]: _drop_empty(out)}
-
-
-def _status_metric_to_v1(metric: dict) -> dict:
-    kind = metric.get("type", "")
-    source = metric.get(_SOURCES.get(kind, ""), {}) or {}
-    current = source.get("current", {}) or {}
-    inner = source.get("metric", {}) or {}
-    if kind in ("Resource", "ContainerResource"):
-        out = {"name": source.get("name"), "container": source.get("container"),
-               "currentAverageUtilization": current.get("averageUtilization"),
-               "currentAverageValue": current.get("averageValue")}
-    elif kind == "Pods":
-        out = {"metricName": inner.get("name"), "selector": inner.get("selector"),
-               "currentAverageValue": current.get("averageValue")}
-    elif kind == "Object":
-        out = {"target": source.get("describedObject"), "metricName": inner.get("name"),
-               "selector": inner.get("selector"), "currentValue": current.get("value"),
-               "averageValue": current.get("averageValue")}
-    elif kind == "External":
-        out = {"metricName": inner.get("name"), "metricSelector": inner.get("selector"),
-               "currentValue": current.get("value"), "currentAverageValue": current.get("averageValue")}
-    else:
-        return metric
-    return {"type": kind, _SOURCES[kind]: _drop_empty(out)}
-
-
-def _status_metric_from_v1(metric: dict) -> dict:
-    kind = metric.get("type", "")
-    source = metric.get(_SOURCES.get(kind, ""), {}) or {}
-    if kind in ("Resource", "ContainerResource"):
-        current = {"averageUtilization": source.get("currentAverageUtilization"),
-                   "averageValue": source.get("currentAverageValue")}
-        out = {"name": source.get("name"), "container": source.get("container")}
-    elif kind == "Pods":
-        current = {"averageValue": source.get("currentAverageValue")}
-        out = {"metric": _drop_empty({"name": source.get("metricName"), "selector": source.get("selector")})}
-    elif kind == "Object":
-        current = {"value": source.get("currentValue"), "averageValue": source.get("averageValue")}
-        out = {"describedObject": source.get("target"),
-               "metric": _drop_empty({"name": source.get("metricName"), "selector": source.get("selector")})}
-    elif kind == "External":
-        current = {"value": source.get("currentValue"), "averageValue": source.get("currentAverageValue")}
-        out = {"metric": _drop_empty({"name": source.get("metricName"), "selector": source.get("metricSelector")})}
-    else:
-        return metric
-    return {"type": kind, _SOURCES[kind]: _drop_empty({**out, "current": _drop_empty(current)})}
+    source = metric.get(_SOURCES[kind], {}) or {}
+    out: dict = {}
+    for v1, v2 in _FIELDS[kind]:
+        _put(out, v2.format(v=value), source.get(v1.format(v=value)))
+    if value == "target":
+        out["target"] = _typed_target(out["target"])
+    return {"type": kind, _SOURCES[kind]: out}
 
 
 def _is_cpu_utilization(metric: dict, key: str) -> bool:
@@ -147,37 +109,51 @@ def _is_cpu_utilization(metric: dict, key: str) -> bool:
 
 # -- the object ----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Part:
+    """Where spec and status keep their metrics in each version, and what else v1 carries in annotations."""
+    name: str  # spec | status
+    value: str  # target | current
+    metrics: str  # v2's list
+    cpu: str  # v1's CPU utilization field
+    metrics_annotation: str
+    other: str  # v2's field that v1 has only in an annotation
+    other_annotation: str
+
+
+_PARTS = (_Part("spec", "target", "metrics", "targetCPUUtilizationPercentage", METRICS, "behavior", BEHAVIOR),
+          _Part("status", "current", "currentMetrics", "currentCPUUtilizationPercentage", CURRENT_METRICS,
+                "conditions", CONDITIONS))
+
+
 def _annotations(doc: dict) -> dict:
     return doc.setdefault("metadata", {}).setdefault("annotations", {})
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _part_to_v1(part: _Part, doc: dict, annotations: dict) -> None:
+    others = []
+    for metric in doc.pop(part.metrics, None) or []:
+        if _is_cpu_utilization(metric, part.value) and part.cpu not in doc:
+            doc[part.cpu] = metric["resource"][part.value]["averageUtilization"]
+        else:
+            others.append(_metric_to_v1(metric, part.value))
+    if others:
+        annotations[part.metrics_annotation] = _dumps(others)
+    if doc.get(part.other):
+        annotations[part.other_annotation] = _dumps(doc.pop(part.other))
+    doc.pop(part.other, None)
 
 
 def _hpa_v2_to_v1(data: dict) -> dict:
     out = copy.deepcopy(data)
     out["apiVersion"] = "autoscaling/v1"
-    spec, status = out.get("spec") or {}, out.get("status") or {}
-    annotations = {}
-    others = []
-    for metric in spec.pop("metrics", None) or []:
-        if _is_cpu_utilization(metric, "target") and "targetCPUUtilizationPercentage" not in spec:
-            spec["targetCPUUtilizationPercentage"] = metric["resource"]["target"]["averageUtilization"]
-        else:
-            others.append(_spec_metric_to_v1(metric))
-    if others:
-        annotations[METRICS] = json.dumps(others, separators=(",", ":"))
-    if spec.get("behavior"):
-        annotations[BEHAVIOR] = json.dumps(spec.pop("behavior"), separators=(",", ":"))
-    spec.pop("behavior", None)
-    current = []
-    for metric in status.pop("currentMetrics", None) or []:
-        if _is_cpu_utilization(metric, "current") and "currentCPUUtilizationPercentage" not in status:
-            status["currentCPUUtilizationPercentage"] = metric["resource"]["current"]["averageUtilization"]
-        else:
-            current.append(_status_metric_to_v1(metric))
-    if current:
-        annotations[CURRENT_METRICS] = json.dumps(current, separators=(",", ":"))
-    if status.get("conditions"):
-        annotations[CONDITIONS] = json.dumps(status.pop("conditions"), separators=(",", ":"))
-    status.pop("conditions", None)
+    annotations: dict = {}
+    for part in _PARTS:
+        _part_to_v1(part, out.get(part.name) or {}, annotations)
     if annotations:
         _annotations(out).update(annotations)
     return out
@@ -193,37 +169,32 @@ def _take_json(annotations: dict, key: str) -> Any:
         raise ConversionError(f"metadata.annotations[{key}]: Invalid value: not valid JSON") from None
 
 
+def _part_from_v1(part: _Part, doc: dict | None, metrics: list[dict], other: Any) -> None:
+    if doc is None:
+        return
+    cpu = doc.pop(part.cpu, None)
+    if cpu is not None:
+        value = {"averageUtilization": cpu}
+        metrics.insert(0, {"type": "Resource", "resource": {
+            "name": "cpu", part.value: _typed_target(value) if part.value == "target" else value}})
+    if metrics:
+        doc[part.metrics] = metrics
+    if other:
+        doc[part.other] = other
+
+
 def _hpa_v1_to_v2(data: dict) -> dict:
     out = copy.deepcopy(data)
     out["apiVersion"] = "autoscaling/v2"
     meta = out.get("metadata") if isinstance(out.get("metadata"), dict) else {}
     annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-    spec = out.get("spec") if isinstance(out.get("spec"), dict) else None
-    status = out.get("status") if isinstance(out.get("status"), dict) else None
-    metrics = [_spec_metric_from_v1(m) for m in _take_json(annotations, METRICS) or []]
-    behavior = _take_json(annotations, BEHAVIOR)
-    current = [_status_metric_from_v1(m) for m in _take_json(annotations, CURRENT_METRICS) or []]
-    conditions = _take_json(annotations, CONDITIONS)
+    taken = [([_metric_from_v1(m, part.value) for m in _take_json(annotations, part.metrics_annotation) or []],
+              _take_json(annotations, part.other_annotation)) for part in _PARTS]
     if annotations == {} and "annotations" in meta:
         del meta["annotations"]
-    if spec is not None:
-        target = spec.pop("targetCPUUtilizationPercentage", None)
-        if target is not None:
-            metrics.insert(0, {"type": "Resource", "resource": {
-                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}})
-        if metrics:
-            spec["metrics"] = metrics
-        if behavior:
-            spec["behavior"] = behavior
-    if status is not None:
-        utilization = status.pop("currentCPUUtilizationPercentage", None)
-        if utilization is not None:
-            current.insert(0, {"type": "Resource", "resource": {
-                "name": "cpu", "current": {"averageUtilization": utilization}}})
-        if current:
-            status["currentMetrics"] = current
-        if conditions:
-            status["conditions"] = conditions
+    for part, (metrics, other) in zip(_PARTS, taken, strict=True):
+        doc = out.get(part.name)
+        _part_from_v1(part, doc if isinstance(doc, dict) else None, metrics, other)
     return out
 
 

@@ -78,6 +78,26 @@ def test_v2_round_trips_through_v1() -> None:
     assert back == expected
 
 
+def test_every_metric_type_of_the_status_round_trips_through_v1() -> None:
+    current = [
+        {"type": "ContainerResource", "containerResource": {"name": "memory", "container": "app",
+                                                            "current": {"averageValue": "20Mi"}}},
+        {"type": "Pods", "pods": {"metric": {"name": "qps", "selector": {"matchLabels": {"a": "b"}}},
+                                  "current": {"averageValue": "900"}}},
+        {"type": "Object", "object": {"describedObject": {"kind": "Ingress", "name": "main"},
+                                      "metric": {"name": "requests"},
+                                      "current": {"value": "9k", "averageValue": "3k"}}},
+        {"type": "External", "external": {"metric": {"name": "queue"},
+                                          "current": {"value": "31", "averageValue": "8"}}},
+    ]
+    v2 = {**V2, "status": {**V2["status"], "currentMetrics": current}}
+    v1 = conversion.convert(v2, "autoscaling/v1")
+    assert json.loads(v1["metadata"]["annotations"][conversion.CURRENT_METRICS])[2] == {"type": "Object", "object": {
+        "target": {"kind": "Ingress", "name": "main"}, "metricName": "requests", "currentValue": "9k",
+        "averageValue": "3k"}}
+    assert conversion.convert(v1, "autoscaling/v2")["status"]["currentMetrics"] == current
+
+
 def test_v1_without_cpu_target_has_no_metrics_so_the_v2_default_applies() -> None:
     v1 = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "a"},
           "spec": {"maxReplicas": 3, "scaleTargetRef": {"kind": "Deployment", "name": "a"}}}
