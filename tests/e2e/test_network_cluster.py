@@ -10,7 +10,6 @@ conflist the agent wrote) and the Endpoints controller.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 
@@ -21,7 +20,8 @@ from control.client.client import Client
 from node.network.routes import RouteManager
 from skiff.v1 import core_pb2, meta_pb2
 from tests.fixtures.controllers import running_controllers
-from tests.fixtures.netns import NetLab, network_agent_argv, start_apiserver_unix
+from tests.fixtures.netcluster import Cluster, make_node, print_agent_logs
+from tests.fixtures.netns import NetLab, start_apiserver_unix
 from tests.fixtures.procs import eventually, require_host
 from tests.fixtures.traffic import Traffic
 
@@ -31,28 +31,7 @@ def _host_has_what_it_needs() -> None:
     require_host("nft", "busybox")
 
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DNS_VIP = "10.96.0.10"
-
-
-class Cluster:
-    def __init__(self, lab: NetLab, target: str) -> None:
-        self.lab, self.target = lab, target
-        self.agents: dict[str, object] = {}
-        self.pods = {}
-
-    def start_agent(self, name: str) -> None:
-        node = self.lab.nodes[name]
-        self.agents[name] = self.lab.spawn_in(node.netns, network_agent_argv(self.target, node),
-                                              log_name=f"agent-{name}.log", cwd=REPO)
-
-
-async def make_node(client: Client, name: str, ip: str, pod_cidr: str) -> None:
-    node = core_pb2.Node(api_version="v1", kind="Node", metadata=meta_pb2.ObjectMeta(name=name),
-                         spec=core_pb2.NodeSpec(pod_cidr=pod_cidr, pod_cidrs=[pod_cidr]))
-    created = await client.create(node)
-    created.status.addresses.add(type="InternalIP", address=ip)
-    await client.update_status(created)
 
 
 def endpoints_msg(name: str, ips: list[str], port: int = 8080) -> core_pb2.Endpoints:
@@ -94,33 +73,16 @@ def cluster(etcd):
                 # A node with no namespace behind it: its route must come and go with it.
                 await make_node(client, "node-c", "10.250.0.99", "10.244.99.0/24")
         asyncio.run(register())
-        for name in lab.nodes:
-            c.start_agent(name)
-        for node in lab.nodes.values():
-            conflist = os.path.join(node.cni_conf_dir, "10-skiff.conflist")
-            asyncio.run(eventually(_exists(conflist), timeout=20, what=f"CNI config of {node.name}"))
+        c.start_agents()
         c.pods = {name: lab.add_pod(lab.nodes[node], name)
                   for name, node in (("a1", "node-a"), ("a2", "node-a"), ("b1", "node-b"))}
         for name in ("a1", "b1"):
             lab.serve_http(c.pods[name])
         yield c
     finally:
-        _print_logs(lab.workdir)  # shown by pytest when a test failed
+        print_agent_logs(lab.workdir)  # shown by pytest when a test failed
         lab.cleanup()
         api.stop()
-
-
-def _print_logs(workdir: str) -> None:
-    for name in sorted(os.listdir(workdir)):
-        if name.startswith("agent-"):
-            with open(os.path.join(workdir, name)) as f:
-                print(f"--- {name}\n{f.read()[-5000:]}")
-
-
-def _exists(path: str):
-    async def check() -> bool:
-        return os.path.exists(path)
-    return check
 
 
 async def answers(lab: NetLab, netns: str, url: str, n: int = 12) -> set[str | None]:

@@ -9,7 +9,6 @@ Denied connections are dropped, so a denial shows as a connect timing out.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 
@@ -20,7 +19,7 @@ from google.protobuf import json_format
 from control.client.client import Client
 from node.network.policytable import TABLE
 from skiff.v1 import core_pb2, meta_pb2, networking_pb2, pod_pb2
-from tests.e2e.test_network_cluster import Cluster, _exists, _print_logs, make_node
+from tests.fixtures.netcluster import Cluster, make_node, print_agent_logs
 from tests.fixtures.netns import NetLab, start_apiserver_unix
 from tests.fixtures.procs import eventually
 from tests.fixtures.traffic import Traffic
@@ -66,11 +65,7 @@ def cluster(etcd):
                     api_version="v1", kind="Namespace",
                     metadata=meta_pb2.ObjectMeta(name=BLUE, labels={"team": "blue"})))
         asyncio.run(register_nodes())
-        for name in lab.nodes:
-            c.start_agent(name)
-        for node in lab.nodes.values():
-            conflist = os.path.join(node.cni_conf_dir, "10-skiff.conflist")
-            asyncio.run(eventually(_exists(conflist), timeout=20, what=f"CNI config of {node.name}"))
+        c.start_agents()
         c.pods = {name: lab.add_pod(lab.nodes[spec[0]], name) for name, spec in PODS.items()}
 
         async def register_pods() -> None:
@@ -83,7 +78,7 @@ def cluster(etcd):
         lab.serve_http(c.pods["web-b"], 8080)
         yield c
     finally:
-        _print_logs(lab.workdir)
+        print_agent_logs(lab.workdir)
         lab.cleanup()
         api.stop()
 
