@@ -6,18 +6,12 @@ httpd) in another; requests come from a third, so nothing leaves the namespaces 
 from __future__ import annotations
 
 import asyncio
-import datetime
-import hashlib
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from control.client.client import Client
 from control.client.convert import from_dict
@@ -25,6 +19,7 @@ from tests.fixtures.etcd import start_etcd
 from tests.fixtures.netns import NetLab, ns_argv, start_apiserver_unix
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually
+from tests.fixtures.tlscert import self_signed
 
 CONTROLLER = "skiff.io/ingress-nginx"
 REQUEST = """
@@ -43,21 +38,6 @@ r = conn.getresponse()
 print(json.dumps({"status": r.status, "body": r.read().decode(errors="replace").strip(), "cert": cert,
                   "location": r.getheader("Location") or ""}))
 """
-
-
-def certificate(host: str) -> tuple[bytes, bytes, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-            .sign(key, hashes.SHA256()))
-    der = cert.public_bytes(serialization.Encoding.DER)
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()), hashlib.sha256(der).hexdigest())
 
 
 @pytest.fixture
@@ -116,7 +96,7 @@ async def test_routes_by_host_and_path_with_tls(ingress_lab):
     backend(lab, backends.netns, "exact", 8082, ["/"], files=("/app/exact",))
     await service(client, "shop", backends.ip, 8081)
     await service(client, "exact", backends.ip, 8082)
-    crt, key, fingerprint = certificate("shop.test")
+    crt, key, fingerprint = self_signed("shop.test")
     await client.create(from_dict({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shop-tls"},
                                    "type": "kubernetes.io/tls",
                                    "stringData": {"tls.crt": crt.decode(), "tls.key": key.decode()}}))
@@ -153,7 +133,7 @@ async def test_routes_by_host_and_path_with_tls(ingress_lab):
         return [i.ip for i in ing.status.load_balancer.ingress] == [edge.ip]
     await eventually(published, timeout=15, what="status.loadBalancer")
 
-    new_crt, new_key, new_fingerprint = certificate("shop.test")
+    new_crt, new_key, new_fingerprint = self_signed("shop.test")
     secret = await client.get("Secret", "shop-tls", "default")
     secret.data["tls.crt"], secret.data["tls.key"] = new_crt, new_key
     await client.update(secret)

@@ -7,15 +7,8 @@ The tests run in order and share one lab (module scope); the last one takes it d
 from __future__ import annotations
 
 import base64
-import datetime
-import hashlib
-import http.client
-import importlib
 import json
 import os
-import re
-import socket
-import ssl
 import subprocess
 import threading
 import time
@@ -23,25 +16,30 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.fixtures.containerd import in_netns
+from tests.fixtures.lab import (
+    ADMIN_ENV,
+    LAB_ENV,
+    NODES,
+    SERVER,
+    SKIFFCTL,
+    STATE,
+    endpoint_ips,
+    get_json,
+    host_snapshot,
+    http_answer,
+    http_get_in,
+    https_get,
+    lab,
+    missing_components,
+    node_ready,
+    ready_pods,
+    remove_leftover_lab,
+    skiffctl,
+)
 from tests.fixtures.procs import wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
-LAB = str(ROOT / "scripts" / "lab")
-SKIFFCTL = str(ROOT / ".venv" / "bin" / "skiffctl")
-STATE = "/var/lib/skiff-lab"
-SERVER = "172.31.250.1:6443"
-NODES = ("node-1", "node-2")
-# The lab's admin (scripts/install-control-plane writes it); the test session's own SKIFFCONFIG names
-# another cluster's CA, so nothing here may inherit it.
-LAB_ADMIN = f"{STATE}/control-plane/etc/skiffctl.yaml"
-LAB_ENV = {k: v for k, v in os.environ.items() if k != "SKIFFCONFIG"}
-ADMIN_ENV = {**LAB_ENV, "SKIFFCONFIG": LAB_ADMIN}
+from tests.fixtures.tlscert import self_signed
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -77,115 +75,13 @@ spec:
 """
 
 
-def _missing_components() -> list[str]:
-    missing = []
-    for module in ("control.apiserver.main", "control.scheduler.main", "control.controllers.main",
-                   "node.main", "control.cli.main"):
-        try:
-            importlib.import_module(module)
-        except ImportError as e:
-            missing.append(f"{module} ({e})")
-    try:
-        from control.controllers.manager import CONTROLLERS
-        missing += [f"controller {c}" for c in ("endpoints", "nodeipam", "nodelifecycle") if c not in CONTROLLERS]
-    except ImportError as e:
-        missing.append(f"control.controllers.manager.CONTROLLERS ({e})")
-    try:
-        from node.network import run_node_network  # noqa: F401
-    except ImportError as e:
-        missing.append(f"node.network.run_node_network ({e})")
-    return missing
-
-
-def skiffctl(*args: str, stdin: str | None = None, check: bool = True, timeout: float = 60) -> str:
-    result = subprocess.run([SKIFFCTL, "--server", SERVER, *args], input=stdin, capture_output=True,
-                            text=True, timeout=timeout, env=ADMIN_ENV)
-    if check and result.returncode != 0:
-        raise AssertionError(f"skiffctl {' '.join(args)} failed: {result.stderr}")
-    return result.stdout
-
-
-def get_json(*args: str) -> dict:
-    return json.loads(skiffctl("get", *args, "-o", "json"))
-
-
-def lab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([LAB, *args], capture_output=True, text=True, timeout=timeout, env=LAB_ENV)
-
-
-def ready_pods(label: str = "app=web") -> list[dict]:
-    pods = get_json("pods", "-l", label)["items"]
-    return [p for p in pods if not p["metadata"].get("deletionTimestamp")
-            and any(c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions", []))]
-
-
-def endpoint_ips(name: str = "web") -> list[str]:
-    try:
-        subsets = get_json("endpoints", name).get("subsets", [])
-    except AssertionError:
-        return []
-    return sorted(a["ip"] for s in subsets for a in s.get("addresses", []))
-
-
-def node_ready(name: str) -> bool:
-    node = get_json("node", name)
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions", []))
-
-
-def http_get_in(netns: str, url: str, timeout: float = 2) -> str:
-    def fetch() -> str:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.read().decode()
-    return in_netns(netns, fetch)
-
-
-def _host_snapshot() -> dict[str, set[str]]:
-    """What the lab could leave behind: namespaces, links, nftables tables, routes, mounts, processes."""
-    def lines(*argv: str) -> set[str]:
-        return set(subprocess.run(argv, capture_output=True, text=True).stdout.splitlines())
-    procs = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if STATE in cmdline:
-            procs.add(f"{pid} {cmdline}")
-    # Only what could be the lab's (its pods' namespaces live under its state dir), so that other
-    # tests' namespaces and mounts on a shared machine don't count.
-    mounts = {line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()}
-    netns = set(os.listdir("/var/run/netns")) if os.path.isdir("/var/run/netns") else set()
-    links = {re.sub(r"@\S+", "", line.split()[0]) for line in lines("ip", "-br", "link")}
-    return {"netns": {n for n in netns if re.fullmatch(r"node-\d+", n)},
-            "links": {n for n in links if n.startswith(("skiff-lab", "sklab-", "veth", "cni"))},
-            "nft": lines("nft", "list", "tables"),
-            "routes": {r for r in lines("ip", "route", "show", "table", "all") if _lab_route(r)},
-            "mounts": {m for m in mounts if "skiff-lab" in m or re.search(r"/netns/node-\d+$", m)},
-            "procs": procs}
-
-
-def _lab_route(route: str) -> bool:
-    """Routes the lab could leave: on its links or to its ranges (not other VMs' or tests' on a shared host)."""
-    return bool(re.search(r"skiff-lab|sklab-|\b(172\.31\.250\.|10\.244\.|10\.(9[6-9]|10[0-9]|11[01])\.)", route))
-
-
-def _remove_leftover_lab() -> None:
-    """A lab left by a crashed run holds the fixed names this test needs: take it down, or fail saying so."""
-    if not os.path.exists(STATE):
-        return
-    down = lab("down", timeout=120)
-    if down.returncode != 0 or os.path.exists(STATE):
-        pytest.fail(f"a lab is already set up on this host ({STATE}) and `scripts/lab down` could not remove it "
-                    f"(exit {down.returncode}):\n{down.stdout}\n{down.stderr}")
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    missing = _missing_components()
+    missing = missing_components()
     assert not missing, f"the lab needs components that do not import: {', '.join(missing)}"
     assert os.geteuid() == 0, "the lab needs root (namespaces, links, nftables): run the tests as root"
-    _remove_leftover_lab()
-    before = _host_snapshot()
+    remove_leftover_lab()
+    before = host_snapshot()
     had_config = os.path.exists(os.path.expanduser("~/.skiff/config"))
     started = time.monotonic()
     up = lab("up", "--nodes", "2", timeout=400)
@@ -306,53 +202,19 @@ def test_load_balancer_address_answers_from_the_host(cluster) -> None:
     assert ip in skiffctl("get", "service", "web-lb")  # EXTERNAL-IP
     assert "LoadBalancer Ingress:" in skiffctl("describe", "service", "web-lb")
     url = f"http://{ip}:8080/"
-    wait_for(lambda: _answer(url).startswith("Hostname: web-"), timeout=30, interval=0.5,
+    wait_for(lambda: http_answer(url).startswith("Hostname: web-"), timeout=30, interval=0.5,
              what=f"{url} from the host")
     skiffctl("delete", "service", "web-lb")
 
 
-def _answer(url: str, host: str = "") -> str:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    try:
-        with urllib.request.urlopen(request, timeout=3) as response:
-            return response.read().decode()
-    except OSError as e:
-        return f"error {e}"
-
-
 def _tls_secret() -> tuple[str, str]:
     """A kubernetes.io/tls Secret manifest for secure.lab.test and its certificate's SHA-256."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "secure.lab.test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("secure.lab.test")]), critical=False)
-            .sign(key, hashes.SHA256()))
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem, key_pem, fingerprint = self_signed("secure.lab.test")
     manifest = json.dumps({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
                            "metadata": {"name": "web-tls", "namespace": "default"},
                            "data": {"tls.crt": base64.b64encode(pem).decode(),
                                     "tls.key": base64.b64encode(key_pem).decode()}})
-    return manifest, hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
-def _https(ip: str, host: str) -> tuple[str, str]:
-    """(body, SHA-256 of the certificate served) of GET / on ip:443 with SNI and Host `host`."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    try:
-        sock = ctx.wrap_socket(socket.create_connection((ip, 443), timeout=3), server_hostname=host)
-        cert = hashlib.sha256(sock.getpeercert(binary_form=True)).hexdigest()
-        conn = http.client.HTTPConnection(ip, 443, timeout=3)
-        conn.sock = sock
-        conn.request("GET", "/", headers={"Host": host})
-        return conn.getresponse().read().decode(), cert
-    except OSError as e:
-        return f"error {e}", ""
+    return manifest, fingerprint
 
 
 def test_ingress_answers_on_every_node_over_http_and_tls(cluster) -> None:
@@ -364,11 +226,11 @@ def test_ingress_answers_on_every_node_over_http_and_tls(cluster) -> None:
     skiffctl("apply", "-f", "-", stdin=INGRESS)
     node_ips = ["172.31.250.11", "172.31.250.12"]
     for ip in node_ips:
-        wait_for(lambda ip=ip: _answer(f"http://{ip}/", "plain.lab.test").startswith("Hostname: web-"),
+        wait_for(lambda ip=ip: http_answer(f"http://{ip}/", "plain.lab.test").startswith("Hostname: web-"),
                  timeout=60, interval=0.5, what=f"the Ingress on {ip}:80 from the host")
-    wait_for(lambda: _https(node_ips[0], "secure.lab.test")[1] == fingerprint, timeout=30, interval=0.5,
+    wait_for(lambda: https_get(node_ips[0], "secure.lab.test")[1] == fingerprint, timeout=30, interval=0.5,
              what="the Secret's certificate on :443")
-    body, _ = _https(node_ips[1], "secure.lab.test")
+    body, _ = https_get(node_ips[1], "secure.lab.test")
     assert body.startswith("Hostname: web-"), body
     ingress = get_json("ingress", "web")
     assert ingress["spec"]["ingressClassName"] == "nginx"  # the default class
@@ -438,7 +300,7 @@ def test_down_leaves_nothing_behind(cluster) -> None:
     before = cluster["before"]
     down = lab("down", timeout=120)
     assert down.returncode == 0, down.stderr
-    after = _host_snapshot()
+    after = host_snapshot()
     for what in ("netns", "links", "nft", "routes", "mounts", "procs"):
         left = after[what] - before[what]
         assert not left, f"lab down left {what}: {sorted(left)}"

@@ -17,7 +17,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from tests.e2e.test_lab import ADMIN_ENV, SERVER, SKIFFCTL, _remove_leftover_lab, get_json, lab, skiffctl
+from tests.fixtures.lab import ADMIN_ENV, SERVER, SKIFFCTL, get_json, lab, remove_leftover_lab, skiffctl
 from tests.fixtures.procs import wait_for
 from tests.fixtures.rest import kubectl_binary
 
@@ -147,7 +147,7 @@ def condition(obj: dict, kind: str) -> dict | None:
 
 @pytest.fixture(scope="module")
 def cluster():
-    _remove_leftover_lab()
+    remove_leftover_lab()
     up = lab("up", "--nodes", "2", "--no-demo", timeout=400)
     try:
         assert up.returncode == 0, f"lab up failed:\n{up.stdout}\n{up.stderr}"
