@@ -21,7 +21,8 @@ from node.config import AgentConfig
 from node.cri import CRI, CRIError
 from node.registration import NodeConfig, NodeRegistration, capacity, default_hostname, default_node_ip
 from node.runtime.security import SECCOMP_DIR, NodeSecurity, host_apparmor_enabled
-from node.server import NodeAgentServicer, serve, server_credentials
+from node.server import NodeAgentServicer, serve
+from node.serverauth import server_credentials
 from node.stats import StatsProvider
 
 log = logging.getLogger("skiff-agent")

@@ -2,23 +2,18 @@
 
 Containers are found through a ContainerLookup; the kubelet passes its own (it knows its
 pods), and CRILabelLookup finds them from the io.kubernetes.* labels on CRI containers.
-Logs are read from the CRI log files (`<RFC3339Nano> <stdout|stderr> <F|P> <text>` lines).
+Logs are read by node/logs.py; who may call is node/serverauth.py's to decide.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
-import functools
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import grpc
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node import portforward
@@ -31,14 +26,11 @@ from node.cri import (
     CRITimeout,
     ExecSession,
 )
+from node.logs import LogReader
+from node.serverauth import MastersOnly
 from node.stats import StatsProvider
 from skiff.v1 import node_agent_pb2 as na_pb
 from skiff.v1 import node_agent_pb2_grpc as na_grpc
-
-FOLLOW_POLL = 0.1  # seconds between looks at a followed log file
-RUNNING_CHECK = 1.0  # seconds between checks whether a followed container still runs
-READ_CHUNK = 64 * 1024
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -91,132 +83,6 @@ class CRILabelLookup:
             instances = instances[1:]
         status = await self.cri.container_status(instances[0].id)
         return ContainerRef(instances[0].id, status.log_path)
-
-
-# ---- CRI log files ----
-
-@dataclass(frozen=True)
-class LogRecord:
-    timestamp: str
-    stream: str
-    partial: bool
-    content: bytes
-
-
-def parse_log_line(line: bytes) -> LogRecord | None:
-    """One CRI log line (without its newline); None when it is not in the CRI format."""
-    parts = line.split(b" ", 3)
-    if len(parts) < 3 or parts[1] not in (b"stdout", b"stderr"):
-        return None
-    if len(parts) == 3:  # an empty full line: the tag is the last field
-        parts.append(b"")
-    tag = parts[2].split(b":")[0]
-    return LogRecord(parts[0].decode(), parts[1].decode(), tag == b"P", parts[3])
-
-
-def timestamp_ns(text: str) -> int:
-    """RFC3339Nano to Unix nanoseconds with every digit kept, so `since` is compared as the kubelet does."""
-    date, sep, rest = text.partition(".")
-    digits = len(rest) - len(rest.lstrip("0123456789")) if sep else 0
-    fraction, zone = rest[:digits], rest[digits:]
-    whole = datetime.datetime.fromisoformat((date + zone if sep else date).replace("Z", "+00:00"))
-    return (whole - EPOCH) // datetime.timedelta(seconds=1) * 10**9 + int((fraction + "000000000")[:9])
-
-
-def since_ns(request: na_pb.LogsRequest, now: datetime.datetime) -> int | None:
-    """The instant before which lines are left out, as the kubelet takes it: sinceSeconds back from the
-    agent's own clock (the one the runtime stamps lines with), or sinceTime when that is later."""
-    since = None
-    if request.HasField("since_seconds"):
-        since = (now - EPOCH) // datetime.timedelta(microseconds=1) * 1000 - request.since_seconds * 10**9
-    if request.HasField("since_time"):
-        at = request.since_time.ToNanoseconds()
-        since = at if since is None else max(since, at)
-    return since
-
-
-def format_record(record: LogRecord, timestamps: bool) -> bytes:
-    out = record.content if record.partial else record.content + b"\n"
-    return (record.timestamp.encode() + b" " + out) if timestamps else out
-
-
-def _complete_lines(data: bytes) -> tuple[list[bytes], bytes]:
-    *lines, rest = data.split(b"\n")
-    return lines, rest
-
-
-def tail_offset(f: BinaryIO, lines: int, block: int = READ_CHUNK) -> int:
-    """Where the last `lines` complete lines of f start, found reading backwards from the end."""
-    pos = f.seek(0, os.SEEK_END)
-    wanted = lines + 1  # the newline that ends the line before the first one wanted
-    while pos > 0:
-        size = min(block, pos)
-        pos -= size
-        f.seek(pos)
-        chunk = f.read(size)
-        index = len(chunk)
-        while wanted and (index := chunk.rfind(b"\n", 0, index)) >= 0:
-            wanted -= 1
-            if wanted == 0:
-                return pos + index + 1
-    return 0
-
-
-class LogReader:
-    """Reads one CRI log file as kubectl logs shows it (tail, since, timestamps, follow)."""
-
-    def __init__(self, request: na_pb.LogsRequest, now: Callable[[], datetime.datetime] | None = None) -> None:
-        self.request = request
-        self.since = since_ns(request, (now or (lambda: datetime.datetime.now(datetime.UTC)))())
-
-    def render(self, lines: list[bytes]) -> bytes:
-        out = []
-        for line in lines:
-            record = parse_log_line(line)
-            if record is None:
-                continue
-            if self.since is not None and timestamp_ns(record.timestamp) < self.since:
-                continue
-            out.append(format_record(record, self.request.timestamps))
-        return b"".join(out)
-
-    def initial(self, data: bytes) -> tuple[bytes, bytes]:
-        """The rendered existing content (tail applied) and the unterminated remainder."""
-        lines, rest = _complete_lines(data)
-        if self.request.HasField("tail_lines"):
-            lines = lines[-self.request.tail_lines:] if self.request.tail_lines > 0 else []
-        return self.render(lines), rest
-
-    async def stream(self, path: str, running: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
-        with open(path, "rb") as f:  # noqa: ASYNC230 - a local log file; reads are short
-            if self.request.HasField("tail_lines"):
-                f.seek(tail_offset(f, self.request.tail_lines))
-            chunk, rest = self.initial(f.read())
-            if chunk:
-                yield chunk
-            if not self.request.follow:
-                return
-            async for chunk in self._follow(f, rest, running):
-                yield chunk
-
-    async def _follow(self, f, rest: bytes, running: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
-        loop = asyncio.get_running_loop()
-        next_check = loop.time() + RUNNING_CHECK
-        while True:
-            data = f.read(READ_CHUNK)
-            if data:
-                lines, rest = _complete_lines(rest + data)
-                chunk = self.render(lines)
-                if chunk:
-                    yield chunk
-                continue
-            if loop.time() >= next_check:
-                if not await running():
-                    if not f.read(1):  # nothing written since the container stopped
-                        return
-                    f.seek(-1, os.SEEK_CUR)
-                next_check = loop.time() + RUNNING_CHECK
-            await asyncio.sleep(FOLLOW_POLL)
 
 
 # ---- the service ----
@@ -408,76 +274,12 @@ async def _pump_stdin(first: na_pb.ExecInput, rest: AsyncIterator[na_pb.ExecInpu
         await session.close_stdin()
 
 
-# ---- TLS: only the apiserver (a kube-apiserver-kubelet-client certificate in system:masters) may call ----
-
-MASTERS = "system:masters"
-
-
-@functools.lru_cache(maxsize=64)
-def _subject(pem: bytes) -> tuple[str, tuple[str, ...]]:
-    """(CN, O...) of a client certificate: Kubernetes' user and groups."""
-    name = x509.load_pem_x509_certificate(pem).subject
-    cn = next((str(a.value) for a in name.get_attributes_for_oid(NameOID.COMMON_NAME)), "")
-    return cn, tuple(str(a.value) for a in name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
-
-
-async def _authorize(context: grpc.aio.ServicerContext, method: str) -> None:
-    pems = context.auth_context().get("x509_pem_cert")
-    if not pems:
-        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "Unauthorized: a client certificate is required")
-    user, groups = _subject(pems[0])
-    if MASTERS not in groups:
-        await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                            f"Forbidden (user={user}, groups={list(groups)}, method={method}): "
-                            f"the node agent serves only members of {MASTERS}")
-
-
-def _guarded(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
-    """The same handler, authorizing the caller before the method runs."""
-    if handler.unary_unary:
-        async def unary_unary(request, context):
-            await _authorize(context, method)
-            return await handler.unary_unary(request, context)
-        return grpc.unary_unary_rpc_method_handler(unary_unary, handler.request_deserializer,
-                                                   handler.response_serializer)
-    if handler.unary_stream:
-        async def unary_stream(request, context):
-            await _authorize(context, method)
-            async for response in handler.unary_stream(request, context):
-                yield response
-        return grpc.unary_stream_rpc_method_handler(unary_stream, handler.request_deserializer,
-                                                    handler.response_serializer)
-    if handler.stream_stream:
-        async def stream_stream(requests, context):
-            await _authorize(context, method)
-            async for response in handler.stream_stream(requests, context):
-                yield response
-        return grpc.stream_stream_rpc_method_handler(stream_stream, handler.request_deserializer,
-                                                     handler.response_serializer)
-    raise TypeError(f"{method}: unsupported handler type")
-
-
-class _MastersOnly(grpc.aio.ServerInterceptor):
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        return _guarded(handler, handler_call_details.method) if handler else handler
-
-
-def server_credentials(cert_file: str, key_file: str, client_ca_file: str) -> grpc.ServerCredentials:
-    """The agent's serving certificate, requiring a client certificate signed by the cluster CA."""
-    def read(path: str) -> bytes:
-        with open(path, "rb") as f:
-            return f.read()
-    return grpc.ssl_server_credentials([(read(key_file), read(cert_file))], root_certificates=read(client_ca_file),
-                                       require_client_auth=True)
-
-
 async def serve(listen: str, servicer: NodeAgentServicer, credentials: grpc.ServerCredentials | None = None
                 ) -> tuple[grpc.aio.Server, int]:
     """Starts a gRPC server with the NodeAgent service on listen (HOST:PORT); returns it and its port.
 
     With credentials it serves TLS only, to callers whose client certificate is in system:masters."""
-    server = grpc.aio.server(interceptors=[_MastersOnly()] if credentials else None)
+    server = grpc.aio.server(interceptors=[MastersOnly()] if credentials else None)
     na_grpc.add_NodeAgentServicer_to_server(servicer, server)
     if credentials:
         port = server.add_secure_port(listen, credentials)

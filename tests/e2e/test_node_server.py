@@ -11,12 +11,8 @@ import grpc
 import pytest
 
 from node.cri import CRI
-from node.server import (
-    ContainerRef,
-    NodeAgentServicer,
-    serve,
-    timestamp_ns,
-)
+from node.logs import timestamp_ns
+from node.server import ContainerRef, NodeAgentServicer, serve
 from node.stats import StatsProvider
 from skiff.v1 import node_agent_pb2 as na_pb
 from skiff.v1 import node_agent_pb2_grpc as na_grpc

@@ -3,16 +3,15 @@ apiserver: the same command on objects of the same shape prints the same text an
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 import pytest
 
 from control.client.convert import from_dict
+from tests.fixtures.parity import BothClis, both_clis
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
-from tests.fixtures.skiffctl import run_skiffctl, skiffctl_env
+from tests.fixtures.rest import RestServer, start_rest_apiserver
 
 
 @pytest.fixture(scope="module")
@@ -23,24 +22,8 @@ def rest(etcd) -> RestServer:
 
 
 @pytest.fixture
-def both(rest: RestServer, pki: Pki, tmp_path):
-    kubectl_binary()
-    kube = write_kubeconfig(tmp_path / "kubeconfig", pki, rest.url)
-    env = skiffctl_env(rest.apiserver.target, tmp_path)
-
-    async def run(*args: str) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
-        """(kubectl's, skiffctl's) (exit code, stdout, stderr); `X` in an argument is the object's name,
-        `kname` for kubectl and `sname` for skiffctl, written back as `X` in the output."""
-        k = await asyncio.to_thread(kubectl, kube, *(a.replace("X", "kname") for a in args))
-        s = await run_skiffctl(env, *(a.replace("X", "sname") for a in args))
-        k_text = (k.returncode, _norm(k.stdout, "kname"), _norm(k.stderr.replace("kubectl", "CTL"), "kname"))
-        s_text = (s.code, _norm(s.out, "sname"), _norm(s.err.replace("skiffctl", "CTL"), "sname"))
-        return k_text, s_text
-    return run
-
-
-def _norm(text: str, name: str) -> str:
-    return "\n".join(line.rstrip() for line in text.replace(name, "X").splitlines())
+def both(rest: RestServer, pki: Pki, tmp_path) -> BothClis:
+    return both_clis(rest, pki, tmp_path)
 
 
 TAINTS = [

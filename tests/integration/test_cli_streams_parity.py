@@ -3,8 +3,24 @@ on one apiserver, where no node runs the pods: the same refusals in the same wor
 
 from __future__ import annotations
 
+import pytest
+
 from control.client.convert import from_dict
-from tests.integration.test_cli_parity import both, rest  # noqa: F401 - the shared fixtures
+from tests.fixtures.parity import BothClis, both_clis
+from tests.fixtures.pki import Pki
+from tests.fixtures.rest import RestServer, start_rest_apiserver
+
+
+@pytest.fixture(scope="module")
+def rest(etcd) -> RestServer:
+    server = start_rest_apiserver(etcd)
+    yield server
+    server.apiserver.stop()
+
+
+@pytest.fixture
+def both(rest: RestServer, pki: Pki, tmp_path) -> BothClis:
+    return both_clis(rest, pki, tmp_path)
 
 PENDING = [
     ("port-forward", "pod/X", "8080:80"),
@@ -23,7 +39,7 @@ PENDING = [
 ]
 
 
-async def test_streaming_verbs_refuse_alike(both, client):  # noqa: F811
+async def test_streaming_verbs_refuse_alike(both, client):
     for name in ("kname", "sname"):
         await client.create(from_dict({"apiVersion": "v1", "kind": "Pod",
                                        "metadata": {"name": name, "namespace": "default"},

@@ -23,8 +23,9 @@ from control.client.wellknown import (
     is_being_deleted,
 )
 from control.controllers import deployment_rollout as r
+from tests.fixtures.controllers import controllers
 from tests.fixtures.procs import eventually
-from tests.integration.test_replicaset import HollowNode, controllers, live_pods, new_namespace, scale, template
+from tests.fixtures.workloads import HollowNode, live_pods, new_namespace, scale, template
 
 
 def deployment(name: str, ns: str, replicas: int, image: str = "busybox:1", strategy: dict | None = None,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 
 import grpc
 import pytest
@@ -18,6 +17,7 @@ from control.client.informer import Informer, key_of, split_key, strip_managed_f
 from control.client.kubeconfig import load_client_config, make_channel
 from tests.fixtures.apiserver import start_apiserver
 from tests.fixtures.procs import eventually
+from tests.fixtures.workloads import new_namespace
 
 # Reconnect quickly after the apiserver comes back (gRPC's default back-off grows to minutes).
 FAST_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
@@ -37,12 +37,6 @@ async def client(apiserver):
                                               CHANNEL_OPTIONS + FAST_RECONNECT))
     yield c
     await c.close()
-
-
-async def new_namespace(client: Client) -> str:
-    name = f"inf-{uuid.uuid4().hex[:8]}"
-    await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
-    return name
 
 
 def configmap(name: str, namespace: str, **labels: str):
@@ -103,7 +97,7 @@ def test_key_of_and_split_key():
 
 
 async def test_list_then_watch_keeps_store_and_fires_handlers(client):
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     for i in range(5):
         await client.create(configmap(f"cm-{i}", ns))
     informer = Informer(client, "ConfigMap", namespace=ns, page_size=2)  # paginated list
@@ -148,7 +142,7 @@ async def test_transform_strips_managed_fields_from_listed_and_watched_objects(c
 
 
 async def test_pod_node_name_index_and_custom_indexer(client):
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     await client.create(pod("a", ns, node="node-1"))
     await client.create(pod("b", ns, node="node-2"))
     await client.create(pod("c", ns))
@@ -169,7 +163,7 @@ async def test_pod_node_name_index_and_custom_indexer(client):
 
 
 async def test_label_selector_and_objects_leaving_it(client):
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     await client.create(configmap("in", ns, app="web"))
     await client.create(configmap("out", ns, app="db"))
     informer = Informer(client, "ConfigMap", namespace=ns, label_selector="app=web")
@@ -186,7 +180,7 @@ async def test_label_selector_and_objects_leaving_it(client):
 
 
 async def test_handler_added_after_sync_gets_existing_objects(client):
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     await client.create(configmap("x", ns))
     informer = Informer(client, "ConfigMap", namespace=ns)
     async with running(informer):
@@ -195,7 +189,7 @@ async def test_handler_added_after_sync_gets_existing_objects(client):
 
 
 async def test_bookmarks_advance_resource_version(client):
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     informer = Informer(client, "ConfigMap", namespace=ns, label_selector="never=matches")
     async with running(informer):
         start = int(informer.resource_version)
@@ -207,7 +201,7 @@ async def test_bookmarks_advance_resource_version(client):
 
 
 async def test_resume_after_apiserver_restart_without_relist(client, apiserver):
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     await client.create(configmap("before", ns))
     informer = Informer(client, "ConfigMap", namespace=ns, max_backoff=0.5)
     rec = Recorder(informer)
@@ -225,7 +219,7 @@ async def test_resume_after_apiserver_restart_without_relist(client, apiserver):
 async def test_relist_when_revision_is_gone_fires_differences(client, apiserver, etcd):
     """Changes made through a second apiserver while ours is down are older than its new
     cache: the informer's resume fails OUT_OF_RANGE and it relists, firing the differences."""
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     for name in ("keep", "change", "remove"):
         await client.create(configmap(name, ns))
     informer = Informer(client, "ConfigMap", namespace=ns, max_backoff=0.5)
@@ -272,7 +266,7 @@ async def test_reconnects_with_backoff_while_apiserver_is_down(apiserver):
     initial, cap = 0.05, 0.4
     clock = WatchClock(apiserver.target)
     try:
-        ns = await new_namespace(clock)
+        ns = await new_namespace(clock, "inf")
         informer = Informer(clock, "ConfigMap", namespace=ns, initial_backoff=initial, max_backoff=cap)
         rec = Recorder(informer)
         async with running(informer):
@@ -313,7 +307,7 @@ async def test_wait_synced_times_out_without_apiserver():
 
 
 async def test_event_recorder_creates_and_aggregates_events(client):
-    ns = await new_namespace(client)
+    ns = await new_namespace(client, "inf")
     cm = await client.create(configmap("subject", ns))
     node = from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{ns}"}})
     recorder = EventRecorder(client, "test-controller", host="host-1")

@@ -23,7 +23,7 @@ from control.controllers.manager import enabled_controllers
 from skiff.v1 import coordination_pb2, meta_pb2
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually
-from tests.integration.test_replicaset import scale
+from tests.fixtures.workloads import scale
 
 FAST = {"lease_duration": 2, "renew_deadline": 1.5, "retry_period": 0.2}
 FAST_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),

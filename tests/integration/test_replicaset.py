@@ -3,107 +3,15 @@ plays the kubelet's part by marking pods Running and Ready through UpdateStatus.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
-from collections.abc import Callable
-
-import grpc
 from google.protobuf.message import Message
 
 from control.client.client import Client
 from control.client.controllerref import controller_ref
 from control.client.convert import from_dict
-from control.client.informer import Informer, key_of
-from control.client.wellknown import is_being_deleted
-from control.client.workqueue import WorkQueue, run_workers
-from control.controllers.manager import ControllerManager
 from control.controllers.replicaset import pods_to_delete, slow_start_batch
+from tests.fixtures.controllers import controllers
 from tests.fixtures.procs import eventually
-
-IMAGE = "busybox"
-
-
-class HollowNode:
-    """Marks the namespace's pods Running and Ready (those `ready(pod)` accepts),
-    `delay` seconds after first seeing them, as a kubelet starting containers would."""
-
-    def __init__(self, client: Client, namespace: str, ready: Callable[[Message], bool] = lambda p: True,
-                 delay: float = 0.0):
-        self.client = client
-        self.ready = ready
-        self.delay = delay
-        self.first_seen: dict[str, float] = {}
-        self.pods = Informer(client, "Pod", namespace)
-        self.queue = WorkQueue(name="hollow-node")
-        self.pods.add_handler(lambda p: self.queue.add(key_of(p)), lambda _o, n: self.queue.add(key_of(n)))
-        self.seen: set[str] = set()  # every pod uid ever observed
-        self.pods.add_handler(lambda p: self.seen.add(p.metadata.uid))
-
-    async def _sync(self, key: str) -> None:
-        pod = self.pods.store.get(key)
-        if pod is None or is_being_deleted(pod) or pod.status.phase == "Running" or not self.ready(pod):
-            return
-        now = asyncio.get_running_loop().time()
-        wait = self.first_seen.setdefault(pod.metadata.uid, now) + self.delay - now
-        if wait > 0:
-            self.queue.add_after(key, wait)
-            return
-        updated = type(pod)()
-        updated.CopyFrom(pod)
-        status = updated.status
-        status.phase = "Running"
-        status.start_time.GetCurrentTime()
-        del status.conditions[:]
-        for cond_type in ("Initialized", "Ready", "ContainersReady", "PodScheduled"):
-            cond = status.conditions.add(type=cond_type, status="True")
-            cond.last_transition_time.GetCurrentTime()
-        del status.container_statuses[:]
-        for c in pod.spec.containers:
-            cs = status.container_statuses.add(name=c.name, image=c.image, ready=True, started=True)
-            cs.state.running.started_at.GetCurrentTime()
-        try:
-            await self.client.update_status(updated)
-        except grpc.aio.AioRpcError as e:
-            if e.code() != grpc.StatusCode.NOT_FOUND:
-                raise
-
-    def requeue_all(self) -> None:
-        for key in self.pods.store.keys():
-            self.queue.add(key)
-
-    @contextlib.asynccontextmanager
-    async def running(self):
-        tasks = [asyncio.create_task(self.pods.run()), asyncio.create_task(run_workers(self.queue, self._sync, 4))]
-        try:
-            await self.pods.wait_synced(10)
-            yield self
-        finally:
-            self.queue.shutdown()
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-@contextlib.asynccontextmanager
-async def controllers(client: Client, *names: str):
-    manager = ControllerManager(client, list(names))
-    task = asyncio.create_task(manager.run())
-    try:
-        yield manager
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-async def new_namespace(client: Client, prefix: str = "rs") -> str:
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    await client.create(from_dict({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
-    return name
-
-
-def template(labels: dict[str, str], image: str = IMAGE) -> dict:
-    return {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}}
+from tests.fixtures.workloads import IMAGE, HollowNode, live_pods, new_namespace, scale, template
 
 
 def replicaset(name: str, ns: str, replicas: int, min_ready_seconds: int = 0) -> Message:
@@ -117,19 +25,6 @@ def orphan_pod(name: str, ns: str, labels: dict[str, str]) -> Message:
     return from_dict({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns,
                                                                      "labels": labels},
                       "spec": {"containers": [{"name": "c", "image": IMAGE}]}})
-
-
-async def live_pods(client: Client, ns: str) -> list[Message]:
-    return [p for p in (await client.list("Pod", ns)).items if not is_being_deleted(p)]
-
-
-async def scale(client: Client, kind: str, name: str, ns: str, replicas: int) -> None:
-    async def update() -> bool:
-        obj = await client.get(kind, name, ns)
-        obj.spec.replicas = replicas
-        await client.update(obj)
-        return True
-    await eventually(update, what=f"scale {kind} {name}")  # retried on conflicts
 
 
 async def rs_status_is(client: Client, name: str, ns: str, **want: int) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import ssl
 import subprocess
 import threading
 from pathlib import Path
@@ -18,7 +17,7 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import Http, RestServer, start_rest_apiserver, write_kubeconfig
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
@@ -37,31 +36,6 @@ def api_client(rest: RestServer, pki: Pki, tmp_path_factory) -> k8s.ApiClient:
     c = k8s_config.new_client_from_config(config_file=str(path))
     yield c
     c.close()
-
-
-class Http:
-    """Raw HTTPS as a client certificate or a bearer token."""
-
-    def __init__(self, rest: RestServer, pki: Pki, cert: str | None = "admin", token: str | None = None) -> None:
-        self.ctx = ssl.create_default_context(cafile=pki.ca)
-        if cert:
-            self.ctx.load_cert_chain(pki.file(f"{cert}.crt"), pki.file(f"{cert}.key"))
-        self.rest, self.token = rest, token
-
-    def request(self, method: str, path: str, body=None, headers: dict | None = None,
-                content_type: str = "application/json") -> tuple[int, dict, dict]:
-        conn = http.client.HTTPSConnection("127.0.0.1", self.rest.port, context=self.ctx, timeout=20)
-        hdrs = {"Accept": "application/json", **(headers or {})}
-        if self.token:
-            hdrs["Authorization"] = f"Bearer {self.token}"
-        data = json.dumps(body).encode() if body is not None else None
-        if data is not None:
-            hdrs["Content-Type"] = content_type
-        conn.request(method, path, data, hdrs)
-        resp = conn.getresponse()
-        raw = resp.read()
-        conn.close()
-        return resp.status, dict(resp.getheaders()), json.loads(raw) if raw and raw[:1] in b"{[" else {}
 
 
 @pytest.fixture(scope="module")

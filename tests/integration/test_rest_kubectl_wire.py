@@ -20,8 +20,7 @@ from kubernetes import config as k8s_config
 from control.apiserver.rest.k8sencode import encode, message_of
 from control.apiserver.rest.k8sproto import decode
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
-from tests.integration.test_rest_client import Http
+from tests.fixtures.rest import Http, RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import pytest
 from control.client.kinds import KINDS, Kind
 from tests.fixtures.pki import Pki
 from tests.fixtures.rest import RestServer, start_rest_apiserver
-from tests.unit.test_schema_complete import full_object
+from tests.fixtures.schema import full_object
 
 SELECTOR = {"matchLabels": {"app": "schema"}}
 POD_SPEC = {"containers": [{"name": "c", "image": "busybox"}]}

@@ -14,7 +14,8 @@ from control.apiserver.pods import AgentProxy, KubeletClientTLS
 from control.client.component import client_config
 from control.client.kinds import KINDS
 from node.main import parse_args, serving_tls
-from node.server import NodeAgentServicer, serve, server_credentials
+from node.server import NodeAgentServicer, serve
+from node.serverauth import server_credentials
 from skiff.v1 import node_agent_pb2 as na_pb
 from skiff.v1 import node_agent_pb2_grpc as na_grpc
 

@@ -7,40 +7,7 @@ from control.client.testing import on_fake
 from control.controllers.persistentvolume import PersistentVolumeBinder
 from control.controllers.pvcprotection import PVCProtectionController
 from control.controllers.pvprotection import PVProtectionController
-
-
-def pv(name: str, size: str = "1Gi", modes=("ReadWriteOnce",), cls: str = "", phase: str = "Available",
-       labels=None, claim_ref=None, policy: str = "Retain", annotations=None):
-    spec = {"capacity": {"storage": size}, "accessModes": list(modes), "hostPath": {"path": f"/data/{name}"},
-            "persistentVolumeReclaimPolicy": policy, "volumeMode": "Filesystem"}
-    if cls:
-        spec["storageClassName"] = cls
-    if claim_ref:
-        spec["claimRef"] = claim_ref
-    return from_dict({"apiVersion": "v1", "kind": "PersistentVolume",
-                      "metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}},
-                      "spec": spec, "status": {"phase": phase}})
-
-
-def pvc(name: str, size: str = "1Gi", modes=("ReadWriteOnce",), cls: str | None = "", volume: str = "",
-        selector=None, annotations=None):
-    spec = {"accessModes": list(modes), "resources": {"requests": {"storage": size}}, "volumeMode": "Filesystem"}
-    if cls is not None:
-        spec["storageClassName"] = cls
-    if volume:
-        spec["volumeName"] = volume
-    if selector:
-        spec["selector"] = {"matchLabels": selector}
-    return from_dict({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                      "metadata": {"name": name, "namespace": "default", "annotations": annotations or {}},
-                      "spec": spec, "status": {"phase": "Pending"}})
-
-
-def sc(name: str, mode: str = "Immediate", default: bool = False, provisioner: str = "example.com/x"):
-    annotations = {"storageclass.kubernetes.io/is-default-class": "true"} if default else {}
-    return from_dict({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-                      "metadata": {"name": name, "annotations": annotations}, "provisioner": provisioner,
-                      "reclaimPolicy": "Delete", "volumeBindingMode": mode})
+from tests.fixtures.storage import pv, pvc, sc
 
 
 async def state(run, claim: str = "data"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from control.client.testing import on_fake
 from control.controllers.volumeexpand import FS_RESIZE_PENDING, VolumeExpandController
-from tests.unit.test_controller_persistentvolume import pv, pvc, sc
+from tests.fixtures.storage import pv, pvc, sc
 
 LOCAL_PATH = {"pv.kubernetes.io/provisioned-by": "rancher.io/local-path"}
 

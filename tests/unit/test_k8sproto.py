@@ -18,7 +18,7 @@ from control.apiserver.rest import k8sencode, k8sproto
 from control.apiserver.rest.k8sproto import MAGIC, WireError, decode, go_duration, message_for, table
 from control.client.convert import from_dict
 from control.client.kinds import KINDS, Kind
-from tests.unit.test_schema_complete import differences, full_object
+from tests.fixtures.schema import differences, full_object
 
 # An object's TypeMeta is carried by the Unknown envelope (or left out when embedded), not by its message.
 TYPE_META = ("apiVersion", "kind")

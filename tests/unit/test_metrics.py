@@ -28,7 +28,7 @@ from node.network.proxy import ServiceProxy
 from node.podworkers import PodWorker
 from skiff.v1 import pod_pb2
 from tests.fixtures.metrics import scrape_sync
-from tests.unit.test_nftables_proxy import RecordingNft, eps, svc
+from tests.fixtures.nftproxy import RecordingNft, eps, svc
 
 
 def sample(metric: str, /, **labels: str) -> float:

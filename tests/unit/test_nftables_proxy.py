@@ -8,34 +8,7 @@ from node.network.healthcheck import HealthCheck, response
 from node.network.nftables import NftError, NodeConfig
 from node.network.proxy import ServiceProxy, health_checks
 from skiff.v1 import core_pb2, meta_pb2
-
-
-class RecordingNft:
-    def __init__(self) -> None:
-        self.transactions: list[str] = []
-        self.fail_next = False
-
-    async def apply(self, text: str) -> None:
-        if self.fail_next:
-            self.fail_next = False
-            raise NftError("boom")
-        if text:
-            self.transactions.append(text)
-
-
-def svc(name: str, ip: str) -> core_pb2.Service:
-    s = core_pb2.Service(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
-    s.spec.cluster_ip = ip
-    s.spec.ports.add(port=80, protocol="TCP")
-    return s
-
-
-def eps(name: str, *ips: str) -> core_pb2.Endpoints:
-    e = core_pb2.Endpoints(metadata=meta_pb2.ObjectMeta(name=name, namespace="default"))
-    subset = e.subsets.add()
-    subset.addresses.extend(core_pb2.EndpointAddress(ip=ip) for ip in ips)
-    subset.ports.add(port=8080, protocol="TCP")
-    return e
+from tests.fixtures.nftproxy import RecordingNft, eps, svc
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from control.apiserver.rest.http import Request
 from control.apiserver.rest.routes import Route
 from control.apiserver.rest.streams import log_request
 from control.client.kinds import KINDS
-from node.server import LogReader, parse_log_line, tail_offset, timestamp_ns
+from node.logs import LogReader, parse_log_line, tail_offset, timestamp_ns
 from skiff.v1 import node_agent_pb2 as na_pb
 
 UTC = datetime.UTC

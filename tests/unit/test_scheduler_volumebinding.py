@@ -15,7 +15,7 @@ from control.scheduler.scores import default_scores
 from control.scheduler.testing import make_node, make_pod
 from control.scheduler.volumebinding import VolumeBinding
 from skiff.v1 import pod_pb2
-from tests.unit.test_controller_persistentvolume import pv, pvc, sc
+from tests.fixtures.storage import pv, pvc, sc
 
 
 def store(*objects) -> Store:
