@@ -20,6 +20,7 @@ import grpc
 from google.protobuf.message import Message
 
 from control.client.controller import Controller, ControllerContext, option
+from control.client.finalizers import without_finalizer
 from control.client.informer import copy_of
 from control.client.kinds import KINDS, Kind
 from control.client.wellknown import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, is_being_deleted
@@ -133,11 +134,7 @@ class GarbageCollector(Controller):
         current = await self._fresh(kind, obj)
         if current is None or finalizer not in current.metadata.finalizers:
             return
-        updated = copy_of(current)
-        kept = [f for f in updated.metadata.finalizers if f != finalizer]
-        del updated.metadata.finalizers[:]
-        updated.metadata.finalizers.extend(kept)
-        await self._tolerate_gone(self.client.update(updated))
+        await self._tolerate_gone(self.client.update(without_finalizer(current, finalizer)))
 
     async def _fresh(self, kind: Kind, obj: Message) -> Message | None:
         try:

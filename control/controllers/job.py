@@ -27,6 +27,7 @@ from control.client.controller import Controller, ControllerContext, option
 from control.client.controllerref import controller_ref, resolve_controller_ref
 from control.client.events import NORMAL, WARNING
 from control.client.expectations import Expectations
+from control.client.finalizers import without_finalizer
 from control.client.informer import copy_of, key_of
 from control.client.jobindexes import format_indexes, parse_indexes
 from control.client.kinds import KINDS
@@ -193,7 +194,7 @@ class JobController(Controller):
         pods say about the Job and the pods whose finalizer may go now."""
         finalized = self.finalized.setdefault(key_of(job), set())
         finalized &= {p.metadata.uid for p in pods if FINALIZER_JOB_TRACKING in p.metadata.finalizers}
-        pods = [_without_finalizer(p) if p.metadata.uid in finalized else p for p in pods]
+        pods = [without_finalizer(p, FINALIZER_JOB_TRACKING) if p.metadata.uid in finalized else p for p in pods]
         tally = self._tally(job, pods, status)
         uncounted = status.uncounted_terminated_pods
         recorded = set(uncounted.succeeded) | set(uncounted.failed)
@@ -277,7 +278,7 @@ class JobController(Controller):
     async def _remove_finalizers(self, pods: list[Message]) -> None:
         async def remove(pod: Message) -> None:
             try:
-                await self.client.update(_without_finalizer(pod))
+                await self.client.update(without_finalizer(pod, FINALIZER_JOB_TRACKING))
             except grpc.aio.AioRpcError as e:
                 if e.code() != grpc.StatusCode.NOT_FOUND:
                     raise
@@ -453,15 +454,6 @@ class JobController(Controller):
         if status == job.status:
             return job
         return await self.write_status(job, status)
-
-
-def _without_finalizer(pod: Message) -> Message:
-    """The pod as it is once the tracking finalizer this controller removed is gone."""
-    copy = copy_of(pod)
-    kept = [f for f in copy.metadata.finalizers if f != FINALIZER_JOB_TRACKING]
-    del copy.metadata.finalizers[:]
-    copy.metadata.finalizers.extend(kept)
-    return copy
 
 
 def _fill_counts(status: Message, pods: list[Message]) -> None:

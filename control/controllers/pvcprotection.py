@@ -7,9 +7,9 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from control.client.controller import Controller, ControllerContext
-from control.client.informer import copy_of
+from control.client.finalizers import protect
 from control.client.volumeutil import claims_of
-from control.client.wellknown import FINALIZER_PVC_PROTECTION, is_being_deleted, is_terminal
+from control.client.wellknown import FINALIZER_PVC_PROTECTION, is_terminal
 
 
 class PVCProtectionController(Controller):
@@ -40,20 +40,5 @@ class PVCProtectionController(Controller):
 
     async def reconcile(self, key: str) -> None:
         pvc = self.claims.store.get(key)
-        if pvc is None:
-            return
-        has = FINALIZER_PVC_PROTECTION in pvc.metadata.finalizers
-        if not is_being_deleted(pvc) and not has:
-            updated = copy_of(pvc)
-            updated.metadata.finalizers.append(FINALIZER_PVC_PROTECTION)
-            await self.client.update(updated)
-        elif is_being_deleted(pvc) and has and not await self._in_use(pvc):
-            await self.client.update(without_finalizer(pvc, FINALIZER_PVC_PROTECTION))
-
-
-def without_finalizer(obj: Message, finalizer: str) -> Message:
-    updated = copy_of(obj)
-    kept = [f for f in obj.metadata.finalizers if f != finalizer]
-    del updated.metadata.finalizers[:]
-    updated.metadata.finalizers.extend(kept)
-    return updated
+        if pvc is not None:
+            await protect(self.client, pvc, FINALIZER_PVC_PROTECTION, lambda: self._in_use(pvc))

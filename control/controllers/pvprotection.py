@@ -5,10 +5,9 @@ volume is no longer Bound to a claim."""
 from __future__ import annotations
 
 from control.client.controller import Controller, ControllerContext
-from control.client.informer import copy_of
+from control.client.finalizers import protect
 from control.client.volumeutil import VOLUME_BOUND
-from control.client.wellknown import FINALIZER_PV_PROTECTION, is_being_deleted
-from control.controllers.pvcprotection import without_finalizer
+from control.client.wellknown import FINALIZER_PV_PROTECTION
 
 
 class PVProtectionController(Controller):
@@ -21,12 +20,7 @@ class PVProtectionController(Controller):
 
     async def reconcile(self, key: str) -> None:
         pv = self.volumes.store.get(key)
-        if pv is None:
-            return
-        has = FINALIZER_PV_PROTECTION in pv.metadata.finalizers
-        if not is_being_deleted(pv) and not has:
-            updated = copy_of(pv)
-            updated.metadata.finalizers.append(FINALIZER_PV_PROTECTION)
-            await self.client.update(updated)
-        elif is_being_deleted(pv) and has and pv.status.phase != VOLUME_BOUND:
-            await self.client.update(without_finalizer(pv, FINALIZER_PV_PROTECTION))
+        if pv is not None:
+            async def bound() -> bool:
+                return pv.status.phase == VOLUME_BOUND
+            await protect(self.client, pv, FINALIZER_PV_PROTECTION, bound)
