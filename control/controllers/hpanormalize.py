@@ -131,13 +131,17 @@ def _changed_within(events: list[_Stamped], period: int, now: float) -> int:
     return sum(e.value for e in events if e.at > now - period)
 
 
+def _period_start(history: History, current: int, period: int, now: float) -> int:
+    """The replicas at the start of a policy's period: today's, less what was added in it, plus what was removed."""
+    return current - _changed_within(history.scale_ups, period, now) + _changed_within(history.scale_downs, period, now)
+
+
 def scale_up_limit(history: History, current: int, rules: Rules, now: float) -> int:
     if rules.select_policy == DISABLED:
         return current
     proposals = []
     for p in rules.policies:
-        start = current - _changed_within(history.scale_ups, p.period_seconds, now) + \
-            _changed_within(history.scale_downs, p.period_seconds, now)
+        start = _period_start(history, current, p.period_seconds, now)
         proposals.append(start + p.value if p.type == PODS else math.ceil(start * (1 + p.value / 100)))
     if not proposals:
         return current
@@ -149,8 +153,7 @@ def scale_down_limit(history: History, current: int, rules: Rules, now: float) -
         return current
     proposals = []
     for p in rules.policies:
-        start = current - _changed_within(history.scale_ups, p.period_seconds, now) + \
-            _changed_within(history.scale_downs, p.period_seconds, now)
+        start = _period_start(history, current, p.period_seconds, now)
         proposals.append(start - p.value if p.type == PODS else int(start * (1 - p.value / 100)))
     if not proposals:
         return current
