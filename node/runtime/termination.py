@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 from cri.runtime.v1 import api_pb2 as cri_pb
 from node import podstatus
+from node.logs import LogReader, tail_offset
 from node.runtime.config import termination_message_path
+from skiff.v1 import node_agent_pb2 as na_pb
 from skiff.v1 import pod_pb2
 
 MESSAGE_LIMIT = 4096
@@ -60,13 +62,12 @@ class TerminationMessages:
 
 
 def log_tail(path: str, lines: int, limit: int) -> str:
-    """The last lines of a CRI log file (`<time> <stream> <tag> <text>` per line), as plain text."""
+    """The last lines of a CRI log file as plain text, read as `kubectl logs --tail` reads them (so the
+    kubelet's fallback does), cut to the last `limit` characters."""
     try:
         with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            raw = f.read().decode("utf-8", errors="replace").splitlines()[-lines:]
+            f.seek(tail_offset(f, lines))
+            text, _ = LogReader(na_pb.LogsRequest(tail_lines=lines)).initial(f.read())
     except OSError:
         return ""
-    text = "".join(p[3] + ("\n" if p[2] == "F" else "") for p in (line.split(" ", 3) for line in raw) if len(p) == 4)
-    return text[-limit:]
+    return text.decode("utf-8", errors="replace")[-limit:]

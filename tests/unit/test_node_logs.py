@@ -13,6 +13,7 @@ from control.apiserver.rest.routes import Route
 from control.apiserver.rest.streams import log_request
 from control.client.kinds import KINDS
 from node.logs import LogReader, parse_log_line, tail_offset, timestamp_ns
+from node.runtime.termination import log_tail
 from skiff.v1 import node_agent_pb2 as na_pb
 
 UTC = datetime.UTC
@@ -59,6 +60,15 @@ def test_tail_offset_reads_backwards(tmp_path) -> None:
             f.seek(tail_offset(f, n, block=50))
             rendered, _ = LogReader(na_pb.LogsRequest(tail_lines=n)).initial(f.read())
             assert rendered == b"".join(b"line%d\n" % i for i in range(max(0, 300 - n), 300)), n
+
+
+def test_a_termination_message_from_the_log_is_its_tail_as_plain_text(tmp_path) -> None:
+    path = tmp_path / "0.log"
+    path.write_bytes(b"".join(b"2026-11-23T10:00:00Z stdout F line%d\n" % i for i in range(100))
+                     + b"2026-11-23T10:00:01Z stderr P last \n2026-11-23T10:00:01Z stderr F words\n")
+    assert log_tail(str(path), lines=3, limit=2048) == "line99\nlast words\n"
+    assert log_tail(str(path), lines=80, limit=14) == "99\nlast words\n"
+    assert log_tail(str(tmp_path / "gone.log"), lines=3, limit=2048) == ""
 
 
 def _at(second: float) -> datetime.datetime:
