@@ -210,9 +210,11 @@ async def test_cronjob_starts_a_job_when_its_schedule_fires(cluster, policy: str
     else:
         await eventually(lambda: _names_are(client, ns, [f"tick-{first_minute + 1}"]), timeout=15,
                          what="the running job replaced")
-    cj = await client.get("CronJob", "tick", ns)
-    assert [r.name for r in cj.status.active] == await job_names(client, ns)
-    assert cj.status.HasField("last_schedule_time")
+    async def status_caught_up() -> bool:  # the controller writes its status after the jobs it changed
+        cj = await client.get("CronJob", "tick", ns)
+        return [r.name for r in cj.status.active] == await job_names(client, ns) and \
+            cj.status.HasField("last_schedule_time")
+    await eventually(status_caught_up, timeout=15, what="status.active and lastScheduleTime as the jobs are")
 
 
 async def _names_are(client: Client, ns: str, names: list[str]) -> bool:
