@@ -166,7 +166,7 @@ class JobController(Controller):
             await _together(self._manage(key, job, status, tally, active, now) if manage else None,
                             self._remove_finalizers(done))
             self._flush_uncounted(job, tally.pods, status, done)
-        _fill_counts(status, pods)
+        jobutil.fill_counts(status, pods)
         await self._write(job, status)
 
     async def _release_orphans(self, key: str) -> None:
@@ -268,7 +268,7 @@ class JobController(Controller):
         if match is not None and match.action == "FailJob" and tally.failure is None:
             tally.failure = ("PodFailurePolicy", match.message)
             return
-        finishing = tally.failure is not None or has_true(status, JOB_SUCCESS_CRITERIA_MET)
+        finishing = tally.failure is not None or jobutil.has_true(status, JOB_SUCCESS_CRITERIA_MET)
         if index is not None and job.spec.HasField("backoff_limit_per_index") and not finishing:
             failures = tally.index_failures.get(index, 0) + 1
             tally.index_failures[index] = failures
@@ -292,14 +292,14 @@ class JobController(Controller):
     # --- failure and success --------------------------------------------------------------------
 
     def _check_failure(self, job: Message, status: Message, tally: Tally, now: float) -> None:
-        if has_true(status, JOB_FAILURE_TARGET) or has_true(status, JOB_SUCCESS_CRITERIA_MET):
+        if jobutil.has_true(status, JOB_FAILURE_TARGET) or jobutil.has_true(status, JOB_SUCCESS_CRITERIA_MET):
             return
         spec = job.spec
         failure = tally.failure
         if failure is None and spec.HasField("backoff_limit_per_index"):
             if spec.HasField("max_failed_indexes") and len(tally.failed_indexes) > spec.max_failed_indexes:
                 failure = ("MaxFailedIndexesExceeded", MAX_FAILED_INDEXES_MSG)
-        elif failure is None and (failed_total(status) > spec.backoff_limit
+        elif failure is None and (jobutil.failed_total(status) > spec.backoff_limit
                                   or self._past_limit_on_failure(job, tally)):
             failure = ("BackoffLimitExceeded", BACKOFF_LIMIT_MSG)
         if failure is None and spec.HasField("active_deadline_seconds") and status.HasField("start_time") \
@@ -317,7 +317,7 @@ class JobController(Controller):
         return count > 0 if job.spec.backoff_limit == 0 else count >= job.spec.backoff_limit
 
     def _check_success(self, job: Message, status: Message, tally: Tally) -> None:
-        if has_true(status, JOB_FAILURE_TARGET) or has_true(status, JOB_SUCCESS_CRITERIA_MET):
+        if jobutil.has_true(status, JOB_FAILURE_TARGET) or jobutil.has_true(status, JOB_SUCCESS_CRITERIA_MET):
             return
         spec = job.spec
         reached: tuple[str, str] | None = None
@@ -331,16 +331,16 @@ class JobController(Controller):
                     return
                 reached = ("CompletionsReached", COMPLETIONS_MSG)
         elif spec.HasField("completions"):
-            if succeeded_total(status) >= spec.completions:
+            if jobutil.succeeded_total(status) >= spec.completions:
                 reached = ("CompletionsReached", COMPLETIONS_MSG)
-        elif succeeded_total(status) > 0 and not any(is_active(p) for p in tally.pods):
+        elif jobutil.succeeded_total(status) > 0 and not any(is_active(p) for p in tally.pods):
             reached = ("CompletionsReached", COMPLETIONS_MSG)
         if reached is not None:
             set_condition(status, JOB_SUCCESS_CRITERIA_MET, CONDITION_TRUE, *reached, when=_ts(self.clock()))
 
     @staticmethod
     def _finishing(status: Message) -> bool:
-        return has_true(status, JOB_FAILURE_TARGET) or has_true(status, JOB_SUCCESS_CRITERIA_MET)
+        return jobutil.has_true(status, JOB_FAILURE_TARGET) or jobutil.has_true(status, JOB_SUCCESS_CRITERIA_MET)
 
     def _finish_or_suspend(self, job: Message, status: Message, pods: list[Message], now: float) -> None:
         if not self._finishing(status):
@@ -350,7 +350,7 @@ class JobController(Controller):
         if any(p.status.phase not in ("Succeeded", "Failed") for p in pods):
             return  # Failed or Complete once every pod has stopped
         now_ts = _ts(now)
-        if has_true(status, JOB_FAILURE_TARGET):
+        if jobutil.has_true(status, JOB_FAILURE_TARGET):
             target = get_condition(status, JOB_FAILURE_TARGET)
             set_condition(status, JOB_FAILED, CONDITION_TRUE, target.reason, target.message, now_ts)
             return
@@ -360,7 +360,7 @@ class JobController(Controller):
         self.recorder.event(job, NORMAL, "Completed", "Job completed")
 
     def _resume(self, job: Message, status: Message, now: float) -> None:
-        if has_true(status, JOB_SUSPENDED):
+        if jobutil.has_true(status, JOB_SUSPENDED):
             set_condition(status, JOB_SUSPENDED, CONDITION_FALSE, "JobResumed", "Job resumed", _ts(now))
             status.start_time.CopyFrom(_ts(now))  # the active deadline counts from the resumption
             self.recorder.event(job, NORMAL, "Resumed", "Job resumed")
@@ -406,8 +406,8 @@ class JobController(Controller):
         if is_indexed(job):
             return min(spec.parallelism, spec.completions - len(tally.succeeded) - len(tally.failed_indexes))
         if not spec.HasField("completions"):
-            return 0 if succeeded_total(status) > 0 else spec.parallelism
-        return max(0, min(spec.parallelism, spec.completions - succeeded_total(status)))
+            return 0 if jobutil.succeeded_total(status) > 0 else spec.parallelism
+        return max(0, min(spec.parallelism, spec.completions - jobutil.succeeded_total(status)))
 
     async def _create_pods(self, key: str, job: Message, indexes: list[int | None], tally: Tally) -> None:
         if not indexes:
@@ -456,37 +456,12 @@ class JobController(Controller):
         return await self.write_status(job, status)
 
 
-def _fill_counts(status: Message, pods: list[Message]) -> None:
-    running = [p for p in pods if is_active(p)]
-    status.active = len(running)
-    status.ready = sum(is_pod_ready(p) for p in running)
-    status.terminating = sum(jobutil.is_terminating(p) for p in pods)
-    status.uncounted_terminated_pods.SetInParent()
-    for name in ("active", "succeeded", "failed"):  # omitted when zero, as Kubernetes' omitempty counters
-        if not getattr(status, name):
-            status.ClearField(name)
-
-
-def succeeded_total(status: Message) -> int:
-    """Succeeded pods, counted or still in uncountedTerminatedPods (as Kubernetes' syncJob counts)."""
-    return status.succeeded + len(status.uncounted_terminated_pods.succeeded)
-
-
-def failed_total(status: Message) -> int:
-    return status.failed + len(status.uncounted_terminated_pods.failed)
-
-
 async def _together(*calls: Awaitable[None] | None) -> None:
     """Awaits the calls concurrently, each to its end, then raises the first error."""
     results = await asyncio.gather(*(c for c in calls if c is not None), return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
             raise result
-
-
-def has_true(status: Message, type_: str) -> bool:
-    cond = get_condition(status, type_)
-    return cond is not None and cond.status == CONDITION_TRUE
 
 
 def _set_indexes(job: Message, status: Message, tally: Tally) -> None:

@@ -1,5 +1,6 @@
 """Pure helpers of the Job controller: its pods (from the template, with their completion index),
-which of them failed or succeeded, the pod failure policy, the success policy and the back-off."""
+which of them failed or succeeded, the pod failure policy, the success policy, the back-off and the
+status counts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from google.protobuf.message import Message
 from control.client.controllerref import new_controller_ref
 from control.client.jobindexes import IndexesError, parse_intervals
 from control.client.kinds import KINDS
+from control.client.podutil import is_pod_ready
 from control.client.wellknown import (
     CONDITION_TRUE,
     FINALIZER_JOB_TRACKING,
@@ -20,6 +22,7 @@ from control.client.wellknown import (
     JOB_INDEX_FAILURE_COUNT,
     POD_FAILED,
     POD_SUCCEEDED,
+    get_condition,
     is_being_deleted,
 )
 from skiff.v1 import meta_pb2, pod_pb2
@@ -178,3 +181,29 @@ def success_policy_met(job: Message, succeeded: set[int]) -> bool:
         if rule.HasField("succeeded_count") and wanted >= rule.succeeded_count:
             return True
     return False
+
+
+def succeeded_total(status: Message) -> int:
+    """Succeeded pods, counted or still in uncountedTerminatedPods (as Kubernetes' syncJob counts)."""
+    return status.succeeded + len(status.uncounted_terminated_pods.succeeded)
+
+
+def failed_total(status: Message) -> int:
+    return status.failed + len(status.uncounted_terminated_pods.failed)
+
+
+def has_true(status: Message, type_: str) -> bool:
+    cond = get_condition(status, type_)
+    return cond is not None and cond.status == CONDITION_TRUE
+
+
+def fill_counts(status: Message, pods: list[Message]) -> None:
+    """status.active, ready and terminating from the pods (uncountedTerminatedPods present, maybe empty)."""
+    running = [p for p in pods if is_active(p)]
+    status.active = len(running)
+    status.ready = sum(is_pod_ready(p) for p in running)
+    status.terminating = sum(is_terminating(p) for p in pods)
+    status.uncounted_terminated_pods.SetInParent()
+    for name in ("active", "succeeded", "failed"):  # omitted when zero, as Kubernetes' omitempty counters
+        if not getattr(status, name):
+            status.ClearField(name)
