@@ -11,7 +11,7 @@ from control.apiserver.resize import with_resources
 from control.apiserver.validation.resize import validate_pod_resize
 from control.client.convert import from_dict
 from control.client.kinds import KINDS
-from tests.unit.test_quota_admission import lr, rq
+from tests.fixtures.quota import lr, rq
 
 BURSTABLE = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
 

@@ -18,20 +18,7 @@ from control.client import quota
 from control.client.convert import from_dict
 from control.client.kinds import KINDS
 from control.client.printers import LIMITRANGE, RESOURCEQUOTA
-
-
-def lr(*items: dict, name: str = "limits") -> object:
-    return from_dict({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": name, "namespace": "ns"},
-                      "spec": {"limits": list(items)}})
-
-
-def rq(hard: dict, used: dict | None = None, name: str = "q", **spec) -> object:
-    obj = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": name, "namespace": "ns",
-                                                                     "resourceVersion": "7"},
-           "spec": {"hard": hard, **spec}}
-    if used is not None:
-        obj["status"] = {"hard": hard, "used": used}
-    return from_dict(obj)
+from tests.fixtures.quota import lr, rq
 
 
 def pod(*containers: dict, init: tuple = (), name: str = "web", **spec) -> object:

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from tests.fixtures.samples import EVENT, LEASE, NODE
 from tests.fixtures.validation import assert_violation, patched, violations
 
 
@@ -17,17 +18,6 @@ CM = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "name
       "data": {"app.conf": "x=1", "KEY_2": "v"}, "binaryData": {"blob.bin": b64("\x00\x01")}}
 SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": "default"},
           "data": {"password": b64("hunter2")}, "stringData": {"user": "admin"}}
-EVENT = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "web.1", "namespace": "default"},
-         "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"}, "reason": "Scheduled",
-         "type": "Normal", "count": 1}
-LEASE = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-         "metadata": {"name": "node-a", "namespace": "kube-node-lease"},
-         "spec": {"holderIdentity": "node-a", "leaseDurationSeconds": 40}}
-NODE = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-a.example", "labels": {"zone": "a"}},
-        "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"],
-                 "taints": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]},
-        "status": {"capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
-                   "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}]}}
 NS = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}}
 
 

@@ -8,9 +8,8 @@ import pytest
 from control.apiserver.registry.node import strategy as node_strategy
 from control.apiserver.registry.persistentvolumeclaim import normalize_data_sources
 from control.client.convert import from_dict, to_dict
+from tests.fixtures.samples import EVENT, LEASE, NODE, PVC
 from tests.fixtures.validation import assert_violation, patched, violations
-from tests.unit.test_validation_core import EVENT, LEASE, NODE
-from tests.unit.test_validation_storage import PVC
 
 NEW_EVENT = {**EVENT, "eventTime": "2026-01-02T03:04:05.000000Z", "reportingComponent": "skiff.io/agent",
              "reportingInstance": "node-a", "action": "Started"}

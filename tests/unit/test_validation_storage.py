@@ -8,12 +8,11 @@ import pytest
 from control.apiserver.registry import apply_defaults
 from control.cli.printers import format_table
 from control.client.convert import from_dict
+from tests.fixtures.samples import PVC
 from tests.fixtures.validation import DELETE, assert_violation, patched, violations
 
 PV = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv1"},
       "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": "/data/pv1"}}}
-PVC = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "default"},
-       "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "512Mi"}}}}
 SC = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "fast"},
       "provisioner": "example.com/fast"}
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
