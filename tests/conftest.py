@@ -15,10 +15,6 @@ from tests.fixtures.pki import Pki, session_pki
 
 pytest_plugins = ["tests.fixtures.scratch"]
 
-# The Vagrant lab test boots three VMs under emulation; it runs on request:
-# SKIFF_VM_TESTS=1 sudo -E scripts/test tests/vm. It has not yet passed end to end (README, "The Vagrant
-# lab": its last run had both nodes Ready 13 minutes after `vagrant up`), so CI does not run it yet.
-collect_ignore = [] if os.environ.get("SKIFF_VM_TESTS") else ["vm"]
 
 
 @pytest.fixture(scope="session", autouse=True)
