@@ -30,8 +30,10 @@ from skiff.v1 import meta_pb2, requests_pb2
 log = logging.getLogger(__name__)
 
 GENERATE_NAME_ATTEMPTS = 8
-# Picks of an allocated value (a ClusterIP) another apiserver claimed first before giving up.
-CLAIM_ATTEMPTS = 8
+# Picks of an allocated value (a ClusterIP) another apiserver claimed first before giving up. Near a
+# full range, apiservers picking at once collide again and again (Kubernetes' allocator retries its
+# conflicting updates until one lands); each attempt reads the claims from etcd afresh.
+CLAIM_ATTEMPTS = 64
 # Charges of a create computed again after another writer changed a quota first.
 QUOTA_ATTEMPTS = 16
 
