@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from google.protobuf.wrappers_pb2 import UInt64Value
 
-from control.apiserver import watchcache
+from control.apiserver import watchcache, wire
 from control.apiserver.watchcache import CacheEvent, KindCache
 from control.apiserver.wire import at_revision, metadata_field, varint, watch_event
 from control.client.convert import from_dict
 from control.client.kinds import KINDS
+from skiff.v1 import meta_pb2
 
 POD = KINDS["Pod"]
 
@@ -32,6 +33,16 @@ def test_at_revision_sets_the_resource_version_and_keeps_the_rest() -> None:
         assert parsed.metadata.resource_version == "12345", kind.kind
         obj.metadata.resource_version = "12345"
         assert parsed == obj, kind.kind
+
+
+def test_at_revision_suits_decoders_that_replace_a_repeated_message_field() -> None:
+    """protobuf.js keeps only the last occurrence of a message field: it must hold all of the metadata."""
+    obj = pod("p", "9")
+    data = at_revision(metadata_field(POD), obj.SerializeToString(), 12)
+    last = [data[payload:end] for number, _, _, payload, end in wire._fields(data) if number == metadata_field(POD)][-1]
+    metadata = meta_pb2.ObjectMeta.FromString(last)
+    assert (metadata.name, metadata.resource_version, dict(metadata.labels)) == ("p", "12", {"app": "a"})
+    assert [n for n, *_ in wire._fields(last)].count(wire._RESOURCE_VERSION) == 1
 
 
 def test_watch_event_parses_as_the_message_would_serialize() -> None:
