@@ -32,9 +32,8 @@ import psutil
 from control.client.client import Client
 from control.client.convert import from_dict
 from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
-from tests.fixtures.agent import start_agent
+from tests.fixtures.agent import agent_node
 from tests.fixtures.apiserver import start_apiserver
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.etcd import start_etcd
 from tests.fixtures.images import BUSYBOX
@@ -87,28 +86,16 @@ async def one_round(client: Client, node: str, i: int) -> tuple[float, float]:
 
 async def scale_up(args, etcd) -> tuple[list[float], list[float]]:
     apiserver = start_apiserver(etcd, ["--metric-resolution", f"{args.resolution}s"])
-    netns = create_netns("skbhpa")
-    ctrd = agent = None
     client = Client(apiserver.target)
     try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.126.0.0/24", bridge="skbhpa0")
-        agent = start_agent(apiserver, ctrd)
-        options = {"horizontal_pod_autoscaler_sync_period": args.sync}
-        async with running_controllers(apiserver.target, ["deployment", "replicaset", "horizontalpodautoscaling"],
-                                       options):
-            results = [await one_round(client, agent.node_name, i) for i in range(args.rounds)]
-        return [r[0] for r in results], [r[1] for r in results]
+        with agent_node(apiserver, "skbhpa", "10.126.0.0/24", show_log=False) as node:
+            options = {"horizontal_pod_autoscaler_sync_period": args.sync}
+            async with running_controllers(apiserver.target, ["deployment", "replicaset",
+                                                               "horizontalpodautoscaling"], options):
+                results = [await one_round(client, node.agent.node_name, i) for i in range(args.rounds)]
+            return [r[0] for r in results], [r[1] for r in results]
     finally:
         await client.close()
-        if agent is not None:
-            agent.stop()
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
         apiserver.stop()
 
 

@@ -18,12 +18,10 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import psutil
@@ -35,18 +33,12 @@ from podstart_cri import raw_cri_start_times  # noqa: E402
 from control.client.client import Client  # noqa: E402
 from control.client.convert import from_dict  # noqa: E402
 from node.cri import CRI  # noqa: E402
+from tests.fixtures.agent import agent_node  # noqa: E402
 from tests.fixtures.apiserver import start_apiserver  # noqa: E402
-from tests.fixtures.containerd import (  # noqa: E402
-    create_netns,
-    delete_netns,
-    start_containerd,
-    unmount_under,
-    write_cni_conflist,
-)
 from tests.fixtures.etcd import start_etcd  # noqa: E402
 from tests.fixtures.images import BUSYBOX  # noqa: E402
-from tests.fixtures.pki import session_pki, use_session_admin  # noqa: E402
-from tests.fixtures.procs import eventually, free_port, stop  # noqa: E402
+from tests.fixtures.pki import use_session_admin  # noqa: E402
+from tests.fixtures.procs import eventually  # noqa: E402
 
 NODE = "bench-node"
 
@@ -163,30 +155,13 @@ def main() -> None:
     use_session_admin()
     etcd = start_etcd()
     apiserver = start_apiserver(etcd)
-    netns = create_netns("skbench")
-    ctrd = agent = None
-    root = tempfile.mkdtemp(prefix="skiff-bench-agent-")
     try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.125.0.0/24", bridge="skbench0")
-        with open(os.path.join(root, "agent.log"), "w") as log:
-            agent = subprocess.Popen(
-                [sys.executable, "-m", "node.main", "--kubeconfig", session_pki().node_config(NODE),
-                 "--apiserver", apiserver.target, "--node-name", NODE,
-                 "--container-runtime-endpoint", ctrd.address, "--root-dir", root, "--node-ip", "127.0.0.1",
-                 "--listen", f"127.0.0.1:{free_port()}", "--no-enable-network", "--log-level", "WARNING"],
-                stdout=log, stderr=subprocess.STDOUT)
-        result = asyncio.run(measure(apiserver.target, ctrd.address, args.pods, agent))
+        with agent_node(apiserver, "skbench", "10.125.0.0/24", node_name=NODE, log_level="WARNING", fast=False,
+                        show_log=False) as node:
+            result = asyncio.run(measure(apiserver.target, node.containerd.address, args.pods, node.agent.proc))
     finally:
-        if agent is not None:
-            stop(agent)
-        if ctrd is not None:
-            ctrd.stop()
-        delete_netns(netns)
         apiserver.stop()
         etcd.stop()
-        unmount_under(root)
-        shutil.rmtree(root, ignore_errors=True)
     report(result, args.pods)
 
 

@@ -18,7 +18,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,19 +32,16 @@ from control.client.client import Client  # noqa: E402
 from control.client.convert import from_dict  # noqa: E402
 from control.client.kubeconfig import load_client_config  # noqa: E402
 from control.scheduler.scheduler import Scheduler  # noqa: E402
+from tests.fixtures.agent import agent_node  # noqa: E402
 from tests.fixtures.apiserver import start_apiserver  # noqa: E402
 from tests.fixtures.containerd import (  # noqa: E402
-    create_netns,
-    delete_netns,
-    start_containerd,
     unmount_under,
-    write_cni_conflist,
 )
 from tests.fixtures.controllers import running_controllers  # noqa: E402
 from tests.fixtures.etcd import start_etcd  # noqa: E402
 from tests.fixtures.images import BUSYBOX  # noqa: E402
 from tests.fixtures.pki import session_pki, use_session_admin  # noqa: E402
-from tests.fixtures.procs import eventually, free_port, stop  # noqa: E402
+from tests.fixtures.procs import eventually  # noqa: E402
 
 NODE = "bench-storage"
 LABEL = "bench=storage"
@@ -118,26 +114,12 @@ def main() -> None:
     use_session_admin()
     etcd = start_etcd()
     apiserver = start_apiserver(etcd)
-    netns = create_netns("skbstor")
-    ctrd = agent = None
     root = tempfile.mkdtemp(prefix="skiff-bench-storage-")
     try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.126.0.0/24", bridge="skbstor0")
-        with open(os.path.join(root, "agent.log"), "w") as log:
-            agent = subprocess.Popen(
-                [sys.executable, "-m", "node.main", "--kubeconfig", session_pki().node_config(NODE),
-                 "--apiserver", apiserver.target, "--node-name", NODE,
-                 "--container-runtime-endpoint", ctrd.address, "--root-dir", os.path.join(root, "agent"),
-                 "--node-ip", "127.0.0.1", "--listen", f"127.0.0.1:{free_port()}", "--no-enable-network",
-                 "--log-level", "WARNING"], stdout=log, stderr=subprocess.STDOUT)
-        result = asyncio.run(measure(apiserver.target, args.claims, os.path.join(root, "storage")))
+        with agent_node(apiserver, "skbstor", "10.126.0.0/24", node_name=NODE, log_level="WARNING", fast=False,
+                        show_log=False):
+            result = asyncio.run(measure(apiserver.target, args.claims, os.path.join(root, "storage")))
     finally:
-        if agent is not None:
-            stop(agent)
-        if ctrd is not None:
-            ctrd.stop()
-        delete_netns(netns)
         apiserver.stop()
         etcd.stop()
         unmount_under(root)

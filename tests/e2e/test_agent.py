@@ -18,25 +18,18 @@ from control.client.client import Client
 from control.client.convert import from_dict
 from node.cri import CRI, POD_UID_LABEL
 from tests.fixtures.agent import (
+    agent_node,
     busybox,
     condition,
     delete_and_wait,
     exec_in,
     get_pod,
     pod_manifest,
-    start_agent,
     update_with_retry,
     wait_phase,
     wait_ready,
 )
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import (
-    create_netns,
-    delete_netns,
-    start_containerd,
-    unmount_under,
-    write_cni_conflist,
-)
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.procs import eventually, require_host
 
@@ -51,24 +44,8 @@ SUBNET = "10.123.0.0/24"
 
 @pytest.fixture(scope="module")
 def node_env(apiserver: ApiServer):
-    netns = create_netns("skag")
-    ctrd = None
-    agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, SUBNET, bridge="skag0")
-        agent = start_agent(apiserver, ctrd)
-        yield agent, ctrd
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)  # tmpfs volumes of pods the agent had no chance to clean up
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skag", SUBNET) as node:
+        yield node
 
 
 @pytest.fixture

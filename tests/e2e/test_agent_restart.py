@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from control.client.client import Client
 from node.cri import CRI, POD_UID_LABEL
-from tests.fixtures.agent import busybox, get_pod, pod_manifest, start_agent, wait_ready
+from tests.fixtures.agent import agent_node, busybox, get_pod, pod_manifest, wait_ready
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.procs import eventually, require_host
 
 
@@ -21,23 +18,8 @@ def _host_has_what_it_needs() -> None:
 
 @pytest.fixture(scope="module")
 def node_env(apiserver: ApiServer):
-    netns = create_netns("skar")
-    ctrd = agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.124.0.0/24", bridge="skar0")
-        agent = start_agent(apiserver, ctrd)
-        yield agent, ctrd
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)  # tmpfs volumes of pods the agent had no chance to clean up
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skar", "10.124.0.0/24") as node:
+        yield node
 
 
 async def test_kill9_and_restart_adopts_containers(client: Client, node_env):

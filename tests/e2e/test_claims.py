@@ -19,9 +19,8 @@ from control.client.convert import from_dict
 from control.client.kubeconfig import load_client_config
 from control.scheduler.scheduler import Scheduler
 from node.cri import CRI
-from tests.fixtures.agent import busybox, delete_and_wait, exec_in, start_agent, wait_phase
+from tests.fixtures.agent import agent_node, busybox, delete_and_wait, exec_in, wait_phase
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import eventually
@@ -31,23 +30,8 @@ SUBNET = "10.124.0.0/24"
 
 @pytest.fixture(scope="module")
 def node_env(apiserver: ApiServer):
-    netns = create_netns("skpv")
-    ctrd = agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, SUBNET, bridge="skpv0")
-        agent = start_agent(apiserver, ctrd)
-        yield agent, ctrd
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skpv", SUBNET) as node:
+        yield node
 
 
 @contextlib.asynccontextmanager

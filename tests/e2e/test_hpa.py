@@ -7,7 +7,6 @@ skiffctl creates the autoscaler (`autoscale`) and reads it back (`get hpa`, `des
 from __future__ import annotations
 
 import re
-import shutil
 import time
 
 import grpc
@@ -15,9 +14,8 @@ import pytest
 
 from control.client.client import Client
 from control.client.convert import from_dict
-from tests.fixtures.agent import start_agent
+from tests.fixtures.agent import agent_node
 from tests.fixtures.apiserver import start_apiserver
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.images import BUSYBOX
 from tests.fixtures.procs import eventually
@@ -36,23 +34,8 @@ def apiserver(etcd):
 
 @pytest.fixture(scope="module")
 def node(apiserver):
-    netns = create_netns("skhpa")
-    ctrd = agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.125.0.0/24", bridge="skhpa0")
-        agent = start_agent(apiserver, ctrd)
-        yield agent
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skhpa", "10.125.0.0/24") as node:
+        yield node.agent
 
 
 def busy_deployment(node: str) -> object:

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from control.client.client import Client
-from tests.fixtures.agent import busybox, delete_and_wait, pod_manifest, start_agent, wait_phase
+from tests.fixtures.agent import agent_node, busybox, delete_and_wait, pod_manifest, wait_phase
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import create_netns, delete_netns, start_containerd, unmount_under, write_cni_conflist
 from tests.fixtures.metrics import Scrape, scrape
 from tests.fixtures.procs import eventually, free_port
 
 
 @pytest.fixture(scope="module")
 def node_env(apiserver: ApiServer):
-    netns = create_netns("skmt")
-    ctrd = agent = None
     port = free_port()
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.124.0.0/24", bridge="skmt0")
-        agent = start_agent(apiserver, ctrd, ["--metrics-bind-address", f"127.0.0.1:{port}"])
-        yield agent, port
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skmt", "10.124.0.0/24", ["--metrics-bind-address", f"127.0.0.1:{port}"]) as node:
+        yield node.agent, port
 
 
 async def test_pod_start_pleg_and_running_pods_and_containers(client: Client, node_env):

@@ -4,23 +4,22 @@ resizePolicy is RestartContainer restarts the container with the new values."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from control.client.client import Client
 from control.client.quantity import cpu_millis
 from node.cri import CRI
 from skiff.v1 import requests_pb2, services_pb2
-from tests.fixtures.agent import busybox, delete_and_wait, exec_in, get_pod, pod_manifest, start_agent, wait_ready
-from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import (
-    create_netns,
-    delete_netns,
-    start_containerd,
-    unmount_under,
-    write_cni_conflist,
+from tests.fixtures.agent import (
+    agent_node,
+    busybox,
+    delete_and_wait,
+    exec_in,
+    get_pod,
+    pod_manifest,
+    wait_ready,
 )
+from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.procs import eventually
 
 MEMORY_LIMIT = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
@@ -31,23 +30,8 @@ RESOURCES = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "2
 
 @pytest.fixture(scope="module")
 def node_env(apiserver: ApiServer):
-    netns = create_netns("skrz")
-    ctrd = agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.124.0.0/24", bridge="skrz0")
-        agent = start_agent(apiserver, ctrd)
-        yield agent, ctrd
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skrz", "10.124.0.0/24") as node:
+        yield node
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
@@ -18,24 +17,17 @@ from node.cri import CRI
 from node.runtime import userns
 from node.runtime.security import host_apparmor_enabled
 from tests.fixtures.agent import (
+    agent_node,
     busybox,
     delete_and_wait,
     exec_in,
     get_pod,
     pod_manifest,
-    start_agent,
     update_with_retry,
     wait_phase,
     wait_ready,
 )
 from tests.fixtures.apiserver import ApiServer
-from tests.fixtures.containerd import (
-    create_netns,
-    delete_netns,
-    start_containerd,
-    unmount_under,
-    write_cni_conflist,
-)
 from tests.fixtures.procs import eventually
 
 SUBNET = "10.124.0.0/24"
@@ -44,23 +36,8 @@ CAP_CHOWN, CAP_NET_ADMIN, CAP_NET_RAW = 0, 12, 13
 
 @pytest.fixture(scope="module")
 def node_env(apiserver: ApiServer):
-    netns = create_netns("skps")
-    ctrd = agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, SUBNET, bridge="skps0")
-        agent = start_agent(apiserver, ctrd)
-        yield agent, ctrd
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skps", SUBNET) as node:
+        yield node
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,14 +14,9 @@ from pathlib import Path
 import pytest
 
 from control.client.client import Client
-from tests.fixtures.agent import busybox, get_pod, pod_manifest, start_agent, wait_phase, wait_ready
+from tests.fixtures.agent import agent_node, busybox, get_pod, pod_manifest, wait_phase, wait_ready
 from tests.fixtures.containerd import (
-    create_netns,
-    delete_netns,
     require_root_and_containerd,
-    start_containerd,
-    unmount_under,
-    write_cni_conflist,
 )
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.pki import Pki
@@ -45,23 +39,8 @@ def rest(etcd) -> RestServer:
 
 @pytest.fixture(scope="module")
 def node(rest: RestServer):
-    netns = create_netns("skrs")
-    ctrd = agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.125.0.0/24", bridge="skrs0")
-        agent = start_agent(rest.apiserver, ctrd)
-        yield agent
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(rest.apiserver, "skrs", "10.125.0.0/24") as node:
+        yield node.agent
 
 
 @pytest.fixture(scope="module")

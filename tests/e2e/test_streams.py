@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import signal
 import sys
 
@@ -15,15 +14,10 @@ import pytest
 
 from control.client.client import Client
 from control.client.convert import from_dict
-from tests.fixtures.agent import busybox, delete_and_wait, get_pod, pod_manifest, start_agent, wait_ready
+from tests.fixtures.agent import agent_node, busybox, delete_and_wait, get_pod, pod_manifest, wait_ready
 from tests.fixtures.apiserver import ApiServer
 from tests.fixtures.containerd import (
-    create_netns,
-    delete_netns,
     require_root_and_containerd,
-    start_containerd,
-    unmount_under,
-    write_cni_conflist,
 )
 from tests.fixtures.images import BUSYBOX, WHOAMI
 from tests.fixtures.procs import eventually
@@ -38,23 +32,8 @@ def _root_and_containerd() -> None:
 
 @pytest.fixture(scope="module")
 def node_env(apiserver: ApiServer):
-    netns = create_netns("skst")
-    ctrd = agent = None
-    try:
-        ctrd = start_containerd(netns=netns)
-        write_cni_conflist(ctrd.cni_conf_dir, "10.124.0.0/24", bridge="skst0")
-        agent = start_agent(apiserver, ctrd)
-        yield agent
-    finally:
-        if agent is not None:
-            agent.stop()
-            print(agent.log_tail())
-        if ctrd is not None:
-            ctrd.stop()
-        if agent is not None:
-            unmount_under(agent.root_dir)
-            shutil.rmtree(agent.root_dir, ignore_errors=True)
-        delete_netns(netns)
+    with agent_node(apiserver, "skst", "10.124.0.0/24") as node:
+        yield node.agent
 
 
 @pytest.fixture
