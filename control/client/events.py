@@ -1,9 +1,10 @@
 """Recording core/v1 Events about objects, like client-go's EventRecorder.
 
 event() never blocks and never raises: events are queued and written by a
-background task; failures are logged. Repeats of the same event (same object,
-type, reason, message and source) update the existing Event's count and
-lastTimestamp instead of creating a new one, as Kubernetes' event correlator does.
+background task; failures are logged. Before writing, each event goes through
+client-go's correlator (eventcorrelator.py): a repeat bumps the existing Event's
+count and lastTimestamp, similar events beyond 10 in 10 minutes are combined into
+one, and a source sending too many events about one object is throttled.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections.abc import Callable
 
 import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from control.client.client import Client
+from control.client.eventcorrelator import Decision, EventCorrelator
 from control.client.kinds import KINDS, kind_of
 from control.client.wellknown import NAMESPACE_DEFAULT
 from skiff.v1 import core_pb2, meta_pb2
@@ -28,7 +30,6 @@ NORMAL = "Normal"
 WARNING = "Warning"
 
 _EVENT = KINDS["Event"]
-_CACHE_SIZE = 4096
 
 
 def object_reference(obj: Message) -> meta_pb2.ObjectReference:
@@ -47,24 +48,24 @@ def object_reference(obj: Message) -> meta_pb2.ObjectReference:
 class EventRecorder:
     """Writes Events in the background through a few writers.
 
-    Repeats of one event always go to the same writer (sharded by the event's
-    identity), so their count aggregation stays ordered; an overflowing queue
-    drops events, as client-go's broadcaster does, warning at most every 10 s.
+    All events about one object go to the same writer (sharded by the object),
+    so their counting and aggregation stay ordered; an overflowing queue drops
+    events, as client-go's broadcaster does, warning at most every 10 s.
     """
 
     WRITERS = 4
     DROP_WARNING_INTERVAL = 10.0
 
-    def __init__(self, client: Client, component: str, host: str = "", max_pending: int = 1000) -> None:
+    def __init__(self, client: Client, component: str, host: str = "", max_pending: int = 1000,
+                 clock: Callable[[], float] = time.time) -> None:
         self.client = client
         self.component = component
         self.host = host
         self.max_pending = max_pending
+        self.clock = clock
+        self.correlator = EventCorrelator()
         self._queues: list[asyncio.Queue] = []
         self._tasks: list[asyncio.Task] = []
-        # The last write of each recent event, serialized without managedFields: a parsed Event is ~10
-        # times its wire size, and thousands are remembered (client-go's correlator keeps 4096 too).
-        self._recent: OrderedDict[tuple, bytes] = OrderedDict()
         self._dropped = 0
         self._last_drop_warning = 0.0
 
@@ -72,9 +73,9 @@ class EventRecorder:
         """Queues an Event about obj; type is "Normal" or "Warning"."""
         self._ensure_writers()
         ref = object_reference(obj)
-        queue = self._queues[hash((ref.uid, reason, message)) % len(self._queues)]
+        queue = self._queues[hash((ref.kind, ref.namespace, ref.name, ref.uid)) % len(self._queues)]
         try:
-            queue.put_nowait((ref, type, reason, message, _now()))
+            queue.put_nowait((ref, type, reason, message, self.clock()))
         except asyncio.QueueFull:
             self._note_drop(type, reason, message)
 
@@ -123,28 +124,28 @@ class EventRecorder:
                 queue.task_done()
 
     async def _record(self, ref: meta_pb2.ObjectReference, type_: str, reason: str, message: str,
-                      when: Timestamp) -> None:
-        key = (ref.kind, ref.namespace, ref.name, ref.uid, ref.api_version, type_, reason, message,
-               self.component, self.host)
-        previous = self._recent.get(key)
-        if previous is not None and await self._bump(key, previous, when):
+                      when: float) -> None:
+        decision = self.correlator.correlate(self._new_event(ref, type_, reason, message, _timestamp(when)), when)
+        if decision is None:
+            log.debug("event %s %s on %s/%s dropped: too many from this source about the object", type_,
+                      reason, ref.namespace, ref.name)
             return
-        created = await self.client.create(self._new_event(ref, type_, reason, message, when))
-        self._remember(key, created)
+        self.correlator.written(decision.key, await self._write(decision))
 
-    async def _bump(self, key: tuple, previous: bytes, when: Timestamp) -> bool:
-        event = core_pb2.Event.FromString(previous)
-        event.count += 1
-        event.last_timestamp.CopyFrom(when)
-        try:
-            updated = await self.client.update(event)
-        except grpc.aio.AioRpcError as e:
-            if e.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED):
-                raise
-            self._recent.pop(key, None)
-            return False
-        self._remember(key, updated)
-        return True
+    async def _write(self, decision: Decision) -> core_pb2.Event:
+        event = decision.event
+        if decision.existing:
+            # Kubernetes' recorder patches count, lastTimestamp and message: written over with no
+            # resourceVersion precondition, as that patch has none.
+            event.metadata.resource_version = ""
+            try:
+                return await self.client.update(event)
+            except grpc.aio.AioRpcError as e:
+                if e.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+            event.metadata.CopyFrom(meta_pb2.ObjectMeta(name=event.metadata.name,
+                                                        namespace=event.metadata.namespace))
+        return await self.client.create(event)
 
     def _new_event(self, ref: meta_pb2.ObjectReference, type_: str, reason: str, message: str,
                    when: Timestamp) -> core_pb2.Event:
@@ -157,15 +158,8 @@ class EventRecorder:
                           first_timestamp=when, last_timestamp=when, count=1,
                           reporting_component=self.component, reporting_instance=self.host)
 
-    def _remember(self, key: tuple, event: core_pb2.Event) -> None:
-        event.metadata.ClearField("managed_fields")
-        self._recent[key] = event.SerializeToString()
-        self._recent.move_to_end(key)
-        while len(self._recent) > _CACHE_SIZE:
-            self._recent.popitem(last=False)
 
-
-def _now() -> Timestamp:
+def _timestamp(seconds: float) -> Timestamp:
     ts = Timestamp()
-    ts.FromNanoseconds(time.time_ns())
+    ts.FromNanoseconds(int(seconds * 1e9))
     return ts
