@@ -21,7 +21,7 @@ from control.client.quantity import parse_quantity
 from skiff.v1 import node_agent_pb2, node_agent_pb2_grpc
 from tests.fixtures.pki import session_pki
 from tests.fixtures.procs import free_port
-from tests.fixtures.rest import kubectl, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import Http, kubectl, start_rest_apiserver, write_kubeconfig
 from tests.fixtures.skiffctl import ROOT, Result, run_skiffctl, skiffctl_env
 
 LOG_LINES = [f"line {i}\n".encode() for i in range(1, 6)]
@@ -150,6 +150,78 @@ async def test_logs(ctl, client, agent):
     assert (via_job.code, via_job.out) == (0, "line 5\n"), via_job.err
     missing = await ctl("logs", "nope")
     assert missing.code == 1 and missing.err == 'Error from server (NotFound): pods "nope" not found\n'
+
+
+BOTH_SINCE = "at most one of `sinceTime` or `sinceSeconds` may be specified"
+SINCE_TIME = "2026-01-02T03:04:05Z"
+
+
+async def test_logs_since_and_timestamps(ctl, agent):
+    servicer, _ = agent
+    for flags, seconds in ((["--since=5m"], 300), (["--since", "1h30m"], 5400), (["--since=1500ms"], 2)):
+        result = await ctl("logs", "busy", *flags)
+        assert result.code == 0, result.err
+        request = servicer.log_requests[-1]
+        assert (request.since_seconds, request.HasField("since_time")) == (seconds, False), flags
+    result = await ctl("logs", "busy", f"--since-time={SINCE_TIME}", "--timestamps")
+    assert result.code == 0, result.err
+    request = servicer.log_requests[-1]
+    assert request.since_time.ToJsonString() == SINCE_TIME and not request.HasField("since_seconds")
+    assert request.timestamps
+    asked = len(servicer.log_requests)
+    both = await ctl("logs", "busy", "--since=1m", f"--since-time={SINCE_TIME}")
+    assert (both.code, both.err) == (1, f"error: {BOTH_SINCE}\n")
+    no_unit = await ctl("logs", "busy", "--since=5")
+    assert (no_unit.code, no_unit.err) == (1, 'error: time: missing unit in duration "5"\n')
+    bad_time = await ctl("logs", "busy", "--since-time=yesterday")
+    assert bad_time.code == 1 and bad_time.err.startswith('error: parsing time "yesterday"'), bad_time.err
+    assert len(servicer.log_requests) == asked  # refused before asking
+
+
+async def test_kubectl_refuses_since_with_since_time_as_skiffctl_does(rest, pki, ctl, agent, tmp_path):
+    kube = write_kubeconfig(tmp_path / "config", pki, rest.url)
+    theirs = await asyncio.to_thread(kubectl, kube, "logs", "busy", "--since=1m", f"--since-time={SINCE_TIME}")
+    ours = await ctl("logs", "busy", "--since=1m", f"--since-time={SINCE_TIME}")
+    assert (ours.code, ours.err) == (theirs.returncode, theirs.stderr) == (1, f"error: {BOTH_SINCE}\n")
+
+
+async def test_log_options_refused_as_kubernetes_does_over_grpc(client, agent):
+    servicer, _ = agent
+    asked = len(servicer.log_requests)
+    both = node_agent_pb2.LogsRequest(namespace="default", name="busy", since_seconds=60)
+    both.since_time.FromJsonString(SINCE_TIME)
+    cases = [(both, f'PodLogOptions "busy" is invalid: : Forbidden: {BOTH_SINCE}'),
+             (node_agent_pb2.LogsRequest(namespace="default", name="busy", since_seconds=0),
+              'PodLogOptions "busy" is invalid: sinceSeconds: Invalid value: 0: must be greater than 0'),
+             (node_agent_pb2.LogsRequest(namespace="default", name="busy", tail_lines=-1),
+              'PodLogOptions "busy" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0')]
+    for request, message in cases:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            async for _ in client.stub("Pod").Logs(request):
+                pass
+        assert (refused.value.code(), refused.value.details()) == (grpc.StatusCode.INVALID_ARGUMENT, message)
+    assert len(servicer.log_requests) == asked
+
+
+async def test_log_options_refused_as_kubernetes_does_over_rest(rest, pki, agent):
+    """Over REST too (its own thread: the stand-in agent answers on this test's event loop)."""
+    servicer, _ = agent
+    http = Http(rest, pki)
+    path = "/api/v1/namespaces/default/pods/busy/log"
+    code, _, body = await asyncio.to_thread(http.request, "GET", f"{path}?sinceSeconds=60&sinceTime={SINCE_TIME}")
+    assert (code, body["reason"], body["message"]) == (
+        422, "Invalid", f'PodLogOptions "busy" is invalid: : Forbidden: {BOTH_SINCE}')
+    assert body["details"]["causes"] == [{"reason": "FieldValueForbidden", "message": f"Forbidden: {BOTH_SINCE}"}]
+    code, _, body = await asyncio.to_thread(http.request, "GET", f"{path}?limitBytes=0")
+    assert (code, body["message"]) == (
+        422, 'PodLogOptions "busy" is invalid: limitBytes: Invalid value: 0: must be greater than 0')
+    code, _, body = await asyncio.to_thread(http.request, "GET", f"{path}?sinceSeconds=-5&tailLines=-2")
+    assert (code, body["message"]) == (
+        422, 'PodLogOptions "busy" is invalid: [tailLines: Invalid value: -2: must be greater than or equal to 0, '
+             'sinceSeconds: Invalid value: -5: must be greater than 0]')
+    assert not servicer.log_requests
+    ok, _, _ = await asyncio.to_thread(http.request, "GET", f"{path}?sinceSeconds=60")
+    assert ok == 200 and servicer.log_requests[-1].since_seconds == 60
 
 
 async def test_exec(ctl, agent):

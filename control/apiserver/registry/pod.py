@@ -26,6 +26,7 @@ from control.apiserver.deletion import DeletionPlan, mark
 from control.apiserver.registry.base import Strategy
 from control.apiserver.rpc import Guarded, object_target, parser, request_target
 from control.apiserver.validation import pod
+from control.apiserver.validation.podlogs import check_pod_log_options
 from control.client.kinds import KINDS
 from control.client.podutil import deletion_grace
 from control.client.wellknown import POD_PENDING
@@ -82,6 +83,7 @@ class PodStrategy(Strategy):
             return await eviction.evict(api, r)
 
         async def logs(r, _context):
+            check_pod_log_options(r)
             async for chunk in proxy.logs(r):
                 yield chunk
 

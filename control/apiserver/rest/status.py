@@ -83,4 +83,7 @@ def from_error(err: errors.ApiError, kind: Kind | None = None, name: str = "") -
 
 def _cause(v: errors.FieldViolation) -> dict:
     reason = next((r for prefix, r in _CAUSES if v.description.startswith(prefix)), "FieldValueInvalid")
-    return {"reason": reason, "message": v.description, "field": v.field}
+    cause = {"reason": reason, "message": v.description}
+    if v.field:  # omitted when empty, as Kubernetes' StatusCause omits it
+        cause["field"] = v.field
+    return cause

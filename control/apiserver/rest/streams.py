@@ -34,6 +34,7 @@ from control.apiserver.rest.websocket import (
 )
 from control.apiserver.rpc import request_target
 from control.apiserver.storage import NotFoundError
+from control.apiserver.validation.podlogs import check_pod_log_options
 from control.client.kinds import KINDS
 from skiff.v1 import node_agent_pb2 as na
 
@@ -78,7 +79,7 @@ def log_request(req: Request, route: Route) -> na.LogsRequest:
         value = _int(req, name)
         if value is not None:
             setattr(request, field, value)
-    if req.arg("sinceTime") and not request.HasField("since_seconds"):
+    if req.arg("sinceTime"):
         request.since_time.FromDatetime(_since_time(req.arg("sinceTime")))
     return request
 
@@ -129,6 +130,7 @@ class Streams:
         action = Action("get", request_target, "log")
 
         async def opened(_call) -> Response:
+            check_pod_log_options(request, limit)
             request.container = await self._container(route, req.arg("container"))
             return Response(200, content_type="text/plain", stream=self._log_chunks(request, limit))
         return await self.guarded(POD, action, request, caller, opened)

@@ -11,8 +11,9 @@ import random
 import grpc
 from google.protobuf import json_format
 
-from control.cli.commands.attach import attach_to, container_state, parse_duration, wait_for
+from control.cli.commands.attach import attach_to, container_state, wait_for
 from control.cli.context import Context
+from control.cli.durations import parse_duration
 from control.cli.errors import CommandError, describe_rpc_error
 from control.client.convert import from_dict
 from control.client.kinds import KINDS, lookup

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
+import math
 import os
 import signal
 import stat
@@ -12,6 +14,7 @@ import termios
 import tty
 
 from control.cli.context import Context
+from control.cli.durations import parse_duration
 from control.cli.errors import CommandError
 from control.client.kinds import KINDS, lookup
 from control.client.printers import selector_string
@@ -28,6 +31,8 @@ def register(sub: argparse._SubParsersAction, parents: list) -> None:
     p.add_argument("--tail", type=int, default=-1)
     p.add_argument("-p", "--previous", action="store_true")
     p.add_argument("--timestamps", action="store_true")
+    p.add_argument("--since", default="0s", help="only logs newer than this duration, e.g. 5s, 2m, 3h")
+    p.add_argument("--since-time", default="", help="only logs after this RFC3339 time")
     p.set_defaults(run=logs)
     e = sub.add_parser("exec", parents=parents, help="Run a command in a container")
     e.add_argument("pod", metavar="POD | pod/NAME")
@@ -83,6 +88,7 @@ async def logs(args, ctx: Context) -> None:
                                      follow=args.follow, previous=args.previous, timestamps=args.timestamps)
     if args.tail >= 0:
         req.tail_lines = args.tail
+    _set_since(req, args.since, args.since_time)
     call = ctx.client.stub("Pod").Logs(req)
     out = sys.stdout.buffer if ctx.stdout is sys.stdout else None
     try:
@@ -94,6 +100,29 @@ async def logs(args, ctx: Context) -> None:
                 ctx.stdout.write(chunk.data.decode(errors="replace"))
     finally:
         call.cancel()
+
+
+def _set_since(req: node_agent_pb2.LogsRequest, since: str, since_time: str) -> None:
+    """kubectl's --since (rounded to whole seconds, 0 for none) and --since-time, refused together."""
+    seconds = -parse_duration(since[1:]) if since.startswith("-") else parse_duration(since)
+    if since_time:
+        req.since_time.FromDatetime(_rfc3339(since_time))
+    if seconds and since_time:
+        raise CommandError("at most one of `sinceTime` or `sinceSeconds` may be specified")
+    if seconds < 0:
+        raise CommandError("--since must be greater than 0")
+    if seconds:
+        req.since_seconds = math.floor(seconds + 0.5)
+
+
+def _rfc3339(text: str) -> datetime.datetime:
+    try:
+        then = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        then = None
+    if then is None or then.tzinfo is None or "T" not in text.upper():
+        raise CommandError(f'parsing time "{text}" as "2006-01-02T15:04:05Z07:00": not an RFC3339 time')
+    return then
 
 
 async def exec_command(args, ctx: Context) -> None:
