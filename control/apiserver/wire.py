@@ -90,7 +90,7 @@ def at_revision(metadata_number: int, data: bytes, revision: int) -> bytes:
         if number == metadata_number and wire_type == _LENGTH_DELIMITED:
             metadata = _with_resource_version(data[payload:end], revision)
             return data[:start] + field(metadata_number, metadata) + data[end:]
-    return data + field(metadata_number, field(_RESOURCE_VERSION, str(revision).encode()))
+    return data + field(metadata_number, _with_resource_version(b"", revision))  # no metadata yet
 
 
 @cache

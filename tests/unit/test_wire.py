@@ -45,6 +45,15 @@ def test_at_revision_suits_decoders_that_replace_a_repeated_message_field() -> N
     assert [n for n, *_ in wire._fields(last)].count(wire._RESOURCE_VERSION) == 1
 
 
+def test_at_revision_gives_an_object_without_metadata_one_holding_the_revision() -> None:
+    obj = POD.new()
+    obj.spec.node_name = "n1"
+    data = at_revision(metadata_field(POD), obj.SerializeToString(), 42)
+    parsed = POD.message.FromString(data)
+    assert (parsed.metadata, parsed.spec.node_name) == (meta_pb2.ObjectMeta(resource_version="42"), "n1")
+    assert [n for n, *_ in wire._fields(data)].count(metadata_field(POD)) == 1
+
+
 def test_watch_event_parses_as_the_message_would_serialize() -> None:
     obj = pod("p", "9")
     data = watch_event(POD.watch_event_message, "MODIFIED", obj.SerializeToString())
