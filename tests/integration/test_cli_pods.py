@@ -211,7 +211,8 @@ async def test_log_options_refused_as_kubernetes_does_over_rest(rest, pki, agent
     code, _, body = await asyncio.to_thread(http.request, "GET", f"{path}?sinceSeconds=60&sinceTime={SINCE_TIME}")
     assert (code, body["reason"], body["message"]) == (
         422, "Invalid", f'PodLogOptions "busy" is invalid: : Forbidden: {BOTH_SINCE}')
-    assert body["details"]["causes"] == [{"reason": "FieldValueForbidden", "message": f"Forbidden: {BOTH_SINCE}"}]
+    assert body["details"] == {"name": "busy", "group": "", "kind": "PodLogOptions", "causes": [
+        {"reason": "FieldValueForbidden", "message": f"Forbidden: {BOTH_SINCE}"}]}
     code, _, body = await asyncio.to_thread(http.request, "GET", f"{path}?limitBytes=0")
     assert (code, body["message"]) == (
         422, 'PodLogOptions "busy" is invalid: limitBytes: Invalid value: 0: must be greater than 0')

@@ -28,7 +28,7 @@ _CAUSES = (("Required value", "FieldValueRequired"), ("Invalid value", "FieldVal
            ("Unsupported value", "FieldValueNotSupported"), ("Duplicate value", "FieldValueDuplicate"),
            ("Forbidden", "FieldValueForbidden"), ("Too long", "FieldValueTooLong"),
            ("Too many", "FieldValueTooMany"), ("Not found", "FieldValueNotFound"))
-_INVALID = re.compile(r'^\S+ "[^"]*" is invalid: ')
+_INVALID = re.compile(r'^(\S+) "[^"]*" is invalid: ')
 _QUOTED_NAME = re.compile(r'^\S+ "([^"]*)"')
 
 
@@ -69,10 +69,13 @@ def from_error(err: errors.ApiError, kind: Kind | None = None, name: str = "") -
         found = _QUOTED_NAME.match(err.message)
         if name or found:
             details["name"] = name or found.group(1)
-    if err.code is grpc.StatusCode.INVALID_ARGUMENT and _INVALID.match(err.message):
+    invalid = _INVALID.match(err.message) if err.code is grpc.StatusCode.INVALID_ARGUMENT else None
+    if invalid:
         code, reason = 422, "Invalid"
         if kind is not None:
             details["kind"] = kind.kind
+            if invalid.group(1) != kind.kind:  # the request's options (PodLogOptions, PatchOptions.meta.k8s.io)
+                details["kind"], _, details["group"] = invalid.group(1).partition(".")
         details["causes"] = [_cause(v) for v in err.violations]
     elif err.code is grpc.StatusCode.INVALID_ARGUMENT:
         details = {}
