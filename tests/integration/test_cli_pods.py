@@ -149,7 +149,8 @@ async def test_logs(ctl, client, agent):
     via_job = await ctl("logs", "job/busy-job", "--tail", "1")
     assert (via_job.code, via_job.out) == (0, "line 5\n"), via_job.err
     missing = await ctl("logs", "nope")
-    assert missing.code == 1 and missing.err == 'Error from server (NotFound): pods "nope" not found\n'
+    assert missing.code == 1 and missing.err == \
+        'error: error from server (NotFound): pods "nope" not found in namespace "default"\n'
 
 
 BOTH_SINCE = "at most one of `sinceTime` or `sinceSeconds` may be specified"
@@ -172,17 +173,27 @@ async def test_logs_since_and_timestamps(ctl, agent):
     both = await ctl("logs", "busy", "--since=1m", f"--since-time={SINCE_TIME}")
     assert (both.code, both.err) == (1, f"error: {BOTH_SINCE}\n")
     no_unit = await ctl("logs", "busy", "--since=5")
-    assert (no_unit.code, no_unit.err) == (1, 'error: time: missing unit in duration "5"\n')
-    bad_time = await ctl("logs", "busy", "--since-time=yesterday")
-    assert bad_time.code == 1 and bad_time.err.startswith('error: parsing time "yesterday"'), bad_time.err
+    assert (no_unit.code, no_unit.err) == (
+        1, 'error: invalid argument "5" for "--since" flag: time: missing unit in duration "5"\n')
+    negative = await ctl("logs", "busy", "--since=-5s")
+    assert (negative.code, negative.err) == (1, "error: --since must be greater than 0\n")
     assert len(servicer.log_requests) == asked  # refused before asking
 
 
-async def test_kubectl_refuses_since_with_since_time_as_skiffctl_does(rest, pki, ctl, agent, tmp_path):
+async def test_since_flags_refused_as_kubectl_refuses_them(rest, pki, ctl, agent, tmp_path):
     kube = write_kubeconfig(tmp_path / "config", pki, rest.url)
-    theirs = await asyncio.to_thread(kubectl, kube, "logs", "busy", "--since=1m", f"--since-time={SINCE_TIME}")
-    ours = await ctl("logs", "busy", "--since=1m", f"--since-time={SINCE_TIME}")
-    assert (ours.code, ours.err) == (theirs.returncode, theirs.stderr) == (1, f"error: {BOTH_SINCE}\n")
+    for flags in (["--since=1m", f"--since-time={SINCE_TIME}"], ["--since-time=yesterday"],
+                  ["--since-time=2026-02-30T03:04:05Z"], ["--since-time=2026-01-02T03:04:05"],
+                  ["--since-time=2026-01-02T03:04:05+0100"], ["--since=-5s"]):
+        theirs = await asyncio.to_thread(kubectl, kube, "logs", "busy", *flags)
+        ours = await ctl("logs", "busy", *flags)
+        assert (ours.code, ours.err) == (theirs.returncode, theirs.stderr) == (1, ours.err), flags
+        assert ours.err.startswith("error: "), ours.err
+    for target in ("nope", "deploy/nope"):  # the object is looked up before the options are checked
+        theirs = await asyncio.to_thread(kubectl, kube, "logs", target, "--since=1m", f"--since-time={SINCE_TIME}")
+        ours = await ctl("logs", target, "--since=1m", f"--since-time={SINCE_TIME}")
+        assert (ours.code, ours.err) == (theirs.returncode, theirs.stderr), target
+        assert ours.err.startswith("error: error from server (NotFound): "), ours.err
 
 
 async def test_log_options_refused_as_kubernetes_does_over_grpc(client, agent):

@@ -18,8 +18,8 @@ from control.apiserver.rest.routes import GROUP_VERSIONS, resolve, split_group_v
 from control.apiserver.rest.websocket import OP_BINARY, OP_PING, OP_PONG, WebSocket, WebSocketClosed, accept_key
 from control.apiserver.validation.ephemeral import validate_ephemeral_update
 from control.cli.commands import cp, portforward
-from control.cli.durations import parse_duration
 from control.cli.errors import CommandError
+from control.cli.gotime import parse_duration
 from node.runtime.ephemeral import as_container
 from skiff.v1 import core_pb2, pod_pb2
 

@@ -13,8 +13,8 @@ from google.protobuf import json_format
 
 from control.cli.commands.attach import attach_to, container_state, wait_for
 from control.cli.context import Context
-from control.cli.durations import parse_duration
 from control.cli.errors import CommandError, describe_rpc_error
+from control.cli.gotime import parse_duration
 from control.client.convert import from_dict
 from control.client.kinds import KINDS, lookup
 from skiff.v1 import pod_pb2, requests_pb2, services_pb2

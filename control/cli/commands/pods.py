@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import math
 import os
 import signal
@@ -13,9 +14,11 @@ import sys
 import termios
 import tty
 
+import grpc
+
 from control.cli.context import Context
-from control.cli.durations import parse_duration
 from control.cli.errors import CommandError
+from control.cli.gotime import parse_duration, parse_rfc3339
 from control.client.kinds import KINDS, lookup
 from control.client.printers import selector_string
 from control.client.wellknown import POD_RUNNING
@@ -82,13 +85,16 @@ def _attachable() -> str:
 
 
 async def logs(args, ctx: Context) -> None:
-    name = await pod_name(ctx, args.pod)
+    # kubectl's order: flags parsed, the pod looked up, then the options validated.
+    since = _since_flag(args.since)
+    since_time = parse_rfc3339(args.since_time) if args.since_time else None
+    name = await _logs_pod(ctx, args.pod)
     req = node_agent_pb2.LogsRequest(namespace=ctx.namespace, name=name,
                                      container=args.container or args.container_arg or "",
                                      follow=args.follow, previous=args.previous, timestamps=args.timestamps)
     if args.tail >= 0:
         req.tail_lines = args.tail
-    _set_since(req, args.since, args.since_time)
+    _set_since(req, since, since_time)
     call = ctx.client.stub("Pod").Logs(req)
     out = sys.stdout.buffer if ctx.stdout is sys.stdout else None
     try:
@@ -102,27 +108,37 @@ async def logs(args, ctx: Context) -> None:
         call.cancel()
 
 
-def _set_since(req: node_agent_pb2.LogsRequest, since: str, since_time: str) -> None:
-    """kubectl's --since (rounded to whole seconds, 0 for none) and --since-time, refused together."""
-    seconds = -parse_duration(since[1:]) if since.startswith("-") else parse_duration(since)
-    if since_time:
-        req.since_time.FromDatetime(_rfc3339(since_time))
-    if seconds and since_time:
-        raise CommandError("at most one of `sinceTime` or `sinceSeconds` may be specified")
-    if seconds < 0:
-        raise CommandError("--since must be greater than 0")
-    if seconds:
-        req.since_seconds = math.floor(seconds + 0.5)
-
-
-def _rfc3339(text: str) -> datetime.datetime:
+async def _logs_pod(ctx: Context, arg: str) -> str:
+    """The pod whose logs to read, looked up as kubectl looks it up (and words its absence)."""
     try:
-        then = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        then = None
-    if then is None or then.tzinfo is None or "T" not in text.upper():
-        raise CommandError(f'parsing time "{text}" as "2006-01-02T15:04:05Z07:00": not an RFC3339 time')
-    return then
+        name = await pod_name(ctx, arg)
+        await ctx.client.get("Pod", name, ctx.namespace)
+    except grpc.aio.AioRpcError as e:
+        if e.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        raise CommandError(f"error from server (NotFound): {e.details()} in namespace {json.dumps(ctx.namespace)}"
+                           ) from None
+    return name
+
+
+def _since_flag(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except CommandError as e:
+        raise CommandError(f'invalid argument {json.dumps(text)} for "--since" flag: {e}') from None
+
+
+def _set_since(req: node_agent_pb2.LogsRequest, seconds: float, since_time: datetime.datetime | None) -> None:
+    """kubectl's --since (whole seconds, rounded half away from zero; 0 for none) and --since-time, refused
+    together."""
+    if seconds and since_time is not None:
+        raise CommandError("at most one of `sinceTime` or `sinceSeconds` may be specified")
+    if since_time is not None:
+        req.since_time.FromDatetime(since_time)
+    if seconds:
+        req.since_seconds = int(math.copysign(math.floor(abs(seconds) + 0.5), seconds))
+        if req.since_seconds < 0:
+            raise CommandError("--since must be greater than 0")
 
 
 async def exec_command(args, ctx: Context) -> None:

@@ -8,8 +8,8 @@ import grpc
 
 from control.cli.commands.attach import attach_to, running_or_done, wait_for
 from control.cli.context import Context
-from control.cli.durations import parse_duration
 from control.cli.errors import CommandError, describe_rpc_error
+from control.cli.gotime import parse_duration
 from control.client.convert import from_dict
 from control.client.kinds import KINDS
 from control.client.wellknown import POD_FAILED, POD_SUCCEEDED
