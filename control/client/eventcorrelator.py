@@ -49,9 +49,6 @@ class Lru(Generic[K, V]):
         while len(self._items) > self.size:
             self._items.popitem(last=False)
 
-    def pop(self, key: K) -> None:
-        self._items.pop(key, None)
-
 
 @dataclass
 class TokenBucket:
@@ -117,10 +114,6 @@ class EventCorrelator:
         """The server's copy of what was written for `key`, to count the next repeat on."""
         event.metadata.ClearField("managed_fields")
         self._seen.put(key, _Seen(event.count, event.SerializeToString()))
-
-    def forget(self, key: tuple) -> None:
-        """The Event of `key` is gone: the next repeat starts a new one."""
-        self._seen.pop(key)
 
     def _aggregate(self, new: core_pb2.Event, now: float) -> tuple[core_pb2.Event, tuple]:
         akey = aggregate_key(new)
