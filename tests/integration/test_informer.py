@@ -316,10 +316,16 @@ async def test_event_recorder_creates_and_aggregates_events(client):
             recorder.event(cm, "Normal", "Tested", "it works")  # never blocks the caller
         recorder.event(cm, "Warning", "Broken", "something else")
         recorder.event(node, "Normal", "NodeThing", "cluster-scoped")
+        for i in range(11):  # similar events: the 10th and 11th go to one combined Event
+            recorder.event(cm, "Warning", "Similar", f"attempt {i}")
         await asyncio.wait_for(recorder.flush(), 10)
     finally:
         await recorder.close()
-    events = {e.reason: e for e in (await client.list("Event", ns)).items}
+    similar = [e for e in (await client.list("Event", ns)).items if e.reason == "Similar"]
+    assert len(similar) == 10
+    [combined] = [e for e in similar if e.message.startswith("(combined")]
+    assert (combined.message, combined.count) == ("(combined from similar events): attempt 10", 2)
+    events = {e.reason: e for e in (await client.list("Event", ns)).items if e.reason != "Similar"}
     assert set(events) == {"Tested", "Broken"}
     tested = events["Tested"]
     assert tested.count == 3 and tested.type == "Normal" and tested.message == "it works"
