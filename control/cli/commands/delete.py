@@ -8,6 +8,7 @@ import time
 
 import grpc
 
+from control.cli import gotime
 from control.cli.context import Context, parse_resources
 from control.cli.errors import CommandError, describe_rpc_error, is_code
 from control.cli.manifests import load_paths, mapping_not_found
@@ -45,26 +46,16 @@ def _bool(text: str) -> bool:
 
 
 def parse_duration(text: str) -> float:
-    """Go-style durations as kubectl takes them: 30s, 5m, 1h30m, 500ms; a bare number is seconds."""
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    total, number = 0.0, ""
-    i = 0
+    """A --timeout as an argparse type: a Go duration (30s, 5m, 1h30m, 500ms); a bare number is seconds."""
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
     try:
-        if text.replace(".", "", 1).isdigit():
-            return float(text)
-        while i < len(text):
-            if text[i].isdigit() or text[i] == ".":
-                number += text[i]
-                i += 1
-                continue
-            unit = "ms" if text.startswith("ms", i) else text[i]
-            total += float(number) * units[unit]
-            number, i = "", i + len(unit)
-    except (KeyError, ValueError):
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}") from None
-    if number:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: missing unit")
-    return total
+        seconds = gotime.parse_duration(text)
+    except CommandError as e:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: {e}") from None
+    if text.startswith(("-", "+")):
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}")
+    return seconds
 
 
 async def run(args, ctx: Context) -> None:
