@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 # How long a call keeps trying members before it gives up: an election takes about a second.
 FAILOVER_SECONDS = 5.0
+CONNECT_SECONDS = 60.0  # how long a starting apiserver waits for etcd before it exits
 _OPTIONS = {"grpc.max_receive_message_length": 512 * 1024 * 1024,
             # A dead member is found again quickly once it is back.
             "grpc.initial_reconnect_backoff_ms": 200, "grpc.max_reconnect_backoff_ms": 2000}
@@ -120,18 +121,25 @@ class EtcdCluster:
         """The current member's channel (a watch stream stays on the member it started on)."""
         return self.clients[self.current].channel
 
-    async def connect(self) -> None:
-        """Connects to every member; raises unless at least one answers."""
+    async def connect(self, patience: float = CONNECT_SECONDS) -> None:
+        """Connects to every member; raises unless one answers within `patience` seconds (members of a
+        cluster starting together answer only once a majority runs)."""
         last: Exception | None = None
         for client in self.clients:
             await client.connect()
-        for i, client in enumerate(self.clients):
-            try:
-                await client.kvstub.Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True), timeout=5)
-                self.current = i
-                return
-            except Exception as e:  # noqa: BLE001 - try the next member
-                last = e
+        deadline = asyncio.get_running_loop().time() + patience
+        while True:
+            for i, client in enumerate(self.clients):
+                try:
+                    await client.kvstub.Range(rpc.RangeRequest(key=b"/", limit=1, count_only=True), timeout=5)
+                    self.current = i
+                    return
+                except Exception as e:  # noqa: BLE001 - try the next member
+                    last = e
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            log.warning("no etcd member answers yet (%s); trying again", last)
+            await asyncio.sleep(1)
         await self.close()
         raise ConnectionError(f"cannot reach etcd at {', '.join(self.urls)}: {last}")
 

@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--etcd-cafile", default="", help="CA bundle to verify etcd's serving certificate (enables TLS)")
     p.add_argument("--etcd-certfile", default="", help="client certificate for etcd")
     p.add_argument("--etcd-keyfile", default="", help="client key for etcd")
+    p.add_argument("--storage-initialization-timeout", type=duration, default=60.0,
+                   help="how long a starting apiserver waits for an etcd member to answer before it exits")
     p.add_argument("--listen", default="127.0.0.1:6443", help="HOST:PORT to serve gRPC on")
     p.add_argument("--rest-port", type=int, default=0,
                    help="port on --listen's host to serve Kubernetes' REST API on (HTTPS; 0: off)")
@@ -252,7 +254,7 @@ async def serve(args: argparse.Namespace, argv: list[str]) -> None:
     tls = EtcdTLS(args.etcd_cafile, args.etcd_certfile, args.etcd_keyfile) if args.etcd_cafile else None
     ttls = {"events": max(1, round(args.event_ttl))} if args.event_ttl > 0 else {}
     storage = Storage(args.etcd_servers.split(","), {"secrets": Transformer(key)}, tls, ttls)
-    await storage.connect()
+    await storage.connect(args.storage_initialization_timeout)
     cache = WatchCache(storage, list(KINDS.values()), args.watch_cache_window, args.watcher_queue)
     await cache.start()
     metrics.track_watch_cache(cache)

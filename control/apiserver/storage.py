@@ -17,7 +17,7 @@ from aetcd import rpc
 from google.protobuf.message import Message
 
 from control.apiserver.encryption import Transformer
-from control.apiserver.etcdclient import EtcdCluster, EtcdTLS
+from control.apiserver.etcdclient import CONNECT_SECONDS, EtcdCluster, EtcdTLS
 from control.apiserver.etcdleases import LeaseManager
 from control.apiserver.metrics import etcd_timed
 from control.client.kinds import Kind
@@ -132,10 +132,10 @@ class Storage:
         self.etcd: EtcdCluster | None = None
         self.leases = LeaseManager(self.grant_lease)
 
-    async def connect(self) -> None:
+    async def connect(self, patience: float = CONNECT_SECONDS) -> None:
         cluster = EtcdCluster(self.servers, self.tls)
         try:
-            await cluster.connect()
+            await cluster.connect(patience)
         except ConnectionError as e:
             raise StorageError(str(e)) from None
         self.etcd = cluster

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import grpc
 from google.protobuf.message import Message
 
 from control.apiserver.storage import CompactedError, Storage, StorageError
@@ -110,8 +111,23 @@ class KindCache:
         self._indexed: dict[str, dict[str, str]] = {}  # index -> key -> value
 
     async def start(self) -> None:
-        await self._relist()
+        await self._first_list()
         self._task = asyncio.create_task(self._run(), name=f"watchcache-{self.kind.plural}")
+
+    async def _first_list(self) -> None:
+        """Lists until etcd answers, as the reflector does: a cluster electing a leader (a member starting,
+        a slow machine) answers "request timed out" for a while, which is no reason to exit."""
+        backoff = 0.5
+        while True:
+            try:
+                return await self._relist()
+            except grpc.aio.AioRpcError as e:
+                if e.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise
+                log.warning("watch cache for %s: listing: %s; again in %.1f s", self.kind.plural, e.details(),
+                            backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 8)
 
     async def stop(self) -> None:
         if self._task:

@@ -52,7 +52,7 @@ async def test_apiserver_over_etcd_tls():
         bad = subprocess.run(
             [sys.executable, "-m", "control.apiserver.main", "--etcd-servers", url, "--listen",
              f"127.0.0.1:{free_port()}", "--encryption-key-file", key_file, "--etcd-cafile", f"{certs}/ca.crt",
-             *session_pki().apiserver_args(work)],
+             "--storage-initialization-timeout", "3s", *session_pki().apiserver_args(work)],
             capture_output=True, text=True, timeout=60)
         assert bad.returncode != 0 and "cannot reach etcd" in bad.stderr
     finally:

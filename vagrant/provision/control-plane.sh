@@ -39,7 +39,7 @@ step registry
 # The offline box holds the config and the images already (scripts/build-box); a public box gets them here.
 changed=$(cmp -s vagrant/provision/registry.yml /etc/docker/registry/config.yml || echo yes)
 install -m 644 vagrant/provision/registry.yml /etc/docker/registry/config.yml
-systemctl enable --quiet docker-registry
+systemctl --no-reload enable --quiet docker-registry  # its unit is unchanged: a reload took minutes in an emulated VM
 if [ -n "$changed" ]; then systemctl restart docker-registry; else systemctl start docker-registry; fi
 step images
 vagrant/provision/registry-images.sh "$SKIFF_REPO"
@@ -51,7 +51,7 @@ missing=$(dpkg-query -W -f='${db:Status-Abbrev}' nfs-kernel-server 2>/dev/null |
   --no-install-recommends nfs-kernel-server; }
 install -d /etc/exports.d
 echo "$NFS_EXPORT ${NFS_CLIENTS:?}(rw,sync,no_subtree_check,no_root_squash)" >/etc/exports.d/skiff.exports
-systemctl enable --quiet nfs-server
+systemctl --no-reload enable --quiet nfs-server
 systemctl restart nfs-server
 exportfs -ra
 step provisioned
