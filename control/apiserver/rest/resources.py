@@ -23,7 +23,7 @@ from control.apiserver.rest import k8sproto, rpcsubs, status, table, tokens
 from control.apiserver.rest import patch as patches
 from control.apiserver.rest.bodies import parse_object
 from control.apiserver.rest.collection import delete_collection
-from control.apiserver.rest.encode import clean, object_doc, scale_doc, versioned
+from control.apiserver.rest.encode import clean, go_json, object_doc, patch_base, scale_doc, versioned
 from control.apiserver.rest.http import Request
 from control.apiserver.rest.routes import RPC_SUBRESOURCES, Route
 from control.apiserver.rest.status import RestError
@@ -147,7 +147,7 @@ class Resources:
             return Reply(200, table.table(route.kind, list(result.items), result.metadata.resource_version,
                                           req.arg("includeObject", "Metadata"), result.metadata.continue_))
         doc = to_dict(result)
-        doc["items"] = [versioned(route.kind, clean(item)) for item in doc.get("items", [])]
+        doc["items"] = [go_json(route.kind, versioned(route.kind, clean(item))) for item in doc.get("items", [])]
         return Reply(200, doc)
 
     async def create(self, req: Request, route: Route, caller) -> Reply:
@@ -216,7 +216,7 @@ class Resources:
         for _ in range(PATCH_ATTEMPTS):
             current = await self.handlers(route.kind).get(route.namespace, route.name)
             try:
-                patched = patches.apply_patch(content_type, object_doc(route.kind, current), body,
+                patched = patches.apply_patch(content_type, patch_base(route.kind, current, content_type), body,
                                               route.kind.message.DESCRIPTOR)
             except patches.PatchError as e:
                 raise errors.bad_request(str(e)) from None
