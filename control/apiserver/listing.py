@@ -52,19 +52,13 @@ class Filter:
 def make_filter(kind: Kind, namespace: str, label_selector: str, field_selector: str) -> Filter:
     try:
         labels = parse_selector(label_selector)
-        fields = parse_field_selector(field_selector, kind)
     except SelectorError as e:
-        which = "labelSelector" if label_selector and _fails(parse_selector, label_selector) else "fieldSelector"
-        raise errors.bad_request(f"unable to parse requirement: {e}", which) from None
-    return Filter(namespace if kind.namespaced else "", labels, fields)
-
-
-def _fails(parse, text: str) -> bool:
+        raise errors.bad_request(f"unable to parse requirement: {e}", "labelSelector") from None
     try:
-        parse(text)
-        return False
-    except SelectorError:
-        return True
+        fields = parse_field_selector(field_selector, kind)
+    except SelectorError as e:  # as kube-apiserver: `field label not supported: spec.replicas`
+        raise errors.bad_request(str(e), "fieldSelector") from None
+    return Filter(namespace if kind.namespaced else "", labels, fields)
 
 
 def _encode_token(revision: int, start_key: str) -> str:

@@ -177,3 +177,16 @@ def test_watch_without_initial_events_starts_now(core: k8s.CoreV1Api) -> None:
     assert done.wait(15), events
     assert [e[:2] for e in events if e[0] != "BOOKMARK"] == [("ADDED", "now-b")]
     assert not any(_initial_end(e) for e in events)
+
+
+def test_field_selectors_as_kube_apiserver_names_them(core: k8s.CoreV1Api) -> None:
+    batch, apps = k8s.BatchV1Api(core.api_client), k8s.AppsV1Api(core.api_client)
+    template = {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}
+    batch.create_namespaced_job(NS, {"metadata": {"name": "fresh"}, "spec": {"template": template}})
+    assert [j.metadata.name for j in batch.list_namespaced_job(NS, field_selector="status.successful=0").items] == \
+        ["fresh"]
+    assert batch.list_namespaced_job(NS, field_selector="status.successful=1").items == []
+    with pytest.raises(ApiException) as unsupported:
+        apps.list_namespaced_deployment(NS, field_selector="spec.replicas=1")
+    status = _status(unsupported)
+    assert (unsupported.value.status, status["message"]) == (400, "field label not supported: spec.replicas")
