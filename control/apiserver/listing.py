@@ -220,6 +220,13 @@ class Lister:
         finally:
             self.cache.unsubscribe(watcher)
 
+    async def wait_for_watch(self, request: requests_pb2.WatchRequest) -> None:
+        """Refuses, before a watch's stream starts, a resourceVersion this apiserver has not reached in
+        time: kube-apiserver answers that with a 504, and a compacted one with an ERROR event."""
+        revision = parse_revision(request.resource_version)
+        if revision:
+            await self._not_older_than(revision)
+
     async def _watch_start(self, revision: int | None, initial: bool | None) -> int | None:
         """The revision a watch starts after, or None to start with the state as ADDED events: with no
         resourceVersion or "0", unless sendInitialEvents=false; with N only for sendInitialEvents=true."""

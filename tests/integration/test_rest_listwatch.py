@@ -190,3 +190,12 @@ def test_field_selectors_as_kube_apiserver_names_them(core: k8s.CoreV1Api) -> No
         apps.list_namespaced_deployment(NS, field_selector="spec.replicas=1")
     status = _status(unsupported)
     assert (unsupported.value.status, status["message"]) == (400, "field label not supported: spec.replicas")
+
+
+def test_watch_from_a_revision_not_reached_is_a_504(core: k8s.CoreV1Api) -> None:
+    with pytest.raises(ApiException) as too_large:
+        core.list_namespaced_config_map(NS, watch=True, resource_version="99999999", timeout_seconds=5,
+                                        _preload_content=False)
+    status = _status(too_large)
+    assert (too_large.value.status, status["reason"]) == (504, "Timeout")
+    assert status["details"]["causes"][0]["reason"] == "ResourceVersionTooLarge"

@@ -280,6 +280,7 @@ class Resources:
         lister = self.lister(route.kind)
         await self.guarded(route.kind, WATCH, request, caller, _nothing)
         validate_watch(request)  # refused with a 422 before the stream starts
+        await lister.wait_for_watch(request)
         return Reply(200, stream=watch_stream(route.kind, lister, request, req, caller))
 
     # -- bodies ---------------------------------------------------------------------------------------
