@@ -97,7 +97,7 @@ class Lister:
             await self._not_older_than(read.revision)
         if read.exact:
             return await self._page(request, matches, result, read.revision, "")
-        if request.limit:
+        if request.limit and read.revision != 0:  # "any" state is the cache's, whole, as kube-apiserver's
             return await self._page(request, matches, result, 0, "")
         items, revision = await self._cached(read.revision)
         result.items.extend(sorted((o for o in items if matches(o)), key=_sort_key))

@@ -84,6 +84,8 @@ def test_resource_version_match(core: k8s.CoreV1Api, rest: RestServer) -> None:
     assert "rvm-a" in _names(exact) and "rvm-b" not in _names(exact)
     pinned = core.list_namespaced_config_map(NS, resource_version=before, limit=500)  # legacy: exact with a limit
     assert pinned.metadata.resource_version == before and "rvm-b" not in _names(pinned)
+    anything = core.list_namespaced_config_map(NS, resource_version="0", limit=1)  # from the cache: no pages
+    assert {"rvm-a", "rvm-b"} <= set(_names(anything)) and anything.metadata._continue is None
     newer = core.list_namespaced_config_map(NS, resource_version=before, resource_version_match="NotOlderThan")
     assert int(newer.metadata.resource_version) > int(before) and "rvm-b" in _names(newer)
     with pytest.raises(ApiException) as too_large:
