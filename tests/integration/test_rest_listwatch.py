@@ -5,6 +5,7 @@ resourceVersionMatch (Exact, NotOlderThan, a too large one), the checks of list 
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import threading
@@ -16,7 +17,7 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import Http, RestServer, start_rest_apiserver, write_kubeconfig
 
 NS = "default"
 
@@ -201,3 +202,20 @@ def test_watch_from_a_revision_not_reached_is_a_504(core: k8s.CoreV1Api) -> None
     status = _status(too_large)
     assert (too_large.value.status, status["reason"]) == (504, "Timeout")
     assert status["details"]["causes"][0]["reason"] == "ResourceVersionTooLarge"
+
+
+def test_deprecated_watch_paths_are_served(core: k8s.CoreV1Api, rest: RestServer, pki: Pki) -> None:
+    """`/api/v1/watch/...`, which kube-apiserver still serves: a collection, and one object by its name."""
+    _create(core, "old-path-a")
+    _create(core, "old-path-b")
+    admin = Http(rest, pki)
+    for path, names in (("/api/v1/watch/namespaces/default/configmaps", {"old-path-a", "old-path-b"}),
+                        ("/api/v1/watch/namespaces/default/configmaps/old-path-b", {"old-path-b"})):
+        conn = http.client.HTTPSConnection("127.0.0.1", rest.port, context=admin.ctx, timeout=20)
+        conn.request("GET", f"{path}?timeoutSeconds=1", headers={"Accept": "application/json"})
+        resp = conn.getresponse()
+        events = [json.loads(line) for line in resp.read().splitlines()]
+        conn.close()
+        assert resp.status == 200
+        seen = {e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"}
+        assert seen & {"old-path-a", "old-path-b"} == names
