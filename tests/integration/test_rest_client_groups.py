@@ -112,3 +112,18 @@ def test_a_json_patch_adds_below_an_empty_struct(api: k8s.ApiClient) -> None:
     ops = [{"op": "add", "path": "/status/loadBalancer/ingress", "value": [{"ip": "192.0.2.7"}]}]
     status = networking.patch_namespaced_ingress_status("lb", NS, ops)
     assert status.status.load_balancer.ingress[0].ip == "192.0.2.7"
+
+
+def test_sending_back_what_was_read_changes_nothing(api: k8s.ApiClient) -> None:
+    """The empty structs of an answer (`resources: {}`, `status: {}`) sent back in a replace are no change:
+    the generation stays, so no rollout starts."""
+    apps = k8s.AppsV1Api(api)
+    deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "round-trip"},
+              "spec": {"selector": {"matchLabels": {"app": "g"}}, "template": TEMPLATE}}
+    apps.create_namespaced_deployment(NS, deploy)
+    read = apps.read_namespaced_deployment("round-trip", NS)
+    assert read.spec.template.spec.containers[0].resources is not None  # `{}` in the answer
+    replaced = apps.replace_namespaced_deployment("round-trip", NS, read)
+    assert replaced.metadata.generation == 1
+    sent = json.loads(apps.read_namespaced_deployment("round-trip", NS, _preload_content=False).data)
+    assert sent["spec"]["template"]["spec"]["containers"][0]["resources"] == {}

@@ -40,3 +40,26 @@ def fill(doc: dict, message: str) -> dict:
         elif isinstance(value, dict):
             fill(value, type_)
     return doc
+
+
+def drop(doc: dict, message: str) -> dict:
+    """The reverse of fill, in place: an empty non-pointer struct (or a null Time) in a request body is
+    no struct at all, as Go cannot tell them apart; Skiff's messages track presence, and a client that
+    sends back what it read (`resources: {}`) must not change the object (nor a pod template's hash)."""
+    for name, type_, flags in _structs(message):
+        if "i" in flags:
+            drop(doc, type_)
+            continue
+        value = doc.get(name)
+        if type_ == _TIME:
+            if name in doc and value is None:
+                del doc[name]
+        elif "r" in flags:
+            for item in value if isinstance(value, list) else ():
+                if isinstance(item, dict):
+                    drop(item, type_)
+        elif isinstance(value, dict):
+            drop(value, type_)
+            if not value and "p" not in flags:
+                del doc[name]
+    return doc
