@@ -93,7 +93,8 @@ def test_answers_write_the_structs_go_always_writes(api: k8s.ApiClient) -> None:
     assert apps.create_namespaced_deployment(NS, deploy).status is not None  # `"status": {}`, as Go writes it
     pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web"},
            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "g"}}}}
-    assert policy.create_namespaced_pod_disruption_budget(NS, pdb).status is not None
+    budget = json.loads(policy.create_namespaced_pod_disruption_budget(NS, pdb, _preload_content=False).data)
+    assert budget["status"] == {"currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0, "expectedPods": 0}
     ingress = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"},
                "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}
     created = k8s.NetworkingV1Api(api).create_namespaced_ingress(NS, ingress, _preload_content=False)
