@@ -20,6 +20,8 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.violations = violations or []
+        self.details: dict | None = None  # a Status' details beyond what the code and message imply
+        self.list_meta: dict | None = None  # a Status' metadata (the continue token of an expired list)
 
     def to_status(self) -> status_pb2.Status:
         status = status_pb2.Status(code=self.code.value[0], message=self.message)
@@ -73,7 +75,26 @@ def forbidden(message: str) -> ApiError:
 
 
 def gone(message: str) -> ApiError:
-    return ApiError(grpc.StatusCode.OUT_OF_RANGE, message)
+    err = ApiError(grpc.StatusCode.OUT_OF_RANGE, message)
+    err.details = {}  # Kubernetes' 410 Expired names no object
+    return err
+
+
+def too_large_resource_version(wanted: int, current: int) -> ApiError:
+    """Kubernetes' 504 for a resourceVersion this apiserver has not seen in time; client-go's reflector
+    recognizes it by its cause and retries."""
+    err = ApiError(grpc.StatusCode.DEADLINE_EXCEEDED,
+                   f"Timeout: Too large resource version: {wanted}, current: {current}")
+    err.details = {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                   "retryAfterSeconds": 1}
+    return err
+
+
+def invalid_options(kind: str, violations: list[FieldViolation]) -> ApiError:
+    """422 for query options (ListOptions), whose Status names the options' kind in meta.k8s.io."""
+    err = invalid(f"{kind}.meta.k8s.io", "", violations)
+    err.details = {"group": "meta.k8s.io", "kind": kind}
+    return err
 
 
 def unavailable(message: str) -> ApiError:

@@ -57,7 +57,7 @@ class ResourceHandlers:
             meta.ClearField("namespace")
 
     def not_found(self, name: str) -> errors.ApiError:
-        return errors.not_found(self.kind.plural, name)
+        return errors.not_found(self.kind.resource, name)
 
     async def require_namespace(self, namespace: str, name: str) -> None:
         if not self.kind.namespaced:
@@ -68,7 +68,7 @@ class ResourceHandlers:
         if ns is None:
             raise errors.not_found("namespaces", namespace)
         if ns.metadata.HasField("deletion_timestamp"):
-            raise errors.forbidden(f'{self.kind.plural} "{name}" is forbidden: unable to create new content '
+            raise errors.forbidden(f'{self.kind.resource} "{name}" is forbidden: unable to create new content '
                                    f"in namespace {namespace} because it is being terminated")
 
     def _check_request_object(self, obj: Message) -> None:
@@ -164,11 +164,11 @@ class ResourceHandlers:
                 raise
             except ConflictError:
                 if not generate:
-                    raise errors.already_exists(self.kind.plural, obj.metadata.name) from None
+                    raise errors.already_exists(self.kind.resource, obj.metadata.name) from None
                 obj.metadata.name = strategy.generated_name(obj.metadata.generate_name)
             except TooLargeError as e:
                 raise errors.bad_request(str(e)) from None
-        raise errors.already_exists(self.kind.plural, obj.metadata.name)
+        raise errors.already_exists(self.kind.resource, obj.metadata.name)
 
     # -- get --------------------------------------------------------------
 
@@ -198,7 +198,7 @@ class ResourceHandlers:
         while True:
             old = await self._stored(meta.namespace, meta.name)
             if requested_rv and requested_rv != old.metadata.resource_version:
-                raise errors.conflict(self.kind.plural, meta.name)
+                raise errors.conflict(self.kind.resource, meta.name)
             new = self._prepare_update(obj, old, status_only)
             if _same(new, old):
                 return old
@@ -228,7 +228,7 @@ class ResourceHandlers:
                     stale_quota = True
                     continue
                 if requested_rv:
-                    raise errors.conflict(self.kind.plural, meta.name) from None
+                    raise errors.conflict(self.kind.resource, meta.name) from None
             except TooLargeError as e:
                 raise errors.bad_request(str(e)) from None
 
@@ -284,10 +284,10 @@ class ResourceHandlers:
     def _check_preconditions(self, obj: Message, pre: meta_pb2.Preconditions) -> None:
         name = obj.metadata.name
         if pre.uid and pre.uid != obj.metadata.uid:
-            raise errors.conflict(self.kind.plural, name, f"Precondition failed: UID in precondition: "
+            raise errors.conflict(self.kind.resource, name, f"Precondition failed: UID in precondition: "
                                   f"{pre.uid}, UID in object meta: {obj.metadata.uid}")
         if pre.resource_version and pre.resource_version != obj.metadata.resource_version:
-            raise errors.conflict(self.kind.plural, name, "Precondition failed: ResourceVersion in "
+            raise errors.conflict(self.kind.resource, name, "Precondition failed: ResourceVersion in "
                                   f"precondition: {pre.resource_version}, ResourceVersion in object meta: "
                                   f"{obj.metadata.resource_version}")
 

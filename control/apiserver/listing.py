@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
+from control.apiserver.listoptions import list_read, parse_revision, validate_list, validate_watch
 from control.apiserver.storage import CompactedError, object_key
 from control.apiserver.watchcache import CacheEvent
 from control.apiserver.wire import list_of, watch_event
@@ -26,6 +27,13 @@ from skiff.v1 import requests_pb2
 
 MAX_PAGE_READ = 1000
 TOO_OLD = "too old resource version: {rv} ({current}); list again and watch from the new resourceVersion"
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+LIST_TOO_OLD = "The resourceVersion for the provided list is too old."
+CONTINUE_TOO_OLD = ("The provided continue parameter is too old to display a consistent list result. You can start "
+                    "a new list without the continue parameter, or use the continue token in this response to "
+                    "retrieve the remainder of the results. Continuing with the provided token results in an "
+                    "inconsistent list - objects that were created, modified, or deleted between the time the "
+                    "first chunk was returned and now may show up in the list.")
 
 
 @dataclass
@@ -44,19 +52,13 @@ class Filter:
 def make_filter(kind: Kind, namespace: str, label_selector: str, field_selector: str) -> Filter:
     try:
         labels = parse_selector(label_selector)
-        fields = parse_field_selector(field_selector, kind)
     except SelectorError as e:
-        which = "labelSelector" if label_selector and _fails(parse_selector, label_selector) else "fieldSelector"
-        raise errors.bad_request(f"unable to parse requirement: {e}", which) from None
-    return Filter(namespace if kind.namespaced else "", labels, fields)
-
-
-def _fails(parse, text: str) -> bool:
+        raise errors.bad_request(f"unable to parse requirement: {e}", "labelSelector") from None
     try:
-        parse(text)
-        return False
-    except SelectorError:
-        return True
+        fields = parse_field_selector(field_selector, kind)
+    except SelectorError as e:  # as kube-apiserver: `field label not supported: spec.replicas`
+        raise errors.bad_request(str(e), "fieldSelector") from None
+    return Filter(namespace if kind.namespaced else "", labels, fields)
 
 
 def _encode_token(revision: int, start_key: str) -> str:
@@ -84,25 +86,51 @@ class Lister:
     async def list(self, request: requests_pb2.ListRequest) -> Message:
         if request.limit < 0:
             raise errors.bad_request("limit: Invalid value: must be >= 0", "limit")
+        validate_list(request)
         matches = make_filter(self.kind, request.namespace, request.label_selector, request.field_selector)
         result = self._head()
-        if request.limit == 0 and not request.continue_token:
+        if request.continue_token:
+            revision, start = _decode_token(request.continue_token)
+            return await self._page(request, matches, result, max(revision, 0), start)
+        read = list_read(request)
+        if read.revision:
+            await self._not_older_than(read.revision)
+        if read.exact:
+            return await self._page(request, matches, result, read.revision, "")
+        if request.limit and read.revision != 0:  # "any" state is the cache's, whole, as kube-apiserver's
+            return await self._page(request, matches, result, 0, "")
+        items, revision = await self._cached(read.revision)
+        result.items.extend(sorted((o for o in items if matches(o)), key=_sort_key))
+        result.metadata.resource_version = str(revision)
+        return result
+
+    async def _cached(self, revision: int | None) -> tuple[list[Message], int]:
+        """Every object from the cache: consistent when no revision is given (from etcd when the cache
+        is behind), as it is for "any" (0) or one the cache has reached."""
+        if revision is not None:
+            await self.cache.wait_fresh()
+            return self.cache.snapshot()
+        try:
+            await self._consistent()
+            return self.cache.snapshot()
+        except TimeoutError:
+            return await self.api.storage.list(self.kind, self.namespace_of(""))
+
+    def namespace_of(self, namespace: str) -> str:
+        return namespace if self.kind.namespaced else ""
+
+    async def _not_older_than(self, revision: int) -> None:
+        if revision > self.cache.revision:
             try:
-                await self._consistent()
-                items, revision = self.cache.snapshot()
-            except TimeoutError:  # the cache is behind: a consistent read from etcd instead
-                items, revision = await self.api.storage.list(self.kind, request.namespace
-                                                              if self.kind.namespaced else "")
-            chosen = sorted((o for o in items if matches(o)), key=_sort_key)
-            result.items.extend(chosen)
-            result.metadata.resource_version = str(revision)
-            return result
-        return await self._page(request, matches, result)
+                await self.cache.wait_fresh(revision, timeout=CONSISTENT_WAIT)
+            except TimeoutError:
+                raise errors.too_large_resource_version(revision, self.cache.revision) from None
 
     async def list_serialized(self, request: requests_pb2.ListRequest) -> bytes:
         """list()'s answer, serialized; from the cache without parsing what every item need not be
         parsed for (no selector, or a namespace only), so a large list costs no more than its bytes."""
-        if request.limit != 0 or request.continue_token:
+        if request.limit != 0 or request.continue_token or request.resource_version or \
+                request.resource_version_match:
             return (await self.list(request)).SerializeToString()
         matches = make_filter(self.kind, request.namespace, request.label_selector, request.field_selector)
         try:
@@ -129,80 +157,99 @@ class Lister:
         revision = await self.api.storage.current_revision()
         await self.cache.wait_fresh(max(revision, self.cache.written_revision), timeout=CONSISTENT_WAIT)
 
-    async def _page(self, request: requests_pb2.ListRequest, matches: Filter, result: Message) -> Message:
-        revision, start = (0, "") if not request.continue_token else _decode_token(request.continue_token)
-        namespace = request.namespace if self.kind.namespaced else ""
-        limit = request.limit or MAX_PAGE_READ
+    async def _page(self, request: requests_pb2.ListRequest, matches: Filter, result: Message,
+                    revision: int, start: str) -> Message:
+        """Items from etcd at `revision` (0: now) from `start` on, up to the request's limit (0: all)."""
+        namespace = self.namespace_of(request.namespace)
+        limit = request.limit
         while True:
             try:
                 page, revision, more = await self.api.storage.list_page(
-                    self.kind, namespace, start, revision, max(limit, 100))
+                    self.kind, namespace, start, revision, max(limit, 100) if limit else MAX_PAGE_READ)
             except CompactedError:
-                raise errors.gone("The provided continue parameter is too old to display a consistent list "
-                                  "result. You can start a new list without the continue parameter.") from None
+                raise self._expired(request, start) from None
             for key, obj in page:
                 if matches(obj):
                     result.items.append(obj)
                     if len(result.items) == limit:
                         rest = more or key != page[-1][0]
-                        return self._finish(result, revision, key + "\x00" if rest else "")
+                        return await self._finish(result, revision, key + "\x00" if rest else "", matches, namespace)
             if not more:
-                return self._finish(result, revision, "")
+                return await self._finish(result, revision, "", matches, namespace)
             start = page[-1][0] + "\x00"
 
     @staticmethod
-    def _finish(result: Message, revision: int, next_key: str) -> Message:
+    def _expired(request: requests_pb2.ListRequest, start: str) -> errors.ApiError:
+        """410 Expired; for a continued list, with a token that continues from the most recent state."""
+        if not request.continue_token:
+            return errors.gone(LIST_TOO_OLD)
+        err = errors.gone(CONTINUE_TOO_OLD)
+        err.list_meta = {"continue": _encode_token(-1, start)}
+        return err
+
+    async def _finish(self, result: Message, revision: int, next_key: str, matches: Filter,
+                      namespace: str) -> Message:
         result.metadata.resource_version = str(revision)
         if next_key:
             result.metadata.continue_ = _encode_token(revision, next_key)
+            if matches.labels.empty and matches.fields.empty:  # as Kubernetes: counted only when unfiltered
+                result.metadata.remaining_item_count = await self.api.storage.count_from(
+                    self.kind, namespace, next_key, revision)
         return result
 
     async def watch(self, request: requests_pb2.WatchRequest, context) -> AsyncIterator[bytes]:
+        validate_watch(request)
         matches = make_filter(self.kind, request.namespace, request.label_selector, request.field_selector)
-        since = await self._watch_start(request.resource_version)
+        initial = request.send_initial_events if request.HasField("send_initial_events") else None
+        since = await self._watch_start(parse_revision(request.resource_version), initial)
         try:
             watcher, backlog = self.cache.subscribe(matches, since)
         except CompactedError:
             raise errors.gone(TOO_OLD.format(rv=request.resource_version, current=self.cache.revision)) from None
+        initial_revision = self.cache.revision
         message = self.kind.watch_event_message
         try:
             for event in backlog:
                 data = self._wire_for(event, matches, message)
                 if data:
                     yield data
+            if initial and request.allow_watch_bookmarks:  # the end of the state, as a watch-list shows it
+                yield self._bookmark(message, initial_revision, initial_events_end=True)
             async for data in self._stream(watcher, matches, message, request.allow_watch_bookmarks):
                 yield data
         finally:
             self.cache.unsubscribe(watcher)
 
-    async def _watch_start(self, resource_version: str) -> int | None:
-        if resource_version == "0":  # "any": this apiserver's own writes are enough
-            await self.cache.wait_fresh()
-            return None
-        if resource_version == "":
+    async def wait_for_watch(self, request: requests_pb2.WatchRequest) -> None:
+        """Refuses, before a watch's stream starts, a resourceVersion this apiserver has not reached in
+        time: kube-apiserver answers that with a 504, and a compacted one with an ERROR event."""
+        revision = parse_revision(request.resource_version)
+        if revision:
+            await self._not_older_than(revision)
+
+    async def _watch_start(self, revision: int | None, initial: bool | None) -> int | None:
+        """The revision a watch starts after, or None to start with the state as ADDED events: with no
+        resourceVersion or "0", unless sendInitialEvents=false; with N only for sendInitialEvents=true."""
+        if revision is None:
             try:
                 await self._consistent()
             except TimeoutError:
                 raise errors.ApiError(errors.grpc.StatusCode.UNAVAILABLE,
                                       f"the watch cache of {self.kind.plural} is behind etcd; retry") from None
+        elif revision == 0:  # "any": this apiserver's own writes are enough
+            await self.cache.wait_fresh()
+        elif initial:
+            await self._not_older_than(revision)
+        if initial is False and not revision:
+            return self.cache.revision
+        if initial or not revision:
             return None
         try:
-            since = int(resource_version)
-        except ValueError:
-            raise errors.bad_request(f'resourceVersion: Invalid value: "{resource_version}"',
-                                     "resourceVersion") from None
-        try:
-            await self.api.storage.check_revision_available(since + 1)
+            await self.api.storage.check_revision_available(revision + 1)
         except CompactedError:
-            raise errors.gone(TOO_OLD.format(rv=since, current=self.cache.revision)) from None
-        if since > self.cache.revision:
-            try:
-                await self.cache.wait_fresh(since, timeout=3)
-            except TimeoutError:
-                raise errors.ApiError(errors.grpc.StatusCode.DEADLINE_EXCEEDED,
-                                      f"Too large resource version: {since}, current: {self.cache.revision}"
-                                      ) from None
-        return since
+            raise errors.gone(TOO_OLD.format(rv=revision, current=self.cache.revision)) from None
+        await self._not_older_than(revision)
+        return revision
 
     async def _stream(self, watcher, matches: Filter, message, bookmarks: bool) -> AsyncIterator[bytes]:
         interval = self.api.bookmark_interval if bookmarks else None
@@ -239,9 +286,11 @@ class Lister:
             return watch_event(message, "DELETED", self.cache.at(event.old_data, event.revision))
         return None
 
-    def _bookmark(self, message) -> bytes:
+    def _bookmark(self, message, revision: int | None = None, initial_events_end: bool = False) -> bytes:
         obj = self.kind.new()
-        obj.metadata.resource_version = str(self.cache.revision)
+        obj.metadata.resource_version = str(self.cache.revision if revision is None else revision)
+        if initial_events_end:
+            obj.metadata.annotations[INITIAL_EVENTS_END] = "true"
         return message(type="BOOKMARK", object=obj).SerializeToString()
 
 

@@ -40,7 +40,7 @@ def scale_methods(handlers: ResourceHandlers, guard: Guarded) -> dict[str, grpc.
         meta = scale.metadata
         obj = await handlers.get(meta.namespace, meta.name)
         if meta.uid and meta.uid != obj.metadata.uid:
-            raise errors.conflict(handlers.kind.plural, meta.name,
+            raise errors.conflict(handlers.kind.resource, meta.name,
                                   f"Precondition failed: UID in precondition: {meta.uid}, "
                                   f"UID in object meta: {obj.metadata.uid}")
         if meta.resource_version:

@@ -221,6 +221,14 @@ class Storage:
         items = [(kv.key.decode(), self.decode(kind, kv.value, kv.mod_revision)) for kv in resp.kvs]
         return items, revision or resp.header.revision, resp.more
 
+    @etcd_timed("list")
+    async def count_from(self, kind: Kind, namespace: str, start_key: str, revision: int) -> int:
+        """How many objects of a kind there are from start_key on, as of `revision`."""
+        prefix = resource_prefix(kind, namespace).encode()
+        resp = await self.kv.Range(rpc.RangeRequest(key=start_key.encode(), range_end=prefix_end(prefix),
+                                                    count_only=True, revision=revision))
+        return resp.count
+
     async def check_revision_available(self, revision: int) -> None:
         """Raises CompactedError if etcd has compacted away `revision`."""
         try:

@@ -137,10 +137,10 @@ class FakeClient:
             meta.name = meta.generate_name + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         self.actions.append(("create", kind.kind, key_of(new)))
         if key_of(new) in self._objects.get(kind.kind, {}):
-            raise api_error(grpc.StatusCode.ALREADY_EXISTS, f'{kind.plural} "{meta.name}" already exists')
+            raise api_error(grpc.StatusCode.ALREADY_EXISTS, f'{kind.resource} "{meta.name}" already exists')
         if kind.namespaced and self._terminating(meta.namespace):
             raise api_error(grpc.StatusCode.PERMISSION_DENIED,
-                            f'{kind.plural} "{meta.name}" is forbidden: unable to create new content in '
+                            f'{kind.resource} "{meta.name}" is forbidden: unable to create new content in '
                             f"namespace {meta.namespace} because it is being terminated")
         meta.ClearField("deletion_timestamp")
         meta.uid = ""
@@ -212,11 +212,11 @@ class FakeClient:
         old = self._stored(k, name, namespace)
         self.actions.append(("delete", k.kind, key_of(old)))
         if uid and uid != old.metadata.uid:
-            raise api_error(grpc.StatusCode.ABORTED, f'Operation cannot be fulfilled on {k.plural} "{name}": '
+            raise api_error(grpc.StatusCode.ABORTED, f'Operation cannot be fulfilled on {k.resource} "{name}": '
                             f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
                             f"{old.metadata.uid}")
         if resource_version and resource_version != old.metadata.resource_version:
-            raise api_error(grpc.StatusCode.ABORTED, f'Operation cannot be fulfilled on {k.plural} "{name}": '
+            raise api_error(grpc.StatusCode.ABORTED, f'Operation cannot be fulfilled on {k.resource} "{name}": '
                             f"Precondition failed: ResourceVersion in precondition: {resource_version}, "
                             f"ResourceVersion in object meta: {old.metadata.resource_version}")
         marked = copy_of(old)
@@ -315,7 +315,7 @@ class FakeClient:
         key = f"{namespace}/{name}" if kind.namespaced and namespace else name
         obj = self._objects.get(kind.kind, {}).get(key)
         if obj is None:
-            raise api_error(grpc.StatusCode.NOT_FOUND, f'{kind.plural} "{name}" not found')
+            raise api_error(grpc.StatusCode.NOT_FOUND, f'{kind.resource} "{name}" not found')
         return obj
 
     def _checked_for_update(self, kind: Kind, obj: Message, verb: str) -> Message:
@@ -324,7 +324,7 @@ class FakeClient:
         requested = obj.metadata.resource_version
         if requested and requested != old.metadata.resource_version:
             raise api_error(grpc.StatusCode.ABORTED,
-                            f'Operation cannot be fulfilled on {kind.plural} "{obj.metadata.name}": {_MODIFIED}')
+                            f'Operation cannot be fulfilled on {kind.resource} "{obj.metadata.name}": {_MODIFIED}')
         return old
 
     def _commit_update(self, kind: Kind, old: Message, new: Message, dry_run: bool) -> Message:

@@ -317,7 +317,7 @@ class _Parser:
 # --- field selectors --------------------------------------------------------------------------
 
 # Field selector names that are not the object's own path (Kubernetes' field label conversions).
-_ALIASES = {("Event", "source"): "source.component"}
+_ALIASES = {("Event", "source"): "source.component", ("Job", "status.successful"): "status.succeeded"}
 
 
 def field_path(kind_name: str, field: str) -> str:

@@ -119,10 +119,17 @@ def parse_type(text: str) -> tuple[str, str, str | None]:
     return "", message_name(text), text
 
 
+# Scalars Kubernetes' Go types write even when zero (no omitempty) that the client's models leave optional.
+ALSO_REQUIRED: dict[str, tuple[str, ...]] = {
+    "V1PodDisruptionBudgetStatus": ("current_healthy", "desired_healthy", "disruptions_allowed", "expected_pods"),
+}
+
+
 def required_attributes(cls: type) -> set[str]:
-    """The attributes (as `openapi_types` names them) the client's pydantic model requires."""
+    """The attributes (as `openapi_types` names them) the client's pydantic model requires, and those
+    ALSO_REQUIRED names."""
     fields = getattr(cls, "model_fields", {})
-    return {f.alias or name for name, f in fields.items() if f.is_required()}
+    return {f.alias or name for name, f in fields.items() if f.is_required()} | set(ALSO_REQUIRED.get(cls.__name__, ()))
 
 
 def fields_of(model: str) -> list[Field]:

@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
+from skiff.v1 import options_pb2 as skiff_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15skiff/v1/policy.proto\x12\x08skiff.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13skiff/v1/meta.proto\"\x93\x02\n\x13PodDisruptionBudget\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x35\n\x04spec\x18\x04 \x01(\x0b\x32!.skiff.v1.PodDisruptionBudgetSpecR\x04spec\x12;\n\x06status\x18\x05 \x01(\x0b\x32#.skiff.v1.PodDisruptionBudgetStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xb6\x02\n\x17PodDisruptionBudgetSpec\x12?\n\x0fmax_unavailable\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x0emaxUnavailable\x12;\n\rmin_available\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueR\x0cminAvailable\x12\x33\n\x08selector\x18\x03 \x01(\x0b\x32\x17.skiff.v1.LabelSelectorR\x08selector\x12\x46\n\x1dunhealthy_pod_eviction_policy\x18\x04 \x01(\tH\x00R\x1aunhealthyPodEvictionPolicy\x88\x01\x01\x42 \n\x1e_unhealthy_pod_eviction_policy\"\xdd\x04\n\x19PodDisruptionBudgetStatus\x12\x33\n\nconditions\x18\x01 \x03(\x0b\x32\x13.skiff.v1.ConditionR\nconditions\x12,\n\x0f\x63urrent_healthy\x18\x02 \x01(\x03H\x00R\x0e\x63urrentHealthy\x88\x01\x01\x12,\n\x0f\x64\x65sired_healthy\x18\x03 \x01(\x03H\x01R\x0e\x64\x65siredHealthy\x88\x01\x01\x12]\n\x0e\x64isrupted_pods\x18\x04 \x03(\x0b\x32\x36.skiff.v1.PodDisruptionBudgetStatus.DisruptedPodsEntryR\rdisruptedPods\x12\x34\n\x13\x64isruptions_allowed\x18\x05 \x01(\x03H\x02R\x12\x64isruptionsAllowed\x88\x01\x01\x12(\n\rexpected_pods\x18\x06 \x01(\x03H\x03R\x0c\x65xpectedPods\x88\x01\x01\x12\x34\n\x13observed_generation\x18\x07 \x01(\x03H\x04R\x12observedGeneration\x88\x01\x01\x1aP\n\x12\x44isruptedPodsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x02\x38\x01\x42\x12\n\x10_current_healthyB\x12\n\x10_desired_healthyB\x16\n\x14_disruptions_allowedB\x10\n\x0e_expected_podsB\x16\n\x14_observed_generation\"\xd4\x01\n\x08\x45viction\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12>\n\x0e\x64\x65lete_options\x18\x02 \x01(\x0b\x32\x17.skiff.v1.DeleteOptionsR\rdeleteOptions\x12\x17\n\x04kind\x18\x03 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x04 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadataB\x0e\n\x0c_api_versionB\x07\n\x05_kindb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15skiff/v1/policy.proto\x12\x08skiff.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13skiff/v1/meta.proto\x1a\x16skiff/v1/options.proto\"\x93\x02\n\x13PodDisruptionBudget\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12\x17\n\x04kind\x18\x02 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x03 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadata\x12\x35\n\x04spec\x18\x04 \x01(\x0b\x32!.skiff.v1.PodDisruptionBudgetSpecR\x04spec\x12;\n\x06status\x18\x05 \x01(\x0b\x32#.skiff.v1.PodDisruptionBudgetStatusR\x06statusB\x0e\n\x0c_api_versionB\x07\n\x05_kind\"\xb6\x02\n\x17PodDisruptionBudgetSpec\x12?\n\x0fmax_unavailable\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x0emaxUnavailable\x12;\n\rmin_available\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueR\x0cminAvailable\x12\x33\n\x08selector\x18\x03 \x01(\x0b\x32\x17.skiff.v1.LabelSelectorR\x08selector\x12\x46\n\x1dunhealthy_pod_eviction_policy\x18\x04 \x01(\tH\x00R\x1aunhealthyPodEvictionPolicy\x88\x01\x01\x42 \n\x1e_unhealthy_pod_eviction_policy\"\xf5\x04\n\x19PodDisruptionBudgetStatus\x12\x33\n\nconditions\x18\x01 \x03(\x0b\x32\x13.skiff.v1.ConditionR\nconditions\x12\x32\n\x0f\x63urrent_healthy\x18\x02 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x00R\x0e\x63urrentHealthy\x88\x01\x01\x12\x32\n\x0f\x64\x65sired_healthy\x18\x03 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x01R\x0e\x64\x65siredHealthy\x88\x01\x01\x12]\n\x0e\x64isrupted_pods\x18\x04 \x03(\x0b\x32\x36.skiff.v1.PodDisruptionBudgetStatus.DisruptedPodsEntryR\rdisruptedPods\x12:\n\x13\x64isruptions_allowed\x18\x05 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x02R\x12\x64isruptionsAllowed\x88\x01\x01\x12.\n\rexpected_pods\x18\x06 \x01(\x03\x42\x04\x88\xb5\x18\x01H\x03R\x0c\x65xpectedPods\x88\x01\x01\x12\x34\n\x13observed_generation\x18\x07 \x01(\x03H\x04R\x12observedGeneration\x88\x01\x01\x1aP\n\x12\x44isruptedPodsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x02\x38\x01\x42\x12\n\x10_current_healthyB\x12\n\x10_desired_healthyB\x16\n\x14_disruptions_allowedB\x10\n\x0e_expected_podsB\x16\n\x14_observed_generation\"\xd4\x01\n\x08\x45viction\x12$\n\x0b\x61pi_version\x18\x01 \x01(\tH\x00R\napiVersion\x88\x01\x01\x12>\n\x0e\x64\x65lete_options\x18\x02 \x01(\x0b\x32\x17.skiff.v1.DeleteOptionsR\rdeleteOptions\x12\x17\n\x04kind\x18\x03 \x01(\tH\x01R\x04kind\x88\x01\x01\x12\x30\n\x08metadata\x18\x04 \x01(\x0b\x32\x14.skiff.v1.ObjectMetaR\x08metadataB\x0e\n\x0c_api_versionB\x07\n\x05_kindb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,14 +37,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PODDISRUPTIONBUDGETSTATUS_DISRUPTEDPODSENTRY']._loaded_options = None
   _globals['_PODDISRUPTIONBUDGETSTATUS_DISRUPTEDPODSENTRY']._serialized_options = b'8\001'
-  _globals['_PODDISRUPTIONBUDGET']._serialized_start=120
-  _globals['_PODDISRUPTIONBUDGET']._serialized_end=395
-  _globals['_PODDISRUPTIONBUDGETSPEC']._serialized_start=398
-  _globals['_PODDISRUPTIONBUDGETSPEC']._serialized_end=708
-  _globals['_PODDISRUPTIONBUDGETSTATUS']._serialized_start=711
-  _globals['_PODDISRUPTIONBUDGETSTATUS']._serialized_end=1316
-  _globals['_PODDISRUPTIONBUDGETSTATUS_DISRUPTEDPODSENTRY']._serialized_start=1130
-  _globals['_PODDISRUPTIONBUDGETSTATUS_DISRUPTEDPODSENTRY']._serialized_end=1210
-  _globals['_EVICTION']._serialized_start=1319
-  _globals['_EVICTION']._serialized_end=1531
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['current_healthy']._loaded_options = None
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['current_healthy']._serialized_options = b'\210\265\030\001'
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['desired_healthy']._loaded_options = None
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['desired_healthy']._serialized_options = b'\210\265\030\001'
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['disruptions_allowed']._loaded_options = None
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['disruptions_allowed']._serialized_options = b'\210\265\030\001'
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['expected_pods']._loaded_options = None
+  _globals['_PODDISRUPTIONBUDGETSTATUS'].fields_by_name['expected_pods']._serialized_options = b'\210\265\030\001'
+  _globals['_PODDISRUPTIONBUDGET']._serialized_start=144
+  _globals['_PODDISRUPTIONBUDGET']._serialized_end=419
+  _globals['_PODDISRUPTIONBUDGETSPEC']._serialized_start=422
+  _globals['_PODDISRUPTIONBUDGETSPEC']._serialized_end=732
+  _globals['_PODDISRUPTIONBUDGETSTATUS']._serialized_start=735
+  _globals['_PODDISRUPTIONBUDGETSTATUS']._serialized_end=1364
+  _globals['_PODDISRUPTIONBUDGETSTATUS_DISRUPTEDPODSENTRY']._serialized_start=1178
+  _globals['_PODDISRUPTIONBUDGETSTATUS_DISRUPTEDPODSENTRY']._serialized_end=1258
+  _globals['_EVICTION']._serialized_start=1367
+  _globals['_EVICTION']._serialized_end=1579
 # @@protoc_insertion_point(module_scope)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from skiff.v1 import meta_pb2 as skiff_dot_v1_dot_meta__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17skiff/v1/requests.proto\x12\x08skiff.v1\x1a\x13skiff/v1/meta.proto\"-\n\nGetRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x81\x01\n\x0bListRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12 \n\x0e\x63ontinue_token\x18\x05 \x01(\tR\x08\x63ontinue\"\x8a\x01\n\x0cWatchRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\x18\n\x10resource_version\x18\x04 \x01(\t\x12\x1d\n\x15\x61llow_watch_bookmarks\x18\x05 \x01(\x08\"\xc9\x01\n\rDeleteRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x14grace_period_seconds\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x1a\n\x12propagation_policy\x18\x04 \x01(\t\x12.\n\rpreconditions\x18\x05 \x01(\x0b\x32\x17.skiff.v1.Preconditions\x12\x0f\n\x07\x64ry_run\x18\x06 \x01(\x08\x42\x17\n\x15_grace_period_seconds\"}\n\x0c\x41pplyRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rconfiguration\x18\x03 \x01(\x0c\x12\x15\n\rfield_manager\x18\x04 \x01(\t\x12\r\n\x05\x66orce\x18\x05 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x06 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17skiff/v1/requests.proto\x12\x08skiff.v1\x1a\x13skiff/v1/meta.proto\"-\n\nGetRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xbb\x01\n\x0bListRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12 \n\x0e\x63ontinue_token\x18\x05 \x01(\tR\x08\x63ontinue\x12\x18\n\x10resource_version\x18\x06 \x01(\t\x12\x1e\n\x16resource_version_match\x18\x07 \x01(\t\"\xe4\x01\n\x0cWatchRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0elabel_selector\x18\x02 \x01(\t\x12\x16\n\x0e\x66ield_selector\x18\x03 \x01(\t\x12\x18\n\x10resource_version\x18\x04 \x01(\t\x12\x1d\n\x15\x61llow_watch_bookmarks\x18\x05 \x01(\x08\x12 \n\x13send_initial_events\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x1e\n\x16resource_version_match\x18\x07 \x01(\tB\x16\n\x14_send_initial_events\"\xc9\x01\n\rDeleteRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x14grace_period_seconds\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x1a\n\x12propagation_policy\x18\x04 \x01(\t\x12.\n\rpreconditions\x18\x05 \x01(\x0b\x32\x17.skiff.v1.Preconditions\x12\x0f\n\x07\x64ry_run\x18\x06 \x01(\x08\x42\x17\n\x15_grace_period_seconds\"}\n\x0c\x41pplyRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rconfiguration\x18\x03 \x01(\x0c\x12\x15\n\rfield_manager\x18\x04 \x01(\t\x12\r\n\x05\x66orce\x18\x05 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x06 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,11 +35,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETREQUEST']._serialized_start=58
   _globals['_GETREQUEST']._serialized_end=103
   _globals['_LISTREQUEST']._serialized_start=106
-  _globals['_LISTREQUEST']._serialized_end=235
-  _globals['_WATCHREQUEST']._serialized_start=238
-  _globals['_WATCHREQUEST']._serialized_end=376
-  _globals['_DELETEREQUEST']._serialized_start=379
-  _globals['_DELETEREQUEST']._serialized_end=580
-  _globals['_APPLYREQUEST']._serialized_start=582
-  _globals['_APPLYREQUEST']._serialized_end=707
+  _globals['_LISTREQUEST']._serialized_end=293
+  _globals['_WATCHREQUEST']._serialized_start=296
+  _globals['_WATCHREQUEST']._serialized_end=524
+  _globals['_DELETEREQUEST']._serialized_start=527
+  _globals['_DELETEREQUEST']._serialized_end=728
+  _globals['_APPLYREQUEST']._serialized_start=730
+  _globals['_APPLYREQUEST']._serialized_end=855
 # @@protoc_insertion_point(module_scope)

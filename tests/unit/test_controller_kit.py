@@ -64,10 +64,10 @@ async def test_fake_not_found_already_exists_and_generate_name() -> None:
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await client.create(rs())
     assert (e.value.code(), e.value.details()) == (grpc.StatusCode.ALREADY_EXISTS,
-                                                   'replicasets "web" already exists')
+                                                   'replicasets.apps "web" already exists')
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await client.get("ReplicaSet", "nope", "default")
-    assert (e.value.code(), e.value.details()) == (grpc.StatusCode.NOT_FOUND, 'replicasets "nope" not found')
+    assert (e.value.code(), e.value.details()) == (grpc.StatusCode.NOT_FOUND, 'replicasets.apps "nope" not found')
     generated = rs("")
     generated.metadata.generate_name = "web-"
     made = await client.create(generated)

@@ -13,12 +13,25 @@ from control.apiserver.rest import discovery, k8sencode, metrics, oidc, openapi,
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.podwrites import WRITERS, PodSubresource
 from control.apiserver.rest.resources import Resources, request_body
-from control.apiserver.rest.routes import STREAMING, resolve, split_group_version
+from control.apiserver.rest.routes import STREAMING, Route, resolve, split_group_version
 from control.apiserver.rest.streams import Streams
 
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+
+
+def _legacy_watch(req: Request, route: Route) -> Route | None:
+    """`/api/v1/watch/...`, deprecated but still served by kube-apiserver: the collection's watch, one
+    object's as the collection's filtered by its name."""
+    if route.subresource:
+        return None
+    req.query["watch"] = ["true"]
+    if not route.name:
+        return route
+    selector, given = f"metadata.name={route.name}", req.arg("fieldSelector")
+    req.query["fieldSelector"] = [f"{selector},{given}" if given else selector]
+    return Route(route.kind, route.namespace)
 
 
 class Caller:
@@ -57,6 +70,9 @@ class RestApp:
             if req.path not in OPEN_PATHS and self.api.authenticator is not None:
                 user = self.api.authenticator.authenticate(caller)
             gv, parts = split_group_version(req.path)
+            legacy_watch = req.method == "GET" and parts[:1] == ["watch"]
+            if legacy_watch:
+                parts = parts[1:]
             if gv == metrics.GROUP_VERSION and parts and metrics.served(self.api):
                 return _json(*await metrics.serve(self.api, req, parts, caller))
             if req.method == "GET" and oidc.served(self.api, req.path):
@@ -64,6 +80,8 @@ class RestApp:
             if review := reviewapi.find(gv, parts):
                 return _json(201, reviewapi.serve(self.api, *review, req.method, user, request_body(req)))
             route = resolve(gv, parts) if gv else None
+            if route is not None and legacy_watch:
+                route = _legacy_watch(req, route)
             if route is None:
                 return self._non_resource(req, gv, parts)
             if route.subresource in STREAMING:

@@ -3,10 +3,13 @@ unknown fields, `Warn` (the default) drops them with a warning, `Ignore` drops t
 
 from __future__ import annotations
 
+import copy
+
 import grpc
 from google.protobuf.message import Message
 
 from control.apiserver import errors
+from control.apiserver.rest import gojson, k8sencode
 from control.apiserver.rest.routes import Route
 from control.cli.schema import shape_errors
 from control.client.convert import ManifestError, from_dict
@@ -31,6 +34,9 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
                                  f"expected API version ({kind.api_version})" if doc.get("apiVersion") !=
                                  kind.api_version else f"the kind in the data ({doc.get('kind')}) does not match "
                                  f"the expected kind ({kind.kind})")
+    message = k8sencode.message_of(doc)
+    if message:  # what Go writes of empty structs means nothing was set
+        doc = gojson.drop(copy.deepcopy(doc), message)
     cannot = f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}'
     # An older version's body is converted to the stored version first.
     typed = {**doc, "apiVersion": kind.api_version, "kind": kind.kind}

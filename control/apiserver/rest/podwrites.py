@@ -14,7 +14,7 @@ from control.apiserver.auth.gate import Action
 from control.apiserver.context import ApiContext
 from control.apiserver.rest import patch as patches
 from control.apiserver.rest.bodies import parse_object
-from control.apiserver.rest.encode import object_doc
+from control.apiserver.rest.encode import object_doc, patch_base
 from control.apiserver.rest.http import Request
 from control.apiserver.rest.resources import Reply, Resources, _dry_run, _json_body, _patch_type
 from control.apiserver.rest.routes import Route
@@ -61,7 +61,7 @@ class PodSubresource:
             current = await self.writer.get(self.api, requests_pb2.GetRequest(namespace=route.namespace,
                                                                              name=route.name))
             try:
-                patched = patches.apply_patch(content_type, object_doc(route.kind, current), body,
+                patched = patches.apply_patch(content_type, patch_base(route.kind, current, content_type), body,
                                               route.kind.message.DESCRIPTOR)
             except patches.PatchError as e:
                 raise errors.bad_request(str(e)) from None

@@ -17,12 +17,13 @@ from control.apiserver.auth.gate import Action, Call, Gate
 from control.apiserver.context import ApiContext
 from control.apiserver.handlers import ResourceHandlers
 from control.apiserver.listing import Lister
+from control.apiserver.listoptions import validate_watch
 from control.apiserver.rest import apply as applying
 from control.apiserver.rest import k8sproto, rpcsubs, status, table, tokens
 from control.apiserver.rest import patch as patches
 from control.apiserver.rest.bodies import parse_object
 from control.apiserver.rest.collection import delete_collection
-from control.apiserver.rest.encode import clean, object_doc, scale_doc, versioned
+from control.apiserver.rest.encode import clean, go_json, object_doc, patch_base, scale_doc, versioned
 from control.apiserver.rest.http import Request
 from control.apiserver.rest.routes import RPC_SUBRESOURCES, Route
 from control.apiserver.rest.status import RestError
@@ -137,14 +138,16 @@ class Resources:
         limit = _int_arg(req, "limit")
         request = requests_pb2.ListRequest(namespace=route.namespace, label_selector=req.arg("labelSelector"),
                                            field_selector=req.arg("fieldSelector"), limit=limit,
-                                           continue_token=req.arg("continue"))
+                                           continue_token=req.arg("continue"),
+                                           resource_version=req.arg("resourceVersion"),
+                                           resource_version_match=req.arg("resourceVersionMatch"))
         result = await self.guarded(route.kind, LIST, request, caller,
                                     lambda _: self.lister(route.kind).list(request))
         if table.wants_table(req.header("accept")):
             return Reply(200, table.table(route.kind, list(result.items), result.metadata.resource_version,
                                           req.arg("includeObject", "Metadata"), result.metadata.continue_))
         doc = to_dict(result)
-        doc["items"] = [versioned(route.kind, clean(item)) for item in doc.get("items", [])]
+        doc["items"] = [go_json(route.kind, versioned(route.kind, clean(item))) for item in doc.get("items", [])]
         return Reply(200, doc)
 
     async def create(self, req: Request, route: Route, caller) -> Reply:
@@ -213,7 +216,7 @@ class Resources:
         for _ in range(PATCH_ATTEMPTS):
             current = await self.handlers(route.kind).get(route.namespace, route.name)
             try:
-                patched = patches.apply_patch(content_type, object_doc(route.kind, current), body,
+                patched = patches.apply_patch(content_type, patch_base(route.kind, current, content_type), body,
                                               route.kind.message.DESCRIPTOR)
             except patches.PatchError as e:
                 raise errors.bad_request(str(e)) from None
@@ -269,9 +272,15 @@ class Resources:
         request = requests_pb2.WatchRequest(
             namespace=route.namespace, label_selector=req.arg("labelSelector"),
             field_selector=req.arg("fieldSelector"), resource_version=req.arg("resourceVersion"),
-            allow_watch_bookmarks=req.arg("allowWatchBookmarks") in ("true", "1"))
+            allow_watch_bookmarks=req.arg("allowWatchBookmarks") in ("true", "1"),
+            resource_version_match=req.arg("resourceVersionMatch"))
+        initial = req.arg("sendInitialEvents")
+        if initial:
+            request.send_initial_events = _bool_arg(initial, "sendInitialEvents")
         lister = self.lister(route.kind)
         await self.guarded(route.kind, WATCH, request, caller, _nothing)
+        validate_watch(request)  # refused with a 422 before the stream starts
+        await lister.wait_for_watch(request)
         return Reply(200, stream=watch_stream(route.kind, lister, request, req, caller))
 
     # -- bodies ---------------------------------------------------------------------------------------
@@ -328,6 +337,14 @@ def _dry_run(req: Request) -> bool:
         raise errors.bad_request('dryRun: Unsupported value: "{}": supported values: "All"'.format(
             next(v for v in values if v != "All")))
     return bool(values)
+
+
+def _bool_arg(text: str, name: str) -> bool:
+    if text.lower() in ("true", "1"):
+        return True
+    if text.lower() in ("false", "0"):
+        return False
+    raise errors.bad_request(f'{name}: Invalid value: "{text}": must be true or false', name)
 
 
 def _int_arg(req: Request, name: str) -> int:

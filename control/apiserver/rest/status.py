@@ -81,7 +81,12 @@ def from_error(err: errors.ApiError, kind: Kind | None = None, name: str = "") -
         details = {}
     elif err.code is grpc.StatusCode.RESOURCE_EXHAUSTED and err.violations:  # an eviction a budget refuses
         details = {"causes": [{"reason": v.field, "message": v.description} for v in err.violations]}
-    return code, status(code, reason, err.message, details or None)
+    if err.details is not None:
+        details = {**{k: v for k, v in details.items() if k == "causes"}, **err.details}
+    doc = status(code, reason, err.message, details or None)
+    if err.list_meta:
+        doc["metadata"] = dict(err.list_meta)
+    return code, doc
 
 
 def _cause(v: errors.FieldViolation) -> dict:

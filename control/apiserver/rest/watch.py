@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from control.apiserver import errors
 from control.apiserver.listing import Lister
 from control.apiserver.rest import status, table
-from control.apiserver.rest.encode import object_doc
+from control.apiserver.rest.encode import object_doc, plain_doc
 from control.apiserver.rest.http import Request
 from control.client.kinds import Kind
 from skiff.v1 import requests_pb2
@@ -49,6 +49,8 @@ async def watch_stream(kind: Kind, lister: Lister, request: requests_pb2.WatchRe
                 obj = table.table(kind, [event.object], event.object.metadata.resource_version, include,
                                   with_columns=first)
                 first = False
+            elif event.type == "BOOKMARK":  # only its resourceVersion (and annotations) mean anything
+                obj = plain_doc(kind, event.object)
             else:
                 obj = object_doc(kind, event.object)
             yield _line(event.type, obj)
