@@ -1,0 +1,104 @@
+"""kubectl workflows compared with what kubectl prints against Kubernetes: discovery's order as
+`get all` shows it, `autoscale` (an autoscaling/v1 body in Kubernetes' protobuf), and the outputs
+and messages the sweep found different."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.pki import Pki
+from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+
+WORKLOADS = """apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: all-rs}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: all}}
+  template:
+    metadata: {labels: {app: all}}
+    spec: {containers: [{name: c, image: busybox}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: all-job}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: all-cj}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: all-deploy}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: all-deploy}}
+  template:
+    metadata: {labels: {app: all-deploy}}
+    spec: {containers: [{name: c, image: busybox}]}
+"""
+
+
+@pytest.fixture(scope="module")
+def rest(etcd) -> RestServer:
+    server = start_rest_apiserver(etcd)
+    yield server
+    server.apiserver.stop()
+
+
+@pytest.fixture(scope="module")
+def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
+    kubectl_binary()
+    return write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config", pki, rest.url)
+
+
+def run(kube: Path, *args: str, input: str | None = None) -> str:
+    result = kubectl(kube, *args, input=input)
+    assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def fails(kube: Path, *args: str, input: str | None = None) -> str:
+    result = kubectl(kube, *args, input=input)
+    assert result.returncode != 0, f"kubectl {' '.join(args)} succeeded: {result.stdout}"
+    return result.stderr
+
+
+def test_get_all_lists_kinds_in_discovery_order(kube: Path) -> None:
+    """kube-apiserver lists a group's resources sorted by name, so `get all` shows deployments before
+    replicasets and cronjobs before jobs."""
+    run(kube, "create", "namespace", "all")
+    run(kube, "apply", "-n", "all", "-f", "-", input=WORKLOADS)
+    assert run(kube, "get", "all", "-n", "all", "-o", "name").split() == [
+        "deployment.apps/all-deploy", "replicaset.apps/all-rs", "cronjob.batch/all-cj", "job.batch/all-job"]
+    apps = json.loads(run(kube, "get", "--raw", "/apis/apps/v1"))
+    names = [r["name"] for r in apps["resources"]]
+    assert names == sorted(names)
+
+
+def test_autoscale_creates_an_autoscaling_v1_object(kube: Path) -> None:
+    run(kube, "create", "deployment", "scaled", "--image=busybox")
+    out = run(kube, "autoscale", "deployment", "scaled", "--min=2", "--max=5", "--cpu-percent=70")
+    assert out == "horizontalpodautoscaler.autoscaling/scaled autoscaled\n"
+    v1 = json.loads(run(kube, "get", "horizontalpodautoscalers.v1.autoscaling", "scaled", "-o", "json"))
+    assert (v1["apiVersion"], v1["spec"]["targetCPUUtilizationPercentage"]) == ("autoscaling/v1", 70)
+    metrics = json.loads(run(kube, "get", "hpa", "scaled", "-o", "jsonpath={.spec.metrics}"))
+    assert metrics == [{"type": "Resource", "resource": {"name": "cpu", "target": {
+        "type": "Utilization", "averageUtilization": 70}}}]
