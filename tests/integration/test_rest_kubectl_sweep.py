@@ -4,12 +4,15 @@ and messages the sweep found different."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.controllers import running_controllers
 from tests.fixtures.pki import Pki
+from tests.fixtures.procs import eventually
 from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
 
 WORKLOADS = """apiVersion: apps/v1
@@ -75,6 +78,11 @@ def run(kube: Path, *args: str, input: str | None = None) -> str:
     return result.stdout
 
 
+async def history(kube: Path, what: str) -> list[str]:
+    out = (await asyncio.to_thread(kubectl, kube, "rollout", "history", what)).stdout
+    return [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
+
+
 def fails(kube: Path, *args: str, input: str | None = None) -> str:
     result = kubectl(kube, *args, input=input)
     assert result.returncode != 0, f"kubectl {' '.join(args)} succeeded: {result.stdout}"
@@ -102,3 +110,22 @@ def test_autoscale_creates_an_autoscaling_v1_object(kube: Path) -> None:
     metrics = json.loads(run(kube, "get", "hpa", "scaled", "-o", "jsonpath={.spec.metrics}"))
     assert metrics == [{"type": "Resource", "resource": {"name": "cpu", "target": {
         "type": "Utilization", "averageUtilization": 70}}}]
+
+
+async def test_rollout_undo_reuses_the_revisions_replicaset(rest: RestServer, kube: Path) -> None:
+    """kubectl's rollback sends the ReplicaSet's template as Go writes it (`resources: {}`), which is the
+    template `create deployment` sent: the old ReplicaSet takes the next revision, none is created."""
+    async with running_controllers(rest.apiserver.target, ["deployment"]):
+        await asyncio.to_thread(run, kube, "create", "deployment", "undo", "--image=busybox:1", "--replicas=0")
+        await asyncio.to_thread(run, kube, "set", "image", "deployment/undo", "busybox=busybox:2")
+
+        async def revisions(expected: list[str]) -> None:
+            async def check() -> bool:
+                return await history(kube, "deployment/undo") == expected
+            await eventually(check, timeout=20, what=f"revisions {expected}")
+        await revisions(["1", "2"])
+        out = await asyncio.to_thread(run, kube, "rollout", "undo", "deployment/undo", "--to-revision=1")
+        assert out == "deployment.apps/undo rolled back\n"
+        await revisions(["2", "3"])
+        names = await asyncio.to_thread(run, kube, "get", "rs", "-l", "app=undo", "-o", "name")
+        assert len(names.split()) == 2

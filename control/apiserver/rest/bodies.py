@@ -7,6 +7,7 @@ import grpc
 from google.protobuf.message import Message
 
 from control.apiserver import errors
+from control.apiserver.rest.gozero import drop_empty_structs
 from control.apiserver.rest.routes import Route
 from control.cli.schema import shape_errors
 from control.client.convert import ManifestError, from_dict
@@ -33,7 +34,7 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
                                  f"the expected kind ({kind.kind})")
     cannot = f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}'
     # An older version's body is converted to the stored version first.
-    typed = {**doc, "apiVersion": kind.api_version, "kind": kind.kind}
+    typed = drop_empty_structs({**doc, "apiVersion": kind.api_version, "kind": kind.kind})
     try:  # the common case first: a body with no unknown field parses strictly, and needs no shape walk
         obj = from_dict(typed, kind.stored)
     except ManifestError:
