@@ -129,3 +129,11 @@ async def test_rollout_undo_reuses_the_revisions_replicaset(rest: RestServer, ku
         await revisions(["2", "3"])
         names = await asyncio.to_thread(run, kube, "get", "rs", "-l", "app=undo", "-o", "name")
         assert len(names.split()) == 2
+
+
+def test_field_and_label_selector_errors_read_as_kube_apiservers(kube: Path) -> None:
+    err = fails(kube, "get", "pods", "--field-selector=spec.foo=bar")
+    assert err == ('Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", '
+                   'field selector "spec.foo=bar": field label not supported: spec.foo\n')
+    err = fails(kube, "get", "--raw", "/api/v1/namespaces/default/pods?labelSelector=app%3D-x-")
+    assert err.count("unable to parse requirement") == 1, err
