@@ -137,3 +137,13 @@ def test_field_and_label_selector_errors_read_as_kube_apiservers(kube: Path) -> 
                    'field selector "spec.foo=bar": field label not supported: spec.foo\n')
     err = fails(kube, "get", "--raw", "/api/v1/namespaces/default/pods?labelSelector=app%3D-x-")
     assert err.count("unable to parse requirement") == 1, err
+
+
+def test_namespaces_carry_their_name_label(kube: Path) -> None:
+    run(kube, "create", "namespace", "labelled")
+    assert run(kube, "get", "ns", "labelled", "--show-labels", "--no-headers").split()[-1] == \
+        "kubernetes.io/metadata.name=labelled"
+    run(kube, "label", "ns", "labelled", "kubernetes.io/metadata.name=other", "--overwrite")
+    labels = json.loads(run(kube, "get", "ns", "labelled", "-o", "jsonpath={.metadata.labels}"))
+    assert labels == {"kubernetes.io/metadata.name": "labelled"}
+    assert "kubernetes.io/metadata.name=default" in run(kube, "get", "ns", "default", "--show-labels")
