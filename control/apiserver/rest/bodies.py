@@ -7,6 +7,7 @@ import grpc
 from google.protobuf.message import Message
 
 from control.apiserver import errors
+from control.apiserver.rest.gotypes import type_error
 from control.apiserver.rest.gozero import drop_empty_structs
 from control.apiserver.rest.routes import Route
 from control.cli.schema import shape_errors
@@ -35,6 +36,8 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
     cannot = f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}'
     # An older version's body is converted to the stored version first.
     typed = drop_empty_structs({**doc, "apiVersion": kind.api_version, "kind": kind.kind})
+    if wrong := type_error(typed):
+        raise errors.bad_request(f"{cannot}: {wrong}")
     try:  # the common case first: a body with no unknown field parses strictly, and needs no shape walk
         obj = from_dict(typed, kind.stored)
     except ManifestError:
