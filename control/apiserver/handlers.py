@@ -186,7 +186,9 @@ class ResourceHandlers:
 
     # -- update -----------------------------------------------------------
 
-    async def update(self, obj: Message, dry_run: bool, status_only: bool = False) -> Message:
+    async def update(self, obj: Message, dry_run: bool, status_only: bool = False,
+                     subresource: str = "") -> Message:
+        """`subresource` names where a write of the main object came from (`scale`) for its managedFields."""
         self._check_request_object(obj)
         meta = obj.metadata
         self._set_namespace(meta)
@@ -199,7 +201,7 @@ class ResourceHandlers:
             old = await self._stored(meta.namespace, meta.name)
             if requested_rv and requested_rv != old.metadata.resource_version:
                 raise errors.conflict(self.kind.plural, meta.name)
-            new = self._prepare_update(obj, old, status_only)
+            new = self._prepare_update(obj, old, status_only, subresource)
             if _same(new, old):
                 return old
             charge = None
@@ -232,7 +234,7 @@ class ResourceHandlers:
             except TooLargeError as e:
                 raise errors.bad_request(str(e)) from None
 
-    def _prepare_update(self, obj: Message, old: Message, status_only: bool) -> Message:
+    def _prepare_update(self, obj: Message, old: Message, status_only: bool, subresource: str = "") -> Message:
         new = obj.__class__()
         new.CopyFrom(obj)
         if status_only:
@@ -242,7 +244,7 @@ class ResourceHandlers:
             strategy.prepare_for_update(self.kind, new, old)
             self.rules.prepare_for_update(new, old)
         self._validate(new, old)
-        tracking.track(self.kind, old, new, "status" if status_only else "")
+        tracking.track(self.kind, old, new, "status" if status_only else subresource)
         return new
 
     async def _write_update(self, new: Message, old: Message, claims: Claims | None) -> Message:

@@ -147,3 +147,30 @@ def test_namespaces_carry_their_name_label(kube: Path) -> None:
     labels = json.loads(run(kube, "get", "ns", "labelled", "-o", "jsonpath={.metadata.labels}"))
     assert labels == {"kubernetes.io/metadata.name": "labelled"}
     assert "kubernetes.io/metadata.name=default" in run(kube, "get", "ns", "default", "--show-labels")
+
+
+def test_a_value_of_the_wrong_type_is_refused_as_gos_decoder_words_it(kube: Path) -> None:
+    """protobuf's JSON parser would take `replicas: "3"`; kube-apiserver's Go decoder refuses it."""
+    deployment = WORKLOADS.split("---\n")[3].replace("replicas: 0", 'replicas: "3"').replace("all-deploy", "typed")
+    err = fails(kube, "apply", "-f", "-", input=deployment)
+    assert err == ('Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be '
+                   'handled as a Deployment: json: cannot unmarshal string into Go struct field '
+                   'DeploymentSpec.spec.replicas of type int32\n')
+    config_map = "kind: ConfigMap\napiVersion: v1\nmetadata: {name: typed}\ndata: {a: 1}\n"
+    err = fails(kube, "create", "-f", "-", input=config_map)
+    assert err.endswith("ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal number "
+                        "into Go struct field ConfigMap.data of type string\n")
+
+
+def test_kubectl_scale_owns_replicas_through_the_scale_subresource(kube: Path) -> None:
+    deployment = WORKLOADS.split("---\n")[3].replace("all-deploy", "scaled-ssa")
+    run(kube, "apply", "--server-side", "-f", "-", input=deployment)
+    run(kube, "scale", "deployment", "scaled-ssa", "--replicas=2")
+    entries = json.loads(run(kube, "get", "deploy", "scaled-ssa", "--show-managed-fields",
+                             "-o", "jsonpath={.metadata.managedFields}"))
+    scale = [e for e in entries if e.get("subresource") == "scale"]
+    assert [(e["manager"], e["operation"], e["apiVersion"], e["fieldsV1"]) for e in scale] == \
+        [("kubectl", "Update", "apps/v1", {"f:spec": {"f:replicas": {}}})]
+    err = fails(kube, "apply", "--server-side", "-f", "-", input=deployment)
+    assert err.startswith('error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" '
+                          'using apps/v1: .spec.replicas\n'), err
