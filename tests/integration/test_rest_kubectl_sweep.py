@@ -174,3 +174,26 @@ def test_kubectl_scale_owns_replicas_through_the_scale_subresource(kube: Path) -
     err = fails(kube, "apply", "--server-side", "-f", "-", input=deployment)
     assert err.startswith('error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" '
                           'using apps/v1: .spec.replicas\n'), err
+
+
+EVENT = """apiVersion: v1
+kind: Event
+metadata: {name: web.1}
+involvedObject: {kind: Pod, name: web, namespace: default, fieldPath: "spec.containers{app}"}
+reason: Pulled
+message: "pulled the image "
+type: Normal
+source: {component: kubelet, host: node-1}
+count: 3
+"""
+
+
+def test_get_events_wide_puts_kubernetes_columns_in_their_place(kube: Path) -> None:
+    run(kube, "create", "-f", "-", input=EVENT)
+    lines = run(kube, "get", "events", "-o", "wide", "--field-selector", "reason=Pulled").splitlines()
+    assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE",
+                                "FIRST", "SEEN", "COUNT", "NAME"]
+    cells = [c for c in lines[1].split("   ") if c.strip()]
+    assert [c.strip() for c in cells[1:7]] == ["Normal", "Pulled", "pod/web", "spec.containers{app}",
+                                               "kubelet, node-1", "pulled the image"]
+    assert lines[1].split()[-2:] == ["3", "web.1"]
