@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from control.apiserver import defaults
+from control.apiserver import defaults, errors
 from control.apiserver.deletion import DeletionPlan, mark_now
 from control.apiserver.registry.base import Strategy
 from control.apiserver.validation import core
 from control.apiserver.validation.names import dns1123_label_errors
+
+# NamespaceLifecycle admission keeps these: the cluster's own objects live in them.
+IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
 
 
 class NamespaceStrategy(Strategy):
@@ -18,6 +21,8 @@ class NamespaceStrategy(Strategy):
         obj.status.phase = "Active"
 
     def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:
+        if obj.metadata.name in IMMORTAL:
+            raise errors.forbidden(f'namespaces "{obj.metadata.name}" is forbidden: this namespace may not be deleted')
         if not marked:
             mark_now(obj)
             obj.status.phase = "Terminating"
