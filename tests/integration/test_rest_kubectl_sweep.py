@@ -197,3 +197,27 @@ def test_get_events_wide_puts_kubernetes_columns_in_their_place(kube: Path) -> N
     assert [c.strip() for c in cells[1:7]] == ["Normal", "Pulled", "pod/web", "spec.containers{app}",
                                                "kubelet, node-1", "pulled the image"]
     assert lines[1].split()[-2:] == ["3", "web.1"]
+
+
+def test_times_read_as_kubernetes_prints_them(rest: RestServer, kube: Path) -> None:
+    """A Time to the second, a MicroTime to the microsecond, whatever precision the writer had."""
+    out = run(kube, "create", "-f", "-", "-o", "json", input=EVENT.replace("web.1", "web.2") +
+              'firstTimestamp: "2026-01-02T03:04:05.123456789Z"\neventTime: "2026-01-02T03:04:05.123456789Z"\n'
+              "reportingComponent: kubelet\nreportingInstance: node-1\naction: Pulling\n")
+    event = json.loads(out)
+    assert (event["firstTimestamp"], event["eventTime"]) == ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456Z")
+
+
+@pytest.mark.parametrize("namespace", ["default", "kube-system", "kube-public"])
+def test_the_clusters_own_namespaces_may_not_be_deleted(kube: Path, namespace: str) -> None:
+    assert fails(kube, "delete", "namespace", namespace) == \
+        f'Error from server (Forbidden): namespaces "{namespace}" is forbidden: this namespace may not be deleted\n'
+    assert run(kube, "get", "ns", namespace, "-o", "jsonpath={.status.phase}") == "Active"
+
+
+@pytest.mark.parametrize("api_version, kind", [("v1", "Widget"), ("v9", "Pod")])
+def test_applying_an_unserved_kind_says_so(kube: Path, api_version: str, kind: str) -> None:
+    """kubectl's validation falls back to OpenAPI v2 for a kind v3 lacks, then reports the kind."""
+    err = fails(kube, "apply", "-f", "-", input=f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: w}}\n")
+    assert err == (f'error: resource mapping not found for name: "w" namespace: "" from "STDIN": no matches for kind '
+                   f'"{kind}" in version "{api_version}"\nensure CRDs are installed first\n')
