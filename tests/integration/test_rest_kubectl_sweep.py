@@ -221,3 +221,13 @@ def test_applying_an_unserved_kind_says_so(kube: Path, api_version: str, kind: s
     err = fails(kube, "apply", "-f", "-", input=f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: w}}\n")
     assert err == (f'error: resource mapping not found for name: "w" namespace: "" from "STDIN": no matches for kind '
                    f'"{kind}" in version "{api_version}"\nensure CRDs are installed first\n')
+
+
+def test_a_node_port_taken_makes_the_service_invalid(kube: Path) -> None:
+    run(kube, "create", "service", "nodeport", "np-a", "--tcp=80", "--node-port=30999")
+    err = fails(kube, "create", "service", "nodeport", "np-b", "--tcp=80", "--node-port=30999")
+    assert err == ('error: failed to create NodePort service: Service "np-b" is invalid: spec.ports[0].nodePort: '
+                   'Invalid value: 30999: provided port is already allocated\n')
+    err = fails(kube, "create", "service", "nodeport", "np-c", "--tcp=80", "--node-port=20000")
+    assert err.endswith('Service "np-c" is invalid: spec.ports[0].nodePort: Invalid value: 20000: provided port is '
+                        "not in the valid range. The range of valid ports is 30000-32767\n")
