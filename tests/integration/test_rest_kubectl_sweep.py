@@ -231,3 +231,12 @@ def test_a_node_port_taken_makes_the_service_invalid(kube: Path) -> None:
     err = fails(kube, "create", "service", "nodeport", "np-c", "--tcp=80", "--node-port=20000")
     assert err.endswith('Service "np-c" is invalid: spec.ports[0].nodePort: Invalid value: 20000: provided port is '
                         "not in the valid range. The range of valid ports is 30000-32767\n")
+
+
+def test_an_unknown_service_type_is_reported_with_the_other_errors(kube: Path) -> None:
+    err = fails(kube, "apply", "-f", "-", input="apiVersion: v1\nkind: Service\nmetadata: {name: bad-type}\n"
+                                                "spec: {type: Foo, ports: [{port: 0, targetPort: 80}]}\n")
+    assert err == ('The Service "bad-type" is invalid: \n'
+                   '* spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive\n'
+                   '* spec.type: Unsupported value: "Foo": supported values: "ClusterIP", "ExternalName", '
+                   '"LoadBalancer", "NodePort"\n')
