@@ -114,6 +114,7 @@ class ResourceHandlers:
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)
         self._validate(obj)
+        self.rules.canonicalize(obj)
         tracking.track(self.kind, None, obj)
         await self.require_namespace(meta.namespace, meta.name)
         await self._validate_admission(obj, None)
@@ -166,6 +167,7 @@ class ResourceHandlers:
                 if not generate:
                     raise errors.already_exists(self.kind.plural, obj.metadata.name) from None
                 obj.metadata.name = strategy.generated_name(obj.metadata.generate_name)
+                self.rules.canonicalize(obj)
             except TooLargeError as e:
                 raise errors.bad_request(str(e)) from None
         raise errors.already_exists(self.kind.plural, obj.metadata.name)

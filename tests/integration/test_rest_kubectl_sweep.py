@@ -240,3 +240,10 @@ def test_an_unknown_service_type_is_reported_with_the_other_errors(kube: Path) -
                    '* spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive\n'
                    '* spec.type: Unsupported value: "Foo": supported values: "ClusterIP", "ExternalName", '
                    '"LoadBalancer", "NodePort"\n')
+
+
+def test_a_generated_namespace_name_is_labelled_too(kube: Path) -> None:
+    created = json.loads(run(kube, "create", "-o", "json", "-f", "-",
+                             input="apiVersion: v1\nkind: Namespace\nmetadata: {generateName: gen-}\n"))
+    name = created["metadata"]["name"]
+    assert name.startswith("gen-") and created["metadata"]["labels"] == {"kubernetes.io/metadata.name": name}

@@ -10,6 +10,7 @@ from control.apiserver.deletion import DeletionPlan, mark_now
 from control.apiserver.registry.base import Strategy
 from control.apiserver.validation import core
 from control.apiserver.validation.names import dns1123_label_errors
+from control.client.wellknown import LABEL_METADATA_NAME
 
 # NamespaceLifecycle admission keeps these: the cluster's own objects live in them.
 IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
@@ -19,6 +20,10 @@ class NamespaceStrategy(Strategy):
     def prepare_for_create(self, obj: Message) -> None:
         obj.ClearField("status")
         obj.status.phase = "Active"
+
+    def canonicalize(self, obj: Message) -> None:
+        # A generated name was not there yet when defaults set the label.
+        obj.metadata.labels[LABEL_METADATA_NAME] = obj.metadata.name
 
     def plan_deletion(self, obj: Message, marked: bool, grace: int | None) -> DeletionPlan:
         if obj.metadata.name in IMMORTAL:
