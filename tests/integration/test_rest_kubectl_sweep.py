@@ -247,3 +247,31 @@ def test_a_generated_namespace_name_is_labelled_too(kube: Path) -> None:
                              input="apiVersion: v1\nkind: Namespace\nmetadata: {generateName: gen-}\n"))
     name = created["metadata"]["name"]
     assert name.startswith("gen-") and created["metadata"]["labels"] == {"kubernetes.io/metadata.name": name}
+
+
+CLAIM = """apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: late}
+provisioner: example.com/late
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: late-claim}
+spec:
+  storageClassName: late
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+"""
+
+
+async def test_events_name_kube_controller_managers_sources(rest: RestServer, kube: Path) -> None:
+    """Not every controller's Events come from `<name>-controller`: the volume binder's are
+    persistentvolume-controller's, as `kubectl describe pvc` shows them."""
+    async with running_controllers(rest.apiserver.target, ["persistentvolume-binder"]):
+        await asyncio.to_thread(run, kube, "apply", "-f", "-", input=CLAIM)
+
+        async def described() -> bool:
+            out = await asyncio.to_thread(run, kube, "describe", "pvc", "late-claim")
+            return "persistentvolume-controller  waiting for first consumer" in out
+        await eventually(described, timeout=20, what="the binder's event in kubectl describe pvc")
