@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from control.client import quota
 from control.client.convert import int_or_string
 from control.client.kinds import RBAC_GROUP
+from control.client.wellknown import LABEL_METADATA_NAME
 from skiff.v1 import apps_pb2, autoscaling_pb2, batch_pb2, core_pb2, pod_pb2, storage_pb2
 
 DEFAULT_SCHEDULER = "default-scheduler"
@@ -295,6 +296,8 @@ def default_namespace(ns: core_pb2.Namespace) -> None:
     if creating and "kubernetes" not in ns.spec.finalizers:
         ns.spec.finalizers.append("kubernetes")
     ns.status.phase = ns.status.phase or "Active"
+    if ns.metadata.name:  # not for a generateName: the label follows the name, on every write
+        ns.metadata.labels[LABEL_METADATA_NAME] = ns.metadata.name
 
 
 def default_node(node: core_pb2.Node) -> None:

@@ -114,6 +114,7 @@ class ResourceHandlers:
         if generate:
             meta.name = strategy.generated_name(meta.generate_name)
         self._validate(obj)
+        self.rules.canonicalize(obj)
         tracking.track(self.kind, None, obj)
         await self.require_namespace(meta.namespace, meta.name)
         await self._validate_admission(obj, None)
@@ -166,6 +167,7 @@ class ResourceHandlers:
                 if not generate:
                     raise errors.already_exists(self.kind.resource, obj.metadata.name) from None
                 obj.metadata.name = strategy.generated_name(obj.metadata.generate_name)
+                self.rules.canonicalize(obj)
             except TooLargeError as e:
                 raise errors.bad_request(str(e)) from None
         raise errors.already_exists(self.kind.resource, obj.metadata.name)
@@ -186,7 +188,9 @@ class ResourceHandlers:
 
     # -- update -----------------------------------------------------------
 
-    async def update(self, obj: Message, dry_run: bool, status_only: bool = False) -> Message:
+    async def update(self, obj: Message, dry_run: bool, status_only: bool = False,
+                     subresource: str = "") -> Message:
+        """`subresource` names where a write of the main object came from (`scale`) for its managedFields."""
         self._check_request_object(obj)
         meta = obj.metadata
         self._set_namespace(meta)
@@ -199,7 +203,7 @@ class ResourceHandlers:
             old = await self._stored(meta.namespace, meta.name)
             if requested_rv and requested_rv != old.metadata.resource_version:
                 raise errors.conflict(self.kind.resource, meta.name)
-            new = self._prepare_update(obj, old, status_only)
+            new = self._prepare_update(obj, old, status_only, subresource)
             if _same(new, old):
                 return old
             charge = None
@@ -232,7 +236,7 @@ class ResourceHandlers:
             except TooLargeError as e:
                 raise errors.bad_request(str(e)) from None
 
-    def _prepare_update(self, obj: Message, old: Message, status_only: bool) -> Message:
+    def _prepare_update(self, obj: Message, old: Message, status_only: bool, subresource: str = "") -> Message:
         new = obj.__class__()
         new.CopyFrom(obj)
         if status_only:
@@ -242,7 +246,7 @@ class ResourceHandlers:
             strategy.prepare_for_update(self.kind, new, old)
             self.rules.prepare_for_update(new, old)
         self._validate(new, old)
-        tracking.track(self.kind, old, new, "status" if status_only else "")
+        tracking.track(self.kind, old, new, "status" if status_only else subresource)
         return new
 
     async def _write_update(self, new: Message, old: Message, claims: Claims | None) -> Message:

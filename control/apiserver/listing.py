@@ -53,12 +53,18 @@ def make_filter(kind: Kind, namespace: str, label_selector: str, field_selector:
     try:
         labels = parse_selector(label_selector)
     except SelectorError as e:
-        raise errors.bad_request(f"unable to parse requirement: {e}", "labelSelector") from None
+        raise errors.bad_request(_requirement_error(str(e)), "labelSelector") from None
     try:
         fields = parse_field_selector(field_selector, kind)
-    except SelectorError as e:  # as kube-apiserver: `field label not supported: spec.replicas`
+    except SelectorError as e:  # kube-apiserver's field label conversion error, as is
         raise errors.bad_request(str(e), "fieldSelector") from None
     return Filter(namespace if kind.namespaced else "", labels, fields)
+
+
+def _requirement_error(message: str) -> str:
+    """A label selector's parse error as Kubernetes' parser words it: each bad requirement says so once."""
+    prefix = "unable to parse requirement: "
+    return message if message.startswith(prefix) else prefix + message
 
 
 def _encode_token(revision: int, start_key: str) -> str:

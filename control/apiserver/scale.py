@@ -46,7 +46,7 @@ def scale_methods(handlers: ResourceHandlers, guard: Guarded) -> dict[str, grpc.
         if meta.resource_version:
             obj.metadata.resource_version = meta.resource_version  # the update refuses it when stale
         obj.spec.replicas = scale.spec.replicas
-        return to_scale(await handlers.update(obj, dry_run=False))
+        return to_scale(await handlers.update(obj, dry_run=False, subresource="scale"))
 
     async def update_scale(scale: autoscaling_pb2.Scale) -> autoscaling_pb2.Scale:
         if not scale.metadata.name:

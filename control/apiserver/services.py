@@ -142,15 +142,17 @@ class ServiceAllocations(KindHooks):
         """Fills in clusterIP and nodePorts from the local view; returns what was newly taken. When the
         view says no, it is read again from etcd once: other apiservers may have released values."""
         try:
-            return self._allocate_from_view(svc, old)
-        except (RangeFullError, AlreadyAllocatedError):
-            await self.refresh()
-        try:
+            try:
+                return self._allocate_from_view(svc, old)
+            except (RangeFullError, AlreadyAllocatedError):
+                await self.refresh()
             return self._allocate_from_view(svc, old)
         except RangeFullError as e:
             raise errors.ApiError(errors.grpc.StatusCode.INTERNAL, f"failed to allocate: {e}") from None
-        except AllocationError as e:
-            raise errors.bad_request(str(e), e.field) from None
+        except AllocationError as e:  # a Service the registry cannot take is invalid, as in Kubernetes
+            description = str(e).removeprefix(f"{e.field}: ")
+            raise errors.invalid("Service", svc.metadata.name, [errors.FieldViolation(
+                field=e.field, description=description)]) from None
 
     def _allocate_from_view(self, svc: core_pb2.Service, old: core_pb2.Service) -> Held:
         old_ips, old_ports = held(old)
@@ -189,12 +191,7 @@ class ServiceAllocations(KindHooks):
 
     @staticmethod
     def _call(allocate, requested, field: str):
-        try:
-            return allocate(requested, field=field)
-        except (RangeFullError, AlreadyAllocatedError):
-            raise
-        except AllocationError as e:
-            raise errors.bad_request(str(e), field) from None
+        return allocate(requested, field=field)
 
     def _release(self, ips: set[str], ports: set[int]) -> None:
         for ip in ips:

@@ -160,7 +160,7 @@ def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_ki
     rows = []
     for obj in objects:
         cols = kind_of(obj).columns
-        row = cols.row(obj, now) + (cols.wide_row(obj, now) if wide else [])
+        row = cols.arranged(cols.row(obj, now), cols.wide_row(obj, now)) if wide else cols.row(obj, now)
         if with_kind:
             row[0] = f"{kind_of(obj).qualified}/{row[0]}" if cols.headers[0] == "NAME" else row[0]
         if with_namespace:
@@ -176,7 +176,7 @@ def table_rows(objects: list[Message], wide: bool, with_namespace: bool, with_ki
 def table_header(kind: Kind | str, wide: bool, with_namespace: bool, label_columns: tuple[str, ...] = (),
                  show_labels: bool = False) -> list[str]:
     cols = (lookup(kind) if isinstance(kind, str) else kind).columns
-    header = [*cols.headers, *(cols.wide_headers if wide else ())]
+    header = cols.arranged(list(cols.headers), list(cols.wide_headers)) if wide else list(cols.headers)
     header += [key.rsplit("/", 1)[-1].upper() for key in label_columns]
     header += ["LABELS"] if show_labels else []
     return (["NAMESPACE"] if with_namespace else []) + header

@@ -51,6 +51,12 @@ class Controller:
 
     name: ClassVar[str] = ""
     Options: ClassVar[type] = NoOptions
+    # Who its Events say they come from; most of kube-controller-manager's are `<name>-controller`.
+    event_source: ClassVar[str] = ""
+
+    @classmethod
+    def source(cls) -> str:
+        return cls.event_source or f"{cls.name}-controller"
 
     def __init__(self, ctx: ControllerContext, workers: int = 1) -> None:
         self.client = ctx.client

@@ -2,12 +2,15 @@
 
 Field names in proto/ are chosen so protobuf's JSON mapping is Kubernetes'
 JSON; this module covers the few places where the two differ: quantities may
-be written as bare numbers, and int-or-string fields (google.protobuf.Value)
-come back from protobuf as floats.
+be written as bare numbers, int-or-string fields (google.protobuf.Value)
+come back from protobuf as floats, and times are printed as Kubernetes prints
+them: a Time to the second, a MicroTime (eventTime, a Lease's renew and acquire
+times, an event series' last observation) to the microsecond.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -83,7 +86,9 @@ def _readable_parse_error(text: str, kind: Kind) -> str:
 _INT64_TYPES = (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
                 FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64)
 _JSON_VALUES = ("google.protobuf.Value", "google.protobuf.ListValue", "google.protobuf.Struct")
-_INT, _VALUE = "int", "value"
+_INT, _VALUE, _TIME, _MICRO_TIME = "int", "value", "time", "microtime"
+MICRO_TIMES = frozenset({"eventTime", "lastObservedTime", "acquireTime", "renewTime"})
+_FRACTION = re.compile(r"(?:\.(\d+))?Z$")
 _ZERO = {FieldDescriptor.CPPTYPE_STRING: "", FieldDescriptor.CPPTYPE_BOOL: False,
          FieldDescriptor.CPPTYPE_DOUBLE: 0.0, FieldDescriptor.CPPTYPE_FLOAT: 0.0}
 
@@ -168,6 +173,8 @@ def _value_action(field: FieldDescriptor) -> Any:
         return None
     if field.message_type.full_name in _JSON_VALUES:
         return _VALUE
+    if field.message_type.full_name == "google.protobuf.Timestamp":
+        return _MICRO_TIME if field.json_name in MICRO_TIMES else _TIME
     if field.message_type.full_name.startswith("google.protobuf."):
         return None
     return field.message_type if _plan(field.message_type) or _zeros(field.message_type) else None
@@ -180,6 +187,11 @@ def _fix(value: Any, action: Any) -> Any:
         return int(value)
     if action is _VALUE:
         return _ints_from_values(value)
+    if action is _TIME:
+        return _FRACTION.sub("Z", value) if isinstance(value, str) else value
+    if action is _MICRO_TIME:
+        return _FRACTION.sub(lambda m: f".{(m.group(1) or '')[:6].ljust(6, '0')}Z", value) \
+            if isinstance(value, str) else value
     if isinstance(action, tuple):  # a map: fix each value
         return {k: _fix(v, action[1]) for k, v in value.items()}
     return _fix_message(value, action)

@@ -36,11 +36,23 @@ def _no_cells(obj: Message, now: float) -> list[str]:
 
 @dataclass(frozen=True)
 class Columns:
-    """A kind's printer columns: the headers and a row's cells, plain and the extra `-o wide` ones."""
+    """A kind's printer columns: the headers and a row's cells, plain and the extra `-o wide` ones;
+    `wide_at`, when given, is where each wide column stands among all of them (Kubernetes puts some
+    between the plain ones), else they follow."""
     headers: tuple[str, ...]
     wide_headers: tuple[str, ...]
     row: Row
     wide_row: Row = _no_cells
+    wide_at: tuple[int, ...] = ()
+
+    def arranged(self, plain: list, wide: list) -> list:
+        """Plain and wide cells (or headers) in the order `-o wide` shows them."""
+        if not self.wide_at:
+            return [*plain, *wide]
+        out, rest = [None] * (len(plain) + len(wide)), iter(plain)
+        for at, cell in zip(self.wide_at, wide, strict=True):
+            out[at] = cell
+        return [cell if i in self.wide_at else next(rest) for i, cell in enumerate(out)]
 
 
 def _join(values, empty: str = NONE) -> str:
@@ -365,8 +377,18 @@ def event_last_seen(ev, now) -> str:
 
 def _event_row(ev, now):
     ref = ev.involved_object
-    return [event_last_seen(ev, now), ev.type or "Normal", ev.reason, f"{ref.kind.lower()}/{ref.name}",
-            ev.message]
+    target = f"{ref.kind.lower()}/{ref.name}" if ref.name else ref.kind.lower()
+    return [event_last_seen(ev, now), ev.type or "Normal", ev.reason, target, ev.message.strip()]
+
+
+def _event_wide(ev, now):
+    component = ev.source.component or ev.reporting_component
+    instance = ev.source.host or ev.reporting_instance
+    source = f"{component}, {instance}" if instance else component
+    first = ev.first_timestamp if is_set(ev.first_timestamp) else ev.event_time
+    count = ev.series.count if ev.HasField("series") else ev.count or 1
+    return [ev.involved_object.field_path, source, age(first, now) if is_set(first) else "<unknown>", str(count),
+            ev.metadata.name]
 
 
 def _lease_row(lease, now):
@@ -473,7 +495,8 @@ NODE = Columns(("NAME", "STATUS", "ROLES", _AGE, "VERSION"),
 CONFIGMAP = Columns(("NAME", "DATA", _AGE), (), _configmap_row)
 SECRET = Columns(("NAME", "TYPE", "DATA", _AGE), (), _secret_row)
 NAMESPACE = Columns(("NAME", "STATUS", _AGE), (), _namespace_row)
-EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"), (), _event_row)
+EVENT = Columns(("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"),
+                ("SUBOBJECT", "SOURCE", "FIRST SEEN", "COUNT", "NAME"), _event_row, _event_wide, (4, 5, 7, 8, 9))
 JOB = Columns(("NAME", "STATUS", "COMPLETIONS", "DURATION", _AGE), _WORKLOAD_WIDE, _job_row, _workload_wide)
 CRONJOB = Columns(("NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", _AGE), _WORKLOAD_WIDE,
                   _cronjob_row, _cronjob_wide)

@@ -68,7 +68,7 @@ class FakeRun:
 async def on_fake(controller: type[Controller], *objects: Message, **options: Any) -> AsyncIterator[FakeRun]:
     client = FakeClient(*objects)
     informers = SharedInformers(client)
-    recorder = EventRecorder(client, f"{controller.name}-controller")
+    recorder = EventRecorder(client, controller.source())
     instance = controller(ControllerContext(client, informers, recorder, build_options(controller, options)))
     changed = asyncio.Event()
     for informer in informers.all():

@@ -36,6 +36,7 @@ class EndpointsOptions:
 
 class EndpointsController(Controller):
     name = "endpoints"
+    event_source = "endpoint-controller"
     Options = EndpointsOptions
 
     def __init__(self, ctx: ControllerContext) -> None:

@@ -95,6 +95,7 @@ def tolerance_of(spec, default: float) -> Tolerance:
 
 class HorizontalPodAutoscalerController(Controller):
     name = "horizontalpodautoscaling"
+    event_source = "horizontal-pod-autoscaler"
     Options = HorizontalPodAutoscalerOptions
 
     def __init__(self, ctx: ControllerContext) -> None:

@@ -110,7 +110,7 @@ class ControllerManager:
         try:
             for name in self.names:
                 cls = CONTROLLERS[name]
-                recorder = EventRecorder(self.client, f"{name}-controller", self.host)
+                recorder = EventRecorder(self.client, cls.source(), self.host)
                 recorders.append(recorder)
                 ctx = ControllerContext(self.client, informers, recorder, build_options(cls, self.options))
                 self.controllers[name] = cls(ctx)

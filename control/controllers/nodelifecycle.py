@@ -90,6 +90,7 @@ class NodeLifecycleOptions:
 
 class NodeLifecycleController(Controller):
     name = "nodelifecycle"
+    event_source = "node-controller"
     Options = NodeLifecycleOptions
 
     def __init__(self, ctx: ControllerContext) -> None:

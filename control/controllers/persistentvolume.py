@@ -59,6 +59,7 @@ EXTERNAL_PROVISIONING = ("Waiting for a volume to be created either by the exter
 
 class PersistentVolumeBinder(Controller):
     name = "persistentvolume-binder"
+    event_source = "persistentvolume-controller"
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx, 1)  # one worker: two claims must never race for one volume

@@ -131,8 +131,10 @@ def load(repo: str, rev: str, prefix: str) -> tuple[dict, dict]:
 
 
 def roots() -> list[str]:
-    """Every kind of the table and its list (answers may be protobuf too), and the extra bodies."""
-    found = {(k.group, k.version, name) for k in KINDS.values() for name in (k.kind, f"{k.kind}List")}
+    """Every kind of the table at each version it serves and its list (answers may be protobuf too),
+    and the extra bodies."""
+    found = {(k.group, v, name) for k in KINDS.values() for v in (k.version, *k.old_versions)
+             for name in (k.kind, f"{k.kind}List")}
     found |= set(EXTRA_ROOTS)
     return sorted(f"io.k8s.api.{group_dir(g)}.{v}.{kind}" for g, v, kind in found) + list(META_ROOTS)
 

@@ -49,7 +49,7 @@ def test_valid(obj: dict) -> None:
     ("metadata.name", "1web", "metadata.name", "a DNS-1035 label must consist of lower case alphanumeric"),
     ("metadata.name", "web.svc", "metadata.name", "a DNS-1035 label"),
     ("spec.type", "Ingress", "spec.type",
-     'Unsupported value: "Ingress": supported values: "ClusterIP", "NodePort", "LoadBalancer", "ExternalName"'),
+     'Unsupported value: "Ingress": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"'),
     ("spec.ports", [], "spec.ports", "Required value"),
     ("spec.ports.0.port", 0, "spec.ports[0].port", "must be between 1 and 65535, inclusive"),
     ("spec.ports.0.port", 65536, "spec.ports[0].port", "must be between 1 and 65535, inclusive"),

@@ -63,6 +63,9 @@ class Strategy:
     def prepare_for_update(self, new: Message, old: Message) -> None:
         """What the server keeps from the stored object on update, beyond metadata and status."""
 
+    def canonicalize(self, obj: Message) -> None:
+        """The last touch before a create is stored, once the object has its (generated) name."""
+
     async def admit(self, obj: Message, api: ApiContext) -> None:
         """Mutating admission on create (the built-in plugins that apply to this kind), before the
         object is validated."""

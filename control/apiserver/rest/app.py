@@ -9,7 +9,7 @@ import traceback
 
 from control.apiserver import errors
 from control.apiserver.context import ApiContext
-from control.apiserver.rest import discovery, k8sencode, metrics, oidc, openapi, reviewapi, status
+from control.apiserver.rest import discovery, k8sencode, metrics, oidc, openapi, openapiv2, reviewapi, status
 from control.apiserver.rest.http import Connection, Request, Response
 from control.apiserver.rest.podwrites import WRITERS, PodSubresource
 from control.apiserver.rest.resources import Resources, request_body
@@ -130,6 +130,10 @@ class RestApp:
             return _json(200, metrics.resource_list())
         if with_metrics and path == f"/apis/{metrics.GROUP}":
             return _json(200, {"kind": "APIGroup", "apiVersion": "v1", **metrics.group_doc()})
+        if path == "/openapi/v2":
+            if openapiv2.wants_protobuf(req.header("accept")):
+                return Response(200, openapiv2.protobuf(), openapiv2.PROTOBUF)
+            return _json(200, openapiv2.document())
         if path == "/openapi/v3":
             return _json(200, openapi.root())
         if path.startswith("/openapi/v3/"):

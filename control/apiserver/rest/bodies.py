@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 
 from control.apiserver import errors
 from control.apiserver.rest import gojson, k8sencode
+from control.apiserver.rest.gotypes import type_error
 from control.apiserver.rest.routes import Route
 from control.cli.schema import shape_errors
 from control.client.convert import ManifestError, from_dict
@@ -40,6 +41,8 @@ def parse_object(doc, route: Route, validation: str, warnings: list[str]) -> Mes
     cannot = f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}'
     # An older version's body is converted to the stored version first.
     typed = {**doc, "apiVersion": kind.api_version, "kind": kind.kind}
+    if wrong := type_error(typed):
+        raise errors.bad_request(f"{cannot}: {wrong}")
     try:  # the common case first: a body with no unknown field parses strictly, and needs no shape walk
         obj = from_dict(typed, kind.stored)
     except ManifestError:

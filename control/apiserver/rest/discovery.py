@@ -102,6 +102,7 @@ def resource_list(group: str, version: str) -> dict | None:
         return None
     resources = [doc for k in kinds.values() for doc in (_resource(k), *_subresources(k))]
     resources += [_review(r) for r in reviews]
+    resources.sort(key=lambda doc: doc["name"])  # kube-apiserver installs (and lists) its paths sorted
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": _gv(group, version),
             "resources": resources}
 
@@ -127,7 +128,7 @@ def _aggregated_resource(kind: Kind) -> dict:
         subs.append({"subresource": sub, "verbs": ["create"],
                      "responseKind": {"group": group, "version": version, "kind": body_kind}})
     if subs:
-        doc["subresources"] = subs
+        doc["subresources"] = sorted(subs, key=lambda sub: sub["subresource"])
     return doc
 
 
@@ -146,6 +147,7 @@ def aggregated(legacy: bool) -> dict:
         item = items.setdefault(group, {"metadata": {"name": group} if group else {}, "versions": []})
         resources = [_aggregated_resource(k) for k in GROUP_VERSIONS.get((group, version), {}).values()]
         resources += [_aggregated_review(r) for r in _reviews(group, version)]
+        resources.sort(key=lambda doc: doc["resource"])
         item["versions"].append({"version": version, "freshness": "Current", "resources": resources})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
             "items": list(items.values())}

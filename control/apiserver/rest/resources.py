@@ -260,7 +260,7 @@ class Resources:
                     raise errors.conflict(route.kind.resource, route.name)
                 try:
                     await self.gate.admit_object(call, route.kind, obj)
-                    return await handlers.update(obj, _dry_run(req))
+                    return await handlers.update(obj, _dry_run(req), subresource="scale")
                 except errors.ApiError as e:
                     if e.code is not grpc.StatusCode.ABORTED or rv:
                         raise

@@ -21,10 +21,10 @@ def wants_table(accept: str) -> bool:
 
 def column_definitions(kind: Kind) -> list[dict]:
     cols = kind.columns
-    defs = [{"name": _title(h), "type": "string", "format": "", "description": "", "priority": 0}
-            for h in cols.headers]
-    defs += [{"name": _title(h), "type": "string", "format": "", "description": "", "priority": 1}
-             for h in cols.wide_headers]
+    defs = cols.arranged(
+        [{"name": _title(h), "type": "string", "format": "", "description": "", "priority": 0} for h in cols.headers],
+        [{"name": _title(h), "type": "string", "format": "", "description": "", "priority": 1}
+         for h in cols.wide_headers])
     if defs and cols.headers[0] == "NAME":
         defs[0]["format"] = "name"
     return defs
@@ -37,7 +37,7 @@ def _title(header: str) -> str:
 
 def row(kind: Kind, obj: Message, include: str, now: float | None = None) -> dict:
     now = time.time() if now is None else now
-    cells = [*kind.columns.row(obj, now), *kind.columns.wide_row(obj, now)]
+    cells = kind.columns.arranged(kind.columns.row(obj, now), kind.columns.wide_row(obj, now))
     doc: dict = {"cells": cells}
     if include == "Object":
         doc["object"] = to_dict(obj)

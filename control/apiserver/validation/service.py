@@ -145,8 +145,6 @@ def _validate_traffic_policies(spec: core_pb2.ServiceSpec) -> Errors:
 
 def validate_service(svc: core_pb2.Service) -> Errors:
     spec = svc.spec
-    if spec.type not in SERVICE_TYPES:
-        return enum("spec.type", spec.type, SERVICE_TYPES)
     errs: Errors = []
     if spec.type == "ExternalName":
         name = spec.external_name.removesuffix(".")
@@ -161,6 +159,8 @@ def validate_service(svc: core_pb2.Service) -> Errors:
     errs += _validate_traffic_policies(spec)
     for i, ip in enumerate(spec.external_ips):
         errs += invalids(f"spec.externalIPs[{i}]", ip, ip_errors(ip))
+    # As Kubernetes: after the ports, against its set of types (listed sorted), not instead of the rest.
+    errs += enum("spec.type", spec.type, sorted(SERVICE_TYPES))
     if spec.load_balancer_ip:
         if spec.type != "LoadBalancer":
             errs.append(forbidden("spec.loadBalancerIP", "may only be used when `type` is 'LoadBalancer'"))
