@@ -9,23 +9,15 @@ also on failure). The timings are printed for the README (run with -s).
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import subprocess
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 from tests.fixtures.procs import wait_for
-from tests.vm import from_host, libvirt_host
+from tests.vm import from_host
+from tests.vm.vagrantlab import NETWORK, Lab, booted, destroy_leaves_nothing_behind
 
-ROOT = Path(__file__).resolve().parents[2]
-VAGRANT_DIR = ROOT / "vagrant"
-SKIFFCTL = str(ROOT / ".venv" / "bin" / "skiffctl")
-NETWORK = "192.168.56"
 CONTROL_PLANE_IP = f"{NETWORK}.10"
 WORKERS = {"node-1": f"{NETWORK}.11", "node-2": f"{NETWORK}.12"}
 UP_TIMEOUT = 1500
@@ -142,109 +134,9 @@ spec:
 """
 
 
-class Lab:
-    def __init__(self, workdir: Path, box: str) -> None:
-        self.workdir = workdir
-        self.pki = workdir / "pki"
-        self.env = {**{k: v for k, v in os.environ.items() if k != "SKIFFCONFIG"},
-                    "SKIFF_BOX": box, "SKIFF_WORKERS": str(len(WORKERS)), "SKIFF_NETWORK": NETWORK,
-                    "SKIFF_CPUS": "1", "SKIFF_MEMORY": "1536", "SKIFF_PKI_DIR": str(self.pki),
-                    "VAGRANT_DOTFILE_PATH": str(workdir / "dot"), "VAGRANT_DEFAULT_PROVIDER": "libvirt",
-                    "VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_NO_COLOR": "1"}
-        self.ssh_config = workdir / "ssh_config"
-        self.times: dict[str, float] = {}
-        self.up_started = 0.0
-        self.daemons: list[str] = []  # the libvirt daemons this test started (and stops)
-        self.before = libvirt_host.Snapshot()
-        self.host_before = libvirt_host.HostSnapshot()
-
-    def vagrant(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
-        # In a session of its own: a timeout ends Vagrant's rsync and ssh children too, not Vagrant alone.
-        with subprocess.Popen(["vagrant", *args], cwd=VAGRANT_DIR, env=self.env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
-            try:
-                out, err = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                out, err = proc.communicate()
-                raise AssertionError(f"vagrant {' '.join(args)}: no end after {timeout:.0f} s\n{out[-3000:]}\n"
-                                     f"{err[-3000:]}") from None
-        result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-        if check and result.returncode != 0:
-            raise AssertionError(f"vagrant {' '.join(args)}: {result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        return result
-
-    def ssh(self, vm: str, command: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
-        if not self.ssh_config.exists():
-            self.ssh_config.write_text(self.vagrant("ssh-config").stdout)
-        result = subprocess.run(["ssh", "-F", str(self.ssh_config), vm, command], capture_output=True,
-                                text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{vm}: {command}: rc={result.returncode}\n{result.stdout}\n{result.stderr}")
-        return result
-
-    def run_skiffctl(self, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run([SKIFFCTL, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
-                              env={**self.env, "SKIFFCONFIG": str(self.pki / "cluster" / "admin.conf")})
-
-    def skiffctl(self, *args: str, stdin: str | None = None, timeout: float = 60) -> str:
-        result = self.run_skiffctl(*args, stdin=stdin, timeout=timeout)
-        if result.returncode != 0:
-            raise AssertionError(f"skiffctl {' '.join(args)}: {result.stderr}")
-        return result.stdout
-
-    def get(self, *args: str) -> dict:
-        return json.loads(self.skiffctl("get", *args, "-o", "json"))
-
-    def node_ready(self, name: str) -> bool:
-        conditions = self.get("node", name)["status"].get("conditions", [])
-        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-
-    def running_pods(self) -> list[dict]:
-        return [p for p in self.get("pods", "-l", "app=whoami")["items"]
-                if not p["metadata"].get("deletionTimestamp") and p.get("status", {}).get("phase") == "Running"
-                and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
-
-
-def _unavailable(reason: str) -> None:
-    """A missing tool breaks the run; it never hides the test."""
-    pytest.fail(f"the Vagrant lab test cannot run: {reason}")
-
-
-def _build_box() -> str:
-    built = subprocess.run([str(ROOT / "scripts" / "build-box")], capture_output=True, text=True, timeout=1800)
-    assert built.returncode == 0, built.stderr[-3000:]
-    return built.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
-    if os.geteuid() != 0:
-        _unavailable("the Vagrant lab needs root (libvirt, loop devices for the box)")
-    missing = libvirt_host.missing_tools()
-    if missing:
-        _unavailable(f"missing {', '.join(missing)} (scripts/install-deps installs them)")
-    host_before = libvirt_host.snapshot_host()
-    daemons = libvirt_host.start_daemons()
-    lab = Lab(tmp_path_factory.mktemp("vagrant-lab"), "")
-    lab.daemons, lab.host_before = daemons, host_before
-    started = time.monotonic()
-    try:
-        lab.env["SKIFF_BOX"] = _build_box()
-        lab.times["build-box"] = time.monotonic() - started
-        lab.before = libvirt_host.snapshot()
-        lab.up_started = time.monotonic()
-        lab.vagrant("up", "--provider=libvirt", timeout=UP_TIMEOUT)
-        lab.times["vagrant up (provisioned)"] = time.monotonic() - lab.up_started
-        yield lab
-    finally:
-        lab.vagrant("destroy", "-f", timeout=300, check=False)
-        if lab.daemons:  # a libvirtd that ran before the test keeps its chains (it would fail without them)
-            libvirt_host.stop_daemons(lab.daemons)
-            libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - host_before.chains)
-        lab.times["whole test"] = time.monotonic() - started
-        print("\nVagrant lab timings (s):", {k: round(v) for k, v in lab.times.items()})
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    yield from booted(tmp_path_factory, len(WORKERS), up_timeout=UP_TIMEOUT)
 
 
 def test_nodes_ready_with_their_private_addresses(lab: Lab) -> None:
@@ -410,18 +302,4 @@ def test_halted_worker_pods_run_on_the_other(lab: Lab) -> None:
 
 
 def test_destroy_leaves_nothing_behind(lab: Lab) -> None:
-    lab.vagrant("destroy", "-f", timeout=300)
-    after = libvirt_host.snapshot()
-    before = lab.before
-    assert after.domains - before.domains == set()
-    assert after.networks - before.networks == set()
-    box_images = {v for v in after.volumes if "_vagrant_box_image_" in v}  # Vagrant's cache of the box
-    assert after.volumes - before.volumes - box_images == set()
-    if not lab.daemons:
-        return  # libvirtd ran before the test and goes on running, with its chains
-    libvirt_host.stop_daemons(lab.daemons)
-    libvirt_host.remove_iptables_chains(libvirt_host.iptables_chains() - lab.host_before.chains)
-    host = libvirt_host.snapshot_host()
-    assert host.chains - lab.host_before.chains == set()
-    assert host.processes - lab.host_before.processes == set()
-    lab.daemons = []
+    destroy_leaves_nothing_behind(lab)
