@@ -26,7 +26,12 @@ FAILOVER_SECONDS = 5.0
 CONNECT_SECONDS = 60.0  # how long a starting apiserver waits for etcd before it exits
 _OPTIONS = {"grpc.max_receive_message_length": 512 * 1024 * 1024,
             # A dead member is found again quickly once it is back.
-            "grpc.initial_reconnect_backoff_ms": 200, "grpc.max_reconnect_backoff_ms": 2000}
+            "grpc.initial_reconnect_backoff_ms": 200, "grpc.max_reconnect_backoff_ms": 2000,
+            # A member whose machine went away sends no reset: without pings a call or a watch on its
+            # connection would wait for TCP to give up (~15 min). etcd accepts pings every 5 s and more
+            # (--grpc-keepalive-min-time); kube-apiserver's client pings every 30 s, waits 10 s.
+            "grpc.keepalive_time_ms": 10_000, "grpc.keepalive_timeout_ms": 5_000,
+            "grpc.http2.max_pings_without_data": 0}
 # Repeating these on another member is harmless whatever happened to the first attempt (a second
 # grant leaves a lease nothing uses, which expires; a second compaction of a revision is refused).
 _IDEMPOTENT = frozenset({"Range", "Compact", "LeaseGrant"})

@@ -85,6 +85,10 @@ def build_server(api: ApiContext) -> tuple[grpc.aio.Server, health.HealthService
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", 512 * 1024 * 1024),
         ("grpc.so_reuseport", 0),
+        # Clients ping every 30 s (CHANNEL_OPTIONS) to find a dead connection; gRPC's default would answer
+        # pings that frequent on a quiet connection with GOAWAY too_many_pings.
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
     ])
     server.add_generic_rpc_handlers([*(kind_service(k, api) for k in KINDS.values()), *reviews.review_services(api),
                                      version.service()])
