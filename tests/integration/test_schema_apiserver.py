@@ -22,7 +22,7 @@ import pytest
 from control.client.kinds import KINDS, Kind
 from tests.fixtures.pki import Pki
 from tests.fixtures.rest import RestServer, start_rest_apiserver
-from tests.fixtures.schema import full_object
+from tests.fixtures.schema import full_object, kind_untyped_paths, same_value
 
 SELECTOR = {"matchLabels": {"app": "schema"}}
 POD_SPEC = {"containers": [{"name": "c", "image": "busybox"}]}
@@ -178,6 +178,7 @@ def test_every_field_is_known_and_kept_or_refused_by_validation(api: Api, kind: 
     assert code == 201, f"the base {kind.kind} is refused: {answer.get('message')}"
     sample = full_object(kind)
     problems, kept, paths = [], 0, own_paths(kind)
+    untyped = kind_untyped_paths(kind)
     for path in paths:
         value = lookup(sample, path)
         code, answer = api.dry_run_create(kind, with_field(base, path, value))
@@ -186,9 +187,11 @@ def test_every_field_is_known_and_kept_or_refused_by_validation(api: Api, kind: 
             if lookup(answer, path) is not KeyError:
                 problems.append(f"{text}: sent {value!r}, Kubernetes drops it, the answer holds it")
         elif code == 201:
-            if (kind.kind, text) not in SERVER_OWNED and lookup(answer, path) != value:
+            if (kind.kind, text) not in SERVER_OWNED and not same_value(value, lookup(answer, path)):
                 problems.append(f"{text}: sent {value!r}, the answer holds {lookup(answer, path)!r}")
             kept += 1
+        elif code == 400 and text in untyped and "json: cannot unmarshal" in answer.get("message", ""):
+            continue  # a placeholder string where Go has a struct, refused as Kubernetes refuses it
         elif code not in REFUSALS or "strict decoding error" in answer.get("message", ""):
             problems.append(f"{text}: {code} {answer.get('message')}")
     assert not problems, f"{kind.kind} ({kept} fields kept):\n" + "\n".join(problems)
