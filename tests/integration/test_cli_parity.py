@@ -11,14 +11,7 @@ import pytest
 from control.client.convert import from_dict
 from tests.fixtures.parity import BothClis, both_clis
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, start_rest_apiserver
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
+from tests.fixtures.rest import RestServer
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import RestServer, kubectl, write_kubeconfig
 from tests.fixtures.skiffctl import skiffctl_env
 
 DEPLOYMENT = """apiVersion: apps/v1
@@ -35,19 +35,6 @@ spec:
         image: IMAGE
         ports: [{containerPort: 80}]
 """
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
-
-
-@pytest.fixture(scope="module")
-def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
-    kubectl_binary()
-    return write_kubeconfig(tmp_path_factory.mktemp("ssa") / "config", pki, rest.url)
 
 
 def run(kube: Path, *args: str, input: str | None = None, ok: bool = True) -> subprocess.CompletedProcess:

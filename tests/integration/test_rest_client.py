@@ -17,17 +17,13 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import Http, RestServer, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import Http, RestServer, write_kubeconfig
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 
 
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd, ["--bookmark-interval", "0.5"])
-    yield server
-    server.apiserver.stop()
+REST_ARGS = ["--bookmark-interval", "0.5"]  # the shared `rest` fixture's extra flags
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,11 @@ from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import RestServer, write_kubeconfig
 
 NS = "default"
 TEMPLATE = {"metadata": {"labels": {"app": "g"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
 MODIFIED = "the object has been modified; please apply your changes to the latest version and try again"
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,18 +14,11 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import RestServer, write_kubeconfig
 
 HERE = Path(__file__).resolve().parent / "helm"
 ROOT = HERE.parents[2]
 HELM_PYTHON = ROOT / ".venv-helm" / "bin" / "python"
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
 
 
 @pytest.fixture(scope="module")

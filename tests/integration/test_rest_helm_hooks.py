@@ -15,18 +15,11 @@ import pytest
 from control.client.client import Client
 from tests.fixtures.controllers import running_controllers
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import RestServer, write_kubeconfig
 
 HERE = Path(__file__).resolve().parent / "helm"
 HELM_PYTHON = HERE.parents[2] / ".venv-helm" / "bin" / "python"
 CHART = str(HERE / "hooks")
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ import subprocess
 import threading
 from pathlib import Path
 
-import pytest
-
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, write_kubeconfig
 
 CONFIGMAP = """apiVersion: v1
 kind: ConfigMap
@@ -41,19 +39,6 @@ metadata: {name: NAME}
 spec:
   containers: [{name: c, image: busybox:1}]
 """
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
-
-
-@pytest.fixture(scope="module")
-def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
-    kubectl_binary()
-    return write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config", pki, rest.url)
 
 
 def run(kube: Path, *args: str, input: str | None = None, ok: bool = True) -> subprocess.CompletedProcess:

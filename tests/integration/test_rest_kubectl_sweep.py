@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.controllers import running_controllers
-from tests.fixtures.pki import Pki
 from tests.fixtures.procs import eventually
-from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import RestServer, kubectl
 
 WORKLOADS = """apiVersion: apps/v1
 kind: ReplicaSet
@@ -57,19 +56,6 @@ spec:
     metadata: {labels: {app: all-deploy}}
     spec: {containers: [{name: c, image: busybox}]}
 """
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
-
-
-@pytest.fixture(scope="module")
-def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
-    kubectl_binary()
-    return write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config", pki, rest.url)
 
 
 def run(kube: Path, *args: str, input: str | None = None) -> str:

@@ -8,10 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import kubectl, kubectl_binary
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment
@@ -25,19 +22,6 @@ spec:
       containers:
       - {name: app, image: "busybox:1"}
 """
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
-
-
-@pytest.fixture(scope="module")
-def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
-    kubectl_binary()
-    return write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config", pki, rest.url)
 
 
 def run(kube: Path, *args: str, input: str | None = None) -> str:

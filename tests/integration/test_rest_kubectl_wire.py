@@ -20,20 +20,7 @@ from kubernetes import config as k8s_config
 from control.apiserver.rest.k8sencode import encode, message_of
 from control.apiserver.rest.k8sproto import decode
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import Http, RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
-
-
-@pytest.fixture(scope="module")
-def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
-    kubectl_binary()
-    return write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config", pki, rest.url)
+from tests.fixtures.rest import Http, RestServer, kubectl, write_kubeconfig
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,12 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import Http, RestServer, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import Http, RestServer, write_kubeconfig
 
 NS = "default"
 
 
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd, ["--bookmark-interval", "0.5"])
-    yield server
-    server.apiserver.stop()
+REST_ARGS = ["--bookmark-interval", "0.5"]  # the shared `rest` fixture's extra flags
 
 
 @pytest.fixture(scope="module")

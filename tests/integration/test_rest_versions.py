@@ -15,7 +15,7 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
 from tests.fixtures.pki import Pki
-from tests.fixtures.rest import RestServer, kubectl, kubectl_binary, start_rest_apiserver, write_kubeconfig
+from tests.fixtures.rest import RestServer, kubectl, write_kubeconfig
 
 V1_MANIFEST = """apiVersion: autoscaling/v1
 kind: HorizontalPodAutoscaler
@@ -26,19 +26,6 @@ spec:
   maxReplicas: 5
   targetCPUUtilizationPercentage: 40
 """
-
-
-@pytest.fixture(scope="module")
-def rest(etcd) -> RestServer:
-    server = start_rest_apiserver(etcd)
-    yield server
-    server.apiserver.stop()
-
-
-@pytest.fixture(scope="module")
-def kube(rest: RestServer, pki: Pki, tmp_path_factory) -> Path:
-    kubectl_binary()
-    return write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config", pki, rest.url)
 
 
 @pytest.fixture(scope="module")
