@@ -18,12 +18,12 @@ from control.cli.printers import to_yaml
 from control.client.convert import int_or_string, to_dict
 from control.client.humanize import age, timestamp_text
 from control.client.kinds import Kind
+from control.client.podprinting import pod_status_text
 from control.client.printers import (
     endpoints_text,
     label_selector_text,
     node_roles_text,
     node_status_text,
-    pod_status_text,
 )
 from control.client.wellknown import (
     ANNOTATION_LAST_APPLIED,

@@ -12,7 +12,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from control.cli.printers import format_objects, format_table
 from control.client.convert import from_dict
 from control.client.humanize import human_duration, parse_quantity
-from control.client.printers import node_status_text, pod_ready_text, pod_status_text, service_ports_text
+from control.client.podprinting import pod_ready_text, pod_status_text
+from control.client.printers import node_status_text, service_ports_text
 
 
 @pytest.mark.parametrize("seconds,text", [
