@@ -20,7 +20,7 @@ from control.apiserver.auth.serviceaccount import ServiceAccountTokens, TokenOpt
 from control.apiserver.auth.tlsfront import BACKEND_HOST, TLSFront, server_context
 from control.apiserver.context import ApiContext
 from control.apiserver.encryption import EncryptionError, Transformer, load_key_file
-from control.apiserver.etcdclient import EtcdTLS
+from control.apiserver.etcdclient import CONNECT_SECONDS, EtcdTLS
 from control.apiserver.handlers import create_unless_exists
 from control.apiserver.kubernetesservice import KubernetesService
 from control.apiserver.pods import AgentProxy, KubeletClientTLS
@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--etcd-cafile", default="", help="CA bundle to verify etcd's serving certificate (enables TLS)")
     p.add_argument("--etcd-certfile", default="", help="client certificate for etcd")
     p.add_argument("--etcd-keyfile", default="", help="client key for etcd")
-    p.add_argument("--storage-initialization-timeout", type=duration, default=60.0,
+    p.add_argument("--storage-initialization-timeout", type=duration, default=CONNECT_SECONDS,
                    help="how long a starting apiserver waits for an etcd member to answer before it exits")
     p.add_argument("--listen", default="127.0.0.1:6443", help="HOST:PORT to serve gRPC on")
     p.add_argument("--rest-port", type=int, default=0,
